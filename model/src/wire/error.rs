@@ -8,6 +8,8 @@ use core::fmt;
 /// The header a length problem was found in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Header {
+    /// Not even a version nibble.
+    Ip,
     Ipv4,
     Ipv6,
     Ipv6Extension(u8),
@@ -17,6 +19,7 @@ pub enum Header {
 impl fmt::Display for Header {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Header::Ip => f.write_str("IP header"),
             Header::Ipv4 => f.write_str("IPv4 header"),
             Header::Ipv6 => f.write_str("IPv6 header"),
             Header::Ipv6Extension(n) => write!(f, "IPv6 extension header (next header {n})"),
@@ -65,6 +68,8 @@ pub enum WireError {
         len: usize,
         available: usize,
     },
+    /// A hop-by-hop options header anywhere but straight after the IPv6 header.
+    Ipv6HopByHopNotFirst { offset: usize },
     /// An IPv6 fragment header of a real (non-atomic) fragment.
     Ipv6Fragment {
         fragment_offset: u16,
@@ -147,6 +152,10 @@ impl fmt::Display for WireError {
                 f,
                 "IPv6 extension header {next_header} at byte {offset} is {len} bytes long, \
                  only {available} remain in the payload"
+            ),
+            Ipv6HopByHopNotFirst { offset } => write!(
+                f,
+                "IPv6 hop-by-hop options header at byte {offset}: it must come first"
             ),
             Ipv6Fragment { fragment_offset, more_fragments } => write!(
                 f,

@@ -184,6 +184,13 @@ impl<'a> Extensions<'a> {
                 });
             }
             let header = &rest[..len];
+            // RFC 8200 4.1: hop-by-hop options, when present, immediately follow the IPv6
+            // header.
+            if next == NH_HOP_BY_HOP && at != 0 {
+                return Err(WireError::Ipv6HopByHopNotFirst {
+                    offset: HEADER_LEN + at,
+                });
+            }
             match next {
                 NH_FRAGMENT => {
                     let offset_flags = u16::from_be_bytes([header[2], header[3]]);

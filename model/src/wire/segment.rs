@@ -32,7 +32,7 @@ impl<'a> Segment<'a> {
     pub fn parse(bytes: &'a [u8], policy: ChecksumPolicy) -> Result<Segment<'a>, WireError> {
         let Some(&first) = bytes.first() else {
             return Err(WireError::Truncated {
-                header: Header::Ipv4,
+                header: Header::Ip,
                 needed: 1,
                 available: 0,
             });
