@@ -119,8 +119,16 @@ fn etherparse_agrees(data: &[u8], view: &Segment<'_>, repr: &SegmentRepr) -> Res
             same("ipv4 source", h.source_addr(), ours.src_addr())?;
             same("ipv4 destination", h.destination_addr(), ours.dst_addr())?;
             same("ipv4 ttl", h.ttl(), ours.ttl())?;
-            same("ipv4 identification", h.identification(), ours.identification())?;
-            same("ipv4 dont_fragment", h.dont_fragment(), ours.dont_fragment())?;
+            same(
+                "ipv4 identification",
+                h.identification(),
+                ours.identification(),
+            )?;
+            same(
+                "ipv4 dont_fragment",
+                h.dont_fragment(),
+                ours.dont_fragment(),
+            )?;
             same("ipv4 header checksum", h.header_checksum(), ours.checksum())?;
             same("ipv4 total length", h.total_len(), ours.total_len())?;
             same("ipv4 options", h.options(), ours.options())?;
@@ -130,11 +138,27 @@ fn etherparse_agrees(data: &[u8], view: &Segment<'_>, repr: &SegmentRepr) -> Res
             same("ipv6 source", h.source_addr(), packet.src_addr())?;
             same("ipv6 destination", h.destination_addr(), packet.dst_addr())?;
             same("ipv6 hop limit", h.hop_limit(), packet.hop_limit())?;
-            same("ipv6 flow label", h.flow_label().value(), packet.flow_label())?;
-            same("ipv6 traffic class", h.traffic_class(), packet.traffic_class())?;
-            same("ipv6 payload length", h.payload_length(), packet.payload_len())?;
+            same(
+                "ipv6 flow label",
+                h.flow_label().value(),
+                packet.flow_label(),
+            )?;
+            same(
+                "ipv6 traffic class",
+                h.traffic_class(),
+                packet.traffic_class(),
+            )?;
+            same(
+                "ipv6 payload length",
+                h.payload_length(),
+                packet.payload_len(),
+            )?;
         }
-        (net, _) => return Err(format!("etherparse sees a different network layer: {net:?}")),
+        (net, _) => {
+            return Err(format!(
+                "etherparse sees a different network layer: {net:?}"
+            ))
+        }
     }
     let tcp = match &sliced.transport {
         Some(TransportSlice::Tcp(tcp)) => tcp,
@@ -145,11 +169,27 @@ fn etherparse_agrees(data: &[u8], view: &Segment<'_>, repr: &SegmentRepr) -> Res
     };
     let ours = view.tcp();
     same("tcp source port", tcp.source_port(), ours.src_port())?;
-    same("tcp destination port", tcp.destination_port(), ours.dst_port())?;
-    same("tcp sequence number", tcp.sequence_number(), ours.seq_number().0)?;
-    same("tcp ack number", tcp.acknowledgment_number(), ours.ack_number().0)?;
+    same(
+        "tcp destination port",
+        tcp.destination_port(),
+        ours.dst_port(),
+    )?;
+    same(
+        "tcp sequence number",
+        tcp.sequence_number(),
+        ours.seq_number().0,
+    )?;
+    same(
+        "tcp ack number",
+        tcp.acknowledgment_number(),
+        ours.ack_number().0,
+    )?;
     same("tcp data offset", tcp.data_offset(), ours.data_offset())?;
-    same("tcp NS (lowest reserved bit)", tcp.ns(), repr.tcp.reserved & 1 != 0)?;
+    same(
+        "tcp NS (lowest reserved bit)",
+        tcp.ns(),
+        repr.tcp.reserved & 1 != 0,
+    )?;
     let flags = repr.tcp.flags;
     same("tcp FIN", tcp.fin(), flags.fin())?;
     same("tcp SYN", tcp.syn(), flags.syn())?;
@@ -161,7 +201,11 @@ fn etherparse_agrees(data: &[u8], view: &Segment<'_>, repr: &SegmentRepr) -> Res
     same("tcp CWR", tcp.cwr(), flags.cwr())?;
     same("tcp window", tcp.window_size(), repr.tcp.window)?;
     same("tcp checksum", tcp.checksum(), ours.checksum())?;
-    same("tcp urgent pointer", tcp.urgent_pointer(), repr.tcp.urgent_pointer)?;
+    same(
+        "tcp urgent pointer",
+        tcp.urgent_pointer(),
+        repr.tcp.urgent_pointer,
+    )?;
     same("tcp options bytes", tcp.options(), ours.options_bytes())?;
     same("tcp payload", tcp.payload(), &repr.tcp.payload[..])?;
     etherparse_options_agree(tcp.options_iterator(), &repr.tcp.options)
@@ -196,17 +240,26 @@ fn etherparse_options_agree(
                 v == val && e == ecr
             }
             (Ok(E::SelectiveAcknowledgement(first, rest)), Some(TcpOption::Sack(blocks))) => {
-                let theirs: Vec<(u32, u32)> =
-                    core::iter::once(*first).chain(rest.iter().flatten().copied()).collect();
-                let ours: Vec<(u32, u32)> =
-                    blocks.as_slice().iter().map(|b| (b.left.0, b.right.0)).collect();
+                let theirs: Vec<(u32, u32)> = core::iter::once(*first)
+                    .chain(rest.iter().flatten().copied())
+                    .collect();
+                let ours: Vec<(u32, u32)> = blocks
+                    .as_slice()
+                    .iter()
+                    .map(|b| (b.left.0, b.right.0))
+                    .collect();
                 theirs == ours
             }
-            (Err(TcpOptionReadError::UnknownId(kind)), Some(TcpOption::Unknown { kind: k, .. })) => {
+            (
+                Err(TcpOptionReadError::UnknownId(kind)),
+                Some(TcpOption::Unknown { kind: k, .. }),
+            ) => {
                 return if kind == k {
                     Ok(())
                 } else {
-                    Err(format!("tcp option #{index}: etherparse kind {kind}, ours {k}"))
+                    Err(format!(
+                        "tcp option #{index}: etherparse kind {kind}, ours {k}"
+                    ))
                 };
             }
             _ => false,
@@ -235,32 +288,68 @@ fn pnet_agrees(view: &Segment<'_>, repr: &SegmentRepr) -> Result<(), String> {
         IpHeader::V4(ours) => {
             let ip = PnetV4::new((*ours).into_inner()).ok_or("pnet rejects the IPv4 header")?;
             same("pnet ipv4 source", ip.get_source(), ours.src_addr())?;
-            same("pnet ipv4 destination", ip.get_destination(), ours.dst_addr())?;
-            same("pnet ipv4 header length", ip.get_header_length(), ours.ihl())?;
+            same(
+                "pnet ipv4 destination",
+                ip.get_destination(),
+                ours.dst_addr(),
+            )?;
+            same(
+                "pnet ipv4 header length",
+                ip.get_header_length(),
+                ours.ihl(),
+            )?;
             same("pnet ipv4 checksum", ip.get_checksum(), ours.checksum())?;
             same("pnet ipv4 payload", ip.payload(), ours.payload())?;
         }
         IpHeader::V6 { packet, .. } => {
             let ip = PnetV6::new((*packet).into_inner()).ok_or("pnet rejects the IPv6 header")?;
             same("pnet ipv6 source", ip.get_source(), packet.src_addr())?;
-            same("pnet ipv6 destination", ip.get_destination(), packet.dst_addr())?;
-            same("pnet ipv6 flow label", ip.get_flow_label(), packet.flow_label())?;
-            same("pnet ipv6 traffic class", ip.get_traffic_class(), packet.traffic_class())?;
+            same(
+                "pnet ipv6 destination",
+                ip.get_destination(),
+                packet.dst_addr(),
+            )?;
+            same(
+                "pnet ipv6 flow label",
+                ip.get_flow_label(),
+                packet.flow_label(),
+            )?;
+            same(
+                "pnet ipv6 traffic class",
+                ip.get_traffic_class(),
+                packet.traffic_class(),
+            )?;
             same("pnet ipv6 payload", ip.payload(), packet.payload())?;
         }
     }
     let ours: &TcpPacket<&[u8]> = view.tcp();
     let tcp = PnetTcp::new(ours.as_bytes()).ok_or("pnet rejects the TCP header")?;
     same("pnet tcp source port", tcp.get_source(), ours.src_port())?;
-    same("pnet tcp destination port", tcp.get_destination(), ours.dst_port())?;
+    same(
+        "pnet tcp destination port",
+        tcp.get_destination(),
+        ours.dst_port(),
+    )?;
     same("pnet tcp sequence", tcp.get_sequence(), ours.seq_number().0)?;
-    same("pnet tcp ack", tcp.get_acknowledgement(), ours.ack_number().0)?;
-    same("pnet tcp data offset", tcp.get_data_offset(), ours.data_offset())?;
+    same(
+        "pnet tcp ack",
+        tcp.get_acknowledgement(),
+        ours.ack_number().0,
+    )?;
+    same(
+        "pnet tcp data offset",
+        tcp.get_data_offset(),
+        ours.data_offset(),
+    )?;
     same("pnet tcp reserved", tcp.get_reserved(), repr.tcp.reserved)?;
     same("pnet tcp flags", tcp.get_flags(), repr.tcp.flags.bits())?;
     same("pnet tcp window", tcp.get_window(), repr.tcp.window)?;
     same("pnet tcp checksum", tcp.get_checksum(), ours.checksum())?;
-    same("pnet tcp urgent", tcp.get_urgent_ptr(), repr.tcp.urgent_pointer)?;
+    same(
+        "pnet tcp urgent",
+        tcp.get_urgent_ptr(),
+        repr.tcp.urgent_pointer,
+    )?;
     same("pnet tcp payload", tcp.payload(), &repr.tcp.payload[..])?;
     // pnet keeps reading padding zeros as further EOLs, so compare up to the first EOL.
     let mut theirs = Vec::new();
@@ -288,6 +377,8 @@ fn same<T: PartialEq + core::fmt::Debug>(field: &str, theirs: T, ours: T) -> Res
     if theirs == ours {
         Ok(())
     } else {
-        Err(format!("{field}: independent codec reads {theirs:?}, ours {ours:?}"))
+        Err(format!(
+            "{field}: independent codec reads {theirs:?}, ours {ours:?}"
+        ))
     }
 }

@@ -169,7 +169,9 @@ pub const fn segment_acceptable(
         (_, 0) => false,
         (_, _) => {
             seg_seq.in_window(rcv_nxt, rcv_wnd)
-                || seg_seq.wrapping_add(seg_len - 1).in_window(rcv_nxt, rcv_wnd)
+                || seg_seq
+                    .wrapping_add(seg_len - 1)
+                    .in_window(rcv_nxt, rcv_wnd)
         }
     }
 }

@@ -42,7 +42,11 @@ fn every_corpus_directory_is_replayed() {
 #[test]
 fn segment_seeds_satisfy_the_fuzz_oracle() {
     let files = seeds("segment");
-    assert!(files.len() >= 40, "expected the captured seed corpus, found {}", files.len());
+    assert!(
+        files.len() >= 40,
+        "expected the captured seed corpus, found {}",
+        files.len()
+    );
     let failures: Vec<String> = files
         .iter()
         .filter_map(|path| {
@@ -88,7 +92,10 @@ fn segment_seeds_get_their_documented_verdict() {
                 }
                 if text.starts_with("FRAGMENT") {
                     assert!(
-                        matches!(e, WireError::Ipv4Fragment { .. } | WireError::Ipv6Fragment { .. }),
+                        matches!(
+                            e,
+                            WireError::Ipv4Fragment { .. } | WireError::Ipv6Fragment { .. }
+                        ),
                         "{name}: {e}"
                     );
                 }
@@ -102,5 +109,9 @@ fn segment_seeds_get_their_documented_verdict() {
         assert_eq!(ok, expect_ok, "{name} ({text}) parsed as {result:?}");
         checked += 1;
     }
-    assert_eq!(checked, verdicts.len(), "README lists seeds that are missing");
+    assert_eq!(
+        checked,
+        verdicts.len(),
+        "README lists seeds that are missing"
+    );
 }

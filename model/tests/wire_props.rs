@@ -53,24 +53,31 @@ fn tcp() -> impl Strategy<Value = TcpRepr> {
         options(),
         proptest::collection::vec(any::<u8>(), 0..300),
     )
-        .prop_map(|((sp, dp, seq, ack), (reserved, flags, window, urg), options, payload)| TcpRepr {
-            src_port: sp,
-            dst_port: dp,
-            seq: SeqNumber(seq),
-            ack: SeqNumber(ack),
-            reserved,
-            flags: TcpFlags(flags),
-            window,
-            checksum: Checksum::Correct,
-            urgent_pointer: urg,
-            options,
-            payload,
-        })
+        .prop_map(
+            |((sp, dp, seq, ack), (reserved, flags, window, urg), options, payload)| TcpRepr {
+                src_port: sp,
+                dst_port: dp,
+                seq: SeqNumber(seq),
+                ack: SeqNumber(ack),
+                reserved,
+                flags: TcpFlags(flags),
+                window,
+                checksum: Checksum::Correct,
+                urgent_pointer: urg,
+                options,
+                payload,
+            },
+        )
 }
 
 fn ipv4() -> impl Strategy<Value = Ipv4Repr> {
     (
-        (any::<[u8; 4]>(), any::<[u8; 4]>(), any::<u8>(), any::<u16>()),
+        (
+            any::<[u8; 4]>(),
+            any::<[u8; 4]>(),
+            any::<u8>(),
+            any::<u16>(),
+        ),
         (any::<bool>(), any::<bool>(), any::<u8>()),
         (0usize..=10).prop_flat_map(|words| proptest::collection::vec(any::<u8>(), words * 4)),
     )
@@ -104,12 +111,18 @@ fn extensions() -> impl Strategy<Value = Vec<Ipv6ExtHeader>> {
         let mut data = vec![units, ty, 0];
         data.extend(rest);
         data.resize((usize::from(units) + 1) * 8 - 1, 0);
-        Ipv6ExtHeader { kind: NH_ROUTING, data }
+        Ipv6ExtHeader {
+            kind: NH_ROUTING,
+            data,
+        }
     });
     let fragment = any::<u32>().prop_map(|id| {
         let mut data = vec![0, 0, 0];
         data.extend(id.to_be_bytes());
-        Ipv6ExtHeader { kind: NH_FRAGMENT, data }
+        Ipv6ExtHeader {
+            kind: NH_FRAGMENT,
+            data,
+        }
     });
     let ah = (1u8..4).prop_flat_map(move |l| {
         body((usize::from(l) + 2) * 4 - 2).prop_map(move |rest| {

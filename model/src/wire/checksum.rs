@@ -94,7 +94,10 @@ mod tests {
     #[test]
     fn odd_length_pads_with_zero() {
         assert_eq!(sum(&[0xab]), 0xab00);
-        assert_eq!(finish(sum(&[1, 2, 3, 4, 5, 6, 7, 8, 9])), finish(sum(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 0])));
+        assert_eq!(
+            finish(sum(&[1, 2, 3, 4, 5, 6, 7, 8, 9])),
+            finish(sum(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 0]))
+        );
     }
 
     #[test]

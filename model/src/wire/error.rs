@@ -39,11 +39,18 @@ pub enum WireError {
         available: usize,
     },
     /// The first nibble is neither 4 nor 6.
-    IpVersion { version: u8 },
+    IpVersion {
+        version: u8,
+    },
     /// IPv4 IHL below 5.
-    Ipv4HeaderLengthTooSmall { ihl: u8 },
+    Ipv4HeaderLengthTooSmall {
+        ihl: u8,
+    },
     /// IPv4 IHL pointing past the end of the packet or of the total length.
-    Ipv4HeaderLengthPastEnd { header_len: usize, available: usize },
+    Ipv4HeaderLengthPastEnd {
+        header_len: usize,
+        available: usize,
+    },
     /// IPv4 total length smaller than the header or larger than the buffer.
     Ipv4TotalLength {
         total_len: usize,
@@ -55,7 +62,10 @@ pub enum WireError {
         fragment_offset: u16,
         more_fragments: bool,
     },
-    Ipv4Checksum { found: u16, expected: u16 },
+    Ipv4Checksum {
+        found: u16,
+        expected: u16,
+    },
     /// IPv6 payload length larger than the buffer.
     Ipv6PayloadLength {
         payload_len: usize,
@@ -69,7 +79,9 @@ pub enum WireError {
         available: usize,
     },
     /// A hop-by-hop options header anywhere but straight after the IPv6 header.
-    Ipv6HopByHopNotFirst { offset: usize },
+    Ipv6HopByHopNotFirst {
+        offset: usize,
+    },
     /// An IPv6 fragment header of a real (non-atomic) fragment.
     Ipv6Fragment {
         fragment_offset: u16,
@@ -77,18 +89,29 @@ pub enum WireError {
     },
     /// Headers the parser cannot walk: ESP, jumbograms, routing types whose final
     /// destination (needed for the TCP checksum) it does not know how to find.
-    Ipv6Unsupported { next_header: u8, reason: &'static str },
+    Ipv6Unsupported {
+        next_header: u8,
+        reason: &'static str,
+    },
     /// The packet carries another protocol (59 is IPv6 "no next header").
-    NotTcp { protocol: u8 },
+    NotTcp {
+        protocol: u8,
+    },
     /// TCP data offset below 5 words.
-    TcpDataOffsetTooSmall { data_offset: u8 },
+    TcpDataOffsetTooSmall {
+        data_offset: u8,
+    },
     /// TCP data offset past the end of the segment.
     TcpDataOffsetPastEnd {
         header_len: usize,
         segment_len: usize,
     },
     /// An option whose length byte is 0 or 1 (RFC 9293 MUST-7).
-    TcpOptionLength { offset: usize, kind: u8, len: u8 },
+    TcpOptionLength {
+        offset: usize,
+        kind: u8,
+        len: u8,
+    },
     /// An option running past the end of the TCP header, or a kind byte with no length byte.
     TcpOptionPastHeader {
         offset: usize,
@@ -98,20 +121,41 @@ pub enum WireError {
     },
     /// A known option with a length its definition does not allow (MSS of length 5, SACK of
     /// length 11, ...).
-    TcpOptionBadLength { offset: usize, kind: u8, len: u8 },
-    TcpChecksum { found: u16, expected: u16 },
+    TcpOptionBadLength {
+        offset: usize,
+        kind: u8,
+        len: u8,
+    },
+    TcpChecksum {
+        found: u16,
+        expected: u16,
+    },
     /// Emit: options longer than the 40 bytes a TCP header can hold.
-    TcpOptionsTooLong { len: usize },
+    TcpOptionsTooLong {
+        len: usize,
+    },
     /// Emit: an option that cannot be encoded as given (EOL not last, SACK with no blocks or
     /// more than 4, data too long for a length byte).
-    TcpOptionUnencodable { index: usize, reason: &'static str },
+    TcpOptionUnencodable {
+        index: usize,
+        reason: &'static str,
+    },
     /// Emit: a field outside its range (reserved bits above 4 bits, IPv4 options not a multiple
     /// of 4 or over 40 bytes, flow label above 20 bits, an extension header of impossible size).
-    FieldOutOfRange { field: &'static str, value: u64 },
+    FieldOutOfRange {
+        field: &'static str,
+        value: u64,
+    },
     /// Emit: the packet would be longer than its length field can say.
-    PacketTooLong { len: usize, max: usize },
+    PacketTooLong {
+        len: usize,
+        max: usize,
+    },
     /// Emit: the output buffer is shorter than [`super::SegmentRepr::buffer_len`].
-    BufferTooShort { needed: usize, available: usize },
+    BufferTooShort {
+        needed: usize,
+        available: usize,
+    },
 }
 
 impl fmt::Display for WireError {

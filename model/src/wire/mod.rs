@@ -14,7 +14,9 @@ pub mod options;
 mod segment;
 pub mod tcp;
 
-pub use checksum::{finish as checksum_finish, sum as checksum_sum, Checksum, ChecksumPolicy, PseudoHeader};
+pub use checksum::{
+    finish as checksum_finish, sum as checksum_sum, Checksum, ChecksumPolicy, PseudoHeader,
+};
 pub use error::{Header, WireError};
 pub use flags::TcpFlags;
 pub use ipv4::{Ipv4Packet, Ipv4Repr};

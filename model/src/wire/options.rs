@@ -214,6 +214,40 @@ pub fn emit(options: &[TcpOption<'_>], buf: &mut [u8]) {
     buf[at..].fill(0);
 }
 
+/// Checks every option in `data` (a header's option bytes) without decoding any.
+///
+/// The same rules as [`TcpOptions`], in a loop that builds nothing: the parser runs it on every
+/// packet, so it is kept to a handful of instructions per option.
+pub fn validate(data: &[u8]) -> Result<(), WireError> {
+    let mut pos = 0;
+    while let Some(&kind) = data.get(pos) {
+        match kind {
+            KIND_EOL => return Ok(()),
+            KIND_NOP => pos += 1,
+            _ => {
+                let len = match data.get(pos + 1) {
+                    Some(&len) => len,
+                    None => return Err(TcpOptions::error_at(data, pos)),
+                };
+                let fits = usize::from(len) <= data.len() - pos;
+                let known_ok = match kind {
+                    KIND_MSS => len == 4,
+                    KIND_WINDOW_SCALE => len == 3,
+                    KIND_SACK_PERMITTED => len == 2,
+                    KIND_SACK => matches!(len, 10 | 18 | 26 | 34),
+                    KIND_TIMESTAMPS => len == 10,
+                    _ => len >= 2,
+                };
+                if !(fits && known_ok) {
+                    return Err(TcpOptions::error_at(data, pos));
+                }
+                pos += usize::from(len);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Iterator over the options in a TCP header's option bytes.
 ///
 /// Yields an error and stops at the first malformed option. `offset` in errors counts from the
@@ -234,6 +268,29 @@ impl<'a> TcpOptions<'a> {
         }
     }
 
+    /// The error [`Iterator::next`] gives for the malformed option `pos` bytes into `data`,
+    /// kept out of line because errors are rare.
+    #[cold]
+    #[inline(never)]
+    fn error_at(data: &'a [u8], pos: usize) -> WireError {
+        let mut at = TcpOptions {
+            data,
+            pos,
+            done: false,
+        };
+        match at.parse_one() {
+            Err(e) => e,
+            // validate() only calls this where parse_one() fails; should they ever disagree,
+            // report the option rather than panic.
+            Ok(option) => WireError::TcpOptionBadLength {
+                offset: 20 + pos,
+                kind: option.kind(),
+                len: data.get(pos + 1).copied().unwrap_or(0),
+            },
+        }
+    }
+
+    #[inline]
     fn parse_one(&mut self) -> Result<TcpOption<'a>, WireError> {
         let rest = &self.data[self.pos..];
         let offset = 20 + self.pos;
@@ -295,9 +352,10 @@ impl<'a> TcpOptions<'a> {
                 val: be32(&body[..4]),
                 ecr: be32(&body[4..]),
             },
-            (KIND_MSS | KIND_WINDOW_SCALE | KIND_SACK_PERMITTED | KIND_SACK | KIND_TIMESTAMPS, _) => {
-                return Err(WireError::TcpOptionBadLength { offset, kind, len })
-            }
+            (
+                KIND_MSS | KIND_WINDOW_SCALE | KIND_SACK_PERMITTED | KIND_SACK | KIND_TIMESTAMPS,
+                _,
+            ) => return Err(WireError::TcpOptionBadLength { offset, kind, len }),
             _ => TcpOption::Unknown {
                 kind,
                 data: Cow::Borrowed(body),
@@ -311,6 +369,7 @@ impl<'a> TcpOptions<'a> {
 impl<'a> Iterator for TcpOptions<'a> {
     type Item = Result<TcpOption<'a>, WireError>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.done || self.pos >= self.data.len() {
             return None;

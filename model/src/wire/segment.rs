@@ -25,7 +25,6 @@ pub enum IpHeader<'a> {
 pub struct Segment<'a> {
     ip: IpHeader<'a>,
     tcp: TcpPacket<&'a [u8]>,
-    pseudo: PseudoHeader,
 }
 
 impl<'a> Segment<'a> {
@@ -37,7 +36,7 @@ impl<'a> Segment<'a> {
                 available: 0,
             });
         };
-        let (ip, tcp_bytes, pseudo) = match first >> 4 {
+        let (ip, tcp_bytes) = match first >> 4 {
             4 => {
                 let packet = Ipv4Packet::new_checked(bytes)?;
                 // RFC 791 3.2: a fragment carries only part of the segment.
@@ -58,27 +57,22 @@ impl<'a> Segment<'a> {
                         expected: packet.expected_checksum(),
                     });
                 }
-                let pseudo = PseudoHeader::V4 {
-                    src: packet.src_addr(),
-                    dst: packet.dst_addr(),
-                };
-                (IpHeader::V4(packet), packet.payload_ref(), pseudo)
+                (IpHeader::V4(packet), packet.payload_ref())
             }
             6 => {
                 let packet = Ipv6Packet::new_checked(bytes)?;
                 let extensions = packet.extensions()?;
-                let pseudo = PseudoHeader::V6 {
-                    src: packet.src_addr(),
-                    dst: extensions.final_dst,
-                };
                 let tcp = &packet.payload_ref()[extensions.tcp_offset..];
-                (IpHeader::V6 { packet, extensions }, tcp, pseudo)
+                (IpHeader::V6 { packet, extensions }, tcp)
             }
             version => return Err(WireError::IpVersion { version }),
         };
-        let tcp = TcpPacket::new_checked(tcp_bytes)?;
-        tcp.validate(pseudo, policy)?;
-        Ok(Segment { ip, tcp, pseudo })
+        let segment = Segment {
+            ip,
+            tcp: TcpPacket::new_checked(tcp_bytes)?,
+        };
+        segment.tcp.validate(|| segment.pseudo_header(), policy)?;
+        Ok(segment)
     }
 
     pub fn ip(&self) -> &IpHeader<'a> {
@@ -87,8 +81,18 @@ impl<'a> Segment<'a> {
     pub fn tcp(&self) -> &TcpPacket<&'a [u8]> {
         &self.tcp
     }
+    /// The addresses the TCP checksum covers.
     pub fn pseudo_header(&self) -> PseudoHeader {
-        self.pseudo
+        match &self.ip {
+            IpHeader::V4(packet) => PseudoHeader::V4 {
+                src: packet.src_addr(),
+                dst: packet.dst_addr(),
+            },
+            IpHeader::V6 { packet, extensions } => PseudoHeader::V6 {
+                src: packet.src_addr(),
+                dst: extensions.final_dst,
+            },
+        }
     }
 
     pub fn to_repr(&self) -> SegmentRepr {
@@ -100,7 +104,7 @@ impl<'a> Segment<'a> {
         };
         SegmentRepr {
             ip,
-            tcp: TcpRepr::from_validated(&self.tcp, self.pseudo),
+            tcp: TcpRepr::from_validated(&self.tcp, self.pseudo_header()),
         }
     }
 }

@@ -68,15 +68,23 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
     }
 
     /// Walks the options and, under [`ChecksumPolicy::Verify`], checks the checksum.
-    pub fn validate(&self, pseudo: PseudoHeader, policy: ChecksumPolicy) -> Result<(), WireError> {
-        for option in self.options() {
-            option?;
-        }
-        if policy == ChecksumPolicy::Verify && !self.checksum_valid(pseudo) {
-            return Err(WireError::TcpChecksum {
-                found: self.checksum(),
-                expected: self.expected_checksum(pseudo),
-            });
+    ///
+    /// `pseudo` is only evaluated when the checksum is verified.
+    #[inline]
+    pub fn validate(
+        &self,
+        pseudo: impl FnOnce() -> PseudoHeader,
+        policy: ChecksumPolicy,
+    ) -> Result<(), WireError> {
+        options::validate(self.options_bytes())?;
+        if policy == ChecksumPolicy::Verify {
+            let pseudo = pseudo();
+            if !self.checksum_valid(pseudo) {
+                return Err(WireError::TcpChecksum {
+                    found: self.checksum(),
+                    expected: self.expected_checksum(pseudo),
+                });
+            }
         }
         Ok(())
     }
@@ -85,62 +93,88 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
         self.buffer
     }
 
+    /// The fixed header as an array, so field reads after one length check compile to plain
+    /// loads.
+    #[inline]
+    fn fixed(&self) -> &[u8; HEADER_LEN] {
+        self.buffer.as_ref()[..HEADER_LEN]
+            .try_into()
+            .expect("new_checked saw a full header")
+    }
+
+    #[inline]
     fn u16_at(&self, r: core::ops::Range<usize>) -> u16 {
-        let d = &self.buffer.as_ref()[r];
-        u16::from_be_bytes([d[0], d[1]])
+        let d = self.fixed();
+        u16::from_be_bytes([d[r.start], d[r.start + 1]])
     }
 
+    #[inline]
     fn u32_at(&self, r: core::ops::Range<usize>) -> u32 {
-        let d = &self.buffer.as_ref()[r];
-        u32::from_be_bytes([d[0], d[1], d[2], d[3]])
+        let d = self.fixed();
+        u32::from_be_bytes([d[r.start], d[r.start + 1], d[r.start + 2], d[r.start + 3]])
     }
 
+    #[inline]
     pub fn src_port(&self) -> u16 {
         self.u16_at(field::SRC_PORT)
     }
+    #[inline]
     pub fn dst_port(&self) -> u16 {
         self.u16_at(field::DST_PORT)
     }
+    #[inline]
     pub fn seq_number(&self) -> SeqNumber {
         SeqNumber(self.u32_at(field::SEQ))
     }
+    #[inline]
     pub fn ack_number(&self) -> SeqNumber {
         SeqNumber(self.u32_at(field::ACK))
     }
     /// Header length in 32-bit words.
+    #[inline]
     pub fn data_offset(&self) -> u8 {
-        self.buffer.as_ref()[field::OFFSET_RESERVED] >> 4
+        self.fixed()[field::OFFSET_RESERVED] >> 4
     }
+    #[inline]
     pub fn header_len(&self) -> usize {
         usize::from(self.data_offset()) * 4
     }
     /// The four reserved bits between the data offset and the flags (RFC 9293 §3.1).
+    #[inline]
     pub fn reserved(&self) -> u8 {
-        self.buffer.as_ref()[field::OFFSET_RESERVED] & 0x0f
+        self.fixed()[field::OFFSET_RESERVED] & 0x0f
     }
+    #[inline]
     pub fn flags(&self) -> TcpFlags {
-        TcpFlags(self.buffer.as_ref()[field::FLAGS])
+        TcpFlags(self.fixed()[field::FLAGS])
     }
+    #[inline]
     pub fn window(&self) -> u16 {
         self.u16_at(field::WINDOW)
     }
+    #[inline]
     pub fn checksum(&self) -> u16 {
         self.u16_at(field::CHECKSUM)
     }
+    #[inline]
     pub fn urgent_pointer(&self) -> u16 {
         self.u16_at(field::URGENT)
     }
     /// The option bytes, padding included.
+    #[inline]
     pub fn options_bytes(&self) -> &[u8] {
         &self.buffer.as_ref()[HEADER_LEN..self.header_len()]
     }
+    #[inline]
     pub fn options(&self) -> TcpOptions<'_> {
         TcpOptions::new(self.options_bytes())
     }
+    #[inline]
     pub fn payload(&self) -> &[u8] {
         &self.buffer.as_ref()[self.header_len()..]
     }
     /// The whole segment, header and payload.
+    #[inline]
     pub fn as_bytes(&self) -> &[u8] {
         self.buffer.as_ref()
     }
@@ -240,7 +274,7 @@ impl TcpRepr {
         pseudo: PseudoHeader,
         policy: ChecksumPolicy,
     ) -> Result<TcpRepr, WireError> {
-        packet.validate(pseudo, policy)?;
+        packet.validate(|| pseudo, policy)?;
         Ok(Self::from_validated(packet, pseudo))
     }
 
@@ -272,6 +306,7 @@ impl TcpRepr {
     }
 
     /// Header length this repr emits, options padded to a word.
+    #[inline]
     pub fn header_len(&self) -> Result<usize, WireError> {
         Ok(HEADER_LEN + options::padded_len(&self.options)?)
     }
