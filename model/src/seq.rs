@@ -186,7 +186,7 @@ mod tests {
         let b = a + (1 << 31);
         assert!(a.before(b) && b.before(a), "Linux's before() at 2^31");
         assert_eq!(a.partial_cmp(&b), None);
-        assert!(!(a < b) && !(b < a) && a != b);
+        assert_eq!((a < b, b < a, a == b), (false, false, false));
     }
 
     #[test]

@@ -18,7 +18,7 @@ fn seeds(target: &str) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = fs::read_dir(corpus_dir().join(target))
         .unwrap_or_else(|e| panic!("corpus/fuzz/{target}: {e}"))
         .map(|entry| entry.expect("readable directory entry").path())
-        .filter(|p| p.file_name().is_some_and(|n| n != "README.md"))
+        .filter(|p| p.extension().is_none_or(|e| e != "md"))
         .collect();
     files.sort();
     files
@@ -59,9 +59,12 @@ fn segment_seeds_satisfy_the_fuzz_oracle() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// The README lists each seed as "- `name.bin` (N bytes): VERDICT: why".
+/// README.md (generated with the seeds) and REGRESSIONS.md (fuzzer finds, kept by hand) list
+/// each seed as "- `name.bin` (N bytes): VERDICT: why".
 fn documented_verdicts() -> BTreeMap<String, String> {
-    let readme = fs::read_to_string(corpus_dir().join("segment/README.md")).expect("README");
+    let readme = ["README.md", "REGRESSIONS.md"]
+        .map(|f| fs::read_to_string(corpus_dir().join("segment").join(f)).expect(f))
+        .join("\n");
     readme
         .lines()
         .filter_map(|line| {

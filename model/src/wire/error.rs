@@ -78,6 +78,13 @@ pub enum WireError {
         len: usize,
         available: usize,
     },
+    /// An IPv6 extension header shorter than its own fixed part.
+    Ipv6ExtensionTooShort {
+        next_header: u8,
+        offset: usize,
+        len: usize,
+        min: usize,
+    },
     /// A hop-by-hop options header anywhere but straight after the IPv6 header.
     Ipv6HopByHopNotFirst {
         offset: usize,
@@ -196,6 +203,11 @@ impl fmt::Display for WireError {
                 f,
                 "IPv6 extension header {next_header} at byte {offset} is {len} bytes long, \
                  only {available} remain in the payload"
+            ),
+            Ipv6ExtensionTooShort { next_header, offset, len, min } => write!(
+                f,
+                "IPv6 extension header {next_header} at byte {offset}: its length field says \
+                 {len} bytes, its fixed part alone is {min}"
             ),
             Ipv6HopByHopNotFirst { offset } => write!(
                 f,

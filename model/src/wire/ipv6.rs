@@ -160,8 +160,17 @@ impl<'a> Extensions<'a> {
                 NH_NONE => return Err(WireError::NotTcp { protocol: next }),
                 // RFC 8200 4.5: the fragment header is 8 bytes.
                 NH_FRAGMENT => 8,
-                // RFC 4302 2.2: AH's length is in 4-octet units, minus 2.
+                // RFC 4302 2.2: AH's length is in 4-octet units, minus 2, and its fixed part
+                // (next header, length, reserved, SPI, sequence number) is 12 bytes.
                 NH_AH => match rest.get(1) {
+                    Some(0) => {
+                        return Err(WireError::Ipv6ExtensionTooShort {
+                            next_header: next,
+                            offset: HEADER_LEN + at,
+                            len: 8,
+                            min: 12,
+                        })
+                    }
                     Some(&l) => (usize::from(l) + 2) * 4,
                     None => 2,
                 },
@@ -283,7 +292,7 @@ impl Ipv6ExtHeader {
         let len = self.data.len() + 1;
         let declared = match (self.kind, self.data.first()) {
             (NH_FRAGMENT, _) => 8,
-            (NH_AH, Some(&l)) => (usize::from(l) + 2) * 4,
+            (NH_AH, Some(&l)) if l > 0 => (usize::from(l) + 2) * 4,
             (
                 NH_HOP_BY_HOP | NH_ROUTING | NH_DEST_OPTS | NH_MOBILITY | NH_HIP | NH_SHIM6,
                 Some(&l),

@@ -6,6 +6,7 @@
 //! every malformation is a [`WireError`] naming the field. It never panics, on any bytes.
 
 mod checksum;
+mod display;
 mod error;
 mod flags;
 pub mod ipv4;
