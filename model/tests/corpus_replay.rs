@@ -118,3 +118,22 @@ fn segment_seeds_get_their_documented_verdict() {
         "README lists seeds that are missing"
     );
 }
+
+/// The kernel and our injector write canonical packets, so each must come back byte for byte.
+#[test]
+fn real_packets_re_emit_byte_for_byte() {
+    let real: Vec<PathBuf> = seeds("segment")
+        .into_iter()
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with("kernel-") || name.starts_with("injected-")
+        })
+        .collect();
+    assert!(real.len() >= 24, "captured seeds missing: {}", real.len());
+    for path in real {
+        let data = fs::read(&path).unwrap();
+        let repr = SegmentRepr::parse(&data).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(oracle::is_canonical(&data, &repr), "{}", path.display());
+        assert_eq!(repr.emit().unwrap(), data, "{}", path.display());
+    }
+}
