@@ -2,3 +2,9 @@
 //! reference model in `tcpcheck-model`.
 
 pub mod decode;
+pub mod io;
+pub mod observe;
+pub mod peer;
+pub mod sandbox;
+pub mod stack;
+pub mod trace;

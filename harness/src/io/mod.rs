@@ -1,0 +1,4 @@
+//! Packet I/O with the kernel under test.
+
+pub mod barrier;
+pub mod tun;

@@ -1,0 +1,132 @@
+//! A TUN device: the wire between the harness and the kernel under test.
+//!
+//! IFF_TUN | IFF_NO_PI gives raw IP packets with no link header and no packet-info prefix, the
+//! format the codec parses and pcapng's LINKTYPE_RAW stores. The descriptor is non-blocking:
+//! every wait is a poll with a deadline.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::unix::fs::OpenOptionsExt;
+use std::time::Duration;
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+
+const TUNSETIFF: libc::c_ulong = 0x4004_54ca;
+
+#[repr(C)]
+struct IfReq {
+    name: [u8; libc::IFNAMSIZ],
+    flags: libc::c_short,
+    _pad: [u8; 22],
+}
+
+#[derive(Debug)]
+pub struct Tun {
+    file: File,
+    name: String,
+    index: u32,
+}
+
+impl Tun {
+    /// Creates the device in the calling thread's network namespace.
+    pub fn create(name: &str) -> io::Result<Tun> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+            .open("/dev/net/tun")
+            .map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!(
+                        "cannot open /dev/net/tun: {e}. tcpcheck injects packets through a TUN \
+                         device: run as root, or make /dev/net/tun readable and writable by \
+                         your user (see README, \"Running without root\")"
+                    ),
+                )
+            })?;
+        let mut req = IfReq {
+            name: [0; libc::IFNAMSIZ],
+            flags: (libc::IFF_TUN | libc::IFF_NO_PI) as libc::c_short,
+            _pad: [0; 22],
+        };
+        if name.len() >= libc::IFNAMSIZ {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "interface name too long",
+            ));
+        }
+        req.name[..name.len()].copy_from_slice(name.as_bytes());
+        // SAFETY: TUNSETIFF reads and writes a struct ifreq, which IfReq lays out.
+        let rc = unsafe { libc::ioctl(file.as_raw_fd(), TUNSETIFF as _, &mut req) };
+        if rc < 0 {
+            let e = io::Error::last_os_error();
+            return Err(io::Error::new(e.kind(), format!("TUNSETIFF {name}: {e}")));
+        }
+        let index = nix::net::if_::if_nametoindex(name)?;
+        Ok(Tun {
+            file,
+            name: name.to_string(),
+            index,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn index(&self) -> u32 {
+        self.index
+    }
+
+    /// Hands one packet to the kernel. For TUN this runs the kernel's receive path in the
+    /// calling thread, so by the time it returns the kernel has reacted (see `Sandbox::settle`).
+    pub fn send(&self, packet: &[u8]) -> io::Result<()> {
+        let n = (&self.file).write(packet)?;
+        if n != packet.len() {
+            return Err(io::Error::new(
+                io::ErrorKind::WriteZero,
+                format!("TUN took {n} of {} bytes", packet.len()),
+            ));
+        }
+        Ok(())
+    }
+
+    /// One packet the kernel sent, if one is queued.
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<Option<usize>> {
+        match (&self.file).read(buf) {
+            Ok(n) => Ok(Some(n)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Waits until a packet is queued or `timeout` passes; true if readable.
+    pub fn wait_readable(&self, timeout: Duration) -> io::Result<bool> {
+        let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
+        // Round up so a sub-millisecond remainder still waits instead of spinning.
+        let ms = if Duration::from_millis(ms as u64) < timeout {
+            ms.saturating_add(1)
+        } else {
+            ms
+        };
+        let mut fds = [PollFd::new(self.file.as_fd(), PollFlags::POLLIN)];
+        loop {
+            match poll(
+                &mut fds,
+                PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
+            ) {
+                Ok(n) => return Ok(n > 0),
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+}
+
+impl AsFd for Tun {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.file.as_fd()
+    }
+}

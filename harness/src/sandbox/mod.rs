@@ -1,0 +1,265 @@
+//! A private network namespace holding the stack under test, wired to the harness by a TUN
+//! device.
+//!
+//! Inside: `lo` up, `tun0` with 192.0.2.1/24 and 2001:db8::1/64 (the stack's addresses). The
+//! harness plays the remote hosts at the other addresses of those subnets. Nothing outside the
+//! namespace is touched, and everything is released when the sandbox drops: its descriptors
+//! close and the thread returns to the namespace it came from.
+
+mod netns;
+mod rtnl;
+pub mod sysctl;
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::os::fd::BorrowedFd;
+use std::time::{Duration, Instant};
+
+pub use netns::NetNs;
+
+use crate::io::barrier::{self, Kind};
+use crate::io::tun::Tun;
+use crate::trace::{EventKind, Trace};
+
+/// The stack's IPv4 address.
+pub const STACK_V4: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+/// The first remote host's IPv4 address; others are 192.0.2.3 and up.
+pub const PEER_V4: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
+/// The stack's IPv6 address.
+pub const STACK_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1);
+/// The first remote host's IPv6 address; others are 2001:db8::3 and up.
+pub const PEER_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2);
+
+/// How long the barrier's echo reply may take before the sandbox reports the stack stuck.
+/// Replies take microseconds (design §3); a second covers a loaded CI machine many times over.
+const BARRIER_DEADLINE: Duration = Duration::from_secs(1);
+
+/// How long IPv6 configuration may take after the link comes up.
+const IPV6_READY_DEADLINE: Duration = Duration::from_secs(2);
+
+/// Namespace-wide settings applied before any device exists, so they hold for `tun0` too:
+/// no router solicitations, no duplicate address detection, no automatic link-local address.
+/// They cut the IPv6 chatter at its source; what is left is filtered explicitly.
+const QUIET_IPV6: [(&str, &str); 4] = [
+    ("net.ipv6.conf.default.accept_ra", "0"),
+    ("net.ipv6.conf.default.router_solicitations", "0"),
+    ("net.ipv6.conf.default.dad_transmits", "0"),
+    ("net.ipv6.conf.default.addr_gen_mode", "1"),
+];
+
+/// A packet the stack sent, with the time the harness read it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Packet {
+    /// Since the sandbox started, monotonic.
+    pub at: Duration,
+    pub bytes: Vec<u8>,
+}
+
+pub struct Sandbox {
+    tun: Tun,
+    epoch: Instant,
+    trace: Trace,
+    barrier_seq: u16,
+    buf: Vec<u8>,
+    // Dropped last: the thread leaves the namespace after the TUN has closed.
+    netns: NetNs,
+}
+
+impl Sandbox {
+    /// Creates the namespace on the calling thread and sets it up.
+    pub fn new() -> io::Result<Sandbox> {
+        let netns = NetNs::enter_new()?;
+        for (name, value) in QUIET_IPV6 {
+            sysctl::write(name, value)?;
+        }
+        let tun = Tun::create("tun0")?;
+        let mut rtnl = rtnl::Rtnl::open()?;
+        let lo = nix::net::if_::if_nametoindex("lo")?;
+        rtnl.link_up(lo)?;
+        rtnl.add_address(tun.index(), IpAddr::V4(STACK_V4), 24)?;
+        rtnl.add_address(tun.index(), IpAddr::V6(STACK_V6), 64)?;
+        rtnl.link_up(tun.index())?;
+        let mut sandbox = Sandbox {
+            tun,
+            epoch: Instant::now(),
+            trace: Trace::default(),
+            barrier_seq: 0,
+            buf: vec![0; 65_536],
+            netns,
+        };
+        sandbox.wait_ipv6_ready()?;
+        sandbox.trace = Trace::default();
+        sandbox.epoch = Instant::now();
+        Ok(sandbox)
+    }
+
+    /// Waits until the stack answers on its IPv6 address.
+    ///
+    /// Even with IFA_F_NODAD the kernel finishes configuring an IPv6 address (its local route)
+    /// in a work queue after the link comes up, so for a moment a SYN to it is dropped. An
+    /// ICMPv6 echo answered is proof the address is live; until then, probe again every
+    /// millisecond.
+    fn wait_ipv6_ready(&mut self) -> io::Result<()> {
+        let give_up = self.now() + IPV6_READY_DEADLINE;
+        for seq in 1.. {
+            self.tun.send(&barrier::probe_v6(PEER_V6, STACK_V6, seq))?;
+            let retry = (self.now() + Duration::from_millis(1)).min(give_up);
+            while let Some((_, kind)) = self.read_one(retry)? {
+                if kind == Kind::ReadyReply(seq) {
+                    return Ok(());
+                }
+            }
+            if self.now() >= give_up {
+                break;
+            }
+        }
+        Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("{STACK_V6} did not become reachable within {IPV6_READY_DEADLINE:?}"),
+        ))
+    }
+
+    /// Time since the sandbox started.
+    pub fn now(&self) -> Duration {
+        self.epoch.elapsed()
+    }
+
+    /// The instant `at` after the sandbox started.
+    pub fn instant_at(&self, at: Duration) -> Instant {
+        self.epoch + at
+    }
+
+    pub fn netns(&self) -> BorrowedFd<'_> {
+        self.netns.fd()
+    }
+
+    pub fn trace(&self) -> &Trace {
+        &self.trace
+    }
+
+    pub fn trace_mut(&mut self) -> &mut Trace {
+        &mut self.trace
+    }
+
+    pub fn note(&mut self, kind: EventKind) {
+        let at = self.now();
+        self.trace.push(at, kind);
+    }
+
+    /// Reads a per-namespace sysctl (`net.ipv4.tcp_syn_retries`).
+    pub fn sysctl(&self, name: &str) -> io::Result<String> {
+        sysctl::read(name)
+    }
+
+    /// Sets a per-namespace sysctl and returns the value read back.
+    pub fn set_sysctl(&mut self, name: &str, value: &str) -> io::Result<String> {
+        let kept = sysctl::write(name, value)?;
+        self.note(EventKind::Note {
+            text: format!("sysctl {name}={kept}"),
+        });
+        Ok(kept)
+    }
+
+    /// Sends a packet to the stack.
+    pub fn inject(&mut self, packet: &[u8]) -> io::Result<()> {
+        self.tun.send(packet)?;
+        self.note(EventKind::Injected {
+            packet: packet.to_vec(),
+            note: None,
+        });
+        Ok(())
+    }
+
+    /// Everything the stack has sent in reaction to what it was given so far (packets, socket
+    /// calls), found by the barrier (see `io::barrier`): no sleeping.
+    pub fn settle(&mut self) -> io::Result<Vec<Packet>> {
+        self.barrier_seq = self.barrier_seq.wrapping_add(1);
+        let seq = self.barrier_seq;
+        let probe = barrier::probe(PEER_V4, STACK_V4, seq);
+        self.tun.send(&probe)?;
+        self.note(EventKind::Filtered {
+            packet: probe,
+            why: format!("barrier probe {seq}"),
+        });
+        let mut out = Vec::new();
+        let deadline = self.now() + BARRIER_DEADLINE;
+        loop {
+            match self.read_one(deadline)? {
+                Some((packet, Kind::BarrierReply(s))) if s == seq => {
+                    self.note(EventKind::Filtered {
+                        packet: packet.bytes,
+                        why: format!("barrier reply {seq}"),
+                    });
+                    return Ok(out);
+                }
+                Some((packet, Kind::Tcp | Kind::Other)) => out.push(packet),
+                Some((packet, stale)) => self.note(EventKind::Filtered {
+                    packet: packet.bytes,
+                    why: format!("late probe answer {stale:?}"),
+                }),
+                None => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!(
+                            "barrier: no echo reply within {BARRIER_DEADLINE:?}; the stack \
+                             stopped answering ICMP echo on {STACK_V4}"
+                        ),
+                    ))
+                }
+            }
+        }
+    }
+
+    /// The next packet the stack sends, waiting until `deadline` (time since the sandbox
+    /// started) at the latest: for timers.
+    pub fn next_packet(&mut self, deadline: Duration) -> io::Result<Option<Packet>> {
+        loop {
+            match self.read_one(deadline)? {
+                Some((packet, Kind::Tcp | Kind::Other)) => return Ok(Some(packet)),
+                Some((packet, stale)) => self.note(EventKind::Filtered {
+                    packet: packet.bytes,
+                    why: format!("late probe answer {stale:?}"),
+                }),
+                None => return Ok(None),
+            }
+        }
+    }
+
+    /// Reads one packet that belongs to the check (TCP, a barrier reply or other non-noise),
+    /// recording it; noise is recorded as filtered and skipped.
+    fn read_one(&mut self, deadline: Duration) -> io::Result<Option<(Packet, Kind)>> {
+        loop {
+            if let Some(n) = self.tun.try_recv(&mut self.buf)? {
+                let at = self.now();
+                let bytes = self.buf[..n].to_vec();
+                let kind = barrier::classify(&bytes);
+                match kind {
+                    Kind::Noise(why) => {
+                        self.trace.push(
+                            at,
+                            EventKind::Filtered {
+                                packet: bytes,
+                                why: why.to_string(),
+                            },
+                        );
+                        continue;
+                    }
+                    Kind::BarrierReply(_) | Kind::ReadyReply(_) => {}
+                    Kind::Tcp | Kind::Other => self.trace.push(
+                        at,
+                        EventKind::Captured {
+                            packet: bytes.clone(),
+                            note: None,
+                        },
+                    ),
+                }
+                return Ok(Some((Packet { at, bytes }, kind)));
+            }
+            let now = self.now();
+            if now >= deadline {
+                return Ok(None);
+            }
+            self.tun.wait_readable(deadline - now)?;
+        }
+    }
+}

@@ -1,0 +1,297 @@
+//! The Linux kernel's TCP, in a [`Sandbox`], driven through real sockets.
+
+mod syscalls;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io;
+use std::net::{Shutdown, SocketAddr};
+use std::os::fd::{AsFd, OwnedFd};
+use std::time::Duration;
+
+use nix::errno::Errno;
+use nix::poll::PollFlags;
+
+use super::{CallError, CallResult, SockOpt, Stack, Wait};
+use crate::observe::diag::{Diag, DiagSocket, StateSet};
+use crate::observe::{tcp_info, TcpInfo};
+use crate::sandbox::{Packet, Sandbox};
+use crate::trace::EventKind;
+
+/// A socket as a script sees it: numbered from 3 like a fresh process's descriptors, so
+/// traces read the same on every run whatever the harness process has open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Fd(pub i32);
+
+impl fmt::Display for Fd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+struct Socket {
+    fd: OwnedFd,
+    nonblocking: bool,
+}
+
+pub struct LinuxStack {
+    sockets: HashMap<Fd, Socket>,
+    diag: Diag,
+    // Last: sockets and the diag socket close before the sandbox leaves the namespace.
+    sandbox: Sandbox,
+}
+
+impl LinuxStack {
+    /// A kernel stack in a fresh sandbox on the calling thread.
+    pub fn new() -> io::Result<LinuxStack> {
+        let sandbox = Sandbox::new()?;
+        let diag = Diag::new()?;
+        Ok(LinuxStack {
+            sockets: HashMap::new(),
+            diag,
+            sandbox,
+        })
+    }
+
+    pub fn sandbox(&self) -> &Sandbox {
+        &self.sandbox
+    }
+
+    pub fn sandbox_mut(&mut self) -> &mut Sandbox {
+        &mut self.sandbox
+    }
+
+    fn sock(&self, fd: Fd) -> CallResult<&Socket> {
+        self.sockets.get(&fd).ok_or(CallError::Errno(Errno::EBADF))
+    }
+
+    fn adopt(&mut self, fd: OwnedFd) -> Fd {
+        // Like the kernel, hand out the lowest free number.
+        let mut n = 3;
+        while self.sockets.contains_key(&Fd(n)) {
+            n += 1;
+        }
+        self.sockets.insert(
+            Fd(n),
+            Socket {
+                fd,
+                nonblocking: false,
+            },
+        );
+        Fd(n)
+    }
+
+    fn record<T: fmt::Debug>(&mut self, call: String, result: &CallResult<T>) {
+        let text = match result {
+            Ok(v) => format!("{call} = {v:?}"),
+            Err(e) => format!("{call} = {e}"),
+        };
+        self.sandbox.note(EventKind::Call { text });
+    }
+
+    /// Retries `op` while it says EAGAIN, polling for `events`, until the wait's deadline.
+    fn blocking<T>(
+        &self,
+        fd: Fd,
+        wait: Wait,
+        events: PollFlags,
+        mut op: impl FnMut(&Socket) -> Result<T, Errno>,
+    ) -> CallResult<T> {
+        let sock = self.sock(fd)?;
+        loop {
+            match op(sock) {
+                Err(Errno::EAGAIN) => {}
+                other => return other.map_err(CallError::Errno),
+            }
+            let deadline = match (wait, sock.nonblocking) {
+                (Wait::Until(d), false) => self.sandbox.instant_at(d),
+                _ => return Err(CallError::Errno(Errno::EAGAIN)),
+            };
+            if !syscalls::wait(sock.fd.as_fd(), events, deadline)? {
+                return Err(CallError::Deadline);
+            }
+        }
+    }
+}
+
+impl Stack for LinuxStack {
+    type Fd = Fd;
+
+    fn now(&self) -> Duration {
+        self.sandbox.now()
+    }
+
+    fn socket(&mut self, v6: bool) -> CallResult<Fd> {
+        let family = if v6 {
+            std::net::IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED)
+        } else {
+            std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)
+        };
+        let result = syscalls::socket(family)
+            .map(|fd| self.adopt(fd))
+            .map_err(CallError::from);
+        let domain = if v6 { "AF_INET6" } else { "AF_INET" };
+        self.record(
+            format!("socket({domain}, SOCK_STREAM, IPPROTO_TCP)"),
+            &result,
+        );
+        result
+    }
+
+    fn bind(&mut self, fd: Fd, addr: SocketAddr) -> CallResult<()> {
+        let result = self
+            .sock(fd)
+            .and_then(|s| Ok(syscalls::bind(s.fd.as_fd(), addr)?));
+        self.record(format!("bind({fd}, {addr})"), &result);
+        result
+    }
+
+    fn listen(&mut self, fd: Fd, backlog: i32) -> CallResult<()> {
+        let result = self
+            .sock(fd)
+            .and_then(|s| Ok(syscalls::listen(s.fd.as_fd(), backlog)?));
+        self.record(format!("listen({fd}, {backlog})"), &result);
+        result
+    }
+
+    fn accept(&mut self, fd: Fd, wait: Wait) -> CallResult<(Fd, SocketAddr)> {
+        let result = self
+            .blocking(fd, wait, PollFlags::POLLIN, |s| {
+                syscalls::accept(s.fd.as_fd())
+            })
+            .map(|(owned, peer)| (self.adopt(owned), peer));
+        self.record(format!("accept({fd})"), &result);
+        result
+    }
+
+    fn connect(&mut self, fd: Fd, addr: SocketAddr) -> CallResult<()> {
+        let result = self
+            .sock(fd)
+            .and_then(|s| Ok(syscalls::connect(s.fd.as_fd(), addr)?));
+        self.record(format!("connect({fd}, {addr})"), &result);
+        result
+    }
+
+    fn write(&mut self, fd: Fd, data: &[u8]) -> CallResult<usize> {
+        let result = self
+            .sock(fd)
+            .and_then(|s| Ok(syscalls::write(s.fd.as_fd(), data)?));
+        self.record(format!("write({fd}, ..., {})", data.len()), &result);
+        result
+    }
+
+    fn read(&mut self, fd: Fd, max: usize, wait: Wait) -> CallResult<Vec<u8>> {
+        let result = self.blocking(fd, wait, PollFlags::POLLIN, |s| {
+            syscalls::read(s.fd.as_fd(), max)
+        });
+        let shown = result.as_ref().map(Vec::len).map_err(|e| *e);
+        self.record(format!("read({fd}, ..., {max})"), &shown);
+        result
+    }
+
+    fn shutdown(&mut self, fd: Fd, how: Shutdown) -> CallResult<()> {
+        let result = self
+            .sock(fd)
+            .and_then(|s| Ok(syscalls::shutdown(s.fd.as_fd(), how)?));
+        let how_text = match how {
+            Shutdown::Read => "SHUT_RD",
+            Shutdown::Write => "SHUT_WR",
+            Shutdown::Both => "SHUT_RDWR",
+        };
+        self.record(format!("shutdown({fd}, {how_text})"), &result);
+        result
+    }
+
+    fn close(&mut self, fd: Fd) -> CallResult<()> {
+        // Dropping the OwnedFd closes it; close() on a socket does not fail on Linux.
+        let result = self
+            .sockets
+            .remove(&fd)
+            .map(drop)
+            .ok_or(CallError::Errno(Errno::EBADF));
+        self.record(format!("close({fd})"), &result);
+        result
+    }
+
+    fn setsockopt(&mut self, fd: Fd, opt: SockOpt) -> CallResult<()> {
+        let result = self.sock(fd).and_then(|s| {
+            let f = s.fd.as_fd();
+            let flag = |b: bool| i32::from(b);
+            Ok(match opt {
+                SockOpt::ReuseAddr(on) => {
+                    syscalls::set_int(f, libc::SOL_SOCKET, libc::SO_REUSEADDR, flag(on))
+                }
+                SockOpt::Linger(l) => syscalls::set_linger(f, l),
+                SockOpt::NoDelay(on) => {
+                    syscalls::set_int(f, libc::IPPROTO_TCP, libc::TCP_NODELAY, flag(on))
+                }
+                SockOpt::QuickAck(on) => {
+                    syscalls::set_int(f, libc::IPPROTO_TCP, libc::TCP_QUICKACK, flag(on))
+                }
+                SockOpt::UserTimeout(d) => syscalls::set_int(
+                    f,
+                    libc::IPPROTO_TCP,
+                    libc::TCP_USER_TIMEOUT,
+                    d.as_millis().min(i32::MAX as u128) as i32,
+                ),
+                SockOpt::MaxSeg(mss) => {
+                    syscalls::set_int(f, libc::IPPROTO_TCP, libc::TCP_MAXSEG, i32::from(mss))
+                }
+            }?)
+        });
+        self.record(format!("setsockopt({fd}, {opt:?})"), &result);
+        result
+    }
+
+    fn take_error(&mut self, fd: Fd) -> CallResult<Option<Errno>> {
+        let result = self.sock(fd).and_then(|s| {
+            let e = syscalls::get_int(s.fd.as_fd(), libc::SOL_SOCKET, libc::SO_ERROR)?;
+            Ok((e != 0).then(|| Errno::from_raw(e)))
+        });
+        self.record(format!("getsockopt({fd}, SOL_SOCKET, SO_ERROR)"), &result);
+        result
+    }
+
+    fn set_nonblocking(&mut self, fd: Fd, on: bool) -> CallResult<()> {
+        // The descriptor itself stays non-blocking (nothing may hang the harness); the flag
+        // decides whether calls wait for their deadline.
+        let result = match self.sockets.get_mut(&fd) {
+            Some(s) => {
+                s.nonblocking = on;
+                Ok(())
+            }
+            None => Err(CallError::Errno(Errno::EBADF)),
+        };
+        let flags = if on { "O_RDWR|O_NONBLOCK" } else { "O_RDWR" };
+        self.record(format!("fcntl({fd}, F_SETFL, {flags})"), &result);
+        result
+    }
+
+    fn inject(&mut self, packet: &[u8]) -> io::Result<()> {
+        self.sandbox.inject(packet)
+    }
+
+    fn settle(&mut self) -> io::Result<Vec<Packet>> {
+        self.sandbox.settle()
+    }
+
+    fn next_packet(&mut self, deadline: Duration) -> io::Result<Option<Packet>> {
+        self.sandbox.next_packet(deadline)
+    }
+
+    fn tcp_info(&mut self, fd: Fd) -> io::Result<TcpInfo> {
+        let sock = self
+            .sockets
+            .get(&fd)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("no socket {fd}")))?;
+        let info = tcp_info(sock.fd.as_fd())?;
+        self.sandbox.note(EventKind::Observation {
+            text: format!("fd {fd}: tcpi_state={}", info.state),
+        });
+        Ok(info)
+    }
+
+    fn connections(&mut self) -> io::Result<Vec<DiagSocket>> {
+        self.diag.dump_all(StateSet::all())
+    }
+}

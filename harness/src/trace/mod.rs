@@ -1,0 +1,80 @@
+//! What happened during one check, in order: every packet in and out, every socket call and
+//! observation, with the time it happened. Reports and pcapng files are written from this.
+
+mod pcapng;
+
+use std::time::Duration;
+
+pub use pcapng::{write_pcapng, write_pcapng_file};
+
+/// One run's record.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Trace {
+    pub events: Vec<TraceEvent>,
+}
+
+/// Something that happened, `at` after the sandbox started (monotonic clock, microsecond
+/// resolution).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceEvent {
+    pub at: Duration,
+    pub kind: EventKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    /// A packet the harness wrote into the stack (raw IP bytes).
+    Injected {
+        packet: Vec<u8>,
+        note: Option<String>,
+    },
+    /// A packet the stack sent (raw IP bytes).
+    Captured {
+        packet: Vec<u8>,
+        note: Option<String>,
+    },
+    /// A packet that is not part of the check and was filtered out, with the reason: IPv6
+    /// router solicitations and neighbour discovery, the harness's own barrier probes.
+    Filtered { packet: Vec<u8>, why: String },
+    /// A socket call and its result, e.g. `connect(3, 192.0.2.2:8080) = -1 EINPROGRESS`.
+    Call { text: String },
+    /// What the harness observed of the stack, e.g. `fd 3: tcpi_state=SYN_SENT`.
+    Observation { text: String },
+    /// Free text: a step's name, a verdict.
+    Note { text: String },
+}
+
+impl Trace {
+    pub fn push(&mut self, at: Duration, kind: EventKind) {
+        self.events.push(TraceEvent { at, kind });
+    }
+}
+
+/// One line per event: `  1.079ms  out  192.0.2.1.8080 > 192.0.2.2.40000: Flags [S.], ...`.
+impl std::fmt::Display for TraceEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use tcpcheck_model::wire::{ChecksumPolicy, SegmentRepr};
+        let packet = |bytes: &[u8]| match SegmentRepr::parse_with(bytes, ChecksumPolicy::Accept) {
+            Ok(seg) => seg.to_string(),
+            Err(e) => format!("{} bytes, not TCP or malformed: {e}", bytes.len()),
+        };
+        let at = self.at.as_secs_f64() * 1e3;
+        match &self.kind {
+            EventKind::Injected { packet: p, .. } => write!(f, "{at:>10.3}ms  in   {}", packet(p)),
+            EventKind::Captured { packet: p, .. } => write!(f, "{at:>10.3}ms  out  {}", packet(p)),
+            EventKind::Filtered { why, .. } => write!(f, "{at:>10.3}ms  --   ({why})"),
+            EventKind::Call { text } => write!(f, "{at:>10.3}ms  call {text}"),
+            EventKind::Observation { text } => write!(f, "{at:>10.3}ms  obs  {text}"),
+            EventKind::Note { text } => write!(f, "{at:>10.3}ms  note {text}"),
+        }
+    }
+}
+
+impl std::fmt::Display for Trace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for e in &self.events {
+            writeln!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
