@@ -2,9 +2,11 @@
 //! reference model in `tcpcheck-model`.
 
 pub mod decode;
+pub mod doctor;
 pub mod io;
 pub mod observe;
 pub mod peer;
+pub mod rootless;
 pub mod sandbox;
 pub mod stack;
 pub mod trace;

@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use tcpcheck::decode::{decode_file, render, Decoded};
+use tcpcheck::doctor::{self, Check};
+use tcpcheck::rootless;
 
 #[derive(Parser)]
 #[command(
@@ -25,10 +27,33 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Check that this machine and user can run checks (privileges, /dev/net/tun, a sandbox,
+    /// a SYN answered by RST over IPv4 and IPv6) and say how to fix what fails.
+    Doctor,
+}
+
+impl Command {
+    /// Whether the subcommand runs a stack in network namespaces, so that it cannot go on
+    /// when `rootless::enter_user_namespace_if_needed` failed. `doctor` needs them too, but
+    /// reports that failure as one of its checks.
+    fn needs_namespaces(&self) -> bool {
+        match self {
+            Command::Decode { .. } | Command::Doctor => false,
+        }
+    }
 }
 
 fn main() -> ExitCode {
+    // Before anything else: the kernel refuses a user namespace to a process that already has
+    // a second thread. A failure only matters to the subcommands that need namespaces.
+    let privilege = rootless::enter_user_namespace_if_needed();
     let cli = Cli::parse();
+    if let Err(e) = &privilege {
+        if cli.command.needs_namespaces() {
+            eprintln!("tcpcheck: {e}");
+            return ExitCode::from(2);
+        }
+    }
     match cli.command {
         Command::Decode { files } => {
             let mut malformed = false;
@@ -45,6 +70,13 @@ fn main() -> ExitCode {
                 }
             }
             ExitCode::from(u8::from(malformed))
+        }
+        Command::Doctor => {
+            let checks = doctor::run();
+            for check in &checks {
+                println!("{check}");
+            }
+            ExitCode::from(u8::from(!checks.iter().all(Check::passed)))
         }
     }
 }
