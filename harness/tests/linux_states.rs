@@ -356,3 +356,63 @@ both_families!(
     simultaneous_close,
     closed_port,
 );
+
+/// A real run's trace, written as pcapng, reads back in tshark as the handshake it was, with
+/// directions and the harness's socket calls as comments.
+#[test]
+fn real_trace_opens_in_tshark() {
+    let mut k = LinuxStack::new().unwrap();
+    let (peer, _fd) = establish_passive(&mut k, false);
+    let path = std::env::temp_dir().join(format!("tcpcheck-real-{}.pcapng", std::process::id()));
+    tcpcheck::trace::write_pcapng_file(k.sandbox().trace(), &path).unwrap();
+    let lines = tcpcheck::trace::tshark::fields(
+        &path,
+        &[
+            "ip.src",
+            "tcp.srcport",
+            "tcp.flags.str",
+            "tcp.seq",
+            "tcp.ack",
+            "frame.comment",
+        ],
+    );
+    std::fs::remove_file(&path).unwrap();
+    let lines = lines.unwrap_or_else(|e| panic!("{e}"));
+    // The barrier's ICMP echoes are in the file too, marked as filtered.
+    let tcp: Vec<&Vec<String>> = lines.iter().filter(|l| !l[1].is_empty()).collect();
+    assert_eq!(tcp.len(), 3, "{lines:#?}");
+    let peer_ip = peer.local.ip().to_string();
+    let stack_ip = peer.remote.ip().to_string();
+    let expect = [
+        // tshark's flag string: reserved, AE, CWR, ECE, URG, ACK, PSH, RST, SYN, FIN.
+        (&peer_ip, "··········S·", "0", "0", "in: injected"),
+        (
+            &stack_ip,
+            "·······A··S·",
+            "0",
+            "1",
+            "out: sent by the stack",
+        ),
+        (&peer_ip, "·······A····", "1", "1", "in: injected"),
+    ];
+    for (line, (src, flags, seq, ack, comment)) in tcp.iter().zip(expect) {
+        assert_eq!(&line[0], src, "{line:?}");
+        assert_eq!(line[2], flags, "{line:?}");
+        assert_eq!(
+            (&line[3][..], &line[4][..]),
+            (seq, ack),
+            "relative numbers: {line:?}"
+        );
+        assert!(line[5].starts_with(comment), "{line:?}");
+    }
+    // The socket calls made before the SYN ride on it as comments.
+    assert!(tcp[0][5].contains("call: listen(3, 1)"), "{:?}", tcp[0]);
+    let filtered = lines
+        .iter()
+        .filter(|l| l[5].starts_with("filtered: barrier"))
+        .count();
+    assert!(
+        filtered >= 4,
+        "barrier probes and replies marked filtered: {lines:#?}"
+    );
+}

@@ -124,6 +124,11 @@ impl Sandbox {
         self.epoch.elapsed()
     }
 
+    /// The TUN device, for measuring the raw path without the trace.
+    pub fn tun(&self) -> &Tun {
+        &self.tun
+    }
+
     /// The instant `at` after the sandbox started.
     pub fn instant_at(&self, at: Duration) -> Instant {
         self.epoch + at

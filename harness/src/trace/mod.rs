@@ -2,6 +2,7 @@
 //! observation, with the time it happened. Reports and pcapng files are written from this.
 
 mod pcapng;
+pub mod tshark;
 
 use std::time::Duration;
 

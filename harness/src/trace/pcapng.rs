@@ -216,7 +216,6 @@ fn into_io(e: PcapError) -> io::Error {
 mod tests {
     use std::net::{Ipv4Addr, Ipv6Addr};
     use std::path::PathBuf;
-    use std::process::Command;
 
     use pcap_file::pcapng::{Block, PcapNgReader};
     use tcpcheck_model::seq::SeqNumber;
@@ -234,7 +233,7 @@ mod tests {
 
     /// Separates the values of a field that occurs more than once (several comments on one
     /// packet); the default `,` occurs in socket-call text.
-    const AGGREGATOR: char = '\u{1f}';
+    use super::super::tshark::AGGREGATOR;
 
     /// A temporary file that is removed even when the test panics.
     struct TempFile(PathBuf);
@@ -402,31 +401,7 @@ mod tests {
 
     /// Runs tshark on `path` and returns one line per packet, fields split.
     fn tshark(path: &Path, fields: &[&str]) -> Vec<Vec<String>> {
-        let mut cmd = Command::new("tshark");
-        cmd.arg("-n").arg("-r").arg(path).args(["-T", "fields"]);
-        for field in fields {
-            cmd.args(["-e", field]);
-        }
-        cmd.arg("-E").arg(format!("aggregator={AGGREGATOR}"));
-        let output = match cmd.output() {
-            Ok(output) => output,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => panic!(
-                "tshark is not installed; install it (`apt-get install tshark`) to run this \
-                 test: CI installs it"
-            ),
-            Err(e) => panic!("running tshark: {e}"),
-        };
-        let stdout = String::from_utf8(output.stdout).expect("tshark prints UTF-8");
-        assert!(
-            output.status.success(),
-            "tshark failed ({}): {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        );
-        stdout
-            .lines()
-            .map(|line| line.split('\t').map(str::to_owned).collect())
-            .collect()
+        super::super::tshark::fields(path, fields).unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// tshark 4.0 prints `epb_flags` direction as `0x00000001`; other versions may not pad
