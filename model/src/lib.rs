@@ -4,7 +4,11 @@
 //! time comes in as an argument, and what a stack may do comes out as data. That keeps the
 //! model deterministic, fuzzable and fast, and lets the harness drive any stack with it.
 
+pub mod conn;
+pub mod listener;
+pub mod profile;
 pub mod seq;
+pub mod timers;
 pub mod wire;
 
 #[cfg(feature = "oracle")]

@@ -1,0 +1,1 @@
+//! Listen queues with Linux semantics (design §4).

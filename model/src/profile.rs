@@ -1,0 +1,169 @@
+//! What the model allows depends on whose rules it applies: the standard as written, or the
+//! documented choices Linux makes where the standard leaves room (design §4). The numbers of
+//! the `linux` profile come from the sysctls of the namespace under test, so a check that
+//! changes `net.ipv4.tcp_synack_retries` changes the model's expectation with it.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ProfileKind {
+    /// RFC 9293 with RFC 5961 and RFC 6298, nothing more.
+    Rfc9293,
+    /// Linux 6.x (design §4).
+    Linux,
+}
+
+/// Every number and switch a rule of the model depends on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Profile {
+    pub kind: ProfileKind,
+    /// RFC 6298 2.1: the RTO before any RTT sample.
+    pub rto_initial: Duration,
+    /// RFC 6298 2.4: the RTO floor (1 s in the RFC; Linux `tcp_rto_min_us`, 200 ms).
+    pub rto_min: Duration,
+    /// RFC 6298 2.5: the RTO ceiling (at least 60 s; Linux `tcp_rto_max_ms`, 120 s).
+    pub rto_max: Duration,
+    /// SYN retransmissions before connect() fails (Linux `tcp_syn_retries`).
+    pub syn_retries: u32,
+    /// SYN retransmissions at a fixed 1 s interval before backoff starts (Linux
+    /// `tcp_syn_linear_timeouts`; 0 in the RFC profile).
+    pub syn_linear_timeouts: u32,
+    /// SYN-ACK retransmissions before a request is dropped (Linux `tcp_synack_retries`).
+    pub synack_retries: u32,
+    /// Data retransmissions before the connection is given up (Linux `tcp_retries2`).
+    pub retries2: u32,
+    /// How long TIME-WAIT lasts: 2×MSL in the RFC (MSL 2 min), a fixed 60 s on Linux.
+    pub time_wait: Duration,
+    /// RFC 5961 10: at most this many challenge ACKs per `challenge_ack_interval` per
+    /// connection (Linux: one per `tcp_invalid_ratelimit`, 500 ms).
+    pub challenge_ack_interval: Duration,
+    /// Linux tail loss probe (`tcp_early_retrans` 3 and 4 enable it).
+    pub tail_loss_probe: bool,
+    /// Linux `tcp_abort_on_overflow`: a final ACK into a full accept queue draws a RST.
+    pub abort_on_overflow: bool,
+    /// Linux `tcp_syncookies`: 0 never, 1 when the SYN queue overflows, 2 always.
+    pub syncookies: u8,
+    /// Linux `tcp_max_syn_backlog`.
+    pub max_syn_backlog: u32,
+    /// Linux `net.core.somaxconn`: the cap on listen()'s backlog.
+    pub somaxconn: u32,
+    /// Delayed ACK: the longest an ACK may wait. RFC 9293 3.8.6.3 MUST-40: under 0.5 s.
+    pub ack_delay_max: Duration,
+}
+
+impl Profile {
+    pub fn rfc9293() -> Profile {
+        Profile {
+            kind: ProfileKind::Rfc9293,
+            rto_initial: Duration::from_secs(1),
+            rto_min: Duration::from_secs(1),
+            rto_max: Duration::from_secs(60),
+            syn_retries: 6,
+            syn_linear_timeouts: 0,
+            synack_retries: 5,
+            retries2: 15,
+            time_wait: Duration::from_secs(240),
+            challenge_ack_interval: Duration::from_millis(500),
+            tail_loss_probe: false,
+            abort_on_overflow: false,
+            syncookies: 0,
+            max_syn_backlog: 128,
+            somaxconn: 4096,
+            ack_delay_max: Duration::from_millis(500),
+        }
+    }
+
+    /// The Linux defaults (kernel 6.x), before any sysctl is read.
+    pub fn linux_defaults() -> Profile {
+        Profile {
+            kind: ProfileKind::Linux,
+            rto_initial: Duration::from_secs(1),
+            rto_min: Duration::from_millis(200),
+            rto_max: Duration::from_secs(120),
+            syn_retries: 6,
+            syn_linear_timeouts: 4,
+            synack_retries: 5,
+            retries2: 15,
+            time_wait: Duration::from_secs(60),
+            challenge_ack_interval: Duration::from_millis(500),
+            tail_loss_probe: true,
+            abort_on_overflow: false,
+            syncookies: 1,
+            max_syn_backlog: 128,
+            somaxconn: 4096,
+            ack_delay_max: Duration::from_millis(200),
+        }
+    }
+
+    /// The Linux profile with the values of the sysctls given (name to value as read from
+    /// /proc/sys, e.g. `net.ipv4.tcp_syn_retries` → `6`). Unknown names are ignored; a value
+    /// that does not parse is an error naming the sysctl.
+    pub fn linux(sysctls: &BTreeMap<String, String>) -> Result<Profile, String> {
+        let mut p = Profile::linux_defaults();
+        let num = |name: &str| -> Result<Option<u64>, String> {
+            match sysctls.get(name) {
+                None => Ok(None),
+                Some(v) => v
+                    .trim()
+                    .parse::<u64>()
+                    .map(Some)
+                    .map_err(|e| format!("sysctl {name} = {v:?}: {e}")),
+            }
+        };
+        let ms = |v: u64| Duration::from_millis(v);
+        if let Some(v) = num("net.ipv4.tcp_syn_retries")? {
+            p.syn_retries = v as u32;
+        }
+        if let Some(v) = num("net.ipv4.tcp_syn_linear_timeouts")? {
+            p.syn_linear_timeouts = v as u32;
+        }
+        if let Some(v) = num("net.ipv4.tcp_synack_retries")? {
+            p.synack_retries = v as u32;
+        }
+        if let Some(v) = num("net.ipv4.tcp_retries2")? {
+            p.retries2 = v as u32;
+        }
+        if let Some(v) = num("net.ipv4.tcp_rto_min_us")? {
+            p.rto_min = Duration::from_micros(v);
+        }
+        if let Some(v) = num("net.ipv4.tcp_rto_max_ms")? {
+            p.rto_max = ms(v);
+        }
+        if let Some(v) = num("net.ipv4.tcp_invalid_ratelimit")? {
+            p.challenge_ack_interval = ms(v);
+        }
+        if let Some(v) = num("net.ipv4.tcp_early_retrans")? {
+            p.tail_loss_probe = v >= 3;
+        }
+        if let Some(v) = num("net.ipv4.tcp_abort_on_overflow")? {
+            p.abort_on_overflow = v != 0;
+        }
+        if let Some(v) = num("net.ipv4.tcp_syncookies")? {
+            p.syncookies = v as u8;
+        }
+        if let Some(v) = num("net.ipv4.tcp_max_syn_backlog")? {
+            p.max_syn_backlog = v as u32;
+        }
+        if let Some(v) = num("net.core.somaxconn")? {
+            p.somaxconn = v as u32;
+        }
+        Ok(p)
+    }
+
+    /// The sysctls [`Profile::linux`] reads: what a harness should read from the namespace.
+    pub const LINUX_SYSCTLS: [&'static str; 12] = [
+        "net.ipv4.tcp_syn_retries",
+        "net.ipv4.tcp_syn_linear_timeouts",
+        "net.ipv4.tcp_synack_retries",
+        "net.ipv4.tcp_retries2",
+        "net.ipv4.tcp_rto_min_us",
+        "net.ipv4.tcp_rto_max_ms",
+        "net.ipv4.tcp_invalid_ratelimit",
+        "net.ipv4.tcp_early_retrans",
+        "net.ipv4.tcp_abort_on_overflow",
+        "net.ipv4.tcp_syncookies",
+        "net.ipv4.tcp_max_syn_backlog",
+        "net.core.somaxconn",
+    ];
+}

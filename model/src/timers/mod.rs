@@ -1,0 +1,1 @@
+//! Timers: RFC 6298 retransmission timeout and the retransmission schedules of each profile.
