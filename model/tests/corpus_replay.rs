@@ -28,7 +28,7 @@ fn seeds(target: &str) -> Vec<PathBuf> {
 /// target's seeds cannot silently go unchecked.
 #[test]
 fn every_corpus_directory_is_replayed() {
-    let known = ["segment"];
+    let known = ["segment", "model"];
     for entry in fs::read_dir(corpus_dir()).expect("corpus/fuzz exists") {
         let name = entry.expect("entry").file_name();
         let name = name.to_string_lossy();
@@ -57,6 +57,18 @@ fn segment_seeds_satisfy_the_fuzz_oracle() {
         })
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn model_seeds_satisfy_the_fuzz_oracle() {
+    let files = seeds("model");
+    assert!(!files.is_empty());
+    for path in files {
+        let data = fs::read(&path).unwrap();
+        if let Err(e) = oracle::model(&data) {
+            panic!("{}: {e}", path.display());
+        }
+    }
 }
 
 /// README.md (generated with the seeds) and REGRESSIONS.md (fuzzer finds, kept by hand) list

@@ -1,5 +1,13 @@
-//! Connection state machine of RFC 9293 §3.10.
+//! The connection state machine of RFC 9293 §3.10, as a sans-IO model of the stack under
+//! test: user calls and arriving segments in, allowed segments out.
 
+mod expect;
+mod machine;
+mod segment;
 pub mod state;
+mod timing;
 
+pub use expect::{ctl_names, Choice, Divergence, Due, Expected, LenSpec, SegSpec, SeqSpec};
+pub use machine::{Connection, Report, Tcb, UserError};
+pub use segment::{Seg, SegOptions};
 pub use state::State;

@@ -35,7 +35,10 @@ impl State {
     /// RFC 9293 §3.3.2: the states after the handshake has been seen from both sides, where
     /// sequence numbers are synchronized and RFC 5961's checks apply.
     pub const fn is_synchronized(self) -> bool {
-        !matches!(self, State::Closed | State::Listen | State::SynSent | State::SynReceived)
+        !matches!(
+            self,
+            State::Closed | State::Listen | State::SynSent | State::SynReceived
+        )
     }
 
     /// The RFC's own spelling: `SYN-RECEIVED`, `FIN-WAIT-1`.

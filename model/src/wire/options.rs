@@ -211,6 +211,7 @@ pub fn emit(options: &[TcpOption<'_>], buf: &mut [u8]) {
         option.emit(&mut buf[at..at + len]);
         at += len;
     }
+    // RFC 9293 3.1: MUST-69, the header beyond the options is zero padding.
     buf[at..].fill(0);
 }
 
@@ -302,13 +303,15 @@ impl<'a> TcpOptions<'a> {
                 return Ok(TcpOption::EndOfList);
             }
             KIND_NOP => {
+                // RFC 9293 3.2: MUST-64, options need not start on a word boundary: NOP is
+                // read one byte at a time, whatever the alignment.
                 self.pos += 1;
                 return Ok(TcpOption::Nop);
             }
             _ => {}
         }
         let Some(&len) = rest.get(1) else {
-            // RFC 9293 3.1: every option but EOL and NOP has a length byte.
+            // RFC 9293 3.1: MUST-68, every option but EOL and NOP has a length byte.
             return Err(WireError::TcpOptionPastHeader {
                 offset,
                 kind,
@@ -332,6 +335,7 @@ impl<'a> TcpOptions<'a> {
         let body = &option[2..];
         let be32 = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
         let parsed = match (kind, len) {
+            // RFC 9293 3.1: MUST-4, MUST-5: EOL, NOP and MSS are read, in any segment.
             // RFC 9293 3.2: MSS is kind 2, length 4.
             (KIND_MSS, 4) => TcpOption::Mss(u16::from_be_bytes([body[0], body[1]])),
             // RFC 7323 2.2: window scale is kind 3, length 3.
@@ -356,6 +360,8 @@ impl<'a> TcpOptions<'a> {
                 KIND_MSS | KIND_WINDOW_SCALE | KIND_SACK_PERMITTED | KIND_SACK | KIND_TIMESTAMPS,
                 _,
             ) => return Err(WireError::TcpOptionBadLength { offset, kind, len }),
+            // RFC 9293 3.1: MUST-6, an option this codec does not implement is kept, not an
+            // error; its length field says how far to skip.
             _ => TcpOption::Unknown {
                 kind,
                 data: Cow::Borrowed(body),

@@ -77,6 +77,7 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
         policy: ChecksumPolicy,
     ) -> Result<(), WireError> {
         options::validate(self.options_bytes())?;
+        // RFC 9293 3.1: MUST-3, the receiver checks the checksum.
         if policy == ChecksumPolicy::Verify {
             let pseudo = pseudo();
             if !self.checksum_valid(pseudo) {
@@ -149,6 +150,7 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
         TcpFlags(self.fixed()[field::FLAGS])
     }
     #[inline]
+    // RFC 9293 3.1: MUST-1, the window is an unsigned number.
     pub fn window(&self) -> u16 {
         self.u16_at(field::WINDOW)
     }
@@ -242,6 +244,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> TcpPacket<T> {
     }
     /// Computes and stores the checksum over the whole buffer.
     pub fn fill_checksum(&mut self, pseudo: PseudoHeader) {
+        // RFC 9293 3.1: MUST-2, the sender generates the checksum, pseudo-header included.
         self.set_checksum(0);
         let v = self.expected_checksum(pseudo);
         self.set_checksum(v);

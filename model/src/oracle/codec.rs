@@ -1,10 +1,5 @@
-//! Properties shared by the fuzz targets and `cargo test`'s corpus replay.
-//!
-//! Each function takes arbitrary bytes and returns `Err` describing the first property that
-//! failed. The fuzz targets panic on `Err`; the tests report it with the seed's file name. So
-//! the corpus that CI replays checks exactly what the fuzzer checks.
-//!
-//! The differential checks use two codecs written independently of ours, etherparse and
+//! The `segment` fuzz target's properties. The differential checks use two codecs written
+//! independently of ours, etherparse and
 //! pnet_packet: where either of them reads a packet we accept, every field must agree.
 
 use crate::wire::{

@@ -1,0 +1,157 @@
+//! What the model allows a stack to send, and what it found when the stack did otherwise.
+//!
+//! An expectation pins exactly what the standard pins and nothing more: the ISN is free until
+//! the stack's SYN binds it, the window and option values are the stack's choice, the time
+//! of a delayed ACK is a window, not an instant. Everything else — flags, sequence and
+//! acknowledgment numbers, lengths — is exact, so a wrong flag or an ack off by one can never
+//! pass.
+
+use core::fmt;
+use std::time::Duration;
+
+use super::segment::Seg;
+use crate::seq::SeqNumber;
+use crate::wire::TcpFlags;
+
+/// The sequence number an expected segment must carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeqSpec {
+    Exact(SeqNumber),
+    /// The stack's initial sequence number: any value, bound when seen (RFC 9293 §3.4.1
+    /// leaves its choice to the stack, within MUST-8 and MUST-9, which a single connection
+    /// cannot observe).
+    Iss,
+}
+
+/// Payload length allowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LenSpec {
+    Exact(u32),
+    /// At least one and at most this many bytes (a data segment of the stack's choosing).
+    UpTo(u32),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SegSpec {
+    pub flags: TcpFlags,
+    /// Flags the stack may add (PSH on data, ECE/CWR are not modelled).
+    pub optional_flags: TcpFlags,
+    pub seq: SeqSpec,
+    /// `Some` when the ACK bit is set and its value pinned.
+    pub ack: Option<SeqNumber>,
+    pub len: LenSpec,
+}
+
+impl SegSpec {
+    pub fn ctl(flags: TcpFlags, seq: SeqNumber, ack: Option<SeqNumber>) -> SegSpec {
+        SegSpec {
+            flags,
+            optional_flags: TcpFlags::empty(),
+            seq: SeqSpec::Exact(seq),
+            ack,
+            len: LenSpec::Exact(0),
+        }
+    }
+
+    /// Whether `seg` is this segment; on a match returns the ISN it binds, if any.
+    pub fn matches(&self, seg: &Seg) -> bool {
+        let extra = seg.flags & !self.flags;
+        if seg.flags & self.flags != self.flags || (extra & !self.optional_flags).bits() != 0 {
+            return false;
+        }
+        if let SeqSpec::Exact(s) = self.seq {
+            if seg.seq != s {
+                return false;
+            }
+        }
+        if let Some(a) = self.ack {
+            if seg.ack != a {
+                return false;
+            }
+        }
+        match self.len {
+            LenSpec::Exact(n) => seg.len == n,
+            LenSpec::UpTo(n) => seg.len >= 1 && seg.len <= n,
+        }
+    }
+}
+
+impl fmt::Display for SegSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<SEQ=")?;
+        match self.seq {
+            SeqSpec::Exact(s) => write!(f, "{s}")?,
+            SeqSpec::Iss => write!(f, "ISS")?,
+        }
+        if let Some(a) = self.ack {
+            write!(f, "><ACK={a}")?;
+        }
+        write!(f, "><CTL={}>", ctl_names(self.flags))?;
+        match self.len {
+            LenSpec::Exact(0) => Ok(()),
+            LenSpec::Exact(n) => write!(f, "<DATA {n} bytes>"),
+            LenSpec::UpTo(n) => write!(f, "<DATA 1..={n} bytes>"),
+        }
+    }
+}
+
+/// RFC 9293's way of writing control bits: `SYN,ACK`.
+pub fn ctl_names(flags: TcpFlags) -> String {
+    let mut names = Vec::new();
+    for (f, n) in [
+        (TcpFlags::SYN, "SYN"),
+        (TcpFlags::FIN, "FIN"),
+        (TcpFlags::RST, "RST"),
+        (TcpFlags::PSH, "PSH"),
+        (TcpFlags::URG, "URG"),
+        (TcpFlags::ACK, "ACK"),
+    ] {
+        if flags.contains(f) {
+            names.push(n);
+        }
+    }
+    names.join(",")
+}
+
+/// When an expected segment must appear, in time since the start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Due {
+    pub earliest: Duration,
+    pub latest: Duration,
+}
+
+/// A segment the stack owes, why, and by when.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Expected {
+    pub spec: SegSpec,
+    pub due: Due,
+    /// The rule that requires it: "RFC 9293 3.10.7.4: ...".
+    pub rule: &'static str,
+}
+
+/// How a stack departed from what the model allows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Divergence {
+    pub rule: &'static str,
+    pub expected: String,
+    pub actual: String,
+}
+
+impl fmt::Display for Divergence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "expected {}, got {} ({})",
+            self.expected, self.actual, self.rule
+        )
+    }
+}
+
+impl std::error::Error for Divergence {}
+
+/// A choice the standard leaves open, as the stack made it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Choice {
+    pub rule: &'static str,
+    pub taken: &'static str,
+}

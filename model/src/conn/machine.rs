@@ -1,0 +1,1192 @@
+//! One TCP connection as RFC 9293 §3.10 specifies it, seen from the stack under test.
+//!
+//! The model plays the stack's side: user calls and segments arriving from the peer are its
+//! inputs, and every segment the stack sends is checked against what the model allows and
+//! then applied, so free values (the ISN, the window) are bound from what the stack actually
+//! chose. What the standard requires the stack to send is kept as a list of [`Expected`]
+//! segments with the time they are due; [`Connection::settle`] reports any that is overdue.
+//!
+//! Sans-IO: time is an argument, nothing here reads a clock.
+
+use std::time::Duration;
+
+use super::expect::{Choice, Divergence, Due, Expected, LenSpec, SegSpec, SeqSpec};
+use super::segment::Seg;
+use super::state::State;
+use super::timing;
+use crate::profile::{Profile, ProfileKind};
+use crate::seq::{segment_acceptable, SeqNumber};
+use crate::wire::TcpFlags;
+
+/// The send and receive sequence variables of RFC 9293 §3.3.1.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tcb {
+    pub snd_una: SeqNumber,
+    pub snd_nxt: SeqNumber,
+    /// Scaled, in bytes.
+    pub snd_wnd: u32,
+    pub snd_wl1: SeqNumber,
+    pub snd_wl2: SeqNumber,
+    pub iss: SeqNumber,
+    pub rcv_nxt: SeqNumber,
+    /// Scaled, in bytes: what the stack last advertised.
+    pub rcv_wnd: u32,
+    pub irs: SeqNumber,
+}
+
+/// What the application is told (RFC 9293 §3.9.1.8 asynchronous reports).
+// RFC 9293 3.6: MUST-12, a close by FIN and an abort by RST are reported differently.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Report {
+    ConnectionReset,
+    ConnectionRefused,
+    ConnectionClosing,
+    TimedOut,
+}
+
+/// Why a user call fails (RFC 9293 §3.10.1 to §3.10.6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserError {
+    /// "error: connection already exists"
+    AlreadyExists,
+    /// "error: connection does not exist"
+    DoesNotExist,
+    /// "error: connection closing"
+    Closing,
+    /// "error: connection illegal for this process"
+    Illegal,
+}
+
+/// The retransmission timer for the oldest unacknowledged segment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Rtx {
+    /// When the segment was last sent.
+    sent_at: Duration,
+    /// Retransmissions so far.
+    count: u32,
+    /// What the oldest unacknowledged segment is: SYN, SYN-ACK, data, FIN.
+    flags: TcpFlags,
+    len: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct Connection {
+    profile: Profile,
+    state: State,
+    /// RFC 9293 3.5: MUST-11, whether SYN-RECEIVED came from a passive OPEN.
+    passive: bool,
+    tcb: Tcb,
+    /// The stack's SYN has been seen, so `tcb.iss` is bound.
+    iss_bound: bool,
+    expected: Vec<Expected>,
+    choices: Vec<Choice>,
+    reports: Vec<Report>,
+    /// Bytes SEND has queued that the stack has not sent yet.
+    unsent: u32,
+    /// CLOSE was called: a FIN goes after the queued data.
+    fin_queued: bool,
+    /// The sequence number of the stack's FIN, once sent.
+    fin_seq: Option<SeqNumber>,
+    rtx: Option<Rtx>,
+    rto: timing::RtoEstimator,
+    /// Out-of-order data held for later (RFC 9293 3.10.7.4: SHLD-31), as sorted, disjoint
+    /// ranges relative to nothing: absolute sequence numbers and lengths.
+    ooo: Vec<(SeqNumber, u32)>,
+    /// In-order bytes received and not yet read by the application.
+    readable: u64,
+    /// The window scale each side uses for its own window field, once negotiated.
+    snd_shift: u8,
+    rcv_shift: u8,
+    offered_scale: Option<u8>,
+    /// The largest window the peer has offered (RFC 5961 5.2's MAX.SND.WND).
+    max_snd_wnd: u32,
+    time_wait_until: Option<Duration>,
+    last_challenge: Option<Duration>,
+    /// The effective send MSS (RFC 9293 3.7.1: MUST-16).
+    send_mss: u32,
+    /// Events processed, for the benchmark and the fuzz target's sanity checks.
+    pub events: u64,
+}
+
+/// RFC 9293 3.7.1: MUST-15, without an MSS option the send MSS is 536 (IPv4).
+const DEFAULT_MSS: u32 = 536;
+
+impl Connection {
+    pub fn new(profile: Profile) -> Connection {
+        let rto = timing::RtoEstimator::new(&profile);
+        Connection {
+            profile,
+            state: State::Closed,
+            passive: false,
+            tcb: Tcb::default(),
+            iss_bound: false,
+            expected: Vec::new(),
+            choices: Vec::new(),
+            reports: Vec::new(),
+            unsent: 0,
+            fin_queued: false,
+            fin_seq: None,
+            rtx: None,
+            rto,
+            ooo: Vec::new(),
+            readable: 0,
+            snd_shift: 0,
+            rcv_shift: 0,
+            offered_scale: None,
+            max_snd_wnd: 0,
+            time_wait_until: None,
+            last_challenge: None,
+            send_mss: DEFAULT_MSS,
+            events: 0,
+        }
+    }
+
+    pub fn state(&self) -> State {
+        self.state
+    }
+    pub fn tcb(&self) -> &Tcb {
+        &self.tcb
+    }
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+    /// What the stack owes, oldest first.
+    pub fn expected(&self) -> &[Expected] {
+        &self.expected
+    }
+    pub fn choices(&self) -> &[Choice] {
+        &self.choices
+    }
+    pub fn reports(&self) -> &[Report] {
+        &self.reports
+    }
+    /// Bytes the application can read.
+    pub fn readable(&self) -> u64 {
+        self.readable
+    }
+    /// Out-of-order ranges held, as (first sequence number, length).
+    pub fn out_of_order(&self) -> &[(SeqNumber, u32)] {
+        &self.ooo
+    }
+
+    fn immediately(&self, now: Duration) -> Due {
+        Due {
+            earliest: now,
+            latest: now,
+        }
+    }
+
+    fn expect(&mut self, spec: SegSpec, due: Due, rule: &'static str) {
+        self.expected.push(Expected { spec, due, rule });
+    }
+
+    /// `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>`, the reply of many rules.
+    fn ack_now(&mut self, now: Duration, rule: &'static str) {
+        let spec = SegSpec::ctl(TcpFlags::ACK, self.tcb.snd_nxt, Some(self.tcb.rcv_nxt));
+        let due = self.immediately(now);
+        // A newer ACK supersedes an older one still owed: the stack need not send both.
+        self.expected
+            .retain(|e| !(e.spec.flags == TcpFlags::ACK && e.spec.len == LenSpec::Exact(0)));
+        self.expect(spec, due, rule);
+    }
+
+    fn enter(&mut self, state: State) {
+        self.state = state;
+        if state == State::Closed {
+            self.expected.retain(|e| e.spec.flags.rst());
+            self.rtx = None;
+            self.time_wait_until = None;
+            self.ooo.clear();
+        }
+    }
+
+    /// A half-open connection from a passive OPEN goes back to listening, forgetting all of
+    /// the attempt (RFC 9293 3.10.7.4).
+    fn back_to_listen(&mut self) {
+        let profile = self.profile.clone();
+        let (events, choices, reports) = (
+            self.events,
+            std::mem::take(&mut self.choices),
+            std::mem::take(&mut self.reports),
+        );
+        *self = Connection::new(profile);
+        self.events = events;
+        self.choices = choices;
+        self.reports = reports;
+        self.passive = true;
+        self.state = State::Listen;
+    }
+
+    // --- User calls (RFC 9293 3.10.1 to 3.10.6) ---
+
+    /// OPEN, passive: listen for a connection.
+    pub fn open_passive(&mut self, _now: Duration) -> Result<(), UserError> {
+        self.events += 1;
+        if self.state != State::Closed {
+            return Err(UserError::AlreadyExists);
+        }
+        self.passive = true;
+        self.enter(State::Listen);
+        Ok(())
+    }
+
+    /// OPEN, active: the stack must send `<SEQ=ISS><CTL=SYN>` at once.
+    pub fn open_active(&mut self, now: Duration) -> Result<(), UserError> {
+        self.events += 1;
+        if self.state != State::Closed {
+            return Err(UserError::AlreadyExists);
+        }
+        self.passive = false;
+        let spec = SegSpec {
+            flags: TcpFlags::SYN,
+            optional_flags: TcpFlags::ECE | TcpFlags::CWR,
+            seq: SeqSpec::Iss,
+            ack: None,
+            len: LenSpec::Exact(0),
+        };
+        let due = self.immediately(now);
+        // RFC 9293 3.10.1: "A SYN segment of the form <SEQ=ISS><CTL=SYN> is sent".
+        self.expect(
+            spec,
+            due,
+            "RFC 9293 3.10.1: active OPEN sends <SEQ=ISS><CTL=SYN>",
+        );
+        self.enter(State::SynSent);
+        Ok(())
+    }
+
+    /// SEND of `n` bytes.
+    pub fn send(&mut self, now: Duration, n: u32) -> Result<(), UserError> {
+        self.events += 1;
+        match self.state {
+            State::Closed => Err(UserError::DoesNotExist),
+            // RFC 9293 3.10.2: in LISTEN, SYN-SENT and SYN-RECEIVED data is queued.
+            State::Listen | State::SynSent | State::SynReceived => {
+                self.unsent += n;
+                Ok(())
+            }
+            State::Established | State::CloseWait => {
+                let idle = self.tcb.snd_una == self.tcb.snd_nxt && self.unsent == 0;
+                self.unsent += n;
+                if idle && self.tcb.snd_wnd > 0 && n > 0 {
+                    // With nothing in flight, neither Nagle (RFC 9293 3.7.4) nor the window
+                    // holds the first segment back.
+                    let spec = SegSpec {
+                        flags: TcpFlags::ACK,
+                        optional_flags: TcpFlags::PSH,
+                        seq: SeqSpec::Exact(self.tcb.snd_nxt),
+                        ack: Some(self.tcb.rcv_nxt),
+                        len: LenSpec::UpTo(n.min(self.send_mss).min(self.tcb.snd_wnd)),
+                    };
+                    let due = self.immediately(now);
+                    self.expect(
+                        spec,
+                        due,
+                        "RFC 9293 3.10.2: SEND in ESTABLISHED segmentizes and sends",
+                    );
+                }
+                Ok(())
+            }
+            _ => Err(UserError::Closing),
+        }
+    }
+
+    /// RECEIVE of up to `n` bytes; returns how many the model says are there.
+    pub fn receive(&mut self, n: u64) -> Result<u64, UserError> {
+        self.events += 1;
+        match self.state {
+            State::Closed => Err(UserError::DoesNotExist),
+            _ if self.readable > 0 => {
+                let got = self.readable.min(n);
+                self.readable -= got;
+                Ok(got)
+            }
+            // RFC 9293 3.10.3: once the remote FIN is in, RECEIVE reports "connection closing".
+            State::CloseWait | State::Closing | State::LastAck | State::TimeWait => {
+                Err(UserError::Closing)
+            }
+            _ => Ok(0),
+        }
+    }
+
+    /// CLOSE.
+    pub fn close(&mut self, now: Duration) -> Result<(), UserError> {
+        self.events += 1;
+        match self.state {
+            State::Closed => Err(UserError::DoesNotExist),
+            // RFC 9293 3.10.4: in LISTEN and SYN-SENT, delete the TCB.
+            State::Listen | State::SynSent => {
+                self.expected.clear();
+                self.enter(State::Closed);
+                Ok(())
+            }
+            State::SynReceived | State::Established => {
+                self.queue_fin(now);
+                self.enter(State::FinWait1);
+                Ok(())
+            }
+            State::CloseWait => {
+                self.queue_fin(now);
+                self.enter(State::LastAck);
+                Ok(())
+            }
+            _ => Err(UserError::Closing),
+        }
+    }
+
+    /// The FIN goes after all queued data; with none queued, at once.
+    fn queue_fin(&mut self, now: Duration) {
+        self.fin_queued = true;
+        // Before the stack's own SYN is seen its ISN, and so the FIN's sequence number, is
+        // unknown: the FIN is expected once the SYN has gone out.
+        if self.unsent == 0 && self.iss_bound {
+            let spec = SegSpec {
+                flags: TcpFlags::FIN | TcpFlags::ACK,
+                optional_flags: TcpFlags::PSH,
+                seq: SeqSpec::Exact(self.tcb.snd_nxt),
+                ack: Some(self.tcb.rcv_nxt),
+                len: LenSpec::Exact(0),
+            };
+            let due = self.immediately(now);
+            // A pending pure ACK is carried by the FIN.
+            self.expected
+                .retain(|e| !(e.spec.flags == TcpFlags::ACK && e.spec.len == LenSpec::Exact(0)));
+            self.expect(
+                spec,
+                due,
+                "RFC 9293 3.10.4: CLOSE sends a FIN once queued data is sent",
+            );
+        }
+    }
+
+    /// ABORT.
+    pub fn abort(&mut self, now: Duration) -> Result<(), UserError> {
+        self.events += 1;
+        match self.state {
+            State::Closed => Err(UserError::DoesNotExist),
+            State::Listen | State::SynSent | State::TimeWait | State::Closing | State::LastAck => {
+                self.expected.clear();
+                self.enter(State::Closed);
+                Ok(())
+            }
+            _ => {
+                self.expected.clear();
+                let spec = SegSpec::ctl(TcpFlags::RST, self.tcb.snd_nxt, None);
+                let due = self.immediately(now);
+                // RFC 9293 3.10.5: in synchronized states, send <SEQ=SND.NXT><CTL=RST>. Linux
+                // sets ACK on it too, which the rule allows.
+                self.expect(
+                    SegSpec {
+                        optional_flags: TcpFlags::ACK,
+                        ..spec
+                    },
+                    due,
+                    "RFC 9293 3.10.5: ABORT sends <SEQ=SND.NXT><CTL=RST>",
+                );
+                self.enter(State::Closed);
+                Ok(())
+            }
+        }
+    }
+
+    // --- SEGMENT ARRIVES (RFC 9293 3.10.7) ---
+
+    /// A segment from the peer reaches the stack.
+    pub fn arrive(&mut self, now: Duration, seg: &Seg) {
+        self.events += 1;
+        match self.state {
+            State::Closed => self.arrive_closed(now, seg),
+            State::Listen => self.arrive_listen(now, seg),
+            State::SynSent => self.arrive_syn_sent(now, seg),
+            _ => self.arrive_other(now, seg),
+        }
+    }
+
+    /// RFC 9293 3.10.7.1: everything but a RST draws a RST.
+    fn arrive_closed(&mut self, now: Duration, seg: &Seg) {
+        if seg.flags.rst() {
+            return;
+        }
+        let due = self.immediately(now);
+        if seg.flags.ack() {
+            let spec = SegSpec::ctl(TcpFlags::RST, seg.ack, None);
+            self.expect(
+                spec,
+                due,
+                "RFC 9293 3.10.7.1: CLOSED, ACK on: <SEQ=SEG.ACK><CTL=RST>",
+            );
+        } else {
+            let spec = SegSpec::ctl(
+                TcpFlags::RST | TcpFlags::ACK,
+                SeqNumber(0),
+                Some(seg.seq + seg.seg_len()),
+            );
+            self.expect(
+                spec,
+                due,
+                "RFC 9293 3.10.7.1: CLOSED, ACK off: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>",
+            );
+        }
+    }
+
+    /// RFC 9293 3.10.7.2.
+    fn arrive_listen(&mut self, now: Duration, seg: &Seg) {
+        // First, check for a RST: ignore it.
+        if seg.flags.rst() {
+            return;
+        }
+        let due = self.immediately(now);
+        // Second, check for an ACK: <SEQ=SEG.ACK><CTL=RST>.
+        if seg.flags.ack() {
+            let spec = SegSpec::ctl(TcpFlags::RST, seg.ack, None);
+            self.expect(
+                spec,
+                due,
+                "RFC 9293 3.10.7.2: LISTEN, ACK: <SEQ=SEG.ACK><CTL=RST>",
+            );
+            return;
+        }
+        // Third, check for a SYN.
+        if seg.flags.syn() {
+            self.tcb.irs = seg.seq;
+            self.tcb.rcv_nxt = seg.seq + 1;
+            self.take_peer_options(seg, true);
+            self.update_send_window_from_syn(seg);
+            let spec = SegSpec {
+                flags: TcpFlags::SYN | TcpFlags::ACK,
+                optional_flags: TcpFlags::ECE,
+                seq: SeqSpec::Iss,
+                ack: Some(self.tcb.rcv_nxt),
+                len: LenSpec::Exact(0),
+            };
+            self.expect(
+                spec,
+                due,
+                "RFC 9293 3.10.7.2: LISTEN, SYN: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>",
+            );
+            self.passive = true;
+            self.enter(State::SynReceived);
+        }
+        // Fourth, other text or control: drop.
+    }
+
+    /// RFC 9293 3.10.7.3.
+    fn arrive_syn_sent(&mut self, now: Duration, seg: &Seg) {
+        let due = self.immediately(now);
+        // First, check the ACK bit.
+        let mut ack_ok = false;
+        if seg.flags.ack() {
+            // If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset (unless the RST bit is set).
+            let acceptable =
+                self.iss_bound && seg.ack.after(self.tcb.iss) && !seg.ack.after(self.tcb.snd_nxt);
+            if !acceptable {
+                if !seg.flags.rst() {
+                    let spec = SegSpec::ctl(TcpFlags::RST, seg.ack, None);
+                    self.expect(
+                        spec,
+                        due,
+                        "RFC 9293 3.10.7.3: SYN-SENT, unacceptable ACK: <SEQ=SEG.ACK><CTL=RST>",
+                    );
+                }
+                return;
+            }
+            ack_ok = true;
+        }
+        // Second, check the RST bit: with an acceptable ACK the connection is reset.
+        if seg.flags.rst() {
+            if ack_ok {
+                self.reports.push(Report::ConnectionRefused);
+                self.expected.clear();
+                self.enter(State::Closed);
+            }
+            return;
+        }
+        // Fourth, check the SYN bit.
+        if !seg.flags.syn() {
+            return;
+        }
+        self.tcb.irs = seg.seq;
+        self.tcb.rcv_nxt = seg.seq + 1;
+        self.take_peer_options(seg, true);
+        // The SYN we sent is no longer owed a retransmission if it is acknowledged.
+        if ack_ok {
+            self.tcb.snd_una = seg.ack;
+        }
+        self.update_send_window_from_syn(seg);
+        if self.tcb.snd_una.after(self.tcb.iss) {
+            self.rtx_acked(now);
+            self.enter(State::Established);
+            // Data or controls queued for transmission may be included; a pure ACK suffices.
+            self.ack_now(
+                now,
+                "RFC 9293 3.10.7.3: SYN-SENT, our SYN acknowledged: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>",
+            );
+        } else {
+            // RFC 9293 3.5: MUST-10, simultaneous open is supported.
+            self.enter(State::SynReceived);
+            let spec = SegSpec {
+                flags: TcpFlags::SYN | TcpFlags::ACK,
+                optional_flags: TcpFlags::empty(),
+                seq: SeqSpec::Exact(self.tcb.iss),
+                ack: Some(self.tcb.rcv_nxt),
+                len: LenSpec::Exact(0),
+            };
+            self.expect(
+                spec,
+                due,
+                "RFC 9293 3.10.7.3: SYN-SENT, SYN without ACK: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>",
+            );
+        }
+    }
+
+    /// The peer's window in its SYN is never scaled (RFC 7323 2.2).
+    fn update_send_window_from_syn(&mut self, seg: &Seg) {
+        self.tcb.snd_wnd = u32::from(seg.wnd);
+        self.tcb.snd_wl1 = seg.seq;
+        self.tcb.snd_wl2 = seg.ack;
+        self.max_snd_wnd = self.max_snd_wnd.max(self.tcb.snd_wnd);
+    }
+
+    fn take_peer_options(&mut self, seg: &Seg, syn: bool) {
+        if !syn {
+            return;
+        }
+        // RFC 9293 3.7.1: MUST-16, the effective send MSS is the smaller of the peer's MSS
+        // and what our path allows; MUST-15 gives 536 when the peer sends none.
+        self.send_mss = seg.options.mss.map_or(DEFAULT_MSS, u32::from);
+        // RFC 7323 2.2: scaling is on only when both SYNs carry the option; the shift is
+        // capped at 14.
+        self.offered_scale = seg.options.window_scale.map(|s| s.min(14));
+    }
+
+    /// RFC 9293 3.10.7.4, for SYN-RECEIVED and the synchronized states.
+    fn arrive_other(&mut self, now: Duration, seg: &Seg) {
+        let due = self.immediately(now);
+        let mut trimmed;
+        let mut seg = seg;
+        if self.state == State::SynReceived && seg.flags.syn() && seg.seq + 1 == self.tcb.rcv_nxt {
+            // RFC 9293 3.10.7.4: "trimming off any portions that lie outside the window
+            // (including SYN and FIN)": the peer's SYN again, as in a simultaneous open's
+            // SYN,ACK (Figure 7, line 6), is the idealized segment that starts at RCV.NXT.
+            trimmed = *seg;
+            trimmed.seq = seg.seq + 1;
+            trimmed.flags = seg.flags & !TcpFlags::SYN;
+            seg = &trimmed;
+        }
+        if self.state == State::TimeWait {
+            if let Some(until) = self.time_wait_until {
+                if now >= until {
+                    self.enter(State::Closed);
+                    return self.arrive_closed(now, seg);
+                }
+            }
+        }
+        // First, check the sequence number.
+        let rcv_wnd = self.tcb.rcv_wnd;
+        // RFC 9293 3.4: MUST-66, with a zero window the RST, URG and ACK of a segment at
+        // RCV.NXT are still processed; only its text is not taken.
+        let mut zero_window_allowance = false;
+        // RFC 9293 3.3.2 / 3.10.7.4: the four-case acceptability test.
+        if rcv_wnd == 0 && seg.seq == self.tcb.rcv_nxt && seg.seg_len() > 0 {
+            zero_window_allowance = true;
+        } else if !segment_acceptable(seg.seq, seg.seg_len(), self.tcb.rcv_nxt, rcv_wnd) {
+            if !seg.flags.rst() {
+                self.unacceptable_ack(
+                    now,
+                    "RFC 9293 3.10.7.4: unacceptable segment: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>",
+                );
+            }
+            return;
+        }
+        // Second, check the RST bit (RFC 5961 3.2).
+        if seg.flags.rst() {
+            if seg.seq == self.tcb.rcv_nxt {
+                self.reset(now);
+            } else {
+                // RFC 5961 3.2: a RST in the window but not exactly at RCV.NXT draws a
+                // challenge ACK and is dropped.
+                self.challenge_ack(
+                    now,
+                    "RFC 5961 3.2: in-window RST not at RCV.NXT: challenge ACK",
+                );
+            }
+            return;
+        }
+        // Fourth, check the SYN bit.
+        if seg.flags.syn() {
+            if self.state == State::SynReceived && self.passive {
+                // RFC 9293 3.10.7.4: SYN-RECEIVED from a passive OPEN returns to LISTEN.
+                self.back_to_listen();
+                return;
+            }
+            // RFC 5961 4.2: a SYN in a synchronized state, wherever it falls, draws a
+            // challenge ACK and is dropped.
+            self.challenge_ack(
+                now,
+                "RFC 5961 4.2: SYN in a synchronized state: challenge ACK",
+            );
+            return;
+        }
+        // Fifth, check the ACK field.
+        if !seg.flags.ack() {
+            return;
+        }
+        if self.state == State::SynReceived {
+            // If SND.UNA < SEG.ACK =< SND.NXT, enter ESTABLISHED; else <SEQ=SEG.ACK><CTL=RST>.
+            let ok = self.iss_bound
+                && seg.ack.after(self.tcb.snd_una)
+                && !seg.ack.after(self.tcb.snd_nxt);
+            if !ok {
+                let spec = SegSpec::ctl(TcpFlags::RST, seg.ack, None);
+                self.expect(
+                    spec,
+                    due,
+                    "RFC 9293 3.10.7.4: SYN-RECEIVED, unacceptable ACK: <SEQ=SEG.ACK><CTL=RST>",
+                );
+                return;
+            }
+            self.enter(State::Established);
+            self.tcb.snd_wnd = u32::from(seg.wnd) << self.snd_shift;
+            self.tcb.snd_wl1 = seg.seq;
+            self.tcb.snd_wl2 = seg.ack;
+            self.max_snd_wnd = self.max_snd_wnd.max(self.tcb.snd_wnd);
+        }
+        // RFC 9293 3.10.7.4: MAY-12, RFC 5961 5.2: acceptable only if
+        // SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT; otherwise drop and ACK.
+        let oldest = self.tcb.snd_una - self.max_snd_wnd.max(1);
+        if !seg.ack.in_range_inclusive(oldest, self.tcb.snd_nxt) {
+            self.challenge_ack(
+                now,
+                "RFC 5961 5.2: ACK outside SND.UNA-MAX.SND.WND..SND.NXT: challenge ACK",
+            );
+            return;
+        }
+        if seg.ack.after(self.tcb.snd_nxt) {
+            self.ack_now(
+                now,
+                "RFC 9293 3.10.7.4: ACK of unsent data: send an ACK and drop",
+            );
+            return;
+        }
+        if seg.ack.after(self.tcb.snd_una) {
+            self.tcb.snd_una = seg.ack;
+            self.rtx_acked(now);
+        }
+        // Window update: if SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK).
+        if !seg.ack.before(self.tcb.snd_una)
+            && (self.tcb.snd_wl1.before(seg.seq)
+                || (self.tcb.snd_wl1 == seg.seq && !seg.ack.before(self.tcb.snd_wl2)))
+        {
+            self.tcb.snd_wnd = u32::from(seg.wnd) << self.snd_shift;
+            self.tcb.snd_wl1 = seg.seq;
+            self.tcb.snd_wl2 = seg.ack;
+            self.max_snd_wnd = self.max_snd_wnd.max(self.tcb.snd_wnd);
+        }
+        let fin_acked = self
+            .fin_seq
+            .is_some_and(|f| !self.tcb.snd_una.before(f + 1));
+        match self.state {
+            State::FinWait1 if fin_acked => self.enter(State::FinWait2),
+            State::Closing if fin_acked => self.enter_time_wait(now),
+            State::LastAck if fin_acked => {
+                self.enter(State::Closed);
+                return;
+            }
+            State::TimeWait => {
+                // The only thing that can arrive is a retransmission of the peer's FIN,
+                // handled below.
+            }
+            _ => {}
+        }
+        // Sixth, URG: not modelled (RFC 9293 3.8.5's urgent pointer is kept by the codec).
+        if zero_window_allowance {
+            // The text does not fit a zero window: acknowledge what we have instead.
+            self.ack_now(
+                now,
+                "RFC 9293 3.10.7.4: zero window: text dropped, ACK sent",
+            );
+            return;
+        }
+        // Seventh, process the segment text.
+        if seg.len > 0 {
+            self.text(now, seg);
+        }
+        // Eighth, check the FIN bit.
+        if seg.flags.fin() {
+            self.fin(now, seg);
+        }
+    }
+
+    fn text(&mut self, now: Duration, seg: &Seg) {
+        match self.state {
+            State::Established | State::FinWait1 | State::FinWait2 => {}
+            // RFC 9293 3.10.7.4: text after the remote FIN "should not occur": ignore it.
+            _ => return,
+        }
+        let data_start = seg.seq + u32::from(seg.flags.syn());
+        let end = data_start + seg.len;
+        if !data_start.after(self.tcb.rcv_nxt) {
+            // In order (possibly overlapping what we have): take what is new.
+            if end.after(self.tcb.rcv_nxt) {
+                let new = end.forward_distance(self.tcb.rcv_nxt);
+                let window = self.tcb.rcv_wnd;
+                let taken = new.min(window.max(1));
+                self.tcb.rcv_nxt += taken;
+                self.readable += u64::from(taken);
+                self.pull_out_of_order();
+            }
+            self.ack_data(now);
+        } else {
+            // RFC 9293 3.10.7.4: SHLD-31, segments beyond RCV.NXT are held for later.
+            self.hold_out_of_order(data_start, seg.len);
+            // RFC 9293 3.10.7.4: MAY-13, an in-window segment not at the left edge may be
+            // acknowledged at once; RFC 5681 4.2 says it SHOULD (a duplicate ACK). Linux does.
+            if self.profile.kind == ProfileKind::Linux {
+                self.ack_now(now, "RFC 9293 3.10.7.4: MAY-13, out-of-order data acknowledged at once (RFC 5681 4.2)");
+            } else {
+                self.choices.push(Choice {
+                    rule: "RFC 9293 3.10.7.4: MAY-13",
+                    taken: "out-of-order data: immediate ACK allowed, not required",
+                });
+            }
+        }
+    }
+
+    /// An ACK for in-order data: at once or delayed, but RFC 9293 3.8.6.3: MUST-40 by less
+    /// than 0.5 s (the profile's `ack_delay_max`).
+    fn ack_data(&mut self, now: Duration) {
+        let spec = SegSpec::ctl(TcpFlags::ACK, self.tcb.snd_nxt, Some(self.tcb.rcv_nxt));
+        self.expected
+            .retain(|e| !(e.spec.flags == TcpFlags::ACK && e.spec.len == LenSpec::Exact(0)));
+        let due = Due {
+            earliest: now,
+            latest: now + self.profile.ack_delay_max,
+        };
+        // RFC 9293 3.8.6.3: SHLD-18, a delayed ACK; MUST-40, less than 0.5 seconds.
+        self.expect(
+            spec,
+            due,
+            "RFC 9293 3.8.6.3: MUST-40, data acknowledged within the ACK delay limit",
+        );
+    }
+
+    fn hold_out_of_order(&mut self, start: SeqNumber, len: u32) {
+        // Keep ranges sorted by distance from RCV.NXT and merged.
+        let base = self.tcb.rcv_nxt;
+        let mut ranges: Vec<(u32, u32)> = self
+            .ooo
+            .iter()
+            .map(|(s, l)| (s.forward_distance(base), s.forward_distance(base) + l))
+            .collect();
+        let from = start.forward_distance(base);
+        ranges.push((from, from.saturating_add(len)));
+        ranges.sort_unstable();
+        let mut merged: Vec<(u32, u32)> = Vec::with_capacity(ranges.len());
+        for (a, b) in ranges {
+            match merged.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        self.ooo = merged.into_iter().map(|(a, b)| (base + a, b - a)).collect();
+    }
+
+    fn pull_out_of_order(&mut self) {
+        while let Some(&(start, len)) = self.ooo.first() {
+            if start.after(self.tcb.rcv_nxt) {
+                break;
+            }
+            let end = start + len;
+            if end.after(self.tcb.rcv_nxt) {
+                let new = end.forward_distance(self.tcb.rcv_nxt);
+                self.tcb.rcv_nxt = end;
+                self.readable += u64::from(new);
+            }
+            self.ooo.remove(0);
+        }
+    }
+
+    fn fin(&mut self, now: Duration, seg: &Seg) {
+        let fin_seq = seg.seq + u32::from(seg.flags.syn()) + seg.len;
+        if fin_seq != self.tcb.rcv_nxt {
+            // The FIN lies beyond a hole: it will be processed when the hole fills.
+            return;
+        }
+        self.tcb.rcv_nxt += 1;
+        // Nothing follows a FIN: data held beyond it was never part of the stream.
+        self.ooo.clear();
+        self.reports.push(Report::ConnectionClosing);
+        match self.state {
+            State::SynReceived | State::Established => self.enter(State::CloseWait),
+            State::FinWait1 => {
+                let acked = self
+                    .fin_seq
+                    .is_some_and(|f| !self.tcb.snd_una.before(f + 1));
+                if acked {
+                    self.enter_time_wait(now);
+                } else {
+                    self.enter(State::Closing);
+                }
+            }
+            State::FinWait2 => self.enter_time_wait(now),
+            // RFC 9293 3.10.7.4: in TIME-WAIT a FIN restarts the 2 MSL timeout.
+            State::TimeWait => self.enter_time_wait(now),
+            _ => {}
+        }
+        // The FIN is acknowledged. Linux may delay it (ping-pong mode after a FIN in
+        // ESTABLISHED), within the ACK delay limit.
+        let spec = SegSpec::ctl(TcpFlags::ACK, self.tcb.snd_nxt, Some(self.tcb.rcv_nxt));
+        self.expected
+            .retain(|e| !(e.spec.flags == TcpFlags::ACK && e.spec.len == LenSpec::Exact(0)));
+        let latest = if self.state == State::CloseWait {
+            now + self.profile.ack_delay_max
+        } else {
+            now
+        };
+        self.expect(
+            spec,
+            Due {
+                earliest: now,
+                latest,
+            },
+            "RFC 9293 3.10.7.4: a FIN is acknowledged: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>",
+        );
+    }
+
+    fn enter_time_wait(&mut self, now: Duration) {
+        self.enter(State::TimeWait);
+        self.rtx = None;
+        // RFC 9293 3.6: MUST-13, linger in TIME-WAIT for 2 MSL (Linux: a fixed 60 s).
+        self.time_wait_until = Some(now + self.profile.time_wait);
+    }
+
+    /// RST accepted: RFC 9293 3.10.7.4, second, per state.
+    fn reset(&mut self, _now: Duration) {
+        self.expected.clear();
+        match self.state {
+            State::SynReceived if self.passive => self.back_to_listen(),
+            State::SynReceived => {
+                self.reports.push(Report::ConnectionRefused);
+                self.enter(State::Closed);
+            }
+            State::Established | State::FinWait1 | State::FinWait2 | State::CloseWait => {
+                self.reports.push(Report::ConnectionReset);
+                self.enter(State::Closed);
+            }
+            _ => self.enter(State::Closed),
+        }
+    }
+
+    /// An ACK for an unacceptable segment (first check). In TIME-WAIT the same reply.
+    fn unacceptable_ack(&mut self, now: Duration, rule: &'static str) {
+        if self.profile.kind == ProfileKind::Linux && self.rate_limited(now) {
+            // Linux: tcp_oow_rate_limited() limits these duplicate ACKs like challenge ACKs.
+            self.choices.push(Choice {
+                rule: "Linux tcp_oow_rate_limited",
+                taken: "out-of-window ACK suppressed by the rate limit",
+            });
+            return;
+        }
+        self.ack_now(now, rule);
+    }
+
+    /// RFC 5961 challenge ACK: `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>`, rate limited
+    /// (RFC 5961 10; Linux one per `tcp_invalid_ratelimit` per socket).
+    fn challenge_ack(&mut self, now: Duration, rule: &'static str) {
+        if self.rate_limited(now) {
+            self.choices.push(Choice {
+                rule: "RFC 5961 10",
+                taken: "challenge ACK suppressed by the rate limit",
+            });
+            return;
+        }
+        self.ack_now(now, rule);
+    }
+
+    fn rate_limited(&mut self, now: Duration) -> bool {
+        if let Some(last) = self.last_challenge {
+            if now < last + self.profile.challenge_ack_interval {
+                return true;
+            }
+        }
+        self.last_challenge = Some(now);
+        false
+    }
+
+    // --- Timers and retransmission ---
+
+    fn rtx_acked(&mut self, now: Duration) {
+        if let Some(rtx) = self.rtx {
+            // RFC 6298 5 / RFC 9293 3.8.1: MUST-18, Karn: no sample from a retransmission.
+            self.rto
+                .on_ack(now.saturating_sub(rtx.sent_at), rtx.count > 0);
+        }
+        self.expected.retain(|e| !is_retransmission_of(e));
+        if self.tcb.snd_una == self.tcb.snd_nxt {
+            self.rtx = None;
+        } else if let Some(rtx) = &mut self.rtx {
+            rtx.count = 0;
+            rtx.sent_at = now;
+            self.schedule_retransmission();
+        }
+    }
+
+    /// Expects the oldest unacknowledged segment again when its timer runs out.
+    fn schedule_retransmission(&mut self) {
+        let Some(rtx) = self.rtx else { return };
+        let Some(interval) = self.retransmission_interval(rtx.count, rtx.flags) else {
+            return;
+        };
+        let nominal = rtx.sent_at + interval;
+        let window = timing::timer_tolerance(nominal);
+        let mut spec = SegSpec {
+            flags: rtx.flags,
+            optional_flags: TcpFlags::PSH | TcpFlags::ECE | TcpFlags::CWR,
+            seq: SeqSpec::Exact(self.tcb.snd_una),
+            ack: rtx.flags.ack().then_some(self.tcb.rcv_nxt),
+            len: if rtx.len == 0 {
+                LenSpec::Exact(0)
+            } else {
+                LenSpec::UpTo(rtx.len)
+            },
+        };
+        if rtx.flags.syn() {
+            spec.seq = SeqSpec::Exact(self.tcb.iss);
+        }
+        self.expected.push(Expected {
+            spec,
+            due: Due {
+                earliest: window.earliest,
+                latest: window.latest,
+            },
+            rule: RETRANSMISSION_RULE,
+        });
+    }
+
+    /// The time from the `count`-th transmission to the next, or `None` once the stack
+    /// should give up.
+    fn retransmission_interval(&self, count: u32, flags: TcpFlags) -> Option<Duration> {
+        if flags.syn() {
+            let schedule = if flags.ack() {
+                timing::synack_schedule(&self.profile)
+            } else {
+                timing::syn_schedule(&self.profile)
+            };
+            let i = count as usize;
+            let at = schedule.sends.get(i)?;
+            let next = schedule.sends.get(i + 1)?;
+            return Some(*next - *at);
+        }
+        if count >= self.profile.retries2 {
+            return None;
+        }
+        Some(self.rto.backed_off(count))
+    }
+
+    /// Whether `now` is past a TIME-WAIT: the connection is gone.
+    pub fn poll(&mut self, now: Duration) {
+        if let Some(until) = self.time_wait_until {
+            if now >= until {
+                self.enter(State::Closed);
+            }
+        }
+    }
+
+    // --- The stack's own segments ---
+
+    /// The stack sent `seg` at `now`: check it against what is allowed, then apply it.
+    pub fn emitted(&mut self, now: Duration, seg: &Seg) -> Result<(), Divergence> {
+        self.events += 1;
+        let found = self.expected.iter().position(|e| e.spec.matches(seg));
+        if let Some(i) = found {
+            let e = self.expected[i];
+            if now < e.due.earliest {
+                return Err(Divergence {
+                    rule: e.rule,
+                    expected: format!("{} at {:?} or later", e.spec, e.due.earliest),
+                    actual: format!("{} at {:?}", show(seg), now),
+                });
+            }
+            self.expected.remove(i);
+            if e.rule == RETRANSMISSION_RULE {
+                if let Some(rtx) = &mut self.rtx {
+                    rtx.count += 1;
+                    rtx.sent_at = now;
+                }
+                self.rto_backoff();
+                self.schedule_retransmission();
+                return Ok(());
+            }
+            self.apply_own(now, seg);
+            return Ok(());
+        }
+        if self.allowed_unasked(seg) {
+            self.apply_own(now, seg);
+            return Ok(());
+        }
+        let expected = match self.expected.first() {
+            Some(e) => format!("{} ({})", e.spec, e.rule),
+            None => "nothing".to_string(),
+        };
+        Err(Divergence {
+            rule: self.expected.first().map_or(
+                "RFC 9293 3.10: no rule allows this segment in this state",
+                |e| e.rule,
+            ),
+            expected: format!("{expected} in {}", self.state),
+            actual: show(seg),
+        })
+    }
+
+    fn rto_backoff(&mut self) {
+        self.rto.on_timeout();
+    }
+
+    /// Segments no rule demands but the standard allows at any time.
+    fn allowed_unasked(&mut self, seg: &Seg) -> bool {
+        if !self.state.is_synchronized() && self.state != State::SynReceived {
+            return false;
+        }
+        if seg.flags.syn() || seg.flags.rst() || !seg.flags.ack() || seg.ack != self.tcb.rcv_nxt {
+            return false;
+        }
+        // A window update or a repeated ACK.
+        if seg.len == 0 && !seg.flags.fin() && seg.seq == self.tcb.snd_nxt {
+            self.choices.push(Choice {
+                rule: "RFC 9293 3.8.6.2.2",
+                taken: "window update or duplicate ACK",
+            });
+            return true;
+        }
+        // More queued data, within the window and the MSS.
+        if seg.len > 0
+            && seg.seq == self.tcb.snd_nxt
+            && seg.len <= self.unsent
+            && seg.len <= self.send_mss
+        {
+            return true;
+        }
+        // A FIN after all queued data.
+        if seg.flags.fin()
+            && self.fin_queued
+            && self.unsent == seg.len
+            && self.fin_seq.is_none()
+            && seg.seq == self.tcb.snd_nxt
+        {
+            return true;
+        }
+        // Linux's tail loss probe: the last segment again, before the RTO.
+        if self.profile.tail_loss_probe
+            && seg.len > 0
+            && !seg.seq.before(self.tcb.snd_una)
+            && !seg.end().after(self.tcb.snd_nxt)
+        {
+            self.choices.push(Choice {
+                rule: "Linux tcp_schedule_loss_probe",
+                taken: "tail loss probe",
+            });
+            return true;
+        }
+        false
+    }
+
+    /// Applies a segment the stack sent to the model's view of it.
+    fn apply_own(&mut self, now: Duration, seg: &Seg) {
+        if seg.flags.rst() {
+            // The state change belongs to the input that called for the RST (an ABORT, or a
+            // segment refused): sending it changes nothing more.
+            return;
+        }
+        if seg.flags.syn() {
+            self.tcb.iss = seg.seq;
+            self.iss_bound = true;
+            self.tcb.snd_una = seg.seq;
+            self.tcb.snd_nxt = seg.seq + 1;
+            if let (Some(ours), Some(theirs)) = (seg.options.window_scale, self.offered_scale) {
+                self.rcv_shift = ours.min(14);
+                self.snd_shift = theirs;
+            } else if seg.flags.ack() {
+                self.snd_shift = 0;
+                self.rcv_shift = 0;
+            } else if let Some(ours) = seg.options.window_scale {
+                // Our SYN offered scaling; the peer's SYN-ACK decides.
+                self.rcv_shift = ours.min(14);
+            }
+            // RFC 7323 2.2: the window in a SYN is never scaled.
+            self.tcb.rcv_wnd = u32::from(seg.wnd);
+            if self.fin_queued && self.fin_seq.is_none() {
+                self.queue_fin(now);
+            }
+        } else {
+            self.tcb.rcv_wnd = u32::from(seg.wnd) << self.rcv_shift;
+            let end = seg.end();
+            if end.after(self.tcb.snd_nxt) {
+                let new_data = end.forward_distance(self.tcb.snd_nxt) - u32::from(seg.flags.fin());
+                self.unsent = self.unsent.saturating_sub(new_data);
+                self.tcb.snd_nxt = end;
+            }
+            if seg.flags.fin() {
+                self.fin_seq = Some(seg.seq + seg.len);
+            }
+        }
+        // A pure ACK (or anything carrying the ACK) settles an owed ACK.
+        if seg.flags.ack() && seg.ack == self.tcb.rcv_nxt {
+            self.expected
+                .retain(|e| !(e.spec.flags == TcpFlags::ACK && e.spec.len == LenSpec::Exact(0)));
+        }
+        if seg.seg_len() > 0 && self.rtx.is_none() {
+            self.rtx = Some(Rtx {
+                sent_at: now,
+                count: 0,
+                flags: seg.flags & (TcpFlags::SYN | TcpFlags::ACK | TcpFlags::FIN),
+                len: seg.len,
+            });
+            self.schedule_retransmission();
+        }
+    }
+
+    /// Everything owed by `now` has been sent; returns the first overdue expectation.
+    pub fn settle(&mut self, now: Duration) -> Result<(), Divergence> {
+        self.poll(now);
+        match self
+            .expected
+            .iter()
+            .find(|e| e.due.latest < now || (e.due.latest == e.due.earliest && e.due.latest <= now))
+        {
+            None => Ok(()),
+            Some(e) => Err(Divergence {
+                rule: e.rule,
+                expected: format!("{} by {:?}", e.spec, e.due.latest),
+                actual: format!("nothing by {now:?}"),
+            }),
+        }
+    }
+
+    /// The earliest time something is due, for a harness deciding how long to wait.
+    pub fn next_deadline(&self) -> Option<Duration> {
+        let owed = self.expected.iter().map(|e| e.due.latest).min();
+        match (owed, self.time_wait_until) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+const RETRANSMISSION_RULE: &str =
+    "RFC 9293 3.8.1: MUST-18, retransmission when the RFC 6298 timer expires";
+
+fn is_retransmission_of(e: &Expected) -> bool {
+    e.rule == RETRANSMISSION_RULE
+}
+
+fn show(seg: &Seg) -> String {
+    let mut s = format!("<SEQ={}", seg.seq);
+    if seg.flags.ack() {
+        s += &format!("><ACK={}", seg.ack);
+    }
+    s += &format!("><CTL={}>", super::expect::ctl_names(seg.flags));
+    if seg.len > 0 {
+        s += &format!("<DATA {} bytes>", seg.len);
+    }
+    s
+}

@@ -1,0 +1,72 @@
+//! The machine's view of a segment: the fields RFC 9293 §3.10.7 reads, by value, so feeding
+//! the model costs no allocation.
+
+use crate::seq::SeqNumber;
+use crate::wire::{SackBlocks, TcpFlags, TcpOption, TcpRepr};
+
+/// Options the model interprets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SegOptions {
+    pub mss: Option<u16>,
+    pub window_scale: Option<u8>,
+    pub sack_permitted: bool,
+    pub timestamps: Option<(u32, u32)>,
+    pub sack: Option<SackBlocks>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seg {
+    pub seq: SeqNumber,
+    pub ack: SeqNumber,
+    pub flags: TcpFlags,
+    /// The window field as sent (unscaled).
+    pub wnd: u16,
+    /// Payload bytes.
+    pub len: u32,
+    pub options: SegOptions,
+}
+
+impl Seg {
+    pub fn new(flags: TcpFlags, seq: u32, ack: u32, len: u32) -> Seg {
+        Seg {
+            seq: SeqNumber(seq),
+            ack: SeqNumber(ack),
+            flags,
+            wnd: 65535,
+            len,
+            options: SegOptions::default(),
+        }
+    }
+
+    pub fn from_repr(tcp: &TcpRepr) -> Seg {
+        let mut options = SegOptions::default();
+        for o in &tcp.options {
+            match *o {
+                TcpOption::Mss(v) => options.mss = Some(v),
+                TcpOption::WindowScale(v) => options.window_scale = Some(v),
+                TcpOption::SackPermitted => options.sack_permitted = true,
+                TcpOption::Timestamps { val, ecr } => options.timestamps = Some((val, ecr)),
+                TcpOption::Sack(b) => options.sack = Some(b),
+                _ => {}
+            }
+        }
+        Seg {
+            seq: tcp.seq,
+            ack: tcp.ack,
+            flags: tcp.flags,
+            wnd: tcp.window,
+            len: tcp.payload.len() as u32,
+            options,
+        }
+    }
+
+    /// SEG.LEN: payload plus one each for SYN and FIN (RFC 9293 §3.4).
+    pub fn seg_len(&self) -> u32 {
+        self.len + u32::from(self.flags.syn()) + u32::from(self.flags.fin())
+    }
+
+    /// The sequence number just past this segment.
+    pub fn end(&self) -> SeqNumber {
+        self.seq + self.seg_len()
+    }
+}
