@@ -6,6 +6,7 @@ pub mod doctor;
 pub mod io;
 pub mod observe;
 pub mod peer;
+pub mod requirements;
 pub mod rootless;
 pub mod sandbox;
 pub mod stack;

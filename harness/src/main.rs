@@ -3,9 +3,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use tcpcheck::decode::{decode_file, render, Decoded};
 use tcpcheck::doctor::{self, Check};
+use tcpcheck::requirements::{self, Status, REQUIREMENTS};
 use tcpcheck::rootless;
 
 #[derive(Parser)]
@@ -30,6 +31,21 @@ enum Command {
     /// Check that this machine and user can run checks (privileges, /dev/net/tun, a sandbox,
     /// a SYN answered by RST over IPv4 and IPv6) and say how to fix what fails.
     Doctor,
+    /// Print the requirement matrix of RFC 9293 Appendix B: for each of its 119 labels, where
+    /// the model implements it, which tests exercise it, or why the wire cannot show it.
+    Requirements {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Only the labels with this status.
+        #[arg(long, value_parser = ["tested", "implemented", "not-observable", "missing"])]
+        status: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
 }
 
 impl Command {
@@ -38,7 +54,7 @@ impl Command {
     /// reports that failure as one of its checks.
     fn needs_namespaces(&self) -> bool {
         match self {
-            Command::Decode { .. } | Command::Doctor => false,
+            Command::Decode { .. } | Command::Doctor | Command::Requirements { .. } => false,
         }
     }
 }
@@ -77,6 +93,18 @@ fn main() -> ExitCode {
                 println!("{check}");
             }
             ExitCode::from(u8::from(!checks.iter().all(Check::passed)))
+        }
+        Command::Requirements { format, status } => {
+            let status = status.as_deref().and_then(Status::parse);
+            let shown: Vec<_> = REQUIREMENTS
+                .iter()
+                .filter(|e| status.is_none_or(|s| e.status == s))
+                .collect();
+            match format {
+                Format::Text => print!("{}", requirements::render_text(REQUIREMENTS, &shown)),
+                Format::Json => print!("{}", requirements::render_json(&shown)),
+            }
+            ExitCode::SUCCESS
         }
     }
 }

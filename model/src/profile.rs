@@ -48,7 +48,8 @@ pub struct Profile {
     pub max_syn_backlog: u32,
     /// Linux `net.core.somaxconn`: the cap on listen()'s backlog.
     pub somaxconn: u32,
-    /// Delayed ACK: the longest an ACK may wait. RFC 9293 3.8.6.3 MUST-40: under 0.5 s.
+    /// Delayed ACK: the longest an ACK may wait, under 0.5 s in both profiles.
+    // RFC 9293 3.8.6.3: MUST-40, an ACK is delayed by less than 0.5 seconds.
     pub ack_delay_max: Duration,
 }
 

@@ -203,18 +203,22 @@ impl Connection {
     /// A half-open connection from a passive OPEN goes back to listening, forgetting all of
     /// the attempt (RFC 9293 3.10.7.4).
     fn back_to_listen(&mut self) {
-        let profile = self.profile.clone();
-        let (events, choices, reports) = (
-            self.events,
-            std::mem::take(&mut self.choices),
-            std::mem::take(&mut self.reports),
-        );
-        *self = Connection::new(profile);
-        self.events = events;
-        self.choices = choices;
-        self.reports = reports;
+        self.forget();
+        self.expected.clear();
         self.passive = true;
         self.state = State::Listen;
+    }
+
+    /// Starts a new incarnation: nothing of the old connection's variables survives, only
+    /// what was owed on the wire (a RST from an ABORT) and the record of what happened.
+    fn forget(&mut self) {
+        let profile = self.profile.clone();
+        let old = std::mem::replace(self, Connection::new(profile));
+        self.events = old.events;
+        self.choices = old.choices;
+        self.reports = old.reports;
+        self.expected = old.expected;
+        self.last_challenge = old.last_challenge;
     }
 
     // --- User calls (RFC 9293 3.10.1 to 3.10.6) ---
@@ -225,6 +229,7 @@ impl Connection {
         if self.state != State::Closed {
             return Err(UserError::AlreadyExists);
         }
+        self.forget();
         self.passive = true;
         self.enter(State::Listen);
         Ok(())
@@ -236,6 +241,7 @@ impl Connection {
         if self.state != State::Closed {
             return Err(UserError::AlreadyExists);
         }
+        self.forget();
         self.passive = false;
         let spec = SegSpec {
             flags: TcpFlags::SYN,
@@ -1100,6 +1106,12 @@ impl Connection {
         if seg.flags.syn() {
             self.tcb.iss = seg.seq;
             self.iss_bound = true;
+            // The ISN is bound once: any SYN still owed must carry the same one.
+            for e in &mut self.expected {
+                if e.spec.seq == SeqSpec::Iss {
+                    e.spec.seq = SeqSpec::Exact(seg.seq);
+                }
+            }
             self.tcb.snd_una = seg.seq;
             self.tcb.snd_nxt = seg.seq + 1;
             if let (Some(ours), Some(theirs)) = (seg.options.window_scale, self.offered_scale) {

@@ -113,7 +113,7 @@ pub enum WireError {
         header_len: usize,
         segment_len: usize,
     },
-    /// An option whose length byte is 0 or 1 (RFC 9293 MUST-7).
+    /// An option whose length byte is 0 or 1 (RFC 9293 §3.1, MUST-7).
     TcpOptionLength {
         offset: usize,
         kind: u8,

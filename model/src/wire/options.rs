@@ -319,7 +319,7 @@ impl<'a> TcpOptions<'a> {
                 remaining: rest.len(),
             });
         };
-        // RFC 9293 3.2: MUST-7, an illegal option length must not crash the receiver; a length
+        // RFC 9293 3.1: MUST-7, an illegal option length must not crash the receiver; a length
         // below 2 cannot even cover the kind and length bytes.
         if len < 2 {
             return Err(WireError::TcpOptionLength { offset, kind, len });
