@@ -1,1 +1,0 @@
-//! Listen queues with Linux semantics (design §4).
