@@ -45,9 +45,19 @@ fn rst_instead_of_challenge_ack_is_refused() {
         c.arrive(ms(1), &seg(RST, 5002, 0));
         assert_eq!(c.state(), State::Established, "the RST must not be taken");
         assert!(accepts(&c, ms(1), seg(ACK, 1001, 5001)));
-        assert!(!accepts(&c, ms(1), seg(RST, 1001, 0)), "RST instead of challenge ACK");
+        assert!(
+            !accepts(&c, ms(1), seg(RST, 1001, 0)),
+            "RST instead of challenge ACK"
+        );
         assert!(!accepts(&c, ms(1), seg(ACK, 1001, 5002)), "ack off by one");
-        assert!(!accepts(&c, ms(1), seg(ACK | TcpFlags::PSH | TcpFlags::FIN, 1001, 5001)), "wrong flag");
+        assert!(
+            !accepts(
+                &c,
+                ms(1),
+                seg(ACK | TcpFlags::PSH | TcpFlags::FIN, 1001, 5001)
+            ),
+            "wrong flag"
+        );
         // Saying nothing is refused too.
         let mut silent = c.clone();
         assert!(silent.settle(ms(2)).is_err());
@@ -72,12 +82,15 @@ fn challenge_acks_are_rate_limited() {
     c.arrive(ms(1), &seg(RST, 5002, 0));
     c.emitted(ms(1), &seg(ACK, 1001, 5001)).unwrap();
     c.arrive(ms(100), &seg(RST, 5002, 0));
-    assert!(c.settle(ms(100)).is_ok(), "no second challenge ACK within 500 ms");
+    assert!(
+        c.settle(ms(100)).is_ok(),
+        "no second challenge ACK within 500 ms"
+    );
     c.arrive(ms(600), &seg(RST, 5002, 0));
     assert!(c.settle(ms(600)).is_err(), "one is owed again after 500 ms");
 }
 
-/// RFC 6298 2.1 and 5.5: the SYN is retransmitted after 1 s, then after 2 s more. A stack
+/// RFC 6298 2.1 and 5.5 (MUST-18): the SYN is retransmitted after 1 s, then after 2 s more. A stack
 /// retransmitting at 2 s instead of 1 s is refused, and so is one at 0.5 s.
 #[test]
 fn syn_retransmission_at_two_seconds_instead_of_one_is_refused() {
@@ -104,7 +117,8 @@ fn linux_linear_syn_timeouts() {
     c.open_active(ms(0)).unwrap();
     c.emitted(ms(0), &seg(SYN, 42, 0)).unwrap();
     for t in [1000, 2000, 3000, 4000] {
-        c.emitted(ms(t), &seg(SYN, 42, 0)).unwrap_or_else(|d| panic!("at {t} ms: {d}"));
+        c.emitted(ms(t), &seg(SYN, 42, 0))
+            .unwrap_or_else(|d| panic!("at {t} ms: {d}"));
     }
     let mut rfc = Connection::new(Profile::rfc9293());
     rfc.open_active(ms(0)).unwrap();
@@ -113,13 +127,14 @@ fn linux_linear_syn_timeouts() {
     assert!(rfc.emitted(ms(2000), &seg(SYN, 42, 0)).is_err());
 }
 
-/// RFC 9293 3.6: MUST-13, TIME-WAIT lasts 2 MSL (4 minutes); Linux uses a fixed 60 s.
+/// TIME-WAIT lasts 2 MSL (4 minutes), MUST-13; Linux uses a fixed 60 s.
 #[test]
 fn time_wait_length_by_profile() {
     for (p, secs) in [(Profile::rfc9293(), 240), (Profile::linux_defaults(), 60)] {
         let mut c = established(p);
         c.close(ms(1)).unwrap();
-        c.emitted(ms(1), &seg(TcpFlags::FIN | ACK, 1001, 5001)).unwrap();
+        c.emitted(ms(1), &seg(TcpFlags::FIN | ACK, 1001, 5001))
+            .unwrap();
         c.arrive(ms(2), &seg(TcpFlags::FIN | ACK, 5001, 1002));
         c.emitted(ms(2), &seg(ACK, 1002, 5002)).unwrap();
         assert_eq!(c.state(), State::TimeWait);
@@ -130,17 +145,36 @@ fn time_wait_length_by_profile() {
     }
 }
 
-/// Out-of-order data: Linux acknowledges at once (RFC 5681 4.2); the data is held and
-/// delivered when the hole fills.
+/// Out-of-order data: Linux acknowledges at once (RFC 5681 4.2, MAY-13); the data is held
+/// (SHLD-31) and delivered when the hole fills.
 #[test]
 fn out_of_order_data_is_held_and_acknowledged() {
     let mut c = established(Profile::linux_defaults());
     c.arrive(ms(1), &Seg::new(ACK, 5011, 1001, 10));
     assert_eq!(c.readable(), 0);
-    assert!(!accepts(&c, ms(1), seg(ACK, 1001, 5021)), "cannot acknowledge beyond the hole");
+    assert!(
+        !accepts(&c, ms(1), seg(ACK, 1001, 5021)),
+        "cannot acknowledge beyond the hole"
+    );
     c.emitted(ms(1), &seg(ACK, 1001, 5001)).unwrap();
     c.arrive(ms(2), &Seg::new(ACK, 5001, 1001, 10));
     assert_eq!(c.readable(), 20);
     assert_eq!(c.tcb().rcv_nxt.0, 5021);
     assert!(c.out_of_order().is_empty());
+}
+
+/// An MSS option outside a SYN is refused (MUST-65); in the SYN it is fine (MUST-14).
+#[test]
+fn mss_only_in_syn() {
+    let mut c = established(Profile::rfc9293());
+    c.arrive(ms(1), &Seg::new(ACK, 5001, 1001, 10));
+    let mut with_mss = seg(ACK, 1001, 5011);
+    with_mss.options.mss = Some(1460);
+    assert!(!accepts(&c, ms(1), with_mss));
+    assert!(accepts(&c, ms(1), seg(ACK, 1001, 5011)));
+    let mut a = Connection::new(Profile::rfc9293());
+    a.open_active(ms(0)).unwrap();
+    let mut syn = seg(SYN, 7, 0);
+    syn.options.mss = Some(1460);
+    assert!(a.emitted(ms(0), &syn).is_ok());
 }

@@ -108,7 +108,7 @@ fn figure_6_three_way_handshake_passive() {
     assert_eq!(b.readable(), 10);
 }
 
-/// Figure 7: simultaneous open, as Peer A (the figure is symmetric).
+/// Figure 7: simultaneous open, as Peer A (the figure is symmetric). Exercises MUST-10.
 #[test]
 fn figure_7_simultaneous_open() {
     let mut a = model();
@@ -122,7 +122,8 @@ fn figure_7_simultaneous_open() {
     assert_eq!(a.state(), State::Established);
 }
 
-/// Figure 8: recovery from an old duplicate SYN, as both peers.
+/// Figure 8: recovery from an old duplicate SYN, as both peers. Exercises MUST-11: the
+/// passive peer returns to LISTEN, the active one does not.
 #[test]
 fn figure_8_old_duplicate_syn() {
     // Peer A: its SYN is answered with an ACK for an older one.
@@ -150,7 +151,8 @@ fn figure_8_old_duplicate_syn() {
     assert_eq!(b.state(), State::Established);
 }
 
-/// Figure 9: half-open connection discovery, as both peers.
+/// Figure 9: half-open connection discovery, as both peers. Exercises MUST-12 (the reset is
+/// reported as such) and MUST-18 (the SYN retransmitted on the RFC 6298 timer).
 #[test]
 fn figure_9_half_open_discovery() {
     // Peer B thinks the connection is open (send 300, receive 100).
@@ -213,7 +215,7 @@ fn figure_11_two_passive_sockets() {
     assert_eq!(a.state(), State::Listen);
 }
 
-/// Figure 12: normal close, as both peers.
+/// Figure 12: normal close, as both peers. Exercises MUST-13 (TIME-WAIT lasts 2 MSL).
 #[test]
 fn figure_12_normal_close() {
     // Peer A: send 100, receive 300.

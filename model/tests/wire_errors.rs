@@ -259,6 +259,8 @@ fn routing_header_final_destination_is_in_the_checksum() {
     ));
 }
 
+/// Option lengths 0 and 1 and options past the header are errors, not crashes (MUST-7); a
+/// wrong checksum is caught (MUST-3).
 #[test]
 fn tcp_header_and_option_errors() {
     let good = v4().emit().unwrap();

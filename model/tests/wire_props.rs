@@ -168,6 +168,9 @@ fn segment() -> impl Strategy<Value = SegmentRepr> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(CASES))]
 
+    /// Checksums generated and verified (MUST-2, MUST-3); options of every kind, unknown ones
+    /// included, read wherever they start (MUST-4, MUST-5, MUST-6, MUST-64, MUST-68); zero
+    /// padding after them (MUST-69).
     #[test]
     fn parse_of_emit_is_identity(repr in segment()) {
         let bytes = repr.emit().expect("valid repr emits");

@@ -13,9 +13,9 @@ use std::time::Duration;
 use super::expect::{Choice, Divergence, Due, Expected, LenSpec, SegSpec, SeqSpec};
 use super::segment::Seg;
 use super::state::State;
-use super::timing;
 use crate::profile::{Profile, ProfileKind};
 use crate::seq::{segment_acceptable, SeqNumber};
+use crate::timers;
 use crate::wire::TcpFlags;
 
 /// The send and receive sequence variables of RFC 9293 §3.3.1.
@@ -88,7 +88,7 @@ pub struct Connection {
     /// The sequence number of the stack's FIN, once sent.
     fin_seq: Option<SeqNumber>,
     rtx: Option<Rtx>,
-    rto: timing::RtoEstimator,
+    rto: timers::RtoEstimator,
     /// Out-of-order data held for later (RFC 9293 3.10.7.4: SHLD-31), as sorted, disjoint
     /// ranges relative to nothing: absolute sequence numbers and lengths.
     ooo: Vec<(SeqNumber, u32)>,
@@ -113,7 +113,7 @@ const DEFAULT_MSS: u32 = 536;
 
 impl Connection {
     pub fn new(profile: Profile) -> Connection {
-        let rto = timing::RtoEstimator::new(&profile);
+        let rto = timers::RtoEstimator::new(&profile);
         Connection {
             profile,
             state: State::Closed,
@@ -604,7 +604,8 @@ impl Connection {
             }
             return;
         }
-        // Second, check the RST bit (RFC 5961 3.2).
+        // Second, check the RST bit (RFC 5961 3.2). Any data it carries is ignored.
+        // RFC 9293 3.5.3: SHLD-2, a RST may carry data; the model accepts one that does.
         if seg.flags.rst() {
             if seg.seq == self.tcb.rcv_nxt {
                 self.reset(now);
@@ -943,8 +944,8 @@ impl Connection {
         let Some(interval) = self.retransmission_interval(rtx.count, rtx.flags) else {
             return;
         };
-        let nominal = rtx.sent_at + interval;
-        let window = timing::timer_tolerance(nominal);
+        // The tolerance is for the interval, measured from the send that armed the timer.
+        let window = timers::timer_tolerance(interval).after(rtx.sent_at);
         let mut spec = SegSpec {
             flags: rtx.flags,
             optional_flags: TcpFlags::PSH | TcpFlags::ECE | TcpFlags::CWR,
@@ -974,19 +975,22 @@ impl Connection {
     fn retransmission_interval(&self, count: u32, flags: TcpFlags) -> Option<Duration> {
         if flags.syn() {
             let schedule = if flags.ack() {
-                timing::synack_schedule(&self.profile)
+                timers::synack_schedule(&self.profile)
             } else {
-                timing::syn_schedule(&self.profile)
+                timers::syn_schedule(&self.profile)
             };
             let i = count as usize;
             let at = schedule.sends.get(i)?;
             let next = schedule.sends.get(i + 1)?;
             return Some(*next - *at);
         }
+        // A count of retransmissions approximates Linux's time budget for giving up
+        // (timers::data_schedule has the exact one); the RTO already includes the backoff of
+        // every retransmission so far.
         if count >= self.profile.retries2 {
             return None;
         }
-        Some(self.rto.backed_off(count))
+        Some(self.rto.rto())
     }
 
     /// Whether `now` is past a TIME-WAIT: the connection is gone.
@@ -1003,6 +1007,24 @@ impl Connection {
     /// The stack sent `seg` at `now`: check it against what is allowed, then apply it.
     pub fn emitted(&mut self, now: Duration, seg: &Seg) -> Result<(), Divergence> {
         self.events += 1;
+        // RFC 9293 3.7.1: MUST-65, the MSS option is sent only in SYN segments.
+        if seg.options.mss.is_some() && !seg.flags.syn() {
+            return Err(Divergence {
+                rule: "RFC 9293 3.7.1: MUST-65, no MSS option outside SYN segments",
+                expected: "no MSS option".into(),
+                actual: format!("{} with an MSS option", show(seg)),
+            });
+        }
+        // RFC 9293 3.7.1: MUST-14, SHLD-5, MAY-3: a stack implements the MSS option and
+        // sends it unless its receive MSS is the default; sending none is recorded, since
+        // the model cannot know the stack's receive MSS.
+        if seg.flags.syn() && seg.options.mss.is_none() {
+            self.choices.push(Choice {
+                rule: "RFC 9293 3.7.1: SHLD-5",
+                taken:
+                    "SYN without an MSS option (allowed only when the receive MSS is 536 or 1220)",
+            });
+        }
         let found = self.expected.iter().position(|e| e.spec.matches(seg));
         if let Some(i) = found {
             let e = self.expected[i];

@@ -5,7 +5,6 @@ mod expect;
 mod machine;
 mod segment;
 pub mod state;
-mod timing;
 
 pub use expect::{ctl_names, Choice, Divergence, Due, Expected, LenSpec, SegSpec, SeqSpec};
 pub use machine::{Connection, Report, Tcb, UserError};

@@ -20,6 +20,7 @@ pub struct Seg {
     pub ack: SeqNumber,
     pub flags: TcpFlags,
     /// The window field as sent (unscaled).
+    // RFC 9293 3.1: REC-1, windows are handled as 32-bit numbers once scaled (see Tcb).
     pub wnd: u16,
     /// Payload bytes.
     pub len: u32,
@@ -40,6 +41,7 @@ impl Seg {
 
     pub fn from_repr(tcp: &TcpRepr) -> Seg {
         let mut options = SegOptions::default();
+        // RFC 9293 3.9.2: MUST-50, options the model does not understand are ignored.
         for o in &tcp.options {
             match *o {
                 TcpOption::Mss(v) => options.mss = Some(v),
