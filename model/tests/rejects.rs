@@ -178,3 +178,116 @@ fn mss_only_in_syn() {
     syn.options.mss = Some(1460);
     assert!(a.emitted(ms(0), &syn).is_ok());
 }
+
+/// The whole SYN schedule, then giving up (MUST-20): Linux's defaults send SYNs at 0, 1, 2,
+/// 3, 4, 5, 7, 11, 19, 35 and 67 s and fail the connect at 131 s; with
+/// `tcp_syn_linear_timeouts` 0, at 0, 1, 3, 7, 15, 31, 63 s and fail at 127 s.
+#[test]
+fn syn_schedule_and_give_up() {
+    use std::collections::BTreeMap;
+    use tcpcheck_model::conn::Report;
+    let linear0: BTreeMap<String, String> = [(
+        "net.ipv4.tcp_syn_linear_timeouts".to_string(),
+        "0".to_string(),
+    )]
+    .into();
+    for (profile, sends, give_up) in [
+        (
+            Profile::linux_defaults(),
+            vec![1, 2, 3, 4, 5, 7, 11, 19, 35, 67],
+            131,
+        ),
+        (
+            Profile::linux(&linear0).unwrap(),
+            vec![1, 3, 7, 15, 31, 63],
+            127,
+        ),
+    ] {
+        let mut c = Connection::new(profile);
+        c.open_active(ms(0)).unwrap();
+        c.emitted(ms(0), &seg(SYN, 42, 0)).unwrap();
+        for s in &sends {
+            c.emitted(Duration::from_secs(*s), &seg(SYN, 42, 0))
+                .unwrap_or_else(|d| panic!("SYN at {s} s: {d}"));
+        }
+        assert!(
+            c.settle(Duration::from_secs(give_up) - ms(10)).is_ok(),
+            "nothing more owed"
+        );
+        assert_eq!(c.state(), State::SynSent);
+        c.poll(Duration::from_secs(give_up));
+        assert_eq!(c.state(), State::Closed);
+        assert!(c.reports().contains(&Report::TimedOut));
+    }
+}
+
+/// RFC 9293 3.10.8: the user timeout aborts a connection whose data stays unacknowledged.
+#[test]
+fn user_timeout_aborts() {
+    use tcpcheck_model::conn::Report;
+    let mut c = established(Profile::linux_defaults());
+    c.set_user_timeout(Some(Duration::from_secs(5)));
+    c.send(ms(10), 100).unwrap();
+    c.emitted(ms(10), &Seg::new(ACK | TcpFlags::PSH, 1001, 5001, 100))
+        .unwrap();
+    c.poll(ms(5009));
+    assert_eq!(c.state(), State::Established);
+    c.poll(ms(5010));
+    assert_eq!(c.state(), State::Closed);
+    assert!(c.reports().contains(&Report::TimedOut));
+    assert_eq!(
+        c.status(),
+        Err(tcpcheck_model::conn::UserError::DoesNotExist)
+    );
+}
+
+/// Negotiated options bind what every later segment carries (RFC 7323 3.2, RFC 2018).
+#[test]
+fn negotiated_options_are_enforced() {
+    // Both SYNs carry timestamps and SACK-permitted.
+    let mut c = Connection::new(Profile::linux_defaults());
+    c.open_passive(ms(0)).unwrap();
+    let mut syn = seg(SYN, 5000, 0);
+    syn.options.timestamps = Some((100, 0));
+    syn.options.sack_permitted = true;
+    c.arrive(ms(0), &syn);
+    let mut synack = seg(SYN | ACK, 1000, 5001);
+    synack.options.timestamps = Some((7, 100));
+    synack.options.sack_permitted = true;
+    c.emitted(ms(0), &synack).unwrap();
+    let mut ack = seg(ACK, 5001, 1001);
+    ack.options.timestamps = Some((101, 7));
+    c.arrive(ms(1), &ack);
+    // Out-of-order data: the ACK must carry TS and, on Linux, a SACK block for it.
+    let mut ooo = Seg::new(ACK, 5011, 1001, 10);
+    ooo.options.timestamps = Some((102, 7));
+    c.arrive(ms(2), &ooo);
+    let bare = seg(ACK, 1001, 5001);
+    assert!(!accepts(&c, ms(2), bare), "no TSopt although negotiated");
+    let mut ts_only = bare;
+    ts_only.options.timestamps = Some((8, 102));
+    assert!(
+        !accepts(&c, ms(2), ts_only),
+        "no SACK block while data is held"
+    );
+    let mut good = ts_only;
+    good.options.sack =
+        tcpcheck_model::wire::SackBlocks::new(&[tcpcheck_model::wire::SackBlock::new(5011, 5021)]);
+    assert!(accepts(&c, ms(2), good));
+    let mut wrong_block = ts_only;
+    wrong_block.options.sack =
+        tcpcheck_model::wire::SackBlocks::new(&[tcpcheck_model::wire::SackBlock::new(5011, 5031)]);
+    assert!(
+        !accepts(&c, ms(2), wrong_block),
+        "a block beyond the data held"
+    );
+    let mut clock_back = good;
+    clock_back.options.timestamps = Some((6, 102));
+    assert!(!accepts(&c, ms(2), clock_back), "TSval went back");
+    let mut bad_echo = good;
+    bad_echo.options.timestamps = Some((8, 55));
+    assert!(
+        !accepts(&c, ms(2), bad_echo),
+        "TSecr echoes nothing the peer sent"
+    );
+}

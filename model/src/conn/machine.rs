@@ -11,6 +11,7 @@
 use std::time::Duration;
 
 use super::expect::{Choice, Divergence, Due, Expected, LenSpec, SegSpec, SeqSpec};
+use super::negotiate::{Negotiation, SynOptions};
 use super::segment::Seg;
 use super::state::State;
 use crate::profile::{Profile, ProfileKind};
@@ -44,6 +45,18 @@ pub enum Report {
     TimedOut,
 }
 
+/// What STATUS reports (RFC 9293 §3.10.6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Status {
+    pub state: State,
+    pub send_window: u32,
+    pub receive_window: u32,
+    /// Bytes (and SYN, FIN) sent and not yet acknowledged.
+    pub unacknowledged: u32,
+    pub readable: u64,
+    pub unsent: u32,
+}
+
 /// Why a user call fails (RFC 9293 §3.10.1 to §3.10.6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UserError {
@@ -60,6 +73,8 @@ pub enum UserError {
 /// The retransmission timer for the oldest unacknowledged segment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Rtx {
+    /// When the oldest unacknowledged segment was first sent.
+    first_sent: Duration,
     /// When the segment was last sent.
     sent_at: Duration,
     /// Retransmissions so far.
@@ -97,10 +112,18 @@ pub struct Connection {
     /// The window scale each side uses for its own window field, once negotiated.
     snd_shift: u8,
     rcv_shift: u8,
-    offered_scale: Option<u8>,
+    negotiation: Negotiation,
+    /// The stack's last TSval, once timestamps are on: its clock must not go back.
+    ts_clock: Option<u32>,
+    /// The peer's latest TSvals, the only values the stack may echo.
+    peer_tsvals: [Option<u32>; 8],
     /// The largest window the peer has offered (RFC 5961 5.2's MAX.SND.WND).
     max_snd_wnd: u32,
     time_wait_until: Option<Duration>,
+    /// When retransmission gives up (RFC 9293 3.8.3 R2), once the last one has gone out.
+    give_up_at: Option<Duration>,
+    /// RFC 9293 3.10.8 / RFC 5482: the user timeout, when set (Linux TCP_USER_TIMEOUT).
+    user_timeout: Option<Duration>,
     last_challenge: Option<Duration>,
     /// The effective send MSS (RFC 9293 3.7.1: MUST-16).
     send_mss: u32,
@@ -132,9 +155,13 @@ impl Connection {
             readable: 0,
             snd_shift: 0,
             rcv_shift: 0,
-            offered_scale: None,
+            negotiation: Negotiation::default(),
+            ts_clock: None,
+            peer_tsvals: [None; 8],
             max_snd_wnd: 0,
             time_wait_until: None,
+            give_up_at: None,
+            user_timeout: None,
             last_challenge: None,
             send_mss: DEFAULT_MSS,
             events: 0,
@@ -196,6 +223,7 @@ impl Connection {
             self.expected.retain(|e| e.spec.flags.rst());
             self.rtx = None;
             self.time_wait_until = None;
+            self.give_up_at = None;
             self.ooo.clear();
         }
     }
@@ -400,6 +428,7 @@ impl Connection {
     /// A segment from the peer reaches the stack.
     pub fn arrive(&mut self, now: Duration, seg: &Seg) {
         self.events += 1;
+        self.note_peer_tsval(seg);
         match self.state {
             State::Closed => self.arrive_closed(now, seg),
             State::Listen => self.arrive_listen(now, seg),
@@ -560,9 +589,140 @@ impl Connection {
         // RFC 9293 3.7.1: MUST-16, the effective send MSS is the smaller of the peer's MSS
         // and what our path allows; MUST-15 gives 536 when the peer sends none.
         self.send_mss = seg.options.mss.map_or(DEFAULT_MSS, u32::from);
-        // RFC 7323 2.2: scaling is on only when both SYNs carry the option; the shift is
-        // capped at 14.
-        self.offered_scale = seg.options.window_scale.map(|s| s.min(14));
+        self.negotiation.theirs = Some(SynOptions::of(seg));
+        self.apply_negotiation();
+    }
+
+    fn apply_negotiation(&mut self) {
+        if let Some((rcv, snd)) = self.negotiation.window_scale() {
+            self.rcv_shift = rcv;
+            self.snd_shift = snd;
+        } else {
+            self.rcv_shift = 0;
+            self.snd_shift = 0;
+        }
+    }
+
+    /// Remembers a TSval the peer sent, so an echo of it can be recognised.
+    fn note_peer_tsval(&mut self, seg: &Seg) {
+        if let Some((val, _)) = seg.options.timestamps {
+            self.peer_tsvals.rotate_right(1);
+            self.peer_tsvals[0] = Some(val);
+        }
+    }
+
+    /// The option rules every segment the stack sends must follow, whatever else it is.
+    fn check_options(&mut self, seg: &Seg) -> Result<(), Divergence> {
+        let fail = |rule: &'static str, expected: &str| Divergence {
+            rule,
+            expected: expected.to_string(),
+            actual: show(seg),
+        };
+        // RFC 9293 3.7.1: MUST-65, the MSS option is sent only in SYN segments.
+        if seg.options.mss.is_some() && !seg.flags.syn() {
+            return Err(fail(
+                "RFC 9293 3.7.1: MUST-65, no MSS option outside SYN segments",
+                "no MSS option",
+            ));
+        }
+        // RFC 9293 3.7.1: MUST-14, SHLD-5, MAY-3: a stack implements the MSS option and
+        // sends it unless its receive MSS is the default; sending none is recorded, since
+        // the model cannot know the stack's receive MSS.
+        if seg.flags.syn() && seg.options.mss.is_none() {
+            self.choices.push(Choice {
+                rule: "RFC 9293 3.7.1: SHLD-5",
+                taken:
+                    "SYN without an MSS option (allowed only when the receive MSS is 536 or 1220)",
+            });
+        }
+        if seg.flags.syn() {
+            // A SYN-ACK answers a SYN that did or did not offer timestamps.
+            let theirs_without_ts = self.negotiation.theirs.is_some_and(|t| !t.timestamps);
+            if seg.flags.ack() && seg.options.timestamps.is_some() && theirs_without_ts {
+                return Err(fail(
+                    "RFC 7323 3.2: no TSopt in a SYN-ACK to a SYN without one",
+                    "a SYN-ACK without timestamps",
+                ));
+            }
+            return Ok(());
+        }
+        if !self.negotiation.done() {
+            return Ok(());
+        }
+        let ts = seg.options.timestamps;
+        if self.negotiation.timestamps() {
+            // RFC 7323 3.2: once negotiated, TSopt is sent in every non-RST segment.
+            let Some((val, ecr)) = ts else {
+                if seg.flags.rst() {
+                    return Ok(());
+                }
+                return Err(fail(
+                    "RFC 7323 3.2: TSopt in every non-RST segment once negotiated",
+                    "a TSopt",
+                ));
+            };
+            // RFC 7323 5.4: the TSval clock is monotone non-decreasing.
+            if let Some(last) = self.ts_clock {
+                if SeqNumber(val).before(SeqNumber(last)) {
+                    return Err(fail(
+                        "RFC 7323 5.4: TSval never goes back",
+                        &format!("TSval >= {last}"),
+                    ));
+                }
+            }
+            self.ts_clock = Some(val);
+            // RFC 7323 4.3: TSecr echoes a TSval the peer sent.
+            let seen = self.peer_tsvals.iter().flatten().any(|&v| v == ecr);
+            if seg.flags.ack() && self.peer_tsvals[0].is_some() && !seen {
+                return Err(fail(
+                    "RFC 7323 4.3: TSecr echoes the peer's TSval",
+                    "a TSecr the peer sent",
+                ));
+            }
+        } else if ts.is_some() {
+            return Err(fail(
+                "RFC 7323 3.2: no TSopt unless both SYNs carried it",
+                "no TSopt",
+            ));
+        }
+        if let Some(blocks) = seg.options.sack {
+            // RFC 2018 2: SACK only to a peer that said SACK-permitted.
+            if !self.negotiation.sack() {
+                return Err(fail(
+                    "RFC 2018 2: no SACK option unless SACK-permitted was exchanged",
+                    "no SACK option",
+                ));
+            }
+            for b in blocks.as_slice() {
+                // RFC 2018 4: a block reports data held; RFC 2883 allows a block at or below
+                // RCV.NXT (a duplicate).
+                let held = self.ooo.iter().any(|&(start, len)| {
+                    b.left.in_range_inclusive(start, start + len)
+                        && b.right.in_range_inclusive(start, start + len)
+                });
+                let duplicate = !b.right.after(self.tcb.rcv_nxt);
+                if !b.left.before(b.right) || !(held || duplicate) {
+                    return Err(fail(
+                        "RFC 2018 4: each SACK block reports data received and held",
+                        "blocks within the out-of-order data held",
+                    ));
+                }
+            }
+        } else if self.profile.kind == ProfileKind::Linux
+            && self.negotiation.sack()
+            && !self.ooo.is_empty()
+            && seg.flags.ack()
+            && seg.len == 0
+            && seg.ack == self.tcb.rcv_nxt
+        {
+            // Linux: tcp_build_sack_options() puts the held ranges on every ACK while any
+            // are held (design §4: "an immediate duplicate ACK carrying a SACK block").
+            return Err(fail(
+                "RFC 2018 4 (SHOULD, Linux does): ACKs carry SACK blocks while data is held",
+                "a SACK option",
+            ));
+        }
+        Ok(())
     }
 
     /// RFC 9293 3.10.7.4, for SYN-RECEIVED and the synchronized states.
@@ -929,11 +1089,14 @@ impl Connection {
                 .on_ack(now.saturating_sub(rtx.sent_at), rtx.count > 0);
         }
         self.expected.retain(|e| !is_retransmission_of(e));
+        // Progress: whatever gave up before starts over.
+        self.give_up_at = None;
         if self.tcb.snd_una == self.tcb.snd_nxt {
             self.rtx = None;
         } else if let Some(rtx) = &mut self.rtx {
             rtx.count = 0;
             rtx.sent_at = now;
+            rtx.first_sent = now;
             self.schedule_retransmission();
         }
     }
@@ -942,6 +1105,19 @@ impl Connection {
     fn schedule_retransmission(&mut self) {
         let Some(rtx) = self.rtx else { return };
         let Some(interval) = self.retransmission_interval(rtx.count, rtx.flags) else {
+            // RFC 9293 3.8.3: MUST-20, after R2 the connection is closed. The last timeout
+            // runs out first: the schedule's give-up time for a SYN or SYN-ACK, one more
+            // RTO for data.
+            self.give_up_at = Some(if rtx.flags.syn() {
+                let schedule = if rtx.flags.ack() {
+                    timers::synack_schedule(&self.profile)
+                } else {
+                    timers::syn_schedule(&self.profile)
+                };
+                rtx.first_sent + schedule.give_up
+            } else {
+                rtx.sent_at + self.rto.rto()
+            });
             return;
         };
         // The tolerance is for the interval, measured from the send that armed the timer.
@@ -993,13 +1169,50 @@ impl Connection {
         Some(self.rto.rto())
     }
 
-    /// Whether `now` is past a TIME-WAIT: the connection is gone.
+    /// Runs the timers that end a connection: TIME-WAIT, giving up on retransmission, the
+    /// user timeout.
     pub fn poll(&mut self, now: Duration) {
         if let Some(until) = self.time_wait_until {
+            // RFC 9293 3.10.8: when the TIME-WAIT timeout expires, delete the TCB.
             if now >= until {
                 self.enter(State::Closed);
             }
         }
+        let user_deadline = self
+            .user_timeout
+            .zip(self.rtx)
+            .map(|(timeout, rtx)| rtx.first_sent + timeout);
+        for deadline in [self.give_up_at, user_deadline].into_iter().flatten() {
+            if now >= deadline && self.state != State::Closed {
+                // RFC 9293 3.10.8: on a user timeout, flush the queues, tell the user
+                // "connection aborted due to user timeout" and enter CLOSED; RFC 9293 3.8.3:
+                // MUST-20, likewise after R2 retransmissions.
+                self.reports.push(Report::TimedOut);
+                self.expected.clear();
+                self.enter(State::Closed);
+            }
+        }
+    }
+
+    /// Sets the user timeout (RFC 9293 3.9.1.1; Linux TCP_USER_TIMEOUT): how long data may
+    /// stay unacknowledged before the connection is aborted.
+    pub fn set_user_timeout(&mut self, timeout: Option<Duration>) {
+        self.user_timeout = timeout;
+    }
+
+    /// STATUS (RFC 9293 3.10.6): what the connection looks like to its user.
+    pub fn status(&self) -> Result<Status, UserError> {
+        if self.state == State::Closed {
+            return Err(UserError::DoesNotExist);
+        }
+        Ok(Status {
+            state: self.state,
+            send_window: self.tcb.snd_wnd,
+            receive_window: self.tcb.rcv_wnd,
+            unacknowledged: self.tcb.snd_nxt.forward_distance(self.tcb.snd_una),
+            readable: self.readable,
+            unsent: self.unsent,
+        })
     }
 
     // --- The stack's own segments ---
@@ -1007,24 +1220,7 @@ impl Connection {
     /// The stack sent `seg` at `now`: check it against what is allowed, then apply it.
     pub fn emitted(&mut self, now: Duration, seg: &Seg) -> Result<(), Divergence> {
         self.events += 1;
-        // RFC 9293 3.7.1: MUST-65, the MSS option is sent only in SYN segments.
-        if seg.options.mss.is_some() && !seg.flags.syn() {
-            return Err(Divergence {
-                rule: "RFC 9293 3.7.1: MUST-65, no MSS option outside SYN segments",
-                expected: "no MSS option".into(),
-                actual: format!("{} with an MSS option", show(seg)),
-            });
-        }
-        // RFC 9293 3.7.1: MUST-14, SHLD-5, MAY-3: a stack implements the MSS option and
-        // sends it unless its receive MSS is the default; sending none is recorded, since
-        // the model cannot know the stack's receive MSS.
-        if seg.flags.syn() && seg.options.mss.is_none() {
-            self.choices.push(Choice {
-                rule: "RFC 9293 3.7.1: SHLD-5",
-                taken:
-                    "SYN without an MSS option (allowed only when the receive MSS is 536 or 1220)",
-            });
-        }
+        self.check_options(seg)?;
         let found = self.expected.iter().position(|e| e.spec.matches(seg));
         if let Some(i) = found {
             let e = self.expected[i];
@@ -1136,15 +1332,10 @@ impl Connection {
             }
             self.tcb.snd_una = seg.seq;
             self.tcb.snd_nxt = seg.seq + 1;
-            if let (Some(ours), Some(theirs)) = (seg.options.window_scale, self.offered_scale) {
-                self.rcv_shift = ours.min(14);
-                self.snd_shift = theirs;
-            } else if seg.flags.ack() {
-                self.snd_shift = 0;
-                self.rcv_shift = 0;
-            } else if let Some(ours) = seg.options.window_scale {
-                // Our SYN offered scaling; the peer's SYN-ACK decides.
-                self.rcv_shift = ours.min(14);
+            self.negotiation.ours = Some(SynOptions::of(seg));
+            self.apply_negotiation();
+            if let Some((val, _)) = seg.options.timestamps {
+                self.ts_clock = Some(val);
             }
             // RFC 7323 2.2: the window in a SYN is never scaled.
             self.tcb.rcv_wnd = u32::from(seg.wnd);
@@ -1170,6 +1361,7 @@ impl Connection {
         }
         if seg.seg_len() > 0 && self.rtx.is_none() {
             self.rtx = Some(Rtx {
+                first_sent: now,
                 sent_at: now,
                 count: 0,
                 flags: seg.flags & (TcpFlags::SYN | TcpFlags::ACK | TcpFlags::FIN),

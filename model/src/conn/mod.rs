@@ -3,10 +3,12 @@
 
 mod expect;
 mod machine;
+mod negotiate;
 mod segment;
 pub mod state;
 
 pub use expect::{ctl_names, Choice, Divergence, Due, Expected, LenSpec, SegSpec, SeqSpec};
-pub use machine::{Connection, Report, Tcb, UserError};
+pub use machine::{Connection, Report, Status, Tcb, UserError};
+pub use negotiate::{Negotiation, SynOptions};
 pub use segment::{Seg, SegOptions};
 pub use state::State;
