@@ -562,7 +562,12 @@ impl Connection {
             let spec = SegSpec {
                 flags: TcpFlags::SYN | TcpFlags::ACK,
                 optional_flags: TcpFlags::empty(),
-                seq: SeqSpec::Exact(self.tcb.iss),
+                // The stack's own SYN may not have been seen yet: its ISN binds either.
+                seq: if self.iss_bound {
+                    SeqSpec::Exact(self.tcb.iss)
+                } else {
+                    SeqSpec::Iss
+                },
                 ack: Some(self.tcb.rcv_nxt),
                 len: LenSpec::Exact(0),
             };
@@ -727,6 +732,16 @@ impl Connection {
 
     /// RFC 9293 3.10.7.4, for SYN-RECEIVED and the synchronized states.
     fn arrive_other(&mut self, now: Duration, seg: &Seg) {
+        if !self.iss_bound {
+            // The stack has not answered the SYN yet, so SND.NXT and RCV.WND are unknown and
+            // no reply can be pinned. A stack answers a SYN at once, and the missing SYN-ACK
+            // is reported by itself; this segment is not judged.
+            self.choices.push(Choice {
+                rule: "RFC 9293 3.10.7.4",
+                taken: "segment arrived before the stack's SYN-ACK: not judged",
+            });
+            return;
+        }
         let due = self.immediately(now);
         let mut trimmed;
         let mut seg = seg;
@@ -1321,7 +1336,12 @@ impl Connection {
             // segment refused): sending it changes nothing more.
             return;
         }
-        if seg.flags.syn() {
+        if seg.flags.syn() && self.iss_bound {
+            // A SYN or SYN-ACK again (simultaneous open, retransmission): the ISN is already
+            // bound and every spec that let this segment through carried it.
+            self.negotiation.ours = Some(SynOptions::of(seg));
+            self.apply_negotiation();
+        } else if seg.flags.syn() {
             self.tcb.iss = seg.seq;
             self.iss_bound = true;
             // The ISN is bound once: any SYN still owed must carry the same one.
