@@ -9,5 +9,6 @@ pub mod peer;
 pub mod requirements;
 pub mod rootless;
 pub mod sandbox;
+pub mod scenario;
 pub mod stack;
 pub mod trace;

@@ -1,6 +1,6 @@
 //! The `tcpcheck` command line.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -8,6 +8,7 @@ use tcpcheck::decode::{decode_file, render, Decoded};
 use tcpcheck::doctor::{self, Check};
 use tcpcheck::requirements::{self, Status, REQUIREMENTS};
 use tcpcheck::rootless;
+use tcpcheck::scenario;
 
 #[derive(Parser)]
 #[command(
@@ -31,6 +32,12 @@ enum Command {
     /// Check that this machine and user can run checks (privileges, /dev/net/tun, a sandbox,
     /// a SYN answered by RST over IPv4 and IPv6) and say how to fix what fails.
     Doctor,
+    /// Parse packetdrill scripts (files, or directories searched recursively for *.pkt) and
+    /// print each one's event count or the error pointing at the offending column.
+    Check {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
     /// Print the requirement matrix of RFC 9293 Appendix B: for each of its 119 labels, where
     /// the model implements it, which tests exercise it, or why the wire cannot show it.
     Requirements {
@@ -54,7 +61,10 @@ impl Command {
     /// reports that failure as one of its checks.
     fn needs_namespaces(&self) -> bool {
         match self {
-            Command::Decode { .. } | Command::Doctor | Command::Requirements { .. } => false,
+            Command::Decode { .. }
+            | Command::Doctor
+            | Command::Check { .. }
+            | Command::Requirements { .. } => false,
         }
     }
 }
@@ -94,6 +104,7 @@ fn main() -> ExitCode {
             }
             ExitCode::from(u8::from(!checks.iter().all(Check::passed)))
         }
+        Command::Check { paths } => check(&paths),
         Command::Requirements { format, status } => {
             let status = status.as_deref().and_then(Status::parse);
             let shown: Vec<_> = REQUIREMENTS
@@ -106,5 +117,57 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+    }
+}
+
+/// Directories are searched recursively for `*.pkt`, in sorted order so the output is stable;
+/// files named on the command line are parsed whatever their extension.
+fn collect_scripts(path: &Path, named: bool, out: &mut Vec<PathBuf>) -> Result<(), String> {
+    if path.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| format!("{}: {e}", path.display()))?
+            .map(|entry| entry.map(|e| e.path()))
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        entries.sort();
+        for entry in entries {
+            collect_scripts(&entry, false, out)?;
+        }
+    } else if named || path.extension().is_some_and(|e| e == "pkt") {
+        out.push(path.to_path_buf());
+    }
+    Ok(())
+}
+
+fn check(paths: &[PathBuf]) -> ExitCode {
+    let mut failed = false;
+    for path in paths {
+        let mut scripts = Vec::new();
+        if let Err(message) = collect_scripts(path, true, &mut scripts) {
+            eprintln!("tcpcheck: {message}");
+            failed = true;
+            continue;
+        }
+        for script in scripts {
+            let name = script.display().to_string();
+            match std::fs::read(&script) {
+                Err(e) => {
+                    eprintln!("tcpcheck: {name}: {e}");
+                    failed = true;
+                }
+                Ok(bytes) => match scenario::parse(&name, &String::from_utf8_lossy(&bytes)) {
+                    Ok(parsed) => println!("ok {name} ({} events)", parsed.events.len()),
+                    Err(e) => {
+                        println!("{e}");
+                        failed = true;
+                    }
+                },
+            }
+        }
+    }
+    if failed {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
     }
 }

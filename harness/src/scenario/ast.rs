@@ -1,0 +1,469 @@
+//! The syntax tree of a packetdrill script.
+//!
+//! It records what the script says, not what it means: constants such as `SOCK_STREAM` stay
+//! words and structs stay lists of `field=value`, so the runner, not the parser, decides which
+//! system calls and fields it understands. The `Display` impls print canonical packetdrill text
+//! that parses back to the same tree (spans aside), which is what the fuzz target checks.
+
+use std::fmt;
+
+/// Where something was written: 1-based line and column (in characters) of its first
+/// character, and of the character just past its end.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Span {
+    pub line: u32,
+    pub col: u32,
+    pub end_line: u32,
+    pub end_col: u32,
+}
+
+/// A duration or instant in microseconds, packetdrill's own resolution.
+pub type Usecs = u64;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Script {
+    pub options: Vec<ScriptOption>,
+    /// A command without a time before the first event (packetdrill's init command).
+    pub init_command: Option<Command>,
+    pub events: Vec<Event>,
+    /// A command without a time after the last event (packetdrill's cleanup command).
+    pub cleanup_command: Option<Command>,
+}
+
+/// `--name=value`: settings such as `--ip_version=ipv4` that apply to the whole run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScriptOption {
+    pub name: String,
+    /// As written (quotes included); `None` for a bare `--name`.
+    pub value: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Command {
+    /// Between the backquotes, escapes as written: the shell interprets them.
+    pub text: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub time: EventTime,
+    pub action: Action,
+    /// From the time to the end of the action, which may be lines later.
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventTime {
+    /// `1.5`: since the start of the script.
+    Absolute(Usecs),
+    /// `+0.2`: since the previous event.
+    Relative(Usecs),
+    /// `1~2`: any instant in between; outbound packets only.
+    AbsoluteRange(Usecs, Usecs),
+    /// `+0~+0.5`; outbound packets only.
+    RelativeRange(Usecs, Usecs),
+    /// `*`: whenever; outbound packets only.
+    Any,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    Packet(Packet),
+    Syscall(Syscall),
+    /// `` `shell command` `` run at the event's time.
+    Command(String),
+    /// `%{ python }%`, kept raw (trimmed of spaces and tabs at both ends).
+    Code(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// `<`: the script's peer sends it to the stack under test.
+    Inbound,
+    /// `>`: the stack under test must send it.
+    Outbound,
+}
+
+/// The first peer, the only one plain packetdrill knows; untagged packets belong to it.
+pub const DEFAULT_PEER: u16 = 1;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Packet {
+    pub direction: Direction,
+    /// Which remote endpoint the packet comes from or goes to: our `[peer N]` extension
+    /// (corpus/scenarios/EXTENSIONS.md). Untagged packets and `[peer 1]` are [`DEFAULT_PEER`].
+    pub peer: u16,
+    pub flags: TcpFlags,
+    /// Relative sequence number of the first byte (`start` of `start:end(len)`).
+    pub seq: u32,
+    /// Payload length; the script's `end` is always `seq + len`.
+    pub len: u16,
+    pub ack: Option<u32>,
+    /// Required on inbound packets; unchecked when absent on outbound ones.
+    pub win: Option<u16>,
+    pub urg: Option<u16>,
+    pub options: TcpOptions,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TcpFlags {
+    pub fin: bool,
+    pub syn: bool,
+    pub rst: bool,
+    pub psh: bool,
+    /// Written `.` in packetdrill.
+    pub ack: bool,
+    pub urg: bool,
+    pub ece: bool,
+    pub cwr: bool,
+    /// `A`: AccECN's AE bit.
+    pub ae: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TcpOptions {
+    /// Exactly these, in this order; empty when the script lists none.
+    Exactly(Vec<TcpOption>),
+    /// `<...>`: whatever the stack sends (outbound packets only).
+    Any,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TcpOption {
+    Nop,
+    Eol,
+    Mss(u16),
+    WScale(u8),
+    SackOk,
+    /// `sack 1:2 3:4`: left and right edges of each block.
+    Sack(Vec<(u32, u32)>),
+    Timestamp {
+        val: u32,
+        ecr: u32,
+    },
+    /// `md5 HEX`: the key as written: hex digits, or a name the runner defines.
+    Md5(String),
+    /// `FO HEX` (RFC 7413): the cookie as written (hex digits, or a name the runner
+    /// defines), possibly empty.
+    FastOpen(String),
+    /// `FOEXP HEX`: the experimental-kind form of Fast Open.
+    FastOpenExp(String),
+    /// `ECN e0b N ceb N e1b N`: AccECN counters in the order written.
+    AccEcn(Vec<(AccEcnCounter, u32)>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccEcnCounter {
+    E0b,
+    Ceb,
+    E1b,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Syscall {
+    /// `...0.5` before the name: the call blocks and returns at this time.
+    pub end: Option<Usecs>,
+    pub name: String,
+    pub args: Vec<Expr>,
+    pub result: Expr,
+    pub errno: Option<Errno>,
+    /// A trailing `(words)` that is not an errno's description.
+    pub note: Option<String>,
+}
+
+/// `ECONNREFUSED (Connection refused)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Errno {
+    pub name: String,
+    /// The words in parentheses, joined by single spaces.
+    pub description: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Expr {
+    /// `...`: anything (an argument the runner fills in, or a result it does not check).
+    Ellipsis,
+    Int(i64),
+    Hex(u64),
+    /// A constant name such as `SOCK_STREAM`.
+    Word(String),
+    /// Escapes as written.
+    Str(String),
+    /// `"abc"...`: a string followed by anything.
+    StrPrefix(String),
+    /// `"a" "b"`: adjacent strings.
+    Concat(Vec<String>),
+    /// `O_RDWR|O_NONBLOCK`; never nested.
+    Or(Vec<Expr>),
+    /// `field=value`; the left side is a `Word` or a `Call` (`msg_iov(1)=[...]`).
+    Assign(Box<Expr>, Box<Expr>),
+    /// `[a, b]`.
+    List(Vec<Expr>),
+    /// `{a=1, b=2}`.
+    Struct(Vec<Expr>),
+    /// `htons(8080)`, `inet_addr("192.0.2.1")`.
+    Call(String, Vec<Expr>),
+    /// `&x`.
+    AddrOf(Box<Expr>),
+}
+
+impl Script {
+    /// The same script with every span zeroed, to compare what two texts say regardless of
+    /// where they say it.
+    pub fn without_spans(&self) -> Script {
+        let mut s = self.clone();
+        s.options.iter_mut().for_each(|o| o.span = Span::default());
+        s.events.iter_mut().for_each(|e| e.span = Span::default());
+        for c in [&mut s.init_command, &mut s.cleanup_command]
+            .into_iter()
+            .flatten()
+        {
+            c.span = Span::default();
+        }
+        s
+    }
+}
+
+/// Seconds with at most six decimals and no trailing zeros: `0`, `0.1`, `2.000015`.
+pub struct Secs(pub Usecs);
+
+impl fmt::Display for Secs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (s, us) = (self.0 / 1_000_000, self.0 % 1_000_000);
+        if us == 0 {
+            write!(f, "{s}")
+        } else {
+            let frac = format!("{us:06}");
+            write!(f, "{s}.{}", frac.trim_end_matches('0'))
+        }
+    }
+}
+
+impl fmt::Display for Script {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for o in &self.options {
+            match &o.value {
+                Some(v) => writeln!(f, "--{}={v}", o.name)?,
+                None => writeln!(f, "--{}", o.name)?,
+            }
+        }
+        if let Some(c) = &self.init_command {
+            writeln!(f, "`{}`", c.text)?;
+        }
+        for e in &self.events {
+            writeln!(f, "{e}")?;
+        }
+        if let Some(c) = &self.cleanup_command {
+            writeln!(f, "`{}`", c.text)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.time)?;
+        if let Action::Syscall(Syscall { end: Some(end), .. }) = &self.action {
+            write!(f, "...{}", Secs(*end))?;
+        }
+        write!(f, " {}", self.action)
+    }
+}
+
+impl fmt::Display for EventTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            EventTime::Absolute(t) => write!(f, "{}", Secs(t)),
+            EventTime::Relative(t) => write!(f, "+{}", Secs(t)),
+            EventTime::AbsoluteRange(a, b) => write!(f, "{}~{}", Secs(a), Secs(b)),
+            EventTime::RelativeRange(a, b) => write!(f, "+{}~+{}", Secs(a), Secs(b)),
+            EventTime::Any => f.write_str("*"),
+        }
+    }
+}
+
+/// Prints the action alone; a syscall's `...end` belongs to the event's time and is printed
+/// by `Event`.
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Action::Packet(p) => write!(f, "{p}"),
+            Action::Syscall(s) => write!(f, "{s}"),
+            Action::Command(c) => write!(f, "`{c}`"),
+            Action::Code(c) => write!(f, "%{{{c}}}%"),
+        }
+    }
+}
+
+impl fmt::Display for Packet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.direction {
+            Direction::Inbound => "<",
+            Direction::Outbound => ">",
+        })?;
+        if self.peer != DEFAULT_PEER {
+            write!(f, " [peer {}]", self.peer)?;
+        }
+        let end = u64::from(self.seq) + u64::from(self.len);
+        write!(f, " {} {}:{end}({})", self.flags, self.seq, self.len)?;
+        if let Some(ack) = self.ack {
+            write!(f, " ack {ack}")?;
+        }
+        if let Some(win) = self.win {
+            write!(f, " win {win}")?;
+        }
+        if let Some(urg) = self.urg {
+            write!(f, " urg {urg}")?;
+        }
+        match &self.options {
+            TcpOptions::Any => f.write_str(" <...>"),
+            TcpOptions::Exactly(list) if list.is_empty() => Ok(()),
+            TcpOptions::Exactly(list) => {
+                f.write_str(" <")?;
+                for (i, o) in list.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    write!(f, "{o}")?;
+                }
+                f.write_str(">")
+            }
+        }
+    }
+}
+
+impl fmt::Display for TcpFlags {
+    /// tcpdump's order, as packetdrill prints them, but with `.` last because packetdrill
+    /// only reads it after the letters.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let letters = [
+            (self.fin, 'F'),
+            (self.syn, 'S'),
+            (self.rst, 'R'),
+            (self.psh, 'P'),
+            (self.urg, 'U'),
+            (self.ece, 'E'),
+            (self.cwr, 'W'),
+            (self.ae, 'A'),
+            (self.ack, '.'),
+        ];
+        let s: String = letters
+            .iter()
+            .filter(|(set, _)| *set)
+            .map(|(_, c)| c)
+            .collect();
+        f.write_str(if s.is_empty() { "-" } else { &s })
+    }
+}
+
+impl fmt::Display for TcpOption {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TcpOption::Nop => f.write_str("nop"),
+            TcpOption::Eol => f.write_str("eol"),
+            TcpOption::Mss(v) => write!(f, "mss {v}"),
+            TcpOption::WScale(v) => write!(f, "wscale {v}"),
+            TcpOption::SackOk => f.write_str("sackOK"),
+            TcpOption::Sack(blocks) => {
+                f.write_str("sack")?;
+                for (l, r) in blocks {
+                    write!(f, " {l}:{r}")?;
+                }
+                Ok(())
+            }
+            TcpOption::Timestamp { val, ecr } => write!(f, "TS val {val} ecr {ecr}"),
+            TcpOption::Md5(h) => write!(f, "md5 {h}"),
+            TcpOption::FastOpen(c) if c.is_empty() => f.write_str("FO"),
+            TcpOption::FastOpen(c) => write!(f, "FO {c}"),
+            TcpOption::FastOpenExp(c) if c.is_empty() => f.write_str("FOEXP"),
+            TcpOption::FastOpenExp(c) => write!(f, "FOEXP {c}"),
+            TcpOption::AccEcn(counters) => {
+                f.write_str("ECN")?;
+                for (c, v) in counters {
+                    let name = match c {
+                        AccEcnCounter::E0b => "e0b",
+                        AccEcnCounter::Ceb => "ceb",
+                        AccEcnCounter::E1b => "e1b",
+                    };
+                    write!(f, " {name} {v}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl fmt::Display for Syscall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}(", self.name)?;
+        write_list(f, &self.args)?;
+        write!(f, ") = {}", self.result)?;
+        if let Some(e) = &self.errno {
+            write!(f, " {} ({})", e.name, e.description)?;
+        }
+        if let Some(n) = &self.note {
+            write!(f, " ({n})")?;
+        }
+        Ok(())
+    }
+}
+
+fn write_list(f: &mut fmt::Formatter<'_>, items: &[Expr]) -> fmt::Result {
+    for (i, e) in items.iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        write!(f, "{e}")?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expr::Ellipsis => f.write_str("..."),
+            Expr::Int(v) => write!(f, "{v}"),
+            Expr::Hex(v) => write!(f, "{v:#x}"),
+            Expr::Word(w) => f.write_str(w),
+            Expr::Str(s) => write!(f, "\"{s}\""),
+            Expr::StrPrefix(s) => write!(f, "\"{s}\"..."),
+            Expr::Concat(parts) => {
+                for (i, s) in parts.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" ")?;
+                    }
+                    write!(f, "\"{s}\"")?;
+                }
+                Ok(())
+            }
+            Expr::Or(items) => {
+                for (i, e) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("|")?;
+                    }
+                    write!(f, "{e}")?;
+                }
+                Ok(())
+            }
+            Expr::Assign(l, r) => write!(f, "{l}={r}"),
+            Expr::List(items) => {
+                f.write_str("[")?;
+                write_list(f, items)?;
+                f.write_str("]")
+            }
+            Expr::Struct(items) => {
+                f.write_str("{")?;
+                write_list(f, items)?;
+                f.write_str("}")
+            }
+            Expr::Call(name, args) => {
+                write!(f, "{name}(")?;
+                write_list(f, args)?;
+                f.write_str(")")
+            }
+            Expr::AddrOf(e) => write!(f, "&{e}"),
+        }
+    }
+}
