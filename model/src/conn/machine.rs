@@ -212,9 +212,15 @@ impl Connection {
         let spec = SegSpec::ctl(TcpFlags::ACK, self.tcb.snd_nxt, Some(self.tcb.rcv_nxt));
         let due = self.immediately(now);
         // A newer ACK supersedes an older one still owed: the stack need not send both.
+        self.drop_owed_pure_acks();
+        self.expect(spec, due, rule);
+    }
+
+    /// A newer ACK (or any segment carrying the ACK) supersedes a pure ACK still owed: the
+    /// stack need not send both (ACK aggregation, RFC 9293 §3.10.7.4).
+    fn drop_owed_pure_acks(&mut self) {
         self.expected
             .retain(|e| !(e.spec.flags == TcpFlags::ACK && e.spec.len == LenSpec::Exact(0)));
-        self.expect(spec, due, rule);
     }
 
     fn enter(&mut self, state: State) {
@@ -383,8 +389,7 @@ impl Connection {
             };
             let due = self.immediately(now);
             // A pending pure ACK is carried by the FIN.
-            self.expected
-                .retain(|e| !(e.spec.flags == TcpFlags::ACK && e.spec.len == LenSpec::Exact(0)));
+            self.drop_owed_pure_acks();
             self.expect(
                 spec,
                 due,
@@ -938,8 +943,7 @@ impl Connection {
     /// than 0.5 s (the profile's `ack_delay_max`).
     fn ack_data(&mut self, now: Duration) {
         let spec = SegSpec::ctl(TcpFlags::ACK, self.tcb.snd_nxt, Some(self.tcb.rcv_nxt));
-        self.expected
-            .retain(|e| !(e.spec.flags == TcpFlags::ACK && e.spec.len == LenSpec::Exact(0)));
+        self.drop_owed_pure_acks();
         let due = Due {
             earliest: now,
             latest: now + self.profile.ack_delay_max,
@@ -1018,8 +1022,7 @@ impl Connection {
         // The FIN is acknowledged. Linux may delay it (ping-pong mode after a FIN in
         // ESTABLISHED), within the ACK delay limit.
         let spec = SegSpec::ctl(TcpFlags::ACK, self.tcb.snd_nxt, Some(self.tcb.rcv_nxt));
-        self.expected
-            .retain(|e| !(e.spec.flags == TcpFlags::ACK && e.spec.len == LenSpec::Exact(0)));
+        self.drop_owed_pure_acks();
         let latest = if self.state == State::CloseWait {
             now + self.profile.ack_delay_max
         } else {
@@ -1376,8 +1379,7 @@ impl Connection {
         }
         // A pure ACK (or anything carrying the ACK) settles an owed ACK.
         if seg.flags.ack() && seg.ack == self.tcb.rcv_nxt {
-            self.expected
-                .retain(|e| !(e.spec.flags == TcpFlags::ACK && e.spec.len == LenSpec::Exact(0)));
+            self.drop_owed_pure_acks();
         }
         if seg.seg_len() > 0 && self.rtx.is_none() {
             self.rtx = Some(Rtx {
