@@ -8,6 +8,7 @@ pub mod observe;
 pub mod peer;
 pub mod requirements;
 pub mod rootless;
+pub mod runner;
 pub mod sandbox;
 pub mod scenario;
 pub mod stack;

@@ -8,6 +8,7 @@ use tcpcheck::decode::{decode_file, render, Decoded};
 use tcpcheck::doctor::{self, Check};
 use tcpcheck::requirements::{self, Status, REQUIREMENTS};
 use tcpcheck::rootless;
+use tcpcheck::runner::{self, IpVersion, Job, RunOptions};
 use tcpcheck::scenario;
 
 #[derive(Parser)]
@@ -47,6 +48,31 @@ enum Command {
         #[arg(long, value_parser = ["tested", "implemented", "not-observable", "missing"])]
         status: Option<String>,
     },
+    /// Run packetdrill scripts (files, or directories searched recursively for *.pkt) against
+    /// the Linux kernel, each in a fresh network namespace.
+    Run {
+        #[arg(default_value = "corpus/scenarios")]
+        paths: Vec<PathBuf>,
+        /// Scenarios run at once, each on its own thread and sandbox.
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
+        /// Run every scenario this many times.
+        #[arg(long, default_value_t = 1)]
+        repeat: u32,
+        #[arg(long, value_parser = ["4", "6", "both"], default_value = "4")]
+        ip: String,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Write report.json, report.md, junit.xml and one pcapng per run here.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Run backquoted commands other than sysctl with `sh -c` in the scenario's namespace.
+        #[arg(long)]
+        allow_shell: bool,
+        /// Fail on packets the kernel sends after the last event (packetdrill ignores them).
+        #[arg(long)]
+        strict_trailing: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -65,6 +91,7 @@ impl Command {
             | Command::Doctor
             | Command::Check { .. }
             | Command::Requirements { .. } => false,
+            Command::Run { .. } => true,
         }
     }
 }
@@ -105,6 +132,23 @@ fn main() -> ExitCode {
             ExitCode::from(u8::from(!checks.iter().all(Check::passed)))
         }
         Command::Check { paths } => check(&paths),
+        Command::Run {
+            paths,
+            jobs,
+            repeat,
+            ip,
+            format,
+            report,
+            allow_shell,
+            strict_trailing,
+        } => {
+            let opts = RunOptions {
+                allow_shell,
+                strict_trailing,
+                ..RunOptions::default()
+            };
+            run(&paths, jobs, repeat, &ip, format, report.as_deref(), &opts)
+        }
         Command::Requirements { format, status } => {
             let status = status.as_deref().and_then(Status::parse);
             let shown: Vec<_> = REQUIREMENTS
@@ -167,6 +211,88 @@ fn check(paths: &[PathBuf]) -> ExitCode {
     }
     if failed {
         ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn run(
+    paths: &[PathBuf],
+    jobs: usize,
+    repeat: u32,
+    ip: &str,
+    format: Format,
+    report: Option<&Path>,
+    opts: &RunOptions,
+) -> ExitCode {
+    use std::io::IsTerminal;
+    use std::sync::Arc;
+
+    let requested = match ip {
+        "6" => vec![IpVersion::V6],
+        "both" => vec![IpVersion::V4, IpVersion::V6],
+        _ => vec![IpVersion::V4],
+    };
+    let mut files = Vec::new();
+    for path in paths {
+        if let Err(message) = runner::collect_scripts(path, true, &mut files) {
+            eprintln!("tcpcheck: {message}");
+            return ExitCode::from(2);
+        }
+    }
+    let mut work = Vec::new();
+    for file in &files {
+        let source = Arc::new(runner::load(file));
+        let versions = match source.as_ref() {
+            Ok((_, script)) => runner::versions_for(script, &requested),
+            Err(_) => requested[..1].to_vec(),
+        };
+        for iteration in 0..repeat.max(1) {
+            for &v in &versions {
+                work.push(Job {
+                    path: file.display().to_string(),
+                    ip: v,
+                    iteration,
+                    source: Arc::clone(&source),
+                });
+            }
+        }
+    }
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(work.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Some(bar)
+    } else {
+        None
+    };
+    let on_done = |r: &runner::ScenarioRun| {
+        if let Some(bar) = &bar {
+            bar.set_message(format!("{} {}", r.verdict.name(), r.path));
+            bar.inc(1);
+        }
+    };
+    let runs = runner::run_jobs(work, jobs, opts, &on_done);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    match format {
+        Format::Text => print!("{}", runner::report::text(&runs)),
+        Format::Json => println!("{}", runner::report::json(&runs)),
+    }
+    if let Some(dir) = report {
+        if let Err(e) = runner::report::write_dir(dir, &runs) {
+            eprintln!("tcpcheck: writing the report to {}: {e}", dir.display());
+            return ExitCode::from(2);
+        }
+    }
+    let s = runner::report::summary(&runs);
+    if s.errors > 0 {
+        ExitCode::from(2)
+    } else if s.failed > 0 {
+        ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     }

@@ -10,7 +10,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::time::Duration;
 
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::poll::{ppoll, PollFd, PollFlags};
 
 const TUNSETIFF: libc::c_ulong = 0x4004_54ca;
 const TUNSETPERSIST: libc::c_ulong = 0x4004_54cb;
@@ -117,20 +117,14 @@ impl Tun {
     }
 
     /// Waits until a packet is queued or `timeout` passes; true if readable.
+    ///
+    /// ppoll takes a nanosecond timeout served by a high-resolution timer, so waiting for a
+    /// scripted instant needs no busy loop (poll's millisecond timeout would).
     pub fn wait_readable(&self, timeout: Duration) -> io::Result<bool> {
-        let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
-        // Round up so a sub-millisecond remainder still waits instead of spinning.
-        let ms = if Duration::from_millis(ms as u64) < timeout {
-            ms.saturating_add(1)
-        } else {
-            ms
-        };
         let mut fds = [PollFd::new(self.file.as_fd(), PollFlags::POLLIN)];
+        let timeout = nix::sys::time::TimeSpec::from_duration(timeout);
         loop {
-            match poll(
-                &mut fds,
-                PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
-            ) {
+            match ppoll(&mut fds, Some(timeout), None) {
                 Ok(n) => return Ok(n > 0),
                 Err(nix::errno::Errno::EINTR) => continue,
                 Err(e) => return Err(e.into()),

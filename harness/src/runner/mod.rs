@@ -1,0 +1,288 @@
+//! The scenario runner: executes a parsed packetdrill script against the Linux kernel in a
+//! fresh sandbox, with packetdrill's semantics (its run.c, run_packet.c and
+//! run_system_call.c are the definition; the module docs of `exec` and `packet` say where
+//! and why this differs).
+//!
+//! Each run owns its sandbox on the calling thread, so runs on different threads cannot see
+//! each other and verdicts do not depend on how many run at once.
+
+mod command;
+mod exec;
+mod packet;
+pub mod report;
+mod syscall;
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::scenario::{self, Script};
+use crate::stack::linux::LinuxStack;
+use crate::trace::Trace;
+
+pub use packet::{PEER_PORT_BASE, SCRIPT_PORT};
+
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Run backquoted commands other than `sysctl` with `sh -c` in the scenario's namespace.
+    pub allow_shell: bool,
+    /// Fail on packets the stack sends after the last event. packetdrill ignores them (it
+    /// only reads packets when a `>` line asks for one), so this is off by default.
+    pub strict_trailing: bool,
+    /// How long a call that packetdrill would block on forever, or a `*` packet, may wait.
+    pub hang_limit: Duration,
+    /// How long a shell command may run.
+    pub command_deadline: Duration,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            allow_shell: false,
+            strict_trailing: false,
+            hang_limit: Duration::from_secs(30),
+            command_deadline: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum IpVersion {
+    V4,
+    V6,
+}
+
+impl IpVersion {
+    pub fn number(self) -> u8 {
+        match self {
+            IpVersion::V4 => 4,
+            IpVersion::V6 => 6,
+        }
+    }
+}
+
+/// The first place the stack departed from the script.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Divergence {
+    /// 1-based script line.
+    pub line: u32,
+    /// The script's event, as written (canonically printed).
+    pub expected: String,
+    /// What the stack did, with sequence numbers relative as in the script.
+    pub actual: String,
+    /// Which check failed, in packetdrill's words where it has them.
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    Fail(Divergence),
+    /// The script could not run: parse error, unsupported construct, harness failure.
+    Error(String),
+}
+
+impl Verdict {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail(_) => "fail",
+            Verdict::Error(_) => "error",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ScenarioRun {
+    pub path: String,
+    pub ip: IpVersion,
+    /// 0-based, for `--repeat`.
+    pub iteration: u32,
+    pub verdict: Verdict,
+    /// Wall time of the whole run, sandbox creation included.
+    pub duration: Duration,
+    /// How far the script's own timeline got; `duration` minus this is the harness's cost.
+    pub script_time: Duration,
+    pub trace: Trace,
+}
+
+impl ScenarioRun {
+    /// `path:line: message` and both sides, for terminals and reports.
+    pub fn describe(&self) -> String {
+        match &self.verdict {
+            Verdict::Pass => format!("ok {} (ipv{})", self.path, self.ip.number()),
+            Verdict::Fail(d) => format!(
+                "FAIL {} (ipv{})\n{}:{}: {}\n  script: {}\n  kernel: {}",
+                self.path,
+                self.ip.number(),
+                self.path,
+                d.line,
+                d.message,
+                d.expected,
+                d.actual
+            ),
+            Verdict::Error(e) => {
+                format!("ERROR {} (ipv{})\n{e}", self.path, self.ip.number())
+            }
+        }
+    }
+}
+
+/// Which IP versions a script runs on: its own `--ip_version` wins over the request.
+pub fn versions_for(script: &Script, requested: &[IpVersion]) -> Vec<IpVersion> {
+    for o in &script.options {
+        if o.name == "ip_version" {
+            match o.value.as_deref().map(|v| v.trim_matches('"')) {
+                Some("ipv4") => return vec![IpVersion::V4],
+                Some("ipv6") => return vec![IpVersion::V6],
+                _ => {}
+            }
+        }
+    }
+    requested.to_vec()
+}
+
+/// Parses and runs one script text on the calling thread.
+pub fn run_text(file: &str, text: &str, ip: IpVersion, opts: &RunOptions) -> ScenarioRun {
+    match scenario::parse(file, text) {
+        Ok(script) => run_script(file, text, &script, ip, opts),
+        Err(e) => ScenarioRun {
+            path: file.to_string(),
+            ip,
+            iteration: 0,
+            verdict: Verdict::Error(e.to_string()),
+            duration: Duration::ZERO,
+            script_time: Duration::ZERO,
+            trace: Trace::default(),
+        },
+    }
+}
+
+/// Runs a parsed script in a fresh sandbox on the calling thread; `text` is the source the
+/// script was parsed from, for error messages.
+pub fn run_script(
+    file: &str,
+    text: &str,
+    script: &Script,
+    ip: IpVersion,
+    opts: &RunOptions,
+) -> ScenarioRun {
+    let began = Instant::now();
+    let mut run = ScenarioRun {
+        path: file.to_string(),
+        ip,
+        iteration: 0,
+        verdict: Verdict::Pass,
+        duration: Duration::ZERO,
+        script_time: Duration::ZERO,
+        trace: Trace::default(),
+    };
+    let settings = match exec::validate(file, text, script, opts) {
+        Ok(s) => s,
+        Err(e) => {
+            run.verdict = Verdict::Error(e);
+            run.duration = began.elapsed();
+            return run;
+        }
+    };
+    let v6 = settings.v6.unwrap_or(ip == IpVersion::V6);
+    let stack = match LinuxStack::new() {
+        Ok(s) => s,
+        Err(e) => {
+            run.verdict = Verdict::Error(format!("cannot create the sandbox: {e}"));
+            run.duration = began.elapsed();
+            return run;
+        }
+    };
+    let mut ex = exec::Exec::new(stack, file, text, script, opts, &settings, v6);
+    match ex.run() {
+        Ok(()) => {}
+        Err(exec::Stop::Fail(d)) => run.verdict = Verdict::Fail(d),
+        Err(exec::Stop::Error(e)) => run.verdict = Verdict::Error(e),
+    }
+    run.script_time = ex.timeline();
+    run.trace = ex.stack.sandbox().trace().clone();
+    drop(ex);
+    run.duration = began.elapsed();
+    run
+}
+
+/// A script to run: its path and, once read, its text and tree (or the error to report).
+pub struct Job {
+    pub path: String,
+    pub ip: IpVersion,
+    pub iteration: u32,
+    pub source: std::sync::Arc<Result<(String, Script), String>>,
+}
+
+/// Runs every job on `threads` worker threads, each scenario in its own sandbox on the
+/// worker's thread. Results come back in job order whatever finished first.
+pub fn run_jobs(
+    jobs: Vec<Job>,
+    threads: usize,
+    opts: &RunOptions,
+    on_done: &(dyn Fn(&ScenarioRun) + Sync),
+) -> Vec<ScenarioRun> {
+    let total = jobs.len();
+    let queue = Mutex::new(jobs.into_iter().enumerate().collect::<VecDeque<_>>());
+    let results = Mutex::new(Vec::with_capacity(total));
+    std::thread::scope(|s| {
+        for _ in 0..threads.max(1).min(total.max(1)) {
+            s.spawn(|| loop {
+                let Some((index, job)) = queue.lock().expect("queue lock").pop_front() else {
+                    break;
+                };
+                let mut run = match job.source.as_ref() {
+                    Ok((text, script)) => run_script(&job.path, text, script, job.ip, opts),
+                    Err(e) => ScenarioRun {
+                        path: job.path.clone(),
+                        ip: job.ip,
+                        iteration: 0,
+                        verdict: Verdict::Error(e.clone()),
+                        duration: Duration::ZERO,
+                        script_time: Duration::ZERO,
+                        trace: Trace::default(),
+                    },
+                };
+                run.iteration = job.iteration;
+                on_done(&run);
+                results.lock().expect("results lock").push((index, run));
+            });
+        }
+    });
+    let mut results = results.into_inner().expect("results lock");
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Directories are searched recursively for `*.pkt` in sorted order; files named on the
+/// command line are taken whatever their extension.
+pub fn collect_scripts(path: &Path, named: bool, out: &mut Vec<PathBuf>) -> Result<(), String> {
+    if path.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| format!("{}: {e}", path.display()))?
+            .map(|entry| entry.map(|e| e.path()))
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        entries.sort();
+        for entry in entries {
+            collect_scripts(&entry, false, out)?;
+        }
+    } else if named || path.extension().is_some_and(|e| e == "pkt") {
+        if !path.exists() {
+            return Err(format!("{}: no such file or directory", path.display()));
+        }
+        out.push(path.to_path_buf());
+    }
+    Ok(())
+}
+
+/// Reads and parses one script file; the error is rendered for the user.
+pub fn load(path: &Path) -> Result<(String, Script), String> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| format!("{name}: {e}"))?;
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let script = scenario::parse(&name, &text).map_err(|e| e.to_string())?;
+    Ok((text, script))
+}

@@ -1,0 +1,336 @@
+//! Script packets to live segments and back, with packetdrill's sequence-number spaces
+//! (run_packet.c `map_inbound_packet`, `tcp_convert_seq_number`, socket.h `*_offset`).
+//!
+//! packetdrill writes numbers the way tcpdump prints them: every number in a SYN-flagged
+//! segment is absolute, every other one is relative to the first SYN of its side. The remote
+//! side's live ISN is the script's own (packetdrill picks it), so inbound SYNs go out as
+//! written; the kernel picks its ISN, which is learned from its SYN or SYN-ACK.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use tcpcheck_model::seq::SeqNumber;
+use tcpcheck_model::wire::{
+    IpRepr, Ipv4Repr, Ipv6Repr, SackBlock, SackBlocks, SegmentRepr, TcpFlags, TcpOption, TcpRepr,
+};
+
+use crate::scenario::{self, Direction, TcpOptions};
+
+/// The port the kernel listens on and the port the peer answers on for an active open:
+/// packetdrill's `live_bind_port` and `live_connect_port` (config.c).
+pub const SCRIPT_PORT: u16 = 8080;
+
+/// First remote port of a passive connection. packetdrill takes an ephemeral port of the
+/// host for each; a sandbox has no other users, so a fixed base keeps traces identical from
+/// run to run.
+pub const PEER_PORT_BASE: u16 = 40000;
+
+/// Peer `n`'s address: 192.0.2.(1+n) or 2001:db8::(1+n), the stack being peer 0.
+pub fn peer_ip(v6: bool, n: u16) -> IpAddr {
+    if v6 {
+        IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1 + n))
+    } else {
+        IpAddr::V4(Ipv4Addr::new(192, 0, 2, (1 + n) as u8))
+    }
+}
+
+/// Which peer a captured segment is addressed to, if any.
+pub fn peer_of(seg: &SegmentRepr) -> Option<u16> {
+    match &seg.ip {
+        IpRepr::V4(ip) => {
+            let o = ip.dst.octets();
+            (o[..3] == [192, 0, 2] && o[3] >= 2).then(|| u16::from(o[3]) - 1)
+        }
+        IpRepr::V6(ip) => {
+            let s = ip.dst.segments();
+            (s[..7] == [0x2001, 0xdb8, 0, 0, 0, 0, 0] && s[7] >= 2).then(|| s[7] - 1)
+        }
+    }
+}
+
+/// One connection as packetdrill's `struct socket` tracks it (socket.h).
+#[derive(Clone, Debug)]
+pub struct Conn {
+    pub peer: u16,
+    pub peer_port: u16,
+    /// Unknown for an active open until the kernel's SYN is seen.
+    pub kernel_port: Option<u16>,
+    pub state: ConnState,
+    pub remote_isn: u32,
+    pub script_local_isn: u32,
+    pub live_local_isn: u32,
+    /// Script TS val to the live TS val of the same outbound segment.
+    pub ts_vals: HashMap<u32, u32>,
+    /// Counts `listen()` calls, so that a SYN after a new listen() opens a new connection.
+    pub epoch: u32,
+}
+
+/// The subset of packetdrill's `enum socket_state_t` that changes how numbers map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnState {
+    PassivePacketReceived,
+    PassiveSynAckSent,
+    PassiveSynAckAcked,
+    ActiveSynSent,
+    ActiveSynAcked,
+}
+
+impl Conn {
+    fn remote_script_to_live(&self, syn: bool) -> u32 {
+        if syn {
+            0
+        } else {
+            self.remote_isn
+        }
+    }
+
+    fn local_script_to_live(&self, syn: bool) -> u32 {
+        if syn {
+            self.live_local_isn.wrapping_sub(self.script_local_isn)
+        } else {
+            self.live_local_isn
+        }
+    }
+}
+
+/// Why a script packet cannot be built.
+pub type BuildError = String;
+
+fn flags_of(f: &scenario::TcpFlags) -> (TcpFlags, u8) {
+    let mut out = TcpFlags::empty();
+    for (on, flag) in [
+        (f.fin, TcpFlags::FIN),
+        (f.syn, TcpFlags::SYN),
+        (f.rst, TcpFlags::RST),
+        (f.psh, TcpFlags::PSH),
+        (f.ack, TcpFlags::ACK),
+        (f.urg, TcpFlags::URG),
+        (f.ece, TcpFlags::ECE),
+        (f.cwr, TcpFlags::CWR),
+    ] {
+        if on {
+            out |= flag;
+        }
+    }
+    // AE is the lowest reserved bit, next to CWR.
+    (out, u8::from(f.ae))
+}
+
+/// Options as written, SACK blocks moved by `sack_offset`.
+pub fn options_to_wire(
+    list: &[scenario::TcpOption],
+    sack_offset: u32,
+) -> Result<Vec<TcpOption<'static>>, BuildError> {
+    list.iter()
+        .map(|o| {
+            Ok(match o {
+                scenario::TcpOption::Nop => TcpOption::Nop,
+                scenario::TcpOption::Eol => TcpOption::EndOfList,
+                scenario::TcpOption::Mss(v) => TcpOption::Mss(*v),
+                scenario::TcpOption::WScale(v) => TcpOption::WindowScale(*v),
+                scenario::TcpOption::SackOk => TcpOption::SackPermitted,
+                scenario::TcpOption::Sack(blocks) => {
+                    let blocks: Vec<SackBlock> = blocks
+                        .iter()
+                        .map(|(l, r)| {
+                            SackBlock::new(l.wrapping_add(sack_offset), r.wrapping_add(sack_offset))
+                        })
+                        .collect();
+                    TcpOption::Sack(
+                        SackBlocks::new(&blocks)
+                            .ok_or_else(|| "a SACK option holds 1 to 4 blocks".to_string())?,
+                    )
+                }
+                scenario::TcpOption::Timestamp { val, ecr } => TcpOption::Timestamps {
+                    val: *val,
+                    ecr: *ecr,
+                },
+                other => return Err(format!("TCP option `{other}` is not supported yet")),
+            })
+        })
+        .collect()
+}
+
+/// The live segment for an inbound script packet (`map_inbound_packet`).
+pub fn inbound(conn: &Conn, p: &scenario::Packet, v6: bool) -> Result<SegmentRepr, BuildError> {
+    debug_assert_eq!(p.direction, Direction::Inbound);
+    let syn = p.flags.syn;
+    let (flags, reserved) = flags_of(&p.flags);
+    let seq = p.seq.wrapping_add(conn.remote_script_to_live(syn));
+    let ack_offset = conn.local_script_to_live(syn);
+    let ack = if p.flags.ack {
+        p.ack.unwrap_or(0).wrapping_add(ack_offset)
+    } else {
+        p.ack.unwrap_or(0)
+    };
+    let list = match &p.options {
+        TcpOptions::Exactly(list) => list,
+        TcpOptions::Any => return Err("`<...>` is only allowed on outbound packets".into()),
+    };
+    let mut options = options_to_wire(list, ack_offset)?;
+    if p.flags.ack {
+        for o in &mut options {
+            if let TcpOption::Timestamps { ecr, .. } = o {
+                // packetdrill's default (`--tcp_ts_ecr_scaled` off): an echoed value must be
+                // one the kernel sent in a segment the script already matched.
+                *ecr = *conn.ts_vals.get(ecr).ok_or_else(|| {
+                    format!(
+                        "unable to infer live TS ecr for script TS ecr {ecr}; no matching or \
+                         preceding outbound TS val"
+                    )
+                })?;
+            }
+        }
+    }
+    let kernel_port = conn.kernel_port.unwrap_or(SCRIPT_PORT);
+    let (src, dst) = (peer_ip(v6, conn.peer), peer_ip(v6, 0));
+    let ip = match (src, dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => IpRepr::V4(Ipv4Repr::new(s, d)),
+        (IpAddr::V6(s), IpAddr::V6(d)) => IpRepr::V6(Ipv6Repr::new(s, d)),
+        _ => unreachable!("both addresses come from peer_ip with the same family"),
+    };
+    Ok(SegmentRepr {
+        ip,
+        tcp: TcpRepr {
+            src_port: conn.peer_port,
+            dst_port: kernel_port,
+            seq: SeqNumber(seq),
+            ack: SeqNumber(ack),
+            reserved,
+            flags,
+            window: p.win.unwrap_or(0),
+            urgent_pointer: p.urg.unwrap_or(0),
+            options,
+            // packetdrill sends zeros for payloads it makes up.
+            payload: vec![0; usize::from(p.len)],
+            ..TcpRepr::default()
+        },
+    })
+}
+
+/// A live outbound segment with its numbers moved into script space
+/// (`tcp_convert_seq_number`), so it compares with and prints like a script line.
+#[derive(Clone, Debug)]
+pub struct Actual {
+    pub packet: scenario::Packet,
+    /// Fields the script packet language cannot hold.
+    pub reserved: u8,
+    pub payload_zero: bool,
+}
+
+pub fn to_script_space(conn: &Conn, seg: &SegmentRepr) -> Actual {
+    let t = &seg.tcp;
+    let syn = t.flags.syn();
+    let seq = t.seq.0.wrapping_sub(conn.local_script_to_live(syn));
+    let ack_offset = conn.remote_script_to_live(syn);
+    let ack = if t.flags.ack() {
+        t.ack.0.wrapping_sub(ack_offset)
+    } else {
+        t.ack.0
+    };
+    let options = t
+        .options
+        .iter()
+        .filter_map(|o| {
+            Some(match o {
+                TcpOption::EndOfList => scenario::TcpOption::Eol,
+                TcpOption::Nop => scenario::TcpOption::Nop,
+                TcpOption::Mss(v) => scenario::TcpOption::Mss(*v),
+                TcpOption::WindowScale(v) => scenario::TcpOption::WScale(*v),
+                TcpOption::SackPermitted => scenario::TcpOption::SackOk,
+                TcpOption::Sack(b) => scenario::TcpOption::Sack(
+                    b.as_slice()
+                        .iter()
+                        .map(|b| {
+                            (
+                                b.left.0.wrapping_sub(ack_offset),
+                                b.right.0.wrapping_sub(ack_offset),
+                            )
+                        })
+                        .collect(),
+                ),
+                TcpOption::Timestamps { val, ecr } => scenario::TcpOption::Timestamp {
+                    val: *val,
+                    ecr: *ecr,
+                },
+                TcpOption::Unknown { .. } => return None,
+            })
+        })
+        .collect();
+    let f = t.flags;
+    Actual {
+        packet: scenario::Packet {
+            direction: Direction::Outbound,
+            peer: conn.peer,
+            flags: scenario::TcpFlags {
+                fin: f.fin(),
+                syn: f.syn(),
+                rst: f.rst(),
+                psh: f.psh(),
+                ack: f.ack(),
+                urg: f.urg(),
+                ece: f.ece(),
+                cwr: f.cwr(),
+                ae: t.reserved & 1 != 0,
+            },
+            seq,
+            len: t.payload.len() as u16,
+            ack: f.ack().then_some(ack),
+            win: Some(t.window),
+            urg: f.urg().then_some(t.urgent_pointer),
+            options: TcpOptions::Exactly(options),
+        },
+        reserved: t.reserved,
+        payload_zero: t.payload.iter().all(|&b| b == 0),
+    }
+}
+
+/// The first field where the kernel's segment departs from the script's, in the order
+/// packetdrill checks them (`verify_tcp`, `verify_outbound_live_tcp_options`,
+/// `verify_outbound_live_payload`); `None` when they agree.
+pub fn mismatch(script: &scenario::Packet, actual: &Actual, raw: &SegmentRepr) -> Option<String> {
+    let a = &actual.packet;
+    let t = &raw.tcp;
+    let options_ok = match &script.options {
+        TcpOptions::Any => true,
+        TcpOptions::Exactly(list) => match options_to_wire(list, 0) {
+            Ok(expected) => options_match(&expected, &t.options),
+            Err(_) => false,
+        },
+    };
+    let (s, f) = (&script.flags, &a.flags);
+    let checks: [(&str, bool); 15] = [
+        ("payload length", script.len == a.len),
+        ("tcp_fin", s.fin == f.fin),
+        ("tcp_syn", s.syn == f.syn),
+        ("tcp_rst", s.rst == f.rst),
+        ("tcp_psh", s.psh == f.psh),
+        ("tcp_ack", s.ack == f.ack),
+        ("tcp_urg", s.urg == f.urg),
+        ("tcp_ece", s.ece == f.ece),
+        ("tcp_cwr", s.cwr == f.cwr),
+        ("tcp_reserved_bits", u8::from(s.ae) == actual.reserved),
+        ("tcp_seq", script.seq == a.seq),
+        (
+            "tcp_ack_seq",
+            script.ack.unwrap_or(0) == a.ack.unwrap_or(t.ack.0),
+        ),
+        ("tcp_window", script.win.is_none_or(|w| w == t.window)),
+        ("tcp_urg_ptr", script.urg.unwrap_or(0) == t.urgent_pointer),
+        ("TCP options", options_ok),
+    ];
+    if let Some((name, _)) = checks.iter().find(|(_, ok)| !ok) {
+        return Some(format!("bad outbound {name}"));
+    }
+    (!actual.payload_zero).then(|| "incorrect outbound data payload".to_string())
+}
+
+/// Kinds in order; values compared except for timestamps, whose value packetdrill only
+/// checks with `--tcp_ts_tick_usecs` (off by default) and whose echo it never checks.
+fn options_match(expected: &[TcpOption<'_>], actual: &[TcpOption<'_>]) -> bool {
+    expected.len() == actual.len()
+        && expected.iter().zip(actual).all(|(e, a)| match (e, a) {
+            (TcpOption::Timestamps { .. }, TcpOption::Timestamps { .. }) => true,
+            _ => e == a,
+        })
+}

@@ -1,0 +1,193 @@
+//! What a batch of runs produced, for machines (JSON, JUnit XML) and people (text,
+//! Markdown), plus one pcapng per run so any failure can be opened in Wireshark.
+
+use std::fmt::Write as _;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+
+use super::{ScenarioRun, Verdict};
+use crate::trace::write_pcapng_file;
+
+pub struct Summary {
+    pub passed: usize,
+    pub failed: usize,
+    pub errors: usize,
+}
+
+pub fn summary(runs: &[ScenarioRun]) -> Summary {
+    let count = |name: &str| runs.iter().filter(|r| r.verdict.name() == name).count();
+    Summary {
+        passed: count("pass"),
+        failed: count("fail"),
+        errors: count("error"),
+    }
+}
+
+/// The shape `tcpcheck run --format json` promises; `model` stays "off" until the model is
+/// compared during runs.
+pub fn json(runs: &[ScenarioRun]) -> Value {
+    let s = summary(runs);
+    let scenarios: Vec<Value> = runs
+        .iter()
+        .map(|r| {
+            let divergence = match &r.verdict {
+                Verdict::Fail(d) => json!({
+                    "line": d.line,
+                    "expected": d.expected,
+                    "actual": format!("{}: {}", d.message, d.actual),
+                    "model": "",
+                }),
+                _ => Value::Null,
+            };
+            json!({
+                "path": r.path,
+                "ip": r.ip.number(),
+                "verdict": r.verdict.name(),
+                "duration_ms": r.duration.as_secs_f64() * 1e3,
+                "model": "off",
+                "first_divergence": divergence,
+            })
+        })
+        .collect();
+    json!({
+        "summary": {"passed": s.passed, "failed": s.failed, "errors": s.errors},
+        "scenarios": scenarios,
+    })
+}
+
+pub fn text(runs: &[ScenarioRun]) -> String {
+    let mut out = String::new();
+    for r in runs {
+        let _ = writeln!(out, "{}", r.describe());
+    }
+    let s = summary(runs);
+    let _ = writeln!(
+        out,
+        "{} passed, {} failed, {} errors",
+        s.passed, s.failed, s.errors
+    );
+    out
+}
+
+pub fn markdown(runs: &[ScenarioRun]) -> String {
+    let s = summary(runs);
+    let mut out = format!(
+        "# tcpcheck run\n\n{} passed, {} failed, {} errors\n\n| scenario | ip | verdict | ms |\n|---|---|---|---|\n",
+        s.passed, s.failed, s.errors
+    );
+    for r in runs {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {:.1} |",
+            r.path,
+            r.ip.number(),
+            r.verdict.name(),
+            r.duration.as_secs_f64() * 1e3
+        );
+    }
+    for r in runs.iter().filter(|r| r.verdict != Verdict::Pass) {
+        let _ = write!(
+            out,
+            "\n## `{}` (ipv{})\n\n```\n{}\n```\n",
+            r.path,
+            r.ip.number(),
+            r.describe()
+        );
+        if matches!(r.verdict, Verdict::Fail(_)) {
+            let _ = write!(out, "\nTrace ({}):\n\n```\n{}```\n", pcap_name(r), r.trace);
+        }
+    }
+    out
+}
+
+fn xml(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+pub fn junit(runs: &[ScenarioRun]) -> String {
+    let s = summary(runs);
+    let total: f64 = runs.iter().map(|r| r.duration.as_secs_f64()).sum();
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"tcpcheck\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{total:.3}\">\n",
+        runs.len(),
+        s.failed,
+        s.errors
+    );
+    for r in runs {
+        let name = format!("{} (ipv{}) #{}", r.path, r.ip.number(), r.iteration + 1);
+        let _ = write!(
+            out,
+            "    <testcase classname=\"tcpcheck\" name=\"{}\" time=\"{:.3}\"",
+            xml(&name),
+            r.duration.as_secs_f64()
+        );
+        match &r.verdict {
+            Verdict::Pass => out.push_str("/>\n"),
+            Verdict::Fail(d) => {
+                let _ = write!(
+                    out,
+                    ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
+                    xml(&format!("line {}: {}", d.line, d.message)),
+                    xml(&r.describe())
+                );
+            }
+            Verdict::Error(e) => {
+                let _ = write!(
+                    out,
+                    ">\n      <error message=\"{}\">{}</error>\n    </testcase>\n",
+                    xml(e.lines().next().unwrap_or("")),
+                    xml(e)
+                );
+            }
+        }
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}
+
+/// `dir/name.pkt` run 2 on IPv6 → `dir_name-ipv6-2.pcapng`.
+pub fn pcap_name(r: &ScenarioRun) -> String {
+    let stem: String = r
+        .path
+        .trim_start_matches("./")
+        .trim_end_matches(".pkt")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{stem}-ipv{}-{}.pcapng", r.ip.number(), r.iteration + 1)
+}
+
+/// Writes report.json, report.md, junit.xml and one pcapng per run into `dir`.
+pub fn write_dir(dir: &Path, runs: &[ScenarioRun]) -> io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let mut written = Vec::new();
+    let mut put = |name: &str, body: String| -> io::Result<()> {
+        let p = dir.join(name);
+        std::fs::write(&p, body)?;
+        written.push(p);
+        Ok(())
+    };
+    put(
+        "report.json",
+        serde_json::to_string_pretty(&json(runs)).expect("JSON values serialise") + "\n",
+    )?;
+    put("report.md", markdown(runs))?;
+    put("junit.xml", junit(runs))?;
+    for r in runs {
+        let p = dir.join(pcap_name(r));
+        write_pcapng_file(&r.trace, &p)?;
+        written.push(p);
+    }
+    Ok(written)
+}

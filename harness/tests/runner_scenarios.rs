@@ -1,0 +1,287 @@
+//! The scenario runner against the local kernel: scripts written inline, each run on IPv4
+//! and IPv6 in its own sandbox, checking verdicts, the line a divergence points at, and the
+//! CLI's JSON. Run as root (or see the README's rootless notes).
+
+use std::process::Command;
+
+use tcpcheck::runner::{run_text, IpVersion, RunOptions, ScenarioRun, Verdict};
+
+const BOTH: [IpVersion; 2] = [IpVersion::V4, IpVersion::V6];
+
+fn run(name: &str, text: &str, ip: IpVersion) -> ScenarioRun {
+    run_text(name, text, ip, &RunOptions::default())
+}
+
+#[track_caller]
+fn assert_pass(name: &str, text: &str) {
+    for ip in BOTH {
+        let r = run(name, text, ip);
+        assert_eq!(
+            r.verdict,
+            Verdict::Pass,
+            "{}\ntrace:\n{}",
+            r.describe(),
+            r.trace
+        );
+        assert!(!r.trace.events.is_empty(), "the trace is kept");
+    }
+}
+
+#[track_caller]
+fn assert_fails_at(name: &str, text: &str, line: u32, message: &str) {
+    for ip in BOTH {
+        let r = run(name, text, ip);
+        match &r.verdict {
+            Verdict::Fail(d) => {
+                assert_eq!(d.line, line, "{}", r.describe());
+                assert!(d.message.contains(message), "{}", r.describe());
+            }
+            other => panic!("expected a failure at line {line}, got {other:?}"),
+        }
+    }
+}
+
+const PASSIVE_OPEN: &str = "\
+0   socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0  setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
++0  bind(3, ..., ...) = 0
++0  listen(3, 1) = 0
++0  < S 0:0(0) win 32792 <mss 1000,sackOK,nop,nop,nop,wscale 7>
++0  > S. 0:0(0) ack 1 <...>
++.01 < . 1:1(0) ack 1 win 257
++0  accept(3, ..., ...) = 4
++0  < P. 1:11(10) ack 1 win 257
++0  > . 1:1(0) ack 11
++0  read(4, ..., 100) = 10
++0  write(4, ..., 20) = 20
++0  > P. 1:21(20) ack 11
++.01 < . 11:11(0) ack 21 win 257
++0  close(4) = 0
++0  > F. 21:21(0) ack 11
++.01 < F. 11:11(0) ack 22 win 257
++0  > . 22:22(0) ack 12
+";
+
+#[test]
+fn passive_open_data_and_close() {
+    assert_pass("passive.pkt", PASSIVE_OPEN);
+}
+
+#[test]
+fn active_open_with_blocking_connect() {
+    // The connect blocks until the SYN-ACK injected 20 ms later completes it.
+    assert_pass(
+        "active.pkt",
+        "\
+0    socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0...0.02 connect(3, ..., ...) = 0
++0   > S 0:0(0) <...>
++.02 < S. 0:0(0) ack 1 win 65535 <mss 1460,sackOK,nop,nop,nop,wscale 7>
++0   > . 1:1(0) ack 1
++0   write(3, ..., 100) = 100
++0   > P. 1:101(100) ack 1
++.01 < . 1:1(0) ack 101 win 512
+",
+    );
+}
+
+#[test]
+fn blocking_accept_and_read() {
+    assert_pass(
+        "blocking.pkt",
+        "\
+0   socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0  bind(3, ..., ...) = 0
++0  listen(3, 1) = 0
++0...0.02 accept(3, ..., ...) = 4
++0  < S 0:0(0) win 32792 <mss 1000>
++0  > S. 0:0(0) ack 1 <...>
++.02 < . 1:1(0) ack 1 win 257
++0...0.03 read(4, ..., 100) = 5
++.03 < P. 1:6(5) ack 1 win 257
++0  > . 1:1(0) ack 6
+",
+    );
+}
+
+#[test]
+fn rst_to_a_closed_port() {
+    assert_pass(
+        "closed.pkt",
+        "\
+0   < S 0:0(0) win 65535 <mss 1460>
++0  > R. 0:0(0) ack 1 win 0
++.01 < S 1000:1020(20) win 65535 <mss 1460>
++0  > R. 0:0(0) ack 1021 win 0
+",
+    );
+}
+
+#[test]
+fn a_wrong_ack_fails_at_its_line() {
+    let text = PASSIVE_OPEN.replace("+0  > . 1:1(0) ack 11", "+0  > . 1:1(0) ack 12");
+    assert_fails_at("wrong-ack.pkt", &text, 10, "tcp_ack_seq");
+}
+
+#[test]
+fn a_packet_at_the_wrong_time_fails() {
+    // The SYN-ACK comes at once, not 0.5 s later.
+    assert_fails_at(
+        "late.pkt",
+        "\
+0   socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0  bind(3, ..., ...) = 0
++0  listen(3, 1) = 0
++0  < S 0:0(0) win 32792 <mss 1000>
++.5 > S. 0:0(0) ack 1 <...>
+",
+        5,
+        "timing error",
+    );
+}
+
+#[test]
+fn sysctl_commands_apply_in_the_sandbox() {
+    // Without timestamps the SYN-ACK carries exactly these options.
+    let text = "\
+`sysctl -q net.ipv4.tcp_timestamps=0`
+0   socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0  bind(3, ..., ...) = 0
++0  listen(3, 1) = 0
++0  `sysctl -w net.ipv4.tcp_sack=0; sysctl -q net.ipv4.tcp_window_scaling=0`
++0  < S 0:0(0) win 32792 <mss 1000,sackOK,TS val 1 ecr 0,nop,wscale 7>
++0  > S. 0:0(0) ack 1 <mss MSS>
+";
+    for ip in BOTH {
+        let mss = if ip == IpVersion::V4 { "1460" } else { "1440" };
+        let r = run("sysctl.pkt", &text.replace("MSS", mss), ip);
+        assert_eq!(r.verdict, Verdict::Pass, "{}\n{}", r.describe(), r.trace);
+    }
+}
+
+#[test]
+fn shell_commands_are_refused_with_their_position() {
+    for ip in BOTH {
+        let r = run(
+            "shell.pkt",
+            "0   socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0  `ip link show`\n",
+            ip,
+        );
+        let Verdict::Error(e) = &r.verdict else {
+            panic!("expected an error, got {:?}", r.verdict);
+        };
+        assert!(
+            e.starts_with("shell.pkt:2:1: shell commands are refused"),
+            "{e}"
+        );
+        assert!(e.contains("  2 | +0  `ip link show`\n    | ^^^^"), "{e}");
+    }
+}
+
+#[test]
+fn shell_commands_run_in_the_namespace_when_allowed() {
+    let opts = RunOptions {
+        allow_shell: true,
+        ..RunOptions::default()
+    };
+    // `tun0` exists only inside the sandbox; /proc/net follows the process's namespace.
+    let r = run_text(
+        "shell.pkt",
+        "0   `grep -q tun0 /proc/net/dev`\n",
+        IpVersion::V4,
+        &opts,
+    );
+    assert_eq!(r.verdict, Verdict::Pass, "{}", r.describe());
+}
+
+#[test]
+fn script_fds_map_to_stack_fds() {
+    // Script numbers need not match the kernel's: packetdrill maps them (CHECK_FD).
+    assert_pass(
+        "fds.pkt",
+        "\
+0   socket(..., SOCK_STREAM, IPPROTO_TCP) = 7
++0  socket(..., SOCK_STREAM, IPPROTO_TCP) = 4
++0  close(7) = 0
++0  bind(4, ..., ...) = 0
++0  listen(4, 1) = 0
++0  fcntl(4, F_GETFL) = 0x2
++0  fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0
++0  fcntl(4, F_GETFL) = 0x802
++0  accept(4, ..., ...) = -1 EAGAIN (Resource temporarily unavailable)
++0  close(4) = 0
+",
+    );
+}
+
+#[test]
+fn cli_json_shape() {
+    let dir = std::env::temp_dir().join(format!("tcpcheck-runner-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("a-pass.pkt"), PASSIVE_OPEN).unwrap();
+    std::fs::write(
+        dir.join("b-fail.pkt"),
+        PASSIVE_OPEN.replace("+0  > . 1:1(0) ack 11", "+0  > . 1:1(0) ack 12"),
+    )
+    .unwrap();
+    let report = dir.join("report");
+    let out = Command::new(env!("CARGO_BIN_EXE_tcpcheck"))
+        .args([
+            "run", "--format", "json", "--ip", "both", "--jobs", "4", "--report",
+        ])
+        .arg(&report)
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["summary"],
+        serde_json::json!({"passed": 2, "failed": 2, "errors": 0})
+    );
+    let scenarios = v["scenarios"].as_array().unwrap();
+    assert_eq!(scenarios.len(), 4);
+    for s in scenarios {
+        let keys: Vec<&str> = s.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut keys = keys;
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                "duration_ms",
+                "first_divergence",
+                "ip",
+                "model",
+                "path",
+                "verdict"
+            ]
+        );
+        assert_eq!(s["model"], "off");
+        assert!(s["duration_ms"].as_f64().unwrap() > 0.0);
+    }
+    assert_eq!(scenarios[0]["verdict"], "pass");
+    assert_eq!(scenarios[0]["ip"], 4);
+    assert_eq!(scenarios[1]["ip"], 6);
+    assert!(scenarios[0]["first_divergence"].is_null());
+    let d = &scenarios[2]["first_divergence"];
+    assert_eq!(scenarios[2]["verdict"], "fail");
+    assert_eq!(d["line"], 10);
+    assert_eq!(d["model"], "");
+    assert!(d["expected"].as_str().unwrap().contains("ack 12"), "{d}");
+    assert!(d["actual"].as_str().unwrap().contains("ack 11"), "{d}");
+    for name in ["report.json", "report.md", "junit.xml"] {
+        assert!(report.join(name).exists(), "{name}");
+    }
+    let pcaps = std::fs::read_dir(&report)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "pcapng")
+        })
+        .count();
+    assert_eq!(pcaps, 4);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
