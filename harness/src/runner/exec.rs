@@ -29,6 +29,9 @@ use crate::trace::EventKind;
 /// Why a run stopped early.
 pub enum Stop {
     Fail(Divergence),
+    /// The harness itself missed the script's schedule (descheduled on a loaded machine):
+    /// says nothing about the stack, so the run is void and is tried again.
+    HarnessLate(Divergence),
     /// Rendered, located when it concerns a line of the script.
     Error(String),
 }
@@ -526,7 +529,12 @@ impl<'a> Exec<'a> {
                 _ => "command",
             };
             if let Err(m) = self.verify_time(ev.time, t, t, now, self.last_time, what) {
-                return Err(self.fail(ev, format!("at {} sec", Secs(now.max(0) as u64)), m));
+                return Err(
+                    match self.fail(ev, format!("at {} sec", Secs(now.max(0) as u64)), m) {
+                        Stop::Fail(d) => Stop::HarnessLate(d),
+                        other => other,
+                    },
+                );
             }
         }
         Ok(())

@@ -187,26 +187,48 @@ pub fn run_script(
         }
     };
     let v6 = settings.v6.unwrap_or(ip == IpVersion::V6);
-    let stack = match LinuxStack::new() {
-        Ok(s) => s,
-        Err(e) => {
-            run.verdict = Verdict::Error(format!("cannot create the sandbox: {e}"));
-            run.duration = began.elapsed();
-            return run;
+    // A run in which the harness could not keep the script's own schedule (its thread was
+    // descheduled on a loaded machine) is void: it says nothing about the stack. It is run
+    // again, in a fresh sandbox; only if the harness stays late is that reported, as an
+    // error of the harness, never as the stack's failure.
+    for attempt in 0..=HARNESS_LATE_RETRIES {
+        let stack = match LinuxStack::new() {
+            Ok(s) => s,
+            Err(e) => {
+                run.verdict = Verdict::Error(format!("cannot create the sandbox: {e}"));
+                run.duration = began.elapsed();
+                return run;
+            }
+        };
+        let mut ex = exec::Exec::new(stack, file, text, script, opts, &settings, v6);
+        let (verdict, late) = match ex.run() {
+            Ok(()) => (Verdict::Pass, false),
+            Err(exec::Stop::Fail(d)) => (Verdict::Fail(d), false),
+            Err(exec::Stop::Error(e)) => (Verdict::Error(e), false),
+            Err(exec::Stop::HarnessLate(d)) => (
+                Verdict::Error(format!(
+                    "the harness fell behind the script's schedule {} times (machine \
+                     overloaded?); last at line {}: {}",
+                    attempt + 1,
+                    d.line,
+                    d.message
+                )),
+                true,
+            ),
+        };
+        run.verdict = verdict;
+        run.script_time = ex.timeline();
+        run.trace = ex.stack.sandbox().trace().clone();
+        if !late {
+            break;
         }
-    };
-    let mut ex = exec::Exec::new(stack, file, text, script, opts, &settings, v6);
-    match ex.run() {
-        Ok(()) => {}
-        Err(exec::Stop::Fail(d)) => run.verdict = Verdict::Fail(d),
-        Err(exec::Stop::Error(e)) => run.verdict = Verdict::Error(e),
     }
-    run.script_time = ex.timeline();
-    run.trace = ex.stack.sandbox().trace().clone();
-    drop(ex);
     run.duration = began.elapsed();
     run
 }
+
+/// How many times a run the harness was late for is repeated before giving up.
+const HARNESS_LATE_RETRIES: u32 = 2;
 
 /// A script to run: its path and, once read, its text and tree (or the error to report).
 pub struct Job {
