@@ -135,11 +135,10 @@ pub fn validate(
     }
     for e in &script.events {
         match &e.action {
-            Action::Code(_) => {
-                return Err(err(
-                    e.span,
-                    "`%{ }%` code blocks are not supported yet".into(),
-                ))
+            Action::Code(code) => {
+                if let Err(m) = super::assert::parse(code) {
+                    return Err(err(e.span, m));
+                }
             }
             Action::Syscall(sc) if !SUPPORTED.contains(&sc.name.as_str()) => {
                 return Err(err(
@@ -344,6 +343,19 @@ impl<'a> Exec<'a> {
         })
     }
 
+    /// Checks a `%{ assert tcpi_... }%` block against the TCP_INFO of the socket under test:
+    /// the newest socket the script still has open (the accepted or connected one in the
+    /// usual script).
+    fn code(&mut self, ev: &Event, code: &str) -> Step {
+        let assertions = super::assert::parse(code).map_err(|m| self.error_at(ev.span, &m))?;
+        let Some((_, &fd)) = self.fds.iter().max_by_key(|(script_fd, _)| **script_fd) else {
+            return Err(self.error_at(ev.span, "no open socket to read TCP_INFO from"));
+        };
+        let info = self.stack.tcp_info(fd)?;
+        super::assert::check(&assertions, &info)
+            .map_err(|m| self.fail(ev, format!("tcpi_state {}", info.state), m))
+    }
+
     /// The script's own timeline so far: the latest time an event was scheduled for, so
     /// callers can tell the harness's overhead from the time the script asks to wait.
     pub fn timeline(&self) -> Duration {
@@ -401,8 +413,9 @@ impl<'a> Exec<'a> {
                     self.wait_for_event(ev, t)?;
                     self.command(ev.span, c, Some(ev))?;
                 }
-                Action::Code(_) => {
-                    return Err(self.error_at(ev.span, "code blocks are not supported yet"))
+                Action::Code(code) => {
+                    self.wait_for_event(ev, t)?;
+                    self.code(ev, code)?;
                 }
             }
             self.last_time = Some(t);

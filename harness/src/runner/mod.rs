@@ -6,6 +6,7 @@
 //! Each run owns its sandbox on the calling thread, so runs on different threads cannot see
 //! each other and verdicts do not depend on how many run at once.
 
+mod assert;
 mod command;
 mod exec;
 mod packet;
