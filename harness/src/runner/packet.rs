@@ -291,12 +291,13 @@ pub fn to_script_space(conn: &Conn, seg: &SegmentRepr) -> Actual {
 pub fn mismatch(script: &scenario::Packet, actual: &Actual, raw: &SegmentRepr) -> Option<String> {
     let a = &actual.packet;
     let t = &raw.tcp;
-    let options_ok = match &script.options {
-        TcpOptions::Any => true,
-        TcpOptions::Exactly(list) => match options_to_wire(list, 0) {
-            Ok(expected) => options_match(&expected, &t.options),
-            Err(_) => false,
-        },
+    // Compared in the script's terms: SACK blocks are relative there, as in the script.
+    let options_ok = match (&script.options, &a.options) {
+        (TcpOptions::Any, _) => true,
+        (TcpOptions::Exactly(expected), TcpOptions::Exactly(seen)) => {
+            options_match(expected, seen) && t.options.len() == seen.len()
+        }
+        (TcpOptions::Exactly(_), TcpOptions::Any) => false,
     };
     let (s, f) = (&script.flags, &a.flags);
     let checks: [(&str, bool); 15] = [
@@ -327,10 +328,10 @@ pub fn mismatch(script: &scenario::Packet, actual: &Actual, raw: &SegmentRepr) -
 
 /// Kinds in order; values compared except for timestamps, whose value packetdrill only
 /// checks with `--tcp_ts_tick_usecs` (off by default) and whose echo it never checks.
-fn options_match(expected: &[TcpOption<'_>], actual: &[TcpOption<'_>]) -> bool {
+fn options_match(expected: &[scenario::TcpOption], actual: &[scenario::TcpOption]) -> bool {
     expected.len() == actual.len()
         && expected.iter().zip(actual).all(|(e, a)| match (e, a) {
-            (TcpOption::Timestamps { .. }, TcpOption::Timestamps { .. }) => true,
+            (scenario::TcpOption::Timestamp { .. }, scenario::TcpOption::Timestamp { .. }) => true,
             _ => e == a,
         })
 }
