@@ -34,6 +34,8 @@ pub const PEER_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2);
 /// Replies take microseconds (design §3); a second covers a loaded CI machine many times over.
 const BARRIER_DEADLINE: Duration = Duration::from_secs(1);
 
+const CONGESTION_CONTROL: &str = "net.ipv4.tcp_congestion_control";
+
 /// How long IPv6 configuration may take after the link comes up.
 const IPV6_READY_DEADLINE: Duration = Duration::from_secs(2);
 
@@ -72,6 +74,13 @@ impl Sandbox {
         for (name, value) in QUIET_IPV6 {
             sysctl::write(name, value)?;
         }
+        // A new namespace inherits the host's congestion control. BBR (this machine's) paces
+        // through a timer, so a FIN or data segment can leave milliseconds after the call
+        // that sent it and a step's reaction would depend on the host. Linux's own default,
+        // CUBIC, sends at once; reno is the fallback every kernel has.
+        if sysctl::write(CONGESTION_CONTROL, "cubic").is_err() {
+            sysctl::write(CONGESTION_CONTROL, "reno")?;
+        }
         let tun = Tun::create("tun0")?;
         let mut rtnl = rtnl::Rtnl::open()?;
         let lo = nix::net::if_::if_nametoindex("lo")?;
@@ -79,6 +88,7 @@ impl Sandbox {
         rtnl.add_address(tun.index(), IpAddr::V4(STACK_V4), 24)?;
         rtnl.add_address(tun.index(), IpAddr::V6(STACK_V6), 64)?;
         rtnl.link_up(tun.index())?;
+        rtnl.set_noqueue(tun.index())?;
         let mut sandbox = Sandbox {
             tun,
             epoch: Instant::now(),

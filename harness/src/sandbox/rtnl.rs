@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use netlink_packet_core::{
     NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL,
-    NLM_F_REQUEST,
+    NLM_F_REPLACE, NLM_F_REQUEST,
 };
 use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage};
 use netlink_packet_route::link::{LinkFlags, LinkMessage};
+use netlink_packet_route::tc::{TcAttribute, TcHandle, TcMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
 
@@ -57,6 +58,24 @@ impl Rtnl {
         self.request(
             RouteNetlinkMessage::NewAddress(msg),
             NLM_F_CREATE | NLM_F_EXCL,
+        )
+    }
+
+    /// Replaces the link's root queueing discipline with `noqueue`.
+    ///
+    /// With a queue (TUN devices get pfifo_fast), a packet the stack sends while another CPU
+    /// is running the queue can wait there while the barrier's echo reply, in a band of higher
+    /// priority, overtakes it. Without one, every packet reaches the TUN in the sender's own
+    /// context, in the order it was sent, and the barrier holds.
+    pub fn set_noqueue(&mut self, index: u32) -> io::Result<()> {
+        let mut msg = TcMessage::default();
+        msg.header.index = index as i32;
+        msg.header.parent = TcHandle::ROOT;
+        msg.attributes
+            .push(TcAttribute::Kind("noqueue".to_string()));
+        self.request(
+            RouteNetlinkMessage::NewQueueDiscipline(msg),
+            NLM_F_CREATE | NLM_F_REPLACE,
         )
     }
 
