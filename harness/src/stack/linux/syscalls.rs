@@ -67,8 +67,12 @@ pub fn accept(fd: BorrowedFd<'_>) -> Result<(OwnedFd, SocketAddr), Errno> {
     )?;
     // SAFETY: accept4 returned a fresh descriptor that nothing else owns.
     let owned = unsafe { OwnedFd::from_raw_fd(raw) };
-    let peer: SockaddrStorage = socket::getpeername(owned.as_raw_fd())?;
-    let peer = to_std(&peer).ok_or(Errno::EAFNOSUPPORT)?;
+    // A connection reset while it waited in the accept queue is still accepted (the reset
+    // shows on the first read), but it has no peer any more: getpeername() says ENOTCONN.
+    let peer = socket::getpeername::<SockaddrStorage>(owned.as_raw_fd())
+        .ok()
+        .and_then(|a| to_std(&a))
+        .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
     Ok((owned, peer))
 }
 
