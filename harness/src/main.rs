@@ -164,30 +164,11 @@ fn main() -> ExitCode {
     }
 }
 
-/// Directories are searched recursively for `*.pkt`, in sorted order so the output is stable;
-/// files named on the command line are parsed whatever their extension.
-fn collect_scripts(path: &Path, named: bool, out: &mut Vec<PathBuf>) -> Result<(), String> {
-    if path.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-            .map_err(|e| format!("{}: {e}", path.display()))?
-            .map(|entry| entry.map(|e| e.path()))
-            .collect::<Result<_, _>>()
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        entries.sort();
-        for entry in entries {
-            collect_scripts(&entry, false, out)?;
-        }
-    } else if named || path.extension().is_some_and(|e| e == "pkt") {
-        out.push(path.to_path_buf());
-    }
-    Ok(())
-}
-
 fn check(paths: &[PathBuf]) -> ExitCode {
     let mut failed = false;
     for path in paths {
         let mut scripts = Vec::new();
-        if let Err(message) = collect_scripts(path, true, &mut scripts) {
+        if let Err(message) = runner::collect_scripts(path, true, &mut scripts) {
             eprintln!("tcpcheck: {message}");
             failed = true;
             continue;
