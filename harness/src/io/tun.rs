@@ -13,6 +13,9 @@ use std::time::Duration;
 use nix::poll::{ppoll, PollFd, PollFlags};
 
 const TUNSETIFF: libc::c_ulong = 0x4004_54ca;
+
+/// The longest single sleep: its wake-up slack (0.1 %) stays under 50 µs.
+pub const MAX_WAIT_SLICE: Duration = Duration::from_millis(50);
 const TUNSETPERSIST: libc::c_ulong = 0x4004_54cb;
 
 #[repr(C)]
@@ -119,10 +122,13 @@ impl Tun {
     /// Waits until a packet is queued or `timeout` passes; true if readable.
     ///
     /// ppoll takes a nanosecond timeout served by a high-resolution timer, so waiting for a
-    /// scripted instant needs no busy loop (poll's millisecond timeout would).
+    /// scripted instant needs no busy loop (poll's millisecond timeout would). The kernel lets
+    /// a sleeping poll wake up to 0.1 % of its timeout late (`select_estimate_accuracy`):
+    /// 4.5 ms on a 4.5 s wait, more than the 4 ms tolerance of a script. So one call sleeps at
+    /// most [`MAX_WAIT_SLICE`] and may return `false` early; callers loop to their deadline.
     pub fn wait_readable(&self, timeout: Duration) -> io::Result<bool> {
         let mut fds = [PollFd::new(self.file.as_fd(), PollFlags::POLLIN)];
-        let timeout = nix::sys::time::TimeSpec::from_duration(timeout);
+        let timeout = nix::sys::time::TimeSpec::from_duration(timeout.min(MAX_WAIT_SLICE));
         loop {
             match ppoll(&mut fds, Some(timeout), None) {
                 Ok(n) => return Ok(n > 0),

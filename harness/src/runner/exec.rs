@@ -1218,6 +1218,16 @@ impl<'a> Exec<'a> {
                 SockOpt::UserTimeout(Duration::from_millis(flag()?.max(0) as u64))
             }
             (_, true, libc::TCP_MAXSEG) => SockOpt::MaxSeg(flag()? as u16),
+            (true, _, libc::SO_KEEPALIVE) => SockOpt::KeepAlive(flag()? != 0),
+            (true, _, libc::SO_RCVBUF) => SockOpt::RecvBuffer(flag()?.max(0) as u32),
+            (true, _, libc::SO_SNDBUF) => SockOpt::SendBuffer(flag()?.max(0) as u32),
+            (_, true, libc::TCP_KEEPIDLE) => {
+                SockOpt::KeepIdle(Duration::from_secs(flag()?.max(0) as u64))
+            }
+            (_, true, libc::TCP_KEEPINTVL) => {
+                SockOpt::KeepInterval(Duration::from_secs(flag()?.max(0) as u64))
+            }
+            (_, true, libc::TCP_KEEPCNT) => SockOpt::KeepCount(flag()?.max(0) as u32),
             _ => {
                 return Err(e(format!(
                     "setsockopt({level}, {name}) is not supported yet"

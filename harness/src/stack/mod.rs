@@ -65,6 +65,15 @@ pub enum SockOpt {
     /// 0 restores the system default.
     UserTimeout(Duration),
     MaxSeg(u16),
+    KeepAlive(bool),
+    /// Idle time before the first keep-alive probe (whole seconds on Linux).
+    KeepIdle(Duration),
+    KeepInterval(Duration),
+    /// Unanswered probes before the connection is dropped.
+    KeepCount(u32),
+    /// Requested receive buffer (Linux doubles it for bookkeeping).
+    RecvBuffer(u32),
+    SendBuffer(u32),
 }
 
 pub trait Stack {

@@ -237,6 +237,39 @@ impl Stack for LinuxStack {
                 SockOpt::MaxSeg(mss) => {
                     syscalls::set_int(f, libc::IPPROTO_TCP, libc::TCP_MAXSEG, i32::from(mss))
                 }
+                SockOpt::KeepAlive(on) => {
+                    syscalls::set_int(f, libc::SOL_SOCKET, libc::SO_KEEPALIVE, flag(on))
+                }
+                SockOpt::KeepIdle(d) => syscalls::set_int(
+                    f,
+                    libc::IPPROTO_TCP,
+                    libc::TCP_KEEPIDLE,
+                    d.as_secs().min(i32::MAX as u64) as i32,
+                ),
+                SockOpt::KeepInterval(d) => syscalls::set_int(
+                    f,
+                    libc::IPPROTO_TCP,
+                    libc::TCP_KEEPINTVL,
+                    d.as_secs().min(i32::MAX as u64) as i32,
+                ),
+                SockOpt::KeepCount(n) => syscalls::set_int(
+                    f,
+                    libc::IPPROTO_TCP,
+                    libc::TCP_KEEPCNT,
+                    n.min(i32::MAX as u32) as i32,
+                ),
+                SockOpt::RecvBuffer(n) => syscalls::set_int(
+                    f,
+                    libc::SOL_SOCKET,
+                    libc::SO_RCVBUF,
+                    n.min(i32::MAX as u32) as i32,
+                ),
+                SockOpt::SendBuffer(n) => syscalls::set_int(
+                    f,
+                    libc::SOL_SOCKET,
+                    libc::SO_SNDBUF,
+                    n.min(i32::MAX as u32) as i32,
+                ),
             }?)
         });
         self.record(format!("setsockopt({fd}, {opt:?})"), &result);
