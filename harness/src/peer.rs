@@ -5,9 +5,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use tcpcheck_model::seq::SeqNumber;
-use tcpcheck_model::wire::{
-    IpRepr, Ipv4Repr, Ipv6Repr, SegmentRepr, TcpFlags, TcpOption, TcpRepr, WireError,
-};
+use tcpcheck_model::wire::{IpRepr, Ipv4Repr, Ipv6Repr, SegmentRepr, TcpFlags, TcpOption, TcpRepr};
 
 use crate::sandbox::{PEER_V4, PEER_V6, STACK_V4, STACK_V6};
 
@@ -159,10 +157,4 @@ fn syn_options() -> Vec<TcpOption<'static>> {
         TcpOption::Nop,
         TcpOption::WindowScale(7),
     ]
-}
-
-/// Parses a captured packet; the harness treats a malformed packet from the stack as a
-/// finding, so the error is returned rather than skipped.
-pub fn parse(bytes: &[u8]) -> Result<SegmentRepr, WireError> {
-    SegmentRepr::parse(bytes)
 }

@@ -49,6 +49,13 @@ const QUIET_IPV6: [(&str, &str); 4] = [
     ("net.ipv6.conf.default.addr_gen_mode", "1"),
 ];
 
+/// What [`Sandbox::read_one`] stopped on.
+enum Read {
+    Packet(Packet),
+    Awaited,
+    Deadline,
+}
+
 /// A packet the stack sent, with the time the harness read it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Packet {
@@ -114,9 +121,11 @@ impl Sandbox {
         for seq in 1.. {
             self.tun.send(&barrier::probe_v6(PEER_V6, STACK_V6, seq))?;
             let retry = (self.now() + Duration::from_millis(1)).min(give_up);
-            while let Some((_, kind)) = self.read_one(retry)? {
-                if kind == Kind::ReadyReply(seq) {
-                    return Ok(());
+            loop {
+                match self.read_one(retry, Some(Kind::ReadyReply(seq)))? {
+                    Read::Awaited => return Ok(()),
+                    Read::Packet(_) => continue,
+                    Read::Deadline => break,
                 }
             }
             if self.now() >= give_up {
@@ -199,20 +208,10 @@ impl Sandbox {
         let mut out = Vec::new();
         let deadline = self.now() + BARRIER_DEADLINE;
         loop {
-            match self.read_one(deadline)? {
-                Some((packet, Kind::BarrierReply(s))) if s == seq => {
-                    self.note(EventKind::Filtered {
-                        packet: packet.bytes,
-                        why: format!("barrier reply {seq}"),
-                    });
-                    return Ok(out);
-                }
-                Some((packet, Kind::Tcp | Kind::Other)) => out.push(packet),
-                Some((packet, stale)) => self.note(EventKind::Filtered {
-                    packet: packet.bytes,
-                    why: format!("late probe answer {stale:?}"),
-                }),
-                None => {
+            match self.read_one(deadline, Some(Kind::BarrierReply(seq)))? {
+                Read::Awaited => return Ok(out),
+                Read::Packet(packet) => out.push(packet),
+                Read::Deadline => {
                     return Err(io::Error::new(
                         io::ErrorKind::TimedOut,
                         format!(
@@ -228,51 +227,55 @@ impl Sandbox {
     /// The next packet the stack sends, waiting until `deadline` (time since the sandbox
     /// started) at the latest: for timers.
     pub fn next_packet(&mut self, deadline: Duration) -> io::Result<Option<Packet>> {
-        loop {
-            match self.read_one(deadline)? {
-                Some((packet, Kind::Tcp | Kind::Other)) => return Ok(Some(packet)),
-                Some((packet, stale)) => self.note(EventKind::Filtered {
-                    packet: packet.bytes,
-                    why: format!("late probe answer {stale:?}"),
-                }),
-                None => return Ok(None),
-            }
+        match self.read_one(deadline, None)? {
+            Read::Packet(packet) => Ok(Some(packet)),
+            Read::Awaited | Read::Deadline => Ok(None),
         }
     }
 
-    /// Reads one packet that belongs to the check (TCP, a barrier reply or other non-noise),
-    /// recording it; noise is recorded as filtered and skipped.
-    fn read_one(&mut self, deadline: Duration) -> io::Result<Option<(Packet, Kind)>> {
+    /// Reads until a packet that belongs to the check (TCP or other non-noise) or the probe
+    /// answer `awaited` arrives, or `deadline` passes. Everything read is recorded; noise and
+    /// answers to earlier probes are recorded as filtered and skipped.
+    fn read_one(&mut self, deadline: Duration, awaited: Option<Kind>) -> io::Result<Read> {
         loop {
             if let Some(n) = self.tun.try_recv(&mut self.buf)? {
                 let at = self.now();
                 let bytes = self.buf[..n].to_vec();
                 let kind = barrier::classify(&bytes);
-                match kind {
-                    Kind::Noise(why) => {
+                let why = match kind {
+                    Kind::Tcp | Kind::Other => {
+                        self.trace.push(
+                            at,
+                            EventKind::Captured {
+                                packet: bytes.clone(),
+                                note: None,
+                            },
+                        );
+                        return Ok(Read::Packet(Packet { at, bytes }));
+                    }
+                    Kind::Noise(why) => why.to_string(),
+                    answer if awaited.as_ref() == Some(&answer) => {
                         self.trace.push(
                             at,
                             EventKind::Filtered {
                                 packet: bytes,
-                                why: why.to_string(),
+                                why: match answer {
+                                    Kind::BarrierReply(seq) => format!("barrier reply {seq}"),
+                                    _ => format!("answer to {answer:?}"),
+                                },
                             },
                         );
-                        continue;
+                        return Ok(Read::Awaited);
                     }
-                    Kind::BarrierReply(_) | Kind::ReadyReply(_) => {}
-                    Kind::Tcp | Kind::Other => self.trace.push(
-                        at,
-                        EventKind::Captured {
-                            packet: bytes.clone(),
-                            note: None,
-                        },
-                    ),
-                }
-                return Ok(Some((Packet { at, bytes }, kind)));
+                    stale => format!("late probe answer {stale:?}"),
+                };
+                self.trace
+                    .push(at, EventKind::Filtered { packet: bytes, why });
+                continue;
             }
             let now = self.now();
             if now >= deadline {
-                return Ok(None);
+                return Ok(Read::Deadline);
             }
             self.tun.wait_readable(deadline - now)?;
         }

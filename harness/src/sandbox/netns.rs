@@ -51,16 +51,6 @@ impl NetNs {
     pub fn fd(&self) -> BorrowedFd<'_> {
         self.ns.as_fd()
     }
-
-    /// Runs `f` on the current thread with it temporarily moved into this namespace. For
-    /// threads other than the owner, e.g. a worker making a blocking call.
-    pub fn run_in<T>(ns: BorrowedFd<'_>, f: impl FnOnce() -> T) -> io::Result<T> {
-        let home = File::open(THREAD_NETNS)?;
-        setns(ns, CloneFlags::CLONE_NEWNET)?;
-        let result = f();
-        setns(home.as_fd(), CloneFlags::CLONE_NEWNET)?;
-        Ok(result)
-    }
 }
 
 impl Drop for NetNs {

@@ -53,7 +53,7 @@ impl SegSpec {
         }
     }
 
-    /// Whether `seg` is this segment; on a match returns the ISN it binds, if any.
+    /// Whether `seg` is this segment (an `Iss` sequence number matches any value).
     pub fn matches(&self, seg: &Seg) -> bool {
         let extra = seg.flags & !self.flags;
         if seg.flags & self.flags != self.flags || (extra & !self.optional_flags).bits() != 0 {

@@ -1255,7 +1255,7 @@ impl Connection {
                     rtx.count += 1;
                     rtx.sent_at = now;
                 }
-                self.rto_backoff();
+                self.rto.on_timeout();
                 self.schedule_retransmission();
                 return Ok(());
             }
@@ -1278,10 +1278,6 @@ impl Connection {
             expected: format!("{expected} in {}", self.state),
             actual: show(seg),
         })
-    }
-
-    fn rto_backoff(&mut self) {
-        self.rto.on_timeout();
     }
 
     /// Segments no rule demands but the standard allows at any time.

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::io;
 use std::net::{Shutdown, SocketAddr};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::Duration;
 
 use nix::errno::Errno;
@@ -89,6 +89,18 @@ impl LinuxStack {
         self.sandbox.note(EventKind::Call { text });
     }
 
+    /// Runs a non-blocking call on socket `fd` and records it in the trace as `call`.
+    fn on_socket<T: fmt::Debug>(
+        &mut self,
+        fd: Fd,
+        call: String,
+        op: impl FnOnce(BorrowedFd<'_>) -> Result<T, Errno>,
+    ) -> CallResult<T> {
+        let result = self.sock(fd).and_then(|s| Ok(op(s.fd.as_fd())?));
+        self.record(call, &result);
+        result
+    }
+
     /// Retries `op` while it says EAGAIN, polling for `events`, until the wait's deadline.
     fn blocking<T>(
         &self,
@@ -139,19 +151,15 @@ impl Stack for LinuxStack {
     }
 
     fn bind(&mut self, fd: Fd, addr: SocketAddr) -> CallResult<()> {
-        let result = self
-            .sock(fd)
-            .and_then(|s| Ok(syscalls::bind(s.fd.as_fd(), addr)?));
-        self.record(format!("bind({fd}, {addr})"), &result);
-        result
+        self.on_socket(fd, format!("bind({fd}, {addr})"), |f| {
+            syscalls::bind(f, addr)
+        })
     }
 
     fn listen(&mut self, fd: Fd, backlog: i32) -> CallResult<()> {
-        let result = self
-            .sock(fd)
-            .and_then(|s| Ok(syscalls::listen(s.fd.as_fd(), backlog)?));
-        self.record(format!("listen({fd}, {backlog})"), &result);
-        result
+        self.on_socket(fd, format!("listen({fd}, {backlog})"), |f| {
+            syscalls::listen(f, backlog)
+        })
     }
 
     fn accept(&mut self, fd: Fd, wait: Wait) -> CallResult<(Fd, SocketAddr)> {
@@ -165,19 +173,15 @@ impl Stack for LinuxStack {
     }
 
     fn connect(&mut self, fd: Fd, addr: SocketAddr) -> CallResult<()> {
-        let result = self
-            .sock(fd)
-            .and_then(|s| Ok(syscalls::connect(s.fd.as_fd(), addr)?));
-        self.record(format!("connect({fd}, {addr})"), &result);
-        result
+        self.on_socket(fd, format!("connect({fd}, {addr})"), |f| {
+            syscalls::connect(f, addr)
+        })
     }
 
     fn write(&mut self, fd: Fd, data: &[u8]) -> CallResult<usize> {
-        let result = self
-            .sock(fd)
-            .and_then(|s| Ok(syscalls::write(s.fd.as_fd(), data)?));
-        self.record(format!("write({fd}, ..., {})", data.len()), &result);
-        result
+        self.on_socket(fd, format!("write({fd}, ..., {})", data.len()), |f| {
+            syscalls::write(f, data)
+        })
     }
 
     fn read(&mut self, fd: Fd, max: usize, wait: Wait) -> CallResult<Vec<u8>> {
@@ -190,16 +194,14 @@ impl Stack for LinuxStack {
     }
 
     fn shutdown(&mut self, fd: Fd, how: Shutdown) -> CallResult<()> {
-        let result = self
-            .sock(fd)
-            .and_then(|s| Ok(syscalls::shutdown(s.fd.as_fd(), how)?));
         let how_text = match how {
             Shutdown::Read => "SHUT_RD",
             Shutdown::Write => "SHUT_WR",
             Shutdown::Both => "SHUT_RDWR",
         };
-        self.record(format!("shutdown({fd}, {how_text})"), &result);
-        result
+        self.on_socket(fd, format!("shutdown({fd}, {how_text})"), |f| {
+            syscalls::shutdown(f, how)
+        })
     }
 
     fn close(&mut self, fd: Fd) -> CallResult<()> {
@@ -214,75 +216,20 @@ impl Stack for LinuxStack {
     }
 
     fn setsockopt(&mut self, fd: Fd, opt: SockOpt) -> CallResult<()> {
-        let result = self.sock(fd).and_then(|s| {
-            let f = s.fd.as_fd();
-            let flag = |b: bool| i32::from(b);
-            Ok(match opt {
-                SockOpt::ReuseAddr(on) => {
-                    syscalls::set_int(f, libc::SOL_SOCKET, libc::SO_REUSEADDR, flag(on))
-                }
-                SockOpt::Linger(l) => syscalls::set_linger(f, l),
-                SockOpt::NoDelay(on) => {
-                    syscalls::set_int(f, libc::IPPROTO_TCP, libc::TCP_NODELAY, flag(on))
-                }
-                SockOpt::QuickAck(on) => {
-                    syscalls::set_int(f, libc::IPPROTO_TCP, libc::TCP_QUICKACK, flag(on))
-                }
-                SockOpt::UserTimeout(d) => syscalls::set_int(
-                    f,
-                    libc::IPPROTO_TCP,
-                    libc::TCP_USER_TIMEOUT,
-                    d.as_millis().min(i32::MAX as u128) as i32,
-                ),
-                SockOpt::MaxSeg(mss) => {
-                    syscalls::set_int(f, libc::IPPROTO_TCP, libc::TCP_MAXSEG, i32::from(mss))
-                }
-                SockOpt::KeepAlive(on) => {
-                    syscalls::set_int(f, libc::SOL_SOCKET, libc::SO_KEEPALIVE, flag(on))
-                }
-                SockOpt::KeepIdle(d) => syscalls::set_int(
-                    f,
-                    libc::IPPROTO_TCP,
-                    libc::TCP_KEEPIDLE,
-                    d.as_secs().min(i32::MAX as u64) as i32,
-                ),
-                SockOpt::KeepInterval(d) => syscalls::set_int(
-                    f,
-                    libc::IPPROTO_TCP,
-                    libc::TCP_KEEPINTVL,
-                    d.as_secs().min(i32::MAX as u64) as i32,
-                ),
-                SockOpt::KeepCount(n) => syscalls::set_int(
-                    f,
-                    libc::IPPROTO_TCP,
-                    libc::TCP_KEEPCNT,
-                    n.min(i32::MAX as u32) as i32,
-                ),
-                SockOpt::RecvBuffer(n) => syscalls::set_int(
-                    f,
-                    libc::SOL_SOCKET,
-                    libc::SO_RCVBUF,
-                    n.min(i32::MAX as u32) as i32,
-                ),
-                SockOpt::SendBuffer(n) => syscalls::set_int(
-                    f,
-                    libc::SOL_SOCKET,
-                    libc::SO_SNDBUF,
-                    n.min(i32::MAX as u32) as i32,
-                ),
-            }?)
-        });
-        self.record(format!("setsockopt({fd}, {opt:?})"), &result);
-        result
+        self.on_socket(fd, format!("setsockopt({fd}, {opt:?})"), |f| {
+            match (opt, int_option(opt)) {
+                (SockOpt::Linger(l), _) => syscalls::set_linger(f, l),
+                (_, Some((level, name, value))) => syscalls::set_int(f, level, name, value),
+                (_, None) => Err(Errno::ENOPROTOOPT),
+            }
+        })
     }
 
     fn take_error(&mut self, fd: Fd) -> CallResult<Option<Errno>> {
-        let result = self.sock(fd).and_then(|s| {
-            let e = syscalls::get_int(s.fd.as_fd(), libc::SOL_SOCKET, libc::SO_ERROR)?;
+        self.on_socket(fd, format!("getsockopt({fd}, SOL_SOCKET, SO_ERROR)"), |f| {
+            let e = syscalls::get_int(f, libc::SOL_SOCKET, libc::SO_ERROR)?;
             Ok((e != 0).then(|| Errno::from_raw(e)))
-        });
-        self.record(format!("getsockopt({fd}, SOL_SOCKET, SO_ERROR)"), &result);
-        result
+        })
     }
 
     fn set_nonblocking(&mut self, fd: Fd, on: bool) -> CallResult<()> {
@@ -327,4 +274,24 @@ impl Stack for LinuxStack {
     fn connections(&mut self) -> io::Result<Vec<DiagSocket>> {
         self.diag.dump_all(StateSet::all())
     }
+}
+
+/// The level, name and int value of an option; `None` for SO_LINGER, which takes a struct.
+fn int_option(opt: SockOpt) -> Option<(i32, i32, i32)> {
+    let int = |v: u128| v.min(i32::MAX as u128) as i32;
+    let (sol, tcp) = (libc::SOL_SOCKET, libc::IPPROTO_TCP);
+    Some(match opt {
+        SockOpt::ReuseAddr(on) => (sol, libc::SO_REUSEADDR, i32::from(on)),
+        SockOpt::KeepAlive(on) => (sol, libc::SO_KEEPALIVE, i32::from(on)),
+        SockOpt::RecvBuffer(n) => (sol, libc::SO_RCVBUF, int(n.into())),
+        SockOpt::SendBuffer(n) => (sol, libc::SO_SNDBUF, int(n.into())),
+        SockOpt::NoDelay(on) => (tcp, libc::TCP_NODELAY, i32::from(on)),
+        SockOpt::QuickAck(on) => (tcp, libc::TCP_QUICKACK, i32::from(on)),
+        SockOpt::UserTimeout(d) => (tcp, libc::TCP_USER_TIMEOUT, int(d.as_millis())),
+        SockOpt::MaxSeg(mss) => (tcp, libc::TCP_MAXSEG, i32::from(mss)),
+        SockOpt::KeepIdle(d) => (tcp, libc::TCP_KEEPIDLE, int(d.as_secs().into())),
+        SockOpt::KeepInterval(d) => (tcp, libc::TCP_KEEPINTVL, int(d.as_secs().into())),
+        SockOpt::KeepCount(n) => (tcp, libc::TCP_KEEPCNT, int(n.into())),
+        SockOpt::Linger(_) => return None,
+    })
 }
