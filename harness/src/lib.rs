@@ -2,6 +2,7 @@
 //! reference model in `tcpcheck-model`.
 
 pub mod decode;
+pub mod differ;
 pub mod doctor;
 pub mod io;
 pub mod observe;

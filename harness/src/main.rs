@@ -8,7 +8,7 @@ use tcpcheck::decode::{decode_file, render, Decoded};
 use tcpcheck::doctor::{self, Check};
 use tcpcheck::requirements::{self, Status, REQUIREMENTS};
 use tcpcheck::rootless;
-use tcpcheck::runner::{self, IpVersion, Job, RunOptions};
+use tcpcheck::runner::{self, IpVersion, Job, ModelProfile, RunOptions};
 use tcpcheck::scenario;
 
 #[derive(Parser)]
@@ -72,7 +72,21 @@ enum Command {
         /// Fail on packets the kernel sends after the last event (packetdrill ignores them).
         #[arg(long)]
         strict_trailing: bool,
+        /// The model checked beside the script: `linux` (Linux's documented choices, with the
+        /// numbers of the scenario's sysctls), `rfc9293` (the standard as written), `off`.
+        #[arg(long, value_enum, default_value_t = Model::Linux)]
+        model: Model,
+        /// Fail a scenario when the model diverges, even if the script passed.
+        #[arg(long)]
+        strict_model: bool,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Model {
+    Linux,
+    Rfc9293,
+    Off,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -141,10 +155,18 @@ fn main() -> ExitCode {
             report,
             allow_shell,
             strict_trailing,
+            model,
+            strict_model,
         } => {
             let opts = RunOptions {
                 allow_shell,
                 strict_trailing,
+                model: match model {
+                    Model::Linux => ModelProfile::Linux,
+                    Model::Rfc9293 => ModelProfile::Rfc9293,
+                    Model::Off => ModelProfile::Off,
+                },
+                strict_model,
                 ..RunOptions::default()
             };
             run(&paths, jobs, repeat, &ip, format, report.as_deref(), &opts)

@@ -4,7 +4,8 @@
 
 use std::process::Command;
 
-use tcpcheck::runner::{run_text, IpVersion, RunOptions, ScenarioRun, Verdict};
+use tcpcheck::differ::ModelVerdict;
+use tcpcheck::runner::{run_text, IpVersion, ModelProfile, RunOptions, ScenarioRun, Verdict};
 
 const BOTH: [IpVersion; 2] = [IpVersion::V4, IpVersion::V6];
 
@@ -256,7 +257,9 @@ fn cli_json_shape() {
                 "verdict"
             ]
         );
-        assert_eq!(s["model"], "off");
+        // The kernel did what the model allows in both scripts: only the script is wrong
+        // in the failing one.
+        assert_eq!(s["model"], "agree", "{s}");
         assert!(s["duration_ms"].as_f64().unwrap() > 0.0);
     }
     assert_eq!(scenarios[0]["verdict"], "pass");
@@ -266,7 +269,7 @@ fn cli_json_shape() {
     let d = &scenarios[2]["first_divergence"];
     assert_eq!(scenarios[2]["verdict"], "fail");
     assert_eq!(d["line"], 10);
-    assert_eq!(d["model"], "");
+    assert_eq!(d["model"], "agree");
     assert!(d["expected"].as_str().unwrap().contains("ack 12"), "{d}");
     assert!(d["actual"].as_str().unwrap().contains("ack 11"), "{d}");
     for name in ["report.json", "report.md", "junit.xml"] {
@@ -284,4 +287,81 @@ fn cli_json_shape() {
         .count();
     assert_eq!(pcaps, 4);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Linux retransmits a SYN 8 ms after an unacceptable SYN-ACK; RFC 6298 allows no
+/// retransmission before the RTO. The script pins Linux's behaviour, so it passes; the
+/// model says which rule that departs from, and `--strict-model` makes that a failure.
+const EARLY_SYN: &str = "\
+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
++0 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)
++0 > S 0:0(0) <...>
++.01 < S. 0:0(0) ack 1001 win 65535 <mss 1460>
++0 > R 1001:1001(0)
++0~+.012 > S 0:0(0) <...>
++.01 < S. 0:0(0) ack 1 win 65535 <mss 1460>
++0 > . 1:1(0) ack 1
+";
+
+fn with_model(model: ModelProfile, strict: bool) -> RunOptions {
+    RunOptions {
+        model,
+        strict_model: strict,
+        ..RunOptions::default()
+    }
+}
+
+#[test]
+fn the_model_is_checked_beside_the_script() {
+    for ip in BOTH {
+        let linux = run_text(
+            "early-syn.pkt",
+            EARLY_SYN,
+            ip,
+            &with_model(ModelProfile::Linux, false),
+        );
+        assert_eq!(linux.verdict, Verdict::Pass, "{}", linux.describe());
+        assert_eq!(linux.model, ModelVerdict::Agree, "{}", linux.describe());
+
+        let rfc = run_text(
+            "early-syn.pkt",
+            EARLY_SYN,
+            ip,
+            &with_model(ModelProfile::Rfc9293, false),
+        );
+        assert_eq!(rfc.verdict, Verdict::Pass, "{}", rfc.describe());
+        let ModelVerdict::Diverge(d) = &rfc.model else {
+            panic!("expected a model divergence: {}", rfc.describe());
+        };
+        assert_eq!(d.line, 7, "{d}");
+        assert!(d.rule.contains("MUST-18"), "{d}");
+
+        let strict = run_text(
+            "early-syn.pkt",
+            EARLY_SYN,
+            ip,
+            &with_model(ModelProfile::Rfc9293, true),
+        );
+        match &strict.verdict {
+            Verdict::Fail(f) => {
+                assert_eq!(f.line, 7);
+                assert!(
+                    f.message.contains("--strict-model"),
+                    "{}",
+                    strict.describe()
+                );
+            }
+            other => panic!("--strict-model should fail the run: {other:?}"),
+        }
+
+        let off = run_text(
+            "early-syn.pkt",
+            EARLY_SYN,
+            ip,
+            &with_model(ModelProfile::Off, true),
+        );
+        assert_eq!(off.verdict, Verdict::Pass);
+        assert!(matches!(off.model, ModelVerdict::Off(_)));
+    }
 }

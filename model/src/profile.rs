@@ -35,6 +35,9 @@ pub struct Profile {
     pub retries2: u32,
     /// How long TIME-WAIT lasts: 2×MSL in the RFC (MSL 2 min), a fixed 60 s on Linux.
     pub time_wait: Duration,
+    /// How long a connection whose application has closed its descriptor may stay in
+    /// FIN-WAIT-2 (Linux `tcp_fin_timeout`, 60 s); the RFC waits for the peer's FIN forever.
+    pub fin_timeout: Option<Duration>,
     /// RFC 5961 10: at most this many challenge ACKs per `challenge_ack_interval` per
     /// connection (Linux: one per `tcp_invalid_ratelimit`, 500 ms).
     pub challenge_ack_interval: Duration,
@@ -65,6 +68,7 @@ impl Profile {
             synack_retries: 5,
             retries2: 15,
             time_wait: Duration::from_secs(240),
+            fin_timeout: None,
             challenge_ack_interval: Duration::from_millis(500),
             tail_loss_probe: false,
             abort_on_overflow: false,
@@ -87,6 +91,7 @@ impl Profile {
             synack_retries: 5,
             retries2: 15,
             time_wait: Duration::from_secs(60),
+            fin_timeout: Some(Duration::from_secs(60)),
             challenge_ack_interval: Duration::from_millis(500),
             tail_loss_probe: true,
             abort_on_overflow: false,
@@ -149,11 +154,14 @@ impl Profile {
         if let Some(v) = num("net.core.somaxconn")? {
             p.somaxconn = v as u32;
         }
+        if let Some(v) = num("net.ipv4.tcp_fin_timeout")? {
+            p.fin_timeout = Some(Duration::from_secs(v));
+        }
         Ok(p)
     }
 
     /// The sysctls [`Profile::linux`] reads: what a harness should read from the namespace.
-    pub const LINUX_SYSCTLS: [&'static str; 12] = [
+    pub const LINUX_SYSCTLS: [&'static str; 13] = [
         "net.ipv4.tcp_syn_retries",
         "net.ipv4.tcp_syn_linear_timeouts",
         "net.ipv4.tcp_synack_retries",
@@ -166,5 +174,6 @@ impl Profile {
         "net.ipv4.tcp_syncookies",
         "net.ipv4.tcp_max_syn_backlog",
         "net.core.somaxconn",
+        "net.ipv4.tcp_fin_timeout",
     ];
 }

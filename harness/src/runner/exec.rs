@@ -12,12 +12,14 @@ use std::net::{Shutdown, SocketAddr};
 use std::time::Duration;
 
 use nix::errno::Errno;
+use tcpcheck_model::profile::Profile;
 use tcpcheck_model::wire::{ChecksumPolicy, SegmentRepr};
 
 use super::command;
 use super::packet::{self, Conn, ConnState, PEER_PORT_BASE, SCRIPT_PORT};
 use super::syscall::{bracketed, errno_named, int, is_ellipsis, SUPPORTED};
-use super::{Divergence, RunOptions};
+use super::{Divergence, ModelProfile, RunOptions};
+use crate::differ::{Call, Differ};
 use crate::scenario::{
     Action, Direction, Event, EventTime, Expr, ParseError, Script, Secs, Span, Syscall, TcpOption,
     TcpOptions,
@@ -222,6 +224,11 @@ struct Ret {
     new_fd: Option<Fd>,
 }
 
+/// What the model needs of a call's result beyond [`Ret`].
+fn accepted(r: &Result<(Fd, SocketAddr), CallError>) -> Option<(i32, SocketAddr)> {
+    r.as_ref().ok().map(|(f, a)| (f.0, *a))
+}
+
 impl Ret {
     fn ok(value: i64) -> Ret {
         Ret {
@@ -284,6 +291,10 @@ pub struct Exec<'a> {
     num_events: usize,
     /// The latest scheduled time reached: the script's own timeline.
     timeline: i64,
+    /// The model's view of the run, when asked for.
+    pub differ: Option<Differ>,
+    /// The script line of the event being run.
+    line: u32,
 }
 
 impl<'a> Exec<'a> {
@@ -318,6 +329,8 @@ impl<'a> Exec<'a> {
             pending: None,
             num_events: 0,
             timeline: 0,
+            differ: None,
+            line: 0,
         }
     }
 
@@ -367,6 +380,7 @@ impl<'a> Exec<'a> {
             self.command(c.span, &c.text, None)?;
         }
         self.start = self.stack.now();
+        self.start_model()?;
         let result = self.events();
         if let Some(c) = &self.script.cleanup_command {
             // packetdrill runs it whether the script passed or not.
@@ -392,6 +406,7 @@ impl<'a> Exec<'a> {
                 }
                 last_absolute = Some(t);
             }
+            self.line = ev.span.line;
             let (t, t_end, end) = self.adjust(ev);
             if !matches!(ev.time, EventTime::Any) {
                 self.timeline = self.timeline.max(t).max(end.unwrap_or(t));
@@ -437,6 +452,7 @@ impl<'a> Exec<'a> {
         }
         let trailing = self.stack.settle()?;
         self.distribute(trailing);
+        self.finish_model()?;
         if self.opts.strict_trailing {
             if let Some((peer, p)) = self
                 .queues
@@ -559,6 +575,9 @@ impl<'a> Exec<'a> {
                 continue;
             };
             if let Some(peer) = packet::peer_of(&seg) {
+                if let Some(d) = &mut self.differ {
+                    d.captured(p.at.saturating_sub(self.start), self.line, &seg);
+                }
                 self.queues.entry(peer).or_default().push_back(p);
             }
         }
@@ -647,7 +666,11 @@ impl<'a> Exec<'a> {
         let bytes = seg
             .emit()
             .map_err(|e| self.error_at(ev.span, format!("cannot build the packet: {e}")))?;
+        let at = self.stack.now().saturating_sub(self.start);
         self.stack.inject(&bytes)?;
+        if let Some(d) = &mut self.differ {
+            d.injected(at, self.line, &seg);
+        }
         let out = self.stack.settle()?;
         self.distribute(out);
         self.poll_pending()
@@ -801,6 +824,13 @@ impl<'a> Exec<'a> {
                 }
             }
             None => return Err(self.error_at(span, "shell commands are refused")),
+        }
+        // The model's numbers follow the namespace's sysctls.
+        if self.differ.is_some() {
+            let profile = self.profile(self.opts.model)?;
+            if let Some(d) = &mut self.differ {
+                d.set_profile(profile);
+            }
         }
         let out = self.stack.settle()?;
         self.distribute(out);
@@ -961,6 +991,10 @@ impl<'a> Exec<'a> {
             Op::Accept(fd) => match self.stack.accept(fd, Wait::No) {
                 Err(CallError::Errno(Errno::EAGAIN)) => None,
                 r => {
+                    let accepted = accepted(&r);
+                    if accepted.is_some() {
+                        self.model(fd, Call::Accept { accepted });
+                    }
                     let new_fd = r.as_ref().ok().map(|(f, _)| *f);
                     let mut ret = Ret::from(r, |(f, _)| i64::from(f.0));
                     ret.new_fd = new_fd;
@@ -969,7 +1003,13 @@ impl<'a> Exec<'a> {
             },
             Op::Read(fd, max) => match self.stack.read(fd, max, Wait::No) {
                 Err(CallError::Errno(Errno::EAGAIN)) => None,
-                r => Some(Ret::from(r, |d| d.len() as i64)),
+                r => {
+                    if let Ok(d) = &r {
+                        let len = Some(d.len() as u64);
+                        self.model(fd, Call::Read { len });
+                    }
+                    Some(Ret::from(r, |d| d.len() as i64))
+                }
             },
             Op::Connect(fd) => match self.stack.take_error(fd) {
                 Ok(Some(e)) => Some(Ret::err(e)),
@@ -1017,6 +1057,7 @@ impl<'a> Exec<'a> {
                 }
                 let r = self.stack.socket(v6);
                 if let Ok(fd) = r {
+                    self.model(fd, Call::Socket);
                     self.nonblocking.insert(fd, nonblock);
                     if nonblock {
                         let _ = self.stack.set_nonblocking(fd, true);
@@ -1034,7 +1075,11 @@ impl<'a> Exec<'a> {
                 self.ellipsis(ev, &a[2], "address length")?;
                 // run_syscall_bind: always the stack's address and live_bind_port.
                 let addr = SocketAddr::new(packet::peer_ip(self.v6, 0), SCRIPT_PORT);
-                done(Ret::from(self.stack.bind(fd, addr), |_| 0))
+                let r = self.stack.bind(fd, addr);
+                if r.is_ok() {
+                    self.model(fd, Call::Bind { port: SCRIPT_PORT });
+                }
+                done(Ret::from(r, |_| 0))
             }
             "listen" => {
                 self.arity(ev, sc, &[2])?;
@@ -1043,6 +1088,8 @@ impl<'a> Exec<'a> {
                 let r = self.stack.listen(fd, backlog as i32);
                 if r.is_ok() {
                     self.listen_epoch += 1;
+                    let backlog = backlog as i32;
+                    self.model(fd, Call::Listen { backlog });
                 }
                 done(Ret::from(r, |_| 0))
             }
@@ -1060,7 +1107,11 @@ impl<'a> Exec<'a> {
                 self.ellipsis(ev, &a[2], "address length")?;
                 self.connecting = true;
                 let addr = self.peer_addr();
-                match self.stack.connect(fd, addr) {
+                let r = self.stack.connect(fd, addr);
+                if matches!(r, Ok(()) | Err(CallError::Errno(Errno::EINPROGRESS))) {
+                    self.model(fd, Call::Connect { peer: addr });
+                }
+                match r {
                     Err(CallError::Errno(Errno::EINPROGRESS)) if self.is_blocking(fd) => {
                         Ok(Started::Blocked(Op::Connect(fd)))
                     }
@@ -1091,7 +1142,11 @@ impl<'a> Exec<'a> {
                 }
                 // packetdrill writes zeros (alloc_buffer with set_zero).
                 let data = vec![0; len.max(0) as usize];
-                done(Ret::from(self.stack.write(fd, &data), |n| n as i64))
+                let r = self.stack.write(fd, &data);
+                if let Ok(n) = r {
+                    self.model(fd, Call::Write { len: n as u32 });
+                }
+                done(Ret::from(r, |n| n as i64))
             }
             "shutdown" => {
                 self.arity(ev, sc, &[2])?;
@@ -1102,7 +1157,13 @@ impl<'a> Exec<'a> {
                     x if x == libc::SHUT_RDWR as i64 => Shutdown::Both,
                     x => return Err(self.error_at(ev.span, format!("bad shutdown mode {x}"))),
                 };
-                done(Ret::from(self.stack.shutdown(fd, how), |_| 0))
+                let r = self.stack.shutdown(fd, how);
+                if r.is_ok() {
+                    let read = matches!(how, Shutdown::Read | Shutdown::Both);
+                    let write = matches!(how, Shutdown::Write | Shutdown::Both);
+                    self.model(fd, Call::Shutdown { read, write });
+                }
+                done(Ret::from(r, |_| 0))
             }
             "close" => {
                 self.arity(ev, sc, &[1])?;
@@ -1110,6 +1171,7 @@ impl<'a> Exec<'a> {
                 let fd = self.fd_arg(ev, &a[0])?;
                 let r = self.stack.close(fd);
                 if r.is_ok() {
+                    self.model(fd, Call::Close);
                     self.fds.remove(&n);
                     self.nonblocking.remove(&fd);
                 }
@@ -1119,7 +1181,11 @@ impl<'a> Exec<'a> {
                 self.arity(ev, sc, &[5])?;
                 let fd = self.fd_arg(ev, &a[0])?;
                 let opt = self.sockopt(ev, &a[1], &a[2], &a[3])?;
-                done(Ret::from(self.stack.setsockopt(fd, opt), |_| 0))
+                let r = self.stack.setsockopt(fd, opt);
+                if r.is_ok() {
+                    self.model(fd, model_option(opt));
+                }
+                done(Ret::from(r, |_| 0))
             }
             "getsockopt" => {
                 self.arity(ev, sc, &[5])?;
@@ -1179,7 +1245,75 @@ impl<'a> Exec<'a> {
         match self.try_op(op)? {
             Some(ret) => Ok(Started::Done(ret)),
             None if self.is_blocking(fd) => Ok(Started::Blocked(op)),
-            None => Ok(Started::Done(Ret::err(Errno::EAGAIN))),
+            None => {
+                match op {
+                    Op::Accept(_) => self.model(fd, Call::Accept { accepted: None }),
+                    Op::Read(..) => self.model(fd, Call::Read { len: None }),
+                    Op::Connect(_) => {}
+                }
+                Ok(Started::Done(Ret::err(Errno::EAGAIN)))
+            }
+        }
+    }
+
+    /// The end of the run: a reply the model owes at once for the last events is given
+    /// the same grace as any other before it counts as missing, so the run waits for it
+    /// when (and only when) one is still owed.
+    fn finish_model(&mut self) -> Step {
+        let Some(owed) = self.differ.as_ref().and_then(Differ::owed_by) else {
+            if let Some(d) = &mut self.differ {
+                let now = self.stack.now().saturating_sub(self.start);
+                d.finish(now);
+            }
+            return Ok(());
+        };
+        let grace = crate::differ::at_once_grace();
+        let until = (owed + grace).as_micros() as i64;
+        while self.now_us() < until {
+            if let Some(p) = self.stack.next_packet(self.at(until))? {
+                self.distribute(vec![p]);
+                if self.differ.as_ref().and_then(Differ::owed_by).is_none() {
+                    break;
+                }
+            }
+        }
+        let now = self.stack.now().saturating_sub(self.start);
+        if let Some(d) = &mut self.differ {
+            d.finish(now.min(owed));
+        }
+        Ok(())
+    }
+
+    /// Tells the model about a call that returned.
+    fn model(&mut self, fd: Fd, call: Call) {
+        let now = self.stack.now().saturating_sub(self.start);
+        if let Some(d) = &mut self.differ {
+            d.call(now, self.line, fd.0, call);
+        }
+    }
+
+    /// Starts the model on the profile asked for, with the numbers of the namespace's
+    /// sysctls as they are now (after the init command).
+    fn start_model(&mut self) -> Step {
+        self.differ = match self.opts.model {
+            ModelProfile::Off => None,
+            kind => Some(Differ::new(self.profile(kind)?)),
+        };
+        Ok(())
+    }
+
+    fn profile(&self, kind: ModelProfile) -> Step<Profile> {
+        match kind {
+            ModelProfile::Rfc9293 | ModelProfile::Off => Ok(Profile::rfc9293()),
+            ModelProfile::Linux => {
+                let mut values = BTreeMap::new();
+                for name in Profile::LINUX_SYSCTLS {
+                    if let Ok(v) = self.stack.sandbox().sysctl(name) {
+                        values.insert(name.to_string(), v);
+                    }
+                }
+                Profile::linux(&values).map_err(|e| Stop::Error(format!("harness: {e}")))
+            }
         }
     }
 
@@ -1234,6 +1368,21 @@ impl<'a> Exec<'a> {
                 )))
             }
         })
+    }
+}
+
+/// What a socket option means to the model.
+fn model_option(opt: SockOpt) -> Call {
+    match opt {
+        SockOpt::Linger(l) => Call::Linger {
+            abort_on_close: l == Some(Duration::ZERO),
+        },
+        SockOpt::UserTimeout(t) => Call::UserTimeout((!t.is_zero()).then_some(t)),
+        SockOpt::KeepAlive(false) => Call::Harmless,
+        SockOpt::KeepAlive(true) => Call::Unmodelled("SO_KEEPALIVE".into()),
+        // The window, segment sizes under the MSS and when a delayed ACK goes are the
+        // stack's choice within what the model already allows.
+        _ => Call::Harmless,
     }
 }
 

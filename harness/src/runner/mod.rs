@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::differ::ModelVerdict;
 use crate::scenario::{self, Script};
 use crate::stack::linux::LinuxStack;
 use crate::trace::Trace;
@@ -35,6 +36,21 @@ pub struct RunOptions {
     pub hang_limit: Duration,
     /// How long a shell command may run.
     pub command_deadline: Duration,
+    /// Which model follows the run beside the script (the three-way check).
+    pub model: ModelProfile,
+    /// A divergence from the model fails the scenario, not only the script's.
+    pub strict_model: bool,
+}
+
+/// The model profile a run is checked against.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ModelProfile {
+    /// Linux's documented choices, with the numbers of the scenario's sysctls.
+    #[default]
+    Linux,
+    /// RFC 9293 (with RFC 5961 and RFC 6298) as written.
+    Rfc9293,
+    Off,
 }
 
 impl Default for RunOptions {
@@ -44,6 +60,8 @@ impl Default for RunOptions {
             strict_trailing: false,
             hang_limit: Duration::from_secs(30),
             command_deadline: Duration::from_secs(10),
+            model: ModelProfile::Linux,
+            strict_model: false,
         }
     }
 }
@@ -106,22 +124,37 @@ pub struct ScenarioRun {
     /// How far the script's own timeline got; `duration` minus this is the harness's cost.
     pub script_time: Duration,
     pub trace: Trace,
+    /// The model's view of what the stack did (the third way of the check).
+    pub model: ModelVerdict,
 }
 
 impl ScenarioRun {
     /// `path:line: message` and both sides, for terminals and reports.
     pub fn describe(&self) -> String {
         match &self.verdict {
-            Verdict::Pass => format!("ok {} (ipv{})", self.path, self.ip.number()),
+            Verdict::Pass => match &self.model {
+                ModelVerdict::Diverge(d) => format!(
+                    "ok {} (ipv{}), but the model diverges\n{}:{}: {}\n  model:  {}\n  kernel: {}",
+                    self.path,
+                    self.ip.number(),
+                    self.path,
+                    d.line,
+                    d.rule,
+                    d.expected,
+                    d.actual
+                ),
+                _ => format!("ok {} (ipv{})", self.path, self.ip.number()),
+            },
             Verdict::Fail(d) => format!(
-                "FAIL {} (ipv{})\n{}:{}: {}\n  script: {}\n  kernel: {}",
+                "FAIL {} (ipv{})\n{}:{}: {}\n  script: {}\n  kernel: {}\n  model:  {}",
                 self.path,
                 self.ip.number(),
                 self.path,
                 d.line,
                 d.message,
                 d.expected,
-                d.actual
+                d.actual,
+                report::model_view(&self.model)
             ),
             Verdict::Error(e) => {
                 format!("ERROR {} (ipv{})\n{e}", self.path, self.ip.number())
@@ -156,6 +189,7 @@ pub fn run_text(file: &str, text: &str, ip: IpVersion, opts: &RunOptions) -> Sce
             duration: Duration::ZERO,
             script_time: Duration::ZERO,
             trace: Trace::default(),
+            model: ModelVerdict::Off("the script did not parse".into()),
         },
     }
 }
@@ -178,6 +212,7 @@ pub fn run_script(
         duration: Duration::ZERO,
         script_time: Duration::ZERO,
         trace: Trace::default(),
+        model: ModelVerdict::Off("the script did not run".into()),
     };
     let settings = match exec::validate(file, text, script, opts) {
         Ok(s) => s,
@@ -217,7 +252,22 @@ pub fn run_script(
                 true,
             ),
         };
-        run.verdict = verdict;
+        run.model = match (&verdict, &ex.differ) {
+            (Verdict::Error(_), _) => ModelVerdict::Off("the run stopped with an error".into()),
+            (_, None) => ModelVerdict::Off("not asked for".into()),
+            (_, Some(d)) => d.verdict(),
+        };
+        run.verdict = match (verdict, &run.model) {
+            (Verdict::Pass, ModelVerdict::Diverge(d)) if opts.strict_model => {
+                Verdict::Fail(Divergence {
+                    line: d.line,
+                    expected: d.expected.clone(),
+                    actual: d.actual.clone(),
+                    message: format!("the model diverges (--strict-model): {}", d.rule),
+                })
+            }
+            (v, _) => v,
+        };
         run.script_time = ex.timeline();
         run.trace = ex.stack.sandbox().trace().clone();
         if !late {
@@ -266,6 +316,7 @@ pub fn run_jobs(
                         duration: Duration::ZERO,
                         script_time: Duration::ZERO,
                         trace: Trace::default(),
+                        model: ModelVerdict::Off("the script did not parse".into()),
                     },
                 };
                 run.iteration = job.iteration;

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 
 use super::{ScenarioRun, Verdict};
+use crate::differ::ModelVerdict;
 use crate::trace::write_pcapng_file;
 
 pub struct Summary {
@@ -25,19 +26,38 @@ pub fn summary(runs: &[ScenarioRun]) -> Summary {
     }
 }
 
-/// The shape `tcpcheck run --format json` promises; `model` stays "off" until the model is
-/// compared during runs.
+/// The model's view in one line: what a reader needs beside the script's verdict.
+pub fn model_view(model: &ModelVerdict) -> String {
+    match model {
+        ModelVerdict::Agree => "agree".into(),
+        ModelVerdict::Diverge(d) => format!(
+            "diverge at line {}: expected {}, got {} ({})",
+            d.line, d.expected, d.actual, d.rule
+        ),
+        ModelVerdict::Off(why) => format!("off ({why})"),
+    }
+}
+
+/// The shape `tcpcheck run --format json` promises. `first_divergence` is the script's when
+/// the stack contradicted it, with the model's view beside it; when the script passed and
+/// the model did not, it is the model's.
 pub fn json(runs: &[ScenarioRun]) -> Value {
     let s = summary(runs);
     let scenarios: Vec<Value> = runs
         .iter()
         .map(|r| {
-            let divergence = match &r.verdict {
-                Verdict::Fail(d) => json!({
+            let divergence = match (&r.verdict, &r.model) {
+                (Verdict::Fail(d), m) => json!({
                     "line": d.line,
                     "expected": d.expected,
                     "actual": format!("{}: {}", d.message, d.actual),
-                    "model": "",
+                    "model": model_view(m),
+                }),
+                (_, ModelVerdict::Diverge(d)) => json!({
+                    "line": d.line,
+                    "expected": d.expected,
+                    "actual": d.actual,
+                    "model": d.rule,
                 }),
                 _ => Value::Null,
             };
@@ -46,7 +66,7 @@ pub fn json(runs: &[ScenarioRun]) -> Value {
                 "ip": r.ip.number(),
                 "verdict": r.verdict.name(),
                 "duration_ms": r.duration.as_secs_f64() * 1e3,
-                "model": "off",
+                "model": r.model.name(),
                 "first_divergence": divergence,
             })
         })
@@ -74,20 +94,24 @@ pub fn text(runs: &[ScenarioRun]) -> String {
 pub fn markdown(runs: &[ScenarioRun]) -> String {
     let s = summary(runs);
     let mut out = format!(
-        "# tcpcheck run\n\n{} passed, {} failed, {} errors\n\n| scenario | ip | verdict | ms |\n|---|---|---|---|\n",
+        "# tcpcheck run\n\n{} passed, {} failed, {} errors\n\n| scenario | ip | verdict | model | ms |\n|---|---|---|---|---|\n",
         s.passed, s.failed, s.errors
     );
     for r in runs {
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | {:.1} |",
+            "| `{}` | {} | {} | {} | {:.1} |",
             r.path,
             r.ip.number(),
             r.verdict.name(),
+            r.model.name(),
             r.duration.as_secs_f64() * 1e3
         );
     }
-    for r in runs.iter().filter(|r| r.verdict != Verdict::Pass) {
+    for r in runs
+        .iter()
+        .filter(|r| r.verdict != Verdict::Pass || matches!(r.model, ModelVerdict::Diverge(_)))
+    {
         let _ = write!(
             out,
             "\n## `{}` (ipv{})\n\n```\n{}\n```\n",

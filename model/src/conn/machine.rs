@@ -117,6 +117,8 @@ pub struct Connection {
     ts_clock: Option<u32>,
     /// The peer's latest TSvals, the only values the stack may echo.
     peer_tsvals: [Option<u32>; 8],
+    /// RFC 7323 4.3's TS.Recent: the TSval to echo, and PAWS's reference.
+    ts_recent: Option<u32>,
     /// The largest window the peer has offered (RFC 5961 5.2's MAX.SND.WND).
     max_snd_wnd: u32,
     time_wait_until: Option<Duration>,
@@ -127,12 +129,29 @@ pub struct Connection {
     last_challenge: Option<Duration>,
     /// The effective send MSS (RFC 9293 3.7.1: MUST-16).
     send_mss: u32,
+    /// The send MSS without an MSS option: 536 on IPv4, 1220 on IPv6 (MUST-15).
+    default_mss: u32,
+    /// The application has closed its descriptor: nobody will read again (Linux orphans
+    /// the socket; RFC 9293 3.6's half-duplex close, MAY-1).
+    released: bool,
+    /// When an orphaned FIN-WAIT-2 gives up waiting for the peer's FIN.
+    fin_wait_2_until: Option<Duration>,
+    /// Keep-alives are on (RFC 9293 3.8.4: MAY-5; MUST-26, off unless asked for).
+    keepalive: bool,
+    /// A connection reopened from TIME-WAIT must choose an ISN above this (RFC 9293 3.6.1:
+    /// MAY-2, condition 1).
+    iss_floor: Option<SeqNumber>,
     /// Events processed, for the benchmark and the fuzz target's sanity checks.
     pub events: u64,
 }
 
 /// RFC 9293 3.7.1: MUST-15, without an MSS option the send MSS is 536 (IPv4).
 const DEFAULT_MSS: u32 = 536;
+/// RFC 9293 3.7.1: MUST-15, "or 1220 (1280 - 60) for IPv6".
+const DEFAULT_MSS_IPV6: u32 = 1220;
+
+/// Linux `TCP_TIMEOUT_MIN`: two jiffies (include/net/tcp.h).
+const LINUX_TIMEOUT_MIN: Duration = Duration::from_millis(8);
 
 impl Connection {
     pub fn new(profile: Profile) -> Connection {
@@ -158,12 +177,18 @@ impl Connection {
             negotiation: Negotiation::default(),
             ts_clock: None,
             peer_tsvals: [None; 8],
+            ts_recent: None,
             max_snd_wnd: 0,
             time_wait_until: None,
             give_up_at: None,
             user_timeout: None,
             last_challenge: None,
             send_mss: DEFAULT_MSS,
+            default_mss: DEFAULT_MSS,
+            released: false,
+            fin_wait_2_until: None,
+            keepalive: false,
+            iss_floor: None,
             events: 0,
         }
     }
@@ -225,6 +250,9 @@ impl Connection {
 
     fn enter(&mut self, state: State) {
         self.state = state;
+        if state != State::FinWait2 {
+            self.fin_wait_2_until = None;
+        }
         if state == State::Closed {
             self.expected.retain(|e| e.spec.flags.rst());
             self.rtx = None;
@@ -253,6 +281,22 @@ impl Connection {
         self.reports = old.reports;
         self.expected = old.expected;
         self.last_challenge = old.last_challenge;
+        self.default_mss = old.default_mss;
+        self.send_mss = old.default_mss;
+        self.keepalive = old.keepalive;
+    }
+
+    /// The connection runs over IPv6, which changes the default send MSS (MUST-15).
+    pub fn set_ipv6(&mut self, v6: bool) {
+        self.default_mss = if v6 { DEFAULT_MSS_IPV6 } else { DEFAULT_MSS };
+        if !self.state.is_synchronized() && self.state != State::SynReceived {
+            self.send_mss = self.default_mss;
+        }
+    }
+
+    /// Keep-alives on or off (RFC 9293 3.8.4; the socket option SO_KEEPALIVE).
+    pub fn set_keepalive(&mut self, on: bool) {
+        self.keepalive = on;
     }
 
     // --- User calls (RFC 9293 3.10.1 to 3.10.6) ---
@@ -372,6 +416,64 @@ impl Connection {
             }
             _ => Err(UserError::Closing),
         }
+    }
+
+    /// CLOSE by an application that also lets go of the connection (close(2) on its last
+    /// descriptor, where shutdown(2) is a plain CLOSE): nobody will read what arrives later.
+    pub fn close_and_release(&mut self, now: Duration) -> Result<(), UserError> {
+        if self.readable > 0 && (self.state.is_synchronized() || self.state == State::SynReceived) {
+            // RFC 9293 3.6: MAY-1, a half-duplex close; SHLD-2, "If such a host issues a
+            // CLOSE call while received data is still pending in TCP ... its TCP SHOULD send
+            // a RST to show that data was lost" (Linux tcp_close(): data_was_unread).
+            self.choices.push(Choice {
+                rule: "RFC 9293 3.6: MAY-1, SHLD-2",
+                taken: "close with unread data: RST",
+            });
+            return self.abort(now);
+        }
+        let result = self.close(now);
+        self.released = true;
+        self.arm_fin_wait_2(now);
+        result
+    }
+
+    /// Linux tcp_close() and tcp_rcv_state_process(): an orphaned connection waits
+    /// `tcp_fin_timeout` in FIN-WAIT-2 for the peer's FIN, then is gone.
+    fn arm_fin_wait_2(&mut self, now: Duration) {
+        if self.released && self.state == State::FinWait2 && self.fin_wait_2_until.is_none() {
+            self.fin_wait_2_until = self.profile.fin_timeout.map(|t| now + t);
+        }
+    }
+
+    /// RFC 9293 3.6.1: MAY-2, a SYN may reopen a connection in TIME-WAIT if the new ISN is
+    /// above every sequence number the old one used (condition 1). Linux takes it when the
+    /// SYN lies beyond RCV.NXT or carries a newer TSval (tcp_timewait_state_process()) and
+    /// a listener owns the port, which only the caller knows. Returns whether it reopened:
+    /// then the connection is a new passive one that received this SYN.
+    pub fn reopen_from_time_wait(&mut self, now: Duration, seg: &Seg) -> bool {
+        if self.state != State::TimeWait || !seg.flags.syn() || seg.flags.ack() || seg.flags.rst() {
+            return false;
+        }
+        let newer_ts = match (seg.options.timestamps, self.peer_tsvals[0]) {
+            (Some((val, _)), Some(recent)) => SeqNumber(recent).before(SeqNumber(val)),
+            _ => false,
+        };
+        if !(seg.seq.after(self.tcb.rcv_nxt) || newer_ts) {
+            return false;
+        }
+        let floor = self.tcb.snd_nxt;
+        self.events += 1;
+        self.forget();
+        self.choices.push(Choice {
+            rule: "RFC 9293 3.6.1: MAY-2",
+            taken: "a SYN reopens the connection from TIME-WAIT",
+        });
+        self.passive = true;
+        self.state = State::Listen;
+        self.iss_floor = Some(floor);
+        self.note_peer_tsval(seg);
+        self.arrive_listen(now, seg);
+        true
     }
 
     /// The FIN goes after all queued data; with none queued, at once.
@@ -528,6 +630,7 @@ impl Connection {
                         "RFC 9293 3.10.7.3: SYN-SENT, unacceptable ACK: <SEQ=SEG.ACK><CTL=RST>",
                     );
                 }
+                self.linux_syn_sent_rearm(now);
                 return;
             }
             ack_ok = true;
@@ -584,6 +687,84 @@ impl Connection {
         }
     }
 
+    /// Linux tcp_rcv_synsent_state_process(): "Previous FIN/ACK or RST/ACK might be
+    /// ignored": after an unacceptable ACK, a SYN not yet retransmitted goes again after
+    /// `TCP_TIMEOUT_MIN` instead of the full RTO. RFC 9293 3.10.7.3 only sends the RST; a
+    /// retransmission is the stack's to time (RFC 6298 5 bounds it from below only on the
+    /// `rfc9293` profile).
+    fn linux_syn_sent_rearm(&mut self, now: Duration) {
+        if self.profile.kind != ProfileKind::Linux {
+            return;
+        }
+        let Some(rtx) = &mut self.rtx else { return };
+        if rtx.count != 0 || !rtx.flags.syn() {
+            return;
+        }
+        let window = timers::timer_tolerance(LINUX_TIMEOUT_MIN).after(now);
+        rtx.sent_at = now;
+        self.expected.retain(|e| !is_retransmission_of(e));
+        self.expected.push(Expected {
+            spec: SegSpec::ctl(TcpFlags::SYN, self.tcb.iss, None),
+            due: Due {
+                earliest: window.earliest,
+                latest: window.latest,
+            },
+            rule: RETRANSMISSION_RULE,
+        });
+    }
+
+    /// RFC 5961 5.2's MAX.SND.WND, "the largest window that the local sender has ever
+    /// received from its peer". Linux tcp_ack() takes the smaller of that and the bytes
+    /// acknowledged so far ("do not accept ACK for bytes we never sent"), counting the SYN
+    /// for an active open, whose first ACK goes through tcp_ack().
+    fn max_ack_window(&self) -> u32 {
+        match self.profile.kind {
+            ProfileKind::Rfc9293 => self.max_snd_wnd.max(1),
+            ProfileKind::Linux => {
+                let base = if self.passive {
+                    self.tcb.iss + 1
+                } else {
+                    self.tcb.iss
+                };
+                self.max_snd_wnd
+                    .min(self.tcb.snd_una.forward_distance(base))
+            }
+        }
+    }
+
+    /// Linux tcp_check_req(), "pure retransmitted SYN": the SYN-ACK goes again at once
+    /// (unless `tcp_oow_rate_limited()`), and the request's timer restarts from now with the
+    /// current timeout. RFC 9293 3.10.7.4 would trim the SYN away and drop what is left,
+    /// which has no ACK bit; a stack is free to retransmit early, so the `rfc9293` profile
+    /// only records the difference when it sees the SYN-ACK.
+    fn linux_repeated_syn(&mut self, now: Duration) {
+        if self.rate_limited(now) {
+            self.choices.push(Choice {
+                rule: "Linux tcp_oow_rate_limited",
+                taken: "repeated SYN: SYN-ACK suppressed by the rate limit",
+            });
+            return;
+        }
+        let spec = SegSpec {
+            flags: TcpFlags::SYN | TcpFlags::ACK,
+            optional_flags: TcpFlags::ECE,
+            seq: SeqSpec::Exact(self.tcb.iss),
+            ack: Some(self.tcb.rcv_nxt),
+            len: LenSpec::Exact(0),
+        };
+        self.expected.retain(|e| !is_retransmission_of(e));
+        let due = self.immediately(now);
+        self.expect(
+            spec,
+            due,
+            "Linux tcp_check_req: a repeated SYN is answered with the SYN-ACK again",
+        );
+        if let Some(rtx) = &mut self.rtx {
+            rtx.sent_at = now;
+        }
+        self.schedule_retransmission();
+    }
+
     /// The peer's window in its SYN is never scaled (RFC 7323 2.2).
     fn update_send_window_from_syn(&mut self, seg: &Seg) {
         self.tcb.snd_wnd = u32::from(seg.wnd);
@@ -598,7 +779,9 @@ impl Connection {
         }
         // RFC 9293 3.7.1: MUST-16, the effective send MSS is the smaller of the peer's MSS
         // and what our path allows; MUST-15 gives 536 when the peer sends none.
-        self.send_mss = seg.options.mss.map_or(DEFAULT_MSS, u32::from);
+        self.send_mss = seg.options.mss.map_or(self.default_mss, u32::from);
+        // RFC 7323 4.3: TS.Recent starts from the SYN's TSval.
+        self.ts_recent = seg.options.timestamps.map(|(val, _)| val);
         self.negotiation.theirs = Some(SynOptions::of(seg));
         self.apply_negotiation();
     }
@@ -648,7 +831,17 @@ impl Connection {
         if seg.flags.syn() {
             // A SYN-ACK answers a SYN that did or did not offer timestamps.
             let theirs_without_ts = self.negotiation.theirs.is_some_and(|t| !t.timestamps);
-            if seg.flags.ack() && seg.options.timestamps.is_some() && theirs_without_ts {
+            // Linux answers a simultaneous open with its own SYN again, ACK added, options
+            // and all (tcp_rcv_synsent_state_process() → tcp_send_synack()), so its SYN-ACK
+            // may carry the TSopt its SYN offered. A known deviation from RFC 7323 3.2.
+            let linux_simultaneous = self.profile.kind == ProfileKind::Linux
+                && !self.passive
+                && self.negotiation.ours.is_some_and(|o| o.timestamps);
+            if seg.flags.ack()
+                && seg.options.timestamps.is_some()
+                && theirs_without_ts
+                && !linux_simultaneous
+            {
                 return Err(fail(
                     "RFC 7323 3.2: no TSopt in a SYN-ACK to a SYN without one",
                     "a SYN-ACK without timestamps",
@@ -748,6 +941,22 @@ impl Connection {
             return;
         }
         let due = self.immediately(now);
+        if self.profile.kind == ProfileKind::Linux
+            && self.state == State::SynReceived
+            && self.passive
+            && seg.flags.syn()
+            && !seg.flags.ack()
+            && !seg.flags.rst()
+            && seg.seq == self.tcb.irs
+        {
+            self.linux_repeated_syn(now);
+            return;
+        }
+        if self.state == State::FinWait2 && self.fin_wait_2_until.is_some_and(|t| now >= t) {
+            // The orphan's FIN-WAIT-2 timeout ran out: the connection is gone.
+            self.enter(State::Closed);
+            return self.arrive_closed(now, seg);
+        }
         let mut trimmed;
         let mut seg = seg;
         if self.state == State::SynReceived && seg.flags.syn() && seg.seq + 1 == self.tcb.rcv_nxt {
@@ -767,6 +976,21 @@ impl Connection {
                 }
             }
         }
+        // RFC 7323 5.3: R1, PAWS, before the sequence number check: a segment whose TSval
+        // is older than TS.Recent is not acceptable (a RST is never dropped this way).
+        if let (Some((val, _)), Some(recent), true) = (
+            seg.options.timestamps,
+            self.ts_recent,
+            self.negotiation.timestamps(),
+        ) {
+            if SeqNumber(val).before(SeqNumber(recent)) && !seg.flags.rst() {
+                self.unacceptable_ack(
+                    now,
+                    "RFC 7323 5.3: R1, PAWS: an old TSval makes the segment unacceptable: ACK and drop",
+                );
+                return;
+            }
+        }
         // First, check the sequence number.
         let rcv_wnd = self.tcb.rcv_wnd;
         // RFC 9293 3.4: MUST-66, with a zero window the RST, URG and ACK of a segment at
@@ -783,6 +1007,13 @@ impl Connection {
                 );
             }
             return;
+        }
+        // RFC 7323 5.3: R3, TS.Recent follows a segment that covers the left window edge
+        // (Linux tcp_replace_ts_recent(): SEG.SEQ =< RCV.NXT).
+        if let Some((val, _)) = seg.options.timestamps {
+            if !seg.seq.after(self.tcb.rcv_nxt) {
+                self.ts_recent = Some(val);
+            }
         }
         // Second, check the RST bit (RFC 5961 3.2). Any data it carries is ignored.
         // RFC 9293 3.5.3: SHLD-2, a RST may carry data; the model accepts one that does.
@@ -840,7 +1071,7 @@ impl Connection {
         }
         // RFC 9293 3.10.7.4: MAY-12, RFC 5961 5.2: acceptable only if
         // SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT; otherwise drop and ACK.
-        let oldest = self.tcb.snd_una - self.max_snd_wnd.max(1);
+        let oldest = self.tcb.snd_una - self.max_ack_window();
         if !seg.ack.in_range_inclusive(oldest, self.tcb.snd_nxt) {
             self.challenge_ack(
                 now,
@@ -873,7 +1104,10 @@ impl Connection {
             .fin_seq
             .is_some_and(|f| !self.tcb.snd_una.before(f + 1));
         match self.state {
-            State::FinWait1 if fin_acked => self.enter(State::FinWait2),
+            State::FinWait1 if fin_acked => {
+                self.enter(State::FinWait2);
+                self.arm_fin_wait_2(now);
+            }
             State::Closing if fin_acked => self.enter_time_wait(now),
             State::LastAck if fin_acked => {
                 self.enter(State::Closed);
@@ -905,6 +1139,26 @@ impl Connection {
     }
 
     fn text(&mut self, now: Duration, seg: &Seg) {
+        let new_data = (seg.seq + u32::from(seg.flags.syn()) + seg.len).after(self.tcb.rcv_nxt);
+        if self.released && matches!(self.state, State::FinWait1 | State::FinWait2) && new_data {
+            // RFC 9293 3.6: MAY-1, SHLD-2, "if new data is received after CLOSE is called,
+            // its TCP SHOULD send a RST to show that data was lost". Linux
+            // tcp_rcv_state_process() resets with <SEQ=SEG.ACK><CTL=RST> (tcp_v4_send_reset).
+            let spec = SegSpec {
+                optional_flags: TcpFlags::ACK,
+                ..SegSpec::ctl(TcpFlags::RST, seg.ack, None)
+            };
+            let due = self.immediately(now);
+            self.expected.clear();
+            self.expect(
+                spec,
+                due,
+                "RFC 9293 3.6: SHLD-2, data after a half-duplex close draws a RST",
+            );
+            self.reports.push(Report::ConnectionReset);
+            self.enter(State::Closed);
+            return;
+        }
         match self.state {
             State::Established | State::FinWait1 | State::FinWait2 => {}
             // RFC 9293 3.10.7.4: text after the remote FIN "should not occur": ignore it.
@@ -1190,6 +1444,11 @@ impl Connection {
     /// Runs the timers that end a connection: TIME-WAIT, giving up on retransmission, the
     /// user timeout.
     pub fn poll(&mut self, now: Duration) {
+        if let Some(until) = self.fin_wait_2_until {
+            if now >= until && self.state == State::FinWait2 {
+                self.enter(State::Closed);
+            }
+        }
         if let Some(until) = self.time_wait_until {
             // RFC 9293 3.10.8: when the TIME-WAIT timeout expires, delete the TCB.
             if now >= until {
@@ -1239,9 +1498,27 @@ impl Connection {
     pub fn emitted(&mut self, now: Duration, seg: &Seg) -> Result<(), Divergence> {
         self.events += 1;
         self.check_options(seg)?;
+        if let (true, false, Some(floor)) = (seg.flags.syn(), self.iss_bound, self.iss_floor) {
+            if !seg.seq.after(floor) {
+                return Err(Divergence {
+                    rule: "RFC 9293 3.6.1: MAY-2, a connection reopened from TIME-WAIT uses an ISN above the old sequence numbers",
+                    expected: format!("a SYN-ACK with SEQ > {floor}"),
+                    actual: show(seg),
+                });
+            }
+        }
         let found = self.expected.iter().position(|e| e.spec.matches(seg));
         if let Some(i) = found {
             let e = self.expected[i];
+            if now < e.due.earliest
+                && e.rule == RETRANSMISSION_RULE
+                && self.allowed_unasked(now, seg)
+            {
+                // Not the retransmission, but something sent on its own that looks the same
+                // (a tail loss probe).
+                self.apply_own(now, seg);
+                return Ok(());
+            }
             if now < e.due.earliest {
                 return Err(Divergence {
                     rule: e.rule,
@@ -1262,7 +1539,7 @@ impl Connection {
             self.apply_own(now, seg);
             return Ok(());
         }
-        if self.allowed_unasked(seg) {
+        if self.allowed_unasked(now, seg) {
             self.apply_own(now, seg);
             return Ok(());
         }
@@ -1281,12 +1558,38 @@ impl Connection {
     }
 
     /// Segments no rule demands but the standard allows at any time.
-    fn allowed_unasked(&mut self, seg: &Seg) -> bool {
+    fn allowed_unasked(&mut self, now: Duration, seg: &Seg) -> bool {
         if !self.state.is_synchronized() && self.state != State::SynReceived {
             return false;
         }
         if seg.flags.syn() || seg.flags.rst() || !seg.flags.ack() || seg.ack != self.tcb.rcv_nxt {
             return false;
+        }
+        // Probes carry an old sequence number so the peer answers with an ACK:
+        // <SEQ=SND.UNA-1><ACK=RCV.NXT><CTL=ACK>.
+        if seg.flags & !TcpFlags::PSH == TcpFlags::ACK
+            && seg.seq == self.tcb.snd_una - 1
+            && seg.len <= 1
+        {
+            // RFC 9293 3.8.6.1: MUST-35, a zero window is probed. Linux probes without data
+            // (tcp_xmit_probe_skb()), which the window cannot refuse.
+            if self.tcb.snd_wnd == 0 && self.unsent > 0 && seg.len == 0 {
+                self.choices.push(Choice {
+                    rule: "RFC 9293 3.8.6.1: MUST-35",
+                    taken: "zero-window probe: SND.UNA-1, no data",
+                });
+                return true;
+            }
+            // RFC 9293 3.8.4: MAY-5, a keep-alive is SEG.SEQ = SND.NXT-1 "with or without
+            // one garbage octet", sent only with nothing outstanding (MUST-27 bounds the
+            // interval, which the socket options set).
+            if self.keepalive && self.tcb.snd_una == self.tcb.snd_nxt {
+                self.choices.push(Choice {
+                    rule: "RFC 9293 3.8.4: MAY-5",
+                    taken: "keep-alive probe",
+                });
+                return true;
+            }
         }
         // A window update or a repeated ACK.
         if seg.len == 0 && !seg.flags.fin() && seg.seq == self.tcb.snd_nxt {
@@ -1323,6 +1626,12 @@ impl Connection {
                 rule: "Linux tcp_schedule_loss_probe",
                 taken: "tail loss probe",
             });
+            // tcp_send_loss_probe() rearms the RTO from the probe.
+            if let Some(rtx) = &mut self.rtx {
+                rtx.sent_at = now;
+                self.expected.retain(|e| !is_retransmission_of(e));
+                self.schedule_retransmission();
+            }
             return true;
         }
         false

@@ -1,0 +1,247 @@
+//! Socket calls, as the model hears them: RFC 9293's user interface (§3.9.1) spelled the
+//! BSD way.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tcpcheck_model::conn::Divergence as ModelFault;
+use tcpcheck_model::listener::Listener;
+
+use super::{Differ, Key, Sock, Tracked};
+
+/// A call that returned (or, for connect(), started), with what the model needs of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Call {
+    Socket,
+    Bind {
+        port: u16,
+    },
+    Listen {
+        backlog: i32,
+    },
+    /// connect() started a handshake (returned 0, EINPROGRESS, or blocked).
+    Connect {
+        peer: SocketAddr,
+    },
+    /// accept() returned `new_fd`, connected to `peer`; `None`: it found the queue empty.
+    Accept {
+        accepted: Option<(i32, SocketAddr)>,
+    },
+    Write {
+        len: u32,
+    },
+    /// read() returned `len` bytes (0: end of stream); `None`: it would block.
+    Read {
+        len: Option<u64>,
+    },
+    Shutdown {
+        read: bool,
+        write: bool,
+    },
+    Close,
+    /// SO_LINGER: on with a zero timeout makes close() an ABORT.
+    Linger {
+        abort_on_close: bool,
+    },
+    /// TCP_USER_TIMEOUT (RFC 9293 3.8.3, RFC 5482).
+    UserTimeout(Option<Duration>),
+    /// An option that changes nothing the model pins (the window, segment sizes within
+    /// the MSS, the ACK timing within its limit).
+    Harmless,
+    /// Something the model has no rules for, by name: it stops following the run.
+    Unmodelled(String),
+}
+
+impl Differ {
+    /// A call on the stack's descriptor `fd` at `now`, for script line `line`.
+    pub fn call(&mut self, now: Duration, line: u32, fd: i32, call: Call) {
+        self.advance(now);
+        if !self.active() {
+            return;
+        }
+        match call {
+            Call::Socket => {
+                self.socks.insert(fd, Sock::Fresh { port: None });
+            }
+            Call::Bind { port } => {
+                self.socks.insert(fd, Sock::Fresh { port: Some(port) });
+            }
+            Call::Listen { backlog } => {
+                let port = match self.socks.get(&fd) {
+                    Some(Sock::Fresh { port: Some(p) }) | Some(Sock::Listening { port: p }) => *p,
+                    _ => return self.give_up("listen() on a socket without a bound port"),
+                };
+                if let Some(Sock::Listening { .. }) = self.socks.get(&fd) {
+                    // listen() again only changes the backlog; the queues stay.
+                    return self.give_up("listen() on a listening socket");
+                }
+                self.listeners
+                    .insert(port, Listener::new(backlog, &self.profile));
+                self.socks.insert(fd, Sock::Listening { port });
+            }
+            Call::Connect { peer } => {
+                let mut conn = self.new_connection(peer);
+                if let Some(t) = self.opts.get(&fd).and_then(|o| o.user_timeout) {
+                    conn.set_user_timeout(Some(t));
+                }
+                let _ = conn.open_active(now);
+                let t = Tracked {
+                    conn,
+                    line,
+                    listener: None,
+                };
+                self.connecting.insert(fd, (peer, t));
+                self.socks.insert(fd, Sock::Connecting);
+            }
+            Call::Accept { accepted } => self.accept(now, line, fd, accepted),
+            Call::Write { len } => {
+                if let Some(t) = self.tracked(fd) {
+                    t.line = line;
+                    let _ = t.conn.send(now, len);
+                }
+            }
+            Call::Read { len } => self.read(now, line, fd, len),
+            Call::Shutdown { write, .. } => {
+                if write {
+                    if let Some(t) = self.tracked(fd) {
+                        t.line = line;
+                        // RFC 9293 3.10.4: CLOSE means "I have no more to send".
+                        let _ = t.conn.close(now);
+                    }
+                }
+            }
+            Call::Close => self.close(now, line, fd),
+            Call::Linger { abort_on_close } => {
+                self.opts.entry(fd).or_default().linger_zero = abort_on_close;
+            }
+            Call::UserTimeout(t) => {
+                self.opts.entry(fd).or_default().user_timeout = t;
+                if let Some(tr) = self.tracked(fd) {
+                    tr.conn.set_user_timeout(t);
+                }
+            }
+            Call::Harmless => {}
+            Call::Unmodelled(what) => self.give_up(format!("{what} is not modelled")),
+        }
+    }
+
+    fn tracked(&mut self, fd: i32) -> Option<&mut Tracked> {
+        match self.socks.get(&fd)? {
+            Sock::Conn(key) => self.conns.get_mut(key),
+            Sock::Connecting => self.connecting.get_mut(&fd).map(|(_, t)| t),
+            _ => None,
+        }
+    }
+
+    fn accept(&mut self, now: Duration, line: u32, fd: i32, accepted: Option<(i32, SocketAddr)>) {
+        let Some(Sock::Listening { port }) = self.socks.get(&fd).cloned() else {
+            return;
+        };
+        let Some(listener) = self.listeners.get_mut(&port) else {
+            return;
+        };
+        let modelled = listener.accept();
+        let fault = match (accepted, modelled) {
+            (None, None) => return,
+            // A connection reset while queued has no peer address left to report.
+            (Some((new_fd, peer)), Some(key)) if key.peer == peer || peer.ip().is_unspecified() => {
+                self.socks.insert(new_fd, Sock::Conn(key));
+                if let Some(t) = self.conns.get_mut(&key) {
+                    t.listener = None;
+                    t.line = line;
+                    if let Some(u) = self.opts.get(&fd).and_then(|o| o.user_timeout) {
+                        t.conn.set_user_timeout(Some(u));
+                    }
+                }
+                return;
+            }
+            (Some((_, peer)), Some(key)) => ModelFault {
+                rule: "Linux inet_csk_accept: the accept queue is first in, first out",
+                expected: format!("accept() returns the connection from {}", key.peer),
+                actual: format!("accept() returned the connection from {peer}"),
+            },
+            (Some((_, peer)), None) => ModelFault {
+                rule: "RFC 9293 3.10.7.4: a connection is established by the final ACK",
+                expected: "accept() finds the queue empty".into(),
+                actual: format!("accept() returned the connection from {peer}"),
+            },
+            (None, Some(key)) => ModelFault {
+                rule: "RFC 9293 3.10.7.4: a connection is established by the final ACK",
+                expected: format!("accept() returns the connection from {}", key.peer),
+                actual: "accept() found the queue empty".into(),
+            },
+        };
+        self.diverge(line, now, fault, None);
+    }
+
+    fn read(&mut self, now: Duration, line: u32, fd: i32, len: Option<u64>) {
+        let key = match self.socks.get(&fd) {
+            Some(Sock::Conn(k)) => Some(*k),
+            _ => None,
+        };
+        let Some(t) = self.tracked(fd) else {
+            return;
+        };
+        t.line = line;
+        let held = t.conn.readable();
+        let fault = match len {
+            Some(n) if n > held => ModelFault {
+                rule: "RFC 9293 3.10.3: RECEIVE returns data received in order",
+                expected: format!("read() of at most {held} bytes"),
+                actual: format!("read() returned {n} bytes"),
+            },
+            None if held > 0 => ModelFault {
+                rule: "RFC 9293 3.10.3: RECEIVE returns data received in order",
+                expected: format!("read() returns {held} bytes held in order"),
+                actual: "read() would block".into(),
+            },
+            Some(n) => {
+                let _ = t.conn.receive(n);
+                return;
+            }
+            None => return,
+        };
+        self.diverge(line, now, fault, key);
+    }
+
+    fn close(&mut self, now: Duration, line: u32, fd: i32) {
+        let linger_zero = self.opts.remove(&fd).is_some_and(|o| o.linger_zero);
+        match self.socks.insert(fd, Sock::Gone) {
+            Some(Sock::Listening { port }) => {
+                // Linux inet_csk_listen_stop(): children waiting in the accept queue are
+                // reset as their descriptors never existed; requests vanish silently.
+                if let Some(l) = self.listeners.remove(&port) {
+                    let children: Vec<Key> = l.accept_queue().copied().collect();
+                    self.conns.retain(|_, t| {
+                        t.listener != Some(port) || t.conn.state().is_synchronized()
+                    });
+                    for key in children {
+                        if let Some(t) = self.conns.get_mut(&key) {
+                            t.line = line;
+                            let _ = t.conn.abort(now);
+                            t.listener = None;
+                        }
+                    }
+                }
+            }
+            Some(Sock::Connecting) => {
+                if let Some((_, mut t)) = self.connecting.remove(&fd) {
+                    let _ = t.conn.close(now);
+                }
+            }
+            Some(Sock::Conn(key)) => {
+                let Some(t) = self.conns.get_mut(&key) else {
+                    return;
+                };
+                t.line = line;
+                if linger_zero {
+                    // SO_LINGER with a zero timeout: RFC 9293 3.10.5 ABORT.
+                    let _ = t.conn.abort(now);
+                } else {
+                    let _ = t.conn.close_and_release(now);
+                }
+            }
+            _ => {}
+        }
+    }
+}

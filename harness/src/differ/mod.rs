@@ -1,0 +1,371 @@
+//! The model's third of a three-way check: every event a run makes (socket calls, segments
+//! injected) and every segment the stack sends is replayed, as it happens, through the
+//! reference model, which says whether the stack was allowed to do it.
+//!
+//! The script says what one test author expected; the model says what the standard (or
+//! Linux's documented choices, on the `linux` profile) allows. They answer different
+//! questions, so a run's verdict stays the script's and the model's view is reported beside
+//! it: `agree`, or `diverge` with the rule the stack broke.
+//!
+//! One model [`Connection`] per four-tuple, created the way the stack creates its
+//! connections: by connect(), by a SYN to a listener (after the listener's queues, modelled
+//! by [`Listener`], agree to take it), or as the CLOSED or LISTEN "TCB" that answers a
+//! segment nothing else owns (RFC 9293 3.10.7.1, 3.10.7.2). Sockets are followed by the
+//! stack's descriptor numbers, so calls reach the connection they name.
+//!
+//! Time is the script's: zero when its first event ran.
+
+mod calls;
+mod verdict;
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use tcpcheck_model::conn::{Connection, Divergence as ModelFault, Seg, State};
+use tcpcheck_model::listener::{Listener, SynOutcome, SynSender};
+use tcpcheck_model::profile::Profile;
+use tcpcheck_model::timers::{Hz, SCHEDULING_SLACK};
+use tcpcheck_model::wire::SegmentRepr;
+
+pub use calls::Call;
+pub use verdict::{ModelDivergence, ModelVerdict};
+
+/// How late a segment the model owes "at once" may trail the event that called for it
+/// before it counts as missing: the kernel sends some of them from a timer that fires on
+/// the next jiffy (a FIN after close() behind the pacing or TSQ timer, the ACK of a FIN on
+/// a fresh passive socket), two jiffies at HZ=250, plus the scheduling slack a loaded
+/// machine adds to any wake-up.
+pub fn at_once_grace() -> Duration {
+    Hz::TARGET.jiffy() * 2 + SCHEDULING_SLACK
+}
+
+/// A connection as both sides name it: the stack's port and the peer's address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Key {
+    pub local_port: u16,
+    pub peer: SocketAddr,
+}
+
+/// What a descriptor of the stack is, as far as the model follows it.
+#[derive(Clone, Debug)]
+enum Sock {
+    Fresh {
+        port: Option<u16>,
+    },
+    Listening {
+        port: u16,
+    },
+    /// connect() was called; the stack picks the local port, learnt from its SYN.
+    Connecting,
+    Conn(Key),
+    Gone,
+}
+
+#[derive(Clone, Debug, Default)]
+struct SockOpts {
+    linger_zero: bool,
+    user_timeout: Option<Duration>,
+}
+
+struct Tracked {
+    conn: Connection,
+    /// Script line of the event that last fed this connection, for the report.
+    line: u32,
+    /// Belongs to this listener's queues until accept() takes it.
+    listener: Option<u16>,
+}
+
+/// Follows one run through the model. Feed it every event in time order; ask for the
+/// [`ModelVerdict`] at the end.
+pub struct Differ {
+    profile: Profile,
+    socks: BTreeMap<i32, Sock>,
+    opts: BTreeMap<i32, SockOpts>,
+    listeners: BTreeMap<u16, Listener<Key>>,
+    conns: BTreeMap<Key, Tracked>,
+    /// Active opens whose SYN has not been seen, by descriptor.
+    connecting: BTreeMap<i32, (SocketAddr, Tracked)>,
+    first: Option<ModelDivergence>,
+    off: Option<String>,
+    grace: Duration,
+    now: Duration,
+}
+
+impl Differ {
+    pub fn new(profile: Profile) -> Differ {
+        Differ {
+            profile,
+            socks: BTreeMap::new(),
+            opts: BTreeMap::new(),
+            listeners: BTreeMap::new(),
+            conns: BTreeMap::new(),
+            connecting: BTreeMap::new(),
+            first: None,
+            off: None,
+            grace: at_once_grace(),
+            now: Duration::ZERO,
+        }
+    }
+
+    /// The profile changes when a scenario sets a sysctl: connections and listeners made
+    /// afterwards follow the new numbers, as the kernel reads most of them when a
+    /// connection or request is created.
+    pub fn set_profile(&mut self, profile: Profile) {
+        self.profile = profile;
+    }
+
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    fn new_connection(&self, peer: SocketAddr) -> Connection {
+        let mut conn = Connection::new(self.profile.clone());
+        conn.set_ipv6(peer.is_ipv6());
+        conn
+    }
+
+    /// Stops following the run: something happened that the model does not describe (a
+    /// socket option it has no rule for), so anything it said afterwards would be a guess.
+    pub fn give_up(&mut self, why: impl Into<String>) {
+        if self.off.is_none() && self.first.is_none() {
+            self.off = Some(why.into());
+        }
+    }
+
+    fn active(&self) -> bool {
+        self.first.is_none() && self.off.is_none()
+    }
+
+    pub fn verdict(&self) -> ModelVerdict {
+        match (&self.first, &self.off) {
+            (Some(d), _) => ModelVerdict::Diverge(d.clone()),
+            (None, Some(why)) => ModelVerdict::Off(why.clone()),
+            (None, None) => ModelVerdict::Agree,
+        }
+    }
+
+    fn diverge(&mut self, line: u32, at: Duration, fault: ModelFault, key: Option<Key>) {
+        if self.first.is_none() {
+            self.first = Some(ModelDivergence {
+                line,
+                at,
+                rule: fault.rule.to_string(),
+                expected: fault.expected,
+                actual: fault.actual,
+                connection: key,
+            });
+        }
+    }
+
+    /// Time passes to `now`: timers run, and anything owed more than the grace ago and not
+    /// sent is a divergence.
+    pub fn advance(&mut self, now: Duration) {
+        self.now = self.now.max(now);
+        if !self.active() {
+            return;
+        }
+        let check = now.saturating_sub(self.grace);
+        for listener in self.listeners.values_mut() {
+            for ev in listener.on_timer(check) {
+                if let tcpcheck_model::listener::TimerEvent::Expired { key, .. } = ev {
+                    // The request is gone from the stack; a late segment for it meets the
+                    // listener again.
+                    self.conns.remove(&key);
+                }
+            }
+        }
+        let mut fault = None;
+        for (key, t) in self.conns.iter_mut() {
+            if let Err(f) = t.conn.settle(check) {
+                fault = Some((t.line, f, Some(*key)));
+                break;
+            }
+        }
+        if fault.is_none() {
+            for (_, t) in self.connecting.values_mut() {
+                if let Err(f) = t.conn.settle(check) {
+                    fault = Some((t.line, f, None));
+                    break;
+                }
+            }
+        }
+        if let Some((line, f, key)) = fault {
+            self.diverge(line, now, f, key);
+        }
+    }
+
+    /// The end of the run at `now`: what was owed at once by then must have been sent.
+    pub fn finish(&mut self, now: Duration) {
+        self.advance(now + self.grace);
+    }
+
+    /// The earliest time the model owes something: a harness ending a run may wait until
+    /// then (plus the grace) so the last event's reply is judged too.
+    pub fn owed_by(&self) -> Option<Duration> {
+        if !self.active() {
+            return None;
+        }
+        self.conns
+            .values()
+            .chain(self.connecting.values().map(|(_, t)| t))
+            .filter_map(|t| {
+                t.conn
+                    .expected()
+                    .iter()
+                    .filter(|e| e.due.earliest == e.due.latest)
+                    .map(|e| e.due.latest)
+                    .min()
+            })
+            .min()
+    }
+
+    /// A segment the harness wrote into the stack at `now`, for script line `line`.
+    pub fn injected(&mut self, now: Duration, line: u32, seg: &SegmentRepr) {
+        self.advance(now);
+        if !self.active() {
+            return;
+        }
+        let Some(key) = key_of(seg, true) else {
+            return;
+        };
+        let s = Seg::from_repr(&seg.tcp);
+        if let Some(t) = self.conns.get_mut(&key) {
+            if t.conn.state() != State::Closed {
+                t.line = line;
+                if !listener_admits_ack(&mut self.listeners, t, key, &s, now) {
+                    return;
+                }
+                let port = key.local_port;
+                if let Some(l) = self.listeners.get_mut(&port) {
+                    if t.conn.reopen_from_time_wait(now, &s) {
+                        // Linux hands the SYN to the listener (TCP_TW_SYN), past its SYN
+                        // queue limits.
+                        l.on_syn_from(now, key, SynSender::TimeWait);
+                        t.listener = Some(port);
+                        return;
+                    }
+                }
+                t.conn.arrive(now, &s);
+                return;
+            }
+        }
+        // A segment no connection owns meets the listener, or the closed port.
+        let mut conn = self.new_connection(key.peer);
+        let mut listener = None;
+        if let Some(l) = self.listeners.get_mut(&key.local_port) {
+            listener = Some(key.local_port);
+            if s.flags.syn() && !s.flags.ack() && !s.flags.rst() {
+                match l.on_syn(now, key) {
+                    SynOutcome::SynAck | SynOutcome::Cookie(_) => {}
+                    SynOutcome::Dropped(_) => return,
+                    _ => {}
+                }
+            }
+            let _ = conn.open_passive(now);
+        }
+        conn.arrive(now, &s);
+        self.conns.insert(
+            key,
+            Tracked {
+                conn,
+                line,
+                listener,
+            },
+        );
+    }
+
+    /// A segment the stack sent, captured at `now`; `line` is the script line it is owed to
+    /// if one matched it, else the line of the event that provoked it.
+    pub fn captured(&mut self, now: Duration, line: u32, seg: &SegmentRepr) {
+        self.advance(now);
+        if !self.active() {
+            return;
+        }
+        let Some(key) = key_of(seg, false) else {
+            return;
+        };
+        let s = Seg::from_repr(&seg.tcp);
+        if !self.conns.contains_key(&key) && s.flags.syn() && !s.flags.ack() {
+            // The SYN of a connect(): now the local port is known.
+            let fd = self
+                .connecting
+                .iter()
+                .find(|(_, (peer, _))| *peer == key.peer)
+                .map(|(fd, _)| *fd);
+            if let Some(fd) = fd {
+                let (_, t) = self.connecting.remove(&fd).expect("found above");
+                self.conns.insert(key, t);
+                self.socks.insert(fd, Sock::Conn(key));
+            }
+        }
+        let Some(t) = self.conns.get_mut(&key) else {
+            let fault = ModelFault {
+                rule: "RFC 9293 3.10: no connection of the stack's sends this segment",
+                expected: "nothing".into(),
+                actual: seg.to_string(),
+            };
+            self.diverge(line, now, fault, Some(key));
+            return;
+        };
+        if let Err(f) = t.conn.emitted(now, &s) {
+            let l = t.line.max(line);
+            self.diverge(l, now, f, Some(key));
+        }
+    }
+}
+
+/// The final ACK of a handshake reaches the listener's accept queue first: Linux drops it
+/// (or resets) when the queue is full, before the connection sees it. Returns whether the
+/// connection should process the segment.
+fn listener_admits_ack(
+    listeners: &mut BTreeMap<u16, Listener<Key>>,
+    t: &mut Tracked,
+    key: Key,
+    s: &Seg,
+    now: Duration,
+) -> bool {
+    let Some(port) = t.listener else {
+        return true;
+    };
+    let Some(l) = listeners.get_mut(&port) else {
+        return true;
+    };
+    if t.conn.state() != State::SynReceived || s.flags.syn() || s.flags.rst() || !s.flags.ack() {
+        return true;
+    }
+    let tcb = t.conn.tcb();
+    if s.ack != tcb.snd_nxt || l.state_of(&key) != Some(State::SynReceived) {
+        return true;
+    }
+    use tcpcheck_model::listener::{AckOutcome, AckReset};
+    match l.on_ack(now, key, false) {
+        AckOutcome::Established(_) | AckOutcome::ToChild => true,
+        AckOutcome::Dropped(_) => false,
+        AckOutcome::Reset(AckReset::AcceptQueueFull) => {
+            // Linux `tcp_abort_on_overflow`: the request is reset.
+            let _ = t.conn.abort(now);
+            false
+        }
+        AckOutcome::Reset(_) => true,
+    }
+}
+
+/// The four-tuple of a segment, from the stack's point of view.
+fn key_of(seg: &SegmentRepr, inbound: bool) -> Option<Key> {
+    let (src, dst) = match &seg.ip {
+        tcpcheck_model::wire::IpRepr::V4(ip) => (IpAddr::V4(ip.src), IpAddr::V4(ip.dst)),
+        tcpcheck_model::wire::IpRepr::V6(ip) => (IpAddr::V6(ip.src), IpAddr::V6(ip.dst)),
+    };
+    Some(if inbound {
+        Key {
+            local_port: seg.tcp.dst_port,
+            peer: SocketAddr::new(src, seg.tcp.src_port),
+        }
+    } else {
+        Key {
+            local_port: seg.tcp.src_port,
+            peer: SocketAddr::new(dst, seg.tcp.dst_port),
+        }
+    })
+}

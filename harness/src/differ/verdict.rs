@@ -1,0 +1,52 @@
+//! What the model concluded about a run.
+
+use std::fmt;
+use std::time::Duration;
+
+use super::Key;
+
+/// The first place the stack did something the model does not allow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelDivergence {
+    /// The script line of the event that called for the segment (or that the segment was
+    /// matched to).
+    pub line: u32,
+    /// Script time.
+    pub at: Duration,
+    /// The rule, as cited in the model: "RFC 9293 3.10.7.4: ...".
+    pub rule: String,
+    pub expected: String,
+    pub actual: String,
+    pub connection: Option<Key>,
+}
+
+impl fmt::Display for ModelDivergence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "line {}: model expected {}, stack: {} ({})",
+            self.line, self.expected, self.actual, self.rule
+        )
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ModelVerdict {
+    /// Every segment the stack sent was allowed, and every one owed was sent.
+    Agree,
+    Diverge(ModelDivergence),
+    /// The model did not follow this run, and why (not asked for, or the run used
+    /// something the model has no rules for).
+    Off(String),
+}
+
+impl ModelVerdict {
+    /// The JSON report's word.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ModelVerdict::Agree => "agree",
+            ModelVerdict::Diverge(_) => "diverge",
+            ModelVerdict::Off(_) => "off",
+        }
+    }
+}
