@@ -59,7 +59,9 @@ enum Command {
         /// Run every scenario this many times.
         #[arg(long, default_value_t = 1)]
         repeat: u32,
-        #[arg(long, value_parser = ["4", "6", "both"], default_value = "4")]
+        /// IP version: 4, 6, `mapped` (AF_INET6 sockets over IPv4-mapped addresses), `both`
+        /// (4 and 6) or `all` (4, 6 and mapped). A script's own `--ip_version` wins.
+        #[arg(long, value_parser = ["4", "6", "mapped", "both", "all"], default_value = "4")]
         ip: String,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -233,7 +235,9 @@ fn run(
 
     let requested = match ip {
         "6" => vec![IpVersion::V6],
+        "mapped" => vec![IpVersion::V4Mapped],
         "both" => vec![IpVersion::V4, IpVersion::V6],
+        "all" => vec![IpVersion::V4, IpVersion::V6, IpVersion::V4Mapped],
         _ => vec![IpVersion::V4],
     };
     let mut files = Vec::new();

@@ -365,3 +365,20 @@ fn the_model_is_checked_beside_the_script() {
         assert!(matches!(off.model, ModelVerdict::Off(_)));
     }
 }
+
+#[test]
+fn ipv4_mapped_ipv6_sockets_speak_ipv4_on_the_wire() {
+    let r = run("passive.pkt", PASSIVE_OPEN, IpVersion::V4Mapped);
+    assert_eq!(r.verdict, Verdict::Pass, "{}\n{}", r.describe(), r.trace);
+    assert_eq!(r.model, ModelVerdict::Agree, "{}", r.describe());
+    let trace = r.trace.to_string();
+    assert!(
+        trace.contains("bind(3, [::ffff:192.0.2.1]:8080)"),
+        "{trace}"
+    );
+    assert!(
+        trace.contains("192.0.2.2.40000 > 192.0.2.1.8080"),
+        "{trace}"
+    );
+    assert!(!trace.contains("2001:db8"), "{trace}");
+}

@@ -52,6 +52,11 @@ pub enum Call {
     Unmodelled(String),
 }
 
+/// An IPv4-mapped IPv6 address (an AF_INET6 socket talking IPv4) as the wire has it.
+fn canonical(addr: SocketAddr) -> SocketAddr {
+    SocketAddr::new(addr.ip().to_canonical(), addr.port())
+}
+
 impl Differ {
     /// A call on the stack's descriptor `fd` at `now`, for script line `line`.
     pub fn call(&mut self, now: Duration, line: u32, fd: i32, call: Call) {
@@ -80,6 +85,7 @@ impl Differ {
                 self.socks.insert(fd, Sock::Listening { port });
             }
             Call::Connect { peer } => {
+                let peer = canonical(peer);
                 let mut conn = self.new_connection(peer);
                 if let Some(t) = self.opts.get(&fd).and_then(|o| o.user_timeout) {
                     conn.set_user_timeout(Some(t));
@@ -141,6 +147,7 @@ impl Differ {
             return;
         };
         let modelled = listener.accept();
+        let accepted = accepted.map(|(fd, peer)| (fd, canonical(peer)));
         let fault = match (accepted, modelled) {
             (None, None) => return,
             // A connection reset while queued has no peer address left to report.

@@ -18,7 +18,7 @@ use tcpcheck_model::wire::{ChecksumPolicy, SegmentRepr};
 use super::command;
 use super::packet::{self, Conn, ConnState, PEER_PORT_BASE, SCRIPT_PORT};
 use super::syscall::{bracketed, errno_named, int, is_ellipsis, SUPPORTED};
-use super::{Divergence, ModelProfile, RunOptions};
+use super::{Divergence, IpVersion, ModelProfile, RunOptions};
 use crate::differ::{Call, Differ};
 use crate::scenario::{
     Action, Direction, Event, EventTime, Expr, ParseError, Script, Secs, Span, Syscall, TcpOption,
@@ -70,7 +70,7 @@ const PENDING_POLL_USECS: i64 = 1_000;
 /// Script-level validation before any sandbox exists, so an unsupported construct costs
 /// nothing and is reported at its column.
 pub struct Settings {
-    pub v6: Option<bool>,
+    pub ip: Option<IpVersion>,
     pub tolerance_usecs: i64,
     pub tolerance_percent: f64,
 }
@@ -83,15 +83,16 @@ pub fn validate(
 ) -> Result<Settings, String> {
     let err = |span: Span, msg: String| located(file, text, span, msg);
     let mut settings = Settings {
-        v6: None,
+        ip: None,
         tolerance_usecs: TOLERANCE_USECS,
         tolerance_percent: TOLERANCE_PERCENT,
     };
     for o in &script.options {
         let value = o.value.as_deref().map(|v| v.trim_matches('"'));
         match (o.name.as_str(), value) {
-            ("ip_version", Some("ipv4")) => settings.v6 = Some(false),
-            ("ip_version", Some("ipv6")) => settings.v6 = Some(true),
+            ("ip_version", Some(v)) if IpVersion::parse(v).is_some() => {
+                settings.ip = IpVersion::parse(v);
+            }
             ("ip_version", Some(v)) => {
                 return Err(err(
                     o.span,
@@ -273,7 +274,10 @@ pub struct Exec<'a> {
     text: &'a str,
     script: &'a Script,
     opts: &'a RunOptions,
+    /// IPv6 on the wire.
     v6: bool,
+    /// AF_INET6 sockets over IPv4 (IPv4-mapped addresses).
+    mapped: bool,
     tol_usecs: i64,
     tol_percent: f64,
     start: Duration,
@@ -305,7 +309,7 @@ impl<'a> Exec<'a> {
         script: &'a Script,
         opts: &'a RunOptions,
         settings: &Settings,
-        v6: bool,
+        ip: IpVersion,
     ) -> Exec<'a> {
         Exec {
             stack,
@@ -313,7 +317,8 @@ impl<'a> Exec<'a> {
             text,
             script,
             opts,
-            v6,
+            v6: ip == IpVersion::V6,
+            mapped: ip == IpVersion::V4Mapped,
             tol_usecs: settings.tolerance_usecs,
             tol_percent: settings.tolerance_percent,
             start: Duration::ZERO,
@@ -875,7 +880,17 @@ impl<'a> Exec<'a> {
     }
 
     fn peer_addr(&self) -> SocketAddr {
-        SocketAddr::new(packet::peer_ip(self.v6, 1), SCRIPT_PORT)
+        self.socket_addr(packet::peer_ip(self.v6, 1), SCRIPT_PORT)
+    }
+
+    /// An address as the script's sockets name it: IPv4-mapped on an IPv6 socket.
+    fn socket_addr(&self, ip: std::net::IpAddr, port: u16) -> SocketAddr {
+        match ip {
+            std::net::IpAddr::V4(v4) if self.mapped => {
+                SocketAddr::new(std::net::IpAddr::V6(v4.to_ipv6_mapped()), port)
+            }
+            _ => SocketAddr::new(ip, port),
+        }
     }
 
     fn is_blocking(&self, fd: Fd) -> bool {
@@ -1033,7 +1048,7 @@ impl<'a> Exec<'a> {
             "socket" => {
                 self.arity(ev, sc, &[3])?;
                 let v6 = if is_ellipsis(&a[0]) {
-                    self.v6
+                    self.v6 || self.mapped
                 } else {
                     match int(&a[0]).map_err(|m| self.error_at(ev.span, m))? {
                         x if x == libc::AF_INET as i64 => false,
@@ -1074,7 +1089,7 @@ impl<'a> Exec<'a> {
                 self.ellipsis(ev, &a[1], "address")?;
                 self.ellipsis(ev, &a[2], "address length")?;
                 // run_syscall_bind: always the stack's address and live_bind_port.
-                let addr = SocketAddr::new(packet::peer_ip(self.v6, 0), SCRIPT_PORT);
+                let addr = self.socket_addr(packet::peer_ip(self.v6, 0), SCRIPT_PORT);
                 let r = self.stack.bind(fd, addr);
                 if r.is_ok() {
                     self.model(fd, Call::Bind { port: SCRIPT_PORT });

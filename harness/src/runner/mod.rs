@@ -70,13 +70,35 @@ impl Default for RunOptions {
 pub enum IpVersion {
     V4,
     V6,
+    /// An AF_INET6 socket talking IPv4 through IPv4-mapped addresses (`::ffff:192.0.2.1`):
+    /// the wire is IPv4, the socket calls are IPv6 (packetdrill's `ipv4-mapped-ipv6`).
+    V4Mapped,
 }
 
 impl IpVersion {
+    /// The IP version on the wire.
     pub fn number(self) -> u8 {
         match self {
-            IpVersion::V4 => 4,
+            IpVersion::V4 | IpVersion::V4Mapped => 4,
             IpVersion::V6 => 6,
+        }
+    }
+
+    /// packetdrill's `--ip_version` spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            IpVersion::V4 => "ipv4",
+            IpVersion::V6 => "ipv6",
+            IpVersion::V4Mapped => "ipv4-mapped-ipv6",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<IpVersion> {
+        match name {
+            "ipv4" => Some(IpVersion::V4),
+            "ipv6" => Some(IpVersion::V6),
+            "ipv4-mapped-ipv6" => Some(IpVersion::V4Mapped),
+            _ => None,
         }
     }
 }
@@ -134,21 +156,21 @@ impl ScenarioRun {
         match &self.verdict {
             Verdict::Pass => match &self.model {
                 ModelVerdict::Diverge(d) => format!(
-                    "ok {} (ipv{}), but the model diverges\n{}:{}: {}\n  model:  {}\n  kernel: {}",
+                    "ok {} ({}), but the model diverges\n{}:{}: {}\n  model:  {}\n  kernel: {}",
                     self.path,
-                    self.ip.number(),
+                    self.ip.name(),
                     self.path,
                     d.line,
                     d.rule,
                     d.expected,
                     d.actual
                 ),
-                _ => format!("ok {} (ipv{})", self.path, self.ip.number()),
+                _ => format!("ok {} ({})", self.path, self.ip.name()),
             },
             Verdict::Fail(d) => format!(
-                "FAIL {} (ipv{})\n{}:{}: {}\n  script: {}\n  kernel: {}\n  model:  {}",
+                "FAIL {} ({})\n{}:{}: {}\n  script: {}\n  kernel: {}\n  model:  {}",
                 self.path,
-                self.ip.number(),
+                self.ip.name(),
                 self.path,
                 d.line,
                 d.message,
@@ -157,7 +179,7 @@ impl ScenarioRun {
                 report::model_view(&self.model)
             ),
             Verdict::Error(e) => {
-                format!("ERROR {} (ipv{})\n{e}", self.path, self.ip.number())
+                format!("ERROR {} ({})\n{e}", self.path, self.ip.name())
             }
         }
     }
@@ -167,10 +189,12 @@ impl ScenarioRun {
 pub fn versions_for(script: &Script, requested: &[IpVersion]) -> Vec<IpVersion> {
     for o in &script.options {
         if o.name == "ip_version" {
-            match o.value.as_deref().map(|v| v.trim_matches('"')) {
-                Some("ipv4") => return vec![IpVersion::V4],
-                Some("ipv6") => return vec![IpVersion::V6],
-                _ => {}
+            if let Some(v) = o
+                .value
+                .as_deref()
+                .and_then(|v| IpVersion::parse(v.trim_matches('"')))
+            {
+                return vec![v];
             }
         }
     }
@@ -222,7 +246,7 @@ pub fn run_script(
             return run;
         }
     };
-    let v6 = settings.v6.unwrap_or(ip == IpVersion::V6);
+    let ip = settings.ip.unwrap_or(ip);
     // A run in which the harness could not keep the script's own schedule (its thread was
     // descheduled on a loaded machine) is void: it says nothing about the stack. It is run
     // again, in a fresh sandbox; only if the harness stays late is that reported, as an
@@ -236,7 +260,7 @@ pub fn run_script(
                 return run;
             }
         };
-        let mut ex = exec::Exec::new(stack, file, text, script, opts, &settings, v6);
+        let mut ex = exec::Exec::new(stack, file, text, script, opts, &settings, ip);
         let (verdict, late) = match ex.run() {
             Ok(()) => (Verdict::Pass, false),
             Err(exec::Stop::Fail(d)) => (Verdict::Fail(d), false),

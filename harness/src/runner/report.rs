@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use super::{ScenarioRun, Verdict};
+use super::{IpVersion, ScenarioRun, Verdict};
 use crate::differ::ModelVerdict;
 use crate::trace::write_pcapng_file;
 
@@ -61,14 +61,19 @@ pub fn json(runs: &[ScenarioRun]) -> Value {
                 }),
                 _ => Value::Null,
             };
-            json!({
+            let mut v = json!({
                 "path": r.path,
                 "ip": r.ip.number(),
                 "verdict": r.verdict.name(),
                 "duration_ms": r.duration.as_secs_f64() * 1e3,
                 "model": r.model.name(),
                 "first_divergence": divergence,
-            })
+            });
+            if r.ip == IpVersion::V4Mapped {
+                // "ip" is what is on the wire; the socket family is told apart here.
+                v["socket"] = json!(r.ip.name());
+            }
+            v
         })
         .collect();
     json!({
@@ -102,7 +107,7 @@ pub fn markdown(runs: &[ScenarioRun]) -> String {
             out,
             "| `{}` | {} | {} | {} | {:.1} |",
             r.path,
-            r.ip.number(),
+            r.ip.name(),
             r.verdict.name(),
             r.model.name(),
             r.duration.as_secs_f64() * 1e3
@@ -114,9 +119,9 @@ pub fn markdown(runs: &[ScenarioRun]) -> String {
     {
         let _ = write!(
             out,
-            "\n## `{}` (ipv{})\n\n```\n{}\n```\n",
+            "\n## `{}` ({})\n\n```\n{}\n```\n",
             r.path,
-            r.ip.number(),
+            r.ip.name(),
             r.describe()
         );
         if matches!(r.verdict, Verdict::Fail(_)) {
@@ -143,7 +148,7 @@ pub fn junit(runs: &[ScenarioRun]) -> String {
         s.errors
     );
     for r in runs {
-        let name = format!("{} (ipv{}) #{}", r.path, r.ip.number(), r.iteration + 1);
+        let name = format!("{} ({}) #{}", r.path, r.ip.name(), r.iteration + 1);
         let _ = write!(
             out,
             "    <testcase classname=\"tcpcheck\" name=\"{}\" time=\"{:.3}\"",
@@ -189,7 +194,7 @@ pub fn pcap_name(r: &ScenarioRun) -> String {
             }
         })
         .collect();
-    format!("{stem}-ipv{}-{}.pcapng", r.ip.number(), r.iteration + 1)
+    format!("{stem}-{}-{}.pcapng", r.ip.name(), r.iteration + 1)
 }
 
 /// Writes report.json, report.md, junit.xml and one pcapng per run into `dir`.
