@@ -1,0 +1,115 @@
+//! What a scenario costs beyond its own timeline: untimed scripts (every event at `+0`,
+//! harness/benches/untimed/) run through the runner one after another and on two workers,
+//! with and without the model, beside the floor measured in the same run (creating and
+//! dropping a sandbox, which every scenario pays once).
+//!
+//! Run as root: `cargo bench -p tcpcheck --bench runner`. packetdrill, run on the same
+//! scripts for the README's comparison, pays 150 to 270 ms of fixed overhead per script on
+//! the reference machine; the goal here is under 2 ms per scenario and 50 untimed
+//! scenarios/s with two workers.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tcpcheck::runner::{self, IpVersion, Job, ModelProfile, RunOptions, Verdict};
+use tcpcheck::stack::linux::LinuxStack;
+
+const ROUNDS: u32 = 50;
+
+fn jobs(rounds: u32) -> Vec<Job> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/untimed");
+    let mut files = Vec::new();
+    runner::collect_scripts(&dir, false, &mut files).expect("bench scripts");
+    let mut jobs = Vec::new();
+    for path in &files {
+        let source = Arc::new(runner::load(path));
+        for iteration in 0..rounds {
+            for ip in [IpVersion::V4, IpVersion::V6] {
+                jobs.push(Job {
+                    path: path.display().to_string(),
+                    ip,
+                    iteration,
+                    source: Arc::clone(&source),
+                });
+            }
+        }
+    }
+    jobs
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+struct Measured {
+    per_second: f64,
+    overhead: Duration,
+}
+
+fn measure(threads: usize, model: ModelProfile) -> Measured {
+    let opts = RunOptions {
+        model,
+        ..RunOptions::default()
+    };
+    let jobs = jobs(ROUNDS);
+    let n = jobs.len();
+    let began = Instant::now();
+    let runs = runner::run_jobs(jobs, threads, &opts, &|_| {});
+    let wall = began.elapsed();
+    for r in &runs {
+        assert_eq!(r.verdict, Verdict::Pass, "{}", r.describe());
+    }
+    let overhead = median(
+        runs.iter()
+            .map(|r| r.duration.saturating_sub(r.script_time))
+            .collect(),
+    );
+    Measured {
+        per_second: n as f64 / wall.as_secs_f64(),
+        overhead,
+    }
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    // Warm up: page in the binary, let the kernel's namespace caches fill.
+    runner::run_jobs(jobs(2), 1, &RunOptions::default(), &|_| {});
+
+    let sandbox = median(
+        (0..500)
+            .map(|_| {
+                let t = Instant::now();
+                drop(LinuxStack::new().expect("sandbox"));
+                t.elapsed()
+            })
+            .collect(),
+    );
+    println!("baseline: sandbox create+drop, median {:.3} ms", ms(sandbox));
+    let mut base = None;
+    for (threads, model) in [
+        (1, ModelProfile::Off),
+        (1, ModelProfile::Linux),
+        (2, ModelProfile::Off),
+        (2, ModelProfile::Linux),
+    ] {
+        let m = measure(threads, model);
+        let per_second_1 = *base.get_or_insert(m.per_second);
+        println!(
+            "untimed scenarios, --jobs {threads}, model {model:?}: {:.0} scenarios/s \
+             ({:.2}x of --jobs 1 without model), overhead per scenario median {:.3} ms \
+             ({:.2}x the sandbox alone)",
+            m.per_second,
+            m.per_second / per_second_1,
+            ms(m.overhead),
+            m.overhead.as_secs_f64() / sandbox.as_secs_f64(),
+        );
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
