@@ -88,7 +88,10 @@ fn main() {
             })
             .collect(),
     );
-    println!("baseline: sandbox create+drop, median {:.3} ms", ms(sandbox));
+    println!(
+        "baseline: sandbox create+drop, median {:.3} ms",
+        ms(sandbox)
+    );
     let mut base = None;
     for (threads, model) in [
         (1, ModelProfile::Off),

@@ -6,6 +6,26 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+/// Keep-alive timing (RFC 9293 3.8.4; Linux's three `tcp_keepalive_*` sysctls and the
+/// TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT socket options).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeepAlive {
+    pub idle: Duration,
+    pub interval: Duration,
+    pub probes: u32,
+}
+
+impl Default for KeepAlive {
+    /// Linux's defaults, which also meet RFC 9293's MUST-28 (two hours idle).
+    fn default() -> Self {
+        KeepAlive {
+            idle: Duration::from_secs(7200),
+            interval: Duration::from_secs(75),
+            probes: 9,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ProfileKind {
     /// RFC 9293 with RFC 5961 and RFC 6298, nothing more.
@@ -38,6 +58,11 @@ pub struct Profile {
     /// How long a connection whose application has closed its descriptor may stay in
     /// FIN-WAIT-2 (Linux `tcp_fin_timeout`, 60 s); the RFC waits for the peer's FIN forever.
     pub fin_timeout: Option<Duration>,
+    /// Keep-alive defaults, when a socket turns them on without its own numbers: idle time
+    /// before the first probe (RFC 9293 3.8.4: MUST-28, "no less than two hours"; Linux
+    /// `tcp_keepalive_time`), time between probes (`tcp_keepalive_intvl`) and unanswered
+    /// probes before the connection is dropped (`tcp_keepalive_probes`).
+    pub keepalive: KeepAlive,
     /// RFC 5961 10: at most this many challenge ACKs per `challenge_ack_interval` per
     /// connection (Linux: one per `tcp_invalid_ratelimit`, 500 ms).
     pub challenge_ack_interval: Duration,
@@ -69,6 +94,7 @@ impl Profile {
             retries2: 15,
             time_wait: Duration::from_secs(240),
             fin_timeout: None,
+            keepalive: KeepAlive::default(),
             challenge_ack_interval: Duration::from_millis(500),
             tail_loss_probe: false,
             abort_on_overflow: false,
@@ -92,6 +118,7 @@ impl Profile {
             retries2: 15,
             time_wait: Duration::from_secs(60),
             fin_timeout: Some(Duration::from_secs(60)),
+            keepalive: KeepAlive::default(),
             challenge_ack_interval: Duration::from_millis(500),
             tail_loss_probe: true,
             abort_on_overflow: false,
@@ -157,11 +184,20 @@ impl Profile {
         if let Some(v) = num("net.ipv4.tcp_fin_timeout")? {
             p.fin_timeout = Some(Duration::from_secs(v));
         }
+        if let Some(v) = num("net.ipv4.tcp_keepalive_time")? {
+            p.keepalive.idle = Duration::from_secs(v);
+        }
+        if let Some(v) = num("net.ipv4.tcp_keepalive_intvl")? {
+            p.keepalive.interval = Duration::from_secs(v);
+        }
+        if let Some(v) = num("net.ipv4.tcp_keepalive_probes")? {
+            p.keepalive.probes = v as u32;
+        }
         Ok(p)
     }
 
     /// The sysctls [`Profile::linux`] reads: what a harness should read from the namespace.
-    pub const LINUX_SYSCTLS: [&'static str; 13] = [
+    pub const LINUX_SYSCTLS: [&'static str; 16] = [
         "net.ipv4.tcp_syn_retries",
         "net.ipv4.tcp_syn_linear_timeouts",
         "net.ipv4.tcp_synack_retries",
@@ -175,5 +211,8 @@ impl Profile {
         "net.ipv4.tcp_max_syn_backlog",
         "net.core.somaxconn",
         "net.ipv4.tcp_fin_timeout",
+        "net.ipv4.tcp_keepalive_time",
+        "net.ipv4.tcp_keepalive_intvl",
+        "net.ipv4.tcp_keepalive_probes",
     ];
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use tcpcheck_model::conn::Divergence as ModelFault;
 use tcpcheck_model::listener::Listener;
 
-use super::{Differ, Key, Sock, Tracked};
+use super::{Differ, Key, Sock, SockOpts, Tracked};
 
 /// A call that returned (or, for connect(), started), with what the model needs of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,6 +45,14 @@ pub enum Call {
     },
     /// TCP_USER_TIMEOUT (RFC 9293 3.8.3, RFC 5482).
     UserTimeout(Option<Duration>),
+    /// SO_KEEPALIVE (RFC 9293 3.8.4).
+    KeepAlive(bool),
+    /// TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT: whichever is `Some`.
+    KeepAliveTimes {
+        idle: Option<Duration>,
+        interval: Option<Duration>,
+        probes: Option<u32>,
+    },
     /// An option that changes nothing the model pins (the window, segment sizes within
     /// the MSS, the ACK timing within its limit).
     Harmless,
@@ -126,6 +134,28 @@ impl Differ {
                     tr.conn.set_user_timeout(t);
                 }
             }
+            Call::KeepAlive(on) => {
+                self.opts.entry(fd).or_default().keepalive = on;
+                if let Some(t) = self.tracked(fd) {
+                    t.conn.set_keepalive(now, on);
+                }
+            }
+            Call::KeepAliveTimes {
+                idle,
+                interval,
+                probes,
+            } => {
+                let default = self.profile.keepalive;
+                let o = self.opts.entry(fd).or_default();
+                let mut times = o.keepalive_times.unwrap_or(default);
+                times.idle = idle.unwrap_or(times.idle);
+                times.interval = interval.unwrap_or(times.interval);
+                times.probes = probes.unwrap_or(times.probes);
+                o.keepalive_times = Some(times);
+                if let Some(t) = self.tracked(fd) {
+                    t.conn.set_keepalive_times(now, times);
+                }
+            }
             Call::Harmless => {}
             Call::Unmodelled(what) => self.give_up(format!("{what} is not modelled")),
         }
@@ -156,8 +186,24 @@ impl Differ {
                 if let Some(t) = self.conns.get_mut(&key) {
                     t.listener = None;
                     t.line = line;
-                    if let Some(u) = self.opts.get(&fd).and_then(|o| o.user_timeout) {
-                        t.conn.set_user_timeout(Some(u));
+                    // A child inherits its listener's options (Linux sk_clone_lock()).
+                    if let Some(o) = self.opts.get(&fd).cloned() {
+                        if o.user_timeout.is_some() {
+                            t.conn.set_user_timeout(o.user_timeout);
+                        }
+                        if let Some(times) = o.keepalive_times {
+                            t.conn.set_keepalive_times(now, times);
+                        }
+                        if o.keepalive {
+                            t.conn.set_keepalive(now, true);
+                        }
+                        self.opts.insert(
+                            new_fd,
+                            SockOpts {
+                                linger_zero: false,
+                                ..o
+                            },
+                        );
                     }
                 }
                 return;

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use tcpcheck_model::conn::{Connection, Divergence as ModelFault, Seg, State};
 use tcpcheck_model::listener::{Listener, SynOutcome, SynSender};
-use tcpcheck_model::profile::Profile;
+use tcpcheck_model::profile::{KeepAlive, Profile};
 use tcpcheck_model::timers::{Hz, SCHEDULING_SLACK};
 use tcpcheck_model::wire::SegmentRepr;
 
@@ -66,6 +66,9 @@ enum Sock {
 struct SockOpts {
     linger_zero: bool,
     user_timeout: Option<Duration>,
+    keepalive: bool,
+    /// TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT as set; the profile's for the rest.
+    keepalive_times: Option<KeepAlive>,
 }
 
 struct Tracked {

@@ -1393,8 +1393,22 @@ fn model_option(opt: SockOpt) -> Call {
             abort_on_close: l == Some(Duration::ZERO),
         },
         SockOpt::UserTimeout(t) => Call::UserTimeout((!t.is_zero()).then_some(t)),
-        SockOpt::KeepAlive(false) => Call::Harmless,
-        SockOpt::KeepAlive(true) => Call::Unmodelled("SO_KEEPALIVE".into()),
+        SockOpt::KeepAlive(on) => Call::KeepAlive(on),
+        SockOpt::KeepIdle(d) => Call::KeepAliveTimes {
+            idle: Some(d),
+            interval: None,
+            probes: None,
+        },
+        SockOpt::KeepInterval(d) => Call::KeepAliveTimes {
+            idle: None,
+            interval: Some(d),
+            probes: None,
+        },
+        SockOpt::KeepCount(n) => Call::KeepAliveTimes {
+            idle: None,
+            interval: None,
+            probes: Some(n),
+        },
         // The window, segment sizes under the MSS and when a delayed ACK goes are the
         // stack's choice within what the model already allows.
         _ => Call::Harmless,

@@ -14,7 +14,7 @@ use super::expect::{Choice, Divergence, Due, Expected, LenSpec, SegSpec, SeqSpec
 use super::negotiate::{Negotiation, SynOptions};
 use super::segment::Seg;
 use super::state::State;
-use crate::profile::{Profile, ProfileKind};
+use crate::profile::{KeepAlive, Profile, ProfileKind};
 use crate::seq::{segment_acceptable, SeqNumber};
 use crate::timers;
 use crate::wire::TcpFlags;
@@ -138,6 +138,13 @@ pub struct Connection {
     fin_wait_2_until: Option<Duration>,
     /// Keep-alives are on (RFC 9293 3.8.4: MAY-5; MUST-26, off unless asked for).
     keepalive: bool,
+    /// The socket's keep-alive numbers (the profile's until set).
+    ka_times: KeepAlive,
+    /// Probes sent since the peer was last heard from.
+    ka_probes_out: u32,
+    /// When the peer was last heard from (an acceptable ACK).
+    ka_last_rcv: Duration,
+    ka_last_probe: Option<Duration>,
     /// A connection reopened from TIME-WAIT must choose an ISN above this (RFC 9293 3.6.1:
     /// MAY-2, condition 1).
     iss_floor: Option<SeqNumber>,
@@ -156,6 +163,7 @@ const LINUX_TIMEOUT_MIN: Duration = Duration::from_millis(8);
 impl Connection {
     pub fn new(profile: Profile) -> Connection {
         let rto = timers::RtoEstimator::new(&profile);
+        let profile_keepalive = profile.keepalive;
         Connection {
             profile,
             state: State::Closed,
@@ -188,6 +196,10 @@ impl Connection {
             released: false,
             fin_wait_2_until: None,
             keepalive: false,
+            ka_times: profile_keepalive,
+            ka_probes_out: 0,
+            ka_last_rcv: Duration::ZERO,
+            ka_last_probe: None,
             iss_floor: None,
             events: 0,
         }
@@ -284,6 +296,7 @@ impl Connection {
         self.default_mss = old.default_mss;
         self.send_mss = old.default_mss;
         self.keepalive = old.keepalive;
+        self.ka_times = old.ka_times;
     }
 
     /// The connection runs over IPv6, which changes the default send MSS (MUST-15).
@@ -295,8 +308,54 @@ impl Connection {
     }
 
     /// Keep-alives on or off (RFC 9293 3.8.4; the socket option SO_KEEPALIVE).
-    pub fn set_keepalive(&mut self, on: bool) {
+    pub fn set_keepalive(&mut self, now: Duration, on: bool) {
         self.keepalive = on;
+        self.plan_keepalive(now);
+    }
+
+    /// The socket's own keep-alive numbers (TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT).
+    pub fn set_keepalive_times(&mut self, now: Duration, times: KeepAlive) {
+        self.ka_times = times;
+        self.plan_keepalive(now);
+    }
+
+    /// Expects the next keep-alive action: RFC 9293 3.8.4 (MAY-5) sends a probe
+    /// `<SEQ=SND.NXT-1><ACK=RCV.NXT><CTL=ACK>` once the connection has been idle (nothing
+    /// outstanding, nothing heard) for the idle time, then every interval while the peer
+    /// stays silent; Linux's tcp_keepalive_timer() resets the connection after the given
+    /// number of unanswered probes (tcp_send_active_reset(), ETIMEDOUT), the RFC's "MAY
+    /// drop" taken. Keep-alives count from the last thing heard, so an answer restarts the
+    /// idle time.
+    fn plan_keepalive(&mut self, now: Duration) {
+        self.expected.retain(|e| !is_keepalive(e));
+        let live = matches!(
+            self.state,
+            State::Established | State::CloseWait | State::FinWait1 | State::FinWait2
+        );
+        if !self.keepalive || !live || self.tcb.snd_una != self.tcb.snd_nxt || self.unsent > 0 {
+            return;
+        }
+        let t = self.ka_times;
+        let fire = match (self.ka_probes_out, self.ka_last_probe) {
+            (0, None) => self.ka_last_rcv + t.idle,
+            (0, Some(p)) => (self.ka_last_rcv + t.idle).max(p + t.interval),
+            (_, p) => p.unwrap_or(now) + t.interval,
+        };
+        let window = timers::timer_tolerance(fire.saturating_sub(now)).after(now);
+        let due = Due {
+            earliest: window.earliest,
+            latest: window.latest,
+        };
+        if self.ka_probes_out >= t.probes {
+            let spec = SegSpec {
+                optional_flags: TcpFlags::ACK,
+                ..SegSpec::ctl(TcpFlags::RST, self.tcb.snd_nxt, None)
+            };
+            self.expect(spec, due, KEEPALIVE_RESET_RULE);
+        } else {
+            let spec = SegSpec::ctl(TcpFlags::ACK, self.tcb.snd_nxt - 1, Some(self.tcb.rcv_nxt));
+            self.expect(spec, due, KEEPALIVE_RULE);
+        }
     }
 
     // --- User calls (RFC 9293 3.10.1 to 3.10.6) ---
@@ -342,6 +401,14 @@ impl Connection {
     /// SEND of `n` bytes.
     pub fn send(&mut self, now: Duration, n: u32) -> Result<(), UserError> {
         self.events += 1;
+        let result = self.send_inner(now, n);
+        if self.keepalive {
+            self.plan_keepalive(now);
+        }
+        result
+    }
+
+    fn send_inner(&mut self, now: Duration, n: u32) -> Result<(), UserError> {
         match self.state {
             State::Closed => Err(UserError::DoesNotExist),
             // RFC 9293 3.10.2: in LISTEN, SYN-SENT and SYN-RECEIVED data is queued.
@@ -542,6 +609,9 @@ impl Connection {
             State::SynSent => self.arrive_syn_sent(now, seg),
             _ => self.arrive_other(now, seg),
         }
+        if self.keepalive {
+            self.plan_keepalive(now);
+        }
     }
 
     /// RFC 9293 3.10.7.1: everything but a RST draws a RST.
@@ -659,6 +729,7 @@ impl Connection {
         if self.tcb.snd_una.after(self.tcb.iss) {
             self.rtx_acked(now);
             self.enter(State::Established);
+            self.ka_last_rcv = now;
             // Data or controls queued for transmission may be included; a pure ACK suffices.
             self.ack_now(
                 now,
@@ -1086,6 +1157,10 @@ impl Connection {
             );
             return;
         }
+        // The peer is heard from: keep-alives count again from now (Linux tcp_ack():
+        // rcv_tstamp, icsk_probes_out = 0).
+        self.ka_last_rcv = now;
+        self.ka_probes_out = 0;
         if seg.ack.after(self.tcb.snd_una) {
             self.tcb.snd_una = seg.ack;
             self.rtx_acked(now);
@@ -1527,6 +1602,18 @@ impl Connection {
                 });
             }
             self.expected.remove(i);
+            if e.rule == KEEPALIVE_RULE {
+                self.ka_probes_out += 1;
+                self.ka_last_probe = Some(now);
+                self.plan_keepalive(now);
+                return Ok(());
+            }
+            if e.rule == KEEPALIVE_RESET_RULE {
+                self.reports.push(Report::TimedOut);
+                self.expected.clear();
+                self.enter(State::Closed);
+                return Ok(());
+            }
             if e.rule == RETRANSMISSION_RULE {
                 if let Some(rtx) = &mut self.rtx {
                     rtx.count += 1;
@@ -1537,10 +1624,16 @@ impl Connection {
                 return Ok(());
             }
             self.apply_own(now, seg);
+            if self.keepalive {
+                self.plan_keepalive(now);
+            }
             return Ok(());
         }
         if self.allowed_unasked(now, seg) {
             self.apply_own(now, seg);
+            if self.keepalive {
+                self.plan_keepalive(now);
+            }
             return Ok(());
         }
         let expected = match self.expected.first() {
@@ -1577,16 +1670,6 @@ impl Connection {
                 self.choices.push(Choice {
                     rule: "RFC 9293 3.8.6.1: MUST-35",
                     taken: "zero-window probe: SND.UNA-1, no data",
-                });
-                return true;
-            }
-            // RFC 9293 3.8.4: MAY-5, a keep-alive is SEG.SEQ = SND.NXT-1 "with or without
-            // one garbage octet", sent only with nothing outstanding (MUST-27 bounds the
-            // interval, which the socket options set).
-            if self.keepalive && self.tcb.snd_una == self.tcb.snd_nxt {
-                self.choices.push(Choice {
-                    rule: "RFC 9293 3.8.4: MAY-5",
-                    taken: "keep-alive probe",
                 });
                 return true;
             }
@@ -1723,6 +1806,14 @@ impl Connection {
             (a, b) => a.or(b),
         }
     }
+}
+
+const KEEPALIVE_RULE: &str = "RFC 9293 3.8.4: MAY-5, a keep-alive probe after the idle time";
+const KEEPALIVE_RESET_RULE: &str =
+    "RFC 9293 3.8.4: the connection is dropped after unanswered keep-alives (Linux: RST)";
+
+fn is_keepalive(e: &Expected) -> bool {
+    e.rule == KEEPALIVE_RULE || e.rule == KEEPALIVE_RESET_RULE
 }
 
 const RETRANSMISSION_RULE: &str =
