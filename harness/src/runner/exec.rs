@@ -1031,7 +1031,13 @@ impl<'a> Exec<'a> {
                 Err(e) => Some(Ret::from::<()>(Err(e), |_| 0)),
                 Ok(None) => match self.stack.tcp_info(fd)?.state {
                     TcpState::SynSent => None,
-                    _ => Some(Ret::ok(0)),
+                    // The handshake may have failed between the two reads (the SYN timer
+                    // sets the error, then closes): read the error again now that the
+                    // state has moved on.
+                    _ => match self.stack.take_error(fd) {
+                        Ok(Some(e)) => Some(Ret::err(e)),
+                        _ => Some(Ret::ok(0)),
+                    },
                 },
             },
         };
