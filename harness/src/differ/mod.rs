@@ -16,6 +16,8 @@
 //! Time is the script's: zero when its first event ran.
 
 mod calls;
+#[cfg(test)]
+mod tests;
 mod verdict;
 
 use std::collections::BTreeMap;

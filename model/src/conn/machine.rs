@@ -488,7 +488,12 @@ impl Connection {
     /// CLOSE by an application that also lets go of the connection (close(2) on its last
     /// descriptor, where shutdown(2) is a plain CLOSE): nobody will read what arrives later.
     pub fn close_and_release(&mut self, now: Duration) -> Result<(), UserError> {
-        if self.readable > 0 && (self.state.is_synchronized() || self.state == State::SynReceived) {
+        // In TIME-WAIT Linux has no socket left to reset (tcp_time_wait() handed the
+        // connection to a timewait sock): the CLOSE below only reports "connection closing".
+        if self.readable > 0
+            && (self.state.is_synchronized() || self.state == State::SynReceived)
+            && self.state != State::TimeWait
+        {
             // RFC 9293 3.6: MAY-1, a half-duplex close; SHLD-2, "If such a host issues a
             // CLOSE call while received data is still pending in TCP ... its TCP SHOULD send
             // a RST to show that data was lost" (Linux tcp_close(): data_was_unread).
@@ -496,6 +501,25 @@ impl Connection {
                 rule: "RFC 9293 3.6: MAY-1, SHLD-2",
                 taken: "close with unread data: RST",
             });
+            if matches!(self.state, State::Closing | State::LastAck) {
+                // RFC 9293 3.10.5's ABORT sends nothing in CLOSING and LAST-ACK, but SHLD-2
+                // asks for the RST whatever the state, and Linux tcp_close() sends it
+                // (tcp_send_active_reset(), SEQ=SND.NXT) in every state with a socket.
+                self.events += 1;
+                self.expected.clear();
+                let spec = SegSpec {
+                    optional_flags: TcpFlags::ACK,
+                    ..SegSpec::ctl(TcpFlags::RST, self.tcb.snd_nxt, None)
+                };
+                let due = self.immediately(now);
+                self.expect(
+                    spec,
+                    due,
+                    "RFC 9293 3.6: SHLD-2, CLOSE with unread data sends <SEQ=SND.NXT><CTL=RST>",
+                );
+                self.enter(State::Closed);
+                return Ok(());
+            }
             return self.abort(now);
         }
         let result = self.close(now);
@@ -775,7 +799,10 @@ impl Connection {
         rtx.sent_at = now;
         self.expected.retain(|e| !is_retransmission_of(e));
         self.expected.push(Expected {
-            spec: SegSpec::ctl(TcpFlags::SYN, self.tcb.iss, None),
+            spec: SegSpec {
+                optional_flags: TcpFlags::ECE | TcpFlags::CWR,
+                ..SegSpec::ctl(TcpFlags::SYN, self.tcb.iss, None)
+            },
             due: Due {
                 earliest: window.earliest,
                 latest: window.latest,

@@ -1,0 +1,340 @@
+//! The differ fed by hand: socket calls and synthetic segments, no kernel. Each case shows
+//! the verdict a right run gets and the one a wrong run gets.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use tcpcheck_model::profile::Profile;
+use tcpcheck_model::seq::SeqNumber;
+use tcpcheck_model::wire::{IpRepr, Ipv4Repr, SegmentRepr, TcpFlags, TcpOption, TcpRepr};
+
+use super::{at_once_grace, Call, Differ, Key, ModelDivergence, ModelVerdict};
+
+const STACK: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+const PEER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
+const PORT: u16 = 8080;
+const PEER_PORT: u16 = 40000;
+/// The peer's ISN sits just below 2^32, so RCV.NXT wraps during the handshake's arithmetic.
+const PEER_ISN: u32 = 4_294_967_290;
+const STACK_ISN: u32 = 1_000_000;
+const LISTEN_FD: i32 = 3;
+const CONN_FD: i32 = 4;
+
+const SYN: TcpFlags = TcpFlags::SYN;
+const ACK: TcpFlags = TcpFlags::ACK;
+const RST: TcpFlags = TcpFlags::RST;
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+fn peer() -> SocketAddr {
+    SocketAddr::from((PEER, PEER_PORT))
+}
+
+fn key() -> Key {
+    Key {
+        local_port: PORT,
+        peer: peer(),
+    }
+}
+
+fn segment(
+    src: (Ipv4Addr, u16),
+    dst: (Ipv4Addr, u16),
+    flags: TcpFlags,
+    seq: u32,
+    ack: u32,
+) -> SegmentRepr {
+    let options = if flags.syn() {
+        vec![TcpOption::Mss(1460)]
+    } else {
+        Vec::new()
+    };
+    SegmentRepr {
+        ip: IpRepr::V4(Ipv4Repr::new(src.0, dst.0)),
+        tcp: TcpRepr {
+            src_port: src.1,
+            dst_port: dst.1,
+            seq: SeqNumber(seq),
+            ack: SeqNumber(ack),
+            flags,
+            window: 64240,
+            options,
+            ..TcpRepr::default()
+        },
+    }
+}
+
+/// From the peer to the stack's `port`.
+fn inbound_to(port: u16, flags: TcpFlags, seq: u32, ack: u32) -> SegmentRepr {
+    segment((PEER, PEER_PORT), (STACK, port), flags, seq, ack)
+}
+
+/// From the stack's `port` to the peer.
+fn outbound_from(port: u16, flags: TcpFlags, seq: u32, ack: u32) -> SegmentRepr {
+    segment((STACK, port), (PEER, PEER_PORT), flags, seq, ack)
+}
+
+fn inbound(flags: TcpFlags, seq: u32, ack: u32) -> SegmentRepr {
+    inbound_to(PORT, flags, seq, ack)
+}
+
+fn outbound(flags: TcpFlags, seq: u32, ack: u32) -> SegmentRepr {
+    outbound_from(PORT, flags, seq, ack)
+}
+
+/// Lines 1 to 3: socket(), bind(), listen() on `PORT`.
+fn listening(profile: Profile) -> Differ {
+    let mut d = Differ::new(profile);
+    d.call(ms(0), 1, LISTEN_FD, Call::Socket);
+    d.call(ms(0), 2, LISTEN_FD, Call::Bind { port: PORT });
+    d.call(ms(0), 3, LISTEN_FD, Call::Listen { backlog: 1 });
+    d
+}
+
+/// Lines 4 to 6: the peer's SYN at 10 ms, the stack's SYN-ACK, the peer's ACK at 20 ms.
+fn handshake(d: &mut Differ) {
+    d.injected(ms(10), 4, &inbound(SYN, PEER_ISN, 0));
+    d.captured(
+        ms(10),
+        5,
+        &outbound(SYN | ACK, STACK_ISN, PEER_ISN.wrapping_add(1)),
+    );
+    d.injected(
+        ms(20),
+        6,
+        &inbound(ACK, PEER_ISN.wrapping_add(1), STACK_ISN + 1),
+    );
+}
+
+#[track_caller]
+fn divergence(d: &Differ) -> ModelDivergence {
+    match d.verdict() {
+        ModelVerdict::Diverge(div) => div,
+        other => panic!("expected a divergence, got {other:?}"),
+    }
+}
+
+#[track_caller]
+fn agrees(d: &Differ) {
+    assert_eq!(d.verdict(), ModelVerdict::Agree);
+}
+
+#[test]
+fn passive_open_through_a_listener_agrees() {
+    for profile in [Profile::linux_defaults(), Profile::rfc9293()] {
+        let mut d = listening(profile);
+        handshake(&mut d);
+        d.call(
+            ms(30),
+            7,
+            LISTEN_FD,
+            Call::Accept {
+                accepted: Some((CONN_FD, peer())),
+            },
+        );
+        // The accepted descriptor names the connection: a read finds nothing there.
+        d.call(ms(40), 8, CONN_FD, Call::Read { len: None });
+        assert_eq!(d.owed_by(), None);
+        d.finish(ms(40));
+        agrees(&d);
+        assert_eq!(d.verdict().name(), "agree");
+    }
+}
+
+#[test]
+fn synack_with_ack_off_by_one_diverges_naming_rule_and_line() {
+    let mut d = listening(Profile::linux_defaults());
+    d.injected(ms(10), 4, &inbound(SYN, PEER_ISN, 0));
+    agrees(&d);
+    d.captured(ms(10), 5, &outbound(SYN | ACK, STACK_ISN, PEER_ISN));
+    let div = divergence(&d);
+    assert_eq!(div.line, 5);
+    assert_eq!(div.at, ms(10));
+    assert_eq!(
+        div.rule,
+        "RFC 9293 3.10.7.2: LISTEN, SYN: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>"
+    );
+    assert_eq!(div.connection, Some(key()));
+    assert!(div.expected.contains("ACK=4294967291"), "{div}");
+    assert!(div.actual.contains("ACK=4294967290"), "{div}");
+    assert!(div.to_string().starts_with("line 5: "), "{div}");
+    assert_eq!(d.verdict().name(), "diverge");
+
+    // The first divergence stays the verdict, whatever follows.
+    d.captured(ms(11), 9, &outbound(RST, 1, 0));
+    d.call(
+        ms(12),
+        10,
+        LISTEN_FD,
+        Call::Unmodelled("TCP_FASTOPEN".into()),
+    );
+    d.finish(ms(20));
+    assert_eq!(divergence(&d), div);
+}
+
+#[test]
+fn segment_on_no_known_connection_diverges() {
+    let mut d = listening(Profile::linux_defaults());
+    d.captured(ms(5), 4, &outbound(ACK, STACK_ISN, PEER_ISN));
+    let div = divergence(&d);
+    assert_eq!(div.line, 4);
+    assert_eq!(
+        div.rule,
+        "RFC 9293 3.10: no connection of the stack's sends this segment"
+    );
+    assert_eq!(div.connection, Some(key()));
+
+    // The same segment on a connection the model follows is judged by that connection.
+    let mut known = listening(Profile::linux_defaults());
+    handshake(&mut known);
+    known.captured(
+        ms(25),
+        7,
+        &outbound(ACK, STACK_ISN + 1, PEER_ISN.wrapping_add(1)),
+    );
+    known.finish(ms(25));
+    agrees(&known);
+}
+
+#[test]
+fn unmodelled_call_turns_the_model_off() {
+    let mut d = listening(Profile::linux_defaults());
+    d.call(ms(1), 4, LISTEN_FD, Call::Harmless);
+    agrees(&d);
+    d.call(ms(2), 5, LISTEN_FD, Call::Unmodelled("TCP_FASTOPEN".into()));
+    let ModelVerdict::Off(why) = d.verdict() else {
+        panic!("expected off, got {:?}", d.verdict());
+    };
+    assert!(why.contains("TCP_FASTOPEN"), "{why}");
+    // Nothing the stack does afterwards is judged.
+    d.captured(ms(3), 6, &outbound(ACK, 1, 2));
+    d.injected(ms(4), 7, &inbound(SYN, PEER_ISN, 0));
+    assert_eq!(d.owed_by(), None);
+    d.finish(ms(10));
+    assert_eq!(d.verdict(), ModelVerdict::Off(why));
+    assert_eq!(d.verdict().name(), "off");
+}
+
+#[test]
+fn accept_with_an_empty_accept_queue_diverges() {
+    let accept = |accepted| Call::Accept { accepted };
+
+    // Nothing queued and accept() finds nothing: agree.
+    let mut d = listening(Profile::linux_defaults());
+    d.call(ms(5), 4, LISTEN_FD, accept(None));
+    agrees(&d);
+
+    // The handshake is not complete (no final ACK), yet accept() returns a connection.
+    let mut d = listening(Profile::linux_defaults());
+    d.injected(ms(10), 4, &inbound(SYN, PEER_ISN, 0));
+    d.captured(
+        ms(10),
+        5,
+        &outbound(SYN | ACK, STACK_ISN, PEER_ISN.wrapping_add(1)),
+    );
+    d.call(ms(15), 6, LISTEN_FD, accept(Some((CONN_FD, peer()))));
+    let div = divergence(&d);
+    assert_eq!(div.line, 6);
+    assert_eq!(
+        div.rule,
+        "RFC 9293 3.10.7.4: a connection is established by the final ACK"
+    );
+    assert_eq!(div.expected, "accept() finds the queue empty");
+    assert!(div.actual.contains("192.0.2.2:40000"), "{div}");
+
+    // The other way round: the child is queued, accept() says there is none.
+    let mut d = listening(Profile::linux_defaults());
+    handshake(&mut d);
+    d.call(ms(30), 7, LISTEN_FD, accept(None));
+    let div = divergence(&d);
+    assert_eq!(div.line, 7);
+    assert_eq!(div.actual, "accept() found the queue empty");
+}
+
+#[test]
+fn syn_to_a_closed_port_expects_rst_ack_from_zero() {
+    const CLOSED: u16 = 9;
+    let syn = inbound_to(CLOSED, SYN, PEER_ISN, 0);
+    let right = outbound_from(CLOSED, RST | ACK, 0, PEER_ISN.wrapping_add(1));
+    for profile in [Profile::linux_defaults(), Profile::rfc9293()] {
+        let mut d = Differ::new(profile.clone());
+        d.injected(ms(10), 1, &syn);
+        assert_eq!(d.owed_by(), Some(ms(10)));
+        d.captured(ms(10), 2, &right);
+        d.finish(ms(10));
+        agrees(&d);
+
+        for wrong in [
+            outbound_from(CLOSED, RST | ACK, 0, PEER_ISN),
+            outbound_from(CLOSED, RST | ACK, 1, PEER_ISN.wrapping_add(1)),
+            outbound_from(CLOSED, RST, 0, 0),
+            outbound_from(CLOSED, SYN | ACK, 0, PEER_ISN.wrapping_add(1)),
+        ] {
+            let mut d = Differ::new(profile.clone());
+            d.injected(ms(10), 1, &syn);
+            d.captured(ms(10), 2, &wrong);
+            let div = divergence(&d);
+            assert_eq!(div.line, 2, "{div}");
+            assert!(div.rule.starts_with("RFC 9293 3.10.7.1: CLOSED"), "{div}");
+        }
+
+        // Silence is a divergence too, named after the SYN's line.
+        let mut d = Differ::new(profile);
+        d.injected(ms(10), 1, &syn);
+        d.finish(ms(10));
+        let div = divergence(&d);
+        assert_eq!(div.line, 1);
+        assert_eq!(
+            div.rule,
+            "RFC 9293 3.10.7.1: CLOSED, ACK off: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>"
+        );
+        assert_eq!(div.connection.map(|k| k.local_port), Some(CLOSED));
+    }
+}
+
+#[test]
+fn missing_reply_is_found_after_the_grace_not_before() {
+    let grace = at_once_grace();
+    assert!(grace > Duration::ZERO);
+    let t0 = ms(100);
+    let start = || {
+        let mut d = listening(Profile::linux_defaults());
+        d.injected(t0, 4, &inbound(SYN, PEER_ISN, 0));
+        assert_eq!(d.owed_by(), Some(t0));
+        d
+    };
+    let synack = outbound(SYN | ACK, STACK_ISN, PEER_ISN.wrapping_add(1));
+
+    // Within the grace nothing is missing yet.
+    let mut d = start();
+    d.advance(t0 + grace - Duration::from_micros(1));
+    agrees(&d);
+    // finish() waits the grace out: the SYN-ACK never came.
+    d.finish(t0 + grace - Duration::from_micros(1));
+    let div = divergence(&d);
+    assert_eq!(div.line, 4);
+    assert_eq!(
+        div.rule,
+        "RFC 9293 3.10.7.2: LISTEN, SYN: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>"
+    );
+    assert!(div.actual.starts_with("nothing by"), "{div}");
+    assert_eq!(div.connection, Some(key()));
+
+    // finish() right after the SYN also waits the grace out.
+    let mut d = start();
+    d.finish(t0);
+    assert_eq!(divergence(&d).line, 4);
+
+    // A reply late by less than the grace is on time.
+    let mut d = start();
+    d.captured(t0 + grace - ms(1), 5, &synack);
+    d.finish(t0 + grace);
+    agrees(&d);
+
+    // Past the grace, the reply is missing before it is seen.
+    let mut d = start();
+    d.advance(t0 + grace);
+    assert_eq!(divergence(&d).line, 4);
+}
