@@ -3,6 +3,7 @@
 
 pub mod decode;
 pub mod doctor;
+pub mod explore;
 pub mod io;
 pub mod observe;
 pub mod peer;

@@ -787,7 +787,9 @@ impl Connection {
         // Second, check the RST bit (RFC 5961 3.2). Any data it carries is ignored.
         // RFC 9293 3.5.3: SHLD-2, a RST may carry data; the model accepts one that does.
         if seg.flags.rst() {
-            if seg.seq == self.tcb.rcv_nxt {
+            // The explorer's planted bug (test only): every in-window RST resets.
+            let exact = seg.seq == self.tcb.rcv_nxt || cfg!(feature = "planted-bug");
+            if exact {
                 self.reset(now);
             } else {
                 // RFC 5961 3.2: a RST in the window but not exactly at RCV.NXT draws a
