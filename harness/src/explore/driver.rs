@@ -278,6 +278,7 @@ impl Driver {
     }
 
     fn inject(&mut self, r: Resolved, t0: Duration) -> Step {
+        self.peer.window = r.wnd;
         let bytes = self
             .peer
             .segment(

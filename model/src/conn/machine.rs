@@ -308,7 +308,10 @@ impl Connection {
             State::Established | State::CloseWait => {
                 let idle = self.tcb.snd_una == self.tcb.snd_nxt && self.unsent == 0;
                 self.unsent += n;
-                if idle && self.tcb.snd_wnd > 0 && n > 0 {
+                // RFC 9293 3.8.6.2.1: sender SWS avoidance may hold data that does not fit the
+                // window as a full segment, or all of it; Linux sends only when the first
+                // segment fits (tcp_snd_wnd_test). So data is owed at once only then.
+                if idle && n > 0 && n.min(self.send_mss) <= self.tcb.snd_wnd {
                     // With nothing in flight, neither Nagle (RFC 9293 3.7.4) nor the window
                     // holds the first segment back.
                     let spec = SegSpec {
@@ -379,7 +382,9 @@ impl Connection {
         self.fin_queued = true;
         // Before the stack's own SYN is seen its ISN, and so the FIN's sequence number, is
         // unknown: the FIN is expected once the SYN has gone out.
-        if self.unsent == 0 && self.iss_bound {
+        // A FIN takes a sequence number: with a zero window it may wait for the window to
+        // open (Linux tcp_snd_wnd_test), and is then allowed, not owed.
+        if self.unsent == 0 && self.iss_bound && self.tcb.snd_wnd > 0 {
             let spec = SegSpec {
                 flags: TcpFlags::FIN | TcpFlags::ACK,
                 optional_flags: TcpFlags::PSH,
@@ -488,6 +493,19 @@ impl Connection {
         }
         // Third, check for a SYN.
         if seg.flags.syn() {
+            if self.profile.kind == ProfileKind::Linux {
+                // Linux tcp_rcv_state_process(), LISTEN: "if (th->fin) goto discard". RFC
+                // 9293 3.10.7.2 would answer it and process the FIN in SYN-RECEIVED.
+                if seg.flags.fin() {
+                    self.choices.push(Choice {
+                        rule: "Linux tcp_rcv_state_process",
+                        taken: "SYN with FIN in LISTEN dropped",
+                    });
+                    return;
+                }
+                // A new request socket: its own out-of-window ACK budget.
+                self.last_challenge = None;
+            }
             self.tcb.irs = seg.seq;
             self.tcb.rcv_nxt = seg.seq + 1;
             self.take_peer_options(seg, true);
@@ -584,6 +602,97 @@ impl Connection {
         }
     }
 
+    /// Linux: a passive SYN-RECEIVED connection is a request socket, and tcp_check_req()
+    /// (net/ipv4/tcp_minisocks.c) answers segments in its own order. Returns true when the
+    /// segment goes on to the full socket (an acceptable ACK), false when it was handled.
+    fn arrive_request_linux(&mut self, now: Duration, seg: &Seg) -> bool {
+        let ctl = TcpFlags::RST | TcpFlags::SYN | TcpFlags::ACK;
+        let mut flg = seg.flags & ctl;
+        let due = self.immediately(now);
+        // "Check for pure retransmitted SYN": the SYN-ACK again, within the rate limit.
+        if seg.seq == self.tcb.irs && flg == TcpFlags::SYN {
+            if !self.rate_limited(now) {
+                let spec = SegSpec {
+                    flags: TcpFlags::SYN | TcpFlags::ACK,
+                    optional_flags: TcpFlags::ECE,
+                    seq: SeqSpec::Exact(self.tcb.iss),
+                    ack: Some(self.tcb.rcv_nxt),
+                    len: LenSpec::Exact(0),
+                };
+                self.expect(
+                    spec,
+                    due,
+                    "Linux tcp_check_req: a retransmitted SYN draws the SYN-ACK again",
+                );
+            }
+            return false;
+        }
+        // An ACK of anything but the SYN-ACK goes to the listener, which resets it whatever
+        // its sequence number (RFC 9293 3.10.7.4's RST, before the window check).
+        if flg.ack() && seg.ack != self.tcb.iss + 1 {
+            if !seg.flags.rst() {
+                let spec = SegSpec::ctl(TcpFlags::RST, seg.ack, None);
+                self.expect(
+                    spec,
+                    due,
+                    "RFC 9293 3.10.7.4: SYN-RECEIVED, unacceptable ACK: <SEQ=SEG.ACK><CTL=RST>",
+                );
+            }
+            return false;
+        }
+        // tcp_in_window() against the SYN-ACK's window: the left edge is always in, a
+        // segment reaching into the window is in, an empty one at the right edge is in.
+        let (left, right) = (self.tcb.rcv_nxt, self.tcb.rcv_nxt + self.tcb.rcv_wnd);
+        let end = seg.end();
+        let in_window = seg.seq == left
+            || (end.after(left) && seg.seq.before(right))
+            || (seg.seq == right && seg.seq == end);
+        if !in_window {
+            if !seg.flags.rst() {
+                self.unacceptable_ack(
+                    now,
+                    seg,
+                    "RFC 9293 3.10.7.4: unacceptable segment: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>",
+                );
+            }
+            return false;
+        }
+        // A SYN at the peer's ISN is out of the window that starts after it: truncated.
+        if seg.seq == self.tcb.irs {
+            flg = flg & !TcpFlags::SYN;
+        }
+        // A RST is judged as in synchronized states (RFC 5961 3.2: exactly at RCV.NXT it
+        // resets, elsewhere in the window it draws a challenge ACK), as seen on 6.18.
+        if flg.rst() {
+            return true;
+        }
+        // "fourth, check the SYN bit": drops the request (embryonic_reset) with a RST.
+        if flg.syn() {
+            self.back_to_listen();
+            {
+                let (spec, rule) = if seg.flags.ack() {
+                    (
+                        SegSpec::ctl(TcpFlags::RST, seg.ack, None),
+                        "Linux tcp_check_req: a SYN in the window resets the request: <SEQ=SEG.ACK><CTL=RST>",
+                    )
+                } else {
+                    (
+                        SegSpec::ctl(
+                            TcpFlags::RST | TcpFlags::ACK,
+                            SeqNumber(0),
+                            Some(seg.seq + seg.seg_len()),
+                        ),
+                        "Linux tcp_check_req: a SYN in the window resets the request: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>",
+                    )
+                };
+                self.expect(spec, due, rule);
+            }
+            return false;
+        }
+        // Without ACK the segment is dropped silently.
+        flg.ack()
+    }
+
     /// The peer's window in its SYN is never scaled (RFC 7323 2.2).
     fn update_send_window_from_syn(&mut self, seg: &Seg) {
         self.tcb.snd_wnd = u32::from(seg.wnd);
@@ -648,7 +757,16 @@ impl Connection {
         if seg.flags.syn() {
             // A SYN-ACK answers a SYN that did or did not offer timestamps.
             let theirs_without_ts = self.negotiation.theirs.is_some_and(|t| !t.timestamps);
-            if seg.flags.ack() && seg.options.timestamps.is_some() && theirs_without_ts {
+            // Linux, simultaneous open: the SYN-ACK repeats the options of the stack's own
+            // SYN, TSopt included (tcp_rcv_synsent_state_process, tcp_send_synack).
+            let linux_repeat = self.profile.kind == ProfileKind::Linux
+                && !self.passive
+                && self.negotiation.ours.is_some_and(|o| o.timestamps);
+            if seg.flags.ack()
+                && seg.options.timestamps.is_some()
+                && theirs_without_ts
+                && !linux_repeat
+            {
                 return Err(fail(
                     "RFC 7323 3.2: no TSopt in a SYN-ACK to a SYN without one",
                     "a SYN-ACK without timestamps",
@@ -747,6 +865,13 @@ impl Connection {
             });
             return;
         }
+        if self.profile.kind == ProfileKind::Linux
+            && self.state == State::SynReceived
+            && self.passive
+            && !self.arrive_request_linux(now, seg)
+        {
+            return;
+        }
         let due = self.immediately(now);
         let mut trimmed;
         let mut seg = seg;
@@ -775,10 +900,15 @@ impl Connection {
         // RFC 9293 3.3.2 / 3.10.7.4: the four-case acceptability test.
         if rcv_wnd == 0 && seg.seq == self.tcb.rcv_nxt && seg.seg_len() > 0 {
             zero_window_allowance = true;
-        } else if !segment_acceptable(seg.seq, seg.seg_len(), self.tcb.rcv_nxt, rcv_wnd) {
+        } else if !self.acceptable(seg) {
+            if seg.flags.rst() && self.linux_reset_check(seg) {
+                self.reset(now);
+                return;
+            }
             if !seg.flags.rst() {
                 self.unacceptable_ack(
                     now,
+                    seg,
                     "RFC 9293 3.10.7.4: unacceptable segment: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>",
                 );
             }
@@ -914,6 +1044,15 @@ impl Connection {
         }
         let data_start = seg.seq + u32::from(seg.flags.syn());
         let end = data_start + seg.len;
+        if !data_start.before(self.tcb.rcv_nxt + self.tcb.rcv_wnd) && seg.len > 0 {
+            // Only Linux's acceptability test lets data starting at the right edge get
+            // here: tcp_data_queue() drops it and acknowledges at once.
+            self.ack_now(
+                now,
+                "RFC 9293 3.10.7.4: text beyond the window: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>",
+            );
+            return;
+        }
         if !data_start.after(self.tcb.rcv_nxt) {
             // In order (possibly overlapping what we have): take what is new.
             if end.after(self.tcb.rcv_nxt) {
@@ -922,7 +1061,11 @@ impl Connection {
                 let taken = new.min(window.max(1));
                 self.tcb.rcv_nxt += taken;
                 self.readable += u64::from(taken);
-                self.pull_out_of_order();
+                // RFC 9293 3.10.7.4, eighth: the FIN ends the stream at its sequence number,
+                // so data held beyond it is not part of it (fin() drops it).
+                if !seg.flags.fin() {
+                    self.pull_out_of_order();
+                }
             }
             self.ack_data(now);
         } else {
@@ -995,6 +1138,21 @@ impl Connection {
     }
 
     fn fin(&mut self, now: Duration, seg: &Seg) {
+        if self.profile.kind == ProfileKind::Linux
+            && matches!(
+                self.state,
+                State::CloseWait | State::Closing | State::LastAck
+            )
+        {
+            // Linux tcp_rcv_state_process(): once the peer's FIN is in, a segment at or past
+            // RCV.NXT is not queued, so a second FIN is neither taken nor acknowledged. RFC
+            // 9293 3.10.7.4 would advance RCV.NXT over it and acknowledge it.
+            self.choices.push(Choice {
+                rule: "Linux tcp_rcv_state_process",
+                taken: "FIN after the peer's FIN ignored",
+            });
+            return;
+        }
         let fin_seq = seg.seq + u32::from(seg.flags.syn()) + seg.len;
         if fin_seq != self.tcb.rcv_nxt {
             // The FIN lies beyond a hole: it will be processed when the hole fills.
@@ -1047,6 +1205,29 @@ impl Connection {
         self.time_wait_until = Some(now + self.profile.time_wait);
     }
 
+    /// The first check of RFC 9293 3.10.7.4 (the four-case acceptability test of §3.3.2),
+    /// or on Linux tcp_sequence(): a segment is in when it ends at or after RCV.NXT and
+    /// starts at or before the right window edge, so an empty segment exactly at the right
+    /// edge is in (the RFC wants it strictly inside).
+    fn acceptable(&self, seg: &Seg) -> bool {
+        let (nxt, wnd) = (self.tcb.rcv_nxt, self.tcb.rcv_wnd);
+        if self.profile.kind == ProfileKind::Linux {
+            return !seg.end().before(nxt) && !seg.seq.after(nxt + wnd);
+        }
+        segment_acceptable(seg.seq, seg.seg_len(), nxt, wnd)
+    }
+
+    /// Linux tcp_reset_check(): once the peer's FIN is in, a RST at RCV.NXT - 1 (a peer that
+    /// did not count its FIN) resets the connection although it is outside the window.
+    fn linux_reset_check(&self, seg: &Seg) -> bool {
+        self.profile.kind == ProfileKind::Linux
+            && seg.seq + 1 == self.tcb.rcv_nxt
+            && matches!(
+                self.state,
+                State::CloseWait | State::LastAck | State::Closing
+            )
+    }
+
     /// RST accepted: RFC 9293 3.10.7.4, second, per state.
     fn reset(&mut self, _now: Duration) {
         self.expected.clear();
@@ -1065,8 +1246,11 @@ impl Connection {
     }
 
     /// An ACK for an unacceptable segment (first check). In TIME-WAIT the same reply.
-    fn unacceptable_ack(&mut self, now: Duration, rule: &'static str) {
-        if self.profile.kind == ProfileKind::Linux && self.rate_limited(now) {
+    fn unacceptable_ack(&mut self, now: Duration, seg: &Seg, rule: &'static str) {
+        // Linux tcp_oow_rate_limited(): a segment carrying data or a FIN (and no SYN) is
+        // always answered; pure ACKs and SYNs share the challenge-ACK budget.
+        let exempt = seg.seg_len() > 0 && !seg.flags.syn();
+        if self.profile.kind == ProfileKind::Linux && !exempt && self.rate_limited(now) {
             // Linux: tcp_oow_rate_limited() limits these duplicate ACKs like challenge ACKs.
             self.choices.push(Choice {
                 rule: "Linux tcp_oow_rate_limited",
@@ -1241,7 +1425,13 @@ impl Connection {
     pub fn emitted(&mut self, now: Duration, seg: &Seg) -> Result<(), Divergence> {
         self.events += 1;
         self.check_options(seg)?;
-        let found = self.expected.iter().position(|e| e.spec.matches(seg));
+        // An expectation already due wins over one that matches but is not due yet (a
+        // SYN-ACK answering a duplicate SYN is not its early retransmission).
+        let found = self
+            .expected
+            .iter()
+            .position(|e| e.spec.matches(seg) && now >= e.due.earliest)
+            .or_else(|| self.expected.iter().position(|e| e.spec.matches(seg)));
         if let Some(i) = found {
             let e = self.expected[i];
             if now < e.due.earliest {
