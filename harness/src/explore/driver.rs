@@ -98,34 +98,75 @@ impl From<std::io::Error> for HarnessError {
 
 /// Runs `case` in a fresh sandbox on the calling thread, with the model on `profile`.
 pub fn run_case(case: &Case, profile: &Profile) -> Result<Outcome, HarnessError> {
-    let stack =
-        LinuxStack::new().map_err(|e| HarnessError(format!("cannot create the sandbox: {e}")))?;
-    let mut d = Driver::new(stack, case.setup, profile.clone());
-    let mut found = d.open().err();
-    let mut events_run = 0;
-    if found.is_none() {
-        for (i, ev) in case.events.iter().enumerate() {
-            events_run = i + 1;
-            if let Err(mut f) = d.step(ev) {
-                f.step = Some(i);
-                found = Some(f);
+    let mut session = Session::open(case.setup, profile)?;
+    if session.found.is_none() {
+        for ev in &case.events {
+            if session.step(ev).is_err() {
                 break;
             }
         }
     }
-    if let Some(f) = &found {
-        d.script.comment(&format!("divergence: {f}"));
+    session.finish()
+}
+
+/// A case in progress: the kernel in its sandbox and the model beside it, one event at a
+/// time (proptest-state-machine's system under test, and [`run_case`]'s loop).
+pub struct Session {
+    d: Driver,
+    found: Option<Found>,
+    events_run: usize,
+}
+
+impl Session {
+    /// A fresh sandbox with the connection opened as `setup` says.
+    pub fn open(setup: Setup, profile: &Profile) -> Result<Session, HarnessError> {
+        let stack = LinuxStack::new()
+            .map_err(|e| HarnessError(format!("cannot create the sandbox: {e}")))?;
+        let mut d = Driver::new(stack, setup, profile.clone());
+        let found = d.open().err();
+        Ok(Session {
+            d,
+            found,
+            events_run: 0,
+        })
     }
-    let h = d.harness_error.take();
-    if let Some(e) = h {
-        return Err(e);
+
+    /// Runs one more event; after a divergence nothing more runs and the divergence is
+    /// returned again.
+    pub fn step(&mut self, ev: &Event) -> Result<(), Found> {
+        if let Some(f) = &self.found {
+            return Err(f.clone());
+        }
+        let i = self.events_run;
+        self.events_run += 1;
+        if let Err(mut f) = self.d.step(ev) {
+            f.step = Some(i);
+            self.found = Some(f.clone());
+            return Err(f);
+        }
+        Ok(())
     }
-    Ok(Outcome {
-        found,
-        script: d.script,
-        trace: d.stack.sandbox().trace().clone(),
-        events_run,
-    })
+
+    /// The divergence so far, if any.
+    pub fn found(&self) -> Option<&Found> {
+        self.found.as_ref()
+    }
+
+    /// Ends the case: what it produced, or the harness's own failure.
+    pub fn finish(mut self) -> Result<Outcome, HarnessError> {
+        if let Some(e) = self.d.harness_error.take() {
+            return Err(e);
+        }
+        if let Some(f) = &self.found {
+            self.d.script.comment(&format!("divergence: {f}"));
+        }
+        Ok(Outcome {
+            found: self.found,
+            trace: self.d.stack.sandbox().trace().clone(),
+            script: self.d.script,
+            events_run: self.events_run,
+        })
+    }
 }
 
 struct Driver {
@@ -391,6 +432,8 @@ impl Driver {
         if let Err(d) = self.model.settle(now.saturating_sub(AT_ONCE_GRACE)) {
             if let Some(e) = self.model.expected().iter().find(|e| e.rule == d.rule) {
                 let spec = e.spec;
+                self.script
+                    .comment("the model requires, and the kernel did not send:");
                 self.script.expected(&spec, self.setup.peer_isn);
             }
             return Err(self.found(d.rule, d.expected, d.actual));

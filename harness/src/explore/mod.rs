@@ -18,5 +18,8 @@ pub mod reference;
 pub mod render;
 
 pub use campaign::{run, Config, Summary, Verdict};
+pub use driver::Session;
 pub use driver::{run_case, Case, Found, Outcome};
 pub use event::{Event, Setup};
+pub use reference::{Explore, LinuxProfile, RfcProfile};
+pub mod sut;

@@ -125,6 +125,8 @@ pub struct Connection {
     /// RFC 9293 3.10.8 / RFC 5482: the user timeout, when set (Linux TCP_USER_TIMEOUT).
     user_timeout: Option<Duration>,
     last_challenge: Option<Duration>,
+    /// Bytes (and SYN, FIN) the peer has acknowledged: Linux's cap on MAX.SND.WND.
+    bytes_acked: u64,
     /// The effective send MSS (RFC 9293 3.7.1: MUST-16).
     send_mss: u32,
     /// Events processed, for the benchmark and the fuzz target's sanity checks.
@@ -163,6 +165,7 @@ impl Connection {
             give_up_at: None,
             user_timeout: None,
             last_challenge: None,
+            bytes_acked: 0,
             send_mss: DEFAULT_MSS,
             events: 0,
         }
@@ -568,6 +571,8 @@ impl Connection {
         self.take_peer_options(seg, true);
         // The SYN we sent is no longer owed a retransmission if it is acknowledged.
         if ack_ok {
+            // Linux counts the SYN of an active open among the bytes acknowledged.
+            self.bytes_acked += u64::from(seg.ack.forward_distance(self.tcb.snd_una));
             self.tcb.snd_una = seg.ack;
         }
         self.update_send_window_from_syn(seg);
@@ -950,6 +955,7 @@ impl Connection {
         if !seg.flags.ack() {
             return;
         }
+        let completes_handshake = self.state == State::SynReceived;
         if self.state == State::SynReceived {
             // If SND.UNA < SEG.ACK =< SND.NXT, enter ESTABLISHED; else <SEQ=SEG.ACK><CTL=RST>.
             let ok = self.iss_bound
@@ -972,7 +978,15 @@ impl Connection {
         }
         // RFC 9293 3.10.7.4: MAY-12, RFC 5961 5.2: acceptable only if
         // SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT; otherwise drop and ACK.
-        let oldest = self.tcb.snd_una - self.max_snd_wnd.max(1);
+        let max_wnd = if self.profile.kind == ProfileKind::Linux {
+            // Linux tcp_ack(): "do not accept ACK for bytes we never sent": MAX.SND.WND is
+            // capped by the bytes acknowledged so far (a passive open's SYN not counted).
+            self.max_snd_wnd
+                .min(self.bytes_acked.min(u64::from(u32::MAX)) as u32)
+        } else {
+            self.max_snd_wnd.max(1)
+        };
+        let oldest = self.tcb.snd_una - max_wnd;
         if !seg.ack.in_range_inclusive(oldest, self.tcb.snd_nxt) {
             self.challenge_ack(
                 now,
@@ -987,15 +1001,27 @@ impl Connection {
             );
             return;
         }
-        if seg.ack.after(self.tcb.snd_una) {
+        let acks_new = seg.ack.after(self.tcb.snd_una);
+        if acks_new {
+            if !completes_handshake {
+                self.bytes_acked += u64::from(seg.ack.forward_distance(self.tcb.snd_una));
+            }
             self.tcb.snd_una = seg.ack;
             self.rtx_acked(now);
         }
         // Window update: if SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK).
-        if !seg.ack.before(self.tcb.snd_una)
-            && (self.tcb.snd_wl1.before(seg.seq)
-                || (self.tcb.snd_wl1 == seg.seq && !seg.ack.before(self.tcb.snd_wl2)))
-        {
+        let update = if self.profile.kind == ProfileKind::Linux {
+            // Linux tcp_may_update_window(): also whenever new data is acknowledged, and
+            // at SND.WL1 only when the window grows or closes.
+            let nwin = u32::from(seg.wnd) << self.snd_shift;
+            acks_new
+                || self.tcb.snd_wl1.before(seg.seq)
+                || (self.tcb.snd_wl1 == seg.seq && (nwin > self.tcb.snd_wnd || nwin == 0))
+        } else {
+            self.tcb.snd_wl1.before(seg.seq)
+                || (self.tcb.snd_wl1 == seg.seq && !seg.ack.before(self.tcb.snd_wl2))
+        };
+        if !seg.ack.before(self.tcb.snd_una) && update {
             self.tcb.snd_wnd = u32::from(seg.wnd) << self.snd_shift;
             self.tcb.snd_wl1 = seg.seq;
             self.tcb.snd_wl2 = seg.ack;
@@ -1030,13 +1056,38 @@ impl Connection {
         if seg.len > 0 {
             self.text(now, seg);
         }
-        // Eighth, check the FIN bit.
-        if seg.flags.fin() {
+        // Eighth, check the FIN bit (unless the text reset the connection).
+        if seg.flags.fin() && self.state != State::Closed {
             self.fin(now, seg);
         }
     }
 
     fn text(&mut self, now: Duration, seg: &Seg) {
+        let fin_in = matches!(
+            self.state,
+            State::CloseWait | State::Closing | State::LastAck
+        );
+        let data_end = seg.seq + u32::from(seg.flags.syn()) + seg.len;
+        if self.profile.kind == ProfileKind::Linux
+            && fin_in
+            && seg.seq.before(self.tcb.rcv_nxt)
+            && data_end.after(self.tcb.rcv_nxt)
+        {
+            // Linux tcp_rcv_state_process(): data beyond the peer's FIN resets the
+            // connection (RFC 1122 4.2.2.13's reset for data after close, applied to the
+            // receive side); the RST answers the segment: <SEQ=SEG.ACK><CTL=RST>.
+            self.expected.clear();
+            let spec = SegSpec::ctl(TcpFlags::RST, seg.ack, None);
+            let due = self.immediately(now);
+            self.expect(
+                spec,
+                due,
+                "Linux tcp_rcv_state_process: data after the peer's FIN: <SEQ=SEG.ACK><CTL=RST>",
+            );
+            self.reports.push(Report::ConnectionReset);
+            self.enter(State::Closed);
+            return;
+        }
         match self.state {
             State::Established | State::FinWait1 | State::FinWait2 => {}
             // RFC 9293 3.10.7.4: text after the remote FIN "should not occur": ignore it.
