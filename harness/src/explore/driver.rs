@@ -387,7 +387,9 @@ impl Driver {
             (Ok(0), Err(CallError::Errno(Errno::EAGAIN))) => true,
             (Ok(m), Ok(b)) => *m > 0 && *m == b.len() as u64,
             (Err(UserError::Closing), Ok(b)) => b.is_empty(),
-            (Err(UserError::DoesNotExist), Ok(b)) => b.is_empty(),
+            // Linux keeps data the application has not read when the connection ends
+            // normally (RFC 9293 deletes the TCB): a read after CLOSED may still return it.
+            (Err(UserError::DoesNotExist), Ok(_)) => true,
             (Err(UserError::DoesNotExist), Err(_)) => true,
             _ => false,
         };
