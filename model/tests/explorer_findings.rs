@@ -78,7 +78,7 @@ fn send_owes_nothing_when_the_first_segment_does_not_fit() {
             "nothing owed with a 100-byte window"
         );
         assert!(
-            accepts(&c, ms(3), seg(ACK, 1001, 5001, 100)),
+            accepts(&c, ms(3), seg(ACK, 1001, 5002, 100)),
             "a window's worth is allowed"
         );
     }
