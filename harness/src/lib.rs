@@ -4,6 +4,7 @@
 pub mod decode;
 pub mod differ;
 pub mod doctor;
+pub mod explore;
 pub mod io;
 pub mod observe;
 pub mod peer;

@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+
+mod explore_cli;
 use tcpcheck::decode::{decode_file, render, Decoded};
 use tcpcheck::doctor::{self, Check};
 use tcpcheck::requirements::{self, Status, REQUIREMENTS};
@@ -82,6 +84,10 @@ enum Command {
         #[arg(long)]
         strict_model: bool,
     },
+    /// Explore: random event sequences generated from the model's own state, run against the
+    /// kernel (a fresh namespace per case) and diffed; each unexplained divergence is shrunk
+    /// to a minimal case and written out as a bundle (packetdrill script, pcapng, report).
+    Explore(explore_cli::Args),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -107,7 +113,7 @@ impl Command {
             | Command::Doctor
             | Command::Check { .. }
             | Command::Requirements { .. } => false,
-            Command::Run { .. } => true,
+            Command::Run { .. } | Command::Explore(_) => true,
         }
     }
 }
@@ -148,6 +154,7 @@ fn main() -> ExitCode {
             ExitCode::from(u8::from(!checks.iter().all(Check::passed)))
         }
         Command::Check { paths } => check(&paths),
+        Command::Explore(args) => explore_cli::main(args),
         Command::Run {
             paths,
             jobs,

@@ -127,6 +127,8 @@ pub struct Connection {
     /// RFC 9293 3.10.8 / RFC 5482: the user timeout, when set (Linux TCP_USER_TIMEOUT).
     user_timeout: Option<Duration>,
     last_challenge: Option<Duration>,
+    /// Bytes (and SYN, FIN) the peer has acknowledged: Linux's cap on MAX.SND.WND.
+    bytes_acked: u64,
     /// The effective send MSS (RFC 9293 3.7.1: MUST-16).
     send_mss: u32,
     /// The send MSS without an MSS option: 536 on IPv4, 1220 on IPv6 (MUST-15).
@@ -191,6 +193,7 @@ impl Connection {
             give_up_at: None,
             user_timeout: None,
             last_challenge: None,
+            bytes_acked: 0,
             send_mss: DEFAULT_MSS,
             default_mss: DEFAULT_MSS,
             released: false,
@@ -419,7 +422,10 @@ impl Connection {
             State::Established | State::CloseWait => {
                 let idle = self.tcb.snd_una == self.tcb.snd_nxt && self.unsent == 0;
                 self.unsent += n;
-                if idle && self.tcb.snd_wnd > 0 && n > 0 {
+                // RFC 9293 3.8.6.2.1: sender SWS avoidance may hold data that does not fit the
+                // window as a full segment, or all of it; Linux sends only when the first
+                // segment fits (tcp_snd_wnd_test). So data is owed at once only then.
+                if idle && n > 0 && n.min(self.send_mss) <= self.tcb.snd_wnd {
                     // With nothing in flight, neither Nagle (RFC 9293 3.7.4) nor the window
                     // holds the first segment back.
                     let spec = SegSpec {
@@ -572,7 +578,9 @@ impl Connection {
         self.fin_queued = true;
         // Before the stack's own SYN is seen its ISN, and so the FIN's sequence number, is
         // unknown: the FIN is expected once the SYN has gone out.
-        if self.unsent == 0 && self.iss_bound {
+        // A FIN takes a sequence number: with a zero window it may wait for the window to
+        // open (Linux tcp_snd_wnd_test), and is then allowed, not owed.
+        if self.unsent == 0 && self.iss_bound && self.tcb.snd_wnd > 0 {
             let spec = SegSpec {
                 flags: TcpFlags::FIN | TcpFlags::ACK,
                 optional_flags: TcpFlags::PSH,
@@ -684,6 +692,19 @@ impl Connection {
         }
         // Third, check for a SYN.
         if seg.flags.syn() {
+            if self.profile.kind == ProfileKind::Linux {
+                // Linux tcp_rcv_state_process(), LISTEN: "if (th->fin) goto discard". RFC
+                // 9293 3.10.7.2 would answer it and process the FIN in SYN-RECEIVED.
+                if seg.flags.fin() {
+                    self.choices.push(Choice {
+                        rule: "Linux tcp_rcv_state_process",
+                        taken: "SYN with FIN in LISTEN dropped",
+                    });
+                    return;
+                }
+                // A new request socket: its own out-of-window ACK budget.
+                self.last_challenge = None;
+            }
             self.tcb.irs = seg.seq;
             self.tcb.rcv_nxt = seg.seq + 1;
             self.take_peer_options(seg, true);
@@ -747,6 +768,8 @@ impl Connection {
         self.take_peer_options(seg, true);
         // The SYN we sent is no longer owed a retransmission if it is acknowledged.
         if ack_ok {
+            // Linux counts the SYN of an active open among the bytes acknowledged.
+            self.bytes_acked += u64::from(seg.ack.forward_distance(self.tcb.snd_una));
             self.tcb.snd_una = seg.ack;
         }
         self.update_send_window_from_syn(seg);
@@ -811,25 +834,6 @@ impl Connection {
         });
     }
 
-    /// RFC 5961 5.2's MAX.SND.WND, "the largest window that the local sender has ever
-    /// received from its peer". Linux tcp_ack() takes the smaller of that and the bytes
-    /// acknowledged so far ("do not accept ACK for bytes we never sent"), counting the SYN
-    /// for an active open, whose first ACK goes through tcp_ack().
-    fn max_ack_window(&self) -> u32 {
-        match self.profile.kind {
-            ProfileKind::Rfc9293 => self.max_snd_wnd.max(1),
-            ProfileKind::Linux => {
-                let base = if self.passive {
-                    self.tcb.iss + 1
-                } else {
-                    self.tcb.iss
-                };
-                self.max_snd_wnd
-                    .min(self.tcb.snd_una.forward_distance(base))
-            }
-        }
-    }
-
     /// Linux tcp_check_req(), "pure retransmitted SYN": the SYN-ACK goes again at once
     /// (unless `tcp_oow_rate_limited()`), and the request's timer restarts from now with the
     /// current timeout. RFC 9293 3.10.7.4 would trim the SYN away and drop what is left,
@@ -861,6 +865,84 @@ impl Connection {
             rtx.sent_at = now;
         }
         self.schedule_retransmission();
+    }
+
+    /// Linux: a passive SYN-RECEIVED connection is a request socket, and tcp_check_req()
+    /// (net/ipv4/tcp_minisocks.c) answers segments in its own order. Returns true when the
+    /// segment goes on to the full socket (an acceptable ACK), false when it was handled.
+    fn arrive_request_linux(&mut self, now: Duration, seg: &Seg) -> bool {
+        let ctl = TcpFlags::RST | TcpFlags::SYN | TcpFlags::ACK;
+        let mut flg = seg.flags & ctl;
+        let due = self.immediately(now);
+        // "Check for pure retransmitted SYN": the SYN-ACK again, within the rate limit.
+        if seg.seq == self.tcb.irs && flg == TcpFlags::SYN {
+            self.linux_repeated_syn(now);
+            return false;
+        }
+        // An ACK of anything but the SYN-ACK goes to the listener, which resets it whatever
+        // its sequence number (RFC 9293 3.10.7.4's RST, before the window check).
+        if flg.ack() && seg.ack != self.tcb.iss + 1 {
+            if !seg.flags.rst() {
+                let spec = SegSpec::ctl(TcpFlags::RST, seg.ack, None);
+                self.expect(
+                    spec,
+                    due,
+                    "RFC 9293 3.10.7.4: SYN-RECEIVED, unacceptable ACK: <SEQ=SEG.ACK><CTL=RST>",
+                );
+            }
+            return false;
+        }
+        // tcp_in_window() against the SYN-ACK's window: the left edge is always in, a
+        // segment reaching into the window is in, an empty one at the right edge is in.
+        let (left, right) = (self.tcb.rcv_nxt, self.tcb.rcv_nxt + self.tcb.rcv_wnd);
+        let end = seg.end();
+        let in_window = seg.seq == left
+            || (end.after(left) && seg.seq.before(right))
+            || (seg.seq == right && seg.seq == end);
+        if !in_window {
+            if !seg.flags.rst() {
+                self.unacceptable_ack(
+                    now,
+                    seg,
+                    "RFC 9293 3.10.7.4: unacceptable segment: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>",
+                );
+            }
+            return false;
+        }
+        // A SYN at the peer's ISN is out of the window that starts after it: truncated.
+        if seg.seq == self.tcb.irs {
+            flg = flg & !TcpFlags::SYN;
+        }
+        // A RST is judged as in synchronized states (RFC 5961 3.2: exactly at RCV.NXT it
+        // resets, elsewhere in the window it draws a challenge ACK), as seen on 6.18.
+        if flg.rst() {
+            return true;
+        }
+        // "fourth, check the SYN bit": drops the request (embryonic_reset) with a RST.
+        if flg.syn() {
+            self.back_to_listen();
+            {
+                let (spec, rule) = if seg.flags.ack() {
+                    (
+                        SegSpec::ctl(TcpFlags::RST, seg.ack, None),
+                        "Linux tcp_check_req: a SYN in the window resets the request: <SEQ=SEG.ACK><CTL=RST>",
+                    )
+                } else {
+                    (
+                        SegSpec::ctl(
+                            TcpFlags::RST | TcpFlags::ACK,
+                            SeqNumber(0),
+                            Some(seg.seq + seg.seg_len()),
+                        ),
+                        "Linux tcp_check_req: a SYN in the window resets the request: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>",
+                    )
+                };
+                self.expect(spec, due, rule);
+            }
+            return false;
+        }
+        // Without ACK the segment is dropped silently.
+        flg.ack()
     }
 
     /// The peer's window in its SYN is never scaled (RFC 7323 2.2).
@@ -929,16 +1011,15 @@ impl Connection {
         if seg.flags.syn() {
             // A SYN-ACK answers a SYN that did or did not offer timestamps.
             let theirs_without_ts = self.negotiation.theirs.is_some_and(|t| !t.timestamps);
-            // Linux answers a simultaneous open with its own SYN again, ACK added, options
-            // and all (tcp_rcv_synsent_state_process() → tcp_send_synack()), so its SYN-ACK
-            // may carry the TSopt its SYN offered. A known deviation from RFC 7323 3.2.
-            let linux_simultaneous = self.profile.kind == ProfileKind::Linux
+            // Linux, simultaneous open: the SYN-ACK repeats the options of the stack's own
+            // SYN, TSopt included (tcp_rcv_synsent_state_process, tcp_send_synack).
+            let linux_repeat = self.profile.kind == ProfileKind::Linux
                 && !self.passive
                 && self.negotiation.ours.is_some_and(|o| o.timestamps);
             if seg.flags.ack()
                 && seg.options.timestamps.is_some()
                 && theirs_without_ts
-                && !linux_simultaneous
+                && !linux_repeat
             {
                 return Err(fail(
                     "RFC 7323 3.2: no TSopt in a SYN-ACK to a SYN without one",
@@ -1038,18 +1119,14 @@ impl Connection {
             });
             return;
         }
-        let due = self.immediately(now);
         if self.profile.kind == ProfileKind::Linux
             && self.state == State::SynReceived
             && self.passive
-            && seg.flags.syn()
-            && !seg.flags.ack()
-            && !seg.flags.rst()
-            && seg.seq == self.tcb.irs
+            && !self.arrive_request_linux(now, seg)
         {
-            self.linux_repeated_syn(now);
             return;
         }
+        let due = self.immediately(now);
         if self.state == State::FinWait2 && self.fin_wait_2_until.is_some_and(|t| now >= t) {
             // The orphan's FIN-WAIT-2 timeout ran out: the connection is gone.
             self.enter(State::Closed);
@@ -1084,6 +1161,7 @@ impl Connection {
             if SeqNumber(val).before(SeqNumber(recent)) && !seg.flags.rst() {
                 self.unacceptable_ack(
                     now,
+                    seg,
                     "RFC 7323 5.3: R1, PAWS: an old TSval makes the segment unacceptable: ACK and drop",
                 );
                 return;
@@ -1097,10 +1175,15 @@ impl Connection {
         // RFC 9293 3.3.2 / 3.10.7.4: the four-case acceptability test.
         if rcv_wnd == 0 && seg.seq == self.tcb.rcv_nxt && seg.seg_len() > 0 {
             zero_window_allowance = true;
-        } else if !segment_acceptable(seg.seq, seg.seg_len(), self.tcb.rcv_nxt, rcv_wnd) {
+        } else if !self.acceptable(seg) {
+            if seg.flags.rst() && self.linux_reset_check(seg) {
+                self.reset(now);
+                return;
+            }
             if !seg.flags.rst() {
                 self.unacceptable_ack(
                     now,
+                    seg,
                     "RFC 9293 3.10.7.4: unacceptable segment: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>",
                 );
             }
@@ -1116,7 +1199,9 @@ impl Connection {
         // Second, check the RST bit (RFC 5961 3.2). Any data it carries is ignored.
         // RFC 9293 3.5.3: SHLD-2, a RST may carry data; the model accepts one that does.
         if seg.flags.rst() {
-            if seg.seq == self.tcb.rcv_nxt {
+            // The explorer's planted bug (test only): every in-window RST resets.
+            let exact = seg.seq == self.tcb.rcv_nxt || cfg!(feature = "planted-bug");
+            if exact {
                 self.reset(now);
             } else {
                 // RFC 5961 3.2: a RST in the window but not exactly at RCV.NXT draws a
@@ -1147,6 +1232,7 @@ impl Connection {
         if !seg.flags.ack() {
             return;
         }
+        let completes_handshake = self.state == State::SynReceived;
         if self.state == State::SynReceived {
             // If SND.UNA < SEG.ACK =< SND.NXT, enter ESTABLISHED; else <SEQ=SEG.ACK><CTL=RST>.
             let ok = self.iss_bound
@@ -1169,7 +1255,15 @@ impl Connection {
         }
         // RFC 9293 3.10.7.4: MAY-12, RFC 5961 5.2: acceptable only if
         // SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT; otherwise drop and ACK.
-        let oldest = self.tcb.snd_una - self.max_ack_window();
+        let max_wnd = if self.profile.kind == ProfileKind::Linux {
+            // Linux tcp_ack(): "do not accept ACK for bytes we never sent": MAX.SND.WND is
+            // capped by the bytes acknowledged so far (a passive open's SYN not counted).
+            self.max_snd_wnd
+                .min(self.bytes_acked.min(u64::from(u32::MAX)) as u32)
+        } else {
+            self.max_snd_wnd.max(1)
+        };
+        let oldest = self.tcb.snd_una - max_wnd;
         if !seg.ack.in_range_inclusive(oldest, self.tcb.snd_nxt) {
             self.challenge_ack(
                 now,
@@ -1188,15 +1282,27 @@ impl Connection {
         // rcv_tstamp, icsk_probes_out = 0).
         self.ka_last_rcv = now;
         self.ka_probes_out = 0;
-        if seg.ack.after(self.tcb.snd_una) {
+        let acks_new = seg.ack.after(self.tcb.snd_una);
+        if acks_new {
+            if !completes_handshake {
+                self.bytes_acked += u64::from(seg.ack.forward_distance(self.tcb.snd_una));
+            }
             self.tcb.snd_una = seg.ack;
             self.rtx_acked(now);
         }
         // Window update: if SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK).
-        if !seg.ack.before(self.tcb.snd_una)
-            && (self.tcb.snd_wl1.before(seg.seq)
-                || (self.tcb.snd_wl1 == seg.seq && !seg.ack.before(self.tcb.snd_wl2)))
-        {
+        let update = if self.profile.kind == ProfileKind::Linux {
+            // Linux tcp_may_update_window(): also whenever new data is acknowledged, and
+            // at SND.WL1 only when the window grows or closes.
+            let nwin = u32::from(seg.wnd) << self.snd_shift;
+            acks_new
+                || self.tcb.snd_wl1.before(seg.seq)
+                || (self.tcb.snd_wl1 == seg.seq && (nwin > self.tcb.snd_wnd || nwin == 0))
+        } else {
+            self.tcb.snd_wl1.before(seg.seq)
+                || (self.tcb.snd_wl1 == seg.seq && !seg.ack.before(self.tcb.snd_wl2))
+        };
+        if !seg.ack.before(self.tcb.snd_una) && update {
             self.tcb.snd_wnd = u32::from(seg.wnd) << self.snd_shift;
             self.tcb.snd_wl1 = seg.seq;
             self.tcb.snd_wl2 = seg.ack;
@@ -1234,8 +1340,8 @@ impl Connection {
         if seg.len > 0 {
             self.text(now, seg);
         }
-        // Eighth, check the FIN bit.
-        if seg.flags.fin() {
+        // Eighth, check the FIN bit (unless the text reset the connection).
+        if seg.flags.fin() && self.state != State::Closed {
             self.fin(now, seg);
         }
     }
@@ -1261,6 +1367,31 @@ impl Connection {
             self.enter(State::Closed);
             return;
         }
+        let fin_in = matches!(
+            self.state,
+            State::CloseWait | State::Closing | State::LastAck
+        );
+        let data_end = seg.seq + u32::from(seg.flags.syn()) + seg.len;
+        if self.profile.kind == ProfileKind::Linux
+            && fin_in
+            && seg.seq.before(self.tcb.rcv_nxt)
+            && data_end.after(self.tcb.rcv_nxt)
+        {
+            // Linux tcp_rcv_state_process(): data beyond the peer's FIN resets the
+            // connection (RFC 1122 4.2.2.13's reset for data after close, applied to the
+            // receive side); the RST answers the segment: <SEQ=SEG.ACK><CTL=RST>.
+            self.expected.clear();
+            let spec = SegSpec::ctl(TcpFlags::RST, seg.ack, None);
+            let due = self.immediately(now);
+            self.expect(
+                spec,
+                due,
+                "Linux tcp_rcv_state_process: data after the peer's FIN: <SEQ=SEG.ACK><CTL=RST>",
+            );
+            self.reports.push(Report::ConnectionReset);
+            self.enter(State::Closed);
+            return;
+        }
         match self.state {
             State::Established | State::FinWait1 | State::FinWait2 => {}
             // RFC 9293 3.10.7.4: text after the remote FIN "should not occur": ignore it.
@@ -1268,6 +1399,15 @@ impl Connection {
         }
         let data_start = seg.seq + u32::from(seg.flags.syn());
         let end = data_start + seg.len;
+        if !data_start.before(self.tcb.rcv_nxt + self.tcb.rcv_wnd) && seg.len > 0 {
+            // Only Linux's acceptability test lets data starting at the right edge get
+            // here: tcp_data_queue() drops it and acknowledges at once.
+            self.ack_now(
+                now,
+                "RFC 9293 3.10.7.4: text beyond the window: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>",
+            );
+            return;
+        }
         if !data_start.after(self.tcb.rcv_nxt) {
             // In order (possibly overlapping what we have): take what is new.
             if end.after(self.tcb.rcv_nxt) {
@@ -1276,7 +1416,11 @@ impl Connection {
                 let taken = new.min(window.max(1));
                 self.tcb.rcv_nxt += taken;
                 self.readable += u64::from(taken);
-                self.pull_out_of_order();
+                // RFC 9293 3.10.7.4, eighth: the FIN ends the stream at its sequence number,
+                // so data held beyond it is not part of it (fin() drops it).
+                if !seg.flags.fin() {
+                    self.pull_out_of_order();
+                }
             }
             self.ack_data(now);
         } else {
@@ -1349,6 +1493,21 @@ impl Connection {
     }
 
     fn fin(&mut self, now: Duration, seg: &Seg) {
+        if self.profile.kind == ProfileKind::Linux
+            && matches!(
+                self.state,
+                State::CloseWait | State::Closing | State::LastAck
+            )
+        {
+            // Linux tcp_rcv_state_process(): once the peer's FIN is in, a segment at or past
+            // RCV.NXT is not queued, so a second FIN is neither taken nor acknowledged. RFC
+            // 9293 3.10.7.4 would advance RCV.NXT over it and acknowledge it.
+            self.choices.push(Choice {
+                rule: "Linux tcp_rcv_state_process",
+                taken: "FIN after the peer's FIN ignored",
+            });
+            return;
+        }
         let fin_seq = seg.seq + u32::from(seg.flags.syn()) + seg.len;
         if fin_seq != self.tcb.rcv_nxt {
             // The FIN lies beyond a hole: it will be processed when the hole fills.
@@ -1401,6 +1560,29 @@ impl Connection {
         self.time_wait_until = Some(now + self.profile.time_wait);
     }
 
+    /// The first check of RFC 9293 3.10.7.4 (the four-case acceptability test of §3.3.2),
+    /// or on Linux tcp_sequence(): a segment is in when it ends at or after RCV.NXT and
+    /// starts at or before the right window edge, so an empty segment exactly at the right
+    /// edge is in (the RFC wants it strictly inside).
+    fn acceptable(&self, seg: &Seg) -> bool {
+        let (nxt, wnd) = (self.tcb.rcv_nxt, self.tcb.rcv_wnd);
+        if self.profile.kind == ProfileKind::Linux {
+            return !seg.end().before(nxt) && !seg.seq.after(nxt + wnd);
+        }
+        segment_acceptable(seg.seq, seg.seg_len(), nxt, wnd)
+    }
+
+    /// Linux tcp_reset_check(): once the peer's FIN is in, a RST at RCV.NXT - 1 (a peer that
+    /// did not count its FIN) resets the connection although it is outside the window.
+    fn linux_reset_check(&self, seg: &Seg) -> bool {
+        self.profile.kind == ProfileKind::Linux
+            && seg.seq + 1 == self.tcb.rcv_nxt
+            && matches!(
+                self.state,
+                State::CloseWait | State::LastAck | State::Closing
+            )
+    }
+
     /// RST accepted: RFC 9293 3.10.7.4, second, per state.
     fn reset(&mut self, _now: Duration) {
         self.expected.clear();
@@ -1419,8 +1601,11 @@ impl Connection {
     }
 
     /// An ACK for an unacceptable segment (first check). In TIME-WAIT the same reply.
-    fn unacceptable_ack(&mut self, now: Duration, rule: &'static str) {
-        if self.profile.kind == ProfileKind::Linux && self.rate_limited(now) {
+    fn unacceptable_ack(&mut self, now: Duration, seg: &Seg, rule: &'static str) {
+        // Linux tcp_oow_rate_limited(): a segment carrying data or a FIN (and no SYN) is
+        // always answered; pure ACKs and SYNs share the challenge-ACK budget.
+        let exempt = seg.seg_len() > 0 && !seg.flags.syn();
+        if self.profile.kind == ProfileKind::Linux && !exempt && self.rate_limited(now) {
             // Linux: tcp_oow_rate_limited() limits these duplicate ACKs like challenge ACKs.
             self.choices.push(Choice {
                 rule: "Linux tcp_oow_rate_limited",
@@ -1609,7 +1794,13 @@ impl Connection {
                 });
             }
         }
-        let found = self.expected.iter().position(|e| e.spec.matches(seg));
+        // An expectation already due wins over one that matches but is not due yet (a
+        // SYN-ACK answering a duplicate SYN is not its early retransmission).
+        let found = self
+            .expected
+            .iter()
+            .position(|e| e.spec.matches(seg) && now >= e.due.earliest)
+            .or_else(|| self.expected.iter().position(|e| e.spec.matches(seg)));
         if let Some(i) = found {
             let e = self.expected[i];
             if now < e.due.earliest

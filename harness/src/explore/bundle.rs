@@ -1,0 +1,98 @@
+//! A counterexample on disk: the minimal case as a packetdrill script (replayable with
+//! `tcpcheck run`), the run's pcapng, and a report naming the rule involved.
+
+use std::fmt::Write as _;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::campaign::Config;
+use super::driver::{Case, Found, Outcome};
+use crate::trace::write_pcapng_file;
+
+/// The file names inside a bundle directory.
+pub const SCRIPT: &str = "case.pkt";
+pub const PCAPNG: &str = "trace.pcapng";
+pub const REPORT: &str = "report.md";
+
+/// A short, file-name-safe slug of the rule: `rfc-5961-3-2`.
+fn slug(rule: &str) -> String {
+    let head = rule.split(':').next().unwrap_or(rule);
+    let mut s: String = head
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    while s.contains("--") {
+        s = s.replace("--", "-");
+    }
+    s.trim_matches('-').to_string()
+}
+
+/// The header of the script and the report: what failed and how to run it again.
+pub fn header(config: &Config, index: u64, found: &Found, case: &Case) -> String {
+    let profile = match config.profile {
+        tcpcheck_model::profile::ProfileKind::Linux => "linux",
+        tcpcheck_model::profile::ProfileKind::Rfc9293 => "rfc9293",
+    };
+    let mut h = String::new();
+    let _ = writeln!(
+        h,
+        "tcpcheck explore counterexample ({} events, profile {profile})",
+        case.events.len()
+    );
+    let _ = writeln!(h, "rule: {}", found.rule);
+    let _ = writeln!(h, "model: {}", found.expected);
+    let _ = writeln!(h, "kernel: {}", found.actual);
+    let _ = writeln!(
+        h,
+        "reproduce: tcpcheck explore --profile {profile} --seed {} --case {index} --events {}",
+        config.seed, config.max_events
+    );
+    let _ = writeln!(h, "replay: tcpcheck run --strict-trailing case.pkt");
+    h
+}
+
+/// Writes the bundle for case `index` under `dir` and returns its directory.
+pub fn write(
+    dir: &Path,
+    config: &Config,
+    index: u64,
+    original: &Found,
+    case: &Case,
+    outcome: &Outcome,
+) -> io::Result<PathBuf> {
+    let found = outcome.found.as_ref().unwrap_or(original);
+    let out = dir.join(format!("case-{index}-{}", slug(&found.rule)));
+    std::fs::create_dir_all(&out)?;
+    let head = header(config, index, found, case);
+    std::fs::write(out.join(SCRIPT), outcome.script.text(&head))?;
+    write_pcapng_file(&outcome.trace, &out.join(PCAPNG))?;
+    let mut r = String::new();
+    let _ = writeln!(r, "# Counterexample: case {index}\n");
+    for line in head.lines() {
+        let _ = writeln!(r, "- {line}");
+    }
+    let _ = writeln!(r, "\nFirst seen before shrinking: {original}\n");
+    let _ = writeln!(r, "## Setup\n\n```\n{:#?}\n```\n", case.setup);
+    let _ = writeln!(r, "## Events\n");
+    for (i, e) in case.events.iter().enumerate() {
+        let _ = writeln!(r, "{}. `{e}`", i + 1);
+    }
+    let _ = writeln!(r, "\n## Scenario\n\n```\n{}```\n", outcome.script.text(""));
+    let _ = writeln!(r, "## Trace\n\n```\n{}```", outcome.trace);
+    std::fs::write(out.join(REPORT), r)?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn slugs() {
+        assert_eq!(super::slug("RFC 5961 3.2: in-window RST"), "rfc-5961-3-2");
+    }
+}

@@ -1,0 +1,286 @@
+//! A campaign: many cases, each from its own seed, spread over threads and machines.
+//!
+//! Case `i` of a campaign with seed `S` is generated from a seed derived from `(S, i)` alone,
+//! so `--shard I/N` (the cases with `i % N == I`) on N machines runs exactly the campaign one
+//! machine would, and any case can be run again by its index. Each case is one proptest run:
+//! the reference state machine generates it, the kernel runs it, and on an unexplained
+//! divergence proptest-state-machine shrinks it (fresh sandbox per attempt) within the
+//! shrink time limit.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use proptest::test_runner::{
+    Config as PtConfig, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner,
+};
+use proptest_state_machine::ReferenceStateMachine;
+use tcpcheck_model::profile::{Profile, ProfileKind};
+
+use super::deviations::{classify, Deviation};
+use super::driver::{run_case, Case, Found, HarnessError, Outcome};
+use super::reference::{Explore, LinuxProfile, ProfileSource, RfcProfile};
+use crate::stack::linux::LinuxStack;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub profile: ProfileKind,
+    pub seed: u64,
+    /// Cases in the whole campaign (all shards).
+    pub cases: u64,
+    /// This machine's shard: (index, count).
+    pub shard: (u64, u64),
+    pub jobs: usize,
+    /// Events per case, at most (at least one).
+    pub max_events: usize,
+    /// How long shrinking one failure may take.
+    pub shrink_time: Duration,
+    /// Run only this case index (replay).
+    pub only_case: Option<u64>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            profile: ProfileKind::Linux,
+            seed: 0,
+            cases: 1000,
+            shard: (0, 1),
+            jobs: 1,
+            max_events: 12,
+            shrink_time: Duration::from_secs(60),
+            only_case: None,
+        }
+    }
+}
+
+/// How one case ended.
+#[derive(Debug)]
+pub enum Verdict {
+    Pass,
+    /// A divergence the registry explains (rfc9293 profile only).
+    Known(&'static Deviation, Found),
+    /// A divergence nothing explains, shrunk: the minimal case and its run.
+    Unexplained {
+        original: Found,
+        minimal: Case,
+        outcome: Box<Outcome>,
+        shrink_runs: u32,
+    },
+    /// The harness failed; says nothing about the kernel.
+    Error(String),
+}
+
+#[derive(Debug)]
+pub struct CaseResult {
+    pub index: u64,
+    pub verdict: Verdict,
+    /// Events run in the first attempt.
+    pub events: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub cases: u64,
+    pub passed: u64,
+    pub events: u64,
+    pub known: BTreeMap<&'static str, u64>,
+    pub unexplained: u64,
+    pub errors: u64,
+    pub elapsed: Duration,
+}
+
+impl Summary {
+    fn add(&mut self, r: &CaseResult) {
+        self.cases += 1;
+        self.events += r.events as u64;
+        match &r.verdict {
+            Verdict::Pass => self.passed += 1,
+            Verdict::Known(d, _) => *self.known.entry(d.name).or_default() += 1,
+            Verdict::Unexplained { .. } => self.unexplained += 1,
+            Verdict::Error(_) => self.errors += 1,
+        }
+    }
+
+    pub fn cases_per_second(&self) -> f64 {
+        self.cases as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// The 32-byte proptest seed of case `index` (splitmix64 over the campaign seed and index).
+pub fn case_seed(seed: u64, index: u64) -> [u8; 32] {
+    let mut x = seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut out = [0u8; 32];
+    for chunk in out.chunks_mut(8) {
+        x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        chunk.copy_from_slice(&z.to_le_bytes());
+    }
+    out
+}
+
+/// The live model's profile: for `linux`, read from a fresh namespace's sysctls.
+pub fn live_profile(kind: ProfileKind) -> Result<Profile, String> {
+    match kind {
+        ProfileKind::Rfc9293 => Ok(Profile::rfc9293()),
+        ProfileKind::Linux => {
+            let stack = LinuxStack::new().map_err(|e| format!("cannot create a sandbox: {e}"))?;
+            let mut map = BTreeMap::new();
+            for name in Profile::LINUX_SYSCTLS {
+                if let Ok(v) = stack.sandbox().sysctl(name) {
+                    map.insert(name.to_string(), v);
+                }
+            }
+            Profile::linux(&map)
+        }
+    }
+}
+
+/// The indices this shard runs, in order.
+pub fn shard_indices(config: &Config) -> Vec<u64> {
+    if let Some(i) = config.only_case {
+        return vec![i];
+    }
+    let (i, n) = config.shard;
+    (0..config.cases).filter(|c| c % n.max(1) == i).collect()
+}
+
+/// Runs the campaign; `on_case` sees each case as it finishes (from worker threads).
+pub fn run(config: &Config, on_case: &(dyn Fn(&CaseResult) + Sync)) -> Result<Summary, String> {
+    let profile = live_profile(config.profile)?;
+    let indices = shard_indices(config);
+    let next = AtomicU64::new(0);
+    let summary = Mutex::new(Summary::default());
+    let began = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..config.jobs.max(1).min(indices.len().max(1)) {
+            s.spawn(|| loop {
+                let k = next.fetch_add(1, Ordering::Relaxed) as usize;
+                let Some(&index) = indices.get(k) else { break };
+                let r = run_one(config, &profile, index);
+                on_case(&r);
+                summary.lock().expect("summary lock").add(&r);
+            });
+        }
+    });
+    let mut summary = summary.into_inner().expect("summary lock");
+    summary.elapsed = began.elapsed();
+    Ok(summary)
+}
+
+/// Runs case `index` on the calling thread.
+pub fn run_one(config: &Config, profile: &Profile, index: u64) -> CaseResult {
+    match config.profile {
+        ProfileKind::Linux => run_typed::<LinuxProfile>(config, profile, index),
+        ProfileKind::Rfc9293 => run_typed::<RfcProfile>(config, profile, index),
+    }
+}
+
+/// What the test closure learned, outside proptest's pass/fail.
+#[derive(Default)]
+struct Seen {
+    first_events: Option<usize>,
+    known: Option<(&'static Deviation, Found)>,
+    error: Option<String>,
+    original: Option<Found>,
+    last_failure: Option<(Case, Outcome)>,
+    runs: u32,
+}
+
+fn run_typed<P: ProfileSource>(config: &Config, profile: &Profile, index: u64) -> CaseResult {
+    let pt = PtConfig {
+        cases: 1,
+        failure_persistence: None,
+        max_shrink_time: config.shrink_time.as_millis().min(u32::MAX as u128) as u32,
+        // No time, no shrinking: the case as generated is the counterexample.
+        max_shrink_iters: if config.shrink_time.is_zero() {
+            0
+        } else {
+            10_000
+        },
+        max_global_rejects: 10_000,
+        max_local_rejects: 100_000,
+        verbose: 0,
+        ..PtConfig::default()
+    };
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &case_seed(config.seed, index));
+    let mut runner = TestRunner::new_with_rng(pt, rng);
+    let strategy = Explore::<P>::sequential_strategy(1..=config.max_events.max(1));
+    let seen = RefCell::new(Seen::default());
+    let shrinking = !config.shrink_time.is_zero();
+    let result = runner.run(&strategy, |(state, events, counter)| {
+        let case = Case {
+            setup: state.setup,
+            events,
+        };
+        let outcome = run_case(&case, profile);
+        let mut seen = seen.borrow_mut();
+        seen.runs += 1;
+        let outcome = match outcome {
+            Ok(o) => o,
+            Err(HarnessError(e)) => {
+                seen.error.get_or_insert(e);
+                return Ok(());
+            }
+        };
+        // Events after the divergence never ran: the first shrink drops them. Without
+        // shrinking, proptest-state-machine wants the counter left at zero.
+        if let (Some(c), true) = (&counter, shrinking) {
+            c.fetch_add(outcome.events_run, Ordering::SeqCst);
+        }
+        seen.first_events.get_or_insert(outcome.events_run);
+        let Some(found) = outcome.found.clone() else {
+            return Ok(());
+        };
+        if let Some(d) = classify(&found, profile) {
+            seen.known.get_or_insert((d, found));
+            return Ok(());
+        }
+        // While shrinking, a smaller case that fails another way is not this failure: keep
+        // shrinking the original one (no slipping to a different bug).
+        if seen
+            .original
+            .as_ref()
+            .is_some_and(|o| !same_failure(o, &found))
+        {
+            return Ok(());
+        }
+        seen.original.get_or_insert(found.clone());
+        seen.last_failure = Some((case, outcome));
+        Err(TestCaseError::fail(found.to_string()))
+    });
+    let seen = seen.into_inner();
+    let events = seen.first_events.unwrap_or(0);
+    let verdict = match result {
+        Ok(()) => match (seen.known, seen.error) {
+            (Some((d, f)), _) => Verdict::Known(d, f),
+            (None, Some(e)) => Verdict::Error(e),
+            (None, None) => Verdict::Pass,
+        },
+        Err(TestError::Fail(_, _)) => match (seen.original, seen.last_failure) {
+            (Some(original), Some((minimal, outcome))) => Verdict::Unexplained {
+                original,
+                minimal,
+                outcome: Box::new(outcome),
+                shrink_runs: seen.runs.saturating_sub(1),
+            },
+            _ => Verdict::Error("a failure without a recorded run".into()),
+        },
+        Err(TestError::Abort(reason)) => Verdict::Error(format!("proptest aborted: {reason}")),
+    };
+    CaseResult {
+        index,
+        verdict,
+        events,
+    }
+}
+
+/// Two divergences are the same failure when the same rule fails in the same state.
+fn same_failure(a: &Found, b: &Found) -> bool {
+    a.rule == b.rule && a.state == b.state
+}

@@ -1,0 +1,513 @@
+//! One case against the kernel, diffed with the model: the only place that decides what
+//! counts as a divergence, behind [`run_case`].
+//!
+//! Each case gets a fresh [`LinuxStack`] (its own network namespace) and a fresh model
+//! [`Connection`]. After every event the kernel's reaction is collected with the barrier and
+//! every segment it sent is fed to [`Connection::emitted`]; a segment the model owes at once
+//! may trail by [`AT_ONCE_GRACE`] before [`Connection::settle`] calls it missing. Segments the
+//! model owes later than [`TIMER_HORIZON`] are timers, out of the explorer's scope.
+
+use std::net::{Shutdown, SocketAddr};
+use std::time::Duration;
+
+use nix::errno::Errno;
+use tcpcheck_model::conn::{Connection, Seg, State, UserError};
+use tcpcheck_model::profile::Profile;
+use tcpcheck_model::wire::{SegmentRepr, TcpOption};
+
+use super::event::{resolve, Clock, Event, Resolved, Setup};
+use super::reference::REPLAY_DEPTH;
+use super::render::Script;
+use crate::peer::Peer;
+use crate::sandbox::Packet;
+use crate::stack::linux::{Fd, LinuxStack};
+use crate::stack::{CallError, SockOpt, Stack, Wait};
+use crate::trace::Trace;
+
+/// How long a segment owed "at once" may trail the event that caused it: two jiffies at
+/// HZ=250 plus scheduling slack on a loaded machine (see tests/linux_states.rs).
+pub const AT_ONCE_GRACE: Duration = Duration::from_millis(12);
+
+/// Segments owed later than this after their event are timers (retransmissions): not waited
+/// for. Delayed ACKs (under 0.5 s by MUST-40, 200 ms in the profiles) are.
+pub const TIMER_HORIZON: Duration = Duration::from_millis(250);
+
+const STACK_PORT: u16 = 8080;
+const PEER_PORT: u16 = 40000;
+
+/// A case: how the connection opens, then the events.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Case {
+    pub setup: Setup,
+    pub events: Vec<Event>,
+}
+
+/// Where the kernel departed from the model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Found {
+    /// The event (0-based) whose reaction diverged; `None` for the opening calls.
+    pub step: Option<usize>,
+    /// The model's state before that event.
+    pub state: State,
+    /// The rule involved, as the model cites it.
+    pub rule: String,
+    pub expected: String,
+    pub actual: String,
+}
+
+impl std::fmt::Display for Found {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.step {
+            Some(i) => write!(f, "event {} in {}: ", i + 1, self.state)?,
+            None => write!(f, "opening the connection: ")?,
+        }
+        write!(
+            f,
+            "expected {}, kernel: {} ({})",
+            self.expected, self.actual, self.rule
+        )
+    }
+}
+
+/// What running a case produced.
+#[derive(Debug)]
+pub struct Outcome {
+    pub found: Option<Found>,
+    /// The case so far as a packetdrill script (up to and including the divergence).
+    pub script: Script,
+    pub trace: Trace,
+    /// Events run (all of them unless a divergence stopped the case).
+    pub events_run: usize,
+}
+
+/// Why a case could not run: the harness, not the kernel.
+#[derive(Debug)]
+pub struct HarnessError(pub String);
+
+impl std::fmt::Display for HarnessError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<std::io::Error> for HarnessError {
+    fn from(e: std::io::Error) -> Self {
+        HarnessError(e.to_string())
+    }
+}
+
+/// Runs `case` in a fresh sandbox on the calling thread, with the model on `profile`.
+pub fn run_case(case: &Case, profile: &Profile) -> Result<Outcome, HarnessError> {
+    let mut session = Session::open(case.setup, profile)?;
+    if session.found.is_none() {
+        for ev in &case.events {
+            if session.step(ev).is_err() {
+                break;
+            }
+        }
+    }
+    session.finish()
+}
+
+/// A case in progress: the kernel in its sandbox and the model beside it, one event at a
+/// time (proptest-state-machine's system under test, and [`run_case`]'s loop).
+pub struct Session {
+    d: Driver,
+    found: Option<Found>,
+    events_run: usize,
+}
+
+impl Session {
+    /// A fresh sandbox with the connection opened as `setup` says.
+    pub fn open(setup: Setup, profile: &Profile) -> Result<Session, HarnessError> {
+        let stack = LinuxStack::new()
+            .map_err(|e| HarnessError(format!("cannot create the sandbox: {e}")))?;
+        let mut d = Driver::new(stack, setup, profile.clone());
+        let found = d.open().err();
+        Ok(Session {
+            d,
+            found,
+            events_run: 0,
+        })
+    }
+
+    /// Runs one more event; after a divergence nothing more runs and the divergence is
+    /// returned again.
+    pub fn step(&mut self, ev: &Event) -> Result<(), Found> {
+        if let Some(f) = &self.found {
+            return Err(f.clone());
+        }
+        let i = self.events_run;
+        self.events_run += 1;
+        if let Err(mut f) = self.d.step(ev) {
+            f.step = Some(i);
+            self.found = Some(f.clone());
+            return Err(f);
+        }
+        Ok(())
+    }
+
+    /// The divergence so far, if any.
+    pub fn found(&self) -> Option<&Found> {
+        self.found.as_ref()
+    }
+
+    /// Ends the case: what it produced, or the harness's own failure.
+    pub fn finish(mut self) -> Result<Outcome, HarnessError> {
+        if let Some(e) = self.d.harness_error.take() {
+            return Err(e);
+        }
+        if let Some(f) = &self.found {
+            self.d.script.comment(&format!("divergence: {f}"));
+        }
+        Ok(Outcome {
+            found: self.found,
+            trace: self.d.stack.sandbox().trace().clone(),
+            script: self.d.script,
+            events_run: self.events_run,
+        })
+    }
+}
+
+struct Driver {
+    stack: LinuxStack,
+    model: Connection,
+    setup: Setup,
+    peer: Peer,
+    listener: Option<Fd>,
+    fd: Option<Fd>,
+    injected: Vec<Resolved>,
+    clock: Clock,
+    script: Script,
+    /// The state before the current event, for reports.
+    state_before: State,
+    harness_error: Option<HarnessError>,
+}
+
+type Step = Result<(), Found>;
+
+impl Driver {
+    fn new(stack: LinuxStack, setup: Setup, profile: Profile) -> Driver {
+        let peer = if setup.passive {
+            Peer::new(setup.v6, PEER_PORT, STACK_PORT, setup.peer_isn)
+        } else {
+            // The kernel connects to the peer's port 8080 from an ephemeral port, learned
+            // from its SYN.
+            Peer::new(setup.v6, STACK_PORT, 0, setup.peer_isn)
+        };
+        Driver {
+            stack,
+            model: Connection::new(profile),
+            setup,
+            peer,
+            listener: None,
+            fd: None,
+            injected: Vec::new(),
+            clock: Clock {
+                peer_tsval: 1,
+                stack_tsval: 0,
+            },
+            script: Script::new(setup.v6),
+            state_before: State::Closed,
+            harness_error: None,
+        }
+    }
+
+    fn found(&self, rule: impl Into<String>, expected: String, actual: String) -> Found {
+        Found {
+            step: None,
+            state: self.state_before,
+            rule: rule.into(),
+            expected,
+            actual,
+        }
+    }
+
+    /// A harness failure stops the case; it is reported as an error, never as the kernel's.
+    fn harness(&mut self, e: impl std::fmt::Display) -> Found {
+        self.harness_error = Some(HarnessError(e.to_string()));
+        self.found("harness", String::new(), e.to_string())
+    }
+
+    fn open(&mut self) -> Step {
+        let v6 = self.setup.v6;
+        let fd = match self.stack.socket(v6) {
+            Ok(fd) => fd,
+            Err(e) => return Err(self.harness(format!("socket(): {e}"))),
+        };
+        self.script
+            .call(format!("socket(..., SOCK_STREAM, IPPROTO_TCP) = {fd}"));
+        let t0 = self.stack.now();
+        if self.setup.passive {
+            let addr = SocketAddr::new(self.peer.remote.ip(), STACK_PORT);
+            let r = self
+                .stack
+                .setsockopt(fd, SockOpt::ReuseAddr(true))
+                .and_then(|()| self.stack.bind(fd, addr))
+                .and_then(|()| self.stack.listen(fd, 1));
+            if let Err(e) = r {
+                return Err(self.harness(format!("listening: {e}")));
+            }
+            self.script.call(format!(
+                "setsockopt({fd}, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0"
+            ));
+            self.script.call(format!("bind({fd}, ..., ...) = 0"));
+            self.script.call(format!("listen({fd}, 1) = 0"));
+            self.listener = Some(fd);
+            let _ = self.model.open_passive(t0);
+        } else {
+            let _ = self.stack.set_nonblocking(fd, true);
+            self.script
+                .call(format!("fcntl({fd}, F_SETFL, O_RDWR|O_NONBLOCK) = 0"));
+            let r = self.stack.connect(fd, self.peer.local);
+            if r != Err(CallError::Errno(Errno::EINPROGRESS)) {
+                return Err(self.harness(format!("connect() = {r:?}, not EINPROGRESS")));
+            }
+            self.script.call(format!(
+                "connect({fd}, ..., ...) = -1 EINPROGRESS (Operation now in progress)"
+            ));
+            self.fd = Some(fd);
+            let _ = self.model.open_active(t0);
+        }
+        self.observe(t0)
+    }
+
+    fn step(&mut self, ev: &Event) -> Step {
+        self.state_before = self.model.state();
+        let t0 = self.stack.now();
+        match *ev {
+            Event::Segment(s) => {
+                let r = resolve(&s, &self.model, &self.setup, self.clock);
+                self.inject(r, t0)?;
+            }
+            Event::Replay(n) => {
+                let Some(mut r) = self.injected.iter().rev().nth(usize::from(n)).cloned() else {
+                    return Ok(());
+                };
+                r.restamp(self.clock.peer_tsval, self.clock.stack_tsval);
+                self.inject(r, t0)?;
+            }
+            Event::Write(n) => self.write(n, t0)?,
+            Event::Read(n) => self.read(n)?,
+            Event::Shutdown => {
+                let Some(fd) = self.fd else { return Ok(()) };
+                let r = self.stack.shutdown(fd, Shutdown::Write);
+                self.script
+                    .call(format!("shutdown({fd}, SHUT_WR) = {}", result_text(&r)));
+                // Results are not compared: Linux answers 0 to a second shutdown where the
+                // RFC says "connection closing"; only the segments matter.
+                let _ = self.model.close(t0);
+            }
+            Event::Abort => {
+                let Some(fd) = self.fd.take() else {
+                    return Ok(());
+                };
+                let r = self
+                    .stack
+                    .setsockopt(fd, SockOpt::Linger(Some(Duration::ZERO)));
+                self.script.call(format!(
+                    "setsockopt({fd}, SOL_SOCKET, SO_LINGER, {{onoff=1, linger=0}}, 8) = {}",
+                    result_text(&r)
+                ));
+                let r = self.stack.close(fd);
+                self.script
+                    .call(format!("close({fd}) = {}", result_text(&r)));
+                let _ = self.model.abort(t0);
+            }
+        }
+        self.observe(t0)
+    }
+
+    fn inject(&mut self, r: Resolved, t0: Duration) -> Step {
+        self.peer.window = r.wnd;
+        let bytes = self
+            .peer
+            .segment(
+                r.flags,
+                r.seq,
+                r.ack,
+                r.options.clone(),
+                &vec![0; usize::from(r.len)],
+            )
+            .emit()
+            .map_err(|e| self.harness(format!("building a segment: {e}")))?;
+        self.script.inbound(&r, self.setup.peer_isn);
+        if let Err(e) = self.stack.inject(&bytes) {
+            return Err(self.harness(format!("inject: {e}")));
+        }
+        self.clock.peer_tsval += 1;
+        self.model.arrive(t0, &r.seg());
+        self.injected.push(r);
+        if self.injected.len() > REPLAY_DEPTH {
+            self.injected.remove(0);
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, n: u16, t0: Duration) -> Step {
+        let Some(fd) = self.fd else { return Ok(()) };
+        let model = self.model.send(t0, u32::from(n));
+        let kernel = self.stack.write(fd, &vec![0; usize::from(n)]);
+        let shown = match &kernel {
+            Ok(k) => k.to_string(),
+            Err(e) => e.to_string(),
+        };
+        self.script.call(format!("write({fd}, ..., {n}) = {shown}"));
+        let agree = match (&model, &kernel) {
+            (Ok(()), Ok(k)) => *k == usize::from(n),
+            (Err(_), Err(_)) => true,
+            _ => false,
+        };
+        if agree {
+            return Ok(());
+        }
+        Err(self.found(
+            "RFC 9293 3.10.2: SEND",
+            format!(
+                "write of {n} bytes: {}",
+                user_text(model.map(|()| u64::from(n)))
+            ),
+            format!("write() = {shown}"),
+        ))
+    }
+
+    fn read(&mut self, n: u16) -> Step {
+        let Some(fd) = self.fd else { return Ok(()) };
+        let model = self.model.receive(u64::from(n));
+        let kernel = self.stack.read(fd, usize::from(n), Wait::No);
+        let shown = match &kernel {
+            Ok(b) => b.len().to_string(),
+            Err(e) => e.to_string(),
+        };
+        self.script.call(format!("read({fd}, ..., {n}) = {shown}"));
+        // RECEIVE's answers as a socket gives them: data; EAGAIN for "nothing yet"; 0 (end
+        // of file) once the peer's FIN is in ("connection closing"); after the connection is
+        // gone, 0 or the error that ended it.
+        let agree = match (&model, &kernel) {
+            (Ok(0), Err(CallError::Errno(Errno::EAGAIN))) => true,
+            (Ok(m), Ok(b)) => *m > 0 && *m == b.len() as u64,
+            (Err(UserError::Closing), Ok(b)) => b.is_empty(),
+            // Linux keeps data the application has not read when the connection ends
+            // normally (RFC 9293 deletes the TCB): a read after CLOSED may still return it.
+            (Err(UserError::DoesNotExist), Ok(_)) => true,
+            (Err(UserError::DoesNotExist), Err(_)) => true,
+            _ => false,
+        };
+        if agree {
+            return Ok(());
+        }
+        Err(self.found(
+            "RFC 9293 3.10.3: RECEIVE",
+            format!("read of up to {n} bytes: {}", user_text(model)),
+            format!("read() = {shown}"),
+        ))
+    }
+
+    /// Collects the kernel's reaction to the event at `t0` and diffs it with the model.
+    fn observe(&mut self, t0: Duration) -> Step {
+        let packets = match self.stack.settle() {
+            Ok(p) => p,
+            Err(e) => return Err(self.harness(format!("barrier: {e}"))),
+        };
+        for p in packets {
+            self.feed(&p, false)?;
+        }
+        // Wait for what is owed now (an ACK the kernel may send a jiffy later).
+        loop {
+            let now = self.stack.now();
+            let owed = self
+                .model
+                .expected()
+                .iter()
+                .filter(|e| e.due.earliest <= now && e.due.latest <= t0 + TIMER_HORIZON)
+                .map(|e| e.due.latest)
+                .min();
+            let Some(latest) = owed else { break };
+            let deadline = latest.max(t0) + AT_ONCE_GRACE;
+            match self.stack.next_packet(deadline) {
+                Ok(Some(p)) => self.feed(&p, true)?,
+                Ok(None) => break,
+                Err(e) => return Err(self.harness(format!("capture: {e}"))),
+            }
+        }
+        let now = self.stack.now();
+        if let Err(d) = self.model.settle(now.saturating_sub(AT_ONCE_GRACE)) {
+            if let Some(e) = self.model.expected().iter().find(|e| e.rule == d.rule) {
+                let spec = e.spec;
+                self.script
+                    .comment("the model requires, and the kernel did not send:");
+                self.script.expected(&spec, self.setup.peer_isn);
+            }
+            return Err(self.found(d.rule, d.expected, d.actual));
+        }
+        // The listener is still there when the connection is gone: for the peer's next
+        // segments the model listens again.
+        if self.setup.passive && self.model.state() == State::Closed {
+            let _ = self.model.open_passive(now);
+            // The old socket is closed (reset, or its close completed): closing it sends
+            // nothing, and the next connection is accepted anew.
+            if let Some(fd) = self.fd.take() {
+                let r = self.stack.close(fd);
+                self.script
+                    .call(format!("close({fd}) = {}", result_text(&r)));
+            }
+        }
+        self.accept();
+        Ok(())
+    }
+
+    /// A passive connection is accepted as soon as the kernel has one to hand out.
+    fn accept(&mut self) {
+        let (Some(l), None) = (self.listener, self.fd) else {
+            return;
+        };
+        if !self.model.state().is_synchronized() {
+            return;
+        }
+        if let Ok((fd, _)) = self.stack.accept(l, Wait::No) {
+            self.script.call(format!("accept({l}, ..., ...) = {fd}"));
+            let _ = self.stack.set_nonblocking(fd, true);
+            self.script
+                .call(format!("fcntl({fd}, F_SETFL, O_RDWR|O_NONBLOCK) = 0"));
+            self.fd = Some(fd);
+        }
+    }
+
+    fn feed(&mut self, p: &Packet, late: bool) -> Step {
+        let Ok(seg) = SegmentRepr::parse(&p.bytes) else {
+            // Not TCP (an ICMP error, say): not the model's business.
+            return Ok(());
+        };
+        if !self.setup.passive && seg.tcp.flags.syn() && !seg.tcp.flags.ack() {
+            self.peer.remote.set_port(seg.tcp.src_port);
+        }
+        if !self.peer.is_ours(&seg) {
+            return Ok(());
+        }
+        for o in &seg.tcp.options {
+            if let TcpOption::Timestamps { val, .. } = o {
+                self.clock.stack_tsval = *val;
+            }
+        }
+        self.script.outbound(&seg, self.setup.peer_isn, late);
+        let s = Seg::from_repr(&seg.tcp);
+        if let Err(d) = self.model.emitted(p.at, &s) {
+            return Err(self.found(d.rule, d.expected, d.actual));
+        }
+        Ok(())
+    }
+}
+
+fn result_text<T>(r: &Result<T, CallError>) -> String {
+    match r {
+        Ok(_) => "0".to_string(),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn user_text(r: Result<u64, UserError>) -> String {
+    match r {
+        Ok(n) => format!("{n} bytes"),
+        Err(e) => format!("error: {e:?}"),
+    }
+}

@@ -1,0 +1,233 @@
+//! What the explorer does to a connection: the case's setup, then events (socket calls and
+//! injected segments).
+//!
+//! Segment numbers are symbolic ("RCV.NXT - 1", "the right window edge", "SND.NXT + 1") and
+//! are resolved against the model's view of the live connection when the event runs. The
+//! kernel picks its own ISN and window, so absolute numbers chosen in advance would mean
+//! nothing; symbolic ones keep their meaning on every run, and keep it while shrinking
+//! deletes the events before them.
+
+use std::fmt;
+
+use tcpcheck_model::conn::{Connection, Seg, SegOptions, State};
+use tcpcheck_model::seq::SeqNumber;
+use tcpcheck_model::wire::{TcpFlags, TcpOption};
+
+/// How a case opens its connection, and what the peer's SYN offers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Setup {
+    /// `listen()` and wait for the peer's SYN (true), or `connect()` to the peer.
+    pub passive: bool,
+    pub v6: bool,
+    /// The peer's initial sequence number: often near 2^32 so the case wraps.
+    pub peer_isn: u32,
+    pub mss: Option<u16>,
+    pub sack: bool,
+    pub wscale: Option<u8>,
+    /// The peer offers timestamps (and sends them on every segment that asks for options).
+    pub ts: bool,
+}
+
+/// A sequence number, relative to the receiving side of the stack under test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeqAt {
+    /// RCV.NXT + d: the left edge of the stack's receive window.
+    RcvNxt(i32),
+    /// RCV.NXT + RCV.WND + d: the right edge.
+    WndEnd(i32),
+    /// The peer's ISN + d: for SYNs.
+    PeerIsn(i32),
+}
+
+/// An acknowledgment number, relative to the sending side of the stack under test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AckOf {
+    SndNxt(i32),
+    SndUna(i32),
+    /// The stack's ISN + d.
+    Iss(i32),
+}
+
+/// A segment the peer sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SegEvent {
+    /// Any of SYN, FIN, RST, PSH and ACK.
+    pub flags: TcpFlags,
+    pub seq: SeqAt,
+    /// Used only when ACK is set; the field is zero otherwise.
+    pub ack: AckOf,
+    pub len: u16,
+    /// The window field as sent (the peer's scale applies after the handshake).
+    pub wnd: u16,
+    /// On a SYN, the setup's options (else none); on other segments, a timestamp when the
+    /// setup offered them (else none).
+    pub options: bool,
+}
+
+/// One step of a case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    Segment(SegEvent),
+    /// The `n`-th most recent injected segment again, numbers unchanged: a duplicate, or an
+    /// old segment arriving after newer ones. Its timestamp is fresh, so PAWS (not modelled)
+    /// does not decide its fate.
+    Replay(u8),
+    /// `write()` of this many bytes: SEND.
+    Write(u16),
+    /// Non-blocking `read()` of up to this many bytes: RECEIVE.
+    Read(u16),
+    /// `shutdown(SHUT_WR)`: CLOSE (RFC 9293 3.10.4; the application may still read).
+    Shutdown,
+    /// `SO_LINGER {1, 0}` then `close()`: ABORT (RFC 9293 3.10.5).
+    Abort,
+}
+
+impl Event {
+    pub fn is_call(&self) -> bool {
+        !matches!(self, Event::Segment(_) | Event::Replay(_))
+    }
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Event::Segment(s) => {
+                write!(f, "< {} seq {:?}", s.flags.packetdrill(), s.seq)?;
+                if s.flags.ack() {
+                    write!(f, " ack {:?}", s.ack)?;
+                }
+                write!(f, " len {} win {}", s.len, s.wnd)?;
+                if !s.options {
+                    f.write_str(" no options")?;
+                }
+                Ok(())
+            }
+            Event::Replay(n) => write!(f, "replay injected segment -{}", n + 1),
+            Event::Write(n) => write!(f, "write {n}"),
+            Event::Read(n) => write!(f, "read {n}"),
+            Event::Shutdown => f.write_str("shutdown(SHUT_WR)"),
+            Event::Abort => f.write_str("abort (SO_LINGER 0, close)"),
+        }
+    }
+}
+
+/// A segment with every number fixed, as injected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    pub flags: TcpFlags,
+    pub seq: SeqNumber,
+    pub ack: SeqNumber,
+    pub wnd: u16,
+    pub len: u16,
+    pub options: Vec<TcpOption<'static>>,
+}
+
+impl Resolved {
+    /// The model's view of the segment.
+    pub fn seg(&self) -> Seg {
+        let mut options = SegOptions::default();
+        for o in &self.options {
+            match *o {
+                TcpOption::Mss(v) => options.mss = Some(v),
+                TcpOption::WindowScale(v) => options.window_scale = Some(v),
+                TcpOption::SackPermitted => options.sack_permitted = true,
+                TcpOption::Timestamps { val, ecr } => options.timestamps = Some((val, ecr)),
+                _ => {}
+            }
+        }
+        Seg {
+            seq: self.seq,
+            ack: self.ack,
+            flags: self.flags,
+            wnd: self.wnd,
+            len: u32::from(self.len),
+            options,
+        }
+    }
+
+    /// A fresh timestamp on a replayed segment.
+    pub fn restamp(&mut self, val: u32, ecr: u32) {
+        for o in &mut self.options {
+            if let TcpOption::Timestamps { val: v, ecr: e } = o {
+                *v = val;
+                if self.flags.ack() {
+                    *e = ecr;
+                }
+            }
+        }
+    }
+}
+
+/// What resolving needs besides the model: the peer's next TSval and the stack's last one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Clock {
+    pub peer_tsval: u32,
+    pub stack_tsval: u32,
+}
+
+fn offset(base: SeqNumber, d: i32) -> SeqNumber {
+    SeqNumber(base.0.wrapping_add(d as u32))
+}
+
+/// Fixes the numbers of `ev` against the model's view of the connection.
+pub fn resolve(ev: &SegEvent, conn: &Connection, setup: &Setup, clock: Clock) -> Resolved {
+    let tcb = conn.tcb();
+    // Before the peer's SYN is in, RCV.NXT is where it would be after it.
+    let known = match conn.state() {
+        State::Listen | State::SynSent => false,
+        State::Closed => tcb.rcv_nxt != SeqNumber(0),
+        _ => true,
+    };
+    let rcv_nxt = if known {
+        tcb.rcv_nxt
+    } else {
+        SeqNumber(setup.peer_isn.wrapping_add(1))
+    };
+    let seq = match ev.seq {
+        SeqAt::RcvNxt(d) => offset(rcv_nxt, d),
+        SeqAt::WndEnd(d) => offset(rcv_nxt + tcb.rcv_wnd, d),
+        SeqAt::PeerIsn(d) => offset(SeqNumber(setup.peer_isn), d),
+    };
+    let ack = if ev.flags.ack() {
+        match ev.ack {
+            AckOf::SndNxt(d) => offset(tcb.snd_nxt, d),
+            AckOf::SndUna(d) => offset(tcb.snd_una, d),
+            AckOf::Iss(d) => offset(tcb.iss, d),
+        }
+    } else {
+        SeqNumber(0)
+    };
+    let mut options = Vec::new();
+    let ecr = if ev.flags.ack() { clock.stack_tsval } else { 0 };
+    let ts = TcpOption::Timestamps {
+        val: clock.peer_tsval,
+        ecr,
+    };
+    if ev.options && ev.flags.syn() {
+        // Linux's own layout, so the kernel sees what a Linux peer sends.
+        if let Some(m) = setup.mss {
+            options.push(TcpOption::Mss(m));
+        }
+        match (setup.sack, setup.ts) {
+            (true, true) => options.extend([TcpOption::SackPermitted, ts]),
+            (true, false) => {
+                options.extend([TcpOption::Nop, TcpOption::Nop, TcpOption::SackPermitted])
+            }
+            (false, true) => options.extend([TcpOption::Nop, TcpOption::Nop, ts]),
+            (false, false) => {}
+        }
+        if let Some(w) = setup.wscale {
+            options.extend([TcpOption::Nop, TcpOption::WindowScale(w)]);
+        }
+    } else if ev.options && setup.ts {
+        options.extend([TcpOption::Nop, TcpOption::Nop, ts]);
+    }
+    Resolved {
+        flags: ev.flags,
+        seq,
+        ack,
+        wnd: ev.wnd,
+        len: ev.len,
+        options,
+    }
+}

@@ -1,0 +1,194 @@
+//! A case as a packetdrill script, written while it runs.
+//!
+//! Numbers follow packetdrill (run_packet.c): a SYN-flagged segment's sequence number is
+//! absolute, every other one is relative to the first SYN of its side; inbound ACKs are
+//! relative to the kernel's ISN (whose SYN the script writes as `0:0(0)`); outbound ACKs of
+//! non-SYN segments are relative to the peer's. Outbound options are written exactly as the
+//! kernel sent them, so a TSecr the peer echoes maps back to a TSval of the script.
+
+use std::fmt::Write as _;
+
+use tcpcheck_model::conn::{LenSpec, SegSpec, SeqSpec};
+use tcpcheck_model::seq::SeqNumber;
+use tcpcheck_model::wire::{SegmentRepr, TcpOption};
+
+use super::event::Resolved;
+
+#[derive(Clone, Debug, Default)]
+pub struct Script {
+    pub lines: Vec<String>,
+    /// The first injected SYN's sequence number: packetdrill's remote ISN.
+    remote_isn: Option<SeqNumber>,
+    /// The kernel's ISN, from its SYN or SYN-ACK.
+    kernel_isn: Option<SeqNumber>,
+    pub v6: bool,
+}
+
+fn options_text(options: &[TcpOption<'_>], sack_base: SeqNumber) -> String {
+    let items: Vec<String> = options
+        .iter()
+        .filter_map(|o| {
+            Some(match o {
+                TcpOption::EndOfList => "eol".to_string(),
+                TcpOption::Nop => "nop".to_string(),
+                TcpOption::Mss(v) => format!("mss {v}"),
+                TcpOption::WindowScale(v) => format!("wscale {v}"),
+                TcpOption::SackPermitted => "sackOK".to_string(),
+                TcpOption::Sack(b) => {
+                    let blocks: Vec<String> = b
+                        .as_slice()
+                        .iter()
+                        .map(|b| {
+                            format!(
+                                "{}:{}",
+                                b.left.forward_distance(sack_base),
+                                b.right.forward_distance(sack_base)
+                            )
+                        })
+                        .collect();
+                    format!("sack {}", blocks.join(" "))
+                }
+                TcpOption::Timestamps { val, ecr } => format!("TS val {val} ecr {ecr}"),
+                TcpOption::Unknown { .. } => return None,
+            })
+        })
+        .collect();
+    if items.is_empty() {
+        String::new()
+    } else {
+        format!(" <{}>", items.join(","))
+    }
+}
+
+impl Script {
+    pub fn new(v6: bool) -> Script {
+        Script {
+            v6,
+            ..Script::default()
+        }
+    }
+
+    fn remote_base(&self, fallback: u32) -> SeqNumber {
+        self.remote_isn.unwrap_or(SeqNumber(fallback))
+    }
+
+    fn kernel_base(&self) -> SeqNumber {
+        self.kernel_isn.unwrap_or(SeqNumber(0))
+    }
+
+    /// A socket call line: `call` is written as packetdrill does, `= result` included.
+    pub fn call(&mut self, text: impl Into<String>) {
+        let t = if self.lines.iter().all(|l| l.starts_with("//")) {
+            "0"
+        } else {
+            "+0"
+        };
+        self.lines.push(format!("{t:<6}{}", text.into()));
+    }
+
+    pub fn comment(&mut self, text: &str) {
+        for line in text.lines() {
+            self.lines.push(format!("// {line}"));
+        }
+    }
+
+    pub fn inbound(&mut self, r: &Resolved, peer_isn: u32) {
+        if r.flags.syn() && self.remote_isn.is_none() {
+            self.remote_isn = Some(r.seq);
+        }
+        let seq = if r.flags.syn() {
+            r.seq.0
+        } else {
+            r.seq.forward_distance(self.remote_base(peer_isn))
+        };
+        let mut line = format!(
+            "+0    < {} {}:{}({})",
+            r.flags.packetdrill(),
+            seq,
+            seq.wrapping_add(u32::from(r.len)),
+            r.len
+        );
+        if r.flags.ack() {
+            let _ = write!(line, " ack {}", r.ack.forward_distance(self.kernel_base()));
+        }
+        let _ = write!(line, " win {}", r.wnd);
+        line += &options_text(&r.options, SeqNumber(0));
+        self.lines.push(line);
+    }
+
+    /// A segment the kernel sent, as it sent it; `late` when it came after the step's
+    /// barrier (a delayed ACK), which gets packetdrill's time range.
+    pub fn outbound(&mut self, seg: &SegmentRepr, peer_isn: u32, late: bool) {
+        let t = &seg.tcp;
+        if t.flags.syn() && self.kernel_isn.is_none() {
+            self.kernel_isn = Some(t.seq);
+        }
+        let seq = t.seq.forward_distance(self.kernel_base());
+        let remote = self.remote_base(peer_isn);
+        let mut line = format!(
+            "{:<6}> {} {}:{}({})",
+            if late { "+0~+.2" } else { "+0" },
+            t.flags.packetdrill(),
+            seq,
+            seq.wrapping_add(t.payload.len() as u32),
+            t.payload.len()
+        );
+        if t.flags.ack() {
+            let ack = if t.flags.syn() {
+                t.ack.0
+            } else {
+                t.ack.forward_distance(remote)
+            };
+            let _ = write!(line, " ack {ack}");
+        }
+        line += &options_text(&t.options, remote);
+        self.lines.push(line);
+    }
+
+    /// What the model required instead, at the divergence: `<...>` options, since the model
+    /// pins none.
+    pub fn expected(&mut self, spec: &SegSpec, peer_isn: u32) {
+        let seq = match spec.seq {
+            SeqSpec::Exact(s) => s.forward_distance(self.kernel_base()),
+            SeqSpec::Iss => 0,
+        };
+        let len = match spec.len {
+            LenSpec::Exact(n) | LenSpec::UpTo(n) => n,
+        };
+        let mut line = format!(
+            "+0    > {} {}:{}({})",
+            spec.flags.packetdrill(),
+            seq,
+            seq.wrapping_add(len),
+            len
+        );
+        if let Some(a) = spec.ack {
+            let ack = if spec.flags.syn() {
+                a.0
+            } else {
+                a.forward_distance(self.remote_base(peer_isn))
+            };
+            let _ = write!(line, " ack {ack}");
+        }
+        if spec.flags.syn() {
+            line += " <...>";
+        }
+        self.lines.push(line);
+    }
+
+    /// The whole file: `header` as comments, then the lines.
+    pub fn text(&self, header: &str) -> String {
+        let mut out = String::new();
+        for line in header.lines() {
+            let _ = writeln!(out, "// {line}");
+        }
+        if self.v6 {
+            out += "--ip_version=ipv6\n";
+        }
+        out += "\n";
+        for line in &self.lines {
+            let _ = writeln!(out, "{line}");
+        }
+        out
+    }
+}

@@ -1,0 +1,178 @@
+//! `tcpcheck explore`: flags, progress and the summary of a campaign.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::str::FromStr;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use clap::{Args as ClapArgs, ValueEnum};
+use tcpcheck::explore::{bundle, campaign, Config, Verdict};
+use tcpcheck_model::profile::ProfileKind;
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ProfileArg {
+    Linux,
+    Rfc9293,
+}
+
+/// `I/N`: this machine runs the cases whose index is I modulo N.
+#[derive(Clone, Copy, Debug)]
+pub struct Shard(u64, u64);
+
+impl FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let (i, n) = s
+            .split_once('/')
+            .ok_or_else(|| format!("`{s}`: expected I/N, e.g. 0/4"))?;
+        let i: u64 = i.parse().map_err(|e| format!("shard index `{i}`: {e}"))?;
+        let n: u64 = n.parse().map_err(|e| format!("shard count `{n}`: {e}"))?;
+        if n == 0 || i >= n {
+            return Err(format!("`{s}`: need 0 <= I < N"));
+        }
+        Ok(Shard(i, n))
+    }
+}
+
+#[derive(ClapArgs, Debug)]
+pub struct Args {
+    /// Whose rules the model applies: `linux` (finds no divergence on a conforming kernel) or
+    /// `rfc9293` (finds the known deviations and labels them).
+    #[arg(long, value_enum, default_value_t = ProfileArg::Linux)]
+    profile: ProfileArg,
+    /// Campaign seed; the same seed runs the same cases. Random (and printed) when absent.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Cases in the whole campaign, over all shards.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    cases: u64,
+    /// Run only the cases of shard I of N (I/N, counting from 0).
+    #[arg(long, default_value = "0/1")]
+    shard: Shard,
+    /// Cases run at once, each on its own thread and sandbox.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=256))]
+    jobs: u64,
+    /// Events per case, at most.
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    events: u64,
+    /// Seconds shrinking one divergence may take.
+    #[arg(long, default_value_t = 60)]
+    shrink_time: u64,
+    /// Run only this case of the campaign (as a report's `reproduce` line says).
+    #[arg(long)]
+    case: Option<u64>,
+    /// Write a bundle (case.pkt, trace.pcapng, report.md) per unexplained divergence here.
+    #[arg(long, default_value = "explore-out")]
+    bundle: PathBuf,
+    /// Print every known deviation found, not only the counts.
+    #[arg(long)]
+    verbose: bool,
+}
+
+pub fn main(args: Args) -> ExitCode {
+    let seed = args.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
+    });
+    let config = Config {
+        profile: match args.profile {
+            ProfileArg::Linux => ProfileKind::Linux,
+            ProfileArg::Rfc9293 => ProfileKind::Rfc9293,
+        },
+        seed,
+        cases: args.cases,
+        shard: (args.shard.0, args.shard.1),
+        jobs: args.jobs as usize,
+        max_events: args.events as usize,
+        shrink_time: Duration::from_secs(args.shrink_time),
+        only_case: args.case,
+    };
+    let total = campaign::shard_indices(&config).len() as u64;
+    eprintln!(
+        "tcpcheck explore: seed {seed}, {total} cases (shard {}/{}), profile {:?}, {} jobs",
+        config.shard.0, config.shard.1, args.profile, config.jobs
+    );
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(total);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let bundle_failed = Mutex::new(false);
+    let on_case = |r: &campaign::CaseResult| {
+        let line = match &r.verdict {
+            Verdict::Pass => None,
+            Verdict::Known(d, f) => args
+                .verbose
+                .then(|| format!("case {}: known deviation {}: {f}", r.index, d.name)),
+            Verdict::Unexplained {
+                original,
+                minimal,
+                outcome,
+                shrink_runs,
+            } => {
+                let found = outcome.found.as_ref().unwrap_or(original);
+                let written =
+                    bundle::write(&args.bundle, &config, r.index, original, minimal, outcome);
+                let place = match written {
+                    Ok(p) => p.display().to_string(),
+                    Err(e) => {
+                        *bundle_failed.lock().expect("lock") = true;
+                        format!("(bundle not written: {e})")
+                    }
+                };
+                Some(format!(
+                    "case {}: DIVERGENCE, shrunk to {} events in {shrink_runs} runs: {found}\n  {place}",
+                    r.index,
+                    minimal.events.len()
+                ))
+            }
+            Verdict::Error(e) => Some(format!("case {}: harness error: {e}", r.index)),
+        };
+        match (&bar, line) {
+            (Some(b), Some(l)) => b.println(l),
+            (None, Some(l)) => eprintln!("{l}"),
+            _ => {}
+        }
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    };
+    let summary = match campaign::run(&config, &on_case) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("tcpcheck: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    println!(
+        "{} cases ({} events) in {:.1} s: {:.0} cases/s; {} passed, {} known deviations, {} \
+         unexplained divergences, {} harness errors (seed {seed})",
+        summary.cases,
+        summary.events,
+        summary.elapsed.as_secs_f64(),
+        summary.cases_per_second(),
+        summary.passed,
+        summary.known.values().sum::<u64>(),
+        summary.unexplained,
+        summary.errors
+    );
+    for (name, n) in &summary.known {
+        println!("  known deviation {name}: {n} cases");
+    }
+    if summary.errors > 0 || *bundle_failed.lock().expect("lock") {
+        ExitCode::from(2)
+    } else if summary.unexplained > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -1,0 +1,62 @@
+//! The explorer finds a planted model bug and shrinks it. Built only with the test-only
+//! feature: `cargo test -p tcpcheck --features planted-bug --test explore_planted`.
+//!
+//! The bug (tcpcheck-model's `planted-bug` feature): an in-window RST not exactly at RCV.NXT
+//! resets the connection, where RFC 5961 3.2 (and the kernel) answer with a challenge ACK.
+
+use std::time::Duration;
+
+use tcpcheck::explore::{self, campaign, Config, Verdict};
+use tcpcheck_model::profile::ProfileKind;
+
+#[test]
+fn planted_bug_is_found_and_shrunk_to_at_most_four_events() {
+    let config = Config {
+        profile: ProfileKind::Linux,
+        seed: 1,
+        cases: 400,
+        jobs: 1,
+        shrink_time: Duration::from_secs(30),
+        ..Config::default()
+    };
+    let profile = campaign::live_profile(ProfileKind::Linux).unwrap();
+    let mut other = Vec::new();
+    // Case by case until the planted rule shows: the kernel's challenge ACK where the buggy
+    // model expected the connection gone.
+    for index in 0..config.cases {
+        let r = campaign::run_one(&config, &profile, index);
+        let Verdict::Unexplained {
+            minimal, outcome, ..
+        } = &r.verdict
+        else {
+            continue;
+        };
+        let planted = outcome
+            .found
+            .as_ref()
+            .is_some_and(|f| f.actual.contains("<CTL=ACK>"))
+            && minimal
+                .events
+                .iter()
+                .any(|e| matches!(e, explore::Event::Segment(s) if s.flags.rst()));
+        if !planted {
+            other.push(format!("case {index}: {:?}", outcome.found));
+            continue;
+        }
+        let text = outcome.script.text("");
+        assert!(
+            minimal.events.len() <= 4,
+            "shrunk to {} events, more than 4:\n{text}",
+            minimal.events.len()
+        );
+        eprintln!(
+            "planted bug found in case {index}, shrunk to {} events:\n{text}",
+            minimal.events.len()
+        );
+        return;
+    }
+    panic!(
+        "the planted bug was not found in {} cases; other divergences: {other:#?}",
+        config.cases
+    );
+}

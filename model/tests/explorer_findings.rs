@@ -1,0 +1,160 @@
+//! Rules the explorer (harness/src/explore) found the model missing or getting wrong against
+//! Linux 6.18, each checked in the profile it belongs to. The `linux` ones are the model's
+//! side of the known deviations in harness/src/explore/deviations.rs.
+
+use std::time::Duration;
+
+use tcpcheck_model::conn::{Connection, Seg, State};
+use tcpcheck_model::profile::Profile;
+use tcpcheck_model::wire::TcpFlags;
+
+const SYN: TcpFlags = TcpFlags::SYN;
+const ACK: TcpFlags = TcpFlags::ACK;
+const RST: TcpFlags = TcpFlags::RST;
+const FIN: TcpFlags = TcpFlags::FIN;
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+fn seg(flags: TcpFlags, seq: u32, ack: u32, len: u32) -> Seg {
+    Seg::new(flags, seq, ack, len)
+}
+
+/// SYN-RECEIVED after a passive open: the stack's ISS 1000, the peer's 5000, window 65535.
+fn syn_received(p: Profile) -> Connection {
+    let mut c = Connection::new(p);
+    c.open_passive(ms(0)).unwrap();
+    c.arrive(ms(0), &seg(SYN, 5000, 0, 0));
+    c.emitted(ms(0), &seg(SYN | ACK, 1000, 5001, 0)).unwrap();
+    c
+}
+
+fn established(p: Profile) -> Connection {
+    let mut c = syn_received(p);
+    c.arrive(ms(0), &seg(ACK, 5001, 1001, 0));
+    assert_eq!(c.state(), State::Established);
+    c
+}
+
+fn accepts(c: &Connection, at: Duration, s: Seg) -> bool {
+    let mut c = c.clone();
+    c.emitted(at, &s).is_ok() && c.settle(at).is_ok()
+}
+
+/// RFC 9293 3.10.7.4, eighth: a FIN ends the stream where it stands, so data held out of
+/// order beyond it does not move RCV.NXT past it (both profiles).
+#[test]
+fn fin_ends_the_stream_before_held_data() {
+    for p in [Profile::rfc9293(), Profile::linux_defaults()] {
+        let mut c = established(p);
+        c.arrive(ms(1), &seg(ACK, 5011, 1001, 100));
+        let _ = c.emitted(ms(1), &seg(ACK, 1001, 5001, 0));
+        c.arrive(ms(2), &seg(ACK | FIN, 5001, 1001, 20));
+        assert_eq!(c.state(), State::CloseWait);
+        assert_eq!(
+            c.tcb().rcv_nxt.0,
+            5022,
+            "20 bytes and the FIN, nothing held beyond"
+        );
+    }
+}
+
+/// RFC 9293 3.8.6.2.1 (sender SWS avoidance): data that does not fit the window as one
+/// segment may wait, so SEND owes nothing at once then (both profiles).
+#[test]
+fn send_owes_nothing_when_the_first_segment_does_not_fit() {
+    for p in [Profile::rfc9293(), Profile::linux_defaults()] {
+        let mut c = established(p);
+        // One byte, acknowledged, then the window shrinks with a later sequence number.
+        c.arrive(ms(1), &seg(ACK, 5001, 1001, 1));
+        c.emitted(ms(1), &seg(ACK, 1001, 5002, 0)).unwrap();
+        let mut small = seg(ACK, 5002, 1001, 0);
+        small.wnd = 100;
+        c.arrive(ms(1), &small);
+        c.send(ms(2), 500).unwrap();
+        assert!(
+            c.settle(ms(100)).is_ok(),
+            "nothing owed with a 100-byte window"
+        );
+        assert!(
+            accepts(&c, ms(3), seg(ACK, 1001, 5002, 100)),
+            "a window's worth is allowed"
+        );
+    }
+}
+
+/// Linux tcp_check_req(): the peer's SYN again draws the SYN-ACK again at once.
+#[test]
+fn linux_request_resends_synack_for_a_duplicate_syn() {
+    let mut c = syn_received(Profile::linux_defaults());
+    c.arrive(ms(5), &seg(SYN, 5000, 0, 0));
+    assert!(accepts(&c, ms(5), seg(SYN | ACK, 1000, 5001, 0)));
+    assert!(!accepts(&c, ms(5), seg(ACK, 1001, 5001, 0)));
+}
+
+/// Linux tcp_check_req(): an ACK of anything but the SYN-ACK is reset before the sequence
+/// number is checked; RFC 9293 answers the out-of-window segment with an ACK.
+#[test]
+fn linux_request_resets_a_bad_ack_first() {
+    let mut c = syn_received(Profile::linux_defaults());
+    c.arrive(ms(1), &seg(ACK, 900_000, 1005, 0));
+    assert!(accepts(&c, ms(1), seg(RST, 1005, 0, 0)));
+    let mut r = syn_received(Profile::rfc9293());
+    r.arrive(ms(1), &seg(ACK, 900_000, 1005, 0));
+    assert!(accepts(&r, ms(1), seg(ACK, 1001, 5001, 0)));
+}
+
+/// Linux tcp_sequence(): a RST exactly at the right window edge is in the window and draws
+/// a challenge ACK; RFC 9293 drops it.
+#[test]
+fn linux_rst_at_the_right_edge_draws_a_challenge_ack() {
+    let mut c = established(Profile::linux_defaults());
+    c.arrive(ms(1), &seg(RST, 5001 + 65535, 0, 0));
+    assert!(accepts(&c, ms(1), seg(ACK, 1001, 5001, 0)));
+    let mut r = established(Profile::rfc9293());
+    r.arrive(ms(1), &seg(RST, 5001 + 65535, 0, 0));
+    assert!(r.settle(ms(50)).is_ok(), "nothing owed");
+}
+
+/// Linux tcp_ack(): right after a passive open no byte is acknowledged yet, so an ACK of the
+/// ISN is too old (RFC 5961 5.2's window capped by bytes acked): challenge ACK, data dropped.
+#[test]
+fn linux_old_ack_window_is_capped_by_bytes_acked() {
+    let mut c = established(Profile::linux_defaults());
+    c.arrive(ms(1), &seg(ACK, 5001, 1000, 10));
+    assert_eq!(c.tcb().rcv_nxt.0, 5001, "data dropped");
+    assert!(accepts(&c, ms(1), seg(ACK, 1001, 5001, 0)));
+    let mut r = established(Profile::rfc9293());
+    r.arrive(ms(1), &seg(ACK, 5001, 1000, 10));
+    assert_eq!(r.tcb().rcv_nxt.0, 5011, "RFC 5961 5.2: within MAX.SND.WND");
+}
+
+/// Linux: once the peer's FIN is in, a second FIN is ignored, and data reaching past RCV.NXT
+/// from before it resets the connection with <SEQ=SEG.ACK><CTL=RST>.
+#[test]
+fn linux_after_the_peers_fin() {
+    let mut c = established(Profile::linux_defaults());
+    c.arrive(ms(1), &seg(ACK | FIN, 5001, 1001, 0));
+    let _ = c.emitted(ms(2), &seg(ACK, 1001, 5002, 0));
+    let mut second = c.clone();
+    second.arrive(ms(3), &seg(ACK | FIN, 5002, 1001, 0));
+    assert_eq!(second.tcb().rcv_nxt.0, 5002);
+    assert!(second.settle(ms(300)).is_ok(), "nothing owed");
+    c.arrive(ms(3), &seg(ACK, 5001, 1001, 20));
+    assert_eq!(c.state(), State::Closed);
+    assert!(accepts(&c, ms(3), seg(RST, 1001, 0, 0)));
+}
+
+/// Linux drops a SYN that carries FIN in LISTEN; RFC 9293 answers it.
+#[test]
+fn linux_listen_drops_syn_fin() {
+    let mut c = Connection::new(Profile::linux_defaults());
+    c.open_passive(ms(0)).unwrap();
+    c.arrive(ms(0), &seg(SYN | FIN, 5000, 0, 0));
+    assert_eq!(c.state(), State::Listen);
+    let mut r = Connection::new(Profile::rfc9293());
+    r.open_passive(ms(0)).unwrap();
+    r.arrive(ms(0), &seg(SYN | FIN, 5000, 0, 0));
+    assert_eq!(r.state(), State::SynReceived);
+}
