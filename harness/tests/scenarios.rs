@@ -11,7 +11,7 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use tcpcheck::runner::{self, ladder, IpVersion, RunOptions, Verdict};
 use tcpcheck::scenario::Script;
 
-/// Threads for the fast scenarios, beside one for each slow one. The scripts mostly sleep,
+/// Threads for the fast scenarios, beside one for each slow one that runs. The scripts mostly sleep,
 /// so the slow ones each get a thread from the start and the file takes about as long as the
 /// longest of them; the fast ones (about 0.3 s each) share these few, because every run
 /// creates and destroys a network namespace, and on two cores 32 at once starve the kernel's
@@ -29,7 +29,10 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let slow = trials.iter().filter(|t| t.kind() == "slow").count();
+    let slow = trials
+        .iter()
+        .filter(|t| t.kind() == "slow" && !args.is_filtered_out(t))
+        .count();
     args.test_threads.get_or_insert(slow + FAST_LANES);
     libtest_mimic::run(&args, trials).exit();
 }
