@@ -15,6 +15,7 @@ use nix::errno::Errno;
 use tcpcheck_model::profile::Profile;
 use tcpcheck_model::wire::{ChecksumPolicy, SegmentRepr};
 
+use super::annotate;
 use super::command;
 use super::packet::{self, Conn, ConnState, PEER_PORT_BASE, SCRIPT_PORT};
 use super::syscall::{bracketed, errno_named, int, is_ellipsis, SUPPORTED};
@@ -370,6 +371,7 @@ impl<'a> Exec<'a> {
             return Err(self.error_at(ev.span, "no open socket to read TCP_INFO from"));
         };
         let info = self.stack.tcp_info(fd)?;
+        annotate::step(self.stack.sandbox_mut(), ev);
         super::assert::check(&assertions, &info)
             .map_err(|m| self.fail(ev, format!("tcpi_state {}", info.state), m))
     }
@@ -673,6 +675,7 @@ impl<'a> Exec<'a> {
             .map_err(|e| self.error_at(ev.span, format!("cannot build the packet: {e}")))?;
         let at = self.stack.now().saturating_sub(self.start);
         self.stack.inject(&bytes)?;
+        annotate::injected(self.stack.sandbox_mut().trace_mut(), ev);
         if let Some(d) = &mut self.differ {
             d.injected(at, self.line, &seg);
         }
@@ -765,6 +768,8 @@ impl<'a> Exec<'a> {
             conn.live_local_isn = seg.tcp.seq.0;
         }
         let actual = packet::to_script_space(conn, &seg);
+        let trace = self.stack.sandbox_mut().trace_mut();
+        annotate::captured(trace, &live, ev, &actual.packet);
         // map_outbound_live_packet remembers the TS val mapping before any check.
         let script_ts = script_ts_val(p);
         let live_ts = seg.tcp.options.iter().find_map(|o| match o {
@@ -807,6 +812,9 @@ impl<'a> Exec<'a> {
     // --- commands ---
 
     fn command(&mut self, span: Span, text: &str, ev: Option<&Event>) -> Step {
+        if let Some(ev) = ev {
+            annotate::step(self.stack.sandbox_mut(), ev);
+        }
         match command::parse_sysctls(text) {
             Some(settings) => {
                 for (name, value) in settings {
@@ -948,6 +956,7 @@ impl<'a> Exec<'a> {
     ) -> Step {
         let now = self.now_us();
         let shown = format!("returned {} at {} sec", ret.show(), fmt_secs(now));
+        annotate::call(self.stack.sandbox_mut(), ev, sc, &ret.show());
         let expected = int(&sc.result).map_err(|m| self.error_at(ev.span, m))?;
         let fd_call = matches!(sc.name.as_str(), "socket" | "accept");
         if fd_call && expected >= 0 {

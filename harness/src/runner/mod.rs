@@ -6,9 +6,11 @@
 //! Each run owns its sandbox on the calling thread, so runs on different threads cannot see
 //! each other and verdicts do not depend on how many run at once.
 
+mod annotate;
 mod assert;
 mod command;
 mod exec;
+pub mod ladder;
 mod packet;
 pub mod report;
 mod syscall;

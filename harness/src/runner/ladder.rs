@@ -1,0 +1,216 @@
+//! One run as a ladder diagram: the kernel and each peer as a lane, one row per socket call,
+//! code block or segment, in the order they happened.
+//!
+//! It is meant to be kept as a snapshot, so it holds only what the same kernel does the same
+//! way on every run; anything else would make the snapshot fail at random and hide the diffs
+//! that matter. Hence:
+//!
+//! - Sequence, ACK and SACK numbers are in the script's terms, relative to each side's ISN as
+//!   packetdrill prints them (the runner's own mapping, from the trace's notes); the kernel's
+//!   ISN is random.
+//! - The kernel's TS val counts milliseconds of its clock from a random offset. It is shown
+//!   as the value the matched script line gives it (packetdrill's own identification of the
+//!   two), and as `?` where no line gives one. The peer's values and every TS ecr the kernel
+//!   sends are the script's own and shown as they are.
+//! - Addresses and ports are lanes (`peer 1`, ...), never numbers.
+//! - No wall-clock time: the time column is the line's own (`+0.01`, `0...7` for a blocking
+//!   call), canonically printed. Rows are in the order the harness recorded them, which is the
+//!   script's order of steps: each step ends with a barrier that collects all the kernel sent
+//!   in reaction, and timers fire at times the script fixes far enough apart to tell.
+//! - Barrier probes, IPv6 neighbour discovery and other filtered packets are left out, and so
+//!   are the harness's own calls (polling a blocking call, reading TCP_INFO): the calls shown
+//!   are the script's, with what they returned.
+//! - A segment no script line matched is shown, marked `(unscripted)`, when the kernel sent
+//!   it while the script still had events to run: it answered something the script did, at
+//!   a time the script fixed. Those read after the last scripted event are left out: what
+//!   the final drain catches depends on how long after the last event it runs (a timer may or
+//!   may not have fired), so it is not the kernel's behaviour but the harness's timing.
+
+mod bases;
+mod layout;
+#[cfg(test)]
+mod tests;
+mod text;
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use tcpcheck_model::wire::{ChecksumPolicy, SegmentRepr};
+
+use super::{annotate, packet, ScenarioRun, Verdict};
+use crate::differ::ModelVerdict;
+use crate::scenario::{Action, Direction, Event, Script, Secs, Syscall};
+use crate::trace::EventKind;
+use bases::Bases;
+use text::{flags_of, parse_packet, script_ts_val, segment_text, set_ts_val};
+
+/// The diagram of `run`; `script`, the script it ran, gives each row the time its line is
+/// written with and each kernel TS val the number the script knows it by.
+pub fn ladder(run: &ScenarioRun, script: &Script) -> String {
+    let mut out = header(run);
+    out.push('\n');
+    out.push_str(&layout::layout(&rows(run, script)));
+    out
+}
+
+fn header(run: &ScenarioRun) -> String {
+    let mut out = format!("scenario  {}\nip        {}\n", run.path, run.ip.name());
+    let _ = match &run.verdict {
+        Verdict::Pass => writeln!(out, "verdict   pass"),
+        Verdict::Fail(d) => writeln!(
+            out,
+            "verdict   fail at L{}: {}\nscript    {}\nkernel    {}",
+            d.line, d.message, d.expected, d.actual
+        ),
+        Verdict::Error(e) => writeln!(out, "verdict   error\n{e}"),
+    };
+    // The model's segments carry absolute sequence numbers, which change every run: the
+    // snapshot keeps the line and the rule, the report has the rest.
+    let _ = match &run.model {
+        ModelVerdict::Agree => writeln!(out, "model     agree"),
+        ModelVerdict::Diverge(d) => writeln!(out, "model     diverge at L{}: {}", d.line, d.rule),
+        ModelVerdict::Off(why) => writeln!(out, "model     off ({why})"),
+    };
+    out
+}
+
+struct Row {
+    line: Option<u32>,
+    time: String,
+    lane: Lane,
+    text: String,
+}
+
+#[derive(Clone, Copy)]
+enum Lane {
+    /// A step of the program under test: a call, a code block, a command.
+    Kernel,
+    /// A segment from peer N to the kernel.
+    In(u16),
+    /// A segment from the kernel to peer N.
+    Out(u16),
+    /// A packet from the kernel to no peer, or not TCP.
+    Stray,
+}
+
+fn rows(run: &ScenarioRun, script: &Script) -> Vec<Row> {
+    let by_line: HashMap<u32, &Event> = script.events.iter().map(|e| (e.span.line, e)).collect();
+    let events = &run.trace.events;
+    let last_scripted = events.iter().rposition(|e| scripted(&e.kind).is_some());
+    let mut bases = Bases::default();
+    let mut rows = Vec::new();
+    for (i, e) in events.iter().enumerate() {
+        let step = scripted(&e.kind);
+        let time = |line| by_line.get(&line).map(|e| time_of(e)).unwrap_or_default();
+        match (&e.kind, step) {
+            (EventKind::Note { .. }, Some((line, text))) => rows.push(Row {
+                line: Some(line),
+                time: time(line),
+                lane: Lane::Kernel,
+                text: text.to_string(),
+            }),
+            (EventKind::Injected { packet, .. } | EventKind::Captured { packet, .. }, step) => {
+                let seg = SegmentRepr::parse_with(packet, ChecksumPolicy::Accept).ok();
+                match (step, seg) {
+                    (Some((line, text)), Some(seg)) => {
+                        let event = by_line.get(&line).copied();
+                        rows.push(scripted_row(
+                            line,
+                            time(line),
+                            text,
+                            &seg,
+                            event,
+                            &mut bases,
+                        ));
+                    }
+                    _ if last_scripted.is_some_and(|l| i < l) => {
+                        let inbound = matches!(e.kind, EventKind::Injected { .. });
+                        rows.push(unscripted_row(packet, inbound, &bases));
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    rows
+}
+
+/// The script line and text the runner noted on an event.
+fn scripted(kind: &EventKind) -> Option<(u32, &str)> {
+    match kind {
+        EventKind::Note { text } => annotate::parse(text),
+        EventKind::Injected { note, .. } | EventKind::Captured { note, .. } => {
+            note.as_deref().and_then(annotate::parse)
+        }
+        _ => None,
+    }
+}
+
+/// The event's time as the script writes it, with a blocking call's end.
+fn time_of(e: &Event) -> String {
+    match &e.action {
+        Action::Syscall(Syscall { end: Some(end), .. }) => format!("{}...{}", e.time, Secs(*end)),
+        _ => e.time.to_string(),
+    }
+}
+
+fn scripted_row(
+    line: u32,
+    time: String,
+    text: &str,
+    seg: &SegmentRepr,
+    event: Option<&Event>,
+    bases: &mut Bases,
+) -> Row {
+    let Some(mut p) = parse_packet(text) else {
+        // Not a packet after all; shown as noted rather than dropped.
+        return Row {
+            line: Some(line),
+            time,
+            lane: Lane::Stray,
+            text: text.to_string(),
+        };
+    };
+    bases.learn(&p, seg);
+    let lane = match p.direction {
+        Direction::Inbound => Lane::In(p.peer),
+        Direction::Outbound => Lane::Out(p.peer),
+    };
+    let mut hide_ts = false;
+    if p.direction == Direction::Outbound {
+        match event.and_then(script_ts_val) {
+            Some(val) => set_ts_val(&mut p, val),
+            None => hide_ts = true,
+        }
+    }
+    Row {
+        line: Some(line),
+        time,
+        lane,
+        text: segment_text(p, hide_ts),
+    }
+}
+
+fn unscripted_row(bytes: &[u8], inbound: bool, bases: &Bases) -> Row {
+    let seg = SegmentRepr::parse_with(bytes, ChecksumPolicy::Accept).ok();
+    let peer = seg.as_ref().and_then(packet::peer_of);
+    let (lane, text) = match (inbound, peer, &seg) {
+        (false, Some(peer), Some(seg)) => match bases.outbound(peer, seg) {
+            Some(actual) => (Lane::Out(peer), segment_text(actual.packet, true)),
+            None => (
+                Lane::Out(peer),
+                format!("{} (connection unknown)", flags_of(seg)),
+            ),
+        },
+        (false, None, Some(seg)) => (Lane::Stray, format!("{} to no peer", flags_of(seg))),
+        (true, _, Some(seg)) => (Lane::Stray, format!("{} injected", flags_of(seg))),
+        (_, _, None) => (Lane::Stray, format!("{} bytes, not TCP", bytes.len())),
+    };
+    Row {
+        line: None,
+        time: String::new(),
+        lane,
+        text: format!("{text}  (unscripted)"),
+    }
+}

@@ -1,0 +1,89 @@
+//! Draws the rows: one lane per party, so the direction of every segment and who it involves
+//! read at a glance, and a diff of a snapshot points at the row that changed.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use super::{Lane, Row};
+use crate::scenario::DEFAULT_PEER;
+
+/// Columns between two lanes.
+const LANE_WIDTH: usize = 10;
+
+/// Lanes at fixed columns, the text after them; `line` and `time` padded to their widest.
+pub(super) fn layout(rows: &[Row]) -> String {
+    let mut peers = BTreeSet::new();
+    for r in rows {
+        if let Lane::In(p) | Lane::Out(p) = r.lane {
+            peers.insert(p);
+        }
+    }
+    if peers.is_empty() {
+        peers.insert(DEFAULT_PEER);
+    }
+    let peers: Vec<u16> = peers.into_iter().collect();
+    let line_w = rows
+        .iter()
+        .map(|r| r.line.map_or(1, |l| l.to_string().len() + 1))
+        .max()
+        .unwrap_or(1)
+        .max("line".len());
+    let time_w = rows
+        .iter()
+        .map(|r| r.time.len())
+        .max()
+        .unwrap_or(0)
+        .max("time".len());
+    let lanes_w = LANE_WIDTH * peers.len() + 1;
+    let mut out = String::new();
+    let mut title = format!("{:<line_w$}  {:<time_w$}  ", "line", "time");
+    let mut names = format!("{:<LANE_WIDTH$}", "kernel");
+    for p in &peers {
+        names.push_str(&format!("{:<LANE_WIDTH$}", format!("peer {p}")));
+    }
+    title.push_str(names.trim_end());
+    let _ = writeln!(out, "{}", title.trim_end());
+    for r in rows {
+        let line = r.line.map_or("-".to_string(), |l| format!("L{l}"));
+        let lanes = lanes(r.lane, &peers);
+        let _ = writeln!(
+            out,
+            "{line:<line_w$}  {:<time_w$}  {lanes:<lanes_w$}  {}",
+            r.time, r.text
+        );
+    }
+    out
+}
+
+/// The kernel's lane at column 0, peer `peers[i]` at `LANE_WIDTH * (i + 1)`.
+pub(super) fn lanes(lane: Lane, peers: &[u16]) -> String {
+    let width = LANE_WIDTH * peers.len() + 1;
+    let mut cells = vec![' '; width];
+    cells[0] = '|';
+    for i in 0..peers.len() {
+        cells[LANE_WIDTH * (i + 1)] = '|';
+    }
+    let col = |p: u16| {
+        peers
+            .iter()
+            .position(|&q| q == p)
+            .map(|i| LANE_WIDTH * (i + 1))
+    };
+    match lane {
+        Lane::Kernel => cells[0] = '*',
+        Lane::Stray => cells[0] = '?',
+        Lane::In(p) | Lane::Out(p) => {
+            if let Some(end) = col(p) {
+                for c in &mut cells[1..end] {
+                    *c = if *c == '|' { '+' } else { '-' };
+                }
+                if matches!(lane, Lane::In(_)) {
+                    cells[1] = '<';
+                } else {
+                    cells[end - 1] = '>';
+                }
+            }
+        }
+    }
+    cells.into_iter().collect()
+}

@@ -1,0 +1,82 @@
+//! A segment's text in the diagram: the script's own notation, less what the lanes show and
+//! what would differ from run to run.
+
+use tcpcheck_model::wire::SegmentRepr;
+
+use crate::scenario::{self, Action, Event, TcpOptions, DEFAULT_PEER};
+
+/// Flags and length alone, for a segment whose numbers have no base to count from.
+pub(super) fn flags_of(seg: &SegmentRepr) -> String {
+    let t = &seg.tcp;
+    let flags = packet_flags(seg);
+    format!("{flags} ({})", t.payload.len())
+}
+
+fn packet_flags(seg: &SegmentRepr) -> scenario::TcpFlags {
+    let f = seg.tcp.flags;
+    scenario::TcpFlags {
+        fin: f.fin(),
+        syn: f.syn(),
+        rst: f.rst(),
+        psh: f.psh(),
+        ack: f.ack(),
+        urg: f.urg(),
+        ece: f.ece(),
+        cwr: f.cwr(),
+        ae: seg.tcp.reserved & 1 != 0,
+    }
+}
+
+/// A packet as the runner noted it: the text of a script line's packet.
+pub(super) fn parse_packet(text: &str) -> Option<scenario::Packet> {
+    let script = scenario::parse("note", &format!("0 {text}")).ok()?;
+    match script.events.into_iter().next()?.action {
+        Action::Packet(p) => Some(p),
+        _ => None,
+    }
+}
+
+/// The TS val a script line's packet gives the kernel, if it spells its options out.
+pub(super) fn script_ts_val(e: &Event) -> Option<u32> {
+    match &e.action {
+        Action::Packet(p) => ts_val(p),
+        _ => None,
+    }
+}
+
+fn ts_val(p: &scenario::Packet) -> Option<u32> {
+    let TcpOptions::Exactly(list) = &p.options else {
+        return None;
+    };
+    list.iter().find_map(|o| match o {
+        scenario::TcpOption::Timestamp { val, .. } => Some(*val),
+        _ => None,
+    })
+}
+
+pub(super) fn set_ts_val(p: &mut scenario::Packet, to: u32) {
+    if let TcpOptions::Exactly(list) = &mut p.options {
+        for o in list {
+            if let scenario::TcpOption::Timestamp { val, .. } = o {
+                *val = to;
+            }
+        }
+    }
+}
+
+/// The packet without its direction and peer, which the lanes show; `hide_ts` replaces the
+/// kernel's TS val by `?`.
+pub(super) fn segment_text(mut p: scenario::Packet, hide_ts: bool) -> String {
+    let live_ts = ts_val(&p);
+    p.peer = DEFAULT_PEER;
+    let shown = p.to_string();
+    let shown = shown
+        .strip_prefix("< ")
+        .or_else(|| shown.strip_prefix("> "))
+        .unwrap_or(&shown)
+        .to_string();
+    match live_ts {
+        Some(val) if hide_ts => shown.replacen(&format!("TS val {val} "), "TS val ? ", 1),
+        _ => shown,
+    }
+}
