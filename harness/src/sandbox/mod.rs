@@ -36,8 +36,11 @@ const BARRIER_DEADLINE: Duration = Duration::from_secs(1);
 
 const CONGESTION_CONTROL: &str = "net.ipv4.tcp_congestion_control";
 
-/// How long IPv6 configuration may take after the link comes up.
-const IPV6_READY_DEADLINE: Duration = Duration::from_secs(2);
+/// How long IPv6 configuration may take after the link comes up. It usually takes well
+/// under a millisecond, but the addrconf work shares a kernel work queue with namespace
+/// teardown: with dozens of sandboxes created and destroyed at once on two cores, 2 s was
+/// seen to run out. Waiting longer costs nothing when it is quick.
+const IPV6_READY_DEADLINE: Duration = Duration::from_secs(10);
 
 /// Namespace-wide settings applied before any device exists, so they hold for `tun0` too:
 /// no router solicitations, no duplicate address detection, no automatic link-local address.
