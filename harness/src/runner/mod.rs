@@ -11,6 +11,7 @@ mod command;
 mod exec;
 mod packet;
 pub mod report;
+pub mod schedule;
 mod syscall;
 
 use std::collections::VecDeque;
