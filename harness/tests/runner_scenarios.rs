@@ -328,3 +328,38 @@ fn retransmission_schedule_in_the_reports() {
         assert!(tcpcheck::runner::report::text(std::slice::from_ref(&r)).contains("  model "));
     }
 }
+
+/// The listener's queues as inet_diag reports them ride along in the trace: the request in
+/// the SYN queue after the SYN, the child in the accept queue after the ACK, none after
+/// accept().
+#[test]
+fn listener_queues_are_observed() {
+    for ip in BOTH {
+        let r = run("passive-open.pkt", PASSIVE_OPEN, ip);
+        assert_eq!(r.verdict, Verdict::Pass, "{}", r.describe());
+        let seen: Vec<String> = r
+            .trace
+            .events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                tcpcheck::trace::EventKind::Observation { text }
+                    if text.starts_with("listener") =>
+                {
+                    Some(text.split_once(": ").unwrap().1.to_string())
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                "accept queue 0 (backlog 1), SYN queue 0",
+                "accept queue 0 (backlog 1), SYN queue 1",
+                "accept queue 1 (backlog 1), SYN queue 0",
+                "accept queue 0 (backlog 1), SYN queue 0",
+            ],
+            "{}",
+            r.trace
+        );
+    }
+}

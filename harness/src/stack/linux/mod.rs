@@ -4,6 +4,7 @@ mod syscalls;
 
 use std::collections::HashMap;
 use std::fmt;
+use std::fmt::Write as _;
 use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -11,10 +12,12 @@ use std::time::Duration;
 
 use nix::errno::Errno;
 use nix::poll::PollFlags;
+use nix::sys::socket::AddressFamily;
+use tcpcheck_model::wire::{ChecksumPolicy, SegmentRepr};
 
 use super::{CallError, CallResult, SockOpt, Stack, Wait};
 use crate::observe::diag::{Diag, DiagSocket, StateSet};
-use crate::observe::{tcp_info, TcpInfo};
+use crate::observe::{tcp_info, TcpInfo, TcpState};
 use crate::sandbox::{Packet, Sandbox};
 use crate::trace::EventKind;
 
@@ -36,6 +39,14 @@ struct Socket {
 
 pub struct LinuxStack {
     sockets: HashMap<Fd, Socket>,
+    /// Listening sockets and their addresses, whose queues are observed after each step.
+    listeners: Vec<(Fd, SocketAddr)>,
+    /// The last queue observation recorded, so that only changes reach the trace.
+    last_queues: String,
+    /// Request sockets (SYN-ACKs each retransmitted) per listening port, as last dumped.
+    requests: HashMap<u16, Vec<u8>>,
+    /// Something since the last dump may have changed a SYN queue.
+    requests_stale: bool,
     diag: Diag,
     // Last: sockets and the diag socket close before the sandbox leaves the namespace.
     sandbox: Sandbox,
@@ -48,6 +59,10 @@ impl LinuxStack {
         let diag = Diag::new()?;
         Ok(LinuxStack {
             sockets: HashMap::new(),
+            listeners: Vec::new(),
+            last_queues: String::new(),
+            requests: HashMap::new(),
+            requests_stale: false,
             diag,
             sandbox,
         })
@@ -99,6 +114,86 @@ impl LinuxStack {
         let result = self.sock(fd).and_then(|s| Ok(op(s.fd.as_fd())?));
         self.record(call, &result);
         result
+    }
+
+    /// Records each listener's accept and SYN queue lengths as inet_diag reports them, as an
+    /// [`EventKind::Observation`] beside the segments, when they changed since the last
+    /// record. The kernel's own numbers, not the harness's bookkeeping: `idiag_rqueue` of the
+    /// LISTEN socket is the accept queue (`sk_ack_backlog`), `idiag_wqueue` the backlog after
+    /// the `somaxconn` cap (`sk_max_ack_backlog`; net/ipv4/tcp_diag.c
+    /// `tcp_diag_get_info()`), and the request sockets in SYN_RECV on the same port are the
+    /// SYN queue (with the SYN-ACKs each has retransmitted, `idiag_retrans`). SYN cookies
+    /// leave no request, so a cookie never shows here.
+    ///
+    /// Listening sockets are dumped at every step (about 30 µs). Request sockets live in the
+    /// established hash, which a namespace shares with the host unless
+    /// `tcp_child_ehash_entries` gave it its own, and a dump walks all of it (0.25 to 0.7 ms
+    /// here), so they are dumped only after a step that can change a SYN queue: a segment
+    /// without data, or with SYN or RST, sent to a listening port, or a new listener. A
+    /// request that expires on its own shows at the next such step.
+    fn observe_queues(&mut self) -> io::Result<()> {
+        if self.listeners.is_empty() {
+            return Ok(());
+        }
+        let mut text = String::new();
+        for i in 0..self.listeners.len() {
+            let (_, addr) = self.listeners[i];
+            let family = match addr {
+                SocketAddr::V4(_) => AddressFamily::Inet,
+                SocketAddr::V6(_) => AddressFamily::Inet6,
+            };
+            let port = addr.port();
+            let listening = self.diag.dump(family, StateSet::only(TcpState::Listen))?;
+            let Some(listener) = listening
+                .iter()
+                .find(|s| s.src.port() == port && s.src.ip() == addr.ip())
+            else {
+                continue;
+            };
+            if self.requests_stale || !self.requests.contains_key(&port) {
+                let requests = self
+                    .diag
+                    .dump(family, StateSet::only(TcpState::SynRecv))?
+                    .iter()
+                    .filter(|s| s.src.port() == port)
+                    .map(|s| s.retransmits)
+                    .collect();
+                self.requests.insert(port, requests);
+            }
+            let requests = &self.requests[&port];
+            if !text.is_empty() {
+                text.push_str("; ");
+            }
+            let _ = write!(
+                text,
+                "listener {addr}: accept queue {} (backlog {}), SYN queue {}",
+                listener.recv_q,
+                listener.send_q,
+                requests.len()
+            );
+            if requests.iter().any(|&r| r > 0) {
+                let shown: Vec<String> = requests.iter().map(u8::to_string).collect();
+                let _ = write!(text, " (SYN-ACKs retransmitted {})", shown.join(","));
+            }
+        }
+        self.requests_stale = false;
+        if text != self.last_queues {
+            self.sandbox
+                .note(EventKind::Observation { text: text.clone() });
+            self.last_queues = text;
+        }
+        Ok(())
+    }
+
+    /// Whether an injected packet can change a listener's SYN queue: it goes to a listening
+    /// port and carries SYN or RST, or no data (the final ACK of a handshake).
+    fn touches_syn_queue(&self, packet: &[u8]) -> bool {
+        let Ok(seg) = SegmentRepr::parse_with(packet, ChecksumPolicy::Accept) else {
+            return false;
+        };
+        let t = &seg.tcp;
+        self.listeners.iter().any(|(_, a)| a.port() == t.dst_port)
+            && (t.flags.syn() || t.flags.rst() || (t.payload.is_empty() && !t.flags.fin()))
     }
 
     /// Retries `op` while it says EAGAIN, polling for `events`, until the wait's deadline.
@@ -157,9 +252,20 @@ impl Stack for LinuxStack {
     }
 
     fn listen(&mut self, fd: Fd, backlog: i32) -> CallResult<()> {
-        self.on_socket(fd, format!("listen({fd}, {backlog})"), |f| {
+        let result = self.on_socket(fd, format!("listen({fd}, {backlog})"), |f| {
             syscalls::listen(f, backlog)
-        })
+        });
+        if result.is_ok() {
+            if let Ok(addr) = self
+                .sock(fd)
+                .and_then(|s| Ok(syscalls::local_addr(s.fd.as_fd())?))
+            {
+                self.listeners.retain(|(f, _)| *f != fd);
+                self.listeners.push((fd, addr));
+                self.requests_stale = true;
+            }
+        }
+        result
     }
 
     fn accept(&mut self, fd: Fd, wait: Wait) -> CallResult<(Fd, SocketAddr)> {
@@ -211,6 +317,7 @@ impl Stack for LinuxStack {
             .remove(&fd)
             .map(drop)
             .ok_or(CallError::Errno(Errno::EBADF));
+        self.listeners.retain(|(f, _)| *f != fd);
         self.record(format!("close({fd})"), &result);
         result
     }
@@ -248,11 +355,14 @@ impl Stack for LinuxStack {
     }
 
     fn inject(&mut self, packet: &[u8]) -> io::Result<()> {
+        self.requests_stale |= self.touches_syn_queue(packet);
         self.sandbox.inject(packet)
     }
 
     fn settle(&mut self) -> io::Result<Vec<Packet>> {
-        self.sandbox.settle()
+        let packets = self.sandbox.settle()?;
+        self.observe_queues()?;
+        Ok(packets)
     }
 
     fn next_packet(&mut self, deadline: Duration) -> io::Result<Option<Packet>> {
