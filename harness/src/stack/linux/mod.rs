@@ -6,14 +6,13 @@ use std::collections::HashMap;
 use std::fmt;
 use std::fmt::Write as _;
 use std::io;
-use std::net::{Shutdown, SocketAddr};
+use std::net::{IpAddr, Shutdown, SocketAddr};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::Duration;
 
 use nix::errno::Errno;
 use nix::poll::PollFlags;
-use nix::sys::socket::AddressFamily;
-use tcpcheck_model::wire::{ChecksumPolicy, SegmentRepr};
+use tcpcheck_model::wire::{ChecksumPolicy, IpRepr, SegmentRepr};
 
 use super::{CallError, CallResult, SockOpt, Stack, Wait};
 use crate::observe::diag::{Diag, DiagSocket, StateSet};
@@ -43,9 +42,12 @@ pub struct LinuxStack {
     listeners: Vec<(Fd, SocketAddr)>,
     /// The last queue observation recorded, so that only changes reach the trace.
     last_queues: String,
-    /// Request sockets (SYN-ACKs each retransmitted) per listening port, as last dumped.
-    requests: HashMap<u16, Vec<u8>>,
-    /// Something since the last dump may have changed a SYN queue.
+    /// Peers that sent a listener a SYN (listener address, peer address), in order, while
+    /// they may have a request socket.
+    syn_senders: Vec<(SocketAddr, SocketAddr)>,
+    /// The SYN-ACKs each request socket has retransmitted, as last looked up.
+    requests: HashMap<(SocketAddr, SocketAddr), u8>,
+    /// Something since the last lookup may have changed a SYN queue.
     requests_stale: bool,
     diag: Diag,
     // Last: sockets and the diag socket close before the sandbox leaves the namespace.
@@ -61,6 +63,7 @@ impl LinuxStack {
             sockets: HashMap::new(),
             listeners: Vec::new(),
             last_queues: String::new(),
+            syn_senders: Vec::new(),
             requests: HashMap::new(),
             requests_stale: false,
             diag,
@@ -116,59 +119,51 @@ impl LinuxStack {
         result
     }
 
-    /// Records each listener's accept and SYN queue lengths as inet_diag reports them, as an
-    /// [`EventKind::Observation`] beside the segments, when they changed since the last
-    /// record. The kernel's own numbers, not the harness's bookkeeping: `idiag_rqueue` of the
-    /// LISTEN socket is the accept queue (`sk_ack_backlog`), `idiag_wqueue` the backlog after
-    /// the `somaxconn` cap (`sk_max_ack_backlog`; net/ipv4/tcp_diag.c
-    /// `tcp_diag_get_info()`), and the request sockets in SYN_RECV on the same port are the
-    /// SYN queue (with the SYN-ACKs each has retransmitted, `idiag_retrans`). SYN cookies
-    /// leave no request, so a cookie never shows here.
+    /// Records each listener's accept and SYN queue lengths, as the kernel reports them, as
+    /// an [`EventKind::Observation`] beside the segments when they changed since the last
+    /// record: the kernel's own numbers, not the harness's bookkeeping.
     ///
-    /// Listening sockets are dumped at every step (about 30 µs). Request sockets live in the
-    /// established hash, which a namespace shares with the host unless
-    /// `tcp_child_ehash_entries` gave it its own, and a dump walks all of it (0.25 to 0.7 ms
-    /// here), so they are dumped only after a step that can change a SYN queue: a segment
-    /// without data, or with SYN or RST, sent to a listening port, or a new listener. A
-    /// request that expires on its own shows at the next such step.
+    /// - The accept queue and the backlog in force (after the `somaxconn` cap) come from
+    ///   `TCP_INFO` on the listener, where Linux reports `sk_ack_backlog` as `tcpi_unacked`
+    ///   and `sk_max_ack_backlog` as `tcpi_sacked` (net/ipv4/tcp.c `tcp_get_info()`), the
+    ///   same fields inet_diag reports as the listener's queues (`tcp_diag_get_info()`).
+    /// - The SYN queue is the request sockets (SYN_RECV) inet_diag finds for the peers that
+    ///   sent the listener a SYN, with the SYN-ACKs each has retransmitted (`idiag_retrans`).
+    ///   A cookie leaves no request, so it never counts.
+    ///
+    /// Both are looked up, not dumped: a dump of request sockets walks the whole established
+    /// hash, which a namespace shares with the host, and took 0.25 to 0.7 ms here (9 ms on a
+    /// loaded machine), long enough to shift the script's relative times; a lookup by
+    /// endpoints is a hash probe. The lookups run only after a step that can change a SYN
+    /// queue ([`LinuxStack::note_injected`]); a request that expires on its own shows
+    /// at the next such step.
     fn observe_queues(&mut self) -> io::Result<()> {
         if self.listeners.is_empty() {
             return Ok(());
         }
+        if self.requests_stale {
+            self.refresh_requests()?;
+        }
         let mut text = String::new();
-        for i in 0..self.listeners.len() {
-            let (_, addr) = self.listeners[i];
-            let family = match addr {
-                SocketAddr::V4(_) => AddressFamily::Inet,
-                SocketAddr::V6(_) => AddressFamily::Inet6,
-            };
-            let port = addr.port();
-            let listening = self.diag.dump(family, StateSet::only(TcpState::Listen))?;
-            let Some(listener) = listening
-                .iter()
-                .find(|s| s.src.port() == port && s.src.ip() == addr.ip())
-            else {
+        for &(fd, addr) in &self.listeners {
+            let Some(sock) = self.sockets.get(&fd) else {
                 continue;
             };
-            if self.requests_stale || !self.requests.contains_key(&port) {
-                let requests = self
-                    .diag
-                    .dump(family, StateSet::only(TcpState::SynRecv))?
-                    .iter()
-                    .filter(|s| s.src.port() == port)
-                    .map(|s| s.retransmits)
-                    .collect();
-                self.requests.insert(port, requests);
-            }
-            let requests = &self.requests[&port];
+            let info = tcp_info(sock.fd.as_fd())?;
+            let requests: Vec<u8> = self
+                .syn_senders
+                .iter()
+                .filter(|(local, _)| *local == addr)
+                .filter_map(|key| self.requests.get(key).copied())
+                .collect();
             if !text.is_empty() {
                 text.push_str("; ");
             }
             let _ = write!(
                 text,
                 "listener {addr}: accept queue {} (backlog {}), SYN queue {}",
-                listener.recv_q,
-                listener.send_q,
+                info.unacked,
+                info.sacked,
                 requests.len()
             );
             if requests.iter().any(|&r| r > 0) {
@@ -176,7 +171,6 @@ impl LinuxStack {
                 let _ = write!(text, " (SYN-ACKs retransmitted {})", shown.join(","));
             }
         }
-        self.requests_stale = false;
         if text != self.last_queues {
             self.sandbox
                 .note(EventKind::Observation { text: text.clone() });
@@ -185,15 +179,54 @@ impl LinuxStack {
         Ok(())
     }
 
-    /// Whether an injected packet can change a listener's SYN queue: it goes to a listening
-    /// port and carries SYN or RST, or no data (the final ACK of a handshake).
-    fn touches_syn_queue(&self, packet: &[u8]) -> bool {
+    /// Looks up every peer that sent a listener a SYN; keeps those that still have a request
+    /// socket, forgets the others (their handshake completed, was reset or expired, or got a
+    /// cookie).
+    fn refresh_requests(&mut self) -> io::Result<()> {
+        self.requests.clear();
+        let mut still = Vec::new();
+        for &(local, remote) in &self.syn_senders {
+            if let Some(s) = self.diag.lookup(local, remote)? {
+                if s.state == TcpState::SynRecv {
+                    self.requests.insert((local, remote), s.retransmits);
+                    still.push((local, remote));
+                }
+            }
+        }
+        self.syn_senders = still;
+        self.requests_stale = false;
+        Ok(())
+    }
+
+    /// Notes what an injected packet means for the listeners' queues: a SYN to a listening
+    /// address adds a peer whose request to look up; any segment without data, or with SYN or
+    /// RST, to a listening port may complete, reset or repeat a handshake, so the requests
+    /// are looked up again after the step.
+    fn note_injected(&mut self, packet: &[u8]) {
         let Ok(seg) = SegmentRepr::parse_with(packet, ChecksumPolicy::Accept) else {
-            return false;
+            return;
         };
         let t = &seg.tcp;
-        self.listeners.iter().any(|(_, a)| a.port() == t.dst_port)
-            && (t.flags.syn() || t.flags.rst() || (t.payload.is_empty() && !t.flags.fin()))
+        let (src, dst): (IpAddr, IpAddr) = match &seg.ip {
+            IpRepr::V4(ip) => (ip.src.into(), ip.dst.into()),
+            IpRepr::V6(ip) => (ip.src.into(), ip.dst.into()),
+        };
+        let remote = SocketAddr::new(src, t.src_port);
+        let Some(&(_, local)) = self
+            .listeners
+            .iter()
+            .find(|(_, a)| a.port() == t.dst_port && (a.ip() == dst || a.ip().is_unspecified()))
+        else {
+            return;
+        };
+        if t.flags.syn() && !t.flags.ack() {
+            if !self.syn_senders.contains(&(local, remote)) {
+                self.syn_senders.push((local, remote));
+            }
+            self.requests_stale = true;
+        } else if t.flags.rst() || (t.payload.is_empty() && !t.flags.fin()) {
+            self.requests_stale = true;
+        }
     }
 
     /// Retries `op` while it says EAGAIN, polling for `events`, until the wait's deadline.
@@ -355,7 +388,7 @@ impl Stack for LinuxStack {
     }
 
     fn inject(&mut self, packet: &[u8]) -> io::Result<()> {
-        self.requests_stale |= self.touches_syn_queue(packet);
+        self.note_injected(packet);
         self.sandbox.inject(packet)
     }
 
