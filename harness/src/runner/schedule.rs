@@ -366,6 +366,10 @@ struct Conn {
     handshake_done: bool,
     our_sack: bool,
     peer_sack: bool,
+    /// The peer's SYN carried timestamps.
+    peer_ts: bool,
+    /// Our SYN-ACK looks like a SYN cookie (see [`looks_like_cookie`]).
+    cookie: bool,
     /// The stack's data and FIN segments not yet acknowledged: end sequence number, first
     /// send, retransmitted.
     unacked: Vec<(SeqNumber, Duration, bool)>,
@@ -382,6 +386,8 @@ impl Conn {
             handshake_done: false,
             our_sack: false,
             peer_sack: false,
+            peer_ts: false,
+            cookie: false,
             unacked: Vec::new(),
             last_inbound: None,
         }
@@ -514,6 +520,17 @@ fn endpoints(seg: &SegmentRepr) -> Option<(SocketAddr, SocketAddr)> {
     ))
 }
 
+/// Whether a SYN-ACK is a Linux SYN cookie, as far as the wire tells: the peer's SYN
+/// offered SACK-permitted without timestamps and the SYN-ACK leaves it out. Linux answers
+/// a SYN it keeps a request for with every option it supports, but for a cookie without
+/// timestamps it clears them, having nowhere to keep them (net/ipv4/tcp_input.c
+/// tcp_conn_request(): "if (want_cookie && !tmp_opt.saw_tstamp) tcp_clear_options()").
+/// With timestamps a cookie keeps its options and is not recognised here; its connection
+/// then gets an RTT sample from the timestamp echo anyway.
+fn looks_like_cookie(peer_sack: bool, peer_ts: bool, synack: &SegmentRepr) -> bool {
+    peer_sack && !peer_ts && !has_sack_permitted(synack)
+}
+
 fn has_sack_permitted(seg: &SegmentRepr) -> bool {
     seg.tcp
         .options
@@ -553,6 +570,7 @@ fn on_outbound(
         // keeping what the peer's new SYN told.
         let fresh = Conn {
             peer_sack: conn.peer_sack,
+            peer_ts: conn.peer_ts,
             last_inbound: conn.last_inbound,
             ..Conn::new(profile)
         };
@@ -561,6 +579,7 @@ fn on_outbound(
     if flags.syn() {
         conn.isn = Some(t.seq);
         conn.our_sack = has_sack_permitted(seg);
+        conn.cookie = flags.ack() && looks_like_cookie(conn.peer_sack, conn.peer_ts, seg);
         let first = conn.handshake.map_or(at, |(first, _)| first);
         let copies = conn.handshake.map_or(0, |(_, n)| n) + 1;
         conn.handshake = Some((first, copies));
@@ -738,6 +757,11 @@ fn on_inbound(conn: &mut Conn, seg: &SegmentRepr, at: Duration) -> Option<SeqNum
     conn.last_inbound = Some(at);
     if t.flags.syn() {
         conn.peer_sack = has_sack_permitted(seg);
+        conn.peer_ts = seg
+            .tcp
+            .options
+            .iter()
+            .any(|o| matches!(o, TcpOption::Timestamps { .. }));
     }
     if t.flags.rst() || !t.flags.ack() {
         return None;
@@ -749,7 +773,9 @@ fn on_inbound(conn: &mut Conn, seg: &SegmentRepr, at: Duration) -> Option<SeqNum
                 // The peer acknowledged our SYN or SYN-ACK. Karn's rule (RFC 6298 3): no
                 // sample if it was sent more than once (Linux tcp_synack_rtt_meas() needs
                 // num_retrans == 0; tcp_rcv_synsent_state_process() the same for the SYN).
-                if copies == 1 {
+                // Nor from a cookie: the request rebuilt from it has no SYN-ACK send time
+                // (net/ipv4/syncookies.c cookie_tcp_reqsk_init(): snt_synack = 0).
+                if copies == 1 && !conn.cookie {
                     conn.rto.on_ack(at.saturating_sub(first), false);
                 }
                 // RFC 6298 5.7 / Linux tcp_init_metrics(): 3 s without a sample.
@@ -816,12 +842,27 @@ mod tests {
     }
 
     fn packet(from_stack: bool, flags: TcpFlags, seq: u32, ack: u32, len: usize) -> Vec<u8> {
+        let options = if flags.syn() {
+            vec![TcpOption::Mss(1460), TcpOption::SackPermitted]
+        } else {
+            Vec::new()
+        };
+        packet_with(from_stack, flags, seq, ack, len, options)
+    }
+
+    fn packet_with(
+        from_stack: bool,
+        flags: TcpFlags,
+        seq: u32,
+        ack: u32,
+        len: usize,
+        options: Vec<TcpOption<'static>>,
+    ) -> Vec<u8> {
         let (src, dst, sport, dport) = if from_stack {
             (STACK, PEER, 8080, 40000)
         } else {
             (PEER, STACK, 40000, 8080)
         };
-        let syn = flags.syn();
         SegmentRepr {
             ip: IpRepr::V4(Ipv4Repr::new(src, dst)),
             tcp: TcpRepr {
@@ -831,11 +872,7 @@ mod tests {
                 ack: SeqNumber(ack),
                 flags,
                 window: 512,
-                options: if syn {
-                    vec![TcpOption::Mss(1460), TcpOption::SackPermitted]
-                } else {
-                    Vec::new()
-                },
+                options,
                 payload: vec![0; len],
                 ..TcpRepr::default()
             },
@@ -960,6 +997,38 @@ mod tests {
         // SRTT 20 µs + rttvar max(40 µs, 200 ms), rounded up to 51 jiffies.
         assert_eq!(e.intervals[..3], [ms(204), ms(408), ms(816)]);
         assert!(e.basis.starts_with("RTO 204 ms"), "{}", e.basis);
+        assert_eq!(s.compare(), Comparison::Within);
+    }
+
+    /// A SYN-ACK that leaves out the SACK-permitted the SYN offered is a Linux cookie: the
+    /// connection made from it has no RTT sample, however long the ACK took, so its data
+    /// waits the 3 s of RFC 6298 5.7 (syncookies-on-overflow.pkt).
+    #[test]
+    fn a_connection_from_a_cookie_has_no_rtt_sample() {
+        let mut t = Trace::default();
+        let psh_ack = flags(&[TcpFlags::PSH, TcpFlags::ACK]);
+        inj(&mut t, ms(0), TcpFlags::SYN, 0, 0, 0);
+        let cookie = packet_with(
+            true,
+            flags(&[TcpFlags::SYN, TcpFlags::ACK]),
+            777,
+            1,
+            0,
+            vec![TcpOption::Mss(1200)],
+        );
+        t.push(
+            ms(0),
+            EventKind::Captured {
+                packet: cookie,
+                note: None,
+            },
+        );
+        inj(&mut t, ms(1500), TcpFlags::ACK, 1, 778, 0);
+        out(&mut t, ms(1501), psh_ack, 778, 1, 100);
+        out(&mut t, ms(4550), psh_ack, 778, 1, 100);
+        let s = &extract(&t)[0];
+        let e = s.expected.as_ref().expect("a model schedule");
+        assert_eq!(e.intervals[0], Duration::from_secs(3), "{}", e.basis);
         assert_eq!(s.compare(), Comparison::Within);
     }
 
