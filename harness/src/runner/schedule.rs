@@ -450,9 +450,7 @@ pub fn extract(trace: &Trace) -> Vec<Series> {
                 let Ok(seg) = SegmentRepr::parse_with(packet, ChecksumPolicy::Accept) else {
                     continue;
                 };
-                let Some((src, dst)) = endpoints(&seg) else {
-                    continue;
-                };
+                let (src, dst) = endpoints(&seg);
                 let key = if outbound {
                     ConnKey {
                         stack: src,
@@ -509,15 +507,15 @@ fn linux_profile(sysctls: &BTreeMap<String, String>) -> Profile {
     Profile::linux(sysctls).unwrap_or_else(|_| Profile::linux_defaults())
 }
 
-fn endpoints(seg: &SegmentRepr) -> Option<(SocketAddr, SocketAddr)> {
+fn endpoints(seg: &SegmentRepr) -> (SocketAddr, SocketAddr) {
     let (src, dst): (IpAddr, IpAddr) = match &seg.ip {
         IpRepr::V4(ip) => (ip.src.into(), ip.dst.into()),
         IpRepr::V6(ip) => (ip.src.into(), ip.dst.into()),
     };
-    Some((
+    (
         SocketAddr::new(src, seg.tcp.src_port),
         SocketAddr::new(dst, seg.tcp.dst_port),
-    ))
+    )
 }
 
 /// Whether a SYN-ACK is a Linux SYN cookie, as far as the wire tells: the peer's SYN
