@@ -382,3 +382,81 @@ fn ipv4_mapped_ipv6_sockets_speak_ipv4_on_the_wire() {
     );
     assert!(!trace.contains("2001:db8"), "{trace}");
 }
+
+/// A segment retransmitted at the RTO floor: the report's schedule shows the kernel's
+/// intervals beside the model's, within the kernel-tick tolerance, and the JSON carries it.
+#[test]
+fn retransmission_schedule_in_the_reports() {
+    let text = "\
+`sysctl -q net.ipv4.tcp_early_retrans=0`
+0   socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0  setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
++0  bind(3, ..., ...) = 0
++0  listen(3, 1) = 0
++0  < S 0:0(0) win 32792 <mss 1000,sackOK,nop,nop,nop,wscale 7>
++0  > S. 0:0(0) ack 1 <...>
++0  < . 1:1(0) ack 1 win 257
++0  accept(3, ..., ...) = 4
++0  write(4, ..., 100) = 100
++0  > P. 1:101(100) ack 1
++.2 > P. 1:101(100) ack 1
++.4 > P. 1:101(100) ack 1
++.01 < . 1:1(0) ack 101 win 257
+";
+    for ip in BOTH {
+        let r = run("rto-floor.pkt", text, ip);
+        assert_eq!(r.verdict, Verdict::Pass, "{}\n{}", r.describe(), r.trace);
+        let series = tcpcheck::runner::report::schedules(&r);
+        assert_eq!(series.len(), 1, "{series:?}");
+        let s = &series[0];
+        assert_eq!(s.segment, "data 1:101");
+        assert_eq!(s.sends.len(), 3);
+        assert_eq!(
+            s.compare(),
+            tcpcheck::runner::schedule::Comparison::Within,
+            "{}",
+            s.render()
+        );
+        let json = tcpcheck::runner::report::json(std::slice::from_ref(&r));
+        let schedules = &json["scenarios"][0]["schedules"];
+        assert_eq!(schedules[0]["kind"], "data", "{json}");
+        assert_eq!(schedules[0]["intervals_s"].as_array().unwrap().len(), 2);
+        assert_eq!(schedules[0]["comparison"], "within");
+        assert!(tcpcheck::runner::report::text(std::slice::from_ref(&r)).contains("  model "));
+    }
+}
+
+/// The listener's queues as inet_diag reports them ride along in the trace: the request in
+/// the SYN queue after the SYN, the child in the accept queue after the ACK, none after
+/// accept().
+#[test]
+fn listener_queues_are_observed() {
+    for ip in BOTH {
+        let r = run("passive-open.pkt", PASSIVE_OPEN, ip);
+        assert_eq!(r.verdict, Verdict::Pass, "{}", r.describe());
+        let seen: Vec<String> = r
+            .trace
+            .events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                tcpcheck::trace::EventKind::Observation { text }
+                    if text.starts_with("listener") =>
+                {
+                    Some(text.split_once(": ").unwrap().1.to_string())
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                "accept queue 0 (backlog 1), SYN queue 0",
+                "accept queue 0 (backlog 1), SYN queue 1",
+                "accept queue 1 (backlog 1), SYN queue 0",
+                "accept queue 0 (backlog 1), SYN queue 0",
+            ],
+            "{}",
+            r.trace
+        );
+    }
+}

@@ -86,7 +86,10 @@ impl Differ {
                 };
                 if let Some(Sock::Listening { .. }) = self.socks.get(&fd) {
                     // listen() again only changes the backlog; the queues stay.
-                    return self.give_up("listen() on a listening socket");
+                    if let Some(l) = self.listeners.get_mut(&port) {
+                        l.set_backlog(backlog);
+                    }
+                    return;
                 }
                 self.listeners
                     .insert(port, Listener::new(backlog, &self.profile));
@@ -103,6 +106,8 @@ impl Differ {
                     conn,
                     line,
                     listener: None,
+                    cookie: false,
+                    synchronized: false,
                 };
                 self.connecting.insert(fd, (peer, t));
                 self.socks.insert(fd, Sock::Connecting);

@@ -20,7 +20,7 @@ mod calls;
 mod tests;
 mod verdict;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
@@ -79,6 +79,11 @@ struct Tracked {
     line: u32,
     /// Belongs to this listener's queues until accept() takes it.
     listener: Option<u16>,
+    /// The listener answered with a SYN cookie: no request is kept, the final ACK is
+    /// checked against the cookie.
+    cookie: bool,
+    /// Reached a synchronized state once: its end makes the peer known to the stack.
+    synchronized: bool,
 }
 
 /// Follows one run through the model. Feed it every event in time order; ask for the
@@ -91,6 +96,9 @@ pub struct Differ {
     conns: BTreeMap<Key, Tracked>,
     /// Active opens whose SYN has not been seen, by descriptor.
     connecting: BTreeMap<i32, (SocketAddr, Tracked)>,
+    /// Peers an earlier connection closed cleanly with: Linux keeps their RTT in its TCP
+    /// metrics, and `tcp_peer_is_proven()` lets them into the SYN queue's last quarter.
+    proven: BTreeSet<IpAddr>,
     first: Option<ModelDivergence>,
     off: Option<String>,
     grace: Duration,
@@ -106,6 +114,7 @@ impl Differ {
             listeners: BTreeMap::new(),
             conns: BTreeMap::new(),
             connecting: BTreeMap::new(),
+            proven: BTreeSet::new(),
             first: None,
             off: None,
             grace: at_once_grace(),
@@ -252,17 +261,24 @@ impl Differ {
                     }
                 }
                 t.conn.arrive(now, &s);
+                self.note_end(key);
                 return;
             }
         }
         // A segment no connection owns meets the listener, or the closed port.
         let mut conn = self.new_connection(key.peer);
         let mut listener = None;
+        let mut cookie = false;
+        let sender = if self.proven.contains(&key.peer.ip()) {
+            SynSender::Proven
+        } else {
+            SynSender::Unknown
+        };
         if let Some(l) = self.listeners.get_mut(&key.local_port) {
             listener = Some(key.local_port);
             if s.flags.syn() && !s.flags.ack() && !s.flags.rst() {
-                match l.on_syn(now, key) {
-                    SynOutcome::SynAck | SynOutcome::Cookie(_) => {}
+                match l.on_syn_from(now, key, sender) {
+                    SynOutcome::Cookie(_) => cookie = true,
                     SynOutcome::Dropped(_) => return,
                     _ => {}
                 }
@@ -270,12 +286,17 @@ impl Differ {
             let _ = conn.open_passive(now);
         }
         conn.arrive(now, &s);
+        if cookie {
+            conn.answered_by_cookie();
+        }
         self.conns.insert(
             key,
             Tracked {
                 conn,
                 line,
                 listener,
+                cookie,
+                synchronized: false,
             },
         );
     }
@@ -317,6 +338,20 @@ impl Differ {
             let l = t.line.max(line);
             self.diverge(l, now, f, Some(key));
         }
+        self.note_end(key);
+    }
+
+    /// A connection that was synchronized and has ended (CLOSED, or TIME-WAIT) leaves its
+    /// peer's metrics with Linux (tcp_update_metrics()).
+    fn note_end(&mut self, key: Key) {
+        let Some(t) = self.conns.get_mut(&key) else {
+            return;
+        };
+        let state = t.conn.state();
+        t.synchronized |= state.is_synchronized();
+        if t.synchronized && matches!(state, State::Closed | State::TimeWait) {
+            self.proven.insert(key.peer.ip());
+        }
     }
 }
 
@@ -340,11 +375,13 @@ fn listener_admits_ack(
         return true;
     }
     let tcb = t.conn.tcb();
-    if s.ack != tcb.snd_nxt || l.state_of(&key) != Some(State::SynReceived) {
+    // A cookie ACK acknowledges the cookie (ISS + 1); anything else meets the listener.
+    let request = l.state_of(&key) == Some(State::SynReceived);
+    if s.ack != tcb.snd_nxt || !(request || t.cookie) {
         return true;
     }
     use tcpcheck_model::listener::{AckOutcome, AckReset};
-    match l.on_ack(now, key, false) {
+    match l.on_ack(now, key, t.cookie) {
         AckOutcome::Established(_) | AckOutcome::ToChild => true,
         AckOutcome::Dropped(_) => false,
         AckOutcome::Reset(AckReset::AcceptQueueFull) => {

@@ -428,15 +428,88 @@ impl Diag {
         Ok(None)
     }
 
+    /// The one socket the kernel finds for this pair of endpoints, the way it finds the socket
+    /// for an arriving segment (net/ipv4/inet_diag.c `inet_diag_find_one_icsk()`): an
+    /// established, request or TIME_WAIT socket on exactly these endpoints, else the listener
+    /// that would take the segment. A hash lookup, where a dump of request sockets walks the
+    /// whole established hash (shared with the host unless the namespace has its own), so
+    /// it costs microseconds however many sockets the machine has. `None` when there is
+    /// none at all.
+    ///
+    /// `local` and `remote` must be of one family; an IPv4 pair is looked up in the IPv4
+    /// table only.
+    pub fn lookup(
+        &mut self,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> io::Result<Option<DiagSocket>> {
+        let family = match (local, remote) {
+            (SocketAddr::V4(_), SocketAddr::V4(_)) => AF_INET,
+            (SocketAddr::V6(_), SocketAddr::V6(_)) => AF_INET6,
+            _ => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("{local} and {remote} are of different families"),
+                ))
+            }
+        };
+        if self.dirty {
+            self.drain()?;
+        }
+        let socket_id = SocketId {
+            source_port: local.port(),
+            destination_port: remote.port(),
+            source_address: local.ip(),
+            destination_address: remote.ip(),
+            interface_id: 0,
+            // INET_DIAG_NOCOOKIE: any socket on these endpoints.
+            cookie: [0xff; 8],
+        };
+        self.dirty = true;
+        let seq = self.send(family, StateSet::all(), socket_id, NLM_F_REQUEST)?;
+        // The answer is one message: the socket, or NLMSG_ERROR with ENOENT.
+        let mut found = Vec::new();
+        let mut interrupted = false;
+        let deadline = Instant::now() + DUMP_DEADLINE;
+        let result = loop {
+            let n = self.recv()?;
+            match parse_datagram(&self.buf[..n], seq, &mut found, &mut interrupted) {
+                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => break Ok(None),
+                Err(e) => break Err(e),
+                Ok(_) if !found.is_empty() => break Ok(found.pop()),
+                Ok(Step::Done) => break Ok(None),
+                Ok(Step::More) if Instant::now() > deadline => {
+                    break Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!("no inet_diag answer within {DUMP_DEADLINE:?}"),
+                    ))
+                }
+                Ok(Step::More) => {}
+            }
+        };
+        self.dirty = false;
+        result
+    }
+
     fn send_request(&mut self, family: u8, states: StateSet) -> io::Result<u32> {
-        self.seq = self.seq.wrapping_add(1);
         let socket_id = if family == AF_INET {
             SocketId::new_v4()
         } else {
             SocketId::new_v6()
         };
+        self.send(family, states, socket_id, NLM_F_REQUEST | NLM_F_DUMP)
+    }
+
+    fn send(
+        &mut self,
+        family: u8,
+        states: StateSet,
+        socket_id: SocketId,
+        flags: u16,
+    ) -> io::Result<u32> {
+        self.seq = self.seq.wrapping_add(1);
         let mut header = NetlinkHeader::default();
-        header.flags = NLM_F_REQUEST | NLM_F_DUMP;
+        header.flags = flags;
         header.sequence_number = self.seq;
         let mut msg = NetlinkMessage::new(
             header,
@@ -877,6 +950,21 @@ mod tests {
         assert_eq!(cookie(afd.as_fd()), server_side.cookie);
         assert_eq!(cookie(client.as_fd()), client_side.cookie);
         assert_ne!(server_side.cookie, client_side.cookie);
+        // The same sockets by a hash lookup; for unknown endpoints the lookup falls back to
+        // the listener, as for an arriving segment, and finds nothing on a port without one.
+        let looked_up = diag.lookup(laddr, caddr).unwrap().expect("server side");
+        assert_eq!(
+            (looked_up.state, looked_up.cookie),
+            (TcpState::Established, server_side.cookie)
+        );
+        // Port 1 is never an ephemeral port, so no client has it.
+        let mut stranger = caddr;
+        stranger.set_port(1);
+        let fallback = diag.lookup(laddr, stranger).unwrap().expect("the listener");
+        assert_eq!((fallback.state, fallback.src), (TcpState::Listen, laddr));
+        let mut nowhere = laddr;
+        nowhere.set_port(1);
+        assert_eq!(diag.lookup(nowhere, stranger).unwrap(), None);
         // Not-yet-accepted children are full sockets in the established table too.
         let established = diag
             .dump(

@@ -13,6 +13,7 @@ mod exec;
 pub mod ladder;
 mod packet;
 pub mod report;
+pub mod schedule;
 mod syscall;
 
 use std::collections::VecDeque;
@@ -347,6 +348,10 @@ pub struct Job {
 
 /// Runs every job on `threads` worker threads, each scenario in its own sandbox on the
 /// worker's thread. Results come back in job order whatever finished first.
+///
+/// Jobs marked `// slow: N s` start first, longest first: a two-minute timer scenario
+/// picked up last would add its whole length to the batch, while started first it runs
+/// alongside everything else (the workers mostly wait on timers, not on the CPU).
 pub fn run_jobs(
     jobs: Vec<Job>,
     threads: usize,
@@ -354,7 +359,16 @@ pub fn run_jobs(
     on_done: &(dyn Fn(&ScenarioRun) + Sync),
 ) -> Vec<ScenarioRun> {
     let total = jobs.len();
-    let queue = Mutex::new(jobs.into_iter().enumerate().collect::<VecDeque<_>>());
+    let mut order: Vec<(usize, Job)> = jobs.into_iter().enumerate().collect();
+    // A stable sort: equally slow (and unmarked) jobs keep their order.
+    order.sort_by(|(_, a), (_, b)| {
+        let slow = |j: &Job| match j.source.as_ref() {
+            Ok((text, _)) => slow_seconds(text).unwrap_or(0.0),
+            Err(_) => 0.0,
+        };
+        slow(b).total_cmp(&slow(a))
+    });
+    let queue = Mutex::new(order.into_iter().collect::<VecDeque<_>>());
     let results = Mutex::new(Vec::with_capacity(total));
     std::thread::scope(|s| {
         for _ in 0..threads.max(1).min(total.max(1)) {
@@ -386,6 +400,16 @@ pub fn run_jobs(
     results.into_iter().map(|(_, r)| r).collect()
 }
 
+/// The script time a `// slow: N s of script time.` header line announces (the corpus
+/// convention for scripts whose events span more than 3 s).
+pub fn slow_seconds(text: &str) -> Option<f64> {
+    text.lines().find_map(|l| {
+        let rest = l.trim_start().strip_prefix("//")?.trim_start();
+        let n = rest.strip_prefix("slow:")?.split_whitespace().next()?;
+        n.parse().ok()
+    })
+}
+
 /// Directories are searched recursively for `*.pkt` in sorted order; files named on the
 /// command line are taken whatever their extension.
 pub fn collect_scripts(path: &Path, named: bool, out: &mut Vec<PathBuf>) -> Result<(), String> {
@@ -415,4 +439,14 @@ pub fn load(path: &Path) -> Result<(String, Script), String> {
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let script = scenario::parse(&name, &text).map_err(|e| e.to_string())?;
     Ok((text, script))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn slow_marker_is_read_from_the_header() {
+        let text = "// RFC 6298: x\n// slow: 134 s of script time.\n\n0 socket(...) = 3\n";
+        assert_eq!(super::slow_seconds(text), Some(134.0));
+        assert_eq!(super::slow_seconds("// RFC\n0 socket(...) = 3\n"), None);
+    }
 }

@@ -1,5 +1,9 @@
 //! What a batch of runs produced, for machines (JSON, JUnit XML) and people (text,
 //! Markdown), plus one pcapng per run so any failure can be opened in Wireshark.
+//!
+//! Every report also carries the retransmission schedules the run's trace shows, measured
+//! beside the model's ([`super::schedule`]): they are how a timer scenario's numbers are
+//! read, and they stay information beside the verdict, which is the script's.
 
 use std::fmt::Write as _;
 use std::io;
@@ -7,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
+use super::schedule::{self, secs, Series};
 use super::{IpVersion, ScenarioRun, Verdict};
 use crate::differ::ModelVerdict;
 use crate::trace::write_pcapng_file;
@@ -61,7 +66,7 @@ pub fn json(runs: &[ScenarioRun]) -> Value {
                 }),
                 _ => Value::Null,
             };
-            let mut v = json!({
+            let mut scenario = json!({
                 "path": r.path,
                 "ip": r.ip.number(),
                 "verdict": r.verdict.name(),
@@ -71,9 +76,13 @@ pub fn json(runs: &[ScenarioRun]) -> Value {
             });
             if r.ip == IpVersion::V4Mapped {
                 // "ip" is what is on the wire; the socket family is told apart here.
-                v["socket"] = json!(r.ip.name());
+                scenario["socket"] = json!(r.ip.name());
             }
-            v
+            let schedules = schedules(r);
+            if !schedules.is_empty() {
+                scenario["schedules"] = schedules.iter().map(Series::to_json).collect();
+            }
+            scenario
         })
         .collect();
     json!({
@@ -82,10 +91,20 @@ pub fn json(runs: &[ScenarioRun]) -> Value {
     })
 }
 
+/// The retransmission series of a run's trace, with the model's schedules.
+pub fn schedules(r: &ScenarioRun) -> Vec<Series> {
+    schedule::extract(&r.trace)
+}
+
 pub fn text(runs: &[ScenarioRun]) -> String {
     let mut out = String::new();
     for r in runs {
         let _ = writeln!(out, "{}", r.describe());
+        for s in schedules(r) {
+            for line in s.render().lines() {
+                let _ = writeln!(out, "  {line}");
+            }
+        }
     }
     let s = summary(runs);
     let _ = writeln!(
@@ -111,6 +130,46 @@ pub fn markdown(runs: &[ScenarioRun]) -> String {
             r.verdict.name(),
             r.model.name(),
             r.duration.as_secs_f64() * 1e3
+        );
+    }
+    let mut table = String::new();
+    for r in runs {
+        for s in schedules(r) {
+            let e = s.expected.as_ref().ok();
+            let n = s.intervals().len();
+            let model: Vec<String> = e
+                .map(|e| e.intervals.iter().take(n).map(|d| secs(*d)).collect())
+                .unwrap_or_default();
+            let kernel: Vec<String> = s.intervals().into_iter().map(secs).collect();
+            let _ = writeln!(
+                table,
+                "| `{}` | {} | {} `{}` | {}{} | {}{} | {} |",
+                r.path,
+                r.ip.name(),
+                s.segment,
+                s.connection,
+                kernel.join(" "),
+                s.give_up_after()
+                    .map(|g| format!(" (ETIMEDOUT +{})", secs(g)))
+                    .unwrap_or_default(),
+                if model.is_empty() {
+                    "-".to_string()
+                } else {
+                    model.join(" ")
+                },
+                e.filter(|e| s.sends.len() >= e.sends)
+                    .map(|e| format!(" (give-up +{})", secs(e.give_up)))
+                    .unwrap_or_default(),
+                s.compare().name()
+            );
+        }
+    }
+    if !table.is_empty() {
+        let _ = write!(
+            out,
+            "\n## Retransmission schedules\n\nIntervals in seconds, each from the copy before; \
+             the model's nominal ones beside, compared within the kernel-tick tolerance.\n\n\
+             | scenario | ip | segment | kernel | model | |\n|---|---|---|---|---|---|\n{table}"
         );
     }
     for r in runs

@@ -79,6 +79,9 @@ struct Rtx {
     sent_at: Duration,
     /// Retransmissions so far.
     count: u32,
+    /// When the first retransmission went out: Linux measures its give-up budget from
+    /// there (`retrans_stamp`, retransmits_timed_out()).
+    first_rtx_at: Option<Duration>,
     /// What the oldest unacknowledged segment is: SYN, SYN-ACK, data, FIN.
     flags: TcpFlags,
     len: u32,
@@ -140,6 +143,8 @@ pub struct Connection {
     fin_wait_2_until: Option<Duration>,
     /// Keep-alives are on (RFC 9293 3.8.4: MAY-5; MUST-26, off unless asked for).
     keepalive: bool,
+    /// The listener answered this connection's SYN with a SYN cookie.
+    cookie: bool,
     /// The socket's keep-alive numbers (the profile's until set).
     ka_times: KeepAlive,
     /// Probes sent since the peer was last heard from.
@@ -199,6 +204,7 @@ impl Connection {
             released: false,
             fin_wait_2_until: None,
             keepalive: false,
+            cookie: false,
             ka_times: profile_keepalive,
             ka_probes_out: 0,
             ka_last_rcv: Duration::ZERO,
@@ -307,6 +313,16 @@ impl Connection {
         self.default_mss = if v6 { DEFAULT_MSS_IPV6 } else { DEFAULT_MSS };
         if !self.state.is_synchronized() && self.state != State::SynReceived {
             self.send_mss = self.default_mss;
+        }
+    }
+
+    /// The listener answers this connection's SYN with a SYN cookie (RFC 4987 3.6): the
+    /// SYN-ACK is the only thing it keeps of the attempt, so it is never retransmitted.
+    pub fn answered_by_cookie(&mut self) {
+        self.cookie = true;
+        self.expected.retain(|e| !is_retransmission_of(e));
+        if self.rtx.is_some_and(|r| r.flags.syn()) {
+            self.rtx = None;
         }
     }
 
@@ -774,7 +790,11 @@ impl Connection {
         }
         self.update_send_window_from_syn(seg);
         if self.tcb.snd_una.after(self.tcb.iss) {
+            let expired = self.rtx.is_some_and(|r| r.count > 0);
             self.rtx_acked(now);
+            // RFC 6298 5.7 (and Linux tcp_init_metrics()): no RTT sample from the
+            // handshake puts the data RTO at 3 s.
+            self.rto.on_handshake_complete(expired);
             self.enter(State::Established);
             self.ka_last_rcv = now;
             // Data or controls queued for transmission may be included; a pure ACK suffices.
@@ -1288,7 +1308,14 @@ impl Connection {
                 self.bytes_acked += u64::from(seg.ack.forward_distance(self.tcb.snd_una));
             }
             self.tcb.snd_una = seg.ack;
+            let expired = self.rtx.is_some_and(|r| r.count > 0);
             self.rtx_acked(now);
+            if completes_handshake {
+                // RFC 6298 5.7 (and Linux tcp_init_metrics()): no RTT sample from the
+                // handshake (a retransmitted SYN-ACK, or a SYN cookie that kept no send
+                // time) puts the data RTO at 3 s.
+                self.rto.on_handshake_complete(expired || self.cookie);
+            }
         }
         // Window update: if SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK).
         let update = if self.profile.kind == ProfileKind::Linux {
@@ -1656,6 +1683,7 @@ impl Connection {
             rtx.count = 0;
             rtx.sent_at = now;
             rtx.first_sent = now;
+            rtx.first_rtx_at = None;
             self.schedule_retransmission();
         }
     }
@@ -1679,6 +1707,24 @@ impl Connection {
             });
             return;
         };
+        if let (ProfileKind::Linux, false, Some(stamp)) =
+            (self.profile.kind, rtx.flags.syn(), rtx.first_rtx_at)
+        {
+            // Linux retransmits_timed_out(): `tcp_retries2` is a time budget, the time
+            // `tcp_retries2` retransmissions would take from TCP_RTO_MIN doubling
+            // (tcp_model_timeout()), counted from the first retransmission and checked when
+            // the timer fires; past it the connection is dropped without a RST.
+            let budget = timers::retries_timeout(
+                timers::schedule::LINUX_TCP_RTO_MIN,
+                self.profile.retries2,
+                self.profile.rto_max,
+            );
+            let fires = rtx.sent_at + interval;
+            if fires.saturating_sub(stamp) >= budget {
+                self.give_up_at = Some(fires);
+                return;
+            }
+        }
         // The tolerance is for the interval, measured from the send that armed the timer.
         let window = timers::timer_tolerance(interval).after(rtx.sent_at);
         let mut spec = SegSpec {
@@ -1719,10 +1765,10 @@ impl Connection {
             let next = schedule.sends.get(i + 1)?;
             return Some(*next - *at);
         }
-        // A count of retransmissions approximates Linux's time budget for giving up
-        // (timers::data_schedule has the exact one); the RTO already includes the backoff of
-        // every retransmission so far.
-        if count >= self.profile.retries2 {
+        // RFC 9293 3.8.3: R2 as a count of retransmissions; Linux's time budget is checked
+        // in schedule_retransmission(). The RTO already includes the backoff of every
+        // retransmission so far.
+        if self.profile.kind == ProfileKind::Rfc9293 && count >= self.profile.retries2 {
             return None;
         }
         Some(self.rto.rto())
@@ -1836,6 +1882,7 @@ impl Connection {
                 if let Some(rtx) = &mut self.rtx {
                     rtx.count += 1;
                     rtx.sent_at = now;
+                    rtx.first_rtx_at.get_or_insert(now);
                 }
                 self.rto.on_timeout();
                 self.schedule_retransmission();
@@ -1987,11 +2034,15 @@ impl Connection {
         if seg.flags.ack() && seg.ack == self.tcb.rcv_nxt {
             self.drop_owed_pure_acks();
         }
-        if seg.seg_len() > 0 && self.rtx.is_none() {
+        // A SYN-ACK carrying a SYN cookie is sent by a listener that keeps nothing: it is
+        // never retransmitted (Linux cookie_v4_init_sequence(), no request socket).
+        let stateless = self.cookie && seg.flags.syn();
+        if seg.seg_len() > 0 && self.rtx.is_none() && !stateless {
             self.rtx = Some(Rtx {
                 first_sent: now,
                 sent_at: now,
                 count: 0,
+                first_rtx_at: None,
                 flags: seg.flags & (TcpFlags::SYN | TcpFlags::ACK | TcpFlags::FIN),
                 len: seg.len,
             });

@@ -344,6 +344,12 @@ impl<K: Ord + Clone> Listener<K> {
         &self.profile
     }
 
+    /// listen(2) again on a listening socket: only the backlog changes (Linux
+    /// inet_listen() sets `sk_max_ack_backlog`), the queues stay as they are.
+    pub fn set_backlog(&mut self, backlog: i32) {
+        self.backlog = effective_backlog(backlog, &self.profile);
+    }
+
     /// The backlog as stored after listen()'s cap, which is what inet_diag reports as the
     /// listener's send-q (`sk_max_ack_backlog`); Linux holds one child more.
     pub fn accept_queue_limit(&self) -> u32 {

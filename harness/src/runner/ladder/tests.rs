@@ -142,6 +142,7 @@ fn numbers_are_the_scripts_and_unscripted_segments_are_shown_until_the_last_step
 scenario  made-up.pkt
 ip        ipv4
 verdict   pass
+model     off (not asked for)
 
 line  time   kernel    peer 1
 L1    0      *         |  socket(..., SOCK_STREAM, IPPROTO_TCP) = 3

@@ -56,6 +56,12 @@ pub fn listen(fd: BorrowedFd<'_>, backlog: i32) -> Result<(), Errno> {
     Errno::result(unsafe { libc::listen(fd.as_raw_fd(), backlog) }).map(drop)
 }
 
+/// `getsockname()`: the address the socket is bound to.
+pub fn local_addr(fd: BorrowedFd<'_>) -> Result<SocketAddr, Errno> {
+    let addr = socket::getsockname::<SockaddrStorage>(fd.as_raw_fd())?;
+    to_std(&addr).ok_or(Errno::EAFNOSUPPORT)
+}
+
 pub fn connect(fd: BorrowedFd<'_>, addr: SocketAddr) -> Result<(), Errno> {
     socket::connect(fd.as_raw_fd(), &storage(addr))
 }
