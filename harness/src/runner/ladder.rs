@@ -81,7 +81,7 @@ struct Row {
     text: String,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 enum Lane {
     /// A step of the program under test: a call, a code block, a command.
     Kernel,
@@ -133,7 +133,23 @@ fn rows(run: &ScenarioRun, script: &Script) -> Vec<Row> {
             _ => {}
         }
     }
-    rows
+    // Script order, not capture order: two segments the kernel sends in the same instant
+    // (two requests' SYN-ACK timers expiring together) come out in either order from run
+    // to run, and the snapshot must not care. An unscripted segment stays after the
+    // scripted row it followed, and those sharing a place are sorted by what they show.
+    let mut after = 0;
+    let mut keyed: Vec<((u32, bool, String), Row)> = rows
+        .into_iter()
+        .map(|r| match r.line {
+            Some(line) => {
+                after = line;
+                ((line, false, String::new()), r)
+            }
+            None => ((after, true, format!("{:?} {}", r.lane, r.text)), r),
+        })
+        .collect();
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    keyed.into_iter().map(|(_, r)| r).collect()
 }
 
 /// The script line and text the runner noted on an event.
