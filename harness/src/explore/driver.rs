@@ -195,9 +195,12 @@ impl Driver {
             // from its SYN.
             Peer::new(setup.v6, STACK_PORT, 0, setup.peer_isn)
         };
+        let mut model = Connection::new(profile);
+        // The default send MSS without an MSS option depends on the IP version (MUST-15).
+        model.set_ipv6(setup.v6);
         Driver {
             stack,
-            model: Connection::new(profile),
+            model,
             setup,
             peer,
             listener: None,
@@ -312,7 +315,7 @@ impl Driver {
                 let r = self.stack.close(fd);
                 self.script
                     .call(format!("close({fd}) = {}", result_text(&r)));
-                let _ = self.model.abort(t0);
+                let _ = self.model.close_linger_zero(t0);
             }
         }
         self.observe(t0)
@@ -336,7 +339,18 @@ impl Driver {
             return Err(self.harness(format!("inject: {e}")));
         }
         self.clock.peer_tsval += 1;
-        self.model.arrive(t0, &r.seg());
+        // A passive case's listener owns the port: a SYN may reopen TIME-WAIT.
+        if self.setup.passive && self.model.reopen_from_time_wait(t0, &r.seg()) {
+            // The old connection's socket is closed (its timewait socket took over): the new
+            // one is accepted anew.
+            if let Some(fd) = self.fd.take() {
+                let r = self.stack.close(fd);
+                self.script
+                    .call(format!("close({fd}) = {}", result_text(&r)));
+            }
+        } else {
+            self.model.arrive(t0, &r.seg());
+        }
         self.injected.push(r);
         if self.injected.len() > REPLAY_DEPTH {
             self.injected.remove(0);
@@ -346,15 +360,24 @@ impl Driver {
 
     fn write(&mut self, n: u16, t0: Duration) -> Step {
         let Some(fd) = self.fd else { return Ok(()) };
-        let model = self.model.send(t0, u32::from(n));
+        let short_ok = self.model.send_may_be_short();
         let kernel = self.stack.write(fd, &vec![0; usize::from(n)]);
+        // What the model is told was sent: all of it, unless a full send buffer may take
+        // less (then what the kernel took).
+        let offered = match &kernel {
+            Ok(k) if short_ok && *k < usize::from(n) => *k as u32,
+            Err(CallError::Errno(Errno::EAGAIN)) if short_ok => 0,
+            _ => u32::from(n),
+        };
+        let model = self.model.send(t0, offered);
         let shown = match &kernel {
             Ok(k) => k.to_string(),
             Err(e) => e.to_string(),
         };
         self.script.call(format!("write({fd}, ..., {n}) = {shown}"));
         let agree = match (&model, &kernel) {
-            (Ok(()), Ok(k)) => *k == usize::from(n),
+            (Ok(()), Ok(k)) => *k == offered as usize,
+            (Ok(()), Err(_)) => offered == 0,
             (Err(_), Err(_)) => true,
             _ => false,
         };

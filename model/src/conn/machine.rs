@@ -107,6 +107,9 @@ pub struct Connection {
     /// Out-of-order data held for later (RFC 9293 3.10.7.4: SHLD-31), as sorted, disjoint
     /// ranges relative to nothing: absolute sequence numbers and lengths.
     ooo: Vec<(SeqNumber, u32)>,
+    /// The sequence number of a FIN held out of order (its range in `ooo` covers it, as
+    /// Linux's SACK blocks do): processed when the hole before it fills.
+    ooo_fin: Option<SeqNumber>,
     /// In-order bytes received and not yet read by the application.
     readable: u64,
     /// The window scale each side uses for its own window field, once negotiated.
@@ -181,6 +184,7 @@ impl Connection {
             rtx: None,
             rto,
             ooo: Vec::new(),
+            ooo_fin: None,
             readable: 0,
             snd_shift: 0,
             rcv_shift: 0,
@@ -247,9 +251,28 @@ impl Connection {
         self.expected.push(Expected { spec, due, rule });
     }
 
+    /// The SEQ of an ACK or RST the stack sends on its own: SND.NXT (RFC 9293 3.10.7.4).
+    /// Linux tcp_acceptable_seq() uses the right edge of the peer's window, SND.UNA +
+    /// SND.WND, when SND.NXT lies beyond it (a window that shrank, or closed under a FIN),
+    /// so that the peer finds the segment acceptable; with window scaling an overshoot
+    /// smaller than one unit of the window scale still uses SND.NXT.
+    fn ack_seq(&self) -> SeqNumber {
+        let nxt = self.tcb.snd_nxt;
+        if self.profile.kind != ProfileKind::Linux || !self.iss_bound {
+            return nxt;
+        }
+        let wnd_end = self.tcb.snd_una + self.tcb.snd_wnd;
+        let scaled = self.negotiation.window_scale().is_some();
+        if !wnd_end.before(nxt) || (scaled && nxt.forward_distance(wnd_end) < 1 << self.rcv_shift) {
+            nxt
+        } else {
+            wnd_end
+        }
+    }
+
     /// `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>`, the reply of many rules.
     fn ack_now(&mut self, now: Duration, rule: &'static str) {
-        let spec = SegSpec::ctl(TcpFlags::ACK, self.tcb.snd_nxt, Some(self.tcb.rcv_nxt));
+        let spec = SegSpec::ctl(TcpFlags::ACK, self.ack_seq(), Some(self.tcb.rcv_nxt));
         let due = self.immediately(now);
         // A newer ACK supersedes an older one still owed: the stack need not send both.
         self.drop_owed_pure_acks();
@@ -274,6 +297,7 @@ impl Connection {
             self.time_wait_until = None;
             self.give_up_at = None;
             self.ooo.clear();
+            self.ooo_fin = None;
         }
     }
 
@@ -352,7 +376,7 @@ impl Connection {
         if self.ka_probes_out >= t.probes {
             let spec = SegSpec {
                 optional_flags: TcpFlags::ACK,
-                ..SegSpec::ctl(TcpFlags::RST, self.tcb.snd_nxt, None)
+                ..SegSpec::ctl(TcpFlags::RST, self.ack_seq(), None)
             };
             self.expect(spec, due, KEEPALIVE_RESET_RULE);
         } else {
@@ -448,6 +472,19 @@ impl Connection {
         }
     }
 
+    /// Whether a SEND may take fewer bytes than offered (a short non-blocking write(), or
+    /// EAGAIN): RFC 9293 3.10.2 lets a SEND wait for buffer space. Linux's send buffer fills
+    /// long before its 16 KiB with a peer whose window is under one MSS: tcp_xmit_size_goal()
+    /// cuts segments to half the largest window (tcp_bound_to_half_wnd(), 48 bytes at the
+    /// least) and each segment carries its own buffer overhead. The model cannot count that
+    /// overhead, so with such a window and data already queued it lets the stack choose.
+    pub fn send_may_be_short(&self) -> bool {
+        let queued = self.unsent > 0 || self.tcb.snd_nxt != self.tcb.snd_una;
+        matches!(self.state, State::Established | State::CloseWait)
+            && queued
+            && self.tcb.snd_wnd < self.send_mss
+    }
+
     /// RECEIVE of up to `n` bytes; returns how many the model says are there.
     pub fn receive(&mut self, n: u64) -> Result<u64, UserError> {
         self.events += 1;
@@ -515,7 +552,7 @@ impl Connection {
                 self.expected.clear();
                 let spec = SegSpec {
                     optional_flags: TcpFlags::ACK,
-                    ..SegSpec::ctl(TcpFlags::RST, self.tcb.snd_nxt, None)
+                    ..SegSpec::ctl(TcpFlags::RST, self.ack_seq(), None)
                 };
                 let due = self.immediately(now);
                 self.expect(
@@ -532,6 +569,30 @@ impl Connection {
         self.released = true;
         self.arm_fin_wait_2(now);
         result
+    }
+
+    /// close(2) with `SO_LINGER {1, 0}`: ABORT (RFC 9293 3.10.5). On Linux it is
+    /// tcp_close(): unread data resets the connection in every state with a socket (as
+    /// [`Connection::close_and_release`] does); in TIME-WAIT the connection already belongs
+    /// to a timewait socket that close() cannot reach, so TIME-WAIT runs its course where
+    /// the RFC's ABORT would delete the TCB; otherwise tcp_disconnect() is the ABORT.
+    pub fn close_linger_zero(&mut self, now: Duration) -> Result<(), UserError> {
+        if self.profile.kind != ProfileKind::Linux {
+            return self.abort(now);
+        }
+        match self.state {
+            State::TimeWait => {
+                self.events += 1;
+                self.released = true;
+                self.choices.push(Choice {
+                    rule: "RFC 9293 3.10.5",
+                    taken: "Linux: close() in TIME-WAIT leaves the timewait socket",
+                });
+                Ok(())
+            }
+            _ if self.readable > 0 => self.close_and_release(now),
+            _ => self.abort(now),
+        }
     }
 
     /// Linux tcp_close() and tcp_rcv_state_process(): an orphaned connection waits
@@ -611,7 +672,7 @@ impl Connection {
             }
             _ => {
                 self.expected.clear();
-                let spec = SegSpec::ctl(TcpFlags::RST, self.tcb.snd_nxt, None);
+                let spec = SegSpec::ctl(TcpFlags::RST, self.ack_seq(), None);
                 let due = self.immediately(now);
                 // RFC 9293 3.10.5: in synchronized states, send <SEQ=SND.NXT><CTL=RST>. Linux
                 // sets ACK on it too, which the rule allows.
@@ -879,19 +940,6 @@ impl Connection {
             self.linux_repeated_syn(now);
             return false;
         }
-        // An ACK of anything but the SYN-ACK goes to the listener, which resets it whatever
-        // its sequence number (RFC 9293 3.10.7.4's RST, before the window check).
-        if flg.ack() && seg.ack != self.tcb.iss + 1 {
-            if !seg.flags.rst() {
-                let spec = SegSpec::ctl(TcpFlags::RST, seg.ack, None);
-                self.expect(
-                    spec,
-                    due,
-                    "RFC 9293 3.10.7.4: SYN-RECEIVED, unacceptable ACK: <SEQ=SEG.ACK><CTL=RST>",
-                );
-            }
-            return false;
-        }
         // tcp_in_window() against the SYN-ACK's window: the left edge is always in, a
         // segment reaching into the window is in, an empty one at the right edge is in.
         let (left, right) = (self.tcb.rcv_nxt, self.tcb.rcv_nxt + self.tcb.rcv_wnd);
@@ -899,24 +947,47 @@ impl Connection {
         let in_window = seg.seq == left
             || (end.after(left) && seg.seq.before(right))
             || (seg.seq == right && seg.seq == end);
-        if !in_window {
-            if !seg.flags.rst() {
-                self.unacceptable_ack(
+        // RFC 9293 3.10.7.4, second (RFC 5961 3.2): a RST is judged by its sequence number
+        // alone. Seen on 6.18, whatever its ACK field, SYN or FIN bit: outside the window it
+        // is dropped; exactly at RCV.NXT it drops the request silently; elsewhere in the
+        // window (the peer's ISN included: the SYN is not trimmed first) it draws a challenge
+        // ACK from the request's out-of-window budget and is dropped.
+        if flg.rst() {
+            if !in_window {
+                return false;
+            }
+            if seg.seq == self.tcb.rcv_nxt {
+                self.back_to_listen();
+            } else {
+                self.challenge_ack(
                     now,
-                    seg,
-                    "RFC 9293 3.10.7.4: unacceptable segment: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>",
+                    "RFC 5961 3.2: in-window RST not at RCV.NXT: challenge ACK",
                 );
             }
+            return false;
+        }
+        // An ACK of anything but the SYN-ACK goes to the listener, which resets it whatever
+        // its sequence number (RFC 9293 3.10.7.4's RST, before the window check).
+        if flg.ack() && seg.ack != self.tcb.iss + 1 {
+            let spec = SegSpec::ctl(TcpFlags::RST, seg.ack, None);
+            self.expect(
+                spec,
+                due,
+                "RFC 9293 3.10.7.4: SYN-RECEIVED, unacceptable ACK: <SEQ=SEG.ACK><CTL=RST>",
+            );
+            return false;
+        }
+        if !in_window {
+            self.unacceptable_ack(
+                now,
+                seg,
+                "RFC 9293 3.10.7.4: unacceptable segment: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>",
+            );
             return false;
         }
         // A SYN at the peer's ISN is out of the window that starts after it: truncated.
         if seg.seq == self.tcb.irs {
             flg = flg & !TcpFlags::SYN;
-        }
-        // A RST is judged as in synchronized states (RFC 5961 3.2: exactly at RCV.NXT it
-        // resets, elsewhere in the window it draws a challenge ACK), as seen on 6.18.
-        if flg.rst() {
-            return true;
         }
         // "fourth, check the SYN bit": drops the request (embryonic_reset) with a RST.
         if flg.syn() {
@@ -1127,6 +1198,22 @@ impl Connection {
             return;
         }
         let due = self.immediately(now);
+        if self.profile.kind == ProfileKind::Linux
+            && self.state != State::TimeWait
+            && !(self.state == State::FinWait2 && self.released)
+            && !seg
+                .flags
+                .intersects(TcpFlags::ACK | TcpFlags::RST | TcpFlags::SYN)
+        {
+            // Linux tcp_rcv_established() and tcp_rcv_state_process() drop a segment with
+            // none of ACK, RST and SYN before its sequence number is looked at, so even an
+            // unacceptable one draws no ACK (RFC 9293 3.10.7.4 would acknowledge it).
+            self.choices.push(Choice {
+                rule: "Linux tcp_rcv_state_process",
+                taken: "segment without ACK, RST or SYN dropped before the sequence check",
+            });
+            return;
+        }
         if self.state == State::FinWait2 && self.fin_wait_2_until.is_some_and(|t| now >= t) {
             // The orphan's FIN-WAIT-2 timeout ran out: the connection is gone.
             self.enter(State::Closed);
@@ -1134,7 +1221,24 @@ impl Connection {
         }
         let mut trimmed;
         let mut seg = seg;
-        if self.state == State::SynReceived && seg.flags.syn() && seg.seq + 1 == self.tcb.rcv_nxt {
+        // Linux trims nothing in a full socket's SYN-RECEIVED (a simultaneous open): its
+        // tcp_rcv_state_process() lets only the exact SYN,ACK of Figure 7, line 6 through
+        // (SEG.SEQ+1 = RCV.NXT, no text, no FIN, SEG.ACK = SND.NXT); any other SYN, RST
+        // included, is judged where it stands (a RST not at RCV.NXT draws a challenge ACK,
+        // a SYN the challenge ACK of RFC 5961 4.2). A request socket has already trimmed
+        // (tcp_check_req).
+        let linux_passes = self.profile.kind != ProfileKind::Linux
+            || self.passive
+            || (seg.flags.ack()
+                && !seg.flags.rst()
+                && !seg.flags.fin()
+                && seg.len == 0
+                && seg.ack == self.tcb.snd_nxt);
+        if self.state == State::SynReceived
+            && seg.flags.syn()
+            && seg.seq + 1 == self.tcb.rcv_nxt
+            && linux_passes
+        {
             // RFC 9293 3.10.7.4: "trimming off any portions that lie outside the window
             // (including SYN and FIN)": the peer's SYN again, as in a simultaneous open's
             // SYN,ACK (Figure 7, line 6), is the idealized segment that starts at RCV.NXT.
@@ -1149,6 +1253,9 @@ impl Connection {
                     self.enter(State::Closed);
                     return self.arrive_closed(now, seg);
                 }
+            }
+            if self.profile.kind == ProfileKind::Linux {
+                return self.arrive_time_wait_linux(now, seg);
             }
         }
         // RFC 7323 5.3: R1, PAWS, before the sequence number check: a segment whose TSval
@@ -1200,7 +1307,10 @@ impl Connection {
         // RFC 9293 3.5.3: SHLD-2, a RST may carry data; the model accepts one that does.
         if seg.flags.rst() {
             // The explorer's planted bug (test only): every in-window RST resets.
-            let exact = seg.seq == self.tcb.rcv_nxt || cfg!(feature = "planted-bug");
+            let exact = seg.seq == self.tcb.rcv_nxt
+                || cfg!(feature = "planted-bug")
+                || self.linux_reset_check(seg)
+                || self.linux_rst_at_sack_edge(seg);
             if exact {
                 self.reset(now);
             } else {
@@ -1284,7 +1394,10 @@ impl Connection {
         self.ka_probes_out = 0;
         let acks_new = seg.ack.after(self.tcb.snd_una);
         if acks_new {
-            if !completes_handshake {
+            // A request socket's child starts with its SYN-ACK already acknowledged, so a
+            // passive open's SYN is not counted; a simultaneous open's full socket counts it
+            // in tcp_ack() like any other byte (Linux tcp_snd_una_update()).
+            if !(completes_handshake && self.passive) {
                 self.bytes_acked += u64::from(seg.ack.forward_distance(self.tcb.snd_una));
             }
             self.tcb.snd_una = seg.ack;
@@ -1418,31 +1531,43 @@ impl Connection {
                 self.readable += u64::from(taken);
                 // RFC 9293 3.10.7.4, eighth: the FIN ends the stream at its sequence number,
                 // so data held beyond it is not part of it (fin() drops it).
-                if !seg.flags.fin() {
-                    self.pull_out_of_order();
+                if !seg.flags.fin() && self.pull_out_of_order() {
+                    self.ack_data(now);
+                    return self.fin_at_rcv_nxt(now);
                 }
             }
             self.ack_data(now);
         } else {
-            // RFC 9293 3.10.7.4: SHLD-31, segments beyond RCV.NXT are held for later.
-            self.hold_out_of_order(data_start, seg.len);
-            // RFC 9293 3.10.7.4: MAY-13, an in-window segment not at the left edge may be
-            // acknowledged at once; RFC 5681 4.2 says it SHOULD (a duplicate ACK). Linux does.
-            if self.profile.kind == ProfileKind::Linux {
-                self.ack_now(now, "RFC 9293 3.10.7.4: MAY-13, out-of-order data acknowledged at once (RFC 5681 4.2)");
-            } else {
-                self.choices.push(Choice {
-                    rule: "RFC 9293 3.10.7.4: MAY-13",
-                    taken: "out-of-order data: immediate ACK allowed, not required",
-                });
+            // RFC 9293 3.10.7.4: SHLD-31, segments beyond RCV.NXT are held for later, a FIN
+            // they carry with them.
+            self.hold_out_of_order(data_start, seg.len + u32::from(seg.flags.fin()));
+            if seg.flags.fin() && self.ooo_fin.is_none() {
+                self.ooo_fin = Some(end);
             }
+            self.ack_out_of_order(now);
+        }
+    }
+
+    /// RFC 9293 3.10.7.4: MAY-13, an in-window segment not at the left edge may be
+    /// acknowledged at once; RFC 5681 4.2 says it SHOULD (a duplicate ACK). Linux does.
+    fn ack_out_of_order(&mut self, now: Duration) {
+        if self.profile.kind == ProfileKind::Linux {
+            self.ack_now(
+                now,
+                "RFC 9293 3.10.7.4: MAY-13, out-of-order data acknowledged at once (RFC 5681 4.2)",
+            );
+        } else {
+            self.choices.push(Choice {
+                rule: "RFC 9293 3.10.7.4: MAY-13",
+                taken: "out-of-order data: immediate ACK allowed, not required",
+            });
         }
     }
 
     /// An ACK for in-order data: at once or delayed, but RFC 9293 3.8.6.3: MUST-40 by less
     /// than 0.5 s (the profile's `ack_delay_max`).
     fn ack_data(&mut self, now: Duration) {
-        let spec = SegSpec::ctl(TcpFlags::ACK, self.tcb.snd_nxt, Some(self.tcb.rcv_nxt));
+        let spec = SegSpec::ctl(TcpFlags::ACK, self.ack_seq(), Some(self.tcb.rcv_nxt));
         self.drop_owed_pure_acks();
         let due = Due {
             earliest: now,
@@ -1477,19 +1602,31 @@ impl Connection {
         self.ooo = merged.into_iter().map(|(a, b)| (base + a, b - a)).collect();
     }
 
-    fn pull_out_of_order(&mut self) {
+    /// Moves held data that now follows RCV.NXT into the stream; returns true when it
+    /// reached a held FIN (RCV.NXT then stands at the FIN, which the caller processes).
+    fn pull_out_of_order(&mut self) -> bool {
         while let Some(&(start, len)) = self.ooo.first() {
             if start.after(self.tcb.rcv_nxt) {
                 break;
             }
-            let end = start + len;
+            let mut end = start + len;
+            let fin = self
+                .ooo_fin
+                .filter(|f| !f.before(self.tcb.rcv_nxt) && f.before(end));
+            if let Some(f) = fin {
+                end = f;
+            }
             if end.after(self.tcb.rcv_nxt) {
                 let new = end.forward_distance(self.tcb.rcv_nxt);
                 self.tcb.rcv_nxt = end;
                 self.readable += u64::from(new);
             }
             self.ooo.remove(0);
+            if fin.is_some() {
+                return true;
+            }
         }
+        false
     }
 
     fn fin(&mut self, now: Duration, seg: &Seg) {
@@ -1509,13 +1646,37 @@ impl Connection {
             return;
         }
         let fin_seq = seg.seq + u32::from(seg.flags.syn()) + seg.len;
-        if fin_seq != self.tcb.rcv_nxt {
-            // The FIN lies beyond a hole: it will be processed when the hole fills.
+        if fin_seq.after(self.tcb.rcv_nxt) {
+            // RFC 9293 3.10.7.4: SHLD-31, the FIN lies beyond a hole: held (with the text
+            // before it, which text() held) and processed when the hole fills. Linux queues
+            // it out of order and reports it in its SACK blocks (tcp_data_queue_ofo()).
+            if seg.len == 0 && !fin_seq.before(self.tcb.rcv_nxt + self.tcb.rcv_wnd) {
+                // As text() does for data at the right edge (Linux tcp_data_queue()).
+                self.ack_now(
+                    now,
+                    "RFC 9293 3.10.7.4: text beyond the window: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>",
+                );
+            } else if seg.len == 0 {
+                self.hold_out_of_order(fin_seq, 1);
+                if self.ooo_fin.is_none() {
+                    self.ooo_fin = Some(fin_seq);
+                }
+                self.ack_out_of_order(now);
+            }
             return;
         }
+        if fin_seq != self.tcb.rcv_nxt {
+            return;
+        }
+        self.fin_at_rcv_nxt(now);
+    }
+
+    /// RFC 9293 3.10.7.4, eighth: the FIN at RCV.NXT is taken.
+    fn fin_at_rcv_nxt(&mut self, now: Duration) {
         self.tcb.rcv_nxt += 1;
         // Nothing follows a FIN: data held beyond it was never part of the stream.
         self.ooo.clear();
+        self.ooo_fin = None;
         self.reports.push(Report::ConnectionClosing);
         match self.state {
             State::SynReceived | State::Established => self.enter(State::CloseWait),
@@ -1536,7 +1697,7 @@ impl Connection {
         }
         // The FIN is acknowledged. Linux may delay it (ping-pong mode after a FIN in
         // ESTABLISHED), within the ACK delay limit.
-        let spec = SegSpec::ctl(TcpFlags::ACK, self.tcb.snd_nxt, Some(self.tcb.rcv_nxt));
+        let spec = SegSpec::ctl(TcpFlags::ACK, self.ack_seq(), Some(self.tcb.rcv_nxt));
         self.drop_owed_pure_acks();
         let latest = if self.state == State::CloseWait {
             now + self.profile.ack_delay_max
@@ -1553,9 +1714,72 @@ impl Connection {
         );
     }
 
+    /// Linux: TIME-WAIT belongs to a timewait mini-socket, and tcp_timewait_state_process()
+    /// answers in its own way. Only an empty segment or a RST exactly at RCV.NXT is "in the
+    /// window": the RST ends TIME-WAIT (tcp_rfc1337 = 0), the empty one restarts it, both
+    /// silently. A SYN beyond RCV.NXT (or with a newer TSval) goes to a listener if one owns
+    /// the port (the caller's [`Connection::reopen_from_time_wait`]); with none it is
+    /// answered with an ACK, not rate limited. A RST anywhere else is dropped, with no
+    /// challenge ACK. Everything else (a second FIN at RCV.NXT, text, an old segment) is not
+    /// processed and is answered with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, within the
+    /// out-of-window rate limit unless it carries text or a FIN. RFC 9293 3.10.7.4 would
+    /// challenge the RST (RFC 5961 3.2), take a FIN at RCV.NXT and ignore text silently.
+    fn arrive_time_wait_linux(&mut self, now: Duration, seg: &Seg) {
+        let paws_reject = match (seg.options.timestamps, self.ts_recent) {
+            (Some((val, _)), Some(recent)) if self.negotiation.timestamps() => {
+                SeqNumber(val).before(SeqNumber(recent)) && !seg.flags.rst()
+            }
+            _ => false,
+        };
+        let empty = seg.seg_len() == 0;
+        if !paws_reject && seg.seq == self.tcb.rcv_nxt && (empty || seg.flags.rst()) {
+            if seg.flags.rst() {
+                self.expected.clear();
+                self.enter(State::Closed);
+            } else {
+                self.time_wait_until = Some(now + self.profile.time_wait);
+                if let Some((val, _)) = seg.options.timestamps {
+                    self.ts_recent = Some(val);
+                }
+            }
+            return;
+        }
+        let newer_ts = match (seg.options.timestamps, self.ts_recent) {
+            (Some((val, _)), Some(recent)) => SeqNumber(recent).before(SeqNumber(val)),
+            _ => false,
+        };
+        let rule = "Linux tcp_timewait_state_process: TIME-WAIT answers with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>";
+        if seg.flags.syn()
+            && !seg.flags.rst()
+            && !seg.flags.ack()
+            && !paws_reject
+            && (seg.seq.after(self.tcb.rcv_nxt) || newer_ts)
+        {
+            // TCP_TW_SYN with no listener falls through to the ACK, outside the rate limit.
+            self.ack_now(now, rule);
+            return;
+        }
+        if seg.flags.rst() {
+            self.choices.push(Choice {
+                rule: "Linux tcp_timewait_state_process",
+                taken: "TIME-WAIT: a RST not at RCV.NXT dropped without a challenge ACK",
+            });
+            return;
+        }
+        if paws_reject || seg.flags.ack() {
+            self.time_wait_until = Some(now + self.profile.time_wait);
+        }
+        self.unacceptable_ack(now, seg, rule);
+    }
+
     fn enter_time_wait(&mut self, now: Duration) {
         self.enter(State::TimeWait);
         self.rtx = None;
+        if self.profile.kind == ProfileKind::Linux {
+            // The timewait socket starts a fresh out-of-window budget
+            // (tcp_time_wait(): tw_last_oow_ack_time = 0).
+            self.last_challenge = None;
+        }
         // RFC 9293 3.6: MUST-13, linger in TIME-WAIT for 2 MSL (Linux: a fixed 60 s).
         self.time_wait_until = Some(now + self.profile.time_wait);
     }
@@ -1567,7 +1791,11 @@ impl Connection {
     fn acceptable(&self, seg: &Seg) -> bool {
         let (nxt, wnd) = (self.tcb.rcv_nxt, self.tcb.rcv_wnd);
         if self.profile.kind == ProfileKind::Linux {
-            return !seg.end().before(nxt) && !seg.seq.after(nxt + wnd);
+            // Since 6.17 a segment reaching past the right edge is taken only while the
+            // receive queue is empty (tcp_sequence(): "Only accept this packet if receive
+            // queue is empty"), so that unread data bounds what the window can hold.
+            let past_edge = seg.end().after(nxt + wnd) && self.readable > 0;
+            return !seg.end().before(nxt) && !seg.seq.after(nxt + wnd) && !past_edge;
         }
         segment_acceptable(seg.seq, seg.seg_len(), nxt, wnd)
     }
@@ -1581,6 +1809,23 @@ impl Connection {
                 self.state,
                 State::CloseWait | State::LastAck | State::Closing
             )
+    }
+
+    /// Linux tcp_validate_incoming(): RFC 5961 3.2 "extended to match ... the right-most
+    /// SACK block": while out-of-order data is held and SACK is on, a RST exactly at the
+    /// right edge of the highest block reported resets the connection like one at RCV.NXT
+    /// (a peer that has only seen our SACKs may reset from there). RFC 5961 3.2 would send a
+    /// challenge ACK.
+    fn linux_rst_at_sack_edge(&self, seg: &Seg) -> bool {
+        if self.profile.kind != ProfileKind::Linux || !self.negotiation.sack() {
+            return false;
+        }
+        let base = self.tcb.rcv_nxt;
+        self.ooo
+            .iter()
+            .map(|&(s, l)| s + l)
+            .max_by_key(|e| e.forward_distance(base))
+            .is_some_and(|edge| seg.seq == edge)
     }
 
     /// RST accepted: RFC 9293 3.10.7.4, second, per state.
@@ -1893,7 +2138,7 @@ impl Connection {
             }
         }
         // A window update or a repeated ACK.
-        if seg.len == 0 && !seg.flags.fin() && seg.seq == self.tcb.snd_nxt {
+        if seg.len == 0 && !seg.flags.fin() && seg.seq == self.ack_seq() {
             self.choices.push(Choice {
                 rule: "RFC 9293 3.8.6.2.2",
                 taken: "window update or duplicate ACK",
@@ -1919,7 +2164,7 @@ impl Connection {
         }
         // Linux's tail loss probe: the last segment again, before the RTO.
         if self.profile.tail_loss_probe
-            && seg.len > 0
+            && seg.seg_len() > 0
             && !seg.seq.before(self.tcb.snd_una)
             && !seg.end().after(self.tcb.snd_nxt)
         {
