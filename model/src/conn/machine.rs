@@ -110,6 +110,25 @@ pub struct Connection {
     /// The sequence number of a FIN held out of order (its range in `ooo` covers it, as
     /// Linux's SACK blocks do): processed when the hole before it fills.
     ooo_fin: Option<SeqNumber>,
+    /// The peer's FIN is in and the application has not read the end of the stream: Linux
+    /// keeps it in the receive queue, which tcp_sequence() looks at.
+    fin_unread: bool,
+    /// Linux: the request socket has handed the connection to a full child socket, which
+    /// judges segments as tcp_rcv_state_process() does.
+    linux_child: bool,
+    /// Linux: SYN-RECEIVED was reached by a simultaneous open (tcp_rcv_synsent_state_process()).
+    linux_simultaneous: bool,
+    /// Linux header prediction is on (tp->pred_flags set): the fast path of
+    /// tcp_rcv_established() may take an in-order segment before tcp_ack() judges it.
+    linux_hp: bool,
+    /// An in-order data segment whose ACK was too old (RFC 5961 5.2): the slow path dropped
+    /// it, the fast path took it. Which one ran depends on the socket's memory reserve
+    /// (sk_forward_alloc), which the wire does not show; the stack's next ACK tells.
+    hp_alt: Option<(SeqNumber, u32)>,
+    /// Out-of-order ranges just dropped by a FIN or the end of the connection: Linux's
+    /// reply sent in the same breath (the ACK of that FIN in FIN-WAIT-1 and -2, a RST from
+    /// close()) still carries them as SACK blocks (tcp_fin() purges after tcp_send_ack()).
+    purged_ooo: Vec<(SeqNumber, u32)>,
     /// In-order bytes received and not yet read by the application.
     readable: u64,
     /// The window scale each side uses for its own window field, once negotiated.
@@ -185,6 +204,12 @@ impl Connection {
             rto,
             ooo: Vec::new(),
             ooo_fin: None,
+            fin_unread: false,
+            linux_child: false,
+            linux_simultaneous: false,
+            linux_hp: false,
+            hp_alt: None,
+            purged_ooo: Vec::new(),
             readable: 0,
             snd_shift: 0,
             rcv_shift: 0,
@@ -258,7 +283,8 @@ impl Connection {
     /// smaller than one unit of the window scale still uses SND.NXT.
     fn ack_seq(&self) -> SeqNumber {
         let nxt = self.tcb.snd_nxt;
-        if self.profile.kind != ProfileKind::Linux || !self.iss_bound {
+        // A request socket answers with SEQ = its ISS + 1 (tcp_v4_reqsk_send_ack()).
+        if self.profile.kind != ProfileKind::Linux || !self.iss_bound || self.linux_request() {
             return nxt;
         }
         let wnd_end = self.tcb.snd_una + self.tcb.snd_wnd;
@@ -296,7 +322,7 @@ impl Connection {
             self.rtx = None;
             self.time_wait_until = None;
             self.give_up_at = None;
-            self.ooo.clear();
+            self.purged_ooo = std::mem::take(&mut self.ooo);
             self.ooo_fin = None;
         }
     }
@@ -493,10 +519,16 @@ impl Connection {
             _ if self.readable > 0 => {
                 let got = self.readable.min(n);
                 self.readable -= got;
+                // Linux tcp_recvmsg() goes on to the FIN behind the data while the read has
+                // room left, and takes it off the receive queue.
+                if self.readable == 0 && n > got {
+                    self.fin_unread = false;
+                }
                 Ok(got)
             }
             // RFC 9293 3.10.3: once the remote FIN is in, RECEIVE reports "connection closing".
             State::CloseWait | State::Closing | State::LastAck | State::TimeWait => {
+                self.fin_unread = false;
                 Err(UserError::Closing)
             }
             _ => Ok(0),
@@ -512,6 +544,16 @@ impl Connection {
             State::Listen | State::SynSent => {
                 self.expected.clear();
                 self.enter(State::Closed);
+                Ok(())
+            }
+            // Linux holds the FIN of a CLOSE in a simultaneous open's SYN-RECEIVED until the
+            // handshake completes (seen on 6.18: nothing is sent); RFC 9293 3.10.4 sends it
+            // at once when nothing is queued. It is allowed whenever it goes.
+            State::SynReceived
+                if self.profile.kind == ProfileKind::Linux && self.linux_simultaneous =>
+            {
+                self.fin_queued = true;
+                self.enter(State::FinWait1);
                 Ok(())
             }
             State::SynReceived | State::Established => {
@@ -591,6 +633,24 @@ impl Connection {
                 Ok(())
             }
             _ if self.readable > 0 => self.close_and_release(now),
+            // tcp_disconnect(): in CLOSING and LAST-ACK a FIN or data still unsent is
+            // thrown away with a RST (<SEQ=SND.NXT><CTL=RST>); the RFC's ABORT sends nothing.
+            State::Closing | State::LastAck if self.unsent > 0 || self.fin_seq.is_none() => {
+                self.events += 1;
+                self.expected.clear();
+                let spec = SegSpec {
+                    optional_flags: TcpFlags::ACK,
+                    ..SegSpec::ctl(TcpFlags::RST, self.ack_seq(), None)
+                };
+                let due = self.immediately(now);
+                self.expect(
+                    spec,
+                    due,
+                    "Linux tcp_disconnect: unsent data or FIN in CLOSING or LAST-ACK: <SEQ=SND.NXT><CTL=RST>",
+                );
+                self.enter(State::Closed);
+                Ok(())
+            }
             _ => self.abort(now),
         }
     }
@@ -641,7 +701,10 @@ impl Connection {
         // unknown: the FIN is expected once the SYN has gone out.
         // A FIN takes a sequence number: with a zero window it may wait for the window to
         // open (Linux tcp_snd_wnd_test), and is then allowed, not owed.
-        if self.unsent == 0 && self.iss_bound && self.tcb.snd_wnd > 0 {
+        // RFC 9293 3.8.6.2.1 / 3.10.4: the FIN is sent within the window, SND.NXT + 1 =<
+        // SND.UNA + SND.WND (Linux tcp_snd_wnd_test()); an unacknowledged SYN counts.
+        let fits = !(self.tcb.snd_nxt + 1).after(self.tcb.snd_una + self.tcb.snd_wnd);
+        if self.unsent == 0 && self.iss_bound && fits {
             let spec = SegSpec {
                 flags: TcpFlags::FIN | TcpFlags::ACK,
                 optional_flags: TcpFlags::PSH,
@@ -695,6 +758,7 @@ impl Connection {
     /// A segment from the peer reaches the stack.
     pub fn arrive(&mut self, now: Duration, seg: &Seg) {
         self.events += 1;
+        self.hp_alt = None;
         self.note_peer_tsval(seg);
         match self.state {
             State::Closed => self.arrive_closed(now, seg),
@@ -837,6 +901,8 @@ impl Connection {
         if self.tcb.snd_una.after(self.tcb.iss) {
             self.rtx_acked(now);
             self.enter(State::Established);
+            // tcp_finish_connect(): header prediction only without a send window scale.
+            self.linux_hp = self.snd_shift == 0;
             self.ka_last_rcv = now;
             // Data or controls queued for transmission may be included; a pure ACK suffices.
             self.ack_now(
@@ -845,6 +911,8 @@ impl Connection {
             );
         } else {
             // RFC 9293 3.5: MUST-10, simultaneous open is supported.
+            self.linux_simultaneous = true;
+            self.apply_negotiation();
             self.enter(State::SynReceived);
             let spec = SegSpec {
                 flags: TcpFlags::SYN | TcpFlags::ACK,
@@ -1044,6 +1112,15 @@ impl Connection {
         } else {
             self.rcv_shift = 0;
             self.snd_shift = 0;
+            // Linux, simultaneous open: tcp_rcv_synsent_state_process() does not clear the
+            // receive scale it offered when the peer's SYN has no Window Scale option (the
+            // SYN-ACK path does), so the stack goes on scaling the windows it advertises.
+            // RFC 7323 2.3 turns scaling off in both directions.
+            if self.profile.kind == ProfileKind::Linux && self.linux_simultaneous {
+                if let Some(ours) = self.negotiation.ours.and_then(|o| o.window_scale) {
+                    self.rcv_shift = ours;
+                }
+            }
         }
     }
 
@@ -1125,7 +1202,10 @@ impl Connection {
             }
             self.ts_clock = Some(val);
             // RFC 7323 4.3: TSecr echoes a TSval the peer sent.
-            let seen = self.peer_tsvals.iter().flatten().any(|&v| v == ecr);
+            // (TS.Recent itself may be older than the last eight TSvals when later segments
+            // did not update it.)
+            let seen =
+                self.peer_tsvals.iter().flatten().any(|&v| v == ecr) || self.ts_recent == Some(ecr);
             if seg.flags.ack() && self.peer_tsvals[0].is_some() && !seen {
                 return Err(fail(
                     "RFC 7323 4.3: TSecr echoes the peer's TSval",
@@ -1149,10 +1229,16 @@ impl Connection {
             for b in blocks.as_slice() {
                 // RFC 2018 4: a block reports data held; RFC 2883 allows a block at or below
                 // RCV.NXT (a duplicate).
-                let held = self.ooo.iter().any(|&(start, len)| {
-                    b.left.in_range_inclusive(start, start + len)
-                        && b.right.in_range_inclusive(start, start + len)
-                });
+                let purged =
+                    self.profile.kind == ProfileKind::Linux && self.state != State::CloseWait;
+                let held = self
+                    .ooo
+                    .iter()
+                    .chain(self.purged_ooo.iter().filter(|_| purged))
+                    .any(|&(start, len)| {
+                        b.left.in_range_inclusive(start, start + len)
+                            && b.right.in_range_inclusive(start, start + len)
+                    });
                 let duplicate = !b.right.after(self.tcb.rcv_nxt);
                 if !b.left.before(b.right) || !(held || duplicate) {
                     return Err(fail(
@@ -1193,9 +1279,15 @@ impl Connection {
         if self.profile.kind == ProfileKind::Linux
             && self.state == State::SynReceived
             && self.passive
-            && !self.arrive_request_linux(now, seg)
+            && !self.linux_child
         {
-            return;
+            if !self.arrive_request_linux(now, seg) {
+                return;
+            }
+            // tcp_check_req() created the child, which repeats every check on the segment
+            // as it came (tcp_child_process()), with its own out-of-window budget.
+            self.linux_child = true;
+            self.last_challenge = None;
         }
         let due = self.immediately(now);
         if self.profile.kind == ProfileKind::Linux
@@ -1228,12 +1320,14 @@ impl Connection {
         // a SYN the challenge ACK of RFC 5961 4.2). A request socket has already trimmed
         // (tcp_check_req).
         let linux_passes = self.profile.kind != ProfileKind::Linux
-            || self.passive
-            || (seg.flags.ack()
+            || (!self.passive
+                && seg.flags.ack()
                 && !seg.flags.rst()
                 && !seg.flags.fin()
                 && seg.len == 0
                 && seg.ack == self.tcb.snd_nxt);
+        // (A request socket's child has no socket of its own yet, so tcp_rcv_state_process()
+        // lets no SYN through: the one tcp_check_req() trimmed draws a challenge ACK there.)
         if self.state == State::SynReceived
             && seg.flags.syn()
             && seg.seq + 1 == self.tcb.rcv_nxt
@@ -1325,7 +1419,10 @@ impl Connection {
         }
         // Fourth, check the SYN bit.
         if seg.flags.syn() {
-            if self.state == State::SynReceived && self.passive {
+            if self.state == State::SynReceived
+                && self.passive
+                && self.profile.kind != ProfileKind::Linux
+            {
                 // RFC 9293 3.10.7.4: SYN-RECEIVED from a passive OPEN returns to LISTEN.
                 self.back_to_listen();
                 return;
@@ -1345,8 +1442,14 @@ impl Connection {
         let completes_handshake = self.state == State::SynReceived;
         if self.state == State::SynReceived {
             // If SND.UNA < SEG.ACK =< SND.NXT, enter ESTABLISHED; else <SEQ=SEG.ACK><CTL=RST>.
+            // Linux, simultaneous open: tcp_ack() takes an ACK of SND.UNA itself (the SYN
+            // not acknowledged) as acceptable, and the connection is ESTABLISHED with its
+            // SYN still outstanding. RFC 9293 resets: SND.UNA < SEG.ACK is required.
+            let linux_una = self.profile.kind == ProfileKind::Linux
+                && self.linux_simultaneous
+                && seg.ack == self.tcb.snd_una;
             let ok = self.iss_bound
-                && seg.ack.after(self.tcb.snd_una)
+                && (seg.ack.after(self.tcb.snd_una) || linux_una)
                 && !seg.ack.after(self.tcb.snd_nxt);
             if !ok {
                 let spec = SegSpec::ctl(TcpFlags::RST, seg.ack, None);
@@ -1358,6 +1461,8 @@ impl Connection {
                 return;
             }
             self.enter(State::Established);
+            // tcp_rcv_state_process(), SYN-RECEIVED: tcp_fast_path_on().
+            self.linux_hp = true;
             self.tcb.snd_wnd = u32::from(seg.wnd) << self.snd_shift;
             self.tcb.snd_wl1 = seg.seq;
             self.tcb.snd_wl2 = seg.ack;
@@ -1375,6 +1480,12 @@ impl Connection {
         };
         let oldest = self.tcb.snd_una - max_wnd;
         if !seg.ack.in_range_inclusive(oldest, self.tcb.snd_nxt) {
+            if self.linux_header_predicted(seg) {
+                // Linux tcp_rcv_established(): on the fast path the text is queued before
+                // tcp_ack() refuses the ACK (whose challenge ACK then carries the new
+                // RCV.NXT); the slow path drops it. Either, as the stack's memory decides.
+                self.hp_alt = Some((seg.seq, seg.len));
+            }
             self.challenge_ack(
                 now,
                 "RFC 5961 5.2: ACK outside SND.UNA-MAX.SND.WND..SND.NXT: challenge ACK",
@@ -1416,6 +1527,10 @@ impl Connection {
                 || (self.tcb.snd_wl1 == seg.seq && !seg.ack.before(self.tcb.snd_wl2))
         };
         if !seg.ack.before(self.tcb.snd_una) && update {
+            if self.tcb.snd_wnd != u32::from(seg.wnd) << self.snd_shift {
+                // tcp_ack_update_window(): tcp_fast_path_check() with the new window.
+                self.linux_hp = self.ooo.is_empty() && self.tcb.rcv_wnd > 0;
+            }
             self.tcb.snd_wnd = u32::from(seg.wnd) << self.snd_shift;
             self.tcb.snd_wl1 = seg.seq;
             self.tcb.snd_wl2 = seg.ack;
@@ -1429,7 +1544,14 @@ impl Connection {
                 self.enter(State::FinWait2);
                 self.arm_fin_wait_2(now);
             }
-            State::Closing if fin_acked => self.enter_time_wait(now),
+            State::Closing if fin_acked => {
+                self.enter_time_wait(now);
+                if self.profile.kind == ProfileKind::Linux {
+                    // tcp_rcv_state_process(): the timewait socket takes over and the rest of
+                    // the segment (a FIN again, text) is not processed ("goto consume").
+                    return;
+                }
+            }
             State::LastAck if fin_acked => {
                 self.enter(State::Closed);
                 return;
@@ -1529,6 +1651,8 @@ impl Connection {
                 let taken = new.min(window.max(1));
                 self.tcb.rcv_nxt += taken;
                 self.readable += u64::from(taken);
+                // tcp_data_queue(): tcp_fast_path_check() once the text is queued.
+                self.linux_hp = self.tcb.rcv_wnd > 0;
                 // RFC 9293 3.10.7.4, eighth: the FIN ends the stream at its sequence number,
                 // so data held beyond it is not part of it (fin() drops it).
                 if !seg.flags.fin() && self.pull_out_of_order() {
@@ -1541,6 +1665,8 @@ impl Connection {
             // RFC 9293 3.10.7.4: SHLD-31, segments beyond RCV.NXT are held for later, a FIN
             // they carry with them.
             self.hold_out_of_order(data_start, seg.len + u32::from(seg.flags.fin()));
+            // tcp_data_queue_ofo(): header prediction off while data is held.
+            self.linux_hp = false;
             if seg.flags.fin() && self.ooo_fin.is_none() {
                 self.ooo_fin = Some(end);
             }
@@ -1674,8 +1800,9 @@ impl Connection {
     /// RFC 9293 3.10.7.4, eighth: the FIN at RCV.NXT is taken.
     fn fin_at_rcv_nxt(&mut self, now: Duration) {
         self.tcb.rcv_nxt += 1;
+        self.fin_unread = true;
         // Nothing follows a FIN: data held beyond it was never part of the stream.
-        self.ooo.clear();
+        self.purged_ooo = std::mem::take(&mut self.ooo);
         self.ooo_fin = None;
         self.reports.push(Report::ConnectionClosing);
         match self.state {
@@ -1793,11 +1920,72 @@ impl Connection {
         if self.profile.kind == ProfileKind::Linux {
             // Since 6.17 a segment reaching past the right edge is taken only while the
             // receive queue is empty (tcp_sequence(): "Only accept this packet if receive
-            // queue is empty"), so that unread data bounds what the window can hold.
-            let past_edge = seg.end().after(nxt + wnd) && self.readable > 0;
-            return !seg.end().before(nxt) && !seg.seq.after(nxt + wnd) && !past_edge;
+            // queue is empty"; the queue holds unread data and an unread FIN), so that unread
+            // data bounds what the window can hold; a FIN alone may stick out ("Some stacks
+            // are known to handle FIN incorrectly").
+            let edge = nxt + wnd;
+            let queued = self.readable > 0 || self.fin_unread;
+            let past_edge = (seg.end() - u32::from(seg.flags.fin())).after(edge) && queued;
+            return !seg.end().before(nxt) && !seg.seq.after(edge) && !past_edge;
         }
         segment_acceptable(seg.seq, seg.seg_len(), nxt, wnd)
+    }
+
+    /// Linux: the connection is still a request socket (passive SYN-RECEIVED, no child).
+    fn linux_request(&self) -> bool {
+        self.profile.kind == ProfileKind::Linux
+            && self.state == State::SynReceived
+            && self.passive
+            && !self.linux_child
+    }
+
+    /// Linux tcp_rcv_established()'s header prediction, all but the memory test: an in-order
+    /// segment with ACK (and PSH) only, the header length the connection predicts (TSopt
+    /// exactly when negotiated, and not older than TS.Recent), the window last recorded,
+    /// an ACK not beyond SND.NXT, and text.
+    fn linux_header_predicted(&self, seg: &Seg) -> bool {
+        let ts_ok = match (self.negotiation.timestamps(), seg.options.timestamps) {
+            (true, Some((val, _))) => self
+                .ts_recent
+                .is_none_or(|r| !SeqNumber(val).before(SeqNumber(r))),
+            (false, None) => true,
+            _ => false,
+        };
+        self.profile.kind == ProfileKind::Linux
+            && self.state == State::Established
+            && self.linux_hp
+            && self.ooo.is_empty()
+            && seg.flags & !TcpFlags::PSH == TcpFlags::ACK
+            && seg.options.sack.is_none()
+            && ts_ok
+            && seg.seq == self.tcb.rcv_nxt
+            && !seg.ack.after(self.tcb.snd_nxt)
+            && u32::from(seg.wnd) == self.tcb.snd_wnd >> self.snd_shift
+            && seg.len > 0
+    }
+
+    /// The fast path took the segment [`Connection::hp_alt`] kept: its text is in.
+    fn take_hp_alt(&mut self) -> bool {
+        let Some((seq, len)) = self.hp_alt.take() else {
+            return false;
+        };
+        if seq != self.tcb.rcv_nxt {
+            return false;
+        }
+        self.choices.push(Choice {
+            rule: "Linux tcp_rcv_established",
+            taken: "header prediction queued text whose ACK was too old",
+        });
+        self.tcb.rcv_nxt += len;
+        self.readable += u64::from(len);
+        self.drop_owed_pure_acks();
+        true
+    }
+
+    /// The application read more than the model holds: if the fast path may have taken a
+    /// segment, it did (see [`Connection::emitted`]).
+    pub fn resolve_read_ahead(&mut self) -> bool {
+        self.take_hp_alt()
     }
 
     /// Linux tcp_reset_check(): once the peer's FIN is in, a RST at RCV.NXT - 1 (a peer that
@@ -2029,7 +2217,15 @@ impl Connection {
     /// The stack sent `seg` at `now`: check it against what is allowed, then apply it.
     pub fn emitted(&mut self, now: Duration, seg: &Seg) -> Result<(), Divergence> {
         self.events += 1;
-        self.check_options(seg)?;
+        if let Some((seq, len)) = self.hp_alt {
+            if seg.flags.ack() && seg.ack == seq + len && !seg.flags.syn() {
+                self.take_hp_alt();
+            }
+        }
+        let checked = self.check_options(seg);
+        // Only the reply sent in the same breath as the purge carries the purged ranges.
+        self.purged_ooo.clear();
+        checked?;
         if let (true, false, Some(floor)) = (seg.flags.syn(), self.iss_bound, self.iss_floor) {
             if !seg.seq.after(floor) {
                 return Err(Divergence {
@@ -2195,6 +2391,15 @@ impl Connection {
             // bound and every spec that let this segment through carried it.
             self.negotiation.ours = Some(SynOptions::of(seg));
             self.apply_negotiation();
+            // A simultaneous open turns the SYN waiting for its ACK into a SYN-ACK
+            // (Linux tcp_send_synack() sets ACK on the queued SYN): retransmitted as such.
+            if let Some(rtx) = &mut self.rtx {
+                if rtx.flags.syn() && seg.flags.ack() && !rtx.flags.ack() {
+                    rtx.flags |= TcpFlags::ACK;
+                    self.expected.retain(|e| !is_retransmission_of(e));
+                    self.schedule_retransmission();
+                }
+            }
         } else if seg.flags.syn() {
             self.tcb.iss = seg.seq;
             self.iss_bound = true;
@@ -2217,7 +2422,12 @@ impl Connection {
                 self.queue_fin(now);
             }
         } else {
-            self.tcb.rcv_wnd = u32::from(seg.wnd) << self.rcv_shift;
+            // A request socket's ACKs show its window rounded down to the scale
+            // (tcp_v4_reqsk_send_ack()); the window it judges by, and hands to the child,
+            // stays the SYN-ACK's.
+            if !self.linux_request() {
+                self.tcb.rcv_wnd = u32::from(seg.wnd) << self.rcv_shift;
+            }
             let end = seg.end();
             if end.after(self.tcb.snd_nxt) {
                 let new_data = end.forward_distance(self.tcb.snd_nxt) - u32::from(seg.flags.fin());
