@@ -118,6 +118,12 @@ pub struct Connection {
     linux_child: bool,
     /// Linux: SYN-RECEIVED was reached by a simultaneous open (tcp_rcv_synsent_state_process()).
     linux_simultaneous: bool,
+    /// Linux: CLOSE came in a simultaneous open's SYN-RECEIVED, before the SYN was
+    /// acknowledged (the socket is in FIN-WAIT-1 with its FIN held).
+    linux_closed_in_synrecv: bool,
+    /// The FIN owed by that late handshake left before the segment's text was looked at:
+    /// it carries no SACK block for what the segment brought.
+    fin_before_text: bool,
     /// Linux header prediction is on (tp->pred_flags set): the fast path of
     /// tcp_rcv_established() may take an in-order segment before tcp_ack() judges it.
     linux_hp: bool,
@@ -129,6 +135,9 @@ pub struct Connection {
     /// reply sent in the same breath (the ACK of that FIN in FIN-WAIT-1 and -2, a RST from
     /// close()) still carries them as SACK blocks (tcp_fin() purges after tcp_send_ack()).
     purged_ooo: Vec<(SeqNumber, u32)>,
+    /// The TSvals of the first and the latest SYN-ACK the stack sent (Linux's request socket
+    /// keeps them as snt_tsval_first and snt_tsval_last).
+    synack_tsvals: Option<(u32, u32)>,
     /// In-order bytes received and not yet read by the application.
     readable: u64,
     /// The window scale each side uses for its own window field, once negotiated.
@@ -207,9 +216,12 @@ impl Connection {
             fin_unread: false,
             linux_child: false,
             linux_simultaneous: false,
+            linux_closed_in_synrecv: false,
+            fin_before_text: false,
             linux_hp: false,
             hp_alt: None,
             purged_ooo: Vec::new(),
+            synack_tsvals: None,
             readable: 0,
             snd_shift: 0,
             rcv_shift: 0,
@@ -553,6 +565,7 @@ impl Connection {
                 if self.profile.kind == ProfileKind::Linux && self.linux_simultaneous =>
             {
                 self.fin_queued = true;
+                self.linux_closed_in_synrecv = true;
                 self.enter(State::FinWait1);
                 Ok(())
             }
@@ -1015,6 +1028,39 @@ impl Connection {
         let in_window = seg.seq == left
             || (end.after(left) && seg.seq.before(right))
             || (seg.seq == right && seg.seq == end);
+        // An ACK of anything but the SYN-ACK goes to the listener, which resets it whatever
+        // its sequence number or TSecr (RFC 9293 3.10.7.4's RST, before the window check).
+        // A RST is not answered so (below).
+        if flg.ack() && !flg.rst() && seg.ack != self.tcb.iss + 1 {
+            let spec = SegSpec::ctl(TcpFlags::RST, seg.ack, None);
+            self.expect(
+                spec,
+                due,
+                "RFC 9293 3.10.7.4: SYN-RECEIVED, unacceptable ACK: <SEQ=SEG.ACK><CTL=RST>",
+            );
+            return false;
+        }
+        // tcp_check_req() (6.15 on): a TSecr that echoes none of the SYN-ACKs sent (between
+        // the first and the latest one's TSval) is refused like a segment outside the window
+        // (an ACK, none for a RST), before the RST bit is looked at (seen on 6.18: a RST at
+        // RCV.NXT with such a TSecr leaves the request). RFC 7323 4.3 leaves an unexpected
+        // TSecr to the implementation.
+        let tsecr_reject = match (seg.options.timestamps, self.synack_tsvals) {
+            (Some((_, ecr)), Some((first, last))) if ecr != 0 => {
+                SeqNumber(ecr).before(SeqNumber(first)) || SeqNumber(ecr).after(SeqNumber(last))
+            }
+            _ => false,
+        };
+        if tsecr_reject {
+            if !flg.rst() {
+                self.unacceptable_ack(
+                    now,
+                    seg,
+                    "RFC 9293 3.10.7.4: unacceptable segment: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>",
+                );
+            }
+            return false;
+        }
         // RFC 9293 3.10.7.4, second (RFC 5961 3.2): a RST is judged by its sequence number
         // alone. Seen on 6.18, whatever its ACK field, SYN or FIN bit: outside the window it
         // is dropped; exactly at RCV.NXT it drops the request silently; elsewhere in the
@@ -1032,17 +1078,6 @@ impl Connection {
                     "RFC 5961 3.2: in-window RST not at RCV.NXT: challenge ACK",
                 );
             }
-            return false;
-        }
-        // An ACK of anything but the SYN-ACK goes to the listener, which resets it whatever
-        // its sequence number (RFC 9293 3.10.7.4's RST, before the window check).
-        if flg.ack() && seg.ack != self.tcb.iss + 1 {
-            let spec = SegSpec::ctl(TcpFlags::RST, seg.ack, None);
-            self.expect(
-                spec,
-                due,
-                "RFC 9293 3.10.7.4: SYN-RECEIVED, unacceptable ACK: <SEQ=SEG.ACK><CTL=RST>",
-            );
             return false;
         }
         if !in_window {
@@ -1250,6 +1285,7 @@ impl Connection {
         } else if self.profile.kind == ProfileKind::Linux
             && self.negotiation.sack()
             && !self.ooo.is_empty()
+            && !(seg.flags.fin() && std::mem::take(&mut self.fin_before_text))
             && seg.flags.ack()
             && seg.len == 0
             && seg.ack == self.tcb.rcv_nxt
@@ -1440,6 +1476,14 @@ impl Connection {
             return;
         }
         let completes_handshake = self.state == State::SynReceived;
+        // Linux: a CLOSE in a simultaneous open's SYN-RECEIVED moved the socket to
+        // FIN-WAIT-1 before its SYN was acknowledged; the segment that acknowledges it sends
+        // the held FIN at once (tcp_ack() then tcp_data_snd_check()), acknowledging RCV.NXT
+        // as it stood before the segment's own text (seen on 6.18).
+        let linux_late_handshake = self.linux_closed_in_synrecv
+            && self.state == State::FinWait1
+            && seg.ack.after(self.tcb.snd_una)
+            && !seg.ack.after(self.tcb.snd_nxt);
         if self.state == State::SynReceived {
             // If SND.UNA < SEG.ACK =< SND.NXT, enter ESTABLISHED; else <SEQ=SEG.ACK><CTL=RST>.
             // Linux, simultaneous open: tcp_ack() takes an ACK of SND.UNA itself (the SYN
@@ -1563,6 +1607,13 @@ impl Connection {
             _ => {}
         }
         // Sixth, URG: not modelled (RFC 9293 3.8.5's urgent pointer is kept by the codec).
+        if linux_late_handshake {
+            self.linux_closed_in_synrecv = false;
+            if self.fin_queued && self.fin_seq.is_none() && self.unsent == 0 {
+                self.queue_fin(now);
+                self.fin_before_text = true;
+            }
+        }
         if zero_window_allowance {
             // The text does not fit a zero window: acknowledge what we have instead.
             self.ack_now(
@@ -1929,6 +1980,14 @@ impl Connection {
             return !seg.end().before(nxt) && !seg.seq.after(edge) && !past_edge;
         }
         segment_acceptable(seg.seq, seg.seg_len(), nxt, wnd)
+    }
+
+    fn note_synack_tsval(&mut self, seg: &Seg) {
+        if let (true, Some((val, _))) = (seg.flags.syn() && seg.flags.ack(), seg.options.timestamps)
+        {
+            let first = self.synack_tsvals.map_or(val, |(f, _)| f);
+            self.synack_tsvals = Some((first, val));
+        }
     }
 
     /// Linux: the connection is still a request socket (passive SYN-RECEIVED, no child).
@@ -2391,6 +2450,7 @@ impl Connection {
             // bound and every spec that let this segment through carried it.
             self.negotiation.ours = Some(SynOptions::of(seg));
             self.apply_negotiation();
+            self.note_synack_tsval(seg);
             // A simultaneous open turns the SYN waiting for its ACK into a SYN-ACK
             // (Linux tcp_send_synack() sets ACK on the queued SYN): retransmitted as such.
             if let Some(rtx) = &mut self.rtx {
@@ -2416,6 +2476,7 @@ impl Connection {
             if let Some((val, _)) = seg.options.timestamps {
                 self.ts_clock = Some(val);
             }
+            self.note_synack_tsval(seg);
             // RFC 7323 2.2: the window in a SYN is never scaled.
             self.tcb.rcv_wnd = u32::from(seg.wnd);
             if self.fin_queued && self.fin_seq.is_none() {
