@@ -397,14 +397,6 @@ impl Driver {
     fn read(&mut self, n: u16) -> Step {
         let Some(fd) = self.fd else { return Ok(()) };
         let kernel = self.stack.read(fd, usize::from(n), Wait::No);
-        if let Ok(b) = &kernel {
-            // More than the model holds: Linux's fast path took a segment the model also
-            // allowed it to drop (Connection::resolve_read_ahead).
-            if b.len() as u64 > self.model.readable() {
-                self.model.resolve_read_ahead();
-            }
-        }
-        let model = self.model.receive(u64::from(n));
         let shown = match &kernel {
             Ok(b) => b.len().to_string(),
             Err(e) => e.to_string(),
@@ -412,8 +404,9 @@ impl Driver {
         self.script.call(format!("read({fd}, ..., {n}) = {shown}"));
         // RECEIVE's answers as a socket gives them: data; EAGAIN for "nothing yet"; 0 (end
         // of file) once the peer's FIN is in ("connection closing"); after the connection is
-        // gone, 0 or the error that ended it.
-        let agree = match (&model, &kernel) {
+        // gone, 0 or the error that ended it. The kernel's answer may also settle a choice
+        // the model left open (Connection::receive_where).
+        let agree = |model: &Result<u64, UserError>| match (model, &kernel) {
             (Ok(0), Err(CallError::Errno(Errno::EAGAIN))) => true,
             (Ok(m), Ok(b)) => *m > 0 && *m == b.len() as u64,
             (Err(UserError::Closing), Ok(b)) => b.is_empty(),
@@ -423,6 +416,8 @@ impl Driver {
             (Err(UserError::DoesNotExist), Err(_)) => true,
             _ => false,
         };
+        let model = self.model.receive_where(u64::from(n), agree);
+        let agree = agree(&model);
         if agree {
             return Ok(());
         }
@@ -447,8 +442,7 @@ impl Driver {
             let now = self.stack.now();
             let owed = self
                 .model
-                .expected()
-                .iter()
+                .expected_any()
                 .filter(|e| e.due.earliest <= now && e.due.latest <= t0 + TIMER_HORIZON)
                 .map(|e| e.due.latest)
                 .min();

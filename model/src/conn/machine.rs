@@ -127,10 +127,17 @@ pub struct Connection {
     /// Linux header prediction is on (tp->pred_flags set): the fast path of
     /// tcp_rcv_established() may take an in-order segment before tcp_ack() judges it.
     linux_hp: bool,
-    /// An in-order data segment whose ACK was too old (RFC 5961 5.2): the slow path dropped
-    /// it, the fast path took it. Which one ran depends on the socket's memory reserve
-    /// (sk_forward_alloc), which the wire does not show; the stack's next ACK tells.
-    hp_alt: Option<(SeqNumber, u32)>,
+    /// The other branch of a choice the wire does not show yet (the model is a relation):
+    /// Linux's header prediction runs the fast path of tcp_rcv_established() only when the
+    /// socket's memory reserve (sk_forward_alloc) covers the segment, and the two paths
+    /// differ for a too-old ACK on text (the fast path takes the text) and for SND.WL1 (the
+    /// fast path sets it to SEG.SEQ). Every input goes to both branches; the first output
+    /// only one of them allows decides.
+    alt: Option<Box<Connection>>,
+    /// A branch made while processing an input, installed once the input is done.
+    new_alt: Option<Box<Connection>>,
+    /// SND.WL1 of the fast path, when it differs from the slow path's after this input.
+    fast_path_wl1: Option<SeqNumber>,
     /// Out-of-order ranges just dropped by a FIN or the end of the connection: Linux's
     /// reply sent in the same breath (the ACK of that FIN in FIN-WAIT-1 and -2, a RST from
     /// close()) still carries them as SACK blocks (tcp_fin() purges after tcp_send_ack()).
@@ -219,7 +226,9 @@ impl Connection {
             linux_closed_in_synrecv: false,
             fin_before_text: false,
             linux_hp: false,
-            hp_alt: None,
+            alt: None,
+            new_alt: None,
+            fast_path_wl1: None,
             purged_ooo: Vec::new(),
             synack_tsvals: None,
             readable: 0,
@@ -464,7 +473,7 @@ impl Connection {
     }
 
     /// SEND of `n` bytes.
-    pub fn send(&mut self, now: Duration, n: u32) -> Result<(), UserError> {
+    fn send_one(&mut self, now: Duration, n: u32) -> Result<(), UserError> {
         self.events += 1;
         let result = self.send_inner(now, n);
         if self.keepalive {
@@ -524,7 +533,7 @@ impl Connection {
     }
 
     /// RECEIVE of up to `n` bytes; returns how many the model says are there.
-    pub fn receive(&mut self, n: u64) -> Result<u64, UserError> {
+    fn receive_one(&mut self, n: u64) -> Result<u64, UserError> {
         self.events += 1;
         match self.state {
             State::Closed => Err(UserError::DoesNotExist),
@@ -548,7 +557,7 @@ impl Connection {
     }
 
     /// CLOSE.
-    pub fn close(&mut self, now: Duration) -> Result<(), UserError> {
+    fn close_one(&mut self, now: Duration) -> Result<(), UserError> {
         self.events += 1;
         match self.state {
             State::Closed => Err(UserError::DoesNotExist),
@@ -585,7 +594,7 @@ impl Connection {
 
     /// CLOSE by an application that also lets go of the connection (close(2) on its last
     /// descriptor, where shutdown(2) is a plain CLOSE): nobody will read what arrives later.
-    pub fn close_and_release(&mut self, now: Duration) -> Result<(), UserError> {
+    fn close_and_release_one(&mut self, now: Duration) -> Result<(), UserError> {
         // In TIME-WAIT Linux has no socket left to reset (tcp_time_wait() handed the
         // connection to a timewait sock): the CLOSE below only reports "connection closing".
         if self.readable > 0
@@ -631,7 +640,7 @@ impl Connection {
     /// [`Connection::close_and_release`] does); in TIME-WAIT the connection already belongs
     /// to a timewait socket that close() cannot reach, so TIME-WAIT runs its course where
     /// the RFC's ABORT would delete the TCB; otherwise tcp_disconnect() is the ABORT.
-    pub fn close_linger_zero(&mut self, now: Duration) -> Result<(), UserError> {
+    fn close_linger_zero_one(&mut self, now: Duration) -> Result<(), UserError> {
         if self.profile.kind != ProfileKind::Linux {
             return self.abort(now);
         }
@@ -681,7 +690,7 @@ impl Connection {
     /// SYN lies beyond RCV.NXT or carries a newer TSval (tcp_timewait_state_process()) and
     /// a listener owns the port, which only the caller knows. Returns whether it reopened:
     /// then the connection is a new passive one that received this SYN.
-    pub fn reopen_from_time_wait(&mut self, now: Duration, seg: &Seg) -> bool {
+    fn reopen_from_time_wait_one(&mut self, now: Duration, seg: &Seg) -> bool {
         if self.state != State::TimeWait || !seg.flags.syn() || seg.flags.ack() || seg.flags.rst() {
             return false;
         }
@@ -737,7 +746,7 @@ impl Connection {
     }
 
     /// ABORT.
-    pub fn abort(&mut self, now: Duration) -> Result<(), UserError> {
+    fn abort_one(&mut self, now: Duration) -> Result<(), UserError> {
         self.events += 1;
         match self.state {
             State::Closed => Err(UserError::DoesNotExist),
@@ -769,9 +778,8 @@ impl Connection {
     // --- SEGMENT ARRIVES (RFC 9293 3.10.7) ---
 
     /// A segment from the peer reaches the stack.
-    pub fn arrive(&mut self, now: Duration, seg: &Seg) {
+    fn arrive_one(&mut self, now: Duration, seg: &Seg) {
         self.events += 1;
-        self.hp_alt = None;
         self.note_peer_tsval(seg);
         match self.state {
             State::Closed => self.arrive_closed(now, seg),
@@ -1526,9 +1534,11 @@ impl Connection {
         if !seg.ack.in_range_inclusive(oldest, self.tcb.snd_nxt) {
             if self.linux_header_predicted(seg) {
                 // Linux tcp_rcv_established(): on the fast path the text is queued before
-                // tcp_ack() refuses the ACK (whose challenge ACK then carries the new
-                // RCV.NXT); the slow path drops it. Either, as the stack's memory decides.
-                self.hp_alt = Some((seg.seq, seg.len));
+                // tcp_ack() refuses the ACK; the slow path drops it. Either, as the stack's
+                // memory decides.
+                let mut fast = self.clone();
+                fast.fast_path_take(now, seg);
+                self.new_alt = Some(Box::new(fast));
             }
             self.challenge_ack(
                 now,
@@ -1559,6 +1569,10 @@ impl Connection {
             self.rtx_acked(now);
         }
         // Window update: if SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK).
+        if self.linux_header_predicted(seg) && !acks_new && self.tcb.snd_wl1.after(seg.seq) {
+            // The fast path's tcp_update_wl() sets SND.WL1 to SEG.SEQ even backwards.
+            self.fast_path_wl1 = Some(seg.seq);
+        }
         let update = if self.profile.kind == ProfileKind::Linux {
             // Linux tcp_may_update_window(): also whenever new data is acknowledged, and
             // at SND.WL1 only when the window grows or closes.
@@ -2023,28 +2037,25 @@ impl Connection {
             && seg.len > 0
     }
 
-    /// The fast path took the segment [`Connection::hp_alt`] kept: its text is in.
-    fn take_hp_alt(&mut self) -> bool {
-        let Some((seq, len)) = self.hp_alt.take() else {
-            return false;
-        };
-        if seq != self.tcb.rcv_nxt {
-            return false;
-        }
+    /// Linux's fast path for text whose ACK is too old: the text is queued (as in order),
+    /// then tcp_ack() refuses the ACK and sends its challenge ACK, which now acknowledges
+    /// the text; if the rate limit holds it back, the text's own ACK follows
+    /// (__tcp_ack_snd_check(), at once or delayed).
+    fn fast_path_take(&mut self, now: Duration, seg: &Seg) {
         self.choices.push(Choice {
             rule: "Linux tcp_rcv_established",
             taken: "header prediction queued text whose ACK was too old",
         });
-        self.tcb.rcv_nxt += len;
-        self.readable += u64::from(len);
-        self.drop_owed_pure_acks();
-        true
-    }
-
-    /// The application read more than the model holds: if the fast path may have taken a
-    /// segment, it did (see [`Connection::emitted`]).
-    pub fn resolve_read_ahead(&mut self) -> bool {
-        self.take_hp_alt()
+        self.tcb.rcv_nxt += seg.len;
+        self.readable += u64::from(seg.len);
+        if self.rate_limited(now) {
+            self.ack_data(now);
+        } else {
+            self.ack_now(
+                now,
+                "RFC 5961 5.2: ACK outside SND.UNA-MAX.SND.WND..SND.NXT: challenge ACK",
+            );
+        }
     }
 
     /// Linux tcp_reset_check(): once the peer's FIN is in, a RST at RCV.NXT - 1 (a peer that
@@ -2222,7 +2233,7 @@ impl Connection {
 
     /// Runs the timers that end a connection: TIME-WAIT, giving up on retransmission, the
     /// user timeout.
-    pub fn poll(&mut self, now: Duration) {
+    fn poll_one(&mut self, now: Duration) {
         if let Some(until) = self.fin_wait_2_until {
             if now >= until && self.state == State::FinWait2 {
                 self.enter(State::Closed);
@@ -2274,13 +2285,8 @@ impl Connection {
     // --- The stack's own segments ---
 
     /// The stack sent `seg` at `now`: check it against what is allowed, then apply it.
-    pub fn emitted(&mut self, now: Duration, seg: &Seg) -> Result<(), Divergence> {
+    fn emitted_one(&mut self, now: Duration, seg: &Seg) -> Result<(), Divergence> {
         self.events += 1;
-        if let Some((seq, len)) = self.hp_alt {
-            if seg.flags.ack() && seg.ack == seq + len && !seg.flags.syn() {
-                self.take_hp_alt();
-            }
-        }
         let checked = self.check_options(seg);
         // Only the reply sent in the same breath as the purge carries the purged ranges.
         self.purged_ooo.clear();
@@ -2516,7 +2522,7 @@ impl Connection {
     }
 
     /// Everything owed by `now` has been sent; returns the first overdue expectation.
-    pub fn settle(&mut self, now: Duration) -> Result<(), Divergence> {
+    fn settle_one(&mut self, now: Duration) -> Result<(), Divergence> {
         self.poll(now);
         match self
             .expected
@@ -2539,6 +2545,160 @@ impl Connection {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
+    }
+
+    // --- Branches: every input to both, the first output one refuses decides ---
+
+    /// Runs an input on this branch and on the other one, if any.
+    fn each_branch<R>(&mut self, f: impl Fn(&mut Connection) -> R) -> R {
+        let alt = self.alt.take();
+        let r = f(self);
+        self.install_new_alt();
+        if let Some(mut a) = alt {
+            f(&mut a);
+            a.alt = None;
+            a.new_alt = None;
+            a.fast_path_wl1 = None;
+            // The older choice is still open; one made meanwhile is not followed.
+            self.alt = Some(a);
+        }
+        r
+    }
+
+    fn install_new_alt(&mut self) {
+        if let Some(seq) = self.fast_path_wl1.take() {
+            if self.new_alt.is_none() {
+                let mut a = self.clone();
+                a.alt = None;
+                a.tcb.snd_wl1 = seq;
+                self.new_alt = Some(Box::new(a));
+            }
+        }
+        if let Some(a) = self.new_alt.take() {
+            if self.alt.is_none() {
+                self.alt = Some(a);
+            }
+        }
+    }
+
+    /// Runs an output check on both branches and keeps the ones that allow it.
+    fn observe_branches(
+        &mut self,
+        f: impl Fn(&mut Connection) -> Result<(), Divergence>,
+    ) -> Result<(), Divergence> {
+        let Some(alt) = self.alt.take() else {
+            return f(self);
+        };
+        let mut primary = self.clone();
+        let mut other = *alt;
+        match (f(&mut primary), f(&mut other)) {
+            (Ok(()), Ok(())) => {
+                *self = primary;
+                self.alt = Some(Box::new(other));
+                Ok(())
+            }
+            (Ok(()), Err(_)) => {
+                *self = primary;
+                Ok(())
+            }
+            (Err(_), Ok(())) => {
+                *self = other;
+                Ok(())
+            }
+            (Err(e), Err(_)) => {
+                *self = primary;
+                Err(e)
+            }
+        }
+    }
+
+    /// A segment from the peer reaches the stack.
+    pub fn arrive(&mut self, now: Duration, seg: &Seg) {
+        self.each_branch(|c| c.arrive_one(now, seg))
+    }
+
+    /// SEND of `n` bytes.
+    pub fn send(&mut self, now: Duration, n: u32) -> Result<(), UserError> {
+        self.each_branch(|c| c.send_one(now, n))
+    }
+
+    /// RECEIVE of up to `n` bytes; returns how many the model says are there.
+    pub fn receive(&mut self, n: u64) -> Result<u64, UserError> {
+        self.receive_where(n, |_| true)
+    }
+
+    /// RECEIVE, where the stack's answer is known: a branch whose answer `fits` is kept
+    /// (this one first), so a read can decide an open choice.
+    pub fn receive_where(
+        &mut self,
+        n: u64,
+        fits: impl Fn(&Result<u64, UserError>) -> bool,
+    ) -> Result<u64, UserError> {
+        let Some(mut alt) = self.alt.take() else {
+            return self.receive_one(n);
+        };
+        let mine = self.receive_one(n);
+        let theirs = alt.receive_one(n);
+        match (fits(&mine), fits(&theirs)) {
+            (true, true) => {
+                self.alt = Some(alt);
+                mine
+            }
+            (false, true) => {
+                *self = *alt;
+                theirs
+            }
+            _ => mine,
+        }
+    }
+
+    /// CLOSE.
+    pub fn close(&mut self, now: Duration) -> Result<(), UserError> {
+        self.each_branch(|c| c.close_one(now))
+    }
+
+    /// CLOSE by an application that also lets go of the connection (close(2) on its last
+    /// descriptor, where shutdown(2) is a plain CLOSE): nobody will read what arrives later.
+    pub fn close_and_release(&mut self, now: Duration) -> Result<(), UserError> {
+        self.each_branch(|c| c.close_and_release_one(now))
+    }
+
+    /// close(2) with `SO_LINGER {1, 0}` (see `close_linger_zero_one`).
+    pub fn close_linger_zero(&mut self, now: Duration) -> Result<(), UserError> {
+        self.each_branch(|c| c.close_linger_zero_one(now))
+    }
+
+    /// ABORT.
+    pub fn abort(&mut self, now: Duration) -> Result<(), UserError> {
+        self.each_branch(|c| c.abort_one(now))
+    }
+
+    /// Runs the timers that end a connection: TIME-WAIT, giving up on retransmission, the
+    /// user timeout.
+    pub fn poll(&mut self, now: Duration) {
+        self.each_branch(|c| c.poll_one(now))
+    }
+
+    /// RFC 9293 3.6.1: MAY-2, a SYN reopening TIME-WAIT (see `reopen_from_time_wait_one`).
+    pub fn reopen_from_time_wait(&mut self, now: Duration, seg: &Seg) -> bool {
+        self.each_branch(|c| c.reopen_from_time_wait_one(now, seg))
+    }
+
+    /// The stack sent `seg` at `now`: check it against what is allowed, then apply it.
+    pub fn emitted(&mut self, now: Duration, seg: &Seg) -> Result<(), Divergence> {
+        self.observe_branches(|c| c.emitted_one(now, seg))
+    }
+
+    /// Everything owed by `now` has been sent; returns the first overdue expectation.
+    pub fn settle(&mut self, now: Duration) -> Result<(), Divergence> {
+        self.observe_branches(|c| c.settle_one(now))
+    }
+
+    /// What the stack owes on any open branch, for a harness deciding how long to wait.
+    pub fn expected_any(&self) -> impl Iterator<Item = &Expected> {
+        self.expected
+            .iter()
+            .chain(self.alt.iter().flat_map(|a| a.expected.iter()))
     }
 }
 
