@@ -567,15 +567,16 @@ impl Connection {
                 self.enter(State::Closed);
                 Ok(())
             }
-            // Linux holds the FIN of a CLOSE in a simultaneous open's SYN-RECEIVED until the
-            // handshake completes (seen on 6.18: nothing is sent); RFC 9293 3.10.4 sends it
-            // at once when nothing is queued. It is allowed whenever it goes.
+            // Linux: shutdown(SHUT_WR) in a simultaneous open's SYN-RECEIVED only marks the
+            // socket (inet_shutdown() sets SEND_SHUTDOWN; tcp_shutdown() acts in
+            // ESTABLISHED, SYN-SENT and CLOSE-WAIT alone): the connection stays in
+            // SYN-RECEIVED and the FIN leaves when the handshake completes. RFC 9293 3.10.4
+            // sends it at once and enters FIN-WAIT-1.
             State::SynReceived
                 if self.profile.kind == ProfileKind::Linux && self.linux_simultaneous =>
             {
                 self.fin_queued = true;
                 self.linux_closed_in_synrecv = true;
-                self.enter(State::FinWait1);
                 Ok(())
             }
             State::SynReceived | State::Established => {
@@ -1484,14 +1485,6 @@ impl Connection {
             return;
         }
         let completes_handshake = self.state == State::SynReceived;
-        // Linux: a CLOSE in a simultaneous open's SYN-RECEIVED moved the socket to
-        // FIN-WAIT-1 before its SYN was acknowledged; the segment that acknowledges it sends
-        // the held FIN at once (tcp_ack() then tcp_data_snd_check()), acknowledging RCV.NXT
-        // as it stood before the segment's own text (seen on 6.18).
-        let linux_late_handshake = self.linux_closed_in_synrecv
-            && self.state == State::FinWait1
-            && seg.ack.after(self.tcb.snd_una)
-            && !seg.ack.after(self.tcb.snd_nxt);
         if self.state == State::SynReceived {
             // If SND.UNA < SEG.ACK =< SND.NXT, enter ESTABLISHED; else <SEQ=SEG.ACK><CTL=RST>.
             // Linux, simultaneous open: tcp_ack() takes an ACK of SND.UNA itself (the SYN
@@ -1519,6 +1512,15 @@ impl Connection {
             self.tcb.snd_wl1 = seg.seq;
             self.tcb.snd_wl2 = seg.ack;
             self.max_snd_wnd = self.max_snd_wnd.max(self.tcb.snd_wnd);
+            if std::mem::take(&mut self.linux_closed_in_synrecv) {
+                // The FIN held since the CLOSE goes at once, before the segment's own text
+                // is looked at, so it acknowledges RCV.NXT as it stood (seen on 6.18).
+                self.enter(State::FinWait1);
+                if self.unsent == 0 {
+                    self.queue_fin(now);
+                    self.fin_before_text = true;
+                }
+            }
         }
         // RFC 9293 3.10.7.4: MAY-12, RFC 5961 5.2: acceptable only if
         // SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT; otherwise drop and ACK.
@@ -1621,13 +1623,6 @@ impl Connection {
             _ => {}
         }
         // Sixth, URG: not modelled (RFC 9293 3.8.5's urgent pointer is kept by the codec).
-        if linux_late_handshake {
-            self.linux_closed_in_synrecv = false;
-            if self.fin_queued && self.fin_seq.is_none() && self.unsent == 0 {
-                self.queue_fin(now);
-                self.fin_before_text = true;
-            }
-        }
         if zero_window_allowance {
             // The text does not fit a zero window: acknowledge what we have instead.
             self.ack_now(
