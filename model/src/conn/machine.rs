@@ -30,6 +30,9 @@ pub struct Tcb {
     pub snd_wl2: SeqNumber,
     pub iss: SeqNumber,
     pub rcv_nxt: SeqNumber,
+    /// Linux's RCV.WUP: RCV.NXT as of the last segment the stack sent (tcp_select_window()),
+    /// from where its receive window is counted; behind RCV.NXT while an ACK is delayed.
+    pub rcv_wup: SeqNumber,
     /// Scaled, in bytes: what the stack last advertised.
     pub rcv_wnd: u32,
     pub irs: SeqNumber,
@@ -854,6 +857,8 @@ impl Connection {
             }
             self.tcb.irs = seg.seq;
             self.tcb.rcv_nxt = seg.seq + 1;
+            self.tcb.rcv_wup = self.tcb.rcv_nxt;
+            self.tcb.rcv_wup = self.tcb.rcv_nxt;
             self.take_peer_options(seg, true);
             self.update_send_window_from_syn(seg);
             let spec = SegSpec {
@@ -912,6 +917,7 @@ impl Connection {
         }
         self.tcb.irs = seg.seq;
         self.tcb.rcv_nxt = seg.seq + 1;
+        self.tcb.rcv_wup = self.tcb.rcv_nxt;
         self.take_peer_options(seg, true);
         // The SYN we sent is no longer owed a retransmission if it is acknowledged.
         if ack_ok {
@@ -1694,7 +1700,7 @@ impl Connection {
         }
         let data_start = seg.seq + u32::from(seg.flags.syn());
         let end = data_start + seg.len;
-        if !data_start.before(self.tcb.rcv_nxt + self.tcb.rcv_wnd) && seg.len > 0 {
+        if !data_start.before(self.window_edge()) && seg.len > 0 {
             // Only Linux's acceptability test lets data starting at the right edge get
             // here: tcp_data_queue() drops it and acknowledges at once.
             self.ack_now(
@@ -1836,7 +1842,7 @@ impl Connection {
             // RFC 9293 3.10.7.4: SHLD-31, the FIN lies beyond a hole: held (with the text
             // before it, which text() held) and processed when the hole fills. Linux queues
             // it out of order and reports it in its SACK blocks (tcp_data_queue_ofo()).
-            if seg.len == 0 && !fin_seq.before(self.tcb.rcv_nxt + self.tcb.rcv_wnd) {
+            if seg.len == 0 && !fin_seq.before(self.window_edge()) {
                 // As text() does for data at the right edge (Linux tcp_data_queue()).
                 self.ack_now(
                     now,
@@ -1983,10 +1989,14 @@ impl Connection {
             // queue is empty"; the queue holds unread data and an unread FIN), so that unread
             // data bounds what the window can hold; a FIN alone may stick out ("Some stacks
             // are known to handle FIN incorrectly").
-            let edge = nxt + wnd;
+            // The window is counted from RCV.WUP, and a segment is old only if it ends before
+            // RCV.WUP (tcp_sequence(), tcp_receive_window()): while an ACK is delayed, what
+            // ends between RCV.WUP and RCV.NXT is still acceptable, and the right edge has not
+            // moved with RCV.NXT.
+            let edge = self.linux_window_edge();
             let queued = self.readable > 0 || self.fin_unread;
             let past_edge = (seg.end() - u32::from(seg.flags.fin())).after(edge) && queued;
-            return !seg.end().before(nxt) && !seg.seq.after(edge) && !past_edge;
+            return !seg.end().before(self.tcb.rcv_wup) && !seg.seq.after(edge) && !past_edge;
         }
         segment_acceptable(seg.seq, seg.seg_len(), nxt, wnd)
     }
@@ -2050,6 +2060,25 @@ impl Connection {
                 now,
                 "RFC 5961 5.2: ACK outside SND.UNA-MAX.SND.WND..SND.NXT: challenge ACK",
             );
+        }
+    }
+
+    /// The right edge of the receive window: RCV.NXT + RCV.WND, or on Linux RCV.WUP +
+    /// RCV.WND (never left of RCV.NXT: tcp_receive_window() is not negative).
+    fn window_edge(&self) -> SeqNumber {
+        if self.profile.kind == ProfileKind::Linux {
+            self.linux_window_edge()
+        } else {
+            self.tcb.rcv_nxt + self.tcb.rcv_wnd
+        }
+    }
+
+    fn linux_window_edge(&self) -> SeqNumber {
+        let edge = self.tcb.rcv_wup + self.tcb.rcv_wnd;
+        if edge.before(self.tcb.rcv_nxt) {
+            self.tcb.rcv_nxt
+        } else {
+            edge
         }
     }
 
@@ -2489,6 +2518,9 @@ impl Connection {
             // stays the SYN-ACK's.
             if !self.linux_request() {
                 self.tcb.rcv_wnd = u32::from(seg.wnd) << self.rcv_shift;
+                if seg.flags.ack() {
+                    self.tcb.rcv_wup = seg.ack;
+                }
             }
             let end = seg.end();
             if end.after(self.tcb.snd_nxt) {

@@ -15,7 +15,7 @@ use nix::poll::PollFlags;
 use super::{CallError, CallResult, SockOpt, Stack, Wait};
 use crate::observe::diag::{Diag, DiagSocket, StateSet};
 use crate::observe::{tcp_info, TcpInfo};
-use crate::sandbox::{Packet, Sandbox};
+use crate::sandbox::{Packet, Sandbox, SandboxConfig};
 use crate::trace::EventKind;
 
 /// A socket as a script sees it: numbered from 3 like a fresh process's descriptors, so
@@ -36,7 +36,8 @@ struct Socket {
 
 pub struct LinuxStack {
     sockets: HashMap<Fd, Socket>,
-    diag: Diag,
+    /// Opened on first use: most checks never dump the connection table.
+    diag: Option<Diag>,
     // Last: sockets and the diag socket close before the sandbox leaves the namespace.
     sandbox: Sandbox,
 }
@@ -44,11 +45,15 @@ pub struct LinuxStack {
 impl LinuxStack {
     /// A kernel stack in a fresh sandbox on the calling thread.
     pub fn new() -> io::Result<LinuxStack> {
-        let sandbox = Sandbox::new()?;
-        let diag = Diag::new()?;
+        LinuxStack::with_config(SandboxConfig::default())
+    }
+
+    /// A kernel stack in a fresh sandbox set up as `config` says (IPv4 alone is cheaper).
+    pub fn with_config(config: SandboxConfig) -> io::Result<LinuxStack> {
+        let sandbox = Sandbox::with_config(config)?;
         Ok(LinuxStack {
             sockets: HashMap::new(),
-            diag,
+            diag: None,
             sandbox,
         })
     }
@@ -272,7 +277,13 @@ impl Stack for LinuxStack {
     }
 
     fn connections(&mut self) -> io::Result<Vec<DiagSocket>> {
-        self.diag.dump_all(StateSet::all())
+        if self.diag.is_none() {
+            self.diag = Some(Diag::new()?);
+        }
+        self.diag
+            .as_mut()
+            .expect("opened above")
+            .dump_all(StateSet::all())
     }
 }
 
