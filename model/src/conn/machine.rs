@@ -1339,6 +1339,14 @@ impl Connection {
             // as it came (tcp_child_process()), with its own out-of-window budget.
             self.linux_child = true;
             self.last_challenge = None;
+            // tcp_create_openreq_child(): the child starts with its SYN-ACK acknowledged and
+            // the window of this segment (SND.WL1 at the peer's ISN).
+            self.tcb.snd_una = seg.ack;
+            self.tcb.snd_wnd = u32::from(seg.wnd) << self.snd_shift;
+            self.tcb.snd_wl1 = self.tcb.irs;
+            self.tcb.snd_wl2 = seg.ack;
+            self.max_snd_wnd = self.max_snd_wnd.max(self.tcb.snd_wnd);
+            self.rtx_acked(now);
         }
         let due = self.immediately(now);
         if self.profile.kind == ProfileKind::Linux
@@ -1497,7 +1505,7 @@ impl Connection {
             // not acknowledged) as acceptable, and the connection is ESTABLISHED with its
             // SYN still outstanding. RFC 9293 resets: SND.UNA < SEG.ACK is required.
             let linux_una = self.profile.kind == ProfileKind::Linux
-                && self.linux_simultaneous
+                && (self.linux_simultaneous || self.linux_child)
                 && seg.ack == self.tcb.snd_una;
             let ok = self.iss_bound
                 && (seg.ack.after(self.tcb.snd_una) || linux_una)
