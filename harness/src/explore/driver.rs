@@ -143,13 +143,18 @@ impl Session {
         Session::open_paced(setup, profile, Pace::default())
     }
 
-    /// [`Session::open`] at the given pace. The sandbox serves the case's IP version alone.
+    /// [`Session::open`] at the given pace. The sandbox serves the case's IP version alone
+    /// and sets no sysctl (the profile's numbers are the defaults a fresh namespace has).
     pub fn open_paced(
         setup: Setup,
         profile: &Profile,
         pace: Pace,
     ) -> Result<Session, HarnessError> {
-        let stack = LinuxStack::with_config(SandboxConfig { ipv6: setup.v6 })
+        let config = SandboxConfig {
+            ipv6: setup.v6,
+            namespace_defaults: false,
+        };
+        let stack = LinuxStack::with_config(config)
             .map_err(|e| HarnessError(format!("cannot create the sandbox: {e}")))?;
         let mut d = Driver::new(stack, setup, profile.clone());
         d.pace = pace;
@@ -184,6 +189,8 @@ impl Session {
 
     /// Ends the case: what it produced, or the harness's own failure.
     pub fn finish(mut self) -> Result<Outcome, HarnessError> {
+        // No orphans left to keep the namespace alive (LinuxStack::abort_all).
+        self.d.stack.abort_all();
         if let Some(e) = self.d.harness_error.take() {
             return Err(e);
         }

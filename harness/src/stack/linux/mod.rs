@@ -62,6 +62,17 @@ impl LinuxStack {
         &self.sandbox
     }
 
+    /// Closes every socket with `SO_LINGER {1, 0}`: each connection ends with a RST at once
+    /// instead of living on as an orphan. An orphan keeps retransmitting into a TUN nobody
+    /// reads for minutes and keeps its network namespace alive all that while; thousands of
+    /// short checks would leave thousands of namespaces for the kernel to tear down later.
+    /// Nothing is recorded: the check is over.
+    pub fn abort_all(&mut self) {
+        for (_, s) in self.sockets.drain() {
+            let _ = syscalls::set_linger(s.fd.as_fd(), Some(Duration::ZERO));
+        }
+    }
+
     pub fn sandbox_mut(&mut self) -> &mut Sandbox {
         &mut self.sandbox
     }
@@ -145,7 +156,15 @@ impl Stack for LinuxStack {
             std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)
         };
         let result = syscalls::socket(family)
-            .map(|fd| self.adopt(fd))
+            .map(|fd| {
+                // CUBIC on every socket, whatever the namespace's default (an IPv4-only
+                // sandbox leaves the host's, and BBR paces: see Sandbox::with_config).
+                // Accepted sockets inherit it from the listener.
+                if syscalls::set_congestion(fd.as_fd(), "cubic").is_err() {
+                    let _ = syscalls::set_congestion(fd.as_fd(), "reno");
+                }
+                self.adopt(fd)
+            })
             .map_err(CallError::from);
         let domain = if v6 { "AF_INET6" } else { "AF_INET" };
         self.record(
