@@ -64,6 +64,8 @@ pub struct Found {
     pub step: Option<usize>,
     /// The model's state before that event.
     pub state: State,
+    /// The event, as [`Event`]'s Display shows it (empty for the opening calls).
+    pub event: String,
     /// The rule involved, as the model cites it.
     pub rule: String,
     pub expected: String,
@@ -176,6 +178,7 @@ impl Session {
         self.events_run += 1;
         if let Err(mut f) = self.d.step(ev) {
             f.step = Some(i);
+            f.event = ev.to_string();
             self.found = Some(f.clone());
             return Err(f);
         }
@@ -259,6 +262,7 @@ impl Driver {
         Found {
             step: None,
             state: self.state_before,
+            event: String::new(),
             rule: rule.into(),
             expected,
             actual,
