@@ -334,3 +334,152 @@ fn linux_ack_seq_stays_inside_the_peers_window() {
     assert!(accepts(&c, ms(2), seg(ACK, 1001, 5002, 0)));
     assert!(!accepts(&c, ms(2), seg(ACK, 1002, 5002, 0)));
 }
+
+/// Linux tcp_rcv_established(): header prediction's fast path queues in-order text before
+/// tcp_ack() refuses a too-old ACK; the slow path drops it. The socket's memory decides, so
+/// the model allows both and the stack's next segment (or a read) tells which ran.
+#[test]
+fn linux_fast_path_may_take_text_with_a_too_old_ack() {
+    let mut c = established(Profile::linux_defaults());
+    c.arrive(ms(1), &seg(ACK, 5001, 1001, 1));
+    c.emitted(ms(1), &seg(ACK, 1001, 5002, 0)).unwrap();
+    // The ISN itself is too old right after a passive open (nothing acknowledged yet).
+    c.arrive(ms(2), &seg(ACK, 5002, 1000, 10));
+    assert!(accepts(&c, ms(2), seg(ACK, 1001, 5012, 0)), "fast path");
+    assert!(
+        accepts(&c, ms(2), seg(ACK, 1001, 5002, 0)),
+        "slow path's challenge ACK"
+    );
+    let mut taken = c.clone();
+    taken.emitted(ms(2), &seg(ACK, 1001, 5012, 0)).unwrap();
+    assert_eq!(taken.readable(), 11);
+    let mut read = c.clone();
+    assert_eq!(read.receive_where(100, |r| *r == Ok(11)), Ok(11));
+    // Another window keeps it off the fast path: dropped.
+    let mut slow = established(Profile::linux_defaults());
+    slow.arrive(ms(1), &seg(ACK, 5001, 1001, 1));
+    slow.emitted(ms(1), &seg(ACK, 1001, 5002, 0)).unwrap();
+    let mut d = seg(ACK, 5002, 1000, 10);
+    d.wnd = 1000;
+    slow.arrive(ms(2), &d);
+    assert!(!accepts(&slow, ms(2), seg(ACK, 1001, 5012, 0)));
+}
+
+/// Linux tcp_sequence(): the window counts from RCV.WUP, so while the ACK of data is
+/// delayed an old pure ACK ending between RCV.WUP and RCV.NXT is acceptable (no ACK owed).
+#[test]
+fn linux_window_counts_from_rcv_wup() {
+    let mut c = established(Profile::linux_defaults());
+    c.arrive(ms(1), &seg(ACK | FIN, 5001, 1001, 30));
+    c.arrive(ms(2), &seg(ACK, 5001, 1001, 0));
+    assert!(
+        accepts(&c, ms(2), seg(ACK, 1001, 5032, 0)),
+        "only the delayed ACK"
+    );
+    let mut r = established(Profile::rfc9293());
+    r.arrive(ms(1), &seg(ACK | FIN, 5001, 1001, 30));
+    r.arrive(ms(2), &seg(ACK, 5001, 1001, 0));
+    assert!(r.settle(ms(3)).is_err(), "an ACK owed at once");
+}
+
+/// Linux, simultaneous open without the peer's Window Scale option: the stack keeps the
+/// shift its SYN offered for its own windows.
+#[test]
+fn linux_simultaneous_open_keeps_its_receive_scale() {
+    let mut c = Connection::new(Profile::linux_defaults());
+    c.open_active(ms(0)).unwrap();
+    let mut syn = seg(SYN, 1000, 0, 0);
+    syn.options.window_scale = Some(10);
+    c.emitted(ms(0), &syn).unwrap();
+    c.arrive(ms(0), &seg(SYN, 5000, 0, 0));
+    let mut synack = seg(SYN | ACK, 1000, 5001, 0);
+    synack.options.window_scale = Some(10);
+    c.emitted(ms(0), &synack).unwrap();
+    c.arrive(ms(1), &seg(ACK, 5001, 1001, 0));
+    let mut ack = seg(ACK, 1001, 5001, 0);
+    ack.wnd = 63;
+    c.emitted(ms(1), &ack).unwrap();
+    assert_eq!(c.tcb().rcv_wnd, 63 << 10);
+}
+
+/// Linux: shutdown(SHUT_WR) in a simultaneous open's SYN-RECEIVED sends nothing; the FIN
+/// goes with the ACK that completes the handshake. RFC 9293 sends it at once.
+#[test]
+fn linux_shutdown_in_simultaneous_synrecv_holds_the_fin() {
+    let mut c = simultaneous(Profile::linux_defaults());
+    c.close(ms(1)).unwrap();
+    assert_eq!(c.state(), State::SynReceived);
+    assert!(c.settle(ms(50)).is_ok(), "nothing owed yet");
+    c.arrive(ms(60), &seg(ACK, 5001, 1001, 0));
+    assert_eq!(c.state(), State::FinWait1);
+    assert!(accepts(&c, ms(60), seg(FIN | ACK, 1001, 5001, 0)));
+    let mut r = simultaneous(Profile::rfc9293());
+    r.close(ms(1)).unwrap();
+    assert!(r.settle(ms(50)).is_err(), "the FIN owed at once");
+}
+
+/// Linux, simultaneous open: an ACK of the ISN itself establishes (RFC 9293 resets).
+#[test]
+fn linux_simultaneous_open_takes_an_ack_of_snd_una() {
+    let mut c = simultaneous(Profile::linux_defaults());
+    c.arrive(ms(1), &seg(ACK, 5001, 1000, 0));
+    assert_eq!(c.state(), State::Established);
+    let mut r = simultaneous(Profile::rfc9293());
+    r.arrive(ms(1), &seg(ACK, 5001, 1000, 0));
+    assert!(accepts(&r, ms(1), seg(RST, 1000, 0, 0)));
+}
+
+/// Linux: a request socket's child judges the SYN the request trimmed: challenge ACK, the
+/// FIN not taken, still SYN-RECEIVED; the plain ACK then establishes.
+#[test]
+fn linux_request_child_challenges_the_trimmed_syn() {
+    let mut c = syn_received(Profile::linux_defaults());
+    c.arrive(ms(1), &seg(SYN | FIN | ACK, 5000, 1001, 0));
+    assert_eq!(c.state(), State::SynReceived);
+    assert_eq!(c.tcb().rcv_nxt.0, 5001);
+    assert!(accepts(&c, ms(1), seg(ACK, 1001, 5001, 0)));
+    c.arrive(ms(2), &seg(ACK, 5001, 1001, 0));
+    assert_eq!(c.state(), State::Established);
+}
+
+/// Linux tcp_check_req(): a TSecr that echoes none of the SYN-ACKs is refused like a segment
+/// outside the window (an ACK; a RST is dropped), so the connection is not established.
+#[test]
+fn linux_request_refuses_a_tsecr_of_no_synack() {
+    let mut c = Connection::new(Profile::linux_defaults());
+    c.open_passive(ms(0)).unwrap();
+    let mut syn = seg(SYN, 5000, 0, 0);
+    syn.options.timestamps = Some((1, 0));
+    c.arrive(ms(0), &syn);
+    let mut synack = seg(SYN | ACK, 1000, 5001, 0);
+    synack.options.timestamps = Some((700, 1));
+    c.emitted(ms(0), &synack).unwrap();
+    let mut ack = seg(ACK, 5001, 1001, 0);
+    ack.options.timestamps = Some((2, 701));
+    c.arrive(ms(1), &ack);
+    assert_eq!(c.state(), State::SynReceived);
+    ack.options.timestamps = Some((3, 700));
+    c.arrive(ms(600), &ack);
+    assert_eq!(c.state(), State::Established);
+}
+
+/// Linux tcp_disconnect(): close() with SO_LINGER 0 in LAST-ACK with the FIN not yet sent
+/// (a zero window) resets; RFC 9293's ABORT there sends nothing.
+#[test]
+fn linux_linger_zero_close_with_an_unsent_fin_resets() {
+    for (p, rst) in [
+        (Profile::linux_defaults(), true),
+        (Profile::rfc9293(), false),
+    ] {
+        let mut c = established(p);
+        let mut zero = seg(ACK | FIN, 5001, 1001, 0);
+        zero.wnd = 0;
+        c.arrive(ms(1), &zero);
+        let _ = c.emitted(ms(1), &seg(ACK, 1001, 5002, 0));
+        c.close(ms(2)).unwrap();
+        assert_eq!(c.state(), State::LastAck);
+        c.close_linger_zero(ms(3)).unwrap();
+        assert_eq!(c.state(), State::Closed);
+        assert_eq!(c.settle(ms(20)).is_err(), rst, "a RST owed: {rst}");
+    }
+}
