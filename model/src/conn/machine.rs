@@ -1103,6 +1103,13 @@ impl Connection {
             );
             return false;
         }
+        // tcp_check_req(): "In sequence, PAWS is OK": TS.Recent follows a segment at or
+        // before RCV.NXT.
+        if let Some((val, _)) = seg.options.timestamps {
+            if !seg.seq.after(self.tcb.rcv_nxt) {
+                self.ts_recent = Some(val);
+            }
+        }
         // A SYN at the peer's ISN is out of the window that starts after it: truncated.
         if seg.seq == self.tcb.irs {
             flg = flg & !TcpFlags::SYN;
@@ -1449,10 +1456,10 @@ impl Connection {
             }
             return;
         }
-        // RFC 7323 5.3: R3, TS.Recent follows a segment that covers the left window edge
-        // (Linux tcp_replace_ts_recent(): SEG.SEQ =< RCV.NXT).
+        // RFC 7323 5.3: R3, TS.Recent follows a segment that covers the left window edge.
+        // (Linux does it later, in tcp_ack(): see below.)
         if let Some((val, _)) = seg.options.timestamps {
-            if !seg.seq.after(self.tcb.rcv_nxt) {
+            if self.profile.kind != ProfileKind::Linux && !seg.seq.after(self.tcb.rcv_nxt) {
                 self.ts_recent = Some(val);
             }
         }
@@ -1568,6 +1575,15 @@ impl Connection {
                 "RFC 9293 3.10.7.4: ACK of unsent data: send an ACK and drop",
             );
             return;
+        }
+        // Linux tcp_ack() (FLAG_UPDATE_TS_RECENT) and the fast path: TS.Recent follows only a
+        // segment that got this far (no RST, no SYN) with an ACK not behind SND.UNA (an old
+        // one leaves tcp_ack() at old_ack first) and that covers RCV.WUP
+        // (tcp_replace_ts_recent(): SEG.SEQ =< RCV.WUP).
+        if let (ProfileKind::Linux, Some((val, _))) = (self.profile.kind, seg.options.timestamps) {
+            if !seg.seq.after(self.tcb.rcv_wup) && !seg.ack.before(self.tcb.snd_una) {
+                self.ts_recent = Some(val);
+            }
         }
         // The peer is heard from: keep-alives count again from now (Linux tcp_ack():
         // rcv_tstamp, icsk_probes_out = 0).
