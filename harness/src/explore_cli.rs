@@ -69,6 +69,10 @@ pub struct Args {
     /// Print every known deviation found, not only the counts.
     #[arg(long)]
     verbose: bool,
+    /// Wait for delayed ACKs after each step (up to 200 ms each), not only for segments owed
+    /// at once: slower, and checks delayed-ACK timing in every case.
+    #[arg(long)]
+    thorough: bool,
 }
 
 pub fn main(args: Args) -> ExitCode {
@@ -89,6 +93,11 @@ pub fn main(args: Args) -> ExitCode {
         max_events: args.events as usize,
         shrink_time: Duration::from_secs(args.shrink_time),
         only_case: args.case,
+        pace: if args.thorough {
+            tcpcheck::explore::Pace::Thorough
+        } else {
+            tcpcheck::explore::Pace::Quick
+        },
     };
     let total = campaign::shard_indices(&config).len() as u64;
     eprintln!(

@@ -22,10 +22,6 @@ fn repo_root() -> std::path::PathBuf {
 
 /// RFC 9293 3.10.7.4 and RFC 5961 in every state the generator reaches: the linux profile
 /// explains everything the kernel does. A failure prints the shrunk case as a script.
-///
-/// Ignored until the open divergence classes listed in README ("Explore") are modelled:
-/// about 6 % of cases still diverge. Run with `--ignored`.
-#[ignore = "open divergence classes on the linux profile (README, Explore)"]
 #[test]
 fn linux_profile_campaign_finds_no_unexplained_divergence() {
     let config = Config {
@@ -79,8 +75,7 @@ prop_state_machine! {
         ..PtConfig::default()
     })]
     /// The same property through proptest-state-machine's macro: the kernel is its system
-    /// under test, the model its reference. Ignored for the same reason as the campaign.
-    #[ignore = "open divergence classes on the linux profile (README, Explore)"]
+    /// under test, the model its reference.
     #[test]
     fn kernel_follows_the_linux_profile(sequential 1..12 => Kernel<LinuxProfile>);
 }

@@ -158,3 +158,328 @@ fn linux_listen_drops_syn_fin() {
     r.arrive(ms(0), &seg(SYN | FIN, 5000, 0, 0));
     assert_eq!(r.state(), State::SynReceived);
 }
+
+/// An active open that met the peer's SYN (simultaneous open), SYN-ACK sent: the stack's
+/// ISS 1000, the peer's 5000.
+fn simultaneous(p: Profile) -> Connection {
+    let mut c = Connection::new(p);
+    c.open_active(ms(0)).unwrap();
+    c.emitted(ms(0), &seg(SYN, 1000, 0, 0)).unwrap();
+    c.arrive(ms(0), &seg(SYN, 5000, 0, 0));
+    c.emitted(ms(0), &seg(SYN | ACK, 1000, 5001, 0)).unwrap();
+    assert_eq!(c.state(), State::SynReceived);
+    c
+}
+
+/// Linux tcp_check_req() on 6.18: a RST is judged by its sequence number before its ACK
+/// field: at RCV.NXT it drops the request silently, elsewhere in the window it draws a
+/// challenge ACK, whatever it acknowledges.
+#[test]
+fn linux_request_judges_a_rst_by_its_sequence_number_alone() {
+    let mut c = syn_received(Profile::linux_defaults());
+    c.arrive(ms(1), &seg(RST | ACK, 5001, 999, 0));
+    assert_eq!(c.state(), State::Listen);
+    assert!(c.settle(ms(50)).is_ok(), "dropped silently");
+    let mut c = syn_received(Profile::linux_defaults());
+    c.arrive(ms(1), &seg(RST | ACK, 6001, 999, 0));
+    assert_eq!(c.state(), State::SynReceived);
+    assert!(accepts(&c, ms(1), seg(ACK, 1001, 5001, 0)), "challenge ACK");
+    assert!(!accepts(&c, ms(1), seg(RST, 999, 0, 0)));
+    // The peer's ISN is not trimmed first: a SYN,RST,FIN there is in the window, not at
+    // RCV.NXT.
+    let mut c = syn_received(Profile::linux_defaults());
+    c.arrive(ms(1), &seg(SYN | RST | FIN, 5000, 0, 0));
+    assert_eq!(c.state(), State::SynReceived);
+    assert!(accepts(&c, ms(1), seg(ACK, 1001, 5001, 0)));
+}
+
+/// Linux tcp_rcv_state_process() in a simultaneous open: only the exact SYN,ACK of RFC 9293
+/// Figure 7 is trimmed; a SYN,FIN at the peer's ISN draws a challenge ACK (RFC 5961 4.2)
+/// and its FIN is not taken, where RFC 9293 trims the SYN and takes the FIN.
+#[test]
+fn linux_simultaneous_open_trims_only_the_plain_synack() {
+    let mut c = simultaneous(Profile::linux_defaults());
+    c.arrive(ms(1), &seg(SYN | FIN | ACK, 5000, 1001, 0));
+    assert_eq!(c.tcb().rcv_nxt.0, 5001);
+    assert!(accepts(&c, ms(1), seg(ACK, 1001, 5001, 0)));
+    let mut r = simultaneous(Profile::rfc9293());
+    r.arrive(ms(1), &seg(SYN | FIN | ACK, 5000, 1001, 0));
+    assert_eq!(r.state(), State::CloseWait);
+    let mut c = simultaneous(Profile::linux_defaults());
+    c.arrive(ms(1), &seg(SYN | ACK, 5000, 1001, 0));
+    assert_eq!(c.state(), State::Established, "Figure 7, line 6");
+}
+
+/// Linux tcp_ack(): a simultaneous open's full socket counts its SYN among the bytes
+/// acknowledged, so an ACK of the ISN is not too old (a passive open's is).
+#[test]
+fn linux_simultaneous_open_counts_the_syn_as_acknowledged() {
+    let mut c = simultaneous(Profile::linux_defaults());
+    c.arrive(ms(1), &seg(ACK, 5001, 1001, 0));
+    assert_eq!(c.state(), State::Established);
+    c.arrive(ms(2), &seg(ACK, 5001, 1000, 10));
+    assert_eq!(c.tcb().rcv_nxt.0, 5011, "data taken");
+}
+
+/// Linux tcp_validate_incoming(): tcp_reset_check() also applies to a RST inside the window,
+/// so after the peer's FIN a RST at RCV.NXT - 1 resets (RFC 5961 3.2: challenge ACK).
+#[test]
+fn linux_in_window_rst_at_rcv_nxt_minus_one_after_fin_resets() {
+    let mut c = established(Profile::linux_defaults());
+    c.arrive(ms(1), &seg(ACK | FIN, 5001, 1001, 0));
+    let _ = c.emitted(ms(1), &seg(ACK, 1001, 5002, 0));
+    let mut l = c.clone();
+    l.arrive(ms(2), &seg(RST, 5001, 0, 1));
+    assert_eq!(l.state(), State::Closed);
+    let mut r = established(Profile::rfc9293());
+    r.arrive(ms(1), &seg(ACK | FIN, 5001, 1001, 0));
+    let _ = r.emitted(ms(1), &seg(ACK, 1001, 5002, 0));
+    r.arrive(ms(2), &seg(RST, 5001, 0, 1));
+    assert_eq!(r.state(), State::CloseWait);
+}
+
+/// RFC 9293 3.10.7.4: SHLD-31, a FIN beyond a hole is held with the data and processed when
+/// the hole fills (both profiles); Linux's SACK blocks cover it.
+#[test]
+fn fin_beyond_a_hole_is_held_and_sacked() {
+    for p in [Profile::rfc9293(), Profile::linux_defaults()] {
+        let mut c = established(p);
+        c.arrive(ms(1), &seg(ACK | FIN, 5011, 1001, 0));
+        assert_eq!(
+            c.out_of_order(),
+            &[(tcpcheck_model::seq::SeqNumber(5011), 1)]
+        );
+        c.arrive(ms(2), &seg(ACK, 5001, 1001, 10));
+        assert_eq!(c.state(), State::CloseWait);
+        assert_eq!(c.tcb().rcv_nxt.0, 5012);
+        assert_eq!(c.readable(), 10);
+    }
+}
+
+/// Linux tcp_sequence() (6.17 on): while unread data waits, a segment reaching past the
+/// right window edge is unacceptable (a duplicate ACK), not held.
+#[test]
+fn linux_segment_past_the_edge_with_unread_data_is_unacceptable() {
+    let mut c = established(Profile::linux_defaults());
+    c.arrive(ms(1), &seg(ACK, 5001, 1001, 1));
+    let _ = c.emitted(ms(1), &seg(ACK, 1001, 5002, 0));
+    c.arrive(ms(2), &seg(ACK, 5002 + 65000, 1001, 1000));
+    assert!(c.out_of_order().is_empty());
+    assert!(accepts(&c, ms(2), seg(ACK, 1001, 5002, 0)));
+    c.receive(10).unwrap();
+    c.arrive(ms(3), &seg(ACK, 5002 + 65000, 1001, 1000));
+    assert!(!c.out_of_order().is_empty(), "held once the queue is empty");
+}
+
+/// Linux drops a segment with none of ACK, RST and SYN before the sequence check: an
+/// unacceptable one draws no ACK (RFC 9293 acknowledges it).
+#[test]
+fn linux_drops_segments_without_ack_rst_or_syn() {
+    let mut c = established(Profile::linux_defaults());
+    c.arrive(ms(1), &seg(FIN, 5001 + 100_000, 0, 0));
+    assert!(c.settle(ms(50)).is_ok(), "nothing owed");
+    let mut r = established(Profile::rfc9293());
+    r.arrive(ms(1), &seg(FIN, 5001 + 100_000, 0, 0));
+    assert!(r.settle(ms(50)).is_err(), "an ACK owed");
+}
+
+/// TIME-WAIT after an active close: FIN sent and acknowledged, the peer's FIN taken.
+fn time_wait(p: Profile) -> Connection {
+    let mut c = established(p);
+    c.close(ms(1)).unwrap();
+    c.emitted(ms(1), &seg(FIN | ACK, 1001, 5001, 0)).unwrap();
+    c.arrive(ms(2), &seg(FIN | ACK, 5001, 1002, 0));
+    c.emitted(ms(2), &seg(ACK, 1002, 5002, 0)).unwrap();
+    assert_eq!(c.state(), State::TimeWait);
+    c
+}
+
+/// Linux tcp_timewait_state_process(): a RST not at RCV.NXT is dropped without a challenge
+/// ACK; a second FIN at RCV.NXT is answered with an ACK of RCV.NXT and not taken.
+#[test]
+fn linux_time_wait_answers_as_the_timewait_socket() {
+    let mut c = time_wait(Profile::linux_defaults());
+    c.arrive(ms(3), &seg(RST, 5003, 0, 0));
+    assert!(c.settle(ms(50)).is_ok());
+    c.arrive(ms(4), &seg(FIN | ACK, 5002, 1002, 0));
+    assert_eq!(c.tcb().rcv_nxt.0, 5002);
+    assert!(accepts(&c, ms(4), seg(ACK, 1002, 5002, 0)));
+    let mut r = time_wait(Profile::rfc9293());
+    r.arrive(ms(3), &seg(RST, 5003, 0, 0));
+    assert!(accepts(&r, ms(3), seg(ACK, 1002, 5002, 0)), "challenge ACK");
+}
+
+/// Linux: close() with SO_LINGER 0 in TIME-WAIT cannot reach the timewait socket, which
+/// stays; RFC 9293's ABORT deletes the TCB.
+#[test]
+fn linux_linger_zero_close_leaves_time_wait() {
+    let mut c = time_wait(Profile::linux_defaults());
+    c.close_linger_zero(ms(3)).unwrap();
+    assert_eq!(c.state(), State::TimeWait);
+    let mut r = time_wait(Profile::rfc9293());
+    r.close_linger_zero(ms(3)).unwrap();
+    assert_eq!(r.state(), State::Closed);
+}
+
+/// Linux tcp_acceptable_seq(): with SND.NXT beyond the peer's window (a FIN sent into a
+/// window that then closed) an ACK carries SEQ = SND.UNA + SND.WND.
+#[test]
+fn linux_ack_seq_stays_inside_the_peers_window() {
+    let mut c = established(Profile::linux_defaults());
+    c.close(ms(1)).unwrap();
+    c.emitted(ms(1), &seg(FIN | ACK, 1001, 5001, 0)).unwrap();
+    let mut zero = seg(ACK, 5001, 1001, 1);
+    zero.wnd = 0;
+    c.arrive(ms(2), &zero);
+    assert!(accepts(&c, ms(2), seg(ACK, 1001, 5002, 0)));
+    assert!(!accepts(&c, ms(2), seg(ACK, 1002, 5002, 0)));
+}
+
+/// Linux tcp_rcv_established(): header prediction's fast path queues in-order text before
+/// tcp_ack() refuses a too-old ACK; the slow path drops it. The socket's memory decides, so
+/// the model allows both and the stack's next segment (or a read) tells which ran.
+#[test]
+fn linux_fast_path_may_take_text_with_a_too_old_ack() {
+    let mut c = established(Profile::linux_defaults());
+    c.arrive(ms(1), &seg(ACK, 5001, 1001, 1));
+    c.emitted(ms(1), &seg(ACK, 1001, 5002, 0)).unwrap();
+    // The ISN itself is too old right after a passive open (nothing acknowledged yet).
+    c.arrive(ms(2), &seg(ACK, 5002, 1000, 10));
+    assert!(accepts(&c, ms(2), seg(ACK, 1001, 5012, 0)), "fast path");
+    assert!(
+        accepts(&c, ms(2), seg(ACK, 1001, 5002, 0)),
+        "slow path's challenge ACK"
+    );
+    let mut taken = c.clone();
+    taken.emitted(ms(2), &seg(ACK, 1001, 5012, 0)).unwrap();
+    assert_eq!(taken.readable(), 11);
+    let mut read = c.clone();
+    assert_eq!(read.receive_where(100, |r| *r == Ok(11)), Ok(11));
+    // Another window keeps it off the fast path: dropped.
+    let mut slow = established(Profile::linux_defaults());
+    slow.arrive(ms(1), &seg(ACK, 5001, 1001, 1));
+    slow.emitted(ms(1), &seg(ACK, 1001, 5002, 0)).unwrap();
+    let mut d = seg(ACK, 5002, 1000, 10);
+    d.wnd = 1000;
+    slow.arrive(ms(2), &d);
+    assert!(!accepts(&slow, ms(2), seg(ACK, 1001, 5012, 0)));
+}
+
+/// Linux tcp_sequence(): the window counts from RCV.WUP, so while the ACK of data is
+/// delayed an old pure ACK ending between RCV.WUP and RCV.NXT is acceptable (no ACK owed).
+#[test]
+fn linux_window_counts_from_rcv_wup() {
+    let mut c = established(Profile::linux_defaults());
+    c.arrive(ms(1), &seg(ACK | FIN, 5001, 1001, 30));
+    c.arrive(ms(2), &seg(ACK, 5001, 1001, 0));
+    assert!(
+        accepts(&c, ms(2), seg(ACK, 1001, 5032, 0)),
+        "only the delayed ACK"
+    );
+    let mut r = established(Profile::rfc9293());
+    r.arrive(ms(1), &seg(ACK | FIN, 5001, 1001, 30));
+    r.arrive(ms(2), &seg(ACK, 5001, 1001, 0));
+    assert!(r.settle(ms(3)).is_err(), "an ACK owed at once");
+}
+
+/// Linux, simultaneous open without the peer's Window Scale option: the stack keeps the
+/// shift its SYN offered for its own windows.
+#[test]
+fn linux_simultaneous_open_keeps_its_receive_scale() {
+    let mut c = Connection::new(Profile::linux_defaults());
+    c.open_active(ms(0)).unwrap();
+    let mut syn = seg(SYN, 1000, 0, 0);
+    syn.options.window_scale = Some(10);
+    c.emitted(ms(0), &syn).unwrap();
+    c.arrive(ms(0), &seg(SYN, 5000, 0, 0));
+    let mut synack = seg(SYN | ACK, 1000, 5001, 0);
+    synack.options.window_scale = Some(10);
+    c.emitted(ms(0), &synack).unwrap();
+    c.arrive(ms(1), &seg(ACK, 5001, 1001, 0));
+    let mut ack = seg(ACK, 1001, 5001, 0);
+    ack.wnd = 63;
+    c.emitted(ms(1), &ack).unwrap();
+    assert_eq!(c.tcb().rcv_wnd, 63 << 10);
+}
+
+/// Linux: shutdown(SHUT_WR) in a simultaneous open's SYN-RECEIVED sends nothing; the FIN
+/// goes with the ACK that completes the handshake. RFC 9293 sends it at once.
+#[test]
+fn linux_shutdown_in_simultaneous_synrecv_holds_the_fin() {
+    let mut c = simultaneous(Profile::linux_defaults());
+    c.close(ms(1)).unwrap();
+    assert_eq!(c.state(), State::SynReceived);
+    assert!(c.settle(ms(50)).is_ok(), "nothing owed yet");
+    c.arrive(ms(60), &seg(ACK, 5001, 1001, 0));
+    assert_eq!(c.state(), State::FinWait1);
+    assert!(accepts(&c, ms(60), seg(FIN | ACK, 1001, 5001, 0)));
+    let mut r = simultaneous(Profile::rfc9293());
+    r.close(ms(1)).unwrap();
+    assert!(r.settle(ms(50)).is_err(), "the FIN owed at once");
+}
+
+/// Linux, simultaneous open: an ACK of the ISN itself establishes (RFC 9293 resets).
+#[test]
+fn linux_simultaneous_open_takes_an_ack_of_snd_una() {
+    let mut c = simultaneous(Profile::linux_defaults());
+    c.arrive(ms(1), &seg(ACK, 5001, 1000, 0));
+    assert_eq!(c.state(), State::Established);
+    let mut r = simultaneous(Profile::rfc9293());
+    r.arrive(ms(1), &seg(ACK, 5001, 1000, 0));
+    assert!(accepts(&r, ms(1), seg(RST, 1000, 0, 0)));
+}
+
+/// Linux: a request socket's child judges the SYN the request trimmed: challenge ACK, the
+/// FIN not taken, still SYN-RECEIVED; the plain ACK then establishes.
+#[test]
+fn linux_request_child_challenges_the_trimmed_syn() {
+    let mut c = syn_received(Profile::linux_defaults());
+    c.arrive(ms(1), &seg(SYN | FIN | ACK, 5000, 1001, 0));
+    assert_eq!(c.state(), State::SynReceived);
+    assert_eq!(c.tcb().rcv_nxt.0, 5001);
+    assert!(accepts(&c, ms(1), seg(ACK, 1001, 5001, 0)));
+    c.arrive(ms(2), &seg(ACK, 5001, 1001, 0));
+    assert_eq!(c.state(), State::Established);
+}
+
+/// Linux tcp_check_req(): a TSecr that echoes none of the SYN-ACKs is refused like a segment
+/// outside the window (an ACK; a RST is dropped), so the connection is not established.
+#[test]
+fn linux_request_refuses_a_tsecr_of_no_synack() {
+    let mut c = Connection::new(Profile::linux_defaults());
+    c.open_passive(ms(0)).unwrap();
+    let mut syn = seg(SYN, 5000, 0, 0);
+    syn.options.timestamps = Some((1, 0));
+    c.arrive(ms(0), &syn);
+    let mut synack = seg(SYN | ACK, 1000, 5001, 0);
+    synack.options.timestamps = Some((700, 1));
+    c.emitted(ms(0), &synack).unwrap();
+    let mut ack = seg(ACK, 5001, 1001, 0);
+    ack.options.timestamps = Some((2, 701));
+    c.arrive(ms(1), &ack);
+    assert_eq!(c.state(), State::SynReceived);
+    ack.options.timestamps = Some((3, 700));
+    c.arrive(ms(600), &ack);
+    assert_eq!(c.state(), State::Established);
+}
+
+/// Linux tcp_disconnect(): close() with SO_LINGER 0 in LAST-ACK with the FIN not yet sent
+/// (a zero window) resets; RFC 9293's ABORT there sends nothing.
+#[test]
+fn linux_linger_zero_close_with_an_unsent_fin_resets() {
+    for (p, rst) in [
+        (Profile::linux_defaults(), true),
+        (Profile::rfc9293(), false),
+    ] {
+        let mut c = established(p);
+        let mut zero = seg(ACK | FIN, 5001, 1001, 0);
+        zero.wnd = 0;
+        c.arrive(ms(1), &zero);
+        let _ = c.emitted(ms(1), &seg(ACK, 1001, 5002, 0));
+        c.close(ms(2)).unwrap();
+        assert_eq!(c.state(), State::LastAck);
+        c.close_linger_zero(ms(3)).unwrap();
+        assert_eq!(c.state(), State::Closed);
+        assert_eq!(c.settle(ms(20)).is_err(), rst, "a RST owed: {rst}");
+    }
+}

@@ -293,8 +293,9 @@ impl Differ {
                 };
                 t.line = line;
                 if linger_zero {
-                    // SO_LINGER with a zero timeout: RFC 9293 3.10.5 ABORT.
-                    let _ = t.conn.abort(now);
+                    // SO_LINGER with a zero timeout: RFC 9293 3.10.5 ABORT, as Linux's
+                    // tcp_close() does it (Connection::close_linger_zero).
+                    let _ = t.conn.close_linger_zero(now);
                 } else {
                     let _ = t.conn.close_and_release(now);
                 }

@@ -20,7 +20,7 @@ use proptest_state_machine::ReferenceStateMachine;
 use tcpcheck_model::profile::{Profile, ProfileKind};
 
 use super::deviations::{classify, Deviation};
-use super::driver::{run_case, Case, Found, HarnessError, Outcome};
+use super::driver::{run_case_paced, Case, Found, HarnessError, Outcome, Pace};
 use super::reference::{Explore, LinuxProfile, ProfileSource, RfcProfile};
 use crate::stack::linux::LinuxStack;
 
@@ -39,6 +39,8 @@ pub struct Config {
     pub shrink_time: Duration,
     /// Run only this case index (replay).
     pub only_case: Option<u64>,
+    /// Whether steps wait for delayed ACKs too (see [`Pace`]).
+    pub pace: Pace,
 }
 
 impl Default for Config {
@@ -52,6 +54,7 @@ impl Default for Config {
             max_events: 12,
             shrink_time: Duration::from_secs(60),
             only_case: None,
+            pace: Pace::default(),
         }
     }
 }
@@ -218,7 +221,7 @@ fn run_typed<P: ProfileSource>(config: &Config, profile: &Profile, index: u64) -
             setup: state.setup,
             events,
         };
-        let outcome = run_case(&case, profile);
+        let outcome = run_case_paced(&case, profile, config.pace);
         let mut seen = seen.borrow_mut();
         seen.runs += 1;
         let outcome = match outcome {

@@ -48,6 +48,27 @@ fn fin_in(s: State) -> bool {
     matches!(s, State::CloseWait | State::Closing | State::LastAck)
 }
 
+/// The flags of the injected segment that led to the divergence ("F", "S.", "R."...), or
+/// "" when the event was a socket call.
+fn flags_in(f: &Found) -> &str {
+    f.event
+        .strip_prefix("< ")
+        .and_then(|e| e.split(' ').next())
+        .unwrap_or("")
+}
+
+/// The event was the linger-0 close.
+fn aborted(f: &Found) -> bool {
+    f.event.starts_with("abort")
+}
+
+/// (SEQ, ACK) of the first segment a Found text shows, as the model prints it.
+fn seq_ack(text: &str) -> Option<(&str, &str)> {
+    let seq = text.split("<SEQ=").nth(1)?.split('>').next()?;
+    let ack = text.split("<ACK=").nth(1)?.split('>').next()?;
+    Some((seq, ack))
+}
+
 pub static DEVIATIONS: &[Deviation] = &[
     Deviation {
         name: "oow-ack-rate-limit",
@@ -76,10 +97,11 @@ pub static DEVIATIONS: &[Deviation] = &[
     },
     Deviation {
         name: "synrecv-bad-ack-resets-first",
-        linux: "In SYN-RECEIVED after a passive open, a segment whose ACK does not acknowledge \
-                the SYN-ACK is answered with <SEQ=SEG.ACK><CTL=RST> by the listener before \
-                its sequence number is looked at; an in-window SYN resets the request with a \
-                RST.",
+        linux: "In SYN-RECEIVED after a passive open, a segment without RST whose ACK does \
+                not acknowledge the SYN-ACK is answered with <SEQ=SEG.ACK><CTL=RST> by the \
+                listener before its sequence number is looked at; an in-window SYN resets the \
+                request with a RST. (A RST is judged by its sequence number alone, as the RFC \
+                orders it, whatever it acknowledges.)",
         rfc: "RFC 9293 3.10.7.4: the sequence number is checked first (an unacceptable \
               segment draws an ACK), then the RST bit, then the SYN bit (which returns a \
               passive SYN-RECEIVED connection to LISTEN silently), then the ACK.",
@@ -113,7 +135,8 @@ pub static DEVIATIONS: &[Deviation] = &[
         name: "fin-after-fin-ignored",
         linux: "Once the peer's FIN is in (CLOSE-WAIT, CLOSING, LAST-ACK), a segment at or \
                 past RCV.NXT is not processed: a second FIN is neither counted nor \
-                acknowledged.",
+                acknowledged. The same holds for the rest of a segment whose ACK moves \
+                CLOSING to TIME-WAIT.",
         rfc: "RFC 9293 3.10.7.4, eighth: a FIN advances RCV.NXT over it and is acknowledged.",
         source: "net/ipv4/tcp_input.c: tcp_rcv_state_process(), step 7 for TCP_CLOSE_WAIT, \
                  TCP_CLOSING, TCP_LAST_ACK",
@@ -123,7 +146,8 @@ pub static DEVIATIONS: &[Deviation] = &[
     Deviation {
         name: "reset-at-rcv-nxt-minus-one-after-fin",
         linux: "In CLOSE-WAIT, CLOSING and LAST-ACK a RST at RCV.NXT - 1 (from a peer that \
-                did not count its own FIN) resets the connection.",
+                did not count its own FIN) resets the connection, whether or not its text \
+                reaches into the window.",
         rfc: "RFC 9293 3.10.7.4 / RFC 5961 3.2: a RST outside the window is dropped.",
         source: "net/ipv4/tcp_input.c: tcp_validate_incoming(), tcp_reset_check()",
         scenario: "corpus/deviations/reset-at-rcv-nxt-minus-one-after-fin.pkt",
@@ -146,8 +170,10 @@ pub static DEVIATIONS: &[Deviation] = &[
     Deviation {
         name: "old-ack-capped-by-bytes-acked",
         linux: "The oldest acceptable ACK is SND.UNA minus the smaller of the largest window \
-                offered and the bytes acknowledged so far; older ACKs draw a challenge ACK \
-                and their segment, data included, is dropped.",
+                offered and the bytes acknowledged so far (a simultaneous open's SYN counts, \
+                a passive open's does not); older ACKs draw a challenge ACK and their segment, \
+                data included, is dropped, unless header prediction's fast path queued the \
+                text first.",
         rfc: "RFC 5961 5.2: acceptable from SND.UNA - MAX.SND.WND, MAX.SND.WND being the \
               largest window the peer offered.",
         source: "net/ipv4/tcp_input.c: tcp_ack() (\"do not accept ACK for bytes we never \
@@ -167,6 +193,188 @@ pub static DEVIATIONS: &[Deviation] = &[
                  keeps tp->rx_opt as sent); net/ipv4/tcp_output.c: tcp_send_synack()",
         scenario: "corpus/deviations/simultaneous-open-synack-tsopt.pkt",
         matches: |f| f.rule.starts_with("RFC 7323 3.2: no TSopt in a SYN-ACK"),
+    },
+    Deviation {
+        name: "rst-at-sack-edge-resets",
+        linux: "While out-of-order data is held and SACK is on, a RST exactly at the right \
+                edge of the highest SACK block resets the connection, like one at RCV.NXT.",
+        rfc: "RFC 5961 3.2 (RFC 9293 3.10.7.4): a RST in the window but not exactly at \
+              RCV.NXT draws a challenge ACK and is dropped.",
+        source: "net/ipv4/tcp_input.c: tcp_validate_incoming(), \"the right-most SACK block\"",
+        scenario: "corpus/deviations/rst-at-sack-edge-resets.pkt",
+        matches: |f| {
+            f.rule.starts_with("RFC 5961 3.2") && f.actual.starts_with("nothing") && {
+                let fl = flags_in(f);
+                fl.contains('R')
+            }
+        },
+    },
+    Deviation {
+        name: "segment-without-ack-dropped",
+        linux: "A segment with none of ACK, RST and SYN is dropped before its sequence \
+                number is looked at, so even one outside the window draws no ACK (except in \
+                TIME-WAIT and in a request socket).",
+        rfc: "RFC 9293 3.10.7.4, first: an unacceptable segment draws \
+              <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>; the missing ACK bit only matters fifth.",
+        source: "net/ipv4/tcp_input.c: tcp_rcv_established() and tcp_rcv_state_process() \
+                 (SKB_DROP_REASON_TCP_FLAGS before tcp_validate_incoming())",
+        scenario: "corpus/deviations/segment-without-ack-dropped.pkt",
+        matches: |f| {
+            let fl = flags_in(f);
+            missing(f, UNACCEPTABLE)
+                && !fl.is_empty()
+                && !fl.contains(['.', 'R', 'S'])
+                && f.state != State::TimeWait
+        },
+    },
+    Deviation {
+        name: "past-window-end-with-unread-data-dropped",
+        linux: "While the application has data (or the FIN) still to read, a segment that \
+                starts inside the receive window but whose text ends past its right edge is \
+                unacceptable: dropped whole and answered with a duplicate ACK. (A FIN alone \
+                may stick out.)",
+        rfc: "RFC 9293 3.3.2 / 3.10.7.4: acceptable if its first or last byte is in the \
+              window; the part beyond the window is trimmed and the rest kept.",
+        source: "net/ipv4/tcp_input.c: tcp_sequence() (\"Only accept this packet if receive \
+                 queue is empty\", Linux 6.17 on; the FIN allowance after it)",
+        scenario: "corpus/deviations/past-window-end-with-unread-data-dropped.pkt",
+        matches: |f| {
+            f.rule.starts_with("RFC 2018 4") && sent(f, "ACK") && f.state.is_synchronized()
+        },
+    },
+    Deviation {
+        name: "window-counted-from-rcv-wup",
+        linux: "The receive window is counted from RCV.NXT as of the last segment sent \
+                (RCV.WUP): while an ACK is delayed, a segment ending between RCV.WUP and \
+                RCV.NXT is acceptable (a pure ACK there draws nothing) and the right edge has \
+                not moved with RCV.NXT.",
+        rfc: "RFC 9293 3.3.2: acceptability is judged against RCV.NXT and RCV.WND; a segment \
+              ending before RCV.NXT is unacceptable and draws an ACK.",
+        source: "net/ipv4/tcp_input.c: tcp_sequence() (before(end_seq, tp->rcv_wup)), \
+                 include/net/tcp.h: tcp_receive_window()",
+        scenario: "corpus/deviations/window-counted-from-rcv-wup.pkt",
+        // Found on rfc9293 as a missing ACK, which oow-ack-rate-limit also explains.
+        matches: |_| false,
+    },
+    Deviation {
+        name: "time-wait-minisocket",
+        linux: "TIME-WAIT belongs to a timewait mini-socket: only an empty segment or a RST \
+                exactly at RCV.NXT is in its window (the RST ends TIME-WAIT); a RST anywhere \
+                else is dropped without a challenge ACK; everything else (a second FIN at \
+                RCV.NXT, text, a SYN with no listener) is not processed and is answered with \
+                <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, within the out-of-window rate limit \
+                unless it carries text or a FIN.",
+        rfc: "RFC 9293 3.10.7.4 in TIME-WAIT: the usual acceptability test; a RST in the \
+              window draws a challenge ACK (RFC 5961 3.2); a FIN at RCV.NXT is taken and \
+              acknowledged; text is ignored silently.",
+        source: "net/ipv4/tcp_minisocks.c: tcp_timewait_state_process(); net/ipv4/tcp_ipv4.c: \
+                 tcp_v4_rcv() (TCP_TW_SYN, TCP_TW_ACK)",
+        scenario: "corpus/deviations/time-wait-minisocket.pkt",
+        matches: |f| f.state == State::TimeWait,
+    },
+    Deviation {
+        name: "linger-zero-close-keeps-time-wait",
+        linux: "close() with SO_LINGER {1, 0} in TIME-WAIT does not end it: the connection \
+                already belongs to a timewait socket, which goes on answering (a FIN again \
+                draws an ACK).",
+        rfc: "RFC 9293 3.10.5: ABORT in TIME-WAIT deletes the TCB and enters CLOSED; a \
+              segment then draws a RST (3.10.7.1).",
+        source: "net/ipv4/tcp.c: __tcp_close() (the socket is TCP_CLOSE once \
+                 tcp_time_wait() handed over)",
+        scenario: "corpus/deviations/linger-zero-close-keeps-time-wait.pkt",
+        matches: |f| f.state == State::Closed && sent(f, "ACK"),
+    },
+    Deviation {
+        name: "linger-zero-close-unsent-fin-resets",
+        linux: "close() with SO_LINGER {1, 0} in CLOSING or LAST-ACK while the FIN (or data) \
+                has not been sent yet answers with <SEQ=SND.NXT><CTL=RST,ACK>.",
+        rfc: "RFC 9293 3.10.5: ABORT in CLOSING and LAST-ACK just deletes the TCB.",
+        source: "net/ipv4/tcp.c: tcp_disconnect() (snd_nxt != write_seq in TCPF_CLOSING | \
+                 TCPF_LAST_ACK)",
+        scenario: "corpus/deviations/linger-zero-close-unsent-fin-resets.pkt",
+        matches: |f| {
+            aborted(f) && matches!(f.state, State::Closing | State::LastAck) && sent(f, "RST,ACK")
+        },
+    },
+    Deviation {
+        name: "ack-seq-at-window-edge",
+        linux: "An ACK (or RST) the stack sends on its own carries SEQ = SND.UNA + SND.WND \
+                when SND.NXT lies beyond the peer's window (a FIN sent into a window that \
+                then closed), so the peer finds it acceptable.",
+        rfc: "RFC 9293 3.10.7.4: the ACK is <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.",
+        source: "net/ipv4/tcp_output.c: tcp_acceptable_seq()",
+        scenario: "corpus/deviations/ack-seq-at-window-edge.pkt",
+        matches: |f| match (seq_ack(&f.expected), seq_ack(&f.actual)) {
+            (Some((s1, a1)), Some((s2, a2))) => a1 == a2 && s1 != s2 && sent(f, "ACK"),
+            _ => false,
+        },
+    },
+    Deviation {
+        name: "simultaneous-open-scales-unnegotiated-window",
+        linux: "In a simultaneous open whose peer SYN has no Window Scale option, the stack \
+                still scales the windows it advertises by the shift its own SYN offered (a \
+                64 KiB window goes out as 63).",
+        rfc: "RFC 7323 2.3: window scaling is on only if both SYNs carried the option; \
+              otherwise both sides use a shift of 0.",
+        source: "net/ipv4/tcp_input.c: tcp_rcv_synsent_state_process() (the crossed-SYN \
+                 branch does not clear rx_opt.rcv_wscale); tcp_output.c: tcp_select_window()",
+        scenario: "corpus/deviations/simultaneous-open-scales-unnegotiated-window.pkt",
+        // On rfc9293 it shows as whatever the small window leads to.
+        matches: |_| false,
+    },
+    Deviation {
+        name: "simultaneous-open-ack-of-iss-establishes",
+        linux: "In a simultaneous open's SYN-RECEIVED an ACK of the stack's ISN itself \
+                (SEG.ACK = SND.UNA, the SYN not acknowledged) is acceptable: the connection \
+                is ESTABLISHED, nothing is sent.",
+        rfc: "RFC 9293 3.10.7.4, fifth, SYN-RECEIVED: only SND.UNA < SEG.ACK =< SND.NXT \
+              establishes; another ACK draws <SEQ=SEG.ACK><CTL=RST>.",
+        source: "net/ipv4/tcp_input.c: tcp_ack() (an ACK of SND.UNA is not old), \
+                 tcp_rcv_state_process() case TCP_SYN_RECV",
+        scenario: "corpus/deviations/simultaneous-open-ack-of-iss-establishes.pkt",
+        matches: |f| {
+            f.state == State::SynReceived
+                && missing(f, "RFC 9293 3.10.7.4: SYN-RECEIVED, unacceptable ACK")
+        },
+    },
+    Deviation {
+        name: "simultaneous-open-syn-not-trimmed",
+        linux: "In a simultaneous open's SYN-RECEIVED only the plain SYN,ACK at the peer's \
+                ISN (no text, no FIN, SEG.ACK = SND.NXT) passes; any other SYN there, with a \
+                FIN or text, draws a challenge ACK and nothing of it is taken.",
+        rfc: "RFC 9293 3.10.7.4, first: the SYN lies before the window and is trimmed; the \
+              rest (its text, its FIN) is processed.",
+        source: "net/ipv4/tcp_input.c: tcp_validate_incoming(), step 4 (the SYN_RECV \
+                 exception needs th->ack, no text and ack_seq == snd_nxt)",
+        scenario: "corpus/deviations/simultaneous-open-syn-not-trimmed.pkt",
+        matches: |f| f.state == State::SynReceived && flags_in(f).contains('S') && sent(f, "ACK"),
+    },
+    Deviation {
+        name: "request-child-challenges-trimmed-syn",
+        linux: "After a passive open, a SYN at the peer's ISN that acknowledges the SYN-ACK \
+                creates the connection (the request socket trims the SYN), but the new socket \
+                judges the segment again, SYN included: a challenge ACK, its FIN and text not \
+                taken, the connection still in SYN-RECEIVED until a plain ACK.",
+        rfc: "RFC 9293 3.10.7.4: the SYN is trimmed, the ACK establishes the connection and \
+              the rest of the segment is processed.",
+        source: "net/ipv4/tcp_minisocks.c: tcp_check_req() and tcp_child_process(); \
+                 tcp_input.c: tcp_validate_incoming() (no socket yet for the SYN_RECV \
+                 exception)",
+        scenario: "corpus/deviations/request-child-challenges-trimmed-syn.pkt",
+        matches: |f| {
+            f.state == State::SynReceived && flags_in(f).starts_with('S') && sent(f, "ACK")
+        },
+    },
+    Deviation {
+        name: "synrecv-shutdown-holds-fin",
+        linux: "shutdown(SHUT_WR) in a simultaneous open's SYN-RECEIVED sends nothing and \
+                leaves the state: the FIN goes when an ACK completes the handshake.",
+        rfc: "RFC 9293 3.10.4: CLOSE in SYN-RECEIVED with nothing queued sends a FIN and \
+              enters FIN-WAIT-1.",
+        source: "net/ipv4/tcp.c: tcp_shutdown() (acts in ESTABLISHED, SYN-SENT and \
+                 CLOSE-WAIT only); net/ipv4/af_inet.c: inet_shutdown()",
+        scenario: "corpus/deviations/synrecv-shutdown-holds-fin.pkt",
+        matches: |f| f.state == State::SynReceived && missing(f, "RFC 9293 3.10.4"),
     },
 ];
 

@@ -19,7 +19,7 @@ pub mod render;
 
 pub use campaign::{run, Config, Summary, Verdict};
 pub use driver::Session;
-pub use driver::{run_case, Case, Found, Outcome};
+pub use driver::{run_case, run_case_paced, Case, Found, Outcome, Pace};
 pub use event::{Event, Setup};
 pub use reference::{Explore, LinuxProfile, RfcProfile};
 pub mod sut;

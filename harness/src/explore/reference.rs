@@ -63,7 +63,11 @@ impl RefState {
     pub fn new(setup: Setup, profile: Profile) -> RefState {
         let mut s = RefState {
             setup,
-            conn: Connection::new(profile),
+            conn: {
+                let mut c = Connection::new(profile);
+                c.set_ipv6(setup.v6);
+                c
+            },
             now: Duration::ZERO,
             has_fd: !setup.passive,
             injected: Vec::new(),
@@ -172,7 +176,7 @@ impl RefState {
                 let _ = self.conn.close(now);
             }
             Event::Abort => {
-                let _ = self.conn.abort(now);
+                let _ = self.conn.close_linger_zero(now);
                 self.has_fd = false;
             }
         }
@@ -189,7 +193,11 @@ impl RefState {
 
     fn inject(&mut self, r: Resolved) {
         self.clock.peer_tsval += 1;
-        self.conn.arrive(self.now, &r.seg());
+        if self.setup.passive && self.conn.reopen_from_time_wait(self.now, &r.seg()) {
+            self.has_fd = false;
+        } else {
+            self.conn.arrive(self.now, &r.seg());
+        }
         self.injected.push(r);
         if self.injected.len() > REPLAY_DEPTH {
             self.injected.remove(0);
@@ -275,14 +283,16 @@ pub fn setup() -> impl Strategy<Value = Setup> {
         })
 }
 
-/// Offsets biased to the edges: exactly on, one either side, a little, far.
+/// Offsets biased to the edges: exactly on, one either side, a little, within a window or
+/// two, and anywhere in the sequence space (with window scaling a window reaches 2^30).
 fn delta() -> impl Strategy<Value = i32> {
     prop_oneof![
         6 => Just(0),
         2 => Just(1),
         2 => Just(-1),
         1 => -3i32..=3,
-        2 => -70_000i32..70_000,
+        1 => -70_000i32..70_000,
+        1 => any::<i32>(),
     ]
 }
 

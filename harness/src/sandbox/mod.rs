@@ -52,6 +52,31 @@ const QUIET_IPV6: [(&str, &str); 4] = [
     ("net.ipv6.conf.default.addr_gen_mode", "1"),
 ];
 
+/// How a sandbox is set up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SandboxConfig {
+    /// Configure 2001:db8::1 on `tun0` and wait until it answers. Off for a check that uses
+    /// IPv4 alone: no IPv6 address and no readiness wait.
+    pub ipv6: bool,
+    /// Quiet IPv6 and CUBIC as namespace-wide defaults (sysctls), for whatever the check
+    /// creates. Without them only `tun0` is quieted (no link-local address, set over
+    /// netlink) and the namespace keeps the host's congestion control, which
+    /// [`crate::stack::linux::LinuxStack`] sets on every socket it makes anyway. A sysctl
+    /// costs more the more namespaces the machine has made: /proc/sys lookups walk a hash
+    /// chain holding every dead namespace's entries (seen at 2 ms a write after a few
+    /// thousand sandboxes, a quarter of the explorer's time).
+    pub namespace_defaults: bool,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            ipv6: true,
+            namespace_defaults: true,
+        }
+    }
+}
+
 /// What [`Sandbox::read_one`] stopped on.
 enum Read {
     Packet(Packet),
@@ -78,25 +103,39 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    /// Creates the namespace on the calling thread and sets it up.
+    /// Creates the namespace on the calling thread and sets it up for IPv4 and IPv6.
     pub fn new() -> io::Result<Sandbox> {
+        Sandbox::with_config(SandboxConfig::default())
+    }
+
+    /// Creates the namespace on the calling thread and sets it up as `config` says.
+    pub fn with_config(config: SandboxConfig) -> io::Result<Sandbox> {
         let netns = NetNs::enter_new()?;
-        for (name, value) in QUIET_IPV6 {
-            sysctl::write(name, value)?;
-        }
-        // A new namespace inherits the host's congestion control. BBR (this machine's) paces
-        // through a timer, so a FIN or data segment can leave milliseconds after the call
-        // that sent it and a step's reaction would depend on the host. Linux's own default,
-        // CUBIC, sends at once; reno is the fallback every kernel has.
-        if sysctl::write(CONGESTION_CONTROL, "cubic").is_err() {
-            sysctl::write(CONGESTION_CONTROL, "reno")?;
+        if config.namespace_defaults {
+            // Written without reading back: these values are the kernel's own, never clamped.
+            for (name, value) in QUIET_IPV6 {
+                sysctl::set(name, value)?;
+            }
+            // A new namespace inherits the host's congestion control. BBR (this machine's)
+            // paces through a timer, so a FIN or data segment can leave milliseconds after
+            // the call that sent it and a step's reaction would depend on the host. Linux's
+            // own default, CUBIC, sends at once; reno is the fallback every kernel has.
+            if sysctl::set(CONGESTION_CONTROL, "cubic").is_err() {
+                sysctl::set(CONGESTION_CONTROL, "reno")?;
+            }
         }
         let tun = Tun::create("tun0")?;
         let mut rtnl = rtnl::Rtnl::open()?;
-        let lo = nix::net::if_::if_nametoindex("lo")?;
+        // A new namespace's loopback is always its first device.
+        let lo = 1;
         rtnl.link_up(lo)?;
         rtnl.add_address(tun.index(), IpAddr::V4(STACK_V4), 24)?;
-        rtnl.add_address(tun.index(), IpAddr::V6(STACK_V6), 64)?;
+        if config.ipv6 {
+            rtnl.add_address(tun.index(), IpAddr::V6(STACK_V6), 64)?;
+        }
+        if !config.namespace_defaults {
+            rtnl.no_ipv6_link_local(tun.index())?;
+        }
         rtnl.link_up(tun.index())?;
         rtnl.set_noqueue(tun.index())?;
         let mut sandbox = Sandbox {
@@ -107,7 +146,9 @@ impl Sandbox {
             buf: vec![0; 65_536],
             netns,
         };
-        sandbox.wait_ipv6_ready()?;
+        if config.ipv6 {
+            sandbox.wait_ipv6_ready()?;
+        }
         sandbox.trace = Trace::default();
         sandbox.epoch = Instant::now();
         Ok(sandbox)

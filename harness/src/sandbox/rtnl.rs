@@ -12,7 +12,9 @@ use netlink_packet_core::{
     NLM_F_REPLACE, NLM_F_REQUEST,
 };
 use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage};
-use netlink_packet_route::link::{LinkFlags, LinkMessage};
+use netlink_packet_route::link::{
+    AfSpecInet6, AfSpecUnspec, In6AddrGenMode, LinkAttribute, LinkFlags, LinkMessage,
+};
 use netlink_packet_route::tc::{TcAttribute, TcHandle, TcMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
@@ -37,6 +39,20 @@ impl Rtnl {
         msg.header.index = index;
         msg.header.flags = LinkFlags::Up;
         msg.header.change_mask = LinkFlags::Up;
+        self.request(RouteNetlinkMessage::SetLink(msg), 0)
+    }
+
+    /// No automatic IPv6 link-local address on the link (addr_gen_mode none), so no duplicate
+    /// address detection and no router solicitation: what `net.ipv6.conf.*.addr_gen_mode`
+    /// does, without a sysctl (opening /proc/sys costs more the more namespaces the machine
+    /// has seen: every dead namespace's dentries share the lookup's hash chain).
+    pub fn no_ipv6_link_local(&mut self, index: u32) -> io::Result<()> {
+        let mut msg = LinkMessage::default();
+        msg.header.index = index;
+        msg.attributes
+            .push(LinkAttribute::AfSpecUnspec(vec![AfSpecUnspec::Inet6(
+                vec![AfSpecInet6::AddrGenMode(In6AddrGenMode::None)],
+            )]));
         self.request(RouteNetlinkMessage::SetLink(msg), 0)
     }
 

@@ -33,10 +33,15 @@ pub fn read(name: &str) -> io::Result<String> {
 
 /// Writes `value` and reads it back, returning what the kernel kept (it may clamp).
 pub fn write(name: &str, value: &str) -> io::Result<String> {
+    set(name, value)?;
+    read(name)
+}
+
+/// Writes `value` without reading it back.
+pub fn set(name: &str, value: &str) -> io::Result<()> {
     let p = path(name)?;
     fs::write(&p, value)
-        .map_err(|e| io::Error::new(e.kind(), format!("sysctl `{name}` = `{value}`: {e}")))?;
-    read(name)
+        .map_err(|e| io::Error::new(e.kind(), format!("sysctl `{name}` = `{value}`: {e}")))
 }
 
 #[cfg(test)]

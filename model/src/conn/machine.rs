@@ -30,6 +30,9 @@ pub struct Tcb {
     pub snd_wl2: SeqNumber,
     pub iss: SeqNumber,
     pub rcv_nxt: SeqNumber,
+    /// Linux's RCV.WUP: RCV.NXT as of the last segment the stack sent (tcp_select_window()),
+    /// from where its receive window is counted; behind RCV.NXT while an ACK is delayed.
+    pub rcv_wup: SeqNumber,
     /// Scaled, in bytes: what the stack last advertised.
     pub rcv_wnd: u32,
     pub irs: SeqNumber,
@@ -110,6 +113,44 @@ pub struct Connection {
     /// Out-of-order data held for later (RFC 9293 3.10.7.4: SHLD-31), as sorted, disjoint
     /// ranges relative to nothing: absolute sequence numbers and lengths.
     ooo: Vec<(SeqNumber, u32)>,
+    /// The sequence number of a FIN held out of order (its range in `ooo` covers it, as
+    /// Linux's SACK blocks do): processed when the hole before it fills.
+    ooo_fin: Option<SeqNumber>,
+    /// The peer's FIN is in and the application has not read the end of the stream: Linux
+    /// keeps it in the receive queue, which tcp_sequence() looks at.
+    fin_unread: bool,
+    /// Linux: the request socket has handed the connection to a full child socket, which
+    /// judges segments as tcp_rcv_state_process() does.
+    linux_child: bool,
+    /// Linux: SYN-RECEIVED was reached by a simultaneous open (tcp_rcv_synsent_state_process()).
+    linux_simultaneous: bool,
+    /// Linux: CLOSE came in a simultaneous open's SYN-RECEIVED, before the SYN was
+    /// acknowledged (the socket is in FIN-WAIT-1 with its FIN held).
+    linux_closed_in_synrecv: bool,
+    /// The FIN owed by that late handshake left before the segment's text was looked at:
+    /// it carries no SACK block for what the segment brought.
+    fin_before_text: bool,
+    /// Linux header prediction is on (tp->pred_flags set): the fast path of
+    /// tcp_rcv_established() may take an in-order segment before tcp_ack() judges it.
+    linux_hp: bool,
+    /// The other branch of a choice the wire does not show yet (the model is a relation):
+    /// Linux's header prediction runs the fast path of tcp_rcv_established() only when the
+    /// socket's memory reserve (sk_forward_alloc) covers the segment, and the two paths
+    /// differ for a too-old ACK on text (the fast path takes the text) and for SND.WL1 (the
+    /// fast path sets it to SEG.SEQ). Every input goes to both branches; the first output
+    /// only one of them allows decides.
+    alt: Option<Box<Connection>>,
+    /// A branch made while processing an input, installed once the input is done.
+    new_alt: Option<Box<Connection>>,
+    /// SND.WL1 of the fast path, when it differs from the slow path's after this input.
+    fast_path_wl1: Option<SeqNumber>,
+    /// Out-of-order ranges just dropped by a FIN or the end of the connection: Linux's
+    /// reply sent in the same breath (the ACK of that FIN in FIN-WAIT-1 and -2, a RST from
+    /// close()) still carries them as SACK blocks (tcp_fin() purges after tcp_send_ack()).
+    purged_ooo: Vec<(SeqNumber, u32)>,
+    /// The TSvals of the first and the latest SYN-ACK the stack sent (Linux's request socket
+    /// keeps them as snt_tsval_first and snt_tsval_last).
+    synack_tsvals: Option<(u32, u32)>,
     /// In-order bytes received and not yet read by the application.
     readable: u64,
     /// The window scale each side uses for its own window field, once negotiated.
@@ -186,6 +227,18 @@ impl Connection {
             rtx: None,
             rto,
             ooo: Vec::new(),
+            ooo_fin: None,
+            fin_unread: false,
+            linux_child: false,
+            linux_simultaneous: false,
+            linux_closed_in_synrecv: false,
+            fin_before_text: false,
+            linux_hp: false,
+            alt: None,
+            new_alt: None,
+            fast_path_wl1: None,
+            purged_ooo: Vec::new(),
+            synack_tsvals: None,
             readable: 0,
             snd_shift: 0,
             rcv_shift: 0,
@@ -253,9 +306,29 @@ impl Connection {
         self.expected.push(Expected { spec, due, rule });
     }
 
+    /// The SEQ of an ACK or RST the stack sends on its own: SND.NXT (RFC 9293 3.10.7.4).
+    /// Linux tcp_acceptable_seq() uses the right edge of the peer's window, SND.UNA +
+    /// SND.WND, when SND.NXT lies beyond it (a window that shrank, or closed under a FIN),
+    /// so that the peer finds the segment acceptable; with window scaling an overshoot
+    /// smaller than one unit of the window scale still uses SND.NXT.
+    fn ack_seq(&self) -> SeqNumber {
+        let nxt = self.tcb.snd_nxt;
+        // A request socket answers with SEQ = its ISS + 1 (tcp_v4_reqsk_send_ack()).
+        if self.profile.kind != ProfileKind::Linux || !self.iss_bound || self.linux_request() {
+            return nxt;
+        }
+        let wnd_end = self.tcb.snd_una + self.tcb.snd_wnd;
+        let scaled = self.negotiation.window_scale().is_some();
+        if !wnd_end.before(nxt) || (scaled && nxt.forward_distance(wnd_end) < 1 << self.rcv_shift) {
+            nxt
+        } else {
+            wnd_end
+        }
+    }
+
     /// `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>`, the reply of many rules.
     fn ack_now(&mut self, now: Duration, rule: &'static str) {
-        let spec = SegSpec::ctl(TcpFlags::ACK, self.tcb.snd_nxt, Some(self.tcb.rcv_nxt));
+        let spec = SegSpec::ctl(TcpFlags::ACK, self.ack_seq(), Some(self.tcb.rcv_nxt));
         let due = self.immediately(now);
         // A newer ACK supersedes an older one still owed: the stack need not send both.
         self.drop_owed_pure_acks();
@@ -279,7 +352,8 @@ impl Connection {
             self.rtx = None;
             self.time_wait_until = None;
             self.give_up_at = None;
-            self.ooo.clear();
+            self.purged_ooo = std::mem::take(&mut self.ooo);
+            self.ooo_fin = None;
         }
     }
 
@@ -368,7 +442,7 @@ impl Connection {
         if self.ka_probes_out >= t.probes {
             let spec = SegSpec {
                 optional_flags: TcpFlags::ACK,
-                ..SegSpec::ctl(TcpFlags::RST, self.tcb.snd_nxt, None)
+                ..SegSpec::ctl(TcpFlags::RST, self.ack_seq(), None)
             };
             self.expect(spec, due, KEEPALIVE_RESET_RULE);
         } else {
@@ -418,7 +492,7 @@ impl Connection {
     }
 
     /// SEND of `n` bytes.
-    pub fn send(&mut self, now: Duration, n: u32) -> Result<(), UserError> {
+    fn send_one(&mut self, now: Duration, n: u32) -> Result<(), UserError> {
         self.events += 1;
         let result = self.send_inner(now, n);
         if self.keepalive {
@@ -464,18 +538,37 @@ impl Connection {
         }
     }
 
+    /// Whether a SEND may take fewer bytes than offered (a short non-blocking write(), or
+    /// EAGAIN): RFC 9293 3.10.2 lets a SEND wait for buffer space. Linux's send buffer fills
+    /// long before its 16 KiB with a peer whose window is under one MSS: tcp_xmit_size_goal()
+    /// cuts segments to half the largest window (tcp_bound_to_half_wnd(), 48 bytes at the
+    /// least) and each segment carries its own buffer overhead. The model cannot count that
+    /// overhead, so with such a window and data already queued it lets the stack choose.
+    pub fn send_may_be_short(&self) -> bool {
+        let queued = self.unsent > 0 || self.tcb.snd_nxt != self.tcb.snd_una;
+        matches!(self.state, State::Established | State::CloseWait)
+            && queued
+            && self.tcb.snd_wnd < self.send_mss
+    }
+
     /// RECEIVE of up to `n` bytes; returns how many the model says are there.
-    pub fn receive(&mut self, n: u64) -> Result<u64, UserError> {
+    fn receive_one(&mut self, n: u64) -> Result<u64, UserError> {
         self.events += 1;
         match self.state {
             State::Closed => Err(UserError::DoesNotExist),
             _ if self.readable > 0 => {
                 let got = self.readable.min(n);
                 self.readable -= got;
+                // Linux tcp_recvmsg() goes on to the FIN behind the data while the read has
+                // room left, and takes it off the receive queue.
+                if self.readable == 0 && n > got {
+                    self.fin_unread = false;
+                }
                 Ok(got)
             }
             // RFC 9293 3.10.3: once the remote FIN is in, RECEIVE reports "connection closing".
             State::CloseWait | State::Closing | State::LastAck | State::TimeWait => {
+                self.fin_unread = false;
                 Err(UserError::Closing)
             }
             _ => Ok(0),
@@ -483,7 +576,7 @@ impl Connection {
     }
 
     /// CLOSE.
-    pub fn close(&mut self, now: Duration) -> Result<(), UserError> {
+    fn close_one(&mut self, now: Duration) -> Result<(), UserError> {
         self.events += 1;
         match self.state {
             State::Closed => Err(UserError::DoesNotExist),
@@ -491,6 +584,18 @@ impl Connection {
             State::Listen | State::SynSent => {
                 self.expected.clear();
                 self.enter(State::Closed);
+                Ok(())
+            }
+            // Linux: shutdown(SHUT_WR) in a simultaneous open's SYN-RECEIVED only marks the
+            // socket (inet_shutdown() sets SEND_SHUTDOWN; tcp_shutdown() acts in
+            // ESTABLISHED, SYN-SENT and CLOSE-WAIT alone): the connection stays in
+            // SYN-RECEIVED and the FIN leaves when the handshake completes. RFC 9293 3.10.4
+            // sends it at once and enters FIN-WAIT-1.
+            State::SynReceived
+                if self.profile.kind == ProfileKind::Linux && self.linux_simultaneous =>
+            {
+                self.fin_queued = true;
+                self.linux_closed_in_synrecv = true;
                 Ok(())
             }
             State::SynReceived | State::Established => {
@@ -509,7 +614,7 @@ impl Connection {
 
     /// CLOSE by an application that also lets go of the connection (close(2) on its last
     /// descriptor, where shutdown(2) is a plain CLOSE): nobody will read what arrives later.
-    pub fn close_and_release(&mut self, now: Duration) -> Result<(), UserError> {
+    fn close_and_release_one(&mut self, now: Duration) -> Result<(), UserError> {
         // In TIME-WAIT Linux has no socket left to reset (tcp_time_wait() handed the
         // connection to a timewait sock): the CLOSE below only reports "connection closing".
         if self.readable > 0
@@ -531,7 +636,7 @@ impl Connection {
                 self.expected.clear();
                 let spec = SegSpec {
                     optional_flags: TcpFlags::ACK,
-                    ..SegSpec::ctl(TcpFlags::RST, self.tcb.snd_nxt, None)
+                    ..SegSpec::ctl(TcpFlags::RST, self.ack_seq(), None)
                 };
                 let due = self.immediately(now);
                 self.expect(
@@ -550,6 +655,48 @@ impl Connection {
         result
     }
 
+    /// close(2) with `SO_LINGER {1, 0}`: ABORT (RFC 9293 3.10.5). On Linux it is
+    /// tcp_close(): unread data resets the connection in every state with a socket (as
+    /// [`Connection::close_and_release`] does); in TIME-WAIT the connection already belongs
+    /// to a timewait socket that close() cannot reach, so TIME-WAIT runs its course where
+    /// the RFC's ABORT would delete the TCB; otherwise tcp_disconnect() is the ABORT.
+    fn close_linger_zero_one(&mut self, now: Duration) -> Result<(), UserError> {
+        if self.profile.kind != ProfileKind::Linux {
+            return self.abort(now);
+        }
+        match self.state {
+            State::TimeWait => {
+                self.events += 1;
+                self.released = true;
+                self.choices.push(Choice {
+                    rule: "RFC 9293 3.10.5",
+                    taken: "Linux: close() in TIME-WAIT leaves the timewait socket",
+                });
+                Ok(())
+            }
+            _ if self.readable > 0 => self.close_and_release(now),
+            // tcp_disconnect(): in CLOSING and LAST-ACK a FIN or data still unsent is
+            // thrown away with a RST (<SEQ=SND.NXT><CTL=RST>); the RFC's ABORT sends nothing.
+            State::Closing | State::LastAck if self.unsent > 0 || self.fin_seq.is_none() => {
+                self.events += 1;
+                self.expected.clear();
+                let spec = SegSpec {
+                    optional_flags: TcpFlags::ACK,
+                    ..SegSpec::ctl(TcpFlags::RST, self.ack_seq(), None)
+                };
+                let due = self.immediately(now);
+                self.expect(
+                    spec,
+                    due,
+                    "Linux tcp_disconnect: unsent data or FIN in CLOSING or LAST-ACK: <SEQ=SND.NXT><CTL=RST>",
+                );
+                self.enter(State::Closed);
+                Ok(())
+            }
+            _ => self.abort(now),
+        }
+    }
+
     /// Linux tcp_close() and tcp_rcv_state_process(): an orphaned connection waits
     /// `tcp_fin_timeout` in FIN-WAIT-2 for the peer's FIN, then is gone.
     fn arm_fin_wait_2(&mut self, now: Duration) {
@@ -563,7 +710,7 @@ impl Connection {
     /// SYN lies beyond RCV.NXT or carries a newer TSval (tcp_timewait_state_process()) and
     /// a listener owns the port, which only the caller knows. Returns whether it reopened:
     /// then the connection is a new passive one that received this SYN.
-    pub fn reopen_from_time_wait(&mut self, now: Duration, seg: &Seg) -> bool {
+    fn reopen_from_time_wait_one(&mut self, now: Duration, seg: &Seg) -> bool {
         if self.state != State::TimeWait || !seg.flags.syn() || seg.flags.ack() || seg.flags.rst() {
             return false;
         }
@@ -596,7 +743,10 @@ impl Connection {
         // unknown: the FIN is expected once the SYN has gone out.
         // A FIN takes a sequence number: with a zero window it may wait for the window to
         // open (Linux tcp_snd_wnd_test), and is then allowed, not owed.
-        if self.unsent == 0 && self.iss_bound && self.tcb.snd_wnd > 0 {
+        // RFC 9293 3.8.6.2.1 / 3.10.4: the FIN is sent within the window, SND.NXT + 1 =<
+        // SND.UNA + SND.WND (Linux tcp_snd_wnd_test()); an unacknowledged SYN counts.
+        let fits = !(self.tcb.snd_nxt + 1).after(self.tcb.snd_una + self.tcb.snd_wnd);
+        if self.unsent == 0 && self.iss_bound && fits {
             let spec = SegSpec {
                 flags: TcpFlags::FIN | TcpFlags::ACK,
                 optional_flags: TcpFlags::PSH,
@@ -616,7 +766,7 @@ impl Connection {
     }
 
     /// ABORT.
-    pub fn abort(&mut self, now: Duration) -> Result<(), UserError> {
+    fn abort_one(&mut self, now: Duration) -> Result<(), UserError> {
         self.events += 1;
         match self.state {
             State::Closed => Err(UserError::DoesNotExist),
@@ -627,7 +777,7 @@ impl Connection {
             }
             _ => {
                 self.expected.clear();
-                let spec = SegSpec::ctl(TcpFlags::RST, self.tcb.snd_nxt, None);
+                let spec = SegSpec::ctl(TcpFlags::RST, self.ack_seq(), None);
                 let due = self.immediately(now);
                 // RFC 9293 3.10.5: in synchronized states, send <SEQ=SND.NXT><CTL=RST>. Linux
                 // sets ACK on it too, which the rule allows.
@@ -648,7 +798,7 @@ impl Connection {
     // --- SEGMENT ARRIVES (RFC 9293 3.10.7) ---
 
     /// A segment from the peer reaches the stack.
-    pub fn arrive(&mut self, now: Duration, seg: &Seg) {
+    fn arrive_one(&mut self, now: Duration, seg: &Seg) {
         self.events += 1;
         self.note_peer_tsval(seg);
         match self.state {
@@ -723,6 +873,8 @@ impl Connection {
             }
             self.tcb.irs = seg.seq;
             self.tcb.rcv_nxt = seg.seq + 1;
+            self.tcb.rcv_wup = self.tcb.rcv_nxt;
+            self.tcb.rcv_wup = self.tcb.rcv_nxt;
             self.take_peer_options(seg, true);
             self.update_send_window_from_syn(seg);
             let spec = SegSpec {
@@ -781,6 +933,7 @@ impl Connection {
         }
         self.tcb.irs = seg.seq;
         self.tcb.rcv_nxt = seg.seq + 1;
+        self.tcb.rcv_wup = self.tcb.rcv_nxt;
         self.take_peer_options(seg, true);
         // The SYN we sent is no longer owed a retransmission if it is acknowledged.
         if ack_ok {
@@ -796,6 +949,8 @@ impl Connection {
             // handshake puts the data RTO at 3 s.
             self.rto.on_handshake_complete(expired);
             self.enter(State::Established);
+            // tcp_finish_connect(): header prediction only without a send window scale.
+            self.linux_hp = self.snd_shift == 0;
             self.ka_last_rcv = now;
             // Data or controls queued for transmission may be included; a pure ACK suffices.
             self.ack_now(
@@ -804,6 +959,8 @@ impl Connection {
             );
         } else {
             // RFC 9293 3.5: MUST-10, simultaneous open is supported.
+            self.linux_simultaneous = true;
+            self.apply_negotiation();
             self.enter(State::SynReceived);
             let spec = SegSpec {
                 flags: TcpFlags::SYN | TcpFlags::ACK,
@@ -899,19 +1056,6 @@ impl Connection {
             self.linux_repeated_syn(now);
             return false;
         }
-        // An ACK of anything but the SYN-ACK goes to the listener, which resets it whatever
-        // its sequence number (RFC 9293 3.10.7.4's RST, before the window check).
-        if flg.ack() && seg.ack != self.tcb.iss + 1 {
-            if !seg.flags.rst() {
-                let spec = SegSpec::ctl(TcpFlags::RST, seg.ack, None);
-                self.expect(
-                    spec,
-                    due,
-                    "RFC 9293 3.10.7.4: SYN-RECEIVED, unacceptable ACK: <SEQ=SEG.ACK><CTL=RST>",
-                );
-            }
-            return false;
-        }
         // tcp_in_window() against the SYN-ACK's window: the left edge is always in, a
         // segment reaching into the window is in, an empty one at the right edge is in.
         let (left, right) = (self.tcb.rcv_nxt, self.tcb.rcv_nxt + self.tcb.rcv_wnd);
@@ -919,8 +1063,31 @@ impl Connection {
         let in_window = seg.seq == left
             || (end.after(left) && seg.seq.before(right))
             || (seg.seq == right && seg.seq == end);
-        if !in_window {
-            if !seg.flags.rst() {
+        // An ACK of anything but the SYN-ACK goes to the listener, which resets it whatever
+        // its sequence number or TSecr (RFC 9293 3.10.7.4's RST, before the window check).
+        // A RST is not answered so (below).
+        if flg.ack() && !flg.rst() && seg.ack != self.tcb.iss + 1 {
+            let spec = SegSpec::ctl(TcpFlags::RST, seg.ack, None);
+            self.expect(
+                spec,
+                due,
+                "RFC 9293 3.10.7.4: SYN-RECEIVED, unacceptable ACK: <SEQ=SEG.ACK><CTL=RST>",
+            );
+            return false;
+        }
+        // tcp_check_req() (6.15 on): a TSecr that echoes none of the SYN-ACKs sent (between
+        // the first and the latest one's TSval) is refused like a segment outside the window
+        // (an ACK, none for a RST), before the RST bit is looked at (seen on 6.18: a RST at
+        // RCV.NXT with such a TSecr leaves the request). RFC 7323 4.3 leaves an unexpected
+        // TSecr to the implementation.
+        let tsecr_reject = match (seg.options.timestamps, self.synack_tsvals) {
+            (Some((_, ecr)), Some((first, last))) if ecr != 0 => {
+                SeqNumber(ecr).before(SeqNumber(first)) || SeqNumber(ecr).after(SeqNumber(last))
+            }
+            _ => false,
+        };
+        if tsecr_reject {
+            if !flg.rst() {
                 self.unacceptable_ack(
                     now,
                     seg,
@@ -929,14 +1096,43 @@ impl Connection {
             }
             return false;
         }
+        // RFC 9293 3.10.7.4, second (RFC 5961 3.2): a RST is judged by its sequence number
+        // alone. Seen on 6.18, whatever its ACK field, SYN or FIN bit: outside the window it
+        // is dropped; exactly at RCV.NXT it drops the request silently; elsewhere in the
+        // window (the peer's ISN included: the SYN is not trimmed first) it draws a challenge
+        // ACK from the request's out-of-window budget and is dropped.
+        if flg.rst() {
+            if !in_window {
+                return false;
+            }
+            if seg.seq == self.tcb.rcv_nxt {
+                self.back_to_listen();
+            } else {
+                self.challenge_ack(
+                    now,
+                    "RFC 5961 3.2: in-window RST not at RCV.NXT: challenge ACK",
+                );
+            }
+            return false;
+        }
+        if !in_window {
+            self.unacceptable_ack(
+                now,
+                seg,
+                "RFC 9293 3.10.7.4: unacceptable segment: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>",
+            );
+            return false;
+        }
+        // tcp_check_req(): "In sequence, PAWS is OK": TS.Recent follows a segment at or
+        // before RCV.NXT.
+        if let Some((val, _)) = seg.options.timestamps {
+            if !seg.seq.after(self.tcb.rcv_nxt) {
+                self.ts_recent = Some(val);
+            }
+        }
         // A SYN at the peer's ISN is out of the window that starts after it: truncated.
         if seg.seq == self.tcb.irs {
             flg = flg & !TcpFlags::SYN;
-        }
-        // A RST is judged as in synchronized states (RFC 5961 3.2: exactly at RCV.NXT it
-        // resets, elsewhere in the window it draws a challenge ACK), as seen on 6.18.
-        if flg.rst() {
-            return true;
         }
         // "fourth, check the SYN bit": drops the request (embryonic_reset) with a RST.
         if flg.syn() {
@@ -993,6 +1189,15 @@ impl Connection {
         } else {
             self.rcv_shift = 0;
             self.snd_shift = 0;
+            // Linux, simultaneous open: tcp_rcv_synsent_state_process() does not clear the
+            // receive scale it offered when the peer's SYN has no Window Scale option (the
+            // SYN-ACK path does), so the stack goes on scaling the windows it advertises.
+            // RFC 7323 2.3 turns scaling off in both directions.
+            if self.profile.kind == ProfileKind::Linux && self.linux_simultaneous {
+                if let Some(ours) = self.negotiation.ours.and_then(|o| o.window_scale) {
+                    self.rcv_shift = ours;
+                }
+            }
         }
     }
 
@@ -1074,7 +1279,10 @@ impl Connection {
             }
             self.ts_clock = Some(val);
             // RFC 7323 4.3: TSecr echoes a TSval the peer sent.
-            let seen = self.peer_tsvals.iter().flatten().any(|&v| v == ecr);
+            // (TS.Recent itself may be older than the last eight TSvals when later segments
+            // did not update it.)
+            let seen =
+                self.peer_tsvals.iter().flatten().any(|&v| v == ecr) || self.ts_recent == Some(ecr);
             if seg.flags.ack() && self.peer_tsvals[0].is_some() && !seen {
                 return Err(fail(
                     "RFC 7323 4.3: TSecr echoes the peer's TSval",
@@ -1098,10 +1306,16 @@ impl Connection {
             for b in blocks.as_slice() {
                 // RFC 2018 4: a block reports data held; RFC 2883 allows a block at or below
                 // RCV.NXT (a duplicate).
-                let held = self.ooo.iter().any(|&(start, len)| {
-                    b.left.in_range_inclusive(start, start + len)
-                        && b.right.in_range_inclusive(start, start + len)
-                });
+                let purged =
+                    self.profile.kind == ProfileKind::Linux && self.state != State::CloseWait;
+                let held = self
+                    .ooo
+                    .iter()
+                    .chain(self.purged_ooo.iter().filter(|_| purged))
+                    .any(|&(start, len)| {
+                        b.left.in_range_inclusive(start, start + len)
+                            && b.right.in_range_inclusive(start, start + len)
+                    });
                 let duplicate = !b.right.after(self.tcb.rcv_nxt);
                 if !b.left.before(b.right) || !(held || duplicate) {
                     return Err(fail(
@@ -1113,6 +1327,7 @@ impl Connection {
         } else if self.profile.kind == ProfileKind::Linux
             && self.negotiation.sack()
             && !self.ooo.is_empty()
+            && !(seg.flags.fin() && std::mem::take(&mut self.fin_before_text))
             && seg.flags.ack()
             && seg.len == 0
             && seg.ack == self.tcb.rcv_nxt
@@ -1142,11 +1357,46 @@ impl Connection {
         if self.profile.kind == ProfileKind::Linux
             && self.state == State::SynReceived
             && self.passive
-            && !self.arrive_request_linux(now, seg)
+            && !self.linux_child
         {
-            return;
+            if !self.arrive_request_linux(now, seg) {
+                return;
+            }
+            // tcp_check_req() created the child, which repeats every check on the segment
+            // as it came (tcp_child_process()), with its own out-of-window budget.
+            self.linux_child = true;
+            self.last_challenge = None;
+            // tcp_create_openreq_child(): the child starts with its SYN-ACK acknowledged and
+            // the window of this segment (SND.WL1 at the peer's ISN).
+            self.tcb.snd_una = seg.ack;
+            self.tcb.snd_wnd = u32::from(seg.wnd) << self.snd_shift;
+            self.tcb.snd_wl1 = self.tcb.irs;
+            self.tcb.snd_wl2 = seg.ack;
+            self.max_snd_wnd = self.max_snd_wnd.max(self.tcb.snd_wnd);
+            let expired = self.rtx.is_some_and(|r| r.count > 0);
+            self.rtx_acked(now);
+            // RFC 6298 5.7 (and Linux tcp_init_metrics()): no RTT sample from the handshake
+            // (a retransmitted SYN-ACK, or a SYN cookie that kept no send time) puts the
+            // data RTO at 3 s.
+            self.rto.on_handshake_complete(expired || self.cookie);
         }
         let due = self.immediately(now);
+        if self.profile.kind == ProfileKind::Linux
+            && self.state != State::TimeWait
+            && !(self.state == State::FinWait2 && self.released)
+            && !seg
+                .flags
+                .intersects(TcpFlags::ACK | TcpFlags::RST | TcpFlags::SYN)
+        {
+            // Linux tcp_rcv_established() and tcp_rcv_state_process() drop a segment with
+            // none of ACK, RST and SYN before its sequence number is looked at, so even an
+            // unacceptable one draws no ACK (RFC 9293 3.10.7.4 would acknowledge it).
+            self.choices.push(Choice {
+                rule: "Linux tcp_rcv_state_process",
+                taken: "segment without ACK, RST or SYN dropped before the sequence check",
+            });
+            return;
+        }
         if self.state == State::FinWait2 && self.fin_wait_2_until.is_some_and(|t| now >= t) {
             // The orphan's FIN-WAIT-2 timeout ran out: the connection is gone.
             self.enter(State::Closed);
@@ -1154,7 +1404,26 @@ impl Connection {
         }
         let mut trimmed;
         let mut seg = seg;
-        if self.state == State::SynReceived && seg.flags.syn() && seg.seq + 1 == self.tcb.rcv_nxt {
+        // Linux trims nothing in a full socket's SYN-RECEIVED (a simultaneous open): its
+        // tcp_rcv_state_process() lets only the exact SYN,ACK of Figure 7, line 6 through
+        // (SEG.SEQ+1 = RCV.NXT, no text, no FIN, SEG.ACK = SND.NXT); any other SYN, RST
+        // included, is judged where it stands (a RST not at RCV.NXT draws a challenge ACK,
+        // a SYN the challenge ACK of RFC 5961 4.2). A request socket has already trimmed
+        // (tcp_check_req).
+        let linux_passes = self.profile.kind != ProfileKind::Linux
+            || (!self.passive
+                && seg.flags.ack()
+                && !seg.flags.rst()
+                && !seg.flags.fin()
+                && seg.len == 0
+                && seg.ack == self.tcb.snd_nxt);
+        // (A request socket's child has no socket of its own yet, so tcp_rcv_state_process()
+        // lets no SYN through: the one tcp_check_req() trimmed draws a challenge ACK there.)
+        if self.state == State::SynReceived
+            && seg.flags.syn()
+            && seg.seq + 1 == self.tcb.rcv_nxt
+            && linux_passes
+        {
             // RFC 9293 3.10.7.4: "trimming off any portions that lie outside the window
             // (including SYN and FIN)": the peer's SYN again, as in a simultaneous open's
             // SYN,ACK (Figure 7, line 6), is the idealized segment that starts at RCV.NXT.
@@ -1169,6 +1438,9 @@ impl Connection {
                     self.enter(State::Closed);
                     return self.arrive_closed(now, seg);
                 }
+            }
+            if self.profile.kind == ProfileKind::Linux {
+                return self.arrive_time_wait_linux(now, seg);
             }
         }
         // RFC 7323 5.3: R1, PAWS, before the sequence number check: a segment whose TSval
@@ -1209,10 +1481,10 @@ impl Connection {
             }
             return;
         }
-        // RFC 7323 5.3: R3, TS.Recent follows a segment that covers the left window edge
-        // (Linux tcp_replace_ts_recent(): SEG.SEQ =< RCV.NXT).
+        // RFC 7323 5.3: R3, TS.Recent follows a segment that covers the left window edge.
+        // (Linux does it later, in tcp_ack(): see below.)
         if let Some((val, _)) = seg.options.timestamps {
-            if !seg.seq.after(self.tcb.rcv_nxt) {
+            if self.profile.kind != ProfileKind::Linux && !seg.seq.after(self.tcb.rcv_nxt) {
                 self.ts_recent = Some(val);
             }
         }
@@ -1220,7 +1492,10 @@ impl Connection {
         // RFC 9293 3.5.3: SHLD-2, a RST may carry data; the model accepts one that does.
         if seg.flags.rst() {
             // The explorer's planted bug (test only): every in-window RST resets.
-            let exact = seg.seq == self.tcb.rcv_nxt || cfg!(feature = "planted-bug");
+            let exact = seg.seq == self.tcb.rcv_nxt
+                || cfg!(feature = "planted-bug")
+                || self.linux_reset_check(seg)
+                || self.linux_rst_at_sack_edge(seg);
             if exact {
                 self.reset(now);
             } else {
@@ -1235,7 +1510,10 @@ impl Connection {
         }
         // Fourth, check the SYN bit.
         if seg.flags.syn() {
-            if self.state == State::SynReceived && self.passive {
+            if self.state == State::SynReceived
+                && self.passive
+                && self.profile.kind != ProfileKind::Linux
+            {
                 // RFC 9293 3.10.7.4: SYN-RECEIVED from a passive OPEN returns to LISTEN.
                 self.back_to_listen();
                 return;
@@ -1255,8 +1533,14 @@ impl Connection {
         let completes_handshake = self.state == State::SynReceived;
         if self.state == State::SynReceived {
             // If SND.UNA < SEG.ACK =< SND.NXT, enter ESTABLISHED; else <SEQ=SEG.ACK><CTL=RST>.
+            // Linux, simultaneous open: tcp_ack() takes an ACK of SND.UNA itself (the SYN
+            // not acknowledged) as acceptable, and the connection is ESTABLISHED with its
+            // SYN still outstanding. RFC 9293 resets: SND.UNA < SEG.ACK is required.
+            let linux_una = self.profile.kind == ProfileKind::Linux
+                && (self.linux_simultaneous || self.linux_child)
+                && seg.ack == self.tcb.snd_una;
             let ok = self.iss_bound
-                && seg.ack.after(self.tcb.snd_una)
+                && (seg.ack.after(self.tcb.snd_una) || linux_una)
                 && !seg.ack.after(self.tcb.snd_nxt);
             if !ok {
                 let spec = SegSpec::ctl(TcpFlags::RST, seg.ack, None);
@@ -1268,10 +1552,21 @@ impl Connection {
                 return;
             }
             self.enter(State::Established);
+            // tcp_rcv_state_process(), SYN-RECEIVED: tcp_fast_path_on().
+            self.linux_hp = true;
             self.tcb.snd_wnd = u32::from(seg.wnd) << self.snd_shift;
             self.tcb.snd_wl1 = seg.seq;
             self.tcb.snd_wl2 = seg.ack;
             self.max_snd_wnd = self.max_snd_wnd.max(self.tcb.snd_wnd);
+            if std::mem::take(&mut self.linux_closed_in_synrecv) {
+                // The FIN held since the CLOSE goes at once, before the segment's own text
+                // is looked at, so it acknowledges RCV.NXT as it stood (seen on 6.18).
+                self.enter(State::FinWait1);
+                if self.unsent == 0 {
+                    self.queue_fin(now);
+                    self.fin_before_text = true;
+                }
+            }
         }
         // RFC 9293 3.10.7.4: MAY-12, RFC 5961 5.2: acceptable only if
         // SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT; otherwise drop and ACK.
@@ -1285,6 +1580,14 @@ impl Connection {
         };
         let oldest = self.tcb.snd_una - max_wnd;
         if !seg.ack.in_range_inclusive(oldest, self.tcb.snd_nxt) {
+            if self.linux_header_predicted(seg) {
+                // Linux tcp_rcv_established(): on the fast path the text is queued before
+                // tcp_ack() refuses the ACK; the slow path drops it. Either, as the stack's
+                // memory decides.
+                let mut fast = self.clone();
+                fast.fast_path_take(now, seg);
+                self.new_alt = Some(Box::new(fast));
+            }
             self.challenge_ack(
                 now,
                 "RFC 5961 5.2: ACK outside SND.UNA-MAX.SND.WND..SND.NXT: challenge ACK",
@@ -1298,13 +1601,25 @@ impl Connection {
             );
             return;
         }
+        // Linux tcp_ack() (FLAG_UPDATE_TS_RECENT) and the fast path: TS.Recent follows only a
+        // segment that got this far (no RST, no SYN) with an ACK not behind SND.UNA (an old
+        // one leaves tcp_ack() at old_ack first) and that covers RCV.WUP
+        // (tcp_replace_ts_recent(): SEG.SEQ =< RCV.WUP).
+        if let (ProfileKind::Linux, Some((val, _))) = (self.profile.kind, seg.options.timestamps) {
+            if !seg.seq.after(self.tcb.rcv_wup) && !seg.ack.before(self.tcb.snd_una) {
+                self.ts_recent = Some(val);
+            }
+        }
         // The peer is heard from: keep-alives count again from now (Linux tcp_ack():
         // rcv_tstamp, icsk_probes_out = 0).
         self.ka_last_rcv = now;
         self.ka_probes_out = 0;
         let acks_new = seg.ack.after(self.tcb.snd_una);
         if acks_new {
-            if !completes_handshake {
+            // A request socket's child starts with its SYN-ACK already acknowledged, so a
+            // passive open's SYN is not counted; a simultaneous open's full socket counts it
+            // in tcp_ack() like any other byte (Linux tcp_snd_una_update()).
+            if !(completes_handshake && self.passive) {
                 self.bytes_acked += u64::from(seg.ack.forward_distance(self.tcb.snd_una));
             }
             self.tcb.snd_una = seg.ack;
@@ -1318,6 +1633,10 @@ impl Connection {
             }
         }
         // Window update: if SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK).
+        if self.linux_header_predicted(seg) && !acks_new && self.tcb.snd_wl1.after(seg.seq) {
+            // The fast path's tcp_update_wl() sets SND.WL1 to SEG.SEQ even backwards.
+            self.fast_path_wl1 = Some(seg.seq);
+        }
         let update = if self.profile.kind == ProfileKind::Linux {
             // Linux tcp_may_update_window(): also whenever new data is acknowledged, and
             // at SND.WL1 only when the window grows or closes.
@@ -1330,6 +1649,10 @@ impl Connection {
                 || (self.tcb.snd_wl1 == seg.seq && !seg.ack.before(self.tcb.snd_wl2))
         };
         if !seg.ack.before(self.tcb.snd_una) && update {
+            if self.tcb.snd_wnd != u32::from(seg.wnd) << self.snd_shift {
+                // tcp_ack_update_window(): tcp_fast_path_check() with the new window.
+                self.linux_hp = self.ooo.is_empty() && self.tcb.rcv_wnd > 0;
+            }
             self.tcb.snd_wnd = u32::from(seg.wnd) << self.snd_shift;
             self.tcb.snd_wl1 = seg.seq;
             self.tcb.snd_wl2 = seg.ack;
@@ -1343,7 +1666,14 @@ impl Connection {
                 self.enter(State::FinWait2);
                 self.arm_fin_wait_2(now);
             }
-            State::Closing if fin_acked => self.enter_time_wait(now),
+            State::Closing if fin_acked => {
+                self.enter_time_wait(now);
+                if self.profile.kind == ProfileKind::Linux {
+                    // tcp_rcv_state_process(): the timewait socket takes over and the rest of
+                    // the segment (a FIN again, text) is not processed ("goto consume").
+                    return;
+                }
+            }
             State::LastAck if fin_acked => {
                 self.enter(State::Closed);
                 return;
@@ -1426,7 +1756,7 @@ impl Connection {
         }
         let data_start = seg.seq + u32::from(seg.flags.syn());
         let end = data_start + seg.len;
-        if !data_start.before(self.tcb.rcv_nxt + self.tcb.rcv_wnd) && seg.len > 0 {
+        if !data_start.before(self.window_edge()) && seg.len > 0 {
             // Only Linux's acceptability test lets data starting at the right edge get
             // here: tcp_data_queue() drops it and acknowledges at once.
             self.ack_now(
@@ -1443,33 +1773,49 @@ impl Connection {
                 let taken = new.min(window.max(1));
                 self.tcb.rcv_nxt += taken;
                 self.readable += u64::from(taken);
+                // tcp_data_queue(): tcp_fast_path_check() once the text is queued.
+                self.linux_hp = self.tcb.rcv_wnd > 0;
                 // RFC 9293 3.10.7.4, eighth: the FIN ends the stream at its sequence number,
                 // so data held beyond it is not part of it (fin() drops it).
-                if !seg.flags.fin() {
-                    self.pull_out_of_order();
+                if !seg.flags.fin() && self.pull_out_of_order() {
+                    self.ack_data(now);
+                    return self.fin_at_rcv_nxt(now);
                 }
             }
             self.ack_data(now);
         } else {
-            // RFC 9293 3.10.7.4: SHLD-31, segments beyond RCV.NXT are held for later.
-            self.hold_out_of_order(data_start, seg.len);
-            // RFC 9293 3.10.7.4: MAY-13, an in-window segment not at the left edge may be
-            // acknowledged at once; RFC 5681 4.2 says it SHOULD (a duplicate ACK). Linux does.
-            if self.profile.kind == ProfileKind::Linux {
-                self.ack_now(now, "RFC 9293 3.10.7.4: MAY-13, out-of-order data acknowledged at once (RFC 5681 4.2)");
-            } else {
-                self.choices.push(Choice {
-                    rule: "RFC 9293 3.10.7.4: MAY-13",
-                    taken: "out-of-order data: immediate ACK allowed, not required",
-                });
+            // RFC 9293 3.10.7.4: SHLD-31, segments beyond RCV.NXT are held for later, a FIN
+            // they carry with them.
+            self.hold_out_of_order(data_start, seg.len + u32::from(seg.flags.fin()));
+            // tcp_data_queue_ofo(): header prediction off while data is held.
+            self.linux_hp = false;
+            if seg.flags.fin() && self.ooo_fin.is_none() {
+                self.ooo_fin = Some(end);
             }
+            self.ack_out_of_order(now);
+        }
+    }
+
+    /// RFC 9293 3.10.7.4: MAY-13, an in-window segment not at the left edge may be
+    /// acknowledged at once; RFC 5681 4.2 says it SHOULD (a duplicate ACK). Linux does.
+    fn ack_out_of_order(&mut self, now: Duration) {
+        if self.profile.kind == ProfileKind::Linux {
+            self.ack_now(
+                now,
+                "RFC 9293 3.10.7.4: MAY-13, out-of-order data acknowledged at once (RFC 5681 4.2)",
+            );
+        } else {
+            self.choices.push(Choice {
+                rule: "RFC 9293 3.10.7.4: MAY-13",
+                taken: "out-of-order data: immediate ACK allowed, not required",
+            });
         }
     }
 
     /// An ACK for in-order data: at once or delayed, but RFC 9293 3.8.6.3: MUST-40 by less
     /// than 0.5 s (the profile's `ack_delay_max`).
     fn ack_data(&mut self, now: Duration) {
-        let spec = SegSpec::ctl(TcpFlags::ACK, self.tcb.snd_nxt, Some(self.tcb.rcv_nxt));
+        let spec = SegSpec::ctl(TcpFlags::ACK, self.ack_seq(), Some(self.tcb.rcv_nxt));
         self.drop_owed_pure_acks();
         let due = Due {
             earliest: now,
@@ -1504,19 +1850,31 @@ impl Connection {
         self.ooo = merged.into_iter().map(|(a, b)| (base + a, b - a)).collect();
     }
 
-    fn pull_out_of_order(&mut self) {
+    /// Moves held data that now follows RCV.NXT into the stream; returns true when it
+    /// reached a held FIN (RCV.NXT then stands at the FIN, which the caller processes).
+    fn pull_out_of_order(&mut self) -> bool {
         while let Some(&(start, len)) = self.ooo.first() {
             if start.after(self.tcb.rcv_nxt) {
                 break;
             }
-            let end = start + len;
+            let mut end = start + len;
+            let fin = self
+                .ooo_fin
+                .filter(|f| !f.before(self.tcb.rcv_nxt) && f.before(end));
+            if let Some(f) = fin {
+                end = f;
+            }
             if end.after(self.tcb.rcv_nxt) {
                 let new = end.forward_distance(self.tcb.rcv_nxt);
                 self.tcb.rcv_nxt = end;
                 self.readable += u64::from(new);
             }
             self.ooo.remove(0);
+            if fin.is_some() {
+                return true;
+            }
         }
+        false
     }
 
     fn fin(&mut self, now: Duration, seg: &Seg) {
@@ -1536,13 +1894,38 @@ impl Connection {
             return;
         }
         let fin_seq = seg.seq + u32::from(seg.flags.syn()) + seg.len;
-        if fin_seq != self.tcb.rcv_nxt {
-            // The FIN lies beyond a hole: it will be processed when the hole fills.
+        if fin_seq.after(self.tcb.rcv_nxt) {
+            // RFC 9293 3.10.7.4: SHLD-31, the FIN lies beyond a hole: held (with the text
+            // before it, which text() held) and processed when the hole fills. Linux queues
+            // it out of order and reports it in its SACK blocks (tcp_data_queue_ofo()).
+            if seg.len == 0 && !fin_seq.before(self.window_edge()) {
+                // As text() does for data at the right edge (Linux tcp_data_queue()).
+                self.ack_now(
+                    now,
+                    "RFC 9293 3.10.7.4: text beyond the window: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>",
+                );
+            } else if seg.len == 0 {
+                self.hold_out_of_order(fin_seq, 1);
+                if self.ooo_fin.is_none() {
+                    self.ooo_fin = Some(fin_seq);
+                }
+                self.ack_out_of_order(now);
+            }
             return;
         }
+        if fin_seq != self.tcb.rcv_nxt {
+            return;
+        }
+        self.fin_at_rcv_nxt(now);
+    }
+
+    /// RFC 9293 3.10.7.4, eighth: the FIN at RCV.NXT is taken.
+    fn fin_at_rcv_nxt(&mut self, now: Duration) {
         self.tcb.rcv_nxt += 1;
+        self.fin_unread = true;
         // Nothing follows a FIN: data held beyond it was never part of the stream.
-        self.ooo.clear();
+        self.purged_ooo = std::mem::take(&mut self.ooo);
+        self.ooo_fin = None;
         self.reports.push(Report::ConnectionClosing);
         match self.state {
             State::SynReceived | State::Established => self.enter(State::CloseWait),
@@ -1563,7 +1946,7 @@ impl Connection {
         }
         // The FIN is acknowledged. Linux may delay it (ping-pong mode after a FIN in
         // ESTABLISHED), within the ACK delay limit.
-        let spec = SegSpec::ctl(TcpFlags::ACK, self.tcb.snd_nxt, Some(self.tcb.rcv_nxt));
+        let spec = SegSpec::ctl(TcpFlags::ACK, self.ack_seq(), Some(self.tcb.rcv_nxt));
         self.drop_owed_pure_acks();
         let latest = if self.state == State::CloseWait {
             now + self.profile.ack_delay_max
@@ -1580,9 +1963,72 @@ impl Connection {
         );
     }
 
+    /// Linux: TIME-WAIT belongs to a timewait mini-socket, and tcp_timewait_state_process()
+    /// answers in its own way. Only an empty segment or a RST exactly at RCV.NXT is "in the
+    /// window": the RST ends TIME-WAIT (tcp_rfc1337 = 0), the empty one restarts it, both
+    /// silently. A SYN beyond RCV.NXT (or with a newer TSval) goes to a listener if one owns
+    /// the port (the caller's [`Connection::reopen_from_time_wait`]); with none it is
+    /// answered with an ACK, not rate limited. A RST anywhere else is dropped, with no
+    /// challenge ACK. Everything else (a second FIN at RCV.NXT, text, an old segment) is not
+    /// processed and is answered with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, within the
+    /// out-of-window rate limit unless it carries text or a FIN. RFC 9293 3.10.7.4 would
+    /// challenge the RST (RFC 5961 3.2), take a FIN at RCV.NXT and ignore text silently.
+    fn arrive_time_wait_linux(&mut self, now: Duration, seg: &Seg) {
+        let paws_reject = match (seg.options.timestamps, self.ts_recent) {
+            (Some((val, _)), Some(recent)) if self.negotiation.timestamps() => {
+                SeqNumber(val).before(SeqNumber(recent)) && !seg.flags.rst()
+            }
+            _ => false,
+        };
+        let empty = seg.seg_len() == 0;
+        if !paws_reject && seg.seq == self.tcb.rcv_nxt && (empty || seg.flags.rst()) {
+            if seg.flags.rst() {
+                self.expected.clear();
+                self.enter(State::Closed);
+            } else {
+                self.time_wait_until = Some(now + self.profile.time_wait);
+                if let Some((val, _)) = seg.options.timestamps {
+                    self.ts_recent = Some(val);
+                }
+            }
+            return;
+        }
+        let newer_ts = match (seg.options.timestamps, self.ts_recent) {
+            (Some((val, _)), Some(recent)) => SeqNumber(recent).before(SeqNumber(val)),
+            _ => false,
+        };
+        let rule = "Linux tcp_timewait_state_process: TIME-WAIT answers with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>";
+        if seg.flags.syn()
+            && !seg.flags.rst()
+            && !seg.flags.ack()
+            && !paws_reject
+            && (seg.seq.after(self.tcb.rcv_nxt) || newer_ts)
+        {
+            // TCP_TW_SYN with no listener falls through to the ACK, outside the rate limit.
+            self.ack_now(now, rule);
+            return;
+        }
+        if seg.flags.rst() {
+            self.choices.push(Choice {
+                rule: "Linux tcp_timewait_state_process",
+                taken: "TIME-WAIT: a RST not at RCV.NXT dropped without a challenge ACK",
+            });
+            return;
+        }
+        if paws_reject || seg.flags.ack() {
+            self.time_wait_until = Some(now + self.profile.time_wait);
+        }
+        self.unacceptable_ack(now, seg, rule);
+    }
+
     fn enter_time_wait(&mut self, now: Duration) {
         self.enter(State::TimeWait);
         self.rtx = None;
+        if self.profile.kind == ProfileKind::Linux {
+            // The timewait socket starts a fresh out-of-window budget
+            // (tcp_time_wait(): tw_last_oow_ack_time = 0).
+            self.last_challenge = None;
+        }
         // RFC 9293 3.6: MUST-13, linger in TIME-WAIT for 2 MSL (Linux: a fixed 60 s).
         self.time_wait_until = Some(now + self.profile.time_wait);
     }
@@ -1594,9 +2040,102 @@ impl Connection {
     fn acceptable(&self, seg: &Seg) -> bool {
         let (nxt, wnd) = (self.tcb.rcv_nxt, self.tcb.rcv_wnd);
         if self.profile.kind == ProfileKind::Linux {
-            return !seg.end().before(nxt) && !seg.seq.after(nxt + wnd);
+            // Since 6.17 a segment reaching past the right edge is taken only while the
+            // receive queue is empty (tcp_sequence(): "Only accept this packet if receive
+            // queue is empty"; the queue holds unread data and an unread FIN), so that unread
+            // data bounds what the window can hold; a FIN alone may stick out ("Some stacks
+            // are known to handle FIN incorrectly").
+            // The window is counted from RCV.WUP, and a segment is old only if it ends before
+            // RCV.WUP (tcp_sequence(), tcp_receive_window()): while an ACK is delayed, what
+            // ends between RCV.WUP and RCV.NXT is still acceptable, and the right edge has not
+            // moved with RCV.NXT.
+            let edge = self.linux_window_edge();
+            let queued = self.readable > 0 || self.fin_unread;
+            let past_edge = (seg.end() - u32::from(seg.flags.fin())).after(edge) && queued;
+            return !seg.end().before(self.tcb.rcv_wup) && !seg.seq.after(edge) && !past_edge;
         }
         segment_acceptable(seg.seq, seg.seg_len(), nxt, wnd)
+    }
+
+    fn note_synack_tsval(&mut self, seg: &Seg) {
+        if let (true, Some((val, _))) = (seg.flags.syn() && seg.flags.ack(), seg.options.timestamps)
+        {
+            let first = self.synack_tsvals.map_or(val, |(f, _)| f);
+            self.synack_tsvals = Some((first, val));
+        }
+    }
+
+    /// Linux: the connection is still a request socket (passive SYN-RECEIVED, no child).
+    fn linux_request(&self) -> bool {
+        self.profile.kind == ProfileKind::Linux
+            && self.state == State::SynReceived
+            && self.passive
+            && !self.linux_child
+    }
+
+    /// Linux tcp_rcv_established()'s header prediction, all but the memory test: an in-order
+    /// segment with ACK (and PSH) only, the header length the connection predicts (TSopt
+    /// exactly when negotiated, and not older than TS.Recent), the window last recorded,
+    /// an ACK not beyond SND.NXT, and text.
+    fn linux_header_predicted(&self, seg: &Seg) -> bool {
+        let ts_ok = match (self.negotiation.timestamps(), seg.options.timestamps) {
+            (true, Some((val, _))) => self
+                .ts_recent
+                .is_none_or(|r| !SeqNumber(val).before(SeqNumber(r))),
+            (false, None) => true,
+            _ => false,
+        };
+        self.profile.kind == ProfileKind::Linux
+            && self.state == State::Established
+            && self.linux_hp
+            && self.ooo.is_empty()
+            && seg.flags & !TcpFlags::PSH == TcpFlags::ACK
+            && seg.options.sack.is_none()
+            && ts_ok
+            && seg.seq == self.tcb.rcv_nxt
+            && !seg.ack.after(self.tcb.snd_nxt)
+            && u32::from(seg.wnd) == self.tcb.snd_wnd >> self.snd_shift
+            && seg.len > 0
+    }
+
+    /// Linux's fast path for text whose ACK is too old: the text is queued (as in order),
+    /// then tcp_ack() refuses the ACK and sends its challenge ACK, which now acknowledges
+    /// the text; if the rate limit holds it back, the text's own ACK follows
+    /// (__tcp_ack_snd_check(), at once or delayed).
+    fn fast_path_take(&mut self, now: Duration, seg: &Seg) {
+        self.choices.push(Choice {
+            rule: "Linux tcp_rcv_established",
+            taken: "header prediction queued text whose ACK was too old",
+        });
+        self.tcb.rcv_nxt += seg.len;
+        self.readable += u64::from(seg.len);
+        if self.rate_limited(now) {
+            self.ack_data(now);
+        } else {
+            self.ack_now(
+                now,
+                "RFC 5961 5.2: ACK outside SND.UNA-MAX.SND.WND..SND.NXT: challenge ACK",
+            );
+        }
+    }
+
+    /// The right edge of the receive window: RCV.NXT + RCV.WND, or on Linux RCV.WUP +
+    /// RCV.WND (never left of RCV.NXT: tcp_receive_window() is not negative).
+    fn window_edge(&self) -> SeqNumber {
+        if self.profile.kind == ProfileKind::Linux {
+            self.linux_window_edge()
+        } else {
+            self.tcb.rcv_nxt + self.tcb.rcv_wnd
+        }
+    }
+
+    fn linux_window_edge(&self) -> SeqNumber {
+        let edge = self.tcb.rcv_wup + self.tcb.rcv_wnd;
+        if edge.before(self.tcb.rcv_nxt) {
+            self.tcb.rcv_nxt
+        } else {
+            edge
+        }
     }
 
     /// Linux tcp_reset_check(): once the peer's FIN is in, a RST at RCV.NXT - 1 (a peer that
@@ -1608,6 +2147,23 @@ impl Connection {
                 self.state,
                 State::CloseWait | State::LastAck | State::Closing
             )
+    }
+
+    /// Linux tcp_validate_incoming(): RFC 5961 3.2 "extended to match ... the right-most
+    /// SACK block": while out-of-order data is held and SACK is on, a RST exactly at the
+    /// right edge of the highest block reported resets the connection like one at RCV.NXT
+    /// (a peer that has only seen our SACKs may reset from there). RFC 5961 3.2 would send a
+    /// challenge ACK.
+    fn linux_rst_at_sack_edge(&self, seg: &Seg) -> bool {
+        if self.profile.kind != ProfileKind::Linux || !self.negotiation.sack() {
+            return false;
+        }
+        let base = self.tcb.rcv_nxt;
+        self.ooo
+            .iter()
+            .map(|&(s, l)| s + l)
+            .max_by_key(|e| e.forward_distance(base))
+            .is_some_and(|edge| seg.seq == edge)
     }
 
     /// RST accepted: RFC 9293 3.10.7.4, second, per state.
@@ -1776,7 +2332,7 @@ impl Connection {
 
     /// Runs the timers that end a connection: TIME-WAIT, giving up on retransmission, the
     /// user timeout.
-    pub fn poll(&mut self, now: Duration) {
+    fn poll_one(&mut self, now: Duration) {
         if let Some(until) = self.fin_wait_2_until {
             if now >= until && self.state == State::FinWait2 {
                 self.enter(State::Closed);
@@ -1828,9 +2384,12 @@ impl Connection {
     // --- The stack's own segments ---
 
     /// The stack sent `seg` at `now`: check it against what is allowed, then apply it.
-    pub fn emitted(&mut self, now: Duration, seg: &Seg) -> Result<(), Divergence> {
+    fn emitted_one(&mut self, now: Duration, seg: &Seg) -> Result<(), Divergence> {
         self.events += 1;
-        self.check_options(seg)?;
+        let checked = self.check_options(seg);
+        // Only the reply sent in the same breath as the purge carries the purged ranges.
+        self.purged_ooo.clear();
+        checked?;
         if let (true, false, Some(floor)) = (seg.flags.syn(), self.iss_bound, self.iss_floor) {
             if !seg.seq.after(floor) {
                 return Err(Divergence {
@@ -1940,7 +2499,7 @@ impl Connection {
             }
         }
         // A window update or a repeated ACK.
-        if seg.len == 0 && !seg.flags.fin() && seg.seq == self.tcb.snd_nxt {
+        if seg.len == 0 && !seg.flags.fin() && seg.seq == self.ack_seq() {
             self.choices.push(Choice {
                 rule: "RFC 9293 3.8.6.2.2",
                 taken: "window update or duplicate ACK",
@@ -1966,7 +2525,7 @@ impl Connection {
         }
         // Linux's tail loss probe: the last segment again, before the RTO.
         if self.profile.tail_loss_probe
-            && seg.len > 0
+            && seg.seg_len() > 0
             && !seg.seq.before(self.tcb.snd_una)
             && !seg.end().after(self.tcb.snd_nxt)
         {
@@ -1997,6 +2556,16 @@ impl Connection {
             // bound and every spec that let this segment through carried it.
             self.negotiation.ours = Some(SynOptions::of(seg));
             self.apply_negotiation();
+            self.note_synack_tsval(seg);
+            // A simultaneous open turns the SYN waiting for its ACK into a SYN-ACK
+            // (Linux tcp_send_synack() sets ACK on the queued SYN): retransmitted as such.
+            if let Some(rtx) = &mut self.rtx {
+                if rtx.flags.syn() && seg.flags.ack() && !rtx.flags.ack() {
+                    rtx.flags |= TcpFlags::ACK;
+                    self.expected.retain(|e| !is_retransmission_of(e));
+                    self.schedule_retransmission();
+                }
+            }
         } else if seg.flags.syn() {
             self.tcb.iss = seg.seq;
             self.iss_bound = true;
@@ -2013,13 +2582,22 @@ impl Connection {
             if let Some((val, _)) = seg.options.timestamps {
                 self.ts_clock = Some(val);
             }
+            self.note_synack_tsval(seg);
             // RFC 7323 2.2: the window in a SYN is never scaled.
             self.tcb.rcv_wnd = u32::from(seg.wnd);
             if self.fin_queued && self.fin_seq.is_none() {
                 self.queue_fin(now);
             }
         } else {
-            self.tcb.rcv_wnd = u32::from(seg.wnd) << self.rcv_shift;
+            // A request socket's ACKs show its window rounded down to the scale
+            // (tcp_v4_reqsk_send_ack()); the window it judges by, and hands to the child,
+            // stays the SYN-ACK's.
+            if !self.linux_request() {
+                self.tcb.rcv_wnd = u32::from(seg.wnd) << self.rcv_shift;
+                if seg.flags.ack() {
+                    self.tcb.rcv_wup = seg.ack;
+                }
+            }
             let end = seg.end();
             if end.after(self.tcb.snd_nxt) {
                 let new_data = end.forward_distance(self.tcb.snd_nxt) - u32::from(seg.flags.fin());
@@ -2051,7 +2629,7 @@ impl Connection {
     }
 
     /// Everything owed by `now` has been sent; returns the first overdue expectation.
-    pub fn settle(&mut self, now: Duration) -> Result<(), Divergence> {
+    fn settle_one(&mut self, now: Duration) -> Result<(), Divergence> {
         self.poll(now);
         match self
             .expected
@@ -2074,6 +2652,160 @@ impl Connection {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
+    }
+
+    // --- Branches: every input to both, the first output one refuses decides ---
+
+    /// Runs an input on this branch and on the other one, if any.
+    fn each_branch<R>(&mut self, f: impl Fn(&mut Connection) -> R) -> R {
+        let alt = self.alt.take();
+        let r = f(self);
+        self.install_new_alt();
+        if let Some(mut a) = alt {
+            f(&mut a);
+            a.alt = None;
+            a.new_alt = None;
+            a.fast_path_wl1 = None;
+            // The older choice is still open; one made meanwhile is not followed.
+            self.alt = Some(a);
+        }
+        r
+    }
+
+    fn install_new_alt(&mut self) {
+        if let Some(seq) = self.fast_path_wl1.take() {
+            if self.new_alt.is_none() {
+                let mut a = self.clone();
+                a.alt = None;
+                a.tcb.snd_wl1 = seq;
+                self.new_alt = Some(Box::new(a));
+            }
+        }
+        if let Some(a) = self.new_alt.take() {
+            if self.alt.is_none() {
+                self.alt = Some(a);
+            }
+        }
+    }
+
+    /// Runs an output check on both branches and keeps the ones that allow it.
+    fn observe_branches(
+        &mut self,
+        f: impl Fn(&mut Connection) -> Result<(), Divergence>,
+    ) -> Result<(), Divergence> {
+        let Some(alt) = self.alt.take() else {
+            return f(self);
+        };
+        let mut primary = self.clone();
+        let mut other = *alt;
+        match (f(&mut primary), f(&mut other)) {
+            (Ok(()), Ok(())) => {
+                *self = primary;
+                self.alt = Some(Box::new(other));
+                Ok(())
+            }
+            (Ok(()), Err(_)) => {
+                *self = primary;
+                Ok(())
+            }
+            (Err(_), Ok(())) => {
+                *self = other;
+                Ok(())
+            }
+            (Err(e), Err(_)) => {
+                *self = primary;
+                Err(e)
+            }
+        }
+    }
+
+    /// A segment from the peer reaches the stack.
+    pub fn arrive(&mut self, now: Duration, seg: &Seg) {
+        self.each_branch(|c| c.arrive_one(now, seg))
+    }
+
+    /// SEND of `n` bytes.
+    pub fn send(&mut self, now: Duration, n: u32) -> Result<(), UserError> {
+        self.each_branch(|c| c.send_one(now, n))
+    }
+
+    /// RECEIVE of up to `n` bytes; returns how many the model says are there.
+    pub fn receive(&mut self, n: u64) -> Result<u64, UserError> {
+        self.receive_where(n, |_| true)
+    }
+
+    /// RECEIVE, where the stack's answer is known: a branch whose answer `fits` is kept
+    /// (this one first), so a read can decide an open choice.
+    pub fn receive_where(
+        &mut self,
+        n: u64,
+        fits: impl Fn(&Result<u64, UserError>) -> bool,
+    ) -> Result<u64, UserError> {
+        let Some(mut alt) = self.alt.take() else {
+            return self.receive_one(n);
+        };
+        let mine = self.receive_one(n);
+        let theirs = alt.receive_one(n);
+        match (fits(&mine), fits(&theirs)) {
+            (true, true) => {
+                self.alt = Some(alt);
+                mine
+            }
+            (false, true) => {
+                *self = *alt;
+                theirs
+            }
+            _ => mine,
+        }
+    }
+
+    /// CLOSE.
+    pub fn close(&mut self, now: Duration) -> Result<(), UserError> {
+        self.each_branch(|c| c.close_one(now))
+    }
+
+    /// CLOSE by an application that also lets go of the connection (close(2) on its last
+    /// descriptor, where shutdown(2) is a plain CLOSE): nobody will read what arrives later.
+    pub fn close_and_release(&mut self, now: Duration) -> Result<(), UserError> {
+        self.each_branch(|c| c.close_and_release_one(now))
+    }
+
+    /// close(2) with `SO_LINGER {1, 0}` (see `close_linger_zero_one`).
+    pub fn close_linger_zero(&mut self, now: Duration) -> Result<(), UserError> {
+        self.each_branch(|c| c.close_linger_zero_one(now))
+    }
+
+    /// ABORT.
+    pub fn abort(&mut self, now: Duration) -> Result<(), UserError> {
+        self.each_branch(|c| c.abort_one(now))
+    }
+
+    /// Runs the timers that end a connection: TIME-WAIT, giving up on retransmission, the
+    /// user timeout.
+    pub fn poll(&mut self, now: Duration) {
+        self.each_branch(|c| c.poll_one(now))
+    }
+
+    /// RFC 9293 3.6.1: MAY-2, a SYN reopening TIME-WAIT (see `reopen_from_time_wait_one`).
+    pub fn reopen_from_time_wait(&mut self, now: Duration, seg: &Seg) -> bool {
+        self.each_branch(|c| c.reopen_from_time_wait_one(now, seg))
+    }
+
+    /// The stack sent `seg` at `now`: check it against what is allowed, then apply it.
+    pub fn emitted(&mut self, now: Duration, seg: &Seg) -> Result<(), Divergence> {
+        self.observe_branches(|c| c.emitted_one(now, seg))
+    }
+
+    /// Everything owed by `now` has been sent; returns the first overdue expectation.
+    pub fn settle(&mut self, now: Duration) -> Result<(), Divergence> {
+        self.observe_branches(|c| c.settle_one(now))
+    }
+
+    /// What the stack owes on any open branch, for a harness deciding how long to wait.
+    pub fn expected_any(&self) -> impl Iterator<Item = &Expected> {
+        self.expected
+            .iter()
+            .chain(self.alt.iter().flat_map(|a| a.expected.iter()))
     }
 }
 

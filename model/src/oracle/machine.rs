@@ -38,7 +38,9 @@ impl Bytes<'_> {
 }
 
 /// RFC 9293 Figure 5, plus what the text adds: SYN-RECEIVED back to LISTEN (3.10.7.4), and
-/// CLOSED from anywhere (RST, ABORT, timeouts).
+/// CLOSED from anywhere (RST, ABORT, timeouts). A segment completing a Linux simultaneous
+/// open that was closed in SYN-RECEIVED goes through FIN-WAIT-1 on to what a FIN or an ACK
+/// of ours there leads to, in one step.
 fn transition_allowed(from: State, to: State) -> bool {
     use State::*;
     from == to
@@ -48,7 +50,10 @@ fn transition_allowed(from: State, to: State) -> bool {
             (Closed, Listen | SynSent)
                 | (Listen, SynReceived)
                 | (SynSent, SynReceived | Established)
-                | (SynReceived, Established | FinWait1 | CloseWait | Listen)
+                | (
+                    SynReceived,
+                    Established | FinWait1 | CloseWait | Listen | FinWait2 | Closing | TimeWait
+                )
                 | (Established, FinWait1 | CloseWait)
                 | (FinWait1, FinWait2 | Closing | TimeWait)
                 | (FinWait2, TimeWait)

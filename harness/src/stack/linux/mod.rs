@@ -17,7 +17,7 @@ use tcpcheck_model::wire::{ChecksumPolicy, IpRepr, SegmentRepr};
 use super::{CallError, CallResult, SockOpt, Stack, Wait};
 use crate::observe::diag::{Diag, DiagSocket, StateSet};
 use crate::observe::{tcp_info, TcpInfo, TcpState};
-use crate::sandbox::{Packet, Sandbox};
+use crate::sandbox::{Packet, Sandbox, SandboxConfig};
 use crate::trace::EventKind;
 
 /// A socket as a script sees it: numbered from 3 like a fresh process's descriptors, so
@@ -49,7 +49,8 @@ pub struct LinuxStack {
     requests: HashMap<(SocketAddr, SocketAddr), u8>,
     /// Something since the last lookup may have changed a SYN queue.
     requests_stale: bool,
-    diag: Diag,
+    /// Opened on first use: most checks never look at the connection table.
+    diag: Option<Diag>,
     // Last: sockets and the diag socket close before the sandbox leaves the namespace.
     sandbox: Sandbox,
 }
@@ -57,8 +58,12 @@ pub struct LinuxStack {
 impl LinuxStack {
     /// A kernel stack in a fresh sandbox on the calling thread.
     pub fn new() -> io::Result<LinuxStack> {
-        let sandbox = Sandbox::new()?;
-        let diag = Diag::new()?;
+        LinuxStack::with_config(SandboxConfig::default())
+    }
+
+    /// A kernel stack in a fresh sandbox set up as `config` says (IPv4 alone is cheaper).
+    pub fn with_config(config: SandboxConfig) -> io::Result<LinuxStack> {
+        let sandbox = Sandbox::with_config(config)?;
         Ok(LinuxStack {
             sockets: HashMap::new(),
             listeners: Vec::new(),
@@ -66,13 +71,24 @@ impl LinuxStack {
             syn_senders: Vec::new(),
             requests: HashMap::new(),
             requests_stale: false,
-            diag,
+            diag: None,
             sandbox,
         })
     }
 
     pub fn sandbox(&self) -> &Sandbox {
         &self.sandbox
+    }
+
+    /// Closes every socket with `SO_LINGER {1, 0}`: each connection ends with a RST at once
+    /// instead of living on as an orphan. An orphan keeps retransmitting into a TUN nobody
+    /// reads for minutes and keeps its network namespace alive all that while; thousands of
+    /// short checks would leave thousands of namespaces for the kernel to tear down later.
+    /// Nothing is recorded: the check is over.
+    pub fn abort_all(&mut self) {
+        for (_, s) in self.sockets.drain() {
+            let _ = syscalls::set_linger(s.fd.as_fd(), Some(Duration::ZERO));
+        }
     }
 
     pub fn sandbox_mut(&mut self) -> &mut Sandbox {
@@ -179,14 +195,23 @@ impl LinuxStack {
         Ok(())
     }
 
+    /// The inet_diag socket, opened on first use.
+    fn diag(&mut self) -> io::Result<&mut Diag> {
+        if self.diag.is_none() {
+            self.diag = Some(Diag::new()?);
+        }
+        Ok(self.diag.as_mut().expect("opened above"))
+    }
+
     /// Looks up every peer that sent a listener a SYN; keeps those that still have a request
     /// socket, forgets the others (their handshake completed, was reset or expired, or got a
     /// cookie).
     fn refresh_requests(&mut self) -> io::Result<()> {
         self.requests.clear();
         let mut still = Vec::new();
-        for &(local, remote) in &self.syn_senders {
-            if let Some(s) = self.diag.lookup(local, remote)? {
+        let senders = self.syn_senders.clone();
+        for &(local, remote) in &senders {
+            if let Some(s) = self.diag()?.lookup(local, remote)? {
                 if s.state == TcpState::SynRecv {
                     self.requests.insert((local, remote), s.retransmits);
                     still.push((local, remote));
@@ -268,7 +293,15 @@ impl Stack for LinuxStack {
             std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)
         };
         let result = syscalls::socket(family)
-            .map(|fd| self.adopt(fd))
+            .map(|fd| {
+                // CUBIC on every socket, whatever the namespace's default (an IPv4-only
+                // sandbox leaves the host's, and BBR paces: see Sandbox::with_config).
+                // Accepted sockets inherit it from the listener.
+                if syscalls::set_congestion(fd.as_fd(), "cubic").is_err() {
+                    let _ = syscalls::set_congestion(fd.as_fd(), "reno");
+                }
+                self.adopt(fd)
+            })
             .map_err(CallError::from);
         let domain = if v6 { "AF_INET6" } else { "AF_INET" };
         self.record(
@@ -415,7 +448,7 @@ impl Stack for LinuxStack {
     }
 
     fn connections(&mut self) -> io::Result<Vec<DiagSocket>> {
-        self.diag.dump_all(StateSet::all())
+        self.diag()?.dump_all(StateSet::all())
     }
 }
 

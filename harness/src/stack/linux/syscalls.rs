@@ -117,6 +117,21 @@ pub fn set_int(fd: BorrowedFd<'_>, level: i32, name: i32, value: i32) -> Result<
     .map(drop)
 }
 
+/// TCP_CONGESTION: the socket's congestion control, by name.
+pub fn set_congestion(fd: BorrowedFd<'_>, name: &str) -> Result<(), Errno> {
+    // SAFETY: the name's bytes outlive the call; the kernel reads exactly their length.
+    Errno::result(unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_CONGESTION,
+            name.as_ptr().cast(),
+            name.len() as libc::socklen_t,
+        )
+    })
+    .map(drop)
+}
+
 /// getsockopt with an int value.
 pub fn get_int(fd: BorrowedFd<'_>, level: i32, name: i32) -> Result<i32, Errno> {
     let mut value: i32 = 0;
