@@ -130,13 +130,13 @@ pub struct Connection {
     /// Linux header prediction is on (tp->pred_flags set): the fast path of
     /// tcp_rcv_established() may take an in-order segment before tcp_ack() judges it.
     linux_hp: bool,
-    /// The other branch of a choice the wire does not show yet (the model is a relation):
+    /// The other branches of choices the wire does not show yet (the model is a relation):
     /// Linux's header prediction runs the fast path of tcp_rcv_established() only when the
     /// socket's memory reserve (sk_forward_alloc) covers the segment, and the two paths
     /// differ for a too-old ACK on text (the fast path takes the text) and for SND.WL1 (the
-    /// fast path sets it to SEG.SEQ). Every input goes to both branches; the first output
-    /// only one of them allows decides.
-    alt: Option<Box<Connection>>,
+    /// fast path sets it to SEG.SEQ). Every input goes to every branch; an output keeps the
+    /// branches that allow it. At most [`MAX_BRANCHES`] are followed.
+    alts: Vec<Connection>,
     /// A branch made while processing an input, installed once the input is done.
     new_alt: Option<Box<Connection>>,
     /// SND.WL1 of the fast path, when it differs from the slow path's after this input.
@@ -200,6 +200,9 @@ const DEFAULT_MSS: u32 = 536;
 /// RFC 9293 3.7.1: MUST-15, "or 1220 (1280 - 60) for IPv6".
 const DEFAULT_MSS_IPV6: u32 = 1220;
 
+/// How many other branches the model follows at most (see `Connection::alts`).
+const MAX_BRANCHES: usize = 8;
+
 /// Linux `TCP_TIMEOUT_MIN`: two jiffies (include/net/tcp.h).
 const LINUX_TIMEOUT_MIN: Duration = Duration::from_millis(8);
 
@@ -229,7 +232,7 @@ impl Connection {
             linux_closed_in_synrecv: false,
             fin_before_text: false,
             linux_hp: false,
-            alt: None,
+            alts: Vec::new(),
             new_alt: None,
             fast_path_wl1: None,
             purged_ooo: Vec::new(),
@@ -2600,67 +2603,69 @@ impl Connection {
 
     // --- Branches: every input to both, the first output one refuses decides ---
 
-    /// Runs an input on this branch and on the other one, if any.
+    /// Runs an input on every branch; branches it opens are followed too.
     fn each_branch<R>(&mut self, f: impl Fn(&mut Connection) -> R) -> R {
-        let alt = self.alt.take();
+        let alts = std::mem::take(&mut self.alts);
         let r = f(self);
-        self.install_new_alt();
-        if let Some(mut a) = alt {
+        let mut next = self.take_new_branches();
+        for mut a in alts {
             f(&mut a);
-            a.alt = None;
-            a.new_alt = None;
-            a.fast_path_wl1 = None;
-            // The older choice is still open; one made meanwhile is not followed.
-            self.alt = Some(a);
+            let more = a.take_new_branches();
+            next.push(a);
+            next.extend(more);
         }
+        next.truncate(MAX_BRANCHES);
+        self.alts = next;
         r
     }
 
-    fn install_new_alt(&mut self) {
+    /// The branches this connection opened during the last input.
+    fn take_new_branches(&mut self) -> Vec<Connection> {
+        let mut out = Vec::new();
         if let Some(seq) = self.fast_path_wl1.take() {
-            if self.new_alt.is_none() {
-                let mut a = self.clone();
-                a.alt = None;
-                a.tcb.snd_wl1 = seq;
-                self.new_alt = Some(Box::new(a));
-            }
+            let mut a = self.clone();
+            a.alts.clear();
+            a.new_alt = None;
+            a.tcb.snd_wl1 = seq;
+            out.push(a);
         }
         if let Some(a) = self.new_alt.take() {
-            if self.alt.is_none() {
-                self.alt = Some(a);
-            }
+            let mut a = *a;
+            a.alts.clear();
+            out.push(a);
         }
+        out
     }
 
-    /// Runs an output check on both branches and keeps the ones that allow it.
+    /// Runs an output check on every branch and keeps the ones that allow it (this one
+    /// first); fails only when none does.
     fn observe_branches(
         &mut self,
         f: impl Fn(&mut Connection) -> Result<(), Divergence>,
     ) -> Result<(), Divergence> {
-        let Some(alt) = self.alt.take() else {
+        if self.alts.is_empty() {
             return f(self);
-        };
+        }
+        let alts = std::mem::take(&mut self.alts);
         let mut primary = self.clone();
-        let mut other = *alt;
-        match (f(&mut primary), f(&mut other)) {
-            (Ok(()), Ok(())) => {
-                *self = primary;
-                self.alt = Some(Box::new(other));
-                Ok(())
-            }
-            (Ok(()), Err(_)) => {
-                *self = primary;
-                Ok(())
-            }
-            (Err(_), Ok(())) => {
-                *self = other;
-                Ok(())
-            }
-            (Err(e), Err(_)) => {
-                *self = primary;
-                Err(e)
+        let first = f(&mut primary);
+        let mut kept: Vec<Connection> = Vec::new();
+        if first.is_ok() {
+            kept.push(primary.clone());
+        }
+        for mut a in alts {
+            if f(&mut a).is_ok() {
+                kept.push(a);
             }
         }
+        if kept.is_empty() {
+            *self = primary;
+            return first;
+        }
+        let mut it = kept.into_iter();
+        *self = it.next().expect("not empty");
+        self.alts = it.collect();
+        Ok(())
     }
 
     /// A segment from the peer reaches the stack.
@@ -2685,22 +2690,31 @@ impl Connection {
         n: u64,
         fits: impl Fn(&Result<u64, UserError>) -> bool,
     ) -> Result<u64, UserError> {
-        let Some(mut alt) = self.alt.take() else {
+        if self.alts.is_empty() {
             return self.receive_one(n);
-        };
-        let mine = self.receive_one(n);
-        let theirs = alt.receive_one(n);
-        match (fits(&mine), fits(&theirs)) {
-            (true, true) => {
-                self.alt = Some(alt);
-                mine
-            }
-            (false, true) => {
-                *self = *alt;
-                theirs
-            }
-            _ => mine,
         }
+        let alts = std::mem::take(&mut self.alts);
+        let mut primary = self.clone();
+        let mine = primary.receive_one(n);
+        let mut kept: Vec<(Connection, Result<u64, UserError>)> = Vec::new();
+        if fits(&mine) {
+            kept.push((primary.clone(), mine));
+        }
+        for mut a in alts {
+            let theirs = a.receive_one(n);
+            if fits(&theirs) {
+                kept.push((a, theirs));
+            }
+        }
+        if kept.is_empty() {
+            *self = primary;
+            return mine;
+        }
+        let mut it = kept.into_iter();
+        let (first, answer) = it.next().expect("not empty");
+        *self = first;
+        self.alts = it.map(|(c, _)| c).collect();
+        answer
     }
 
     /// CLOSE.
@@ -2749,7 +2763,7 @@ impl Connection {
     pub fn expected_any(&self) -> impl Iterator<Item = &Expected> {
         self.expected
             .iter()
-            .chain(self.alt.iter().flat_map(|a| a.expected.iter()))
+            .chain(self.alts.iter().flat_map(|a| a.expected.iter()))
     }
 }
 
