@@ -110,9 +110,10 @@ pub struct Connection {
     /// Out-of-order data held for later (RFC 9293 3.10.7.4: SHLD-31), as sorted, disjoint
     /// ranges relative to nothing: absolute sequence numbers and lengths.
     ooo: Vec<(SeqNumber, u32)>,
-    /// The sequence number of a FIN held out of order (its range in `ooo` covers it, as
-    /// Linux's SACK blocks do): processed when the hole before it fills.
-    ooo_fin: Option<SeqNumber>,
+    /// A FIN held out of order, as (the first sequence number of its segment, the FIN's):
+    /// its range in `ooo` covers it, as Linux's SACK blocks do; processed when the hole
+    /// before it fills.
+    ooo_fin: Option<(SeqNumber, SeqNumber)>,
     /// The peer's FIN is in and the application has not read the end of the stream: Linux
     /// keeps it in the receive queue, which tcp_sequence() looks at.
     fin_unread: bool,
@@ -1757,12 +1758,9 @@ impl Connection {
         } else {
             // RFC 9293 3.10.7.4: SHLD-31, segments beyond RCV.NXT are held for later, a FIN
             // they carry with them.
-            self.hold_out_of_order(data_start, seg.len + u32::from(seg.flags.fin()));
+            self.hold_segment(data_start, seg.len, seg.flags.fin());
             // tcp_data_queue_ofo(): header prediction off while data is held.
             self.linux_hp = false;
-            if seg.flags.fin() && self.ooo_fin.is_none() {
-                self.ooo_fin = Some(end);
-            }
             self.ack_out_of_order(now);
         }
     }
@@ -1800,6 +1798,31 @@ impl Connection {
         );
     }
 
+    /// Holds a segment that starts beyond RCV.NXT, with its FIN. Linux keeps segments, not
+    /// bytes (tcp_data_queue_ofo()): one whose every byte and FIN is already held is dropped
+    /// whole, its FIN with it; one that covers the held FIN's whole segment replaces it.
+    fn hold_segment(&mut self, start: SeqNumber, len: u32, fin: bool) {
+        let end = start + len + u32::from(fin);
+        if self.profile.kind == ProfileKind::Linux {
+            let covered = self
+                .ooo
+                .iter()
+                .any(|&(s, l)| !start.before(s) && !end.after(s + l));
+            if covered {
+                return;
+            }
+            if let Some((fin_start, fin_seq)) = self.ooo_fin {
+                if !start.after(fin_start) && !end.before(fin_seq + 1) {
+                    self.ooo_fin = None;
+                }
+            }
+        }
+        self.hold_out_of_order(start, len + u32::from(fin));
+        if fin && self.ooo_fin.is_none() {
+            self.ooo_fin = Some((start, start + len));
+        }
+    }
+
     fn hold_out_of_order(&mut self, start: SeqNumber, len: u32) {
         // Keep ranges sorted by distance from RCV.NXT and merged.
         let base = self.tcb.rcv_nxt;
@@ -1831,6 +1854,7 @@ impl Connection {
             let mut end = start + len;
             let fin = self
                 .ooo_fin
+                .map(|(_, f)| f)
                 .filter(|f| !f.before(self.tcb.rcv_nxt) && f.before(end));
             if let Some(f) = fin {
                 end = f;
@@ -1876,10 +1900,7 @@ impl Connection {
                     "RFC 9293 3.10.7.4: text beyond the window: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>",
                 );
             } else if seg.len == 0 {
-                self.hold_out_of_order(fin_seq, 1);
-                if self.ooo_fin.is_none() {
-                    self.ooo_fin = Some(fin_seq);
-                }
+                self.hold_segment(fin_seq, 0, true);
                 self.ack_out_of_order(now);
             }
             return;
