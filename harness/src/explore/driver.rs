@@ -18,6 +18,7 @@ use tcpcheck_model::wire::{SegmentRepr, TcpOption};
 use super::event::{resolve, Clock, Event, Resolved, Setup};
 use super::reference::REPLAY_DEPTH;
 use super::render::Script;
+use crate::observe::tcp_info::TcpState;
 use crate::peer::Peer;
 use crate::sandbox::{Packet, SandboxConfig};
 use crate::stack::linux::{Fd, LinuxStack};
@@ -535,12 +536,28 @@ impl Driver {
         if !self.model.state().is_synchronized() {
             return;
         }
-        if let Ok((fd, _)) = self.stack.accept(l, Wait::No) {
+        while let Ok((fd, _)) = self.stack.accept(l, Wait::No) {
             self.script.call(format!("accept({l}, ..., ...) = {fd}"));
+            // An earlier connection of the case may wait in the accept queue already reset
+            // (Linux queues a request's child before its handshake completes, and a RST
+            // then kills it in place): not the connection the model follows.
+            let dead = self
+                .stack
+                .tcp_info(fd)
+                .is_ok_and(|i| i.state == TcpState::Close);
+            if dead {
+                let r = self.stack.close(fd);
+                self.script
+                    .comment("an earlier connection, reset in the accept queue");
+                self.script
+                    .call(format!("close({fd}) = {}", result_text(&r)));
+                continue;
+            }
             let _ = self.stack.set_nonblocking(fd, true);
             self.script
                 .call(format!("fcntl({fd}, F_SETFL, O_RDWR|O_NONBLOCK) = 0"));
             self.fd = Some(fd);
+            break;
         }
     }
 

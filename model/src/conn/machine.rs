@@ -113,9 +113,10 @@ pub struct Connection {
     /// Out-of-order data held for later (RFC 9293 3.10.7.4: SHLD-31), as sorted, disjoint
     /// ranges relative to nothing: absolute sequence numbers and lengths.
     ooo: Vec<(SeqNumber, u32)>,
-    /// The sequence number of a FIN held out of order (its range in `ooo` covers it, as
-    /// Linux's SACK blocks do): processed when the hole before it fills.
-    ooo_fin: Option<SeqNumber>,
+    /// A FIN held out of order, as (the first sequence number of its segment, the FIN's):
+    /// its range in `ooo` covers it, as Linux's SACK blocks do; processed when the hole
+    /// before it fills.
+    ooo_fin: Option<(SeqNumber, SeqNumber)>,
     /// The peer's FIN is in and the application has not read the end of the stream: Linux
     /// keeps it in the receive queue, which tcp_sequence() looks at.
     fin_unread: bool,
@@ -133,13 +134,13 @@ pub struct Connection {
     /// Linux header prediction is on (tp->pred_flags set): the fast path of
     /// tcp_rcv_established() may take an in-order segment before tcp_ack() judges it.
     linux_hp: bool,
-    /// The other branch of a choice the wire does not show yet (the model is a relation):
+    /// The other branches of choices the wire does not show yet (the model is a relation):
     /// Linux's header prediction runs the fast path of tcp_rcv_established() only when the
     /// socket's memory reserve (sk_forward_alloc) covers the segment, and the two paths
     /// differ for a too-old ACK on text (the fast path takes the text) and for SND.WL1 (the
-    /// fast path sets it to SEG.SEQ). Every input goes to both branches; the first output
-    /// only one of them allows decides.
-    alt: Option<Box<Connection>>,
+    /// fast path sets it to SEG.SEQ). Every input goes to every branch; an output keeps the
+    /// branches that allow it. At most [`MAX_BRANCHES`] are followed.
+    alts: Vec<Connection>,
     /// A branch made while processing an input, installed once the input is done.
     new_alt: Option<Box<Connection>>,
     /// SND.WL1 of the fast path, when it differs from the slow path's after this input.
@@ -205,6 +206,9 @@ const DEFAULT_MSS: u32 = 536;
 /// RFC 9293 3.7.1: MUST-15, "or 1220 (1280 - 60) for IPv6".
 const DEFAULT_MSS_IPV6: u32 = 1220;
 
+/// How many other branches the model follows at most (see `Connection::alts`).
+const MAX_BRANCHES: usize = 8;
+
 /// Linux `TCP_TIMEOUT_MIN`: two jiffies (include/net/tcp.h).
 const LINUX_TIMEOUT_MIN: Duration = Duration::from_millis(8);
 
@@ -234,7 +238,7 @@ impl Connection {
             linux_closed_in_synrecv: false,
             fin_before_text: false,
             linux_hp: false,
-            alt: None,
+            alts: Vec::new(),
             new_alt: None,
             fast_path_wl1: None,
             purged_ooo: Vec::new(),
@@ -1786,12 +1790,9 @@ impl Connection {
         } else {
             // RFC 9293 3.10.7.4: SHLD-31, segments beyond RCV.NXT are held for later, a FIN
             // they carry with them.
-            self.hold_out_of_order(data_start, seg.len + u32::from(seg.flags.fin()));
+            self.hold_segment(data_start, seg.len, seg.flags.fin());
             // tcp_data_queue_ofo(): header prediction off while data is held.
             self.linux_hp = false;
-            if seg.flags.fin() && self.ooo_fin.is_none() {
-                self.ooo_fin = Some(end);
-            }
             self.ack_out_of_order(now);
         }
     }
@@ -1829,6 +1830,31 @@ impl Connection {
         );
     }
 
+    /// Holds a segment that starts beyond RCV.NXT, with its FIN. Linux keeps segments, not
+    /// bytes (tcp_data_queue_ofo()): one whose every byte and FIN is already held is dropped
+    /// whole, its FIN with it; one that covers the held FIN's whole segment replaces it.
+    fn hold_segment(&mut self, start: SeqNumber, len: u32, fin: bool) {
+        let end = start + len + u32::from(fin);
+        if self.profile.kind == ProfileKind::Linux {
+            let covered = self
+                .ooo
+                .iter()
+                .any(|&(s, l)| !start.before(s) && !end.after(s + l));
+            if covered {
+                return;
+            }
+            if let Some((fin_start, fin_seq)) = self.ooo_fin {
+                if !start.after(fin_start) && !end.before(fin_seq + 1) {
+                    self.ooo_fin = None;
+                }
+            }
+        }
+        self.hold_out_of_order(start, len + u32::from(fin));
+        if fin && self.ooo_fin.is_none() {
+            self.ooo_fin = Some((start, start + len));
+        }
+    }
+
     fn hold_out_of_order(&mut self, start: SeqNumber, len: u32) {
         // Keep ranges sorted by distance from RCV.NXT and merged.
         let base = self.tcb.rcv_nxt;
@@ -1860,6 +1886,7 @@ impl Connection {
             let mut end = start + len;
             let fin = self
                 .ooo_fin
+                .map(|(_, f)| f)
                 .filter(|f| !f.before(self.tcb.rcv_nxt) && f.before(end));
             if let Some(f) = fin {
                 end = f;
@@ -1905,10 +1932,7 @@ impl Connection {
                     "RFC 9293 3.10.7.4: text beyond the window: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>",
                 );
             } else if seg.len == 0 {
-                self.hold_out_of_order(fin_seq, 1);
-                if self.ooo_fin.is_none() {
-                    self.ooo_fin = Some(fin_seq);
-                }
+                self.hold_segment(fin_seq, 0, true);
                 self.ack_out_of_order(now);
             }
             return;
@@ -2656,67 +2680,69 @@ impl Connection {
 
     // --- Branches: every input to both, the first output one refuses decides ---
 
-    /// Runs an input on this branch and on the other one, if any.
+    /// Runs an input on every branch; branches it opens are followed too.
     fn each_branch<R>(&mut self, f: impl Fn(&mut Connection) -> R) -> R {
-        let alt = self.alt.take();
+        let alts = std::mem::take(&mut self.alts);
         let r = f(self);
-        self.install_new_alt();
-        if let Some(mut a) = alt {
+        let mut next = self.take_new_branches();
+        for mut a in alts {
             f(&mut a);
-            a.alt = None;
-            a.new_alt = None;
-            a.fast_path_wl1 = None;
-            // The older choice is still open; one made meanwhile is not followed.
-            self.alt = Some(a);
+            let more = a.take_new_branches();
+            next.push(a);
+            next.extend(more);
         }
+        next.truncate(MAX_BRANCHES);
+        self.alts = next;
         r
     }
 
-    fn install_new_alt(&mut self) {
+    /// The branches this connection opened during the last input.
+    fn take_new_branches(&mut self) -> Vec<Connection> {
+        let mut out = Vec::new();
         if let Some(seq) = self.fast_path_wl1.take() {
-            if self.new_alt.is_none() {
-                let mut a = self.clone();
-                a.alt = None;
-                a.tcb.snd_wl1 = seq;
-                self.new_alt = Some(Box::new(a));
-            }
+            let mut a = self.clone();
+            a.alts.clear();
+            a.new_alt = None;
+            a.tcb.snd_wl1 = seq;
+            out.push(a);
         }
         if let Some(a) = self.new_alt.take() {
-            if self.alt.is_none() {
-                self.alt = Some(a);
-            }
+            let mut a = *a;
+            a.alts.clear();
+            out.push(a);
         }
+        out
     }
 
-    /// Runs an output check on both branches and keeps the ones that allow it.
+    /// Runs an output check on every branch and keeps the ones that allow it (this one
+    /// first); fails only when none does.
     fn observe_branches(
         &mut self,
         f: impl Fn(&mut Connection) -> Result<(), Divergence>,
     ) -> Result<(), Divergence> {
-        let Some(alt) = self.alt.take() else {
+        if self.alts.is_empty() {
             return f(self);
-        };
+        }
+        let alts = std::mem::take(&mut self.alts);
         let mut primary = self.clone();
-        let mut other = *alt;
-        match (f(&mut primary), f(&mut other)) {
-            (Ok(()), Ok(())) => {
-                *self = primary;
-                self.alt = Some(Box::new(other));
-                Ok(())
-            }
-            (Ok(()), Err(_)) => {
-                *self = primary;
-                Ok(())
-            }
-            (Err(_), Ok(())) => {
-                *self = other;
-                Ok(())
-            }
-            (Err(e), Err(_)) => {
-                *self = primary;
-                Err(e)
+        let first = f(&mut primary);
+        let mut kept: Vec<Connection> = Vec::new();
+        if first.is_ok() {
+            kept.push(primary.clone());
+        }
+        for mut a in alts {
+            if f(&mut a).is_ok() {
+                kept.push(a);
             }
         }
+        if kept.is_empty() {
+            *self = primary;
+            return first;
+        }
+        let mut it = kept.into_iter();
+        *self = it.next().expect("not empty");
+        self.alts = it.collect();
+        Ok(())
     }
 
     /// A segment from the peer reaches the stack.
@@ -2741,22 +2767,31 @@ impl Connection {
         n: u64,
         fits: impl Fn(&Result<u64, UserError>) -> bool,
     ) -> Result<u64, UserError> {
-        let Some(mut alt) = self.alt.take() else {
+        if self.alts.is_empty() {
             return self.receive_one(n);
-        };
-        let mine = self.receive_one(n);
-        let theirs = alt.receive_one(n);
-        match (fits(&mine), fits(&theirs)) {
-            (true, true) => {
-                self.alt = Some(alt);
-                mine
-            }
-            (false, true) => {
-                *self = *alt;
-                theirs
-            }
-            _ => mine,
         }
+        let alts = std::mem::take(&mut self.alts);
+        let mut primary = self.clone();
+        let mine = primary.receive_one(n);
+        let mut kept: Vec<(Connection, Result<u64, UserError>)> = Vec::new();
+        if fits(&mine) {
+            kept.push((primary.clone(), mine));
+        }
+        for mut a in alts {
+            let theirs = a.receive_one(n);
+            if fits(&theirs) {
+                kept.push((a, theirs));
+            }
+        }
+        if kept.is_empty() {
+            *self = primary;
+            return mine;
+        }
+        let mut it = kept.into_iter();
+        let (first, answer) = it.next().expect("not empty");
+        *self = first;
+        self.alts = it.map(|(c, _)| c).collect();
+        answer
     }
 
     /// CLOSE.
@@ -2805,7 +2840,7 @@ impl Connection {
     pub fn expected_any(&self) -> impl Iterator<Item = &Expected> {
         self.expected
             .iter()
-            .chain(self.alt.iter().flat_map(|a| a.expected.iter()))
+            .chain(self.alts.iter().flat_map(|a| a.expected.iter()))
     }
 }
 
