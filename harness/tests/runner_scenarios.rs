@@ -304,32 +304,23 @@ const EARLY_SYN: &str = "\
 +0 > . 1:1(0) ack 1
 ";
 
-fn with_model(model: ModelProfile, strict: bool) -> RunOptions {
-    RunOptions {
+fn early_syn(ip: IpVersion, model: ModelProfile, strict_model: bool) -> ScenarioRun {
+    let opts = RunOptions {
         model,
-        strict_model: strict,
+        strict_model,
         ..RunOptions::default()
-    }
+    };
+    run_text("early-syn.pkt", EARLY_SYN, ip, &opts)
 }
 
 #[test]
 fn the_model_is_checked_beside_the_script() {
     for ip in BOTH {
-        let linux = run_text(
-            "early-syn.pkt",
-            EARLY_SYN,
-            ip,
-            &with_model(ModelProfile::Linux, false),
-        );
+        let linux = early_syn(ip, ModelProfile::Linux, false);
         assert_eq!(linux.verdict, Verdict::Pass, "{}", linux.describe());
         assert_eq!(linux.model, ModelVerdict::Agree, "{}", linux.describe());
 
-        let rfc = run_text(
-            "early-syn.pkt",
-            EARLY_SYN,
-            ip,
-            &with_model(ModelProfile::Rfc9293, false),
-        );
+        let rfc = early_syn(ip, ModelProfile::Rfc9293, false);
         assert_eq!(rfc.verdict, Verdict::Pass, "{}", rfc.describe());
         let ModelVerdict::Diverge(d) = &rfc.model else {
             panic!("expected a model divergence: {}", rfc.describe());
@@ -337,12 +328,7 @@ fn the_model_is_checked_beside_the_script() {
         assert_eq!(d.line, 7, "{d}");
         assert!(d.rule.contains("MUST-18"), "{d}");
 
-        let strict = run_text(
-            "early-syn.pkt",
-            EARLY_SYN,
-            ip,
-            &with_model(ModelProfile::Rfc9293, true),
-        );
+        let strict = early_syn(ip, ModelProfile::Rfc9293, true);
         match &strict.verdict {
             Verdict::Fail(f) => {
                 assert_eq!(f.line, 7);
@@ -355,12 +341,7 @@ fn the_model_is_checked_beside_the_script() {
             other => panic!("--strict-model should fail the run: {other:?}"),
         }
 
-        let off = run_text(
-            "early-syn.pkt",
-            EARLY_SYN,
-            ip,
-            &with_model(ModelProfile::Off, true),
-        );
+        let off = early_syn(ip, ModelProfile::Off, true);
         assert_eq!(off.verdict, Verdict::Pass);
         assert!(matches!(off.model, ModelVerdict::Off(_)));
     }

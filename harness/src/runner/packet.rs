@@ -218,6 +218,22 @@ pub struct Actual {
     pub payload_zero: bool,
 }
 
+/// A segment's control bits as a script writes them (AE is the lowest reserved bit).
+pub fn script_flags(t: &TcpRepr) -> scenario::TcpFlags {
+    let f = t.flags;
+    scenario::TcpFlags {
+        fin: f.fin(),
+        syn: f.syn(),
+        rst: f.rst(),
+        psh: f.psh(),
+        ack: f.ack(),
+        urg: f.urg(),
+        ece: f.ece(),
+        cwr: f.cwr(),
+        ae: t.reserved & 1 != 0,
+    }
+}
+
 pub fn to_script_space(conn: &Conn, seg: &SegmentRepr) -> Actual {
     let t = &seg.tcp;
     let syn = t.flags.syn();
@@ -262,17 +278,7 @@ pub fn to_script_space(conn: &Conn, seg: &SegmentRepr) -> Actual {
         packet: scenario::Packet {
             direction: Direction::Outbound,
             peer: conn.peer,
-            flags: scenario::TcpFlags {
-                fin: f.fin(),
-                syn: f.syn(),
-                rst: f.rst(),
-                psh: f.psh(),
-                ack: f.ack(),
-                urg: f.urg(),
-                ece: f.ece(),
-                cwr: f.cwr(),
-                ae: t.reserved & 1 != 0,
-            },
+            flags: script_flags(t),
             seq,
             len: t.payload.len() as u16,
             ack: f.ack().then_some(ack),

@@ -636,19 +636,10 @@ impl Connection {
                 // RFC 9293 3.10.5's ABORT sends nothing in CLOSING and LAST-ACK, but SHLD-2
                 // asks for the RST whatever the state, and Linux tcp_close() sends it
                 // (tcp_send_active_reset(), SEQ=SND.NXT) in every state with a socket.
-                self.events += 1;
-                self.expected.clear();
-                let spec = SegSpec {
-                    optional_flags: TcpFlags::ACK,
-                    ..SegSpec::ctl(TcpFlags::RST, self.ack_seq(), None)
-                };
-                let due = self.immediately(now);
-                self.expect(
-                    spec,
-                    due,
+                self.reset_on_close(
+                    now,
                     "RFC 9293 3.6: SHLD-2, CLOSE with unread data sends <SEQ=SND.NXT><CTL=RST>",
                 );
-                self.enter(State::Closed);
                 return Ok(());
             }
             return self.abort(now);
@@ -657,6 +648,20 @@ impl Connection {
         self.released = true;
         self.arm_fin_wait_2(now);
         result
+    }
+
+    /// A close that resets where the RFC's ABORT would send nothing (CLOSING, LAST-ACK):
+    /// `<SEQ=SND.NXT><CTL=RST>` at once, then CLOSED.
+    fn reset_on_close(&mut self, now: Duration, rule: &'static str) {
+        self.events += 1;
+        self.expected.clear();
+        let spec = SegSpec {
+            optional_flags: TcpFlags::ACK,
+            ..SegSpec::ctl(TcpFlags::RST, self.ack_seq(), None)
+        };
+        let due = self.immediately(now);
+        self.expect(spec, due, rule);
+        self.enter(State::Closed);
     }
 
     /// close(2) with `SO_LINGER {1, 0}`: ABORT (RFC 9293 3.10.5). On Linux it is
@@ -682,19 +687,10 @@ impl Connection {
             // tcp_disconnect(): in CLOSING and LAST-ACK a FIN or data still unsent is
             // thrown away with a RST (<SEQ=SND.NXT><CTL=RST>); the RFC's ABORT sends nothing.
             State::Closing | State::LastAck if self.unsent > 0 || self.fin_seq.is_none() => {
-                self.events += 1;
-                self.expected.clear();
-                let spec = SegSpec {
-                    optional_flags: TcpFlags::ACK,
-                    ..SegSpec::ctl(TcpFlags::RST, self.ack_seq(), None)
-                };
-                let due = self.immediately(now);
-                self.expect(
-                    spec,
-                    due,
+                self.reset_on_close(
+                    now,
                     "Linux tcp_disconnect: unsent data or FIN in CLOSING or LAST-ACK: <SEQ=SND.NXT><CTL=RST>",
                 );
-                self.enter(State::Closed);
                 Ok(())
             }
             _ => self.abort(now),

@@ -3,28 +3,14 @@
 
 use tcpcheck_model::wire::SegmentRepr;
 
+use crate::runner::packet;
 use crate::scenario::{self, Action, Event, TcpOptions, DEFAULT_PEER};
 
 /// Flags and length alone, for a segment whose numbers have no base to count from.
 pub(super) fn flags_of(seg: &SegmentRepr) -> String {
     let t = &seg.tcp;
-    let flags = packet_flags(seg);
+    let flags = packet::script_flags(&seg.tcp);
     format!("{flags} ({})", t.payload.len())
-}
-
-fn packet_flags(seg: &SegmentRepr) -> scenario::TcpFlags {
-    let f = seg.tcp.flags;
-    scenario::TcpFlags {
-        fin: f.fin(),
-        syn: f.syn(),
-        rst: f.rst(),
-        psh: f.psh(),
-        ack: f.ack(),
-        urg: f.urg(),
-        ece: f.ece(),
-        cwr: f.cwr(),
-        ae: seg.tcp.reserved & 1 != 0,
-    }
 }
 
 /// A packet as the runner noted it: the text of a script line's packet.
