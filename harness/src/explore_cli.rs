@@ -52,7 +52,7 @@ pub struct Args {
     #[arg(long, default_value = "0/1")]
     shard: Shard,
     /// Cases run at once, each on its own thread and sandbox.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=256))]
+    #[arg(short, long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=256))]
     jobs: u64,
     /// Events per case, at most.
     #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=1000))]

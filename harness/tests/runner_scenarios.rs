@@ -238,7 +238,13 @@ fn cli_json_shape() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         v["summary"],
-        serde_json::json!({"passed": 2, "failed": 2, "errors": 0})
+        serde_json::json!({
+            "passed": 2,
+            "failed": 2,
+            "errors": 0,
+            "interrupted": 0,
+            "passed_with_model_divergence": 0
+        })
     );
     let scenarios = v["scenarios"].as_array().unwrap();
     assert_eq!(scenarios.len(), 4);

@@ -37,6 +37,8 @@ pub enum Stop {
     HarnessLate(Divergence),
     /// Rendered, located when it concerns a line of the script.
     Error(String),
+    /// The run was asked to stop (Ctrl-C): no verdict.
+    Cancelled,
 }
 
 type Step<T = ()> = Result<T, Stop>;
@@ -67,6 +69,10 @@ const SPIN_USECS: i64 = 0;
 
 /// How often a parked blocking call is retried while the runner waits.
 const PENDING_POLL_USECS: i64 = 1_000;
+
+/// How often a wait looks at the cancel flag, when the caller gave one: a Ctrl-C is answered
+/// within this, not after the script's longest sleep.
+const CANCEL_POLL_USECS: i64 = 100_000;
 
 /// Script-level validation before any sandbox exists, so an unsupported construct costs
 /// nothing and is reported at its column.
@@ -602,12 +608,23 @@ impl<'a> Exec<'a> {
             } else {
                 until
             };
+            let slice = self.cancel_point(now, slice)?;
             let block_until = slice - SPIN_USECS;
             let deadline = if now < block_until { block_until } else { now };
             if let Some(p) = self.stack.next_packet(self.at(deadline))? {
                 self.distribute(vec![p]);
             }
             self.poll_pending()?;
+        }
+    }
+
+    /// A wait's next slice, cut short so the cancel flag is seen; `Stop::Cancelled` once it
+    /// is set. Without a flag (tests, benches) the slice is left as it is.
+    fn cancel_point(&self, now: i64, slice: i64) -> Step<i64> {
+        match self.opts.cancel {
+            None => Ok(slice),
+            Some(flag) if flag.load(std::sync::atomic::Ordering::Relaxed) => Err(Stop::Cancelled),
+            Some(_) => Ok(slice.min(now + CANCEL_POLL_USECS)),
         }
     }
 
@@ -757,6 +774,7 @@ impl<'a> Exec<'a> {
             } else {
                 deadline
             };
+            let slice = self.cancel_point(now, slice)?;
             if let Some(pk) = self.stack.next_packet(self.at(slice))? {
                 self.distribute(vec![pk]);
             }

@@ -63,6 +63,7 @@ fn header(run: &ScenarioRun) -> String {
             d.line, d.message, d.expected, d.actual
         ),
         Verdict::Error(e) => writeln!(out, "verdict   error\n{e}"),
+        Verdict::Interrupted => writeln!(out, "verdict   interrupted"),
     };
     // The model's segments carry absolute sequence numbers, which change every run: the
     // snapshot keeps the line and the rule, the report has the rest.

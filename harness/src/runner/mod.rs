@@ -18,6 +18,7 @@ mod syscall;
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -43,6 +44,9 @@ pub struct RunOptions {
     pub model: ModelProfile,
     /// A divergence from the model fails the scenario, not only the script's.
     pub strict_model: bool,
+    /// Set (by a Ctrl-C handler) to stop: running scenarios end at their next wait as
+    /// [`Verdict::Interrupted`], dropping their sandboxes, and no new one starts.
+    pub cancel: Option<&'static AtomicBool>,
 }
 
 /// The model profile a run is checked against.
@@ -65,6 +69,7 @@ impl Default for RunOptions {
             command_deadline: Duration::from_secs(10),
             model: ModelProfile::Linux,
             strict_model: false,
+            cancel: None,
         }
     }
 }
@@ -125,6 +130,8 @@ pub enum Verdict {
     Fail(Divergence),
     /// The script could not run: parse error, unsupported construct, harness failure.
     Error(String),
+    /// Stopped before its end (Ctrl-C): says nothing about the stack.
+    Interrupted,
 }
 
 impl Verdict {
@@ -133,6 +140,7 @@ impl Verdict {
             Verdict::Pass => "pass",
             Verdict::Fail(_) => "fail",
             Verdict::Error(_) => "error",
+            Verdict::Interrupted => "interrupted",
         }
     }
 }
@@ -184,6 +192,12 @@ impl ScenarioRun {
             Verdict::Error(e) => {
                 format!("ERROR {} ({})\n{e}", self.path, self.ip.name())
             }
+            Verdict::Interrupted => format!(
+                "INTERRUPTED {} ({}) after {:.1} s",
+                self.path,
+                self.ip.name(),
+                self.duration.as_secs_f64()
+            ),
         }
     }
 }
@@ -279,6 +293,7 @@ pub fn run_script(
                 (Verdict::Fail(d), timing)
             }
             Err(exec::Stop::Error(e)) => (Verdict::Error(e), false),
+            Err(exec::Stop::Cancelled) => (Verdict::Interrupted, false),
             Err(exec::Stop::HarnessLate(d)) => (
                 Verdict::Error(format!(
                     "the harness fell behind the script's schedule {} times (machine \
@@ -292,6 +307,7 @@ pub fn run_script(
         };
         run.model = match (&verdict, &ex.differ) {
             (Verdict::Error(_), _) => ModelVerdict::Off("the run stopped with an error".into()),
+            (Verdict::Interrupted, _) => ModelVerdict::Off("the run was interrupted".into()),
             (_, None) => ModelVerdict::Off("not asked for".into()),
             (_, Some(d)) => d.verdict(),
         };
@@ -317,7 +333,7 @@ pub fn run_script(
             match &run.verdict {
                 Verdict::Fail(d) => format!("line {}: {}", d.line, d.message),
                 Verdict::Error(e) => e.clone(),
-                Verdict::Pass => String::new(),
+                Verdict::Pass | Verdict::Interrupted => String::new(),
             }
         ));
     }
@@ -346,36 +362,73 @@ pub struct Job {
     pub source: std::sync::Arc<Result<(String, Script), String>>,
 }
 
-/// Runs every job on `threads` worker threads, each scenario in its own sandbox on the
-/// worker's thread. Results come back in job order whatever finished first.
-///
-/// Jobs marked `// slow: N s` start first, longest first: a two-minute timer scenario
-/// picked up last would add its whole length to the batch, while started first it runs
-/// alongside everything else (the workers mostly wait on timers, not on the CPU).
+impl Job {
+    /// The script time its `// slow: N s` marker announces, 0 when unmarked or unreadable.
+    pub fn slow_seconds(&self) -> f64 {
+        match self.source.as_ref() {
+            Ok((text, _)) => slow_seconds(text).unwrap_or(0.0),
+            Err(_) => 0.0,
+        }
+    }
+}
+
+/// What the caller of [`run_jobs_observed`] hears while the jobs run, on the workers'
+/// threads: progress displays and per-scenario output are built on it.
+pub trait Observer: Sync {
+    fn started(&self, _job: &Job) {}
+    fn finished(&self, _run: &ScenarioRun) {}
+}
+
+struct OnDone<'a>(&'a (dyn Fn(&ScenarioRun) + Sync));
+
+impl Observer for OnDone<'_> {
+    fn finished(&self, run: &ScenarioRun) {
+        (self.0)(run)
+    }
+}
+
+/// [`run_jobs_observed`] with only a callback for each finished run.
 pub fn run_jobs(
     jobs: Vec<Job>,
     threads: usize,
     opts: &RunOptions,
     on_done: &(dyn Fn(&ScenarioRun) + Sync),
 ) -> Vec<ScenarioRun> {
+    run_jobs_observed(jobs, threads, opts, &OnDone(on_done))
+}
+
+/// Runs every job on `threads` worker threads, each scenario in its own sandbox on the
+/// worker's thread. Results come back in job order whatever finished first.
+///
+/// Jobs marked `// slow: N s` start first, longest first: a two-minute timer scenario
+/// picked up last would add its whole length to the batch, while started first it runs
+/// alongside everything else (the workers mostly wait on timers, not on the CPU).
+///
+/// Once `opts.cancel` is set no job starts; the running ones come back as
+/// [`Verdict::Interrupted`] and the ones never started are not in the result.
+pub fn run_jobs_observed(
+    jobs: Vec<Job>,
+    threads: usize,
+    opts: &RunOptions,
+    observer: &dyn Observer,
+) -> Vec<ScenarioRun> {
     let total = jobs.len();
     let mut order: Vec<(usize, Job)> = jobs.into_iter().enumerate().collect();
     // A stable sort: equally slow (and unmarked) jobs keep their order.
-    order.sort_by(|(_, a), (_, b)| {
-        let slow = |j: &Job| match j.source.as_ref() {
-            Ok((text, _)) => slow_seconds(text).unwrap_or(0.0),
-            Err(_) => 0.0,
-        };
-        slow(b).total_cmp(&slow(a))
-    });
+    order.sort_by(|(_, a), (_, b)| b.slow_seconds().total_cmp(&a.slow_seconds()));
+    let cancelled = || opts.cancel.is_some_and(|c| c.load(Ordering::Relaxed));
     let queue = Mutex::new(order.into_iter().collect::<VecDeque<_>>());
     let results = Mutex::new(Vec::with_capacity(total));
     std::thread::scope(|s| {
         for _ in 0..threads.max(1).min(total.max(1)) {
             s.spawn(|| loop {
+                if cancelled() {
+                    break;
+                }
                 let Some((index, job)) = queue.lock().expect("queue lock").pop_front() else {
                     break;
                 };
+                observer.started(&job);
                 let mut run = match job.source.as_ref() {
                     Ok((text, script)) => run_script(&job.path, text, script, job.ip, opts),
                     Err(e) => ScenarioRun {
@@ -390,7 +443,7 @@ pub fn run_jobs(
                     },
                 };
                 run.iteration = job.iteration;
-                on_done(&run);
+                observer.finished(&run);
                 results.lock().expect("results lock").push((index, run));
             });
         }
@@ -432,12 +485,36 @@ pub fn collect_scripts(path: &Path, named: bool, out: &mut Vec<PathBuf>) -> Resu
     Ok(())
 }
 
-/// Reads and parses one script file; the error is rendered for the user.
+/// The scripts the command-line `paths` name (see [`collect_scripts`]). A path that holds
+/// no script is an error: a run of nothing would pass silently.
+pub fn collect_all(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    for path in paths {
+        let before = files.len();
+        collect_scripts(path, true, &mut files)?;
+        if files.len() == before {
+            return Err(format!(
+                "{}: holds no scripts (no *.pkt file in it or below it)",
+                path.display()
+            ));
+        }
+    }
+    Ok(files)
+}
+
+/// Reads and parses one script file; the error is rendered for the user. A script without
+/// events is refused: it would check nothing and pass.
 pub fn load(path: &Path) -> Result<(String, Script), String> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| format!("{name}: {e}"))?;
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let script = scenario::parse(&name, &text).map_err(|e| e.to_string())?;
+    if script.events.is_empty() {
+        return Err(format!(
+            "{name}: the script has no events, so it would check nothing (a script needs at \
+             least one timed line such as `0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3`)"
+        ));
+    }
     Ok((text, script))
 }
 

@@ -20,6 +20,11 @@ pub struct Summary {
     pub passed: usize,
     pub failed: usize,
     pub errors: usize,
+    /// Runs stopped by Ctrl-C before their end.
+    pub interrupted: usize,
+    /// Runs whose script passed while the model diverged: the stack did what the script
+    /// says, but not what the model allows. Counted, so "all passed" does not hide them.
+    pub passed_with_model_divergence: usize,
 }
 
 pub fn summary(runs: &[ScenarioRun]) -> Summary {
@@ -28,6 +33,32 @@ pub fn summary(runs: &[ScenarioRun]) -> Summary {
         passed: count("pass"),
         failed: count("fail"),
         errors: count("error"),
+        interrupted: count("interrupted"),
+        passed_with_model_divergence: runs
+            .iter()
+            .filter(|r| r.verdict == Verdict::Pass && matches!(r.model, ModelVerdict::Diverge(_)))
+            .count(),
+    }
+}
+
+impl Summary {
+    /// `83 passed (1 with a model divergence), 0 failed, 0 errors`, with `, N interrupted`
+    /// after a Ctrl-C.
+    pub fn line(&self) -> String {
+        let mut out = format!("{} passed", self.passed);
+        if self.passed_with_model_divergence > 0 {
+            let n = self.passed_with_model_divergence;
+            let _ = write!(
+                out,
+                " ({n} with a model divergence{})",
+                if n == 1 { "" } else { "s" }
+            );
+        }
+        let _ = write!(out, ", {} failed, {} errors", self.failed, self.errors);
+        if self.interrupted > 0 {
+            let _ = write!(out, ", {} interrupted", self.interrupted);
+        }
+        out
     }
 }
 
@@ -74,6 +105,9 @@ pub fn json(runs: &[ScenarioRun]) -> Value {
                 "model": r.model.name(),
                 "first_divergence": divergence,
             });
+            if let Verdict::Error(message) = &r.verdict {
+                scenario["error"] = json!(message);
+            }
             if r.ip == IpVersion::V4Mapped {
                 // "ip" is what is on the wire; the socket family is told apart here.
                 scenario["socket"] = json!(r.ip.name());
@@ -86,7 +120,13 @@ pub fn json(runs: &[ScenarioRun]) -> Value {
         })
         .collect();
     json!({
-        "summary": {"passed": s.passed, "failed": s.failed, "errors": s.errors},
+        "summary": {
+            "passed": s.passed,
+            "failed": s.failed,
+            "errors": s.errors,
+            "interrupted": s.interrupted,
+            "passed_with_model_divergence": s.passed_with_model_divergence,
+        },
         "scenarios": scenarios,
     })
 }
@@ -99,27 +139,29 @@ pub fn schedules(r: &ScenarioRun) -> Vec<Series> {
 pub fn text(runs: &[ScenarioRun]) -> String {
     let mut out = String::new();
     for r in runs {
-        let _ = writeln!(out, "{}", r.describe());
-        for s in schedules(r) {
-            for line in s.render().lines() {
-                let _ = writeln!(out, "  {line}");
-            }
+        out.push_str(&text_of(r));
+    }
+    let _ = writeln!(out, "{}", summary(runs).line());
+    out
+}
+
+/// One run's lines of [`text`]: the verdict and, below it, its retransmission schedules.
+pub fn text_of(r: &ScenarioRun) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", r.describe());
+    for s in schedules(r) {
+        for line in s.render().lines() {
+            let _ = writeln!(out, "  {line}");
         }
     }
-    let s = summary(runs);
-    let _ = writeln!(
-        out,
-        "{} passed, {} failed, {} errors",
-        s.passed, s.failed, s.errors
-    );
     out
 }
 
 pub fn markdown(runs: &[ScenarioRun]) -> String {
     let s = summary(runs);
     let mut out = format!(
-        "# tcpcheck run\n\n{} passed, {} failed, {} errors\n\n| scenario | ip | verdict | model | ms |\n|---|---|---|---|---|\n",
-        s.passed, s.failed, s.errors
+        "# tcpcheck run\n\n{}\n\n| scenario | ip | verdict | model | ms |\n|---|---|---|---|---|\n",
+        s.line()
     );
     for r in runs {
         let _ = writeln!(
@@ -232,6 +274,9 @@ pub fn junit(runs: &[ScenarioRun]) -> String {
                     xml(e)
                 );
             }
+            Verdict::Interrupted => out.push_str(
+                ">\n      <skipped message=\"interrupted (Ctrl-C)\"/>\n    </testcase>\n",
+            ),
         }
     }
     out.push_str("  </testsuite>\n</testsuites>\n");
