@@ -247,7 +247,10 @@ struct State {
 fn label(path: &str, ip: IpVersion, iteration: u32) -> String {
     let short = path.strip_prefix(CORPUS).unwrap_or(path);
     let short = short.trim_start_matches('/');
-    format!("{short} ({}) #{}", ip.name(), iteration + 1)
+    match iteration {
+        0 => format!("{short} ({})", ip.name()),
+        i => format!("{short} ({}) #{}", ip.name(), i + 1),
+    }
 }
 
 fn expected_seconds(job: &Job) -> f64 {
