@@ -293,7 +293,12 @@ pub fn run_script(
                 (Verdict::Fail(d), timing)
             }
             Err(exec::Stop::Error(e)) => (Verdict::Error(e), false),
-            Err(exec::Stop::Cancelled) => (Verdict::Interrupted, false),
+            Err(exec::Stop::Cancelled) => {
+                // Cut off mid-script, its connections would linger as orphans, each keeping
+                // the namespace alive in the kernel after the process is gone.
+                ex.stack.abort_all();
+                (Verdict::Interrupted, false)
+            }
             Err(exec::Stop::HarnessLate(d)) => (
                 Verdict::Error(format!(
                     "the harness fell behind the script's schedule {} times (machine \
