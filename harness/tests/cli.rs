@@ -222,7 +222,18 @@ fn ctrl_c_prints_what_ran_and_exits_130() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    // Signalled before its handler is in place, the process would just die: wait for it.
+    let status = format!("/proc/{}/status", child.id());
+    let began = Instant::now();
+    while !catches_sigint(&std::fs::read_to_string(&status).unwrap_or_default()) {
+        assert!(
+            began.elapsed() < Duration::from_secs(20),
+            "SIGINT never caught"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // The slow script starts right after.
+    std::thread::sleep(Duration::from_millis(1000));
     let pid = nix::unistd::Pid::from_raw(child.id() as i32);
     let sent = Instant::now();
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
@@ -243,4 +254,13 @@ fn ctrl_c_prints_what_ran_and_exits_130() {
         "{out}"
     );
     assert!(stderr(&o).contains("interrupted (Ctrl-C)"), "{o:?}");
+}
+
+/// Whether `/proc/PID/status` shows a handler for SIGINT (signal 2: bit 1 of `SigCgt`).
+fn catches_sigint(status: &str) -> bool {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigCgt:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .is_some_and(|mask| mask & (1 << 1) != 0)
 }
