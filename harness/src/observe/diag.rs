@@ -6,11 +6,11 @@ use std::time::{Duration, Instant};
 
 use netlink_packet_core::{
     DoneBuffer, Emitable, ErrorBuffer, NetlinkBuffer, NetlinkHeader, NetlinkMessage, NlasIterator,
-    Parseable, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN, NLM_F_DUMP, NLM_F_DUMP_INTR,
-    NLM_F_REQUEST,
+    Parseable, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN, NLM_F_ACK, NLM_F_DUMP,
+    NLM_F_DUMP_INTR, NLM_F_REQUEST,
 };
 use netlink_packet_sock_diag::constants::{
-    AF_INET, AF_INET6, INET_DIAG_INFO, IPPROTO_TCP, SOCK_DIAG_BY_FAMILY,
+    AF_INET, AF_INET6, INET_DIAG_INFO, IPPROTO_TCP, SOCK_DESTROY, SOCK_DIAG_BY_FAMILY,
 };
 use netlink_packet_sock_diag::inet::{
     ExtensionFlags, InetRequest, InetResponseHeader, SocketId, StateFlags,
@@ -491,6 +491,82 @@ impl Diag {
         result
     }
 
+    /// Ends the socket on these endpoints the way `ss -K` does (`SOCK_DESTROY`,
+    /// `tcp_abort()`): a full socket sends a RST and is freed, a request or `TIME_WAIT` mini
+    /// socket is dropped. The kernel finds it as it finds the socket for an arriving segment
+    /// (`inet_diag_find_one_icsk()`, a hash probe: a dump would walk the whole established
+    /// hash, 262,144 buckets on this machine, shared with the host). True if there was one.
+    ///
+    /// This is how a check's end reaches the connections its script closed itself: an
+    /// orphan has no descriptor left to abort, retransmits into a TUN nobody reads for a
+    /// minute or two, and holds its network namespace alive all that while.
+    pub fn destroy(&mut self, local: SocketAddr, remote: SocketAddr) -> io::Result<bool> {
+        // A dual-stack socket names one end IPv4-mapped where the other may be plain IPv4;
+        // the kernel keeps such a connection in the IPv4 table.
+        let v4 = |a: SocketAddr| match a {
+            SocketAddr::V6(v6) => v6
+                .ip()
+                .to_ipv4_mapped()
+                .map_or(a, |ip| SocketAddr::new(ip.into(), a.port())),
+            v4 => v4,
+        };
+        let (local, remote) = if local.is_ipv4() == remote.is_ipv4() {
+            (local, remote)
+        } else {
+            (v4(local), v4(remote))
+        };
+        let family = match (local, remote) {
+            (SocketAddr::V4(_), SocketAddr::V4(_)) => AF_INET,
+            (SocketAddr::V6(_), SocketAddr::V6(_)) => AF_INET6,
+            _ => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("{local} and {remote} are of different families"),
+                ))
+            }
+        };
+        if self.dirty {
+            self.drain()?;
+        }
+        let socket_id = SocketId {
+            source_port: local.port(),
+            destination_port: remote.port(),
+            source_address: local.ip(),
+            destination_address: remote.ip(),
+            interface_id: 0,
+            // INET_DIAG_NOCOOKIE: whatever socket holds these endpoints now.
+            cookie: [0xff; 8],
+        };
+        self.dirty = true;
+        let seq = self.send_as(
+            SOCK_DESTROY,
+            family,
+            StateSet::all(),
+            socket_id,
+            NLM_F_REQUEST | NLM_F_ACK,
+        )?;
+        let mut unused = Vec::new();
+        let mut interrupted = false;
+        let deadline = Instant::now() + DUMP_DEADLINE;
+        let result = loop {
+            let n = self.recv()?;
+            match parse_datagram(&self.buf[..n], seq, &mut unused, &mut interrupted) {
+                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => break Ok(false),
+                Err(e) => break Err(e),
+                Ok(Step::Done) => break Ok(true),
+                Ok(Step::More) if Instant::now() > deadline => {
+                    break Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!("no SOCK_DESTROY answer within {DUMP_DEADLINE:?}"),
+                    ))
+                }
+                Ok(Step::More) => {}
+            }
+        };
+        self.dirty = false;
+        result
+    }
+
     fn send_request(&mut self, family: u8, states: StateSet) -> io::Result<u32> {
         let socket_id = if family == AF_INET {
             SocketId::new_v4()
@@ -502,6 +578,19 @@ impl Diag {
 
     fn send(
         &mut self,
+        family: u8,
+        states: StateSet,
+        socket_id: SocketId,
+        flags: u16,
+    ) -> io::Result<u32> {
+        self.send_as(SOCK_DIAG_BY_FAMILY, family, states, socket_id, flags)
+    }
+
+    /// Sends an `inet_diag_req_v2` as a message of type `kind`: `SOCK_DIAG_BY_FAMILY` or
+    /// `SOCK_DESTROY`, which take the same request.
+    fn send_as(
+        &mut self,
+        kind: u16,
         family: u8,
         states: StateSet,
         socket_id: SocketId,
@@ -523,6 +612,7 @@ impl Diag {
             .into(),
         );
         msg.finalize();
+        msg.header.message_type = kind;
         let mut out = vec![0; msg.buffer_len()];
         msg.emit(&mut out);
         let sent = self.socket.send(&out, 0)?;

@@ -395,14 +395,27 @@ impl<'a> Exec<'a> {
         self.start = self.stack.now();
         self.start_model()?;
         let result = self.events();
-        if let Some(c) = &self.script.cleanup_command {
+        let result = if let Some(c) = &self.script.cleanup_command {
             // packetdrill runs it whether the script passed or not.
             let cleanup = self.command(c.span, &c.text, None);
-            result?;
-            cleanup
+            result.and(cleanup)
         } else {
             result
-        }
+        };
+        let ended = self.end();
+        result.and(ended)
+    }
+
+    /// The scenario's last line has run and its checks are done (the trailing packets
+    /// included): nothing of it may outlive it. Every socket is aborted, and what the
+    /// script closed itself is destroyed (see [`LinuxStack::end_check`]); an orphan would
+    /// otherwise keep the namespace alive for a minute or two after the verdict.
+    fn end(&mut self) -> Step {
+        self.stack.end_check().map(drop).map_err(|e| {
+            Stop::Error(format!(
+                "harness: cannot end the scenario's connections (SOCK_DESTROY): {e}"
+            ))
+        })
     }
 
     fn events(&mut self) -> Step {

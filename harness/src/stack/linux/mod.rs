@@ -49,6 +49,9 @@ pub struct LinuxStack {
     requests: HashMap<(SocketAddr, SocketAddr), u8>,
     /// Something since the last lookup may have changed a SYN queue.
     requests_stale: bool,
+    /// The endpoints of every connected socket the script closed: the kernel may keep the
+    /// connection going without a descriptor (see [`LinuxStack::end_check`]).
+    closed: Vec<(SocketAddr, SocketAddr)>,
     /// Opened on first use: most checks never look at the connection table.
     diag: Option<Diag>,
     // Last: sockets and the diag socket close before the sandbox leaves the namespace.
@@ -71,6 +74,7 @@ impl LinuxStack {
             syn_senders: Vec::new(),
             requests: HashMap::new(),
             requests_stale: false,
+            closed: Vec::new(),
             diag: None,
             sandbox,
         })
@@ -80,15 +84,40 @@ impl LinuxStack {
         &self.sandbox
     }
 
-    /// Closes every socket with `SO_LINGER {1, 0}`: each connection ends with a RST at once
-    /// instead of living on as an orphan. An orphan keeps retransmitting into a TUN nobody
-    /// reads for minutes and keeps its network namespace alive all that while; thousands of
-    /// short checks would leave thousands of namespaces for the kernel to tear down later.
-    /// Nothing is recorded: the check is over.
+    /// Ends everything the check made, so nothing of it outlives it: every open socket is
+    /// closed with `SO_LINGER {1, 0}` (a RST at once instead of an orphan), and every
+    /// connection the kernel may still hold in the namespace after that (one the script
+    /// closed itself, left in FIN_WAIT_1, LAST_ACK, CLOSING or TIME_WAIT; a request socket)
+    /// is destroyed through inet_diag (`SOCK_DESTROY`, as `ss -K`). Those are looked up by
+    /// their endpoints, known from the close and from the SYNs injected: a listener closes
+    /// its unaccepted children itself, and a linger-0 close leaves nothing. An orphan keeps
+    /// retransmitting into a TUN nobody reads for one to two minutes and, being a full
+    /// socket, keeps its network namespace alive all that while; thousands of short checks
+    /// would leave thousands of namespaces for the kernel to tear down later, slowing
+    /// everything after them. Nothing is recorded: the check is over.
+    ///
+    /// [`LinuxStack::end_check`] for a caller with nothing to do about a failed cleanup.
     pub fn abort_all(&mut self) {
+        let _ = self.end_check();
+    }
+
+    /// See [`LinuxStack::abort_all`]. Returns how many connections were left after the
+    /// descriptors closed (and were destroyed), or the error that stopped the cleanup: no
+    /// verdict depends on it, but a cleanup that cannot run should not go unnoticed.
+    pub fn end_check(&mut self) -> io::Result<usize> {
         for (_, s) in self.sockets.drain() {
             let _ = syscalls::set_linger(s.fd.as_fd(), Some(Duration::ZERO));
         }
+        self.listeners.clear();
+        let mut left = std::mem::take(&mut self.closed);
+        left.append(&mut self.syn_senders);
+        let mut destroyed = 0;
+        for (local, remote) in left {
+            if self.diag()?.destroy(local, remote)? {
+                destroyed += 1;
+            }
+        }
+        Ok(destroyed)
     }
 
     pub fn sandbox_mut(&mut self) -> &mut Sandbox {
@@ -377,6 +406,15 @@ impl Stack for LinuxStack {
     }
 
     fn close(&mut self, fd: Fd) -> CallResult<()> {
+        if let Some(ends) = self.sockets.get(&fd).and_then(|s| {
+            let fd = s.fd.as_fd();
+            Some((
+                syscalls::local_addr(fd).ok()?,
+                syscalls::peer_addr(fd).ok()?,
+            ))
+        }) {
+            self.closed.push(ends);
+        }
         // Dropping the OwnedFd closes it; close() on a socket does not fail on Linux.
         let result = self
             .sockets

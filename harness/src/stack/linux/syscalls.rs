@@ -62,6 +62,12 @@ pub fn local_addr(fd: BorrowedFd<'_>) -> Result<SocketAddr, Errno> {
     to_std(&addr).ok_or(Errno::EAFNOSUPPORT)
 }
 
+/// `getpeername()`: the connected peer; ENOTCONN before a connection (in SYN_SENT too).
+pub fn peer_addr(fd: BorrowedFd<'_>) -> Result<SocketAddr, Errno> {
+    let addr = socket::getpeername::<SockaddrStorage>(fd.as_raw_fd())?;
+    to_std(&addr).ok_or(Errno::EAFNOSUPPORT)
+}
+
 pub fn connect(fd: BorrowedFd<'_>, addr: SocketAddr) -> Result<(), Errno> {
     socket::connect(fd.as_raw_fd(), &storage(addr))
 }
