@@ -483,3 +483,33 @@ fn linux_linger_zero_close_with_an_unsent_fin_resets() {
         assert_eq!(c.settle(ms(20)).is_err(), rst, "a RST owed: {rst}");
     }
 }
+
+/// Linux tcp_rcv_established(): header prediction may take text whose ACK is too old for
+/// tcp_ack() (the fast path queues it first), or the slow path drops it, as the socket's
+/// memory decides; nothing on the wire tells which when the challenge ACK is rate limited
+/// and the text's ACK delayed. A RST at the old RCV.NXT then resets the slow path only
+/// (tcp_validate_incoming(): not at RCV.NXT on the fast one). The socket's state, read by
+/// the harness, keeps the branch that matches (explorer, seed 2718, case 765).
+#[test]
+fn linux_socket_state_tells_the_fast_path_from_the_slow() {
+    let mut c = established(Profile::linux_defaults());
+    // A first challenge ACK spends the rate limit.
+    c.arrive(ms(1), &seg(RST, 5002, 0, 0));
+    c.emitted(ms(1), &seg(ACK, 1001, 5001, 0)).unwrap();
+    c.send(ms(1), 1).unwrap();
+    c.emitted(ms(1), &seg(ACK | TcpFlags::PSH, 1001, 5001, 1))
+        .unwrap();
+    // Text at RCV.NXT acknowledging less than SND.UNA: too old (nothing acknowledged yet).
+    c.arrive(ms(2), &seg(ACK, 5001, 1000, 1));
+    assert_eq!(c.branches(), 1, "fast and slow path both followed");
+    c.arrive(ms(3), &seg(RST, 5001, 0, 0));
+    assert_eq!(c.state(), State::Closed, "the slow path is reset");
+    // A state no branch is in changes nothing.
+    assert!(!c.keep_branches_where(|b| b.state() == State::Listen));
+    assert_eq!(c.state(), State::Closed);
+    // The kernel's socket is still connected: the fast path it is.
+    assert!(c.keep_branches_where(|b| b.state() != State::Closed));
+    assert_eq!(c.state(), State::Established);
+    assert_eq!(c.tcb().rcv_nxt.0, 5002, "the text was taken");
+    assert_eq!(c.branches(), 0);
+}

@@ -2741,6 +2741,37 @@ impl Connection {
         Ok(())
     }
 
+    /// How many other branches the model follows (see `Connection::alts`).
+    pub fn branches(&self) -> usize {
+        self.alts.len()
+    }
+
+    /// Keeps the branches whose connection `fits` what the harness learned of the stack by
+    /// other means than the wire (this one first), as [`Connection::receive_where`] does with
+    /// a read: Linux's header prediction may take text the slow path drops (see
+    /// `Connection::alts`), and when neither the ACK nor a reply shows which path ran, a RST
+    /// that follows resets one branch and not the other; the socket's state (TCP_INFO) then
+    /// tells them apart. Returns false, keeping everything, when no branch fits.
+    pub fn keep_branches_where(&mut self, fits: impl Fn(&Connection) -> bool) -> bool {
+        if self.alts.is_empty() {
+            return fits(self);
+        }
+        let alts = std::mem::take(&mut self.alts);
+        let mut kept: Vec<Connection> = Vec::new();
+        if fits(self) {
+            kept.push(self.clone());
+        }
+        kept.extend(alts.iter().filter(|a| fits(a)).cloned());
+        if kept.is_empty() {
+            self.alts = alts;
+            return false;
+        }
+        let mut it = kept.into_iter();
+        *self = it.next().expect("not empty");
+        self.alts = it.collect();
+        true
+    }
+
     /// A segment from the peer reaches the stack.
     pub fn arrive(&mut self, now: Duration, seg: &Seg) {
         self.each_branch(|c| c.arrive_one(now, seg))
