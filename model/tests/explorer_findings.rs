@@ -513,3 +513,22 @@ fn linux_socket_state_tells_the_fast_path_from_the_slow() {
     assert_eq!(c.tcb().rcv_nxt.0, 5002, "the text was taken");
     assert_eq!(c.branches(), 0);
 }
+
+/// Linux tcp_ofo_queue() and tcp_fin(): of two FINs held out of order, the earlier ends the
+/// stream when the hole fills, and the out-of-order queue is purged with it, so the ACK
+/// carries no SACK block (explorer, seed 2718, case 1820). Both profiles end the stream at
+/// the first FIN (RFC 9293 3.10.7.4, eighth).
+#[test]
+fn the_earlier_of_two_held_fins_ends_the_stream() {
+    for p in [Profile::rfc9293(), Profile::linux_defaults()] {
+        let mut c = established(p);
+        c.arrive(ms(1), &seg(ACK | FIN, 5097, 1001, 0));
+        let _ = c.emitted(ms(1), &seg(ACK, 1001, 5001, 0));
+        c.arrive(ms(2), &seg(ACK | FIN, 5002, 1001, 40));
+        let _ = c.emitted(ms(2), &seg(ACK, 1001, 5001, 0));
+        c.arrive(ms(3), &seg(ACK, 5001, 1001, 1));
+        assert_eq!(c.state(), State::CloseWait);
+        assert_eq!(c.tcb().rcv_nxt.0, 5043, "41 bytes and the FIN at 5042");
+        assert!(c.out_of_order().is_empty(), "the later FIN is purged");
+    }
+}

@@ -1846,8 +1846,19 @@ impl Connection {
             }
         }
         self.hold_out_of_order(start, len + u32::from(fin));
-        if fin && self.ooo_fin.is_none() {
-            self.ooo_fin = Some((start, start + len));
+        // Of two FINs held, the earlier ends the stream: Linux keeps each segment with its
+        // own FIN (tcp_data_queue_ofo()), tcp_ofo_queue() meets the earlier first when the
+        // hole fills, and tcp_fin() then purges the out-of-order queue, the later FIN with it
+        // (explorer, seed 2718, case 1820). RFC 9293 3.10.7.4, eighth, likewise ends the
+        // stream at the first FIN.
+        let base = self.tcb.rcv_nxt;
+        let fin_seq = start + len;
+        if fin
+            && self.ooo_fin.is_none_or(|(_, held)| {
+                fin_seq.forward_distance(base) < held.forward_distance(base)
+            })
+        {
+            self.ooo_fin = Some((start, fin_seq));
         }
     }
 
