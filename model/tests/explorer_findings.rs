@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tcpcheck_model::conn::{Connection, Seg, State};
 use tcpcheck_model::profile::Profile;
-use tcpcheck_model::wire::TcpFlags;
+use tcpcheck_model::wire::{SackBlock, SackBlocks, TcpFlags};
 
 const SYN: TcpFlags = TcpFlags::SYN;
 const ACK: TcpFlags = TcpFlags::ACK;
@@ -531,4 +531,41 @@ fn the_earlier_of_two_held_fins_ends_the_stream() {
         assert_eq!(c.tcb().rcv_nxt.0, 5043, "41 bytes and the FIN at 5042");
         assert!(c.out_of_order().is_empty(), "the later FIN is purged");
     }
+}
+
+/// Linux tcp_select_window(): a window field of 65535 (unscaled) may stand for a wider
+/// window, so text at the advertised right edge may be held (and reported in SACK blocks)
+/// as well as dropped (explorer, seed 2718, case 2033).
+#[test]
+fn linux_text_at_a_clamped_window_edge_may_be_held() {
+    let mut c = Connection::new(Profile::linux_defaults());
+    c.open_passive(ms(0)).unwrap();
+    let mut syn = seg(SYN, 5000, 0, 0);
+    syn.options.sack_permitted = true;
+    c.arrive(ms(0), &syn);
+    let mut synack = seg(SYN | ACK, 1000, 5001, 0);
+    synack.options.sack_permitted = true;
+    c.emitted(ms(0), &synack).unwrap();
+    c.arrive(ms(0), &seg(ACK, 5001, 1001, 0));
+    // Something held out of order keeps the ACKs immediate.
+    c.arrive(ms(1), &seg(ACK, 5101, 1001, 10));
+    let _ = c.emitted(ms(1), &seg(ACK, 1001, 5001, 0));
+    c.arrive(ms(2), &seg(ACK, 5001, 1001, 20));
+    let mut ack = seg(ACK, 1001, 5021, 0);
+    ack.wnd = 65535;
+    ack.options.sack = SackBlocks::new(&[SackBlock::new(5101, 5111)]);
+    c.emitted(ms(2), &ack).unwrap();
+    c.arrive(ms(3), &seg(ACK, 5021 + 65535, 1001, 1));
+    let mut held = seg(ACK, 1001, 5021, 0);
+    held.options.sack = SackBlocks::new(&[
+        SackBlock::new(5021 + 65535, 5021 + 65536),
+        SackBlock::new(5101, 5111),
+    ]);
+    let mut dropped = seg(ACK, 1001, 5021, 0);
+    dropped.options.sack = SackBlocks::new(&[SackBlock::new(5101, 5111)]);
+    assert!(accepts(&c, ms(3), held), "held, as the wider window allows");
+    assert!(
+        accepts(&c, ms(3), dropped),
+        "dropped, as the advertised edge says"
+    );
 }
