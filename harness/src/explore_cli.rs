@@ -141,6 +141,33 @@ pub fn main(args: Args) -> ExitCode {
                     minimal.events.len()
                 ))
             }
+            Verdict::Unconfirmed {
+                found,
+                case,
+                outcome,
+                replays,
+            } => {
+                let written = bundle::write_unconfirmed(
+                    &args.bundle,
+                    &config,
+                    r.index,
+                    found,
+                    case,
+                    outcome,
+                    *replays,
+                );
+                let place = match written {
+                    Ok(p) => p.display().to_string(),
+                    Err(e) => {
+                        *bundle_failed.lock().expect("lock") = true;
+                        format!("(bundle not written: {e})")
+                    }
+                };
+                Some(format!(
+                    "case {}: unconfirmed divergence ({replays}; not a failure): {found}\n  {place}",
+                    r.index
+                ))
+            }
             Verdict::Error(e) => Some(format!("case {}: harness error: {e}", r.index)),
         };
         match (&bar, line) {
@@ -164,7 +191,8 @@ pub fn main(args: Args) -> ExitCode {
     }
     println!(
         "{} cases ({} events) in {:.1} s: {:.0} cases/s; {} passed, {} known deviations, {} \
-         unexplained divergences, {} harness errors (seed {seed})",
+         unexplained divergences, {} unconfirmed (not reproduced on replay), {} harness errors (seed \
+         {seed})",
         summary.cases,
         summary.events,
         summary.elapsed.as_secs_f64(),
@@ -172,6 +200,7 @@ pub fn main(args: Args) -> ExitCode {
         summary.passed,
         summary.known.values().sum::<u64>(),
         summary.unexplained,
+        summary.unconfirmed,
         summary.errors
     );
     for (name, n) in &summary.known {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tcpcheck_model::conn::{Connection, Seg, State};
 use tcpcheck_model::profile::Profile;
-use tcpcheck_model::wire::TcpFlags;
+use tcpcheck_model::wire::{SackBlock, SackBlocks, TcpFlags};
 
 const SYN: TcpFlags = TcpFlags::SYN;
 const ACK: TcpFlags = TcpFlags::ACK;
@@ -482,4 +482,90 @@ fn linux_linger_zero_close_with_an_unsent_fin_resets() {
         assert_eq!(c.state(), State::Closed);
         assert_eq!(c.settle(ms(20)).is_err(), rst, "a RST owed: {rst}");
     }
+}
+
+/// Linux tcp_rcv_established(): header prediction may take text whose ACK is too old for
+/// tcp_ack() (the fast path queues it first), or the slow path drops it, as the socket's
+/// memory decides; nothing on the wire tells which when the challenge ACK is rate limited
+/// and the text's ACK delayed. A RST at the old RCV.NXT then resets the slow path only
+/// (tcp_validate_incoming(): not at RCV.NXT on the fast one). The socket's state, read by
+/// the harness, keeps the branch that matches (explorer, seed 2718, case 765).
+#[test]
+fn linux_socket_state_tells_the_fast_path_from_the_slow() {
+    let mut c = established(Profile::linux_defaults());
+    // A first challenge ACK spends the rate limit.
+    c.arrive(ms(1), &seg(RST, 5002, 0, 0));
+    c.emitted(ms(1), &seg(ACK, 1001, 5001, 0)).unwrap();
+    c.send(ms(1), 1).unwrap();
+    c.emitted(ms(1), &seg(ACK | TcpFlags::PSH, 1001, 5001, 1))
+        .unwrap();
+    // Text at RCV.NXT acknowledging less than SND.UNA: too old (nothing acknowledged yet).
+    c.arrive(ms(2), &seg(ACK, 5001, 1000, 1));
+    assert_eq!(c.branches(), 1, "fast and slow path both followed");
+    c.arrive(ms(3), &seg(RST, 5001, 0, 0));
+    assert_eq!(c.state(), State::Closed, "the slow path is reset");
+    // A state no branch is in changes nothing.
+    assert!(!c.keep_branches_where(|b| b.state() == State::Listen));
+    assert_eq!(c.state(), State::Closed);
+    // The kernel's socket is still connected: the fast path it is.
+    assert!(c.keep_branches_where(|b| b.state() != State::Closed));
+    assert_eq!(c.state(), State::Established);
+    assert_eq!(c.tcb().rcv_nxt.0, 5002, "the text was taken");
+    assert_eq!(c.branches(), 0);
+}
+
+/// Linux tcp_ofo_queue() and tcp_fin(): of two FINs held out of order, the earlier ends the
+/// stream when the hole fills, and the out-of-order queue is purged with it, so the ACK
+/// carries no SACK block (explorer, seed 2718, case 1820). Both profiles end the stream at
+/// the first FIN (RFC 9293 3.10.7.4, eighth).
+#[test]
+fn the_earlier_of_two_held_fins_ends_the_stream() {
+    for p in [Profile::rfc9293(), Profile::linux_defaults()] {
+        let mut c = established(p);
+        c.arrive(ms(1), &seg(ACK | FIN, 5097, 1001, 0));
+        let _ = c.emitted(ms(1), &seg(ACK, 1001, 5001, 0));
+        c.arrive(ms(2), &seg(ACK | FIN, 5002, 1001, 40));
+        let _ = c.emitted(ms(2), &seg(ACK, 1001, 5001, 0));
+        c.arrive(ms(3), &seg(ACK, 5001, 1001, 1));
+        assert_eq!(c.state(), State::CloseWait);
+        assert_eq!(c.tcb().rcv_nxt.0, 5043, "41 bytes and the FIN at 5042");
+        assert!(c.out_of_order().is_empty(), "the later FIN is purged");
+    }
+}
+
+/// Linux tcp_select_window(): a window field of 65535 (unscaled) may stand for a wider
+/// window, so text at the advertised right edge may be held (and reported in SACK blocks)
+/// as well as dropped (explorer, seed 2718, case 2033).
+#[test]
+fn linux_text_at_a_clamped_window_edge_may_be_held() {
+    let mut c = Connection::new(Profile::linux_defaults());
+    c.open_passive(ms(0)).unwrap();
+    let mut syn = seg(SYN, 5000, 0, 0);
+    syn.options.sack_permitted = true;
+    c.arrive(ms(0), &syn);
+    let mut synack = seg(SYN | ACK, 1000, 5001, 0);
+    synack.options.sack_permitted = true;
+    c.emitted(ms(0), &synack).unwrap();
+    c.arrive(ms(0), &seg(ACK, 5001, 1001, 0));
+    // Something held out of order keeps the ACKs immediate.
+    c.arrive(ms(1), &seg(ACK, 5101, 1001, 10));
+    let _ = c.emitted(ms(1), &seg(ACK, 1001, 5001, 0));
+    c.arrive(ms(2), &seg(ACK, 5001, 1001, 20));
+    let mut ack = seg(ACK, 1001, 5021, 0);
+    ack.wnd = 65535;
+    ack.options.sack = SackBlocks::new(&[SackBlock::new(5101, 5111)]);
+    c.emitted(ms(2), &ack).unwrap();
+    c.arrive(ms(3), &seg(ACK, 5021 + 65535, 1001, 1));
+    let mut held = seg(ACK, 1001, 5021, 0);
+    held.options.sack = SackBlocks::new(&[
+        SackBlock::new(5021 + 65535, 5021 + 65536),
+        SackBlock::new(5101, 5111),
+    ]);
+    let mut dropped = seg(ACK, 1001, 5021, 0);
+    dropped.options.sack = SackBlocks::new(&[SackBlock::new(5101, 5111)]);
+    assert!(accepts(&c, ms(3), held), "held, as the wider window allows");
+    assert!(
+        accepts(&c, ms(3), dropped),
+        "dropped, as the advertised edge says"
+    );
 }

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::campaign::Config;
+use super::campaign::{Config, Replays};
 use super::driver::{Case, Found, Outcome};
 use crate::trace::write_pcapng_file;
 
@@ -68,16 +68,56 @@ pub fn write(
 ) -> io::Result<PathBuf> {
     let found = outcome.found.as_ref().unwrap_or(original);
     let out = dir.join(format!("case-{index}-{}", slug(&found.rule)));
+    let title = format!("# Counterexample: case {index}\n");
+    let note = format!("First seen before shrinking: {original}\n");
+    write_in(&out, config, index, found, case, outcome, &title, &note)
+}
+
+/// Writes the bundle of a divergence that did not come back on every replay (see
+/// [`super::campaign::Verdict::Unconfirmed`]): the run that showed it, not shrunk, in its
+/// own `unconfirmed-case-…` directory so that it is never taken for a confirmed one.
+pub fn write_unconfirmed(
+    dir: &Path,
+    config: &Config,
+    index: u64,
+    found: &Found,
+    case: &Case,
+    outcome: &Outcome,
+    replays: Replays,
+) -> io::Result<PathBuf> {
+    let out = dir.join(format!("unconfirmed-case-{index}-{}", slug(&found.rule)));
+    let title = format!("# Unconfirmed divergence: case {index}\n");
+    let note = format!(
+        "Not confirmed: the same case, run again in a fresh sandbox, {replays}. A kernel \
+         that departs from the model does so every time; this run was probably spoilt by \
+         the machine (a segment or a timer late under load). The trace below is the run \
+         that diverged. Not shrunk, and not counted as a failure.\n"
+    );
+    write_in(&out, config, index, found, case, outcome, &title, &note)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_in(
+    out: &Path,
+    config: &Config,
+    index: u64,
+    found: &Found,
+    case: &Case,
+    outcome: &Outcome,
+    title: &str,
+    note: &str,
+) -> io::Result<PathBuf> {
+    let out = out.to_path_buf();
     std::fs::create_dir_all(&out)?;
     let head = header(config, index, found, case);
     std::fs::write(out.join(SCRIPT), outcome.script.text(&head))?;
     write_pcapng_file(&outcome.trace, &out.join(PCAPNG))?;
     let mut r = String::new();
-    let _ = writeln!(r, "# Counterexample: case {index}\n");
+    let _ = writeln!(r, "{title}");
     for line in head.lines() {
         let _ = writeln!(r, "- {line}");
     }
-    let _ = writeln!(r, "\nFirst seen before shrinking: {original}\n");
+    let _ = writeln!(r, "\n{note}");
     let _ = writeln!(r, "## Setup\n\n```\n{:#?}\n```\n", case.setup);
     let _ = writeln!(r, "## Events\n");
     for (i, e) in case.events.iter().enumerate() {

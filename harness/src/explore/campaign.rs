@@ -6,6 +6,12 @@
 //! the reference state machine generates it, the kernel runs it, and on an unexplained
 //! divergence proptest-state-machine shrinks it (fresh sandbox per attempt) within the
 //! shrink time limit.
+//!
+//! A divergence is replayed before it is reported ([`REPLAYS`] more runs of the same case,
+//! each in a fresh sandbox): a kernel that departs from the model does so every time, while
+//! a run spoilt by the machine (a capture or a timer late under load) does not. One that
+//! does not reproduce on every replay is [`Verdict::Unconfirmed`]: reported with its trace,
+//! counted apart, and not a failure of the campaign.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -72,8 +78,55 @@ pub enum Verdict {
         outcome: Box<Outcome>,
         shrink_runs: u32,
     },
+    /// A divergence nothing explains that did not come back on every replay: reported with
+    /// the run that showed it (not shrunk), and not a failure of the campaign.
+    Unconfirmed {
+        found: Found,
+        case: Case,
+        outcome: Box<Outcome>,
+        replays: Replays,
+    },
     /// The harness failed; says nothing about the kernel.
     Error(String),
+}
+
+/// How many times the case is run again before a divergence is reported as the kernel's.
+pub const REPLAYS: u32 = 2;
+
+/// What replaying a divergence showed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Replays {
+    /// Replays that diverged the same way (same rule, same state).
+    pub reproduced: u32,
+    /// Replays run.
+    pub of: u32,
+}
+
+impl Replays {
+    /// Confirmed: it came back every time.
+    pub fn confirmed(&self) -> bool {
+        self.reproduced == self.of
+    }
+}
+
+impl std::fmt::Display for Replays {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "reproduced in {} of {} replays",
+            self.reproduced, self.of
+        )
+    }
+}
+
+/// Runs the case `n` more times (`rerun` gives each run's divergence, if any) and counts the
+/// runs that diverge as `found` did. A replay the harness could not run counts as one that
+/// did not reproduce: nothing confirms the divergence then.
+pub fn replay(found: &Found, n: u32, mut rerun: impl FnMut() -> Option<Found>) -> Replays {
+    let reproduced = (0..n)
+        .filter(|_| rerun().is_some_and(|again| same_failure(found, &again)))
+        .count() as u32;
+    Replays { reproduced, of: n }
 }
 
 #[derive(Debug)]
@@ -91,6 +144,8 @@ pub struct Summary {
     pub events: u64,
     pub known: BTreeMap<&'static str, u64>,
     pub unexplained: u64,
+    /// Divergences that did not reproduce on replay (see [`Verdict::Unconfirmed`]).
+    pub unconfirmed: u64,
     pub errors: u64,
     pub elapsed: Duration,
 }
@@ -103,6 +158,7 @@ impl Summary {
             Verdict::Pass => self.passed += 1,
             Verdict::Known(d, _) => *self.known.entry(d.name).or_default() += 1,
             Verdict::Unexplained { .. } => self.unexplained += 1,
+            Verdict::Unconfirmed { .. } => self.unconfirmed += 1,
             Verdict::Error(_) => self.errors += 1,
         }
     }
@@ -191,7 +247,12 @@ struct Seen {
     known: Option<(&'static Deviation, Found)>,
     error: Option<String>,
     original: Option<Found>,
+    /// The first failing run, kept while shrinking: reported if the minimal case does not
+    /// reproduce.
+    first_failure: Option<(Case, Outcome)>,
     last_failure: Option<(Case, Outcome)>,
+    /// The first divergence did not come back on every replay: not shrunk, not a failure.
+    unconfirmed: Option<(Found, Case, Outcome, Replays)>,
     runs: u32,
 }
 
@@ -253,27 +314,75 @@ fn run_typed<P: ProfileSource>(config: &Config, profile: &Profile, index: u64) -
         {
             return Ok(());
         }
-        seen.original.get_or_insert(found.clone());
+        if seen.original.is_none() {
+            // Replay before reporting: only a divergence that comes back every time is the
+            // kernel's to answer for, and worth shrinking.
+            let replays = replay(&found, REPLAYS, || {
+                run_case_paced(&case, profile, config.pace)
+                    .ok()
+                    .and_then(|o| o.found)
+            });
+            seen.runs += replays.of;
+            if !replays.confirmed() {
+                seen.unconfirmed = Some((found, case, outcome, replays));
+                return Ok(());
+            }
+            seen.original = Some(found.clone());
+            seen.first_failure = Some((case.clone(), outcome));
+            let (case, outcome) = seen.first_failure.as_ref().expect("just set");
+            seen.last_failure = Some((case.clone(), clone_outcome(outcome)));
+            return Err(TestCaseError::fail(found.to_string()));
+        }
         seen.last_failure = Some((case, outcome));
         Err(TestCaseError::fail(found.to_string()))
     });
     let seen = seen.into_inner();
     let events = seen.first_events.unwrap_or(0);
     let verdict = match result {
-        Ok(()) => match (seen.known, seen.error) {
-            (Some((d, f)), _) => Verdict::Known(d, f),
-            (None, Some(e)) => Verdict::Error(e),
-            (None, None) => Verdict::Pass,
-        },
-        Err(TestError::Fail(_, _)) => match (seen.original, seen.last_failure) {
-            (Some(original), Some((minimal, outcome))) => Verdict::Unexplained {
-                original,
-                minimal,
+        Ok(()) => match (seen.known, seen.unconfirmed, seen.error) {
+            (Some((d, f)), _, _) => Verdict::Known(d, f),
+            (None, Some((found, case, outcome, replays)), _) => Verdict::Unconfirmed {
+                found,
+                case,
                 outcome: Box::new(outcome),
-                shrink_runs: seen.runs.saturating_sub(1),
+                replays,
             },
-            _ => Verdict::Error("a failure without a recorded run".into()),
+            (None, None, Some(e)) => Verdict::Error(e),
+            (None, None, None) => Verdict::Pass,
         },
+        Err(TestError::Fail(_, _)) => {
+            match (seen.original, seen.first_failure, seen.last_failure) {
+                (Some(original), Some(first), Some(last)) => {
+                    let shrink_runs = seen.runs.saturating_sub(1);
+                    // The minimal case is replayed too: a shrinking step spoilt by the machine
+                    // could have kept a case that does not fail; then the original case (whose
+                    // divergence was confirmed) is the one reported.
+                    let (minimal, outcome) = if last.0 == first.0 {
+                        last
+                    } else {
+                        let minimal_found =
+                            last.1.found.clone().unwrap_or_else(|| original.clone());
+                        let again = replay(&minimal_found, REPLAYS, || {
+                            run_case_paced(&last.0, profile, config.pace)
+                                .ok()
+                                .and_then(|o| o.found)
+                        });
+                        if again.confirmed() {
+                            last
+                        } else {
+                            first
+                        }
+                    };
+                    Verdict::Unexplained {
+                        original,
+                        minimal,
+                        outcome: Box::new(outcome),
+                        shrink_runs,
+                    }
+                }
+                _ => Verdict::Error("a failure without a recorded run".into()),
+            }
+        }
         Err(TestError::Abort(reason)) => Verdict::Error(format!("proptest aborted: {reason}")),
     };
     CaseResult {
@@ -283,7 +392,73 @@ fn run_typed<P: ProfileSource>(config: &Config, profile: &Profile, index: u64) -
     }
 }
 
+/// A copy of a run's outcome (the driver's type is not `Clone`).
+fn clone_outcome(o: &Outcome) -> Outcome {
+    Outcome {
+        found: o.found.clone(),
+        script: o.script.clone(),
+        trace: o.trace.clone(),
+        events_run: o.events_run,
+    }
+}
+
 /// Two divergences are the same failure when the same rule fails in the same state.
 fn same_failure(a: &Found, b: &Found) -> bool {
     a.rule == b.rule && a.state == b.state
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tcpcheck_model::conn::State;
+
+    fn found(rule: &str, state: State) -> Found {
+        Found {
+            step: Some(3),
+            state,
+            event: String::new(),
+            rule: rule.into(),
+            expected: "an ACK".into(),
+            actual: "nothing".into(),
+        }
+    }
+
+    #[test]
+    fn a_divergence_that_comes_back_every_time_is_confirmed() {
+        let f = found("RFC 5961 3.2", State::Established);
+        let r = replay(&f, 2, || Some(f.clone()));
+        assert_eq!(
+            r,
+            Replays {
+                reproduced: 2,
+                of: 2
+            }
+        );
+        assert!(r.confirmed());
+    }
+
+    #[test]
+    fn a_divergence_missing_from_one_replay_is_unconfirmed() {
+        let f = found("RFC 5961 3.2", State::Established);
+        let mut runs = [Some(f.clone()), None].into_iter();
+        let r = replay(&f, 2, || runs.next().flatten());
+        assert_eq!(
+            r,
+            Replays {
+                reproduced: 1,
+                of: 2
+            }
+        );
+        assert!(!r.confirmed());
+        assert_eq!(r.to_string(), "reproduced in 1 of 2 replays");
+    }
+
+    #[test]
+    fn another_divergence_on_replay_does_not_confirm() {
+        let f = found("RFC 5961 3.2", State::Established);
+        let other = found("RFC 5961 3.2", State::CloseWait);
+        let r = replay(&f, 2, || Some(other.clone()));
+        assert_eq!(r.reproduced, 0);
+        assert!(!r.confirmed());
+    }
 }

@@ -1468,6 +1468,7 @@ impl Connection {
         if rcv_wnd == 0 && seg.seq == self.tcb.rcv_nxt && seg.seg_len() > 0 {
             zero_window_allowance = true;
         } else if !self.acceptable(seg) {
+            self.branch_on_wider_window(now, seg);
             if seg.flags.rst() && self.linux_reset_check(seg) {
                 self.reset(now);
                 return;
@@ -1757,6 +1758,7 @@ impl Connection {
         let data_start = seg.seq + u32::from(seg.flags.syn());
         let end = data_start + seg.len;
         if !data_start.before(self.window_edge()) && seg.len > 0 {
+            self.branch_on_wider_window(now, seg);
             // Only Linux's acceptability test lets data starting at the right edge get
             // here: tcp_data_queue() drops it and acknowledges at once.
             self.ack_now(
@@ -1846,8 +1848,19 @@ impl Connection {
             }
         }
         self.hold_out_of_order(start, len + u32::from(fin));
-        if fin && self.ooo_fin.is_none() {
-            self.ooo_fin = Some((start, start + len));
+        // Of two FINs held, the earlier ends the stream: Linux keeps each segment with its
+        // own FIN (tcp_data_queue_ofo()), tcp_ofo_queue() meets the earlier first when the
+        // hole fills, and tcp_fin() then purges the out-of-order queue, the later FIN with it
+        // (explorer, seed 2718, case 1820). RFC 9293 3.10.7.4, eighth, likewise ends the
+        // stream at the first FIN.
+        let base = self.tcb.rcv_nxt;
+        let fin_seq = start + len;
+        if fin
+            && self.ooo_fin.is_none_or(|(_, held)| {
+                fin_seq.forward_distance(base) < held.forward_distance(base)
+            })
+        {
+            self.ooo_fin = Some((start, fin_seq));
         }
     }
 
@@ -2156,6 +2169,41 @@ impl Connection {
         } else {
             edge
         }
+    }
+
+    /// Linux tcp_select_window() keeps in tp->rcv_wnd the window it chose before clamping
+    /// the header's field to 65535 << RCV.WIND.SHIFT: an advertised maximum may stand for a
+    /// wider window, whose edge the wire does not show. Text starting within the advertised
+    /// window and beyond is then taken by tcp_sequence() and tcp_data_queue() as inside, up
+    /// to the receive buffer the window is carved from (tcp_full_space(), at most tcp_rmem's
+    /// default of 128 KiB without SO_RCVBUF): followed as another branch, with the window
+    /// just wide enough (explorer, seed 2718, case 2033).
+    fn branch_on_wider_window(&mut self, now: Duration, seg: &Seg) {
+        const LINUX_RMEM_DEFAULT: u32 = 131_072;
+        let edge = self.linux_window_edge();
+        if !self.linux_window_field_clamped()
+            || seg.len == 0
+            || seg.flags.intersects(TcpFlags::SYN | TcpFlags::RST)
+            || seg.end().forward_distance(self.tcb.rcv_wup) > LINUX_RMEM_DEFAULT
+            || !seg.end().after(edge)
+            || seg.end().before(self.tcb.rcv_nxt)
+        {
+            return;
+        }
+        let mut wide = self.clone();
+        wide.alts.clear();
+        wide.new_alt = None;
+        wide.tcb.rcv_wnd = seg.end().forward_distance(self.tcb.rcv_wup);
+        wide.arrive_other(now, seg);
+        wide.new_alt = None;
+        self.new_alt = Some(Box::new(wide));
+    }
+
+    /// Linux: the stack's last window field was the largest the header can carry
+    /// (tcp_select_window(): `min(new_win, 65535U << rcv_wscale)` after tp->rcv_wnd is set).
+    fn linux_window_field_clamped(&self) -> bool {
+        self.profile.kind == ProfileKind::Linux
+            && self.tcb.rcv_wnd == u32::from(u16::MAX) << self.rcv_shift
     }
 
     /// Linux tcp_reset_check(): once the peer's FIN is in, a RST at RCV.NXT - 1 (a peer that
@@ -2739,6 +2787,37 @@ impl Connection {
         *self = it.next().expect("not empty");
         self.alts = it.collect();
         Ok(())
+    }
+
+    /// How many other branches the model follows (see `Connection::alts`).
+    pub fn branches(&self) -> usize {
+        self.alts.len()
+    }
+
+    /// Keeps the branches whose connection `fits` what the harness learned of the stack by
+    /// other means than the wire (this one first), as [`Connection::receive_where`] does with
+    /// a read: Linux's header prediction may take text the slow path drops (see
+    /// `Connection::alts`), and when neither the ACK nor a reply shows which path ran, a RST
+    /// that follows resets one branch and not the other; the socket's state (TCP_INFO) then
+    /// tells them apart. Returns false, keeping everything, when no branch fits.
+    pub fn keep_branches_where(&mut self, fits: impl Fn(&Connection) -> bool) -> bool {
+        if self.alts.is_empty() {
+            return fits(self);
+        }
+        let alts = std::mem::take(&mut self.alts);
+        let mut kept: Vec<Connection> = Vec::new();
+        if fits(self) {
+            kept.push(self.clone());
+        }
+        kept.extend(alts.iter().filter(|a| fits(a)).cloned());
+        if kept.is_empty() {
+            self.alts = alts;
+            return false;
+        }
+        let mut it = kept.into_iter();
+        *self = it.next().expect("not empty");
+        self.alts = it.collect();
+        true
     }
 
     /// A segment from the peer reaches the stack.
