@@ -16,6 +16,7 @@
 //! Time is the script's: zero when its first event ran.
 
 mod calls;
+pub mod profile;
 #[cfg(test)]
 mod tests;
 mod verdict;
@@ -34,10 +35,14 @@ pub use calls::Call;
 pub use verdict::{ModelDivergence, ModelVerdict};
 
 /// How late a segment the model owes "at once" may trail the event that called for it
-/// before it counts as missing: the kernel sends some of them from a timer that fires on
-/// the next jiffy (a FIN after close() behind the pacing or TSQ timer, the ACK of a FIN on
-/// a fresh passive socket), two jiffies at HZ=250, plus the scheduling slack a loaded
-/// machine adds to any wake-up.
+/// before it counts as missing; the one grace of the runner, the explorer and their tests.
+///
+/// The kernel sends some of these from a timer armed for the next jiffy (a FIN after
+/// close() behind the pacing or TSQ timer, the ACK of a FIN on a fresh passive socket). A
+/// timer armed for one jiffy fires on the second tick boundary at the latest: two jiffies,
+/// 8 ms at HZ=250. On top comes [`SCHEDULING_SLACK`] (10 ms), what a loaded machine adds to
+/// any wake-up, the softirq's and the harness's capture alike: 18 ms in all. (12 ms, the
+/// explorer's old figure, left 4 ms of slack, less than one jiffy.)
 pub fn at_once_grace() -> Duration {
     Hz::TARGET.jiffy() * 2 + SCHEDULING_SLACK
 }

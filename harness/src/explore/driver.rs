@@ -4,7 +4,7 @@
 //! Each case gets a fresh [`LinuxStack`] (its own network namespace) and a fresh model
 //! [`Connection`]. After every event the kernel's reaction is collected with the barrier and
 //! every segment it sent is fed to [`Connection::emitted`]; a segment the model owes at once
-//! may trail by [`AT_ONCE_GRACE`] before [`Connection::settle`] calls it missing. Segments the
+//! may trail by [`at_once_grace`] before [`Connection::settle`] calls it missing. Segments the
 //! model owes later than [`TIMER_HORIZON`] are timers, out of the explorer's scope.
 
 use std::net::{Shutdown, SocketAddr};
@@ -18,16 +18,13 @@ use tcpcheck_model::wire::{SegmentRepr, TcpOption};
 use super::event::{resolve, Clock, Event, Resolved, Setup};
 use super::reference::REPLAY_DEPTH;
 use super::render::Script;
+use crate::differ::at_once_grace;
 use crate::observe::tcp_info::TcpState;
 use crate::peer::Peer;
 use crate::sandbox::{Packet, SandboxConfig};
 use crate::stack::linux::{Fd, LinuxStack};
 use crate::stack::{CallError, SockOpt, Stack, Wait};
 use crate::trace::Trace;
-
-/// How long a segment owed "at once" may trail the event that caused it: two jiffies at
-/// HZ=250 plus scheduling slack on a loaded machine (see tests/linux_states.rs).
-pub const AT_ONCE_GRACE: Duration = Duration::from_millis(12);
 
 /// With [`Pace::Thorough`], segments owed later than this after their event are timers
 /// (retransmissions) and not waited for; delayed ACKs (under 0.5 s by MUST-40, 200 ms in the
@@ -37,7 +34,7 @@ pub const TIMER_HORIZON: Duration = Duration::from_millis(250);
 /// How long a step waits for what the model says the kernel owes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Pace {
-    /// Only for segments owed at once (within [`AT_ONCE_GRACE`]). A segment the kernel may
+    /// Only for segments owed at once (within [`at_once_grace`]). A segment the kernel may
     /// send later (a delayed ACK, a retransmission) is checked when it comes during a later
     /// step; one still allowed to be late when the case ends is not waited for. Delayed
     /// ACKs take 40 ms or more, a quarter of all cases owe one, and waiting for them made
@@ -495,7 +492,7 @@ impl Driver {
                 .map(|e| e.due.latest)
                 .min();
             let Some(latest) = owed else { break };
-            let deadline = latest.max(t0) + AT_ONCE_GRACE;
+            let deadline = latest.max(t0) + at_once_grace();
             match self.stack.next_packet(deadline) {
                 Ok(Some(p)) => self.feed(&p, true)?,
                 Ok(None) => break,
@@ -503,7 +500,7 @@ impl Driver {
             }
         }
         let now = self.stack.now();
-        if let Err(d) = self.model.settle(now.saturating_sub(AT_ONCE_GRACE)) {
+        if let Err(d) = self.model.settle(now.saturating_sub(at_once_grace())) {
             if let Some(e) = self.model.expected().iter().find(|e| e.rule == d.rule) {
                 let spec = e.spec;
                 self.script
