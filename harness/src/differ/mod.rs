@@ -17,6 +17,7 @@
 
 mod calls;
 pub mod profile;
+pub mod receive;
 #[cfg(test)]
 mod tests;
 mod verdict;
@@ -89,6 +90,37 @@ struct Tracked {
     cookie: bool,
     /// Reached a synchronized state once: its end makes the peer known to the stack.
     synchronized: bool,
+    /// The state before the event that last fed this connection, and that event (see
+    /// [`ModelDivergence::event`]), for naming a divergence.
+    before: State,
+    event: String,
+    /// See [`ModelDivergence::after`].
+    after: Option<&'static crate::explore::deviations::Deviation>,
+    /// Made by a listener, not by connect().
+    passive: bool,
+}
+
+impl Tracked {
+    fn new(conn: Connection, line: u32, listener: Option<u16>, cookie: bool) -> Tracked {
+        Tracked {
+            before: conn.state(),
+            conn,
+            line,
+            listener,
+            cookie,
+            synchronized: false,
+            event: String::new(),
+            after: None,
+            passive: listener.is_some(),
+        }
+    }
+
+    /// The event `event` at script line `line` feeds this connection now.
+    fn fed(&mut self, line: u32, event: impl Into<String>) {
+        self.line = line;
+        self.before = self.conn.state();
+        self.event = event.into();
+    }
 }
 
 /// Follows one run through the model. Feed it every event in time order; ask for the
@@ -165,15 +197,38 @@ impl Differ {
     }
 
     fn diverge(&mut self, line: u32, at: Duration, fault: ModelFault, key: Option<Key>) {
+        let context = key
+            .and_then(|k| self.conns.get(&k))
+            .map(Context::of)
+            .unwrap_or_default();
+        self.diverge_in(line, at, fault, key, context);
+    }
+
+    fn diverge_in(
+        &mut self,
+        line: u32,
+        at: Duration,
+        fault: ModelFault,
+        key: Option<Key>,
+        context: Context,
+    ) {
         if self.first.is_none() {
-            self.first = Some(ModelDivergence {
+            let mut d = ModelDivergence {
                 line,
                 at,
                 rule: fault.rule.to_string(),
                 expected: fault.expected,
                 actual: fault.actual,
                 connection: key,
-            });
+                state: context.state,
+                event: context.event,
+                deviation: None,
+                after: context.after,
+                passive: context.passive,
+            };
+            d.deviation =
+                crate::explore::deviations::classify_model(&d, &self.profile).map(|dev| dev.name);
+            self.first = Some(d);
         }
     }
 
@@ -197,20 +252,20 @@ impl Differ {
         let mut fault = None;
         for (key, t) in self.conns.iter_mut() {
             if let Err(f) = t.conn.settle(check) {
-                fault = Some((t.line, f, Some(*key)));
+                fault = Some((t.line, f, Some(*key), Context::of(t)));
                 break;
             }
         }
         if fault.is_none() {
             for (_, t) in self.connecting.values_mut() {
                 if let Err(f) = t.conn.settle(check) {
-                    fault = Some((t.line, f, None));
+                    fault = Some((t.line, f, None, Context::of(t)));
                     break;
                 }
             }
         }
-        if let Some((line, f, key)) = fault {
-            self.diverge(line, now, f, key);
+        if let Some((line, f, key, context)) = fault {
+            self.diverge_in(line, now, f, key, context);
         }
     }
 
@@ -249,9 +304,10 @@ impl Differ {
             return;
         };
         let s = Seg::from_repr(&seg.tcp);
+        let event = format!("< {}", seg.tcp.flags.packetdrill());
         if let Some(t) = self.conns.get_mut(&key) {
             if t.conn.state() != State::Closed {
-                t.line = line;
+                t.fed(line, event);
                 if !listener_admits_ack(&mut self.listeners, t, key, &s, now) {
                     return;
                 }
@@ -265,13 +321,22 @@ impl Differ {
                         return;
                     }
                 }
+                let tcb = *t.conn.tcb();
                 t.conn.arrive(now, &s);
+                if t.after.is_none() {
+                    t.after = crate::explore::deviations::taint(t.before, &tcb, &s, &t.conn);
+                }
                 self.note_end(key);
                 return;
             }
         }
         // A segment no connection owns meets the listener, or the closed port.
         let mut conn = self.new_connection(key.peer);
+        let before = if self.listeners.contains_key(&key.local_port) {
+            State::Listen
+        } else {
+            State::Closed
+        };
         let mut listener = None;
         let mut cookie = false;
         let sender = if self.proven.contains(&key.peer.ip()) {
@@ -294,16 +359,13 @@ impl Differ {
         if cookie {
             conn.answered_by_cookie();
         }
-        self.conns.insert(
-            key,
-            Tracked {
-                conn,
-                line,
-                listener,
-                cookie,
-                synchronized: false,
-            },
-        );
+        let mut t = Tracked::new(conn, line, listener, cookie);
+        t.before = before;
+        t.event = event;
+        // A deviation the connection this four-tuple had went through still explains what
+        // follows (the RFC's CLOSED connection is Linux's timewait socket).
+        t.after = self.conns.get(&key).and_then(|old| old.after);
+        self.conns.insert(key, t);
     }
 
     /// A segment the stack sent, captured at `now`; `line` is the script line it is owed to
@@ -356,6 +418,26 @@ impl Differ {
         t.synchronized |= state.is_synchronized();
         if t.synchronized && matches!(state, State::Closed | State::TimeWait) {
             self.proven.insert(key.peer.ip());
+        }
+    }
+}
+
+/// What a divergence on a connection is told of it, to be named.
+#[derive(Default)]
+struct Context {
+    state: Option<State>,
+    event: String,
+    after: Option<&'static crate::explore::deviations::Deviation>,
+    passive: bool,
+}
+
+impl Context {
+    fn of(t: &Tracked) -> Context {
+        Context {
+            state: Some(t.before),
+            event: t.event.clone(),
+            after: t.after,
+            passive: t.passive,
         }
     }
 }

@@ -15,10 +15,12 @@ use tcpcheck_model::conn::{Connection, Seg, State, UserError};
 use tcpcheck_model::profile::Profile;
 use tcpcheck_model::wire::{SegmentRepr, TcpOption};
 
+use super::deviations::Deviation;
 use super::event::{resolve, Clock, Event, Resolved, Setup};
 use super::reference::REPLAY_DEPTH;
 use super::render::Script;
 use crate::differ::at_once_grace;
+use crate::differ::receive::Read;
 use crate::observe::tcp_info::TcpState;
 use crate::peer::Peer;
 use crate::sandbox::{Packet, SandboxConfig};
@@ -63,11 +65,16 @@ pub struct Found {
     /// The model's state before that event.
     pub state: State,
     /// The event, as [`Event`]'s Display shows it (empty for the opening calls).
-    pub event: String,
+    pub event: Box<str>,
     /// The rule involved, as the model cites it.
     pub rule: String,
     pub expected: String,
     pub actual: String,
+    /// A known deviation the case went through earlier without a divergence showing
+    /// (see [`super::deviations::taint`]): the model's numbers are off from there.
+    pub after: Option<&'static Deviation>,
+    /// The connection was opened passively (a listener's), not by connect().
+    pub passive: bool,
 }
 
 impl std::fmt::Display for Found {
@@ -176,7 +183,7 @@ impl Session {
         self.events_run += 1;
         if let Err(mut f) = self.d.step(ev) {
             f.step = Some(i);
-            f.event = ev.to_string();
+            f.event = ev.to_string().into();
             self.found = Some(f.clone());
             return Err(f);
         }
@@ -221,6 +228,8 @@ struct Driver {
     state_before: State,
     harness_error: Option<HarnessError>,
     pace: Pace,
+    /// See [`Found::after`].
+    after: Option<&'static Deviation>,
 }
 
 type Step = Result<(), Found>;
@@ -253,6 +262,7 @@ impl Driver {
             state_before: State::Closed,
             harness_error: None,
             pace: Pace::default(),
+            after: None,
         }
     }
 
@@ -260,10 +270,12 @@ impl Driver {
         Found {
             step: None,
             state: self.state_before,
-            event: String::new(),
+            event: Box::from(""),
             rule: rule.into(),
             expected,
             actual,
+            after: self.after,
+            passive: self.setup.passive,
         }
     }
 
@@ -356,6 +368,10 @@ impl Driver {
                 let r = self.stack.close(fd);
                 self.script
                     .call(format!("close({fd}) = {}", result_text(&r)));
+                if self.after.is_none() {
+                    self.after =
+                        super::deviations::taint_abort(self.model.state(), self.model.profile());
+                }
                 let _ = self.model.close_linger_zero(t0);
             }
         }
@@ -390,7 +406,12 @@ impl Driver {
                     .call(format!("close({fd}) = {}", result_text(&r)));
             }
         } else {
-            self.model.arrive(t0, &r.seg());
+            let (before, tcb) = (self.model.state(), *self.model.tcb());
+            let seg = r.seg();
+            self.model.arrive(t0, &seg);
+            if self.after.is_none() {
+                self.after = super::deviations::taint(before, &tcb, &seg, &self.model);
+            }
         }
         self.injected.push(r);
         if self.injected.len() > REPLAY_DEPTH {
@@ -443,30 +464,17 @@ impl Driver {
             Err(e) => e.to_string(),
         };
         self.script.call(format!("read({fd}, ..., {n}) = {shown}"));
-        // RECEIVE's answers as a socket gives them: data; EAGAIN for "nothing yet"; 0 (end
-        // of file) once the peer's FIN is in ("connection closing"); after the connection is
-        // gone, 0 or the error that ended it. The kernel's answer may also settle a choice
-        // the model left open (Connection::receive_where).
-        let agree = |model: &Result<u64, UserError>| match (model, &kernel) {
-            (Ok(0), Err(CallError::Errno(Errno::EAGAIN))) => true,
-            (Ok(m), Ok(b)) => *m > 0 && *m == b.len() as u64,
-            (Err(UserError::Closing), Ok(b)) => b.is_empty(),
-            // Linux keeps data the application has not read when the connection ends
-            // normally (RFC 9293 deletes the TCB): a read after CLOSED may still return it.
-            (Err(UserError::DoesNotExist), Ok(_)) => true,
-            (Err(UserError::DoesNotExist), Err(_)) => true,
-            _ => false,
+        let got = match &kernel {
+            Ok(b) if b.is_empty() => Read::Eof,
+            Ok(b) => Read::Bytes(b.len() as u64),
+            Err(CallError::Errno(Errno::EAGAIN)) => Read::WouldBlock,
+            Err(CallError::Errno(e)) => Read::Failed(*e),
+            Err(e) => return Err(self.harness(format!("read(): {e}"))),
         };
-        let model = self.model.receive_where(u64::from(n), agree);
-        let agree = agree(&model);
-        if agree {
-            return Ok(());
+        match crate::differ::receive::judge(&mut self.model, u64::from(n), got) {
+            Ok(()) => Ok(()),
+            Err(d) => Err(self.found(d.rule, d.expected, format!("read() = {shown}"))),
         }
-        Err(self.found(
-            "RFC 9293 3.10.3: RECEIVE",
-            format!("read of up to {n} bytes: {}", user_text(model)),
-            format!("read() = {shown}"),
-        ))
     }
 
     /// Collects the kernel's reaction to the event at `t0` and diffs it with the model.

@@ -1033,7 +1033,8 @@ impl<'a> Exec<'a> {
                 r => {
                     if let Ok(d) = &r {
                         let len = Some(d.len() as u64);
-                        self.model(fd, Call::Read { len });
+                        let asked = max as u64;
+                        self.model(fd, Call::Read { asked, len });
                     }
                     Some(Ret::from(r, |d| d.len() as i64))
                 }
@@ -1281,7 +1282,13 @@ impl<'a> Exec<'a> {
             None => {
                 match op {
                     Op::Accept(_) => self.model(fd, Call::Accept { accepted: None }),
-                    Op::Read(..) => self.model(fd, Call::Read { len: None }),
+                    Op::Read(_, max) => self.model(
+                        fd,
+                        Call::Read {
+                            asked: max as u64,
+                            len: None,
+                        },
+                    ),
                     Op::Connect(_) => {}
                 }
                 Ok(Started::Done(Ret::err(Errno::EAGAIN)))
