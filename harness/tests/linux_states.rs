@@ -21,17 +21,17 @@ fn stack_addr(v6: bool) -> SocketAddr {
     SocketAddr::new(ip, STACK_PORT)
 }
 
-/// How long a segment the stack owes "at once" may trail the call or segment that caused it.
-/// Almost always it is out before the barrier's echo reply; under heavy load (eight checks on
-/// two cores) Linux was seen sending a FIN after close() up to 5 ms later, from softirq
-/// context. Two jiffies at HZ=250 plus scheduling slack; waiting ends as soon as it arrives.
-const AT_ONCE_GRACE: Duration = Duration::from_millis(12);
+// A segment the stack owes "at once" may trail the call or segment that caused it by the
+// harness's one grace (tcpcheck::differ::at_once_grace()). Almost always it is out before
+// the barrier's echo reply; under heavy load (eight checks on two cores) Linux was seen
+// sending a FIN after close() up to 5 ms later, from softirq context. Waiting ends as soon
+// as it arrives.
 
 /// Exactly one TCP segment from the stack to `peer`, and nothing else.
 fn one(k: &mut LinuxStack, peer: &Peer) -> SegmentRepr {
     let mut packets = k.settle().expect("settle");
     if packets.is_empty() {
-        let deadline = k.now() + AT_ONCE_GRACE;
+        let deadline = k.now() + tcpcheck::differ::at_once_grace();
         packets.extend(k.next_packet(deadline).expect("capture"));
         packets.extend(k.settle().expect("settle"));
     }

@@ -133,7 +133,14 @@ impl Profile {
     /// /proc/sys, e.g. `net.ipv4.tcp_syn_retries` → `6`). Unknown names are ignored; a value
     /// that does not parse is an error naming the sysctl.
     pub fn linux(sysctls: &BTreeMap<String, String>) -> Result<Profile, String> {
-        let mut p = Profile::linux_defaults();
+        Profile::linux_defaults().with_sysctls(sysctls)
+    }
+
+    /// This profile with the values of the sysctls given changed (a scenario setting some
+    /// on a namespace whose others were read already). Unknown names are ignored; a value
+    /// that does not parse is an error naming the sysctl.
+    pub fn with_sysctls(&self, sysctls: &BTreeMap<String, String>) -> Result<Profile, String> {
+        let mut p = self.clone();
         let num = |name: &str| -> Result<Option<u64>, String> {
             match sysctls.get(name) {
                 None => Ok(None),

@@ -4,9 +4,10 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use tcpcheck_model::conn::Divergence as ModelFault;
+use tcpcheck_model::conn::{Divergence as ModelFault, State};
 use tcpcheck_model::listener::Listener;
 
+use super::receive::Read;
 use super::{Differ, Key, Sock, SockOpts, Tracked};
 
 /// A call that returned (or, for connect(), started), with what the model needs of it.
@@ -30,8 +31,10 @@ pub enum Call {
     Write {
         len: u32,
     },
-    /// read() returned `len` bytes (0: end of stream); `None`: it would block.
+    /// read() of up to `asked` bytes returned `len` bytes (0: end of stream); `None`: it
+    /// would block.
     Read {
+        asked: u64,
         len: Option<u64>,
     },
     Shutdown {
@@ -102,28 +105,24 @@ impl Differ {
                     conn.set_user_timeout(Some(t));
                 }
                 let _ = conn.open_active(now);
-                let t = Tracked {
-                    conn,
-                    line,
-                    listener: None,
-                    cookie: false,
-                    synchronized: false,
-                };
+                let mut t = Tracked::new(conn, line, None, false);
+                t.before = State::Closed;
+                t.event = "connect".into();
                 self.connecting.insert(fd, (peer, t));
                 self.socks.insert(fd, Sock::Connecting);
             }
             Call::Accept { accepted } => self.accept(now, line, fd, accepted),
             Call::Write { len } => {
                 if let Some(t) = self.tracked(fd) {
-                    t.line = line;
+                    t.fed(line, "write");
                     let _ = t.conn.send(now, len);
                 }
             }
-            Call::Read { len } => self.read(now, line, fd, len),
+            Call::Read { asked, len } => self.read(now, line, fd, asked, len),
             Call::Shutdown { write, .. } => {
                 if write {
                     if let Some(t) = self.tracked(fd) {
-                        t.line = line;
+                        t.fed(line, "shutdown(SHUT_WR)");
                         // RFC 9293 3.10.4: CLOSE means "I have no more to send".
                         let _ = t.conn.close(now);
                     }
@@ -232,7 +231,7 @@ impl Differ {
         self.diverge(line, now, fault, None);
     }
 
-    fn read(&mut self, now: Duration, line: u32, fd: i32, len: Option<u64>) {
+    fn read(&mut self, now: Duration, line: u32, fd: i32, asked: u64, len: Option<u64>) {
         let key = match self.socks.get(&fd) {
             Some(Sock::Conn(k)) => Some(*k),
             _ => None,
@@ -240,26 +239,15 @@ impl Differ {
         let Some(t) = self.tracked(fd) else {
             return;
         };
-        t.line = line;
-        let held = t.conn.readable();
-        let fault = match len {
-            Some(n) if n > held => ModelFault {
-                rule: "RFC 9293 3.10.3: RECEIVE returns data received in order",
-                expected: format!("read() of at most {held} bytes"),
-                actual: format!("read() returned {n} bytes"),
-            },
-            None if held > 0 => ModelFault {
-                rule: "RFC 9293 3.10.3: RECEIVE returns data received in order",
-                expected: format!("read() returns {held} bytes held in order"),
-                actual: "read() would block".into(),
-            },
-            Some(n) => {
-                let _ = t.conn.receive(n);
-                return;
-            }
-            None => return,
+        t.fed(line, "read");
+        let got = match len {
+            None => Read::WouldBlock,
+            Some(0) => Read::Eof,
+            Some(n) => Read::Bytes(n),
         };
-        self.diverge(line, now, fault, key);
+        if let Err(fault) = super::receive::judge(&mut t.conn, asked, got) {
+            self.diverge(line, now, fault, key);
+        }
     }
 
     fn close(&mut self, now: Duration, line: u32, fd: i32) {
@@ -291,7 +279,17 @@ impl Differ {
                 let Some(t) = self.conns.get_mut(&key) else {
                     return;
                 };
-                t.line = line;
+                t.fed(
+                    line,
+                    if linger_zero {
+                        "abort (SO_LINGER 0, close)"
+                    } else {
+                        "close"
+                    },
+                );
+                if linger_zero && t.after.is_none() {
+                    t.after = crate::explore::deviations::taint_abort(t.before, t.conn.profile());
+                }
                 if linger_zero {
                     // SO_LINGER with a zero timeout: RFC 9293 3.10.5 ABORT, as Linux's
                     // tcp_close() does it (Connection::close_linger_zero).

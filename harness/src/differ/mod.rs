@@ -16,6 +16,8 @@
 //! Time is the script's: zero when its first event ran.
 
 mod calls;
+pub mod profile;
+pub mod receive;
 #[cfg(test)]
 mod tests;
 mod verdict;
@@ -34,10 +36,14 @@ pub use calls::Call;
 pub use verdict::{ModelDivergence, ModelVerdict};
 
 /// How late a segment the model owes "at once" may trail the event that called for it
-/// before it counts as missing: the kernel sends some of them from a timer that fires on
-/// the next jiffy (a FIN after close() behind the pacing or TSQ timer, the ACK of a FIN on
-/// a fresh passive socket), two jiffies at HZ=250, plus the scheduling slack a loaded
-/// machine adds to any wake-up.
+/// before it counts as missing; the one grace of the runner, the explorer and their tests.
+///
+/// The kernel sends some of these from a timer armed for the next jiffy (a FIN after
+/// close() behind the pacing or TSQ timer, the ACK of a FIN on a fresh passive socket). A
+/// timer armed for one jiffy fires on the second tick boundary at the latest: two jiffies,
+/// 8 ms at HZ=250. On top comes [`SCHEDULING_SLACK`] (10 ms), what a loaded machine adds to
+/// any wake-up, the softirq's and the harness's capture alike: 18 ms in all. (12 ms, the
+/// explorer's old figure, left 4 ms of slack, less than one jiffy.)
 pub fn at_once_grace() -> Duration {
     Hz::TARGET.jiffy() * 2 + SCHEDULING_SLACK
 }
@@ -84,6 +90,37 @@ struct Tracked {
     cookie: bool,
     /// Reached a synchronized state once: its end makes the peer known to the stack.
     synchronized: bool,
+    /// The state before the event that last fed this connection, and that event (see
+    /// [`ModelDivergence::event`]), for naming a divergence.
+    before: State,
+    event: String,
+    /// See [`ModelDivergence::after`].
+    after: Option<&'static crate::explore::deviations::Deviation>,
+    /// Made by a listener, not by connect().
+    passive: bool,
+}
+
+impl Tracked {
+    fn new(conn: Connection, line: u32, listener: Option<u16>, cookie: bool) -> Tracked {
+        Tracked {
+            before: conn.state(),
+            conn,
+            line,
+            listener,
+            cookie,
+            synchronized: false,
+            event: String::new(),
+            after: None,
+            passive: listener.is_some(),
+        }
+    }
+
+    /// The event `event` at script line `line` feeds this connection now.
+    fn fed(&mut self, line: u32, event: impl Into<String>) {
+        self.line = line;
+        self.before = self.conn.state();
+        self.event = event.into();
+    }
 }
 
 /// Follows one run through the model. Feed it every event in time order; ask for the
@@ -160,15 +197,38 @@ impl Differ {
     }
 
     fn diverge(&mut self, line: u32, at: Duration, fault: ModelFault, key: Option<Key>) {
+        let context = key
+            .and_then(|k| self.conns.get(&k))
+            .map(Context::of)
+            .unwrap_or_default();
+        self.diverge_in(line, at, fault, key, context);
+    }
+
+    fn diverge_in(
+        &mut self,
+        line: u32,
+        at: Duration,
+        fault: ModelFault,
+        key: Option<Key>,
+        context: Context,
+    ) {
         if self.first.is_none() {
-            self.first = Some(ModelDivergence {
+            let mut d = ModelDivergence {
                 line,
                 at,
                 rule: fault.rule.to_string(),
                 expected: fault.expected,
                 actual: fault.actual,
                 connection: key,
-            });
+                state: context.state,
+                event: context.event,
+                deviation: None,
+                after: context.after,
+                passive: context.passive,
+            };
+            d.deviation =
+                crate::explore::deviations::classify_model(&d, &self.profile).map(|dev| dev.name);
+            self.first = Some(d);
         }
     }
 
@@ -192,20 +252,20 @@ impl Differ {
         let mut fault = None;
         for (key, t) in self.conns.iter_mut() {
             if let Err(f) = t.conn.settle(check) {
-                fault = Some((t.line, f, Some(*key)));
+                fault = Some((t.line, f, Some(*key), Context::of(t)));
                 break;
             }
         }
         if fault.is_none() {
             for (_, t) in self.connecting.values_mut() {
                 if let Err(f) = t.conn.settle(check) {
-                    fault = Some((t.line, f, None));
+                    fault = Some((t.line, f, None, Context::of(t)));
                     break;
                 }
             }
         }
-        if let Some((line, f, key)) = fault {
-            self.diverge(line, now, f, key);
+        if let Some((line, f, key, context)) = fault {
+            self.diverge_in(line, now, f, key, context);
         }
     }
 
@@ -244,9 +304,10 @@ impl Differ {
             return;
         };
         let s = Seg::from_repr(&seg.tcp);
+        let event = format!("< {}", seg.tcp.flags.packetdrill());
         if let Some(t) = self.conns.get_mut(&key) {
             if t.conn.state() != State::Closed {
-                t.line = line;
+                t.fed(line, event);
                 if !listener_admits_ack(&mut self.listeners, t, key, &s, now) {
                     return;
                 }
@@ -260,13 +321,22 @@ impl Differ {
                         return;
                     }
                 }
+                let tcb = *t.conn.tcb();
                 t.conn.arrive(now, &s);
+                if t.after.is_none() {
+                    t.after = crate::explore::deviations::taint(t.before, &tcb, &s, &t.conn);
+                }
                 self.note_end(key);
                 return;
             }
         }
         // A segment no connection owns meets the listener, or the closed port.
         let mut conn = self.new_connection(key.peer);
+        let before = if self.listeners.contains_key(&key.local_port) {
+            State::Listen
+        } else {
+            State::Closed
+        };
         let mut listener = None;
         let mut cookie = false;
         let sender = if self.proven.contains(&key.peer.ip()) {
@@ -289,16 +359,13 @@ impl Differ {
         if cookie {
             conn.answered_by_cookie();
         }
-        self.conns.insert(
-            key,
-            Tracked {
-                conn,
-                line,
-                listener,
-                cookie,
-                synchronized: false,
-            },
-        );
+        let mut t = Tracked::new(conn, line, listener, cookie);
+        t.before = before;
+        t.event = event;
+        // A deviation the connection this four-tuple had went through still explains what
+        // follows (the RFC's CLOSED connection is Linux's timewait socket).
+        t.after = self.conns.get(&key).and_then(|old| old.after);
+        self.conns.insert(key, t);
     }
 
     /// A segment the stack sent, captured at `now`; `line` is the script line it is owed to
@@ -351,6 +418,26 @@ impl Differ {
         t.synchronized |= state.is_synchronized();
         if t.synchronized && matches!(state, State::Closed | State::TimeWait) {
             self.proven.insert(key.peer.ip());
+        }
+    }
+}
+
+/// What a divergence on a connection is told of it, to be named.
+#[derive(Default)]
+struct Context {
+    state: Option<State>,
+    event: String,
+    after: Option<&'static crate::explore::deviations::Deviation>,
+    passive: bool,
+}
+
+impl Context {
+    fn of(t: &Tracked) -> Context {
+        Context {
+            state: Some(t.before),
+            event: t.event.clone(),
+            after: t.after,
+            passive: t.passive,
         }
     }
 }

@@ -135,7 +135,15 @@ fn passive_open_through_a_listener_agrees() {
             },
         );
         // The accepted descriptor names the connection: a read finds nothing there.
-        d.call(ms(40), 8, CONN_FD, Call::Read { len: None });
+        d.call(
+            ms(40),
+            8,
+            CONN_FD,
+            Call::Read {
+                asked: 100,
+                len: None,
+            },
+        );
         assert_eq!(d.owed_by(), None);
         d.finish(ms(40));
         agrees(&d);

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use tcpcheck_model::conn::State;
+
 use super::Key;
 
 /// The first place the stack did something the model does not allow.
@@ -18,6 +20,29 @@ pub struct ModelDivergence {
     pub expected: String,
     pub actual: String,
     pub connection: Option<Key>,
+    /// The connection's state before the event that led here (`None`: no connection).
+    pub state: Option<State>,
+    /// That event as the explorer writes it: `< F.` for a segment injected with those
+    /// flags, `write`, `read`, `close`, `abort (SO_LINGER 0, close)`, `shutdown(SHUT_WR)`.
+    pub event: String,
+    /// On the `rfc9293` profile, the known Linux deviation this is
+    /// ([`crate::explore::deviations`]), by name.
+    pub deviation: Option<&'static str>,
+    /// A known deviation the connection went through earlier without a divergence showing
+    /// ([`crate::explore::deviations::taint`]).
+    pub after: Option<&'static crate::explore::deviations::Deviation>,
+    /// The connection was a listener's, not connect()'s.
+    pub passive: bool,
+}
+
+impl ModelDivergence {
+    /// The rule, and the known deviation's name when it is one.
+    pub fn rule_named(&self) -> String {
+        match self.deviation {
+            Some(name) => format!("{} [known deviation {name}]", self.rule),
+            None => self.rule.clone(),
+        }
+    }
 }
 
 impl fmt::Display for ModelDivergence {
@@ -25,7 +50,10 @@ impl fmt::Display for ModelDivergence {
         write!(
             f,
             "line {}: model expected {}, stack: {} ({})",
-            self.line, self.expected, self.actual, self.rule
+            self.line,
+            self.expected,
+            self.actual,
+            self.rule_named()
         )
     }
 }

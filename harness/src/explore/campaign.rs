@@ -183,19 +183,14 @@ pub fn case_seed(seed: u64, index: u64) -> [u8; 32] {
     out
 }
 
-/// The live model's profile: for `linux`, read from a fresh namespace's sysctls.
+/// The live model's profile: for `linux`, read from a fresh namespace's sysctls by the one
+/// profile builder ([`crate::differ::profile`]).
 pub fn live_profile(kind: ProfileKind) -> Result<Profile, String> {
     match kind {
         ProfileKind::Rfc9293 => Ok(Profile::rfc9293()),
         ProfileKind::Linux => {
             let stack = LinuxStack::new().map_err(|e| format!("cannot create a sandbox: {e}"))?;
-            let mut map = BTreeMap::new();
-            for name in Profile::LINUX_SYSCTLS {
-                if let Ok(v) = stack.sandbox().sysctl(name) {
-                    map.insert(name.to_string(), v);
-                }
-            }
-            Profile::linux(&map)
+            crate::differ::profile::fresh_linux(stack.sandbox())
         }
     }
 }

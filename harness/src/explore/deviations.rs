@@ -6,10 +6,11 @@
 //! none of these; exploring with `rfc9293` finds them and labels them with these names, and
 //! anything a name does not explain is a finding.
 
-use tcpcheck_model::conn::State;
+use tcpcheck_model::conn::{Connection, Seg, State, Tcb};
 use tcpcheck_model::profile::{Profile, ProfileKind};
 
 use super::driver::Found;
+use crate::differ::ModelDivergence;
 
 pub struct Deviation {
     /// Short, stable, kebab-case.
@@ -23,6 +24,15 @@ pub struct Deviation {
     /// Whether a divergence found on the `rfc9293` profile is this deviation.
     pub matches: fn(&Found) -> bool,
 }
+
+/// Deviations are told apart by name (their names are unique).
+impl PartialEq for Deviation {
+    fn eq(&self, other: &Deviation) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Deviation {}
 
 impl std::fmt::Debug for Deviation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -43,6 +53,7 @@ fn missing(f: &Found, rule_prefix: &str) -> bool {
 const NO_RULE: &str = "RFC 9293 3.10: no rule allows";
 const UNACCEPTABLE: &str = "RFC 9293 3.10.7.4: unacceptable segment";
 const FIN_ACKED: &str = "RFC 9293 3.10.7.4: a FIN is acknowledged";
+const RETRANSMISSION: &str = "RFC 9293 3.8.1: MUST-18";
 
 fn fin_in(s: State) -> bool {
     matches!(s, State::CloseWait | State::Closing | State::LastAck)
@@ -167,6 +178,18 @@ pub static DEVIATIONS: &[Deviation] = &[
         matches: |f| fin_in(f.state) && missing(f, FIN_ACKED),
     },
     Deviation {
+        name: "data-after-fin-resets",
+        linux: "In CLOSE-WAIT, CLOSING and LAST-ACK a segment starting before RCV.NXT that \
+                carries data past it resets the connection and is answered with \
+                <SEQ=SEG.ACK><CTL=RST>.",
+        rfc: "RFC 9293 3.10.7.4, seventh: text after the peer's FIN \"should not occur\"; \
+              it is ignored.",
+        source: "net/ipv4/tcp_input.c: tcp_rcv_state_process(), step 7 \
+                 (LINUX_MIB_TCPABORTONDATA)",
+        scenario: "corpus/deviations/data-after-fin-resets.pkt",
+        matches: |f| fin_in(f.state) && sent(f, "RST"),
+    },
+    Deviation {
         name: "reset-at-rcv-nxt-minus-one-after-fin",
         linux: "In CLOSE-WAIT, CLOSING and LAST-ACK a RST at RCV.NXT - 1 (from a peer that \
                 did not count its own FIN) resets the connection, whether or not its text \
@@ -179,16 +202,56 @@ pub static DEVIATIONS: &[Deviation] = &[
         matches: |f| fin_in(f.state) && sent(f, "RST") && f.expected.starts_with("nothing"),
     },
     Deviation {
-        name: "data-after-fin-resets",
-        linux: "In CLOSE-WAIT, CLOSING and LAST-ACK a segment starting before RCV.NXT that \
-                carries data past it resets the connection and is answered with \
-                <SEQ=SEG.ACK><CTL=RST>.",
-        rfc: "RFC 9293 3.10.7.4, seventh: text after the peer's FIN \"should not occur\"; \
-              it is ignored.",
-        source: "net/ipv4/tcp_input.c: tcp_rcv_state_process(), step 7 \
-                 (LINUX_MIB_TCPABORTONDATA)",
-        scenario: "corpus/deviations/data-after-fin-resets.pkt",
-        matches: |f| fin_in(f.state) && sent(f, "RST"),
+        name: "simultaneous-open-syn-not-trimmed",
+        linux: "In a simultaneous open's SYN-RECEIVED only the plain SYN,ACK at the peer's \
+                ISN (no text, no FIN, SEG.ACK = SND.NXT) passes; any other SYN there, with a \
+                FIN or text, draws a challenge ACK and nothing of it is taken.",
+        rfc: "RFC 9293 3.10.7.4, first: the SYN lies before the window and is trimmed; the \
+              rest (its text, its FIN) is processed.",
+        source: "net/ipv4/tcp_input.c: tcp_validate_incoming(), step 4 (the SYN_RECV \
+                 exception needs th->ack, no text and ack_seq == snd_nxt)",
+        scenario: "corpus/deviations/simultaneous-open-syn-not-trimmed.pkt",
+        matches: |f| {
+            !f.passive
+                && f.state == State::SynReceived
+                && flags_in(f).contains('S')
+                && sent(f, "ACK")
+        },
+    },
+    Deviation {
+        name: "request-child-challenges-trimmed-syn",
+        linux: "After a passive open, a SYN at the peer's ISN that acknowledges the SYN-ACK \
+                creates the connection (the request socket trims the SYN), but the new socket \
+                judges the segment again, SYN included: a challenge ACK, its FIN and text not \
+                taken, the connection still in SYN-RECEIVED until a plain ACK.",
+        rfc: "RFC 9293 3.10.7.4: the SYN is trimmed, the ACK establishes the connection and \
+              the rest of the segment is processed.",
+        source: "net/ipv4/tcp_minisocks.c: tcp_check_req() and tcp_child_process(); \
+                 tcp_input.c: tcp_validate_incoming() (no socket yet for the SYN_RECV \
+                 exception)",
+        scenario: "corpus/deviations/request-child-challenges-trimmed-syn.pkt",
+        matches: |f| {
+            f.passive
+                && f.state == State::SynReceived
+                && flags_in(f).starts_with('S')
+                && sent(f, "ACK")
+        },
+    },
+    Deviation {
+        name: "time-wait-minisocket",
+        linux: "TIME-WAIT belongs to a timewait mini-socket: only an empty segment or a RST \
+                exactly at RCV.NXT is in its window (the RST ends TIME-WAIT); a RST anywhere \
+                else is dropped without a challenge ACK; everything else (a second FIN at \
+                RCV.NXT, text, a SYN with no listener) is not processed and is answered with \
+                <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, within the out-of-window rate limit \
+                unless it carries text or a FIN.",
+        rfc: "RFC 9293 3.10.7.4 in TIME-WAIT: the usual acceptability test; a RST in the \
+              window draws a challenge ACK (RFC 5961 3.2); a FIN at RCV.NXT is taken and \
+              acknowledged; text is ignored silently.",
+        source: "net/ipv4/tcp_minisocks.c: tcp_timewait_state_process(); net/ipv4/tcp_ipv4.c: \
+                 tcp_v4_rcv() (TCP_TW_SYN, TCP_TW_ACK)",
+        scenario: "corpus/deviations/time-wait-minisocket.pkt",
+        matches: |f| f.state == State::TimeWait,
     },
     Deviation {
         name: "old-ack-capped-by-bytes-acked",
@@ -225,9 +288,12 @@ pub static DEVIATIONS: &[Deviation] = &[
               RCV.NXT draws a challenge ACK and is dropped.",
         source: "net/ipv4/tcp_input.c: tcp_validate_incoming(), \"the right-most SACK block\"",
         scenario: "corpus/deviations/rst-at-sack-edge-resets.pkt",
-        // On rfc9293 the RST's missing challenge ACK looks like the rate limit's, which
-        // oow-ack-rate-limit explains first; later steps show the reset.
-        matches: |_| false,
+        // Within the grace the RST's missing challenge ACK looks like the rate limit's,
+        // which oow-ack-rate-limit explains first; a segment after it shows the reset: a
+        // RST where the challenge ACK is still owed.
+        matches: |f| {
+            f.rule.starts_with("RFC 5961 3.2") && sent(f, "RST") && f.state.is_synchronized()
+        },
     },
     Deviation {
         name: "past-window-end-with-unread-data-dropped",
@@ -257,22 +323,6 @@ pub static DEVIATIONS: &[Deviation] = &[
         scenario: "corpus/deviations/window-counted-from-rcv-wup.pkt",
         // Found on rfc9293 as a missing ACK, which oow-ack-rate-limit also explains.
         matches: |_| false,
-    },
-    Deviation {
-        name: "time-wait-minisocket",
-        linux: "TIME-WAIT belongs to a timewait mini-socket: only an empty segment or a RST \
-                exactly at RCV.NXT is in its window (the RST ends TIME-WAIT); a RST anywhere \
-                else is dropped without a challenge ACK; everything else (a second FIN at \
-                RCV.NXT, text, a SYN with no listener) is not processed and is answered with \
-                <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, within the out-of-window rate limit \
-                unless it carries text or a FIN.",
-        rfc: "RFC 9293 3.10.7.4 in TIME-WAIT: the usual acceptability test; a RST in the \
-              window draws a challenge ACK (RFC 5961 3.2); a FIN at RCV.NXT is taken and \
-              acknowledged; text is ignored silently.",
-        source: "net/ipv4/tcp_minisocks.c: tcp_timewait_state_process(); net/ipv4/tcp_ipv4.c: \
-                 tcp_v4_rcv() (TCP_TW_SYN, TCP_TW_ACK)",
-        scenario: "corpus/deviations/time-wait-minisocket.pkt",
-        matches: |f| f.state == State::TimeWait,
     },
     Deviation {
         name: "linger-zero-close-keeps-time-wait",
@@ -306,8 +356,17 @@ pub static DEVIATIONS: &[Deviation] = &[
         rfc: "RFC 9293 3.10.7.4: the ACK is <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.",
         source: "net/ipv4/tcp_output.c: tcp_acceptable_seq()",
         scenario: "corpus/deviations/ack-seq-at-window-edge.pkt",
+        // Shown against the ACK the model owes (the SEQ differs), or, when the FIN's
+        // retransmission comes first in the model's list, as a pure ACK at its SEQ
+        // (SND.UNA + SND.WND = SND.UNA in a zero window) where it owes the FIN again.
         matches: |f| match (seq_ack(&f.expected), seq_ack(&f.actual)) {
-            (Some((s1, a1)), Some((s2, a2))) => a1 == a2 && s1 != s2 && sent(f, "ACK"),
+            (Some((s1, a1)), Some((s2, a2))) => {
+                sent(f, "ACK")
+                    && (a1 == a2 && s1 != s2
+                        || s1 == s2
+                            && f.rule.starts_with(RETRANSMISSION)
+                            && f.expected.contains("<CTL=FIN,ACK>"))
+            }
             _ => false,
         },
     },
@@ -340,34 +399,6 @@ pub static DEVIATIONS: &[Deviation] = &[
         },
     },
     Deviation {
-        name: "simultaneous-open-syn-not-trimmed",
-        linux: "In a simultaneous open's SYN-RECEIVED only the plain SYN,ACK at the peer's \
-                ISN (no text, no FIN, SEG.ACK = SND.NXT) passes; any other SYN there, with a \
-                FIN or text, draws a challenge ACK and nothing of it is taken.",
-        rfc: "RFC 9293 3.10.7.4, first: the SYN lies before the window and is trimmed; the \
-              rest (its text, its FIN) is processed.",
-        source: "net/ipv4/tcp_input.c: tcp_validate_incoming(), step 4 (the SYN_RECV \
-                 exception needs th->ack, no text and ack_seq == snd_nxt)",
-        scenario: "corpus/deviations/simultaneous-open-syn-not-trimmed.pkt",
-        matches: |f| f.state == State::SynReceived && flags_in(f).contains('S') && sent(f, "ACK"),
-    },
-    Deviation {
-        name: "request-child-challenges-trimmed-syn",
-        linux: "After a passive open, a SYN at the peer's ISN that acknowledges the SYN-ACK \
-                creates the connection (the request socket trims the SYN), but the new socket \
-                judges the segment again, SYN included: a challenge ACK, its FIN and text not \
-                taken, the connection still in SYN-RECEIVED until a plain ACK.",
-        rfc: "RFC 9293 3.10.7.4: the SYN is trimmed, the ACK establishes the connection and \
-              the rest of the segment is processed.",
-        source: "net/ipv4/tcp_minisocks.c: tcp_check_req() and tcp_child_process(); \
-                 tcp_input.c: tcp_validate_incoming() (no socket yet for the SYN_RECV \
-                 exception)",
-        scenario: "corpus/deviations/request-child-challenges-trimmed-syn.pkt",
-        matches: |f| {
-            f.state == State::SynReceived && flags_in(f).starts_with('S') && sent(f, "ACK")
-        },
-    },
-    Deviation {
         name: "synrecv-shutdown-holds-fin",
         linux: "shutdown(SHUT_WR) in a simultaneous open's SYN-RECEIVED sends nothing and \
                 leaves the state: the FIN goes when an ACK completes the handshake.",
@@ -380,14 +411,86 @@ pub static DEVIATIONS: &[Deviation] = &[
     },
 ];
 
-/// The known deviation that explains `found`, if any (the first whose matcher says so: the
-/// narrow ones come first). Only the `rfc9293` profile has them: on `linux` every
-/// divergence is unexplained.
+/// The known deviation that explains `found`, if any: the one the case went through
+/// unseen before ([`Found::after`]), else the first whose matcher says so (the narrow ones
+/// come first). Only the `rfc9293` profile has them: on `linux` every divergence is
+/// unexplained.
 pub fn classify(found: &Found, profile: &Profile) -> Option<&'static Deviation> {
     if profile.kind != ProfileKind::Rfc9293 {
         return None;
     }
+    if let Some(d) = found.after {
+        return Some(d);
+    }
     DEVIATIONS.iter().find(|d| (d.matches)(found))
+}
+
+/// A known deviation the model went through on `seg` without anything to see yet, or
+/// seen only as a divergence another name would also explain: the kernel did not do what
+/// the model did, so from here on the model's numbers are not the kernel's, and whatever
+/// diverges later, in whatever shape (an ACK one behind, a RST the kernel takes at what the
+/// model thinks is RCV.NXT - 1, a write failing on the connection that RST ended), follows
+/// from it. `before` and `tcb` are the connection's state and variables before `seg`,
+/// `conn` the model after it.
+pub fn taint(before: State, tcb: &Tcb, seg: &Seg, conn: &Connection) -> Option<&'static Deviation> {
+    taint_name(before, tcb, seg, conn).and_then(by_name)
+}
+
+fn taint_name(before: State, tcb: &Tcb, seg: &Seg, conn: &Connection) -> Option<&'static str> {
+    if conn.profile().kind != ProfileKind::Rfc9293 || !before.is_synchronized() {
+        return None;
+    }
+    // Linux processes nothing at or past RCV.NXT once the peer's FIN is in; the RFC counts
+    // a FIN there.
+    if fin_in(before) && seg.flags.fin() && conn.tcb().rcv_nxt != tcb.rcv_nxt {
+        return Some("fin-after-fin-ignored");
+    }
+    // Linux resets on a RST at RCV.NXT - 1 there; the RFC drops it as outside the window.
+    let minus_one = tcb.rcv_nxt.wrapping_add(u32::MAX);
+    if fin_in(before) && seg.flags.rst() && seg.seq == minus_one && conn.state() == before {
+        return Some("reset-at-rcv-nxt-minus-one-after-fin");
+    }
+    let empty = seg.seg_len() == 0 && !seg.flags.syn();
+    // Linux takes an empty segment at the right edge as in the window (a RST there draws a
+    // challenge ACK and spends the socket's budget of them).
+    if empty && tcb.rcv_wnd > 0 && seg.seq == tcb.rcv_nxt + tcb.rcv_wnd {
+        return Some("rst-at-right-window-edge");
+    }
+    // Linux counts the window from RCV.WUP: an empty segment between RCV.WUP and RCV.NXT
+    // is acceptable and draws nothing, where the RFC answers it with an ACK.
+    if empty
+        && !seg.flags.rst()
+        && tcb.rcv_wup.before(tcb.rcv_nxt)
+        && seg.seq.before(tcb.rcv_nxt)
+        && !seg.seq.before(tcb.rcv_wup)
+    {
+        return Some("window-counted-from-rcv-wup");
+    }
+    None
+}
+
+/// [`taint`] for a close(): SO_LINGER {1, 0} in TIME-WAIT ends it on the RFC's reading,
+/// not on Linux's, whose timewait socket goes on answering.
+pub fn taint_abort(before: State, profile: &Profile) -> Option<&'static Deviation> {
+    (profile.kind == ProfileKind::Rfc9293 && before == State::TimeWait)
+        .then(|| by_name("linger-zero-close-keeps-time-wait"))
+        .flatten()
+}
+
+/// [`classify`] for a divergence the runner's model found: the same matchers, on the same
+/// words (the state before the event, the event, the rule and both sides).
+pub fn classify_model(d: &ModelDivergence, profile: &Profile) -> Option<&'static Deviation> {
+    let found = Found {
+        step: Some(0),
+        state: d.state?,
+        event: d.event.as_str().into(),
+        after: d.after,
+        passive: d.passive,
+        rule: d.rule.clone(),
+        expected: d.expected.clone(),
+        actual: d.actual.clone(),
+    };
+    classify(&found, profile)
 }
 
 pub fn by_name(name: &str) -> Option<&'static Deviation> {

@@ -4,7 +4,7 @@
 //! Each case gets a fresh [`LinuxStack`] (its own network namespace) and a fresh model
 //! [`Connection`]. After every event the kernel's reaction is collected with the barrier and
 //! every segment it sent is fed to [`Connection::emitted`]; a segment the model owes at once
-//! may trail by [`AT_ONCE_GRACE`] before [`Connection::settle`] calls it missing. Segments the
+//! may trail by [`at_once_grace`] before [`Connection::settle`] calls it missing. Segments the
 //! model owes later than [`TIMER_HORIZON`] are timers, out of the explorer's scope.
 
 use std::net::{Shutdown, SocketAddr};
@@ -15,19 +15,18 @@ use tcpcheck_model::conn::{Connection, Seg, State, UserError};
 use tcpcheck_model::profile::Profile;
 use tcpcheck_model::wire::{SegmentRepr, TcpOption};
 
+use super::deviations::Deviation;
 use super::event::{resolve, Clock, Event, Resolved, Setup};
 use super::reference::REPLAY_DEPTH;
 use super::render::Script;
+use crate::differ::at_once_grace;
+use crate::differ::receive::Read;
 use crate::observe::tcp_info::TcpState;
 use crate::peer::Peer;
 use crate::sandbox::{Packet, SandboxConfig};
 use crate::stack::linux::{Fd, LinuxStack};
 use crate::stack::{CallError, SockOpt, Stack, Wait};
 use crate::trace::Trace;
-
-/// How long a segment owed "at once" may trail the event that caused it: two jiffies at
-/// HZ=250 plus scheduling slack on a loaded machine (see tests/linux_states.rs).
-pub const AT_ONCE_GRACE: Duration = Duration::from_millis(12);
 
 /// With [`Pace::Thorough`], segments owed later than this after their event are timers
 /// (retransmissions) and not waited for; delayed ACKs (under 0.5 s by MUST-40, 200 ms in the
@@ -37,7 +36,7 @@ pub const TIMER_HORIZON: Duration = Duration::from_millis(250);
 /// How long a step waits for what the model says the kernel owes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Pace {
-    /// Only for segments owed at once (within [`AT_ONCE_GRACE`]). A segment the kernel may
+    /// Only for segments owed at once (within [`at_once_grace`]). A segment the kernel may
     /// send later (a delayed ACK, a retransmission) is checked when it comes during a later
     /// step; one still allowed to be late when the case ends is not waited for. Delayed
     /// ACKs take 40 ms or more, a quarter of all cases owe one, and waiting for them made
@@ -66,11 +65,16 @@ pub struct Found {
     /// The model's state before that event.
     pub state: State,
     /// The event, as [`Event`]'s Display shows it (empty for the opening calls).
-    pub event: String,
+    pub event: Box<str>,
     /// The rule involved, as the model cites it.
     pub rule: String,
     pub expected: String,
     pub actual: String,
+    /// A known deviation the case went through earlier without a divergence showing
+    /// (see [`super::deviations::taint`]): the model's numbers are off from there.
+    pub after: Option<&'static Deviation>,
+    /// The connection was opened passively (a listener's), not by connect().
+    pub passive: bool,
 }
 
 impl std::fmt::Display for Found {
@@ -179,7 +183,7 @@ impl Session {
         self.events_run += 1;
         if let Err(mut f) = self.d.step(ev) {
             f.step = Some(i);
-            f.event = ev.to_string();
+            f.event = ev.to_string().into();
             self.found = Some(f.clone());
             return Err(f);
         }
@@ -224,6 +228,8 @@ struct Driver {
     state_before: State,
     harness_error: Option<HarnessError>,
     pace: Pace,
+    /// See [`Found::after`].
+    after: Option<&'static Deviation>,
 }
 
 type Step = Result<(), Found>;
@@ -256,6 +262,7 @@ impl Driver {
             state_before: State::Closed,
             harness_error: None,
             pace: Pace::default(),
+            after: None,
         }
     }
 
@@ -263,10 +270,12 @@ impl Driver {
         Found {
             step: None,
             state: self.state_before,
-            event: String::new(),
+            event: Box::from(""),
             rule: rule.into(),
             expected,
             actual,
+            after: self.after,
+            passive: self.setup.passive,
         }
     }
 
@@ -363,6 +372,10 @@ impl Driver {
                 let r = self.stack.close(fd);
                 self.script
                     .call(format!("close({fd}) = {}", result_text(&r)));
+                if self.after.is_none() {
+                    self.after =
+                        super::deviations::taint_abort(self.model.state(), self.model.profile());
+                }
                 let _ = self.model.close_linger_zero(t0);
             }
         }
@@ -397,7 +410,12 @@ impl Driver {
                     .call(format!("close({fd}) = {}", result_text(&r)));
             }
         } else {
-            self.model.arrive(t0, &r.seg());
+            let (before, tcb) = (self.model.state(), *self.model.tcb());
+            let seg = r.seg();
+            self.model.arrive(t0, &seg);
+            if self.after.is_none() {
+                self.after = super::deviations::taint(before, &tcb, &seg, &self.model);
+            }
         }
         self.injected.push(r);
         if self.injected.len() > REPLAY_DEPTH {
@@ -450,30 +468,17 @@ impl Driver {
             Err(e) => e.to_string(),
         };
         self.script.call(format!("read({fd}, ..., {n}) = {shown}"));
-        // RECEIVE's answers as a socket gives them: data; EAGAIN for "nothing yet"; 0 (end
-        // of file) once the peer's FIN is in ("connection closing"); after the connection is
-        // gone, 0 or the error that ended it. The kernel's answer may also settle a choice
-        // the model left open (Connection::receive_where).
-        let agree = |model: &Result<u64, UserError>| match (model, &kernel) {
-            (Ok(0), Err(CallError::Errno(Errno::EAGAIN))) => true,
-            (Ok(m), Ok(b)) => *m > 0 && *m == b.len() as u64,
-            (Err(UserError::Closing), Ok(b)) => b.is_empty(),
-            // Linux keeps data the application has not read when the connection ends
-            // normally (RFC 9293 deletes the TCB): a read after CLOSED may still return it.
-            (Err(UserError::DoesNotExist), Ok(_)) => true,
-            (Err(UserError::DoesNotExist), Err(_)) => true,
-            _ => false,
+        let got = match &kernel {
+            Ok(b) if b.is_empty() => Read::Eof,
+            Ok(b) => Read::Bytes(b.len() as u64),
+            Err(CallError::Errno(Errno::EAGAIN)) => Read::WouldBlock,
+            Err(CallError::Errno(e)) => Read::Failed(*e),
+            Err(e) => return Err(self.harness(format!("read(): {e}"))),
         };
-        let model = self.model.receive_where(u64::from(n), agree);
-        let agree = agree(&model);
-        if agree {
-            return Ok(());
+        match crate::differ::receive::judge(&mut self.model, u64::from(n), got) {
+            Ok(()) => Ok(()),
+            Err(d) => Err(self.found(d.rule, d.expected, format!("read() = {shown}"))),
         }
-        Err(self.found(
-            "RFC 9293 3.10.3: RECEIVE",
-            format!("read of up to {n} bytes: {}", user_text(model)),
-            format!("read() = {shown}"),
-        ))
     }
 
     /// Collects the kernel's reaction to the event at `t0` and diffs it with the model.
@@ -499,7 +504,7 @@ impl Driver {
                 .map(|e| e.due.latest)
                 .min();
             let Some(latest) = owed else { break };
-            let deadline = latest.max(t0) + AT_ONCE_GRACE;
+            let deadline = latest.max(t0) + at_once_grace();
             match self.stack.next_packet(deadline) {
                 Ok(Some(p)) => self.feed(&p, true)?,
                 Ok(None) => break,
@@ -507,7 +512,7 @@ impl Driver {
             }
         }
         let now = self.stack.now();
-        if let Err(d) = self.model.settle(now.saturating_sub(AT_ONCE_GRACE)) {
+        if let Err(d) = self.model.settle(now.saturating_sub(at_once_grace())) {
             if let Some(e) = self.model.expected().iter().find(|e| e.rule == d.rule) {
                 let spec = e.spec;
                 self.script

@@ -389,11 +389,14 @@ impl<'a> Exec<'a> {
     }
 
     pub fn run(&mut self) -> Step {
+        // Before any command changes them: the schedule report's base numbers, and the
+        // model's when the script sets no sysctl first.
+        let fresh = crate::differ::profile::fresh_linux(self.stack.sandbox());
         if let Some(c) = &self.script.init_command {
             self.command(c.span, &c.text, None)?;
         }
         self.start = self.stack.now();
-        self.start_model()?;
+        self.start_model(fresh)?;
         let result = self.events();
         let result = if let Some(c) = &self.script.cleanup_command {
             // packetdrill runs it whether the script passed or not.
@@ -1061,7 +1064,8 @@ impl<'a> Exec<'a> {
                 r => {
                     if let Ok(d) = &r {
                         let len = Some(d.len() as u64);
-                        self.model(fd, Call::Read { len });
+                        let asked = max as u64;
+                        self.model(fd, Call::Read { asked, len });
                     }
                     Some(Ret::from(r, |d| d.len() as i64))
                 }
@@ -1309,7 +1313,13 @@ impl<'a> Exec<'a> {
             None => {
                 match op {
                     Op::Accept(_) => self.model(fd, Call::Accept { accepted: None }),
-                    Op::Read(..) => self.model(fd, Call::Read { len: None }),
+                    Op::Read(_, max) => self.model(
+                        fd,
+                        Call::Read {
+                            asked: max as u64,
+                            len: None,
+                        },
+                    ),
                     Op::Connect(_) => {}
                 }
                 Ok(Started::Done(Ret::err(Errno::EAGAIN)))
@@ -1355,42 +1365,29 @@ impl<'a> Exec<'a> {
 
     /// Starts the model on the profile asked for, with the numbers of the namespace's
     /// sysctls as they are now (after the init command).
-    fn start_model(&mut self) -> Step {
-        // Every fresh namespace starts from the same sysctl values (the kernel's per-netns
-        // defaults, some copied from the host's, which a run does not change), so they are
-        // read once per process: reading sixteen /proc files cost about as much as the
-        // rest of the model's work on an untimed scenario. A scenario whose init command
-        // set sysctls is read from its own namespace.
-        static FRESH: std::sync::OnceLock<Profile> = std::sync::OnceLock::new();
+    fn start_model(&mut self, fresh: Result<Profile, String>) -> Step {
+        let linux = if self.script.init_command.is_none() {
+            fresh
+        } else {
+            crate::differ::profile::read_linux(self.stack.sandbox())
+        };
         self.differ = match self.opts.model {
             ModelProfile::Off => None,
-            ModelProfile::Linux if self.script.init_command.is_none() => {
-                let profile = match FRESH.get() {
-                    Some(p) => p.clone(),
-                    None => {
-                        let p = self.profile(ModelProfile::Linux)?;
-                        FRESH.get_or_init(|| p).clone()
-                    }
-                };
-                Some(Differ::new(profile))
-            }
-            kind => Some(Differ::new(self.profile(kind)?)),
+            ModelProfile::Linux => Some(Differ::new(linux.map_err(Self::harness_error)?)),
+            ModelProfile::Rfc9293 => Some(Differ::new(Profile::rfc9293())),
         };
         Ok(())
+    }
+
+    fn harness_error(e: String) -> Stop {
+        Stop::Error(format!("harness: {e}"))
     }
 
     fn profile(&self, kind: ModelProfile) -> Step<Profile> {
         match kind {
             ModelProfile::Rfc9293 | ModelProfile::Off => Ok(Profile::rfc9293()),
-            ModelProfile::Linux => {
-                let mut values = BTreeMap::new();
-                for name in Profile::LINUX_SYSCTLS {
-                    if let Ok(v) = self.stack.sandbox().sysctl(name) {
-                        values.insert(name.to_string(), v);
-                    }
-                }
-                Profile::linux(&values).map_err(|e| Stop::Error(format!("harness: {e}")))
-            }
+            ModelProfile::Linux => crate::differ::profile::read_linux(self.stack.sandbox())
+                .map_err(Self::harness_error),
         }
     }
 

@@ -172,7 +172,7 @@ impl ScenarioRun {
                     self.ip.name(),
                     self.path,
                     d.line,
-                    d.rule,
+                    d.rule_named(),
                     d.expected,
                     d.actual
                 ),

@@ -68,7 +68,10 @@ pub fn model_view(model: &ModelVerdict) -> String {
         ModelVerdict::Agree => "agree".into(),
         ModelVerdict::Diverge(d) => format!(
             "diverge at line {}: expected {}, got {} ({})",
-            d.line, d.expected, d.actual, d.rule
+            d.line,
+            d.expected,
+            d.actual,
+            d.rule_named()
         ),
         ModelVerdict::Off(why) => format!("off ({why})"),
     }
@@ -89,12 +92,18 @@ pub fn json(runs: &[ScenarioRun]) -> Value {
                     "actual": format!("{}: {}", d.message, d.actual),
                     "model": model_view(m),
                 }),
-                (_, ModelVerdict::Diverge(d)) => json!({
-                    "line": d.line,
-                    "expected": d.expected,
-                    "actual": d.actual,
-                    "model": d.rule,
-                }),
+                (_, ModelVerdict::Diverge(d)) => {
+                    let mut v = json!({
+                        "line": d.line,
+                        "expected": d.expected,
+                        "actual": d.actual,
+                        "model": d.rule,
+                    });
+                    if let Some(name) = d.deviation {
+                        v["deviation"] = json!(name);
+                    }
+                    v
+                }
                 _ => Value::Null,
             };
             let mut scenario = json!({

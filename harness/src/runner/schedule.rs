@@ -21,8 +21,9 @@
 //!
 //! # What the model is given
 //!
-//! The `linux` profile with the sysctls the script set (the trace's `sysctl` notes; the rest
-//! are a fresh namespace's defaults), and per kind of segment:
+//! The `linux` profile of a fresh namespace (read once per process by the one profile
+//! builder, [`crate::differ::profile`]) with the sysctls the script set (the trace's
+//! `sysctl` notes), and per kind of segment:
 //!
 //! - a SYN: [`syn_schedule`](tcpcheck_model::timers::syn_schedule);
 //! - a SYN-ACK: [`synack_schedule`](tcpcheck_model::timers::synack_schedule) (without the
@@ -132,6 +133,17 @@ pub struct Series {
     pub give_up: Option<Duration>,
     /// The model's schedule, or why there is none.
     pub expected: Result<Expected, String>,
+    /// A copy the stack sent early because a segment from the peer rearmed its timer, and
+    /// when that segment came (trace time): Linux answers an unacceptable ACK in SYN-SENT
+    /// by rearming the SYN's timer at `TCP_TIMEOUT_MIN` (tcp_rcv_synsent_state_process(),
+    /// "Previous FIN/ACK or RST/ACK might be ignored"). Its interval is not a backoff: it is
+    /// checked against `TCP_TIMEOUT_MIN` from the peer's segment, as the model has it.
+    pub rearmed: Option<(usize, Duration)>,
+}
+
+/// Linux `TCP_TIMEOUT_MIN` (include/net/tcp.h): two jiffies.
+pub fn timeout_min() -> Duration {
+    HZ.jiffy() * 2
 }
 
 /// How a series compares with its model.
@@ -161,6 +173,26 @@ impl Series {
         self.sends.windows(2).map(|w| w[1] - w[0]).collect()
     }
 
+    /// The nominal interval before copy `i + 1` (from the copy before) and its tolerance
+    /// window: the model's backoff interval, or for a rearmed copy `TCP_TIMEOUT_MIN` after
+    /// the peer's segment that rearmed it.
+    fn due(&self, i: usize, backoff: Duration) -> (Duration, TimeWindow) {
+        match self.rearmed {
+            Some((copy, by)) if copy == i + 1 => {
+                let lead = by.saturating_sub(self.sends[i]);
+                let w = timer_tolerance_hz(timeout_min(), HZ);
+                (
+                    lead + timeout_min(),
+                    TimeWindow {
+                        earliest: lead + w.earliest,
+                        latest: lead + w.latest,
+                    },
+                )
+            }
+            _ => (backoff, timer_tolerance_hz(backoff, HZ)),
+        }
+    }
+
     /// The measured give-up, counted from the last copy.
     pub fn give_up_after(&self) -> Option<Duration> {
         let last = *self.sends.last()?;
@@ -183,7 +215,7 @@ impl Series {
             ));
         }
         for (i, (&got, &nominal)) in measured.iter().zip(&expected.intervals).enumerate() {
-            let window = timer_tolerance_hz(nominal, HZ);
+            let (nominal, window) = self.due(i, nominal);
             if !window.contains(got) {
                 return Comparison::Differs(format!(
                     "copy {}: {} after the one before, the model {} ({})",
@@ -229,14 +261,25 @@ impl Series {
         let (model, model_end, note): (Vec<String>, Option<String>, String) = match &self.expected {
             Ok(e) => {
                 let n = measured.len().min(e.intervals.len());
-                let shown: Vec<String> = e.intervals[..n].iter().map(|&d| secs(d)).collect();
+                let shown: Vec<String> = e.intervals[..n]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &d)| secs(self.due(i, d).0))
+                    .collect();
                 // The model's give-up is shown when the kernel went the whole course.
                 let end = (self.sends.len() >= e.sends)
                     .then(|| give_up_word(self.kind, e.give_up_after(&self.sends)));
+                let rearm = match self.rearmed {
+                    Some((copy, _)) => format!(
+                        ", copy {} rearmed at TCP_TIMEOUT_MIN by the peer's segment",
+                        copy + 1
+                    ),
+                    None => String::new(),
+                };
                 (
                     shown,
                     end,
-                    format!("{}; {}", e.basis, self.compare().describe()),
+                    format!("{}{rearm}; {}", e.basis, self.compare().describe()),
                 )
             }
             Err(why) => (Vec::new(), None, format!("no model: {why}")),
@@ -375,6 +418,9 @@ struct Conn {
     unacked: Vec<(SeqNumber, Duration, bool)>,
     /// The last segment the peer sent, for telling answers from timers.
     last_inbound: Option<Duration>,
+    /// The last segment before the handshake completed whose ACK did not acknowledge our
+    /// SYN: Linux rearms the SYN's timer at `TCP_TIMEOUT_MIN` after it.
+    last_bad_ack: Option<Duration>,
 }
 
 impl Conn {
@@ -390,6 +436,7 @@ impl Conn {
             cookie: false,
             unacked: Vec::new(),
             last_inbound: None,
+            last_bad_ack: None,
         }
     }
 }
@@ -410,11 +457,23 @@ struct Building {
     end: SeqNumber,
     /// The peer acknowledged it: a later ETIMEDOUT is not this series' give-up.
     acked: bool,
+    rearmed: Option<(usize, Duration)>,
 }
 
-/// Finds every retransmission series in `trace` and the model's schedule for each.
+/// Finds every retransmission series in `trace` and the model's schedule for each, on the
+/// `linux` profile of a fresh namespace as this process read it
+/// ([`crate::differ::profile::fresh`]).
 pub fn extract(trace: &Trace) -> Vec<Series> {
-    let mut sysctls = BTreeMap::new();
+    let base = crate::differ::profile::fresh()
+        .ok_or_else(|| "no fresh namespace's sysctls were read in this process".to_string());
+    extract_with(trace, base)
+}
+
+/// [`extract`] from the profile `base` (the sysctls the trace shows set are applied to it).
+/// Without a profile (`Err`), or when a sysctl set cannot be taken, the series are shown
+/// without a model, and why.
+pub fn extract_with(trace: &Trace, base: Result<Profile, String>) -> Vec<Series> {
+    let mut profile = base;
     let mut user_timeout: Option<Duration> = None;
     let mut conns: BTreeMap<ConnKey, Conn> = BTreeMap::new();
     let mut building: Vec<Building> = Vec::new();
@@ -427,7 +486,8 @@ pub fn extract(trace: &Trace) -> Vec<Series> {
                 if let Some((name, value)) =
                     text.strip_prefix("sysctl ").and_then(|s| s.split_once('='))
                 {
-                    sysctls.insert(name.to_string(), value.to_string());
+                    profile =
+                        profile.and_then(|p| crate::differ::profile::with_sysctl(&p, name, value));
                 }
             }
             EventKind::Call { text } => {
@@ -462,19 +522,30 @@ pub fn extract(trace: &Trace) -> Vec<Series> {
                         peer: src,
                     }
                 };
-                let profile = linux_profile(&sysctls);
-                let conn = conns.entry(key).or_insert_with(|| Conn::new(&profile));
+                // Without a profile the series are still found; their schedules are
+                // replaced by the reason below, never computed from defaults.
+                let (numbers, missing) = match &profile {
+                    Ok(p) => (p.clone(), None),
+                    Err(why) => (Profile::linux_defaults(), Some(why.clone())),
+                };
+                let conn = conns.entry(key).or_insert_with(|| Conn::new(&numbers));
                 if outbound {
+                    let before = building.len();
                     on_outbound(
                         key,
                         conn,
                         &seg,
                         at,
-                        &profile,
+                        &numbers,
                         user_timeout,
                         &mut building,
                         &mut index,
                     );
+                    if let Some(why) = missing {
+                        for b in &mut building[before..] {
+                            b.expected = Err(format!("the model's numbers: {why}"));
+                        }
+                    }
                 } else if let Some(ack) = on_inbound(conn, &seg, at) {
                     for b in building.iter_mut().filter(|b| b.conn == key) {
                         b.acked |= !b.end.after(ack);
@@ -499,12 +570,9 @@ pub fn extract(trace: &Trace) -> Vec<Series> {
             } else {
                 b.expected
             },
+            rearmed: b.rearmed,
         })
         .collect()
-}
-
-fn linux_profile(sysctls: &BTreeMap<String, String>) -> Profile {
-    Profile::linux(sysctls).unwrap_or_else(|_| Profile::linux_defaults())
 }
 
 fn endpoints(seg: &SegmentRepr) -> (SocketAddr, SocketAddr) {
@@ -596,6 +664,17 @@ fn on_outbound(
             .last_inbound
             .is_some_and(|last| at.saturating_sub(last) <= ANSWER_WINDOW);
         b.answered |= answer;
+        // Linux rearms only a SYN not yet retransmitted (icsk_retransmits == 0).
+        let rearm = conn.last_bad_ack.filter(|&by| {
+            flags.syn()
+                && !flags.ack()
+                && b.sends.len() == 1
+                && by >= b.sends[0]
+                && timer_tolerance_hz(timeout_min(), HZ).contains(at.saturating_sub(by))
+        });
+        if let Some(by) = rearm {
+            b.rearmed = Some((b.sends.len(), by));
+        }
         let probe = b.probe && b.sends.len() == 1;
         b.sends.push(at);
         if !flags.syn() {
@@ -672,6 +751,7 @@ fn on_outbound(
         probe,
         end,
         acked: false,
+        rearmed: None,
     });
 }
 
@@ -753,6 +833,13 @@ fn expected_from(s: Schedule, basis: String, clamped: bool) -> Expected {
 fn on_inbound(conn: &mut Conn, seg: &SegmentRepr, at: Duration) -> Option<SeqNumber> {
     let t = &seg.tcp;
     conn.last_inbound = Some(at);
+    if t.flags.ack() && !conn.handshake_done {
+        // RFC 9293 3.10.7.3: in SYN-SENT an ACK other than ISS + 1 is unacceptable (a RST
+        // with it included: Linux checks the ACK first).
+        if conn.isn.is_some_and(|isn| t.ack != isn.wrapping_add(1)) {
+            conn.last_bad_ack = Some(at);
+        }
+    }
     if t.flags.syn() {
         conn.peer_sack = has_sack_permitted(seg);
         conn.peer_ts = seg
@@ -893,6 +980,36 @@ mod tests {
         TcpFlags(bits.iter().fold(0, |a, f| a | f.bits()))
     }
 
+    /// syn-sent-unacceptable-ack.pkt: a SYN-ACK with a bad ACK makes Linux resend the SYN
+    /// TCP_TIMEOUT_MIN later. That copy is checked against TCP_TIMEOUT_MIN from the peer's
+    /// segment, not against the 1 s backoff; the next copy against the backoff again.
+    #[test]
+    fn syn_rearmed_by_a_bad_ack_is_not_a_backoff() {
+        let syn = TcpFlags::SYN;
+        let synack = flags(&[TcpFlags::SYN, TcpFlags::ACK]);
+        let series = |resend: u64| {
+            let mut t = Trace::default();
+            out(&mut t, ms(0), syn, 7000, 0, 0);
+            inj(&mut t, ms(10), synack, 100, 8001, 0);
+            out(&mut t, ms(10), TcpFlags::RST, 8001, 0, 0);
+            out(&mut t, ms(10 + resend), syn, 7000, 0, 0);
+            out(&mut t, ms(10 + resend + 1004), syn, 7000, 0, 0);
+            extract_with(&t, Ok(Profile::linux_defaults())).remove(0)
+        };
+        let s = series(11);
+        assert_eq!(s.rearmed, Some((1, ms(10))));
+        assert_eq!(s.compare(), Comparison::Within, "{}", s.render());
+        assert!(s.render().contains("0.018"), "{}", s.render());
+        // A resend at 10 + 40 ms is no TCP_TIMEOUT_MIN rearm: a backoff interval, too early.
+        let s = series(40);
+        assert_eq!(s.rearmed, None);
+        assert!(
+            matches!(s.compare(), Comparison::Differs(_)),
+            "{}",
+            s.render()
+        );
+    }
+
     /// An active open whose SYN goes unanswered, as syn-schedule-full-exponential.pkt
     /// produces it: each interval a little late, the way the timer wheel makes it.
     #[test]
@@ -923,7 +1040,7 @@ mod tests {
                 text: "getsockopt(3, SOL_SOCKET, SO_ERROR) = Some(ETIMEDOUT)".into(),
             },
         );
-        let series = extract(&t);
+        let series = extract_with(&t, Ok(Profile::linux_defaults()));
         assert_eq!(series.len(), 1);
         let s = &series[0];
         assert_eq!(s.kind, SegmentKind::Syn);
@@ -985,7 +1102,7 @@ mod tests {
         out(&mut t, at, ack, 5101, 1, 0);
         out(&mut t, at + ms(1), ack, 5101, 1, 0);
         inj(&mut t, at + ms(10), ack, 1, 5101, 0);
-        let series = extract(&t);
+        let series = extract_with(&t, Ok(Profile::linux_defaults()));
         assert_eq!(series.len(), 1, "{series:?}");
         let s = &series[0];
         assert_eq!(s.kind, SegmentKind::Data);
@@ -1024,7 +1141,7 @@ mod tests {
         inj(&mut t, ms(1500), TcpFlags::ACK, 1, 778, 0);
         out(&mut t, ms(1501), psh_ack, 778, 1, 100);
         out(&mut t, ms(4550), psh_ack, 778, 1, 100);
-        let s = &extract(&t)[0];
+        let s = &extract_with(&t, Ok(Profile::linux_defaults()))[0];
         let e = s.expected.as_ref().expect("a model schedule");
         assert_eq!(e.intervals[0], Duration::from_secs(3), "{}", e.basis);
         assert_eq!(s.compare(), Comparison::Within);
@@ -1044,7 +1161,7 @@ mod tests {
         out(&mut t, ms(0), syn, 1, 0, 0);
         out(&mut t, ms(1010), syn, 1, 0, 0);
         out(&mut t, ms(2030), syn, 1, 0, 0);
-        let s = &extract(&t)[0];
+        let s = &extract_with(&t, Ok(Profile::linux_defaults()))[0];
         match s.compare() {
             Comparison::Differs(why) => assert!(why.starts_with("copy 3: 1.02"), "{why}"),
             other => panic!("{other:?}"),
@@ -1060,7 +1177,7 @@ mod tests {
         out(&mut t, ms(0), synack, 9, 1, 0);
         inj(&mut t, ms(300), TcpFlags::SYN, 0, 0, 0);
         out(&mut t, ms(300), synack, 9, 1, 0);
-        let s = &extract(&t)[0];
+        let s = &extract_with(&t, Ok(Profile::linux_defaults()))[0];
         assert!(matches!(s.compare(), Comparison::NotCompared(_)));
         assert!(s.render().contains("no model"), "{}", s.render());
     }
