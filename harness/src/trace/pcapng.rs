@@ -23,7 +23,7 @@ use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeade
 use pcap_file::pcapng::PcapNgWriter;
 use pcap_file::{DataLink, Endianness, PcapError};
 
-use super::{EventKind, Trace};
+use super::{is_barrier, EventKind, Mark, Trace};
 
 /// `if_tsresol` value for 10^-6 s: the trace's own resolution, so nothing is rounded twice.
 const TSRESOL_MICROS: u8 = 6;
@@ -47,28 +47,66 @@ const MAX_OPTION_LEN: usize = u16::MAX as usize;
 /// Timestamps are the events' `at`, so Wireshark's absolute times read as offsets from
 /// 1970-01-01 00:00:00 UTC and its relative times (from the first packet) as usual.
 pub fn write_pcapng(trace: &Trace, out: impl Write) -> io::Result<()> {
-    let packets = trace
-        .events
+    write_pcapng_marked(trace, &[], out)
+}
+
+/// [`write_pcapng`] with each of `marks` as one more comment on its event's frame (or, for
+/// an event that is not a packet, beside that event's own comment).
+///
+/// The harness's barrier probes (ICMP echo) stay in the file, each with a comment saying
+/// what it is: the file is what crossed the tun device, and a reader who wants only the
+/// conversation hides them with the display filter the section header gives. So that
+/// hiding them hides nothing else, socket calls and notes ride on the next packet that is
+/// not a probe, not on a probe.
+pub fn write_pcapng_marked(trace: &Trace, marks: &[Mark], out: impl Write) -> io::Result<()> {
+    let packets: Vec<usize> = (0..trace.events.len())
+        .filter(|&i| packet_of(&trace.events[i].kind).is_some())
+        .collect();
+    let probes = packets
         .iter()
-        .filter(|e| packet_of(&e.kind).is_some())
+        .filter(|&&i| is_probe(&trace.events[i].kind))
         .count();
+    // The frames that carry the comments of the events around them.
+    let hosts: Vec<usize> = if probes < packets.len() {
+        packets
+            .iter()
+            .copied()
+            .filter(|&i| !is_probe(&trace.events[i].kind))
+            .collect()
+    } else {
+        packets.clone()
+    };
+    let marks_of = |i: usize| {
+        marks
+            .iter()
+            .filter(move |m| m.event == i)
+            .map(|m| m.text.clone())
+    };
+    // Comments of the non-packet events from `i` on, with their marks.
+    let side_from = |from: usize| -> Vec<String> {
+        (from..trace.events.len())
+            .filter(|&i| packet_of(&trace.events[i].kind).is_none())
+            .flat_map(|i| side_comment(&trace.events[i].kind).into_iter().chain(marks_of(i)))
+            .collect()
+    };
 
     let mut section_options = vec![SectionHeaderOption::UserApplication(Cow::Owned(format!(
         "tcpcheck {}",
         env!("CARGO_PKG_VERSION")
     )))];
-    if packets == 0 {
-        section_options.extend(
-            trace
-                .events
-                .iter()
-                .filter_map(|e| side_comment(&e.kind))
-                .map(|c| {
-                    let mut c = Cow::Owned(c);
-                    truncate_option(&mut c);
-                    SectionHeaderOption::Comment(c)
-                }),
-        );
+    if probes > 0 {
+        section_options.push(SectionHeaderOption::Comment(Cow::Owned(format!(
+            "{probes} ICMP echo frames are tcpcheck's barrier probes (by which it knows the \
+             stack has finished reacting), not part of the check; each says so in its \
+             comment. Display filter to hide them: {PROBE_FILTER}"
+        ))));
+    }
+    if packets.is_empty() {
+        section_options.extend(side_from(0).into_iter().map(|c| {
+            let mut c = Cow::Owned(c);
+            truncate_option(&mut c);
+            SectionHeaderOption::Comment(c)
+        }));
     }
     let section = SectionHeaderBlock {
         endianness: Endianness::native(),
@@ -85,30 +123,31 @@ pub fn write_pcapng(trace: &Trace, out: impl Write) -> io::Result<()> {
         })
         .map_err(into_io)?;
 
-    // Comments of non-packet events waiting for the next packet.
+    // Comments of non-packet events waiting for the next host frame.
     let mut pending: Vec<String> = Vec::new();
-    let mut seen = 0;
     for (i, event) in trace.events.iter().enumerate() {
         let Some((data, own_comment, flags)) = packet_of(&event.kind) else {
             pending.extend(side_comment(&event.kind));
+            pending.extend(marks_of(i));
             continue;
         };
-        seen += 1;
 
         let mut options = vec![EnhancedPacketOption::Comment(Cow::Owned(own_comment))];
         if let Some(flags) = flags {
             options.push(EnhancedPacketOption::Flags(flags));
         }
-        options.extend(
-            pending
-                .drain(..)
-                .map(|c| EnhancedPacketOption::Comment(Cow::Owned(c))),
-        );
-        if seen == packets {
+        options.extend(marks_of(i).map(|c| EnhancedPacketOption::Comment(Cow::Owned(c))));
+        if hosts.binary_search(&i).is_ok() {
             options.extend(
-                trace.events[i + 1..]
-                    .iter()
-                    .filter_map(|e| side_comment(&e.kind))
+                pending
+                    .drain(..)
+                    .map(|c| EnhancedPacketOption::Comment(Cow::Owned(c))),
+            );
+        }
+        if hosts.last() == Some(&i) {
+            options.extend(
+                side_from(i + 1)
+                    .into_iter()
                     .map(|c| EnhancedPacketOption::Comment(Cow::Owned(format!("after: {c}")))),
             );
         }
@@ -129,9 +168,6 @@ pub fn write_pcapng(trace: &Trace, out: impl Write) -> io::Result<()> {
                 options,
             })
             .map_err(into_io)?;
-        if seen == packets {
-            break;
-        }
     }
 
     writer.into_inner().flush()
@@ -140,6 +176,14 @@ pub fn write_pcapng(trace: &Trace, out: impl Write) -> io::Result<()> {
 /// Creates (or truncates) `path` and writes `trace` to it.
 pub fn write_pcapng_file(trace: &Trace, path: &Path) -> io::Result<()> {
     write_pcapng(trace, BufWriter::new(File::create(path)?))
+}
+
+/// Wireshark's display filter that hides the barrier probes (echo identifier
+/// [`crate::io::barrier::ECHO_ID`], "tc").
+pub const PROBE_FILTER: &str = "!(icmp.ident == 0x7463 || icmpv6.echo.identifier == 0x7463)";
+
+fn is_probe(kind: &EventKind) -> bool {
+    matches!(kind, EventKind::Filtered { packet, .. } if is_barrier(packet))
 }
 
 /// The bytes, role comment and `epb_flags` of a packet event; `None` for the others.
@@ -161,6 +205,11 @@ fn packet_of(kind: &EventKind) -> Option<(&[u8], String, Option<u32>)> {
         )),
         // Either side may have sent it (the stack's neighbour discovery, the harness's barrier
         // probes), so no direction is claimed.
+        EventKind::Filtered { packet, why } if is_barrier(packet) => Some((
+            packet,
+            format!("tcpcheck barrier probe, not part of the check ({why})"),
+            None,
+        )),
         EventKind::Filtered { packet, why } => Some((packet, format!("filtered: {why}"), None)),
         EventKind::Call { .. } | EventKind::Observation { .. } | EventKind::Note { .. } => None,
     }

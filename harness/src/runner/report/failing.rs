@@ -1,0 +1,215 @@
+//! Where a run went wrong, pointed at in its trace (report.md, pcapng), and what the model
+//! says of that moment.
+
+use std::net::IpAddr;
+
+use tcpcheck_model::wire::{ChecksumPolicy, IpRepr, SegmentRepr, TcpFlags};
+
+use crate::differ::{ModelDivergence, ModelVerdict};
+use crate::runner::{annotate, Divergence, ScenarioRun, Verdict};
+use crate::trace::notation::{self, DataLen, ModelSeg};
+use crate::trace::{EventKind, Isns, Mark, Trace};
+
+/// What a failing run says when the model, having judged the failing line, allowed what
+/// the stack did.
+pub const MODEL_AGREES: &str =
+    "the model agrees with the stack: the script's expectation may be wrong";
+
+/// The script checks whose subject the model pins too (expect.rs: flags, sequence and
+/// acknowledgment numbers, lengths, and whether a segment came at all). Window, options,
+/// urgent pointer, ECN bits, payload bytes and checksums are the stack's choice or beyond
+/// the model, and PSH is optional on data, so its agreeing there says nothing.
+const PINNED: [&str; 8] = [
+    "bad outbound payload length",
+    "bad outbound tcp_fin",
+    "bad outbound tcp_syn",
+    "bad outbound tcp_rst",
+    "bad outbound tcp_ack",
+    "bad outbound tcp_seq",
+    "bad outbound tcp_ack_seq",
+    "timed out waiting for packet",
+];
+
+/// The calls whose results the model judges (differ/calls.rs): accept() and read().
+const JUDGED_CALLS: [&str; 2] = ["accept", "read"];
+
+/// Whether the model judges what the script's failing line checked.
+pub fn model_judged(d: &Divergence) -> bool {
+    if PINNED.contains(&d.message.as_str()) {
+        return true;
+    }
+    if d.message.starts_with("timing error") && d.message.contains("outbound packet") {
+        return true;
+    }
+    // The event as written: its time, then the call or packet.
+    let action = d
+        .expected
+        .split_once(char::is_whitespace)
+        .map_or("", |(_, rest)| rest.trim_start());
+    let call = action.split('(').next().unwrap_or("").trim();
+    JUDGED_CALLS.contains(&call)
+        && (d.message.starts_with("expected result") || d.message.starts_with("expected errno"))
+}
+
+/// A failing run whose model, following it, allowed what the stack did at the failing line.
+pub fn model_agrees_with_stack(r: &ScenarioRun) -> bool {
+    matches!((&r.verdict, &r.model), (Verdict::Fail(d), ModelVerdict::Agree) if model_judged(d))
+}
+
+/// The last event of script line `line` (a packet, or the note of a call), else the last
+/// event the harness did not filter out: where a failure is shown.
+fn event_of_line(trace: &Trace, line: u32) -> Option<usize> {
+    let of_line = trace.events.iter().rposition(|e| {
+        let note = match &e.kind {
+            EventKind::Captured { note, .. } | EventKind::Injected { note, .. } => note.as_deref(),
+            EventKind::Note { text } => Some(text.as_str()),
+            _ => None,
+        };
+        note.and_then(annotate::parse).is_some_and(|(l, _)| l == line)
+    });
+    of_line.or_else(|| {
+        trace
+            .events
+            .iter()
+            .rposition(|e| !matches!(e.kind, EventKind::Filtered { .. }))
+    })
+}
+
+/// The flags the model writes (ctl_names): ECE and CWR are not modelled.
+const MODEL_FLAGS: [TcpFlags; 6] = [
+    TcpFlags::SYN,
+    TcpFlags::FIN,
+    TcpFlags::RST,
+    TcpFlags::PSH,
+    TcpFlags::URG,
+    TcpFlags::ACK,
+];
+
+fn is_segment(m: &ModelSeg, seg: &SegmentRepr) -> bool {
+    let t = &seg.tcp;
+    let flags_agree = MODEL_FLAGS
+        .iter()
+        .all(|&f| t.flags.contains(f) == m.flags.contains(f));
+    let len = t.payload.len() as u32;
+    flags_agree
+        && m.seq.is_none_or(|s| s == t.seq.0)
+        && m.ack.is_none_or(|a| a == t.ack.0)
+        && match m.len {
+            DataLen::Exact(n) => n == len,
+            DataLen::UpTo(n) => (1..=n).contains(&len),
+        }
+}
+
+/// The frame of `trace` the model's divergence names (the stack's segment it did not
+/// allow), and the ISNs of the stack's and the peer's side of its connection.
+fn locate(trace: &Trace, d: &ModelDivergence) -> (Option<usize>, Option<u32>, Option<u32>) {
+    let actual = notation::segments(&d.actual).first().map(|(_, s)| *s);
+    let mut isns = Isns::default();
+    let mut frame = None;
+    for (i, e) in trace.events.iter().enumerate() {
+        let (EventKind::Captured { packet, .. } | EventKind::Injected { packet, .. }) = &e.kind
+        else {
+            continue;
+        };
+        let Ok(seg) = SegmentRepr::parse_with(packet, ChecksumPolicy::Accept) else {
+            continue;
+        };
+        isns.relative(&seg);
+        let from_stack = matches!(e.kind, EventKind::Captured { .. });
+        let port_ok = d
+            .connection
+            .is_none_or(|k| seg.tcp.src_port == k.local_port);
+        if from_stack && port_ok && actual.is_some_and(|m| is_segment(&m, &seg)) {
+            let dst: IpAddr = match &seg.ip {
+                IpRepr::V4(ip) => ip.dst.into(),
+                IpRepr::V6(ip) => ip.dst.into(),
+            };
+            frame = Some((i, seg.tcp.src_port, (dst, seg.tcp.dst_port).into()));
+            break;
+        }
+    }
+    let (stack, peer) = match (frame, d.connection) {
+        (Some((_, port, to)), _) => isns.of_connection(port, to),
+        (None, Some(k)) => isns.of_connection(k.local_port, k.peer),
+        (None, None) => (None, None),
+    };
+    (frame.map(|f| f.0), stack.map(|n| n.0), peer.map(|n| n.0))
+}
+
+/// The model's text with its segments in the script's notation, numbers relative to the
+/// ISNs given, and its times in milliseconds.
+fn show(text: &str, stack: Option<u32>, peer: Option<u32>) -> String {
+    notation::times_in_ms(&notation::rewrite_segments(text, |s| {
+        notation::packetdrill(s, stack, peer)
+    }))
+}
+
+/// What the model expected and what it got, in the script's notation with the numbers of
+/// `trace` relative to each side's ISN and the times in milliseconds from the script's start.
+pub fn model_texts(trace: &Trace, d: &ModelDivergence) -> (String, String) {
+    let (_, stack, peer) = locate(trace, d);
+    (show(&d.expected, stack, peer), show(&d.actual, stack, peer))
+}
+
+/// [`super::model_view`] for a person: the divergence as [`model_texts`] writes it.
+pub fn model_view_readable(r: &ScenarioRun) -> String {
+    match &r.model {
+        ModelVerdict::Diverge(d) => {
+            let (expected, actual) = model_texts(&r.trace, d);
+            format!(
+                "diverge at line {}: expected {expected}, got {actual} ({})",
+                d.line, d.rule
+            )
+        }
+        other => super::model_view(other),
+    }
+}
+
+/// Where the model's divergence shows in `trace`, with its account.
+fn model_mark(trace: &Trace, d: &ModelDivergence) -> Option<Mark> {
+    let (frame, stack, peer) = locate(trace, d);
+    let event = match frame {
+        Some(i) => i,
+        None => event_of_line(trace, d.line)?,
+    };
+    Some(Mark {
+        event,
+        text: format!(
+            "the model diverges here (script line {}): expected {}, got {} ({}; times from \
+             the script's start)",
+            d.line,
+            show(&d.expected, stack, peer),
+            show(&d.actual, stack, peer),
+            d.rule
+        ),
+    })
+}
+
+/// The remarks that point at the failure in `r`'s trace: the script's failing line, with
+/// what it expected and what the model says, and the model's own divergence.
+pub fn marks(r: &ScenarioRun) -> Vec<Mark> {
+    let mut out = Vec::new();
+    if let Verdict::Fail(d) = &r.verdict {
+        if let Some(event) = event_of_line(&r.trace, d.line) {
+            let model = match &r.model {
+                _ if model_agrees_with_stack(r) => MODEL_AGREES.to_string(),
+                ModelVerdict::Agree => "the model has no rule on what this line checks".into(),
+                ModelVerdict::Diverge(m) => {
+                    format!("the model diverges too (script line {}, marked there)", m.line)
+                }
+                ModelVerdict::Off(why) => format!("the model is off ({why})"),
+            };
+            out.push(Mark {
+                event,
+                text: format!(
+                    "FAILED at script line {}: expected `{}`, got `{}`: {}; {model}",
+                    d.line, d.expected, d.actual, d.message
+                ),
+            });
+        }
+    }
+    if let ModelVerdict::Diverge(d) = &r.model {
+        out.extend(model_mark(&r.trace, d));
+    }
+    out
+}
