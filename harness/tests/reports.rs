@@ -57,7 +57,8 @@ struct TempDir(PathBuf);
 
 impl TempDir {
     fn new(name: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("tcpcheck-reports-{name}-{}", std::process::id()));
+        let p =
+            std::env::temp_dir().join(format!("tcpcheck-reports-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&p);
         TempDir(p)
     }
@@ -122,7 +123,11 @@ fn read_pcapng(bytes: &[u8]) -> (Vec<String>, Vec<Frame>) {
     while at < bytes.len() {
         let kind = u32_at(bytes, at);
         let len = u32_at(bytes, at + 4) as usize;
-        assert_eq!(u32_at(bytes, at + len - 4) as usize, len, "block length trailer");
+        assert_eq!(
+            u32_at(bytes, at + len - 4) as usize,
+            len,
+            "block length trailer"
+        );
         let body = &bytes[at + 8..at + len - 4];
         match kind {
             0x0A0D_0D0A => section = comments_in(&body[16..]),
@@ -207,7 +212,9 @@ fn a_wrong_ack_is_reported_relative_without_barriers_and_marked() {
         .trace
         .events
         .iter()
-        .filter(|e| matches!(&e.kind, EventKind::Filtered { why, .. } if why.starts_with("barrier")))
+        .filter(
+            |e| matches!(&e.kind, EventKind::Filtered { why, .. } if why.starts_with("barrier")),
+        )
         .count();
     assert!(barrier_count > 0);
     assert!(
@@ -231,10 +238,10 @@ fn a_wrong_ack_is_reported_relative_without_barriers_and_marked() {
     let probes: Vec<&Frame> = frames.iter().filter(|f| is_icmp(&f.data)).collect();
     assert_eq!(probes.len(), barrier_count);
     assert!(
-        section
-            .iter()
-            .any(|c| c.starts_with(&format!("{barrier_count} ICMP echo frames"))
-                && c.contains("icmp.ident == 0x7463")),
+        section.iter().any(
+            |c| c.starts_with(&format!("{barrier_count} ICMP echo frames"))
+                && c.contains("icmp.ident == 0x7463")
+        ),
         "{section:?}"
     );
     for p in &probes {
@@ -249,7 +256,11 @@ fn a_wrong_ack_is_reported_relative_without_barriers_and_marked() {
     );
     let marked: Vec<&&Frame> = tcp
         .iter()
-        .filter(|f| f.comments.iter().any(|c| c.starts_with("FAILED at script line 10")))
+        .filter(|f| {
+            f.comments
+                .iter()
+                .any(|c| c.starts_with("FAILED at script line 10"))
+        })
         .collect();
     assert_eq!(marked.len(), 1, "{tcp:?}");
     let seg = SegmentRepr::parse(&marked[0].data).unwrap();
@@ -260,7 +271,10 @@ fn a_wrong_ack_is_reported_relative_without_barriers_and_marked() {
         .iter()
         .find(|c| c.starts_with("FAILED"))
         .unwrap();
-    assert!(comment.contains("expected `+0 > . 1:1(0) ack 12`"), "{comment}");
+    assert!(
+        comment.contains("expected `+0 > . 1:1(0) ack 12`"),
+        "{comment}"
+    );
     assert!(comment.contains("bad outbound tcp_ack_seq"), "{comment}");
     assert!(comment.contains(MODEL_AGREES), "{comment}");
 }
@@ -278,11 +292,19 @@ fn a_missing_segment_is_blamed_on_the_script_only_when_the_model_owed_nothing() 
         (12, "timed out waiting for packet")
     );
     assert_eq!(linux.model, ModelVerdict::Agree, "{}", linux.describe());
-    assert!(linux.describe().contains(MODEL_AGREES), "{}", linux.describe());
+    assert!(
+        linux.describe().contains(MODEL_AGREES),
+        "{}",
+        linux.describe()
+    );
     assert!(report::model_agrees_with_stack(&linux));
 
     let rfc = run(SECOND_FIN_ACKED, ModelProfile::Rfc9293);
-    assert!(matches!(rfc.verdict, Verdict::Fail(_)), "{}", rfc.describe());
+    assert!(
+        matches!(rfc.verdict, Verdict::Fail(_)),
+        "{}",
+        rfc.describe()
+    );
     assert!(
         matches!(&rfc.model, ModelVerdict::Diverge(m) if m.actual.starts_with("nothing")),
         "RFC 9293 owes the ACK the script waited for: {}",

@@ -72,13 +72,20 @@ fn parse_one(fields: &[&str]) -> Option<ModelSeg> {
             if i != 0 {
                 return None;
             }
-            seg.seq = if v == "ISS" { None } else { Some(v.parse().ok()?) };
+            seg.seq = if v == "ISS" {
+                None
+            } else {
+                Some(v.parse().ok()?)
+            };
         } else if let Some(v) = f.strip_prefix("ACK=") {
             seg.ack = Some(v.parse().ok()?);
         } else if let Some(v) = f.strip_prefix("CTL=") {
             seg.flags = ctl(v)?;
             seen_ctl = true;
-        } else if let Some(v) = f.strip_prefix("DATA ").and_then(|v| v.strip_suffix(" bytes")) {
+        } else if let Some(v) = f
+            .strip_prefix("DATA ")
+            .and_then(|v| v.strip_suffix(" bytes"))
+        {
             seg.len = match v.strip_prefix("1..=") {
                 Some(n) => DataLen::UpTo(n.parse().ok()?),
                 None => DataLen::Exact(v.parse().ok()?),
@@ -124,9 +131,7 @@ pub fn rewrite_segments(text: &str, mut show: impl FnMut(&ModelSeg) -> String) -
 /// number less `seq_base` and its acknowledgment number less `ack_base` (absolute when a
 /// base is unknown; `SEQ=ISS` is 0 whatever the base).
 pub fn packetdrill(seg: &ModelSeg, seq_base: Option<u32>, ack_base: Option<u32>) -> String {
-    let seq = seg
-        .seq
-        .map_or(0, |s| s.wrapping_sub(seq_base.unwrap_or(0)));
+    let seq = seg.seq.map_or(0, |s| s.wrapping_sub(seq_base.unwrap_or(0)));
     let mut out = match seg.len {
         DataLen::Exact(n) => format!(
             "> {} {seq}:{}({n})",
@@ -235,14 +240,20 @@ mod tests {
             packetdrill(&ack, Some(3_000_000_000), Some(1000)),
             "> . 1:1(0) ack 1"
         );
-        assert_eq!(packetdrill(&ack, None, None), "> . 3000000001:3000000001(0) ack 1001");
+        assert_eq!(
+            packetdrill(&ack, None, None),
+            "> . 3000000001:3000000001(0) ack 1001"
+        );
         let data = segments("<SEQ=4294967295><ACK=5><CTL=PSH,ACK><DATA 10 bytes>")[0].1;
         assert_eq!(
             packetdrill(&data, Some(4_294_967_290), Some(0)),
             "> P. 5:15(10) ack 5"
         );
         let some = segments("<SEQ=11><CTL=PSH><DATA 1..=100 bytes>")[0].1;
-        assert_eq!(packetdrill(&some, Some(10), None), "> P 1:?(1 to 100 bytes)");
+        assert_eq!(
+            packetdrill(&some, Some(10), None),
+            "> P 1:?(1 to 100 bytes)"
+        );
         let syn = segments("<SEQ=ISS><CTL=SYN>")[0].1;
         assert_eq!(packetdrill(&syn, Some(77), None), "> S 0:0(0)");
     }

@@ -213,15 +213,225 @@ impl fmt::Display for Readable<'_> {
             )?;
         }
         if !other.is_empty() {
-            writeln!(
-                f,
-                "Left out, not part of the check: {}.",
-                other.join(", ")
-            )?;
+            writeln!(f, "Left out, not part of the check: {}.", other.join(", "))?;
         }
         if !body.is_empty() && (barrier > 0 || !other.is_empty() || !isns.learned.is_empty()) {
             writeln!(f)?;
         }
         f.write_str(&body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+    use std::time::Duration;
+
+    use etherparse::PacketBuilder;
+    use tcpcheck_model::wire::{Ipv4Repr, SackBlock, TcpFlags, TcpRepr};
+
+    use super::*;
+    use crate::io::barrier;
+
+    const PEER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
+    const STACK: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+
+    fn seg(ports: (u16, u16), seq: u32, ack: u32, flags: TcpFlags) -> TcpRepr {
+        TcpRepr {
+            src_port: ports.0,
+            dst_port: ports.1,
+            seq: SeqNumber(seq),
+            ack: SeqNumber(ack),
+            flags,
+            window: 512,
+            ..TcpRepr::default()
+        }
+    }
+
+    fn bytes(from_peer: bool, tcp: TcpRepr) -> Vec<u8> {
+        let (src, dst) = if from_peer {
+            (PEER, STACK)
+        } else {
+            (STACK, PEER)
+        };
+        SegmentRepr {
+            ip: IpRepr::V4(Ipv4Repr::new(src, dst)),
+            tcp,
+        }
+        .emit()
+        .expect("a valid segment")
+    }
+
+    fn echo_reply(seq: u16) -> Vec<u8> {
+        let b = PacketBuilder::ipv4(STACK.octets(), PEER.octets(), 64)
+            .icmpv4_echo_reply(barrier::ECHO_ID, seq);
+        let mut out = Vec::new();
+        b.write(&mut out, b"tcpcheck barrier").unwrap();
+        out
+    }
+
+    /// A passive open whose numbers wrap, a SACK, barrier probes, IPv6 noise and a RST on
+    /// ports whose SYN never came.
+    fn trace() -> Trace {
+        let mut t = Trace::default();
+        let ms = Duration::from_millis;
+        let peer_isn = 4_294_967_290;
+        let stack_isn = 3_000_000_000;
+        let mut push = |at, kind| t.push(at, kind);
+        push(
+            ms(1),
+            EventKind::Injected {
+                packet: bytes(true, seg((40000, 8080), peer_isn, 0, TcpFlags::SYN)),
+                note: Some("L5: < S 0:0(0) win 512".into()),
+            },
+        );
+        push(
+            ms(1),
+            EventKind::Filtered {
+                packet: barrier::probe(PEER, STACK, 1),
+                why: "barrier probe 1".into(),
+            },
+        );
+        push(
+            ms(2),
+            EventKind::Captured {
+                packet: bytes(
+                    false,
+                    seg(
+                        (8080, 40000),
+                        stack_isn,
+                        peer_isn + 1,
+                        TcpFlags::SYN | TcpFlags::ACK,
+                    ),
+                ),
+                note: None,
+            },
+        );
+        push(
+            ms(2),
+            EventKind::Filtered {
+                packet: echo_reply(1),
+                why: "barrier reply 1".into(),
+            },
+        );
+        let mut data = seg(
+            (40000, 8080),
+            peer_isn.wrapping_add(11),
+            stack_isn + 1,
+            TcpFlags::ACK,
+        );
+        data.payload = vec![0; 10];
+        push(
+            ms(3),
+            EventKind::Injected {
+                packet: bytes(true, data),
+                note: None,
+            },
+        );
+        let mut sack = seg((8080, 40000), stack_isn + 1, peer_isn + 1, TcpFlags::ACK);
+        sack.options = vec![TcpOption::Sack(
+            SackBlocks::new(&[SackBlock {
+                left: SeqNumber(peer_isn.wrapping_add(11)),
+                right: SeqNumber(peer_isn.wrapping_add(21)),
+            }])
+            .unwrap(),
+        )];
+        push(
+            ms(3),
+            EventKind::Captured {
+                packet: bytes(false, sack),
+                note: None,
+            },
+        );
+        push(
+            ms(4),
+            EventKind::Filtered {
+                packet: vec![0x60, 0, 0, 0],
+                why: "IPv6 router solicitation".into(),
+            },
+        );
+        push(
+            ms(5),
+            EventKind::Captured {
+                packet: bytes(false, seg((8080, 40001), 7, 0, TcpFlags::RST)),
+                note: None,
+            },
+        );
+        push(
+            ms(6),
+            EventKind::Note {
+                text: "verdict: fail".into(),
+            },
+        );
+        t
+    }
+
+    #[test]
+    fn barrier_probes_are_told_by_their_bytes() {
+        assert!(is_barrier(&barrier::probe(PEER, STACK, 9)));
+        assert!(is_barrier(&echo_reply(9)));
+        let other_echo = {
+            let b = PacketBuilder::ipv4(STACK.octets(), PEER.octets(), 64).icmpv4_echo_reply(1, 9);
+            let mut out = Vec::new();
+            b.write(&mut out, b"x").unwrap();
+            out
+        };
+        assert!(!is_barrier(&other_echo));
+        assert!(!is_barrier(&bytes(true, seg((1, 2), 3, 0, TcpFlags::SYN))));
+        assert!(!is_barrier(b"junk"));
+    }
+
+    #[test]
+    fn reads_relative_without_barriers_with_marks() {
+        let t = trace();
+        let marks = [Mark {
+            event: 5,
+            text: "FAILED at script line 10".into(),
+        }];
+        let shown = Readable::new(&t, &marks).to_string();
+        assert_eq!(
+            shown,
+            "\
+Sequence numbers are relative to each side's ISN (192.0.2.2.40000 ISN 4294967290, 192.0.2.1.8080 ISN 3000000000).
+Numbers of a side whose SYN is not in the trace are absolute.
+Left out: 2 barrier packets (ICMP echo, by which tcpcheck knows the stack has finished reacting); the pcapng keeps them.
+Left out, not part of the check: IPv6 router solicitation.
+
+     1.000ms  in   192.0.2.2.40000 > 192.0.2.1.8080: Flags [S], seq 0, win 512, length 0
+     2.000ms  out  192.0.2.1.8080 > 192.0.2.2.40000: Flags [S.], seq 0, ack 1, win 512, length 0
+     3.000ms  in   192.0.2.2.40000 > 192.0.2.1.8080: Flags [.], seq 11:21, ack 1, win 512, length 10
+     3.000ms  out  192.0.2.1.8080 > 192.0.2.2.40000: Flags [.], seq 1, ack 1, win 512, options [sack 11:21,eol], length 0
+              ^^^  FAILED at script line 10
+     5.000ms  out  192.0.2.1.8080 > 192.0.2.2.40001: Flags [R], seq 7, win 512, length 0
+     6.000ms  note verdict: fail
+"
+        );
+        // The raw record keeps everything, absolute.
+        let raw = t.to_string();
+        assert!(raw.contains("seq 3000000000, ack 4294967291"), "{raw}");
+        assert!(raw.contains("(barrier probe 1)"), "{raw}");
+    }
+
+    #[test]
+    fn a_new_syn_on_the_same_ports_starts_a_new_base() {
+        let mut isns = Isns::default();
+        let syn = |seq| SegmentRepr {
+            ip: IpRepr::V4(Ipv4Repr::new(PEER, STACK)),
+            tcp: seg((40000, 8080), seq, 0, TcpFlags::SYN),
+        };
+        assert_eq!(isns.relative(&syn(100)).tcp.seq.0, 0);
+        // A retransmission is the same connection.
+        assert_eq!(isns.relative(&syn(100)).tcp.seq.0, 0);
+        assert_eq!(isns.relative(&syn(5000)).tcp.seq.0, 0);
+        let data = SegmentRepr {
+            ip: IpRepr::V4(Ipv4Repr::new(PEER, STACK)),
+            tcp: seg((40000, 8080), 5001, 0, TcpFlags::PSH),
+        };
+        assert_eq!(isns.relative(&data).tcp.seq.0, 1);
+        assert_eq!(isns.learned.len(), 2);
+        assert_eq!(
+            isns.of_connection(8080, "192.0.2.2:40000".parse().unwrap()),
+            (None, Some(SeqNumber(5000)))
+        );
     }
 }

@@ -65,7 +65,8 @@ fn event_of_line(trace: &Trace, line: u32) -> Option<usize> {
             EventKind::Note { text } => Some(text.as_str()),
             _ => None,
         };
-        note.and_then(annotate::parse).is_some_and(|(l, _)| l == line)
+        note.and_then(annotate::parse)
+            .is_some_and(|(l, _)| l == line)
     });
     of_line.or_else(|| {
         trace
@@ -195,7 +196,10 @@ pub fn marks(r: &ScenarioRun) -> Vec<Mark> {
                 _ if model_agrees_with_stack(r) => MODEL_AGREES.to_string(),
                 ModelVerdict::Agree => "the model has no rule on what this line checks".into(),
                 ModelVerdict::Diverge(m) => {
-                    format!("the model diverges too (script line {}, marked there)", m.line)
+                    format!(
+                        "the model diverges too (script line {}, marked there)",
+                        m.line
+                    )
                 }
                 ModelVerdict::Off(why) => format!("the model is off ({why})"),
             };
@@ -212,4 +216,221 @@ pub fn marks(r: &ScenarioRun) -> Vec<Mark> {
         out.extend(model_mark(&r.trace, d));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+    use std::time::Duration;
+
+    use tcpcheck_model::seq::SeqNumber;
+    use tcpcheck_model::wire::{Ipv4Repr, TcpRepr};
+
+    use super::*;
+    use crate::differ::Key;
+    use crate::runner::IpVersion;
+
+    fn failure(expected: &str, message: &str) -> Divergence {
+        Divergence {
+            line: 17,
+            expected: expected.into(),
+            actual: "whatever".into(),
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn the_model_vouches_only_for_what_it_pins() {
+        let packet = "+0 > . 1:1(0) ack 100";
+        for m in [
+            "bad outbound tcp_ack_seq",
+            "bad outbound tcp_seq",
+            "timed out waiting for packet",
+        ] {
+            assert!(model_judged(&failure(packet, m)), "{m}");
+        }
+        assert!(model_judged(&failure(
+            packet,
+            "timing error: expected outbound packet at 0.1 sec but happened at 0.3 sec"
+        )));
+        for m in [
+            "bad outbound tcp_window",
+            "bad outbound TCP options",
+            "bad outbound tcp_psh",
+            "bad outbound checksum",
+            "incorrect outbound data payload",
+        ] {
+            assert!(!model_judged(&failure(packet, m)), "{m}");
+        }
+        assert!(model_judged(&failure(
+            "+0 read(4, ..., 1000) = 100",
+            "expected result 100"
+        )));
+        assert!(model_judged(&failure(
+            "+.1 accept(3, ..., ...) = 4",
+            "expected result 4"
+        )));
+        assert!(!model_judged(&failure(
+            "+0 getsockopt(4, SOL_SOCKET, SO_ERROR, [0], [4]) = 0",
+            "expected result 0"
+        )));
+        assert!(!model_judged(&failure(
+            "+0 write(4, ..., 10) = 10",
+            "expected result 10"
+        )));
+    }
+
+    const STACK: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+    const PEER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
+
+    fn packet(from_stack: bool, seq: u32, ack: u32, flags: TcpFlags) -> Vec<u8> {
+        let (src, dst, ports) = if from_stack {
+            (STACK, PEER, (8080, 40000))
+        } else {
+            (PEER, STACK, (40000, 8080))
+        };
+        SegmentRepr {
+            ip: IpRepr::V4(Ipv4Repr::new(src, dst)),
+            tcp: TcpRepr {
+                src_port: ports.0,
+                dst_port: ports.1,
+                seq: SeqNumber(seq),
+                ack: SeqNumber(ack),
+                flags,
+                window: 100,
+                ..TcpRepr::default()
+            },
+        }
+        .emit()
+        .unwrap()
+    }
+
+    /// SYN from the peer (ISN 1000), SYN-ACK (ISN 5000), two ACKs from the stack, the
+    /// second noted as script line 17's.
+    fn run(verdict: Verdict, model: ModelVerdict) -> ScenarioRun {
+        let mut trace = Trace::default();
+        let ms = Duration::from_millis;
+        trace.push(
+            ms(1),
+            EventKind::Injected {
+                packet: packet(false, 1000, 0, TcpFlags::SYN),
+                note: Some("L5: < S 1000:1000(0) win 100".into()),
+            },
+        );
+        trace.push(
+            ms(2),
+            EventKind::Captured {
+                packet: packet(true, 5000, 1001, TcpFlags::SYN | TcpFlags::ACK),
+                note: Some("L6: > S. 0:0(0) ack 1001".into()),
+            },
+        );
+        trace.push(
+            ms(3),
+            EventKind::Captured {
+                packet: packet(true, 5001, 1001, TcpFlags::ACK),
+                note: None,
+            },
+        );
+        trace.push(
+            ms(4),
+            EventKind::Captured {
+                packet: packet(true, 5001, 1011, TcpFlags::ACK),
+                note: Some("L17: > . 1:1(0) ack 11".into()),
+            },
+        );
+        trace.push(
+            ms(5),
+            EventKind::Note {
+                text: "L18: read(4, ..., 10) = 10".into(),
+            },
+        );
+        ScenarioRun {
+            path: "x.pkt".into(),
+            ip: IpVersion::V4,
+            iteration: 0,
+            verdict,
+            duration: Duration::ZERO,
+            script_time: Duration::ZERO,
+            trace,
+            model,
+        }
+    }
+
+    #[test]
+    fn a_script_failure_is_marked_on_its_line_s_frame() {
+        let d = failure("+0 > . 1:1(0) ack 12", "bad outbound tcp_ack_seq");
+        let r = run(Verdict::Fail(d), ModelVerdict::Agree);
+        assert!(model_agrees_with_stack(&r));
+        let m = marks(&r);
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].event, 3);
+        assert_eq!(
+            m[0].text,
+            format!(
+                "FAILED at script line 17: expected `+0 > . 1:1(0) ack 12`, got `whatever`: \
+                 bad outbound tcp_ack_seq; {MODEL_AGREES}"
+            )
+        );
+
+        // A line with no event of its own (the script waited in vain): the last event.
+        let mut d = failure("+0 > F. 1:1(0) ack 11", "timed out waiting for packet");
+        d.line = 30;
+        let r = run(Verdict::Fail(d), ModelVerdict::Off("not asked for".into()));
+        assert!(!model_agrees_with_stack(&r));
+        let m = marks(&r);
+        assert_eq!(m[0].event, 4);
+        assert!(
+            m[0].text.ends_with("the model is off (not asked for)"),
+            "{}",
+            m[0].text
+        );
+    }
+
+    #[test]
+    fn the_model_divergence_is_marked_on_the_segment_it_names() {
+        let d = ModelDivergence {
+            line: 17,
+            at: Duration::from_millis(3),
+            rule: "RFC 9293 3.10.7.4: a rule".into(),
+            expected: "nothing in ESTABLISHED by 2.5ms".into(),
+            actual: "<SEQ=5001><ACK=1001><CTL=ACK> at 3.000001ms".into(),
+            connection: Some(Key {
+                local_port: 8080,
+                peer: "192.0.2.2:40000".parse().unwrap(),
+            }),
+        };
+        let r = run(Verdict::Pass, ModelVerdict::Diverge(d.clone()));
+        let m = marks(&r);
+        assert_eq!(m.len(), 1);
+        // The first ACK (ack 1001), not the one of line 17 (ack 1011).
+        assert_eq!(m[0].event, 2);
+        assert_eq!(
+            m[0].text,
+            "the model diverges here (script line 17): expected nothing in ESTABLISHED by \
+             2.500 ms, got > . 1:1(0) ack 1 at 3.000 ms (RFC 9293 3.10.7.4: a rule; times from \
+             the script's start)"
+        );
+        assert_eq!(
+            model_texts(&r.trace, &d),
+            (
+                "nothing in ESTABLISHED by 2.500 ms".to_string(),
+                "> . 1:1(0) ack 1 at 3.000 ms".to_string()
+            )
+        );
+        // Nothing sent where something was owed: the line's event, numbers still relative.
+        let missing = ModelDivergence {
+            expected: "<SEQ=5001><ACK=1011><CTL=ACK> by 4ms".into(),
+            actual: "nothing by 20ms".into(),
+            ..d
+        };
+        let r = run(Verdict::Pass, ModelVerdict::Diverge(missing));
+        let m = marks(&r);
+        assert_eq!(m[0].event, 3);
+        assert!(
+            m[0].text
+                .contains("expected > . 1:1(0) ack 11 by 4.000 ms, got nothing by 20.000 ms"),
+            "{}",
+            m[0].text
+        );
+    }
 }
