@@ -31,16 +31,16 @@ pub enum DataLen {
 fn ctl(names: &str) -> Option<TcpFlags> {
     let mut flags = TcpFlags::empty();
     for name in names.split(',').filter(|n| !n.is_empty()) {
-        flags = flags
-            | match name {
-                "SYN" => TcpFlags::SYN,
-                "FIN" => TcpFlags::FIN,
-                "RST" => TcpFlags::RST,
-                "PSH" => TcpFlags::PSH,
-                "URG" => TcpFlags::URG,
-                "ACK" => TcpFlags::ACK,
-                _ => return None,
-            };
+        let flag = match name {
+            "SYN" => TcpFlags::SYN,
+            "FIN" => TcpFlags::FIN,
+            "RST" => TcpFlags::RST,
+            "PSH" => TcpFlags::PSH,
+            "URG" => TcpFlags::URG,
+            "ACK" => TcpFlags::ACK,
+            _ => return None,
+        };
+        flags |= flag;
     }
     Some(flags)
 }
