@@ -2,12 +2,14 @@
 //! `tcpcheck run`), the run's pcapng, and a report naming the rule involved.
 
 use std::fmt::Write as _;
-use std::io;
+use std::fs::File;
+use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 
 use super::campaign::Config;
 use super::driver::{Case, Found, Outcome};
-use crate::trace::write_pcapng_file;
+use super::report;
+use crate::trace::write_pcapng_marked;
 
 /// The file names inside a bundle directory.
 pub const SCRIPT: &str = "case.pkt";
@@ -69,22 +71,19 @@ pub fn write(
     let found = outcome.found.as_ref().unwrap_or(original);
     let out = dir.join(format!("case-{index}-{}", slug(&found.rule)));
     std::fs::create_dir_all(&out)?;
-    let head = header(config, index, found, case);
+    // The script's header says it in the script's numbers too.
+    let peer_isn = case.setup.peer_isn;
+    let shown = Found {
+        expected: outcome.script.model_text(&found.expected, peer_isn),
+        actual: outcome.script.model_text(&found.actual, peer_isn),
+        ..found.clone()
+    };
+    let head = header(config, index, &shown, case);
     std::fs::write(out.join(SCRIPT), outcome.script.text(&head))?;
-    write_pcapng_file(&outcome.trace, &out.join(PCAPNG))?;
-    let mut r = String::new();
-    let _ = writeln!(r, "# Counterexample: case {index}\n");
-    for line in head.lines() {
-        let _ = writeln!(r, "- {line}");
-    }
-    let _ = writeln!(r, "\nFirst seen before shrinking: {original}\n");
-    let _ = writeln!(r, "## Setup\n\n```\n{:#?}\n```\n", case.setup);
-    let _ = writeln!(r, "## Events\n");
-    for (i, e) in case.events.iter().enumerate() {
-        let _ = writeln!(r, "{}. `{e}`", i + 1);
-    }
-    let _ = writeln!(r, "\n## Scenario\n\n```\n{}```\n", outcome.script.text(""));
-    let _ = writeln!(r, "## Trace\n\n```\n{}```", outcome.trace);
+    let marks = report::marks(case, outcome, found);
+    let pcapng = BufWriter::new(File::create(out.join(PCAPNG))?);
+    write_pcapng_marked(&outcome.trace, &marks, pcapng)?;
+    let r = report::markdown(config, index, original, case, outcome);
     std::fs::write(out.join(REPORT), r)?;
     Ok(out)
 }

@@ -9,7 +9,7 @@
 use std::ops::Range;
 use std::time::Duration;
 
-use tcpcheck_model::wire::TcpFlags;
+use tcpcheck_model::wire::{SegmentRepr, TcpFlags};
 
 /// A segment as the model writes it: `<SEQ=n|ISS>[<ACK=n>]<CTL=…>[<DATA …>]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,6 +19,34 @@ pub struct ModelSeg {
     pub ack: Option<u32>,
     pub flags: TcpFlags,
     pub len: DataLen,
+}
+
+/// The flags the model writes (`ctl_names`): ECE and CWR are not modelled.
+const MODEL_FLAGS: [TcpFlags; 6] = [
+    TcpFlags::SYN,
+    TcpFlags::FIN,
+    TcpFlags::RST,
+    TcpFlags::PSH,
+    TcpFlags::URG,
+    TcpFlags::ACK,
+];
+
+impl ModelSeg {
+    /// Whether `seg` is the segment the model wrote (`SEQ=ISS` matches any number).
+    pub fn is(&self, seg: &SegmentRepr) -> bool {
+        let t = &seg.tcp;
+        let flags_agree = MODEL_FLAGS
+            .iter()
+            .all(|&f| t.flags.contains(f) == self.flags.contains(f));
+        let len = t.payload.len() as u32;
+        flags_agree
+            && self.seq.is_none_or(|s| s == t.seq.0)
+            && self.ack.is_none_or(|a| a == t.ack.0)
+            && match self.len {
+                DataLen::Exact(n) => n == len,
+                DataLen::UpTo(n) => (1..=n).contains(&len),
+            }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,11 +3,11 @@
 
 use std::net::IpAddr;
 
-use tcpcheck_model::wire::{ChecksumPolicy, IpRepr, SegmentRepr, TcpFlags};
+use tcpcheck_model::wire::{ChecksumPolicy, IpRepr, SegmentRepr};
 
 use crate::differ::{ModelDivergence, ModelVerdict};
 use crate::runner::{annotate, Divergence, ScenarioRun, Verdict};
-use crate::trace::notation::{self, DataLen, ModelSeg};
+use crate::trace::notation;
 use crate::trace::{EventKind, Isns, Mark, Trace};
 
 /// What a failing run says when the model, having judged the failing line, allowed what
@@ -76,31 +76,6 @@ fn event_of_line(trace: &Trace, line: u32) -> Option<usize> {
     })
 }
 
-/// The flags the model writes (ctl_names): ECE and CWR are not modelled.
-const MODEL_FLAGS: [TcpFlags; 6] = [
-    TcpFlags::SYN,
-    TcpFlags::FIN,
-    TcpFlags::RST,
-    TcpFlags::PSH,
-    TcpFlags::URG,
-    TcpFlags::ACK,
-];
-
-fn is_segment(m: &ModelSeg, seg: &SegmentRepr) -> bool {
-    let t = &seg.tcp;
-    let flags_agree = MODEL_FLAGS
-        .iter()
-        .all(|&f| t.flags.contains(f) == m.flags.contains(f));
-    let len = t.payload.len() as u32;
-    flags_agree
-        && m.seq.is_none_or(|s| s == t.seq.0)
-        && m.ack.is_none_or(|a| a == t.ack.0)
-        && match m.len {
-            DataLen::Exact(n) => n == len,
-            DataLen::UpTo(n) => (1..=n).contains(&len),
-        }
-}
-
 /// The frame of `trace` the model's divergence names (the stack's segment it did not
 /// allow), and the ISNs of the stack's and the peer's side of its connection.
 fn locate(trace: &Trace, d: &ModelDivergence) -> (Option<usize>, Option<u32>, Option<u32>) {
@@ -120,7 +95,7 @@ fn locate(trace: &Trace, d: &ModelDivergence) -> (Option<usize>, Option<u32>, Op
         let port_ok = d
             .connection
             .is_none_or(|k| seg.tcp.src_port == k.local_port);
-        if from_stack && port_ok && actual.is_some_and(|m| is_segment(&m, &seg)) {
+        if from_stack && port_ok && actual.is_some_and(|m| m.is(&seg)) {
             let dst: IpAddr = match &seg.ip {
                 IpRepr::V4(ip) => ip.dst.into(),
                 IpRepr::V6(ip) => ip.dst.into(),
@@ -225,6 +200,8 @@ mod tests {
 
     use tcpcheck_model::seq::SeqNumber;
     use tcpcheck_model::wire::{Ipv4Repr, TcpRepr};
+
+    use tcpcheck_model::wire::TcpFlags;
 
     use super::*;
     use crate::differ::Key;
