@@ -6,8 +6,17 @@
 //! the harness sees bare IP packets on a tun device and has no link header to show), then one
 //! Enhanced Packet Block per packet event. Non-packet events have no block of their own in
 //! pcapng that Wireshark shows in the packet list, so they ride along as comments on the next
-//! packet; those after the last packet go on the last packet, marked `after: `, and a trace
-//! with no packets at all keeps them as comments of the Section Header Block.
+//! packet that is not a barrier probe; those after the last such packet go on it, marked
+//! `after: `, and a trace with no packets at all keeps them as comments of the Section Header
+//! Block.
+//!
+//! The harness's barrier probes (ICMP echo request and reply, two per step, so they outnumber
+//! the TCP segments) are kept, not dropped: the file is what crossed the tun device, and a
+//! capture that silently lost packets could not be trusted on anything else. Each carries
+//! one comment naming it, nothing of the check rides on one, and the section header says how
+//! many there are and gives the display filter that hides them ([`PROBE_FILTER`]). A report
+//! may add remarks of its own to chosen frames ([`Mark`]): the failing one says what was
+//! expected there.
 
 use std::borrow::Cow;
 use std::fs::File;
