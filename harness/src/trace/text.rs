@@ -146,6 +146,31 @@ impl Readable<'_> {
     }
 }
 
+/// The script line a runner's note belongs to (`L17: text`, runner::annotate::note).
+fn script_note(text: &str) -> Option<&str> {
+    let (line, rest) = text.strip_prefix('L')?.split_once(": ")?;
+    (!line.is_empty() && line.bytes().all(|b| b.is_ascii_digit())).then_some(rest)
+}
+
+/// The name of the call in `text` (`socket(AF_INET, …) = Fd(3)` → `socket`).
+fn call_name(text: &str) -> &str {
+    text.split('(').next().unwrap_or("").trim()
+}
+
+/// Whether the next event after `i` that is not filtered out is the script's note of the
+/// same call.
+fn noted_next(trace: &Trace, i: usize, call: &str) -> bool {
+    let next = trace.events[i + 1..]
+        .iter()
+        .find(|e| !matches!(e.kind, EventKind::Filtered { .. }));
+    match next.map(|e| &e.kind) {
+        Some(EventKind::Note { text }) => {
+            script_note(text).is_some_and(|t| call_name(t) == call_name(call))
+        }
+        _ => false,
+    }
+}
+
 fn packet_text(bytes: &[u8], isns: &mut Isns) -> String {
     match SegmentRepr::parse_with(bytes, ChecksumPolicy::Accept) {
         Ok(seg) => isns.relative(&seg).to_string(),
@@ -176,6 +201,9 @@ impl fmt::Display for Readable<'_> {
                     }
                     String::new()
                 }
+                // The runner notes each call again as the script writes it, with the
+                // result it got: one line says it.
+                EventKind::Call { text } if noted_next(self.trace, i, text) => String::new(),
                 EventKind::Call { text } => format!("call {text}"),
                 EventKind::Observation { text } => format!("obs  {text}"),
                 EventKind::Note { text } => format!("note {text}"),
@@ -410,6 +438,40 @@ Left out, not part of the check: IPv6 router solicitation.
         let raw = t.to_string();
         assert!(raw.contains("seq 3000000000, ack 4294967291"), "{raw}");
         assert!(raw.contains("(barrier probe 1)"), "{raw}");
+    }
+
+    #[test]
+    fn a_call_the_script_notes_shows_once() {
+        let mut t = Trace::default();
+        let ms = Duration::from_millis;
+        let call = |text: &str| EventKind::Call { text: text.into() };
+        let note = |text: &str| EventKind::Note { text: text.into() };
+        t.push(
+            ms(1),
+            call("socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = Fd(3)"),
+        );
+        t.push(
+            ms(1),
+            EventKind::Filtered {
+                packet: barrier::probe(PEER, STACK, 1),
+                why: "barrier probe 1".into(),
+            },
+        );
+        t.push(ms(2), note("L5: socket(..., SOCK_STREAM, IPPROTO_TCP) = 3"));
+        t.push(ms(3), call("accept(3) = (Fd(4), 192.0.2.2:40000)"));
+        t.push(ms(4), note("L9: close(4) = 0"));
+        t.push(ms(5), call("close(4) = ()"));
+        let shown = Readable::new(&t, &[]).to_string();
+        let lines: Vec<&str> = shown.lines().filter(|l| l.contains("ms  ")).collect();
+        assert_eq!(
+            lines,
+            [
+                "     2.000ms  note L5: socket(..., SOCK_STREAM, IPPROTO_TCP) = 3",
+                "     3.000ms  call accept(3) = (Fd(4), 192.0.2.2:40000)",
+                "     4.000ms  note L9: close(4) = 0",
+                "     5.000ms  call close(4) = ()",
+            ]
+        );
     }
 
     #[test]
