@@ -437,6 +437,55 @@ mod tests {
         );
     }
 
+    /// bundle::write puts this report, the marked pcapng and the translated script header
+    /// on disk.
+    #[test]
+    fn the_bundle_on_disk() {
+        use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketOption;
+        use pcap_file::pcapng::{Block, PcapNgReader};
+
+        use crate::explore::bundle;
+
+        let (config, found, case, outcome) = bundle();
+        let dir = std::env::temp_dir().join(format!("tcpcheck-bundle-{}", std::process::id()));
+        let out = bundle::write(&dir, &config, 42, &found, &case, &outcome).expect("written");
+        let md = std::fs::read_to_string(out.join(bundle::REPORT)).unwrap();
+        let script = std::fs::read_to_string(out.join(bundle::SCRIPT)).unwrap();
+        let pcapng = std::fs::read(out.join(bundle::PCAPNG)).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+
+        assert_eq!(md, markdown(&config, 42, &found, &case, &outcome));
+        assert!(
+            script.contains(
+                "// model: > . 1:1(0) ack 1 by 4.012 ms\n// kernel: nothing by 16.500 ms\n"
+            ),
+            "{script}"
+        );
+        let mut reader = PcapNgReader::new(&pcapng[..]).unwrap();
+        let mut comments = Vec::new();
+        while let Some(block) = reader.next_block() {
+            if let Block::EnhancedPacket(epb) = block.unwrap() {
+                comments.push(
+                    epb.options
+                        .iter()
+                        .filter_map(|o| match o {
+                            EnhancedPacketOption::Comment(c) => Some(c.to_string()),
+                            _ => None,
+                        })
+                        .collect::<Vec<_>>(),
+                );
+            }
+        }
+        // The RST (event 3) is the last TCP frame; the probe after it is the last frame.
+        assert_eq!(comments.len(), 6);
+        assert!(
+            comments[4]
+                .iter()
+                .any(|c| c.starts_with("the model diverges here: it requires > . 1:1(0) ack 1")),
+            "{comments:?}"
+        );
+    }
+
     #[test]
     fn the_kernel_segment_the_model_refused_is_the_marked_frame() {
         let (_, mut found, case, mut outcome) = bundle();
