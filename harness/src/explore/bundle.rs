@@ -79,7 +79,8 @@ pub fn write(
         ..found.clone()
     };
     let head = header(config, index, &shown, case);
-    std::fs::write(out.join(SCRIPT), outcome.script.text(&head))?;
+    let script = outcome.script.with_readable_comments(peer_isn);
+    std::fs::write(out.join(SCRIPT), script.text(&head))?;
     let marks = report::marks(case, outcome, found);
     let pcapng = BufWriter::new(File::create(out.join(PCAPNG))?);
     write_pcapng_marked(&outcome.trace, &marks, pcapng)?;

@@ -190,6 +190,18 @@ impl Script {
         }))
     }
 
+    /// This script with its comments (the divergence the driver notes at the end) in its
+    /// own numbers and milliseconds, as [`Script::model_text`] writes them.
+    pub fn with_readable_comments(&self, peer_isn: u32) -> Script {
+        let mut out = self.clone();
+        for line in &mut out.lines {
+            if line.starts_with("//") {
+                *line = self.model_text(line, peer_isn);
+            }
+        }
+        out
+    }
+
     /// The whole file: `header` as comments, then the lines.
     pub fn text(&self, header: &str) -> String {
         let mut out = String::new();

@@ -225,7 +225,11 @@ pub fn markdown(
     let _ = writeln!(
         r,
         "\n## Scenario (case.pkt)\n\n```\n{}```\n",
-        outcome.script.text("").trim_start()
+        outcome
+            .script
+            .with_readable_comments(peer_isn)
+            .text("")
+            .trim_start()
     );
     let marks = marks(case, outcome, found);
     let _ = writeln!(
@@ -331,6 +335,12 @@ mod tests {
         script.outbound(&synack, PEER_ISN, false);
         script.inbound(&resolved(&ack), PEER_ISN);
         script.inbound(&resolved(&rst), PEER_ISN);
+        script.comment(&format!(
+            "divergence: event 3 in ESTABLISHED: expected <SEQ={}><ACK={}><CTL=ACK> by \
+             4.012345ms, kernel: nothing by 16.5ms",
+            STACK_ISN + 1,
+            PEER_ISN + 1
+        ));
         let mut trace = Trace::default();
         let ms = Duration::from_millis;
         let bytes = |s: &SegmentRepr| s.emit().unwrap();
@@ -420,6 +430,8 @@ mod tests {
             "3. the peer sends RST, SEQ = RCV.NXT+1, 0 bytes, window 1000, no options **\u{2190} diverges here**",
             "+0    > S. 0:0(0) ack 4294967001",
             "+0    < R 2:2(0) win 1000",
+            "// divergence: event 3 in ESTABLISHED: expected > . 1:1(0) ack 1 by 4.012 ms, \
+             kernel: nothing by 16.500 ms",
             "Left out: 2 barrier packets (ICMP echo, by which tcpcheck knows the stack has finished reacting); the pcapng keeps them.",
             "     2.000ms  out  192.0.2.1.8080 > 192.0.2.2.40000: Flags [S.], seq 0, ack 1, win 1000, length 0",
             "              ^^^  the model diverges here: it requires > . 1:1(0) ack 1 by 4.012 ms; the kernel: nothing by 16.500 ms (RFC 5961 3.2: an in-window RST not at RCV.NXT gets a challenge ACK)",
@@ -455,6 +467,10 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
 
         assert_eq!(md, markdown(&config, 42, &found, &case, &outcome));
+        assert!(
+            script.contains("\n// divergence: event 3 in ESTABLISHED: expected > . 1:1(0) ack 1"),
+            "{script}"
+        );
         assert!(
             script.contains(
                 "// model: > . 1:1(0) ack 1 by 4.012 ms\n// kernel: nothing by 16.500 ms\n"
