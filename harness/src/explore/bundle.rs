@@ -2,12 +2,14 @@
 //! `tcpcheck run`), the run's pcapng, and a report naming the rule involved.
 
 use std::fmt::Write as _;
-use std::io;
+use std::fs::File;
+use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 
 use super::campaign::{Config, Replays};
 use super::driver::{Case, Found, Outcome};
-use crate::trace::write_pcapng_file;
+use super::report;
+use crate::trace::write_pcapng_marked;
 
 /// The file names inside a bundle directory.
 pub const SCRIPT: &str = "case.pkt";
@@ -68,9 +70,8 @@ pub fn write(
 ) -> io::Result<PathBuf> {
     let found = outcome.found.as_ref().unwrap_or(original);
     let out = dir.join(format!("case-{index}-{}", slug(&found.rule)));
-    let title = format!("# Counterexample: case {index}\n");
-    let note = format!("First seen before shrinking: {original}\n");
-    write_in(&out, config, index, found, case, outcome, &title, &note)
+    let report = report::markdown(config, index, original, case, outcome);
+    write_in(&out, config, index, found, case, outcome, &report)
 }
 
 /// Writes the bundle of a divergence that did not come back on every replay (see
@@ -86,17 +87,19 @@ pub fn write_unconfirmed(
     replays: Replays,
 ) -> io::Result<PathBuf> {
     let out = dir.join(format!("unconfirmed-case-{index}-{}", slug(&found.rule)));
-    let title = format!("# Unconfirmed divergence: case {index}\n");
     let note = format!(
         "Not confirmed: the same case, run again in a fresh sandbox, {replays}. A kernel \
          that departs from the model does so every time; this run was probably spoilt by \
          the machine (a segment or a timer late under load). The trace below is the run \
          that diverged. Not shrunk, and not counted as a failure.\n"
     );
-    write_in(&out, config, index, found, case, outcome, &title, &note)
+    // The report's own title line gives way to this bundle's title and note.
+    let body = report::markdown(config, index, found, case, outcome);
+    let body = body.split_once('\n').map_or("", |(_, rest)| rest);
+    let report = format!("# Unconfirmed divergence: case {index}\n\n{note}{body}");
+    write_in(&out, config, index, found, case, outcome, &report)
 }
 
-#[allow(clippy::too_many_arguments)]
 fn write_in(
     out: &Path,
     config: &Config,
@@ -104,28 +107,24 @@ fn write_in(
     found: &Found,
     case: &Case,
     outcome: &Outcome,
-    title: &str,
-    note: &str,
+    report: &str,
 ) -> io::Result<PathBuf> {
     let out = out.to_path_buf();
     std::fs::create_dir_all(&out)?;
-    let head = header(config, index, found, case);
-    std::fs::write(out.join(SCRIPT), outcome.script.text(&head))?;
-    write_pcapng_file(&outcome.trace, &out.join(PCAPNG))?;
-    let mut r = String::new();
-    let _ = writeln!(r, "{title}");
-    for line in head.lines() {
-        let _ = writeln!(r, "- {line}");
-    }
-    let _ = writeln!(r, "\n{note}");
-    let _ = writeln!(r, "## Setup\n\n```\n{:#?}\n```\n", case.setup);
-    let _ = writeln!(r, "## Events\n");
-    for (i, e) in case.events.iter().enumerate() {
-        let _ = writeln!(r, "{}. `{e}`", i + 1);
-    }
-    let _ = writeln!(r, "\n## Scenario\n\n```\n{}```\n", outcome.script.text(""));
-    let _ = writeln!(r, "## Trace\n\n```\n{}```", outcome.trace);
-    std::fs::write(out.join(REPORT), r)?;
+    // The script's header says it in the script's numbers too.
+    let peer_isn = case.setup.peer_isn;
+    let shown = Found {
+        expected: outcome.script.model_text(&found.expected, peer_isn),
+        actual: outcome.script.model_text(&found.actual, peer_isn),
+        ..found.clone()
+    };
+    let head = header(config, index, &shown, case);
+    let script = outcome.script.with_readable_comments(peer_isn);
+    std::fs::write(out.join(SCRIPT), script.text(&head))?;
+    let marks = report::marks(case, outcome, found);
+    let pcapng = BufWriter::new(File::create(out.join(PCAPNG))?);
+    write_pcapng_marked(&outcome.trace, &marks, pcapng)?;
+    std::fs::write(out.join(REPORT), report)?;
     Ok(out)
 }
 

@@ -16,6 +16,7 @@ pub mod driver;
 pub mod event;
 pub mod reference;
 pub mod render;
+pub mod report;
 
 pub use campaign::{run, Config, Summary, Verdict};
 pub use driver::Session;

@@ -10,9 +10,10 @@ use std::fmt::Write as _;
 
 use tcpcheck_model::conn::{LenSpec, SegSpec, SeqSpec};
 use tcpcheck_model::seq::SeqNumber;
-use tcpcheck_model::wire::{SegmentRepr, TcpOption};
+use tcpcheck_model::wire::{SegmentRepr, TcpFlags, TcpOption};
 
 use super::event::Resolved;
+use crate::trace::notation;
 
 #[derive(Clone, Debug, Default)]
 pub struct Script {
@@ -174,6 +175,31 @@ impl Script {
             line += " <...>";
         }
         self.lines.push(line);
+    }
+
+    /// The model's account of a segment the kernel sent or owed (`<SEQ=…><ACK=…><CTL=…>`,
+    /// absolute numbers, `Debug` times) in this script's notation and numbers, times in
+    /// milliseconds: what a report shows beside the script.
+    pub fn model_text(&self, text: &str, peer_isn: u32) -> String {
+        let kernel = self.kernel_isn.map(|n| n.0);
+        let remote = self.remote_base(peer_isn).0;
+        notation::times_in_ms(&notation::rewrite_segments(text, |s| {
+            // As `outbound` writes them: a SYN's acknowledgment number is absolute.
+            let ack_base = (!s.flags.contains(TcpFlags::SYN)).then_some(remote);
+            notation::packetdrill(s, kernel, ack_base)
+        }))
+    }
+
+    /// This script with its comments (the divergence the driver notes at the end) in its
+    /// own numbers and milliseconds, as [`Script::model_text`] writes them.
+    pub fn with_readable_comments(&self, peer_isn: u32) -> Script {
+        let mut out = self.clone();
+        for line in &mut out.lines {
+            if line.starts_with("//") {
+                *line = self.model_text(line, peer_isn);
+            }
+        }
+        out
     }
 
     /// The whole file: `header` as comments, then the lines.

@@ -1327,6 +1327,30 @@ impl<'a> Exec<'a> {
         }
     }
 
+    /// After the script failed: the model judges up to now too (the stack's last packets
+    /// read first), so that what it says of the failing moment covers a segment the script
+    /// waited for in vain. When those packets cannot be read, it stops following the run
+    /// rather than judge without them.
+    pub fn model_catch_up(&mut self) {
+        if self.differ.is_none() {
+            return;
+        }
+        match self.stack.settle() {
+            Ok(packets) => {
+                self.distribute(packets);
+                let now = self.stack.now().saturating_sub(self.start);
+                if let Some(d) = &mut self.differ {
+                    d.advance(now);
+                }
+            }
+            Err(e) => {
+                if let Some(d) = &mut self.differ {
+                    d.give_up(format!("the stack's last packets could not be read: {e}"));
+                }
+            }
+        }
+    }
+
     /// The end of the run: a reply the model owes at once for the last events is given
     /// the same grace as any other before it counts as missing, so the run waits for it
     /// when (and only when) one is still owed.

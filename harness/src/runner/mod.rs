@@ -166,16 +166,19 @@ impl ScenarioRun {
     pub fn describe(&self) -> String {
         match &self.verdict {
             Verdict::Pass => match &self.model {
-                ModelVerdict::Diverge(d) => format!(
-                    "ok {} ({}), but the model diverges\n{}:{}: {}\n  model:  {}\n  kernel: {}",
-                    self.path,
-                    self.ip.name(),
-                    self.path,
-                    d.line,
-                    d.rule_named(),
-                    d.expected,
-                    d.actual
-                ),
+                ModelVerdict::Diverge(d) => {
+                    let (expected, actual) = report::model_texts(&self.trace, d);
+                    format!(
+                        "ok {} ({}), but the model diverges\n{}:{}: {}\n  model:  {}\n  kernel: {}",
+                        self.path,
+                        self.ip.name(),
+                        self.path,
+                        d.line,
+                        d.rule_named(),
+                        expected,
+                        actual
+                    )
+                }
                 _ => format!("ok {} ({})", self.path, self.ip.name()),
             },
             Verdict::Fail(d) => format!(
@@ -187,7 +190,7 @@ impl ScenarioRun {
                 d.message,
                 d.expected,
                 d.actual,
-                report::model_view(&self.model)
+                report::model_line(self)
             ),
             Verdict::Error(e) => {
                 format!("ERROR {} ({})\n{e}", self.path, self.ip.name())
@@ -310,6 +313,9 @@ pub fn run_script(
                 true,
             ),
         };
+        if matches!(verdict, Verdict::Fail(_)) {
+            ex.model_catch_up();
+        }
         run.model = match (&verdict, &ex.differ) {
             (Verdict::Error(_), _) => ModelVerdict::Off("the run stopped with an error".into()),
             (Verdict::Interrupted, _) => ModelVerdict::Off("the run was interrupted".into()),

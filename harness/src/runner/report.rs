@@ -5,8 +5,11 @@
 //! beside the model's ([`super::schedule`]): they are how a timer scenario's numbers are
 //! read, and they stay information beside the verdict, which is the script's.
 
+mod failing;
+
 use std::fmt::Write as _;
-use std::io;
+use std::fs::File;
+use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
@@ -14,7 +17,11 @@ use serde_json::{json, Value};
 use super::schedule::{self, secs, Series};
 use super::{IpVersion, ScenarioRun, Verdict};
 use crate::differ::ModelVerdict;
-use crate::trace::write_pcapng_file;
+use crate::trace::{write_pcapng_marked, Readable};
+
+pub use failing::{
+    marks, model_agrees_with_stack, model_judged, model_texts, model_view_readable, MODEL_AGREES,
+};
 
 pub struct Summary {
     pub passed: usize,
@@ -77,9 +84,22 @@ pub fn model_view(model: &ModelVerdict) -> String {
     }
 }
 
+/// The model's line under a verdict: its view, and on a failure it judged and allowed, that
+/// the script may be what is wrong.
+pub fn model_line(r: &ScenarioRun) -> String {
+    let view = model_view_readable(r);
+    if model_agrees_with_stack(r) {
+        format!("{view}\n  {MODEL_AGREES}")
+    } else {
+        view
+    }
+}
+
 /// The shape `tcpcheck run --format json` promises. `first_divergence` is the script's when
-/// the stack contradicted it, with the model's view beside it; when the script passed and
-/// the model did not, it is the model's.
+/// the stack contradicted it, with the model's view beside it (`model_agrees_with_stack`:
+/// the model judged the failing line and allowed what the stack did, so the script's
+/// expectation may be wrong); when the script passed and the model did not, it is the
+/// model's.
 pub fn json(runs: &[ScenarioRun]) -> Value {
     let s = summary(runs);
     let scenarios: Vec<Value> = runs
@@ -91,6 +111,7 @@ pub fn json(runs: &[ScenarioRun]) -> Value {
                     "expected": d.expected,
                     "actual": format!("{}: {}", d.message, d.actual),
                     "model": model_view(m),
+                    "model_agrees_with_stack": model_agrees_with_stack(r),
                 }),
                 (_, ModelVerdict::Diverge(d)) => {
                     let mut v = json!({
@@ -234,8 +255,13 @@ pub fn markdown(runs: &[ScenarioRun]) -> String {
             r.ip.name(),
             r.describe()
         );
-        if matches!(r.verdict, Verdict::Fail(_)) {
-            let _ = write!(out, "\nTrace ({}):\n\n```\n{}```\n", pcap_name(r), r.trace);
+        if !r.trace.events.is_empty() {
+            let _ = write!(
+                out,
+                "\nTrace ({}):\n\n```\n{}```\n",
+                pcap_name(r),
+                Readable::new(&r.trace, &marks(r))
+            );
         }
     }
     out
@@ -328,7 +354,7 @@ pub fn write_dir(dir: &Path, runs: &[ScenarioRun]) -> io::Result<Vec<PathBuf>> {
     put("junit.xml", junit(runs))?;
     for r in runs {
         let p = dir.join(pcap_name(r));
-        write_pcapng_file(&r.trace, &p)?;
+        write_pcapng_marked(&r.trace, &marks(r), BufWriter::new(File::create(&p)?))?;
         written.push(p);
     }
     Ok(written)

@@ -1,12 +1,15 @@
 //! What happened during one check, in order: every packet in and out, every socket call and
 //! observation, with the time it happened. Reports and pcapng files are written from this.
 
+pub mod notation;
 mod pcapng;
+mod text;
 pub mod tshark;
 
 use std::time::Duration;
 
-pub use pcapng::{write_pcapng, write_pcapng_file};
+pub use pcapng::{write_pcapng, write_pcapng_file, write_pcapng_marked};
+pub use text::{is_barrier, Isns, Readable};
 
 /// One run's record.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -43,6 +46,15 @@ pub enum EventKind {
     Observation { text: String },
     /// Free text: a step's name, a verdict.
     Note { text: String },
+}
+
+/// A remark a report adds to one event of a trace, after the fact: the failing frame's
+/// "what was expected". The trace itself stays the record of what happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mark {
+    /// Index into [`Trace::events`].
+    pub event: usize,
+    pub text: String,
 }
 
 impl Trace {

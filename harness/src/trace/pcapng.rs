@@ -6,8 +6,17 @@
 //! the harness sees bare IP packets on a tun device and has no link header to show), then one
 //! Enhanced Packet Block per packet event. Non-packet events have no block of their own in
 //! pcapng that Wireshark shows in the packet list, so they ride along as comments on the next
-//! packet; those after the last packet go on the last packet, marked `after: `, and a trace
-//! with no packets at all keeps them as comments of the Section Header Block.
+//! packet that is not a barrier probe; those after the last such packet go on it, marked
+//! `after: `, and a trace with no packets at all keeps them as comments of the Section Header
+//! Block.
+//!
+//! The harness's barrier probes (ICMP echo request and reply, two per step, so they outnumber
+//! the TCP segments) are kept, not dropped: the file is what crossed the tun device, and a
+//! capture that silently lost packets could not be trusted on anything else. Each carries
+//! one comment naming it, nothing of the check rides on one, and the section header says how
+//! many there are and gives the display filter that hides them ([`PROBE_FILTER`]). A report
+//! may add remarks of its own to chosen frames ([`Mark`]): the failing one says what was
+//! expected there.
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -23,7 +32,7 @@ use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeade
 use pcap_file::pcapng::PcapNgWriter;
 use pcap_file::{DataLink, Endianness, PcapError};
 
-use super::{EventKind, Trace};
+use super::{is_barrier, EventKind, Mark, Trace};
 
 /// `if_tsresol` value for 10^-6 s: the trace's own resolution, so nothing is rounded twice.
 const TSRESOL_MICROS: u8 = 6;
@@ -47,28 +56,70 @@ const MAX_OPTION_LEN: usize = u16::MAX as usize;
 /// Timestamps are the events' `at`, so Wireshark's absolute times read as offsets from
 /// 1970-01-01 00:00:00 UTC and its relative times (from the first packet) as usual.
 pub fn write_pcapng(trace: &Trace, out: impl Write) -> io::Result<()> {
-    let packets = trace
-        .events
+    write_pcapng_marked(trace, &[], out)
+}
+
+/// [`write_pcapng`] with each of `marks` as one more comment on its event's frame (or, for
+/// an event that is not a packet, beside that event's own comment).
+///
+/// The harness's barrier probes (ICMP echo) stay in the file, each with a comment saying
+/// what it is: the file is what crossed the tun device, and a reader who wants only the
+/// conversation hides them with the display filter the section header gives. So that
+/// hiding them hides nothing else, socket calls and notes ride on the next packet that is
+/// not a probe, not on a probe.
+pub fn write_pcapng_marked(trace: &Trace, marks: &[Mark], out: impl Write) -> io::Result<()> {
+    let packets: Vec<usize> = (0..trace.events.len())
+        .filter(|&i| packet_of(&trace.events[i].kind).is_some())
+        .collect();
+    let probes = packets
         .iter()
-        .filter(|e| packet_of(&e.kind).is_some())
+        .filter(|&&i| is_probe(&trace.events[i].kind))
         .count();
+    // The frames that carry the comments of the events around them.
+    let hosts: Vec<usize> = if probes < packets.len() {
+        packets
+            .iter()
+            .copied()
+            .filter(|&i| !is_probe(&trace.events[i].kind))
+            .collect()
+    } else {
+        packets.clone()
+    };
+    let marks_of = |i: usize| {
+        marks
+            .iter()
+            .filter(move |m| m.event == i)
+            .map(|m| m.text.clone())
+    };
+    // Comments of the non-packet events from `i` on, with their marks.
+    let side_from = |from: usize| -> Vec<String> {
+        (from..trace.events.len())
+            .filter(|&i| packet_of(&trace.events[i].kind).is_none())
+            .flat_map(|i| {
+                side_comment(&trace.events[i].kind)
+                    .into_iter()
+                    .chain(marks_of(i))
+            })
+            .collect()
+    };
 
     let mut section_options = vec![SectionHeaderOption::UserApplication(Cow::Owned(format!(
         "tcpcheck {}",
         env!("CARGO_PKG_VERSION")
     )))];
-    if packets == 0 {
-        section_options.extend(
-            trace
-                .events
-                .iter()
-                .filter_map(|e| side_comment(&e.kind))
-                .map(|c| {
-                    let mut c = Cow::Owned(c);
-                    truncate_option(&mut c);
-                    SectionHeaderOption::Comment(c)
-                }),
-        );
+    if probes > 0 {
+        section_options.push(SectionHeaderOption::Comment(Cow::Owned(format!(
+            "{probes} ICMP echo frames are tcpcheck's barrier probes (by which it knows the \
+             stack has finished reacting), not part of the check; each says so in its \
+             comment. Display filter to hide them: {PROBE_FILTER}"
+        ))));
+    }
+    if packets.is_empty() {
+        section_options.extend(side_from(0).into_iter().map(|c| {
+            let mut c = Cow::Owned(c);
+            truncate_option(&mut c);
+            SectionHeaderOption::Comment(c)
+        }));
     }
     let section = SectionHeaderBlock {
         endianness: Endianness::native(),
@@ -85,30 +136,31 @@ pub fn write_pcapng(trace: &Trace, out: impl Write) -> io::Result<()> {
         })
         .map_err(into_io)?;
 
-    // Comments of non-packet events waiting for the next packet.
+    // Comments of non-packet events waiting for the next host frame.
     let mut pending: Vec<String> = Vec::new();
-    let mut seen = 0;
     for (i, event) in trace.events.iter().enumerate() {
         let Some((data, own_comment, flags)) = packet_of(&event.kind) else {
             pending.extend(side_comment(&event.kind));
+            pending.extend(marks_of(i));
             continue;
         };
-        seen += 1;
 
         let mut options = vec![EnhancedPacketOption::Comment(Cow::Owned(own_comment))];
         if let Some(flags) = flags {
             options.push(EnhancedPacketOption::Flags(flags));
         }
-        options.extend(
-            pending
-                .drain(..)
-                .map(|c| EnhancedPacketOption::Comment(Cow::Owned(c))),
-        );
-        if seen == packets {
+        options.extend(marks_of(i).map(|c| EnhancedPacketOption::Comment(Cow::Owned(c))));
+        if hosts.binary_search(&i).is_ok() {
             options.extend(
-                trace.events[i + 1..]
-                    .iter()
-                    .filter_map(|e| side_comment(&e.kind))
+                pending
+                    .drain(..)
+                    .map(|c| EnhancedPacketOption::Comment(Cow::Owned(c))),
+            );
+        }
+        if hosts.last() == Some(&i) {
+            options.extend(
+                side_from(i + 1)
+                    .into_iter()
                     .map(|c| EnhancedPacketOption::Comment(Cow::Owned(format!("after: {c}")))),
             );
         }
@@ -129,9 +181,6 @@ pub fn write_pcapng(trace: &Trace, out: impl Write) -> io::Result<()> {
                 options,
             })
             .map_err(into_io)?;
-        if seen == packets {
-            break;
-        }
     }
 
     writer.into_inner().flush()
@@ -140,6 +189,14 @@ pub fn write_pcapng(trace: &Trace, out: impl Write) -> io::Result<()> {
 /// Creates (or truncates) `path` and writes `trace` to it.
 pub fn write_pcapng_file(trace: &Trace, path: &Path) -> io::Result<()> {
     write_pcapng(trace, BufWriter::new(File::create(path)?))
+}
+
+/// Wireshark's display filter that hides the barrier probes (echo identifier
+/// [`crate::io::barrier::ECHO_ID`], "tc").
+pub const PROBE_FILTER: &str = "!(icmp.ident == 0x7463 || icmpv6.echo.identifier == 0x7463)";
+
+fn is_probe(kind: &EventKind) -> bool {
+    matches!(kind, EventKind::Filtered { packet, .. } if is_barrier(packet))
 }
 
 /// The bytes, role comment and `epb_flags` of a packet event; `None` for the others.
@@ -161,6 +218,11 @@ fn packet_of(kind: &EventKind) -> Option<(&[u8], String, Option<u32>)> {
         )),
         // Either side may have sent it (the stack's neighbour discovery, the harness's barrier
         // probes), so no direction is claimed.
+        EventKind::Filtered { packet, why } if is_barrier(packet) => Some((
+            packet,
+            format!("tcpcheck barrier probe, not part of the check ({why})"),
+            None,
+        )),
         EventKind::Filtered { packet, why } => Some((packet, format!("filtered: {why}"), None)),
         EventKind::Call { .. } | EventKind::Observation { .. } | EventKind::Note { .. } => None,
     }
@@ -609,6 +671,144 @@ mod tests {
                 "note: verdict: pass",
             ]
         );
+    }
+
+    /// Every frame's comments, in order, read back with pcap-file.
+    fn frame_comments(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
+        let mut reader = PcapNgReader::new(bytes).expect("a section header");
+        let section = reader
+            .section()
+            .options
+            .iter()
+            .filter_map(|o| match o {
+                SectionHeaderOption::Comment(c) => Some(c.to_string()),
+                _ => None,
+            })
+            .collect();
+        let mut frames = Vec::new();
+        while let Some(block) = reader.next_block() {
+            if let Block::EnhancedPacket(epb) = block.expect("a valid block") {
+                frames.push(
+                    epb.options
+                        .iter()
+                        .filter_map(|o| match o {
+                            EnhancedPacketOption::Comment(c) => Some(c.to_string()),
+                            _ => None,
+                        })
+                        .collect(),
+                );
+            }
+        }
+        (section, frames)
+    }
+
+    #[test]
+    fn the_probe_filter_names_the_harness_echo_identifier() {
+        let id = format!("{:#06x}", crate::io::barrier::ECHO_ID);
+        assert_eq!(PROBE_FILTER.matches(&id).count(), 2, "{PROBE_FILTER}");
+    }
+
+    /// Barrier frames stay, labelled and carrying nothing else; calls and notes ride on the
+    /// TCP frames around them; marks land on the frame (or beside the event) they name.
+    #[test]
+    fn barrier_frames_are_labelled_and_marks_land_on_their_frames() {
+        use crate::io::barrier;
+        let probe = |seq| EventKind::Filtered {
+            packet: barrier::probe(V4_CLIENT, V4_STACK, seq),
+            why: format!("barrier probe {seq}"),
+        };
+        let syn = |src, dst, seq| {
+            v4(
+                src,
+                dst,
+                tcp(40000, 8080, seq, 0, TcpFlags::SYN, vec![], b""),
+            )
+        };
+        let mut trace = Trace::default();
+        trace.push(
+            at(1),
+            EventKind::Call {
+                text: "listen(3, 1) = 0".into(),
+            },
+        );
+        trace.push(at(2), probe(1));
+        trace.push(
+            at(3),
+            EventKind::Injected {
+                packet: syn(V4_CLIENT, V4_STACK, 1),
+                note: None,
+            },
+        );
+        trace.push(at(4), probe(2));
+        trace.push(
+            at(5),
+            EventKind::Note {
+                text: "L12: read(4, ..., 10) = 10".into(),
+            },
+        );
+        trace.push(
+            at(6),
+            EventKind::Captured {
+                packet: syn(V4_STACK, V4_CLIENT, 2),
+                note: None,
+            },
+        );
+        trace.push(at(7), probe(3));
+        trace.push(
+            at(8),
+            EventKind::Note {
+                text: "verdict: fail".into(),
+            },
+        );
+        let marks = [
+            Mark {
+                event: 5,
+                text: "FAILED at script line 13".into(),
+            },
+            Mark {
+                event: 4,
+                text: "the model diverges here".into(),
+            },
+        ];
+        let mut bytes = Vec::new();
+        write_pcapng_marked(&trace, &marks, &mut bytes).expect("writing to a Vec");
+        let (section, frames) = frame_comments(&bytes);
+        assert!(
+            section
+                .iter()
+                .any(|c| c.starts_with("3 ICMP echo frames") && c.ends_with(PROBE_FILTER)),
+            "{section:?}"
+        );
+        assert_eq!(frames.len(), 5, "every packet is kept: {frames:?}");
+        for i in [0, 2, 4] {
+            assert_eq!(frames[i].len(), 1, "{:?}", frames[i]);
+            assert!(
+                frames[i][0].starts_with("tcpcheck barrier probe, not part of the check"),
+                "{:?}",
+                frames[i]
+            );
+        }
+        assert_eq!(
+            frames[1],
+            ["in: injected by tcpcheck", "call: listen(3, 1) = 0"]
+        );
+        assert_eq!(
+            frames[3],
+            [
+                "out: sent by the stack under test",
+                "FAILED at script line 13",
+                "note: L12: read(4, ..., 10) = 10",
+                "the model diverges here",
+                "after: note: verdict: fail",
+            ]
+        );
+
+        // Without marks the file is what write_pcapng writes.
+        let mut plain = Vec::new();
+        write_pcapng(&trace, &mut plain).unwrap();
+        let mut unmarked = Vec::new();
+        write_pcapng_marked(&trace, &[], &mut unmarked).unwrap();
+        assert_eq!(plain, unmarked);
     }
 
     #[test]

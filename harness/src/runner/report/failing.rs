@@ -1,0 +1,413 @@
+//! Where a run went wrong, pointed at in its trace (report.md, pcapng), and what the model
+//! says of that moment.
+
+use std::net::IpAddr;
+
+use tcpcheck_model::wire::{ChecksumPolicy, IpRepr, SegmentRepr};
+
+use crate::differ::{ModelDivergence, ModelVerdict};
+use crate::runner::{annotate, Divergence, ScenarioRun, Verdict};
+use crate::trace::notation;
+use crate::trace::{EventKind, Isns, Mark, Trace};
+
+/// What a failing run says when the model, having judged the failing line, allowed what
+/// the stack did.
+pub const MODEL_AGREES: &str =
+    "the model agrees with the stack: the script's expectation may be wrong";
+
+/// The script checks whose subject the model pins too (expect.rs: flags, sequence and
+/// acknowledgment numbers, lengths, and whether a segment came at all). Window, options,
+/// urgent pointer, ECN bits, payload bytes and checksums are the stack's choice or beyond
+/// the model, and PSH is optional on data, so its agreeing there says nothing.
+const PINNED: [&str; 8] = [
+    "bad outbound payload length",
+    "bad outbound tcp_fin",
+    "bad outbound tcp_syn",
+    "bad outbound tcp_rst",
+    "bad outbound tcp_ack",
+    "bad outbound tcp_seq",
+    "bad outbound tcp_ack_seq",
+    "timed out waiting for packet",
+];
+
+/// The calls whose results the model judges (differ/calls.rs): accept() and read().
+const JUDGED_CALLS: [&str; 2] = ["accept", "read"];
+
+/// Whether the model judges what the script's failing line checked.
+pub fn model_judged(d: &Divergence) -> bool {
+    if PINNED.contains(&d.message.as_str()) {
+        return true;
+    }
+    if d.message.starts_with("timing error") && d.message.contains("outbound packet") {
+        return true;
+    }
+    // The event as written: its time, then the call or packet.
+    let action = d
+        .expected
+        .split_once(char::is_whitespace)
+        .map_or("", |(_, rest)| rest.trim_start());
+    let call = action.split('(').next().unwrap_or("").trim();
+    JUDGED_CALLS.contains(&call)
+        && (d.message.starts_with("expected result") || d.message.starts_with("expected errno"))
+}
+
+/// A failing run whose model, following it, allowed what the stack did at the failing line.
+pub fn model_agrees_with_stack(r: &ScenarioRun) -> bool {
+    matches!((&r.verdict, &r.model), (Verdict::Fail(d), ModelVerdict::Agree) if model_judged(d))
+}
+
+/// The last event of script line `line` (a packet, or the note of a call), else the last
+/// event the harness did not filter out: where a failure is shown.
+fn event_of_line(trace: &Trace, line: u32) -> Option<usize> {
+    let of_line = trace.events.iter().rposition(|e| {
+        let note = match &e.kind {
+            EventKind::Captured { note, .. } | EventKind::Injected { note, .. } => note.as_deref(),
+            EventKind::Note { text } => Some(text.as_str()),
+            _ => None,
+        };
+        note.and_then(annotate::parse)
+            .is_some_and(|(l, _)| l == line)
+    });
+    of_line.or_else(|| {
+        trace
+            .events
+            .iter()
+            .rposition(|e| !matches!(e.kind, EventKind::Filtered { .. }))
+    })
+}
+
+/// The frame of `trace` the model's divergence names (the stack's segment it did not
+/// allow), and the ISNs of the stack's and the peer's side of its connection.
+fn locate(trace: &Trace, d: &ModelDivergence) -> (Option<usize>, Option<u32>, Option<u32>) {
+    let actual = notation::segments(&d.actual).first().map(|(_, s)| *s);
+    let mut isns = Isns::default();
+    let mut frame = None;
+    for (i, e) in trace.events.iter().enumerate() {
+        let (EventKind::Captured { packet, .. } | EventKind::Injected { packet, .. }) = &e.kind
+        else {
+            continue;
+        };
+        let Ok(seg) = SegmentRepr::parse_with(packet, ChecksumPolicy::Accept) else {
+            continue;
+        };
+        isns.relative(&seg);
+        let from_stack = matches!(e.kind, EventKind::Captured { .. });
+        let port_ok = d
+            .connection
+            .is_none_or(|k| seg.tcp.src_port == k.local_port);
+        if from_stack && port_ok && actual.is_some_and(|m| m.is(&seg)) {
+            let dst: IpAddr = match &seg.ip {
+                IpRepr::V4(ip) => ip.dst.into(),
+                IpRepr::V6(ip) => ip.dst.into(),
+            };
+            frame = Some((i, seg.tcp.src_port, (dst, seg.tcp.dst_port).into()));
+            break;
+        }
+    }
+    let (stack, peer) = match (frame, d.connection) {
+        (Some((_, port, to)), _) => isns.of_connection(port, to),
+        (None, Some(k)) => isns.of_connection(k.local_port, k.peer),
+        (None, None) => (None, None),
+    };
+    (frame.map(|f| f.0), stack.map(|n| n.0), peer.map(|n| n.0))
+}
+
+/// The model's text with its segments in the script's notation, numbers relative to the
+/// ISNs given, and its times in milliseconds.
+fn show(text: &str, stack: Option<u32>, peer: Option<u32>) -> String {
+    notation::times_in_ms(&notation::rewrite_segments(text, |s| {
+        notation::packetdrill(s, stack, peer)
+    }))
+}
+
+/// What the model expected and what it got, in the script's notation with the numbers of
+/// `trace` relative to each side's ISN and the times in milliseconds from the script's start.
+pub fn model_texts(trace: &Trace, d: &ModelDivergence) -> (String, String) {
+    let (_, stack, peer) = locate(trace, d);
+    (show(&d.expected, stack, peer), show(&d.actual, stack, peer))
+}
+
+/// [`super::model_view`] for a person: the divergence as [`model_texts`] writes it.
+pub fn model_view_readable(r: &ScenarioRun) -> String {
+    match &r.model {
+        ModelVerdict::Diverge(d) => {
+            let (expected, actual) = model_texts(&r.trace, d);
+            format!(
+                "diverge at line {}: expected {expected}, got {actual} ({})",
+                d.line, d.rule
+            )
+        }
+        other => super::model_view(other),
+    }
+}
+
+/// Where the model's divergence shows in `trace`, with its account.
+fn model_mark(trace: &Trace, d: &ModelDivergence) -> Option<Mark> {
+    let (frame, stack, peer) = locate(trace, d);
+    let event = match frame {
+        Some(i) => i,
+        None => event_of_line(trace, d.line)?,
+    };
+    Some(Mark {
+        event,
+        text: format!(
+            "the model diverges here (script line {}): expected {}, got {} ({}; times from \
+             the script's start)",
+            d.line,
+            show(&d.expected, stack, peer),
+            show(&d.actual, stack, peer),
+            d.rule
+        ),
+    })
+}
+
+/// The remarks that point at the failure in `r`'s trace: the script's failing line, with
+/// what it expected and what the model says, and the model's own divergence.
+pub fn marks(r: &ScenarioRun) -> Vec<Mark> {
+    let mut out = Vec::new();
+    if let Verdict::Fail(d) = &r.verdict {
+        if let Some(event) = event_of_line(&r.trace, d.line) {
+            let model = match &r.model {
+                _ if model_agrees_with_stack(r) => MODEL_AGREES.to_string(),
+                ModelVerdict::Agree => "the model has no rule on what this line checks".into(),
+                ModelVerdict::Diverge(m) => {
+                    format!(
+                        "the model diverges too (script line {}, marked there)",
+                        m.line
+                    )
+                }
+                ModelVerdict::Off(why) => format!("the model is off ({why})"),
+            };
+            out.push(Mark {
+                event,
+                text: format!(
+                    "FAILED at script line {}: expected `{}`, got `{}`: {}; {model}",
+                    d.line, d.expected, d.actual, d.message
+                ),
+            });
+        }
+    }
+    if let ModelVerdict::Diverge(d) = &r.model {
+        out.extend(model_mark(&r.trace, d));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+    use std::time::Duration;
+
+    use tcpcheck_model::seq::SeqNumber;
+    use tcpcheck_model::wire::{Ipv4Repr, TcpRepr};
+
+    use tcpcheck_model::wire::TcpFlags;
+
+    use super::*;
+    use crate::differ::Key;
+    use crate::runner::IpVersion;
+
+    fn failure(expected: &str, message: &str) -> Divergence {
+        Divergence {
+            line: 17,
+            expected: expected.into(),
+            actual: "whatever".into(),
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn the_model_vouches_only_for_what_it_pins() {
+        let packet = "+0 > . 1:1(0) ack 100";
+        for m in [
+            "bad outbound tcp_ack_seq",
+            "bad outbound tcp_seq",
+            "timed out waiting for packet",
+        ] {
+            assert!(model_judged(&failure(packet, m)), "{m}");
+        }
+        assert!(model_judged(&failure(
+            packet,
+            "timing error: expected outbound packet at 0.1 sec but happened at 0.3 sec"
+        )));
+        for m in [
+            "bad outbound tcp_window",
+            "bad outbound TCP options",
+            "bad outbound tcp_psh",
+            "bad outbound checksum",
+            "incorrect outbound data payload",
+        ] {
+            assert!(!model_judged(&failure(packet, m)), "{m}");
+        }
+        assert!(model_judged(&failure(
+            "+0 read(4, ..., 1000) = 100",
+            "expected result 100"
+        )));
+        assert!(model_judged(&failure(
+            "+.1 accept(3, ..., ...) = 4",
+            "expected result 4"
+        )));
+        assert!(!model_judged(&failure(
+            "+0 getsockopt(4, SOL_SOCKET, SO_ERROR, [0], [4]) = 0",
+            "expected result 0"
+        )));
+        assert!(!model_judged(&failure(
+            "+0 write(4, ..., 10) = 10",
+            "expected result 10"
+        )));
+    }
+
+    const STACK: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+    const PEER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
+
+    fn packet(from_stack: bool, seq: u32, ack: u32, flags: TcpFlags) -> Vec<u8> {
+        let (src, dst, ports) = if from_stack {
+            (STACK, PEER, (8080, 40000))
+        } else {
+            (PEER, STACK, (40000, 8080))
+        };
+        SegmentRepr {
+            ip: IpRepr::V4(Ipv4Repr::new(src, dst)),
+            tcp: TcpRepr {
+                src_port: ports.0,
+                dst_port: ports.1,
+                seq: SeqNumber(seq),
+                ack: SeqNumber(ack),
+                flags,
+                window: 100,
+                ..TcpRepr::default()
+            },
+        }
+        .emit()
+        .unwrap()
+    }
+
+    /// SYN from the peer (ISN 1000), SYN-ACK (ISN 5000), two ACKs from the stack, the
+    /// second noted as script line 17's.
+    fn run(verdict: Verdict, model: ModelVerdict) -> ScenarioRun {
+        let mut trace = Trace::default();
+        let ms = Duration::from_millis;
+        trace.push(
+            ms(1),
+            EventKind::Injected {
+                packet: packet(false, 1000, 0, TcpFlags::SYN),
+                note: Some("L5: < S 1000:1000(0) win 100".into()),
+            },
+        );
+        trace.push(
+            ms(2),
+            EventKind::Captured {
+                packet: packet(true, 5000, 1001, TcpFlags::SYN | TcpFlags::ACK),
+                note: Some("L6: > S. 0:0(0) ack 1001".into()),
+            },
+        );
+        trace.push(
+            ms(3),
+            EventKind::Captured {
+                packet: packet(true, 5001, 1001, TcpFlags::ACK),
+                note: None,
+            },
+        );
+        trace.push(
+            ms(4),
+            EventKind::Captured {
+                packet: packet(true, 5001, 1011, TcpFlags::ACK),
+                note: Some("L17: > . 1:1(0) ack 11".into()),
+            },
+        );
+        trace.push(
+            ms(5),
+            EventKind::Note {
+                text: "L18: read(4, ..., 10) = 10".into(),
+            },
+        );
+        ScenarioRun {
+            path: "x.pkt".into(),
+            ip: IpVersion::V4,
+            iteration: 0,
+            verdict,
+            duration: Duration::ZERO,
+            script_time: Duration::ZERO,
+            trace,
+            model,
+        }
+    }
+
+    #[test]
+    fn a_script_failure_is_marked_on_its_line_s_frame() {
+        let d = failure("+0 > . 1:1(0) ack 12", "bad outbound tcp_ack_seq");
+        let r = run(Verdict::Fail(d), ModelVerdict::Agree);
+        assert!(model_agrees_with_stack(&r));
+        let m = marks(&r);
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].event, 3);
+        assert_eq!(
+            m[0].text,
+            format!(
+                "FAILED at script line 17: expected `+0 > . 1:1(0) ack 12`, got `whatever`: \
+                 bad outbound tcp_ack_seq; {MODEL_AGREES}"
+            )
+        );
+
+        // A line with no event of its own (the script waited in vain): the last event.
+        let mut d = failure("+0 > F. 1:1(0) ack 11", "timed out waiting for packet");
+        d.line = 30;
+        let r = run(Verdict::Fail(d), ModelVerdict::Off("not asked for".into()));
+        assert!(!model_agrees_with_stack(&r));
+        let m = marks(&r);
+        assert_eq!(m[0].event, 4);
+        assert!(
+            m[0].text.ends_with("the model is off (not asked for)"),
+            "{}",
+            m[0].text
+        );
+    }
+
+    #[test]
+    fn the_model_divergence_is_marked_on_the_segment_it_names() {
+        let d = ModelDivergence {
+            line: 17,
+            at: Duration::from_millis(3),
+            rule: "RFC 9293 3.10.7.4: a rule".into(),
+            expected: "nothing in ESTABLISHED by 2.5ms".into(),
+            actual: "<SEQ=5001><ACK=1001><CTL=ACK> at 3.000001ms".into(),
+            connection: Some(Key {
+                local_port: 8080,
+                peer: "192.0.2.2:40000".parse().unwrap(),
+            }),
+        };
+        let r = run(Verdict::Pass, ModelVerdict::Diverge(d.clone()));
+        let m = marks(&r);
+        assert_eq!(m.len(), 1);
+        // The first ACK (ack 1001), not the one of line 17 (ack 1011).
+        assert_eq!(m[0].event, 2);
+        assert_eq!(
+            m[0].text,
+            "the model diverges here (script line 17): expected nothing in ESTABLISHED by \
+             2.500 ms, got > . 1:1(0) ack 1 at 3.000 ms (RFC 9293 3.10.7.4: a rule; times from \
+             the script's start)"
+        );
+        assert_eq!(
+            model_texts(&r.trace, &d),
+            (
+                "nothing in ESTABLISHED by 2.500 ms".to_string(),
+                "> . 1:1(0) ack 1 at 3.000 ms".to_string()
+            )
+        );
+        // Nothing sent where something was owed: the line's event, numbers still relative.
+        let missing = ModelDivergence {
+            expected: "<SEQ=5001><ACK=1011><CTL=ACK> by 4ms".into(),
+            actual: "nothing by 20ms".into(),
+            ..d
+        };
+        let r = run(Verdict::Pass, ModelVerdict::Diverge(missing));
+        let m = marks(&r);
+        assert_eq!(m[0].event, 3);
+        assert!(
+            m[0].text
+                .contains("expected > . 1:1(0) ack 11 by 4.000 ms, got nothing by 20.000 ms"),
+            "{}",
+            m[0].text
+        );
+    }
+}
