@@ -36,10 +36,14 @@ enum Command {
     /// a SYN answered by RST over IPv4 and IPv6) and say how to fix what fails.
     Doctor,
     /// Parse packetdrill scripts (files, or directories searched recursively for *.pkt) and
-    /// print each one's event count or the error pointing at the offending column.
+    /// check everything `run` checks before it starts; print each one's event count or the
+    /// error pointing at the offending column.
     Check {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Accept backquoted commands other than sysctl, as `run --allow-shell` runs them.
+        #[arg(long)]
+        allow_shell: bool,
     },
     /// Print the requirement matrix of RFC 9293 Appendix B: for each of its 119 labels, where
     /// the model implements it, which tests exercise it, or why the wire cannot show it.
@@ -153,7 +157,7 @@ fn main() -> ExitCode {
             }
             ExitCode::from(u8::from(!checks.iter().all(Check::passed)))
         }
-        Command::Check { paths } => check(&paths),
+        Command::Check { paths, allow_shell } => check(&paths, allow_shell),
         Command::Explore(args) => explore_cli::main(args),
         Command::Run {
             paths,
@@ -195,7 +199,11 @@ fn main() -> ExitCode {
     }
 }
 
-fn check(paths: &[PathBuf]) -> ExitCode {
+fn check(paths: &[PathBuf], allow_shell: bool) -> ExitCode {
+    let opts = RunOptions {
+        allow_shell,
+        ..RunOptions::default()
+    };
     let mut failed = false;
     for path in paths {
         let mut scripts = Vec::new();
@@ -211,13 +219,21 @@ fn check(paths: &[PathBuf]) -> ExitCode {
                     eprintln!("tcpcheck: {name}: {e}");
                     failed = true;
                 }
-                Ok(bytes) => match scenario::parse(&name, &String::from_utf8_lossy(&bytes)) {
-                    Ok(parsed) => println!("ok {name} ({} events)", parsed.events.len()),
-                    Err(e) => {
-                        println!("{e}");
-                        failed = true;
+                Ok(bytes) => {
+                    let text = String::from_utf8_lossy(&bytes);
+                    let checked = scenario::parse(&name, &text)
+                        .map_err(|e| e.to_string())
+                        .and_then(|s| {
+                            runner::check_script(&name, &text, &s, &opts).map(|()| s.events.len())
+                        });
+                    match checked {
+                        Ok(events) => println!("ok {name} ({events} events)"),
+                        Err(e) => {
+                            println!("{e}");
+                            failed = true;
+                        }
                     }
-                },
+                }
             }
         }
     }
