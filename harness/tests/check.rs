@@ -81,7 +81,10 @@ fn check_refuses_what_run_refuses() {
     assert_refused_at_line_4(
         "unsupported",
         &[
-            ("+0  lsten(3, 1) = 0", "system call `lsten` is not supported yet"),
+            (
+                "+0  lsten(3, 1) = 0",
+                "system call `lsten` is not supported yet",
+            ),
             (
                 "+0  setsockopt(3, SOL_SOCKET, SO_BINDTODEVICE, [1], 4) = 0",
                 "unknown constant `SO_BINDTODEVICE`",
@@ -90,8 +93,14 @@ fn check_refuses_what_run_refuses() {
                 "+0  setsockopt(3, SOL_SOCKET, 25, [1], 4) = 0",
                 "setsockopt(SOL_SOCKET, 25) is not supported yet",
             ),
-            ("+0  listen(3, SOMAXCONN) = 0", "unknown constant `SOMAXCONN`"),
-            ("+0  listen(3, 1) = 0 EBOGUS (Bogus)", "unknown errno EBOGUS"),
+            (
+                "+0  listen(3, SOMAXCONN) = 0",
+                "unknown constant `SOMAXCONN`",
+            ),
+            (
+                "+0  listen(3, 1) = 0 EBOGUS (Bogus)",
+                "unknown errno EBOGUS",
+            ),
             (
                 "+0  socket(..., SOCK_STREAM, IPPROTO_UDP) = 4",
                 "unknown constant `IPPROTO_UDP`",
@@ -114,7 +123,10 @@ fn bad_values_are_located_errors() {
                 "+0  read(3, ..., 16777217) = 0",
                 "read length 16777217 is out of range (0 to 16777216)",
             ),
-            ("+0  write(3, ..., -1) = 0", "write length -1 is out of range"),
+            (
+                "+0  write(3, ..., -1) = 0",
+                "write length -1 is out of range",
+            ),
             (
                 "+0  listen(3, 4294967297) = 0",
                 "backlog 4294967297 is out of range for an int",
