@@ -77,21 +77,44 @@ fn assert_refused_at_line_4(test: &str, cases: &[(&str, &str)]) {
 }
 
 #[test]
-fn check_refuses_what_run_refuses() {
+fn check_refuses_an_unknown_system_call() {
     assert_refused_at_line_4(
-        "unsupported",
+        "syscall",
         &[
             (
                 "+0  lsten(3, 1) = 0",
                 "system call `lsten` is not supported yet",
             ),
-            (
-                "+0  setsockopt(3, SOL_SOCKET, SO_BINDTODEVICE, [1], 4) = 0",
-                "unknown constant `SO_BINDTODEVICE`",
-            ),
+            ("+0  listen(3) = 0", "listen expects [2] arguments, not 1"),
+        ],
+    );
+}
+
+#[test]
+fn check_refuses_an_unsupported_option() {
+    assert_refused_at_line_4(
+        "option",
+        &[
             (
                 "+0  setsockopt(3, SOL_SOCKET, 25, [1], 4) = 0",
                 "setsockopt(SOL_SOCKET, 25) is not supported yet",
+            ),
+            (
+                "+0  getsockopt(3, SOL_SOCKET, SO_KEEPALIVE, [1], [4]) = 0",
+                "getsockopt: only SOL_SOCKET, SO_ERROR is supported yet",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn check_refuses_an_unknown_constant() {
+    assert_refused_at_line_4(
+        "constant",
+        &[
+            (
+                "+0  setsockopt(3, SOL_SOCKET, SO_BINDTODEVICE, [1], 4) = 0",
+                "unknown constant `SO_BINDTODEVICE`",
             ),
             (
                 "+0  listen(3, SOMAXCONN) = 0",
@@ -105,7 +128,6 @@ fn check_refuses_what_run_refuses() {
                 "+0  socket(..., SOCK_STREAM, IPPROTO_UDP) = 4",
                 "unknown constant `IPPROTO_UDP`",
             ),
-            ("+0  listen(3) = 0", "listen expects [2] arguments, not 1"),
         ],
     );
 }
