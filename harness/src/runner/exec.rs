@@ -656,9 +656,18 @@ impl<'a> Exec<'a> {
         let reuse = self.conns.get(&p.peer).is_some_and(|c| c.epoch == epoch);
         if !reuse {
             // handle_listen_for_script_packet: a new child for this peer, on a fresh port.
-            let n = self.ports_used.entry(p.peer).or_insert(0);
-            let port = PEER_PORT_BASE + *n;
-            *n += 1;
+            let used = self.ports_used.get(&p.peer).copied().unwrap_or(0);
+            let Some(port) = PEER_PORT_BASE.checked_add(used) else {
+                return Err(self.error_at(
+                    ev.span,
+                    format!(
+                        "peer {} has no port left for a new connection (one per listen(), \
+                         from {PEER_PORT_BASE} to 65535)",
+                        p.peer
+                    ),
+                ));
+            };
+            self.ports_used.insert(p.peer, used + 1);
             self.conns.insert(
                 p.peer,
                 Conn {
