@@ -273,8 +273,8 @@ impl Exec<'_> {
             return Ok(());
         };
         let closed = self.pending.take().is_some_and(|p| p.closed);
-        self.returned(op, &ret);
         let ev = &self.script.events[index];
+        self.returned(op, &ret, ev.span.line);
         let Action::Syscall(sc) = &ev.action else {
             unreachable!("pending calls come from syscall events")
         };
@@ -291,16 +291,17 @@ impl Exec<'_> {
         checked
     }
 
-    /// Tells the model what a call on a blocking socket returned.
-    fn returned(&mut self, op: Op, ret: &Ret) {
-        let call = op.blocking();
-        self.model(
-            op.fd(),
-            Call::BlockingReturn {
-                call,
-                result: ret.result(),
-            },
-        );
+    /// Tells the model what a call on a blocking socket returned; `line` is the call's own,
+    /// which later events may have passed while it was blocked.
+    fn returned(&mut self, op: Op, ret: &Ret, line: u32) {
+        let now = self.stack.now().saturating_sub(self.start);
+        let call = Call::BlockingReturn {
+            call: op.blocking(),
+            result: ret.result(),
+        };
+        if let Some(d) = &mut self.differ {
+            d.call(now, line, op.fd().0, call);
+        }
     }
 
     /// One attempt at a parked call; `None` while it would still block. Attempts that
@@ -459,7 +460,7 @@ impl Exec<'_> {
                     let mut op = Op::Write { fd, len, queued: 0 };
                     return Ok(match self.write_some(&mut op) {
                         Some(ret) => {
-                            self.returned(op, &ret);
+                            self.returned(op, &ret, ev.span.line);
                             Started::Done(ret)
                         }
                         None => Started::Blocked(op),
@@ -559,7 +560,7 @@ impl Exec<'_> {
         match self.try_op(&mut op)? {
             Some(ret) => {
                 if self.is_blocking(fd) {
-                    self.returned(op, &ret);
+                    self.returned(op, &ret, self.line);
                 }
                 Ok(Started::Done(ret))
             }
