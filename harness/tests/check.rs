@@ -53,18 +53,22 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// Each bad line, appended to the setup as line 4, and what the error must say.
-fn assert_refused_at_line_4(test: &str, cases: &[(&str, &str)]) {
+/// Each bad line, appended to the setup as line 4, the text in it the error points at
+/// (`None`: the whole event), and what the error must say.
+fn assert_refused_at_line_4(test: &str, cases: &[(&str, Option<&str>, &str)]) {
     let dir = temp_dir(test);
-    for (i, (line, message)) in cases.iter().enumerate() {
+    for (i, (line, culprit, message)) in cases.iter().enumerate() {
         let name = format!("case{i}.pkt");
         let text = format!("{SETUP}{line}\n");
         let (code, shown) = check_cli(&dir, &name, &text);
         let path = dir.join(&name).display().to_string();
         assert_eq!(code, Some(2), "check must refuse `{line}`:\n{shown}");
+        let col = culprit.map_or(1, |c| line.find(c).expect("the culprit is in the line") + 1);
+        let width = culprit.map_or(line.len(), str::len);
+        let underline = format!("| {}{}", " ".repeat(col - 1), "^".repeat(width));
         assert!(
-            shown.contains(&format!("{path}:4:1: ")) && shown.contains(message),
-            "check's message for `{line}` must be located and say `{message}`:\n{shown}"
+            shown.contains(&format!("{path}:4:{col}: {message}")) && shown.contains(&underline),
+            "check's message for `{line}` must be located at 4:{col} and say `{message}`:\n{shown}"
         );
         // run refuses it too, before any sandbox, with the same text.
         let ran = run_error(&path, &text);
@@ -83,9 +87,14 @@ fn check_refuses_an_unknown_system_call() {
         &[
             (
                 "+0  lsten(3, 1) = 0",
+                Some("lsten"),
                 "system call `lsten` is not supported yet",
             ),
-            ("+0  listen(3) = 0", "listen expects [2] arguments, not 1"),
+            (
+                "+0  listen(3) = 0",
+                None,
+                "listen expects [2] arguments, not 1",
+            ),
         ],
     );
 }
@@ -97,10 +106,12 @@ fn check_refuses_an_unsupported_option() {
         &[
             (
                 "+0  setsockopt(3, SOL_SOCKET, 25, [1], 4) = 0",
+                Some("25"),
                 "setsockopt(SOL_SOCKET, 25) is not supported yet",
             ),
             (
                 "+0  getsockopt(3, SOL_SOCKET, SO_KEEPALIVE, [1], [4]) = 0",
+                Some("SO_KEEPALIVE"),
                 "getsockopt: only SOL_SOCKET, SO_ERROR is supported yet",
             ),
         ],
@@ -114,18 +125,22 @@ fn check_refuses_an_unknown_constant() {
         &[
             (
                 "+0  setsockopt(3, SOL_SOCKET, SO_BINDTODEVICE, [1], 4) = 0",
+                Some("SO_BINDTODEVICE"),
                 "unknown constant `SO_BINDTODEVICE`",
             ),
             (
                 "+0  listen(3, SOMAXCONN) = 0",
+                Some("SOMAXCONN"),
                 "unknown constant `SOMAXCONN`",
             ),
             (
                 "+0  listen(3, 1) = 0 EBOGUS (Bogus)",
+                Some("EBOGUS"),
                 "unknown errno EBOGUS",
             ),
             (
                 "+0  socket(..., SOCK_STREAM, IPPROTO_UDP) = 4",
+                Some("IPPROTO_UDP"),
                 "unknown constant `IPPROTO_UDP`",
             ),
         ],
@@ -139,47 +154,58 @@ fn bad_values_are_located_errors() {
         &[
             (
                 "+0  write(3, ..., 1000000000000) = 1000000000000",
+                Some("1000000000000"),
                 "write length 1000000000000 is out of range (0 to 16777216)",
             ),
             (
                 "+0  read(3, ..., 16777217) = 0",
+                Some("16777217"),
                 "read length 16777217 is out of range (0 to 16777216)",
             ),
             (
                 "+0  write(3, ..., -1) = 0",
+                Some("-1"),
                 "write length -1 is out of range",
             ),
             (
                 "+0  listen(3, 4294967297) = 0",
+                Some("4294967297"),
                 "backlog 4294967297 is out of range for an int",
             ),
             (
                 "+0  setsockopt(3, IPPROTO_TCP, TCP_MAXSEG, [65536], 4) = 0",
+                Some("[65536]"),
                 "TCP_MAXSEG value 65536 is out of range (0 to 65535)",
             ),
             (
                 "+0  setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [4294967297], 4) = 0",
+                Some("[4294967297]"),
                 "SO_REUSEADDR value 4294967297 is out of range for an int",
             ),
             (
                 // 2^32 + SO_REUSEADDR: as an int it would be SO_REUSEADDR.
                 "+0  setsockopt(3, SOL_SOCKET, 4294967298, [1], 4) = 0",
+                Some("4294967298"),
                 "setsockopt(SOL_SOCKET, 4294967298) is not supported yet",
             ),
             (
                 "+0  setsockopt(3, IPPROTO_TCP, TCP_USER_TIMEOUT, [-1], 4) = 0",
+                Some("[-1]"),
                 "TCP_USER_TIMEOUT value -1 is out of range (0 to 2147483647)",
             ),
             (
                 "+0  setsockopt(3, SOL_SOCKET, SO_LINGER, {onoff=1, linger=-1}, 8) = 0",
+                Some("linger=-1"),
                 "SO_LINGER l_linger -1 is out of range",
             ),
             (
                 "+0  listen(3, 0xffffffffffffffff) = 0",
+                Some("0xffffffffffffffff"),
                 "`0xffffffffffffffff` is out of range",
             ),
             (
                 "+0  < [peer 300] S 0:0(0) win 1000",
+                None,
                 "peer 300 has no address: the runner addresses peers 1 to 253",
             ),
         ],
@@ -193,15 +219,17 @@ fn times_past_the_runners_clock_are_located_errors() {
         &[
             (
                 "+18446744073709.551615 close(3) = 0",
+                None,
                 "time out of range: this event would run at 18446744073709.551615 s, past the \
                  runner's limit of 86400 s",
             ),
             (
                 "+9223372036854.775807 close(3) = 0",
+                None,
                 "time out of range: this event would run at 9223372036854.775807 s",
             ),
-            ("86400.000001 close(3) = 0", "time out of range"),
-            ("+0...86401 listen(3, 1) = 0", "time out of range"),
+            ("86400.000001 close(3) = 0", None, "time out of range"),
+            ("+0...86401 listen(3, 1) = 0", None, "time out of range"),
         ],
     );
     // Relative times add up: each is fine, their sum is not.

@@ -173,7 +173,10 @@ pub fn validate(
                 }
             }
             Action::Syscall(sc) => {
-                syscall::decode(sc).map_err(|m| err(e.span, m))?;
+                syscall::decode(sc).map_err(|b| {
+                    let span = narrow(text, e.span, &sc.name, b.at.as_deref());
+                    err(span, b.message)
+                })?;
             }
             Action::Packet(p) => {
                 if p.peer > MAX_PEER {
@@ -262,6 +265,59 @@ fn check_times(script: &Script) -> Result<(), (Span, String)> {
         }
     }
     Ok(())
+}
+
+/// Where `at` (a call's name, or an argument as printed) stands in the call `name` written
+/// at `span`: its first whole-token occurrence from the name on. The event's span when it
+/// cannot be found (an argument written differently from its printed form).
+fn narrow(text: &str, span: Span, name: &str, at: Option<&str>) -> Span {
+    let Some(at) = at.filter(|a| !a.is_empty()) else {
+        return span;
+    };
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    let whole = |line: &str, i: usize, len: usize| {
+        !word(line[..i].chars().next_back()) && !word(line[i + len..].chars().next())
+    };
+    let mut seen_name = false;
+    let lines = text.lines().enumerate();
+    for (n, line) in lines.skip(span.line.saturating_sub(1) as usize) {
+        let line_no = n as u32 + 1;
+        if line_no > span.end_line {
+            break;
+        }
+        let mut from = 0;
+        if line_no == span.line {
+            from = line
+                .char_indices()
+                .nth(span.col.saturating_sub(1) as usize)
+                .map_or(line.len(), |(i, _)| i);
+        }
+        if !seen_name {
+            let Some(i) = line[from..]
+                .match_indices(name)
+                .map(|(i, _)| from + i)
+                .find(|&i| whole(line, i, name.len()))
+            else {
+                continue;
+            };
+            seen_name = true;
+            from = i;
+        }
+        if let Some(i) = line[from..]
+            .match_indices(at)
+            .map(|(i, _)| from + i)
+            .find(|&i| whole(line, i, at.len()))
+        {
+            let col = line[..i].chars().count() as u32 + 1;
+            return Span {
+                line: line_no,
+                col,
+                end_line: line_no,
+                end_col: col + at.chars().count() as u32,
+            };
+        }
+    }
+    span
 }
 
 /// A runtime error at a script position, rendered like a parse error.

@@ -82,12 +82,41 @@ pub struct Expected {
     pub errno: Option<Errno>,
 }
 
+/// What is wrong with a call, and the part of it to point at when one is to blame: an
+/// argument as the canonical printer writes it, an errno's name or the call's name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bad {
+    pub message: String,
+    pub at: Option<String>,
+}
+
+impl From<String> for Bad {
+    fn from(message: String) -> Bad {
+        Bad { message, at: None }
+    }
+}
+
+/// Blames `e` for an error about it.
+fn on<T>(e: &Expr, r: Result<T, String>) -> Result<T, Bad> {
+    r.map_err(|message| blame(e, message))
+}
+
+fn blame(e: &Expr, message: impl Into<String>) -> Bad {
+    Bad {
+        message: message.into(),
+        at: Some(e.to_string()),
+    }
+}
+
 /// Reads a supported call's arguments and expected result, or says what is wrong with them.
-pub fn decode(sc: &Syscall) -> Result<(Decoded, Expected), String> {
+pub fn decode(sc: &Syscall) -> Result<(Decoded, Expected), Bad> {
     let call = decode_call(sc)?;
-    let result = int(&sc.result)?;
+    let result = on(&sc.result, int(&sc.result))?;
     let errno = match &sc.errno {
-        Some(e) => Some(errno_named(&e.name).ok_or_else(|| format!("unknown errno {}", e.name))?),
+        Some(e) => Some(errno_named(&e.name).ok_or_else(|| Bad {
+            message: format!("unknown errno {}", e.name),
+            at: Some(e.name.clone()),
+        })?),
         None => None,
     };
     Ok((call, Expected { result, errno }))
@@ -146,7 +175,7 @@ fn io_len(e: &Expr, call: &str) -> Result<usize, String> {
     Ok(v as usize)
 }
 
-fn decode_call(sc: &Syscall) -> Result<Decoded, String> {
+fn decode_call(sc: &Syscall) -> Result<Decoded, Bad> {
     let a = &sc.args;
     Ok(match sc.name.as_str() {
         "socket" => {
@@ -154,21 +183,27 @@ fn decode_call(sc: &Syscall) -> Result<Decoded, String> {
             let v6 = if is_ellipsis(&a[0]) {
                 None
             } else {
-                match int(&a[0])? {
+                match on(&a[0], int(&a[0]))? {
                     x if x == libc::AF_INET as i64 => Some(false),
                     x if x == libc::AF_INET6 as i64 => Some(true),
-                    x => return Err(format!("address family {x} is not supported yet")),
+                    x => {
+                        return Err(blame(
+                            &a[0],
+                            format!("address family {x} is not supported yet"),
+                        ))
+                    }
                 }
             };
-            let ty = int(&a[1])?;
+            let ty = on(&a[1], int(&a[1]))?;
             if ty & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) as i64 != libc::SOCK_STREAM as i64 {
-                return Err("only SOCK_STREAM sockets are supported yet".into());
+                return Err(blame(&a[1], "only SOCK_STREAM sockets are supported yet"));
             }
             if !is_ellipsis(&a[2]) {
-                let proto = int(&a[2])?;
+                let proto = on(&a[2], int(&a[2]))?;
                 if proto != 0 && proto != libc::IPPROTO_TCP as i64 {
-                    return Err(format!(
-                        "protocol {proto} is not supported yet (only IPPROTO_TCP)"
+                    return Err(blame(
+                        &a[2],
+                        format!("protocol {proto} is not supported yet (only IPPROTO_TCP)"),
                     ));
                 }
             }
@@ -179,9 +214,9 @@ fn decode_call(sc: &Syscall) -> Result<Decoded, String> {
         }
         "bind" | "connect" | "accept" => {
             arity(sc, &[3])?;
-            let fd = int(&a[0])?;
-            ellipsis(&a[1], "address")?;
-            ellipsis(&a[2], "address length")?;
+            let fd = on(&a[0], int(&a[0]))?;
+            on(&a[1], ellipsis(&a[1], "address"))?;
+            on(&a[2], ellipsis(&a[2], "address length"))?;
             match sc.name.as_str() {
                 "bind" => Decoded::Bind { fd },
                 "connect" => Decoded::Connect { fd },
@@ -191,20 +226,20 @@ fn decode_call(sc: &Syscall) -> Result<Decoded, String> {
         "listen" => {
             arity(sc, &[2])?;
             Decoded::Listen {
-                fd: int(&a[0])?,
-                backlog: int32(&a[1], "backlog")?,
+                fd: on(&a[0], int(&a[0]))?,
+                backlog: on(&a[1], int32(&a[1], "backlog"))?,
             }
         }
         "read" | "recv" | "write" | "send" => {
             let socket_call = matches!(sc.name.as_str(), "recv" | "send");
             arity(sc, &[if socket_call { 4 } else { 3 }])?;
-            let fd = int(&a[0])?;
-            ellipsis(&a[1], "buffer")?;
-            let len = io_len(&a[2], &sc.name)?;
-            if socket_call && int(&a[3])? != 0 {
-                return Err(format!(
-                    "{} flags other than 0 are not supported yet",
-                    sc.name
+            let fd = on(&a[0], int(&a[0]))?;
+            on(&a[1], ellipsis(&a[1], "buffer"))?;
+            let len = on(&a[2], io_len(&a[2], &sc.name))?;
+            if socket_call && on(&a[3], int(&a[3]))? != 0 {
+                return Err(blame(
+                    &a[3],
+                    format!("{} flags other than 0 are not supported yet", sc.name),
                 ));
             }
             if matches!(sc.name.as_str(), "read" | "recv") {
@@ -215,87 +250,104 @@ fn decode_call(sc: &Syscall) -> Result<Decoded, String> {
         }
         "shutdown" => {
             arity(sc, &[2])?;
-            let fd = int(&a[0])?;
-            let how = match int(&a[1])? {
+            let fd = on(&a[0], int(&a[0]))?;
+            let how = match on(&a[1], int(&a[1]))? {
                 x if x == libc::SHUT_RD as i64 => Shutdown::Read,
                 x if x == libc::SHUT_WR as i64 => Shutdown::Write,
                 x if x == libc::SHUT_RDWR as i64 => Shutdown::Both,
-                x => return Err(format!("bad shutdown mode {x}")),
+                x => return Err(blame(&a[1], format!("bad shutdown mode {x}"))),
             };
             Decoded::Shutdown { fd, how }
         }
         "close" => {
             arity(sc, &[1])?;
-            Decoded::Close { fd: int(&a[0])? }
+            Decoded::Close {
+                fd: on(&a[0], int(&a[0]))?,
+            }
         }
         "setsockopt" => {
             arity(sc, &[5])?;
-            let fd = int(&a[0])?;
+            let fd = on(&a[0], int(&a[0]))?;
             let opt = sockopt(&a[1], &a[2], &a[3])?;
             if !is_ellipsis(&a[4]) {
-                int32(&a[4], "option length")?;
+                on(&a[4], int32(&a[4], "option length"))?;
             }
             Decoded::SetSockOpt { fd, opt }
         }
         "getsockopt" => {
             arity(sc, &[5])?;
-            let fd = int(&a[0])?;
-            let level = int(&a[1])?;
-            let name = int(&a[2])?;
+            let fd = on(&a[0], int(&a[0]))?;
+            let level = on(&a[1], int(&a[1]))?;
+            let name = on(&a[2], int(&a[2]))?;
             if level != libc::SOL_SOCKET as i64 || name != libc::SO_ERROR as i64 {
-                return Err("getsockopt: only SOL_SOCKET, SO_ERROR is supported yet".into());
+                return Err(blame(
+                    &a[2],
+                    "getsockopt: only SOL_SOCKET, SO_ERROR is supported yet",
+                ));
             }
             Decoded::GetError {
                 fd,
-                expected: bracketed(&a[3])?,
+                expected: on(&a[3], bracketed(&a[3]))?,
             }
         }
         "fcntl" => {
             arity(sc, &[2, 3])?;
-            let fd = int(&a[0])?;
-            let cmd = int(&a[1])?;
+            let fd = on(&a[0], int(&a[0]))?;
+            let cmd = on(&a[1], int(&a[1]))?;
             if cmd == libc::F_GETFL as i64 && a.len() == 2 {
                 Decoded::GetFlags { fd }
             } else if cmd == libc::F_SETFL as i64 && a.len() == 3 {
-                let flags = int32(&a[2], "fcntl flags")?;
+                let flags = on(&a[2], int32(&a[2], "fcntl flags"))?;
                 Decoded::SetFlags {
                     fd,
                     nonblocking: flags & libc::O_NONBLOCK != 0,
                 }
             } else {
-                return Err("fcntl: only F_GETFL and F_SETFL are supported yet".into());
+                return Err(blame(
+                    &a[1],
+                    "fcntl: only F_GETFL and F_SETFL are supported yet",
+                ));
             }
         }
-        other => return Err(format!("system call `{other}` is not supported yet")),
+        other => {
+            return Err(Bad {
+                message: format!("system call `{other}` is not supported yet"),
+                at: Some(other.to_string()),
+            })
+        }
     })
 }
 
 /// A `setsockopt()` option, its value range-checked: the kernel takes an `int`, and each
 /// option's value must fit what the harness passes on without changing it.
-fn sockopt(level: &Expr, name: &Expr, value: &Expr) -> Result<SockOpt, String> {
-    let level_v = int(level)?;
-    let name_v = int(name)?;
-    let unsupported = || format!("setsockopt({level}, {name}) is not supported yet");
+fn sockopt(level: &Expr, name: &Expr, value: &Expr) -> Result<SockOpt, Bad> {
+    let level_v = on(level, int(level))?;
+    let name_v = on(name, int(name))?;
+    let unsupported = || {
+        blame(
+            name,
+            format!("setsockopt({level}, {name}) is not supported yet"),
+        )
+    };
     // An option name that is no int names no option (it must not wrap onto one that does).
     let Ok(name_i) = i32::try_from(name_v) else {
         return Err(unsupported());
     };
     let int_max = i64::from(i32::MAX);
-    let flag = || -> Result<i64, String> {
-        Ok(i64::from(as_int32(
-            bracketed(value)?,
-            &format!("{name} value"),
-        )?))
+    let flag = || {
+        let v = bracketed(value).and_then(|v| as_int32(v, &format!("{name} value")));
+        on(value, v.map(i64::from))
     };
-    let nonneg = |what: &str| ranged(flag()?, 0, int_max, &format!("{what} value"));
+    let nonneg = |what: &str| on(value, ranged(flag()?, 0, int_max, &format!("{what} value")));
     let sol_socket = level_v == libc::SOL_SOCKET as i64;
     let tcp = level_v == libc::IPPROTO_TCP as i64;
     Ok(match (sol_socket, tcp, name_i) {
         (true, _, libc::SO_REUSEADDR) => SockOpt::ReuseAddr(flag()? != 0),
         (true, _, libc::SO_LINGER) => {
             let Expr::Struct(fields) = value else {
-                return Err(format!(
-                    "SO_LINGER takes {{onoff=N, linger=N}}, not `{value}`"
+                return Err(blame(
+                    value,
+                    format!("SO_LINGER takes {{onoff=N, linger=N}}, not `{value}`"),
                 ));
             };
             let mut onoff = 0;
@@ -304,15 +356,16 @@ fn sockopt(level: &Expr, name: &Expr, value: &Expr) -> Result<SockOpt, String> {
                 match f {
                     Expr::Assign(k, v) => match (k.as_ref(), int(v)) {
                         (Expr::Word(k), Ok(v)) if k == "onoff" || k == "l_onoff" => {
-                            onoff = ranged(v, i64::from(i32::MIN), int_max, "SO_LINGER l_onoff")?
+                            let min = i64::from(i32::MIN);
+                            onoff = on(f, ranged(v, min, int_max, "SO_LINGER l_onoff"))?
                         }
                         (Expr::Word(k), Ok(v)) if k == "linger" || k == "l_linger" => {
-                            secs = ranged(v, 0, int_max, "SO_LINGER l_linger")?
+                            secs = on(f, ranged(v, 0, int_max, "SO_LINGER l_linger"))?
                         }
-                        (_, Err(m)) => return Err(m),
-                        _ => return Err(format!("bad SO_LINGER field `{f}`")),
+                        (_, Err(m)) => return Err(blame(f, m)),
+                        _ => return Err(blame(f, format!("bad SO_LINGER field `{f}`"))),
                     },
-                    _ => return Err(format!("bad SO_LINGER field `{f}`")),
+                    _ => return Err(blame(f, format!("bad SO_LINGER field `{f}`"))),
                 }
             }
             SockOpt::Linger((onoff != 0).then(|| Duration::from_secs(secs as u64)))
@@ -323,7 +376,10 @@ fn sockopt(level: &Expr, name: &Expr, value: &Expr) -> Result<SockOpt, String> {
             SockOpt::UserTimeout(Duration::from_millis(nonneg("TCP_USER_TIMEOUT")? as u64))
         }
         (_, true, libc::TCP_MAXSEG) => {
-            let v = ranged(flag()?, 0, i64::from(u16::MAX), "TCP_MAXSEG value")?;
+            let v = on(
+                value,
+                ranged(flag()?, 0, i64::from(u16::MAX), "TCP_MAXSEG value"),
+            )?;
             SockOpt::MaxSeg(v as u16)
         }
         (true, _, libc::SO_KEEPALIVE) => SockOpt::KeepAlive(flag()? != 0),

@@ -172,7 +172,8 @@ impl Exec<'_> {
     ) -> Step {
         // validate() decoded every call before the run started; this cannot fail on a
         // script that got here, and says the same if it does.
-        let (call, expected) = syscall::decode(sc).map_err(|m| self.error_at(ev.span, m))?;
+        let (call, expected) =
+            syscall::decode(sc).map_err(|b| self.error_at(ev.span, b.message))?;
         let started = self.start_call(ev, call)?;
         match started {
             Started::Done(ret) => {
