@@ -36,10 +36,14 @@ enum Command {
     /// a SYN answered by RST over IPv4 and IPv6) and say how to fix what fails.
     Doctor,
     /// Parse packetdrill scripts (files, or directories searched recursively for *.pkt) and
-    /// print each one's event count or the error pointing at the offending column.
+    /// check everything `run` checks before it starts; print each one's event count or the
+    /// error pointing at the offending column.
     Check {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Accept backquoted commands other than sysctl, as `run --allow-shell` runs them.
+        #[arg(long)]
+        allow_shell: bool,
     },
     /// Print the requirement matrix of RFC 9293 Appendix B: for each of its 119 labels, where
     /// the model implements it, which tests exercise it, or why the wire cannot show it.
@@ -115,7 +119,7 @@ fn main() -> ExitCode {
             }
             ExitCode::from(u8::from(!checks.iter().all(Check::passed)))
         }
-        Command::Check { paths } => check(&paths),
+        Command::Check { paths, allow_shell } => check(&paths, allow_shell),
         Command::Explore(args) => explore_cli::main(args),
         Command::Run(args) => run_cli::main(args),
         Command::Requirements { format, status } => {
@@ -133,7 +137,11 @@ fn main() -> ExitCode {
     }
 }
 
-fn check(paths: &[PathBuf]) -> ExitCode {
+fn check(paths: &[PathBuf], allow_shell: bool) -> ExitCode {
+    let opts = runner::RunOptions {
+        allow_shell,
+        ..runner::RunOptions::default()
+    };
     let mut failed = false;
     for path in paths {
         let scripts = match runner::collect_all(std::slice::from_ref(path)) {
@@ -146,8 +154,11 @@ fn check(paths: &[PathBuf]) -> ExitCode {
         };
         for script in scripts {
             // The same reading and parsing as `run`'s, so what one refuses the other does.
-            match runner::load(&script) {
-                Ok((_, parsed)) => {
+            match runner::load(&script).and_then(|(text, parsed)| {
+                let name = script.display().to_string();
+                runner::check_script(&name, &text, &parsed, &opts).map(|()| parsed)
+            }) {
+                Ok(parsed) => {
                     println!("ok {} ({} events)", script.display(), parsed.events.len())
                 }
                 Err(e) => {

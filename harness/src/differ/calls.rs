@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use nix::errno::Errno;
 use tcpcheck_model::conn::{Divergence as ModelFault, State};
 use tcpcheck_model::listener::Listener;
 
@@ -56,11 +57,39 @@ pub enum Call {
         interval: Option<Duration>,
         probes: Option<u32>,
     },
+    /// A call on a blocking socket returned the count, or the errno, in `result`.
+    BlockingReturn {
+        call: Blocking,
+        result: Result<u64, Errno>,
+    },
     /// An option that changes nothing the model pins (the window, segment sizes within
     /// the MSS, the ACK timing within its limit).
     Harmless,
     /// Something the model has no rules for, by name: it stops following the run.
     Unmodelled(String),
+}
+
+/// A call that blocks on a blocking socket, for [`Call::BlockingReturn`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Blocking {
+    Accept,
+    Connect,
+    Read,
+    /// `len`: the bytes asked for.
+    Write {
+        len: u64,
+    },
+}
+
+impl Blocking {
+    fn name(self) -> &'static str {
+        match self {
+            Blocking::Accept => "accept",
+            Blocking::Connect => "connect",
+            Blocking::Read => "read",
+            Blocking::Write { .. } => "write",
+        }
+    }
 }
 
 /// An IPv4-mapped IPv6 address (an AF_INET6 socket talking IPv4) as the wire has it.
@@ -160,6 +189,9 @@ impl Differ {
                     t.conn.set_keepalive_times(now, times);
                 }
             }
+            Call::BlockingReturn { call, result } => {
+                self.blocking_return(now, line, fd, call, result)
+            }
             Call::Harmless => {}
             Call::Unmodelled(what) => self.give_up(format!("{what} is not modelled")),
         }
@@ -248,6 +280,47 @@ impl Differ {
         if let Err(fault) = super::receive::judge(&mut t.conn, asked, got) {
             self.diverge(line, now, fault, key);
         }
+    }
+
+    /// What a call on a blocking socket may return: it waits until it can complete, so it
+    /// never says "try again", and a write waits until all its data is queued unless the
+    /// connection fails first (Linux `tcp_sendmsg_locked()`, `inet_wait_for_connect()`).
+    fn blocking_return(
+        &mut self,
+        now: Duration,
+        line: u32,
+        fd: i32,
+        call: Blocking,
+        result: Result<u64, Errno>,
+    ) {
+        let name = call.name();
+        let key = match self.socks.get(&fd) {
+            Some(Sock::Conn(k)) => Some(*k),
+            _ => None,
+        };
+        let can_send = self
+            .tracked(fd)
+            .is_some_and(|t| matches!(t.conn.state(), State::Established | State::CloseWait));
+        let fault = match (call, result) {
+            (_, Err(Errno::EAGAIN)) => ModelFault {
+                rule:
+                    "POSIX.1-2017 accept(), connect(), recv(), send(): EAGAIN only with O_NONBLOCK",
+                expected: format!("{name}() on a blocking socket waits until it can complete"),
+                actual: format!("{name}() returned EAGAIN"),
+            },
+            (Blocking::Connect, Err(e @ (Errno::EINPROGRESS | Errno::EALREADY))) => ModelFault {
+                rule: "POSIX.1-2017 connect(): EINPROGRESS only with O_NONBLOCK",
+                expected: "connect() on a blocking socket waits until the handshake ends".into(),
+                actual: format!("connect() returned {e:?}"),
+            },
+            (Blocking::Write { len }, Ok(n)) if n < len && can_send => ModelFault {
+                rule: "POSIX.1-2017 send(): a blocking send waits until all its data is queued",
+                expected: format!("write() of {len} bytes returns {len}, or blocks"),
+                actual: format!("write() returned {n} while the connection can still send"),
+            },
+            _ => return,
+        };
+        self.diverge(line, now, fault, key);
     }
 
     fn close(&mut self, now: Duration, line: u32, fd: i32) {

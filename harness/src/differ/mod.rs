@@ -32,7 +32,7 @@ use tcpcheck_model::profile::{KeepAlive, Profile};
 use tcpcheck_model::timers::{Hz, SCHEDULING_SLACK};
 use tcpcheck_model::wire::SegmentRepr;
 
-pub use calls::Call;
+pub use calls::{Blocking, Call};
 pub use verdict::{ModelDivergence, ModelVerdict};
 
 /// How late a segment the model owes "at once" may trail the event that called for it

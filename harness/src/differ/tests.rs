@@ -346,3 +346,101 @@ fn missing_reply_is_found_after_the_grace_not_before() {
     d.advance(t0 + grace);
     assert_eq!(divergence(&d).line, 4);
 }
+
+/// Lines 1 to 7: a connection accepted on `CONN_FD`, ESTABLISHED.
+fn accepted() -> Differ {
+    let mut d = listening(Profile::linux_defaults());
+    handshake(&mut d);
+    d.call(
+        ms(30),
+        7,
+        LISTEN_FD,
+        Call::Accept {
+            accepted: Some((CONN_FD, peer())),
+        },
+    );
+    d
+}
+
+#[test]
+fn a_blocking_call_never_says_try_again() {
+    use super::Blocking;
+    use nix::errno::Errno;
+    // A blocking write returns all it was given; a blocking read what it found.
+    let mut d = accepted();
+    d.call(ms(40), 8, CONN_FD, Call::Write { len: 6000 });
+    let full = Ok(6000);
+    let write = Blocking::Write { len: 6000 };
+    d.call(
+        ms(40),
+        8,
+        CONN_FD,
+        Call::BlockingReturn {
+            call: write,
+            result: full,
+        },
+    );
+    agrees(&d);
+    // EAGAIN is the non-blocking answer, whatever the call.
+    for call in [Blocking::Accept, Blocking::Read, write] {
+        let mut d = accepted();
+        let result = Err(Errno::EAGAIN);
+        d.call(ms(40), 8, CONN_FD, Call::BlockingReturn { call, result });
+        let div = divergence(&d);
+        assert!(div.rule.contains("EAGAIN only with O_NONBLOCK"), "{div:?}");
+        assert_eq!(div.line, 8);
+    }
+    // A short count while the connection can still send: the write should have blocked.
+    let mut d = accepted();
+    d.call(ms(40), 8, CONN_FD, Call::Write { len: 2000 });
+    let short = Ok(2000);
+    d.call(
+        ms(40),
+        8,
+        CONN_FD,
+        Call::BlockingReturn {
+            call: write,
+            result: short,
+        },
+    );
+    let div = divergence(&d);
+    assert!(div.rule.contains("blocking send waits"), "{div:?}");
+    assert_eq!(
+        div.actual,
+        "write() returned 2000 while the connection can still send"
+    );
+}
+
+#[test]
+fn a_blocking_connect_ends_with_the_handshake() {
+    use super::Blocking;
+    use nix::errno::Errno;
+    // What a blocking connect() may return does not depend on the handshake's segments.
+    let connect = |result| {
+        let mut d = Differ::new(Profile::linux_defaults());
+        d.call(ms(0), 1, CONN_FD, Call::Socket);
+        d.call(
+            ms(0),
+            2,
+            CONN_FD,
+            Call::BlockingReturn {
+                call: Blocking::Connect,
+                result,
+            },
+        );
+        d.verdict()
+    };
+    // A refused or timed-out handshake is a blocking connect's answer ...
+    assert_eq!(connect(Err(Errno::ECONNREFUSED)), ModelVerdict::Agree);
+    assert_eq!(connect(Err(Errno::ETIMEDOUT)), ModelVerdict::Agree);
+    // ... "in progress" is the non-blocking one.
+    match connect(Err(Errno::EINPROGRESS)) {
+        ModelVerdict::Diverge(div) => {
+            assert!(
+                div.rule.contains("EINPROGRESS only with O_NONBLOCK"),
+                "{div:?}"
+            )
+        }
+        other => panic!("expected a divergence, got {other:?}"),
+    }
+}

@@ -411,10 +411,12 @@ mod tests {
         Found {
             step: Some(3),
             state,
-            event: String::new(),
+            event: "".into(),
             rule: rule.into(),
             expected: "an ACK".into(),
             actual: "nothing".into(),
+            after: None,
+            passive: false,
         }
     }
 

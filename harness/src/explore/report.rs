@@ -377,7 +377,7 @@ mod tests {
         let found = Found {
             step: Some(2),
             state: State::Established,
-            event: String::new(),
+            event: "".into(),
             rule: "RFC 5961 3.2: an in-window RST not at RCV.NXT gets a challenge ACK".into(),
             expected: format!(
                 "<SEQ={}><ACK={}><CTL=ACK> by 4.012345ms",
@@ -385,6 +385,8 @@ mod tests {
                 PEER_ISN + 1
             ),
             actual: "nothing by 16.5ms".into(),
+            after: None,
+            passive: false,
         };
         let outcome = Outcome {
             found: Some(found.clone()),

@@ -3,31 +3,30 @@
 //!
 //! packetdrill runs blocking calls on a second thread and lets the main thread go on with
 //! later events. `LinuxStack` is single-threaded with non-blocking descriptors, so a blocking
-//! call is started, parked as [`Pending`] when it would block, and retried whenever something
-//! could complete it (after every injected packet, and every millisecond while waiting),
-//! which gives its completion time to within a millisecond.
+//! call is parked as a [`calls::Pending`] call and retried (see `calls`).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::net::{Shutdown, SocketAddr};
 use std::time::Duration;
 
-use nix::errno::Errno;
 use tcpcheck_model::profile::Profile;
 use tcpcheck_model::wire::{ChecksumPolicy, SegmentRepr};
 
 use super::annotate;
 use super::command;
 use super::packet::{self, Conn, ConnState, PEER_PORT_BASE, SCRIPT_PORT};
-use super::syscall::{bracketed, errno_named, int, is_ellipsis, SUPPORTED};
 use super::{Divergence, IpVersion, ModelProfile, RunOptions};
 use crate::differ::{Call, Differ};
 use crate::scenario::{
-    Action, Direction, Event, EventTime, Expr, ParseError, Script, Secs, Span, Syscall, TcpOption,
-    TcpOptions,
+    Action, Direction, Event, EventTime, Script, Secs, Span, TcpOption, TcpOptions,
 };
 use crate::stack::linux::{Fd, LinuxStack};
-use crate::stack::{CallError, Packet, SockOpt, Stack, TcpState, Wait};
+use crate::stack::{Packet, Stack};
 use crate::trace::EventKind;
+
+mod calls;
+mod validate;
+use calls::Pending;
+pub use validate::{located, validate, Settings};
 
 /// Why a run stopped early.
 pub enum Stop {
@@ -49,10 +48,6 @@ impl From<std::io::Error> for Stop {
     }
 }
 
-/// packetdrill's defaults (config.c): `--tolerance_usecs=4000`, `--tolerance_percent=12.5`.
-const TOLERANCE_USECS: i64 = 4000;
-const TOLERANCE_PERCENT: f64 = 12.5;
-
 /// packetdrill waits this long past an outbound packet's expected time before giving up
 /// (`sniff_outbound_live_packet`'s `tolerance_secs`).
 const SNIFF_GRACE_USECS: i64 = 2_000_000;
@@ -73,207 +68,6 @@ const PENDING_POLL_USECS: i64 = 1_000;
 /// How often a wait looks at the cancel flag, when the caller gave one: a Ctrl-C is answered
 /// within this, not after the script's longest sleep.
 const CANCEL_POLL_USECS: i64 = 100_000;
-
-/// Script-level validation before any sandbox exists, so an unsupported construct costs
-/// nothing and is reported at its column.
-pub struct Settings {
-    pub ip: Option<IpVersion>,
-    pub tolerance_usecs: i64,
-    pub tolerance_percent: f64,
-}
-
-pub fn validate(
-    file: &str,
-    text: &str,
-    script: &Script,
-    opts: &RunOptions,
-) -> Result<Settings, String> {
-    let err = |span: Span, msg: String| located(file, text, span, msg);
-    let mut settings = Settings {
-        ip: None,
-        tolerance_usecs: TOLERANCE_USECS,
-        tolerance_percent: TOLERANCE_PERCENT,
-    };
-    for o in &script.options {
-        let value = o.value.as_deref().map(|v| v.trim_matches('"'));
-        match (o.name.as_str(), value) {
-            ("ip_version", Some(v)) if IpVersion::parse(v).is_some() => {
-                settings.ip = IpVersion::parse(v);
-            }
-            ("ip_version", Some(v)) => {
-                return Err(err(
-                    o.span,
-                    format!("--ip_version={v} is not supported yet"),
-                ))
-            }
-            ("tolerance_usecs", Some(v)) => {
-                settings.tolerance_usecs = v
-                    .parse()
-                    .map_err(|_| err(o.span, format!("bad --tolerance_usecs `{v}`")))?
-            }
-            ("tolerance_percent", Some(v)) => {
-                settings.tolerance_percent = v
-                    .parse()
-                    .map_err(|_| err(o.span, format!("bad --tolerance_percent `{v}`")))?
-            }
-            (name, _) => {
-                return Err(err(
-                    o.span,
-                    format!("script option --{name} is not supported yet"),
-                ))
-            }
-        }
-    }
-    let commands = script
-        .init_command
-        .iter()
-        .chain(script.cleanup_command.iter())
-        .map(|c| (c.span, c.text.as_str()));
-    let event_commands = script.events.iter().filter_map(|e| match &e.action {
-        Action::Command(c) => Some((e.span, c.as_str())),
-        _ => None,
-    });
-    for (span, text_) in commands.chain(event_commands) {
-        if command::parse_sysctls(text_).is_none() && !opts.allow_shell {
-            return Err(err(
-                span,
-                "shell commands are refused (only `sysctl` settings run natively); pass \
-                 --allow-shell to run it with `sh -c` inside the scenario's network namespace"
-                    .into(),
-            ));
-        }
-    }
-    for e in &script.events {
-        match &e.action {
-            Action::Code(code) => {
-                if let Err(m) = super::assert::parse(code) {
-                    return Err(err(e.span, m));
-                }
-            }
-            Action::Syscall(sc) if !SUPPORTED.contains(&sc.name.as_str()) => {
-                return Err(err(
-                    e.span,
-                    format!("system call `{}` is not supported yet", sc.name),
-                ))
-            }
-            Action::Packet(p) => {
-                if let TcpOptions::Exactly(list) = &p.options {
-                    packet::options_to_wire(list, 0).map_err(|m| err(e.span, m))?;
-                }
-                if p.direction == Direction::Inbound {
-                    if matches!(p.options, TcpOptions::Any) {
-                        return Err(err(
-                            e.span,
-                            "`<...>` is only allowed on outbound packets".into(),
-                        ));
-                    }
-                    if matches!(
-                        e.time,
-                        EventTime::Any
-                            | EventTime::AbsoluteRange(..)
-                            | EventTime::RelativeRange(..)
-                    ) {
-                        return Err(err(e.span, "inbound packets need an exact time".into()));
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(settings)
-}
-
-/// A runtime error at a script position, rendered like a parse error.
-pub fn located(file: &str, text: &str, span: Span, message: String) -> String {
-    let source_line = text
-        .lines()
-        .nth(span.line.saturating_sub(1) as usize)
-        .unwrap_or("")
-        .trim_end_matches('\r')
-        .to_string();
-    let chars = source_line.chars().count() as u32;
-    let last = if span.end_line == span.line {
-        span.end_col
-    } else {
-        chars + 1
-    };
-    ParseError {
-        file: file.to_string(),
-        line: span.line,
-        col: span.col.max(1),
-        message,
-        width: last.saturating_sub(span.col).max(1),
-        source_line,
-    }
-    .to_string()
-}
-
-/// A blocking call that has not returned yet.
-struct Pending {
-    event: usize,
-    op: Op,
-    /// Script-live time it must return at (`None`: a call without `...end` that blocks,
-    /// which in packetdrill blocks the whole interpreter).
-    end: Option<i64>,
-    start: i64,
-}
-
-#[derive(Clone, Copy)]
-enum Op {
-    Accept(Fd),
-    Connect(Fd),
-    Read(Fd, usize),
-}
-
-/// What a call returned, as the script sees it.
-struct Ret {
-    value: i64,
-    errno: Option<Errno>,
-    new_fd: Option<Fd>,
-}
-
-/// What the model needs of a call's result beyond [`Ret`].
-fn accepted(r: &Result<(Fd, SocketAddr), CallError>) -> Option<(i32, SocketAddr)> {
-    r.as_ref().ok().map(|(f, a)| (f.0, *a))
-}
-
-impl Ret {
-    fn ok(value: i64) -> Ret {
-        Ret {
-            value,
-            errno: None,
-            new_fd: None,
-        }
-    }
-
-    fn err(e: Errno) -> Ret {
-        Ret {
-            value: -1,
-            errno: Some(e),
-            new_fd: None,
-        }
-    }
-
-    fn from<T>(r: Result<T, CallError>, value: impl FnOnce(T) -> i64) -> Ret {
-        match r {
-            Ok(v) => Ret::ok(value(v)),
-            Err(CallError::Errno(e)) => Ret::err(e),
-            Err(CallError::Deadline) => Ret::err(Errno::ETIMEDOUT),
-        }
-    }
-
-    fn show(&self) -> String {
-        match self.errno {
-            Some(e) => format!("-1 {e:?} ({})", e.desc()),
-            None => self.value.to_string(),
-        }
-    }
-}
-
-enum Started {
-    Done(Ret),
-    Blocked(Op),
-}
 
 pub struct Exec<'a> {
     pub stack: LinuxStack,
@@ -423,18 +217,9 @@ impl<'a> Exec<'a> {
 
     fn events(&mut self) -> Step {
         let events = &self.script.events;
-        let mut last_absolute: Option<i64> = None;
+        // validate() checked the times: the first at 0, none going back, all within
+        // MAX_SCRIPT_SECS, so the arithmetic on them below cannot overflow.
         for (i, ev) in events.iter().enumerate() {
-            if i == 0 && !matches!(ev.time, EventTime::Absolute(0) | EventTime::Relative(0)) {
-                return Err(self.error_at(ev.span, "first event should be at time 0"));
-            }
-            if let EventTime::Absolute(t) = ev.time {
-                let t = t as i64;
-                if last_absolute.is_some_and(|l| t < l) {
-                    return Err(self.error_at(ev.span, "time goes backward in script"));
-                }
-                last_absolute = Some(t);
-            }
             self.line = ev.span.line;
             let (t, t_end, end) = self.adjust(ev);
             if !matches!(ev.time, EventTime::Any) {
@@ -652,10 +437,12 @@ impl<'a> Exec<'a> {
         Ok(())
     }
 
-    /// `await_idle_thread`: a syscall waits up to a second for a blocking one to return;
-    /// a second blocking call while one is in progress is a script error.
+    /// `await_idle_thread`: a blocking call (one written with `...end`) waits up to a second
+    /// for the one in progress to return, and is a script error if it does not. Other calls
+    /// run at once, as on packetdrill's main thread (a `close()` of the socket a `connect()`
+    /// is blocked on, say).
     fn await_idle(&mut self, ev: &Event, blocking: bool) -> Step {
-        if self.pending.is_none() {
+        if self.pending.is_none() || !blocking {
             return Ok(());
         }
         let until = self.now_us() + AWAIT_IDLE_USECS;
@@ -676,9 +463,18 @@ impl<'a> Exec<'a> {
         let reuse = self.conns.get(&p.peer).is_some_and(|c| c.epoch == epoch);
         if !reuse {
             // handle_listen_for_script_packet: a new child for this peer, on a fresh port.
-            let n = self.ports_used.entry(p.peer).or_insert(0);
-            let port = PEER_PORT_BASE + *n;
-            *n += 1;
+            let used = self.ports_used.get(&p.peer).copied().unwrap_or(0);
+            let Some(port) = PEER_PORT_BASE.checked_add(used) else {
+                return Err(self.error_at(
+                    ev.span,
+                    format!(
+                        "peer {} has no port left for a new connection (one per listen(), \
+                         from {PEER_PORT_BASE} to 65535)",
+                        p.peer
+                    ),
+                ));
+            };
+            self.ports_used.insert(p.peer, used + 1);
             self.conns.insert(
                 p.peer,
                 Conn {
@@ -884,449 +680,6 @@ impl<'a> Exec<'a> {
         Ok(())
     }
 
-    // --- system calls ---
-
-    fn fd_arg(&self, ev: &Event, e: &Expr) -> Step<Fd> {
-        let n = int(e).map_err(|m| self.error_at(ev.span, m))?;
-        self.fds
-            .get(&n)
-            .copied()
-            .ok_or_else(|| self.error_at(ev.span, format!("unable to find fd with script fd {n}")))
-    }
-
-    fn arity(&self, ev: &Event, sc: &Syscall, n: &[usize]) -> Step {
-        if n.contains(&sc.args.len()) {
-            Ok(())
-        } else {
-            Err(self.error_at(
-                ev.span,
-                format!(
-                    "{} expects {:?} arguments, not {}",
-                    sc.name,
-                    n,
-                    sc.args.len()
-                ),
-            ))
-        }
-    }
-
-    fn ellipsis(&self, ev: &Event, e: &Expr, what: &str) -> Step {
-        if is_ellipsis(e) {
-            Ok(())
-        } else {
-            Err(self.error_at(
-                ev.span,
-                format!("only `...` is supported for the {what} (found `{e}`)"),
-            ))
-        }
-    }
-
-    fn peer_addr(&self) -> SocketAddr {
-        self.socket_addr(packet::peer_ip(self.v6, 1), SCRIPT_PORT)
-    }
-
-    /// An address as the script's sockets name it: IPv4-mapped on an IPv6 socket.
-    fn socket_addr(&self, ip: std::net::IpAddr, port: u16) -> SocketAddr {
-        match ip {
-            std::net::IpAddr::V4(v4) if self.mapped => {
-                SocketAddr::new(std::net::IpAddr::V6(v4.to_ipv6_mapped()), port)
-            }
-            _ => SocketAddr::new(ip, port),
-        }
-    }
-
-    fn is_blocking(&self, fd: Fd) -> bool {
-        !self.nonblocking.get(&fd).copied().unwrap_or(false)
-    }
-
-    fn syscall(
-        &mut self,
-        index: usize,
-        ev: &Event,
-        sc: &Syscall,
-        t: i64,
-        end: Option<i64>,
-    ) -> Step {
-        let started = self.start_call(ev, sc)?;
-        match started {
-            Started::Done(ret) => {
-                self.finish_call(ev, sc, ret, t, end)?;
-            }
-            Started::Blocked(op) => {
-                self.pending = Some(Pending {
-                    event: index,
-                    op,
-                    end,
-                    start: t,
-                });
-                if end.is_none() {
-                    // packetdrill's interpreter itself blocks in such a call.
-                    let limit = self.now_us() + self.opts.hang_limit.as_micros() as i64;
-                    self.pump_while_pending(limit)?;
-                    if self.pending.take().is_some() {
-                        return Err(self.fail(
-                            ev,
-                            format!("still blocked after {:?}", self.opts.hang_limit),
-                            "the call blocked (packetdrill would hang here)",
-                        ));
-                    }
-                }
-            }
-        }
-        let out = self.stack.settle()?;
-        self.distribute(out);
-        self.poll_pending()
-    }
-
-    /// Checks a returned call against the script: result, errno (`end_syscall`), then the
-    /// return time of a blocking call.
-    fn finish_call(
-        &mut self,
-        ev: &Event,
-        sc: &Syscall,
-        ret: Ret,
-        t: i64,
-        end: Option<i64>,
-    ) -> Step {
-        let now = self.now_us();
-        let shown = format!("returned {} at {} sec", ret.show(), fmt_secs(now));
-        annotate::call(self.stack.sandbox_mut(), ev, sc, &ret.show());
-        let expected = int(&sc.result).map_err(|m| self.error_at(ev.span, m))?;
-        let fd_call = matches!(sc.name.as_str(), "socket" | "accept");
-        if fd_call && expected >= 0 {
-            if ret.value < 0 {
-                return Err(self.fail(ev, shown, "expected a non-negative result"));
-            }
-        } else if ret.value != expected {
-            return Err(self.fail(ev, shown, format!("expected result {expected}")));
-        }
-        if let Some(want) = &sc.errno {
-            let want_errno = errno_named(&want.name)
-                .ok_or_else(|| self.error_at(ev.span, format!("unknown errno {}", want.name)))?;
-            if ret.errno != Some(want_errno) {
-                return Err(self.fail(ev, shown, format!("expected errno {}", want.name)));
-            }
-        }
-        if let (true, Some(fd)) = (fd_call, ret.new_fd) {
-            if self.fds.insert(expected, fd).is_some() {
-                return Err(self.error_at(ev.span, format!("duplicate fd {expected} in script")));
-            }
-        }
-        if let Some(end) = end {
-            let time = match ev.time {
-                EventTime::Absolute(_) => EventTime::Absolute(0),
-                _ => EventTime::Relative(0),
-            };
-            if let Err(m) = self.verify_time(time, end, end, now, Some(t), "system call return") {
-                return Err(self.fail(ev, shown, m));
-            }
-        }
-        Ok(())
-    }
-
-    fn poll_pending(&mut self) -> Step {
-        let Some(p) = &self.pending else {
-            return Ok(());
-        };
-        let (op, index, end, start) = (p.op, p.event, p.end, p.start);
-        let Some(ret) = self.try_op(op)? else {
-            return Ok(());
-        };
-        self.pending = None;
-        let ev = &self.script.events[index];
-        let Action::Syscall(sc) = &ev.action else {
-            unreachable!("pending calls come from syscall events")
-        };
-        // A call without `...end` is checked by the caller that waits for it.
-        self.finish_call(ev, sc, ret, start, end)
-    }
-
-    /// One non-blocking attempt at a parked call; `None` while it would still block. Failed
-    /// attempts are removed from the trace so it shows the call once.
-    fn try_op(&mut self, op: Op) -> Step<Option<Ret>> {
-        let mark = self.stack.sandbox().trace().events.len();
-        let ret = match op {
-            Op::Accept(fd) => match self.stack.accept(fd, Wait::No) {
-                Err(CallError::Errno(Errno::EAGAIN)) => None,
-                r => {
-                    let accepted = accepted(&r);
-                    if accepted.is_some() {
-                        self.model(fd, Call::Accept { accepted });
-                    }
-                    let new_fd = r.as_ref().ok().map(|(f, _)| *f);
-                    let mut ret = Ret::from(r, |(f, _)| i64::from(f.0));
-                    ret.new_fd = new_fd;
-                    Some(ret)
-                }
-            },
-            Op::Read(fd, max) => match self.stack.read(fd, max, Wait::No) {
-                Err(CallError::Errno(Errno::EAGAIN)) => None,
-                r => {
-                    if let Ok(d) = &r {
-                        let len = Some(d.len() as u64);
-                        let asked = max as u64;
-                        self.model(fd, Call::Read { asked, len });
-                    }
-                    Some(Ret::from(r, |d| d.len() as i64))
-                }
-            },
-            Op::Connect(fd) => match self.stack.take_error(fd) {
-                Ok(Some(e)) => Some(Ret::err(e)),
-                Err(e) => Some(Ret::from::<()>(Err(e), |_| 0)),
-                Ok(None) => match self.stack.tcp_info(fd)?.state {
-                    TcpState::SynSent => None,
-                    // The handshake may have failed between the two reads (the SYN timer
-                    // sets the error, then closes): read the error again now that the
-                    // state has moved on.
-                    _ => match self.stack.take_error(fd) {
-                        Ok(Some(e)) => Some(Ret::err(e)),
-                        _ => Some(Ret::ok(0)),
-                    },
-                },
-            },
-        };
-        if ret.is_none() {
-            self.stack.sandbox_mut().trace_mut().events.truncate(mark);
-        }
-        Ok(ret)
-    }
-
-    fn start_call(&mut self, ev: &Event, sc: &Syscall) -> Step<Started> {
-        let a = &sc.args;
-        let done = |r| Ok(Started::Done(r));
-        match sc.name.as_str() {
-            "socket" => {
-                self.arity(ev, sc, &[3])?;
-                let v6 = if is_ellipsis(&a[0]) {
-                    self.v6 || self.mapped
-                } else {
-                    match int(&a[0]).map_err(|m| self.error_at(ev.span, m))? {
-                        x if x == libc::AF_INET as i64 => false,
-                        x if x == libc::AF_INET6 as i64 => true,
-                        x => {
-                            return Err(self.error_at(
-                                ev.span,
-                                format!("address family {x} is not supported yet"),
-                            ))
-                        }
-                    }
-                };
-                let ty = int(&a[1]).map_err(|m| self.error_at(ev.span, m))?;
-                let nonblock = ty & libc::SOCK_NONBLOCK as i64 != 0;
-                if ty & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) as i64
-                    != libc::SOCK_STREAM as i64
-                {
-                    return Err(
-                        self.error_at(ev.span, "only SOCK_STREAM sockets are supported yet")
-                    );
-                }
-                let r = self.stack.socket(v6);
-                if let Ok(fd) = r {
-                    self.model(fd, Call::Socket);
-                    self.nonblocking.insert(fd, nonblock);
-                    if nonblock {
-                        let _ = self.stack.set_nonblocking(fd, true);
-                    }
-                }
-                let new_fd = r.as_ref().ok().copied();
-                let mut ret = Ret::from(r, |f| i64::from(f.0));
-                ret.new_fd = new_fd;
-                done(ret)
-            }
-            "bind" => {
-                self.arity(ev, sc, &[3])?;
-                let fd = self.fd_arg(ev, &a[0])?;
-                self.ellipsis(ev, &a[1], "address")?;
-                self.ellipsis(ev, &a[2], "address length")?;
-                // run_syscall_bind: always the stack's address and live_bind_port.
-                let addr = self.socket_addr(packet::peer_ip(self.v6, 0), SCRIPT_PORT);
-                let r = self.stack.bind(fd, addr);
-                if r.is_ok() {
-                    self.model(fd, Call::Bind { port: SCRIPT_PORT });
-                }
-                done(Ret::from(r, |_| 0))
-            }
-            "listen" => {
-                self.arity(ev, sc, &[2])?;
-                let fd = self.fd_arg(ev, &a[0])?;
-                let backlog = int(&a[1]).map_err(|m| self.error_at(ev.span, m))?;
-                let r = self.stack.listen(fd, backlog as i32);
-                if r.is_ok() {
-                    self.listen_epoch += 1;
-                    let backlog = backlog as i32;
-                    self.model(fd, Call::Listen { backlog });
-                }
-                done(Ret::from(r, |_| 0))
-            }
-            "accept" => {
-                self.arity(ev, sc, &[3])?;
-                let fd = self.fd_arg(ev, &a[0])?;
-                self.ellipsis(ev, &a[1], "address")?;
-                self.ellipsis(ev, &a[2], "address length")?;
-                self.attempt(Op::Accept(fd), fd)
-            }
-            "connect" => {
-                self.arity(ev, sc, &[3])?;
-                let fd = self.fd_arg(ev, &a[0])?;
-                self.ellipsis(ev, &a[1], "address")?;
-                self.ellipsis(ev, &a[2], "address length")?;
-                self.connecting = true;
-                let addr = self.peer_addr();
-                let r = self.stack.connect(fd, addr);
-                if matches!(r, Ok(()) | Err(CallError::Errno(Errno::EINPROGRESS))) {
-                    self.model(fd, Call::Connect { peer: addr });
-                }
-                match r {
-                    Err(CallError::Errno(Errno::EINPROGRESS)) if self.is_blocking(fd) => {
-                        Ok(Started::Blocked(Op::Connect(fd)))
-                    }
-                    r => done(Ret::from(r, |_| 0)),
-                }
-            }
-            "read" | "recv" => {
-                self.arity(ev, sc, &[if sc.name == "read" { 3 } else { 4 }])?;
-                let fd = self.fd_arg(ev, &a[0])?;
-                self.ellipsis(ev, &a[1], "buffer")?;
-                let max = int(&a[2]).map_err(|m| self.error_at(ev.span, m))?;
-                if sc.name == "recv" && int(&a[3]) != Ok(0) {
-                    return Err(
-                        self.error_at(ev.span, "recv flags other than 0 are not supported yet")
-                    );
-                }
-                self.attempt(Op::Read(fd, max.max(0) as usize), fd)
-            }
-            "write" | "send" => {
-                self.arity(ev, sc, &[if sc.name == "write" { 3 } else { 4 }])?;
-                let fd = self.fd_arg(ev, &a[0])?;
-                self.ellipsis(ev, &a[1], "buffer")?;
-                let len = int(&a[2]).map_err(|m| self.error_at(ev.span, m))?;
-                if sc.name == "send" && int(&a[3]) != Ok(0) {
-                    return Err(
-                        self.error_at(ev.span, "send flags other than 0 are not supported yet")
-                    );
-                }
-                // packetdrill writes zeros (alloc_buffer with set_zero).
-                let data = vec![0; len.max(0) as usize];
-                let r = self.stack.write(fd, &data);
-                if let Ok(n) = r {
-                    self.model(fd, Call::Write { len: n as u32 });
-                }
-                done(Ret::from(r, |n| n as i64))
-            }
-            "shutdown" => {
-                self.arity(ev, sc, &[2])?;
-                let fd = self.fd_arg(ev, &a[0])?;
-                let how = match int(&a[1]).map_err(|m| self.error_at(ev.span, m))? {
-                    x if x == libc::SHUT_RD as i64 => Shutdown::Read,
-                    x if x == libc::SHUT_WR as i64 => Shutdown::Write,
-                    x if x == libc::SHUT_RDWR as i64 => Shutdown::Both,
-                    x => return Err(self.error_at(ev.span, format!("bad shutdown mode {x}"))),
-                };
-                let r = self.stack.shutdown(fd, how);
-                if r.is_ok() {
-                    let read = matches!(how, Shutdown::Read | Shutdown::Both);
-                    let write = matches!(how, Shutdown::Write | Shutdown::Both);
-                    self.model(fd, Call::Shutdown { read, write });
-                }
-                done(Ret::from(r, |_| 0))
-            }
-            "close" => {
-                self.arity(ev, sc, &[1])?;
-                let n = int(&a[0]).map_err(|m| self.error_at(ev.span, m))?;
-                let fd = self.fd_arg(ev, &a[0])?;
-                let r = self.stack.close(fd);
-                if r.is_ok() {
-                    self.model(fd, Call::Close);
-                    self.fds.remove(&n);
-                    self.nonblocking.remove(&fd);
-                }
-                done(Ret::from(r, |_| 0))
-            }
-            "setsockopt" => {
-                self.arity(ev, sc, &[5])?;
-                let fd = self.fd_arg(ev, &a[0])?;
-                let opt = self.sockopt(ev, &a[1], &a[2], &a[3])?;
-                let r = self.stack.setsockopt(fd, opt);
-                if r.is_ok() {
-                    self.model(fd, model_option(opt));
-                }
-                done(Ret::from(r, |_| 0))
-            }
-            "getsockopt" => {
-                self.arity(ev, sc, &[5])?;
-                let fd = self.fd_arg(ev, &a[0])?;
-                let level = int(&a[1]).map_err(|m| self.error_at(ev.span, m))?;
-                let name = int(&a[2]).map_err(|m| self.error_at(ev.span, m))?;
-                if level != libc::SOL_SOCKET as i64 || name != libc::SO_ERROR as i64 {
-                    return Err(self.error_at(
-                        ev.span,
-                        "getsockopt: only SOL_SOCKET, SO_ERROR is supported yet",
-                    ));
-                }
-                let want = bracketed(&a[3]).map_err(|m| self.error_at(ev.span, m))?;
-                let r = self.stack.take_error(fd);
-                if let Ok(got) = &r {
-                    let got = got.map_or(0, |e| e as i64);
-                    if got != want {
-                        let actual = format!("SO_ERROR {got} ({})", got_desc(got));
-                        return Err(self.fail(
-                            ev,
-                            actual,
-                            format!("bad getsockopt optval: expected {want}"),
-                        ));
-                    }
-                }
-                done(Ret::from(r, |_| 0))
-            }
-            "fcntl" => {
-                self.arity(ev, sc, &[2, 3])?;
-                let fd = self.fd_arg(ev, &a[0])?;
-                let cmd = int(&a[1]).map_err(|m| self.error_at(ev.span, m))?;
-                if cmd == libc::F_GETFL as i64 && a.len() == 2 {
-                    let nb = !self.is_blocking(fd);
-                    let flags = libc::O_RDWR as i64 | if nb { libc::O_NONBLOCK as i64 } else { 0 };
-                    return done(Ret::ok(flags));
-                }
-                if cmd == libc::F_SETFL as i64 && a.len() == 3 {
-                    let flags = int(&a[2]).map_err(|m| self.error_at(ev.span, m))?;
-                    let on = flags & libc::O_NONBLOCK as i64 != 0;
-                    let r = self.stack.set_nonblocking(fd, on);
-                    if r.is_ok() {
-                        self.nonblocking.insert(fd, on);
-                    }
-                    return done(Ret::from(r, |_| 0));
-                }
-                Err(self.error_at(ev.span, "fcntl: only F_GETFL and F_SETFL are supported yet"))
-            }
-            other => Err(self.error_at(
-                ev.span,
-                format!("system call `{other}` is not supported yet"),
-            )),
-        }
-    }
-
-    /// First attempt at a call that may block: parked when the script's socket is blocking.
-    fn attempt(&mut self, op: Op, fd: Fd) -> Step<Started> {
-        match self.try_op(op)? {
-            Some(ret) => Ok(Started::Done(ret)),
-            None if self.is_blocking(fd) => Ok(Started::Blocked(op)),
-            None => {
-                match op {
-                    Op::Accept(_) => self.model(fd, Call::Accept { accepted: None }),
-                    Op::Read(_, max) => self.model(
-                        fd,
-                        Call::Read {
-                            asked: max as u64,
-                            len: None,
-                        },
-                    ),
-                    Op::Connect(_) => {}
-                }
-                Ok(Started::Done(Ret::err(Errno::EAGAIN)))
-            }
-        }
-    }
-
     /// After the script failed: the model judges up to now too (the stack's last packets
     /// read first), so that what it says of the failing moment covers a segment the script
     /// waited for in vain. When those packets cannot be read, it stops following the run
@@ -1413,96 +766,6 @@ impl<'a> Exec<'a> {
             ModelProfile::Linux => crate::differ::profile::read_linux(self.stack.sandbox())
                 .map_err(Self::harness_error),
         }
-    }
-
-    fn sockopt(&self, ev: &Event, level: &Expr, name: &Expr, value: &Expr) -> Step<SockOpt> {
-        let e = |m: String| self.error_at(ev.span, m);
-        let level = int(level).map_err(e)?;
-        let name_v = int(name).map_err(e)?;
-        let flag = || bracketed(value).map_err(e);
-        let sol_socket = level == libc::SOL_SOCKET as i64;
-        let tcp = level == libc::IPPROTO_TCP as i64;
-        Ok(match (sol_socket, tcp, name_v as i32) {
-            (true, _, libc::SO_REUSEADDR) => SockOpt::ReuseAddr(flag()? != 0),
-            (true, _, libc::SO_LINGER) => {
-                let Expr::Struct(fields) = value else {
-                    return Err(e(format!(
-                        "SO_LINGER takes {{onoff=N, linger=N}}, not `{value}`"
-                    )));
-                };
-                let mut onoff = 0;
-                let mut secs = 0;
-                for f in fields {
-                    match f {
-                        Expr::Assign(k, v) => match (k.as_ref(), int(v)) {
-                            (Expr::Word(k), Ok(v)) if k == "onoff" || k == "l_onoff" => onoff = v,
-                            (Expr::Word(k), Ok(v)) if k == "linger" || k == "l_linger" => secs = v,
-                            _ => return Err(e(format!("bad SO_LINGER field `{f}`"))),
-                        },
-                        _ => return Err(e(format!("bad SO_LINGER field `{f}`"))),
-                    }
-                }
-                SockOpt::Linger((onoff != 0).then(|| Duration::from_secs(secs.max(0) as u64)))
-            }
-            (_, true, libc::TCP_NODELAY) => SockOpt::NoDelay(flag()? != 0),
-            (_, true, libc::TCP_QUICKACK) => SockOpt::QuickAck(flag()? != 0),
-            (_, true, libc::TCP_USER_TIMEOUT) => {
-                SockOpt::UserTimeout(Duration::from_millis(flag()?.max(0) as u64))
-            }
-            (_, true, libc::TCP_MAXSEG) => SockOpt::MaxSeg(flag()? as u16),
-            (true, _, libc::SO_KEEPALIVE) => SockOpt::KeepAlive(flag()? != 0),
-            (true, _, libc::SO_RCVBUF) => SockOpt::RecvBuffer(flag()?.max(0) as u32),
-            (true, _, libc::SO_SNDBUF) => SockOpt::SendBuffer(flag()?.max(0) as u32),
-            (_, true, libc::TCP_KEEPIDLE) => {
-                SockOpt::KeepIdle(Duration::from_secs(flag()?.max(0) as u64))
-            }
-            (_, true, libc::TCP_KEEPINTVL) => {
-                SockOpt::KeepInterval(Duration::from_secs(flag()?.max(0) as u64))
-            }
-            (_, true, libc::TCP_KEEPCNT) => SockOpt::KeepCount(flag()?.max(0) as u32),
-            _ => {
-                return Err(e(format!(
-                    "setsockopt({level}, {name}) is not supported yet"
-                )))
-            }
-        })
-    }
-}
-
-/// What a socket option means to the model.
-fn model_option(opt: SockOpt) -> Call {
-    match opt {
-        SockOpt::Linger(l) => Call::Linger {
-            abort_on_close: l == Some(Duration::ZERO),
-        },
-        SockOpt::UserTimeout(t) => Call::UserTimeout((!t.is_zero()).then_some(t)),
-        SockOpt::KeepAlive(on) => Call::KeepAlive(on),
-        SockOpt::KeepIdle(d) => Call::KeepAliveTimes {
-            idle: Some(d),
-            interval: None,
-            probes: None,
-        },
-        SockOpt::KeepInterval(d) => Call::KeepAliveTimes {
-            idle: None,
-            interval: Some(d),
-            probes: None,
-        },
-        SockOpt::KeepCount(n) => Call::KeepAliveTimes {
-            idle: None,
-            interval: None,
-            probes: Some(n),
-        },
-        // The window, segment sizes under the MSS and when a delayed ACK goes are the
-        // stack's choice within what the model already allows.
-        _ => Call::Harmless,
-    }
-}
-
-fn got_desc(errno: i64) -> &'static str {
-    if errno == 0 {
-        "no error"
-    } else {
-        Errno::from_raw(errno as i32).desc()
     }
 }
 

@@ -221,6 +221,17 @@ pub fn versions_for(script: &Script, requested: &[IpVersion]) -> Vec<IpVersion> 
     requested.to_vec()
 }
 
+/// Everything `run` refuses before it starts a sandbox, refused the same way (file:line:col):
+/// `tcpcheck check` accepts exactly the scripts `run` starts.
+pub fn check_script(
+    file: &str,
+    text: &str,
+    script: &Script,
+    opts: &RunOptions,
+) -> Result<(), String> {
+    exec::validate(file, text, script, opts).map(drop)
+}
+
 /// Parses and runs one script text on the calling thread.
 pub fn run_text(file: &str, text: &str, ip: IpVersion, opts: &RunOptions) -> ScenarioRun {
     match scenario::parse(file, text) {

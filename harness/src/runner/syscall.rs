@@ -1,9 +1,400 @@
 //! The constants and errno names scripts use, and reading syscall arguments the way
 //! packetdrill's run_system_call.c does (`s32_arg`, `ellipsis_arg`, `get_s32`).
+//!
+//! [`decode`] reads a call completely, without a stack: `tcpcheck check` and the runner's
+//! validation before a sandbox exists call it, and the runner executes what it returned, so
+//! a script that `check` accepts cannot fail on an argument at run time, and the message is
+//! the same in both.
+
+use std::net::Shutdown;
+use std::time::Duration;
 
 use nix::errno::Errno;
 
-use crate::scenario::Expr;
+use crate::scenario::{Expr, Syscall};
+use crate::stack::SockOpt;
+
+/// The largest length a script's `read()` or `write()` may ask for: 16 MiB. The runner
+/// allocates the whole buffer (packetdrill does too), and a blocking write of it must fit
+/// through the send buffer within the script's time; Linux's largest default send buffer
+/// (`tcp_wmem`'s maximum) is 4 MiB.
+pub const MAX_IO_BYTES: i64 = 16 << 20;
+
+/// A system call with every argument read and range-checked: all the runner can know of it
+/// before a sandbox exists. Descriptors are the script's numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decoded {
+    /// `v6`: `None` for `...`, the run's own family.
+    Socket {
+        v6: Option<bool>,
+        nonblocking: bool,
+    },
+    Bind {
+        fd: i64,
+    },
+    Listen {
+        fd: i64,
+        backlog: i32,
+    },
+    Accept {
+        fd: i64,
+    },
+    Connect {
+        fd: i64,
+    },
+    Read {
+        fd: i64,
+        len: usize,
+    },
+    Write {
+        fd: i64,
+        len: usize,
+    },
+    Shutdown {
+        fd: i64,
+        how: Shutdown,
+    },
+    Close {
+        fd: i64,
+    },
+    SetSockOpt {
+        fd: i64,
+        opt: SockOpt,
+    },
+    /// `getsockopt(SO_ERROR)` and the value the script expects in its `[N]`.
+    GetError {
+        fd: i64,
+        expected: i64,
+    },
+    GetFlags {
+        fd: i64,
+    },
+    SetFlags {
+        fd: i64,
+        nonblocking: bool,
+    },
+}
+
+/// What the script says the call returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Expected {
+    pub result: i64,
+    pub errno: Option<Errno>,
+}
+
+/// What is wrong with a call, and the part of it to point at when one is to blame: an
+/// argument as the canonical printer writes it, an errno's name or the call's name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bad {
+    pub message: String,
+    pub at: Option<String>,
+}
+
+impl From<String> for Bad {
+    fn from(message: String) -> Bad {
+        Bad { message, at: None }
+    }
+}
+
+/// Blames `e` for an error about it.
+fn on<T>(e: &Expr, r: Result<T, String>) -> Result<T, Bad> {
+    r.map_err(|message| blame(e, message))
+}
+
+fn blame(e: &Expr, message: impl Into<String>) -> Bad {
+    Bad {
+        message: message.into(),
+        at: Some(e.to_string()),
+    }
+}
+
+/// Reads a supported call's arguments and expected result, or says what is wrong with them.
+pub fn decode(sc: &Syscall) -> Result<(Decoded, Expected), Bad> {
+    let call = decode_call(sc)?;
+    let result = on(&sc.result, int(&sc.result))?;
+    let errno = match &sc.errno {
+        Some(e) => Some(errno_named(&e.name).ok_or_else(|| Bad {
+            message: format!("unknown errno {}", e.name),
+            at: Some(e.name.clone()),
+        })?),
+        None => None,
+    };
+    Ok((call, Expected { result, errno }))
+}
+
+fn arity(sc: &Syscall, n: &[usize]) -> Result<(), String> {
+    if n.contains(&sc.args.len()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} expects {:?} arguments, not {}",
+            sc.name,
+            n,
+            sc.args.len()
+        ))
+    }
+}
+
+fn ellipsis(e: &Expr, what: &str) -> Result<(), String> {
+    if is_ellipsis(e) {
+        Ok(())
+    } else {
+        Err(format!(
+            "only `...` is supported for the {what} (found `{e}`)"
+        ))
+    }
+}
+
+/// An argument the kernel takes as a C `int`.
+fn int32(e: &Expr, what: &str) -> Result<i32, String> {
+    as_int32(int(e)?, what)
+}
+
+fn as_int32(v: i64, what: &str) -> Result<i32, String> {
+    i32::try_from(v).map_err(|_| {
+        format!(
+            "{what} {v} is out of range for an int ({} to {})",
+            i32::MIN,
+            i32::MAX
+        )
+    })
+}
+
+/// A value that must lie in `lo..=hi` for the harness to pass it on unchanged.
+fn ranged(v: i64, lo: i64, hi: i64, what: &str) -> Result<i64, String> {
+    if (lo..=hi).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{what} {v} is out of range ({lo} to {hi})"))
+    }
+}
+
+fn io_len(e: &Expr, call: &str) -> Result<usize, String> {
+    let v = int(e)?;
+    let v = ranged(v, 0, MAX_IO_BYTES, &format!("{call} length"))?;
+    Ok(v as usize)
+}
+
+fn decode_call(sc: &Syscall) -> Result<Decoded, Bad> {
+    let a = &sc.args;
+    Ok(match sc.name.as_str() {
+        "socket" => {
+            arity(sc, &[3])?;
+            let v6 = if is_ellipsis(&a[0]) {
+                None
+            } else {
+                match on(&a[0], int(&a[0]))? {
+                    x if x == libc::AF_INET as i64 => Some(false),
+                    x if x == libc::AF_INET6 as i64 => Some(true),
+                    x => {
+                        return Err(blame(
+                            &a[0],
+                            format!("address family {x} is not supported yet"),
+                        ))
+                    }
+                }
+            };
+            let ty = on(&a[1], int(&a[1]))?;
+            if ty & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) as i64 != libc::SOCK_STREAM as i64 {
+                return Err(blame(&a[1], "only SOCK_STREAM sockets are supported yet"));
+            }
+            if !is_ellipsis(&a[2]) {
+                let proto = on(&a[2], int(&a[2]))?;
+                if proto != 0 && proto != libc::IPPROTO_TCP as i64 {
+                    return Err(blame(
+                        &a[2],
+                        format!("protocol {proto} is not supported yet (only IPPROTO_TCP)"),
+                    ));
+                }
+            }
+            Decoded::Socket {
+                v6,
+                nonblocking: ty & libc::SOCK_NONBLOCK as i64 != 0,
+            }
+        }
+        "bind" | "connect" | "accept" => {
+            arity(sc, &[3])?;
+            let fd = on(&a[0], int(&a[0]))?;
+            on(&a[1], ellipsis(&a[1], "address"))?;
+            on(&a[2], ellipsis(&a[2], "address length"))?;
+            match sc.name.as_str() {
+                "bind" => Decoded::Bind { fd },
+                "connect" => Decoded::Connect { fd },
+                _ => Decoded::Accept { fd },
+            }
+        }
+        "listen" => {
+            arity(sc, &[2])?;
+            Decoded::Listen {
+                fd: on(&a[0], int(&a[0]))?,
+                backlog: on(&a[1], int32(&a[1], "backlog"))?,
+            }
+        }
+        "read" | "recv" | "write" | "send" => {
+            let socket_call = matches!(sc.name.as_str(), "recv" | "send");
+            arity(sc, &[if socket_call { 4 } else { 3 }])?;
+            let fd = on(&a[0], int(&a[0]))?;
+            on(&a[1], ellipsis(&a[1], "buffer"))?;
+            let len = on(&a[2], io_len(&a[2], &sc.name))?;
+            if socket_call && on(&a[3], int(&a[3]))? != 0 {
+                return Err(blame(
+                    &a[3],
+                    format!("{} flags other than 0 are not supported yet", sc.name),
+                ));
+            }
+            if matches!(sc.name.as_str(), "read" | "recv") {
+                Decoded::Read { fd, len }
+            } else {
+                Decoded::Write { fd, len }
+            }
+        }
+        "shutdown" => {
+            arity(sc, &[2])?;
+            let fd = on(&a[0], int(&a[0]))?;
+            let how = match on(&a[1], int(&a[1]))? {
+                x if x == libc::SHUT_RD as i64 => Shutdown::Read,
+                x if x == libc::SHUT_WR as i64 => Shutdown::Write,
+                x if x == libc::SHUT_RDWR as i64 => Shutdown::Both,
+                x => return Err(blame(&a[1], format!("bad shutdown mode {x}"))),
+            };
+            Decoded::Shutdown { fd, how }
+        }
+        "close" => {
+            arity(sc, &[1])?;
+            Decoded::Close {
+                fd: on(&a[0], int(&a[0]))?,
+            }
+        }
+        "setsockopt" => {
+            arity(sc, &[5])?;
+            let fd = on(&a[0], int(&a[0]))?;
+            let opt = sockopt(&a[1], &a[2], &a[3])?;
+            if !is_ellipsis(&a[4]) {
+                on(&a[4], int32(&a[4], "option length"))?;
+            }
+            Decoded::SetSockOpt { fd, opt }
+        }
+        "getsockopt" => {
+            arity(sc, &[5])?;
+            let fd = on(&a[0], int(&a[0]))?;
+            let level = on(&a[1], int(&a[1]))?;
+            let name = on(&a[2], int(&a[2]))?;
+            if level != libc::SOL_SOCKET as i64 || name != libc::SO_ERROR as i64 {
+                return Err(blame(
+                    &a[2],
+                    "getsockopt: only SOL_SOCKET, SO_ERROR is supported yet",
+                ));
+            }
+            Decoded::GetError {
+                fd,
+                expected: on(&a[3], bracketed(&a[3]))?,
+            }
+        }
+        "fcntl" => {
+            arity(sc, &[2, 3])?;
+            let fd = on(&a[0], int(&a[0]))?;
+            let cmd = on(&a[1], int(&a[1]))?;
+            if cmd == libc::F_GETFL as i64 && a.len() == 2 {
+                Decoded::GetFlags { fd }
+            } else if cmd == libc::F_SETFL as i64 && a.len() == 3 {
+                let flags = on(&a[2], int32(&a[2], "fcntl flags"))?;
+                Decoded::SetFlags {
+                    fd,
+                    nonblocking: flags & libc::O_NONBLOCK != 0,
+                }
+            } else {
+                return Err(blame(
+                    &a[1],
+                    "fcntl: only F_GETFL and F_SETFL are supported yet",
+                ));
+            }
+        }
+        other => {
+            return Err(Bad {
+                message: format!("system call `{other}` is not supported yet"),
+                at: Some(other.to_string()),
+            })
+        }
+    })
+}
+
+/// A `setsockopt()` option, its value range-checked: the kernel takes an `int`, and each
+/// option's value must fit what the harness passes on without changing it.
+fn sockopt(level: &Expr, name: &Expr, value: &Expr) -> Result<SockOpt, Bad> {
+    let level_v = on(level, int(level))?;
+    let name_v = on(name, int(name))?;
+    let unsupported = || {
+        blame(
+            name,
+            format!("setsockopt({level}, {name}) is not supported yet"),
+        )
+    };
+    // An option name that is no int names no option (it must not wrap onto one that does).
+    let Ok(name_i) = i32::try_from(name_v) else {
+        return Err(unsupported());
+    };
+    let int_max = i64::from(i32::MAX);
+    let flag = || {
+        let v = bracketed(value).and_then(|v| as_int32(v, &format!("{name} value")));
+        on(value, v.map(i64::from))
+    };
+    let nonneg = |what: &str| on(value, ranged(flag()?, 0, int_max, &format!("{what} value")));
+    let sol_socket = level_v == libc::SOL_SOCKET as i64;
+    let tcp = level_v == libc::IPPROTO_TCP as i64;
+    Ok(match (sol_socket, tcp, name_i) {
+        (true, _, libc::SO_REUSEADDR) => SockOpt::ReuseAddr(flag()? != 0),
+        (true, _, libc::SO_LINGER) => {
+            let Expr::Struct(fields) = value else {
+                return Err(blame(
+                    value,
+                    format!("SO_LINGER takes {{onoff=N, linger=N}}, not `{value}`"),
+                ));
+            };
+            let mut onoff = 0;
+            let mut secs = 0;
+            for f in fields {
+                match f {
+                    Expr::Assign(k, v) => match (k.as_ref(), int(v)) {
+                        (Expr::Word(k), Ok(v)) if k == "onoff" || k == "l_onoff" => {
+                            let min = i64::from(i32::MIN);
+                            onoff = on(f, ranged(v, min, int_max, "SO_LINGER l_onoff"))?
+                        }
+                        (Expr::Word(k), Ok(v)) if k == "linger" || k == "l_linger" => {
+                            secs = on(f, ranged(v, 0, int_max, "SO_LINGER l_linger"))?
+                        }
+                        (_, Err(m)) => return Err(blame(f, m)),
+                        _ => return Err(blame(f, format!("bad SO_LINGER field `{f}`"))),
+                    },
+                    _ => return Err(blame(f, format!("bad SO_LINGER field `{f}`"))),
+                }
+            }
+            SockOpt::Linger((onoff != 0).then(|| Duration::from_secs(secs as u64)))
+        }
+        (_, true, libc::TCP_NODELAY) => SockOpt::NoDelay(flag()? != 0),
+        (_, true, libc::TCP_QUICKACK) => SockOpt::QuickAck(flag()? != 0),
+        (_, true, libc::TCP_USER_TIMEOUT) => {
+            SockOpt::UserTimeout(Duration::from_millis(nonneg("TCP_USER_TIMEOUT")? as u64))
+        }
+        (_, true, libc::TCP_MAXSEG) => {
+            let v = on(
+                value,
+                ranged(flag()?, 0, i64::from(u16::MAX), "TCP_MAXSEG value"),
+            )?;
+            SockOpt::MaxSeg(v as u16)
+        }
+        (true, _, libc::SO_KEEPALIVE) => SockOpt::KeepAlive(flag()? != 0),
+        (true, _, libc::SO_RCVBUF) => SockOpt::RecvBuffer(nonneg("SO_RCVBUF")? as u32),
+        (true, _, libc::SO_SNDBUF) => SockOpt::SendBuffer(nonneg("SO_SNDBUF")? as u32),
+        (_, true, libc::TCP_KEEPIDLE) => {
+            SockOpt::KeepIdle(Duration::from_secs(nonneg("TCP_KEEPIDLE")? as u64))
+        }
+        (_, true, libc::TCP_KEEPINTVL) => {
+            SockOpt::KeepInterval(Duration::from_secs(nonneg("TCP_KEEPINTVL")? as u64))
+        }
+        (_, true, libc::TCP_KEEPCNT) => SockOpt::KeepCount(nonneg("TCP_KEEPCNT")? as u32),
+        _ => return Err(unsupported()),
+    })
+}
 
 /// Linux's values for the symbols packetdrill scripts use with the calls the runner supports.
 pub fn symbol(name: &str) -> Option<i64> {
@@ -62,7 +453,8 @@ pub fn errno_named(name: &str) -> Option<Errno> {
 pub fn int(e: &Expr) -> Result<i64, String> {
     match e {
         Expr::Int(v) => Ok(*v),
-        Expr::Hex(v) => Ok(*v as i64),
+        Expr::Hex(v) => i64::try_from(*v)
+            .map_err(|_| format!("`{e}` is out of range (at most {:#x})", i64::MAX)),
         Expr::Word(w) => symbol(w)
             .or_else(|| errno_named(w).map(|e| e as i64))
             .ok_or_else(|| format!("unknown constant `{w}`")),
@@ -82,24 +474,6 @@ pub fn bracketed(e: &Expr) -> Result<i64, String> {
 pub fn is_ellipsis(e: &Expr) -> bool {
     matches!(e, Expr::Ellipsis)
 }
-
-/// The calls the runner implements; anything else is refused before the sandbox starts.
-pub const SUPPORTED: &[&str] = &[
-    "socket",
-    "bind",
-    "listen",
-    "accept",
-    "connect",
-    "read",
-    "recv",
-    "write",
-    "send",
-    "shutdown",
-    "close",
-    "setsockopt",
-    "getsockopt",
-    "fcntl",
-];
 
 #[cfg(test)]
 mod tests {

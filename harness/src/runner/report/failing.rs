@@ -375,6 +375,11 @@ mod tests {
                 local_port: 8080,
                 peer: "192.0.2.2:40000".parse().unwrap(),
             }),
+            state: None,
+            event: String::new(),
+            deviation: None,
+            after: None,
+            passive: false,
         };
         let r = run(Verdict::Pass, ModelVerdict::Diverge(d.clone()));
         let m = marks(&r);

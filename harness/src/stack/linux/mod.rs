@@ -120,6 +120,19 @@ impl LinuxStack {
         Ok(destroyed)
     }
 
+    /// Whether a write on `fd` would take data now: poll()'s `POLLOUT`, which for TCP is the
+    /// condition under which the kernel wakes a writer blocked for send-buffer space
+    /// (`__sk_stream_is_writeable()`), so a blocking write made of non-blocking ones takes
+    /// its data when the kernel's own would.
+    pub fn writable(&self, fd: Fd) -> CallResult<bool> {
+        let sock = self.sock(fd)?;
+        Ok(syscalls::wait(
+            sock.fd.as_fd(),
+            PollFlags::POLLOUT,
+            std::time::Instant::now(),
+        )?)
+    }
+
     pub fn sandbox_mut(&mut self) -> &mut Sandbox {
         &mut self.sandbox
     }

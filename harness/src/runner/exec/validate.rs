@@ -1,0 +1,290 @@
+//! Everything the runner refuses before a sandbox exists, so an unsupported construct or a
+//! bad value costs nothing and is reported at its line and column. `tcpcheck check` runs
+//! it too (`runner::check_script`), so what it accepts is what `run` starts.
+
+use crate::runner::{assert, command, packet, syscall, IpVersion, RunOptions};
+use crate::scenario::{
+    Action, Direction, EventTime, ParseError, Script, Secs, Span, Syscall, TcpOptions,
+};
+
+/// packetdrill's defaults (config.c): `--tolerance_usecs=4000`, `--tolerance_percent=12.5`.
+const TOLERANCE_USECS: i64 = 4000;
+const TOLERANCE_PERCENT: f64 = 12.5;
+
+/// The latest time a script's events may reach, counted from its start with every relative
+/// time added up (each range at its end): 24 hours. Real scripts stay under a few minutes;
+/// the bound keeps every time the runner computes far inside its 64-bit microsecond clock,
+/// so a huge time is an error at its line instead of wrapping to a time in the past.
+pub const MAX_SCRIPT_SECS: u64 = 24 * 60 * 60;
+const MAX_SCRIPT_USECS: u64 = MAX_SCRIPT_SECS * 1_000_000;
+
+/// The highest `[peer N]` the runner can address: peer N is 192.0.2.(N+1) and
+/// 2001:db8::(N+1), and 192.0.2.255 is the broadcast address.
+pub const MAX_PEER: u16 = 253;
+
+/// Script-level validation before any sandbox exists, so an unsupported construct costs
+/// nothing and is reported at its column. `tcpcheck check` runs it too: everything the runner
+/// can refuse without a kernel is refused here, with the same message.
+pub struct Settings {
+    pub ip: Option<IpVersion>,
+    pub tolerance_usecs: i64,
+    pub tolerance_percent: f64,
+}
+
+pub fn validate(
+    file: &str,
+    text: &str,
+    script: &Script,
+    opts: &RunOptions,
+) -> Result<Settings, String> {
+    let err = |span: Span, msg: String| located(file, text, span, msg);
+    let mut settings = Settings {
+        ip: None,
+        tolerance_usecs: TOLERANCE_USECS,
+        tolerance_percent: TOLERANCE_PERCENT,
+    };
+    for o in &script.options {
+        let value = o.value.as_deref().map(|v| v.trim_matches('"'));
+        match (o.name.as_str(), value) {
+            ("ip_version", Some(v)) if IpVersion::parse(v).is_some() => {
+                settings.ip = IpVersion::parse(v);
+            }
+            ("ip_version", Some(v)) => {
+                return Err(err(
+                    o.span,
+                    format!("--ip_version={v} is not supported yet"),
+                ))
+            }
+            ("tolerance_usecs", Some(v)) => {
+                settings.tolerance_usecs = v
+                    .parse()
+                    .ok()
+                    .filter(|t| (0..=MAX_SCRIPT_USECS as i64).contains(t))
+                    .ok_or_else(|| {
+                        err(
+                            o.span,
+                            format!(
+                                "bad --tolerance_usecs `{v}`: microseconds from 0 to {MAX_SCRIPT_USECS}"
+                            ),
+                        )
+                    })?
+            }
+            ("tolerance_percent", Some(v)) => {
+                settings.tolerance_percent = v
+                    .parse()
+                    .ok()
+                    .filter(|p: &f64| (0.0..=100.0).contains(p))
+                    .ok_or_else(|| {
+                        err(
+                            o.span,
+                            format!("bad --tolerance_percent `{v}`: a number from 0 to 100"),
+                        )
+                    })?
+            }
+            (name, _) => {
+                return Err(err(
+                    o.span,
+                    format!("script option --{name} is not supported yet"),
+                ))
+            }
+        }
+    }
+    let commands = script
+        .init_command
+        .iter()
+        .chain(script.cleanup_command.iter())
+        .map(|c| (c.span, c.text.as_str()));
+    let event_commands = script.events.iter().filter_map(|e| match &e.action {
+        Action::Command(c) => Some((e.span, c.as_str())),
+        _ => None,
+    });
+    for (span, text_) in commands.chain(event_commands) {
+        if command::parse_sysctls(text_).is_none() && !opts.allow_shell {
+            return Err(err(
+                span,
+                "shell commands are refused (only `sysctl` settings run natively); pass \
+                 --allow-shell to run it with `sh -c` inside the scenario's network namespace"
+                    .into(),
+            ));
+        }
+    }
+    check_times(script).map_err(|(span, m)| err(span, m))?;
+    for e in &script.events {
+        match &e.action {
+            Action::Code(code) => {
+                if let Err(m) = assert::parse(code) {
+                    return Err(err(e.span, m));
+                }
+            }
+            Action::Syscall(sc) => {
+                syscall::decode(sc).map_err(|b| {
+                    let span = narrow(text, e.span, &sc.name, b.at.as_deref());
+                    err(span, b.message)
+                })?;
+            }
+            Action::Packet(p) => {
+                if p.peer > MAX_PEER {
+                    return Err(err(
+                        e.span,
+                        format!(
+                            "peer {} has no address: the runner addresses peers 1 to {MAX_PEER}",
+                            p.peer
+                        ),
+                    ));
+                }
+                if let TcpOptions::Exactly(list) = &p.options {
+                    packet::options_to_wire(list, 0).map_err(|m| err(e.span, m))?;
+                }
+                if p.direction == Direction::Inbound {
+                    if matches!(p.options, TcpOptions::Any) {
+                        return Err(err(
+                            e.span,
+                            "`<...>` is only allowed on outbound packets".into(),
+                        ));
+                    }
+                    if matches!(
+                        e.time,
+                        EventTime::Any
+                            | EventTime::AbsoluteRange(..)
+                            | EventTime::RelativeRange(..)
+                    ) {
+                        return Err(err(e.span, "inbound packets need an exact time".into()));
+                    }
+                }
+            }
+            Action::Command(_) => {}
+        }
+    }
+    Ok(settings)
+}
+
+/// packetdrill's checks on event times (the first at 0, absolute times never going back),
+/// and every time the runner will compute within [`MAX_SCRIPT_SECS`]: absolute times,
+/// relative ones added up from the latest time reached, range ends and blocking calls' ends.
+fn check_times(script: &Script) -> Result<(), (Span, String)> {
+    let too_late = |span: Span, at: Option<u64>| {
+        let at = at.map_or("past 2^64 µs".to_string(), |t| format!("at {} s", Secs(t)));
+        (
+            span,
+            format!(
+                "time out of range: this event would run {at}, past the runner's limit of \
+                 {MAX_SCRIPT_SECS} s after the script's start"
+            ),
+        )
+    };
+    let check = |span: Span, t: Option<u64>| match t {
+        Some(t) if t <= MAX_SCRIPT_USECS => Ok(t),
+        other => Err(too_late(span, other)),
+    };
+    // The latest time the script can have reached when the event starts: relative times
+    // count from it.
+    let mut reached = 0u64;
+    let mut last_absolute: Option<u64> = None;
+    for (i, ev) in script.events.iter().enumerate() {
+        if i == 0 && !matches!(ev.time, EventTime::Absolute(0) | EventTime::Relative(0)) {
+            return Err((ev.span, "first event should be at time 0".into()));
+        }
+        let base = reached;
+        let (start, end) = match ev.time {
+            EventTime::Absolute(t) => {
+                if last_absolute.is_some_and(|l| t < l) {
+                    return Err((ev.span, "time goes backward in script".into()));
+                }
+                last_absolute = Some(t);
+                (Some(t), Some(t))
+            }
+            EventTime::AbsoluteRange(a, b) => (Some(a), Some(b)),
+            EventTime::Relative(t) => (base.checked_add(t), base.checked_add(t)),
+            EventTime::RelativeRange(a, b) => (base.checked_add(a), base.checked_add(b)),
+            EventTime::Any => (Some(base), Some(base)),
+        };
+        check(ev.span, start)?;
+        reached = reached.max(check(ev.span, end)?);
+        if let Action::Syscall(Syscall { end: Some(e), .. }) = &ev.action {
+            let returns = match ev.time {
+                EventTime::Absolute(_) | EventTime::AbsoluteRange(..) => Some(*e),
+                _ => base.checked_add(*e),
+            };
+            check(ev.span, returns)?;
+        }
+    }
+    Ok(())
+}
+
+/// Where `at` (a call's name, or an argument as printed) stands in the call `name` written
+/// at `span`: its first whole-token occurrence from the name on. The event's span when it
+/// cannot be found (an argument written differently from its printed form).
+fn narrow(text: &str, span: Span, name: &str, at: Option<&str>) -> Span {
+    let Some(at) = at.filter(|a| !a.is_empty()) else {
+        return span;
+    };
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    let whole = |line: &str, i: usize, len: usize| {
+        !word(line[..i].chars().next_back()) && !word(line[i + len..].chars().next())
+    };
+    let mut seen_name = false;
+    let lines = text.lines().enumerate();
+    for (n, line) in lines.skip(span.line.saturating_sub(1) as usize) {
+        let line_no = n as u32 + 1;
+        if line_no > span.end_line {
+            break;
+        }
+        let mut from = 0;
+        if line_no == span.line {
+            from = line
+                .char_indices()
+                .nth(span.col.saturating_sub(1) as usize)
+                .map_or(line.len(), |(i, _)| i);
+        }
+        if !seen_name {
+            let Some(i) = line[from..]
+                .match_indices(name)
+                .map(|(i, _)| from + i)
+                .find(|&i| whole(line, i, name.len()))
+            else {
+                continue;
+            };
+            seen_name = true;
+            from = i;
+        }
+        if let Some(i) = line[from..]
+            .match_indices(at)
+            .map(|(i, _)| from + i)
+            .find(|&i| whole(line, i, at.len()))
+        {
+            let col = line[..i].chars().count() as u32 + 1;
+            return Span {
+                line: line_no,
+                col,
+                end_line: line_no,
+                end_col: col + at.chars().count() as u32,
+            };
+        }
+    }
+    span
+}
+
+/// A runtime error at a script position, rendered like a parse error.
+pub fn located(file: &str, text: &str, span: Span, message: String) -> String {
+    let source_line = text
+        .lines()
+        .nth(span.line.saturating_sub(1) as usize)
+        .unwrap_or("")
+        .trim_end_matches('\r')
+        .to_string();
+    let chars = source_line.chars().count() as u32;
+    let last = if span.end_line == span.line {
+        span.end_col
+    } else {
+        chars + 1
+    };
+    ParseError {
+        file: file.to_string(),
+        line: span.line,
+        col: span.col.max(1),
+        message,
+        width: last.saturating_sub(span.col).max(1),
+        source_line,
+    }
+    .to_string()
+}
