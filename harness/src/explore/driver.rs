@@ -75,6 +75,8 @@ pub struct Found {
     pub after: Option<&'static Deviation>,
     /// The connection was opened passively (a listener's), not by connect().
     pub passive: bool,
+    /// See [`super::deviations::scales_unnegotiated`].
+    pub unscaled: bool,
 }
 
 impl std::fmt::Display for Found {
@@ -230,6 +232,10 @@ struct Driver {
     pace: Pace,
     /// See [`Found::after`].
     after: Option<&'static Deviation>,
+    /// Whether the peer's SYN (without ACK) offered window scaling, once one was sent.
+    peer_syn_scaled: Option<bool>,
+    /// See [`Found::unscaled`].
+    unscaled: bool,
 }
 
 type Step = Result<(), Found>;
@@ -263,6 +269,8 @@ impl Driver {
             harness_error: None,
             pace: Pace::default(),
             after: None,
+            peer_syn_scaled: None,
+            unscaled: false,
         }
     }
 
@@ -276,6 +284,7 @@ impl Driver {
             actual,
             after: self.after,
             passive: self.setup.passive,
+            unscaled: self.unscaled,
         }
     }
 
@@ -408,6 +417,9 @@ impl Driver {
         } else {
             let (before, tcb) = (self.model.state(), *self.model.tcb());
             let seg = r.seg();
+            if seg.flags.syn() && !seg.flags.ack() {
+                self.peer_syn_scaled = Some(seg.options.window_scale.is_some());
+            }
             self.model.arrive(t0, &seg);
             if self.after.is_none() {
                 self.after = super::deviations::taint(before, &tcb, &seg, &self.model);
@@ -587,6 +599,8 @@ impl Driver {
         if let Err(d) = self.model.emitted(p.at, &s) {
             return Err(self.found(d.rule, d.expected, d.actual));
         }
+        self.unscaled |=
+            super::deviations::scales_unnegotiated(&s, self.peer_syn_scaled, &self.model);
         Ok(())
     }
 }
