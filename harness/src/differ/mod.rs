@@ -330,10 +330,12 @@ impl Differ {
                         return;
                     }
                 }
-                let tcb = *t.conn.tcb();
+                let (tcb, unread) = (*t.conn.tcb(), t.conn.readable());
                 t.conn.arrive(now, &s);
                 if t.after.is_none() {
-                    t.after = crate::explore::deviations::taint(t.before, &tcb, &s, &t.conn);
+                    t.after = crate::explore::deviations::taint(
+                        t.before, &tcb, unread, t.unscaled, &s, &t.conn,
+                    );
                 }
                 self.note_end(key);
                 return;

@@ -482,16 +482,43 @@ pub fn classify(found: &Found, profile: &Profile) -> Option<&'static Deviation> 
 /// the model did, so from here on the model's numbers are not the kernel's, and whatever
 /// diverges later, in whatever shape (an ACK one behind, a RST the kernel takes at what the
 /// model thinks is RCV.NXT - 1, a write failing on the connection that RST ended), follows
-/// from it. `before` and `tcb` are the connection's state and variables before `seg`,
-/// `conn` the model after it.
-pub fn taint(before: State, tcb: &Tcb, seg: &Seg, conn: &Connection) -> Option<&'static Deviation> {
-    taint_name(before, tcb, seg, conn).and_then(by_name)
-}
-
-fn taint_name(before: State, tcb: &Tcb, seg: &Seg, conn: &Connection) -> Option<&'static str> {
+/// from it. `before`, `tcb` and `unread` are the connection's state, variables and bytes
+/// held for the application before `seg`, `conn` the model after it; `unscaled`: the
+/// receive window is not Linux's ([`scales_unnegotiated`]), so nothing is concluded from
+/// where its edge lies.
+pub fn taint(
+    before: State,
+    tcb: &Tcb,
+    unread: u64,
+    unscaled: bool,
+    seg: &Seg,
+    conn: &Connection,
+) -> Option<&'static Deviation> {
     if conn.profile().kind != ProfileKind::Rfc9293 || !before.is_synchronized() {
         return None;
     }
+    let name = taint_name(before, tcb, unread, seg, conn);
+    let by_window = matches!(
+        name,
+        Some(
+            "rst-at-right-window-edge"
+                | "window-counted-from-rcv-wup"
+                | "past-window-end-with-unread-data-dropped"
+        )
+    );
+    if unscaled && by_window {
+        return None;
+    }
+    name.and_then(by_name)
+}
+
+fn taint_name(
+    before: State,
+    tcb: &Tcb,
+    unread: u64,
+    seg: &Seg,
+    conn: &Connection,
+) -> Option<&'static str> {
     // Linux processes nothing at or past RCV.NXT once the peer's FIN is in; the RFC counts
     // a FIN there.
     if fin_in(before) && seg.flags.fin() && conn.tcb().rcv_nxt != tcb.rcv_nxt {
@@ -508,6 +535,17 @@ fn taint_name(before: State, tcb: &Tcb, seg: &Seg, conn: &Connection) -> Option<
     // (its window too) while its text is not taken.
     if !seg.flags.syn() && tcb.rcv_wnd > 0 && seg.seq == tcb.rcv_nxt + tcb.rcv_wnd {
         return Some("rst-at-right-window-edge");
+    }
+    // Linux drops a segment whose text reaches past the right edge while the application
+    // has data to read; the RFC takes what lies in the window.
+    let edge = tcb.rcv_nxt + tcb.rcv_wnd;
+    if seg.len > 0
+        && unread > 0
+        && !seg.seq.before(tcb.rcv_nxt)
+        && seg.seq.before(edge)
+        && (seg.seq + seg.len).after(edge)
+    {
+        return Some("past-window-end-with-unread-data-dropped");
     }
     // Linux drops a segment whose ACK is older than SND.UNA minus the bytes acknowledged
     // so far, text included; an ACK of the ISN or older is that (nothing of the SYN counts

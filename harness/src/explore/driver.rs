@@ -416,13 +416,21 @@ impl Driver {
             }
         } else {
             let (before, tcb) = (self.model.state(), *self.model.tcb());
+            let unread = self.model.readable();
             let seg = r.seg();
             if seg.flags.syn() && !seg.flags.ack() {
                 self.peer_syn_scaled = Some(seg.options.window_scale.is_some());
             }
             self.model.arrive(t0, &seg);
             if self.after.is_none() {
-                self.after = super::deviations::taint(before, &tcb, &seg, &self.model);
+                self.after = super::deviations::taint(
+                    before,
+                    &tcb,
+                    unread,
+                    self.unscaled,
+                    &seg,
+                    &self.model,
+                );
             }
         }
         self.injected.push(r);
