@@ -494,10 +494,14 @@ pub fn taint(
     seg: &Seg,
     conn: &Connection,
 ) -> Option<&'static Deviation> {
-    if conn.profile().kind != ProfileKind::Rfc9293 || !before.is_synchronized() {
+    // A request socket (SYN-RECEIVED) judges the window edge as Linux's full sockets do;
+    // nothing else here applies to it.
+    let request = before == State::SynReceived;
+    if conn.profile().kind != ProfileKind::Rfc9293 || !(before.is_synchronized() || request) {
         return None;
     }
-    let name = taint_name(before, tcb, unread, seg, conn);
+    let name = taint_name(before, tcb, unread, seg, conn)
+        .filter(|&n| !request || n == "rst-at-right-window-edge");
     let by_window = matches!(
         name,
         Some(
