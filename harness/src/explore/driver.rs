@@ -6,6 +6,14 @@
 //! every segment it sent is fed to [`Connection::emitted`]; a segment the model owes at once
 //! may trail by [`at_once_grace`] before [`Connection::settle`] calls it missing. Segments the
 //! model owes later than [`TIMER_HORIZON`] are timers, out of the explorer's scope.
+//!
+//! What it shares with the runner's [`crate::differ::Differ`], so both judge alike: the
+//! grace ([`at_once_grace`]), RECEIVE ([`crate::differ::receive::judge`]), the `linux`
+//! profile's numbers ([`crate::differ::profile`]) and the naming of known deviations,
+//! taints included ([`super::deviations`]). What it does not (yet): it follows one
+//! connection with one [`Connection`] where the differ follows every four-tuple and the
+//! listener's queues ([`tcpcheck_model::listener::Listener`]), and it judges write()'s
+//! result, which the differ leaves to the script.
 
 use std::net::{Shutdown, SocketAddr};
 use std::time::Duration;
