@@ -98,6 +98,10 @@ struct Tracked {
     after: Option<&'static crate::explore::deviations::Deviation>,
     /// Made by a listener, not by connect().
     passive: bool,
+    /// Whether the peer's SYN (without ACK) offered window scaling, once one came.
+    peer_syn_scaled: Option<bool>,
+    /// See [`ModelDivergence::unscaled`].
+    unscaled: bool,
 }
 
 impl Tracked {
@@ -112,6 +116,8 @@ impl Tracked {
             event: String::new(),
             after: None,
             passive: listener.is_some(),
+            peer_syn_scaled: None,
+            unscaled: false,
         }
     }
 
@@ -225,6 +231,7 @@ impl Differ {
                 deviation: None,
                 after: context.after,
                 passive: context.passive,
+                unscaled: context.unscaled,
             };
             d.deviation =
                 crate::explore::deviations::classify_model(&d, &self.profile).map(|dev| dev.name);
@@ -305,9 +312,11 @@ impl Differ {
         };
         let s = Seg::from_repr(&seg.tcp);
         let event = format!("< {}", seg.tcp.flags.packetdrill());
+        let scaled = (s.flags.syn() && !s.flags.ack()).then_some(s.options.window_scale.is_some());
         if let Some(t) = self.conns.get_mut(&key) {
             if t.conn.state() != State::Closed {
                 t.fed(line, event);
+                t.peer_syn_scaled = scaled.or(t.peer_syn_scaled);
                 if !listener_admits_ack(&mut self.listeners, t, key, &s, now) {
                     return;
                 }
@@ -321,10 +330,12 @@ impl Differ {
                         return;
                     }
                 }
-                let tcb = *t.conn.tcb();
+                let (tcb, unread) = (*t.conn.tcb(), t.conn.readable());
                 t.conn.arrive(now, &s);
                 if t.after.is_none() {
-                    t.after = crate::explore::deviations::taint(t.before, &tcb, &s, &t.conn);
+                    t.after = crate::explore::deviations::taint(
+                        t.before, &tcb, unread, t.unscaled, &s, &t.conn,
+                    );
                 }
                 self.note_end(key);
                 return;
@@ -365,6 +376,7 @@ impl Differ {
         // A deviation the connection this four-tuple had went through still explains what
         // follows (the RFC's CLOSED connection is Linux's timewait socket).
         t.after = self.conns.get(&key).and_then(|old| old.after);
+        t.peer_syn_scaled = scaled;
         self.conns.insert(key, t);
     }
 
@@ -404,6 +416,9 @@ impl Differ {
         if let Err(f) = t.conn.emitted(now, &s) {
             let l = t.line.max(line);
             self.diverge(l, now, f, Some(key));
+        } else {
+            t.unscaled |=
+                crate::explore::deviations::scales_unnegotiated(&s, t.peer_syn_scaled, &t.conn);
         }
         self.note_end(key);
     }
@@ -429,6 +444,7 @@ struct Context {
     event: String,
     after: Option<&'static crate::explore::deviations::Deviation>,
     passive: bool,
+    unscaled: bool,
 }
 
 impl Context {
@@ -438,6 +454,7 @@ impl Context {
             event: t.event.clone(),
             after: t.after,
             passive: t.passive,
+            unscaled: t.unscaled,
         }
     }
 }

@@ -444,3 +444,41 @@ fn a_blocking_connect_ends_with_the_handshake() {
         other => panic!("expected a divergence, got {other:?}"),
     }
 }
+
+/// fin-after-fin-ignored, fed by hand: on rfc9293 the peer's second FIN in CLOSE-WAIT moves
+/// RCV.NXT, Linux's ACK afterwards does not, and the divergence is named after the FIN that
+/// caused it although it shows on a later segment. On linux the same run agrees.
+#[test]
+fn a_deviation_gone_through_unseen_names_what_follows() {
+    let fin = TcpFlags::FIN | ACK;
+    let one = PEER_ISN.wrapping_add(1);
+    let two = PEER_ISN.wrapping_add(2);
+    let run = |profile: Profile| {
+        let mut d = listening(profile);
+        handshake(&mut d);
+        d.call(
+            ms(20),
+            7,
+            LISTEN_FD,
+            Call::Accept {
+                accepted: Some((CONN_FD, peer())),
+            },
+        );
+        d.injected(ms(30), 8, &inbound(fin, one, STACK_ISN + 1));
+        d.captured(ms(30), 9, &outbound(ACK, STACK_ISN + 1, two));
+        d.injected(ms(40), 10, &inbound(fin, two, STACK_ISN + 1));
+        // Linux neither counts nor acknowledges it: its next ACK still says `two`.
+        d.injected(ms(100), 11, &inbound(ACK, 1_000_000_000, STACK_ISN + 1));
+        d.captured(ms(100), 12, &outbound(ACK, STACK_ISN + 1, two));
+        d.finish(ms(100));
+        d.verdict()
+    };
+    match run(Profile::rfc9293()) {
+        ModelVerdict::Diverge(d) => {
+            assert_eq!(d.deviation, Some("fin-after-fin-ignored"), "{d:?}");
+            assert!(d.after.is_some(), "{d:?}");
+        }
+        other => panic!("expected a divergence, got {other:?}"),
+    }
+    assert_eq!(run(Profile::linux_defaults()), ModelVerdict::Agree);
+}

@@ -33,6 +33,8 @@ pub struct ModelDivergence {
     pub after: Option<&'static crate::explore::deviations::Deviation>,
     /// The connection was a listener's, not connect()'s.
     pub passive: bool,
+    /// See [`crate::explore::deviations::scales_unnegotiated`].
+    pub unscaled: bool,
 }
 
 impl ModelDivergence {

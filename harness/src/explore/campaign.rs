@@ -417,6 +417,7 @@ mod tests {
             actual: "nothing".into(),
             after: None,
             passive: false,
+            unscaled: false,
         }
     }
 

@@ -80,7 +80,51 @@ fn seq_ack(text: &str) -> Option<(&str, &str)> {
     Some((seq, ack))
 }
 
+/// `later` (a SEQ as printed) is ahead of `earlier` in sequence space.
+fn seq_ahead(earlier: &str, later: &str) -> bool {
+    match (earlier.parse::<u32>(), later.parse::<u32>()) {
+        (Ok(a), Ok(b)) => {
+            let d = b.wrapping_sub(a);
+            d != 0 && d < 1 << 31
+        }
+        _ => false,
+    }
+}
+
 pub static DEVIATIONS: &[Deviation] = &[
+    Deviation {
+        name: "reset-carries-sack-blocks",
+        linux: "A RST the stack sends on an abort (SO_LINGER 0, or data after the peer's \
+                FIN) carries the SACK blocks of the out-of-order data the connection held.",
+        rfc: "RFC 9293 3.10.5: ABORT flushes every queue before the RST; RFC 2018 4: a SACK \
+              block reports data received and held, and nothing is held any more.",
+        source: "net/ipv4/tcp_output.c: tcp_send_active_reset() through \
+                 tcp_established_options() (rx_opt.num_sacks)",
+        scenario: "corpus/deviations/reset-carries-sack-blocks.pkt",
+        matches: |f| f.rule.starts_with("RFC 2018 4") && (sent(f, "RST,ACK") || sent(f, "RST")),
+    },
+    Deviation {
+        name: "tail-loss-probe",
+        linux: "Before the retransmission timer, a tail loss probe (RFC 8985 7) sends the \
+                last segment in flight again (new data if any is queued), after about \
+                2 * SRTT, at least 10 ms; only the RTO then retransmits from SND.UNA.",
+        rfc: "RFC 9293 3.8.1: MUST-18, RFC 6298 5: when the retransmission timer expires, \
+              the earliest segment not acknowledged is retransmitted.",
+        source: "net/ipv4/tcp_output.c: tcp_schedule_loss_probe(), tcp_send_loss_probe(); \
+                 sysctl net.ipv4.tcp_early_retrans (3, the default)",
+        scenario: "corpus/deviations/tail-loss-probe.pkt",
+        // The model owes the retransmission of SND.UNA's segment; the kernel sent a later
+        // one (its SEQ is ahead), data or the FIN.
+        matches: |f| {
+            f.rule.starts_with(RETRANSMISSION)
+                && f.state.is_synchronized()
+                && match (seq_ack(&f.expected), seq_ack(&f.actual)) {
+                    (Some((s1, _)), Some((s2, _))) => seq_ahead(s1, s2),
+                    _ => false,
+                }
+                && (f.actual.contains("<DATA") || f.actual.contains("FIN"))
+        },
+    },
     Deviation {
         name: "segment-without-ack-dropped",
         linux: "A segment with none of ACK, RST and SYN is dropped before its sequence \
@@ -254,6 +298,27 @@ pub static DEVIATIONS: &[Deviation] = &[
         matches: |f| f.state == State::TimeWait,
     },
     Deviation {
+        name: "simultaneous-open-scales-unnegotiated-window",
+        linux: "In a simultaneous open whose peer SYN has no Window Scale option, the stack \
+                still scales the windows it advertises by the shift its own SYN offered (a \
+                64 KiB window goes out as 63).",
+        rfc: "RFC 7323 2.3: window scaling is on only if both SYNs carried the option; \
+              otherwise both sides use a shift of 0.",
+        source: "net/ipv4/tcp_input.c: tcp_rcv_synsent_state_process() (the crossed-SYN \
+                 branch does not clear rx_opt.rcv_wscale); tcp_output.c: tcp_select_window()",
+        scenario: "corpus/deviations/simultaneous-open-scales-unnegotiated-window.pkt",
+        // On rfc9293 it shows as the kernel acknowledging text beyond the window as the RFC
+        // reads it (unscaled), which the model trimmed.
+        matches: |f| {
+            f.unscaled
+                && sent(f, "ACK")
+                && match (seq_ack(&f.expected), seq_ack(&f.actual)) {
+                    (Some((_, a1)), Some((_, a2))) => seq_ahead(a1, a2),
+                    _ => false,
+                }
+        },
+    },
+    Deviation {
         name: "old-ack-capped-by-bytes-acked",
         linux: "The oldest acceptable ACK is SND.UNA minus the smaller of the largest window \
                 offered and the bytes acknowledged so far (a simultaneous open's SYN counts, \
@@ -371,19 +436,6 @@ pub static DEVIATIONS: &[Deviation] = &[
         },
     },
     Deviation {
-        name: "simultaneous-open-scales-unnegotiated-window",
-        linux: "In a simultaneous open whose peer SYN has no Window Scale option, the stack \
-                still scales the windows it advertises by the shift its own SYN offered (a \
-                64 KiB window goes out as 63).",
-        rfc: "RFC 7323 2.3: window scaling is on only if both SYNs carried the option; \
-              otherwise both sides use a shift of 0.",
-        source: "net/ipv4/tcp_input.c: tcp_rcv_synsent_state_process() (the crossed-SYN \
-                 branch does not clear rx_opt.rcv_wscale); tcp_output.c: tcp_select_window()",
-        scenario: "corpus/deviations/simultaneous-open-scales-unnegotiated-window.pkt",
-        // On rfc9293 it shows as whatever the small window leads to.
-        matches: |_| false,
-    },
-    Deviation {
         name: "simultaneous-open-ack-of-iss-establishes",
         linux: "In a simultaneous open's SYN-RECEIVED an ACK of the stack's ISN itself \
                 (SEG.ACK = SND.UNA, the SYN not acknowledged) is acceptable: the connection \
@@ -430,16 +482,47 @@ pub fn classify(found: &Found, profile: &Profile) -> Option<&'static Deviation> 
 /// the model did, so from here on the model's numbers are not the kernel's, and whatever
 /// diverges later, in whatever shape (an ACK one behind, a RST the kernel takes at what the
 /// model thinks is RCV.NXT - 1, a write failing on the connection that RST ended), follows
-/// from it. `before` and `tcb` are the connection's state and variables before `seg`,
-/// `conn` the model after it.
-pub fn taint(before: State, tcb: &Tcb, seg: &Seg, conn: &Connection) -> Option<&'static Deviation> {
-    taint_name(before, tcb, seg, conn).and_then(by_name)
-}
-
-fn taint_name(before: State, tcb: &Tcb, seg: &Seg, conn: &Connection) -> Option<&'static str> {
-    if conn.profile().kind != ProfileKind::Rfc9293 || !before.is_synchronized() {
+/// from it. `before`, `tcb` and `unread` are the connection's state, variables and bytes
+/// held for the application before `seg`, `conn` the model after it; `unscaled`: the
+/// receive window is not Linux's ([`scales_unnegotiated`]), so nothing is concluded from
+/// where its edge lies.
+pub fn taint(
+    before: State,
+    tcb: &Tcb,
+    unread: u64,
+    unscaled: bool,
+    seg: &Seg,
+    conn: &Connection,
+) -> Option<&'static Deviation> {
+    // A request socket (SYN-RECEIVED) judges the window edge as Linux's full sockets do;
+    // nothing else here applies to it.
+    let request = before == State::SynReceived;
+    if conn.profile().kind != ProfileKind::Rfc9293 || !(before.is_synchronized() || request) {
         return None;
     }
+    let name = taint_name(before, tcb, unread, seg, conn)
+        .filter(|&n| !request || n == "rst-at-right-window-edge");
+    let by_window = matches!(
+        name,
+        Some(
+            "rst-at-right-window-edge"
+                | "window-counted-from-rcv-wup"
+                | "past-window-end-with-unread-data-dropped"
+        )
+    );
+    if unscaled && by_window {
+        return None;
+    }
+    name.and_then(by_name)
+}
+
+fn taint_name(
+    before: State,
+    tcb: &Tcb,
+    unread: u64,
+    seg: &Seg,
+    conn: &Connection,
+) -> Option<&'static str> {
     // Linux processes nothing at or past RCV.NXT once the peer's FIN is in; the RFC counts
     // a FIN there.
     if fin_in(before) && seg.flags.fin() && conn.tcb().rcv_nxt != tcb.rcv_nxt {
@@ -451,10 +534,29 @@ fn taint_name(before: State, tcb: &Tcb, seg: &Seg, conn: &Connection) -> Option<
         return Some("reset-at-rcv-nxt-minus-one-after-fin");
     }
     let empty = seg.seg_len() == 0 && !seg.flags.syn();
-    // Linux takes an empty segment at the right edge as in the window (a RST there draws a
-    // challenge ACK and spends the socket's budget of them).
-    if empty && tcb.rcv_wnd > 0 && seg.seq == tcb.rcv_nxt + tcb.rcv_wnd {
+    // Linux takes a segment starting at the right edge as in the window: a RST there draws
+    // a challenge ACK and spends the socket's budget of them, an ACK there is processed
+    // (its window too) while its text is not taken.
+    if !seg.flags.syn() && tcb.rcv_wnd > 0 && seg.seq == tcb.rcv_nxt + tcb.rcv_wnd {
         return Some("rst-at-right-window-edge");
+    }
+    // Linux drops a segment whose text reaches past the right edge while the application
+    // has data to read; the RFC takes what lies in the window.
+    let edge = tcb.rcv_nxt + tcb.rcv_wnd;
+    if seg.len > 0
+        && unread > 0
+        && !seg.seq.before(tcb.rcv_nxt)
+        && seg.seq.before(edge)
+        && (seg.seq + seg.len).after(edge)
+    {
+        return Some("past-window-end-with-unread-data-dropped");
+    }
+    // Linux drops a segment whose ACK is older than SND.UNA minus the bytes acknowledged
+    // so far, text included; an ACK of the ISN or older is that (nothing of the SYN counts
+    // on a passive open) where the RFC ignores the ACK and takes the text.
+    if seg.flags.ack() && !seg.flags.rst() && seg.ack.before(tcb.snd_una) && !seg.ack.after(tcb.iss)
+    {
+        return Some("old-ack-capped-by-bytes-acked");
     }
     // Linux counts the window from RCV.WUP: an empty segment between RCV.WUP and RCV.NXT
     // is acceptable and draws nothing, where the RFC answers it with an ACK.
@@ -467,6 +569,19 @@ fn taint_name(before: State, tcb: &Tcb, seg: &Seg, conn: &Connection) -> Option<
         return Some("window-counted-from-rcv-wup");
     }
     None
+}
+
+/// Whether a segment the stack sent (and the model allowed) is a simultaneous open's
+/// SYN-ACK offering window scaling to a peer whose SYN did not (`peer_syn_scaled`: its SYN
+/// carried the option): Linux scales its windows from then on, the RFC reads them
+/// unscaled. Unlike [`taint`] this only names a divergence nothing else explains (see
+/// [`Found::unscaled`]): every such open has it, whatever else goes on.
+pub fn scales_unnegotiated(seg: &Seg, peer_syn_scaled: Option<bool>, conn: &Connection) -> bool {
+    conn.profile().kind == ProfileKind::Rfc9293
+        && seg.flags.syn()
+        && seg.flags.ack()
+        && seg.options.window_scale.is_some()
+        && peer_syn_scaled == Some(false)
 }
 
 /// [`taint`] for a close(): SO_LINGER {1, 0} in TIME-WAIT ends it on the RFC's reading,
@@ -486,6 +601,7 @@ pub fn classify_model(d: &ModelDivergence, profile: &Profile) -> Option<&'static
         event: d.event.as_str().into(),
         after: d.after,
         passive: d.passive,
+        unscaled: d.unscaled,
         rule: d.rule.clone(),
         expected: d.expected.clone(),
         actual: d.actual.clone(),

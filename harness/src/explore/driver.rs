@@ -6,6 +6,14 @@
 //! every segment it sent is fed to [`Connection::emitted`]; a segment the model owes at once
 //! may trail by [`at_once_grace`] before [`Connection::settle`] calls it missing. Segments the
 //! model owes later than [`TIMER_HORIZON`] are timers, out of the explorer's scope.
+//!
+//! What it shares with the runner's [`crate::differ::Differ`], so both judge alike: the
+//! grace ([`at_once_grace`]), RECEIVE ([`crate::differ::receive::judge`]), the `linux`
+//! profile's numbers ([`crate::differ::profile`]) and the naming of known deviations,
+//! taints included ([`super::deviations`]). What it does not (yet): it follows one
+//! connection with one [`Connection`] where the differ follows every four-tuple and the
+//! listener's queues ([`tcpcheck_model::listener::Listener`]), and it judges write()'s
+//! result, which the differ leaves to the script.
 
 use std::net::{Shutdown, SocketAddr};
 use std::time::Duration;
@@ -75,6 +83,8 @@ pub struct Found {
     pub after: Option<&'static Deviation>,
     /// The connection was opened passively (a listener's), not by connect().
     pub passive: bool,
+    /// See [`super::deviations::scales_unnegotiated`].
+    pub unscaled: bool,
 }
 
 impl std::fmt::Display for Found {
@@ -230,6 +240,10 @@ struct Driver {
     pace: Pace,
     /// See [`Found::after`].
     after: Option<&'static Deviation>,
+    /// Whether the peer's SYN (without ACK) offered window scaling, once one was sent.
+    peer_syn_scaled: Option<bool>,
+    /// See [`Found::unscaled`].
+    unscaled: bool,
 }
 
 type Step = Result<(), Found>;
@@ -263,6 +277,8 @@ impl Driver {
             harness_error: None,
             pace: Pace::default(),
             after: None,
+            peer_syn_scaled: None,
+            unscaled: false,
         }
     }
 
@@ -276,6 +292,7 @@ impl Driver {
             actual,
             after: self.after,
             passive: self.setup.passive,
+            unscaled: self.unscaled,
         }
     }
 
@@ -411,10 +428,21 @@ impl Driver {
             }
         } else {
             let (before, tcb) = (self.model.state(), *self.model.tcb());
+            let unread = self.model.readable();
             let seg = r.seg();
+            if seg.flags.syn() && !seg.flags.ack() {
+                self.peer_syn_scaled = Some(seg.options.window_scale.is_some());
+            }
             self.model.arrive(t0, &seg);
             if self.after.is_none() {
-                self.after = super::deviations::taint(before, &tcb, &seg, &self.model);
+                self.after = super::deviations::taint(
+                    before,
+                    &tcb,
+                    unread,
+                    self.unscaled,
+                    &seg,
+                    &self.model,
+                );
             }
         }
         self.injected.push(r);
@@ -613,6 +641,8 @@ impl Driver {
         if let Err(d) = self.model.emitted(p.at, &s) {
             return Err(self.found(d.rule, d.expected, d.actual));
         }
+        self.unscaled |=
+            super::deviations::scales_unnegotiated(&s, self.peer_syn_scaled, &self.model);
         Ok(())
     }
 }

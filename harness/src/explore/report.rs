@@ -387,6 +387,7 @@ mod tests {
             actual: "nothing by 16.5ms".into(),
             after: None,
             passive: false,
+            unscaled: false,
         };
         let outcome = Outcome {
             found: Some(found.clone()),

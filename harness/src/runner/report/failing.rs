@@ -380,6 +380,7 @@ mod tests {
             deviation: None,
             after: None,
             passive: false,
+            unscaled: false,
         };
         let r = run(Verdict::Pass, ModelVerdict::Diverge(d.clone()));
         let m = marks(&r);
