@@ -19,6 +19,7 @@ use super::annotate;
 use super::command;
 use super::packet::{self, Conn, ConnState, PEER_PORT_BASE, SCRIPT_PORT};
 use super::syscall::{bracketed, errno_named, int, is_ellipsis, SUPPORTED};
+use super::timing;
 use super::{Divergence, IpVersion, ModelProfile, RunOptions};
 use crate::differ::{Call, Differ};
 use crate::scenario::{
@@ -300,6 +301,8 @@ pub struct Exec<'a> {
     pub differ: Option<Differ>,
     /// The script line of the event being run.
     line: u32,
+    /// When the model was last told of a call (script time).
+    model_floor: Duration,
 }
 
 impl<'a> Exec<'a> {
@@ -337,6 +340,7 @@ impl<'a> Exec<'a> {
             timeline: 0,
             differ: None,
             line: 0,
+            model_floor: Duration::ZERO,
         }
     }
 
@@ -532,15 +536,38 @@ impl<'a> Exec<'a> {
         last: Option<i64>,
         what: &str,
     ) -> Result<(), String> {
+        let tol = self.tolerance(t, last);
+        self.verify_time_within(time, t, t_end, actual, tol, tol, what)
+    }
+
+    /// packetdrill's tolerance for an event at `t` after one scheduled at `last`: the
+    /// larger of `--tolerance_usecs` and `--tolerance_percent` of the interval.
+    fn tolerance(&self, t: i64, last: Option<i64>) -> i64 {
         let mut tol = self.tol_usecs;
         if let Some(last) = last {
             tol = tol.max((self.tol_percent / 100.0 * (t - last) as f64) as i64);
         }
+        tol
+    }
+
+    /// [`Exec::verify_time`] with the tolerance before (`early`) and after (`late`) the
+    /// expected time given.
+    #[allow(clippy::too_many_arguments)]
+    fn verify_time_within(
+        &self,
+        time: EventTime,
+        t: i64,
+        t_end: i64,
+        actual: i64,
+        early: i64,
+        late: i64,
+        what: &str,
+    ) -> Result<(), String> {
         let secs = |us: i64| format!("{:.6}", us as f64 / 1e6);
         match time {
             EventTime::Any => Ok(()),
             EventTime::AbsoluteRange(..) | EventTime::RelativeRange(..) => {
-                if actual < t - tol || actual > t_end + tol {
+                if actual < t - early || actual > t_end + late {
                     Err(format!(
                         "timing error: expected {what} in time range {}~{} sec but happened at {} sec",
                         secs(t),
@@ -552,12 +579,16 @@ impl<'a> Exec<'a> {
                 }
             }
             _ => {
-                if actual < t - tol || actual > t + tol {
+                if actual < t - early || actual > t + late {
+                    let shown = if early == late {
+                        secs(early)
+                    } else {
+                        format!("-{} +{}", secs(early), secs(late))
+                    };
                     Err(format!(
-                        "timing error: expected {what} at {} sec but happened at {} sec; tolerance {} sec",
+                        "timing error: expected {what} at {} sec but happened at {} sec; tolerance {shown} sec",
                         secs(t),
                         secs(actual),
-                        secs(tol)
                     ))
                 } else {
                     Ok(())
@@ -596,7 +627,11 @@ impl<'a> Exec<'a> {
             };
             if let Some(peer) = packet::peer_of(&seg) {
                 if let Some(d) = &mut self.differ {
-                    d.captured(p.at.saturating_sub(self.start), self.line, &seg);
+                    // The kernel's send time of a segment a call sent is inside the call,
+                    // before the time the model was told of the call (its return): the
+                    // model sees it as sent as the call returned, after it.
+                    let at = p.at.saturating_sub(self.start).max(self.model_floor);
+                    d.captured(at, self.line, &seg);
                 }
                 self.queues.entry(peer).or_default().push_back(p);
             }
@@ -749,9 +784,18 @@ impl<'a> Exec<'a> {
         if conn.state == ConnState::PassivePacketReceived && synack {
             conn.script_local_isn = p.seq;
         }
+        // The acceptance window's end: a segment later than packetdrill's tolerance may
+        // still be a timer on time (see `timing::timer_late`).
+        let early = self.tolerance(t, self.last_time);
+        let late = match self.last_time {
+            Some(last) if t_end > last => timing::timer_late(t_end - last, early),
+            _ => early,
+        };
+        // Waiting ends a grace period after that window, as packetdrill's does after the
+        // expected time, so a late segment is shown with its time rather than missed.
         let deadline = match ev.time {
             EventTime::Any => self.now_us() + self.opts.hang_limit.as_micros() as i64,
-            _ => t.max(t_end) + SNIFF_GRACE_USECS,
+            _ => t.max(t_end) + late + SNIFF_GRACE_USECS,
         };
         let (live, seg) = loop {
             if let Some(found) = self.take_for(p.peer) {
@@ -800,7 +844,8 @@ impl<'a> Exec<'a> {
         if let Some(m) = packet::mismatch(p, &actual, &seg) {
             return Err(self.fail(ev, shown, m));
         }
-        if let Err(m) = self.verify_time(ev.time, t, t_end, at, self.last_time, "outbound packet") {
+        let what = "outbound packet";
+        if let Err(m) = self.verify_time_within(ev.time, t, t_end, at, early, late, what) {
             return Err(self.fail(ev, shown, m));
         }
         Ok(())
@@ -1330,6 +1375,7 @@ impl<'a> Exec<'a> {
     /// Tells the model about a call that returned.
     fn model(&mut self, fd: Fd, call: Call) {
         let now = self.stack.now().saturating_sub(self.start);
+        self.model_floor = now;
         if let Some(d) = &mut self.differ {
             d.call(now, self.line, fd.0, call);
         }

@@ -15,6 +15,7 @@ mod packet;
 pub mod report;
 pub mod schedule;
 mod syscall;
+mod timing;
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
