@@ -303,6 +303,14 @@ pub struct Exec<'a> {
     line: u32,
     /// When the model was last told of a call (script time).
     model_floor: Duration,
+    /// When the event being run took effect (script µs): an inbound segment's or a call's
+    /// start, an outbound segment's send time.
+    effect: i64,
+    /// `effect` of the event before.
+    last_effect: i64,
+    /// When the event being run had its time worked out (script µs): a relative time counts
+    /// from here, however long after `last_effect` the harness got here.
+    adjusted_at: i64,
 }
 
 impl<'a> Exec<'a> {
@@ -341,6 +349,9 @@ impl<'a> Exec<'a> {
             differ: None,
             line: 0,
             model_floor: Duration::ZERO,
+            effect: 0,
+            last_effect: 0,
+            adjusted_at: 0,
         }
     }
 
@@ -392,7 +403,10 @@ impl<'a> Exec<'a> {
         }
         self.start = self.stack.now();
         self.start_model()?;
-        let result = self.events();
+        let result = {
+            let _punctual = timing::Punctual::enter();
+            self.events()
+        };
         let result = if let Some(c) = &self.script.cleanup_command {
             // packetdrill runs it whether the script passed or not.
             let cleanup = self.command(c.span, &c.text, None);
@@ -431,6 +445,7 @@ impl<'a> Exec<'a> {
                 last_absolute = Some(t);
             }
             self.line = ev.span.line;
+            self.adjusted_at = self.now_us();
             let (t, t_end, end) = self.adjust(ev);
             if !matches!(ev.time, EventTime::Any) {
                 self.timeline = self.timeline.max(t).max(end.unwrap_or(t));
@@ -440,24 +455,30 @@ impl<'a> Exec<'a> {
             match &ev.action {
                 Action::Packet(p) if p.direction == Direction::Inbound => {
                     self.wait_for_event(ev, t)?;
+                    self.effect = self.now_us();
                     self.inbound(ev, p)?;
                 }
+                // Sets `effect` to the segment's send time.
                 Action::Packet(p) => self.outbound(ev, p, t, t_end)?,
                 Action::Syscall(sc) => {
                     self.await_idle(ev, sc.end.is_some())?;
                     self.wait_for_event(ev, t)?;
+                    self.effect = self.now_us();
                     self.syscall(i, ev, sc, t, end)?;
                 }
                 Action::Command(c) => {
                     self.wait_for_event(ev, t)?;
                     self.command(ev.span, c, Some(ev))?;
+                    self.effect = self.now_us();
                 }
                 Action::Code(code) => {
                     self.wait_for_event(ev, t)?;
                     self.code(ev, code)?;
+                    self.effect = self.now_us();
                 }
             }
             self.last_time = Some(t);
+            self.last_effect = self.effect;
             self.last_inbound = inbound;
             self.num_events += 1;
         }
@@ -837,6 +858,7 @@ impl<'a> Exec<'a> {
             conn.ts_vals.insert(s, l);
         }
         let at = live.at.as_micros() as i64 - self.start.as_micros() as i64;
+        self.effect = at;
         let shown = format!("{} at {} sec", actual.packet, fmt_secs(at));
         if SegmentRepr::parse(&live.bytes).is_err() {
             return Err(self.fail(ev, shown, "bad outbound checksum"));
@@ -846,6 +868,21 @@ impl<'a> Exec<'a> {
         }
         let what = "outbound packet";
         if let Err(m) = self.verify_time_within(ev.time, t, t_end, at, early, late, what) {
+            // The segment is timed by the kernel, the expected time by the harness: counted
+            // from when the harness got round to working it out, not from when the event
+            // before took effect. A segment early only by the harness's own delay in between
+            // (descheduled on a loaded machine) says nothing about the stack: the run is void.
+            let relative = matches!(
+                ev.time,
+                EventTime::Relative(_) | EventTime::RelativeRange(..)
+            );
+            let delay = (self.adjusted_at - self.last_effect).max(0);
+            if relative && at < t - early && at >= t - delay - early {
+                return Err(match self.fail(ev, shown, m) {
+                    Stop::Fail(d) => Stop::HarnessLate(d),
+                    other => other,
+                });
+            }
             return Err(self.fail(ev, shown, m));
         }
         Ok(())

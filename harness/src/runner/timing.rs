@@ -33,6 +33,53 @@ pub fn timer_late(interval: i64, tol: i64) -> i64 {
     tol.max(i64::try_from(late.as_micros()).unwrap_or(i64::MAX))
 }
 
+/// The calling thread runs at real-time priority (`SCHED_FIFO` 1) while this lives, then
+/// at its old policy again.
+///
+/// The script's schedule is the harness's to keep: an inbound segment due at `t` is sent
+/// when the thread wakes from its wait, within packetdrill's 4 ms. Behind busy threads of
+/// normal priority (two busy loops on two cores) the wake-up was seen 5 to 40 ms late, which
+/// voids the run (`Stop::HarnessLate`) three times over. At real-time priority the wake-up
+/// preempts them. The thread sleeps between events (nothing here spins), and the kernel
+/// keeps 5 % of each second for normal threads whatever real-time threads do
+/// (`sched_rt_runtime_us`). Where the priority cannot be had (no `CAP_SYS_NICE`), the run
+/// goes on at normal priority, as before; the lateness check still voids a late run.
+pub struct Punctual {
+    old: Option<(libc::c_int, libc::sched_param)>,
+}
+
+impl Punctual {
+    pub fn enter() -> Punctual {
+        // SAFETY: reads and sets the calling thread's own scheduling policy.
+        unsafe {
+            let me = libc::pthread_self();
+            let mut policy = 0;
+            let mut param: libc::sched_param = std::mem::zeroed();
+            if libc::pthread_getschedparam(me, &mut policy, &mut param) != 0 {
+                return Punctual { old: None };
+            }
+            let rt = libc::sched_param { sched_priority: 1 };
+            if libc::pthread_setschedparam(me, libc::SCHED_FIFO, &rt) != 0 {
+                return Punctual { old: None };
+            }
+            Punctual {
+                old: Some((policy, param)),
+            }
+        }
+    }
+}
+
+impl Drop for Punctual {
+    fn drop(&mut self) {
+        if let Some((policy, param)) = self.old {
+            // SAFETY: restores the calling thread's own policy, read in `enter`.
+            unsafe {
+                libc::pthread_setschedparam(libc::pthread_self(), policy, &param);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::timer_late;
