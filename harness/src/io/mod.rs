@@ -1,4 +1,5 @@
 //! Packet I/O with the kernel under test.
 
 pub mod barrier;
+pub mod tap;
 pub mod tun;

@@ -14,6 +14,7 @@ use tcpcheck_model::wire::{ChecksumPolicy, SegmentRepr};
 use super::annotate;
 use super::command;
 use super::packet::{self, Conn, ConnState, PEER_PORT_BASE, SCRIPT_PORT};
+use super::timing;
 use super::{Divergence, IpVersion, ModelProfile, RunOptions};
 use crate::differ::{Call, Differ};
 use crate::scenario::{
@@ -100,6 +101,16 @@ pub struct Exec<'a> {
     pub differ: Option<Differ>,
     /// The script line of the event being run.
     line: u32,
+    /// When the model was last told of a call (script time).
+    model_floor: Duration,
+    /// When the event being run took effect (script µs): an inbound segment's or a call's
+    /// start, an outbound segment's send time.
+    effect: i64,
+    /// `effect` of the event before.
+    last_effect: i64,
+    /// When the event being run had its time worked out (script µs): a relative time counts
+    /// from here, however long after `last_effect` the harness got here.
+    adjusted_at: i64,
 }
 
 impl<'a> Exec<'a> {
@@ -137,6 +148,10 @@ impl<'a> Exec<'a> {
             timeline: 0,
             differ: None,
             line: 0,
+            model_floor: Duration::ZERO,
+            effect: 0,
+            last_effect: 0,
+            adjusted_at: 0,
         }
     }
 
@@ -191,7 +206,14 @@ impl<'a> Exec<'a> {
         }
         self.start = self.stack.now();
         self.start_model(fresh)?;
-        let result = self.events();
+        let result = {
+            let _punctual = timing::Punctual::enter();
+            self.events()
+        };
+        if matches!(result, Err(Stop::Fail(_))) {
+            // Before the cleanup command and the end's aborts add packets of their own.
+            self.model_catch_up();
+        }
         let result = if let Some(c) = &self.script.cleanup_command {
             // packetdrill runs it whether the script passed or not.
             let cleanup = self.command(c.span, &c.text, None);
@@ -221,6 +243,7 @@ impl<'a> Exec<'a> {
         // MAX_SCRIPT_SECS, so the arithmetic on them below cannot overflow.
         for (i, ev) in events.iter().enumerate() {
             self.line = ev.span.line;
+            self.adjusted_at = self.now_us();
             let (t, t_end, end) = self.adjust(ev);
             if !matches!(ev.time, EventTime::Any) {
                 self.timeline = self.timeline.max(t).max(end.unwrap_or(t));
@@ -230,24 +253,30 @@ impl<'a> Exec<'a> {
             match &ev.action {
                 Action::Packet(p) if p.direction == Direction::Inbound => {
                     self.wait_for_event(ev, t)?;
+                    self.effect = self.now_us();
                     self.inbound(ev, p)?;
                 }
+                // Sets `effect` to the segment's send time.
                 Action::Packet(p) => self.outbound(ev, p, t, t_end)?,
                 Action::Syscall(sc) => {
                     self.await_idle(ev, sc.end.is_some())?;
                     self.wait_for_event(ev, t)?;
+                    self.effect = self.now_us();
                     self.syscall(i, ev, sc, t, end)?;
                 }
                 Action::Command(c) => {
                     self.wait_for_event(ev, t)?;
                     self.command(ev.span, c, Some(ev))?;
+                    self.effect = self.now_us();
                 }
                 Action::Code(code) => {
                     self.wait_for_event(ev, t)?;
                     self.code(ev, code)?;
+                    self.effect = self.now_us();
                 }
             }
             self.last_time = Some(t);
+            self.last_effect = self.effect;
             self.last_inbound = inbound;
             self.num_events += 1;
         }
@@ -326,15 +355,38 @@ impl<'a> Exec<'a> {
         last: Option<i64>,
         what: &str,
     ) -> Result<(), String> {
+        let tol = self.tolerance(t, last);
+        self.verify_time_within(time, t, t_end, actual, tol, tol, what)
+    }
+
+    /// packetdrill's tolerance for an event at `t` after one scheduled at `last`: the
+    /// larger of `--tolerance_usecs` and `--tolerance_percent` of the interval.
+    fn tolerance(&self, t: i64, last: Option<i64>) -> i64 {
         let mut tol = self.tol_usecs;
         if let Some(last) = last {
             tol = tol.max((self.tol_percent / 100.0 * (t - last) as f64) as i64);
         }
+        tol
+    }
+
+    /// [`Exec::verify_time`] with the tolerance before (`early`) and after (`late`) the
+    /// expected time given.
+    #[allow(clippy::too_many_arguments)]
+    fn verify_time_within(
+        &self,
+        time: EventTime,
+        t: i64,
+        t_end: i64,
+        actual: i64,
+        early: i64,
+        late: i64,
+        what: &str,
+    ) -> Result<(), String> {
         let secs = |us: i64| format!("{:.6}", us as f64 / 1e6);
         match time {
             EventTime::Any => Ok(()),
             EventTime::AbsoluteRange(..) | EventTime::RelativeRange(..) => {
-                if actual < t - tol || actual > t_end + tol {
+                if actual < t - early || actual > t_end + late {
                     Err(format!(
                         "timing error: expected {what} in time range {}~{} sec but happened at {} sec",
                         secs(t),
@@ -346,12 +398,16 @@ impl<'a> Exec<'a> {
                 }
             }
             _ => {
-                if actual < t - tol || actual > t + tol {
+                if actual < t - early || actual > t + late {
+                    let shown = if early == late {
+                        secs(early)
+                    } else {
+                        format!("-{} +{}", secs(early), secs(late))
+                    };
                     Err(format!(
-                        "timing error: expected {what} at {} sec but happened at {} sec; tolerance {} sec",
+                        "timing error: expected {what} at {} sec but happened at {} sec; tolerance {shown} sec",
                         secs(t),
                         secs(actual),
-                        secs(tol)
                     ))
                 } else {
                     Ok(())
@@ -390,7 +446,11 @@ impl<'a> Exec<'a> {
             };
             if let Some(peer) = packet::peer_of(&seg) {
                 if let Some(d) = &mut self.differ {
-                    d.captured(p.at.saturating_sub(self.start), self.line, &seg);
+                    // The kernel's send time of a segment a call sent is inside the call,
+                    // before the time the model was told of the call (its return): the
+                    // model sees it as sent as the call returned, after it.
+                    let at = p.at.saturating_sub(self.start).max(self.model_floor);
+                    d.captured(at, self.line, &seg);
                 }
                 self.queues.entry(peer).or_default().push_back(p);
             }
@@ -565,9 +625,18 @@ impl<'a> Exec<'a> {
         if conn.state == ConnState::PassivePacketReceived && synack {
             conn.script_local_isn = p.seq;
         }
+        // The acceptance window's end: a segment later than packetdrill's tolerance may
+        // still be a timer on time (see `timing::timer_late`).
+        let early = self.tolerance(t, self.last_time);
+        let late = match self.last_time {
+            Some(last) if t_end > last => timing::timer_late(t_end - last, early),
+            _ => early,
+        };
+        // Waiting ends a grace period after that window, as packetdrill's does after the
+        // expected time, so a late segment is shown with its time rather than missed.
         let deadline = match ev.time {
             EventTime::Any => self.now_us() + self.opts.hang_limit.as_micros() as i64,
-            _ => t.max(t_end) + SNIFF_GRACE_USECS,
+            _ => t.max(t_end) + late + SNIFF_GRACE_USECS,
         };
         let (live, seg) = loop {
             if let Some(found) = self.take_for(p.peer) {
@@ -610,6 +679,7 @@ impl<'a> Exec<'a> {
             conn.ts_vals.insert(s, l);
         }
         let at = live.at.as_micros() as i64 - self.start.as_micros() as i64;
+        self.effect = at;
         let shown = format!("{} at {} sec", actual.packet, fmt_secs(at));
         if SegmentRepr::parse(&live.bytes).is_err() {
             return Err(self.fail(ev, shown, "bad outbound checksum"));
@@ -617,7 +687,23 @@ impl<'a> Exec<'a> {
         if let Some(m) = packet::mismatch(p, &actual, &seg) {
             return Err(self.fail(ev, shown, m));
         }
-        if let Err(m) = self.verify_time(ev.time, t, t_end, at, self.last_time, "outbound packet") {
+        let what = "outbound packet";
+        if let Err(m) = self.verify_time_within(ev.time, t, t_end, at, early, late, what) {
+            // The segment is timed by the kernel, the expected time by the harness: counted
+            // from when the harness got round to working it out, not from when the event
+            // before took effect. A segment early only by the harness's own delay in between
+            // (descheduled on a loaded machine) says nothing about the stack: the run is void.
+            let relative = matches!(
+                ev.time,
+                EventTime::Relative(_) | EventTime::RelativeRange(..)
+            );
+            let delay = (self.adjusted_at - self.last_effect).max(0);
+            if relative && at < t - early && at >= t - delay - early {
+                return Err(match self.fail(ev, shown, m) {
+                    Stop::Fail(d) => Stop::HarnessLate(d),
+                    other => other,
+                });
+            }
             return Err(self.fail(ev, shown, m));
         }
         Ok(())
@@ -684,7 +770,7 @@ impl<'a> Exec<'a> {
     /// read first), so that what it says of the failing moment covers a segment the script
     /// waited for in vain. When those packets cannot be read, it stops following the run
     /// rather than judge without them.
-    pub fn model_catch_up(&mut self) {
+    fn model_catch_up(&mut self) {
         if self.differ.is_none() {
             return;
         }
@@ -735,6 +821,7 @@ impl<'a> Exec<'a> {
     /// Tells the model about a call that returned.
     fn model(&mut self, fd: Fd, call: Call) {
         let now = self.stack.now().saturating_sub(self.start);
+        self.model_floor = now;
         if let Some(d) = &mut self.differ {
             d.call(now, self.line, fd.0, call);
         }

@@ -15,6 +15,7 @@ mod packet;
 pub mod report;
 pub mod schedule;
 mod syscall;
+mod timing;
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -324,9 +325,6 @@ pub fn run_script(
                 true,
             ),
         };
-        if matches!(verdict, Verdict::Fail(_)) {
-            ex.model_catch_up();
-        }
         run.model = match (&verdict, &ex.differ) {
             (Verdict::Error(_), _) => ModelVerdict::Off("the run stopped with an error".into()),
             (Verdict::Interrupted, _) => ModelVerdict::Off("the run was interrupted".into()),

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 pub use netns::NetNs;
 
 use crate::io::barrier::{self, Kind};
+use crate::io::tap::{self, Stamp, Tap};
 use crate::io::tun::Tun;
 use crate::trace::{EventKind, Trace};
 
@@ -84,16 +85,23 @@ enum Read {
     Deadline,
 }
 
-/// A packet the stack sent, with the time the harness read it.
+/// A packet the stack sent, with the time the kernel sent it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Packet {
-    /// Since the sandbox started, monotonic.
+    /// When the kernel sent it, since the sandbox started, monotonic: its own stamp (see
+    /// `io::tap`), or `read_at` when it gave none.
     pub at: Duration,
+    /// When the harness read it from the TUN: later than `at` by however long the harness
+    /// was busy or descheduled, which says nothing about the stack.
+    pub read_at: Duration,
     pub bytes: Vec<u8>,
 }
 
 pub struct Sandbox {
     tun: Tun,
+    /// The kernel's send times of what the TUN carries; `None` if no packet socket could be
+    /// opened (noted in the trace), and packets are then timed when read.
+    tap: Option<Tap>,
     epoch: Instant,
     trace: Trace,
     barrier_seq: u16,
@@ -138,8 +146,13 @@ impl Sandbox {
         }
         rtnl.link_up(tun.index())?;
         rtnl.set_noqueue(tun.index())?;
+        let (tap, tap_error) = match Tap::open(tun.index()) {
+            Ok(t) => (Some(t), None),
+            Err(e) => (None, Some(e)),
+        };
         let mut sandbox = Sandbox {
             tun,
+            tap,
             epoch: Instant::now(),
             trace: Trace::default(),
             barrier_seq: 0,
@@ -151,6 +164,14 @@ impl Sandbox {
         }
         sandbox.trace = Trace::default();
         sandbox.epoch = Instant::now();
+        if let Some(e) = tap_error {
+            sandbox.note(EventKind::Note {
+                text: format!(
+                    "no packet socket on tun0 ({e}): packets are timed when the harness \
+                     reads them, not when the kernel sent them"
+                ),
+            });
+        }
         Ok(sandbox)
     }
 
@@ -230,11 +251,17 @@ impl Sandbox {
 
     /// Sends a packet to the stack.
     pub fn inject(&mut self, packet: &[u8]) -> io::Result<()> {
+        // Timed as it is handed over: the kernel runs its receive path inside the write, so
+        // what it sends in reply is stamped (see `io::tap`) before the write returns.
+        let at = self.now();
         self.tun.send(packet)?;
-        self.note(EventKind::Injected {
-            packet: packet.to_vec(),
-            note: None,
-        });
+        self.trace.push(
+            at,
+            EventKind::Injected {
+                packet: packet.to_vec(),
+                note: None,
+            },
+        );
         Ok(())
     }
 
@@ -244,11 +271,15 @@ impl Sandbox {
         self.barrier_seq = self.barrier_seq.wrapping_add(1);
         let seq = self.barrier_seq;
         let probe = barrier::probe(PEER_V4, STACK_V4, seq);
+        let at = self.now();
         self.tun.send(&probe)?;
-        self.note(EventKind::Filtered {
-            packet: probe,
-            why: format!("barrier probe {seq}"),
-        });
+        self.trace.push(
+            at,
+            EventKind::Filtered {
+                packet: probe,
+                why: format!("barrier probe {seq}"),
+            },
+        );
         let mut out = Vec::new();
         let deadline = self.now() + BARRIER_DEADLINE;
         loop {
@@ -283,8 +314,18 @@ impl Sandbox {
     fn read_one(&mut self, deadline: Duration, awaited: Option<Kind>) -> io::Result<Read> {
         loop {
             if let Some(n) = self.tun.try_recv(&mut self.buf)? {
-                let at = self.now();
+                let read_at = self.now();
+                let real_now = tap::realtime_now();
                 let bytes = self.buf[..n].to_vec();
+                let at = match &mut self.tap {
+                    // Its age by the clock the kernel stamps with, taken from the monotonic
+                    // read time: immune to a step of the wall clock at any other moment.
+                    Some(t) => match t.sent(&bytes)? {
+                        Stamp::Sent(sent) => read_at.saturating_sub(real_now.saturating_sub(sent)),
+                        Stamp::Unknown => read_at,
+                    },
+                    None => read_at,
+                };
                 let kind = barrier::classify(&bytes);
                 let why = match kind {
                     Kind::Tcp | Kind::Other => {
@@ -295,7 +336,7 @@ impl Sandbox {
                                 note: None,
                             },
                         );
-                        return Ok(Read::Packet(Packet { at, bytes }));
+                        return Ok(Read::Packet(Packet { at, read_at, bytes }));
                     }
                     Kind::Noise(why) => why.to_string(),
                     answer if awaited.as_ref() == Some(&answer) => {
