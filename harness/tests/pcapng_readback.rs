@@ -382,6 +382,14 @@ fn a_real_run_reads_back_as_the_handshake_it_was() {
         assert_eq!((stack.1, stack.2), (peer.2, peer.1), "one connection");
         assert!(tcp[1].0.comments[0].starts_with("out: sent by the stack"));
         // Frames are in time order.
-        assert!(capture.frames.windows(2).all(|w| w[0].ts <= w[1].ts));
+        assert!(
+            capture.frames.windows(2).all(|w| w[0].ts <= w[1].ts),
+            "{ip:?}: {:#?}",
+            capture
+                .frames
+                .iter()
+                .map(|f| (f.ts, f.flags, f.comments.first()))
+                .collect::<Vec<_>>()
+        );
     }
 }

@@ -137,13 +137,16 @@ fn rows(run: &ScenarioRun, script: &Script) -> Vec<Row> {
     // Script order, not capture order: two segments the kernel sends in the same instant
     // (two requests' SYN-ACK timers expiring together) come out in either order from run
     // to run, and the snapshot must not care. An unscripted segment stays after the
-    // scripted row it followed, and those sharing a place are sorted by what they show.
+    // furthest scripted row it followed, and those sharing a place are sorted by what they
+    // show. The furthest, not the last: the trace is in time order, and a segment a call
+    // sent is stamped inside the call, before the call's own row, which is noted when the
+    // call returns.
     let mut after = 0;
     let mut keyed: Vec<((u32, bool, String), Row)> = rows
         .into_iter()
         .map(|r| match r.line {
             Some(line) => {
-                after = line;
+                after = after.max(line);
                 ((line, false, String::new()), r)
             }
             None => ((after, true, format!("{:?} {}", r.lane, r.text)), r),

@@ -58,8 +58,13 @@ pub struct Mark {
 }
 
 impl Trace {
+    /// Keeps the trace in time order. A captured packet carries the kernel's own send time
+    /// (`io::tap`), which can be earlier than events the harness recorded before it read the
+    /// packet (a barrier probe written meanwhile): it goes before them, after every event of
+    /// its own time or earlier, so that events of one instant keep the order they came in.
     pub fn push(&mut self, at: Duration, kind: EventKind) {
-        self.events.push(TraceEvent { at, kind });
+        let place = self.events.len() - self.events.iter().rev().take_while(|e| e.at > at).count();
+        self.events.insert(place, TraceEvent { at, kind });
     }
 }
 
@@ -89,5 +94,38 @@ impl std::fmt::Display for Trace {
             writeln!(f, "{e}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod push_tests {
+    use super::{EventKind, Trace};
+    use std::time::Duration;
+
+    fn note(text: &str) -> EventKind {
+        EventKind::Note { text: text.into() }
+    }
+
+    #[test]
+    fn an_event_stamped_earlier_goes_before_the_later_ones_and_after_its_equals() {
+        let mut t = Trace::default();
+        t.push(Duration::from_micros(10), note("a"));
+        t.push(Duration::from_micros(20), note("probe"));
+        t.push(Duration::from_micros(20), note("reply"));
+        // Read after the probe was written, but sent by the kernel before it.
+        t.push(Duration::from_micros(15), note("syn-ack"));
+        t.push(Duration::from_micros(10), note("same instant as a"));
+        let order: Vec<String> = t
+            .events
+            .iter()
+            .map(|e| match &e.kind {
+                EventKind::Note { text } => text.clone(),
+                _ => unreachable!(),
+            })
+            .collect();
+        assert_eq!(
+            order,
+            ["a", "same instant as a", "syn-ack", "probe", "reply"]
+        );
     }
 }
