@@ -569,3 +569,28 @@ fn linux_text_at_a_clamped_window_edge_may_be_held() {
         "dropped, as the advertised edge says"
     );
 }
+
+/// Linux tcp_data_queue() after tcp_rcv_state_process() in CLOSE-WAIT: a segment starting
+/// before RCV.NXT whose text ends at RCV.NXT and that carries a FIN moves RCV.NXT over that
+/// FIN again, and the ACK says so (explorer, seed 2718 case 2321, seed 4242 case 925).
+#[test]
+fn linux_close_wait_takes_a_fin_ending_a_partial_segment() {
+    let mut c = established(Profile::linux_defaults());
+    c.arrive(ms(1), &seg(ACK | FIN, 5001, 1001, 1));
+    assert_eq!(c.state(), State::CloseWait);
+    c.emitted(ms(2), &seg(ACK, 1001, 5003, 0)).unwrap();
+    // From RCV.NXT - 2: two bytes, the second where the FIN was, then a FIN at RCV.NXT.
+    c.arrive(ms(3), &seg(ACK | FIN, 5001, 1001, 2));
+    assert_eq!(c.tcb().rcv_nxt.0, 5004);
+    assert!(accepts(&c, ms(3), seg(ACK, 1001, 5004, 0)));
+    assert!(
+        !accepts(&c, ms(3), seg(ACK, 1001, 5003, 0)),
+        "the old RCV.NXT is not what Linux acknowledges"
+    );
+    assert!(c.clone().settle(ms(3 + 500)).is_err(), "the ACK is owed");
+    // CLOSE then sends a FIN acknowledging the new RCV.NXT.
+    c.emitted(ms(4), &seg(ACK, 1001, 5004, 0)).unwrap();
+    c.close(ms(5)).unwrap();
+    assert!(accepts(&c, ms(5), seg(FIN | ACK, 1001, 5004, 0)));
+    assert!(!accepts(&c, ms(5), seg(FIN | ACK, 1001, 5003, 0)));
+}

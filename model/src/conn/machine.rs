@@ -1920,6 +1920,20 @@ impl Connection {
                 State::CloseWait | State::Closing | State::LastAck
             )
         {
+            let fin_seq = seg.seq + u32::from(seg.flags.syn()) + seg.len;
+            if seg.seq.before(self.tcb.rcv_nxt) && fin_seq == self.tcb.rcv_nxt {
+                // Linux tcp_rcv_state_process(): a segment starting before RCV.NXT falls
+                // through to tcp_data_queue() (its text ends at RCV.NXT, so it is not data
+                // after the FIN), which queues it as a partial packet and moves RCV.NXT to its
+                // END_SEQ (tcp_rcv_nxt_update()): over its FIN, a second time; tcp_fin()
+                // changes no state in CLOSE-WAIT, CLOSING or LAST-ACK, and schedules the ACK
+                // (inet_csk_schedule_ack(), at once or delayed). The text under it is never
+                // read: the first FIN ends the stream (explorer, seed 2718 case 2321, seed
+                // 4242 case 925). RFC 9293 3.10.7.4 takes nothing before RCV.NXT.
+                self.tcb.rcv_nxt += 1;
+                self.ack_data(now);
+                return;
+            }
             // Linux tcp_rcv_state_process(): once the peer's FIN is in, a segment at or past
             // RCV.NXT is not queued, so a second FIN is neither taken nor acknowledged. RFC
             // 9293 3.10.7.4 would advance RCV.NXT over it and acknowledge it.
