@@ -594,3 +594,42 @@ fn linux_close_wait_takes_a_fin_ending_a_partial_segment() {
     assert!(accepts(&c, ms(5), seg(FIN | ACK, 1001, 5004, 0)));
     assert!(!accepts(&c, ms(5), seg(FIN | ACK, 1001, 5003, 0)));
 }
+
+/// Linux tcp_fin() in FIN-WAIT-2 sends its ACK before the SACK blocks are trimmed
+/// (tcp_sack_remove() runs after tcp_ofo_queue()): the block that covered the FIN just taken
+/// from the out-of-order queue is still reported (explorer, seed 2718, case 1546).
+#[test]
+fn linux_fin_wait_2_ack_reports_the_block_of_the_fin_it_takes() {
+    let mut c = Connection::new(Profile::linux_defaults());
+    c.open_passive(ms(0)).unwrap();
+    let mut syn = seg(SYN, 5000, 0, 0);
+    syn.options.sack_permitted = true;
+    c.arrive(ms(0), &syn);
+    let mut synack = seg(SYN | ACK, 1000, 5001, 0);
+    synack.options.sack_permitted = true;
+    c.emitted(ms(0), &synack).unwrap();
+    c.arrive(ms(0), &seg(ACK, 5001, 1001, 0));
+    c.close(ms(1)).unwrap();
+    c.emitted(ms(1), &seg(FIN | ACK, 1001, 5001, 0)).unwrap();
+    c.arrive(ms(2), &seg(ACK, 5001, 1002, 0));
+    assert_eq!(c.state(), State::FinWait2);
+    // 17 bytes and a FIN beyond a one-byte hole.
+    c.arrive(ms(3), &seg(FIN | ACK, 5002, 1002, 17));
+    let mut sack = seg(ACK, 1002, 5001, 0);
+    sack.options.sack = SackBlocks::new(&[SackBlock::new(5002, 5020)]);
+    c.emitted(ms(3), &sack).unwrap();
+    // Another 17 bytes and FIN, one later: the block grows to 5021.
+    c.arrive(ms(3), &seg(FIN | ACK, 5003, 1002, 17));
+    let mut sack = seg(ACK, 1002, 5001, 0);
+    sack.options.sack = SackBlocks::new(&[SackBlock::new(5002, 5021)]);
+    c.emitted(ms(3), &sack).unwrap();
+    c.arrive(ms(4), &seg(ACK, 5001, 1002, 1));
+    assert_eq!(c.state(), State::TimeWait);
+    assert_eq!(c.tcb().rcv_nxt.0, 5020, "the earlier FIN ends the stream");
+    let mut stale = seg(ACK, 1002, 5020, 0);
+    stale.options.sack = SackBlocks::new(&[SackBlock::new(5002, 5021)]);
+    assert!(accepts(&c, ms(4), stale), "the block as it stood");
+    let mut beyond = seg(ACK, 1002, 5020, 0);
+    beyond.options.sack = SackBlocks::new(&[SackBlock::new(5002, 5030)]);
+    assert!(!accepts(&c, ms(4), beyond), "nothing beyond what was held");
+}

@@ -1905,10 +1905,14 @@ impl Connection {
                 self.tcb.rcv_nxt = end;
                 self.readable += u64::from(new);
             }
-            self.ooo.remove(0);
             if fin.is_some() {
+                // The range stays for fin_at_rcv_nxt() to purge with the rest: Linux's SACK
+                // blocks are trimmed only after tcp_ofo_queue() returns (tcp_sack_remove()),
+                // so the ACK tcp_fin() sends in FIN-WAIT-2 (or FIN-WAIT-1) still reports the
+                // block that covered this FIN (explorer, seed 2718, case 1546).
                 return true;
             }
+            self.ooo.remove(0);
         }
         false
     }
