@@ -633,3 +633,39 @@ fn linux_fin_wait_2_ack_reports_the_block_of_the_fin_it_takes() {
     beyond.options.sack = SackBlocks::new(&[SackBlock::new(5002, 5030)]);
     assert!(!accepts(&c, ms(4), beyond), "nothing beyond what was held");
 }
+
+/// A retransmission timer races the input that makes it needless: a FIN retransmitted when
+/// its RTO was due, read after the ACK that acknowledged it, is the timer firing first, and
+/// allowed until the step settles; one not yet due, or seen after the settle, is not.
+#[test]
+fn a_retransmission_due_when_acknowledged_raced_the_ack() {
+    for p in [Profile::rfc9293(), Profile::linux_defaults()] {
+        let mut c = established(p);
+        c.close(ms(10)).unwrap();
+        c.emitted(ms(10), &seg(FIN | ACK, 1001, 5001, 0)).unwrap();
+        let due = c
+            .expected()
+            .iter()
+            .find(|e| e.spec.flags.fin())
+            .map(|e| e.due.earliest)
+            .expect("the FIN's retransmission is owed");
+        let mut early = c.clone();
+        let mut raced = c.clone();
+        // Acknowledged once the retransmission was due: it may still come, once.
+        raced.arrive(due, &seg(ACK, 5001, 1002, 0));
+        assert_eq!(raced.state(), State::FinWait2);
+        let fin = seg(FIN | ACK, 1001, 5001, 0);
+        assert!(raced.emitted(due + ms(1), &fin).is_ok());
+        assert!(raced.emitted(due + ms(1), &fin).is_err(), "only once");
+        let mut settled = c.clone();
+        settled.arrive(due, &seg(ACK, 5001, 1002, 0));
+        settled.settle(due).unwrap();
+        assert!(
+            settled.emitted(due + ms(1), &fin).is_err(),
+            "not after the settle"
+        );
+        // Acknowledged long before it was due: no race.
+        early.arrive(ms(11), &seg(ACK, 5001, 1002, 0));
+        assert!(early.emitted(ms(12), &fin).is_err());
+    }
+}

@@ -149,6 +149,11 @@ pub struct Connection {
     /// reply sent in the same breath (the ACK of that FIN in FIN-WAIT-1 and -2, a RST from
     /// close()) still carries them as SACK blocks (tcp_fin() purges after tcp_send_ack()).
     purged_ooo: Vec<(SeqNumber, u32)>,
+    /// Retransmissions that were due when an input made them needless (an ACK of what they
+    /// carry, an ABORT, a RST), with the input's time: the stack's timer may have fired just
+    /// before the input reached it, and the harness reads the segment after the input. Each
+    /// is allowed once until the next settle (see `note_raced_retransmissions`).
+    raced: Vec<(Expected, Duration)>,
     /// The TSvals of the first and the latest SYN-ACK the stack sent (Linux's request socket
     /// keeps them as snt_tsval_first and snt_tsval_last).
     synack_tsvals: Option<(u32, u32)>,
@@ -242,6 +247,7 @@ impl Connection {
             new_alt: None,
             fast_path_wl1: None,
             purged_ooo: Vec::new(),
+            raced: Vec::new(),
             synack_tsvals: None,
             readable: 0,
             snd_shift: 0,
@@ -380,6 +386,7 @@ impl Connection {
         self.reports = old.reports;
         self.expected = old.expected;
         self.last_challenge = old.last_challenge;
+        self.raced = old.raced;
         self.default_mss = old.default_mss;
         self.send_mss = old.default_mss;
         self.keepalive = old.keepalive;
@@ -767,6 +774,7 @@ impl Connection {
 
     /// ABORT.
     fn abort_one(&mut self, now: Duration) -> Result<(), UserError> {
+        self.note_raced_retransmissions(now);
         self.events += 1;
         match self.state {
             State::Closed => Err(UserError::DoesNotExist),
@@ -2253,7 +2261,8 @@ impl Connection {
     }
 
     /// RST accepted: RFC 9293 3.10.7.4, second, per state.
-    fn reset(&mut self, _now: Duration) {
+    fn reset(&mut self, now: Duration) {
+        self.note_raced_retransmissions(now);
         self.expected.clear();
         match self.state {
             State::SynReceived if self.passive => self.back_to_listen(),
@@ -2310,7 +2319,22 @@ impl Connection {
 
     // --- Timers and retransmission ---
 
+    /// Keeps the retransmissions owed by `now` (within a jiffy, the kernel's timer
+    /// resolution: the input reaches the stack a little after the model's `now`) that an
+    /// input is about to make needless: the timer races the input, and a retransmission
+    /// sent just before it is not the stack's error.
+    fn note_raced_retransmissions(&mut self, now: Duration) {
+        let slack = timers::Hz::TARGET.jiffy();
+        let raced = self
+            .expected
+            .iter()
+            .filter(|e| is_retransmission_of(e) && e.due.earliest <= now + slack)
+            .map(|e| (*e, now));
+        self.raced.extend(raced);
+    }
+
     fn rtx_acked(&mut self, now: Duration) {
+        self.note_raced_retransmissions(now);
         if let Some(rtx) = self.rtx {
             // RFC 6298 5 / RFC 9293 3.8.1: MUST-18, Karn: no sample from a retransmission.
             self.rto
@@ -2546,6 +2570,14 @@ impl Connection {
             }
             return Ok(());
         }
+        if let Some(i) = self.raced.iter().position(|(e, _)| e.spec.matches(seg)) {
+            self.raced.remove(i);
+            self.choices.push(Choice {
+                rule: RETRANSMISSION_RULE,
+                taken: "a retransmission due when an input made it needless: the timer fired first",
+            });
+            return Ok(());
+        }
         let expected = match self.expected.first() {
             Some(e) => format!("{} ({})", e.spec, e.rule),
             None => "nothing".to_string(),
@@ -2716,6 +2748,8 @@ impl Connection {
 
     /// Everything owed by `now` has been sent; returns the first overdue expectation.
     fn settle_one(&mut self, now: Duration) -> Result<(), Divergence> {
+        // A raced retransmission comes with the input's reaction or not at all.
+        self.raced.clear();
         self.poll(now);
         match self
             .expected
