@@ -669,3 +669,22 @@ fn a_retransmission_due_when_acknowledged_raced_the_ack() {
         assert!(early.emitted(ms(12), &fin).is_err());
     }
 }
+
+/// Linux tcp_v4_rcv(), TCP_TW_SYN: a SYN with FIN beyond RCV.NXT ends TIME-WAIT and goes to
+/// the listener, which drops it; the next SYN is a fresh connection whose ISN need not lie
+/// above the old sequence numbers (explorer, seed 4242, cases 736 and 750). A SYN the
+/// listener takes keeps the MAY-2 floor.
+#[test]
+fn linux_time_wait_ended_by_a_dropped_syn_keeps_no_isn_floor() {
+    let mut c = time_wait(Profile::linux_defaults());
+    assert!(c.reopen_from_time_wait(ms(3), &seg(SYN | FIN, 5100, 0, 0)));
+    assert_eq!(c.state(), State::Listen, "the listener dropped it");
+    c.arrive(ms(4), &seg(SYN, 7000, 0, 0));
+    assert!(c.emitted(ms(4), &seg(SYN | ACK, 500, 7001, 0)).is_ok());
+    let mut k = time_wait(Profile::linux_defaults());
+    assert!(k.reopen_from_time_wait(ms(3), &seg(SYN, 5100, 0, 0)));
+    assert!(
+        k.emitted(ms(3), &seg(SYN | ACK, 500, 5101, 0)).is_err(),
+        "a reopened connection's ISN lies above the old SND.NXT"
+    );
+}

@@ -740,6 +740,14 @@ impl Connection {
         self.iss_floor = Some(floor);
         self.note_peer_tsval(seg);
         self.arrive_listen(now, seg);
+        if self.state == State::Listen {
+            // The listener dropped the SYN (a SYN with FIN, say): TIME-WAIT is gone all the
+            // same (Linux tcp_v4_rcv(), TCP_TW_SYN: inet_twsk_deschedule_put() before the
+            // listener sees the segment), and the ISN it proposed went with that segment, so
+            // the next SYN is a fresh connection with a fresh ISN (explorer, seed 4242,
+            // cases 736 and 750).
+            self.iss_floor = None;
+        }
         true
     }
 
