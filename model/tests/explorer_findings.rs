@@ -688,3 +688,28 @@ fn linux_time_wait_ended_by_a_dropped_syn_keeps_no_isn_floor() {
         "a reopened connection's ISN lies above the old SND.NXT"
     );
 }
+
+/// Linux tcp_timewait_state_process(): without timestamps the timewait socket does not read
+/// a SYN's TSval, so an old SYN is answered within the out-of-window rate limit, not as a
+/// SYN with a newer TSval (explorer, seed 31337, case 608).
+#[test]
+fn linux_time_wait_ignores_tsvals_without_timestamps() {
+    let mut c = established(Profile::linux_defaults());
+    c.close(ms(1)).unwrap();
+    c.emitted(ms(1), &seg(FIN | ACK, 1001, 5001, 0)).unwrap();
+    let mut fin = seg(FIN | ACK, 5001, 1002, 0);
+    fin.options.timestamps = Some((3, 0));
+    c.arrive(ms(2), &fin);
+    c.emitted(ms(2), &seg(ACK, 1002, 5002, 0)).unwrap();
+    assert_eq!(c.state(), State::TimeWait);
+    let mut syn = seg(SYN, 5000, 0, 0);
+    syn.options.timestamps = Some((4, 0));
+    c.arrive(ms(3), &syn);
+    c.emitted(ms(3), &seg(ACK, 1002, 5002, 0)).unwrap();
+    syn.options.timestamps = Some((6, 0));
+    c.arrive(ms(4), &syn);
+    assert!(
+        c.settle(ms(100)).is_ok(),
+        "the second answer is rate limited"
+    );
+}

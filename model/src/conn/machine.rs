@@ -2060,8 +2060,13 @@ impl Connection {
             }
             return;
         }
+        // The timewait socket reads a TSopt only when timestamps are on (tw_ts_recent_stamp
+        // set): without them a SYN's TSval is not newer than anything (explorer, seed 31337,
+        // case 608).
         let newer_ts = match (seg.options.timestamps, self.ts_recent) {
-            (Some((val, _)), Some(recent)) => SeqNumber(recent).before(SeqNumber(val)),
+            (Some((val, _)), Some(recent)) if self.negotiation.timestamps() => {
+                SeqNumber(recent).before(SeqNumber(val))
+            }
             _ => false,
         };
         let rule = "Linux tcp_timewait_state_process: TIME-WAIT answers with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>";
