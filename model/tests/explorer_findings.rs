@@ -569,3 +569,147 @@ fn linux_text_at_a_clamped_window_edge_may_be_held() {
         "dropped, as the advertised edge says"
     );
 }
+
+/// Linux tcp_data_queue() after tcp_rcv_state_process() in CLOSE-WAIT: a segment starting
+/// before RCV.NXT whose text ends at RCV.NXT and that carries a FIN moves RCV.NXT over that
+/// FIN again, and the ACK says so (explorer, seed 2718 case 2321, seed 4242 case 925).
+#[test]
+fn linux_close_wait_takes_a_fin_ending_a_partial_segment() {
+    let mut c = established(Profile::linux_defaults());
+    c.arrive(ms(1), &seg(ACK | FIN, 5001, 1001, 1));
+    assert_eq!(c.state(), State::CloseWait);
+    c.emitted(ms(2), &seg(ACK, 1001, 5003, 0)).unwrap();
+    // From RCV.NXT - 2: two bytes, the second where the FIN was, then a FIN at RCV.NXT.
+    c.arrive(ms(3), &seg(ACK | FIN, 5001, 1001, 2));
+    assert_eq!(c.tcb().rcv_nxt.0, 5004);
+    assert!(accepts(&c, ms(3), seg(ACK, 1001, 5004, 0)));
+    assert!(
+        !accepts(&c, ms(3), seg(ACK, 1001, 5003, 0)),
+        "the old RCV.NXT is not what Linux acknowledges"
+    );
+    assert!(c.clone().settle(ms(3 + 500)).is_err(), "the ACK is owed");
+    // CLOSE then sends a FIN acknowledging the new RCV.NXT.
+    c.emitted(ms(4), &seg(ACK, 1001, 5004, 0)).unwrap();
+    c.close(ms(5)).unwrap();
+    assert!(accepts(&c, ms(5), seg(FIN | ACK, 1001, 5004, 0)));
+    assert!(!accepts(&c, ms(5), seg(FIN | ACK, 1001, 5003, 0)));
+}
+
+/// Linux tcp_fin() in FIN-WAIT-2 sends its ACK before the SACK blocks are trimmed
+/// (tcp_sack_remove() runs after tcp_ofo_queue()): the block that covered the FIN just taken
+/// from the out-of-order queue is still reported (explorer, seed 2718, case 1546).
+#[test]
+fn linux_fin_wait_2_ack_reports_the_block_of_the_fin_it_takes() {
+    let mut c = Connection::new(Profile::linux_defaults());
+    c.open_passive(ms(0)).unwrap();
+    let mut syn = seg(SYN, 5000, 0, 0);
+    syn.options.sack_permitted = true;
+    c.arrive(ms(0), &syn);
+    let mut synack = seg(SYN | ACK, 1000, 5001, 0);
+    synack.options.sack_permitted = true;
+    c.emitted(ms(0), &synack).unwrap();
+    c.arrive(ms(0), &seg(ACK, 5001, 1001, 0));
+    c.close(ms(1)).unwrap();
+    c.emitted(ms(1), &seg(FIN | ACK, 1001, 5001, 0)).unwrap();
+    c.arrive(ms(2), &seg(ACK, 5001, 1002, 0));
+    assert_eq!(c.state(), State::FinWait2);
+    // 17 bytes and a FIN beyond a one-byte hole.
+    c.arrive(ms(3), &seg(FIN | ACK, 5002, 1002, 17));
+    let mut sack = seg(ACK, 1002, 5001, 0);
+    sack.options.sack = SackBlocks::new(&[SackBlock::new(5002, 5020)]);
+    c.emitted(ms(3), &sack).unwrap();
+    // Another 17 bytes and FIN, one later: the block grows to 5021.
+    c.arrive(ms(3), &seg(FIN | ACK, 5003, 1002, 17));
+    let mut sack = seg(ACK, 1002, 5001, 0);
+    sack.options.sack = SackBlocks::new(&[SackBlock::new(5002, 5021)]);
+    c.emitted(ms(3), &sack).unwrap();
+    c.arrive(ms(4), &seg(ACK, 5001, 1002, 1));
+    assert_eq!(c.state(), State::TimeWait);
+    assert_eq!(c.tcb().rcv_nxt.0, 5020, "the earlier FIN ends the stream");
+    let mut stale = seg(ACK, 1002, 5020, 0);
+    stale.options.sack = SackBlocks::new(&[SackBlock::new(5002, 5021)]);
+    assert!(accepts(&c, ms(4), stale), "the block as it stood");
+    let mut beyond = seg(ACK, 1002, 5020, 0);
+    beyond.options.sack = SackBlocks::new(&[SackBlock::new(5002, 5030)]);
+    assert!(!accepts(&c, ms(4), beyond), "nothing beyond what was held");
+}
+
+/// A retransmission timer races the input that makes it needless: a FIN retransmitted when
+/// its RTO was due, read after the ACK that acknowledged it, is the timer firing first, and
+/// allowed until the step settles; one not yet due, or seen after the settle, is not.
+#[test]
+fn a_retransmission_due_when_acknowledged_raced_the_ack() {
+    for p in [Profile::rfc9293(), Profile::linux_defaults()] {
+        let mut c = established(p);
+        c.close(ms(10)).unwrap();
+        c.emitted(ms(10), &seg(FIN | ACK, 1001, 5001, 0)).unwrap();
+        let due = c
+            .expected()
+            .iter()
+            .find(|e| e.spec.flags.fin())
+            .map(|e| e.due.earliest)
+            .expect("the FIN's retransmission is owed");
+        let mut early = c.clone();
+        let mut raced = c.clone();
+        // Acknowledged once the retransmission was due: it may still come, once.
+        raced.arrive(due, &seg(ACK, 5001, 1002, 0));
+        assert_eq!(raced.state(), State::FinWait2);
+        let fin = seg(FIN | ACK, 1001, 5001, 0);
+        assert!(raced.emitted(due + ms(1), &fin).is_ok());
+        assert!(raced.emitted(due + ms(1), &fin).is_err(), "only once");
+        let mut settled = c.clone();
+        settled.arrive(due, &seg(ACK, 5001, 1002, 0));
+        settled.settle(due).unwrap();
+        assert!(
+            settled.emitted(due + ms(1), &fin).is_err(),
+            "not after the settle"
+        );
+        // Acknowledged long before it was due: no race.
+        early.arrive(ms(11), &seg(ACK, 5001, 1002, 0));
+        assert!(early.emitted(ms(12), &fin).is_err());
+    }
+}
+
+/// Linux tcp_v4_rcv(), TCP_TW_SYN: a SYN with FIN beyond RCV.NXT ends TIME-WAIT and goes to
+/// the listener, which drops it; the next SYN is a fresh connection whose ISN need not lie
+/// above the old sequence numbers (explorer, seed 4242, cases 736 and 750). A SYN the
+/// listener takes keeps the MAY-2 floor.
+#[test]
+fn linux_time_wait_ended_by_a_dropped_syn_keeps_no_isn_floor() {
+    let mut c = time_wait(Profile::linux_defaults());
+    assert!(c.reopen_from_time_wait(ms(3), &seg(SYN | FIN, 5100, 0, 0)));
+    assert_eq!(c.state(), State::Listen, "the listener dropped it");
+    c.arrive(ms(4), &seg(SYN, 7000, 0, 0));
+    assert!(c.emitted(ms(4), &seg(SYN | ACK, 500, 7001, 0)).is_ok());
+    let mut k = time_wait(Profile::linux_defaults());
+    assert!(k.reopen_from_time_wait(ms(3), &seg(SYN, 5100, 0, 0)));
+    assert!(
+        k.emitted(ms(3), &seg(SYN | ACK, 500, 5101, 0)).is_err(),
+        "a reopened connection's ISN lies above the old SND.NXT"
+    );
+}
+
+/// Linux tcp_timewait_state_process(): without timestamps the timewait socket does not read
+/// a SYN's TSval, so an old SYN is answered within the out-of-window rate limit, not as a
+/// SYN with a newer TSval (explorer, seed 31337, case 608).
+#[test]
+fn linux_time_wait_ignores_tsvals_without_timestamps() {
+    let mut c = established(Profile::linux_defaults());
+    c.close(ms(1)).unwrap();
+    c.emitted(ms(1), &seg(FIN | ACK, 1001, 5001, 0)).unwrap();
+    let mut fin = seg(FIN | ACK, 5001, 1002, 0);
+    fin.options.timestamps = Some((3, 0));
+    c.arrive(ms(2), &fin);
+    c.emitted(ms(2), &seg(ACK, 1002, 5002, 0)).unwrap();
+    assert_eq!(c.state(), State::TimeWait);
+    let mut syn = seg(SYN, 5000, 0, 0);
+    syn.options.timestamps = Some((4, 0));
+    c.arrive(ms(3), &syn);
+    c.emitted(ms(3), &seg(ACK, 1002, 5002, 0)).unwrap();
+    syn.options.timestamps = Some((6, 0));
+    c.arrive(ms(4), &syn);
+    assert!(
+        c.settle(ms(100)).is_ok(),
+        "the second answer is rate limited"
+    );
+}

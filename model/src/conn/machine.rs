@@ -149,6 +149,11 @@ pub struct Connection {
     /// reply sent in the same breath (the ACK of that FIN in FIN-WAIT-1 and -2, a RST from
     /// close()) still carries them as SACK blocks (tcp_fin() purges after tcp_send_ack()).
     purged_ooo: Vec<(SeqNumber, u32)>,
+    /// Retransmissions that were due when an input made them needless (an ACK of what they
+    /// carry, an ABORT, a RST), with the input's time: the stack's timer may have fired just
+    /// before the input reached it, and the harness reads the segment after the input. Each
+    /// is allowed once until the next settle (see `note_raced_retransmissions`).
+    raced: Vec<(Expected, Duration)>,
     /// The TSvals of the first and the latest SYN-ACK the stack sent (Linux's request socket
     /// keeps them as snt_tsval_first and snt_tsval_last).
     synack_tsvals: Option<(u32, u32)>,
@@ -242,6 +247,7 @@ impl Connection {
             new_alt: None,
             fast_path_wl1: None,
             purged_ooo: Vec::new(),
+            raced: Vec::new(),
             synack_tsvals: None,
             readable: 0,
             snd_shift: 0,
@@ -380,6 +386,7 @@ impl Connection {
         self.reports = old.reports;
         self.expected = old.expected;
         self.last_challenge = old.last_challenge;
+        self.raced = old.raced;
         self.default_mss = old.default_mss;
         self.send_mss = old.default_mss;
         self.keepalive = old.keepalive;
@@ -733,6 +740,14 @@ impl Connection {
         self.iss_floor = Some(floor);
         self.note_peer_tsval(seg);
         self.arrive_listen(now, seg);
+        if self.state == State::Listen {
+            // The listener dropped the SYN (a SYN with FIN, say): TIME-WAIT is gone all the
+            // same (Linux tcp_v4_rcv(), TCP_TW_SYN: inet_twsk_deschedule_put() before the
+            // listener sees the segment), and the ISN it proposed went with that segment, so
+            // the next SYN is a fresh connection with a fresh ISN (explorer, seed 4242,
+            // cases 736 and 750).
+            self.iss_floor = None;
+        }
         true
     }
 
@@ -767,6 +782,7 @@ impl Connection {
 
     /// ABORT.
     fn abort_one(&mut self, now: Duration) -> Result<(), UserError> {
+        self.note_raced_retransmissions(now);
         self.events += 1;
         match self.state {
             State::Closed => Err(UserError::DoesNotExist),
@@ -1905,10 +1921,14 @@ impl Connection {
                 self.tcb.rcv_nxt = end;
                 self.readable += u64::from(new);
             }
-            self.ooo.remove(0);
             if fin.is_some() {
+                // The range stays for fin_at_rcv_nxt() to purge with the rest: Linux's SACK
+                // blocks are trimmed only after tcp_ofo_queue() returns (tcp_sack_remove()),
+                // so the ACK tcp_fin() sends in FIN-WAIT-2 (or FIN-WAIT-1) still reports the
+                // block that covered this FIN (explorer, seed 2718, case 1546).
                 return true;
             }
+            self.ooo.remove(0);
         }
         false
     }
@@ -1920,6 +1940,20 @@ impl Connection {
                 State::CloseWait | State::Closing | State::LastAck
             )
         {
+            let fin_seq = seg.seq + u32::from(seg.flags.syn()) + seg.len;
+            if seg.seq.before(self.tcb.rcv_nxt) && fin_seq == self.tcb.rcv_nxt {
+                // Linux tcp_rcv_state_process(): a segment starting before RCV.NXT falls
+                // through to tcp_data_queue() (its text ends at RCV.NXT, so it is not data
+                // after the FIN), which queues it as a partial packet and moves RCV.NXT to its
+                // END_SEQ (tcp_rcv_nxt_update()): over its FIN, a second time; tcp_fin()
+                // changes no state in CLOSE-WAIT, CLOSING or LAST-ACK, and schedules the ACK
+                // (inet_csk_schedule_ack(), at once or delayed). The text under it is never
+                // read: the first FIN ends the stream (explorer, seed 2718 case 2321, seed
+                // 4242 case 925). RFC 9293 3.10.7.4 takes nothing before RCV.NXT.
+                self.tcb.rcv_nxt += 1;
+                self.ack_data(now);
+                return;
+            }
             // Linux tcp_rcv_state_process(): once the peer's FIN is in, a segment at or past
             // RCV.NXT is not queued, so a second FIN is neither taken nor acknowledged. RFC
             // 9293 3.10.7.4 would advance RCV.NXT over it and acknowledge it.
@@ -2026,8 +2060,13 @@ impl Connection {
             }
             return;
         }
+        // The timewait socket reads a TSopt only when timestamps are on (tw_ts_recent_stamp
+        // set): without them a SYN's TSval is not newer than anything (explorer, seed 31337,
+        // case 608).
         let newer_ts = match (seg.options.timestamps, self.ts_recent) {
-            (Some((val, _)), Some(recent)) => SeqNumber(recent).before(SeqNumber(val)),
+            (Some((val, _)), Some(recent)) if self.negotiation.timestamps() => {
+                SeqNumber(recent).before(SeqNumber(val))
+            }
             _ => false,
         };
         let rule = "Linux tcp_timewait_state_process: TIME-WAIT answers with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>";
@@ -2235,7 +2274,8 @@ impl Connection {
     }
 
     /// RST accepted: RFC 9293 3.10.7.4, second, per state.
-    fn reset(&mut self, _now: Duration) {
+    fn reset(&mut self, now: Duration) {
+        self.note_raced_retransmissions(now);
         self.expected.clear();
         match self.state {
             State::SynReceived if self.passive => self.back_to_listen(),
@@ -2292,7 +2332,22 @@ impl Connection {
 
     // --- Timers and retransmission ---
 
+    /// Keeps the retransmissions owed by `now` (within a jiffy, the kernel's timer
+    /// resolution: the input reaches the stack a little after the model's `now`) that an
+    /// input is about to make needless: the timer races the input, and a retransmission
+    /// sent just before it is not the stack's error.
+    fn note_raced_retransmissions(&mut self, now: Duration) {
+        let slack = timers::Hz::TARGET.jiffy();
+        let raced = self
+            .expected
+            .iter()
+            .filter(|e| is_retransmission_of(e) && e.due.earliest <= now + slack)
+            .map(|e| (*e, now));
+        self.raced.extend(raced);
+    }
+
     fn rtx_acked(&mut self, now: Duration) {
+        self.note_raced_retransmissions(now);
         if let Some(rtx) = self.rtx {
             // RFC 6298 5 / RFC 9293 3.8.1: MUST-18, Karn: no sample from a retransmission.
             self.rto
@@ -2528,6 +2583,14 @@ impl Connection {
             }
             return Ok(());
         }
+        if let Some(i) = self.raced.iter().position(|(e, _)| e.spec.matches(seg)) {
+            self.raced.remove(i);
+            self.choices.push(Choice {
+                rule: RETRANSMISSION_RULE,
+                taken: "a retransmission due when an input made it needless: the timer fired first",
+            });
+            return Ok(());
+        }
         let expected = match self.expected.first() {
             Some(e) => format!("{} ({})", e.spec, e.rule),
             None => "nothing".to_string(),
@@ -2698,6 +2761,8 @@ impl Connection {
 
     /// Everything owed by `now` has been sent; returns the first overdue expectation.
     fn settle_one(&mut self, now: Duration) -> Result<(), Divergence> {
+        // A raced retransmission comes with the input's reaction or not at all.
+        self.raced.clear();
         self.poll(now);
         match self
             .expected
