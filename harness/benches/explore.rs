@@ -18,6 +18,7 @@ fn sandboxes_per_second(n: usize, jobs: usize) -> f64 {
     let config = SandboxConfig {
         ipv6: false,
         namespace_defaults: false,
+        kernel_stamps: false,
     };
     let began = Instant::now();
     std::thread::scope(|s| {

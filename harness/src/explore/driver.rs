@@ -170,6 +170,7 @@ impl Session {
         let config = SandboxConfig {
             ipv6: setup.v6,
             namespace_defaults: false,
+            kernel_stamps: false,
         };
         let stack = LinuxStack::with_config(config)
             .map_err(|e| HarnessError(format!("cannot create the sandbox: {e}")))?;
