@@ -43,6 +43,9 @@ const CONGESTION_CONTROL: &str = "net.ipv4.tcp_congestion_control";
 /// seen to run out. Waiting longer costs nothing when it is quick.
 const IPV6_READY_DEADLINE: Duration = Duration::from_secs(10);
 
+/// How long the first sandbox of a process waits for the kernel to start stamping packets.
+const STAMPING_DEADLINE: Duration = Duration::from_secs(1);
+
 /// Namespace-wide settings applied before any device exists, so they hold for `tun0` too:
 /// no router solicitations, no duplicate address detection, no automatic link-local address.
 /// They cut the IPv6 chatter at its source; what is left is filtered explicitly.
@@ -169,11 +172,20 @@ impl Sandbox {
             buf: vec![0; 65_536],
             netns,
         };
+        let stamping = sandbox.wait_stamping_live()?;
         if config.ipv6 {
             sandbox.wait_ipv6_ready()?;
         }
         sandbox.trace = Trace::default();
         sandbox.epoch = Instant::now();
+        if !stamping {
+            sandbox.note(EventKind::Note {
+                text: format!(
+                    "the kernel did not start stamping packets within {STAMPING_DEADLINE:?}: \
+                     packets are timed when the harness reads them"
+                ),
+            });
+        }
         if let Some(e) = tap_error {
             sandbox.note(EventKind::Note {
                 text: format!(
@@ -183,6 +195,58 @@ impl Sandbox {
             });
         }
         Ok(sandbox)
+    }
+
+    /// Waits, once per process, until the kernel stamps what the stack sends. It turns
+    /// stamping on a moment after it is first asked (`net_enable_timestamp()` defers the
+    /// switch to a work item, `netstamp_work`); until then the tap's copies carry no stamp
+    /// and the first run's packets would be timed when read, as on a loaded machine. An
+    /// echo request answered with a stamp proves it is on, and [`tap`] keeps it on for the
+    /// life of the process. False when it did not come on in time (or there is no tap).
+    fn wait_stamping_live(&mut self) -> io::Result<bool> {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        static LIVE: AtomicBool = AtomicBool::new(false);
+        if self.tap.is_none() {
+            return Ok(false);
+        }
+        if LIVE.load(Ordering::Relaxed) {
+            return Ok(true);
+        }
+        let give_up = self.now() + STAMPING_DEADLINE;
+        // Numbered down from the top, far from the barrier's own count up from 1, so that
+        // a late answer cannot be taken for a barrier's.
+        for seq in (0..=u16::MAX).rev() {
+            self.tun.send(&barrier::probe(PEER_V4, STACK_V4, seq))?;
+            let retry = (self.now() + Duration::from_millis(1)).min(give_up);
+            loop {
+                if let Some(n) = self.tun.try_recv(&mut self.buf)? {
+                    let bytes = &self.buf[..n];
+                    if barrier::classify(bytes) != Kind::BarrierReply(seq) {
+                        continue;
+                    }
+                    let bytes = bytes.to_vec();
+                    let stamped = match &mut self.tap {
+                        Some(t) => matches!(t.sent(&bytes)?, Stamp::Sent(_)),
+                        None => false,
+                    };
+                    if stamped {
+                        LIVE.store(true, Ordering::Relaxed);
+                        return Ok(true);
+                    }
+                    break;
+                }
+                let now = self.now();
+                if now >= retry {
+                    break;
+                }
+                self.tun.wait_readable(retry - now)?;
+            }
+            if self.now() >= give_up {
+                return Ok(false);
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        Ok(false)
     }
 
     /// Waits until the stack answers on its IPv6 address.
