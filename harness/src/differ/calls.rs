@@ -32,11 +32,22 @@ pub enum Call {
     Write {
         len: u32,
     },
+    /// A non-blocking write() of `asked` bytes returned the count, or the errno: the model
+    /// is told what was queued and judges the answer ([`super::send::judge`]).
+    WriteReturned {
+        asked: u32,
+        result: Result<u64, Errno>,
+    },
     /// read() of up to `asked` bytes returned `len` bytes (0: end of stream); `None`: it
     /// would block.
     Read {
         asked: u64,
         len: Option<u64>,
+    },
+    /// read() of up to `asked` bytes failed with `errno` (not EAGAIN).
+    ReadFailed {
+        asked: u64,
+        errno: Errno,
     },
     Shutdown {
         read: bool,
@@ -147,7 +158,18 @@ impl Differ {
                     let _ = t.conn.send(now, len);
                 }
             }
-            Call::Read { asked, len } => self.read(now, line, fd, asked, len),
+            Call::WriteReturned { asked, result } => self.write(now, line, fd, asked, result),
+            Call::Read { asked, len } => {
+                let got = match len {
+                    None => Read::WouldBlock,
+                    Some(0) => Read::Eof,
+                    Some(n) => Read::Bytes(n),
+                };
+                self.read(now, line, fd, asked, got)
+            }
+            Call::ReadFailed { asked, errno } => {
+                self.read(now, line, fd, asked, Read::Failed(errno))
+            }
             Call::Shutdown { write, .. } => {
                 if write {
                     if let Some(t) = self.tracked(fd) {
@@ -263,7 +285,7 @@ impl Differ {
         self.diverge(line, now, fault, None);
     }
 
-    fn read(&mut self, now: Duration, line: u32, fd: i32, asked: u64, len: Option<u64>) {
+    fn read(&mut self, now: Duration, line: u32, fd: i32, asked: u64, got: Read) {
         let key = match self.socks.get(&fd) {
             Some(Sock::Conn(k)) => Some(*k),
             _ => None,
@@ -272,12 +294,21 @@ impl Differ {
             return;
         };
         t.fed(line, "read");
-        let got = match len {
-            None => Read::WouldBlock,
-            Some(0) => Read::Eof,
-            Some(n) => Read::Bytes(n),
-        };
         if let Err(fault) = super::receive::judge(&mut t.conn, asked, got) {
+            self.diverge(line, now, fault, key);
+        }
+    }
+
+    fn write(&mut self, now: Duration, line: u32, fd: i32, asked: u32, result: Result<u64, Errno>) {
+        let key = match self.socks.get(&fd) {
+            Some(Sock::Conn(k)) => Some(*k),
+            _ => None,
+        };
+        let Some(t) = self.tracked(fd) else {
+            return;
+        };
+        t.fed(line, "write");
+        if let Err(fault) = super::send::judge(&mut t.conn, now, asked, result) {
             self.diverge(line, now, fault, key);
         }
     }

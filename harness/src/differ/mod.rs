@@ -16,8 +16,10 @@
 //! Time is the script's: zero when its first event ran.
 
 mod calls;
+mod follow;
 pub mod profile;
 pub mod receive;
+pub mod send;
 #[cfg(test)]
 mod tests;
 mod verdict;
@@ -314,7 +316,9 @@ impl Differ {
         let event = format!("< {}", seg.tcp.flags.packetdrill());
         let scaled = (s.flags.syn() && !s.flags.ack()).then_some(s.options.window_scale.is_some());
         if let Some(t) = self.conns.get_mut(&key) {
-            if t.conn.state() != State::Closed {
+            // A connection in LISTEN is the listener's answer to a segment it dropped (a
+            // RST, say): the next one meets the listener again, its queues included.
+            if !matches!(t.conn.state(), State::Closed | State::Listen) {
                 t.fed(line, event);
                 t.peer_syn_scaled = scaled.or(t.peer_syn_scaled);
                 if !listener_admits_ack(&mut self.listeners, t, key, &s, now) {
@@ -327,6 +331,7 @@ impl Differ {
                         // queue limits.
                         l.on_syn_from(now, key, SynSender::TimeWait);
                         t.listener = Some(port);
+                        self.orphan_descriptors(key);
                         return;
                     }
                 }
@@ -338,6 +343,7 @@ impl Differ {
                     );
                 }
                 self.note_end(key);
+                self.follow_request(key, now);
                 return;
             }
         }
@@ -377,7 +383,48 @@ impl Differ {
         // follows (the RFC's CLOSED connection is Linux's timewait socket).
         t.after = self.conns.get(&key).and_then(|old| old.after);
         t.peer_syn_scaled = scaled;
-        self.conns.insert(key, t);
+        if self.conns.insert(key, t).is_some() {
+            self.orphan_descriptors(key);
+        }
+        self.follow_request(key, now);
+    }
+
+    /// The listener's SYN queue follows its request's connection: a request whose
+    /// connection went back to LISTEN or CLOSED (reset, or its SYN dropped, as Linux drops
+    /// a SYN with FIN) leaves it (`inet_csk_reqsk_queue_drop()`) and no longer counts
+    /// against the backlog; one the connection model synchronized by another way than the
+    /// final ACK [`listener_admits_ack`] hands over (a SYN-ACK in SYN-RECEIVED, on the
+    /// rfc9293 profile) joins the accept queue as that ACK would have it.
+    fn follow_request(&mut self, key: Key, now: Duration) {
+        let Some(t) = self.conns.get(&key) else {
+            return;
+        };
+        let Some(port) = t.listener else {
+            return;
+        };
+        let (state, cookie) = (t.conn.state(), t.cookie);
+        let Some(l) = self.listeners.get_mut(&port) else {
+            return;
+        };
+        if l.state_of(&key) != Some(State::SynReceived) {
+            return;
+        }
+        if matches!(state, State::Closed | State::Listen) {
+            l.remove_request(&key);
+        } else if state.is_synchronized() {
+            let _ = l.on_ack(now, key, cookie);
+        }
+    }
+
+    /// The connection `key` named has ended and a new one took its four-tuple: a
+    /// descriptor still open on the old socket (closed, or handed to a timewait socket)
+    /// names nothing the model follows, and a call on it must not reach the new one.
+    fn orphan_descriptors(&mut self, key: Key) {
+        for s in self.socks.values_mut() {
+            if matches!(s, Sock::Conn(k) if *k == key) {
+                *s = Sock::Gone;
+            }
+        }
     }
 
     /// A segment the stack sent, captured at `now`; `line` is the script line it is owed to

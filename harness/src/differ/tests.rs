@@ -482,3 +482,30 @@ fn a_deviation_gone_through_unseen_names_what_follows() {
     }
     assert_eq!(run(Profile::linux_defaults()), ModelVerdict::Agree);
 }
+
+/// The listener's queues follow their connections: a RST the listener dropped does not
+/// let the next SYN bypass it (its connection would never reach the accept queue), and a
+/// SYN the connection dropped (Linux drops a SYN with FIN in LISTEN) leaves no request
+/// behind to make the next SYNs repeats, rate-limited. The explorer's cases found both
+/// (the runner said "accept() finds the queue empty" and "expected nothing in LISTEN"
+/// where the kernel was right).
+#[test]
+fn listener_queues_follow_their_connections() {
+    for profile in [Profile::linux_defaults(), Profile::rfc9293()] {
+        let mut d = listening(profile);
+        d.injected(ms(5), 4, &inbound(RST, PEER_ISN.wrapping_add(1), 0));
+        handshake(&mut d);
+        let accepted = Some((CONN_FD, peer()));
+        d.call(ms(30), 7, LISTEN_FD, Call::Accept { accepted });
+        d.finish(ms(30));
+        agrees(&d);
+    }
+    let mut d = listening(Profile::linux_defaults());
+    d.injected(ms(10), 4, &inbound(SYN | TcpFlags::FIN, PEER_ISN, 0));
+    d.injected(ms(11), 5, &inbound(SYN | TcpFlags::FIN, PEER_ISN, 0));
+    d.injected(ms(12), 6, &inbound(SYN, PEER_ISN, 0));
+    let synack = outbound(SYN | ACK, STACK_ISN, PEER_ISN.wrapping_add(1));
+    d.captured(ms(12), 7, &synack);
+    d.finish(ms(12));
+    agrees(&d);
+}

@@ -1,25 +1,23 @@
 //! One case against the kernel, diffed with the model: the only place that decides what
 //! counts as a divergence, behind [`run_case`].
 //!
-//! Each case gets a fresh [`LinuxStack`] (its own network namespace) and a fresh model
-//! [`Connection`]. After every event the kernel's reaction is collected with the barrier and
-//! every segment it sent is fed to [`Connection::emitted`]; a segment the model owes at once
-//! may trail by [`at_once_grace`] before [`Connection::settle`] calls it missing. Segments the
-//! model owes later than [`TIMER_HORIZON`] are timers, out of the explorer's scope.
-//!
-//! What it shares with the runner's [`crate::differ::Differ`], so both judge alike: the
-//! grace ([`at_once_grace`]), RECEIVE ([`crate::differ::receive::judge`]), the `linux`
-//! profile's numbers ([`crate::differ::profile`]) and the naming of known deviations,
-//! taints included ([`super::deviations`]). What it does not (yet): it follows one
-//! connection with one [`Connection`] where the differ follows every four-tuple and the
-//! listener's queues ([`tcpcheck_model::listener::Listener`]), and it judges write()'s
-//! result, which the differ leaves to the script.
+//! Each case gets a fresh [`LinuxStack`] (its own network namespace) and a fresh
+//! [`Differ`], the runner's adapter from events into the model: every call, every segment
+//! injected and every segment the kernel sent reaches the model through it, so a case
+//! judged here is judged the same when its `case.pkt` is replayed with `tcpcheck run
+//! --model` (one connection per four-tuple, the listener's queues, descriptors, the grace,
+//! RECEIVE and SEND, the naming of known deviations). What the explorer adds is its own:
+//! it reads the differ's connection for the numbers of its next segment and for what is
+//! owed soon; after every event it waits for the replies owed at once (or, with
+//! [`Pace::Thorough`], within [`TIMER_HORIZON`]), up to [`at_once_grace`] past their due
+//! time, before [`Differ::advance`] calls a missing one. Segments owed later are timers,
+//! out of the explorer's scope.
 
 use std::net::{Shutdown, SocketAddr};
 use std::time::Duration;
 
 use nix::errno::Errno;
-use tcpcheck_model::conn::{Connection, Seg, State, UserError};
+use tcpcheck_model::conn::{Connection, State};
 use tcpcheck_model::profile::Profile;
 use tcpcheck_model::wire::{SegmentRepr, TcpOption};
 
@@ -27,8 +25,7 @@ use super::deviations::Deviation;
 use super::event::{resolve, Clock, Event, Resolved, Setup};
 use super::reference::REPLAY_DEPTH;
 use super::render::Script;
-use crate::differ::at_once_grace;
-use crate::differ::receive::Read;
+use crate::differ::{at_once_grace, Call, Differ, Key};
 use crate::observe::tcp_info::TcpState;
 use crate::peer::Peer;
 use crate::sandbox::{Packet, SandboxConfig};
@@ -227,7 +224,12 @@ impl Session {
 
 struct Driver {
     stack: LinuxStack,
-    model: Connection,
+    /// The model's view of the case: the runner's adapter, so both judge alike.
+    differ: Differ,
+    /// What the next segment's numbers are resolved against while the differ follows no
+    /// connection of the case (before the peer's SYN to the listener, or after the
+    /// connection closed there): a connection in LISTEN.
+    listening: Connection,
     setup: Setup,
     peer: Peer,
     listener: Option<Fd>,
@@ -237,14 +239,10 @@ struct Driver {
     script: Script,
     /// The state before the current event, for reports.
     state_before: State,
+    /// The event being run, counted from 1 (0: the opening calls); the differ's "line".
+    line: u32,
     harness_error: Option<HarnessError>,
     pace: Pace,
-    /// See [`Found::after`].
-    after: Option<&'static Deviation>,
-    /// Whether the peer's SYN (without ACK) offered window scaling, once one was sent.
-    peer_syn_scaled: Option<bool>,
-    /// See [`Found::unscaled`].
-    unscaled: bool,
 }
 
 type Step = Result<(), Found>;
@@ -258,12 +256,14 @@ impl Driver {
             // from its SYN.
             Peer::new(setup.v6, STACK_PORT, 0, setup.peer_isn)
         };
-        let mut model = Connection::new(profile);
+        let mut listening = Connection::new(profile.clone());
         // The default send MSS without an MSS option depends on the IP version (MUST-15).
-        model.set_ipv6(setup.v6);
+        listening.set_ipv6(setup.v6);
+        let _ = listening.open_passive(Duration::ZERO);
         Driver {
             stack,
-            model,
+            differ: Differ::new(profile),
+            listening,
             setup,
             peer,
             listener: None,
@@ -275,11 +275,32 @@ impl Driver {
             },
             script: Script::new(setup.v6),
             state_before: State::Closed,
+            line: 0,
             harness_error: None,
             pace: Pace::default(),
-            after: None,
-            peer_syn_scaled: None,
-            unscaled: false,
+        }
+    }
+
+    /// The case's four-tuple as the differ names it (the stack's port is 0 until an
+    /// active open's SYN shows it).
+    fn key(&self) -> Key {
+        Key {
+            local_port: self.peer.remote.port(),
+            peer: self.peer.local,
+        }
+    }
+
+    /// The model's connection for the case, as the differ follows it.
+    fn model(&self) -> &Connection {
+        let followed = self
+            .differ
+            .connection(&self.key())
+            .or_else(|| self.fd.and_then(|fd| self.differ.connection_of(fd.0)));
+        match followed {
+            // The listener answers the peer's next SYN.
+            Some(c) if self.setup.passive && c.state() == State::Closed => &self.listening,
+            Some(c) => c,
+            None => &self.listening,
         }
     }
 
@@ -291,10 +312,29 @@ impl Driver {
             rule: rule.into(),
             expected,
             actual,
-            after: self.after,
+            after: None,
             passive: self.setup.passive,
-            unscaled: self.unscaled,
+            unscaled: false,
         }
+    }
+
+    /// The differ's first divergence as the explorer reports it.
+    fn diverged(&self) -> Step {
+        let Some(d) = self.differ.divergence() else {
+            return Ok(());
+        };
+        Err(Found {
+            state: d.state.unwrap_or(self.state_before),
+            after: d.after,
+            unscaled: d.unscaled,
+            ..self.found(d.rule.clone(), d.expected.clone(), d.actual.clone())
+        })
+    }
+
+    /// Tells the differ of a call on `fd` that returned at `now`, and what it concluded.
+    fn call(&mut self, now: Duration, fd: Fd, call: Call) -> Step {
+        self.differ.call(now, self.line, fd.0, call);
+        self.diverged()
     }
 
     /// A harness failure stops the case; it is reported as an error, never as the kernel's.
@@ -312,6 +352,7 @@ impl Driver {
         self.script
             .call(format!("socket(..., SOCK_STREAM, IPPROTO_TCP) = {fd}"));
         let t0 = self.stack.now();
+        self.call(t0, fd, Call::Socket)?;
         if self.setup.passive {
             let addr = SocketAddr::new(self.peer.remote.ip(), STACK_PORT);
             let r = self
@@ -328,7 +369,8 @@ impl Driver {
             self.script.call(format!("bind({fd}, ..., ...) = 0"));
             self.script.call(format!("listen({fd}, 1) = 0"));
             self.listener = Some(fd);
-            let _ = self.model.open_passive(t0);
+            self.call(t0, fd, Call::Bind { port: STACK_PORT })?;
+            self.call(t0, fd, Call::Listen { backlog: 1 })?;
         } else {
             let _ = self.stack.set_nonblocking(fd, true);
             self.script
@@ -341,13 +383,20 @@ impl Driver {
                 "connect({fd}, ..., ...) = -1 EINPROGRESS (Operation now in progress)"
             ));
             self.fd = Some(fd);
-            let _ = self.model.open_active(t0);
+            self.call(
+                t0,
+                fd,
+                Call::Connect {
+                    peer: self.peer.local,
+                },
+            )?;
         }
         self.observe(t0)
     }
 
     fn step(&mut self, ev: &Event) -> Step {
-        self.state_before = self.model.state();
+        self.line += 1;
+        self.state_before = self.model().state();
         // What a timer sent since the last step (a delayed ACK, when the machine is loaded
         // and steps lie far apart) left before this event: the model sees it first, in the
         // order the kernel sent it, not after the event as its reply.
@@ -355,7 +404,7 @@ impl Driver {
         let t0 = self.stack.now();
         match *ev {
             Event::Segment(s) => {
-                let r = resolve(&s, &self.model, &self.setup, self.clock);
+                let r = resolve(&s, self.model(), &self.setup, self.clock);
                 self.inject(r, t0)?;
             }
             Event::Replay(n) => {
@@ -366,7 +415,7 @@ impl Driver {
                 self.inject(r, t0)?;
             }
             Event::Write(n) => self.write(n, t0)?,
-            Event::Read(n) => self.read(n)?,
+            Event::Read(n) => self.read(n, t0)?,
             Event::Shutdown => {
                 let Some(fd) = self.fd else { return Ok(()) };
                 let r = self.stack.shutdown(fd, Shutdown::Write);
@@ -374,7 +423,11 @@ impl Driver {
                     .call(format!("shutdown({fd}, SHUT_WR) = {}", result_text(&r)));
                 // Results are not compared: Linux answers 0 to a second shutdown where the
                 // RFC says "connection closing"; only the segments matter.
-                let _ = self.model.close(t0);
+                let call = Call::Shutdown {
+                    read: false,
+                    write: true,
+                };
+                self.call(t0, fd, call)?;
             }
             Event::Abort => {
                 let Some(fd) = self.fd.take() else {
@@ -390,11 +443,11 @@ impl Driver {
                 let r = self.stack.close(fd);
                 self.script
                     .call(format!("close({fd}) = {}", result_text(&r)));
-                if self.after.is_none() {
-                    self.after =
-                        super::deviations::taint_abort(self.model.state(), self.model.profile());
-                }
-                let _ = self.model.close_linger_zero(t0);
+                let linger = Call::Linger {
+                    abort_on_close: true,
+                };
+                self.call(t0, fd, linger)?;
+                self.call(t0, fd, Call::Close)?;
             }
         }
         self.observe(t0)
@@ -413,83 +466,52 @@ impl Driver {
             )
             .emit()
             .map_err(|e| self.harness(format!("building a segment: {e}")))?;
+        let seg = SegmentRepr::parse(&bytes)
+            .map_err(|e| self.harness(format!("reading back a segment built: {e}")))?;
         self.script.inbound(&r, self.setup.peer_isn);
         if let Err(e) = self.stack.inject(&bytes) {
             return Err(self.harness(format!("inject: {e}")));
         }
         self.clock.peer_tsval += 1;
-        // A passive case's listener owns the port: a SYN may reopen TIME-WAIT.
-        if self.setup.passive && self.model.reopen_from_time_wait(t0, &r.seg()) {
-            // The old connection's socket is closed (its timewait socket took over): the new
-            // one is accepted anew.
-            if let Some(fd) = self.fd.take() {
+        self.differ.injected(t0, self.line, &seg);
+        // A passive case's listener owns the port: a SYN may reopen TIME-WAIT, or meet the
+        // listener after the connection closed. The old socket (its timewait socket took
+        // over) names nothing the model follows any more: it is closed, sending nothing,
+        // and the new connection is accepted anew.
+        if let (true, Some(fd)) = (self.setup.passive, self.fd) {
+            if self.differ.connection_of(fd.0).is_none() {
+                self.fd = None;
                 let r = self.stack.close(fd);
                 self.script
                     .call(format!("close({fd}) = {}", result_text(&r)));
-            }
-        } else {
-            let (before, tcb) = (self.model.state(), *self.model.tcb());
-            let unread = self.model.readable();
-            let seg = r.seg();
-            if seg.flags.syn() && !seg.flags.ack() {
-                self.peer_syn_scaled = Some(seg.options.window_scale.is_some());
-            }
-            self.model.arrive(t0, &seg);
-            if self.after.is_none() {
-                self.after = super::deviations::taint(
-                    before,
-                    &tcb,
-                    unread,
-                    self.unscaled,
-                    &seg,
-                    &self.model,
-                );
+                self.call(t0, fd, Call::Close)?;
             }
         }
         self.injected.push(r);
         if self.injected.len() > REPLAY_DEPTH {
             self.injected.remove(0);
         }
-        Ok(())
+        self.diverged()
     }
 
     fn write(&mut self, n: u16, t0: Duration) -> Step {
         let Some(fd) = self.fd else { return Ok(()) };
-        let short_ok = self.model.send_may_be_short();
         let kernel = self.stack.write(fd, &vec![0; usize::from(n)]);
-        // What the model is told was sent: all of it, unless a full send buffer may take
-        // less (then what the kernel took).
-        let offered = match &kernel {
-            Ok(k) if short_ok && *k < usize::from(n) => *k as u32,
-            Err(CallError::Errno(Errno::EAGAIN)) if short_ok => 0,
-            _ => u32::from(n),
-        };
-        let model = self.model.send(t0, offered);
         let shown = match &kernel {
             Ok(k) => k.to_string(),
             Err(e) => e.to_string(),
         };
         self.script.call(format!("write({fd}, ..., {n}) = {shown}"));
-        let agree = match (&model, &kernel) {
-            (Ok(()), Ok(k)) => *k == offered as usize,
-            (Ok(()), Err(_)) => offered == 0,
-            (Err(_), Err(_)) => true,
-            _ => false,
+        let result = match kernel {
+            Ok(k) => Ok(k as u64),
+            Err(CallError::Errno(e)) => Err(e),
+            Err(e) => return Err(self.harness(format!("write(): {e}"))),
         };
-        if agree {
-            return Ok(());
-        }
-        Err(self.found(
-            "RFC 9293 3.10.2: SEND",
-            format!(
-                "write of {n} bytes: {}",
-                user_text(model.map(|()| u64::from(n)))
-            ),
-            format!("write() = {shown}"),
-        ))
+        let asked = u32::from(n);
+        self.call(t0, fd, Call::WriteReturned { asked, result })
     }
 
-    fn read(&mut self, n: u16) -> Step {
+    fn read(&mut self, n: u16, t0: Duration) -> Step {
         let Some(fd) = self.fd else { return Ok(()) };
         let kernel = self.stack.read(fd, usize::from(n), Wait::No);
         let shown = match &kernel {
@@ -497,17 +519,17 @@ impl Driver {
             Err(e) => e.to_string(),
         };
         self.script.call(format!("read({fd}, ..., {n}) = {shown}"));
-        let got = match &kernel {
-            Ok(b) if b.is_empty() => Read::Eof,
-            Ok(b) => Read::Bytes(b.len() as u64),
-            Err(CallError::Errno(Errno::EAGAIN)) => Read::WouldBlock,
-            Err(CallError::Errno(e)) => Read::Failed(*e),
+        let asked = u64::from(n);
+        let call = match &kernel {
+            Ok(b) => Call::Read {
+                asked,
+                len: Some(b.len() as u64),
+            },
+            Err(CallError::Errno(Errno::EAGAIN)) => Call::Read { asked, len: None },
+            Err(CallError::Errno(e)) => Call::ReadFailed { asked, errno: *e },
             Err(e) => return Err(self.harness(format!("read(): {e}"))),
         };
-        match crate::differ::receive::judge(&mut self.model, u64::from(n), got) {
-            Ok(()) => Ok(()),
-            Err(d) => Err(self.found(d.rule, d.expected, format!("read() = {shown}"))),
-        }
+        self.call(t0, fd, call)
     }
 
     /// Collects the kernel's reaction to the event at `t0` and diffs it with the model.
@@ -526,13 +548,9 @@ impl Driver {
         };
         loop {
             let now = self.stack.now();
-            let owed = self
-                .model
-                .expected_any()
-                .filter(|e| e.due.earliest <= now && e.due.latest <= horizon)
-                .map(|e| e.due.latest)
-                .min();
-            let Some(latest) = owed else { break };
+            let Some(latest) = self.differ.owed_within(now, horizon) else {
+                break;
+            };
             let deadline = latest.max(t0) + at_once_grace();
             match self.stack.next_packet(deadline) {
                 Ok(Some(p)) => self.feed(&p, true)?,
@@ -541,40 +559,51 @@ impl Driver {
             }
         }
         let now = self.stack.now();
-        if let Err(d) = self.model.settle(now.saturating_sub(at_once_grace())) {
-            if let Some(e) = self.model.expected().iter().find(|e| e.rule == d.rule) {
-                let spec = e.spec;
+        self.differ.advance(now);
+        if let Some(d) = self.differ.divergence() {
+            let spec = d
+                .connection
+                .and_then(|k| self.differ.connection(&k))
+                .and_then(|c| c.expected().iter().find(|e| e.rule == d.rule))
+                .map(|e| e.spec);
+            if let Some(spec) = spec {
                 self.script
                     .comment("the model requires, and the kernel did not send:");
                 self.script.expected(&spec, self.setup.peer_isn);
             }
-            return Err(self.found(d.rule, d.expected, d.actual));
+            return self.diverged();
         }
         // Branches the wire has not told apart (Linux's fast path took text the slow path
         // drops, and a RST then reset one of them): the socket's state tells.
-        if let (Some(fd), true) = (self.fd, self.model.branches() > 0) {
+        let key = self.key();
+        let branched = self
+            .differ
+            .connection(&key)
+            .is_some_and(|c| c.branches() > 0);
+        if let (Some(fd), true) = (self.fd, branched) {
             if let Ok(info) = self.stack.tcp_info(fd) {
                 // A socket gone to TIME-WAIT is closed too (tcp_time_wait() -> tcp_done()).
                 let gone = info.state == TcpState::Close;
-                self.model.keep_branches_where(|c| {
+                self.differ.keep_branches_where(&key, |c| {
                     matches!(c.state(), State::Closed | State::TimeWait) == gone
                 });
             }
         }
-        // The listener is still there when the connection is gone: for the peer's next
-        // segments the model listens again.
-        if self.setup.passive && self.model.state() == State::Closed {
-            let _ = self.model.open_passive(now);
-            // The old socket is closed (reset, or its close completed): closing it sends
-            // nothing, and the next connection is accepted anew.
-            if let Some(fd) = self.fd.take() {
-                let r = self.stack.close(fd);
-                self.script
-                    .call(format!("close({fd}) = {}", result_text(&r)));
-            }
+        // The listener is still there when the connection is gone: the old socket is
+        // closed (reset, or its close completed), which sends nothing, and the next
+        // connection is accepted anew.
+        let closed = self
+            .differ
+            .connection(&key)
+            .is_some_and(|c| c.state() == State::Closed);
+        if let (true, true, Some(fd)) = (self.setup.passive, closed, self.fd) {
+            self.fd = None;
+            let r = self.stack.close(fd);
+            self.script
+                .call(format!("close({fd}) = {}", result_text(&r)));
+            self.call(now, fd, Call::Close)?;
         }
-        self.accept();
-        Ok(())
+        self.accept(now)
     }
 
     /// Feeds what the kernel has sent and nobody has read yet, without waiting.
@@ -589,14 +618,14 @@ impl Driver {
     }
 
     /// A passive connection is accepted as soon as the kernel has one to hand out.
-    fn accept(&mut self) {
+    fn accept(&mut self, now: Duration) -> Step {
         let (Some(l), None) = (self.listener, self.fd) else {
-            return;
+            return Ok(());
         };
-        if !self.model.state().is_synchronized() {
-            return;
+        if !self.model().state().is_synchronized() {
+            return Ok(());
         }
-        while let Ok((fd, _)) = self.stack.accept(l, Wait::No) {
+        while let Ok((fd, addr)) = self.stack.accept(l, Wait::No) {
             self.script.call(format!("accept({l}, ..., ...) = {fd}"));
             // An earlier connection of the case may wait in the accept queue already reset
             // (Linux queues a request's child before its handshake completes, and a RST
@@ -617,8 +646,10 @@ impl Driver {
             self.script
                 .call(format!("fcntl({fd}, F_SETFL, O_RDWR|O_NONBLOCK) = 0"));
             self.fd = Some(fd);
-            break;
+            let accepted = Some((fd.0, addr));
+            return self.call(now, l, Call::Accept { accepted });
         }
+        Ok(())
     }
 
     fn feed(&mut self, p: &Packet, late: bool) -> Step {
@@ -638,13 +669,8 @@ impl Driver {
             }
         }
         self.script.outbound(&seg, self.setup.peer_isn, late);
-        let s = Seg::from_repr(&seg.tcp);
-        if let Err(d) = self.model.emitted(p.at, &s) {
-            return Err(self.found(d.rule, d.expected, d.actual));
-        }
-        self.unscaled |=
-            super::deviations::scales_unnegotiated(&s, self.peer_syn_scaled, &self.model);
-        Ok(())
+        self.differ.captured(p.at, self.line, &seg);
+        self.diverged()
     }
 }
 
@@ -652,12 +678,5 @@ fn result_text<T>(r: &Result<T, CallError>) -> String {
     match r {
         Ok(_) => "0".to_string(),
         Err(e) => e.to_string(),
-    }
-}
-
-fn user_text(r: Result<u64, UserError>) -> String {
-    match r {
-        Ok(n) => format!("{n} bytes"),
-        Err(e) => format!("error: {e:?}"),
     }
 }

@@ -104,7 +104,7 @@ impl Script {
         };
         let mut line = format!(
             "+0    < {} {}:{}({})",
-            r.flags.packetdrill(),
+            flags_text(r.flags),
             seq,
             seq.wrapping_add(u32::from(r.len)),
             r.len
@@ -129,7 +129,7 @@ impl Script {
         let mut line = format!(
             "{:<6}> {} {}:{}({})",
             if late { "+0~+.2" } else { "+0" },
-            t.flags.packetdrill(),
+            flags_text(t.flags),
             seq,
             seq.wrapping_add(t.payload.len() as u32),
             t.payload.len()
@@ -216,5 +216,16 @@ impl Script {
             let _ = writeln!(out, "{line}");
         }
         out
+    }
+}
+
+/// The flags as a script writes them: `-` for none, which the scenario parser (like
+/// packetdrill's) needs where a bare space would leave the field empty.
+fn flags_text(flags: tcpcheck_model::wire::TcpFlags) -> String {
+    let s = flags.packetdrill();
+    if s.is_empty() {
+        "-".to_string()
+    } else {
+        s
     }
 }
