@@ -443,28 +443,10 @@ impl Diag {
         local: SocketAddr,
         remote: SocketAddr,
     ) -> io::Result<Option<DiagSocket>> {
-        let family = match (local, remote) {
-            (SocketAddr::V4(_), SocketAddr::V4(_)) => AF_INET,
-            (SocketAddr::V6(_), SocketAddr::V6(_)) => AF_INET6,
-            _ => {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!("{local} and {remote} are of different families"),
-                ))
-            }
-        };
+        let (family, socket_id) = exact(local, remote)?;
         if self.dirty {
             self.drain()?;
         }
-        let socket_id = SocketId {
-            source_port: local.port(),
-            destination_port: remote.port(),
-            source_address: local.ip(),
-            destination_address: remote.ip(),
-            interface_id: 0,
-            // INET_DIAG_NOCOOKIE: any socket on these endpoints.
-            cookie: [0xff; 8],
-        };
         self.dirty = true;
         let seq = self.send(family, StateSet::all(), socket_id, NLM_F_REQUEST)?;
         // The answer is one message: the socket, or NLMSG_ERROR with ENOENT.
@@ -515,28 +497,10 @@ impl Diag {
         } else {
             (v4(local), v4(remote))
         };
-        let family = match (local, remote) {
-            (SocketAddr::V4(_), SocketAddr::V4(_)) => AF_INET,
-            (SocketAddr::V6(_), SocketAddr::V6(_)) => AF_INET6,
-            _ => {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!("{local} and {remote} are of different families"),
-                ))
-            }
-        };
+        let (family, socket_id) = exact(local, remote)?;
         if self.dirty {
             self.drain()?;
         }
-        let socket_id = SocketId {
-            source_port: local.port(),
-            destination_port: remote.port(),
-            source_address: local.ip(),
-            destination_address: remote.ip(),
-            interface_id: 0,
-            // INET_DIAG_NOCOOKIE: whatever socket holds these endpoints now.
-            cookie: [0xff; 8],
-        };
         self.dirty = true;
         let seq = self.send_as(
             SOCK_DESTROY,
@@ -684,6 +648,31 @@ impl Diag {
         self.dirty = false;
         Ok(())
     }
+}
+
+/// The address family and exact socket id of a pair of endpoints of one family, for the
+/// kernel's one-socket lookup (`inet_diag_find_one_icsk()`): no cookie
+/// (INET_DIAG_NOCOOKIE), so whatever socket holds these endpoints now.
+fn exact(local: SocketAddr, remote: SocketAddr) -> io::Result<(u8, SocketId)> {
+    let family = match (local, remote) {
+        (SocketAddr::V4(_), SocketAddr::V4(_)) => AF_INET,
+        (SocketAddr::V6(_), SocketAddr::V6(_)) => AF_INET6,
+        _ => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{local} and {remote} are of different families"),
+            ))
+        }
+    };
+    let socket_id = SocketId {
+        source_port: local.port(),
+        destination_port: remote.port(),
+        source_address: local.ip(),
+        destination_address: remote.ip(),
+        interface_id: 0,
+        cookie: [0xff; 8],
+    };
+    Ok((family, socket_id))
 }
 
 #[cfg(test)]
