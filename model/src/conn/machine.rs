@@ -2859,6 +2859,19 @@ impl Connection {
         self.alts.len()
     }
 
+    /// The state and RCV.NXT (when synchronized) of every branch followed, this one first.
+    /// An input one branch refuses leaves another in its place, so a check of the model's
+    /// own transitions compares the state after an input with every branch's before it.
+    pub fn branch_states(&self) -> Vec<(State, Option<SeqNumber>)> {
+        std::iter::once(self)
+            .chain(self.alts.iter())
+            .map(|c| {
+                let state = c.state();
+                (state, state.is_synchronized().then_some(c.tcb().rcv_nxt))
+            })
+            .collect()
+    }
+
     /// Keeps the branches whose connection `fits` what the harness learned of the stack by
     /// other means than the wire (this one first), as [`Connection::receive_where`] does with
     /// a read: Linux's header prediction may take text the slow path drops (see
