@@ -3,11 +3,13 @@
 //! frames labelled, the failing frame commented), and the "model agrees with the stack"
 //! verdict in text, Markdown and JSON. Run as root.
 //!
-//! The pcapng is read back with the small block reader below, not with the writer's crate,
-//! so a mistake shared by writer and reader cannot hide.
+//! The pcapng is read back with pcap-parser, not with the writer's crate, so a mistake
+//! shared by writer and reader cannot hide.
 
 use std::path::PathBuf;
 
+use pcap_parser::pcapng::Block;
+use pcap_parser::{OptionCode, PcapBlockOwned, PcapNGOption, PcapNGSlice};
 use tcpcheck::differ::ModelVerdict;
 use tcpcheck::runner::report::{self, MODEL_AGREES};
 use tcpcheck::runner::{run_text, IpVersion, ModelProfile, RunOptions, ScenarioRun, Verdict};
@@ -70,79 +72,36 @@ impl Drop for TempDir {
     }
 }
 
-/// One frame of a pcapng file: its bytes, its comments and whether it had `epb_flags`.
+/// One frame of a pcapng file: its bytes and its comments.
 #[derive(Debug)]
 struct Frame {
     data: Vec<u8>,
     comments: Vec<String>,
 }
 
-/// Section comments and frames of a pcapng file, read block by block (pcapng spec,
-/// sections 4.1, 4.2, 4.3: SHB, IDB, EPB; options as code, length, value padded to 4).
+fn comments(options: &[PcapNGOption<'_>]) -> Vec<String> {
+    options
+        .iter()
+        .filter(|o| o.code == OptionCode::Comment)
+        .map(|o| o.as_str().expect("a UTF-8 comment").to_owned())
+        .collect()
+}
+
+/// Section comments and frames of a pcapng file, read with pcap-parser: a reader
+/// independent of the writer's crate (pcap-file), so a mistake shared by both cannot hide.
 fn read_pcapng(bytes: &[u8]) -> (Vec<String>, Vec<Frame>) {
-    assert_eq!(bytes[..4], [0x0A, 0x0D, 0x0D, 0x0A], "not a pcapng section");
-    let little = match bytes[8..12] {
-        [0x4D, 0x3C, 0x2B, 0x1A] => true,
-        [0x1A, 0x2B, 0x3C, 0x4D] => false,
-        _ => panic!("bad byte-order magic"),
-    };
-    let u16_at = |b: &[u8], i: usize| {
-        let v = [b[i], b[i + 1]];
-        if little {
-            u16::from_le_bytes(v)
-        } else {
-            u16::from_be_bytes(v)
-        }
-    };
-    let u32_at = |b: &[u8], i: usize| {
-        let v = [b[i], b[i + 1], b[i + 2], b[i + 3]];
-        if little {
-            u32::from_le_bytes(v)
-        } else {
-            u32::from_be_bytes(v)
-        }
-    };
-    let comments_in = |opts: &[u8]| {
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i + 4 <= opts.len() {
-            let (code, len) = (u16_at(opts, i), usize::from(u16_at(opts, i + 2)));
-            if code == 0 {
-                break;
-            }
-            if code == 1 {
-                out.push(String::from_utf8(opts[i + 4..i + 4 + len].to_vec()).unwrap());
-            }
-            i += 4 + len.div_ceil(4) * 4;
-        }
-        out
-    };
     let mut section = Vec::new();
     let mut frames = Vec::new();
-    let mut at = 0;
-    while at < bytes.len() {
-        let kind = u32_at(bytes, at);
-        let len = u32_at(bytes, at + 4) as usize;
-        assert_eq!(
-            u32_at(bytes, at + len - 4) as usize,
-            len,
-            "block length trailer"
-        );
-        let body = &bytes[at + 8..at + len - 4];
-        match kind {
-            0x0A0D_0D0A => section = comments_in(&body[16..]),
-            6 => {
-                let caplen = u32_at(body, 12) as usize;
-                let data = body[20..20 + caplen].to_vec();
-                let opts = &body[20 + caplen.div_ceil(4) * 4..];
-                frames.push(Frame {
-                    data,
-                    comments: comments_in(opts),
-                });
-            }
+    for block in PcapNGSlice::from_slice(bytes).expect("a section header block") {
+        match block.expect("a valid block") {
+            PcapBlockOwned::NG(Block::SectionHeader(shb)) => section = comments(&shb.options),
+            PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => frames.push(Frame {
+                // `data` keeps the block's padding; the captured length ends the packet.
+                data: epb.data[..epb.caplen as usize].to_vec(),
+                comments: comments(&epb.options),
+            }),
             _ => {}
         }
-        at += len;
     }
     (section, frames)
 }
