@@ -4,7 +4,9 @@
 //! The steps: how the process got its privileges (root or a user namespace), access to
 //! `/dev/net/tun`, creating a sandbox, a SYN to a closed port answered by RST+ACK over IPv4
 //! and over IPv6 (with the time it took), and the thread's return to its own network
-//! namespace afterwards. The sandbox steps run on a worker thread under a deadline, so the
+//! namespace afterwards, and whether the runner can keep a script's schedule at real-time
+//! priority (a warning, not a failure: without it runs still work, but a loaded machine
+//! voids more of them as harness-late). The sandbox steps run on a worker thread under a deadline, so the
 //! doctor answers even if the kernel does not.
 
 use std::fmt;
@@ -36,6 +38,7 @@ pub const SANDBOX: &str = "sandbox";
 pub const ROUND_TRIP_V4: &str = "ipv4 round trip";
 pub const ROUND_TRIP_V6: &str = "ipv6 round trip";
 pub const CLEANUP: &str = "namespace cleanup";
+pub const PRIORITY: &str = "real-time priority";
 
 /// The sandbox steps, in order.
 const SANDBOX_STEPS: [&str; 4] = [SANDBOX, ROUND_TRIP_V4, ROUND_TRIP_V6, CLEANUP];
@@ -43,6 +46,8 @@ const SANDBOX_STEPS: [&str; 4] = [SANDBOX, ROUND_TRIP_V4, ROUND_TRIP_V6, CLEANUP
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
     Ok,
+    /// Works, less well than it could; says what would help.
+    Warn,
     Fail,
 }
 
@@ -62,6 +67,14 @@ impl Check {
         }
     }
 
+    fn warn(name: &'static str, detail: impl Into<String>) -> Check {
+        Check {
+            name,
+            status: Status::Warn,
+            detail: detail.into(),
+        }
+    }
+
     fn fail(name: &'static str, detail: impl Into<String>) -> Check {
         Check {
             name,
@@ -70,8 +83,9 @@ impl Check {
         }
     }
 
+    /// A warning passes: the machine can run checks.
     pub fn passed(&self) -> bool {
-        self.status == Status::Ok
+        self.status != Status::Fail
     }
 }
 
@@ -80,6 +94,7 @@ impl fmt::Display for Check {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let tag = match self.status {
             Status::Ok => "ok  ",
+            Status::Warn => "warn",
             Status::Fail => "FAIL",
         };
         write!(
@@ -96,7 +111,24 @@ impl fmt::Display for Check {
 pub fn run() -> Vec<Check> {
     let mut checks = vec![privilege(rootless::status()), tun()];
     checks.extend(sandbox_steps());
+    checks.push(priority(crate::runner::realtime_priority()));
     checks
+}
+
+fn priority(available: bool) -> Check {
+    if available {
+        Check::ok(
+            PRIORITY,
+            "SCHED_FIFO 1 while a script's events are due, so busy threads do not delay them",
+        )
+    } else {
+        Check::warn(
+            PRIORITY,
+            "not available (needs CAP_SYS_NICE): runs keep their schedule only as well as the \
+             machine's load allows, and a run the harness was late for is repeated or reported \
+             as an error, never as the stack's fault",
+        )
+    }
 }
 
 fn privilege(status: Option<Result<Privilege, RootlessError>>) -> Check {
@@ -287,6 +319,16 @@ mod tests {
             Check::fail("sandbox", "broke\nbecause").to_string(),
             "FAIL sandbox: broke\n     because"
         );
+    }
+
+    #[test]
+    fn missing_priority_warns_and_passes() {
+        let c = priority(false);
+        assert_eq!(c.status, Status::Warn);
+        assert!(c.passed());
+        assert!(c.to_string().starts_with("warn real-time priority:"));
+        assert!(c.detail.contains("CAP_SYS_NICE"));
+        assert_eq!(priority(true).status, Status::Ok);
     }
 
     #[test]

@@ -317,8 +317,13 @@ pub fn run_script(
             Err(exec::Stop::HarnessLate(d)) => (
                 Verdict::Error(format!(
                     "the harness fell behind the script's schedule {} times (machine \
-                     overloaded?); last at line {}: {}",
+                     overloaded?{}); last at line {}: {}",
                     attempt + 1,
+                    if timing::Punctual::available() {
+                        ""
+                    } else {
+                        "; no real-time priority without CAP_SYS_NICE"
+                    },
                     d.line,
                     d.message
                 )),
@@ -368,6 +373,12 @@ pub fn run_script(
     }
     run.duration = began.elapsed();
     run
+}
+
+/// Whether the runner's thread gets real-time priority while it keeps a script's schedule
+/// (it needs `CAP_SYS_NICE`); `tcpcheck doctor` reports it.
+pub fn realtime_priority() -> bool {
+    timing::Punctual::available()
 }
 
 /// How many times a run the harness was late for (or that failed on timing) is repeated

@@ -49,6 +49,13 @@ pub struct Punctual {
 }
 
 impl Punctual {
+    /// Whether this thread can have real-time priority: `enter` is tried and undone. The
+    /// doctor and the harness-late message say so when it cannot, because the run then keeps
+    /// its schedule only as well as the machine's load lets it.
+    pub fn available() -> bool {
+        Punctual::enter().old.is_some()
+    }
+
     pub fn enter() -> Punctual {
         // SAFETY: reads and sets the calling thread's own scheduling policy.
         unsafe {
