@@ -10,9 +10,8 @@
 //! Only replays that did what the explorer's run did are compared: the script passed (the
 //! kernel sent what the explorer saw it send). Others did not replay the case, and their
 //! model verdicts judge a different run: a case whose second connection's ISS lies at
-//! another distance from the first's (the scripts' numbers are relative to the first), a
-//! sequence number wrapping inside a segment (`4294967295:999(1000)`, which the parser
-//! refuses, as packetdrill's does), a timestamp echo of 0 before the stack sent one
+//! another distance from the first's (the scripts' numbers are relative to the first, and
+//! the kernel's ISN clock ticks every 64 ns), a timestamp echo of 0 before the stack sent one
 //! (packetdrill's "unable to infer live TS ecr"), a segment before the peer's ISN whose
 //! relative number the runner resolves elsewhere. They are counted, with their reasons and
 //! a first example of each; at least half the cases must replay faithfully (about 55 to 60

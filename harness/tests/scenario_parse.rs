@@ -211,6 +211,18 @@ fn packets_flags_and_fields() {
     assert_eq!(got, expected);
 }
 
+/// A segment straddling 2^32 is written as sequence space counts it, modulo 2^32.
+#[test]
+fn sequence_range_may_wrap() {
+    let mut w = packet(Direction::Inbound, ".", u32::MAX, 8);
+    w.win = Some(1);
+    let got: Vec<Action> = actions("0 < . 4294967295:7(8) win 1\n")
+        .into_iter()
+        .map(|(_, a)| a)
+        .collect();
+    assert_eq!(got, vec![Action::Packet(w)]);
+}
+
 #[test]
 fn tcp_options() {
     let got = actions(
@@ -428,6 +440,13 @@ fn errors_point_at_the_offending_text() {
         "script.pkt:2:9: inconsistent TCP sequence numbers and payload size: 0 + 5 is not 10\n\
          \x20 2 | \t+0 < S 0:10(5) win 1\n\
          \x20   | \t       ^^^^^^^"
+    );
+    assert_eq!(
+        error("0 < . 4294967295:8(8) win 1\n"),
+        "script.pkt:1:7: inconsistent TCP sequence numbers and payload size: 4294967295 + 8 \
+         is not 8 (nor 7 after wrapping past 2^32)\n\
+         \x20 1 | 0 < . 4294967295:8(8) win 1\n\
+         \x20   |       ^^^^^^^^^^^^^^^"
     );
     assert_eq!(
         error("0 close(3) = -1 EBADF\n"),

@@ -345,12 +345,21 @@ impl<'s, 'a> Parser<'s, 'a> {
         self.expect_punct('(', "`(` in `start:end(len)`")?;
         let len = self.uint("the payload length", u64::from(u16::MAX))?;
         self.expect_punct(')', "`)` in `start:end(len)`")?;
-        if end != seq + len {
+        // Sequence space is modular (RFC 9293 3.4), so a segment may wrap past 2^32:
+        // `4294967295:7(8)` holds the octets 4294967295, 0, …, 6. packetdrill refuses such a
+        // range (it subtracts without wrapping); accepting it runs every packetdrill script as
+        // before and lets the explorer's scripts replay a segment that straddles the wrap.
+        if end != (seq + len) % (1 << 32) {
             return Err(self.src.error(
                 seq_tok.start,
                 self.last_end(),
                 format!(
-                    "inconsistent TCP sequence numbers and payload size: {seq} + {len} is not {end}"
+                    "inconsistent TCP sequence numbers and payload size: {seq} + {len} is not {end}{}",
+                    if seq + len > u64::from(u32::MAX) {
+                        format!(" (nor {} after wrapping past 2^32)", (seq + len) % (1 << 32))
+                    } else {
+                        String::new()
+                    }
                 ),
             ));
         }
