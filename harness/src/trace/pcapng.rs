@@ -224,14 +224,18 @@ fn packet_of(kind: &EventKind) -> Option<(&[u8], String, Option<u32>)> {
             None,
         )),
         EventKind::Filtered { packet, why } => Some((packet, format!("filtered: {why}"), None)),
-        EventKind::Call { .. } | EventKind::Observation { .. } | EventKind::Note { .. } => None,
+        EventKind::Call(_)
+        | EventKind::Sysctl { .. }
+        | EventKind::Observation { .. }
+        | EventKind::Note { .. } => None,
     }
 }
 
 /// The comment that stands in for a non-packet event; `None` for packets.
 fn side_comment(kind: &EventKind) -> Option<String> {
     match kind {
-        EventKind::Call { text } => Some(format!("call: {text}")),
+        EventKind::Call(call) => Some(format!("call: {call}")),
+        EventKind::Sysctl { name, value } => Some(format!("note: sysctl {name}={value}")),
         EventKind::Observation { text } => Some(format!("observed: {text}")),
         EventKind::Note { text } => Some(format!("note: {text}")),
         EventKind::Injected { .. } | EventKind::Captured { .. } | EventKind::Filtered { .. } => {
@@ -286,7 +290,9 @@ mod tests {
     };
 
     use super::*;
-    use crate::trace::TraceEvent;
+    use crate::stack::CallError;
+    use crate::trace::{CallRecord, Returned, SocketCall, TraceEvent};
+    use nix::errno::Errno;
 
     const V4_CLIENT: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
     const V4_STACK: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
@@ -387,9 +393,10 @@ mod tests {
         );
         trace.push(
             at(5_000_250_010),
-            EventKind::Call {
-                text: "accept(3, 192.0.2.1:40000) = -1 EAGAIN".into(),
-            },
+            EventKind::Call(CallRecord {
+                call: SocketCall::Accept { fd: 3 },
+                result: Err(CallError::Errno(Errno::EAGAIN)),
+            }),
         );
         trace.push(
             at(5_000_250_123),
@@ -530,7 +537,7 @@ mod tests {
             comments(comment),
             [
                 "out: sent by the stack under test",
-                "call: accept(3, 192.0.2.1:40000) = -1 EAGAIN",
+                "call: accept(3, ..., ...) = -1 EAGAIN (Try again)",
             ]
         );
 
@@ -634,9 +641,10 @@ mod tests {
         let mut trace = Trace::default();
         trace.push(
             at(1),
-            EventKind::Call {
-                text: "socket(AF_INET, SOCK_STREAM, 0) = 3".into(),
-            },
+            EventKind::Call(CallRecord {
+                call: SocketCall::Socket { v6: false },
+                result: Ok(Returned::Fd(3)),
+            }),
         );
         trace.push(
             at(2),
@@ -666,7 +674,7 @@ mod tests {
         assert_eq!(
             comments,
             [
-                "call: socket(AF_INET, SOCK_STREAM, 0) = 3",
+                "call: socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3",
                 "observed: fd 3: tcpi_state=CLOSE",
                 "note: verdict: pass",
             ]
@@ -727,9 +735,10 @@ mod tests {
         let mut trace = Trace::default();
         trace.push(
             at(1),
-            EventKind::Call {
-                text: "listen(3, 1) = 0".into(),
-            },
+            EventKind::Call(CallRecord {
+                call: SocketCall::Listen { fd: 3, backlog: 1 },
+                result: Ok(Returned::Zero),
+            }),
         );
         trace.push(at(2), probe(1));
         trace.push(

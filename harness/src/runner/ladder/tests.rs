@@ -12,7 +12,7 @@ use crate::differ::ModelVerdict;
 use crate::runner::packet::{peer_ip, PEER_PORT_BASE, SCRIPT_PORT};
 use crate::runner::{annotate, IpVersion, ScenarioRun, Verdict};
 use crate::scenario;
-use crate::trace::{EventKind, Trace};
+use crate::trace::{CallRecord, EventKind, Returned, SocketCall, Trace};
 
 const SCRIPT: &str = "\
 0    socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
@@ -118,9 +118,10 @@ fn numbers_are_the_scripts_and_unscripted_segments_are_shown_until_the_last_step
             packet: segment(false, TcpFlags::ACK, ISN + 1, 11, (TS + 13, 110)),
             note: None,
         },
-        EventKind::Call {
-            text: "read(4, ..., 10) = 10".into(),
-        },
+        EventKind::Call(CallRecord {
+            call: SocketCall::Read { fd: 4, max: 10 },
+            result: Ok(Returned::Count(10)),
+        }),
         EventKind::Note {
             text: annotate::note(5, "read(4, ..., 10) = 10"),
         },

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use nix::errno::Errno;
 use tcpcheck_model::profile::Profile;
 use tcpcheck_model::seq::SeqNumber;
 use tcpcheck_model::timers::{timer_tolerance_hz, RtoEstimator};
@@ -119,19 +120,15 @@ pub fn extract_with(trace: &Trace, base: Result<Profile, String>) -> Vec<Series>
     for event in &trace.events {
         let at = event.at;
         match &event.kind {
-            EventKind::Note { text } => {
-                if let Some((name, value)) =
-                    text.strip_prefix("sysctl ").and_then(|s| s.split_once('='))
-                {
-                    profile =
-                        profile.and_then(|p| crate::differ::profile::with_sysctl(&p, name, value));
-                }
+            EventKind::Sysctl { name, value } => {
+                profile =
+                    profile.and_then(|p| crate::differ::profile::with_sysctl(&p, name, value));
             }
-            EventKind::Call { text } => {
-                if let Some(d) = user_timeout_set(text) {
+            EventKind::Call(call) => {
+                if let Some(d) = call.user_timeout_set() {
                     user_timeout = (!d.is_zero()).then_some(d);
                 }
-                if text.contains("ETIMEDOUT") {
+                if call.reports(Errno::ETIMEDOUT) {
                     // The series that was still being retransmitted most recently.
                     if let Some(b) = building
                         .iter_mut()
@@ -189,7 +186,8 @@ pub fn extract_with(trace: &Trace, base: Result<Profile, String>) -> Vec<Series>
                     }
                 }
             }
-            EventKind::Filtered { .. } | EventKind::Observation { .. } => {}
+            EventKind::Filtered { .. } | EventKind::Observation { .. } | EventKind::Note { .. } => {
+            }
         }
     }
 
@@ -433,30 +431,4 @@ fn on_inbound(conn: &mut Conn, seg: &SegmentRepr, at: Duration) -> Option<SeqNum
         conn.rto.on_ack(at.saturating_sub(oldest), retransmitted);
     }
     Some(ack)
-}
-
-/// `setsockopt(4, UserTimeout(1.5s))` as `LinuxStack` records it: the duration.
-pub(super) fn user_timeout_set(call: &str) -> Option<Duration> {
-    let rest = call.strip_prefix("setsockopt(")?;
-    let (_, value) = rest.split_once("UserTimeout(")?;
-    let value = value.split_once(')')?.0;
-    if !call.ends_with("= ()") {
-        return None;
-    }
-    parse_debug_duration(value)
-}
-
-/// Parses `Duration`'s `Debug` form: `1.5s`, `200ms`, `20µs`, `0ns`.
-fn parse_debug_duration(s: &str) -> Option<Duration> {
-    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
-    let (number, unit) = s.split_at(split);
-    let n: f64 = number.parse().ok()?;
-    let scale = match unit {
-        "s" => 1.0,
-        "ms" => 1e-3,
-        "µs" | "us" => 1e-6,
-        "ns" => 1e-9,
-        _ => return None,
-    };
-    Some(Duration::from_secs_f64(n * scale))
 }

@@ -2,13 +2,13 @@
 
 use std::net::Ipv4Addr;
 
+use nix::errno::Errno;
 use tcpcheck_model::profile::Profile;
 use tcpcheck_model::seq::SeqNumber;
 use tcpcheck_model::wire::{IpRepr, Ipv4Repr, SegmentRepr, TcpFlags, TcpOption, TcpRepr};
 
-use super::extraction::user_timeout_set;
 use super::*;
-use crate::trace::{EventKind, Trace};
+use crate::trace::{CallRecord, EventKind, Returned, SocketCall, Trace};
 
 const STACK: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
 const PEER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
@@ -108,14 +108,16 @@ fn syn_series_with_give_up_is_within_the_model() {
     let mut t = Trace::default();
     t.push(
         Duration::ZERO,
-        EventKind::Note {
-            text: "sysctl net.ipv4.tcp_syn_retries=3".into(),
+        EventKind::Sysctl {
+            name: "net.ipv4.tcp_syn_retries".into(),
+            value: "3".into(),
         },
     );
     t.push(
         Duration::ZERO,
-        EventKind::Note {
-            text: "sysctl net.ipv4.tcp_syn_linear_timeouts=0".into(),
+        EventKind::Sysctl {
+            name: "net.ipv4.tcp_syn_linear_timeouts".into(),
+            value: "0".into(),
         },
     );
     let syn = TcpFlags::SYN;
@@ -127,9 +129,10 @@ fn syn_series_with_give_up_is_within_the_model() {
     }
     t.push(
         at + ms(8192),
-        EventKind::Call {
-            text: "getsockopt(3, SOL_SOCKET, SO_ERROR) = Some(ETIMEDOUT)".into(),
-        },
+        EventKind::Call(CallRecord {
+            call: SocketCall::TakeError { fd: 3 },
+            result: Ok(Returned::Error(Some(Errno::ETIMEDOUT))),
+        }),
     );
     let series = extract_with(&t, Ok(Profile::linux_defaults()));
     assert_eq!(series.len(), 1);
@@ -167,8 +170,9 @@ fn data_series_uses_the_handshake_sample() {
     let mut t = Trace::default();
     t.push(
         Duration::ZERO,
-        EventKind::Note {
-            text: "sysctl net.ipv4.tcp_early_retrans=0".into(),
+        EventKind::Sysctl {
+            name: "net.ipv4.tcp_early_retrans".into(),
+            value: "0".into(),
         },
     );
     let ack = TcpFlags::ACK;
@@ -245,8 +249,9 @@ fn an_undoubled_interval_differs() {
     let syn = TcpFlags::SYN;
     t.push(
         Duration::ZERO,
-        EventKind::Note {
-            text: "sysctl net.ipv4.tcp_syn_linear_timeouts=0".into(),
+        EventKind::Sysctl {
+            name: "net.ipv4.tcp_syn_linear_timeouts".into(),
+            value: "0".into(),
         },
     );
     out(&mut t, ms(0), syn, 1, 0, 0);
@@ -271,21 +276,4 @@ fn answers_are_not_compared() {
     let s = &extract_with(&t, Ok(Profile::linux_defaults()))[0];
     assert!(matches!(s.compare(), Comparison::NotCompared(_)));
     assert!(s.render().contains("no model"), "{}", s.render());
-}
-
-#[test]
-fn user_timeout_calls_are_read() {
-    assert_eq!(
-        user_timeout_set("setsockopt(4, UserTimeout(1.5s)) = ()"),
-        Some(ms(1500))
-    );
-    assert_eq!(
-        user_timeout_set("setsockopt(4, UserTimeout(200ms)) = ()"),
-        Some(ms(200))
-    );
-    assert_eq!(
-        user_timeout_set("setsockopt(4, UserTimeout(1.5s)) = -1 EINVAL (x)"),
-        None
-    );
-    assert_eq!(user_timeout_set("setsockopt(4, NoDelay(true)) = ()"), None);
 }
