@@ -142,15 +142,24 @@ impl Exec<'_> {
         }
     }
 
-    /// read(): data, the end of the stream or an error; `None` while nothing is there.
+    /// read(): data, the end of the stream or an error; `None` while nothing is there. The
+    /// model judges the answer, an error's errno included, as the explorer's does
+    /// (differ/receive.rs).
     fn try_read(&mut self, fd: Fd, max: usize) -> Option<Ret> {
+        let asked = max as u64;
         match self.stack.read(fd, max, Wait::No) {
             Err(CallError::Errno(Errno::EAGAIN)) => None,
             r => {
-                if let Ok(d) = &r {
-                    let len = Some(d.len() as u64);
-                    let asked = max as u64;
-                    self.model(fd, Call::Read { asked, len });
+                match &r {
+                    Ok(d) => {
+                        let len = Some(d.len() as u64);
+                        self.model(fd, Call::Read { asked, len });
+                    }
+                    Err(CallError::Errno(errno)) => {
+                        let errno = *errno;
+                        self.model(fd, Call::ReadFailed { asked, errno });
+                    }
+                    Err(CallError::Deadline) => {}
                 }
                 Some(Ret::from(r, |d| d.len() as i64))
             }

@@ -4,7 +4,7 @@ use super::{Op, Ret, Started};
 use crate::differ::Call;
 use crate::runner::exec::{Exec, Step};
 use crate::scenario::Event;
-use crate::stack::Stack;
+use crate::stack::{CallError, Stack};
 
 impl Exec<'_> {
     pub(super) fn read(&mut self, ev: &Event, fd: i64, len: usize) -> Step<Started> {
@@ -26,14 +26,18 @@ impl Exec<'_> {
         }
         let data = vec![0; len];
         let r = self.stack.write(fd, &data);
-        if let Ok(n) = r {
+        // The model judges a non-blocking write's answer, count or errno, as the explorer's
+        // does (differ/send.rs): SEND told what the kernel took when a short count is the
+        // stack's choice, else all of it.
+        let result = match &r {
+            Ok(n) => Some(Ok(*n as u64)),
+            Err(CallError::Errno(e)) => Some(Err(*e)),
+            Err(CallError::Deadline) => None,
+        };
+        if let Some(result) = result {
             // At most MAX_IO_BYTES.
-            self.model(
-                fd,
-                Call::Write {
-                    len: u32::try_from(n).unwrap_or(u32::MAX),
-                },
-            );
+            let asked = u32::try_from(len).unwrap_or(u32::MAX);
+            self.model(fd, Call::WriteReturned { asked, result });
         }
         Ok(Started::Done(Ret::from(r, |n| n as i64)))
     }
