@@ -11,7 +11,7 @@ use std::time::Duration;
 use super::annotate;
 use super::command;
 use super::packet::Conn;
-use super::{Divergence, IpVersion, RunOptions};
+use super::{Check, Divergence, IpVersion, RunOptions};
 use crate::differ::Differ;
 use crate::scenario::{Action, Direction, Event, EventTime, Script, Span};
 use crate::stack::linux::{Fd, LinuxStack};
@@ -166,12 +166,19 @@ impl<'a> Exec<'a> {
         Stop::Error(located(self.file, self.text, span, message.into()))
     }
 
-    fn fail(&self, event: &Event, actual: String, message: impl Into<String>) -> Stop {
+    fn fail(
+        &self,
+        event: &Event,
+        actual: String,
+        check: Check,
+        message: impl Into<String>,
+    ) -> Stop {
         Stop::Fail(Divergence {
             line: event.span.line,
             expected: event.to_string().trim().to_string(),
             actual,
             message: message.into(),
+            check,
         })
     }
 
@@ -186,7 +193,7 @@ impl<'a> Exec<'a> {
         let info = self.stack.tcp_info(fd)?;
         annotate::step(self.stack.sandbox_mut(), ev);
         super::assert::check(&assertions, &info)
-            .map_err(|m| self.fail(ev, format!("tcpi_state {}", info.state), m))
+            .map_err(|m| self.fail(ev, format!("tcpi_state {}", info.state), Check::Other, m))
     }
 
     /// The script's own timeline so far: the latest time an event was scheduled for, so
@@ -287,6 +294,7 @@ impl<'a> Exec<'a> {
                 return Err(self.fail(
                     ev,
                     "still blocked".into(),
+                    Check::Other,
                     "exiting while a blocking system call is in progress",
                 ));
             }
@@ -306,6 +314,7 @@ impl<'a> Exec<'a> {
                     expected: "nothing more from the stack".into(),
                     actual: shown,
                     message: "unexpected packet after the last event".into(),
+                    check: Check::Other,
                 }));
             }
         }
@@ -334,7 +343,9 @@ impl<'a> Exec<'a> {
                 if let Err(m) = command::run_shell(text, self.opts.command_deadline) {
                     let message = format!("error executing `{text}` command: {m}");
                     return Err(match ev {
-                        Some(ev) => self.fail(ev, "the command failed".into(), message),
+                        Some(ev) => {
+                            self.fail(ev, "the command failed".into(), Check::Other, message)
+                        }
                         None => self.error_at(span, message),
                     });
                 }

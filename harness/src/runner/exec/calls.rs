@@ -35,6 +35,7 @@ use super::{Exec, Step};
 use crate::runner::annotate;
 use crate::runner::packet::{self, SCRIPT_PORT};
 use crate::runner::syscall::{self, Decoded, Expected};
+use crate::runner::Check;
 use crate::scenario::{Event, EventTime, Syscall};
 use crate::stack::linux::Fd;
 use crate::stack::{CallError, Stack};
@@ -167,6 +168,7 @@ impl Exec<'_> {
                         return Err(self.fail(
                             ev,
                             format!("still blocked after {:?}", self.opts.hang_limit),
+                            Check::Other,
                             "the call blocked (packetdrill would hang here)",
                         ));
                     }
@@ -193,16 +195,20 @@ impl Exec<'_> {
         let shown = format!("returned {} at {} sec", ret.show(), super::fmt_secs(now));
         annotate::call(self.stack.sandbox_mut(), ev, sc, &ret.show());
         let fd_call = matches!(sc.name.as_str(), "socket" | "accept");
+        let returned = || Check::CallReturn(sc.name.clone());
         if fd_call && expected.result >= 0 {
             if ret.value < 0 {
-                return Err(self.fail(ev, shown, "expected a non-negative result"));
+                let m = "expected a non-negative result";
+                return Err(self.fail(ev, shown, Check::Other, m));
             }
         } else if ret.value != expected.result {
-            return Err(self.fail(ev, shown, format!("expected result {}", expected.result)));
+            let m = format!("expected result {}", expected.result);
+            return Err(self.fail(ev, shown, returned(), m));
         }
         if let (Some(want), Some(written)) = (expected.errno, &sc.errno) {
             if ret.errno != Some(want) {
-                return Err(self.fail(ev, shown, format!("expected errno {}", written.name)));
+                let m = format!("expected errno {}", written.name);
+                return Err(self.fail(ev, shown, returned(), m));
             }
         }
         if let (true, Some(fd)) = (fd_call, ret.new_fd) {
@@ -219,7 +225,8 @@ impl Exec<'_> {
                 _ => EventTime::Relative(0),
             };
             if let Err(m) = self.verify_time(time, end, end, now, Some(t), "system call return") {
-                return Err(self.fail(ev, shown, m));
+                let check = Check::Time { outbound: false };
+                return Err(self.fail(ev, shown, check, m));
             }
         }
         Ok(())

@@ -8,7 +8,7 @@ use tcpcheck_model::wire::{ChecksumPolicy, SegmentRepr};
 use super::{Exec, Step, Stop, PENDING_POLL_USECS, SNIFF_GRACE_USECS};
 use crate::runner::annotate;
 use crate::runner::packet::{self, Conn, ConnState, PEER_PORT_BASE, SCRIPT_PORT};
-use crate::runner::timing;
+use crate::runner::{timing, Check};
 use crate::scenario::{Event, EventTime, Secs, TcpOption, TcpOptions};
 use crate::stack::{Packet, Stack};
 
@@ -166,6 +166,7 @@ impl Exec<'_> {
                 return Err(self.fail(
                     ev,
                     format!("nothing by {} sec", Secs(now.max(0) as u64)),
+                    Check::NoPacket,
                     "timed out waiting for packet",
                 ));
             }
@@ -201,11 +202,12 @@ impl Exec<'_> {
         self.effect = at;
         let shown = format!("{} at {} sec", actual.packet, fmt_secs(at));
         if SegmentRepr::parse(&live.bytes).is_err() {
-            return Err(self.fail(ev, shown, "bad outbound checksum"));
+            return Err(self.fail(ev, shown, Check::Other, "bad outbound checksum"));
         }
         if let Some(m) = packet::mismatch(p, &actual, &seg) {
-            return Err(self.fail(ev, shown, m));
+            return Err(self.fail(ev, shown, m.check(), m.to_string()));
         }
+        let timing = Check::Time { outbound: true };
         let what = "outbound packet";
         if let Err(m) = self.verify_time_within(ev.time, t, t_end, at, early, late, what) {
             // The segment is timed by the kernel, the expected time by the harness: counted
@@ -218,12 +220,12 @@ impl Exec<'_> {
             );
             let delay = (self.adjusted_at - self.last_effect).max(0);
             if relative && at < t - early && at >= t - delay - early {
-                return Err(match self.fail(ev, shown, m) {
+                return Err(match self.fail(ev, shown, timing, m) {
                     Stop::Fail(d) => Stop::HarnessLate(d),
                     other => other,
                 });
             }
-            return Err(self.fail(ev, shown, m));
+            return Err(self.fail(ev, shown, timing, m));
         }
         Ok(())
     }

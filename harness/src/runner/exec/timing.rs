@@ -4,6 +4,7 @@
 
 use super::{Exec, Step, Stop};
 use super::{AWAIT_IDLE_USECS, CANCEL_POLL_USECS, PENDING_POLL_USECS, SPIN_USECS};
+use crate::runner::Check;
 use crate::scenario::{Action, Direction, Event, EventTime, Secs};
 use crate::stack::Stack;
 
@@ -122,12 +123,12 @@ impl Exec<'_> {
                 _ => "command",
             };
             if let Err(m) = self.verify_time(ev.time, t, t, now, self.last_time, what) {
-                return Err(
-                    match self.fail(ev, format!("at {} sec", Secs(now.max(0) as u64)), m) {
-                        Stop::Fail(d) => Stop::HarnessLate(d),
-                        other => other,
-                    },
-                );
+                let at = format!("at {} sec", Secs(now.max(0) as u64));
+                let check = Check::Time { outbound: false };
+                return Err(match self.fail(ev, at, check, m) {
+                    Stop::Fail(d) => Stop::HarnessLate(d),
+                    other => other,
+                });
             }
         }
         Ok(())

@@ -7,6 +7,7 @@ use nix::errno::Errno;
 use super::{Ret, Started};
 use crate::differ::Call;
 use crate::runner::exec::{Exec, Step};
+use crate::runner::Check;
 use crate::scenario::Event;
 use crate::stack::{SockOpt, Stack};
 
@@ -35,6 +36,7 @@ impl Exec<'_> {
                 return Err(self.fail(
                     ev,
                     actual,
+                    Check::Other,
                     format!("bad getsockopt optval: expected {expected}"),
                 ));
             }
