@@ -4,6 +4,11 @@
 //! packetdrill runs blocking calls on a second thread and lets the main thread go on with
 //! later events. `LinuxStack` is single-threaded with non-blocking descriptors, so a blocking
 //! call is parked as a [`calls::Pending`] call and retried (see `calls`).
+//!
+//! The files follow packetdrill's own split: this one runs the events in order (and the
+//! commands, run_command.c); `timing` decides when each runs and whether it ran on time
+//! (run.c); `packets` injects and sniffs segments (run_packet.c); `calls` runs system calls,
+//! each in its own function (run_system_call.c); `model` keeps the differ beside the run.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Duration;

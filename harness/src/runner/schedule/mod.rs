@@ -41,6 +41,10 @@
 //! within [`ANSWER_WINDOW`] of a segment the peer sent on the same connection is an answer
 //! (a SYN-ACK repeated for a repeated SYN), not a timer, and such a series is shown without
 //! a model too. The schedules are information beside the verdict, which stays the script's.
+//!
+//! `extraction` finds the series in the trace and follows each connection as the wire shows
+//! it; `expectations` computes the model's schedule for a series from that; `series` holds
+//! one series, compares it with its schedule and shows it.
 
 mod expectations;
 mod extraction;
