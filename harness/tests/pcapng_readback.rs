@@ -12,7 +12,9 @@ use pcap_parser::pcapng::Block;
 use pcap_parser::{Linktype, OptionCode, PcapBlockOwned, PcapNGOption, PcapNGSlice};
 use tcpcheck::runner::{self, IpVersion, RunOptions, Verdict};
 use tcpcheck::stack::CallError;
-use tcpcheck::trace::{write_pcapng, CallRecord, EventKind, Returned, SocketCall, Trace};
+use tcpcheck::trace::{
+    write_pcapng, CallRecord, EventKind, Noted, Returned, ScriptNote, SocketCall, Trace,
+};
 
 /// One Enhanced Packet Block as the independent reader sees it.
 #[derive(Debug)]
@@ -173,12 +175,17 @@ fn sample_trace() -> Trace {
             .ack(42),
         b"hello",
     );
-    let note = |s: &str| Some(s.to_owned());
+    let note = |line: u32, s: &str| {
+        Some(ScriptNote {
+            line,
+            noted: Noted::Step(s.to_owned()),
+        })
+    };
     trace.push(
         at(5_000_250_001),
         EventKind::Injected {
             packet: syn,
-            note: note("step 1"),
+            note: note(1, "step 1"),
         },
     );
     trace.push(
@@ -218,7 +225,7 @@ fn sample_trace() -> Trace {
         at(5_001_000_000),
         EventKind::Captured {
             packet: data,
-            note: note("data"),
+            note: note(2, "data"),
         },
     );
     trace.push(
@@ -261,7 +268,7 @@ fn packets_times_directions_and_comments_read_back() {
         ("192.0.2.2".into(), 40000, 8080, "S".into(), 1_000_000, 0)
     );
     assert_eq!(f[0].flags, Some(0b01), "inbound");
-    assert_eq!(f[0].comments, ["in: injected by tcpcheck; step 1"]);
+    assert_eq!(f[0].comments, ["in: injected by tcpcheck; L1: step 1"]);
 
     assert_eq!(
         decode(&f[1].data),
@@ -311,7 +318,7 @@ fn packets_times_directions_and_comments_read_back() {
     assert_eq!(
         f[3].comments,
         [
-            "out: sent by the stack under test; data",
+            "out: sent by the stack under test; L2: data",
             "note: step 2",
             "after: note: verdict: pass",
         ]

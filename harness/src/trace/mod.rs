@@ -4,6 +4,7 @@
 mod call;
 pub mod notation;
 mod pcapng;
+mod script_note;
 mod text;
 pub mod tshark;
 
@@ -11,6 +12,7 @@ use std::time::Duration;
 
 pub use call::{CallRecord, Returned, SocketCall};
 pub use pcapng::{write_pcapng, write_pcapng_file, write_pcapng_marked};
+pub use script_note::{Noted, ScriptNote};
 pub use text::{is_barrier, Isns, Readable};
 
 /// One run's record.
@@ -29,15 +31,15 @@ pub struct TraceEvent {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EventKind {
-    /// A packet the harness wrote into the stack (raw IP bytes).
+    /// A packet the harness wrote into the stack (raw IP bytes), and the script line it was.
     Injected {
         packet: Vec<u8>,
-        note: Option<String>,
+        note: Option<ScriptNote>,
     },
-    /// A packet the stack sent (raw IP bytes).
+    /// A packet the stack sent (raw IP bytes), and the script line it matched.
     Captured {
         packet: Vec<u8>,
-        note: Option<String>,
+        note: Option<ScriptNote>,
     },
     /// A packet that is not part of the check and was filtered out, with the reason: IPv6
     /// router solicitations and neighbour discovery, the harness's own barrier probes.
@@ -52,6 +54,9 @@ pub enum EventKind {
     Observation { text: String },
     /// Free text: a step's name, a verdict.
     Note { text: String },
+    /// A call, command or code block of the script as it ran, shown as a note
+    /// `L17: close(4) = 0`.
+    Script(ScriptNote),
 }
 
 /// A remark a report adds to one event of a trace, after the fact: the failing frame's
@@ -93,6 +98,7 @@ impl std::fmt::Display for TraceEvent {
             }
             EventKind::Observation { text } => write!(f, "{at:>10.3}ms  obs  {text}"),
             EventKind::Note { text } => write!(f, "{at:>10.3}ms  note {text}"),
+            EventKind::Script(note) => write!(f, "{at:>10.3}ms  note {note}"),
         }
     }
 }

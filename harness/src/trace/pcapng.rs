@@ -32,7 +32,7 @@ use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeade
 use pcap_file::pcapng::PcapNgWriter;
 use pcap_file::{DataLink, Endianness, PcapError};
 
-use super::{is_barrier, EventKind, Mark, Trace};
+use super::{is_barrier, EventKind, Mark, ScriptNote, Trace};
 
 /// `if_tsresol` value for 10^-6 s: the trace's own resolution, so nothing is rounded twice.
 const TSRESOL_MICROS: u8 = 6;
@@ -201,7 +201,7 @@ fn is_probe(kind: &EventKind) -> bool {
 
 /// The bytes, role comment and `epb_flags` of a packet event; `None` for the others.
 fn packet_of(kind: &EventKind) -> Option<(&[u8], String, Option<u32>)> {
-    let with_note = |role: &str, note: &Option<String>| match note {
+    let with_note = |role: &str, note: &Option<ScriptNote>| match note {
         Some(note) => format!("{role}; {note}"),
         None => role.to_owned(),
     };
@@ -227,7 +227,8 @@ fn packet_of(kind: &EventKind) -> Option<(&[u8], String, Option<u32>)> {
         EventKind::Call(_)
         | EventKind::Sysctl { .. }
         | EventKind::Observation { .. }
-        | EventKind::Note { .. } => None,
+        | EventKind::Note { .. }
+        | EventKind::Script(_) => None,
     }
 }
 
@@ -238,6 +239,7 @@ fn side_comment(kind: &EventKind) -> Option<String> {
         EventKind::Sysctl { name, value } => Some(format!("note: sysctl {name}={value}")),
         EventKind::Observation { text } => Some(format!("observed: {text}")),
         EventKind::Note { text } => Some(format!("note: {text}")),
+        EventKind::Script(note) => Some(format!("note: {note}")),
         EventKind::Injected { .. } | EventKind::Captured { .. } | EventKind::Filtered { .. } => {
             None
         }
@@ -291,7 +293,7 @@ mod tests {
 
     use super::*;
     use crate::stack::CallError;
-    use crate::trace::{CallRecord, Returned, SocketCall, TraceEvent};
+    use crate::trace::{CallRecord, Noted, Returned, SocketCall, TraceEvent};
     use nix::errno::Errno;
 
     const V4_CLIENT: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
@@ -388,7 +390,10 @@ mod tests {
                         b"",
                     ),
                 ),
-                note: Some("step 1".into()),
+                note: Some(ScriptNote {
+                    line: 1,
+                    noted: Noted::Step("step 1".into()),
+                }),
             },
         );
         trace.push(
@@ -456,7 +461,10 @@ mod tests {
                         b"hello",
                     ),
                 ),
-                note: Some("data".into()),
+                note: Some(ScriptNote {
+                    line: 2,
+                    noted: Noted::Step("data".into()),
+                }),
             },
         );
         trace.push(
@@ -522,7 +530,7 @@ mod tests {
         assert_eq!(flags, "··········S·");
         assert_eq!(seq, "1000000");
         assert_eq!(direction_of(direction), Some(1));
-        assert_eq!(comments(comment), ["in: injected by tcpcheck; step 1"]);
+        assert_eq!(comments(comment), ["in: injected by tcpcheck; L1: step 1"]);
 
         let [time, ip, ip6, flags, seq, direction, comment] = &lines[1][..] else {
             unreachable!()
@@ -570,7 +578,7 @@ mod tests {
         assert_eq!(
             comments(comment),
             [
-                "out: sent by the stack under test; data",
+                "out: sent by the stack under test; L2: data",
                 "note: step 2",
                 "after: note: verdict: pass",
             ]

@@ -77,7 +77,7 @@ impl Exec<'_> {
             .map_err(|e| self.error_at(ev.span, format!("cannot build the packet: {e}")))?;
         let at = self.stack.now().saturating_sub(self.start);
         self.stack.inject(&bytes)?;
-        annotate::injected(self.stack.sandbox_mut().trace_mut(), ev);
+        annotate::injected(self.stack.sandbox_mut().trace_mut(), ev, p);
         if let Some(d) = &mut self.differ {
             d.injected(at, self.line, &seg);
         }

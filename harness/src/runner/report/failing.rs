@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use tcpcheck_model::wire::{ChecksumPolicy, IpRepr, SegmentRepr};
 
 use crate::differ::{ModelDivergence, ModelVerdict};
-use crate::runner::{annotate, Check, Divergence, ScenarioRun, Verdict};
+use crate::runner::{Check, Divergence, ScenarioRun, Verdict};
 use crate::trace::notation;
 use crate::trace::{EventKind, Isns, Mark, Trace};
 
@@ -52,12 +52,11 @@ pub fn model_agrees_with_stack(r: &ScenarioRun) -> bool {
 fn event_of_line(trace: &Trace, line: u32) -> Option<usize> {
     let of_line = trace.events.iter().rposition(|e| {
         let note = match &e.kind {
-            EventKind::Captured { note, .. } | EventKind::Injected { note, .. } => note.as_deref(),
-            EventKind::Note { text } => Some(text.as_str()),
+            EventKind::Captured { note, .. } | EventKind::Injected { note, .. } => note.as_ref(),
+            EventKind::Script(note) => Some(note),
             _ => None,
         };
-        note.and_then(annotate::parse)
-            .is_some_and(|(l, _)| l == line)
+        note.is_some_and(|n| n.line == line)
     });
     of_line.or_else(|| {
         trace
@@ -197,6 +196,19 @@ mod tests {
     use super::*;
     use crate::differ::Key;
     use crate::runner::IpVersion;
+    use crate::trace::{Noted, ScriptNote};
+
+    /// The note of script line `line`'s packet, written in the script's notation.
+    fn script_packet(line: u32, text: &str) -> Option<ScriptNote> {
+        let script = crate::scenario::parse("t.pkt", &format!("0 {text}")).unwrap();
+        let crate::scenario::Action::Packet(p) = &script.events[0].action else {
+            panic!("not a packet: {text}");
+        };
+        Some(ScriptNote {
+            line,
+            noted: Noted::Packet(p.clone()),
+        })
+    }
 
     fn failure(check: Check) -> Divergence {
         Divergence {
@@ -263,14 +275,14 @@ mod tests {
             ms(1),
             EventKind::Injected {
                 packet: packet(false, 1000, 0, TcpFlags::SYN),
-                note: Some("L5: < S 1000:1000(0) win 100".into()),
+                note: script_packet(5, "< S 1000:1000(0) win 100"),
             },
         );
         trace.push(
             ms(2),
             EventKind::Captured {
                 packet: packet(true, 5000, 1001, TcpFlags::SYN | TcpFlags::ACK),
-                note: Some("L6: > S. 0:0(0) ack 1001".into()),
+                note: script_packet(6, "> S. 0:0(0) ack 1001"),
             },
         );
         trace.push(
@@ -284,7 +296,7 @@ mod tests {
             ms(4),
             EventKind::Captured {
                 packet: packet(true, 5001, 1011, TcpFlags::ACK),
-                note: Some("L17: > . 1:1(0) ack 11".into()),
+                note: script_packet(17, "> . 1:1(0) ack 11"),
             },
         );
         trace.push(

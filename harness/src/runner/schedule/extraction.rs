@@ -186,8 +186,10 @@ pub fn extract_with(trace: &Trace, base: Result<Profile, String>) -> Vec<Series>
                     }
                 }
             }
-            EventKind::Filtered { .. } | EventKind::Observation { .. } | EventKind::Note { .. } => {
-            }
+            EventKind::Filtered { .. }
+            | EventKind::Observation { .. }
+            | EventKind::Note { .. }
+            | EventKind::Script(_) => {}
         }
     }
 
