@@ -29,8 +29,10 @@ const PINNED: [&str; 7] = [
     "tcp_ack_seq",
 ];
 
-/// The calls whose results the model judges (differ/calls.rs): accept() and read().
-const JUDGED_CALLS: [&str; 2] = ["accept", "read"];
+/// The calls whose results the model judges (differ/calls.rs): accept(), read() (count or
+/// errno, differ/receive.rs) and write() (a non-blocking one's count or errno,
+/// differ/send.rs; a blocking one's, that it waits for all its data).
+const JUDGED_CALLS: [&str; 3] = ["accept", "read", "write"];
 
 /// Whether the model judges what the script's failing line checked.
 pub fn model_judged(d: &Divergence) -> bool {
@@ -233,10 +235,10 @@ mod tests {
         // A checksum, the payload's bytes, a getsockopt value.
         assert!(!model_judged(&failure(Check::Other)));
         assert!(!model_judged(&failure(Check::Time { outbound: false })));
-        for call in ["read", "accept"] {
+        for call in ["read", "accept", "write"] {
             assert!(model_judged(&failure(Check::CallReturn(call.into()))));
         }
-        for call in ["getsockopt", "write"] {
+        for call in ["getsockopt", "connect"] {
             assert!(!model_judged(&failure(Check::CallReturn(call.into()))));
         }
     }
