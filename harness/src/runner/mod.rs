@@ -138,8 +138,9 @@ pub enum Check {
     /// An event at the wrong time: an outbound segment's (`outbound`), or a blocking call's
     /// return.
     Time { outbound: bool },
-    /// A call's result or errno, by the call's name.
-    CallReturn(String),
+    /// A call's result or errno, by the call's name; `judged`: the model was told the
+    /// answer in a form it judges (an accept()'s, a read()'s, a non-blocking write()'s).
+    CallReturn { call: String, judged: bool },
     /// Anything else: a checksum, the payload's bytes, a getsockopt value, a TCP_INFO
     /// assertion, a command, a call that hung, the model under `--strict-model`.
     Other,

@@ -48,6 +48,9 @@ pub(super) struct Ret {
     value: i64,
     errno: Option<Errno>,
     new_fd: Option<Fd>,
+    /// The model was told this answer in a form it judges (differ/calls.rs): a failure of
+    /// the script's check on it is then one the model has a rule on.
+    judged: bool,
 }
 
 /// What the model needs of a call's result beyond [`Ret`].
@@ -61,6 +64,7 @@ impl Ret {
             value,
             errno: None,
             new_fd: None,
+            judged: false,
         }
     }
 
@@ -69,6 +73,7 @@ impl Ret {
             value: -1,
             errno: Some(e),
             new_fd: None,
+            judged: false,
         }
     }
 
@@ -195,7 +200,10 @@ impl Exec<'_> {
         let shown = format!("returned {} at {} sec", ret.show(), super::fmt_secs(now));
         annotate::call(self.stack.sandbox_mut(), ev, sc, &ret.show());
         let fd_call = matches!(sc.name.as_str(), "socket" | "accept");
-        let returned = || Check::CallReturn(sc.name.clone());
+        let returned = || Check::CallReturn {
+            call: sc.name.clone(),
+            judged: ret.judged,
+        };
         if fd_call && expected.result >= 0 {
             if ret.value < 0 {
                 let m = "expected a non-negative result";

@@ -137,6 +137,7 @@ impl Exec<'_> {
                 let new_fd = r.as_ref().ok().map(|(f, _)| *f);
                 let mut ret = Ret::from(r, |(f, _)| i64::from(f.0));
                 ret.new_fd = new_fd;
+                ret.judged = accepted.is_some();
                 Some(ret)
             }
         }
@@ -150,18 +151,22 @@ impl Exec<'_> {
         match self.stack.read(fd, max, Wait::No) {
             Err(CallError::Errno(Errno::EAGAIN)) => None,
             r => {
-                match &r {
+                let judged = match &r {
                     Ok(d) => {
                         let len = Some(d.len() as u64);
                         self.model(fd, Call::Read { asked, len });
+                        true
                     }
                     Err(CallError::Errno(errno)) => {
                         let errno = *errno;
                         self.model(fd, Call::ReadFailed { asked, errno });
+                        true
                     }
-                    Err(CallError::Deadline) => {}
-                }
-                Some(Ret::from(r, |d| d.len() as i64))
+                    Err(CallError::Deadline) => false,
+                };
+                let mut ret = Ret::from(r, |d| d.len() as i64);
+                ret.judged = judged;
+                Some(ret)
             }
         }
     }
@@ -245,7 +250,9 @@ impl Exec<'_> {
                     ),
                     Op::Connect(_) | Op::Write { .. } => {}
                 }
-                Ok(Started::Done(Ret::err(Errno::EAGAIN)))
+                let mut ret = Ret::err(Errno::EAGAIN);
+                ret.judged = matches!(op, Op::Accept(_) | Op::Read(..));
+                Ok(Started::Done(ret))
             }
         }
     }

@@ -34,11 +34,14 @@ impl Exec<'_> {
             Err(CallError::Errno(e)) => Some(Err(*e)),
             Err(CallError::Deadline) => None,
         };
+        let judged = result.is_some();
         if let Some(result) = result {
             // At most MAX_IO_BYTES.
             let asked = u32::try_from(len).unwrap_or(u32::MAX);
             self.model(fd, Call::WriteReturned { asked, result });
         }
-        Ok(Started::Done(Ret::from(r, |n| n as i64)))
+        let mut ret = Ret::from(r, |n| n as i64);
+        ret.judged = judged;
+        Ok(Started::Done(ret))
     }
 }
