@@ -53,3 +53,31 @@ impl fmt::Display for ScriptNote {
         write!(f, "L{}: {}", self.line, self.noted)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_note_reads_as_its_line_and_the_script_s_text() {
+        let script = scenario::parse("t.pkt", "0 > . 1:1(0) ack 101").unwrap();
+        let scenario::Action::Packet(p) = &script.events[0].action else {
+            panic!("a packet");
+        };
+        let packet = ScriptNote {
+            line: 17,
+            noted: Noted::Packet(p.clone()),
+        };
+        assert_eq!(packet.to_string(), "L17: > . 1:1(0) ack 101");
+        assert_eq!(packet.call_name(), None);
+        let call = ScriptNote {
+            line: 9,
+            noted: Noted::Call {
+                name: "close".into(),
+                text: "close(4) = 0".into(),
+            },
+        };
+        assert_eq!(call.to_string(), "L9: close(4) = 0");
+        assert_eq!(call.call_name(), Some("close"));
+    }
+}
