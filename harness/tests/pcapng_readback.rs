@@ -7,10 +7,14 @@
 use std::time::Duration;
 
 use etherparse::{NetSlice, PacketBuilder, SlicedPacket, TransportSlice};
+use nix::errno::Errno;
 use pcap_parser::pcapng::Block;
 use pcap_parser::{Linktype, OptionCode, PcapBlockOwned, PcapNGOption, PcapNGSlice};
 use tcpcheck::runner::{self, IpVersion, RunOptions, Verdict};
-use tcpcheck::trace::{write_pcapng, EventKind, Trace};
+use tcpcheck::stack::CallError;
+use tcpcheck::trace::{
+    write_pcapng, CallRecord, EventKind, Noted, Returned, ScriptNote, SocketCall, Trace,
+};
 
 /// One Enhanced Packet Block as the independent reader sees it.
 #[derive(Debug)]
@@ -171,19 +175,25 @@ fn sample_trace() -> Trace {
             .ack(42),
         b"hello",
     );
-    let note = |s: &str| Some(s.to_owned());
+    let note = |line: u32, s: &str| {
+        Some(ScriptNote {
+            line,
+            noted: Noted::Step(s.to_owned()),
+        })
+    };
     trace.push(
         at(5_000_250_001),
         EventKind::Injected {
             packet: syn,
-            note: note("step 1"),
+            note: note(1, "step 1"),
         },
     );
     trace.push(
         at(5_000_250_010),
-        EventKind::Call {
-            text: "accept(3, 192.0.2.2:40000) = -1 EAGAIN".into(),
-        },
+        EventKind::Call(CallRecord {
+            call: SocketCall::Accept { fd: 3 },
+            result: Err(CallError::Errno(Errno::EAGAIN)),
+        }),
     );
     trace.push(
         at(5_000_250_123),
@@ -215,7 +225,7 @@ fn sample_trace() -> Trace {
         at(5_001_000_000),
         EventKind::Captured {
             packet: data,
-            note: note("data"),
+            note: note(2, "data"),
         },
     );
     trace.push(
@@ -258,7 +268,7 @@ fn packets_times_directions_and_comments_read_back() {
         ("192.0.2.2".into(), 40000, 8080, "S".into(), 1_000_000, 0)
     );
     assert_eq!(f[0].flags, Some(0b01), "inbound");
-    assert_eq!(f[0].comments, ["in: injected by tcpcheck; step 1"]);
+    assert_eq!(f[0].comments, ["in: injected by tcpcheck; L1: step 1"]);
 
     assert_eq!(
         decode(&f[1].data),
@@ -276,7 +286,7 @@ fn packets_times_directions_and_comments_read_back() {
         f[1].comments,
         [
             "out: sent by the stack under test",
-            "call: accept(3, 192.0.2.2:40000) = -1 EAGAIN",
+            "call: accept(3, ..., ...) = -1 EAGAIN (Try again)",
         ]
     );
 
@@ -308,7 +318,7 @@ fn packets_times_directions_and_comments_read_back() {
     assert_eq!(
         f[3].comments,
         [
-            "out: sent by the stack under test; data",
+            "out: sent by the stack under test; L2: data",
             "note: step 2",
             "after: note: verdict: pass",
         ]
@@ -323,9 +333,10 @@ fn a_trace_without_packets_reads_back_as_section_comments() {
     let mut trace = Trace::default();
     trace.push(
         at(1),
-        EventKind::Call {
-            text: "socket(AF_INET, SOCK_STREAM, 0) = 3".into(),
-        },
+        EventKind::Call(CallRecord {
+            call: SocketCall::Socket { v6: false },
+            result: Ok(Returned::Fd(3)),
+        }),
     );
     trace.push(
         at(3),
@@ -339,7 +350,7 @@ fn a_trace_without_packets_reads_back_as_section_comments() {
     assert_eq!(
         capture.section_comments,
         [
-            "call: socket(AF_INET, SOCK_STREAM, 0) = 3",
+            "call: socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3",
             "note: verdict: pass"
         ]
     );

@@ -360,7 +360,7 @@ fn ipv4_mapped_ipv6_sockets_speak_ipv4_on_the_wire() {
     assert_eq!(r.model, ModelVerdict::Agree, "{}", r.describe());
     let trace = r.trace.to_string();
     assert!(
-        trace.contains("bind(3, [::ffff:192.0.2.1]:8080)"),
+        trace.contains("bind(3, [::ffff:192.0.2.1]:8080, ...) = 0"),
         "{trace}"
     );
     assert!(
@@ -445,5 +445,76 @@ fn listener_queues_are_observed() {
             "{}",
             r.trace
         );
+    }
+}
+
+/// A non-blocking write() in SYN-SENT: Linux waits for the connection
+/// (tcp_sendmsg_locked(): sk_stream_wait_connect()) and so answers EAGAIN, where RFC 9293
+/// 3.10.2 queues the data. The runner tells the model what each non-blocking write
+/// returned, as the explorer's driver does, so the rfc9293 model judges the answer.
+const SYN_SENT_WRITE: &str = "\
+0    socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0   fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
++0   connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)
++0   > S 0:0(0) <...>
++0   write(3, ..., 100) = -1 EAGAIN (Resource temporarily unavailable)
++.01 < S. 0:0(0) ack 1 win 65535 <mss 1460,sackOK,nop,nop,nop,wscale 7>
++0   > . 1:1(0) ack 1
++0   write(3, ..., 100) = 100
++0   > P. 1:101(100) ack 1
++.01 < . 1:1(0) ack 101 win 512
+";
+
+#[test]
+fn a_non_blocking_write_is_judged_by_the_model() {
+    let opts = RunOptions {
+        model: ModelProfile::Rfc9293,
+        ..RunOptions::default()
+    };
+    for ip in BOTH {
+        let r = run_text("syn-sent-write.pkt", SYN_SENT_WRITE, ip, &opts);
+        assert_eq!(r.verdict, Verdict::Pass, "{}\n{}", r.describe(), r.trace);
+        let ModelVerdict::Diverge(d) = &r.model else {
+            panic!("the model did not judge the write: {}", r.describe());
+        };
+        assert_eq!(d.line, 5, "{d}");
+        assert_eq!(d.rule, "RFC 9293 3.10.2: SEND", "{d}");
+        assert!(d.actual.contains("EAGAIN"), "{d}");
+    }
+}
+
+/// Non-blocking writes into a zero window (a full count, a short one, EAGAIN), then reads
+/// before and after the peer's RST (EAGAIN, ECONNRESET, end of stream) and a write after
+/// it (EPIPE): the model is told each answer, errno included, and allows them all.
+const ZERO_WINDOW_THEN_RST: &str = "\
+`sysctl -q net.ipv4.tcp_congestion_control=reno net.ipv4.tcp_min_tso_segs=1`
+
+0    socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0   setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
++0   setsockopt(3, SOL_SOCKET, SO_SNDBUF, [2048], 4) = 0
++0   bind(3, ..., ...) = 0
++0   listen(3, 1) = 0
++0   < S 0:0(0) win 4000 <mss 1000,nop,nop,sackOK>
++0   > S. 0:0(0) ack 1 <...>
++.01 < . 1:1(0) ack 1 win 1000
++0   accept(3, ..., ...) = 4
++0   fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0
++0   < . 1:1(0) ack 1 win 0
++0   write(4, ..., 1000) = 1000
++0   write(4, ..., 6000) = 1000
++0   write(4, ..., 1000) = -1 EAGAIN (Resource temporarily unavailable)
++0   read(4, ..., 100) = -1 EAGAIN (Resource temporarily unavailable)
++.01 < R. 1:1(0) ack 1 win 0
++0   read(4, ..., 100) = -1 ECONNRESET (Connection reset by peer)
++0   read(4, ..., 100) = 0
++0   write(4, ..., 100) = -1 EPIPE (Broken pipe)
+";
+
+#[test]
+fn non_blocking_answers_and_read_errors_agree_with_the_model() {
+    for ip in BOTH {
+        let r = run("zero-window-then-rst.pkt", ZERO_WINDOW_THEN_RST, ip);
+        assert_eq!(r.verdict, Verdict::Pass, "{}\n{}", r.describe(), r.trace);
+        assert_eq!(r.model, ModelVerdict::Agree, "{}", r.describe());
     }
 }

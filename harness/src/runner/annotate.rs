@@ -2,34 +2,23 @@
 //!
 //! The trace is written by the sandbox and the stack, which know nothing of scripts; only the
 //! interpreter knows which line a packet or call belongs to and what its numbers are in the
-//! script's terms. It writes that here as the event's note (`L17: > . 1:1(0) ack 101`), so
-//! every consumer of the trace (the ladder diagram, pcapng comments) can tell scripted from
-//! unscripted events without redoing the interpreter's bookkeeping.
+//! script's terms. It writes that here as the event's [`ScriptNote`] (shown
+//! `L17: > . 1:1(0) ack 101`), so every consumer of the trace (the ladder diagram, pcapng
+//! comments) can tell scripted from unscripted events without redoing the interpreter's
+//! bookkeeping.
 
 use crate::sandbox::{Packet, Sandbox};
 use crate::scenario::{self, Event, Syscall};
-use crate::trace::{EventKind, Trace};
-
-/// The note for an event of script line `line`, `text` in the script's own terms.
-pub fn note(line: u32, text: &str) -> String {
-    format!("L{line}: {text}")
-}
-
-/// The line and text of a note written by [`note`]; `None` for any other note.
-pub fn parse(note: &str) -> Option<(u32, &str)> {
-    let rest = note.strip_prefix('L')?;
-    let (line, text) = rest.split_once(": ")?;
-    if line.is_empty() || !line.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    Some((line.parse().ok()?, text))
-}
+use crate::trace::{EventKind, Noted, ScriptNote, Trace};
 
 /// Notes the packet of `ev` just injected, which `Sandbox::inject` recorded last.
-pub fn injected(trace: &mut Trace, ev: &Event) {
+pub fn injected(trace: &mut Trace, ev: &Event, p: &scenario::Packet) {
     if let Some(EventKind::Injected { note: n, .. }) = trace.events.last_mut().map(|e| &mut e.kind)
     {
-        *n = Some(note(ev.span.line, &ev.action.to_string()));
+        *n = Some(ScriptNote {
+            line: ev.span.line,
+            noted: Noted::Packet(p.clone()),
+        });
     }
 }
 
@@ -50,36 +39,30 @@ pub fn captured(trace: &mut Trace, live: &Packet, ev: &Event, shown: &scenario::
             _ => None,
         });
     if let Some(n) = found {
-        *n = Some(note(ev.span.line, &shown.to_string()));
+        *n = Some(ScriptNote {
+            line: ev.span.line,
+            noted: Noted::Packet(shown.clone()),
+        });
     }
 }
 
 /// Records a code block or command as the script wrote it, when it runs.
 pub fn step(sandbox: &mut Sandbox, ev: &Event) {
-    sandbox.note(EventKind::Note {
-        text: note(ev.span.line, &ev.action.to_string()),
-    });
+    sandbox.note(EventKind::Script(ScriptNote {
+        line: ev.span.line,
+        noted: Noted::Step(ev.action.to_string()),
+    }));
 }
 
 /// Records a call of `ev` returning `result`, shown as the script would write it.
 pub fn call(sandbox: &mut Sandbox, ev: &Event, sc: &Syscall, result: &str) {
     let args: Vec<String> = sc.args.iter().map(ToString::to_string).collect();
     let text = format!("{}({}) = {result}", sc.name, args.join(", "));
-    sandbox.note(EventKind::Note {
-        text: note(ev.span.line, &text),
-    });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn notes_round_trip() {
-        let n = note(17, "> . 1:1(0) ack 101");
-        assert_eq!(parse(&n), Some((17, "> . 1:1(0) ack 101")));
-        assert_eq!(parse("sysctl net.ipv4.tcp_sack=1"), None);
-        assert_eq!(parse("L: x"), None);
-        assert_eq!(parse("Lx: x"), None);
-    }
+    sandbox.note(EventKind::Script(ScriptNote {
+        line: ev.span.line,
+        noted: Noted::Call {
+            name: sc.name.clone(),
+            text,
+        },
+    }));
 }

@@ -37,12 +37,12 @@ use std::fmt::Write as _;
 
 use tcpcheck_model::wire::{ChecksumPolicy, SegmentRepr};
 
-use super::{annotate, packet, ScenarioRun, Verdict};
+use super::{packet, ScenarioRun, Verdict};
 use crate::differ::ModelVerdict;
 use crate::scenario::{Action, Direction, Event, Script, Secs, Syscall};
-use crate::trace::EventKind;
+use crate::trace::{EventKind, Noted, ScriptNote};
 use bases::Bases;
-use text::{flags_of, parse_packet, script_ts_val, segment_text, set_ts_val};
+use text::{flags_of, script_ts_val, segment_text, set_ts_val};
 
 /// The diagram of `run`; `script`, the script it ran, gives each row the time its line is
 /// written with and each kernel TS val the number the script knows it by.
@@ -104,25 +104,19 @@ fn rows(run: &ScenarioRun, script: &Script) -> Vec<Row> {
         let step = scripted(&e.kind);
         let time = |line| by_line.get(&line).map(|e| time_of(e)).unwrap_or_default();
         match (&e.kind, step) {
-            (EventKind::Note { .. }, Some((line, text))) => rows.push(Row {
-                line: Some(line),
-                time: time(line),
+            (EventKind::Script(_), Some(note)) => rows.push(Row {
+                line: Some(note.line),
+                time: time(note.line),
                 lane: Lane::Kernel,
-                text: text.to_string(),
+                text: note.noted.to_string(),
             }),
             (EventKind::Injected { packet, .. } | EventKind::Captured { packet, .. }, step) => {
                 let seg = SegmentRepr::parse_with(packet, ChecksumPolicy::Accept).ok();
                 match (step, seg) {
-                    (Some((line, text)), Some(seg)) => {
-                        let event = by_line.get(&line).copied();
-                        rows.push(scripted_row(
-                            line,
-                            time(line),
-                            text,
-                            &seg,
-                            event,
-                            &mut bases,
-                        ));
+                    (Some(note), Some(seg)) => {
+                        let event = by_line.get(&note.line).copied();
+                        let time = time(note.line);
+                        rows.push(scripted_row(note, time, &seg, event, &mut bases));
                     }
                     _ if last_scripted.is_some_and(|l| i < l) => {
                         let inbound = matches!(e.kind, EventKind::Injected { .. });
@@ -156,13 +150,11 @@ fn rows(run: &ScenarioRun, script: &Script) -> Vec<Row> {
     keyed.into_iter().map(|(_, r)| r).collect()
 }
 
-/// The script line and text the runner noted on an event.
-fn scripted(kind: &EventKind) -> Option<(u32, &str)> {
+/// What the runner noted of an event of the script.
+fn scripted(kind: &EventKind) -> Option<&ScriptNote> {
     match kind {
-        EventKind::Note { text } => annotate::parse(text),
-        EventKind::Injected { note, .. } | EventKind::Captured { note, .. } => {
-            note.as_deref().and_then(annotate::parse)
-        }
+        EventKind::Script(note) => Some(note),
+        EventKind::Injected { note, .. } | EventKind::Captured { note, .. } => note.as_ref(),
         _ => None,
     }
 }
@@ -176,22 +168,23 @@ fn time_of(e: &Event) -> String {
 }
 
 fn scripted_row(
-    line: u32,
+    note: &ScriptNote,
     time: String,
-    text: &str,
     seg: &SegmentRepr,
     event: Option<&Event>,
     bases: &mut Bases,
 ) -> Row {
-    let Some(mut p) = parse_packet(text) else {
+    let line = note.line;
+    let Noted::Packet(p) = &note.noted else {
         // Not a packet after all; shown as noted rather than dropped.
         return Row {
             line: Some(line),
             time,
             lane: Lane::Stray,
-            text: text.to_string(),
+            text: note.noted.to_string(),
         };
     };
+    let mut p = p.clone();
     bases.learn(&p, seg);
     let lane = match p.direction {
         Direction::Inbound => Lane::In(p.peer),

@@ -123,6 +123,27 @@ pub struct Divergence {
     pub actual: String,
     /// Which check failed, in packetdrill's words where it has them.
     pub message: String,
+    /// The same, as a value: what the reports and the retries decide on.
+    pub check: Check,
+}
+
+/// What a script line's failing check was about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// A field of an outbound segment, by packetdrill's name for it (`tcp_seq`,
+    /// `payload length`).
+    Field(&'static str),
+    /// No outbound segment came in time.
+    NoPacket,
+    /// An event at the wrong time: an outbound segment's (`outbound`), or a blocking call's
+    /// return.
+    Time { outbound: bool },
+    /// A call's result or errno, by the call's name; `judged`: the model was told the
+    /// answer in a form it judges (an accept()'s, a read()'s, a non-blocking write()'s).
+    CallReturn { call: String, judged: bool },
+    /// Anything else: a checksum, the payload's bytes, a getsockopt value, a TCP_INFO
+    /// assertion, a command, a call that hung, the model under `--strict-model`.
+    Other,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -304,7 +325,7 @@ pub fn run_script(
         let (verdict, late) = match ex.run() {
             Ok(()) => (Verdict::Pass, false),
             Err(exec::Stop::Fail(d)) => {
-                let timing = d.message.starts_with("timing error");
+                let timing = matches!(d.check, Check::Time { .. });
                 (Verdict::Fail(d), timing)
             }
             Err(exec::Stop::Error(e)) => (Verdict::Error(e), false),
@@ -343,6 +364,7 @@ pub fn run_script(
                     expected: d.expected.clone(),
                     actual: d.actual.clone(),
                     message: format!("the model diverges (--strict-model): {}", d.rule),
+                    check: Check::Other,
                 })
             }
             (v, _) => v,

@@ -294,7 +294,7 @@ pub fn to_script_space(conn: &Conn, seg: &SegmentRepr) -> Actual {
 /// The first field where the kernel's segment departs from the script's, in the order
 /// packetdrill checks them (`verify_tcp`, `verify_outbound_live_tcp_options`,
 /// `verify_outbound_live_payload`); `None` when they agree.
-pub fn mismatch(script: &scenario::Packet, actual: &Actual, raw: &SegmentRepr) -> Option<String> {
+pub fn mismatch(script: &scenario::Packet, actual: &Actual, raw: &SegmentRepr) -> Option<Mismatch> {
     let a = &actual.packet;
     let t = &raw.tcp;
     // Compared in the script's terms: SACK blocks are relative there, as in the script.
@@ -327,9 +327,37 @@ pub fn mismatch(script: &scenario::Packet, actual: &Actual, raw: &SegmentRepr) -
         ("TCP options", options_ok),
     ];
     if let Some((name, _)) = checks.iter().find(|(_, ok)| !ok) {
-        return Some(format!("bad outbound {name}"));
+        return Some(Mismatch::Field(name));
     }
-    (!actual.payload_zero).then(|| "incorrect outbound data payload".to_string())
+    (!actual.payload_zero).then_some(Mismatch::Payload)
+}
+
+/// How an outbound segment differs from the script's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mismatch {
+    /// A field, by packetdrill's name for it.
+    Field(&'static str),
+    /// The payload's bytes (packetdrill's scripts send and expect zeros).
+    Payload,
+}
+
+impl Mismatch {
+    pub fn check(self) -> crate::runner::Check {
+        match self {
+            Mismatch::Field(name) => crate::runner::Check::Field(name),
+            Mismatch::Payload => crate::runner::Check::Other,
+        }
+    }
+}
+
+/// packetdrill's words: `bad outbound tcp_seq`.
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Mismatch::Field(name) => write!(f, "bad outbound {name}"),
+            Mismatch::Payload => f.write_str("incorrect outbound data payload"),
+        }
+    }
 }
 
 /// Kinds in order; values compared except for timestamps, whose value packetdrill only

@@ -55,11 +55,11 @@ impl Summary {
         let mut out = format!("{} passed", self.passed);
         if self.passed_with_model_divergence > 0 {
             let n = self.passed_with_model_divergence;
-            let _ = write!(
-                out,
-                " ({n} with a model divergence{})",
-                if n == 1 { "" } else { "s" }
-            );
+            let _ = if n == 1 {
+                write!(out, " (1 with a model divergence)")
+            } else {
+                write!(out, " ({n} with model divergences)")
+            };
         }
         let _ = write!(out, ", {} failed, {} errors", self.failed, self.errors);
         if self.interrupted > 0 {

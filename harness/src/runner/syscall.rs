@@ -175,147 +175,186 @@ fn io_len(e: &Expr, call: &str) -> Result<usize, String> {
     Ok(v as usize)
 }
 
+/// The decoder of the call named `sc.name`: one function per call.
 fn decode_call(sc: &Syscall) -> Result<Decoded, Bad> {
-    let a = &sc.args;
-    Ok(match sc.name.as_str() {
-        "socket" => {
-            arity(sc, &[3])?;
-            let v6 = if is_ellipsis(&a[0]) {
-                None
-            } else {
-                match on(&a[0], int(&a[0]))? {
-                    x if x == libc::AF_INET as i64 => Some(false),
-                    x if x == libc::AF_INET6 as i64 => Some(true),
-                    x => {
-                        return Err(blame(
-                            &a[0],
-                            format!("address family {x} is not supported yet"),
-                        ))
-                    }
-                }
-            };
-            let ty = on(&a[1], int(&a[1]))?;
-            if ty & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) as i64 != libc::SOCK_STREAM as i64 {
-                return Err(blame(&a[1], "only SOCK_STREAM sockets are supported yet"));
-            }
-            if !is_ellipsis(&a[2]) {
-                let proto = on(&a[2], int(&a[2]))?;
-                if proto != 0 && proto != libc::IPPROTO_TCP as i64 {
-                    return Err(blame(
-                        &a[2],
-                        format!("protocol {proto} is not supported yet (only IPPROTO_TCP)"),
-                    ));
-                }
-            }
-            Decoded::Socket {
-                v6,
-                nonblocking: ty & libc::SOCK_NONBLOCK as i64 != 0,
-            }
-        }
-        "bind" | "connect" | "accept" => {
-            arity(sc, &[3])?;
-            let fd = on(&a[0], int(&a[0]))?;
-            on(&a[1], ellipsis(&a[1], "address"))?;
-            on(&a[2], ellipsis(&a[2], "address length"))?;
-            match sc.name.as_str() {
-                "bind" => Decoded::Bind { fd },
-                "connect" => Decoded::Connect { fd },
-                _ => Decoded::Accept { fd },
-            }
-        }
-        "listen" => {
-            arity(sc, &[2])?;
-            Decoded::Listen {
-                fd: on(&a[0], int(&a[0]))?,
-                backlog: on(&a[1], int32(&a[1], "backlog"))?,
-            }
-        }
-        "read" | "recv" | "write" | "send" => {
-            let socket_call = matches!(sc.name.as_str(), "recv" | "send");
-            arity(sc, &[if socket_call { 4 } else { 3 }])?;
-            let fd = on(&a[0], int(&a[0]))?;
-            on(&a[1], ellipsis(&a[1], "buffer"))?;
-            let len = on(&a[2], io_len(&a[2], &sc.name))?;
-            if socket_call && on(&a[3], int(&a[3]))? != 0 {
-                return Err(blame(
-                    &a[3],
-                    format!("{} flags other than 0 are not supported yet", sc.name),
-                ));
-            }
-            if matches!(sc.name.as_str(), "read" | "recv") {
-                Decoded::Read { fd, len }
-            } else {
-                Decoded::Write { fd, len }
-            }
-        }
-        "shutdown" => {
-            arity(sc, &[2])?;
-            let fd = on(&a[0], int(&a[0]))?;
-            let how = match on(&a[1], int(&a[1]))? {
-                x if x == libc::SHUT_RD as i64 => Shutdown::Read,
-                x if x == libc::SHUT_WR as i64 => Shutdown::Write,
-                x if x == libc::SHUT_RDWR as i64 => Shutdown::Both,
-                x => return Err(blame(&a[1], format!("bad shutdown mode {x}"))),
-            };
-            Decoded::Shutdown { fd, how }
-        }
-        "close" => {
-            arity(sc, &[1])?;
-            Decoded::Close {
-                fd: on(&a[0], int(&a[0]))?,
-            }
-        }
-        "setsockopt" => {
-            arity(sc, &[5])?;
-            let fd = on(&a[0], int(&a[0]))?;
-            let opt = sockopt(&a[1], &a[2], &a[3])?;
-            if !is_ellipsis(&a[4]) {
-                on(&a[4], int32(&a[4], "option length"))?;
-            }
-            Decoded::SetSockOpt { fd, opt }
-        }
-        "getsockopt" => {
-            arity(sc, &[5])?;
-            let fd = on(&a[0], int(&a[0]))?;
-            let level = on(&a[1], int(&a[1]))?;
-            let name = on(&a[2], int(&a[2]))?;
-            if level != libc::SOL_SOCKET as i64 || name != libc::SO_ERROR as i64 {
-                return Err(blame(
-                    &a[2],
-                    "getsockopt: only SOL_SOCKET, SO_ERROR is supported yet",
-                ));
-            }
-            Decoded::GetError {
-                fd,
-                expected: on(&a[3], bracketed(&a[3]))?,
-            }
-        }
-        "fcntl" => {
-            arity(sc, &[2, 3])?;
-            let fd = on(&a[0], int(&a[0]))?;
-            let cmd = on(&a[1], int(&a[1]))?;
-            if cmd == libc::F_GETFL as i64 && a.len() == 2 {
-                Decoded::GetFlags { fd }
-            } else if cmd == libc::F_SETFL as i64 && a.len() == 3 {
-                let flags = on(&a[2], int32(&a[2], "fcntl flags"))?;
-                Decoded::SetFlags {
-                    fd,
-                    nonblocking: flags & libc::O_NONBLOCK != 0,
-                }
-            } else {
-                return Err(blame(
-                    &a[1],
-                    "fcntl: only F_GETFL and F_SETFL are supported yet",
-                ));
-            }
-        }
+    let decode: fn(&Syscall) -> Result<Decoded, Bad> = match sc.name.as_str() {
+        "socket" => socket,
+        "bind" => |sc| Ok(Decoded::Bind { fd: addressed(sc)? }),
+        "connect" => |sc| Ok(Decoded::Connect { fd: addressed(sc)? }),
+        "accept" => |sc| Ok(Decoded::Accept { fd: addressed(sc)? }),
+        "listen" => listen,
+        "read" | "recv" => |sc| {
+            let (fd, len) = io(sc)?;
+            Ok(Decoded::Read { fd, len })
+        },
+        "write" | "send" => |sc| {
+            let (fd, len) = io(sc)?;
+            Ok(Decoded::Write { fd, len })
+        },
+        "shutdown" => shutdown,
+        "close" => close,
+        "setsockopt" => setsockopt,
+        "getsockopt" => getsockopt,
+        "fcntl" => fcntl,
         other => {
             return Err(Bad {
                 message: format!("system call `{other}` is not supported yet"),
                 at: Some(other.to_string()),
             })
         }
+    };
+    decode(sc)
+}
+
+/// `socket(family, type, protocol)`.
+fn socket(sc: &Syscall) -> Result<Decoded, Bad> {
+    let a = &sc.args;
+    arity(sc, &[3])?;
+    let v6 = if is_ellipsis(&a[0]) {
+        None
+    } else {
+        match on(&a[0], int(&a[0]))? {
+            x if x == libc::AF_INET as i64 => Some(false),
+            x if x == libc::AF_INET6 as i64 => Some(true),
+            x => {
+                return Err(blame(
+                    &a[0],
+                    format!("address family {x} is not supported yet"),
+                ))
+            }
+        }
+    };
+    let ty = on(&a[1], int(&a[1]))?;
+    if ty & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) as i64 != libc::SOCK_STREAM as i64 {
+        return Err(blame(&a[1], "only SOCK_STREAM sockets are supported yet"));
+    }
+    if !is_ellipsis(&a[2]) {
+        let proto = on(&a[2], int(&a[2]))?;
+        if proto != 0 && proto != libc::IPPROTO_TCP as i64 {
+            return Err(blame(
+                &a[2],
+                format!("protocol {proto} is not supported yet (only IPPROTO_TCP)"),
+            ));
+        }
+    }
+    Ok(Decoded::Socket {
+        v6,
+        nonblocking: ty & libc::SOCK_NONBLOCK as i64 != 0,
     })
+}
+
+/// `bind`, `connect`, `accept`: `(fd, ..., ...)`, the address always the runner's.
+fn addressed(sc: &Syscall) -> Result<i64, Bad> {
+    let a = &sc.args;
+    arity(sc, &[3])?;
+    let fd = on(&a[0], int(&a[0]))?;
+    on(&a[1], ellipsis(&a[1], "address"))?;
+    on(&a[2], ellipsis(&a[2], "address length"))?;
+    Ok(fd)
+}
+
+/// `listen(fd, backlog)`.
+fn listen(sc: &Syscall) -> Result<Decoded, Bad> {
+    let a = &sc.args;
+    arity(sc, &[2])?;
+    Ok(Decoded::Listen {
+        fd: on(&a[0], int(&a[0]))?,
+        backlog: on(&a[1], int32(&a[1], "backlog"))?,
+    })
+}
+
+/// `read`/`write(fd, ..., len)` and `recv`/`send(fd, ..., len, 0)`: the descriptor and
+/// length.
+fn io(sc: &Syscall) -> Result<(i64, usize), Bad> {
+    let a = &sc.args;
+    let socket_call = matches!(sc.name.as_str(), "recv" | "send");
+    arity(sc, &[if socket_call { 4 } else { 3 }])?;
+    let fd = on(&a[0], int(&a[0]))?;
+    on(&a[1], ellipsis(&a[1], "buffer"))?;
+    let len = on(&a[2], io_len(&a[2], &sc.name))?;
+    if socket_call && on(&a[3], int(&a[3]))? != 0 {
+        return Err(blame(
+            &a[3],
+            format!("{} flags other than 0 are not supported yet", sc.name),
+        ));
+    }
+    Ok((fd, len))
+}
+
+/// `shutdown(fd, how)`.
+fn shutdown(sc: &Syscall) -> Result<Decoded, Bad> {
+    let a = &sc.args;
+    arity(sc, &[2])?;
+    let fd = on(&a[0], int(&a[0]))?;
+    let how = match on(&a[1], int(&a[1]))? {
+        x if x == libc::SHUT_RD as i64 => Shutdown::Read,
+        x if x == libc::SHUT_WR as i64 => Shutdown::Write,
+        x if x == libc::SHUT_RDWR as i64 => Shutdown::Both,
+        x => return Err(blame(&a[1], format!("bad shutdown mode {x}"))),
+    };
+    Ok(Decoded::Shutdown { fd, how })
+}
+
+/// `close(fd)`.
+fn close(sc: &Syscall) -> Result<Decoded, Bad> {
+    let a = &sc.args;
+    arity(sc, &[1])?;
+    Ok(Decoded::Close {
+        fd: on(&a[0], int(&a[0]))?,
+    })
+}
+
+/// `setsockopt(fd, level, name, value, len)`.
+fn setsockopt(sc: &Syscall) -> Result<Decoded, Bad> {
+    let a = &sc.args;
+    arity(sc, &[5])?;
+    let fd = on(&a[0], int(&a[0]))?;
+    let opt = sockopt(&a[1], &a[2], &a[3])?;
+    if !is_ellipsis(&a[4]) {
+        on(&a[4], int32(&a[4], "option length"))?;
+    }
+    Ok(Decoded::SetSockOpt { fd, opt })
+}
+
+/// `getsockopt(fd, SOL_SOCKET, SO_ERROR, [expected], len)`.
+fn getsockopt(sc: &Syscall) -> Result<Decoded, Bad> {
+    let a = &sc.args;
+    arity(sc, &[5])?;
+    let fd = on(&a[0], int(&a[0]))?;
+    let level = on(&a[1], int(&a[1]))?;
+    let name = on(&a[2], int(&a[2]))?;
+    if level != libc::SOL_SOCKET as i64 || name != libc::SO_ERROR as i64 {
+        return Err(blame(
+            &a[2],
+            "getsockopt: only SOL_SOCKET, SO_ERROR is supported yet",
+        ));
+    }
+    Ok(Decoded::GetError {
+        fd,
+        expected: on(&a[3], bracketed(&a[3]))?,
+    })
+}
+
+/// `fcntl(fd, F_GETFL)` and `fcntl(fd, F_SETFL, flags)`.
+fn fcntl(sc: &Syscall) -> Result<Decoded, Bad> {
+    let a = &sc.args;
+    arity(sc, &[2, 3])?;
+    let fd = on(&a[0], int(&a[0]))?;
+    let cmd = on(&a[1], int(&a[1]))?;
+    if cmd == libc::F_GETFL as i64 && a.len() == 2 {
+        Ok(Decoded::GetFlags { fd })
+    } else if cmd == libc::F_SETFL as i64 && a.len() == 3 {
+        let flags = on(&a[2], int32(&a[2], "fcntl flags"))?;
+        Ok(Decoded::SetFlags {
+            fd,
+            nonblocking: flags & libc::O_NONBLOCK != 0,
+        })
+    } else {
+        Err(blame(
+            &a[1],
+            "fcntl: only F_GETFL and F_SETFL are supported yet",
+        ))
+    }
 }
 
 /// A `setsockopt()` option, its value range-checked: the kernel takes an `int`, and each

@@ -317,8 +317,9 @@ impl Sandbox {
     /// Sets a per-namespace sysctl and returns the value read back.
     pub fn set_sysctl(&mut self, name: &str, value: &str) -> io::Result<String> {
         let kept = sysctl::write(name, value)?;
-        self.note(EventKind::Note {
-            text: format!("sysctl {name}={kept}"),
+        self.note(EventKind::Sysctl {
+            name: name.to_string(),
+            value: kept.clone(),
         });
         Ok(kept)
     }

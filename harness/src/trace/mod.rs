@@ -1,14 +1,18 @@
 //! What happened during one check, in order: every packet in and out, every socket call and
 //! observation, with the time it happened. Reports and pcapng files are written from this.
 
+mod call;
 pub mod notation;
 mod pcapng;
+mod script_note;
 mod text;
 pub mod tshark;
 
 use std::time::Duration;
 
+pub use call::{CallRecord, Returned, SocketCall};
 pub use pcapng::{write_pcapng, write_pcapng_file, write_pcapng_marked};
+pub use script_note::{Noted, ScriptNote};
 pub use text::{is_barrier, Isns, Readable};
 
 /// One run's record.
@@ -27,25 +31,32 @@ pub struct TraceEvent {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EventKind {
-    /// A packet the harness wrote into the stack (raw IP bytes).
+    /// A packet the harness wrote into the stack (raw IP bytes), and the script line it was.
     Injected {
         packet: Vec<u8>,
-        note: Option<String>,
+        note: Option<ScriptNote>,
     },
-    /// A packet the stack sent (raw IP bytes).
+    /// A packet the stack sent (raw IP bytes), and the script line it matched.
     Captured {
         packet: Vec<u8>,
-        note: Option<String>,
+        note: Option<ScriptNote>,
     },
     /// A packet that is not part of the check and was filtered out, with the reason: IPv6
     /// router solicitations and neighbour discovery, the harness's own barrier probes.
     Filtered { packet: Vec<u8>, why: String },
-    /// A socket call and its result, e.g. `connect(3, 192.0.2.2:8080) = -1 EINPROGRESS`.
-    Call { text: String },
+    /// A socket call and its result, typed; shown as packetdrill writes it, e.g.
+    /// `connect(3, 192.0.2.2:8080, ...) = -1 EINPROGRESS (Operation now in progress)`.
+    Call(CallRecord),
+    /// A sysctl of the namespace set to `value` (as read back), shown as a note
+    /// `sysctl net.ipv4.tcp_sack=0`.
+    Sysctl { name: String, value: String },
     /// What the harness observed of the stack, e.g. `fd 3: tcpi_state=SYN_SENT`.
     Observation { text: String },
     /// Free text: a step's name, a verdict.
     Note { text: String },
+    /// A call, command or code block of the script as it ran, shown as a note
+    /// `L17: close(4) = 0`.
+    Script(ScriptNote),
 }
 
 /// A remark a report adds to one event of a trace, after the fact: the failing frame's
@@ -81,9 +92,13 @@ impl std::fmt::Display for TraceEvent {
             EventKind::Injected { packet: p, .. } => write!(f, "{at:>10.3}ms  in   {}", packet(p)),
             EventKind::Captured { packet: p, .. } => write!(f, "{at:>10.3}ms  out  {}", packet(p)),
             EventKind::Filtered { why, .. } => write!(f, "{at:>10.3}ms  --   ({why})"),
-            EventKind::Call { text } => write!(f, "{at:>10.3}ms  call {text}"),
+            EventKind::Call(call) => write!(f, "{at:>10.3}ms  call {call}"),
+            EventKind::Sysctl { name, value } => {
+                write!(f, "{at:>10.3}ms  note sysctl {name}={value}")
+            }
             EventKind::Observation { text } => write!(f, "{at:>10.3}ms  obs  {text}"),
             EventKind::Note { text } => write!(f, "{at:>10.3}ms  note {text}"),
+            EventKind::Script(note) => write!(f, "{at:>10.3}ms  note {note}"),
         }
     }
 }

@@ -32,7 +32,7 @@ use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeade
 use pcap_file::pcapng::PcapNgWriter;
 use pcap_file::{DataLink, Endianness, PcapError};
 
-use super::{is_barrier, EventKind, Mark, Trace};
+use super::{is_barrier, EventKind, Mark, ScriptNote, Trace};
 
 /// `if_tsresol` value for 10^-6 s: the trace's own resolution, so nothing is rounded twice.
 const TSRESOL_MICROS: u8 = 6;
@@ -201,7 +201,7 @@ fn is_probe(kind: &EventKind) -> bool {
 
 /// The bytes, role comment and `epb_flags` of a packet event; `None` for the others.
 fn packet_of(kind: &EventKind) -> Option<(&[u8], String, Option<u32>)> {
-    let with_note = |role: &str, note: &Option<String>| match note {
+    let with_note = |role: &str, note: &Option<ScriptNote>| match note {
         Some(note) => format!("{role}; {note}"),
         None => role.to_owned(),
     };
@@ -224,16 +224,22 @@ fn packet_of(kind: &EventKind) -> Option<(&[u8], String, Option<u32>)> {
             None,
         )),
         EventKind::Filtered { packet, why } => Some((packet, format!("filtered: {why}"), None)),
-        EventKind::Call { .. } | EventKind::Observation { .. } | EventKind::Note { .. } => None,
+        EventKind::Call(_)
+        | EventKind::Sysctl { .. }
+        | EventKind::Observation { .. }
+        | EventKind::Note { .. }
+        | EventKind::Script(_) => None,
     }
 }
 
 /// The comment that stands in for a non-packet event; `None` for packets.
 fn side_comment(kind: &EventKind) -> Option<String> {
     match kind {
-        EventKind::Call { text } => Some(format!("call: {text}")),
+        EventKind::Call(call) => Some(format!("call: {call}")),
+        EventKind::Sysctl { name, value } => Some(format!("note: sysctl {name}={value}")),
         EventKind::Observation { text } => Some(format!("observed: {text}")),
         EventKind::Note { text } => Some(format!("note: {text}")),
+        EventKind::Script(note) => Some(format!("note: {note}")),
         EventKind::Injected { .. } | EventKind::Captured { .. } | EventKind::Filtered { .. } => {
             None
         }
@@ -286,7 +292,9 @@ mod tests {
     };
 
     use super::*;
-    use crate::trace::TraceEvent;
+    use crate::stack::CallError;
+    use crate::trace::{CallRecord, Noted, Returned, SocketCall, TraceEvent};
+    use nix::errno::Errno;
 
     const V4_CLIENT: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
     const V4_STACK: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
@@ -382,14 +390,18 @@ mod tests {
                         b"",
                     ),
                 ),
-                note: Some("step 1".into()),
+                note: Some(ScriptNote {
+                    line: 1,
+                    noted: Noted::Step("step 1".into()),
+                }),
             },
         );
         trace.push(
             at(5_000_250_010),
-            EventKind::Call {
-                text: "accept(3, 192.0.2.1:40000) = -1 EAGAIN".into(),
-            },
+            EventKind::Call(CallRecord {
+                call: SocketCall::Accept { fd: 3 },
+                result: Err(CallError::Errno(Errno::EAGAIN)),
+            }),
         );
         trace.push(
             at(5_000_250_123),
@@ -449,7 +461,10 @@ mod tests {
                         b"hello",
                     ),
                 ),
-                note: Some("data".into()),
+                note: Some(ScriptNote {
+                    line: 2,
+                    noted: Noted::Step("data".into()),
+                }),
             },
         );
         trace.push(
@@ -515,7 +530,7 @@ mod tests {
         assert_eq!(flags, "··········S·");
         assert_eq!(seq, "1000000");
         assert_eq!(direction_of(direction), Some(1));
-        assert_eq!(comments(comment), ["in: injected by tcpcheck; step 1"]);
+        assert_eq!(comments(comment), ["in: injected by tcpcheck; L1: step 1"]);
 
         let [time, ip, ip6, flags, seq, direction, comment] = &lines[1][..] else {
             unreachable!()
@@ -530,7 +545,7 @@ mod tests {
             comments(comment),
             [
                 "out: sent by the stack under test",
-                "call: accept(3, 192.0.2.1:40000) = -1 EAGAIN",
+                "call: accept(3, ..., ...) = -1 EAGAIN (Try again)",
             ]
         );
 
@@ -563,7 +578,7 @@ mod tests {
         assert_eq!(
             comments(comment),
             [
-                "out: sent by the stack under test; data",
+                "out: sent by the stack under test; L2: data",
                 "note: step 2",
                 "after: note: verdict: pass",
             ]
@@ -634,9 +649,10 @@ mod tests {
         let mut trace = Trace::default();
         trace.push(
             at(1),
-            EventKind::Call {
-                text: "socket(AF_INET, SOCK_STREAM, 0) = 3".into(),
-            },
+            EventKind::Call(CallRecord {
+                call: SocketCall::Socket { v6: false },
+                result: Ok(Returned::Fd(3)),
+            }),
         );
         trace.push(
             at(2),
@@ -666,7 +682,7 @@ mod tests {
         assert_eq!(
             comments,
             [
-                "call: socket(AF_INET, SOCK_STREAM, 0) = 3",
+                "call: socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3",
                 "observed: fd 3: tcpi_state=CLOSE",
                 "note: verdict: pass",
             ]
@@ -727,9 +743,10 @@ mod tests {
         let mut trace = Trace::default();
         trace.push(
             at(1),
-            EventKind::Call {
-                text: "listen(3, 1) = 0".into(),
-            },
+            EventKind::Call(CallRecord {
+                call: SocketCall::Listen { fd: 3, backlog: 1 },
+                result: Ok(Returned::Zero),
+            }),
         );
         trace.push(at(2), probe(1));
         trace.push(

@@ -146,27 +146,14 @@ impl Readable<'_> {
     }
 }
 
-/// The script line a runner's note belongs to (`L17: text`, runner::annotate::note).
-fn script_note(text: &str) -> Option<&str> {
-    let (line, rest) = text.strip_prefix('L')?.split_once(": ")?;
-    (!line.is_empty() && line.bytes().all(|b| b.is_ascii_digit())).then_some(rest)
-}
-
-/// The name of the call in `text` (`socket(AF_INET, …) = Fd(3)` → `socket`).
-fn call_name(text: &str) -> &str {
-    text.split('(').next().unwrap_or("").trim()
-}
-
 /// Whether the next event after `i` that is not filtered out is the script's note of the
-/// same call.
+/// call named `call`.
 fn noted_next(trace: &Trace, i: usize, call: &str) -> bool {
     let next = trace.events[i + 1..]
         .iter()
         .find(|e| !matches!(e.kind, EventKind::Filtered { .. }));
     match next.map(|e| &e.kind) {
-        Some(EventKind::Note { text }) => {
-            script_note(text).is_some_and(|t| call_name(t) == call_name(call))
-        }
+        Some(EventKind::Script(note)) => note.call_name() == Some(call),
         _ => false,
     }
 }
@@ -203,10 +190,12 @@ impl fmt::Display for Readable<'_> {
                 }
                 // The runner notes each call again as the script writes it, with the
                 // result it got: one line says it.
-                EventKind::Call { text } if noted_next(self.trace, i, text) => String::new(),
-                EventKind::Call { text } => format!("call {text}"),
+                EventKind::Call(call) if noted_next(self.trace, i, call.name()) => String::new(),
+                EventKind::Call(call) => format!("call {call}"),
+                EventKind::Sysctl { name, value } => format!("note sysctl {name}={value}"),
                 EventKind::Observation { text } => format!("obs  {text}"),
                 EventKind::Note { text } => format!("note {text}"),
+                EventKind::Script(note) => format!("note {note}"),
             };
             if !line.is_empty() {
                 let _ = writeln!(body, "{at:>10.3}ms  {line}");
@@ -260,6 +249,7 @@ mod tests {
 
     use super::*;
     use crate::io::barrier;
+    use crate::trace::{CallRecord, Noted, Returned, ScriptNote, SocketCall};
 
     const PEER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
     const STACK: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
@@ -310,7 +300,10 @@ mod tests {
             ms(1),
             EventKind::Injected {
                 packet: bytes(true, seg((40000, 8080), peer_isn, 0, TcpFlags::SYN)),
-                note: Some("L5: < S 0:0(0) win 512".into()),
+                note: Some(ScriptNote {
+                    line: 5,
+                    noted: Noted::Step("< S 0:0(0) win 512".into()),
+                }),
             },
         );
         push(
@@ -444,11 +437,19 @@ Left out, not part of the check: IPv6 router solicitation.
     fn a_call_the_script_notes_shows_once() {
         let mut t = Trace::default();
         let ms = Duration::from_millis;
-        let call = |text: &str| EventKind::Call { text: text.into() };
-        let note = |text: &str| EventKind::Note { text: text.into() };
+        let call = |call, result| EventKind::Call(CallRecord { call, result });
+        let note = |line: u32, name: &str, text: &str| {
+            EventKind::Script(ScriptNote {
+                line,
+                noted: Noted::Call {
+                    name: name.into(),
+                    text: text.into(),
+                },
+            })
+        };
         t.push(
             ms(1),
-            call("socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = Fd(3)"),
+            call(SocketCall::Socket { v6: false }, Ok(Returned::Fd(3))),
         );
         t.push(
             ms(1),
@@ -457,19 +458,29 @@ Left out, not part of the check: IPv6 router solicitation.
                 why: "barrier probe 1".into(),
             },
         );
-        t.push(ms(2), note("L5: socket(..., SOCK_STREAM, IPPROTO_TCP) = 3"));
-        t.push(ms(3), call("accept(3) = (Fd(4), 192.0.2.2:40000)"));
-        t.push(ms(4), note("L9: close(4) = 0"));
-        t.push(ms(5), call("close(4) = ()"));
+        t.push(
+            ms(2),
+            note(5, "socket", "socket(..., SOCK_STREAM, IPPROTO_TCP) = 3"),
+        );
+        let peer = "192.0.2.2:40000".parse().unwrap();
+        t.push(
+            ms(3),
+            call(
+                SocketCall::Accept { fd: 3 },
+                Ok(Returned::Accepted { fd: 4, peer }),
+            ),
+        );
+        t.push(ms(4), note(9, "close", "close(4) = 0"));
+        t.push(ms(5), call(SocketCall::Close { fd: 4 }, Ok(Returned::Zero)));
         let shown = Readable::new(&t, &[]).to_string();
         let lines: Vec<&str> = shown.lines().filter(|l| l.contains("ms  ")).collect();
         assert_eq!(
             lines,
             [
                 "     2.000ms  note L5: socket(..., SOCK_STREAM, IPPROTO_TCP) = 3",
-                "     3.000ms  call accept(3) = (Fd(4), 192.0.2.2:40000)",
+                "     3.000ms  call accept(3, 192.0.2.2:40000, ...) = 4",
                 "     4.000ms  note L9: close(4) = 0",
-                "     5.000ms  call close(4) = ()",
+                "     5.000ms  call close(4) = 0",
             ]
         );
     }

@@ -10,9 +10,9 @@ use tcpcheck_model::wire::{IpRepr, Ipv4Repr, SegmentRepr, TcpFlags, TcpOption, T
 use super::ladder;
 use crate::differ::ModelVerdict;
 use crate::runner::packet::{peer_ip, PEER_PORT_BASE, SCRIPT_PORT};
-use crate::runner::{annotate, IpVersion, ScenarioRun, Verdict};
+use crate::runner::{IpVersion, ScenarioRun, Verdict};
 use crate::scenario;
-use crate::trace::{EventKind, Trace};
+use crate::trace::{CallRecord, EventKind, Noted, Returned, ScriptNote, SocketCall, Trace};
 
 const SCRIPT: &str = "\
 0    socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
@@ -79,8 +79,27 @@ fn run(events: Vec<EventKind>) -> ScenarioRun {
     }
 }
 
-fn note(line: u32, text: &str) -> Option<String> {
-    Some(annotate::note(line, text))
+/// The note of script line `line`'s packet, written in the script's notation.
+fn note(line: u32, text: &str) -> Option<ScriptNote> {
+    let script = scenario::parse("t.pkt", &format!("0 {text}")).unwrap();
+    let scenario::Action::Packet(p) = &script.events[0].action else {
+        panic!("not a packet: {text}");
+    };
+    Some(ScriptNote {
+        line,
+        noted: Noted::Packet(p.clone()),
+    })
+}
+
+/// The note of script line `line`'s call.
+fn call_note(line: u32, name: &str, text: &str) -> EventKind {
+    EventKind::Script(ScriptNote {
+        line,
+        noted: Noted::Call {
+            name: name.into(),
+            text: text.into(),
+        },
+    })
 }
 
 #[test]
@@ -88,9 +107,7 @@ fn numbers_are_the_scripts_and_unscripted_segments_are_shown_until_the_last_step
     let syn_ack = TcpFlags::SYN | TcpFlags::ACK;
     let data = TcpFlags::PSH | TcpFlags::ACK;
     let events = vec![
-        EventKind::Note {
-            text: annotate::note(1, "socket(..., SOCK_STREAM, IPPROTO_TCP) = 3"),
-        },
+        call_note(1, "socket", "socket(..., SOCK_STREAM, IPPROTO_TCP) = 3"),
         EventKind::Injected {
             packet: segment(true, TcpFlags::SYN, 0, 0, (100, 0)),
             note: note(2, "< S 0:0(0) win 512 <nop,nop,TS val 100 ecr 0>"),
@@ -118,12 +135,11 @@ fn numbers_are_the_scripts_and_unscripted_segments_are_shown_until_the_last_step
             packet: segment(false, TcpFlags::ACK, ISN + 1, 11, (TS + 13, 110)),
             note: None,
         },
-        EventKind::Call {
-            text: "read(4, ..., 10) = 10".into(),
-        },
-        EventKind::Note {
-            text: annotate::note(5, "read(4, ..., 10) = 10"),
-        },
+        EventKind::Call(CallRecord {
+            call: SocketCall::Read { fd: 4, max: 10 },
+            result: Ok(Returned::Count(10)),
+        }),
+        call_note(5, "read", "read(4, ..., 10) = 10"),
         // Caught by the final drain: left out.
         EventKind::Captured {
             packet: segment(

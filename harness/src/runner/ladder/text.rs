@@ -13,15 +13,6 @@ pub(super) fn flags_of(seg: &SegmentRepr) -> String {
     format!("{flags} ({})", t.payload.len())
 }
 
-/// A packet as the runner noted it: the text of a script line's packet.
-pub(super) fn parse_packet(text: &str) -> Option<scenario::Packet> {
-    let script = scenario::parse("note", &format!("0 {text}")).ok()?;
-    match script.events.into_iter().next()?.action {
-        Action::Packet(p) => Some(p),
-        _ => None,
-    }
-}
-
 /// The TS val a script line's packet gives the kernel, if it spells its options out.
 pub(super) fn script_ts_val(e: &Event) -> Option<u32> {
     match &e.action {

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use tcpcheck_model::wire::{ChecksumPolicy, IpRepr, SegmentRepr};
 
 use crate::differ::{ModelDivergence, ModelVerdict};
-use crate::runner::{annotate, Divergence, ScenarioRun, Verdict};
+use crate::runner::{Check, Divergence, ScenarioRun, Verdict};
 use crate::trace::notation;
 use crate::trace::{EventKind, Isns, Mark, Trace};
 
@@ -15,40 +15,28 @@ use crate::trace::{EventKind, Isns, Mark, Trace};
 pub const MODEL_AGREES: &str =
     "the model agrees with the stack: the script's expectation may be wrong";
 
-/// The script checks whose subject the model pins too (expect.rs: flags, sequence and
-/// acknowledgment numbers, lengths, and whether a segment came at all). Window, options,
-/// urgent pointer, ECN bits, payload bytes and checksums are the stack's choice or beyond
-/// the model, and PSH is optional on data, so its agreeing there says nothing.
-const PINNED: [&str; 8] = [
-    "bad outbound payload length",
-    "bad outbound tcp_fin",
-    "bad outbound tcp_syn",
-    "bad outbound tcp_rst",
-    "bad outbound tcp_ack",
-    "bad outbound tcp_seq",
-    "bad outbound tcp_ack_seq",
-    "timed out waiting for packet",
+/// The fields of an outbound segment the model pins too (expect.rs: flags, sequence and
+/// acknowledgment numbers, lengths), beside whether a segment came at all and when. Window,
+/// options, urgent pointer, ECN bits, payload bytes and checksums are the stack's choice or
+/// beyond the model, and PSH is optional on data, so its agreeing there says nothing.
+const PINNED: [&str; 7] = [
+    "payload length",
+    "tcp_fin",
+    "tcp_syn",
+    "tcp_rst",
+    "tcp_ack",
+    "tcp_seq",
+    "tcp_ack_seq",
 ];
-
-/// The calls whose results the model judges (differ/calls.rs): accept() and read().
-const JUDGED_CALLS: [&str; 2] = ["accept", "read"];
 
 /// Whether the model judges what the script's failing line checked.
 pub fn model_judged(d: &Divergence) -> bool {
-    if PINNED.contains(&d.message.as_str()) {
-        return true;
+    match &d.check {
+        Check::Field(field) => PINNED.contains(field),
+        Check::NoPacket | Check::Time { outbound: true } => true,
+        Check::CallReturn { judged, .. } => *judged,
+        Check::Time { outbound: false } | Check::Other => false,
     }
-    if d.message.starts_with("timing error") && d.message.contains("outbound packet") {
-        return true;
-    }
-    // The event as written: its time, then the call or packet.
-    let action = d
-        .expected
-        .split_once(char::is_whitespace)
-        .map_or("", |(_, rest)| rest.trim_start());
-    let call = action.split('(').next().unwrap_or("").trim();
-    JUDGED_CALLS.contains(&call)
-        && (d.message.starts_with("expected result") || d.message.starts_with("expected errno"))
 }
 
 /// A failing run whose model, following it, allowed what the stack did at the failing line.
@@ -61,12 +49,11 @@ pub fn model_agrees_with_stack(r: &ScenarioRun) -> bool {
 fn event_of_line(trace: &Trace, line: u32) -> Option<usize> {
     let of_line = trace.events.iter().rposition(|e| {
         let note = match &e.kind {
-            EventKind::Captured { note, .. } | EventKind::Injected { note, .. } => note.as_deref(),
-            EventKind::Note { text } => Some(text.as_str()),
+            EventKind::Captured { note, .. } | EventKind::Injected { note, .. } => note.as_ref(),
+            EventKind::Script(note) => Some(note),
             _ => None,
         };
-        note.and_then(annotate::parse)
-            .is_some_and(|(l, _)| l == line)
+        note.is_some_and(|n| n.line == line)
     });
     of_line.or_else(|| {
         trace
@@ -206,55 +193,49 @@ mod tests {
     use super::*;
     use crate::differ::Key;
     use crate::runner::IpVersion;
+    use crate::trace::{Noted, ScriptNote};
 
-    fn failure(expected: &str, message: &str) -> Divergence {
+    /// The note of script line `line`'s packet, written in the script's notation.
+    fn script_packet(line: u32, text: &str) -> Option<ScriptNote> {
+        let script = crate::scenario::parse("t.pkt", &format!("0 {text}")).unwrap();
+        let crate::scenario::Action::Packet(p) = &script.events[0].action else {
+            panic!("not a packet: {text}");
+        };
+        Some(ScriptNote {
+            line,
+            noted: Noted::Packet(p.clone()),
+        })
+    }
+
+    fn failure(check: Check) -> Divergence {
         Divergence {
             line: 17,
-            expected: expected.into(),
+            expected: "+0 > . 1:1(0) ack 100".into(),
             actual: "whatever".into(),
-            message: message.into(),
+            message: "whatever".into(),
+            check,
         }
     }
 
     #[test]
     fn the_model_vouches_only_for_what_it_pins() {
-        let packet = "+0 > . 1:1(0) ack 100";
-        for m in [
-            "bad outbound tcp_ack_seq",
-            "bad outbound tcp_seq",
-            "timed out waiting for packet",
-        ] {
-            assert!(model_judged(&failure(packet, m)), "{m}");
+        for field in ["tcp_ack_seq", "tcp_seq", "payload length", "tcp_syn"] {
+            assert!(model_judged(&failure(Check::Field(field))), "{field}");
         }
-        assert!(model_judged(&failure(
-            packet,
-            "timing error: expected outbound packet at 0.1 sec but happened at 0.3 sec"
-        )));
-        for m in [
-            "bad outbound tcp_window",
-            "bad outbound TCP options",
-            "bad outbound tcp_psh",
-            "bad outbound checksum",
-            "incorrect outbound data payload",
-        ] {
-            assert!(!model_judged(&failure(packet, m)), "{m}");
+        assert!(model_judged(&failure(Check::NoPacket)));
+        assert!(model_judged(&failure(Check::Time { outbound: true })));
+        for field in ["tcp_window", "TCP options", "tcp_psh"] {
+            assert!(!model_judged(&failure(Check::Field(field))), "{field}");
         }
-        assert!(model_judged(&failure(
-            "+0 read(4, ..., 1000) = 100",
-            "expected result 100"
-        )));
-        assert!(model_judged(&failure(
-            "+.1 accept(3, ..., ...) = 4",
-            "expected result 4"
-        )));
-        assert!(!model_judged(&failure(
-            "+0 getsockopt(4, SOL_SOCKET, SO_ERROR, [0], [4]) = 0",
-            "expected result 0"
-        )));
-        assert!(!model_judged(&failure(
-            "+0 write(4, ..., 10) = 10",
-            "expected result 10"
-        )));
+        // A checksum, the payload's bytes, a getsockopt value.
+        assert!(!model_judged(&failure(Check::Other)));
+        assert!(!model_judged(&failure(Check::Time { outbound: false })));
+        let call = |judged| Check::CallReturn {
+            call: "read".into(),
+            judged,
+        };
+        assert!(model_judged(&failure(call(true))));
+        assert!(!model_judged(&failure(call(false))));
     }
 
     const STACK: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
@@ -291,14 +272,14 @@ mod tests {
             ms(1),
             EventKind::Injected {
                 packet: packet(false, 1000, 0, TcpFlags::SYN),
-                note: Some("L5: < S 1000:1000(0) win 100".into()),
+                note: script_packet(5, "< S 1000:1000(0) win 100"),
             },
         );
         trace.push(
             ms(2),
             EventKind::Captured {
                 packet: packet(true, 5000, 1001, TcpFlags::SYN | TcpFlags::ACK),
-                note: Some("L6: > S. 0:0(0) ack 1001".into()),
+                note: script_packet(6, "> S. 0:0(0) ack 1001"),
             },
         );
         trace.push(
@@ -312,7 +293,7 @@ mod tests {
             ms(4),
             EventKind::Captured {
                 packet: packet(true, 5001, 1011, TcpFlags::ACK),
-                note: Some("L17: > . 1:1(0) ack 11".into()),
+                note: script_packet(17, "> . 1:1(0) ack 11"),
             },
         );
         trace.push(
@@ -335,7 +316,11 @@ mod tests {
 
     #[test]
     fn a_script_failure_is_marked_on_its_line_s_frame() {
-        let d = failure("+0 > . 1:1(0) ack 12", "bad outbound tcp_ack_seq");
+        let d = Divergence {
+            expected: "+0 > . 1:1(0) ack 12".into(),
+            message: "bad outbound tcp_ack_seq".into(),
+            ..failure(Check::Field("tcp_ack_seq"))
+        };
         let r = run(Verdict::Fail(d), ModelVerdict::Agree);
         assert!(model_agrees_with_stack(&r));
         let m = marks(&r);
@@ -350,7 +335,11 @@ mod tests {
         );
 
         // A line with no event of its own (the script waited in vain): the last event.
-        let mut d = failure("+0 > F. 1:1(0) ack 11", "timed out waiting for packet");
+        let mut d = Divergence {
+            expected: "+0 > F. 1:1(0) ack 11".into(),
+            message: "timed out waiting for packet".into(),
+            ..failure(Check::NoPacket)
+        };
         d.line = 30;
         let r = run(Verdict::Fail(d), ModelVerdict::Off("not asked for".into()));
         assert!(!model_agrees_with_stack(&r));

@@ -18,7 +18,7 @@ use super::{CallError, CallResult, SockOpt, Stack, Wait};
 use crate::observe::diag::{Diag, DiagSocket, StateSet};
 use crate::observe::{tcp_info, TcpInfo, TcpState};
 use crate::sandbox::{Packet, Sandbox, SandboxConfig};
-use crate::trace::EventKind;
+use crate::trace::{CallRecord, EventKind, Returned, SocketCall};
 
 /// A socket as a script sees it: numbered from 3 like a fresh process's descriptors, so
 /// traces read the same on every run whatever the harness process has open.
@@ -157,23 +157,29 @@ impl LinuxStack {
         Fd(n)
     }
 
-    fn record<T: fmt::Debug>(&mut self, call: String, result: &CallResult<T>) {
-        let text = match result {
-            Ok(v) => format!("{call} = {v:?}"),
-            Err(e) => format!("{call} = {e}"),
-        };
-        self.sandbox.note(EventKind::Call { text });
+    /// Records `call` in the trace with its result, `returned` telling what a success
+    /// returned.
+    fn record<T>(
+        &mut self,
+        call: SocketCall,
+        result: &CallResult<T>,
+        returned: impl FnOnce(&T) -> Returned,
+    ) {
+        let result = result.as_ref().map(returned).map_err(|e| *e);
+        self.sandbox
+            .note(EventKind::Call(CallRecord { call, result }));
     }
 
-    /// Runs a non-blocking call on socket `fd` and records it in the trace as `call`.
-    fn on_socket<T: fmt::Debug>(
+    /// Runs a non-blocking call on socket `fd` that returns 0 on success, and records it in
+    /// the trace as `call`.
+    fn on_socket<T>(
         &mut self,
         fd: Fd,
-        call: String,
+        call: SocketCall,
         op: impl FnOnce(BorrowedFd<'_>) -> Result<T, Errno>,
     ) -> CallResult<T> {
         let result = self.sock(fd).and_then(|s| Ok(op(s.fd.as_fd())?));
-        self.record(call, &result);
+        self.record(call, &result, |_| Returned::Zero);
         result
     }
 
@@ -345,24 +351,19 @@ impl Stack for LinuxStack {
                 self.adopt(fd)
             })
             .map_err(CallError::from);
-        let domain = if v6 { "AF_INET6" } else { "AF_INET" };
-        self.record(
-            format!("socket({domain}, SOCK_STREAM, IPPROTO_TCP)"),
-            &result,
-        );
+        self.record(SocketCall::Socket { v6 }, &result, |fd| Returned::Fd(fd.0));
         result
     }
 
     fn bind(&mut self, fd: Fd, addr: SocketAddr) -> CallResult<()> {
-        self.on_socket(fd, format!("bind({fd}, {addr})"), |f| {
+        self.on_socket(fd, SocketCall::Bind { fd: fd.0, addr }, |f| {
             syscalls::bind(f, addr)
         })
     }
 
     fn listen(&mut self, fd: Fd, backlog: i32) -> CallResult<()> {
-        let result = self.on_socket(fd, format!("listen({fd}, {backlog})"), |f| {
-            syscalls::listen(f, backlog)
-        });
+        let call = SocketCall::Listen { fd: fd.0, backlog };
+        let result = self.on_socket(fd, call, |f| syscalls::listen(f, backlog));
         if result.is_ok() {
             if let Ok(addr) = self
                 .sock(fd)
@@ -382,38 +383,45 @@ impl Stack for LinuxStack {
                 syscalls::accept(s.fd.as_fd())
             })
             .map(|(owned, peer)| (self.adopt(owned), peer));
-        self.record(format!("accept({fd})"), &result);
+        self.record(SocketCall::Accept { fd: fd.0 }, &result, |(new, peer)| {
+            Returned::Accepted {
+                fd: new.0,
+                peer: *peer,
+            }
+        });
         result
     }
 
     fn connect(&mut self, fd: Fd, addr: SocketAddr) -> CallResult<()> {
-        self.on_socket(fd, format!("connect({fd}, {addr})"), |f| {
+        self.on_socket(fd, SocketCall::Connect { fd: fd.0, addr }, |f| {
             syscalls::connect(f, addr)
         })
     }
 
     fn write(&mut self, fd: Fd, data: &[u8]) -> CallResult<usize> {
-        self.on_socket(fd, format!("write({fd}, ..., {})", data.len()), |f| {
-            syscalls::write(f, data)
-        })
+        let call = SocketCall::Write {
+            fd: fd.0,
+            len: data.len(),
+        };
+        let result = self
+            .sock(fd)
+            .and_then(|s| Ok(syscalls::write(s.fd.as_fd(), data)?));
+        self.record(call, &result, |n| Returned::Count(*n));
+        result
     }
 
     fn read(&mut self, fd: Fd, max: usize, wait: Wait) -> CallResult<Vec<u8>> {
         let result = self.blocking(fd, wait, PollFlags::POLLIN, |s| {
             syscalls::read(s.fd.as_fd(), max)
         });
-        let shown = result.as_ref().map(Vec::len).map_err(|e| *e);
-        self.record(format!("read({fd}, ..., {max})"), &shown);
+        self.record(SocketCall::Read { fd: fd.0, max }, &result, |d| {
+            Returned::Count(d.len())
+        });
         result
     }
 
     fn shutdown(&mut self, fd: Fd, how: Shutdown) -> CallResult<()> {
-        let how_text = match how {
-            Shutdown::Read => "SHUT_RD",
-            Shutdown::Write => "SHUT_WR",
-            Shutdown::Both => "SHUT_RDWR",
-        };
-        self.on_socket(fd, format!("shutdown({fd}, {how_text})"), |f| {
+        self.on_socket(fd, SocketCall::Shutdown { fd: fd.0, how }, |f| {
             syscalls::shutdown(f, how)
         })
     }
@@ -435,12 +443,12 @@ impl Stack for LinuxStack {
             .map(drop)
             .ok_or(CallError::Errno(Errno::EBADF));
         self.listeners.retain(|(f, _)| *f != fd);
-        self.record(format!("close({fd})"), &result);
+        self.record(SocketCall::Close { fd: fd.0 }, &result, |_| Returned::Zero);
         result
     }
 
     fn setsockopt(&mut self, fd: Fd, opt: SockOpt) -> CallResult<()> {
-        self.on_socket(fd, format!("setsockopt({fd}, {opt:?})"), |f| {
+        self.on_socket(fd, SocketCall::SetSockOpt { fd: fd.0, opt }, |f| {
             match (opt, int_option(opt)) {
                 (SockOpt::Linger(l), _) => syscalls::set_linger(f, l),
                 (_, Some((level, name, value))) => syscalls::set_int(f, level, name, value),
@@ -450,10 +458,14 @@ impl Stack for LinuxStack {
     }
 
     fn take_error(&mut self, fd: Fd) -> CallResult<Option<Errno>> {
-        self.on_socket(fd, format!("getsockopt({fd}, SOL_SOCKET, SO_ERROR)"), |f| {
-            let e = syscalls::get_int(f, libc::SOL_SOCKET, libc::SO_ERROR)?;
+        let result = self.sock(fd).and_then(|s| {
+            let e = syscalls::get_int(s.fd.as_fd(), libc::SOL_SOCKET, libc::SO_ERROR)?;
             Ok((e != 0).then(|| Errno::from_raw(e)))
-        })
+        });
+        self.record(SocketCall::TakeError { fd: fd.0 }, &result, |e| {
+            Returned::Error(*e)
+        });
+        result
     }
 
     fn set_nonblocking(&mut self, fd: Fd, on: bool) -> CallResult<()> {
@@ -466,8 +478,8 @@ impl Stack for LinuxStack {
             }
             None => Err(CallError::Errno(Errno::EBADF)),
         };
-        let flags = if on { "O_RDWR|O_NONBLOCK" } else { "O_RDWR" };
-        self.record(format!("fcntl({fd}, F_SETFL, {flags})"), &result);
+        let call = SocketCall::SetNonblocking { fd: fd.0, on };
+        self.record(call, &result, |_| Returned::Zero);
         result
     }
 

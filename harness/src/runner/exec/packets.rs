@@ -1,0 +1,266 @@
+//! Packets: packetdrill's run_packet.c, injecting the script's inbound segments and
+//! matching the stack's outbound ones against the script, in the script's numbers.
+
+use std::collections::HashMap;
+
+use tcpcheck_model::wire::{ChecksumPolicy, SegmentRepr};
+
+use super::{Exec, Step, Stop, PENDING_POLL_USECS, SNIFF_GRACE_USECS};
+use crate::runner::annotate;
+use crate::runner::packet::{self, Conn, ConnState, PEER_PORT_BASE, SCRIPT_PORT};
+use crate::runner::{timing, Check};
+use crate::scenario::{Event, EventTime, Secs, TcpOption, TcpOptions};
+use crate::stack::{Packet, Stack};
+
+impl Exec<'_> {
+    pub(super) fn distribute(&mut self, packets: Vec<Packet>) {
+        for p in packets {
+            let Ok(seg) = SegmentRepr::parse_with(&p.bytes, ChecksumPolicy::Accept) else {
+                continue;
+            };
+            if let Some(peer) = packet::peer_of(&seg) {
+                if let Some(d) = &mut self.differ {
+                    // The kernel's send time of a segment a call sent is inside the call,
+                    // before the time the model was told of the call (its return): the
+                    // model sees it as sent as the call returned, after it.
+                    let at = p.at.saturating_sub(self.start).max(self.model_floor);
+                    d.captured(at, self.line, &seg);
+                }
+                self.queues.entry(peer).or_default().push_back(p);
+            }
+        }
+    }
+
+    pub(super) fn inbound(&mut self, ev: &Event, p: &crate::scenario::Packet) -> Step {
+        let epoch = self.listen_epoch;
+        let reuse = self.conns.get(&p.peer).is_some_and(|c| c.epoch == epoch);
+        if !reuse {
+            // handle_listen_for_script_packet: a new child for this peer, on a fresh port.
+            let used = self.ports_used.get(&p.peer).copied().unwrap_or(0);
+            let Some(port) = PEER_PORT_BASE.checked_add(used) else {
+                return Err(self.error_at(
+                    ev.span,
+                    format!(
+                        "peer {} has no port left for a new connection (one per listen(), \
+                         from {PEER_PORT_BASE} to 65535)",
+                        p.peer
+                    ),
+                ));
+            };
+            self.ports_used.insert(p.peer, used + 1);
+            self.conns.insert(
+                p.peer,
+                Conn {
+                    peer: p.peer,
+                    peer_port: port,
+                    kernel_port: Some(SCRIPT_PORT),
+                    state: ConnState::PassivePacketReceived,
+                    remote_isn: p.seq,
+                    script_local_isn: 0,
+                    live_local_isn: 0,
+                    ts_vals: HashMap::new(),
+                    epoch,
+                },
+            );
+        }
+        let conn = self.conns.get_mut(&p.peer).expect("inserted above");
+        // do_inbound_script_packet's state changes.
+        if conn.state == ConnState::PassiveSynAckSent && p.flags.ack {
+            conn.state = ConnState::PassiveSynAckAcked;
+        } else if conn.state == ConnState::ActiveSynSent && p.flags.syn && p.flags.ack {
+            conn.state = ConnState::ActiveSynAcked;
+            conn.remote_isn = p.seq;
+        }
+        let seg = packet::inbound(conn, p, self.v6).map_err(|m| self.error_at(ev.span, m))?;
+        let bytes = seg
+            .emit()
+            .map_err(|e| self.error_at(ev.span, format!("cannot build the packet: {e}")))?;
+        let at = self.stack.now().saturating_sub(self.start);
+        self.stack.inject(&bytes)?;
+        annotate::injected(self.stack.sandbox_mut().trace_mut(), ev, p);
+        if let Some(d) = &mut self.differ {
+            d.injected(at, self.line, &seg);
+        }
+        let out = self.stack.settle()?;
+        self.distribute(out);
+        self.poll_pending()
+    }
+
+    /// The next packet from the stack for `conn`, dropping packets for other connections as
+    /// packetdrill's sniffer does.
+    pub(super) fn take_for(&mut self, peer: u16) -> Option<(Packet, SegmentRepr)> {
+        let q = self.queues.get_mut(&peer)?;
+        let conn = self.conns.get_mut(&peer)?;
+        while let Some(p) = q.pop_front() {
+            let Ok(seg) = SegmentRepr::parse_with(&p.bytes, ChecksumPolicy::Accept) else {
+                continue;
+            };
+            let t = &seg.tcp;
+            match conn.kernel_port {
+                Some(k) if t.src_port == k && t.dst_port == conn.peer_port => {
+                    return Some((p, seg))
+                }
+                // find_connect_for_live_packet: the SYN of a pending connect() names the port.
+                None if t.dst_port == conn.peer_port && t.flags.syn() && !t.flags.ack() => {
+                    conn.kernel_port = Some(t.src_port);
+                    conn.live_local_isn = t.seq.0;
+                    return Some((p, seg));
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    pub(super) fn outbound(
+        &mut self,
+        ev: &Event,
+        p: &crate::scenario::Packet,
+        t: i64,
+        t_end: i64,
+    ) -> Step {
+        if p.flags.syn && !p.flags.ack && self.connecting {
+            // handle_connect_for_script_packet.
+            self.connecting = false;
+            self.conns.insert(
+                p.peer,
+                Conn {
+                    peer: p.peer,
+                    peer_port: SCRIPT_PORT,
+                    kernel_port: None,
+                    state: ConnState::ActiveSynSent,
+                    remote_isn: 0,
+                    script_local_isn: p.seq,
+                    live_local_isn: 0,
+                    ts_vals: HashMap::new(),
+                    epoch: self.listen_epoch,
+                },
+            );
+        }
+        let Some(conn) = self.conns.get_mut(&p.peer) else {
+            return Err(self.error_at(ev.span, "no matching socket for script packet"));
+        };
+        let synack = p.flags.syn && p.flags.ack;
+        if conn.state == ConnState::PassivePacketReceived && synack {
+            conn.script_local_isn = p.seq;
+        }
+        // The acceptance window's end: a segment later than packetdrill's tolerance may
+        // still be a timer on time (see `timing::timer_late`).
+        let early = self.tolerance(t, self.last_time);
+        let late = match self.last_time {
+            Some(last) if t_end > last => timing::timer_late(t_end - last, early),
+            _ => early,
+        };
+        // Waiting ends a grace period after that window, as packetdrill's does after the
+        // expected time, so a late segment is shown with its time rather than missed.
+        let deadline = match ev.time {
+            EventTime::Any => self.now_us() + self.opts.hang_limit.as_micros() as i64,
+            _ => t.max(t_end) + late + SNIFF_GRACE_USECS,
+        };
+        let (live, seg) = loop {
+            if let Some(found) = self.take_for(p.peer) {
+                break found;
+            }
+            let now = self.now_us();
+            if now >= deadline {
+                return Err(self.fail(
+                    ev,
+                    format!("nothing by {} sec", Secs(now.max(0) as u64)),
+                    Check::NoPacket,
+                    "timed out waiting for packet",
+                ));
+            }
+            let slice = if self.pending.is_some() {
+                deadline.min(now + PENDING_POLL_USECS)
+            } else {
+                deadline
+            };
+            let slice = self.cancel_point(now, slice)?;
+            if let Some(pk) = self.stack.next_packet(self.at(slice))? {
+                self.distribute(vec![pk]);
+            }
+            self.poll_pending()?;
+        };
+        let conn = self.conns.get_mut(&p.peer).expect("checked above");
+        if conn.state == ConnState::PassivePacketReceived && synack {
+            conn.state = ConnState::PassiveSynAckSent;
+            conn.live_local_isn = seg.tcp.seq.0;
+        }
+        let actual = packet::to_script_space(conn, &seg);
+        let trace = self.stack.sandbox_mut().trace_mut();
+        annotate::captured(trace, &live, ev, &actual.packet);
+        // map_outbound_live_packet remembers the TS val mapping before any check.
+        let script_ts = script_ts_val(p);
+        let live_ts = seg.tcp.options.iter().find_map(|o| match o {
+            tcpcheck_model::wire::TcpOption::Timestamps { val, .. } => Some(*val),
+            _ => None,
+        });
+        if let (Some(s), Some(l)) = (script_ts, live_ts) {
+            conn.ts_vals.insert(s, l);
+        }
+        let at = live.at.as_micros() as i64 - self.start.as_micros() as i64;
+        self.effect = at;
+        let shown = format!("{} at {} sec", actual.packet, fmt_secs(at));
+        if SegmentRepr::parse(&live.bytes).is_err() {
+            return Err(self.fail(ev, shown, Check::Other, "bad outbound checksum"));
+        }
+        if let Some(m) = packet::mismatch(p, &actual, &seg) {
+            return Err(self.fail(ev, shown, m.check(), m.to_string()));
+        }
+        let timing = Check::Time { outbound: true };
+        let what = "outbound packet";
+        if let Err(m) = self.verify_time_within(ev.time, t, t_end, at, early, late, what) {
+            // The segment is timed by the kernel, the expected time by the harness: counted
+            // from when the harness got round to working it out, not from when the event
+            // before took effect. A segment early only by the harness's own delay in between
+            // (descheduled on a loaded machine) says nothing about the stack: the run is void.
+            let relative = matches!(
+                ev.time,
+                EventTime::Relative(_) | EventTime::RelativeRange(..)
+            );
+            let delay = (self.adjusted_at - self.last_effect).max(0);
+            if relative && at < t - early && at >= t - delay - early {
+                return Err(match self.fail(ev, shown, timing, m) {
+                    Stop::Fail(d) => Stop::HarnessLate(d),
+                    other => other,
+                });
+            }
+            return Err(self.fail(ev, shown, timing, m));
+        }
+        Ok(())
+    }
+
+    pub(super) fn show_live(&self, peer: u16, p: &Packet) -> String {
+        let at = p.at.as_micros() as i64 - self.start.as_micros() as i64;
+        match (
+            self.conns.get(&peer),
+            SegmentRepr::parse_with(&p.bytes, ChecksumPolicy::Accept),
+        ) {
+            (Some(conn), Ok(seg)) => format!(
+                "{} at {} sec",
+                packet::to_script_space(conn, &seg).packet,
+                fmt_secs(at)
+            ),
+            (_, Ok(seg)) => format!("{seg} at {} sec", fmt_secs(at)),
+            (_, Err(e)) => format!("malformed packet: {e}"),
+        }
+    }
+}
+
+fn script_ts_val(p: &crate::scenario::Packet) -> Option<u32> {
+    match &p.options {
+        TcpOptions::Exactly(list) => list.iter().find_map(|o| match o {
+            TcpOption::Timestamp { val, .. } => Some(*val),
+            _ => None,
+        }),
+        TcpOptions::Any => None,
+    }
+}
+
+pub(super) fn fmt_secs(us: i64) -> String {
+    if us < 0 {
+        format!("-{}", Secs((-us) as u64))
+    } else {
+        Secs(us as u64).to_string()
+    }
+}
