@@ -9,7 +9,7 @@ use tcpcheck_model::conn::{Divergence as ModelFault, State};
 use tcpcheck_model::listener::Listener;
 
 use super::receive::Read;
-use super::{Differ, Key, Sock, SockOpts, Tracked};
+use super::{Differ, Key, Sent, Sock, SockOpts, Tracked};
 
 /// A call that returned (or, for connect(), started), with what the model needs of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -282,7 +282,7 @@ impl Differ {
                 actual: "accept() found the queue empty".into(),
             },
         };
-        self.diverge(line, now, fault, None);
+        self.diverge(line, now, fault, None, Sent::Other);
     }
 
     fn read(&mut self, now: Duration, line: u32, fd: i32, asked: u64, got: Read) {
@@ -295,7 +295,7 @@ impl Differ {
         };
         t.fed(line, "read");
         if let Err(fault) = super::receive::judge(&mut t.conn, asked, got) {
-            self.diverge(line, now, fault, key);
+            self.diverge(line, now, fault, key, Sent::Other);
         }
     }
 
@@ -309,7 +309,7 @@ impl Differ {
         };
         t.fed(line, "write");
         if let Err(fault) = super::send::judge(&mut t.conn, now, asked, result) {
-            self.diverge(line, now, fault, key);
+            self.diverge(line, now, fault, key, Sent::Other);
         }
     }
 
@@ -351,7 +351,7 @@ impl Differ {
             },
             _ => return,
         };
-        self.diverge(line, now, fault, key);
+        self.diverge(line, now, fault, key, Sent::Other);
     }
 
     fn close(&mut self, now: Duration, line: u32, fd: i32) {

@@ -35,7 +35,7 @@ use tcpcheck_model::timers::{Hz, SCHEDULING_SLACK};
 use tcpcheck_model::wire::SegmentRepr;
 
 pub use calls::{Blocking, Call};
-pub use verdict::{ModelDivergence, ModelVerdict};
+pub use verdict::{Departure, ModelDivergence, ModelVerdict, Owed, Sent};
 
 /// How late a segment the model owes "at once" may trail the event that called for it
 /// before it counts as missing; the one grace of the runner, the explorer and their tests.
@@ -204,12 +204,18 @@ impl Differ {
         }
     }
 
-    fn diverge(&mut self, line: u32, at: Duration, fault: ModelFault, key: Option<Key>) {
-        let context = key
-            .and_then(|k| self.conns.get(&k))
-            .map(Context::of)
-            .unwrap_or_default();
-        self.diverge_in(line, at, fault, key, context);
+    fn diverge(
+        &mut self,
+        line: u32,
+        at: Duration,
+        fault: ModelFault,
+        key: Option<Key>,
+        sent: Sent,
+    ) {
+        let tracked = key.and_then(|k| self.conns.get(&k));
+        let owed = Owed::of(tracked.map(|t| &t.conn), &fault.expected);
+        let context = tracked.map(Context::of).unwrap_or_default();
+        self.diverge_in(line, at, fault, key, context, (owed, sent));
     }
 
     fn diverge_in(
@@ -219,6 +225,7 @@ impl Differ {
         fault: ModelFault,
         key: Option<Key>,
         context: Context,
+        (owed, sent): (Owed, Sent),
     ) {
         if self.first.is_none() {
             let mut d = ModelDivergence {
@@ -227,6 +234,7 @@ impl Differ {
                 rule: fault.rule.to_string(),
                 expected: fault.expected,
                 actual: fault.actual,
+                departure: Box::new(Departure { owed, sent }),
                 connection: key,
                 state: context.state,
                 event: context.event,
@@ -258,23 +266,27 @@ impl Differ {
                 }
             }
         }
+        // Nothing was sent where the model owed something: what it owed is in the
+        // connection's expectations still.
+        let missing =
+            |t: &Tracked, f: &ModelFault| (Owed::of(Some(&t.conn), &f.expected), Sent::Nothing);
         let mut fault = None;
         for (key, t) in self.conns.iter_mut() {
             if let Err(f) = t.conn.settle(check) {
-                fault = Some((t.line, f, Some(*key), Context::of(t)));
+                fault = Some((t.line, missing(t, &f), f, Some(*key), Context::of(t)));
                 break;
             }
         }
         if fault.is_none() {
             for (_, t) in self.connecting.values_mut() {
                 if let Err(f) = t.conn.settle(check) {
-                    fault = Some((t.line, f, None, Context::of(t)));
+                    fault = Some((t.line, missing(t, &f), f, None, Context::of(t)));
                     break;
                 }
             }
         }
-        if let Some((line, f, key, context)) = fault {
-            self.diverge_in(line, now, f, key, context);
+        if let Some((line, what, f, key, context)) = fault {
+            self.diverge_in(line, now, f, key, context, what);
         }
     }
 
@@ -457,12 +469,12 @@ impl Differ {
                 expected: "nothing".into(),
                 actual: seg.to_string(),
             };
-            self.diverge(line, now, fault, Some(key));
+            self.diverge(line, now, fault, Some(key), Sent::Stray(Box::new(s)));
             return;
         };
         if let Err(f) = t.conn.emitted(now, &s) {
             let l = t.line.max(line);
-            self.diverge(l, now, f, Some(key));
+            self.diverge(l, now, f, Some(key), Sent::Segment(Box::new(s)));
         } else {
             t.unscaled |=
                 crate::explore::deviations::scales_unnegotiated(&s, t.peer_syn_scaled, &t.conn);

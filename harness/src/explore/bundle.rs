@@ -114,8 +114,8 @@ fn write_in(
     // The script's header says it in the script's numbers too.
     let peer_isn = case.setup.peer_isn;
     let shown = Found {
-        expected: outcome.script.model_text(&found.expected, peer_isn),
-        actual: outcome.script.model_text(&found.actual, peer_isn),
+        expected: outcome.script.model_text(&found.expected, peer_isn).into(),
+        actual: outcome.script.model_text(&found.actual, peer_isn).into(),
         ..found.clone()
     };
     let head = header(config, index, &shown, case);

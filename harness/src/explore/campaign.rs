@@ -405,6 +405,7 @@ fn same_failure(a: &Found, b: &Found) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::differ::{Departure, Owed, Sent};
     use tcpcheck_model::conn::State;
 
     fn found(rule: &str, state: State) -> Found {
@@ -415,6 +416,10 @@ mod tests {
             rule: rule.into(),
             expected: "an ACK".into(),
             actual: "nothing".into(),
+            departure: Box::new(Departure {
+                owed: Owed::Other,
+                sent: Sent::Nothing,
+            }),
             after: None,
             passive: false,
             unscaled: false,

@@ -25,7 +25,7 @@ use super::deviations::Deviation;
 use super::event::{resolve, Clock, Event, Resolved, Setup};
 use super::reference::REPLAY_DEPTH;
 use super::render::Script;
-use crate::differ::{at_once_grace, Call, Differ, Key};
+use crate::differ::{at_once_grace, Call, Departure, Differ, Key, Owed, Sent};
 use crate::observe::tcp_info::TcpState;
 use crate::peer::Peer;
 use crate::sandbox::{Packet, SandboxConfig};
@@ -73,8 +73,12 @@ pub struct Found {
     pub event: Box<str>,
     /// The rule involved, as the model cites it.
     pub rule: String,
-    pub expected: String,
-    pub actual: String,
+    /// What the model required, in its words.
+    pub expected: Box<str>,
+    /// What the kernel did, in the model's words.
+    pub actual: Box<str>,
+    /// Both as values.
+    pub departure: Box<Departure>,
     /// A known deviation the case went through earlier without a divergence showing
     /// (see [`super::deviations::taint`]): the model's numbers are off from there.
     pub after: Option<&'static Deviation>,
@@ -310,8 +314,12 @@ impl Driver {
             state: self.state_before,
             event: Box::from(""),
             rule: rule.into(),
-            expected,
-            actual,
+            expected: expected.into(),
+            actual: actual.into(),
+            departure: Box::new(Departure {
+                owed: Owed::Other,
+                sent: Sent::Other,
+            }),
             after: None,
             passive: self.setup.passive,
             unscaled: false,
@@ -327,6 +335,7 @@ impl Driver {
             state: d.state.unwrap_or(self.state_before),
             after: d.after,
             unscaled: d.unscaled,
+            departure: d.departure.clone(),
             ..self.found(d.rule.clone(), d.expected.clone(), d.actual.clone())
         })
     }

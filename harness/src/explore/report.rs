@@ -5,14 +5,14 @@
 
 use std::fmt::Write as _;
 
-use tcpcheck_model::conn::ctl_names;
+use tcpcheck_model::conn::{ctl_names, Seg};
 use tcpcheck_model::profile::ProfileKind;
-use tcpcheck_model::wire::{ChecksumPolicy, SegmentRepr};
+use tcpcheck_model::wire::{ChecksumPolicy, SegmentRepr, TcpFlags};
 
 use super::campaign::Config;
 use super::driver::{Case, Found, Outcome};
 use super::event::{AckOf, Event, SeqAt, Setup};
-use crate::trace::{notation, EventKind, Mark, Readable, Trace};
+use crate::trace::{EventKind, Mark, Readable, Trace};
 
 fn offset(name: &str, d: i32) -> String {
     match d {
@@ -114,11 +114,10 @@ fn where_text(f: &Found, events: usize) -> String {
 /// Where the divergence shows in the trace: the kernel's segment the model did not allow
 /// (the last frame that is it, since the case stops there), else the trace's last event.
 pub fn mark(trace: &Trace, found: &Found, text: String) -> Option<Mark> {
-    let named = notation::segments(&found.actual).first().map(|(_, s)| *s);
-    let frame = named.and_then(|m| {
+    let frame = found.departure.sent.segment().and_then(|seg| {
         trace.events.iter().rposition(|e| match &e.kind {
             EventKind::Captured { packet, .. } => {
-                SegmentRepr::parse_with(packet, ChecksumPolicy::Accept).is_ok_and(|s| m.is(&s))
+                SegmentRepr::parse_with(packet, ChecksumPolicy::Accept).is_ok_and(|s| is(seg, &s))
             }
             _ => false,
         })
@@ -130,6 +129,18 @@ pub fn mark(trace: &Trace, found: &Found, text: String) -> Option<Mark> {
             .rposition(|e| !matches!(e.kind, EventKind::Filtered { .. }))
     })?;
     Some(Mark { event, text })
+}
+
+/// Whether the captured `frame` is `seg` as far as the model tells segments apart: control
+/// bits (ECE and CWR are not modelled), numbers (the ACK only when its bit is set) and
+/// length; the window and options may differ.
+fn is(seg: &Seg, frame: &SegmentRepr) -> bool {
+    let t = &frame.tcp;
+    let modelled = |f: TcpFlags| f & !(TcpFlags::ECE | TcpFlags::CWR);
+    modelled(t.flags) == modelled(seg.flags)
+        && t.seq == seg.seq
+        && (!seg.flags.ack() || t.ack == seg.ack)
+        && t.payload.len() as u32 == seg.len
 }
 
 /// The divergence of `outcome`, as its mark in the trace and pcapng says it.
@@ -245,11 +256,12 @@ mod tests {
     use std::net::Ipv4Addr;
     use std::time::Duration;
 
-    use tcpcheck_model::conn::State;
+    use tcpcheck_model::conn::{SegSpec, State};
     use tcpcheck_model::seq::SeqNumber;
     use tcpcheck_model::wire::{IpRepr, Ipv4Repr, TcpFlags, TcpRepr};
 
     use super::*;
+    use crate::differ::{Departure, Owed, Sent};
     use crate::explore::event::{Resolved, SegEvent};
     use crate::explore::render::Script;
     use crate::io::barrier;
@@ -383,8 +395,17 @@ mod tests {
                 "<SEQ={}><ACK={}><CTL=ACK> by 4.012345ms",
                 STACK_ISN + 1,
                 PEER_ISN + 1
-            ),
+            )
+            .into(),
             actual: "nothing by 16.5ms".into(),
+            departure: Box::new(Departure {
+                owed: Owed::Segment(SegSpec::ctl(
+                    TcpFlags::ACK,
+                    SeqNumber(STACK_ISN + 1),
+                    Some(SeqNumber(PEER_ISN + 1)),
+                )),
+                sent: Sent::Nothing,
+            }),
             after: None,
             passive: false,
             unscaled: false,
@@ -513,7 +534,15 @@ mod tests {
             "<SEQ={}><ACK={}><CTL=SYN,ACK> at 2.000001ms",
             STACK_ISN,
             PEER_ISN + 1
-        );
+        )
+        .into();
+        found.departure.owed = Owed::Nothing;
+        found.departure.sent = Sent::Segment(Box::new(Seg::new(
+            TcpFlags::SYN | TcpFlags::ACK,
+            STACK_ISN,
+            PEER_ISN + 1,
+            0,
+        )));
         outcome.found = Some(found.clone());
         let m = marks(&case, &outcome, &found);
         assert_eq!(m.len(), 1);

@@ -198,13 +198,14 @@ mod tests {
     use std::net::Ipv4Addr;
     use std::time::Duration;
 
+    use tcpcheck_model::conn::{Seg, SegSpec};
     use tcpcheck_model::seq::SeqNumber;
     use tcpcheck_model::wire::{Ipv4Repr, TcpRepr};
 
     use tcpcheck_model::wire::TcpFlags;
 
     use super::*;
-    use crate::differ::Key;
+    use crate::differ::{Departure, Key, Owed, Sent};
     use crate::runner::IpVersion;
 
     fn failure(expected: &str, message: &str) -> Divergence {
@@ -371,6 +372,10 @@ mod tests {
             rule: "RFC 9293 3.10.7.4: a rule".into(),
             expected: "nothing in ESTABLISHED by 2.5ms".into(),
             actual: "<SEQ=5001><ACK=1001><CTL=ACK> at 3.000001ms".into(),
+            departure: Box::new(Departure {
+                owed: Owed::Nothing,
+                sent: Sent::Segment(Box::new(Seg::new(TcpFlags::ACK, 5001, 1001, 0))),
+            }),
             connection: Some(Key {
                 local_port: 8080,
                 peer: "192.0.2.2:40000".parse().unwrap(),
@@ -404,6 +409,14 @@ mod tests {
         let missing = ModelDivergence {
             expected: "<SEQ=5001><ACK=1011><CTL=ACK> by 4ms".into(),
             actual: "nothing by 20ms".into(),
+            departure: Box::new(Departure {
+                owed: Owed::Segment(SegSpec::ctl(
+                    TcpFlags::ACK,
+                    SeqNumber(5001),
+                    Some(SeqNumber(1011)),
+                )),
+                sent: Sent::Nothing,
+            }),
             ..d
         };
         let r = run(Verdict::Pass, ModelVerdict::Diverge(missing));
