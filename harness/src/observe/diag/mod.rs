@@ -38,6 +38,15 @@ const DUMP_DEADLINE: Duration = Duration::from_secs(10);
 const RECV_BUF_LEN: usize = 64 * 1024;
 /// How often a dump the kernel flags as inconsistent (`NLM_F_DUMP_INTR`) is retried.
 const DUMP_ATTEMPTS: usize = 3;
+/// The kernel's answer to a request about one exact socket.
+enum Answer {
+    Socket(Box<DiagSocket>),
+    /// It ended the exchange (an ACK, or the end of a dump) without naming a socket.
+    Done,
+    /// ENOENT: no socket on those endpoints.
+    NoSuchSocket,
+}
+
 /// A `NETLINK_SOCK_DIAG` socket for dumping TCP sockets.
 ///
 /// The socket belongs to the network namespace of the thread that called [`Diag::new`], for its
@@ -154,34 +163,12 @@ impl Diag {
         local: SocketAddr,
         remote: SocketAddr,
     ) -> io::Result<Option<DiagSocket>> {
-        let (family, socket_id) = exact(local, remote)?;
-        if self.dirty {
-            self.drain()?;
-        }
-        self.dirty = true;
-        let seq = self.send(family, StateSet::all(), socket_id, NLM_F_REQUEST)?;
         // The answer is one message: the socket, or NLMSG_ERROR with ENOENT.
-        let mut found = Vec::new();
-        let mut interrupted = false;
-        let deadline = Instant::now() + DUMP_DEADLINE;
-        let result = loop {
-            let n = self.recv()?;
-            match parse_datagram(&self.buf[..n], seq, &mut found, &mut interrupted) {
-                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => break Ok(None),
-                Err(e) => break Err(e),
-                Ok(_) if !found.is_empty() => break Ok(found.pop()),
-                Ok(Step::Done) => break Ok(None),
-                Ok(Step::More) if Instant::now() > deadline => {
-                    break Err(io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        format!("no inet_diag answer within {DUMP_DEADLINE:?}"),
-                    ))
-                }
-                Ok(Step::More) => {}
-            }
-        };
-        self.dirty = false;
-        result
+        let kind = SOCK_DIAG_BY_FAMILY;
+        match self.one_socket(kind, local, remote, NLM_F_REQUEST, "inet_diag")? {
+            Answer::Socket(s) => Ok(Some(*s)),
+            Answer::Done | Answer::NoSuchSocket => Ok(None),
+        }
     }
 
     /// Ends the socket on these endpoints the way `ss -K` does (`SOCK_DESTROY`,
@@ -208,31 +195,46 @@ impl Diag {
         } else {
             (v4(local), v4(remote))
         };
+        let flags = NLM_F_REQUEST | NLM_F_ACK;
+        match self.one_socket(SOCK_DESTROY, local, remote, flags, "SOCK_DESTROY")? {
+            Answer::Socket(_) | Answer::Done => Ok(true),
+            Answer::NoSuchSocket => Ok(false),
+        }
+    }
+
+    /// Sends a request of type `kind` about the one socket on exactly these endpoints (a
+    /// lookup, or `SOCK_DESTROY`) and reads the kernel's answer, `what` naming it if none
+    /// comes.
+    fn one_socket(
+        &mut self,
+        kind: u16,
+        local: SocketAddr,
+        remote: SocketAddr,
+        flags: u16,
+        what: &str,
+    ) -> io::Result<Answer> {
         let (family, socket_id) = exact(local, remote)?;
         if self.dirty {
             self.drain()?;
         }
         self.dirty = true;
-        let seq = self.send_as(
-            SOCK_DESTROY,
-            family,
-            StateSet::all(),
-            socket_id,
-            NLM_F_REQUEST | NLM_F_ACK,
-        )?;
-        let mut unused = Vec::new();
+        let seq = self.send_as(kind, family, StateSet::all(), socket_id, flags)?;
+        let mut found = Vec::new();
         let mut interrupted = false;
         let deadline = Instant::now() + DUMP_DEADLINE;
         let result = loop {
             let n = self.recv()?;
-            match parse_datagram(&self.buf[..n], seq, &mut unused, &mut interrupted) {
-                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => break Ok(false),
+            match parse_datagram(&self.buf[..n], seq, &mut found, &mut interrupted) {
+                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => break Ok(Answer::NoSuchSocket),
                 Err(e) => break Err(e),
-                Ok(Step::Done) => break Ok(true),
+                Ok(_) if !found.is_empty() => {
+                    break Ok(Answer::Socket(Box::new(found.pop().expect("not empty"))))
+                }
+                Ok(Step::Done) => break Ok(Answer::Done),
                 Ok(Step::More) if Instant::now() > deadline => {
                     break Err(io::Error::new(
                         io::ErrorKind::TimedOut,
-                        format!("no SOCK_DESTROY answer within {DUMP_DEADLINE:?}"),
+                        format!("no {what} answer within {DUMP_DEADLINE:?}"),
                     ))
                 }
                 Ok(Step::More) => {}
@@ -248,16 +250,7 @@ impl Diag {
         } else {
             SocketId::new_v6()
         };
-        self.send(family, states, socket_id, NLM_F_REQUEST | NLM_F_DUMP)
-    }
-
-    fn send(
-        &mut self,
-        family: u8,
-        states: StateSet,
-        socket_id: SocketId,
-        flags: u16,
-    ) -> io::Result<u32> {
+        let flags = NLM_F_REQUEST | NLM_F_DUMP;
         self.send_as(SOCK_DIAG_BY_FAMILY, family, states, socket_id, flags)
     }
 
