@@ -285,29 +285,31 @@ impl Differ {
         self.diverge(line, now, fault, None, Sent::Other);
     }
 
-    fn read(&mut self, now: Duration, line: u32, fd: i32, asked: u64, got: Read) {
+    /// The connection a data call (`read`, `write`) on `fd` reaches, told of the call, with
+    /// its four-tuple once it has one.
+    fn data_call(&mut self, line: u32, fd: i32, call: &str) -> Option<(Option<Key>, &mut Tracked)> {
         let key = match self.socks.get(&fd) {
             Some(Sock::Conn(k)) => Some(*k),
             _ => None,
         };
-        let Some(t) = self.tracked(fd) else {
+        let t = self.tracked(fd)?;
+        t.fed(line, call);
+        Some((key, t))
+    }
+
+    fn read(&mut self, now: Duration, line: u32, fd: i32, asked: u64, got: Read) {
+        let Some((key, t)) = self.data_call(line, fd, "read") else {
             return;
         };
-        t.fed(line, "read");
         if let Err(fault) = super::receive::judge(&mut t.conn, asked, got) {
             self.diverge(line, now, fault, key, Sent::Other);
         }
     }
 
     fn write(&mut self, now: Duration, line: u32, fd: i32, asked: u32, result: Result<u64, Errno>) {
-        let key = match self.socks.get(&fd) {
-            Some(Sock::Conn(k)) => Some(*k),
-            _ => None,
-        };
-        let Some(t) = self.tracked(fd) else {
+        let Some((key, t)) = self.data_call(line, fd, "write") else {
             return;
         };
-        t.fed(line, "write");
         if let Err(fault) = super::send::judge(&mut t.conn, now, asked, result) {
             self.diverge(line, now, fault, key, Sent::Other);
         }

@@ -301,9 +301,7 @@ impl Differ {
         if !self.active() {
             return None;
         }
-        self.conns
-            .values()
-            .chain(self.connecting.values().map(|(_, t)| t))
+        self.all_tracked()
             .filter_map(|t| {
                 t.conn
                     .expected()
@@ -315,16 +313,30 @@ impl Differ {
             .min()
     }
 
-    /// A segment the harness wrote into the stack at `now`, for script line `line`.
-    pub fn injected(&mut self, now: Duration, line: u32, seg: &SegmentRepr) {
+    /// A segment crossing the tun at `now` (`inbound`: into the stack): time moves there
+    /// first; then its connection's four-tuple and the segment as the model reads it, unless
+    /// the model has stopped following the run.
+    fn crossing(&mut self, now: Duration, seg: &SegmentRepr, inbound: bool) -> Option<(Key, Seg)> {
         self.advance(now);
         if !self.active() {
-            return;
+            return None;
         }
-        let Some(key) = key_of(seg, true) else {
+        let key = key_of(seg, inbound)?;
+        Some((key, Seg::from_repr(&seg.tcp)))
+    }
+
+    /// Every connection the model follows: by four-tuple, or still connecting.
+    fn all_tracked(&self) -> impl Iterator<Item = &Tracked> {
+        self.conns
+            .values()
+            .chain(self.connecting.values().map(|(_, t)| t))
+    }
+
+    /// A segment the harness wrote into the stack at `now`, for script line `line`.
+    pub fn injected(&mut self, now: Duration, line: u32, seg: &SegmentRepr) {
+        let Some((key, s)) = self.crossing(now, seg, true) else {
             return;
         };
-        let s = Seg::from_repr(&seg.tcp);
         let event = format!("< {}", seg.tcp.flags.packetdrill());
         let scaled = (s.flags.syn() && !s.flags.ack()).then_some(s.options.window_scale.is_some());
         if let Some(t) = self.conns.get_mut(&key) {
@@ -442,14 +454,9 @@ impl Differ {
     /// A segment the stack sent, captured at `now`; `line` is the script line it is owed to
     /// if one matched it, else the line of the event that provoked it.
     pub fn captured(&mut self, now: Duration, line: u32, seg: &SegmentRepr) {
-        self.advance(now);
-        if !self.active() {
-            return;
-        }
-        let Some(key) = key_of(seg, false) else {
+        let Some((key, s)) = self.crossing(now, seg, false) else {
             return;
         };
-        let s = Seg::from_repr(&seg.tcp);
         if !self.conns.contains_key(&key) && s.flags.syn() && !s.flags.ack() {
             // The SYN of a connect(): now the local port is known.
             let fd = self

@@ -273,10 +273,7 @@ impl Driver {
             listener: None,
             fd: None,
             injected: Vec::new(),
-            clock: Clock {
-                peer_tsval: 1,
-                stack_tsval: 0,
-            },
+            clock: Clock::start(),
             script: Script::new(setup.v6),
             state_before: State::Closed,
             line: 0,
