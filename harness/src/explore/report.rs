@@ -5,14 +5,14 @@
 
 use std::fmt::Write as _;
 
-use tcpcheck_model::conn::{ctl_names, Seg};
+use tcpcheck_model::conn::ctl_names;
 use tcpcheck_model::profile::ProfileKind;
-use tcpcheck_model::wire::{ChecksumPolicy, SegmentRepr, TcpFlags};
+use tcpcheck_model::wire::{ChecksumPolicy, SegmentRepr};
 
 use super::campaign::Config;
 use super::driver::{Case, Found, Outcome};
 use super::event::{AckOf, Event, SeqAt, Setup};
-use crate::trace::{EventKind, Mark, Readable, Trace};
+use crate::trace::{notation, EventKind, Mark, Readable, Trace};
 
 fn offset(name: &str, d: i32) -> String {
     match d {
@@ -117,7 +117,8 @@ pub fn mark(trace: &Trace, found: &Found, text: String) -> Option<Mark> {
     let frame = found.departure.sent.segment().and_then(|seg| {
         trace.events.iter().rposition(|e| match &e.kind {
             EventKind::Captured { packet, .. } => {
-                SegmentRepr::parse_with(packet, ChecksumPolicy::Accept).is_ok_and(|s| is(seg, &s))
+                SegmentRepr::parse_with(packet, ChecksumPolicy::Accept)
+                    .is_ok_and(|s| notation::is(seg, &s))
             }
             _ => false,
         })
@@ -131,25 +132,26 @@ pub fn mark(trace: &Trace, found: &Found, text: String) -> Option<Mark> {
     Some(Mark { event, text })
 }
 
-/// Whether the captured `frame` is `seg` as far as the model tells segments apart: control
-/// bits (ECE and CWR are not modelled), numbers (the ACK only when its bit is set) and
-/// length; the window and options may differ.
-fn is(seg: &Seg, frame: &SegmentRepr) -> bool {
-    let t = &frame.tcp;
-    let modelled = |f: TcpFlags| f & !(TcpFlags::ECE | TcpFlags::CWR);
-    modelled(t.flags) == modelled(seg.flags)
-        && t.seq == seg.seq
-        && (!seg.flags.ack() || t.ack == seg.ack)
-        && t.payload.len() as u32 == seg.len
+/// What the model required and what the kernel did, for a person: in the case's notation
+/// and numbers, times in milliseconds (see [`super::render::Script::readable`]).
+pub fn readable_words(outcome: &Outcome, found: &Found, peer_isn: u32) -> (String, String) {
+    let d = &found.departure;
+    let sent = d.sent.segment().map(notation::exactly);
+    (
+        outcome
+            .script
+            .readable(&found.expected, d.owed.segment(), peer_isn),
+        outcome
+            .script
+            .readable(&found.actual, sent.as_ref(), peer_isn),
+    )
 }
 
 /// The divergence of `outcome`, as its mark in the trace and pcapng says it.
 pub fn marks(case: &Case, outcome: &Outcome, found: &Found) -> Vec<Mark> {
-    let peer_isn = case.setup.peer_isn;
+    let (expected, actual) = readable_words(outcome, found, case.setup.peer_isn);
     let text = format!(
-        "the model diverges here: it requires {}; the kernel: {} ({})",
-        outcome.script.model_text(&found.expected, peer_isn),
-        outcome.script.model_text(&found.actual, peer_isn),
+        "the model diverges here: it requires {expected}; the kernel: {actual} ({})",
         found.rule
     );
     mark(&outcome.trace, found, text).into_iter().collect()
@@ -183,16 +185,9 @@ pub fn markdown(
     if let Some(e) = found.step.and_then(|i| case.events.get(i)) {
         let _ = writeln!(r, "- **Event:** {}", event_text(e));
     }
-    let _ = writeln!(
-        r,
-        "- **The model requires:** {}",
-        outcome.script.model_text(&found.expected, peer_isn)
-    );
-    let _ = writeln!(
-        r,
-        "- **The kernel:** {}",
-        outcome.script.model_text(&found.actual, peer_isn)
-    );
+    let (expected, actual) = readable_words(outcome, found, peer_isn);
+    let _ = writeln!(r, "- **The model requires:** {expected}");
+    let _ = writeln!(r, "- **The kernel:** {actual}");
     let _ = writeln!(
         r,
         "- **Reproduce:** `tcpcheck explore --profile {profile} --seed {} --case {index} \
@@ -238,7 +233,7 @@ pub fn markdown(
         "\n## Scenario (case.pkt)\n\n```\n{}```\n",
         outcome
             .script
-            .with_readable_comments(peer_isn)
+            .with_readable_comments(&[(&found.expected, &expected), (&found.actual, &actual)])
             .text("")
             .trim_start()
     );
@@ -256,7 +251,7 @@ mod tests {
     use std::net::Ipv4Addr;
     use std::time::Duration;
 
-    use tcpcheck_model::conn::{SegSpec, State};
+    use tcpcheck_model::conn::{Seg, SegSpec, State};
     use tcpcheck_model::seq::SeqNumber;
     use tcpcheck_model::wire::{IpRepr, Ipv4Repr, TcpFlags, TcpRepr};
 
