@@ -9,7 +9,7 @@ use tcpcheck_model::conn::{Divergence as ModelFault, State};
 use tcpcheck_model::listener::Listener;
 
 use super::receive::Read;
-use super::{Differ, Key, Sent, Sock, SockOpts, Tracked};
+use super::{Differ, Key, Sent, Sock, SockOpts, Tracked, Trigger};
 
 /// A call that returned (or, for connect(), started), with what the model needs of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -154,7 +154,7 @@ impl Differ {
             Call::Accept { accepted } => self.accept(now, line, fd, accepted),
             Call::Write { len } => {
                 if let Some(t) = self.tracked(fd) {
-                    t.fed(line, "write");
+                    t.fed(line, "write", Trigger::Other);
                     let _ = t.conn.send(now, len);
                 }
             }
@@ -173,7 +173,7 @@ impl Differ {
             Call::Shutdown { write, .. } => {
                 if write {
                     if let Some(t) = self.tracked(fd) {
-                        t.fed(line, "shutdown(SHUT_WR)");
+                        t.fed(line, "shutdown(SHUT_WR)", Trigger::Other);
                         // RFC 9293 3.10.4: CLOSE means "I have no more to send".
                         let _ = t.conn.close(now);
                     }
@@ -293,7 +293,7 @@ impl Differ {
             _ => None,
         };
         let t = self.tracked(fd)?;
-        t.fed(line, call);
+        t.fed(line, call, Trigger::Other);
         Some((key, t))
     }
 
@@ -385,14 +385,12 @@ impl Differ {
                 let Some(t) = self.conns.get_mut(&key) else {
                     return;
                 };
-                t.fed(
-                    line,
-                    if linger_zero {
-                        "abort (SO_LINGER 0, close)"
-                    } else {
-                        "close"
-                    },
-                );
+                let (event, trigger) = if linger_zero {
+                    ("abort (SO_LINGER 0, close)", Trigger::Abort)
+                } else {
+                    ("close", Trigger::Other)
+                };
+                t.fed(line, event, trigger);
                 if linger_zero && t.after.is_none() {
                     t.after = crate::explore::deviations::taint_abort(t.before, t.conn.profile());
                 }

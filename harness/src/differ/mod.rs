@@ -35,7 +35,7 @@ use tcpcheck_model::timers::{Hz, SCHEDULING_SLACK};
 use tcpcheck_model::wire::SegmentRepr;
 
 pub use calls::{Blocking, Call};
-pub use verdict::{Departure, ModelDivergence, ModelVerdict, Owed, Sent};
+pub use verdict::{Departure, ModelDivergence, ModelVerdict, Owed, Sent, Trigger};
 
 /// How late a segment the model owes "at once" may trail the event that called for it
 /// before it counts as missing; the one grace of the runner, the explorer and their tests.
@@ -96,6 +96,7 @@ struct Tracked {
     /// [`ModelDivergence::event`]), for naming a divergence.
     before: State,
     event: String,
+    trigger: Trigger,
     /// See [`ModelDivergence::after`].
     after: Option<&'static crate::explore::deviations::Deviation>,
     /// Made by a listener, not by connect().
@@ -116,6 +117,7 @@ impl Tracked {
             cookie,
             synchronized: false,
             event: String::new(),
+            trigger: Trigger::Other,
             after: None,
             passive: listener.is_some(),
             peer_syn_scaled: None,
@@ -123,11 +125,13 @@ impl Tracked {
         }
     }
 
-    /// The event `event` at script line `line` feeds this connection now.
-    fn fed(&mut self, line: u32, event: impl Into<String>) {
+    /// The event `event` (`trigger` as a value) at script line `line` feeds this connection
+    /// now.
+    fn fed(&mut self, line: u32, event: impl Into<String>, trigger: Trigger) {
         self.line = line;
         self.before = self.conn.state();
         self.event = event.into();
+        self.trigger = trigger;
     }
 }
 
@@ -238,6 +242,7 @@ impl Differ {
                 connection: key,
                 state: context.state,
                 event: context.event,
+                trigger: context.trigger,
                 deviation: None,
                 after: context.after,
                 passive: context.passive,
@@ -343,7 +348,7 @@ impl Differ {
             // A connection in LISTEN is the listener's answer to a segment it dropped (a
             // RST, say): the next one meets the listener again, its queues included.
             if !matches!(t.conn.state(), State::Closed | State::Listen) {
-                t.fed(line, event);
+                t.fed(line, event, Trigger::Segment(seg.tcp.flags));
                 t.peer_syn_scaled = scaled.or(t.peer_syn_scaled);
                 if !listener_admits_ack(&mut self.listeners, t, key, &s, now) {
                     return;
@@ -508,6 +513,7 @@ impl Differ {
 struct Context {
     state: Option<State>,
     event: String,
+    trigger: Trigger,
     after: Option<&'static crate::explore::deviations::Deviation>,
     passive: bool,
     unscaled: bool,
@@ -518,6 +524,7 @@ impl Context {
         Context {
             state: Some(t.before),
             event: t.event.clone(),
+            trigger: t.trigger,
             after: t.after,
             passive: t.passive,
             unscaled: t.unscaled,

@@ -80,6 +80,19 @@ impl Sent {
     }
 }
 
+/// The event a divergence followed, as far as the known-deviation registry tells events
+/// apart (`event` says it in words).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Trigger {
+    /// A segment injected with these control bits.
+    Segment(TcpFlags),
+    /// close() with SO_LINGER {1, 0}.
+    Abort,
+    /// A socket call, or nothing yet.
+    #[default]
+    Other,
+}
+
 /// What the model owed where the stack departed from it, and what the stack sent instead.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Departure {
@@ -109,6 +122,8 @@ pub struct ModelDivergence {
     /// That event as the explorer writes it: `< F.` for a segment injected with those
     /// flags, `write`, `read`, `close`, `abort (SO_LINGER 0, close)`, `shutdown(SHUT_WR)`.
     pub event: String,
+    /// That event as a value.
+    pub trigger: Trigger,
     /// On the `rfc9293` profile, the known Linux deviation this is
     /// ([`crate::explore::deviations`]), by name.
     pub deviation: Option<&'static str>,

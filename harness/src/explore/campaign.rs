@@ -405,7 +405,7 @@ fn same_failure(a: &Found, b: &Found) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::differ::{Departure, Owed, Sent};
+    use crate::differ::{Departure, Owed, Sent, Trigger};
     use tcpcheck_model::conn::State;
 
     fn found(rule: &str, state: State) -> Found {
@@ -413,6 +413,7 @@ mod tests {
             step: Some(3),
             state,
             event: "".into(),
+            trigger: Trigger::Other,
             rule: rule.into(),
             expected: "an ACK".into(),
             actual: "nothing".into(),

@@ -12,7 +12,7 @@ use tcpcheck_model::seq::SeqNumber;
 use tcpcheck_model::wire::TcpFlags;
 
 use super::driver::Found;
-use crate::differ::{ModelDivergence, Owed, Sent};
+use crate::differ::{ModelDivergence, Owed, Sent, Trigger};
 
 pub struct Deviation {
     /// Short, stable, kebab-case.
@@ -67,18 +67,18 @@ fn fin_in(s: State) -> bool {
     matches!(s, State::CloseWait | State::Closing | State::LastAck)
 }
 
-/// The flags of the injected segment that led to the divergence ("F", "S.", "R."...), or
-/// "" when the event was a socket call.
-fn flags_in(f: &Found) -> &str {
-    f.event
-        .strip_prefix("< ")
-        .and_then(|e| e.split(' ').next())
-        .unwrap_or("")
+/// The control bits of the injected segment that led to the divergence; `None` when the
+/// event was something else (a socket call, a replayed segment).
+fn flags_in(f: &Found) -> Option<TcpFlags> {
+    match f.trigger {
+        Trigger::Segment(flags) => Some(flags),
+        Trigger::Abort | Trigger::Other => None,
+    }
 }
 
 /// The event was the linger-0 close.
 fn aborted(f: &Found) -> bool {
-    f.event.starts_with("abort")
+    f.trigger == Trigger::Abort
 }
 
 /// (SEQ, ACK) of the segment the model owed, when its ACK is pinned (its SEQ may be the
@@ -154,10 +154,9 @@ pub static DEVIATIONS: &[Deviation] = &[
                  (SKB_DROP_REASON_TCP_FLAGS before tcp_validate_incoming())",
         scenario: "corpus/deviations/segment-without-ack-dropped.pkt",
         matches: |f| {
-            let fl = flags_in(f);
+            let none_of = TcpFlags(TcpFlags::ACK.0 | TcpFlags::RST.0 | TcpFlags::SYN.0);
             missing(f, UNACCEPTABLE)
-                && !fl.is_empty()
-                && !fl.contains(['.', 'R', 'S'])
+                && flags_in(f).is_some_and(|fl| fl != TcpFlags::empty() && !fl.intersects(none_of))
                 && f.state != State::TimeWait
         },
     },
@@ -274,7 +273,10 @@ pub static DEVIATIONS: &[Deviation] = &[
                  exception needs th->ack, no text and ack_seq == snd_nxt)",
         scenario: "corpus/deviations/simultaneous-open-syn-not-trimmed.pkt",
         matches: |f| {
-            !f.passive && f.state == State::SynReceived && flags_in(f).contains('S') && sent(f, ACK)
+            !f.passive
+                && f.state == State::SynReceived
+                && flags_in(f).is_some_and(TcpFlags::syn)
+                && sent(f, ACK)
         },
     },
     Deviation {
@@ -292,7 +294,7 @@ pub static DEVIATIONS: &[Deviation] = &[
         matches: |f| {
             f.passive
                 && f.state == State::SynReceived
-                && flags_in(f).starts_with('S')
+                && flags_in(f).is_some_and(TcpFlags::syn)
                 && sent(f, ACK)
         },
     },
@@ -617,6 +619,7 @@ pub fn classify_model(d: &ModelDivergence, profile: &Profile) -> Option<&'static
         step: Some(0),
         state: d.state?,
         event: d.event.as_str().into(),
+        trigger: d.trigger,
         after: d.after,
         passive: d.passive,
         unscaled: d.unscaled,

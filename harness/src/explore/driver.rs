@@ -25,7 +25,7 @@ use super::deviations::Deviation;
 use super::event::{resolve, Clock, Event, Resolved, Setup};
 use super::reference::REPLAY_DEPTH;
 use super::render::Script;
-use crate::differ::{at_once_grace, Call, Departure, Differ, Key, Owed, Sent};
+use crate::differ::{at_once_grace, Call, Departure, Differ, Key, Owed, Sent, Trigger};
 use crate::observe::tcp_info::TcpState;
 use crate::peer::Peer;
 use crate::sandbox::{Packet, SandboxConfig};
@@ -71,6 +71,8 @@ pub struct Found {
     pub state: State,
     /// The event, as [`Event`]'s Display shows it (empty for the opening calls).
     pub event: Box<str>,
+    /// The event as a value.
+    pub trigger: Trigger,
     /// The rule involved, as the model cites it.
     pub rule: String,
     /// What the model required, in its words.
@@ -196,6 +198,11 @@ impl Session {
         if let Err(mut f) = self.d.step(ev) {
             f.step = Some(i);
             f.event = ev.to_string().into();
+            f.trigger = match ev {
+                Event::Segment(s) => Trigger::Segment(s.flags),
+                Event::Abort => Trigger::Abort,
+                _ => Trigger::Other,
+            };
             self.found = Some(f.clone());
             return Err(f);
         }
@@ -310,6 +317,7 @@ impl Driver {
             step: None,
             state: self.state_before,
             event: Box::from(""),
+            trigger: Trigger::Other,
             rule: rule.into(),
             expected: expected.into(),
             actual: actual.into(),

@@ -256,7 +256,7 @@ mod tests {
     use tcpcheck_model::wire::{IpRepr, Ipv4Repr, TcpFlags, TcpRepr};
 
     use super::*;
-    use crate::differ::{Departure, Owed, Sent};
+    use crate::differ::{Departure, Owed, Sent, Trigger};
     use crate::explore::event::{Resolved, SegEvent};
     use crate::explore::render::Script;
     use crate::io::barrier;
@@ -385,6 +385,7 @@ mod tests {
             step: Some(2),
             state: State::Established,
             event: "".into(),
+            trigger: Trigger::Other,
             rule: "RFC 5961 3.2: an in-window RST not at RCV.NXT gets a challenge ACK".into(),
             expected: format!(
                 "<SEQ={}><ACK={}><CTL=ACK> by 4.012345ms",

@@ -207,7 +207,7 @@ mod tests {
     use tcpcheck_model::wire::TcpFlags;
 
     use super::*;
-    use crate::differ::{Departure, Key, Owed, Sent};
+    use crate::differ::{Departure, Key, Owed, Sent, Trigger};
     use crate::runner::IpVersion;
 
     fn failure(expected: &str, message: &str) -> Divergence {
@@ -384,6 +384,7 @@ mod tests {
             }),
             state: None,
             event: String::new(),
+            trigger: Trigger::Other,
             deviation: None,
             after: None,
             passive: false,
