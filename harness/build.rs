@@ -9,9 +9,9 @@ use std::path::Path;
 use std::{env, fs, process};
 
 // The library compiles the same file as `tcpcheck::requirements::scan`, for its tests; the
-// parts only the library uses are dead code here.
-#[allow(dead_code)]
-#[path = "src/requirements/scan.rs"]
+// parts only the library uses are dead code here, and their re-exports unused.
+#[allow(dead_code, unused_imports)]
+#[path = "src/requirements/scan/mod.rs"]
 mod scan;
 
 fn main() {

@@ -128,13 +128,7 @@ pub fn main(args: Args) -> ExitCode {
                 let found = outcome.found.as_ref().unwrap_or(original);
                 let written =
                     bundle::write(&args.bundle, &config, r.index, original, minimal, outcome);
-                let place = match written {
-                    Ok(p) => p.display().to_string(),
-                    Err(e) => {
-                        *bundle_failed.lock().expect("lock") = true;
-                        format!("(bundle not written: {e})")
-                    }
-                };
+                let place = place(written, &bundle_failed);
                 Some(format!(
                     "case {}: DIVERGENCE, shrunk to {} events in {shrink_runs} runs: {found}\n  {place}",
                     r.index,
@@ -156,13 +150,7 @@ pub fn main(args: Args) -> ExitCode {
                     outcome,
                     *replays,
                 );
-                let place = match written {
-                    Ok(p) => p.display().to_string(),
-                    Err(e) => {
-                        *bundle_failed.lock().expect("lock") = true;
-                        format!("(bundle not written: {e})")
-                    }
-                };
+                let place = place(written, &bundle_failed);
                 Some(format!(
                     "case {}: unconfirmed divergence ({replays}; not a failure): {found}\n  {place}",
                     r.index
@@ -212,5 +200,16 @@ pub fn main(args: Args) -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// Where a bundle was written, or why not (which fails the campaign: `failed`).
+fn place(written: std::io::Result<std::path::PathBuf>, failed: &Mutex<bool>) -> String {
+    match written {
+        Ok(p) => p.display().to_string(),
+        Err(e) => {
+            *failed.lock().expect("lock") = true;
+            format!("(bundle not written: {e})")
+        }
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tcpcheck::explore::{self, campaign, Config, Verdict};
 use tcpcheck_model::profile::ProfileKind;
+use tcpcheck_model::wire::TcpFlags;
 
 #[test]
 fn planted_bug_is_found_and_shrunk_to_at_most_four_events() {
@@ -34,7 +35,7 @@ fn planted_bug_is_found_and_shrunk_to_at_most_four_events() {
         let planted = outcome
             .found
             .as_ref()
-            .is_some_and(|f| f.actual.contains("<CTL=ACK>"))
+            .is_some_and(|f| f.departure.sent.ctl_is(TcpFlags::ACK))
             && minimal
                 .events
                 .iter()

@@ -9,7 +9,7 @@ use tcpcheck_model::conn::{Divergence as ModelFault, State};
 use tcpcheck_model::listener::Listener;
 
 use super::receive::Read;
-use super::{Differ, Key, Sock, SockOpts, Tracked};
+use super::{Differ, Key, Sent, Sock, SockOpts, Tracked, Trigger};
 
 /// A call that returned (or, for connect(), started), with what the model needs of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -154,7 +154,7 @@ impl Differ {
             Call::Accept { accepted } => self.accept(now, line, fd, accepted),
             Call::Write { len } => {
                 if let Some(t) = self.tracked(fd) {
-                    t.fed(line, "write");
+                    t.fed(line, "write", Trigger::Other);
                     let _ = t.conn.send(now, len);
                 }
             }
@@ -173,7 +173,7 @@ impl Differ {
             Call::Shutdown { write, .. } => {
                 if write {
                     if let Some(t) = self.tracked(fd) {
-                        t.fed(line, "shutdown(SHUT_WR)");
+                        t.fed(line, "shutdown(SHUT_WR)", Trigger::Other);
                         // RFC 9293 3.10.4: CLOSE means "I have no more to send".
                         let _ = t.conn.close(now);
                     }
@@ -282,34 +282,36 @@ impl Differ {
                 actual: "accept() found the queue empty".into(),
             },
         };
-        self.diverge(line, now, fault, None);
+        self.diverge(line, now, fault, None, Sent::Other);
     }
 
-    fn read(&mut self, now: Duration, line: u32, fd: i32, asked: u64, got: Read) {
+    /// The connection a data call (`read`, `write`) on `fd` reaches, told of the call, with
+    /// its four-tuple once it has one.
+    fn data_call(&mut self, line: u32, fd: i32, call: &str) -> Option<(Option<Key>, &mut Tracked)> {
         let key = match self.socks.get(&fd) {
             Some(Sock::Conn(k)) => Some(*k),
             _ => None,
         };
-        let Some(t) = self.tracked(fd) else {
+        let t = self.tracked(fd)?;
+        t.fed(line, call, Trigger::Other);
+        Some((key, t))
+    }
+
+    fn read(&mut self, now: Duration, line: u32, fd: i32, asked: u64, got: Read) {
+        let Some((key, t)) = self.data_call(line, fd, "read") else {
             return;
         };
-        t.fed(line, "read");
         if let Err(fault) = super::receive::judge(&mut t.conn, asked, got) {
-            self.diverge(line, now, fault, key);
+            self.diverge(line, now, fault, key, Sent::Other);
         }
     }
 
     fn write(&mut self, now: Duration, line: u32, fd: i32, asked: u32, result: Result<u64, Errno>) {
-        let key = match self.socks.get(&fd) {
-            Some(Sock::Conn(k)) => Some(*k),
-            _ => None,
-        };
-        let Some(t) = self.tracked(fd) else {
+        let Some((key, t)) = self.data_call(line, fd, "write") else {
             return;
         };
-        t.fed(line, "write");
         if let Err(fault) = super::send::judge(&mut t.conn, now, asked, result) {
-            self.diverge(line, now, fault, key);
+            self.diverge(line, now, fault, key, Sent::Other);
         }
     }
 
@@ -351,7 +353,7 @@ impl Differ {
             },
             _ => return,
         };
-        self.diverge(line, now, fault, key);
+        self.diverge(line, now, fault, key, Sent::Other);
     }
 
     fn close(&mut self, now: Duration, line: u32, fd: i32) {
@@ -383,14 +385,12 @@ impl Differ {
                 let Some(t) = self.conns.get_mut(&key) else {
                     return;
                 };
-                t.fed(
-                    line,
-                    if linger_zero {
-                        "abort (SO_LINGER 0, close)"
-                    } else {
-                        "close"
-                    },
-                );
+                let (event, trigger) = if linger_zero {
+                    ("abort (SO_LINGER 0, close)", Trigger::Abort)
+                } else {
+                    ("close", Trigger::Other)
+                };
+                t.fed(line, event, trigger);
                 if linger_zero && t.after.is_none() {
                     t.after = crate::explore::deviations::taint_abort(t.before, t.conn.profile());
                 }

@@ -41,9 +41,7 @@ impl Differ {
         if !self.active() {
             return None;
         }
-        self.conns
-            .values()
-            .chain(self.connecting.values().map(|(_, t)| t))
+        self.all_tracked()
             .flat_map(|t| t.conn.expected_any())
             .filter(|e| e.due.earliest <= now && e.due.latest <= horizon)
             .map(|e| e.due.latest)

@@ -35,7 +35,7 @@ use tcpcheck_model::timers::{Hz, SCHEDULING_SLACK};
 use tcpcheck_model::wire::SegmentRepr;
 
 pub use calls::{Blocking, Call};
-pub use verdict::{ModelDivergence, ModelVerdict};
+pub use verdict::{Departure, ModelDivergence, ModelVerdict, Owed, Sent, Trigger};
 
 /// How late a segment the model owes "at once" may trail the event that called for it
 /// before it counts as missing; the one grace of the runner, the explorer and their tests.
@@ -96,6 +96,7 @@ struct Tracked {
     /// [`ModelDivergence::event`]), for naming a divergence.
     before: State,
     event: String,
+    trigger: Trigger,
     /// See [`ModelDivergence::after`].
     after: Option<&'static crate::explore::deviations::Deviation>,
     /// Made by a listener, not by connect().
@@ -116,6 +117,7 @@ impl Tracked {
             cookie,
             synchronized: false,
             event: String::new(),
+            trigger: Trigger::Other,
             after: None,
             passive: listener.is_some(),
             peer_syn_scaled: None,
@@ -123,11 +125,13 @@ impl Tracked {
         }
     }
 
-    /// The event `event` at script line `line` feeds this connection now.
-    fn fed(&mut self, line: u32, event: impl Into<String>) {
+    /// The event `event` (`trigger` as a value) at script line `line` feeds this connection
+    /// now.
+    fn fed(&mut self, line: u32, event: impl Into<String>, trigger: Trigger) {
         self.line = line;
         self.before = self.conn.state();
         self.event = event.into();
+        self.trigger = trigger;
     }
 }
 
@@ -204,12 +208,18 @@ impl Differ {
         }
     }
 
-    fn diverge(&mut self, line: u32, at: Duration, fault: ModelFault, key: Option<Key>) {
-        let context = key
-            .and_then(|k| self.conns.get(&k))
-            .map(Context::of)
-            .unwrap_or_default();
-        self.diverge_in(line, at, fault, key, context);
+    fn diverge(
+        &mut self,
+        line: u32,
+        at: Duration,
+        fault: ModelFault,
+        key: Option<Key>,
+        sent: Sent,
+    ) {
+        let tracked = key.and_then(|k| self.conns.get(&k));
+        let owed = Owed::of(tracked.map(|t| &t.conn), &fault.expected);
+        let context = tracked.map(Context::of).unwrap_or_default();
+        self.diverge_in(line, at, fault, key, context, (owed, sent));
     }
 
     fn diverge_in(
@@ -219,6 +229,7 @@ impl Differ {
         fault: ModelFault,
         key: Option<Key>,
         context: Context,
+        (owed, sent): (Owed, Sent),
     ) {
         if self.first.is_none() {
             let mut d = ModelDivergence {
@@ -227,9 +238,11 @@ impl Differ {
                 rule: fault.rule.to_string(),
                 expected: fault.expected,
                 actual: fault.actual,
+                departure: Box::new(Departure { owed, sent }),
                 connection: key,
                 state: context.state,
                 event: context.event,
+                trigger: context.trigger,
                 deviation: None,
                 after: context.after,
                 passive: context.passive,
@@ -258,23 +271,27 @@ impl Differ {
                 }
             }
         }
+        // Nothing was sent where the model owed something: what it owed is in the
+        // connection's expectations still.
+        let missing =
+            |t: &Tracked, f: &ModelFault| (Owed::of(Some(&t.conn), &f.expected), Sent::Nothing);
         let mut fault = None;
         for (key, t) in self.conns.iter_mut() {
             if let Err(f) = t.conn.settle(check) {
-                fault = Some((t.line, f, Some(*key), Context::of(t)));
+                fault = Some((t.line, missing(t, &f), f, Some(*key), Context::of(t)));
                 break;
             }
         }
         if fault.is_none() {
             for (_, t) in self.connecting.values_mut() {
                 if let Err(f) = t.conn.settle(check) {
-                    fault = Some((t.line, f, None, Context::of(t)));
+                    fault = Some((t.line, missing(t, &f), f, None, Context::of(t)));
                     break;
                 }
             }
         }
-        if let Some((line, f, key, context)) = fault {
-            self.diverge_in(line, now, f, key, context);
+        if let Some((line, what, f, key, context)) = fault {
+            self.diverge_in(line, now, f, key, context, what);
         }
     }
 
@@ -289,9 +306,7 @@ impl Differ {
         if !self.active() {
             return None;
         }
-        self.conns
-            .values()
-            .chain(self.connecting.values().map(|(_, t)| t))
+        self.all_tracked()
             .filter_map(|t| {
                 t.conn
                     .expected()
@@ -303,23 +318,37 @@ impl Differ {
             .min()
     }
 
-    /// A segment the harness wrote into the stack at `now`, for script line `line`.
-    pub fn injected(&mut self, now: Duration, line: u32, seg: &SegmentRepr) {
+    /// A segment crossing the tun at `now` (`inbound`: into the stack): time moves there
+    /// first; then its connection's four-tuple and the segment as the model reads it, unless
+    /// the model has stopped following the run.
+    fn crossing(&mut self, now: Duration, seg: &SegmentRepr, inbound: bool) -> Option<(Key, Seg)> {
         self.advance(now);
         if !self.active() {
-            return;
+            return None;
         }
-        let Some(key) = key_of(seg, true) else {
+        let key = key_of(seg, inbound)?;
+        Some((key, Seg::from_repr(&seg.tcp)))
+    }
+
+    /// Every connection the model follows: by four-tuple, or still connecting.
+    fn all_tracked(&self) -> impl Iterator<Item = &Tracked> {
+        self.conns
+            .values()
+            .chain(self.connecting.values().map(|(_, t)| t))
+    }
+
+    /// A segment the harness wrote into the stack at `now`, for script line `line`.
+    pub fn injected(&mut self, now: Duration, line: u32, seg: &SegmentRepr) {
+        let Some((key, s)) = self.crossing(now, seg, true) else {
             return;
         };
-        let s = Seg::from_repr(&seg.tcp);
         let event = format!("< {}", seg.tcp.flags.packetdrill());
         let scaled = (s.flags.syn() && !s.flags.ack()).then_some(s.options.window_scale.is_some());
         if let Some(t) = self.conns.get_mut(&key) {
             // A connection in LISTEN is the listener's answer to a segment it dropped (a
             // RST, say): the next one meets the listener again, its queues included.
             if !matches!(t.conn.state(), State::Closed | State::Listen) {
-                t.fed(line, event);
+                t.fed(line, event, Trigger::Segment(seg.tcp.flags));
                 t.peer_syn_scaled = scaled.or(t.peer_syn_scaled);
                 if !listener_admits_ack(&mut self.listeners, t, key, &s, now) {
                     return;
@@ -430,14 +459,9 @@ impl Differ {
     /// A segment the stack sent, captured at `now`; `line` is the script line it is owed to
     /// if one matched it, else the line of the event that provoked it.
     pub fn captured(&mut self, now: Duration, line: u32, seg: &SegmentRepr) {
-        self.advance(now);
-        if !self.active() {
-            return;
-        }
-        let Some(key) = key_of(seg, false) else {
+        let Some((key, s)) = self.crossing(now, seg, false) else {
             return;
         };
-        let s = Seg::from_repr(&seg.tcp);
         if !self.conns.contains_key(&key) && s.flags.syn() && !s.flags.ack() {
             // The SYN of a connect(): now the local port is known.
             let fd = self
@@ -457,12 +481,12 @@ impl Differ {
                 expected: "nothing".into(),
                 actual: seg.to_string(),
             };
-            self.diverge(line, now, fault, Some(key));
+            self.diverge(line, now, fault, Some(key), Sent::Stray(Box::new(s)));
             return;
         };
         if let Err(f) = t.conn.emitted(now, &s) {
             let l = t.line.max(line);
-            self.diverge(l, now, f, Some(key));
+            self.diverge(l, now, f, Some(key), Sent::Segment(Box::new(s)));
         } else {
             t.unscaled |=
                 crate::explore::deviations::scales_unnegotiated(&s, t.peer_syn_scaled, &t.conn);
@@ -489,6 +513,7 @@ impl Differ {
 struct Context {
     state: Option<State>,
     event: String,
+    trigger: Trigger,
     after: Option<&'static crate::explore::deviations::Deviation>,
     passive: bool,
     unscaled: bool,
@@ -499,6 +524,7 @@ impl Context {
         Context {
             state: Some(t.before),
             event: t.event.clone(),
+            trigger: t.trigger,
             after: t.after,
             passive: t.passive,
             unscaled: t.unscaled,

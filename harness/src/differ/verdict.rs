@@ -3,9 +3,102 @@
 use std::fmt;
 use std::time::Duration;
 
-use tcpcheck_model::conn::State;
+use tcpcheck_model::conn::{Connection, Seg, SegSpec, State};
+use tcpcheck_model::wire::TcpFlags;
 
 use super::Key;
+
+/// What the model required where the stack departed from it, as a value the deviation
+/// registry and the reports can match on (the model's words stay in `expected`, for people).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Owed {
+    /// No rule allowed the stack to send anything.
+    Nothing,
+    /// A segment of this shape: the one the model owed, or owed later.
+    Segment(SegSpec),
+    /// Something only words say: an option left out, an ISN floor, a call's result.
+    Other,
+}
+
+impl Owed {
+    /// The model's divergence `expected` on `conn` (its state after the check that failed,
+    /// whose expectations still hold the one it named).
+    ///
+    /// The model's `Divergence` names what it owed in words only, so until it carries the
+    /// spec itself this is the one place that reads them: not by parsing, but by finding
+    /// the expectation whose spec, as the model writes it, starts the words.
+    pub fn of(conn: Option<&Connection>, expected: &str) -> Owed {
+        if expected.starts_with("nothing") {
+            return Owed::Nothing;
+        }
+        let named = |spec: &SegSpec| {
+            let shown = spec.to_string();
+            expected.starts_with(&shown) && !expected[shown.len()..].starts_with('<')
+        };
+        conn.and_then(|c| c.expected().iter().map(|e| e.spec).find(named))
+            .map_or(Owed::Other, Owed::Segment)
+    }
+
+    /// The segment the model owed, if that is what it owed.
+    pub fn segment(&self) -> Option<&SegSpec> {
+        match self {
+            Owed::Segment(spec) => Some(spec),
+            _ => None,
+        }
+    }
+}
+
+/// What the stack did where it departed from the model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sent {
+    /// Nothing, by the time the owed segment was due.
+    Nothing,
+    /// This segment, on the connection the divergence is about.
+    Segment(Box<Seg>),
+    /// This segment, of no connection the model follows.
+    Stray(Box<Seg>),
+    /// A call's result (see `actual`).
+    Other,
+}
+
+/// The control bits the model writes (`ctl_names`): ECE and CWR are not modelled.
+const MODELLED: TcpFlags = TcpFlags(!(TcpFlags::ECE.0 | TcpFlags::CWR.0));
+
+impl Sent {
+    /// The segment the stack sent on the connection, if that is what it did.
+    pub fn segment(&self) -> Option<&Seg> {
+        match self {
+            Sent::Segment(seg) => Some(seg),
+            _ => None,
+        }
+    }
+
+    /// Whether the stack sent a segment on the connection with exactly these control bits
+    /// (among those the model knows).
+    pub fn ctl_is(&self, ctl: TcpFlags) -> bool {
+        self.segment().is_some_and(|s| s.flags & MODELLED == ctl)
+    }
+}
+
+/// The event a divergence followed, as far as the known-deviation registry tells events
+/// apart (`event` says it in words).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Trigger {
+    /// A segment injected with these control bits.
+    Segment(TcpFlags),
+    /// close() with SO_LINGER {1, 0}.
+    Abort,
+    /// A socket call, or nothing yet.
+    #[default]
+    Other,
+}
+
+/// What the model owed where the stack departed from it, and what the stack sent instead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Departure {
+    pub owed: Owed,
+    pub sent: Sent,
+}
 
 /// The first place the stack did something the model does not allow.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,14 +110,20 @@ pub struct ModelDivergence {
     pub at: Duration,
     /// The rule, as cited in the model: "RFC 9293 3.10.7.4: ...".
     pub rule: String,
+    /// What the model required, in its words.
     pub expected: String,
+    /// What the stack did, in the model's words.
     pub actual: String,
+    /// `expected` and `actual` as values (boxed: most runs agree, and a verdict travels).
+    pub departure: Box<Departure>,
     pub connection: Option<Key>,
     /// The connection's state before the event that led here (`None`: no connection).
     pub state: Option<State>,
     /// That event as the explorer writes it: `< F.` for a segment injected with those
     /// flags, `write`, `read`, `close`, `abort (SO_LINGER 0, close)`, `shutdown(SHUT_WR)`.
     pub event: String,
+    /// That event as a value.
+    pub trigger: Trigger,
     /// On the `rfc9293` profile, the known Linux deviation this is
     /// ([`crate::explore::deviations`]), by name.
     pub deviation: Option<&'static str>,

@@ -113,13 +113,16 @@ fn write_in(
     std::fs::create_dir_all(&out)?;
     // The script's header says it in the script's numbers too.
     let peer_isn = case.setup.peer_isn;
+    let (expected, actual) = report::readable_words(outcome, found, peer_isn);
+    let script = outcome
+        .script
+        .with_readable_comments(&[(&found.expected, &expected), (&found.actual, &actual)]);
     let shown = Found {
-        expected: outcome.script.model_text(&found.expected, peer_isn),
-        actual: outcome.script.model_text(&found.actual, peer_isn),
+        expected: expected.into(),
+        actual: actual.into(),
         ..found.clone()
     };
     let head = header(config, index, &shown, case);
-    let script = outcome.script.with_readable_comments(peer_isn);
     std::fs::write(out.join(SCRIPT), script.text(&head))?;
     let marks = report::marks(case, outcome, found);
     let pcapng = BufWriter::new(File::create(out.join(PCAPNG))?);

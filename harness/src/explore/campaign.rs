@@ -405,6 +405,7 @@ fn same_failure(a: &Found, b: &Found) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::differ::{Departure, Owed, Sent, Trigger};
     use tcpcheck_model::conn::State;
 
     fn found(rule: &str, state: State) -> Found {
@@ -412,9 +413,14 @@ mod tests {
             step: Some(3),
             state,
             event: "".into(),
+            trigger: Trigger::Other,
             rule: rule.into(),
             expected: "an ACK".into(),
             actual: "nothing".into(),
+            departure: Box::new(Departure {
+                owed: Owed::Other,
+                sent: Sent::Nothing,
+            }),
             after: None,
             passive: false,
             unscaled: false,

@@ -6,11 +6,13 @@
 //! none of these; exploring with `rfc9293` finds them and labels them with these names, and
 //! anything a name does not explain is a finding.
 
-use tcpcheck_model::conn::{Connection, Seg, State, Tcb};
+use tcpcheck_model::conn::{Connection, Seg, SeqSpec, State, Tcb};
 use tcpcheck_model::profile::{Profile, ProfileKind};
+use tcpcheck_model::seq::SeqNumber;
+use tcpcheck_model::wire::TcpFlags;
 
 use super::driver::Found;
-use crate::differ::ModelDivergence;
+use crate::differ::{ModelDivergence, Owed, Sent, Trigger};
 
 pub struct Deviation {
     /// Short, stable, kebab-case.
@@ -40,14 +42,20 @@ impl std::fmt::Debug for Deviation {
     }
 }
 
+const ACK: TcpFlags = TcpFlags::ACK;
+const RST: TcpFlags = TcpFlags::RST;
+const RST_ACK: TcpFlags = TcpFlags(TcpFlags::RST.0 | TcpFlags::ACK.0);
+const SYN_ACK: TcpFlags = TcpFlags(TcpFlags::SYN.0 | TcpFlags::ACK.0);
+const FIN_ACK: TcpFlags = TcpFlags(TcpFlags::FIN.0 | TcpFlags::ACK.0);
+
 /// The kernel sent a segment with exactly these control bits.
-fn sent(f: &Found, ctl: &str) -> bool {
-    f.actual.contains(&format!("<CTL={ctl}>"))
+fn sent(f: &Found, ctl: TcpFlags) -> bool {
+    f.departure.sent.ctl_is(ctl)
 }
 
 /// The model owed a reply the kernel did not send.
 fn missing(f: &Found, rule_prefix: &str) -> bool {
-    f.rule.starts_with(rule_prefix) && f.actual.starts_with("nothing")
+    f.rule.starts_with(rule_prefix) && f.departure.sent == Sent::Nothing
 }
 
 const NO_RULE: &str = "RFC 9293 3.10: no rule allows";
@@ -59,32 +67,39 @@ fn fin_in(s: State) -> bool {
     matches!(s, State::CloseWait | State::Closing | State::LastAck)
 }
 
-/// The flags of the injected segment that led to the divergence ("F", "S.", "R."...), or
-/// "" when the event was a socket call.
-fn flags_in(f: &Found) -> &str {
-    f.event
-        .strip_prefix("< ")
-        .and_then(|e| e.split(' ').next())
-        .unwrap_or("")
+/// The control bits of the injected segment that led to the divergence; `None` when the
+/// event was something else (a socket call, a replayed segment).
+fn flags_in(f: &Found) -> Option<TcpFlags> {
+    match f.trigger {
+        Trigger::Segment(flags) => Some(flags),
+        Trigger::Abort | Trigger::Other => None,
+    }
 }
 
 /// The event was the linger-0 close.
 fn aborted(f: &Found) -> bool {
-    f.event.starts_with("abort")
+    f.trigger == Trigger::Abort
 }
 
-/// (SEQ, ACK) of the first segment a Found text shows, as the model prints it.
-fn seq_ack(text: &str) -> Option<(&str, &str)> {
-    let seq = text.split("<SEQ=").nth(1)?.split('>').next()?;
-    let ack = text.split("<ACK=").nth(1)?.split('>').next()?;
-    Some((seq, ack))
+/// (SEQ, ACK) of the segment the model owed, when its ACK is pinned (its SEQ may be the
+/// stack's ISS, whatever that is).
+fn owed_seq_ack(f: &Found) -> Option<(SeqSpec, SeqNumber)> {
+    let spec = f.departure.owed.segment()?;
+    Some((spec.seq, spec.ack?))
 }
 
-/// `later` (a SEQ as printed) is ahead of `earlier` in sequence space.
-fn seq_ahead(earlier: &str, later: &str) -> bool {
-    match (earlier.parse::<u32>(), later.parse::<u32>()) {
-        (Ok(a), Ok(b)) => {
-            let d = b.wrapping_sub(a);
+/// (SEQ, ACK) of the segment the kernel sent, when it carries an ACK.
+fn sent_seq_ack(f: &Found) -> Option<(SeqSpec, SeqNumber)> {
+    let seg = f.departure.sent.segment().filter(|s| s.flags.ack())?;
+    Some((SeqSpec::Exact(seg.seq), seg.ack))
+}
+
+/// `later` is ahead of `earlier` in sequence space (the ISS, a number not known, is
+/// ahead of nothing and nothing is ahead of it).
+fn seq_ahead(earlier: SeqSpec, later: SeqSpec) -> bool {
+    match (earlier, later) {
+        (SeqSpec::Exact(a), SeqSpec::Exact(b)) => {
+            let d = b.0.wrapping_sub(a.0);
             d != 0 && d < 1 << 31
         }
         _ => false,
@@ -101,7 +116,7 @@ pub static DEVIATIONS: &[Deviation] = &[
         source: "net/ipv4/tcp_output.c: tcp_send_active_reset() through \
                  tcp_established_options() (rx_opt.num_sacks)",
         scenario: "corpus/deviations/reset-carries-sack-blocks.pkt",
-        matches: |f| f.rule.starts_with("RFC 2018 4") && (sent(f, "RST,ACK") || sent(f, "RST")),
+        matches: |f| f.rule.starts_with("RFC 2018 4") && (sent(f, RST_ACK) || sent(f, RST)),
     },
     Deviation {
         name: "tail-loss-probe",
@@ -118,11 +133,14 @@ pub static DEVIATIONS: &[Deviation] = &[
         matches: |f| {
             f.rule.starts_with(RETRANSMISSION)
                 && f.state.is_synchronized()
-                && match (seq_ack(&f.expected), seq_ack(&f.actual)) {
+                && match (owed_seq_ack(f), sent_seq_ack(f)) {
                     (Some((s1, _)), Some((s2, _))) => seq_ahead(s1, s2),
                     _ => false,
                 }
-                && (f.actual.contains("<DATA") || f.actual.contains("FIN"))
+                && f.departure
+                    .sent
+                    .segment()
+                    .is_some_and(|s| s.len > 0 || s.flags.fin())
         },
     },
     Deviation {
@@ -136,10 +154,9 @@ pub static DEVIATIONS: &[Deviation] = &[
                  (SKB_DROP_REASON_TCP_FLAGS before tcp_validate_incoming())",
         scenario: "corpus/deviations/segment-without-ack-dropped.pkt",
         matches: |f| {
-            let fl = flags_in(f);
+            let none_of = TcpFlags(TcpFlags::ACK.0 | TcpFlags::RST.0 | TcpFlags::SYN.0);
             missing(f, UNACCEPTABLE)
-                && !fl.is_empty()
-                && !fl.contains(['.', 'R', 'S'])
+                && flags_in(f).is_some_and(|fl| fl != TcpFlags::empty() && !fl.intersects(none_of))
                 && f.state != State::TimeWait
         },
     },
@@ -171,7 +188,7 @@ pub static DEVIATIONS: &[Deviation] = &[
         source: "net/ipv4/tcp_minisocks.c: tcp_check_req(), \"Check for pure retransmitted \
                  SYN\" and inet_rtx_syn_ack()",
         scenario: "corpus/deviations/synrecv-dup-syn-resends-synack.pkt",
-        matches: |f| f.state == State::SynReceived && sent(f, "SYN,ACK"),
+        matches: |f| f.state == State::SynReceived && sent(f, SYN_ACK),
     },
     Deviation {
         name: "synrecv-bad-ack-resets-first",
@@ -186,7 +203,7 @@ pub static DEVIATIONS: &[Deviation] = &[
         source: "net/ipv4/tcp_minisocks.c: tcp_check_req() (the ACK test before \
                  tcp_in_window(), embryonic_reset)",
         scenario: "corpus/deviations/synrecv-bad-ack-resets-first.pkt",
-        matches: |f| f.state == State::SynReceived && (sent(f, "RST") || sent(f, "RST,ACK")),
+        matches: |f| f.state == State::SynReceived && (sent(f, RST) || sent(f, RST_ACK)),
     },
     Deviation {
         name: "rst-at-right-window-edge",
@@ -197,7 +214,7 @@ pub static DEVIATIONS: &[Deviation] = &[
               end is inside); an unacceptable ACK draws an ACK, an unacceptable RST nothing.",
         source: "net/ipv4/tcp_input.c: tcp_sequence() (!after(seq, rcv_nxt + window))",
         scenario: "corpus/deviations/rst-at-right-window-edge.pkt",
-        matches: |f| f.rule.starts_with(NO_RULE) && sent(f, "ACK") && f.state.is_synchronized(),
+        matches: |f| f.rule.starts_with(NO_RULE) && sent(f, ACK) && f.state.is_synchronized(),
     },
     Deviation {
         name: "listen-syn-fin-dropped",
@@ -231,7 +248,7 @@ pub static DEVIATIONS: &[Deviation] = &[
         source: "net/ipv4/tcp_input.c: tcp_rcv_state_process(), step 7 \
                  (LINUX_MIB_TCPABORTONDATA)",
         scenario: "corpus/deviations/data-after-fin-resets.pkt",
-        matches: |f| fin_in(f.state) && sent(f, "RST"),
+        matches: |f| fin_in(f.state) && sent(f, RST),
     },
     Deviation {
         name: "reset-at-rcv-nxt-minus-one-after-fin",
@@ -243,7 +260,7 @@ pub static DEVIATIONS: &[Deviation] = &[
         scenario: "corpus/deviations/reset-at-rcv-nxt-minus-one-after-fin.pkt",
         // After the reset the kernel answers the next segment with a RST where the model
         // (which dropped the RST) expected nothing or an ACK.
-        matches: |f| fin_in(f.state) && sent(f, "RST") && f.expected.starts_with("nothing"),
+        matches: |f| fin_in(f.state) && sent(f, RST) && f.departure.owed == Owed::Nothing,
     },
     Deviation {
         name: "simultaneous-open-syn-not-trimmed",
@@ -258,8 +275,8 @@ pub static DEVIATIONS: &[Deviation] = &[
         matches: |f| {
             !f.passive
                 && f.state == State::SynReceived
-                && flags_in(f).contains('S')
-                && sent(f, "ACK")
+                && flags_in(f).is_some_and(TcpFlags::syn)
+                && sent(f, ACK)
         },
     },
     Deviation {
@@ -277,8 +294,8 @@ pub static DEVIATIONS: &[Deviation] = &[
         matches: |f| {
             f.passive
                 && f.state == State::SynReceived
-                && flags_in(f).starts_with('S')
-                && sent(f, "ACK")
+                && flags_in(f).is_some_and(TcpFlags::syn)
+                && sent(f, ACK)
         },
     },
     Deviation {
@@ -311,9 +328,11 @@ pub static DEVIATIONS: &[Deviation] = &[
         // reads it (unscaled), which the model trimmed.
         matches: |f| {
             f.unscaled
-                && sent(f, "ACK")
-                && match (seq_ack(&f.expected), seq_ack(&f.actual)) {
-                    (Some((_, a1)), Some((_, a2))) => seq_ahead(a1, a2),
+                && sent(f, ACK)
+                && match (owed_seq_ack(f), sent_seq_ack(f)) {
+                    (Some((_, a1)), Some((_, a2))) => {
+                        seq_ahead(SeqSpec::Exact(a1), SeqSpec::Exact(a2))
+                    }
                     _ => false,
                 }
         },
@@ -331,8 +350,8 @@ pub static DEVIATIONS: &[Deviation] = &[
                  sent\", Linux 6.0 and later)",
         scenario: "corpus/deviations/old-ack-capped-by-bytes-acked.pkt",
         matches: |f| {
-            f.rule.starts_with("RFC 9293 3.8.6.3: MUST-40") && sent(f, "ACK")
-                || f.rule.starts_with(FIN_ACKED) && sent(f, "ACK") && !fin_in(f.state)
+            f.rule.starts_with("RFC 9293 3.8.6.3: MUST-40") && sent(f, ACK)
+                || f.rule.starts_with(FIN_ACKED) && sent(f, ACK) && !fin_in(f.state)
         },
     },
     Deviation {
@@ -357,7 +376,7 @@ pub static DEVIATIONS: &[Deviation] = &[
         // which oow-ack-rate-limit explains first; a segment after it shows the reset: a
         // RST where the challenge ACK is still owed.
         matches: |f| {
-            f.rule.starts_with("RFC 5961 3.2") && sent(f, "RST") && f.state.is_synchronized()
+            f.rule.starts_with("RFC 5961 3.2") && sent(f, RST) && f.state.is_synchronized()
         },
     },
     Deviation {
@@ -371,9 +390,7 @@ pub static DEVIATIONS: &[Deviation] = &[
         source: "net/ipv4/tcp_input.c: tcp_sequence() (\"Only accept this packet if receive \
                  queue is empty\", Linux 6.17 on; the FIN allowance after it)",
         scenario: "corpus/deviations/past-window-end-with-unread-data-dropped.pkt",
-        matches: |f| {
-            f.rule.starts_with("RFC 2018 4") && sent(f, "ACK") && f.state.is_synchronized()
-        },
+        matches: |f| f.rule.starts_with("RFC 2018 4") && sent(f, ACK) && f.state.is_synchronized(),
     },
     Deviation {
         name: "window-counted-from-rcv-wup",
@@ -399,7 +416,7 @@ pub static DEVIATIONS: &[Deviation] = &[
         source: "net/ipv4/tcp.c: __tcp_close() (the socket is TCP_CLOSE once \
                  tcp_time_wait() handed over)",
         scenario: "corpus/deviations/linger-zero-close-keeps-time-wait.pkt",
-        matches: |f| f.state == State::Closed && sent(f, "ACK"),
+        matches: |f| f.state == State::Closed && sent(f, ACK),
     },
     Deviation {
         name: "linger-zero-close-unsent-fin-resets",
@@ -410,7 +427,7 @@ pub static DEVIATIONS: &[Deviation] = &[
                  TCPF_LAST_ACK)",
         scenario: "corpus/deviations/linger-zero-close-unsent-fin-resets.pkt",
         matches: |f| {
-            aborted(f) && matches!(f.state, State::Closing | State::LastAck) && sent(f, "RST,ACK")
+            aborted(f) && matches!(f.state, State::Closing | State::LastAck) && sent(f, RST_ACK)
         },
     },
     Deviation {
@@ -424,13 +441,16 @@ pub static DEVIATIONS: &[Deviation] = &[
         // Shown against the ACK the model owes (the SEQ differs), or, when the FIN's
         // retransmission comes first in the model's list, as a pure ACK at its SEQ
         // (SND.UNA + SND.WND = SND.UNA in a zero window) where it owes the FIN again.
-        matches: |f| match (seq_ack(&f.expected), seq_ack(&f.actual)) {
+        matches: |f| match (owed_seq_ack(f), sent_seq_ack(f)) {
             (Some((s1, a1)), Some((s2, a2))) => {
-                sent(f, "ACK")
+                sent(f, ACK)
                     && (a1 == a2 && s1 != s2
                         || s1 == s2
                             && f.rule.starts_with(RETRANSMISSION)
-                            && f.expected.contains("<CTL=FIN,ACK>"))
+                            && f.departure
+                                .owed
+                                .segment()
+                                .is_some_and(|s| s.flags == FIN_ACK))
             }
             _ => false,
         },
@@ -599,12 +619,14 @@ pub fn classify_model(d: &ModelDivergence, profile: &Profile) -> Option<&'static
         step: Some(0),
         state: d.state?,
         event: d.event.as_str().into(),
+        trigger: d.trigger,
         after: d.after,
         passive: d.passive,
         unscaled: d.unscaled,
         rule: d.rule.clone(),
-        expected: d.expected.clone(),
-        actual: d.actual.clone(),
+        expected: d.expected.as_str().into(),
+        actual: d.actual.as_str().into(),
+        departure: d.departure.clone(),
     };
     classify(&found, profile)
 }

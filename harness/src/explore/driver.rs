@@ -25,7 +25,7 @@ use super::deviations::Deviation;
 use super::event::{resolve, Clock, Event, Resolved, Setup};
 use super::reference::REPLAY_DEPTH;
 use super::render::Script;
-use crate::differ::{at_once_grace, Call, Differ, Key};
+use crate::differ::{at_once_grace, Call, Departure, Differ, Key, Owed, Sent, Trigger};
 use crate::observe::tcp_info::TcpState;
 use crate::peer::Peer;
 use crate::sandbox::{Packet, SandboxConfig};
@@ -71,10 +71,16 @@ pub struct Found {
     pub state: State,
     /// The event, as [`Event`]'s Display shows it (empty for the opening calls).
     pub event: Box<str>,
+    /// The event as a value.
+    pub trigger: Trigger,
     /// The rule involved, as the model cites it.
     pub rule: String,
-    pub expected: String,
-    pub actual: String,
+    /// What the model required, in its words.
+    pub expected: Box<str>,
+    /// What the kernel did, in the model's words.
+    pub actual: Box<str>,
+    /// Both as values.
+    pub departure: Box<Departure>,
     /// A known deviation the case went through earlier without a divergence showing
     /// (see [`super::deviations::taint`]): the model's numbers are off from there.
     pub after: Option<&'static Deviation>,
@@ -192,6 +198,11 @@ impl Session {
         if let Err(mut f) = self.d.step(ev) {
             f.step = Some(i);
             f.event = ev.to_string().into();
+            f.trigger = match ev {
+                Event::Segment(s) => Trigger::Segment(s.flags),
+                Event::Abort => Trigger::Abort,
+                _ => Trigger::Other,
+            };
             self.found = Some(f.clone());
             return Err(f);
         }
@@ -269,10 +280,7 @@ impl Driver {
             listener: None,
             fd: None,
             injected: Vec::new(),
-            clock: Clock {
-                peer_tsval: 1,
-                stack_tsval: 0,
-            },
+            clock: Clock::start(),
             script: Script::new(setup.v6),
             state_before: State::Closed,
             line: 0,
@@ -309,9 +317,14 @@ impl Driver {
             step: None,
             state: self.state_before,
             event: Box::from(""),
+            trigger: Trigger::Other,
             rule: rule.into(),
-            expected,
-            actual,
+            expected: expected.into(),
+            actual: actual.into(),
+            departure: Box::new(Departure {
+                owed: Owed::Other,
+                sent: Sent::Other,
+            }),
             after: None,
             passive: self.setup.passive,
             unscaled: false,
@@ -327,6 +340,7 @@ impl Driver {
             state: d.state.unwrap_or(self.state_before),
             after: d.after,
             unscaled: d.unscaled,
+            departure: d.departure.clone(),
             ..self.found(d.rule.clone(), d.expected.clone(), d.actual.clone())
         })
     }

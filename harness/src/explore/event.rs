@@ -165,6 +165,17 @@ pub struct Clock {
     pub stack_tsval: u32,
 }
 
+impl Clock {
+    /// A case's clock before its first segment: the peer's first TSval is 1, and the stack
+    /// has sent none.
+    pub fn start() -> Clock {
+        Clock {
+            peer_tsval: 1,
+            stack_tsval: 0,
+        }
+    }
+}
+
 fn offset(base: SeqNumber, d: i32) -> SeqNumber {
     SeqNumber(base.0.wrapping_add(d as u32))
 }

@@ -71,10 +71,7 @@ impl RefState {
             now: Duration::ZERO,
             has_fd: !setup.passive,
             injected: Vec::new(),
-            clock: Clock {
-                peer_tsval: 1,
-                stack_tsval: 0,
-            },
+            clock: Clock::start(),
         };
         let _ = if setup.passive {
             s.conn.open_passive(s.now)

@@ -177,26 +177,29 @@ impl Script {
         self.lines.push(line);
     }
 
-    /// The model's account of a segment the kernel sent or owed (`<SEQ=…><ACK=…><CTL=…>`,
-    /// absolute numbers, `Debug` times) in this script's notation and numbers, times in
-    /// milliseconds: what a report shows beside the script.
-    pub fn model_text(&self, text: &str, peer_isn: u32) -> String {
+    /// The model's words about a segment the kernel sent or owed (`seg`, when they are
+    /// about one; absolute numbers, `Debug` times) in this script's notation and numbers,
+    /// times in milliseconds: what a report shows beside the script.
+    pub fn readable(&self, words: &str, seg: Option<&SegSpec>, peer_isn: u32) -> String {
         let kernel = self.kernel_isn.map(|n| n.0);
         let remote = self.remote_base(peer_isn).0;
-        notation::times_in_ms(&notation::rewrite_segments(text, |s| {
+        notation::readable(words, seg, |s| {
             // As `outbound` writes them: a SYN's acknowledgment number is absolute.
             let ack_base = (!s.flags.contains(TcpFlags::SYN)).then_some(remote);
             notation::packetdrill(s, kernel, ack_base)
-        }))
+        })
     }
 
-    /// This script with its comments (the divergence the driver notes at the end) in its
-    /// own numbers and milliseconds, as [`Script::model_text`] writes them.
-    pub fn with_readable_comments(&self, peer_isn: u32) -> Script {
+    /// This script with the model's words in its comments (the divergence the driver notes
+    /// at the end) replaced: each pair is the words and what to show instead, as
+    /// [`Script::readable`] writes them.
+    pub fn with_readable_comments(&self, words: &[(&str, &str)]) -> Script {
         let mut out = self.clone();
         for line in &mut out.lines {
             if line.starts_with("//") {
-                *line = self.model_text(line, peer_isn);
+                for (raw, shown) in words {
+                    *line = line.replace(raw, shown);
+                }
             }
         }
         out

@@ -114,11 +114,11 @@ fn where_text(f: &Found, events: usize) -> String {
 /// Where the divergence shows in the trace: the kernel's segment the model did not allow
 /// (the last frame that is it, since the case stops there), else the trace's last event.
 pub fn mark(trace: &Trace, found: &Found, text: String) -> Option<Mark> {
-    let named = notation::segments(&found.actual).first().map(|(_, s)| *s);
-    let frame = named.and_then(|m| {
+    let frame = found.departure.sent.segment().and_then(|seg| {
         trace.events.iter().rposition(|e| match &e.kind {
             EventKind::Captured { packet, .. } => {
-                SegmentRepr::parse_with(packet, ChecksumPolicy::Accept).is_ok_and(|s| m.is(&s))
+                SegmentRepr::parse_with(packet, ChecksumPolicy::Accept)
+                    .is_ok_and(|s| notation::is(seg, &s))
             }
             _ => false,
         })
@@ -132,13 +132,26 @@ pub fn mark(trace: &Trace, found: &Found, text: String) -> Option<Mark> {
     Some(Mark { event, text })
 }
 
+/// What the model required and what the kernel did, for a person: in the case's notation
+/// and numbers, times in milliseconds (see [`super::render::Script::readable`]).
+pub fn readable_words(outcome: &Outcome, found: &Found, peer_isn: u32) -> (String, String) {
+    let d = &found.departure;
+    let sent = d.sent.segment().map(notation::exactly);
+    (
+        outcome
+            .script
+            .readable(&found.expected, d.owed.segment(), peer_isn),
+        outcome
+            .script
+            .readable(&found.actual, sent.as_ref(), peer_isn),
+    )
+}
+
 /// The divergence of `outcome`, as its mark in the trace and pcapng says it.
 pub fn marks(case: &Case, outcome: &Outcome, found: &Found) -> Vec<Mark> {
-    let peer_isn = case.setup.peer_isn;
+    let (expected, actual) = readable_words(outcome, found, case.setup.peer_isn);
     let text = format!(
-        "the model diverges here: it requires {}; the kernel: {} ({})",
-        outcome.script.model_text(&found.expected, peer_isn),
-        outcome.script.model_text(&found.actual, peer_isn),
+        "the model diverges here: it requires {expected}; the kernel: {actual} ({})",
         found.rule
     );
     mark(&outcome.trace, found, text).into_iter().collect()
@@ -172,16 +185,9 @@ pub fn markdown(
     if let Some(e) = found.step.and_then(|i| case.events.get(i)) {
         let _ = writeln!(r, "- **Event:** {}", event_text(e));
     }
-    let _ = writeln!(
-        r,
-        "- **The model requires:** {}",
-        outcome.script.model_text(&found.expected, peer_isn)
-    );
-    let _ = writeln!(
-        r,
-        "- **The kernel:** {}",
-        outcome.script.model_text(&found.actual, peer_isn)
-    );
+    let (expected, actual) = readable_words(outcome, found, peer_isn);
+    let _ = writeln!(r, "- **The model requires:** {expected}");
+    let _ = writeln!(r, "- **The kernel:** {actual}");
     let _ = writeln!(
         r,
         "- **Reproduce:** `tcpcheck explore --profile {profile} --seed {} --case {index} \
@@ -227,7 +233,7 @@ pub fn markdown(
         "\n## Scenario (case.pkt)\n\n```\n{}```\n",
         outcome
             .script
-            .with_readable_comments(peer_isn)
+            .with_readable_comments(&[(&found.expected, &expected), (&found.actual, &actual)])
             .text("")
             .trim_start()
     );
@@ -245,11 +251,12 @@ mod tests {
     use std::net::Ipv4Addr;
     use std::time::Duration;
 
-    use tcpcheck_model::conn::State;
+    use tcpcheck_model::conn::{Seg, SegSpec, State};
     use tcpcheck_model::seq::SeqNumber;
     use tcpcheck_model::wire::{IpRepr, Ipv4Repr, TcpFlags, TcpRepr};
 
     use super::*;
+    use crate::differ::{Departure, Owed, Sent, Trigger};
     use crate::explore::event::{Resolved, SegEvent};
     use crate::explore::render::Script;
     use crate::io::barrier;
@@ -378,13 +385,23 @@ mod tests {
             step: Some(2),
             state: State::Established,
             event: "".into(),
+            trigger: Trigger::Other,
             rule: "RFC 5961 3.2: an in-window RST not at RCV.NXT gets a challenge ACK".into(),
             expected: format!(
                 "<SEQ={}><ACK={}><CTL=ACK> by 4.012345ms",
                 STACK_ISN + 1,
                 PEER_ISN + 1
-            ),
+            )
+            .into(),
             actual: "nothing by 16.5ms".into(),
+            departure: Box::new(Departure {
+                owed: Owed::Segment(SegSpec::ctl(
+                    TcpFlags::ACK,
+                    SeqNumber(STACK_ISN + 1),
+                    Some(SeqNumber(PEER_ISN + 1)),
+                )),
+                sent: Sent::Nothing,
+            }),
             after: None,
             passive: false,
             unscaled: false,
@@ -513,7 +530,15 @@ mod tests {
             "<SEQ={}><ACK={}><CTL=SYN,ACK> at 2.000001ms",
             STACK_ISN,
             PEER_ISN + 1
-        );
+        )
+        .into();
+        found.departure.owed = Owed::Nothing;
+        found.departure.sent = Sent::Segment(Box::new(Seg::new(
+            TcpFlags::SYN | TcpFlags::ACK,
+            STACK_ISN,
+            PEER_ISN + 1,
+            0,
+        )));
         outcome.found = Some(found.clone());
         let m = marks(&case, &outcome, &found);
         assert_eq!(m.len(), 1);

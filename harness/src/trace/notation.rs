@@ -1,177 +1,75 @@
-//! The model's own way of writing what it expected and what it saw, read back for people.
+//! The model's account of a divergence, rewritten for people.
 //!
 //! The model explains a divergence in RFC 9293's notation with absolute numbers
 //! (`<SEQ=3000000001><ACK=1001><CTL=ACK>`) and `Duration`'s `Debug` times
-//! (`12.345678ms`). A report finds the frame such a segment names, and reprints it in the
-//! script's notation with the numbers relative to each side's ISN and the times in
-//! milliseconds; anything else in the text is left as the model wrote it.
+//! (`12.345678ms`). A report shows the segment it owed or saw — as the value the divergence
+//! carries ([`crate::differ::Departure`]), never read back from the text — in the script's
+//! notation with the numbers relative to each side's ISN, and the times in milliseconds;
+//! the rest of the model's words are kept as it wrote them.
 
-use std::ops::Range;
 use std::time::Duration;
 
+use tcpcheck_model::conn::{LenSpec, Seg, SegSpec, SeqSpec};
 use tcpcheck_model::wire::{SegmentRepr, TcpFlags};
 
-/// A segment as the model writes it: `<SEQ=n|ISS>[<ACK=n>]<CTL=…>[<DATA …>]`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ModelSeg {
-    /// `None`: `SEQ=ISS`, the stack's ISN, whatever it is.
-    pub seq: Option<u32>,
-    pub ack: Option<u32>,
-    pub flags: TcpFlags,
-    pub len: DataLen,
+/// The control bits the model writes (`ctl_names`): ECE and CWR are not modelled.
+fn modelled(flags: TcpFlags) -> TcpFlags {
+    flags & !(TcpFlags::ECE | TcpFlags::CWR)
 }
 
-/// The flags the model writes (`ctl_names`): ECE and CWR are not modelled.
-const MODEL_FLAGS: [TcpFlags; 6] = [
-    TcpFlags::SYN,
-    TcpFlags::FIN,
-    TcpFlags::RST,
-    TcpFlags::PSH,
-    TcpFlags::URG,
-    TcpFlags::ACK,
-];
-
-impl ModelSeg {
-    /// Whether `seg` is the segment the model wrote (`SEQ=ISS` matches any number).
-    pub fn is(&self, seg: &SegmentRepr) -> bool {
-        let t = &seg.tcp;
-        let flags_agree = MODEL_FLAGS
-            .iter()
-            .all(|&f| t.flags.contains(f) == self.flags.contains(f));
-        let len = t.payload.len() as u32;
-        flags_agree
-            && self.seq.is_none_or(|s| s == t.seq.0)
-            && self.ack.is_none_or(|a| a == t.ack.0)
-            && match self.len {
-                DataLen::Exact(n) => n == len,
-                DataLen::UpTo(n) => (1..=n).contains(&len),
-            }
+/// The spec that is exactly `seg`, as the model writes a segment the stack sent: its
+/// numbers (the ACK only when its bit is set), its length, the control bits it models.
+pub fn exactly(seg: &Seg) -> SegSpec {
+    SegSpec {
+        flags: modelled(seg.flags),
+        optional_flags: TcpFlags::empty(),
+        seq: SeqSpec::Exact(seg.seq),
+        ack: seg.flags.ack().then_some(seg.ack),
+        len: LenSpec::Exact(seg.len),
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DataLen {
-    Exact(u32),
-    /// At least one and at most this many bytes.
-    UpTo(u32),
+/// Whether the captured `frame` is `seg` as far as the model tells segments apart: control
+/// bits, numbers (the ACK only when its bit is set) and length; the window and options may
+/// differ.
+pub fn is(seg: &Seg, frame: &SegmentRepr) -> bool {
+    let t = &frame.tcp;
+    modelled(t.flags) == modelled(seg.flags)
+        && t.seq == seg.seq
+        && (!seg.flags.ack() || t.ack == seg.ack)
+        && t.payload.len() as u32 == seg.len
 }
 
-fn ctl(names: &str) -> Option<TcpFlags> {
-    let mut flags = TcpFlags::empty();
-    for name in names.split(',').filter(|n| !n.is_empty()) {
-        let flag = match name {
-            "SYN" => TcpFlags::SYN,
-            "FIN" => TcpFlags::FIN,
-            "RST" => TcpFlags::RST,
-            "PSH" => TcpFlags::PSH,
-            "URG" => TcpFlags::URG,
-            "ACK" => TcpFlags::ACK,
-            _ => return None,
-        };
-        flags |= flag;
-    }
-    Some(flags)
-}
-
-/// The `<…>` fields from `at` on: the text of each and where the run of them ends.
-fn fields(text: &str, at: usize) -> (Vec<&str>, usize) {
-    let mut out = Vec::new();
-    let mut end = at;
-    while text[end..].starts_with('<') {
-        let Some(close) = text[end..].find('>') else {
-            break;
-        };
-        out.push(&text[end + 1..end + close]);
-        end += close + 1;
-    }
-    (out, end)
-}
-
-fn parse_one(fields: &[&str]) -> Option<ModelSeg> {
-    let mut seg = ModelSeg {
-        seq: None,
-        ack: None,
-        flags: TcpFlags::empty(),
-        len: DataLen::Exact(0),
+/// `seg`, owed by or seen from the stack, in the script's notation: `> . 1:1(0) ack 101`,
+/// its sequence number less `seq_base` and its acknowledgment number less `ack_base`
+/// (absolute when a base is unknown; `SEQ=ISS` is 0 whatever the base).
+pub fn packetdrill(seg: &SegSpec, seq_base: Option<u32>, ack_base: Option<u32>) -> String {
+    let seq = match seg.seq {
+        SeqSpec::Exact(s) => s.0.wrapping_sub(seq_base.unwrap_or(0)),
+        SeqSpec::Iss => 0,
     };
-    let mut seen_ctl = false;
-    for (i, f) in fields.iter().enumerate() {
-        if let Some(v) = f.strip_prefix("SEQ=") {
-            if i != 0 {
-                return None;
-            }
-            seg.seq = if v == "ISS" {
-                None
-            } else {
-                Some(v.parse().ok()?)
-            };
-        } else if let Some(v) = f.strip_prefix("ACK=") {
-            seg.ack = Some(v.parse().ok()?);
-        } else if let Some(v) = f.strip_prefix("CTL=") {
-            seg.flags = ctl(v)?;
-            seen_ctl = true;
-        } else if let Some(v) = f
-            .strip_prefix("DATA ")
-            .and_then(|v| v.strip_suffix(" bytes"))
-        {
-            seg.len = match v.strip_prefix("1..=") {
-                Some(n) => DataLen::UpTo(n.parse().ok()?),
-                None => DataLen::Exact(v.parse().ok()?),
-            };
-        } else {
-            return None;
-        }
-    }
-    seen_ctl.then_some(seg)
-}
-
-/// Every segment written in the model's notation in `text`, with where it is.
-pub fn segments(text: &str) -> Vec<(Range<usize>, ModelSeg)> {
-    let mut out = Vec::new();
-    let mut from = 0;
-    while let Some(i) = text[from..].find("<SEQ=") {
-        let start = from + i;
-        let (fs, end) = fields(text, start);
-        match parse_one(&fs) {
-            Some(seg) => {
-                out.push((start..end, seg));
-                from = end;
-            }
-            None => from = start + 1,
-        }
-    }
-    out
-}
-
-/// `text` with each segment in the model's notation replaced by `show(segment)`.
-pub fn rewrite_segments(text: &str, mut show: impl FnMut(&ModelSeg) -> String) -> String {
-    let mut out = String::new();
-    let mut last = 0;
-    for (range, seg) in segments(text) {
-        out += &text[last..range.start];
-        out += &show(&seg);
-        last = range.end;
-    }
-    out + &text[last..]
-}
-
-/// `seg`, sent by the stack, in the script's notation: `> . 1:1(0) ack 101`, its sequence
-/// number less `seq_base` and its acknowledgment number less `ack_base` (absolute when a
-/// base is unknown; `SEQ=ISS` is 0 whatever the base).
-pub fn packetdrill(seg: &ModelSeg, seq_base: Option<u32>, ack_base: Option<u32>) -> String {
-    let seq = seg.seq.map_or(0, |s| s.wrapping_sub(seq_base.unwrap_or(0)));
     let mut out = match seg.len {
-        DataLen::Exact(n) => format!(
+        LenSpec::Exact(n) => format!(
             "> {} {seq}:{}({n})",
             seg.flags.packetdrill(),
             seq.wrapping_add(n)
         ),
-        DataLen::UpTo(n) => format!("> {} {seq}:?(1 to {n} bytes)", seg.flags.packetdrill()),
+        LenSpec::UpTo(n) => format!("> {} {seq}:?(1 to {n} bytes)", seg.flags.packetdrill()),
     };
     if let Some(a) = seg.ack {
-        out += &format!(" ack {}", a.wrapping_sub(ack_base.unwrap_or(0)));
+        out += &format!(" ack {}", a.0.wrapping_sub(ack_base.unwrap_or(0)));
     }
     out
+}
+
+/// The model's `words` for a person: when they start with `seg` as the model writes it,
+/// that is replaced by `show(seg)`; then every time is in milliseconds.
+pub fn readable(words: &str, seg: Option<&SegSpec>, show: impl Fn(&SegSpec) -> String) -> String {
+    let shown = seg.and_then(|seg| {
+        let rest = words.strip_prefix(&seg.to_string())?;
+        (!rest.starts_with('<')).then(|| show(seg) + rest)
+    });
+    times_in_ms(shown.as_deref().unwrap_or(words))
 }
 
 /// A `Duration`'s `Debug` text at the start of `s` (`12.345678ms`, `2s`, `150µs`): the
@@ -235,37 +133,27 @@ pub fn ms(d: Duration) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn reads_the_model_segments() {
-        let text = "<SEQ=3000000001><ACK=1001><CTL=ACK> at 12.5ms or later";
-        let found = segments(text);
-        assert_eq!(found.len(), 1);
-        let (range, seg) = &found[0];
-        assert_eq!(&text[range.clone()], "<SEQ=3000000001><ACK=1001><CTL=ACK>");
-        assert_eq!(
-            *seg,
-            ModelSeg {
-                seq: Some(3_000_000_001),
-                ack: Some(1001),
-                flags: TcpFlags::ACK,
-                len: DataLen::Exact(0),
-            }
-        );
-        let syn = segments("<SEQ=ISS><CTL=SYN>")[0].1;
-        assert_eq!(syn.seq, None);
-        assert_eq!(syn.flags, TcpFlags::SYN);
-        let data = segments("x <SEQ=5><ACK=7><CTL=PSH,ACK><DATA 1..=100 bytes> y")[0].1;
-        assert_eq!(data.flags, TcpFlags::PSH | TcpFlags::ACK);
-        assert_eq!(data.len, DataLen::UpTo(100));
-        // Not the model's notation: left alone.
-        assert!(segments("<SEQ=x><CTL=ACK>").is_empty());
-        assert!(segments("<SEQ=1><ACK=2>").is_empty());
-        assert!(segments("<SEQ=1><CTL=BOGUS>").is_empty());
+    use tcpcheck_model::seq::SeqNumber;
+
+    fn spec(flags: TcpFlags, seq: SeqSpec, ack: Option<u32>, len: LenSpec) -> SegSpec {
+        SegSpec {
+            flags,
+            optional_flags: TcpFlags::empty(),
+            seq,
+            ack: ack.map(SeqNumber),
+            len,
+        }
     }
 
     #[test]
     fn segments_in_script_notation() {
-        let ack = segments("<SEQ=3000000001><ACK=1001><CTL=ACK>")[0].1;
+        let exact = |s| SeqSpec::Exact(SeqNumber(s));
+        let ack = spec(
+            TcpFlags::ACK,
+            exact(3_000_000_001),
+            Some(1001),
+            LenSpec::Exact(0),
+        );
         assert_eq!(
             packetdrill(&ack, Some(3_000_000_000), Some(1000)),
             "> . 1:1(0) ack 1"
@@ -274,26 +162,56 @@ mod tests {
             packetdrill(&ack, None, None),
             "> . 3000000001:3000000001(0) ack 1001"
         );
-        let data = segments("<SEQ=4294967295><ACK=5><CTL=PSH,ACK><DATA 10 bytes>")[0].1;
+        let psh_ack = TcpFlags::PSH | TcpFlags::ACK;
+        let data = spec(psh_ack, exact(4_294_967_295), Some(5), LenSpec::Exact(10));
         assert_eq!(
             packetdrill(&data, Some(4_294_967_290), Some(0)),
             "> P. 5:15(10) ack 5"
         );
-        let some = segments("<SEQ=11><CTL=PSH><DATA 1..=100 bytes>")[0].1;
+        let some = spec(TcpFlags::PSH, exact(11), None, LenSpec::UpTo(100));
         assert_eq!(
             packetdrill(&some, Some(10), None),
             "> P 1:?(1 to 100 bytes)"
         );
-        let syn = segments("<SEQ=ISS><CTL=SYN>")[0].1;
+        let syn = spec(TcpFlags::SYN, SeqSpec::Iss, None, LenSpec::Exact(0));
         assert_eq!(packetdrill(&syn, Some(77), None), "> S 0:0(0)");
     }
 
+    /// A segment the stack sent reads as the model wrote it, so the words about it start
+    /// with it; ECE and CWR, which the model does not write, are left out.
     #[test]
-    fn rewrites_segments_and_leaves_the_rest() {
-        let out = rewrite_segments("a <SEQ=1><CTL=RST> b <SEQ=2><CTL=FIN> c", |s| {
-            format!("[{}]", s.seq.unwrap())
-        });
-        assert_eq!(out, "a [1] b [2] c");
+    fn a_sent_segment_is_the_spec_the_model_writes() {
+        let seg = Seg::new(TcpFlags::ACK | TcpFlags::ECE, 5001, 1001, 0);
+        assert_eq!(exactly(&seg).to_string(), "<SEQ=5001><ACK=1001><CTL=ACK>");
+        let fin = Seg::new(TcpFlags::FIN, 7, 99, 3);
+        assert_eq!(exactly(&fin).to_string(), "<SEQ=7><CTL=FIN><DATA 3 bytes>");
+    }
+
+    #[test]
+    fn only_the_named_segment_is_rewritten() {
+        let ack = exactly(&Seg::new(TcpFlags::ACK, 1, 2, 0));
+        let show = |s: &SegSpec| packetdrill(s, Some(0), Some(0));
+        assert_eq!(
+            readable(
+                "<SEQ=1><ACK=2><CTL=ACK> by 4.5ms (RFC: <SEQ=SND.NXT><CTL=ACK>)",
+                Some(&ack),
+                show
+            ),
+            "> . 1:1(0) ack 2 by 4.500 ms (RFC: <SEQ=SND.NXT><CTL=ACK>)"
+        );
+        // Words that do not start with it (here a longer segment) are only retimed.
+        assert_eq!(
+            readable(
+                "<SEQ=1><ACK=2><CTL=ACK><DATA 5 bytes> at 1ms",
+                Some(&ack),
+                show
+            ),
+            "<SEQ=1><ACK=2><CTL=ACK><DATA 5 bytes> at 1.000 ms"
+        );
+        assert_eq!(
+            readable("nothing by 2s", None, show),
+            "nothing by 2000.000 ms"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use std::net::IpAddr;
 
+use tcpcheck_model::conn::SegSpec;
 use tcpcheck_model::wire::{ChecksumPolicy, IpRepr, SegmentRepr};
 
 use crate::differ::{ModelDivergence, ModelVerdict};
@@ -66,7 +67,7 @@ fn event_of_line(trace: &Trace, line: u32) -> Option<usize> {
 /// The frame of `trace` the model's divergence names (the stack's segment it did not
 /// allow), and the ISNs of the stack's and the peer's side of its connection.
 fn locate(trace: &Trace, d: &ModelDivergence) -> (Option<usize>, Option<u32>, Option<u32>) {
-    let actual = notation::segments(&d.actual).first().map(|(_, s)| *s);
+    let actual = d.departure.sent.segment();
     let mut isns = Isns::default();
     let mut frame = None;
     for (i, e) in trace.events.iter().enumerate() {
@@ -82,7 +83,7 @@ fn locate(trace: &Trace, d: &ModelDivergence) -> (Option<usize>, Option<u32>, Op
         let port_ok = d
             .connection
             .is_none_or(|k| seg.tcp.src_port == k.local_port);
-        if from_stack && port_ok && actual.is_some_and(|m| m.is(&seg)) {
+        if from_stack && port_ok && actual.is_some_and(|m| notation::is(m, &seg)) {
             let dst: IpAddr = match &seg.ip {
                 IpRepr::V4(ip) => ip.dst.into(),
                 IpRepr::V6(ip) => ip.dst.into(),
@@ -99,19 +100,22 @@ fn locate(trace: &Trace, d: &ModelDivergence) -> (Option<usize>, Option<u32>, Op
     (frame.map(|f| f.0), stack.map(|n| n.0), peer.map(|n| n.0))
 }
 
-/// The model's text with its segments in the script's notation, numbers relative to the
-/// ISNs given, and its times in milliseconds.
-fn show(text: &str, stack: Option<u32>, peer: Option<u32>) -> String {
-    notation::times_in_ms(&notation::rewrite_segments(text, |s| {
-        notation::packetdrill(s, stack, peer)
-    }))
+/// The model's words on what it expected and what it got, with the segments they name in
+/// the script's notation, numbers relative to the ISNs given, and times in milliseconds.
+fn show(d: &ModelDivergence, stack: Option<u32>, peer: Option<u32>) -> (String, String) {
+    let shown = |s: &SegSpec| notation::packetdrill(s, stack, peer);
+    let sent = d.departure.sent.segment().map(notation::exactly);
+    (
+        notation::readable(&d.expected, d.departure.owed.segment(), shown),
+        notation::readable(&d.actual, sent.as_ref(), shown),
+    )
 }
 
 /// What the model expected and what it got, in the script's notation with the numbers of
 /// `trace` relative to each side's ISN and the times in milliseconds from the script's start.
 pub fn model_texts(trace: &Trace, d: &ModelDivergence) -> (String, String) {
     let (_, stack, peer) = locate(trace, d);
-    (show(&d.expected, stack, peer), show(&d.actual, stack, peer))
+    show(d, stack, peer)
 }
 
 /// [`super::model_view`] for a person: the divergence as [`model_texts`] writes it.
@@ -135,15 +139,13 @@ fn model_mark(trace: &Trace, d: &ModelDivergence) -> Option<Mark> {
         Some(i) => i,
         None => event_of_line(trace, d.line)?,
     };
+    let (expected, actual) = show(d, stack, peer);
     Some(Mark {
         event,
         text: format!(
-            "the model diverges here (script line {}): expected {}, got {} ({}; times from \
-             the script's start)",
-            d.line,
-            show(&d.expected, stack, peer),
-            show(&d.actual, stack, peer),
-            d.rule
+            "the model diverges here (script line {}): expected {expected}, got {actual} ({}; \
+             times from the script's start)",
+            d.line, d.rule
         ),
     })
 }
@@ -185,13 +187,14 @@ mod tests {
     use std::net::Ipv4Addr;
     use std::time::Duration;
 
+    use tcpcheck_model::conn::{Seg, SegSpec};
     use tcpcheck_model::seq::SeqNumber;
     use tcpcheck_model::wire::{Ipv4Repr, TcpRepr};
 
     use tcpcheck_model::wire::TcpFlags;
 
     use super::*;
-    use crate::differ::Key;
+    use crate::differ::{Departure, Key, Owed, Sent, Trigger};
     use crate::runner::IpVersion;
     use crate::trace::{Noted, ScriptNote};
 
@@ -360,12 +363,17 @@ mod tests {
             rule: "RFC 9293 3.10.7.4: a rule".into(),
             expected: "nothing in ESTABLISHED by 2.5ms".into(),
             actual: "<SEQ=5001><ACK=1001><CTL=ACK> at 3.000001ms".into(),
+            departure: Box::new(Departure {
+                owed: Owed::Nothing,
+                sent: Sent::Segment(Box::new(Seg::new(TcpFlags::ACK, 5001, 1001, 0))),
+            }),
             connection: Some(Key {
                 local_port: 8080,
                 peer: "192.0.2.2:40000".parse().unwrap(),
             }),
             state: None,
             event: String::new(),
+            trigger: Trigger::Other,
             deviation: None,
             after: None,
             passive: false,
@@ -393,6 +401,14 @@ mod tests {
         let missing = ModelDivergence {
             expected: "<SEQ=5001><ACK=1011><CTL=ACK> by 4ms".into(),
             actual: "nothing by 20ms".into(),
+            departure: Box::new(Departure {
+                owed: Owed::Segment(SegSpec::ctl(
+                    TcpFlags::ACK,
+                    SeqNumber(5001),
+                    Some(SeqNumber(1011)),
+                )),
+                sent: Sent::Nothing,
+            }),
             ..d
         };
         let r = run(Verdict::Pass, ModelVerdict::Diverge(missing));

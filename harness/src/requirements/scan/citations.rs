@@ -1,0 +1,111 @@
+//! Citations of labels in comments.
+
+use super::lex::{lex, Tok};
+use super::{SourceFile, LABEL_KINDS};
+
+/// One label cited in a comment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Citation {
+    pub label: String,
+    pub section: String,
+    /// "path:line".
+    pub at: String,
+}
+
+/// The citations in a file's comments: "RFC 9293", a section number (a '§' before it is
+/// allowed), a colon, then labels separated by commas or "and". A colon followed by prose,
+/// as in a comment quoting what section 3.1 says, is no citation.
+pub fn citations(file: &SourceFile) -> Vec<Citation> {
+    let mut out = Vec::new();
+    for token in lex(&file.text) {
+        let Tok::Comment(text) = &token.tok else {
+            continue;
+        };
+        let mut from = 0;
+        while let Some(pos) = text[from..].find("RFC 9293") {
+            let start = from + pos;
+            from = start + "RFC 9293".len();
+            let Some((section, labels)) = parse_citation(&text[from..]) else {
+                continue;
+            };
+            let line = token.line + text[..start].matches('\n').count();
+            for label in labels {
+                out.push(Citation {
+                    label,
+                    section: section.clone(),
+                    at: format!("{}:{line}", file.path),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Parses what follows "RFC 9293" in a citation: the section and the labels.
+fn parse_citation(s: &str) -> Option<(String, Vec<String>)> {
+    let rest = s.strip_prefix([' ', '\t'])?.trim_start();
+    let rest = rest.strip_prefix('§').unwrap_or(rest);
+    let end = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(rest.len());
+    let section = rest[..end].trim_end_matches('.');
+    if !section.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let mut rest = rest[end..].strip_prefix(':')?;
+    let mut labels = Vec::new();
+    loop {
+        let trimmed = rest.trim_start();
+        let Some(len) = parse_label(trimmed, 0) else {
+            break;
+        };
+        labels.push(trimmed[..len].to_string());
+        rest = trimmed[len..].trim_start();
+        if let Some(r) = rest.strip_prefix(',') {
+            rest = r;
+        } else if let Some(r) = rest.strip_prefix("and ") {
+            rest = r;
+        } else {
+            break;
+        }
+    }
+    if labels.is_empty() {
+        None
+    } else {
+        Some((section.to_string(), labels))
+    }
+}
+
+/// The length of the label (like "MUST-7") starting at byte `at` of `s`, if one does; it must
+/// not run on into a letter or digit.
+pub(super) fn parse_label(s: &str, at: usize) -> Option<usize> {
+    let rest = &s[at..];
+    for kind in LABEL_KINDS {
+        let Some(after) = rest.strip_prefix(kind).and_then(|r| r.strip_prefix('-')) else {
+            continue;
+        };
+        let digits = after.len() - after.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let len = kind.len() + 1 + digits;
+        let next = rest[len..].chars().next();
+        if digits > 0 && !next.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+            return Some(len);
+        }
+    }
+    None
+}
+
+/// Every label token in `text`, wherever it stands, with its byte offset.
+pub(super) fn labels_in(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut prev: Option<char> = None;
+    for (i, c) in text.char_indices() {
+        let boundary = !prev.is_some_and(|p| p.is_alphanumeric() || p == '_' || p == '-');
+        if boundary && c.is_ascii_uppercase() {
+            if let Some(len) = parse_label(text, i) {
+                out.push((i, text[i..i + len].to_string()));
+            }
+        }
+        prev = Some(c);
+    }
+    out
+}
