@@ -12,8 +12,9 @@
 //! model verdicts judge a different run: a case whose second connection's ISS lies at
 //! another distance from the first's (the scripts' numbers are relative to the first, and
 //! the kernel's ISN clock ticks every 64 ns), a timestamp echo of 0 before the stack sent one
-//! (packetdrill's "unable to infer live TS ecr"), a segment before the peer's ISN whose
-//! relative number the runner resolves elsewhere. They are counted, with their reasons and
+//! (packetdrill's "unable to infer live TS ecr"), a first segment other than a SYN at an
+//! odd sequence number (packetdrill counts it from its own number, so the script writes half
+//! of it). They are counted, with their reasons and
 //! a first example of each; at least half the cases must replay faithfully (about 55 to 60
 //! in 100 do), so the comparison never covers only a few.
 

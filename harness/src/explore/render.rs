@@ -1,10 +1,11 @@
 //! A case as a packetdrill script, written while it runs.
 //!
-//! Numbers follow packetdrill (run_packet.c): a SYN-flagged segment's sequence number is
-//! absolute, every other one is relative to the first SYN of its side; inbound ACKs are
-//! relative to the kernel's ISN (whose SYN the script writes as `0:0(0)`); outbound ACKs of
-//! non-SYN segments are relative to the peer's. Outbound options are written exactly as the
-//! kernel sent them, so a TSecr the peer echoes maps back to a TSval of the script.
+//! Numbers follow packetdrill (run_packet.c), as the runner maps them back: a SYN-flagged
+//! segment's sequence number is absolute; inbound ACKs and SACK blocks are relative to the
+//! kernel's ISN (whose SYN the script writes as `0:0(0)`); the peer's other numbers are
+//! relative to its base ([`RemoteBase`]), which is not always its first SYN. Outbound options
+//! are written exactly as the kernel sent them, so a TSecr the peer echoes maps back to a
+//! TSval of the script.
 
 use std::fmt::Write as _;
 
@@ -18,11 +19,28 @@ use crate::trace::notation;
 #[derive(Clone, Debug, Default)]
 pub struct Script {
     pub lines: Vec<String>,
-    /// The first injected SYN's sequence number: packetdrill's remote ISN.
-    remote_isn: Option<SeqNumber>,
+    /// packetdrill's remote ISN, as the runner will take it.
+    remote: RemoteBase,
     /// The kernel's ISN, from its SYN or SYN-ACK.
     kernel_isn: Option<SeqNumber>,
     pub v6: bool,
+}
+
+/// Where the peer's numbers count from: packetdrill's `script.remote_isn`, set as
+/// `handle_listen_for_script_packet` and `do_inbound_script_packet` set it (the runner's
+/// `exec/packets.rs` follows them).
+#[derive(Clone, Copy, Debug, Default)]
+enum RemoteBase {
+    /// Nothing has opened the connection yet.
+    #[default]
+    None,
+    /// A passive open: the first inbound packet of any kind, at its number as written.
+    Passive(SeqNumber),
+    /// An active open before the peer's SYN-ACK: no base, the peer's numbers are absolute
+    /// (a simultaneous open's bare SYN does not set one).
+    ActiveSynSent,
+    /// An active open from the peer's SYN-ACK on.
+    Active(SeqNumber),
 }
 
 fn options_text(options: &[TcpOption<'_>], sack_base: SeqNumber) -> String {
@@ -70,7 +88,11 @@ impl Script {
     }
 
     fn remote_base(&self, fallback: u32) -> SeqNumber {
-        self.remote_isn.unwrap_or(SeqNumber(fallback))
+        match self.remote {
+            RemoteBase::None => SeqNumber(fallback),
+            RemoteBase::Passive(b) | RemoteBase::Active(b) => b,
+            RemoteBase::ActiveSynSent => SeqNumber(0),
+        }
     }
 
     fn kernel_base(&self) -> SeqNumber {
@@ -94,8 +116,27 @@ impl Script {
     }
 
     pub fn inbound(&mut self, r: &Resolved, peer_isn: u32) {
-        if r.flags.syn() && self.remote_isn.is_none() {
-            self.remote_isn = Some(r.seq);
+        match self.remote {
+            RemoteBase::None if r.flags.syn() => self.remote = RemoteBase::Passive(r.seq),
+            // The runner takes the number as written for the base and adds the base to it,
+            // so the number written is half the live one, which exists only when that is
+            // even. An odd one cannot be written for packetdrill's rules; the script says so.
+            RemoteBase::None if r.seq.0 % 2 == 0 => {
+                self.remote = RemoteBase::Passive(SeqNumber(r.seq.0 / 2));
+            }
+            RemoteBase::None => {
+                self.comment(&format!(
+                    "the next segment's number ({}) is odd: packetdrill counts a first \
+                     segment other than a SYN from its own number, which cannot reach it, so \
+                     this line does not replay it",
+                    r.seq.0
+                ));
+                self.remote = RemoteBase::Passive(SeqNumber(r.seq.0 / 2));
+            }
+            RemoteBase::ActiveSynSent if r.flags.syn() && r.flags.ack() => {
+                self.remote = RemoteBase::Active(r.seq);
+            }
+            _ => {}
         }
         let seq = if r.flags.syn() {
             r.seq.0
@@ -113,7 +154,7 @@ impl Script {
             let _ = write!(line, " ack {}", r.ack.forward_distance(self.kernel_base()));
         }
         let _ = write!(line, " win {}", r.wnd);
-        line += &options_text(&r.options, SeqNumber(0));
+        line += &options_text(&r.options, self.kernel_base());
         self.lines.push(line);
     }
 
@@ -121,6 +162,9 @@ impl Script {
     /// barrier (a delayed ACK), which gets packetdrill's time range.
     pub fn outbound(&mut self, seg: &SegmentRepr, peer_isn: u32, late: bool) {
         let t = &seg.tcp;
+        if t.flags.syn() && !t.flags.ack() && matches!(self.remote, RemoteBase::None) {
+            self.remote = RemoteBase::ActiveSynSent;
+        }
         if t.flags.syn() && self.kernel_isn.is_none() {
             self.kernel_isn = Some(t.seq);
         }
