@@ -90,18 +90,63 @@ struct Rtx {
     len: u32,
 }
 
+/// One connection of the stack under test, as the model sees it. Its variables are grouped
+/// by what they serve: the handshake, the record of what the stack owes, each direction of
+/// the data, the negotiated options, the timers, Linux's socket state and the open branches.
 #[derive(Clone, Debug)]
 pub struct Connection {
     profile: Profile,
     state: State,
+    tcb: Tcb,
+    handshake: Handshake,
+    record: Record,
+    snd: Send,
+    rcv: Receive,
+    reasm: Reassembly,
+    opts: Negotiated,
+    ts: Timestamps,
+    linux: LinuxSocket,
+    timers: Timers,
+    ka: KeepAliveTimer,
+    branches: Branches,
+    /// The application has closed its descriptor: nobody will read again (Linux orphans
+    /// the socket; RFC 9293 3.6's half-duplex close, MAY-1).
+    released: bool,
+    /// Events processed, for the benchmark and the fuzz target's sanity checks.
+    pub events: u64,
+}
+
+/// How the connection came to be.
+#[derive(Clone, Copy, Debug, Default)]
+struct Handshake {
     /// RFC 9293 3.5: MUST-11, whether SYN-RECEIVED came from a passive OPEN.
     passive: bool,
-    tcb: Tcb,
     /// The stack's SYN has been seen, so `tcb.iss` is bound.
     iss_bound: bool,
+    /// A connection reopened from TIME-WAIT must choose an ISN above this (RFC 9293 3.6.1:
+    /// MAY-2, condition 1).
+    iss_floor: Option<SeqNumber>,
+    /// The listener answered this connection's SYN with a SYN cookie.
+    cookie: bool,
+}
+
+/// What the model has found so far: what the stack owes, the open choices it took, what
+/// the application was told.
+#[derive(Clone, Debug, Default)]
+struct Record {
     expected: Vec<Expected>,
     choices: Vec<Choice>,
     reports: Vec<Report>,
+    /// Retransmissions that were due when an input made them needless (an ACK of what they
+    /// carry, an ABORT, a RST), with the input's time: the stack's timer may have fired just
+    /// before the input reached it, and the harness reads the segment after the input. Each
+    /// is allowed once until the next settle (see `note_raced_retransmissions`).
+    raced: Vec<(Expected, Duration)>,
+}
+
+/// The sending side beyond the TCB.
+#[derive(Clone, Debug)]
+struct Send {
     /// Bytes SEND has queued that the stack has not sent yet.
     unsent: u32,
     /// CLOSE was called: a FIN goes after the queued data.
@@ -110,100 +155,109 @@ pub struct Connection {
     fin_seq: Option<SeqNumber>,
     rtx: Option<Rtx>,
     rto: timers::RtoEstimator,
-    /// Out-of-order data held for later (RFC 9293 3.10.7.4: SHLD-31), as sorted, disjoint
-    /// ranges relative to nothing: absolute sequence numbers and lengths.
-    ooo: Vec<(SeqNumber, u32)>,
-    /// A FIN held out of order, as (the first sequence number of its segment, the FIN's):
-    /// its range in `ooo` covers it, as Linux's SACK blocks do; processed when the hole
-    /// before it fills.
-    ooo_fin: Option<(SeqNumber, SeqNumber)>,
+    /// The largest window the peer has offered (RFC 5961 5.2's MAX.SND.WND).
+    max_wnd: u32,
+    /// Bytes (and SYN, FIN) the peer has acknowledged: Linux's cap on MAX.SND.WND.
+    bytes_acked: u64,
+    /// The effective send MSS (RFC 9293 3.7.1: MUST-16).
+    mss: u32,
+    /// The send MSS without an MSS option: 536 on IPv4, 1220 on IPv6 (MUST-15).
+    default_mss: u32,
+}
+
+/// The receiving side beyond the TCB and the out-of-order queue.
+#[derive(Clone, Copy, Debug, Default)]
+struct Receive {
+    /// In-order bytes received and not yet read by the application.
+    readable: u64,
     /// The peer's FIN is in and the application has not read the end of the stream: Linux
     /// keeps it in the receive queue, which tcp_sequence() looks at.
     fin_unread: bool,
-    /// Linux: the request socket has handed the connection to a full child socket, which
-    /// judges segments as tcp_rcv_state_process() does.
-    linux_child: bool,
-    /// Linux: SYN-RECEIVED was reached by a simultaneous open (tcp_rcv_synsent_state_process()).
-    linux_simultaneous: bool,
-    /// Linux: CLOSE came in a simultaneous open's SYN-RECEIVED, before the SYN was
-    /// acknowledged (the socket is in FIN-WAIT-1 with its FIN held).
-    linux_closed_in_synrecv: bool,
+}
+
+/// What the two SYNs agreed on, and the window scale each side uses for its own window
+/// field once negotiated.
+#[derive(Clone, Copy, Debug, Default)]
+struct Negotiated {
+    negotiation: Negotiation,
+    snd_shift: u8,
+    rcv_shift: u8,
+}
+
+/// RFC 7323 timestamps as both sides sent them.
+#[derive(Clone, Copy, Debug, Default)]
+struct Timestamps {
+    /// The stack's last TSval, once timestamps are on: its clock must not go back.
+    clock: Option<u32>,
+    /// The peer's latest TSvals, the only values the stack may echo.
+    peer_vals: [Option<u32>; 8],
+    /// RFC 7323 4.3's TS.Recent: the TSval to echo, and PAWS's reference.
+    recent: Option<u32>,
+    /// The TSvals of the first and the latest SYN-ACK the stack sent (Linux's request socket
+    /// keeps them as snt_tsval_first and snt_tsval_last).
+    synack: Option<(u32, u32)>,
+}
+
+/// Where a Linux socket stands beyond the RFC's variables.
+#[derive(Clone, Copy, Debug, Default)]
+struct LinuxSocket {
+    /// The request socket has handed the connection to a full child socket, which judges
+    /// segments as tcp_rcv_state_process() does.
+    child: bool,
+    /// SYN-RECEIVED was reached by a simultaneous open (tcp_rcv_synsent_state_process()).
+    simultaneous: bool,
+    /// CLOSE came in a simultaneous open's SYN-RECEIVED, before the SYN was acknowledged
+    /// (the socket is in FIN-WAIT-1 with its FIN held).
+    closed_in_synrecv: bool,
     /// The FIN owed by that late handshake left before the segment's text was looked at:
     /// it carries no SACK block for what the segment brought.
     fin_before_text: bool,
-    /// Linux header prediction is on (tp->pred_flags set): the fast path of
+    /// Header prediction is on (tp->pred_flags set): the fast path of
     /// tcp_rcv_established() may take an in-order segment before tcp_ack() judges it.
-    linux_hp: bool,
-    /// The other branches of choices the wire does not show yet (the model is a relation):
-    /// Linux's header prediction runs the fast path of tcp_rcv_established() only when the
-    /// socket's memory reserve (sk_forward_alloc) covers the segment, and the two paths
-    /// differ for a too-old ACK on text (the fast path takes the text) and for SND.WL1 (the
-    /// fast path sets it to SEG.SEQ). Every input goes to every branch; an output keeps the
-    /// branches that allow it. At most [`MAX_BRANCHES`] are followed.
+    header_prediction: bool,
+}
+
+/// The deadlines that end a connection or a state, and the challenge-ACK rate limit.
+#[derive(Clone, Copy, Debug, Default)]
+struct Timers {
+    time_wait: Option<Duration>,
+    /// When retransmission gives up (RFC 9293 3.8.3 R2), once the last one has gone out.
+    give_up: Option<Duration>,
+    /// RFC 9293 3.10.8 / RFC 5482: the user timeout, when set (Linux TCP_USER_TIMEOUT).
+    user_timeout: Option<Duration>,
+    /// When an orphaned FIN-WAIT-2 gives up waiting for the peer's FIN.
+    fin_wait_2: Option<Duration>,
+    /// When the last challenge (or rate-limited out-of-window) ACK was owed.
+    last_challenge: Option<Duration>,
+}
+
+/// Keep-alives (RFC 9293 3.8.4).
+#[derive(Clone, Copy, Debug)]
+struct KeepAliveTimer {
+    /// Keep-alives are on (MAY-5; MUST-26, off unless asked for).
+    on: bool,
+    /// The socket's keep-alive numbers (the profile's until set).
+    times: KeepAlive,
+    /// Probes sent since the peer was last heard from.
+    probes_out: u32,
+    /// When the peer was last heard from (an acceptable ACK).
+    last_rcv: Duration,
+    last_probe: Option<Duration>,
+}
+
+/// The other branches of choices the wire does not show yet (the model is a relation):
+/// Linux's header prediction runs the fast path of tcp_rcv_established() only when the
+/// socket's memory reserve (sk_forward_alloc) covers the segment, and the two paths differ
+/// for a too-old ACK on text (the fast path takes the text) and for SND.WL1 (the fast path
+/// sets it to SEG.SEQ). Every input goes to every branch; an output keeps the branches that
+/// allow it. At most [`MAX_BRANCHES`] are followed.
+#[derive(Clone, Debug, Default)]
+struct Branches {
     alts: Vec<Connection>,
     /// A branch made while processing an input, installed once the input is done.
     new_alt: Option<Box<Connection>>,
     /// SND.WL1 of the fast path, when it differs from the slow path's after this input.
     fast_path_wl1: Option<SeqNumber>,
-    /// Out-of-order ranges just dropped by a FIN or the end of the connection: Linux's
-    /// reply sent in the same breath (the ACK of that FIN in FIN-WAIT-1 and -2, a RST from
-    /// close()) still carries them as SACK blocks (tcp_fin() purges after tcp_send_ack()).
-    purged_ooo: Vec<(SeqNumber, u32)>,
-    /// Retransmissions that were due when an input made them needless (an ACK of what they
-    /// carry, an ABORT, a RST), with the input's time: the stack's timer may have fired just
-    /// before the input reached it, and the harness reads the segment after the input. Each
-    /// is allowed once until the next settle (see `note_raced_retransmissions`).
-    raced: Vec<(Expected, Duration)>,
-    /// The TSvals of the first and the latest SYN-ACK the stack sent (Linux's request socket
-    /// keeps them as snt_tsval_first and snt_tsval_last).
-    synack_tsvals: Option<(u32, u32)>,
-    /// In-order bytes received and not yet read by the application.
-    readable: u64,
-    /// The window scale each side uses for its own window field, once negotiated.
-    snd_shift: u8,
-    rcv_shift: u8,
-    negotiation: Negotiation,
-    /// The stack's last TSval, once timestamps are on: its clock must not go back.
-    ts_clock: Option<u32>,
-    /// The peer's latest TSvals, the only values the stack may echo.
-    peer_tsvals: [Option<u32>; 8],
-    /// RFC 7323 4.3's TS.Recent: the TSval to echo, and PAWS's reference.
-    ts_recent: Option<u32>,
-    /// The largest window the peer has offered (RFC 5961 5.2's MAX.SND.WND).
-    max_snd_wnd: u32,
-    time_wait_until: Option<Duration>,
-    /// When retransmission gives up (RFC 9293 3.8.3 R2), once the last one has gone out.
-    give_up_at: Option<Duration>,
-    /// RFC 9293 3.10.8 / RFC 5482: the user timeout, when set (Linux TCP_USER_TIMEOUT).
-    user_timeout: Option<Duration>,
-    last_challenge: Option<Duration>,
-    /// Bytes (and SYN, FIN) the peer has acknowledged: Linux's cap on MAX.SND.WND.
-    bytes_acked: u64,
-    /// The effective send MSS (RFC 9293 3.7.1: MUST-16).
-    send_mss: u32,
-    /// The send MSS without an MSS option: 536 on IPv4, 1220 on IPv6 (MUST-15).
-    default_mss: u32,
-    /// The application has closed its descriptor: nobody will read again (Linux orphans
-    /// the socket; RFC 9293 3.6's half-duplex close, MAY-1).
-    released: bool,
-    /// When an orphaned FIN-WAIT-2 gives up waiting for the peer's FIN.
-    fin_wait_2_until: Option<Duration>,
-    /// Keep-alives are on (RFC 9293 3.8.4: MAY-5; MUST-26, off unless asked for).
-    keepalive: bool,
-    /// The listener answered this connection's SYN with a SYN cookie.
-    cookie: bool,
-    /// The socket's keep-alive numbers (the profile's until set).
-    ka_times: KeepAlive,
-    /// Probes sent since the peer was last heard from.
-    ka_probes_out: u32,
-    /// When the peer was last heard from (an acceptable ACK).
-    ka_last_rcv: Duration,
-    ka_last_probe: Option<Duration>,
-    /// A connection reopened from TIME-WAIT must choose an ISN above this (RFC 9293 3.6.1:
-    /// MAY-2, condition 1).
-    iss_floor: Option<SeqNumber>,
-    /// Events processed, for the benchmark and the fuzz target's sanity checks.
-    pub events: u64,
 }
 
 /// RFC 9293 3.7.1: MUST-15, without an MSS option the send MSS is 536 (IPv4).
@@ -211,7 +265,7 @@ const DEFAULT_MSS: u32 = 536;
 /// RFC 9293 3.7.1: MUST-15, "or 1220 (1280 - 60) for IPv6".
 const DEFAULT_MSS_IPV6: u32 = 1220;
 
-/// How many other branches the model follows at most (see `Connection::alts`).
+/// How many other branches the model follows at most (see `Branches`).
 const MAX_BRANCHES: usize = 8;
 
 /// Linux `TCP_TIMEOUT_MIN`: two jiffies (include/net/tcp.h).
@@ -220,59 +274,39 @@ const LINUX_TIMEOUT_MIN: Duration = Duration::from_millis(8);
 impl Connection {
     pub fn new(profile: Profile) -> Connection {
         let rto = timers::RtoEstimator::new(&profile);
-        let profile_keepalive = profile.keepalive;
+        let ka = KeepAliveTimer {
+            on: false,
+            times: profile.keepalive,
+            probes_out: 0,
+            last_rcv: Duration::ZERO,
+            last_probe: None,
+        };
         Connection {
             profile,
             state: State::Closed,
-            passive: false,
             tcb: Tcb::default(),
-            iss_bound: false,
-            expected: Vec::new(),
-            choices: Vec::new(),
-            reports: Vec::new(),
-            unsent: 0,
-            fin_queued: false,
-            fin_seq: None,
-            rtx: None,
-            rto,
-            ooo: Vec::new(),
-            ooo_fin: None,
-            fin_unread: false,
-            linux_child: false,
-            linux_simultaneous: false,
-            linux_closed_in_synrecv: false,
-            fin_before_text: false,
-            linux_hp: false,
-            alts: Vec::new(),
-            new_alt: None,
-            fast_path_wl1: None,
-            purged_ooo: Vec::new(),
-            raced: Vec::new(),
-            synack_tsvals: None,
-            readable: 0,
-            snd_shift: 0,
-            rcv_shift: 0,
-            negotiation: Negotiation::default(),
-            ts_clock: None,
-            peer_tsvals: [None; 8],
-            ts_recent: None,
-            max_snd_wnd: 0,
-            time_wait_until: None,
-            give_up_at: None,
-            user_timeout: None,
-            last_challenge: None,
-            bytes_acked: 0,
-            send_mss: DEFAULT_MSS,
-            default_mss: DEFAULT_MSS,
+            handshake: Handshake::default(),
+            record: Record::default(),
+            snd: Send {
+                unsent: 0,
+                fin_queued: false,
+                fin_seq: None,
+                rtx: None,
+                rto,
+                max_wnd: 0,
+                bytes_acked: 0,
+                mss: DEFAULT_MSS,
+                default_mss: DEFAULT_MSS,
+            },
+            rcv: Receive::default(),
+            reasm: Reassembly::default(),
+            opts: Negotiated::default(),
+            ts: Timestamps::default(),
+            linux: LinuxSocket::default(),
+            timers: Timers::default(),
+            ka,
+            branches: Branches::default(),
             released: false,
-            fin_wait_2_until: None,
-            keepalive: false,
-            cookie: false,
-            ka_times: profile_keepalive,
-            ka_probes_out: 0,
-            ka_last_rcv: Duration::ZERO,
-            ka_last_probe: None,
-            iss_floor: None,
             events: 0,
         }
     }
@@ -288,21 +322,21 @@ impl Connection {
     }
     /// What the stack owes, oldest first.
     pub fn expected(&self) -> &[Expected] {
-        &self.expected
+        &self.record.expected
     }
     pub fn choices(&self) -> &[Choice] {
-        &self.choices
+        &self.record.choices
     }
     pub fn reports(&self) -> &[Report] {
-        &self.reports
+        &self.record.reports
     }
     /// Bytes the application can read.
     pub fn readable(&self) -> u64 {
-        self.readable
+        self.rcv.readable
     }
     /// Out-of-order ranges held, as (first sequence number, length).
     pub fn out_of_order(&self) -> &[(SeqNumber, u32)] {
-        &self.ooo
+        &self.reasm.held
     }
 
     fn immediately(&self, now: Duration) -> Due {
@@ -313,7 +347,7 @@ impl Connection {
     }
 
     fn expect(&mut self, spec: SegSpec, due: Due, rule: &'static str) {
-        self.expected.push(Expected { spec, due, rule });
+        self.record.expected.push(Expected { spec, due, rule });
     }
 
     /// The SEQ of an ACK or RST the stack sends on its own: SND.NXT (RFC 9293 3.10.7.4).
@@ -324,12 +358,17 @@ impl Connection {
     fn ack_seq(&self) -> SeqNumber {
         let nxt = self.tcb.snd_nxt;
         // A request socket answers with SEQ = its ISS + 1 (tcp_v4_reqsk_send_ack()).
-        if self.profile.kind != ProfileKind::Linux || !self.iss_bound || self.linux_request() {
+        if self.profile.kind != ProfileKind::Linux
+            || !self.handshake.iss_bound
+            || self.linux_request()
+        {
             return nxt;
         }
         let wnd_end = self.tcb.snd_una + self.tcb.snd_wnd;
-        let scaled = self.negotiation.window_scale().is_some();
-        if !wnd_end.before(nxt) || (scaled && nxt.forward_distance(wnd_end) < 1 << self.rcv_shift) {
+        let scaled = self.opts.negotiation.window_scale().is_some();
+        if !wnd_end.before(nxt)
+            || (scaled && nxt.forward_distance(wnd_end) < 1 << self.opts.rcv_shift)
+        {
             nxt
         } else {
             wnd_end
@@ -348,22 +387,23 @@ impl Connection {
     /// A newer ACK (or any segment carrying the ACK) supersedes a pure ACK still owed: the
     /// stack need not send both (ACK aggregation, RFC 9293 §3.10.7.4).
     fn drop_owed_pure_acks(&mut self) {
-        self.expected
+        self.record
+            .expected
             .retain(|e| !(e.spec.flags == TcpFlags::ACK && e.spec.len == LenSpec::Exact(0)));
     }
 
     fn enter(&mut self, state: State) {
         self.state = state;
         if state != State::FinWait2 {
-            self.fin_wait_2_until = None;
+            self.timers.fin_wait_2 = None;
         }
         if state == State::Closed {
-            self.expected.retain(|e| e.spec.flags.rst());
-            self.rtx = None;
-            self.time_wait_until = None;
-            self.give_up_at = None;
-            self.purged_ooo = std::mem::take(&mut self.ooo);
-            self.ooo_fin = None;
+            self.record.expected.retain(|e| e.spec.flags.rst());
+            self.snd.rtx = None;
+            self.timers.time_wait = None;
+            self.timers.give_up = None;
+            self.reasm.purged = std::mem::take(&mut self.reasm.held);
+            self.reasm.fin = None;
         }
     }
 
@@ -371,8 +411,8 @@ impl Connection {
     /// the attempt (RFC 9293 3.10.7.4).
     fn back_to_listen(&mut self) {
         self.forget();
-        self.expected.clear();
-        self.passive = true;
+        self.record.expected.clear();
+        self.handshake.passive = true;
         self.state = State::Listen;
     }
 
@@ -382,44 +422,41 @@ impl Connection {
         let profile = self.profile.clone();
         let old = std::mem::replace(self, Connection::new(profile));
         self.events = old.events;
-        self.choices = old.choices;
-        self.reports = old.reports;
-        self.expected = old.expected;
-        self.last_challenge = old.last_challenge;
-        self.raced = old.raced;
-        self.default_mss = old.default_mss;
-        self.send_mss = old.default_mss;
-        self.keepalive = old.keepalive;
-        self.ka_times = old.ka_times;
+        self.record = old.record;
+        self.timers.last_challenge = old.timers.last_challenge;
+        self.snd.default_mss = old.snd.default_mss;
+        self.snd.mss = old.snd.default_mss;
+        self.ka.on = old.ka.on;
+        self.ka.times = old.ka.times;
     }
 
     /// The connection runs over IPv6, which changes the default send MSS (MUST-15).
     pub fn set_ipv6(&mut self, v6: bool) {
-        self.default_mss = if v6 { DEFAULT_MSS_IPV6 } else { DEFAULT_MSS };
+        self.snd.default_mss = if v6 { DEFAULT_MSS_IPV6 } else { DEFAULT_MSS };
         if !self.state.is_synchronized() && self.state != State::SynReceived {
-            self.send_mss = self.default_mss;
+            self.snd.mss = self.snd.default_mss;
         }
     }
 
     /// The listener answers this connection's SYN with a SYN cookie (RFC 4987 3.6): the
     /// SYN-ACK is the only thing it keeps of the attempt, so it is never retransmitted.
     pub fn answered_by_cookie(&mut self) {
-        self.cookie = true;
-        self.expected.retain(|e| !is_retransmission_of(e));
-        if self.rtx.is_some_and(|r| r.flags.syn()) {
-            self.rtx = None;
+        self.handshake.cookie = true;
+        self.record.expected.retain(|e| !is_retransmission_of(e));
+        if self.snd.rtx.is_some_and(|r| r.flags.syn()) {
+            self.snd.rtx = None;
         }
     }
 
     /// Keep-alives on or off (RFC 9293 3.8.4; the socket option SO_KEEPALIVE).
     pub fn set_keepalive(&mut self, now: Duration, on: bool) {
-        self.keepalive = on;
+        self.ka.on = on;
         self.plan_keepalive(now);
     }
 
     /// The socket's own keep-alive numbers (TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT).
     pub fn set_keepalive_times(&mut self, now: Duration, times: KeepAlive) {
-        self.ka_times = times;
+        self.ka.times = times;
         self.plan_keepalive(now);
     }
 
@@ -431,18 +468,18 @@ impl Connection {
     /// drop" taken. Keep-alives count from the last thing heard, so an answer restarts the
     /// idle time.
     fn plan_keepalive(&mut self, now: Duration) {
-        self.expected.retain(|e| !is_keepalive(e));
+        self.record.expected.retain(|e| !is_keepalive(e));
         let live = matches!(
             self.state,
             State::Established | State::CloseWait | State::FinWait1 | State::FinWait2
         );
-        if !self.keepalive || !live || self.tcb.snd_una != self.tcb.snd_nxt || self.unsent > 0 {
+        if !self.ka.on || !live || self.tcb.snd_una != self.tcb.snd_nxt || self.snd.unsent > 0 {
             return;
         }
-        let t = self.ka_times;
-        let fire = match (self.ka_probes_out, self.ka_last_probe) {
-            (0, None) => self.ka_last_rcv + t.idle,
-            (0, Some(p)) => (self.ka_last_rcv + t.idle).max(p + t.interval),
+        let t = self.ka.times;
+        let fire = match (self.ka.probes_out, self.ka.last_probe) {
+            (0, None) => self.ka.last_rcv + t.idle,
+            (0, Some(p)) => (self.ka.last_rcv + t.idle).max(p + t.interval),
             (_, p) => p.unwrap_or(now) + t.interval,
         };
         let window = timers::timer_tolerance(fire.saturating_sub(now)).after(now);
@@ -450,7 +487,7 @@ impl Connection {
             earliest: window.earliest,
             latest: window.latest,
         };
-        if self.ka_probes_out >= t.probes {
+        if self.ka.probes_out >= t.probes {
             let spec = SegSpec {
                 optional_flags: TcpFlags::ACK,
                 ..SegSpec::ctl(TcpFlags::RST, self.ack_seq(), None)
@@ -471,7 +508,7 @@ impl Connection {
             return Err(UserError::AlreadyExists);
         }
         self.forget();
-        self.passive = true;
+        self.handshake.passive = true;
         self.enter(State::Listen);
         Ok(())
     }
@@ -483,7 +520,7 @@ impl Connection {
             return Err(UserError::AlreadyExists);
         }
         self.forget();
-        self.passive = false;
+        self.handshake.passive = false;
         let spec = SegSpec {
             flags: TcpFlags::SYN,
             optional_flags: TcpFlags::ECE | TcpFlags::CWR,
@@ -506,7 +543,7 @@ impl Connection {
     fn send_one(&mut self, now: Duration, n: u32) -> Result<(), UserError> {
         self.events += 1;
         let result = self.send_inner(now, n);
-        if self.keepalive {
+        if self.ka.on {
             self.plan_keepalive(now);
         }
         result
@@ -517,16 +554,16 @@ impl Connection {
             State::Closed => Err(UserError::DoesNotExist),
             // RFC 9293 3.10.2: in LISTEN, SYN-SENT and SYN-RECEIVED data is queued.
             State::Listen | State::SynSent | State::SynReceived => {
-                self.unsent += n;
+                self.snd.unsent += n;
                 Ok(())
             }
             State::Established | State::CloseWait => {
-                let idle = self.tcb.snd_una == self.tcb.snd_nxt && self.unsent == 0;
-                self.unsent += n;
+                let idle = self.tcb.snd_una == self.tcb.snd_nxt && self.snd.unsent == 0;
+                self.snd.unsent += n;
                 // RFC 9293 3.8.6.2.1: sender SWS avoidance may hold data that does not fit the
                 // window as a full segment, or all of it; Linux sends only when the first
                 // segment fits (tcp_snd_wnd_test). So data is owed at once only then.
-                if idle && n > 0 && n.min(self.send_mss) <= self.tcb.snd_wnd {
+                if idle && n > 0 && n.min(self.snd.mss) <= self.tcb.snd_wnd {
                     // With nothing in flight, neither Nagle (RFC 9293 3.7.4) nor the window
                     // holds the first segment back.
                     let spec = SegSpec {
@@ -534,7 +571,7 @@ impl Connection {
                         optional_flags: TcpFlags::PSH,
                         seq: SeqSpec::Exact(self.tcb.snd_nxt),
                         ack: Some(self.tcb.rcv_nxt),
-                        len: LenSpec::UpTo(n.min(self.send_mss).min(self.tcb.snd_wnd)),
+                        len: LenSpec::UpTo(n.min(self.snd.mss).min(self.tcb.snd_wnd)),
                     };
                     let due = self.immediately(now);
                     self.expect(
@@ -556,10 +593,10 @@ impl Connection {
     /// least) and each segment carries its own buffer overhead. The model cannot count that
     /// overhead, so with such a window and data already queued it lets the stack choose.
     pub fn send_may_be_short(&self) -> bool {
-        let queued = self.unsent > 0 || self.tcb.snd_nxt != self.tcb.snd_una;
+        let queued = self.snd.unsent > 0 || self.tcb.snd_nxt != self.tcb.snd_una;
         matches!(self.state, State::Established | State::CloseWait)
             && queued
-            && self.tcb.snd_wnd < self.send_mss
+            && self.tcb.snd_wnd < self.snd.mss
     }
 
     /// RECEIVE of up to `n` bytes; returns how many the model says are there.
@@ -567,19 +604,19 @@ impl Connection {
         self.events += 1;
         match self.state {
             State::Closed => Err(UserError::DoesNotExist),
-            _ if self.readable > 0 => {
-                let got = self.readable.min(n);
-                self.readable -= got;
+            _ if self.rcv.readable > 0 => {
+                let got = self.rcv.readable.min(n);
+                self.rcv.readable -= got;
                 // Linux tcp_recvmsg() goes on to the FIN behind the data while the read has
                 // room left, and takes it off the receive queue.
-                if self.readable == 0 && n > got {
-                    self.fin_unread = false;
+                if self.rcv.readable == 0 && n > got {
+                    self.rcv.fin_unread = false;
                 }
                 Ok(got)
             }
             // RFC 9293 3.10.3: once the remote FIN is in, RECEIVE reports "connection closing".
             State::CloseWait | State::Closing | State::LastAck | State::TimeWait => {
-                self.fin_unread = false;
+                self.rcv.fin_unread = false;
                 Err(UserError::Closing)
             }
             _ => Ok(0),
@@ -593,7 +630,7 @@ impl Connection {
             State::Closed => Err(UserError::DoesNotExist),
             // RFC 9293 3.10.4: in LISTEN and SYN-SENT, delete the TCB.
             State::Listen | State::SynSent => {
-                self.expected.clear();
+                self.record.expected.clear();
                 self.enter(State::Closed);
                 Ok(())
             }
@@ -603,10 +640,10 @@ impl Connection {
             // SYN-RECEIVED and the FIN leaves when the handshake completes. RFC 9293 3.10.4
             // sends it at once and enters FIN-WAIT-1.
             State::SynReceived
-                if self.profile.kind == ProfileKind::Linux && self.linux_simultaneous =>
+                if self.profile.kind == ProfileKind::Linux && self.linux.simultaneous =>
             {
-                self.fin_queued = true;
-                self.linux_closed_in_synrecv = true;
+                self.snd.fin_queued = true;
+                self.linux.closed_in_synrecv = true;
                 Ok(())
             }
             State::SynReceived | State::Established => {
@@ -628,14 +665,14 @@ impl Connection {
     fn close_and_release_one(&mut self, now: Duration) -> Result<(), UserError> {
         // In TIME-WAIT Linux has no socket left to reset (tcp_time_wait() handed the
         // connection to a timewait sock): the CLOSE below only reports "connection closing".
-        if self.readable > 0
+        if self.rcv.readable > 0
             && (self.state.is_synchronized() || self.state == State::SynReceived)
             && self.state != State::TimeWait
         {
             // RFC 9293 3.6: MAY-1, a half-duplex close; SHLD-2, "If such a host issues a
             // CLOSE call while received data is still pending in TCP ... its TCP SHOULD send
             // a RST to show that data was lost" (Linux tcp_close(): data_was_unread).
-            self.choices.push(Choice {
+            self.record.choices.push(Choice {
                 rule: "RFC 9293 3.6: MAY-1, SHLD-2",
                 taken: "close with unread data: RST",
             });
@@ -661,7 +698,7 @@ impl Connection {
     /// `<SEQ=SND.NXT><CTL=RST>` at once, then CLOSED.
     fn reset_on_close(&mut self, now: Duration, rule: &'static str) {
         self.events += 1;
-        self.expected.clear();
+        self.record.expected.clear();
         let spec = SegSpec {
             optional_flags: TcpFlags::ACK,
             ..SegSpec::ctl(TcpFlags::RST, self.ack_seq(), None)
@@ -684,16 +721,18 @@ impl Connection {
             State::TimeWait => {
                 self.events += 1;
                 self.released = true;
-                self.choices.push(Choice {
+                self.record.choices.push(Choice {
                     rule: "RFC 9293 3.10.5",
                     taken: "Linux: close() in TIME-WAIT leaves the timewait socket",
                 });
                 Ok(())
             }
-            _ if self.readable > 0 => self.close_and_release(now),
+            _ if self.rcv.readable > 0 => self.close_and_release(now),
             // tcp_disconnect(): in CLOSING and LAST-ACK a FIN or data still unsent is
             // thrown away with a RST (<SEQ=SND.NXT><CTL=RST>); the RFC's ABORT sends nothing.
-            State::Closing | State::LastAck if self.unsent > 0 || self.fin_seq.is_none() => {
+            State::Closing | State::LastAck
+                if self.snd.unsent > 0 || self.snd.fin_seq.is_none() =>
+            {
                 self.reset_on_close(
                     now,
                     "Linux tcp_disconnect: unsent data or FIN in CLOSING or LAST-ACK: <SEQ=SND.NXT><CTL=RST>",
@@ -707,8 +746,8 @@ impl Connection {
     /// Linux tcp_close() and tcp_rcv_state_process(): an orphaned connection waits
     /// `tcp_fin_timeout` in FIN-WAIT-2 for the peer's FIN, then is gone.
     fn arm_fin_wait_2(&mut self, now: Duration) {
-        if self.released && self.state == State::FinWait2 && self.fin_wait_2_until.is_none() {
-            self.fin_wait_2_until = self.profile.fin_timeout.map(|t| now + t);
+        if self.released && self.state == State::FinWait2 && self.timers.fin_wait_2.is_none() {
+            self.timers.fin_wait_2 = self.profile.fin_timeout.map(|t| now + t);
         }
     }
 
@@ -721,7 +760,7 @@ impl Connection {
         if self.state != State::TimeWait || !seg.flags.syn() || seg.flags.ack() || seg.flags.rst() {
             return false;
         }
-        let newer_ts = match (seg.options.timestamps, self.peer_tsvals[0]) {
+        let newer_ts = match (seg.options.timestamps, self.ts.peer_vals[0]) {
             (Some((val, _)), Some(recent)) => SeqNumber(recent).before(SeqNumber(val)),
             _ => false,
         };
@@ -731,13 +770,13 @@ impl Connection {
         let floor = self.tcb.snd_nxt;
         self.events += 1;
         self.forget();
-        self.choices.push(Choice {
+        self.record.choices.push(Choice {
             rule: "RFC 9293 3.6.1: MAY-2",
             taken: "a SYN reopens the connection from TIME-WAIT",
         });
-        self.passive = true;
+        self.handshake.passive = true;
         self.state = State::Listen;
-        self.iss_floor = Some(floor);
+        self.handshake.iss_floor = Some(floor);
         self.note_peer_tsval(seg);
         self.arrive_listen(now, seg);
         if self.state == State::Listen {
@@ -746,14 +785,14 @@ impl Connection {
             // listener sees the segment), and the ISN it proposed went with that segment, so
             // the next SYN is a fresh connection with a fresh ISN (explorer, seed 4242,
             // cases 736 and 750).
-            self.iss_floor = None;
+            self.handshake.iss_floor = None;
         }
         true
     }
 
     /// The FIN goes after all queued data; with none queued, at once.
     fn queue_fin(&mut self, now: Duration) {
-        self.fin_queued = true;
+        self.snd.fin_queued = true;
         // Before the stack's own SYN is seen its ISN, and so the FIN's sequence number, is
         // unknown: the FIN is expected once the SYN has gone out.
         // A FIN takes a sequence number: with a zero window it may wait for the window to
@@ -761,7 +800,7 @@ impl Connection {
         // RFC 9293 3.8.6.2.1 / 3.10.4: the FIN is sent within the window, SND.NXT + 1 =<
         // SND.UNA + SND.WND (Linux tcp_snd_wnd_test()); an unacknowledged SYN counts.
         let fits = !(self.tcb.snd_nxt + 1).after(self.tcb.snd_una + self.tcb.snd_wnd);
-        if self.unsent == 0 && self.iss_bound && fits {
+        if self.snd.unsent == 0 && self.handshake.iss_bound && fits {
             let spec = SegSpec {
                 flags: TcpFlags::FIN | TcpFlags::ACK,
                 optional_flags: TcpFlags::PSH,
@@ -787,12 +826,12 @@ impl Connection {
         match self.state {
             State::Closed => Err(UserError::DoesNotExist),
             State::Listen | State::SynSent | State::TimeWait | State::Closing | State::LastAck => {
-                self.expected.clear();
+                self.record.expected.clear();
                 self.enter(State::Closed);
                 Ok(())
             }
             _ => {
-                self.expected.clear();
+                self.record.expected.clear();
                 let spec = SegSpec::ctl(TcpFlags::RST, self.ack_seq(), None);
                 let due = self.immediately(now);
                 // RFC 9293 3.10.5: in synchronized states, send <SEQ=SND.NXT><CTL=RST>. Linux
@@ -823,7 +862,7 @@ impl Connection {
             State::SynSent => self.arrive_syn_sent(now, seg),
             _ => self.arrive_other(now, seg),
         }
-        if self.keepalive {
+        if self.ka.on {
             self.plan_keepalive(now);
         }
     }
@@ -878,14 +917,14 @@ impl Connection {
                 // Linux tcp_rcv_state_process(), LISTEN: "if (th->fin) goto discard". RFC
                 // 9293 3.10.7.2 would answer it and process the FIN in SYN-RECEIVED.
                 if seg.flags.fin() {
-                    self.choices.push(Choice {
+                    self.record.choices.push(Choice {
                         rule: "Linux tcp_rcv_state_process",
                         taken: "SYN with FIN in LISTEN dropped",
                     });
                     return;
                 }
                 // A new request socket: its own out-of-window ACK budget.
-                self.last_challenge = None;
+                self.timers.last_challenge = None;
             }
             self.tcb.irs = seg.seq;
             self.tcb.rcv_nxt = seg.seq + 1;
@@ -905,7 +944,7 @@ impl Connection {
                 due,
                 "RFC 9293 3.10.7.2: LISTEN, SYN: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>",
             );
-            self.passive = true;
+            self.handshake.passive = true;
             self.enter(State::SynReceived);
         }
         // Fourth, other text or control: drop.
@@ -918,8 +957,9 @@ impl Connection {
         let mut ack_ok = false;
         if seg.flags.ack() {
             // If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset (unless the RST bit is set).
-            let acceptable =
-                self.iss_bound && seg.ack.after(self.tcb.iss) && !seg.ack.after(self.tcb.snd_nxt);
+            let acceptable = self.handshake.iss_bound
+                && seg.ack.after(self.tcb.iss)
+                && !seg.ack.after(self.tcb.snd_nxt);
             if !acceptable {
                 if !seg.flags.rst() {
                     let spec = SegSpec::ctl(TcpFlags::RST, seg.ack, None);
@@ -937,8 +977,8 @@ impl Connection {
         // Second, check the RST bit: with an acceptable ACK the connection is reset.
         if seg.flags.rst() {
             if ack_ok {
-                self.reports.push(Report::ConnectionRefused);
-                self.expected.clear();
+                self.record.reports.push(Report::ConnectionRefused);
+                self.record.expected.clear();
                 self.enter(State::Closed);
             }
             return;
@@ -954,20 +994,20 @@ impl Connection {
         // The SYN we sent is no longer owed a retransmission if it is acknowledged.
         if ack_ok {
             // Linux counts the SYN of an active open among the bytes acknowledged.
-            self.bytes_acked += u64::from(seg.ack.forward_distance(self.tcb.snd_una));
+            self.snd.bytes_acked += u64::from(seg.ack.forward_distance(self.tcb.snd_una));
             self.tcb.snd_una = seg.ack;
         }
         self.update_send_window_from_syn(seg);
         if self.tcb.snd_una.after(self.tcb.iss) {
-            let expired = self.rtx.is_some_and(|r| r.count > 0);
+            let expired = self.snd.rtx.is_some_and(|r| r.count > 0);
             self.rtx_acked(now);
             // RFC 6298 5.7 (and Linux tcp_init_metrics()): no RTT sample from the
             // handshake puts the data RTO at 3 s.
-            self.rto.on_handshake_complete(expired);
+            self.snd.rto.on_handshake_complete(expired);
             self.enter(State::Established);
             // tcp_finish_connect(): header prediction only without a send window scale.
-            self.linux_hp = self.snd_shift == 0;
-            self.ka_last_rcv = now;
+            self.linux.header_prediction = self.opts.snd_shift == 0;
+            self.ka.last_rcv = now;
             // Data or controls queued for transmission may be included; a pure ACK suffices.
             self.ack_now(
                 now,
@@ -975,14 +1015,14 @@ impl Connection {
             );
         } else {
             // RFC 9293 3.5: MUST-10, simultaneous open is supported.
-            self.linux_simultaneous = true;
+            self.linux.simultaneous = true;
             self.apply_negotiation();
             self.enter(State::SynReceived);
             let spec = SegSpec {
                 flags: TcpFlags::SYN | TcpFlags::ACK,
                 optional_flags: TcpFlags::empty(),
                 // The stack's own SYN may not have been seen yet: its ISN binds either.
-                seq: if self.iss_bound {
+                seq: if self.handshake.iss_bound {
                     SeqSpec::Exact(self.tcb.iss)
                 } else {
                     SeqSpec::Iss
@@ -1007,14 +1047,14 @@ impl Connection {
         if self.profile.kind != ProfileKind::Linux {
             return;
         }
-        let Some(rtx) = &mut self.rtx else { return };
+        let Some(rtx) = &mut self.snd.rtx else { return };
         if rtx.count != 0 || !rtx.flags.syn() {
             return;
         }
         let window = timers::timer_tolerance(LINUX_TIMEOUT_MIN).after(now);
         rtx.sent_at = now;
-        self.expected.retain(|e| !is_retransmission_of(e));
-        self.expected.push(Expected {
+        self.record.expected.retain(|e| !is_retransmission_of(e));
+        self.record.expected.push(Expected {
             spec: SegSpec {
                 optional_flags: TcpFlags::ECE | TcpFlags::CWR,
                 ..SegSpec::ctl(TcpFlags::SYN, self.tcb.iss, None)
@@ -1034,7 +1074,7 @@ impl Connection {
     /// only records the difference when it sees the SYN-ACK.
     fn linux_repeated_syn(&mut self, now: Duration) {
         if self.rate_limited(now) {
-            self.choices.push(Choice {
+            self.record.choices.push(Choice {
                 rule: "Linux tcp_oow_rate_limited",
                 taken: "repeated SYN: SYN-ACK suppressed by the rate limit",
             });
@@ -1047,14 +1087,14 @@ impl Connection {
             ack: Some(self.tcb.rcv_nxt),
             len: LenSpec::Exact(0),
         };
-        self.expected.retain(|e| !is_retransmission_of(e));
+        self.record.expected.retain(|e| !is_retransmission_of(e));
         let due = self.immediately(now);
         self.expect(
             spec,
             due,
             "Linux tcp_check_req: a repeated SYN is answered with the SYN-ACK again",
         );
-        if let Some(rtx) = &mut self.rtx {
+        if let Some(rtx) = &mut self.snd.rtx {
             rtx.sent_at = now;
         }
         self.schedule_retransmission();
@@ -1096,7 +1136,7 @@ impl Connection {
         // (an ACK, none for a RST), before the RST bit is looked at (seen on 6.18: a RST at
         // RCV.NXT with such a TSecr leaves the request). RFC 7323 4.3 leaves an unexpected
         // TSecr to the implementation.
-        let tsecr_reject = match (seg.options.timestamps, self.synack_tsvals) {
+        let tsecr_reject = match (seg.options.timestamps, self.ts.synack) {
             (Some((_, ecr)), Some((first, last))) if ecr != 0 => {
                 SeqNumber(ecr).before(SeqNumber(first)) || SeqNumber(ecr).after(SeqNumber(last))
             }
@@ -1143,7 +1183,7 @@ impl Connection {
         // before RCV.NXT.
         if let Some((val, _)) = seg.options.timestamps {
             if !seg.seq.after(self.tcb.rcv_nxt) {
-                self.ts_recent = Some(val);
+                self.ts.recent = Some(val);
             }
         }
         // A SYN at the peer's ISN is out of the window that starts after it: truncated.
@@ -1182,7 +1222,7 @@ impl Connection {
         self.tcb.snd_wnd = u32::from(seg.wnd);
         self.tcb.snd_wl1 = seg.seq;
         self.tcb.snd_wl2 = seg.ack;
-        self.max_snd_wnd = self.max_snd_wnd.max(self.tcb.snd_wnd);
+        self.snd.max_wnd = self.snd.max_wnd.max(self.tcb.snd_wnd);
     }
 
     fn take_peer_options(&mut self, seg: &Seg, syn: bool) {
@@ -1191,27 +1231,27 @@ impl Connection {
         }
         // RFC 9293 3.7.1: MUST-16, the effective send MSS is the smaller of the peer's MSS
         // and what our path allows; MUST-15 gives 536 when the peer sends none.
-        self.send_mss = seg.options.mss.map_or(self.default_mss, u32::from);
+        self.snd.mss = seg.options.mss.map_or(self.snd.default_mss, u32::from);
         // RFC 7323 4.3: TS.Recent starts from the SYN's TSval.
-        self.ts_recent = seg.options.timestamps.map(|(val, _)| val);
-        self.negotiation.theirs = Some(SynOptions::of(seg));
+        self.ts.recent = seg.options.timestamps.map(|(val, _)| val);
+        self.opts.negotiation.theirs = Some(SynOptions::of(seg));
         self.apply_negotiation();
     }
 
     fn apply_negotiation(&mut self) {
-        if let Some((rcv, snd)) = self.negotiation.window_scale() {
-            self.rcv_shift = rcv;
-            self.snd_shift = snd;
+        if let Some((rcv, snd)) = self.opts.negotiation.window_scale() {
+            self.opts.rcv_shift = rcv;
+            self.opts.snd_shift = snd;
         } else {
-            self.rcv_shift = 0;
-            self.snd_shift = 0;
+            self.opts.rcv_shift = 0;
+            self.opts.snd_shift = 0;
             // Linux, simultaneous open: tcp_rcv_synsent_state_process() does not clear the
             // receive scale it offered when the peer's SYN has no Window Scale option (the
             // SYN-ACK path does), so the stack goes on scaling the windows it advertises.
             // RFC 7323 2.3 turns scaling off in both directions.
-            if self.profile.kind == ProfileKind::Linux && self.linux_simultaneous {
-                if let Some(ours) = self.negotiation.ours.and_then(|o| o.window_scale) {
-                    self.rcv_shift = ours;
+            if self.profile.kind == ProfileKind::Linux && self.linux.simultaneous {
+                if let Some(ours) = self.opts.negotiation.ours.and_then(|o| o.window_scale) {
+                    self.opts.rcv_shift = ours;
                 }
             }
         }
@@ -1220,8 +1260,8 @@ impl Connection {
     /// Remembers a TSval the peer sent, so an echo of it can be recognised.
     fn note_peer_tsval(&mut self, seg: &Seg) {
         if let Some((val, _)) = seg.options.timestamps {
-            self.peer_tsvals.rotate_right(1);
-            self.peer_tsvals[0] = Some(val);
+            self.ts.peer_vals.rotate_right(1);
+            self.ts.peer_vals[0] = Some(val);
         }
     }
 
@@ -1243,7 +1283,7 @@ impl Connection {
         // sends it unless its receive MSS is the default; sending none is recorded, since
         // the model cannot know the stack's receive MSS.
         if seg.flags.syn() && seg.options.mss.is_none() {
-            self.choices.push(Choice {
+            self.record.choices.push(Choice {
                 rule: "RFC 9293 3.7.1: SHLD-5",
                 taken:
                     "SYN without an MSS option (allowed only when the receive MSS is 536 or 1220)",
@@ -1251,12 +1291,12 @@ impl Connection {
         }
         if seg.flags.syn() {
             // A SYN-ACK answers a SYN that did or did not offer timestamps.
-            let theirs_without_ts = self.negotiation.theirs.is_some_and(|t| !t.timestamps);
+            let theirs_without_ts = self.opts.negotiation.theirs.is_some_and(|t| !t.timestamps);
             // Linux, simultaneous open: the SYN-ACK repeats the options of the stack's own
             // SYN, TSopt included (tcp_rcv_synsent_state_process, tcp_send_synack).
             let linux_repeat = self.profile.kind == ProfileKind::Linux
-                && !self.passive
-                && self.negotiation.ours.is_some_and(|o| o.timestamps);
+                && !self.handshake.passive
+                && self.opts.negotiation.ours.is_some_and(|o| o.timestamps);
             if seg.flags.ack()
                 && seg.options.timestamps.is_some()
                 && theirs_without_ts
@@ -1269,11 +1309,11 @@ impl Connection {
             }
             return Ok(());
         }
-        if !self.negotiation.done() {
+        if !self.opts.negotiation.done() {
             return Ok(());
         }
         let ts = seg.options.timestamps;
-        if self.negotiation.timestamps() {
+        if self.opts.negotiation.timestamps() {
             // RFC 7323 3.2: once negotiated, TSopt is sent in every non-RST segment.
             let Some((val, ecr)) = ts else {
                 if seg.flags.rst() {
@@ -1285,7 +1325,7 @@ impl Connection {
                 ));
             };
             // RFC 7323 5.4: the TSval clock is monotone non-decreasing.
-            if let Some(last) = self.ts_clock {
+            if let Some(last) = self.ts.clock {
                 if SeqNumber(val).before(SeqNumber(last)) {
                     return Err(fail(
                         "RFC 7323 5.4: TSval never goes back",
@@ -1293,13 +1333,13 @@ impl Connection {
                     ));
                 }
             }
-            self.ts_clock = Some(val);
+            self.ts.clock = Some(val);
             // RFC 7323 4.3: TSecr echoes a TSval the peer sent.
             // (TS.Recent itself may be older than the last eight TSvals when later segments
             // did not update it.)
-            let seen =
-                self.peer_tsvals.iter().flatten().any(|&v| v == ecr) || self.ts_recent == Some(ecr);
-            if seg.flags.ack() && self.peer_tsvals[0].is_some() && !seen {
+            let seen = self.ts.peer_vals.iter().flatten().any(|&v| v == ecr)
+                || self.ts.recent == Some(ecr);
+            if seg.flags.ack() && self.ts.peer_vals[0].is_some() && !seen {
                 return Err(fail(
                     "RFC 7323 4.3: TSecr echoes the peer's TSval",
                     "a TSecr the peer sent",
@@ -1313,7 +1353,7 @@ impl Connection {
         }
         if let Some(blocks) = seg.options.sack {
             // RFC 2018 2: SACK only to a peer that said SACK-permitted.
-            if !self.negotiation.sack() {
+            if !self.opts.negotiation.sack() {
                 return Err(fail(
                     "RFC 2018 2: no SACK option unless SACK-permitted was exchanged",
                     "no SACK option",
@@ -1325,9 +1365,10 @@ impl Connection {
                 let purged =
                     self.profile.kind == ProfileKind::Linux && self.state != State::CloseWait;
                 let held = self
-                    .ooo
+                    .reasm
+                    .held
                     .iter()
-                    .chain(self.purged_ooo.iter().filter(|_| purged))
+                    .chain(self.reasm.purged.iter().filter(|_| purged))
                     .any(|&(start, len)| {
                         b.left.in_range_inclusive(start, start + len)
                             && b.right.in_range_inclusive(start, start + len)
@@ -1341,9 +1382,9 @@ impl Connection {
                 }
             }
         } else if self.profile.kind == ProfileKind::Linux
-            && self.negotiation.sack()
-            && !self.ooo.is_empty()
-            && !(seg.flags.fin() && std::mem::take(&mut self.fin_before_text))
+            && self.opts.negotiation.sack()
+            && !self.reasm.held.is_empty()
+            && !(seg.flags.fin() && std::mem::take(&mut self.linux.fin_before_text))
             && seg.flags.ack()
             && seg.len == 0
             && seg.ack == self.tcb.rcv_nxt
@@ -1360,11 +1401,11 @@ impl Connection {
 
     /// RFC 9293 3.10.7.4, for SYN-RECEIVED and the synchronized states.
     fn arrive_other(&mut self, now: Duration, seg: &Seg) {
-        if !self.iss_bound {
+        if !self.handshake.iss_bound {
             // The stack has not answered the SYN yet, so SND.NXT and RCV.WND are unknown and
             // no reply can be pinned. A stack answers a SYN at once, and the missing SYN-ACK
             // is reported by itself; this segment is not judged.
-            self.choices.push(Choice {
+            self.record.choices.push(Choice {
                 rule: "RFC 9293 3.10.7.4",
                 taken: "segment arrived before the stack's SYN-ACK: not judged",
             });
@@ -1372,29 +1413,31 @@ impl Connection {
         }
         if self.profile.kind == ProfileKind::Linux
             && self.state == State::SynReceived
-            && self.passive
-            && !self.linux_child
+            && self.handshake.passive
+            && !self.linux.child
         {
             if !self.arrive_request_linux(now, seg) {
                 return;
             }
             // tcp_check_req() created the child, which repeats every check on the segment
             // as it came (tcp_child_process()), with its own out-of-window budget.
-            self.linux_child = true;
-            self.last_challenge = None;
+            self.linux.child = true;
+            self.timers.last_challenge = None;
             // tcp_create_openreq_child(): the child starts with its SYN-ACK acknowledged and
             // the window of this segment (SND.WL1 at the peer's ISN).
             self.tcb.snd_una = seg.ack;
-            self.tcb.snd_wnd = u32::from(seg.wnd) << self.snd_shift;
+            self.tcb.snd_wnd = u32::from(seg.wnd) << self.opts.snd_shift;
             self.tcb.snd_wl1 = self.tcb.irs;
             self.tcb.snd_wl2 = seg.ack;
-            self.max_snd_wnd = self.max_snd_wnd.max(self.tcb.snd_wnd);
-            let expired = self.rtx.is_some_and(|r| r.count > 0);
+            self.snd.max_wnd = self.snd.max_wnd.max(self.tcb.snd_wnd);
+            let expired = self.snd.rtx.is_some_and(|r| r.count > 0);
             self.rtx_acked(now);
             // RFC 6298 5.7 (and Linux tcp_init_metrics()): no RTT sample from the handshake
             // (a retransmitted SYN-ACK, or a SYN cookie that kept no send time) puts the
             // data RTO at 3 s.
-            self.rto.on_handshake_complete(expired || self.cookie);
+            self.snd
+                .rto
+                .on_handshake_complete(expired || self.handshake.cookie);
         }
         let due = self.immediately(now);
         if self.profile.kind == ProfileKind::Linux
@@ -1407,13 +1450,13 @@ impl Connection {
             // Linux tcp_rcv_established() and tcp_rcv_state_process() drop a segment with
             // none of ACK, RST and SYN before its sequence number is looked at, so even an
             // unacceptable one draws no ACK (RFC 9293 3.10.7.4 would acknowledge it).
-            self.choices.push(Choice {
+            self.record.choices.push(Choice {
                 rule: "Linux tcp_rcv_state_process",
                 taken: "segment without ACK, RST or SYN dropped before the sequence check",
             });
             return;
         }
-        if self.state == State::FinWait2 && self.fin_wait_2_until.is_some_and(|t| now >= t) {
+        if self.state == State::FinWait2 && self.timers.fin_wait_2.is_some_and(|t| now >= t) {
             // The orphan's FIN-WAIT-2 timeout ran out: the connection is gone.
             self.enter(State::Closed);
             return self.arrive_closed(now, seg);
@@ -1427,7 +1470,7 @@ impl Connection {
         // a SYN the challenge ACK of RFC 5961 4.2). A request socket has already trimmed
         // (tcp_check_req).
         let linux_passes = self.profile.kind != ProfileKind::Linux
-            || (!self.passive
+            || (!self.handshake.passive
                 && seg.flags.ack()
                 && !seg.flags.rst()
                 && !seg.flags.fin()
@@ -1449,7 +1492,7 @@ impl Connection {
             seg = &trimmed;
         }
         if self.state == State::TimeWait {
-            if let Some(until) = self.time_wait_until {
+            if let Some(until) = self.timers.time_wait {
                 if now >= until {
                     self.enter(State::Closed);
                     return self.arrive_closed(now, seg);
@@ -1463,8 +1506,8 @@ impl Connection {
         // is older than TS.Recent is not acceptable (a RST is never dropped this way).
         if let (Some((val, _)), Some(recent), true) = (
             seg.options.timestamps,
-            self.ts_recent,
-            self.negotiation.timestamps(),
+            self.ts.recent,
+            self.opts.negotiation.timestamps(),
         ) {
             if SeqNumber(val).before(SeqNumber(recent)) && !seg.flags.rst() {
                 self.unacceptable_ack(
@@ -1502,7 +1545,7 @@ impl Connection {
         // (Linux does it later, in tcp_ack(): see below.)
         if let Some((val, _)) = seg.options.timestamps {
             if self.profile.kind != ProfileKind::Linux && !seg.seq.after(self.tcb.rcv_nxt) {
-                self.ts_recent = Some(val);
+                self.ts.recent = Some(val);
             }
         }
         // Second, check the RST bit (RFC 5961 3.2). Any data it carries is ignored.
@@ -1528,7 +1571,7 @@ impl Connection {
         // Fourth, check the SYN bit.
         if seg.flags.syn() {
             if self.state == State::SynReceived
-                && self.passive
+                && self.handshake.passive
                 && self.profile.kind != ProfileKind::Linux
             {
                 // RFC 9293 3.10.7.4: SYN-RECEIVED from a passive OPEN returns to LISTEN.
@@ -1554,9 +1597,9 @@ impl Connection {
             // not acknowledged) as acceptable, and the connection is ESTABLISHED with its
             // SYN still outstanding. RFC 9293 resets: SND.UNA < SEG.ACK is required.
             let linux_una = self.profile.kind == ProfileKind::Linux
-                && (self.linux_simultaneous || self.linux_child)
+                && (self.linux.simultaneous || self.linux.child)
                 && seg.ack == self.tcb.snd_una;
-            let ok = self.iss_bound
+            let ok = self.handshake.iss_bound
                 && (seg.ack.after(self.tcb.snd_una) || linux_una)
                 && !seg.ack.after(self.tcb.snd_nxt);
             if !ok {
@@ -1570,18 +1613,18 @@ impl Connection {
             }
             self.enter(State::Established);
             // tcp_rcv_state_process(), SYN-RECEIVED: tcp_fast_path_on().
-            self.linux_hp = true;
-            self.tcb.snd_wnd = u32::from(seg.wnd) << self.snd_shift;
+            self.linux.header_prediction = true;
+            self.tcb.snd_wnd = u32::from(seg.wnd) << self.opts.snd_shift;
             self.tcb.snd_wl1 = seg.seq;
             self.tcb.snd_wl2 = seg.ack;
-            self.max_snd_wnd = self.max_snd_wnd.max(self.tcb.snd_wnd);
-            if std::mem::take(&mut self.linux_closed_in_synrecv) {
+            self.snd.max_wnd = self.snd.max_wnd.max(self.tcb.snd_wnd);
+            if std::mem::take(&mut self.linux.closed_in_synrecv) {
                 // The FIN held since the CLOSE goes at once, before the segment's own text
                 // is looked at, so it acknowledges RCV.NXT as it stood (seen on 6.18).
                 self.enter(State::FinWait1);
-                if self.unsent == 0 {
+                if self.snd.unsent == 0 {
                     self.queue_fin(now);
-                    self.fin_before_text = true;
+                    self.linux.fin_before_text = true;
                 }
             }
         }
@@ -1590,10 +1633,11 @@ impl Connection {
         let max_wnd = if self.profile.kind == ProfileKind::Linux {
             // Linux tcp_ack(): "do not accept ACK for bytes we never sent": MAX.SND.WND is
             // capped by the bytes acknowledged so far (a passive open's SYN not counted).
-            self.max_snd_wnd
-                .min(self.bytes_acked.min(u64::from(u32::MAX)) as u32)
+            self.snd
+                .max_wnd
+                .min(self.snd.bytes_acked.min(u64::from(u32::MAX)) as u32)
         } else {
-            self.max_snd_wnd.max(1)
+            self.snd.max_wnd.max(1)
         };
         let oldest = self.tcb.snd_una - max_wnd;
         if !seg.ack.in_range_inclusive(oldest, self.tcb.snd_nxt) {
@@ -1603,7 +1647,7 @@ impl Connection {
                 // memory decides.
                 let mut fast = self.clone();
                 fast.fast_path_take(now, seg);
-                self.new_alt = Some(Box::new(fast));
+                self.branches.new_alt = Some(Box::new(fast));
             }
             self.challenge_ack(
                 now,
@@ -1624,40 +1668,42 @@ impl Connection {
         // (tcp_replace_ts_recent(): SEG.SEQ =< RCV.WUP).
         if let (ProfileKind::Linux, Some((val, _))) = (self.profile.kind, seg.options.timestamps) {
             if !seg.seq.after(self.tcb.rcv_wup) && !seg.ack.before(self.tcb.snd_una) {
-                self.ts_recent = Some(val);
+                self.ts.recent = Some(val);
             }
         }
         // The peer is heard from: keep-alives count again from now (Linux tcp_ack():
         // rcv_tstamp, icsk_probes_out = 0).
-        self.ka_last_rcv = now;
-        self.ka_probes_out = 0;
+        self.ka.last_rcv = now;
+        self.ka.probes_out = 0;
         let acks_new = seg.ack.after(self.tcb.snd_una);
         if acks_new {
             // A request socket's child starts with its SYN-ACK already acknowledged, so a
             // passive open's SYN is not counted; a simultaneous open's full socket counts it
             // in tcp_ack() like any other byte (Linux tcp_snd_una_update()).
-            if !(completes_handshake && self.passive) {
-                self.bytes_acked += u64::from(seg.ack.forward_distance(self.tcb.snd_una));
+            if !(completes_handshake && self.handshake.passive) {
+                self.snd.bytes_acked += u64::from(seg.ack.forward_distance(self.tcb.snd_una));
             }
             self.tcb.snd_una = seg.ack;
-            let expired = self.rtx.is_some_and(|r| r.count > 0);
+            let expired = self.snd.rtx.is_some_and(|r| r.count > 0);
             self.rtx_acked(now);
             if completes_handshake {
                 // RFC 6298 5.7 (and Linux tcp_init_metrics()): no RTT sample from the
                 // handshake (a retransmitted SYN-ACK, or a SYN cookie that kept no send
                 // time) puts the data RTO at 3 s.
-                self.rto.on_handshake_complete(expired || self.cookie);
+                self.snd
+                    .rto
+                    .on_handshake_complete(expired || self.handshake.cookie);
             }
         }
         // Window update: if SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK).
         if self.linux_header_predicted(seg) && !acks_new && self.tcb.snd_wl1.after(seg.seq) {
             // The fast path's tcp_update_wl() sets SND.WL1 to SEG.SEQ even backwards.
-            self.fast_path_wl1 = Some(seg.seq);
+            self.branches.fast_path_wl1 = Some(seg.seq);
         }
         let update = if self.profile.kind == ProfileKind::Linux {
             // Linux tcp_may_update_window(): also whenever new data is acknowledged, and
             // at SND.WL1 only when the window grows or closes.
-            let nwin = u32::from(seg.wnd) << self.snd_shift;
+            let nwin = u32::from(seg.wnd) << self.opts.snd_shift;
             acks_new
                 || self.tcb.snd_wl1.before(seg.seq)
                 || (self.tcb.snd_wl1 == seg.seq && (nwin > self.tcb.snd_wnd || nwin == 0))
@@ -1666,16 +1712,17 @@ impl Connection {
                 || (self.tcb.snd_wl1 == seg.seq && !seg.ack.before(self.tcb.snd_wl2))
         };
         if !seg.ack.before(self.tcb.snd_una) && update {
-            if self.tcb.snd_wnd != u32::from(seg.wnd) << self.snd_shift {
+            if self.tcb.snd_wnd != u32::from(seg.wnd) << self.opts.snd_shift {
                 // tcp_ack_update_window(): tcp_fast_path_check() with the new window.
-                self.linux_hp = self.ooo.is_empty() && self.tcb.rcv_wnd > 0;
+                self.linux.header_prediction = self.reasm.held.is_empty() && self.tcb.rcv_wnd > 0;
             }
-            self.tcb.snd_wnd = u32::from(seg.wnd) << self.snd_shift;
+            self.tcb.snd_wnd = u32::from(seg.wnd) << self.opts.snd_shift;
             self.tcb.snd_wl1 = seg.seq;
             self.tcb.snd_wl2 = seg.ack;
-            self.max_snd_wnd = self.max_snd_wnd.max(self.tcb.snd_wnd);
+            self.snd.max_wnd = self.snd.max_wnd.max(self.tcb.snd_wnd);
         }
         let fin_acked = self
+            .snd
             .fin_seq
             .is_some_and(|f| !self.tcb.snd_una.before(f + 1));
         match self.state {
@@ -1731,13 +1778,13 @@ impl Connection {
                 ..SegSpec::ctl(TcpFlags::RST, seg.ack, None)
             };
             let due = self.immediately(now);
-            self.expected.clear();
+            self.record.expected.clear();
             self.expect(
                 spec,
                 due,
                 "RFC 9293 3.6: SHLD-2, data after a half-duplex close draws a RST",
             );
-            self.reports.push(Report::ConnectionReset);
+            self.record.reports.push(Report::ConnectionReset);
             self.enter(State::Closed);
             return;
         }
@@ -1754,7 +1801,7 @@ impl Connection {
             // Linux tcp_rcv_state_process(): data beyond the peer's FIN resets the
             // connection (RFC 1122 4.2.2.13's reset for data after close, applied to the
             // receive side); the RST answers the segment: <SEQ=SEG.ACK><CTL=RST>.
-            self.expected.clear();
+            self.record.expected.clear();
             let spec = SegSpec::ctl(TcpFlags::RST, seg.ack, None);
             let due = self.immediately(now);
             self.expect(
@@ -1762,7 +1809,7 @@ impl Connection {
                 due,
                 "Linux tcp_rcv_state_process: data after the peer's FIN: <SEQ=SEG.ACK><CTL=RST>",
             );
-            self.reports.push(Report::ConnectionReset);
+            self.record.reports.push(Report::ConnectionReset);
             self.enter(State::Closed);
             return;
         }
@@ -1790,9 +1837,9 @@ impl Connection {
                 let window = self.tcb.rcv_wnd;
                 let taken = new.min(window.max(1));
                 self.tcb.rcv_nxt += taken;
-                self.readable += u64::from(taken);
+                self.rcv.readable += u64::from(taken);
                 // tcp_data_queue(): tcp_fast_path_check() once the text is queued.
-                self.linux_hp = self.tcb.rcv_wnd > 0;
+                self.linux.header_prediction = self.tcb.rcv_wnd > 0;
                 // RFC 9293 3.10.7.4, eighth: the FIN ends the stream at its sequence number,
                 // so data held beyond it is not part of it (fin() drops it).
                 if !seg.flags.fin() && self.pull_out_of_order() {
@@ -1806,7 +1853,7 @@ impl Connection {
             // they carry with them.
             self.hold_segment(data_start, seg.len, seg.flags.fin());
             // tcp_data_queue_ofo(): header prediction off while data is held.
-            self.linux_hp = false;
+            self.linux.header_prediction = false;
             self.ack_out_of_order(now);
         }
     }
@@ -1820,7 +1867,7 @@ impl Connection {
                 "RFC 9293 3.10.7.4: MAY-13, out-of-order data acknowledged at once (RFC 5681 4.2)",
             );
         } else {
-            self.choices.push(Choice {
+            self.record.choices.push(Choice {
                 rule: "RFC 9293 3.10.7.4: MAY-13",
                 taken: "out-of-order data: immediate ACK allowed, not required",
             });
@@ -1851,15 +1898,16 @@ impl Connection {
         let end = start + len + u32::from(fin);
         if self.profile.kind == ProfileKind::Linux {
             let covered = self
-                .ooo
+                .reasm
+                .held
                 .iter()
                 .any(|&(s, l)| !start.before(s) && !end.after(s + l));
             if covered {
                 return;
             }
-            if let Some((fin_start, fin_seq)) = self.ooo_fin {
+            if let Some((fin_start, fin_seq)) = self.reasm.fin {
                 if !start.after(fin_start) && !end.before(fin_seq + 1) {
-                    self.ooo_fin = None;
+                    self.reasm.fin = None;
                 }
             }
         }
@@ -1872,11 +1920,11 @@ impl Connection {
         let base = self.tcb.rcv_nxt;
         let fin_seq = start + len;
         if fin
-            && self.ooo_fin.is_none_or(|(_, held)| {
+            && self.reasm.fin.is_none_or(|(_, held)| {
                 fin_seq.forward_distance(base) < held.forward_distance(base)
             })
         {
-            self.ooo_fin = Some((start, fin_seq));
+            self.reasm.fin = Some((start, fin_seq));
         }
     }
 
@@ -1884,7 +1932,8 @@ impl Connection {
         // Keep ranges sorted by distance from RCV.NXT and merged.
         let base = self.tcb.rcv_nxt;
         let mut ranges: Vec<(u32, u32)> = self
-            .ooo
+            .reasm
+            .held
             .iter()
             .map(|(s, l)| (s.forward_distance(base), s.forward_distance(base) + l))
             .collect();
@@ -1898,19 +1947,20 @@ impl Connection {
                 _ => merged.push((a, b)),
             }
         }
-        self.ooo = merged.into_iter().map(|(a, b)| (base + a, b - a)).collect();
+        self.reasm.held = merged.into_iter().map(|(a, b)| (base + a, b - a)).collect();
     }
 
     /// Moves held data that now follows RCV.NXT into the stream; returns true when it
     /// reached a held FIN (RCV.NXT then stands at the FIN, which the caller processes).
     fn pull_out_of_order(&mut self) -> bool {
-        while let Some(&(start, len)) = self.ooo.first() {
+        while let Some(&(start, len)) = self.reasm.held.first() {
             if start.after(self.tcb.rcv_nxt) {
                 break;
             }
             let mut end = start + len;
             let fin = self
-                .ooo_fin
+                .reasm
+                .fin
                 .map(|(_, f)| f)
                 .filter(|f| !f.before(self.tcb.rcv_nxt) && f.before(end));
             if let Some(f) = fin {
@@ -1919,7 +1969,7 @@ impl Connection {
             if end.after(self.tcb.rcv_nxt) {
                 let new = end.forward_distance(self.tcb.rcv_nxt);
                 self.tcb.rcv_nxt = end;
-                self.readable += u64::from(new);
+                self.rcv.readable += u64::from(new);
             }
             if fin.is_some() {
                 // The range stays for fin_at_rcv_nxt() to purge with the rest: Linux's SACK
@@ -1928,7 +1978,7 @@ impl Connection {
                 // block that covered this FIN (explorer, seed 2718, case 1546).
                 return true;
             }
-            self.ooo.remove(0);
+            self.reasm.held.remove(0);
         }
         false
     }
@@ -1957,7 +2007,7 @@ impl Connection {
             // Linux tcp_rcv_state_process(): once the peer's FIN is in, a segment at or past
             // RCV.NXT is not queued, so a second FIN is neither taken nor acknowledged. RFC
             // 9293 3.10.7.4 would advance RCV.NXT over it and acknowledge it.
-            self.choices.push(Choice {
+            self.record.choices.push(Choice {
                 rule: "Linux tcp_rcv_state_process",
                 taken: "FIN after the peer's FIN ignored",
             });
@@ -1989,15 +2039,16 @@ impl Connection {
     /// RFC 9293 3.10.7.4, eighth: the FIN at RCV.NXT is taken.
     fn fin_at_rcv_nxt(&mut self, now: Duration) {
         self.tcb.rcv_nxt += 1;
-        self.fin_unread = true;
+        self.rcv.fin_unread = true;
         // Nothing follows a FIN: data held beyond it was never part of the stream.
-        self.purged_ooo = std::mem::take(&mut self.ooo);
-        self.ooo_fin = None;
-        self.reports.push(Report::ConnectionClosing);
+        self.reasm.purged = std::mem::take(&mut self.reasm.held);
+        self.reasm.fin = None;
+        self.record.reports.push(Report::ConnectionClosing);
         match self.state {
             State::SynReceived | State::Established => self.enter(State::CloseWait),
             State::FinWait1 => {
                 let acked = self
+                    .snd
                     .fin_seq
                     .is_some_and(|f| !self.tcb.snd_una.before(f + 1));
                 if acked {
@@ -2041,8 +2092,8 @@ impl Connection {
     /// out-of-window rate limit unless it carries text or a FIN. RFC 9293 3.10.7.4 would
     /// challenge the RST (RFC 5961 3.2), take a FIN at RCV.NXT and ignore text silently.
     fn arrive_time_wait_linux(&mut self, now: Duration, seg: &Seg) {
-        let paws_reject = match (seg.options.timestamps, self.ts_recent) {
-            (Some((val, _)), Some(recent)) if self.negotiation.timestamps() => {
+        let paws_reject = match (seg.options.timestamps, self.ts.recent) {
+            (Some((val, _)), Some(recent)) if self.opts.negotiation.timestamps() => {
                 SeqNumber(val).before(SeqNumber(recent)) && !seg.flags.rst()
             }
             _ => false,
@@ -2050,12 +2101,12 @@ impl Connection {
         let empty = seg.seg_len() == 0;
         if !paws_reject && seg.seq == self.tcb.rcv_nxt && (empty || seg.flags.rst()) {
             if seg.flags.rst() {
-                self.expected.clear();
+                self.record.expected.clear();
                 self.enter(State::Closed);
             } else {
-                self.time_wait_until = Some(now + self.profile.time_wait);
+                self.timers.time_wait = Some(now + self.profile.time_wait);
                 if let Some((val, _)) = seg.options.timestamps {
-                    self.ts_recent = Some(val);
+                    self.ts.recent = Some(val);
                 }
             }
             return;
@@ -2063,8 +2114,8 @@ impl Connection {
         // The timewait socket reads a TSopt only when timestamps are on (tw_ts_recent_stamp
         // set): without them a SYN's TSval is not newer than anything (explorer, seed 31337,
         // case 608).
-        let newer_ts = match (seg.options.timestamps, self.ts_recent) {
-            (Some((val, _)), Some(recent)) if self.negotiation.timestamps() => {
+        let newer_ts = match (seg.options.timestamps, self.ts.recent) {
+            (Some((val, _)), Some(recent)) if self.opts.negotiation.timestamps() => {
                 SeqNumber(recent).before(SeqNumber(val))
             }
             _ => false,
@@ -2081,28 +2132,28 @@ impl Connection {
             return;
         }
         if seg.flags.rst() {
-            self.choices.push(Choice {
+            self.record.choices.push(Choice {
                 rule: "Linux tcp_timewait_state_process",
                 taken: "TIME-WAIT: a RST not at RCV.NXT dropped without a challenge ACK",
             });
             return;
         }
         if paws_reject || seg.flags.ack() {
-            self.time_wait_until = Some(now + self.profile.time_wait);
+            self.timers.time_wait = Some(now + self.profile.time_wait);
         }
         self.unacceptable_ack(now, seg, rule);
     }
 
     fn enter_time_wait(&mut self, now: Duration) {
         self.enter(State::TimeWait);
-        self.rtx = None;
+        self.snd.rtx = None;
         if self.profile.kind == ProfileKind::Linux {
             // The timewait socket starts a fresh out-of-window budget
             // (tcp_time_wait(): tw_last_oow_ack_time = 0).
-            self.last_challenge = None;
+            self.timers.last_challenge = None;
         }
         // RFC 9293 3.6: MUST-13, linger in TIME-WAIT for 2 MSL (Linux: a fixed 60 s).
-        self.time_wait_until = Some(now + self.profile.time_wait);
+        self.timers.time_wait = Some(now + self.profile.time_wait);
     }
 
     /// The first check of RFC 9293 3.10.7.4 (the four-case acceptability test of §3.3.2),
@@ -2122,7 +2173,7 @@ impl Connection {
             // ends between RCV.WUP and RCV.NXT is still acceptable, and the right edge has not
             // moved with RCV.NXT.
             let edge = self.linux_window_edge();
-            let queued = self.readable > 0 || self.fin_unread;
+            let queued = self.rcv.readable > 0 || self.rcv.fin_unread;
             let past_edge = (seg.end() - u32::from(seg.flags.fin())).after(edge) && queued;
             return !seg.end().before(self.tcb.rcv_wup) && !seg.seq.after(edge) && !past_edge;
         }
@@ -2132,8 +2183,8 @@ impl Connection {
     fn note_synack_tsval(&mut self, seg: &Seg) {
         if let (true, Some((val, _))) = (seg.flags.syn() && seg.flags.ack(), seg.options.timestamps)
         {
-            let first = self.synack_tsvals.map_or(val, |(f, _)| f);
-            self.synack_tsvals = Some((first, val));
+            let first = self.ts.synack.map_or(val, |(f, _)| f);
+            self.ts.synack = Some((first, val));
         }
     }
 
@@ -2141,8 +2192,8 @@ impl Connection {
     fn linux_request(&self) -> bool {
         self.profile.kind == ProfileKind::Linux
             && self.state == State::SynReceived
-            && self.passive
-            && !self.linux_child
+            && self.handshake.passive
+            && !self.linux.child
     }
 
     /// Linux tcp_rcv_established()'s header prediction, all but the memory test: an in-order
@@ -2150,23 +2201,24 @@ impl Connection {
     /// exactly when negotiated, and not older than TS.Recent), the window last recorded,
     /// an ACK not beyond SND.NXT, and text.
     fn linux_header_predicted(&self, seg: &Seg) -> bool {
-        let ts_ok = match (self.negotiation.timestamps(), seg.options.timestamps) {
+        let ts_ok = match (self.opts.negotiation.timestamps(), seg.options.timestamps) {
             (true, Some((val, _))) => self
-                .ts_recent
+                .ts
+                .recent
                 .is_none_or(|r| !SeqNumber(val).before(SeqNumber(r))),
             (false, None) => true,
             _ => false,
         };
         self.profile.kind == ProfileKind::Linux
             && self.state == State::Established
-            && self.linux_hp
-            && self.ooo.is_empty()
+            && self.linux.header_prediction
+            && self.reasm.held.is_empty()
             && seg.flags & !TcpFlags::PSH == TcpFlags::ACK
             && seg.options.sack.is_none()
             && ts_ok
             && seg.seq == self.tcb.rcv_nxt
             && !seg.ack.after(self.tcb.snd_nxt)
-            && u32::from(seg.wnd) == self.tcb.snd_wnd >> self.snd_shift
+            && u32::from(seg.wnd) == self.tcb.snd_wnd >> self.opts.snd_shift
             && seg.len > 0
     }
 
@@ -2175,12 +2227,12 @@ impl Connection {
     /// the text; if the rate limit holds it back, the text's own ACK follows
     /// (__tcp_ack_snd_check(), at once or delayed).
     fn fast_path_take(&mut self, now: Duration, seg: &Seg) {
-        self.choices.push(Choice {
+        self.record.choices.push(Choice {
             rule: "Linux tcp_rcv_established",
             taken: "header prediction queued text whose ACK was too old",
         });
         self.tcb.rcv_nxt += seg.len;
-        self.readable += u64::from(seg.len);
+        self.rcv.readable += u64::from(seg.len);
         if self.rate_limited(now) {
             self.ack_data(now);
         } else {
@@ -2230,19 +2282,19 @@ impl Connection {
             return;
         }
         let mut wide = self.clone();
-        wide.alts.clear();
-        wide.new_alt = None;
+        wide.branches.alts.clear();
+        wide.branches.new_alt = None;
         wide.tcb.rcv_wnd = seg.end().forward_distance(self.tcb.rcv_wup);
         wide.arrive_other(now, seg);
-        wide.new_alt = None;
-        self.new_alt = Some(Box::new(wide));
+        wide.branches.new_alt = None;
+        self.branches.new_alt = Some(Box::new(wide));
     }
 
     /// Linux: the stack's last window field was the largest the header can carry
     /// (tcp_select_window(): `min(new_win, 65535U << rcv_wscale)` after tp->rcv_wnd is set).
     fn linux_window_field_clamped(&self) -> bool {
         self.profile.kind == ProfileKind::Linux
-            && self.tcb.rcv_wnd == u32::from(u16::MAX) << self.rcv_shift
+            && self.tcb.rcv_wnd == u32::from(u16::MAX) << self.opts.rcv_shift
     }
 
     /// Linux tcp_reset_check(): once the peer's FIN is in, a RST at RCV.NXT - 1 (a peer that
@@ -2262,11 +2314,12 @@ impl Connection {
     /// (a peer that has only seen our SACKs may reset from there). RFC 5961 3.2 would send a
     /// challenge ACK.
     fn linux_rst_at_sack_edge(&self, seg: &Seg) -> bool {
-        if self.profile.kind != ProfileKind::Linux || !self.negotiation.sack() {
+        if self.profile.kind != ProfileKind::Linux || !self.opts.negotiation.sack() {
             return false;
         }
         let base = self.tcb.rcv_nxt;
-        self.ooo
+        self.reasm
+            .held
             .iter()
             .map(|&(s, l)| s + l)
             .max_by_key(|e| e.forward_distance(base))
@@ -2276,15 +2329,15 @@ impl Connection {
     /// RST accepted: RFC 9293 3.10.7.4, second, per state.
     fn reset(&mut self, now: Duration) {
         self.note_raced_retransmissions(now);
-        self.expected.clear();
+        self.record.expected.clear();
         match self.state {
-            State::SynReceived if self.passive => self.back_to_listen(),
+            State::SynReceived if self.handshake.passive => self.back_to_listen(),
             State::SynReceived => {
-                self.reports.push(Report::ConnectionRefused);
+                self.record.reports.push(Report::ConnectionRefused);
                 self.enter(State::Closed);
             }
             State::Established | State::FinWait1 | State::FinWait2 | State::CloseWait => {
-                self.reports.push(Report::ConnectionReset);
+                self.record.reports.push(Report::ConnectionReset);
                 self.enter(State::Closed);
             }
             _ => self.enter(State::Closed),
@@ -2298,7 +2351,7 @@ impl Connection {
         let exempt = seg.seg_len() > 0 && !seg.flags.syn();
         if self.profile.kind == ProfileKind::Linux && !exempt && self.rate_limited(now) {
             // Linux: tcp_oow_rate_limited() limits these duplicate ACKs like challenge ACKs.
-            self.choices.push(Choice {
+            self.record.choices.push(Choice {
                 rule: "Linux tcp_oow_rate_limited",
                 taken: "out-of-window ACK suppressed by the rate limit",
             });
@@ -2311,7 +2364,7 @@ impl Connection {
     /// (RFC 5961 10; Linux one per `tcp_invalid_ratelimit` per socket).
     fn challenge_ack(&mut self, now: Duration, rule: &'static str) {
         if self.rate_limited(now) {
-            self.choices.push(Choice {
+            self.record.choices.push(Choice {
                 rule: "RFC 5961 10",
                 taken: "challenge ACK suppressed by the rate limit",
             });
@@ -2321,12 +2374,12 @@ impl Connection {
     }
 
     fn rate_limited(&mut self, now: Duration) -> bool {
-        if let Some(last) = self.last_challenge {
+        if let Some(last) = self.timers.last_challenge {
             if now < last + self.profile.challenge_ack_interval {
                 return true;
             }
         }
-        self.last_challenge = Some(now);
+        self.timers.last_challenge = Some(now);
         false
     }
 
@@ -2339,26 +2392,28 @@ impl Connection {
     fn note_raced_retransmissions(&mut self, now: Duration) {
         let slack = timers::Hz::TARGET.jiffy();
         let raced = self
+            .record
             .expected
             .iter()
             .filter(|e| is_retransmission_of(e) && e.due.earliest <= now + slack)
             .map(|e| (*e, now));
-        self.raced.extend(raced);
+        self.record.raced.extend(raced);
     }
 
     fn rtx_acked(&mut self, now: Duration) {
         self.note_raced_retransmissions(now);
-        if let Some(rtx) = self.rtx {
+        if let Some(rtx) = self.snd.rtx {
             // RFC 6298 5 / RFC 9293 3.8.1: MUST-18, Karn: no sample from a retransmission.
-            self.rto
+            self.snd
+                .rto
                 .on_ack(now.saturating_sub(rtx.sent_at), rtx.count > 0);
         }
-        self.expected.retain(|e| !is_retransmission_of(e));
+        self.record.expected.retain(|e| !is_retransmission_of(e));
         // Progress: whatever gave up before starts over.
-        self.give_up_at = None;
+        self.timers.give_up = None;
         if self.tcb.snd_una == self.tcb.snd_nxt {
-            self.rtx = None;
-        } else if let Some(rtx) = &mut self.rtx {
+            self.snd.rtx = None;
+        } else if let Some(rtx) = &mut self.snd.rtx {
             rtx.count = 0;
             rtx.sent_at = now;
             rtx.first_sent = now;
@@ -2369,12 +2424,12 @@ impl Connection {
 
     /// Expects the oldest unacknowledged segment again when its timer runs out.
     fn schedule_retransmission(&mut self) {
-        let Some(rtx) = self.rtx else { return };
+        let Some(rtx) = self.snd.rtx else { return };
         let Some(interval) = self.retransmission_interval(rtx.count, rtx.flags) else {
             // RFC 9293 3.8.3: MUST-20, after R2 the connection is closed. The last timeout
             // runs out first: the schedule's give-up time for a SYN or SYN-ACK, one more
             // RTO for data.
-            self.give_up_at = Some(if rtx.flags.syn() {
+            self.timers.give_up = Some(if rtx.flags.syn() {
                 let schedule = if rtx.flags.ack() {
                     timers::synack_schedule(&self.profile)
                 } else {
@@ -2382,7 +2437,7 @@ impl Connection {
                 };
                 rtx.first_sent + schedule.give_up
             } else {
-                rtx.sent_at + self.rto.rto()
+                rtx.sent_at + self.snd.rto.rto()
             });
             return;
         };
@@ -2400,7 +2455,7 @@ impl Connection {
             );
             let fires = rtx.sent_at + interval;
             if fires.saturating_sub(stamp) >= budget {
-                self.give_up_at = Some(fires);
+                self.timers.give_up = Some(fires);
                 return;
             }
         }
@@ -2420,7 +2475,7 @@ impl Connection {
         if rtx.flags.syn() {
             spec.seq = SeqSpec::Exact(self.tcb.iss);
         }
-        self.expected.push(Expected {
+        self.record.expected.push(Expected {
             spec,
             due: Due {
                 earliest: window.earliest,
@@ -2450,34 +2505,35 @@ impl Connection {
         if self.profile.kind == ProfileKind::Rfc9293 && count >= self.profile.retries2 {
             return None;
         }
-        Some(self.rto.rto())
+        Some(self.snd.rto.rto())
     }
 
     /// Runs the timers that end a connection: TIME-WAIT, giving up on retransmission, the
     /// user timeout.
     fn poll_one(&mut self, now: Duration) {
-        if let Some(until) = self.fin_wait_2_until {
+        if let Some(until) = self.timers.fin_wait_2 {
             if now >= until && self.state == State::FinWait2 {
                 self.enter(State::Closed);
             }
         }
-        if let Some(until) = self.time_wait_until {
+        if let Some(until) = self.timers.time_wait {
             // RFC 9293 3.10.8: when the TIME-WAIT timeout expires, delete the TCB.
             if now >= until {
                 self.enter(State::Closed);
             }
         }
         let user_deadline = self
+            .timers
             .user_timeout
-            .zip(self.rtx)
+            .zip(self.snd.rtx)
             .map(|(timeout, rtx)| rtx.first_sent + timeout);
-        for deadline in [self.give_up_at, user_deadline].into_iter().flatten() {
+        for deadline in [self.timers.give_up, user_deadline].into_iter().flatten() {
             if now >= deadline && self.state != State::Closed {
                 // RFC 9293 3.10.8: on a user timeout, flush the queues, tell the user
                 // "connection aborted due to user timeout" and enter CLOSED; RFC 9293 3.8.3:
                 // MUST-20, likewise after R2 retransmissions.
-                self.reports.push(Report::TimedOut);
-                self.expected.clear();
+                self.record.reports.push(Report::TimedOut);
+                self.record.expected.clear();
                 self.enter(State::Closed);
             }
         }
@@ -2486,7 +2542,7 @@ impl Connection {
     /// Sets the user timeout (RFC 9293 3.9.1.1; Linux TCP_USER_TIMEOUT): how long data may
     /// stay unacknowledged before the connection is aborted.
     pub fn set_user_timeout(&mut self, timeout: Option<Duration>) {
-        self.user_timeout = timeout;
+        self.timers.user_timeout = timeout;
     }
 
     /// STATUS (RFC 9293 3.10.6): what the connection looks like to its user.
@@ -2499,8 +2555,8 @@ impl Connection {
             send_window: self.tcb.snd_wnd,
             receive_window: self.tcb.rcv_wnd,
             unacknowledged: self.tcb.snd_nxt.forward_distance(self.tcb.snd_una),
-            readable: self.readable,
-            unsent: self.unsent,
+            readable: self.rcv.readable,
+            unsent: self.snd.unsent,
         })
     }
 
@@ -2511,9 +2567,13 @@ impl Connection {
         self.events += 1;
         let checked = self.check_options(seg);
         // Only the reply sent in the same breath as the purge carries the purged ranges.
-        self.purged_ooo.clear();
+        self.reasm.purged.clear();
         checked?;
-        if let (true, false, Some(floor)) = (seg.flags.syn(), self.iss_bound, self.iss_floor) {
+        if let (true, false, Some(floor)) = (
+            seg.flags.syn(),
+            self.handshake.iss_bound,
+            self.handshake.iss_floor,
+        ) {
             if !seg.seq.after(floor) {
                 return Err(Divergence {
                     rule: "RFC 9293 3.6.1: MAY-2, a connection reopened from TIME-WAIT uses an ISN above the old sequence numbers",
@@ -2525,12 +2585,18 @@ impl Connection {
         // An expectation already due wins over one that matches but is not due yet (a
         // SYN-ACK answering a duplicate SYN is not its early retransmission).
         let found = self
+            .record
             .expected
             .iter()
             .position(|e| e.spec.matches(seg) && now >= e.due.earliest)
-            .or_else(|| self.expected.iter().position(|e| e.spec.matches(seg)));
+            .or_else(|| {
+                self.record
+                    .expected
+                    .iter()
+                    .position(|e| e.spec.matches(seg))
+            });
         if let Some(i) = found {
-            let e = self.expected[i];
+            let e = self.record.expected[i];
             if now < e.due.earliest
                 && e.rule == RETRANSMISSION_RULE
                 && self.allowed_unasked(now, seg)
@@ -2547,56 +2613,61 @@ impl Connection {
                     actual: format!("{} at {:?}", show(seg), now),
                 });
             }
-            self.expected.remove(i);
+            self.record.expected.remove(i);
             if e.rule == KEEPALIVE_RULE {
-                self.ka_probes_out += 1;
-                self.ka_last_probe = Some(now);
+                self.ka.probes_out += 1;
+                self.ka.last_probe = Some(now);
                 self.plan_keepalive(now);
                 return Ok(());
             }
             if e.rule == KEEPALIVE_RESET_RULE {
-                self.reports.push(Report::TimedOut);
-                self.expected.clear();
+                self.record.reports.push(Report::TimedOut);
+                self.record.expected.clear();
                 self.enter(State::Closed);
                 return Ok(());
             }
             if e.rule == RETRANSMISSION_RULE {
-                if let Some(rtx) = &mut self.rtx {
+                if let Some(rtx) = &mut self.snd.rtx {
                     rtx.count += 1;
                     rtx.sent_at = now;
                     rtx.first_rtx_at.get_or_insert(now);
                 }
-                self.rto.on_timeout();
+                self.snd.rto.on_timeout();
                 self.schedule_retransmission();
                 return Ok(());
             }
             self.apply_own(now, seg);
-            if self.keepalive {
+            if self.ka.on {
                 self.plan_keepalive(now);
             }
             return Ok(());
         }
         if self.allowed_unasked(now, seg) {
             self.apply_own(now, seg);
-            if self.keepalive {
+            if self.ka.on {
                 self.plan_keepalive(now);
             }
             return Ok(());
         }
-        if let Some(i) = self.raced.iter().position(|(e, _)| e.spec.matches(seg)) {
-            self.raced.remove(i);
-            self.choices.push(Choice {
+        if let Some(i) = self
+            .record
+            .raced
+            .iter()
+            .position(|(e, _)| e.spec.matches(seg))
+        {
+            self.record.raced.remove(i);
+            self.record.choices.push(Choice {
                 rule: RETRANSMISSION_RULE,
                 taken: "a retransmission due when an input made it needless: the timer fired first",
             });
             return Ok(());
         }
-        let expected = match self.expected.first() {
+        let expected = match self.record.expected.first() {
             Some(e) => format!("{} ({})", e.spec, e.rule),
             None => "nothing".to_string(),
         };
         Err(Divergence {
-            rule: self.expected.first().map_or(
+            rule: self.record.expected.first().map_or(
                 "RFC 9293 3.10: no rule allows this segment in this state",
                 |e| e.rule,
             ),
@@ -2621,8 +2692,8 @@ impl Connection {
         {
             // RFC 9293 3.8.6.1: MUST-35, a zero window is probed. Linux probes without data
             // (tcp_xmit_probe_skb()), which the window cannot refuse.
-            if self.tcb.snd_wnd == 0 && self.unsent > 0 && seg.len == 0 {
-                self.choices.push(Choice {
+            if self.tcb.snd_wnd == 0 && self.snd.unsent > 0 && seg.len == 0 {
+                self.record.choices.push(Choice {
                     rule: "RFC 9293 3.8.6.1: MUST-35",
                     taken: "zero-window probe: SND.UNA-1, no data",
                 });
@@ -2631,7 +2702,7 @@ impl Connection {
         }
         // A window update or a repeated ACK.
         if seg.len == 0 && !seg.flags.fin() && seg.seq == self.ack_seq() {
-            self.choices.push(Choice {
+            self.record.choices.push(Choice {
                 rule: "RFC 9293 3.8.6.2.2",
                 taken: "window update or duplicate ACK",
             });
@@ -2640,16 +2711,16 @@ impl Connection {
         // More queued data, within the window and the MSS.
         if seg.len > 0
             && seg.seq == self.tcb.snd_nxt
-            && seg.len <= self.unsent
-            && seg.len <= self.send_mss
+            && seg.len <= self.snd.unsent
+            && seg.len <= self.snd.mss
         {
             return true;
         }
         // A FIN after all queued data.
         if seg.flags.fin()
-            && self.fin_queued
-            && self.unsent == seg.len
-            && self.fin_seq.is_none()
+            && self.snd.fin_queued
+            && self.snd.unsent == seg.len
+            && self.snd.fin_seq.is_none()
             && seg.seq == self.tcb.snd_nxt
         {
             return true;
@@ -2660,14 +2731,14 @@ impl Connection {
             && !seg.seq.before(self.tcb.snd_una)
             && !seg.end().after(self.tcb.snd_nxt)
         {
-            self.choices.push(Choice {
+            self.record.choices.push(Choice {
                 rule: "Linux tcp_schedule_loss_probe",
                 taken: "tail loss probe",
             });
             // tcp_send_loss_probe() rearms the RTO from the probe.
-            if let Some(rtx) = &mut self.rtx {
+            if let Some(rtx) = &mut self.snd.rtx {
                 rtx.sent_at = now;
-                self.expected.retain(|e| !is_retransmission_of(e));
+                self.record.expected.retain(|e| !is_retransmission_of(e));
                 self.schedule_retransmission();
             }
             return true;
@@ -2682,41 +2753,41 @@ impl Connection {
             // segment refused): sending it changes nothing more.
             return;
         }
-        if seg.flags.syn() && self.iss_bound {
+        if seg.flags.syn() && self.handshake.iss_bound {
             // A SYN or SYN-ACK again (simultaneous open, retransmission): the ISN is already
             // bound and every spec that let this segment through carried it.
-            self.negotiation.ours = Some(SynOptions::of(seg));
+            self.opts.negotiation.ours = Some(SynOptions::of(seg));
             self.apply_negotiation();
             self.note_synack_tsval(seg);
             // A simultaneous open turns the SYN waiting for its ACK into a SYN-ACK
             // (Linux tcp_send_synack() sets ACK on the queued SYN): retransmitted as such.
-            if let Some(rtx) = &mut self.rtx {
+            if let Some(rtx) = &mut self.snd.rtx {
                 if rtx.flags.syn() && seg.flags.ack() && !rtx.flags.ack() {
                     rtx.flags |= TcpFlags::ACK;
-                    self.expected.retain(|e| !is_retransmission_of(e));
+                    self.record.expected.retain(|e| !is_retransmission_of(e));
                     self.schedule_retransmission();
                 }
             }
         } else if seg.flags.syn() {
             self.tcb.iss = seg.seq;
-            self.iss_bound = true;
+            self.handshake.iss_bound = true;
             // The ISN is bound once: any SYN still owed must carry the same one.
-            for e in &mut self.expected {
+            for e in &mut self.record.expected {
                 if e.spec.seq == SeqSpec::Iss {
                     e.spec.seq = SeqSpec::Exact(seg.seq);
                 }
             }
             self.tcb.snd_una = seg.seq;
             self.tcb.snd_nxt = seg.seq + 1;
-            self.negotiation.ours = Some(SynOptions::of(seg));
+            self.opts.negotiation.ours = Some(SynOptions::of(seg));
             self.apply_negotiation();
             if let Some((val, _)) = seg.options.timestamps {
-                self.ts_clock = Some(val);
+                self.ts.clock = Some(val);
             }
             self.note_synack_tsval(seg);
             // RFC 7323 2.2: the window in a SYN is never scaled.
             self.tcb.rcv_wnd = u32::from(seg.wnd);
-            if self.fin_queued && self.fin_seq.is_none() {
+            if self.snd.fin_queued && self.snd.fin_seq.is_none() {
                 self.queue_fin(now);
             }
         } else {
@@ -2724,7 +2795,7 @@ impl Connection {
             // (tcp_v4_reqsk_send_ack()); the window it judges by, and hands to the child,
             // stays the SYN-ACK's.
             if !self.linux_request() {
-                self.tcb.rcv_wnd = u32::from(seg.wnd) << self.rcv_shift;
+                self.tcb.rcv_wnd = u32::from(seg.wnd) << self.opts.rcv_shift;
                 if seg.flags.ack() {
                     self.tcb.rcv_wup = seg.ack;
                 }
@@ -2732,11 +2803,11 @@ impl Connection {
             let end = seg.end();
             if end.after(self.tcb.snd_nxt) {
                 let new_data = end.forward_distance(self.tcb.snd_nxt) - u32::from(seg.flags.fin());
-                self.unsent = self.unsent.saturating_sub(new_data);
+                self.snd.unsent = self.snd.unsent.saturating_sub(new_data);
                 self.tcb.snd_nxt = end;
             }
             if seg.flags.fin() {
-                self.fin_seq = Some(seg.seq + seg.len);
+                self.snd.fin_seq = Some(seg.seq + seg.len);
             }
         }
         // A pure ACK (or anything carrying the ACK) settles an owed ACK.
@@ -2745,9 +2816,9 @@ impl Connection {
         }
         // A SYN-ACK carrying a SYN cookie is sent by a listener that keeps nothing: it is
         // never retransmitted (Linux cookie_v4_init_sequence(), no request socket).
-        let stateless = self.cookie && seg.flags.syn();
-        if seg.seg_len() > 0 && self.rtx.is_none() && !stateless {
-            self.rtx = Some(Rtx {
+        let stateless = self.handshake.cookie && seg.flags.syn();
+        if seg.seg_len() > 0 && self.snd.rtx.is_none() && !stateless {
+            self.snd.rtx = Some(Rtx {
                 first_sent: now,
                 sent_at: now,
                 count: 0,
@@ -2762,9 +2833,10 @@ impl Connection {
     /// Everything owed by `now` has been sent; returns the first overdue expectation.
     fn settle_one(&mut self, now: Duration) -> Result<(), Divergence> {
         // A raced retransmission comes with the input's reaction or not at all.
-        self.raced.clear();
+        self.record.raced.clear();
         self.poll(now);
         match self
+            .record
             .expected
             .iter()
             .find(|e| e.due.latest < now || (e.due.latest == e.due.earliest && e.due.latest <= now))
@@ -2780,8 +2852,8 @@ impl Connection {
 
     /// The earliest time something is due, for a harness deciding how long to wait.
     pub fn next_deadline(&self) -> Option<Duration> {
-        let owed = self.expected.iter().map(|e| e.due.latest).min();
-        match (owed, self.time_wait_until) {
+        let owed = self.record.expected.iter().map(|e| e.due.latest).min();
+        match (owed, self.timers.time_wait) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
@@ -2791,7 +2863,7 @@ impl Connection {
 
     /// Runs an input on every branch; branches it opens are followed too.
     fn each_branch<R>(&mut self, f: impl Fn(&mut Connection) -> R) -> R {
-        let alts = std::mem::take(&mut self.alts);
+        let alts = std::mem::take(&mut self.branches.alts);
         let r = f(self);
         let mut next = self.take_new_branches();
         for mut a in alts {
@@ -2801,23 +2873,23 @@ impl Connection {
             next.extend(more);
         }
         next.truncate(MAX_BRANCHES);
-        self.alts = next;
+        self.branches.alts = next;
         r
     }
 
     /// The branches this connection opened during the last input.
     fn take_new_branches(&mut self) -> Vec<Connection> {
         let mut out = Vec::new();
-        if let Some(seq) = self.fast_path_wl1.take() {
+        if let Some(seq) = self.branches.fast_path_wl1.take() {
             let mut a = self.clone();
-            a.alts.clear();
-            a.new_alt = None;
+            a.branches.alts.clear();
+            a.branches.new_alt = None;
             a.tcb.snd_wl1 = seq;
             out.push(a);
         }
-        if let Some(a) = self.new_alt.take() {
+        if let Some(a) = self.branches.new_alt.take() {
             let mut a = *a;
-            a.alts.clear();
+            a.branches.alts.clear();
             out.push(a);
         }
         out
@@ -2829,10 +2901,10 @@ impl Connection {
         &mut self,
         f: impl Fn(&mut Connection) -> Result<(), Divergence>,
     ) -> Result<(), Divergence> {
-        if self.alts.is_empty() {
+        if self.branches.alts.is_empty() {
             return f(self);
         }
-        let alts = std::mem::take(&mut self.alts);
+        let alts = std::mem::take(&mut self.branches.alts);
         let mut primary = self.clone();
         let first = f(&mut primary);
         let mut kept: Vec<Connection> = Vec::new();
@@ -2850,13 +2922,13 @@ impl Connection {
         }
         let mut it = kept.into_iter();
         *self = it.next().expect("not empty");
-        self.alts = it.collect();
+        self.branches.alts = it.collect();
         Ok(())
     }
 
     /// How many other branches the model follows (see `Connection::alts`).
     pub fn branches(&self) -> usize {
-        self.alts.len()
+        self.branches.alts.len()
     }
 
     /// The state and RCV.NXT (when synchronized) of every branch followed, this one first.
@@ -2864,7 +2936,7 @@ impl Connection {
     /// own transitions compares the state after an input with every branch's before it.
     pub fn branch_states(&self) -> Vec<(State, Option<SeqNumber>)> {
         std::iter::once(self)
-            .chain(self.alts.iter())
+            .chain(self.branches.alts.iter())
             .map(|c| {
                 let state = c.state();
                 (state, state.is_synchronized().then_some(c.tcb().rcv_nxt))
@@ -2879,22 +2951,22 @@ impl Connection {
     /// that follows resets one branch and not the other; the socket's state (TCP_INFO) then
     /// tells them apart. Returns false, keeping everything, when no branch fits.
     pub fn keep_branches_where(&mut self, fits: impl Fn(&Connection) -> bool) -> bool {
-        if self.alts.is_empty() {
+        if self.branches.alts.is_empty() {
             return fits(self);
         }
-        let alts = std::mem::take(&mut self.alts);
+        let alts = std::mem::take(&mut self.branches.alts);
         let mut kept: Vec<Connection> = Vec::new();
         if fits(self) {
             kept.push(self.clone());
         }
         kept.extend(alts.iter().filter(|a| fits(a)).cloned());
         if kept.is_empty() {
-            self.alts = alts;
+            self.branches.alts = alts;
             return false;
         }
         let mut it = kept.into_iter();
         *self = it.next().expect("not empty");
-        self.alts = it.collect();
+        self.branches.alts = it.collect();
         true
     }
 
@@ -2920,10 +2992,10 @@ impl Connection {
         n: u64,
         fits: impl Fn(&Result<u64, UserError>) -> bool,
     ) -> Result<u64, UserError> {
-        if self.alts.is_empty() {
+        if self.branches.alts.is_empty() {
             return self.receive_one(n);
         }
-        let alts = std::mem::take(&mut self.alts);
+        let alts = std::mem::take(&mut self.branches.alts);
         let mut primary = self.clone();
         let mine = primary.receive_one(n);
         let mut kept: Vec<(Connection, Result<u64, UserError>)> = Vec::new();
@@ -2943,7 +3015,7 @@ impl Connection {
         let mut it = kept.into_iter();
         let (first, answer) = it.next().expect("not empty");
         *self = first;
-        self.alts = it.map(|(c, _)| c).collect();
+        self.branches.alts = it.map(|(c, _)| c).collect();
         answer
     }
 
@@ -2991,9 +3063,12 @@ impl Connection {
 
     /// What the stack owes on any open branch, for a harness deciding how long to wait.
     pub fn expected_any(&self) -> impl Iterator<Item = &Expected> {
-        self.expected
-            .iter()
-            .chain(self.alts.iter().flat_map(|a| a.expected.iter()))
+        self.record.expected.iter().chain(
+            self.branches
+                .alts
+                .iter()
+                .flat_map(|a| a.record.expected.iter()),
+        )
     }
 }
 
@@ -3022,4 +3097,11 @@ fn show(seg: &Seg) -> String {
         s += &format!("<DATA {} bytes>", seg.len);
     }
     s
+}
+
+#[derive(Clone, Debug, Default)]
+struct Reassembly {
+    held: Vec<(SeqNumber, u32)>,
+    fin: Option<(SeqNumber, SeqNumber)>,
+    purged: Vec<(SeqNumber, u32)>,
 }
