@@ -1,0 +1,58 @@
+//! RFC 9293 §3.10.7.4, second: the RST bit (with RFC 5961 §3.2).
+
+use std::time::Duration;
+
+use crate::conn::segment::Seg;
+use crate::conn::state::State;
+use crate::profile::ProfileKind;
+
+use super::super::*;
+
+impl Connection {
+    /// RST accepted: RFC 9293 3.10.7.4, second, per state.
+    pub(in crate::conn::machine) fn reset(&mut self, now: Duration) {
+        self.note_raced_retransmissions(now);
+        self.record.expected.clear();
+        match self.state {
+            State::SynReceived if self.handshake.passive => self.back_to_listen(),
+            State::SynReceived => {
+                self.record.reports.push(Report::ConnectionRefused);
+                self.enter(State::Closed);
+            }
+            State::Established | State::FinWait1 | State::FinWait2 | State::CloseWait => {
+                self.record.reports.push(Report::ConnectionReset);
+                self.enter(State::Closed);
+            }
+            _ => self.enter(State::Closed),
+        }
+    }
+
+    /// Linux tcp_reset_check(): once the peer's FIN is in, a RST at RCV.NXT - 1 (a peer that
+    /// did not count its FIN) resets the connection although it is outside the window.
+    pub(in crate::conn::machine) fn linux_reset_check(&self, seg: &Seg) -> bool {
+        self.profile.kind == ProfileKind::Linux
+            && seg.seq + 1 == self.tcb.rcv_nxt
+            && matches!(
+                self.state,
+                State::CloseWait | State::LastAck | State::Closing
+            )
+    }
+
+    /// Linux tcp_validate_incoming(): RFC 5961 3.2 "extended to match ... the right-most
+    /// SACK block": while out-of-order data is held and SACK is on, a RST exactly at the
+    /// right edge of the highest block reported resets the connection like one at RCV.NXT
+    /// (a peer that has only seen our SACKs may reset from there). RFC 5961 3.2 would send a
+    /// challenge ACK.
+    pub(in crate::conn::machine) fn linux_rst_at_sack_edge(&self, seg: &Seg) -> bool {
+        if self.profile.kind != ProfileKind::Linux || !self.opts.negotiation.sack() {
+            return false;
+        }
+        let base = self.tcb.rcv_nxt;
+        self.reasm
+            .held
+            .iter()
+            .map(|&(s, l)| s + l)
+            .max_by_key(|e| e.forward_distance(base))
+            .is_some_and(|edge| seg.seq == edge)
+    }
+}

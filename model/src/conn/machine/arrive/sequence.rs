@@ -1,0 +1,91 @@
+//! RFC 9293 §3.10.7.4, first: the sequence number check (the acceptability test of
+//! §3.3.2), and the receive window's right edge.
+
+use std::time::Duration;
+
+use crate::conn::segment::Seg;
+use crate::profile::ProfileKind;
+use crate::seq::{segment_acceptable, SeqNumber};
+use crate::wire::TcpFlags;
+
+use super::super::*;
+
+impl Connection {
+    /// The first check of RFC 9293 3.10.7.4 (the four-case acceptability test of §3.3.2),
+    /// or on Linux tcp_sequence(): a segment is in when it ends at or after RCV.NXT and
+    /// starts at or before the right window edge, so an empty segment exactly at the right
+    /// edge is in (the RFC wants it strictly inside).
+    pub(in crate::conn::machine) fn acceptable(&self, seg: &Seg) -> bool {
+        let (nxt, wnd) = (self.tcb.rcv_nxt, self.tcb.rcv_wnd);
+        if self.profile.kind == ProfileKind::Linux {
+            // Since 6.17 a segment reaching past the right edge is taken only while the
+            // receive queue is empty (tcp_sequence(): "Only accept this packet if receive
+            // queue is empty"; the queue holds unread data and an unread FIN), so that unread
+            // data bounds what the window can hold; a FIN alone may stick out ("Some stacks
+            // are known to handle FIN incorrectly").
+            // The window is counted from RCV.WUP, and a segment is old only if it ends before
+            // RCV.WUP (tcp_sequence(), tcp_receive_window()): while an ACK is delayed, what
+            // ends between RCV.WUP and RCV.NXT is still acceptable, and the right edge has not
+            // moved with RCV.NXT.
+            let edge = self.linux_window_edge();
+            let queued = self.rcv.readable > 0 || self.rcv.fin_unread;
+            let past_edge = (seg.end() - u32::from(seg.flags.fin())).after(edge) && queued;
+            return !seg.end().before(self.tcb.rcv_wup) && !seg.seq.after(edge) && !past_edge;
+        }
+        segment_acceptable(seg.seq, seg.seg_len(), nxt, wnd)
+    }
+
+    /// The right edge of the receive window: RCV.NXT + RCV.WND, or on Linux RCV.WUP +
+    /// RCV.WND (never left of RCV.NXT: tcp_receive_window() is not negative).
+    pub(in crate::conn::machine) fn window_edge(&self) -> SeqNumber {
+        if self.profile.kind == ProfileKind::Linux {
+            self.linux_window_edge()
+        } else {
+            self.tcb.rcv_nxt + self.tcb.rcv_wnd
+        }
+    }
+
+    pub(in crate::conn::machine) fn linux_window_edge(&self) -> SeqNumber {
+        let edge = self.tcb.rcv_wup + self.tcb.rcv_wnd;
+        if edge.before(self.tcb.rcv_nxt) {
+            self.tcb.rcv_nxt
+        } else {
+            edge
+        }
+    }
+
+    /// Linux tcp_select_window() keeps in tp->rcv_wnd the window it chose before clamping
+    /// the header's field to 65535 << RCV.WIND.SHIFT: an advertised maximum may stand for a
+    /// wider window, whose edge the wire does not show. Text starting within the advertised
+    /// window and beyond is then taken by tcp_sequence() and tcp_data_queue() as inside, up
+    /// to the receive buffer the window is carved from (tcp_full_space(), at most tcp_rmem's
+    /// default of 128 KiB without SO_RCVBUF): followed as another branch, with the window
+    /// just wide enough (explorer, seed 2718, case 2033).
+    pub(in crate::conn::machine) fn branch_on_wider_window(&mut self, now: Duration, seg: &Seg) {
+        const LINUX_RMEM_DEFAULT: u32 = 131_072;
+        let edge = self.linux_window_edge();
+        if !self.linux_window_field_clamped()
+            || seg.len == 0
+            || seg.flags.intersects(TcpFlags::SYN | TcpFlags::RST)
+            || seg.end().forward_distance(self.tcb.rcv_wup) > LINUX_RMEM_DEFAULT
+            || !seg.end().after(edge)
+            || seg.end().before(self.tcb.rcv_nxt)
+        {
+            return;
+        }
+        let mut wide = self.clone();
+        wide.branches.alts.clear();
+        wide.branches.new_alt = None;
+        wide.tcb.rcv_wnd = seg.end().forward_distance(self.tcb.rcv_wup);
+        wide.arrive_other(now, seg);
+        wide.branches.new_alt = None;
+        self.branches.new_alt = Some(Box::new(wide));
+    }
+
+    /// Linux: the stack's last window field was the largest the header can carry
+    /// (tcp_select_window(): `min(new_win, 65535U << rcv_wscale)` after tp->rcv_wnd is set).
+    pub(in crate::conn::machine) fn linux_window_field_clamped(&self) -> bool {
+        self.profile.kind == ProfileKind::Linux
+            && self.tcb.rcv_wnd == u32::from(u16::MAX) << self.opts.rcv_shift
+    }
+}

@@ -1,0 +1,119 @@
+//! TIME-WAIT: the reopening SYN of RFC 9293 §3.6.1 (MAY-2), and Linux's timewait
+//! mini-socket (tcp_timewait_state_process()).
+
+use std::time::Duration;
+
+use crate::conn::expect::Choice;
+use crate::conn::segment::Seg;
+use crate::conn::state::State;
+use crate::seq::SeqNumber;
+
+use super::super::*;
+
+impl Connection {
+    /// RFC 9293 3.6.1: MAY-2, a SYN may reopen a connection in TIME-WAIT if the new ISN is
+    /// above every sequence number the old one used (condition 1). Linux takes it when the
+    /// SYN lies beyond RCV.NXT or carries a newer TSval (tcp_timewait_state_process()) and
+    /// a listener owns the port, which only the caller knows. Returns whether it reopened:
+    /// then the connection is a new passive one that received this SYN.
+    pub(in crate::conn::machine) fn reopen_from_time_wait_one(
+        &mut self,
+        now: Duration,
+        seg: &Seg,
+    ) -> bool {
+        if self.state != State::TimeWait || !seg.flags.syn() || seg.flags.ack() || seg.flags.rst() {
+            return false;
+        }
+        let newer_ts = match (seg.options.timestamps, self.ts.peer_vals[0]) {
+            (Some((val, _)), Some(recent)) => SeqNumber(recent).before(SeqNumber(val)),
+            _ => false,
+        };
+        if !(seg.seq.after(self.tcb.rcv_nxt) || newer_ts) {
+            return false;
+        }
+        let floor = self.tcb.snd_nxt;
+        self.events += 1;
+        self.forget();
+        self.record.choices.push(Choice {
+            rule: "RFC 9293 3.6.1: MAY-2",
+            taken: "a SYN reopens the connection from TIME-WAIT",
+        });
+        self.handshake.passive = true;
+        self.state = State::Listen;
+        self.handshake.iss_floor = Some(floor);
+        self.note_peer_tsval(seg);
+        self.arrive_listen(now, seg);
+        if self.state == State::Listen {
+            // The listener dropped the SYN (a SYN with FIN, say): TIME-WAIT is gone all the
+            // same (Linux tcp_v4_rcv(), TCP_TW_SYN: inet_twsk_deschedule_put() before the
+            // listener sees the segment), and the ISN it proposed went with that segment, so
+            // the next SYN is a fresh connection with a fresh ISN (explorer, seed 4242,
+            // cases 736 and 750).
+            self.handshake.iss_floor = None;
+        }
+        true
+    }
+
+    /// Linux: TIME-WAIT belongs to a timewait mini-socket, and tcp_timewait_state_process()
+    /// answers in its own way. Only an empty segment or a RST exactly at RCV.NXT is "in the
+    /// window": the RST ends TIME-WAIT (tcp_rfc1337 = 0), the empty one restarts it, both
+    /// silently. A SYN beyond RCV.NXT (or with a newer TSval) goes to a listener if one owns
+    /// the port (the caller's [`Connection::reopen_from_time_wait`]); with none it is
+    /// answered with an ACK, not rate limited. A RST anywhere else is dropped, with no
+    /// challenge ACK. Everything else (a second FIN at RCV.NXT, text, an old segment) is not
+    /// processed and is answered with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, within the
+    /// out-of-window rate limit unless it carries text or a FIN. RFC 9293 3.10.7.4 would
+    /// challenge the RST (RFC 5961 3.2), take a FIN at RCV.NXT and ignore text silently.
+    pub(in crate::conn::machine) fn arrive_time_wait_linux(&mut self, now: Duration, seg: &Seg) {
+        let paws_reject = match (seg.options.timestamps, self.ts.recent) {
+            (Some((val, _)), Some(recent)) if self.opts.negotiation.timestamps() => {
+                SeqNumber(val).before(SeqNumber(recent)) && !seg.flags.rst()
+            }
+            _ => false,
+        };
+        let empty = seg.seg_len() == 0;
+        if !paws_reject && seg.seq == self.tcb.rcv_nxt && (empty || seg.flags.rst()) {
+            if seg.flags.rst() {
+                self.record.expected.clear();
+                self.enter(State::Closed);
+            } else {
+                self.timers.time_wait = Some(now + self.profile.time_wait);
+                if let Some((val, _)) = seg.options.timestamps {
+                    self.ts.recent = Some(val);
+                }
+            }
+            return;
+        }
+        // The timewait socket reads a TSopt only when timestamps are on (tw_ts_recent_stamp
+        // set): without them a SYN's TSval is not newer than anything (explorer, seed 31337,
+        // case 608).
+        let newer_ts = match (seg.options.timestamps, self.ts.recent) {
+            (Some((val, _)), Some(recent)) if self.opts.negotiation.timestamps() => {
+                SeqNumber(recent).before(SeqNumber(val))
+            }
+            _ => false,
+        };
+        let rule = "Linux tcp_timewait_state_process: TIME-WAIT answers with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>";
+        if seg.flags.syn()
+            && !seg.flags.rst()
+            && !seg.flags.ack()
+            && !paws_reject
+            && (seg.seq.after(self.tcb.rcv_nxt) || newer_ts)
+        {
+            // TCP_TW_SYN with no listener falls through to the ACK, outside the rate limit.
+            self.ack_now(now, rule);
+            return;
+        }
+        if seg.flags.rst() {
+            self.record.choices.push(Choice {
+                rule: "Linux tcp_timewait_state_process",
+                taken: "TIME-WAIT: a RST not at RCV.NXT dropped without a challenge ACK",
+            });
+            return;
+        }
+        if paws_reject || seg.flags.ack() {
+            self.timers.time_wait = Some(now + self.profile.time_wait);
+        }
+        self.unacceptable_ack(now, seg, rule);
+    }
+}
