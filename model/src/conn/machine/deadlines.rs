@@ -47,11 +47,7 @@ impl Connection {
             (0, Some(p)) => (self.ka.last_rcv + t.idle).max(p + t.interval),
             (_, p) => p.unwrap_or(now) + t.interval,
         };
-        let window = timers::timer_tolerance(fire.saturating_sub(now)).after(now);
-        let due = Due {
-            earliest: window.earliest,
-            latest: window.latest,
-        };
+        let due = timer_due(fire.saturating_sub(now), now);
         if self.ka.probes_out >= t.probes {
             let spec = SegSpec {
                 optional_flags: TcpFlags::ACK,
@@ -77,6 +73,17 @@ impl Connection {
             .filter(|e| is_retransmission_of(e) && e.due.earliest <= now + slack)
             .map(|e| (*e, now));
         self.record.raced.extend(raced);
+    }
+
+    /// The stack's SYN or SYN-ACK is acknowledged: RFC 6298 5.7 (and Linux
+    /// tcp_init_metrics()): no RTT sample from the handshake (a retransmitted SYN or SYN-ACK,
+    /// or a SYN cookie that kept no send time) puts the data RTO at 3 s.
+    pub(super) fn handshake_acked(&mut self, now: Duration) {
+        let expired = self.snd.rtx.is_some_and(|r| r.count > 0);
+        self.rtx_acked(now);
+        self.snd
+            .rto
+            .on_handshake_complete(expired || self.handshake.cookie);
     }
 
     pub(super) fn rtx_acked(&mut self, now: Duration) {
@@ -138,8 +145,6 @@ impl Connection {
                 return;
             }
         }
-        // The tolerance is for the interval, measured from the send that armed the timer.
-        let window = timers::timer_tolerance(interval).after(rtx.sent_at);
         let mut spec = SegSpec {
             flags: rtx.flags,
             optional_flags: TcpFlags::PSH | TcpFlags::ECE | TcpFlags::CWR,
@@ -156,10 +161,8 @@ impl Connection {
         }
         self.record.expected.push(Expected {
             spec,
-            due: Due {
-                earliest: window.earliest,
-                latest: window.latest,
-            },
+            // The tolerance is for the interval, measured from the send that armed the timer.
+            due: timer_due(interval, rtx.sent_at),
             rule: RETRANSMISSION_RULE,
         });
     }
@@ -228,5 +231,15 @@ impl Connection {
         }
         // RFC 9293 3.6: MUST-13, linger in TIME-WAIT for 2 MSL (Linux: a fixed 60 s).
         self.timers.time_wait = Some(now + self.profile.time_wait);
+    }
+}
+
+/// When a timer armed at `armed_at` to run `interval` fires, within the kernel timer's
+/// tolerance (see [`timers::timer_tolerance`]).
+pub(super) fn timer_due(interval: Duration, armed_at: Duration) -> Due {
+    let window = timers::timer_tolerance(interval).after(armed_at);
+    Due {
+        earliest: window.earliest,
+        latest: window.latest,
     }
 }

@@ -11,14 +11,6 @@ use crate::seq::SeqNumber;
 use super::*;
 
 impl Connection {
-    /// The peer's window in its SYN is never scaled (RFC 7323 2.2).
-    pub(super) fn update_send_window_from_syn(&mut self, seg: &Seg) {
-        self.tcb.snd_wnd = u32::from(seg.wnd);
-        self.tcb.snd_wl1 = seg.seq;
-        self.tcb.snd_wl2 = seg.ack;
-        self.snd.max_wnd = self.snd.max_wnd.max(self.tcb.snd_wnd);
-    }
-
     pub(super) fn take_peer_options(&mut self, seg: &Seg, syn: bool) {
         if !syn {
             return;

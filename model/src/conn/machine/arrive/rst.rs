@@ -9,6 +9,27 @@ use crate::profile::ProfileKind;
 use super::super::*;
 
 impl Connection {
+    /// RFC 9293 3.10.7.4, second: the RST bit, as RFC 5961 3.2 refines it. Any data a RST
+    /// carries is ignored (RFC 9293 3.5.3: SHLD-2, a RST may carry data; the model accepts
+    /// one that does).
+    pub(in crate::conn::machine) fn check_rst(&mut self, now: Duration, seg: &Seg) {
+        // The explorer's planted bug (test only): every in-window RST resets.
+        let exact = seg.seq == self.tcb.rcv_nxt
+            || cfg!(feature = "planted-bug")
+            || self.linux_reset_check(seg)
+            || self.linux_rst_at_sack_edge(seg);
+        if exact {
+            self.reset(now);
+        } else {
+            // RFC 5961 3.2: a RST in the window but not exactly at RCV.NXT draws a
+            // challenge ACK and is dropped.
+            self.challenge_ack(
+                now,
+                "RFC 5961 3.2: in-window RST not at RCV.NXT: challenge ACK",
+            );
+        }
+    }
+
     /// RST accepted: RFC 9293 3.10.7.4, second, per state.
     pub(in crate::conn::machine) fn reset(&mut self, now: Duration) {
         self.note_raced_retransmissions(now);

@@ -11,6 +11,62 @@ use crate::wire::TcpFlags;
 use super::super::*;
 
 impl Connection {
+    /// RFC 9293 3.10.7.4, first: PAWS (RFC 7323 5.3, R1), then the sequence number. Returns
+    /// `None` when the segment is dropped here, else whether it was let in only by MUST-66's
+    /// zero-window allowance (its text is then not taken).
+    pub(in crate::conn::machine) fn check_sequence(
+        &mut self,
+        now: Duration,
+        seg: &Seg,
+    ) -> Option<bool> {
+        // RFC 7323 5.3: R1, PAWS, before the sequence number check: a segment whose TSval
+        // is older than TS.Recent is not acceptable (a RST is never dropped this way).
+        if let (Some((val, _)), Some(recent), true) = (
+            seg.options.timestamps,
+            self.ts.recent,
+            self.opts.negotiation.timestamps(),
+        ) {
+            if SeqNumber(val).before(SeqNumber(recent)) && !seg.flags.rst() {
+                self.unacceptable_ack(
+                    now,
+                    seg,
+                    "RFC 7323 5.3: R1, PAWS: an old TSval makes the segment unacceptable: ACK and drop",
+                );
+                return None;
+            }
+        }
+        let rcv_wnd = self.tcb.rcv_wnd;
+        // RFC 9293 3.4: MUST-66, with a zero window the RST, URG and ACK of a segment at
+        // RCV.NXT are still processed; only its text is not taken.
+        let mut zero_window_allowance = false;
+        // RFC 9293 3.3.2 / 3.10.7.4: the four-case acceptability test.
+        if rcv_wnd == 0 && seg.seq == self.tcb.rcv_nxt && seg.seg_len() > 0 {
+            zero_window_allowance = true;
+        } else if !self.acceptable(seg) {
+            self.branch_on_wider_window(now, seg);
+            if seg.flags.rst() && self.linux_reset_check(seg) {
+                self.reset(now);
+                return None;
+            }
+            if !seg.flags.rst() {
+                self.unacceptable_ack(
+                    now,
+                    seg,
+                    "RFC 9293 3.10.7.4: unacceptable segment: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>",
+                );
+            }
+            return None;
+        }
+        // RFC 7323 5.3: R3, TS.Recent follows a segment that covers the left window edge.
+        // (Linux does it later, in tcp_ack(): see `check_ack`.)
+        if let Some((val, _)) = seg.options.timestamps {
+            if self.profile.kind != ProfileKind::Linux && !seg.seq.after(self.tcb.rcv_nxt) {
+                self.ts.recent = Some(val);
+            }
+        }
+        Some(zero_window_allowance)
+    }
+
     /// The first check of RFC 9293 3.10.7.4 (the four-case acceptability test of §3.3.2),
     /// or on Linux tcp_sequence(): a segment is in when it ends at or after RCV.NXT and
     /// starts at or before the right window edge, so an empty segment exactly at the right
@@ -77,7 +133,7 @@ impl Connection {
         wide.branches.alts.clear();
         wide.branches.new_alt = None;
         wide.tcb.rcv_wnd = seg.end().forward_distance(self.tcb.rcv_wup);
-        wide.arrive_other(now, seg);
+        wide.arrive_synchronized(now, seg);
         wide.branches.new_alt = None;
         self.branches.new_alt = Some(Box::new(wide));
     }

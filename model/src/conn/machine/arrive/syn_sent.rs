@@ -2,13 +2,13 @@
 
 use std::time::Duration;
 
-use crate::conn::expect::{Due, Expected, LenSpec, SegSpec, SeqSpec};
+use crate::conn::expect::{Expected, LenSpec, SegSpec, SeqSpec};
 use crate::conn::segment::Seg;
 use crate::conn::state::State;
 use crate::profile::ProfileKind;
-use crate::timers;
 use crate::wire::TcpFlags;
 
+use super::super::deadlines::timer_due;
 use super::super::*;
 
 impl Connection {
@@ -61,11 +61,7 @@ impl Connection {
         }
         self.update_send_window_from_syn(seg);
         if self.tcb.snd_una.after(self.tcb.iss) {
-            let expired = self.snd.rtx.is_some_and(|r| r.count > 0);
-            self.rtx_acked(now);
-            // RFC 6298 5.7 (and Linux tcp_init_metrics()): no RTT sample from the
-            // handshake puts the data RTO at 3 s.
-            self.snd.rto.on_handshake_complete(expired);
+            self.handshake_acked(now);
             self.enter(State::Established);
             // tcp_finish_connect(): header prediction only without a send window scale.
             self.linux.header_prediction = self.opts.snd_shift == 0;
@@ -113,7 +109,6 @@ impl Connection {
         if rtx.count != 0 || !rtx.flags.syn() {
             return;
         }
-        let window = timers::timer_tolerance(LINUX_TIMEOUT_MIN).after(now);
         rtx.sent_at = now;
         self.record.expected.retain(|e| !is_retransmission_of(e));
         self.record.expected.push(Expected {
@@ -121,10 +116,7 @@ impl Connection {
                 optional_flags: TcpFlags::ECE | TcpFlags::CWR,
                 ..SegSpec::ctl(TcpFlags::SYN, self.tcb.iss, None)
             },
-            due: Due {
-                earliest: window.earliest,
-                latest: window.latest,
-            },
+            due: timer_due(LINUX_TIMEOUT_MIN, now),
             rule: RETRANSMISSION_RULE,
         });
     }
