@@ -17,6 +17,8 @@ mod reassembly;
 mod rfc5961;
 mod user;
 
+use reassembly::Reassembly;
+
 use std::time::Duration;
 
 use crate::conn::expect::{Choice, Due, Expected, LenSpec, SegSpec};
@@ -352,7 +354,7 @@ impl Connection {
 
     /// Out-of-order ranges held, as (first sequence number, length).
     pub fn out_of_order(&self) -> &[(SeqNumber, u32)] {
-        &self.reasm.held
+        self.reasm.held()
     }
 
     fn immediately(&self, now: Duration) -> Due {
@@ -418,8 +420,7 @@ impl Connection {
             self.snd.rtx = None;
             self.timers.time_wait = None;
             self.timers.give_up = None;
-            self.reasm.purged = std::mem::take(&mut self.reasm.held);
-            self.reasm.fin = None;
+            self.reasm.purge();
         }
     }
 
@@ -490,11 +491,4 @@ fn show(seg: &Seg) -> String {
         s += &format!("<DATA {} bytes>", seg.len);
     }
     s
-}
-
-#[derive(Clone, Debug, Default)]
-struct Reassembly {
-    held: Vec<(SeqNumber, u32)>,
-    fin: Option<(SeqNumber, SeqNumber)>,
-    purged: Vec<(SeqNumber, u32)>,
 }

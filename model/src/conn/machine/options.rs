@@ -160,9 +160,9 @@ impl Connection {
                     self.profile.kind == ProfileKind::Linux && self.state != State::CloseWait;
                 let held = self
                     .reasm
-                    .held
+                    .held()
                     .iter()
-                    .chain(self.reasm.purged.iter().filter(|_| purged))
+                    .chain(self.reasm.purged().iter().filter(|_| purged))
                     .any(|&(start, len)| {
                         b.left.in_range_inclusive(start, start + len)
                             && b.right.in_range_inclusive(start, start + len)
@@ -177,7 +177,7 @@ impl Connection {
             }
         } else if self.profile.kind == ProfileKind::Linux
             && self.opts.negotiation.sack()
-            && !self.reasm.held.is_empty()
+            && !self.reasm.is_empty()
             && !(seg.flags.fin() && std::mem::take(&mut self.linux.fin_before_text))
             && seg.flags.ack()
             && seg.len == 0

@@ -18,7 +18,7 @@ impl Connection {
         self.events += 1;
         let checked = self.check_options(seg);
         // Only the reply sent in the same breath as the purge carries the purged ranges.
-        self.reasm.purged.clear();
+        self.reasm.forget_purged();
         checked?;
         if let (true, false, Some(floor)) = (
             seg.flags.syn(),

@@ -29,7 +29,7 @@ impl Connection {
         self.profile.kind == ProfileKind::Linux
             && self.state == State::Established
             && self.linux.header_prediction
-            && self.reasm.held.is_empty()
+            && self.reasm.is_empty()
             && seg.flags & !TcpFlags::PSH == TcpFlags::ACK
             && seg.options.sack.is_none()
             && ts_ok

@@ -69,8 +69,7 @@ impl Connection {
         self.tcb.rcv_nxt += 1;
         self.rcv.fin_unread = true;
         // Nothing follows a FIN: data held beyond it was never part of the stream.
-        self.reasm.purged = std::mem::take(&mut self.reasm.held);
-        self.reasm.fin = None;
+        self.reasm.purge();
         self.record.reports.push(Report::ConnectionClosing);
         match self.state {
             State::SynReceived | State::Established => self.enter(State::CloseWait),

@@ -68,12 +68,8 @@ impl Connection {
         if self.profile.kind != ProfileKind::Linux || !self.opts.negotiation.sack() {
             return false;
         }
-        let base = self.tcb.rcv_nxt;
         self.reasm
-            .held
-            .iter()
-            .map(|&(s, l)| s + l)
-            .max_by_key(|e| e.forward_distance(base))
+            .highest_edge(self.tcb.rcv_nxt)
             .is_some_and(|edge| seg.seq == edge)
     }
 }

@@ -134,4 +134,19 @@ impl Connection {
             "RFC 9293 3.8.6.3: MUST-40, data acknowledged within the ACK delay limit",
         );
     }
+
+    /// Holds a segment that starts beyond RCV.NXT, with its FIN (see [`Reassembly::hold`]).
+    pub(in crate::conn::machine) fn hold_segment(&mut self, start: SeqNumber, len: u32, fin: bool) {
+        let whole_segments = self.profile.kind == ProfileKind::Linux;
+        self.reasm
+            .hold(self.tcb.rcv_nxt, start, len, fin, whole_segments);
+    }
+
+    /// Moves held data that now follows RCV.NXT into the stream; returns true when it
+    /// reached a held FIN (RCV.NXT then stands at the FIN, which the caller processes).
+    fn pull_out_of_order(&mut self) -> bool {
+        let (moved, fin) = self.reasm.pull(&mut self.tcb.rcv_nxt);
+        self.rcv.readable += u64::from(moved);
+        fin
+    }
 }

@@ -52,7 +52,7 @@ impl Connection {
         if !seg.ack.before(self.tcb.snd_una) && update {
             if self.tcb.snd_wnd != nwin {
                 // tcp_ack_update_window(): tcp_fast_path_check() with the new window.
-                self.linux.header_prediction = self.reasm.held.is_empty() && self.tcb.rcv_wnd > 0;
+                self.linux.header_prediction = self.reasm.is_empty() && self.tcb.rcv_wnd > 0;
             }
             self.set_send_window(nwin, seg.seq, seg.ack);
         }
