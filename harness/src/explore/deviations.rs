@@ -15,6 +15,9 @@ use crate::differ::ModelDivergence;
 pub struct Deviation {
     /// Short, stable, kebab-case.
     pub name: &'static str,
+    /// The model's behaviour switch that encodes Linux's choice
+    /// (`tcpcheck_model::profile::behaviour::SWITCHES`).
+    pub switch: &'static str,
     pub linux: &'static str,
     pub rfc: &'static str,
     /// Where the Linux behaviour is defined.
@@ -94,6 +97,7 @@ fn seq_ahead(earlier: &str, later: &str) -> bool {
 pub static DEVIATIONS: &[Deviation] = &[
     Deviation {
         name: "reset-carries-sack-blocks",
+        switch: "reset_carries_sack_blocks",
         linux: "A RST the stack sends on an abort (SO_LINGER 0, or data after the peer's \
                 FIN) carries the SACK blocks of the out-of-order data the connection held.",
         rfc: "RFC 9293 3.10.5: ABORT flushes every queue before the RST; RFC 2018 4: a SACK \
@@ -105,6 +109,7 @@ pub static DEVIATIONS: &[Deviation] = &[
     },
     Deviation {
         name: "tail-loss-probe",
+        switch: "tail_loss_probe",
         linux: "Before the retransmission timer, a tail loss probe (RFC 8985 7) sends the \
                 last segment in flight again (new data if any is queued), after about \
                 2 * SRTT, at least 10 ms; only the RTO then retransmits from SND.UNA.",
@@ -127,6 +132,7 @@ pub static DEVIATIONS: &[Deviation] = &[
     },
     Deviation {
         name: "segment-without-ack-dropped",
+        switch: "segment_without_ack_dropped",
         linux: "A segment with none of ACK, RST and SYN is dropped before its sequence \
                 number is looked at, so even one outside the window draws no ACK (except in \
                 TIME-WAIT and in a request socket).",
@@ -145,6 +151,7 @@ pub static DEVIATIONS: &[Deviation] = &[
     },
     Deviation {
         name: "oow-ack-rate-limit",
+        switch: "oow_ack_rate_limit",
         linux: "An ACK answering an out-of-window segment without data or FIN (a pure ACK, \
                 or a SYN) is rate limited per socket, sharing the challenge-ACK budget of one \
                 per tcp_invalid_ratelimit (500 ms); segments with data are always answered.",
@@ -163,6 +170,7 @@ pub static DEVIATIONS: &[Deviation] = &[
     },
     Deviation {
         name: "synrecv-dup-syn-resends-synack",
+        switch: "resend_synack_on_dup_syn",
         linux: "In SYN-RECEIVED after a passive open, the peer's SYN again (same ISN, no \
                 ACK) is answered at once with the SYN-ACK again, within the out-of-window \
                 rate limit.",
@@ -175,6 +183,7 @@ pub static DEVIATIONS: &[Deviation] = &[
     },
     Deviation {
         name: "synrecv-bad-ack-resets-first",
+        switch: "request_socket",
         linux: "In SYN-RECEIVED after a passive open, a segment without RST whose ACK does \
                 not acknowledge the SYN-ACK is answered with <SEQ=SEG.ACK><CTL=RST> by the \
                 listener before its sequence number is looked at; an in-window SYN resets the \
@@ -190,6 +199,7 @@ pub static DEVIATIONS: &[Deviation] = &[
     },
     Deviation {
         name: "rst-at-right-window-edge",
+        switch: "sequence_check",
         linux: "A segment starting exactly at the right edge of the receive window \
                 (RCV.NXT + RCV.WND) is taken as in the window: an empty ACK there is \
                 processed silently, a RST there draws a challenge ACK.",
@@ -201,6 +211,7 @@ pub static DEVIATIONS: &[Deviation] = &[
     },
     Deviation {
         name: "listen-syn-fin-dropped",
+        switch: "listen_syn_fin_dropped",
         linux: "A SYN that also carries FIN is dropped in LISTEN.",
         rfc: "RFC 9293 3.10.7.2: a SYN in LISTEN is answered with <SEQ=ISS><ACK=RCV.NXT>\
               <CTL=SYN,ACK>; other controls it carries are processed in SYN-RECEIVED.",
@@ -211,6 +222,7 @@ pub static DEVIATIONS: &[Deviation] = &[
     },
     Deviation {
         name: "fin-after-fin-ignored",
+        switch: "fin_after_fin_ignored",
         linux: "Once the peer's FIN is in (CLOSE-WAIT, CLOSING, LAST-ACK), a segment at or \
                 past RCV.NXT is not processed: a second FIN is neither counted nor \
                 acknowledged. The same holds for the rest of a segment whose ACK moves \
@@ -223,6 +235,7 @@ pub static DEVIATIONS: &[Deviation] = &[
     },
     Deviation {
         name: "data-after-fin-resets",
+        switch: "data_after_fin_resets",
         linux: "In CLOSE-WAIT, CLOSING and LAST-ACK a segment starting before RCV.NXT that \
                 carries data past it resets the connection and is answered with \
                 <SEQ=SEG.ACK><CTL=RST>.",
@@ -235,6 +248,7 @@ pub static DEVIATIONS: &[Deviation] = &[
     },
     Deviation {
         name: "reset-at-rcv-nxt-minus-one-after-fin",
+        switch: "reset_at_rcv_nxt_minus_one_after_fin",
         linux: "In CLOSE-WAIT, CLOSING and LAST-ACK a RST at RCV.NXT - 1 (from a peer that \
                 did not count its own FIN) resets the connection, whether or not its text \
                 reaches into the window.",
@@ -247,6 +261,7 @@ pub static DEVIATIONS: &[Deviation] = &[
     },
     Deviation {
         name: "simultaneous-open-syn-not-trimmed",
+        switch: "simultaneous_open_syn_not_trimmed",
         linux: "In a simultaneous open's SYN-RECEIVED only the plain SYN,ACK at the peer's \
                 ISN (no text, no FIN, SEG.ACK = SND.NXT) passes; any other SYN there, with a \
                 FIN or text, draws a challenge ACK and nothing of it is taken.",
@@ -264,6 +279,7 @@ pub static DEVIATIONS: &[Deviation] = &[
     },
     Deviation {
         name: "request-child-challenges-trimmed-syn",
+        switch: "request_child_challenges_trimmed_syn",
         linux: "After a passive open, a SYN at the peer's ISN that acknowledges the SYN-ACK \
                 creates the connection (the request socket trims the SYN), but the new socket \
                 judges the segment again, SYN included: a challenge ACK, its FIN and text not \
@@ -283,6 +299,7 @@ pub static DEVIATIONS: &[Deviation] = &[
     },
     Deviation {
         name: "time-wait-minisocket",
+        switch: "time_wait",
         linux: "TIME-WAIT belongs to a timewait mini-socket: only an empty segment or a RST \
                 exactly at RCV.NXT is in its window (the RST ends TIME-WAIT); a RST anywhere \
                 else is dropped without a challenge ACK; everything else (a second FIN at \
@@ -299,6 +316,7 @@ pub static DEVIATIONS: &[Deviation] = &[
     },
     Deviation {
         name: "simultaneous-open-scales-unnegotiated-window",
+        switch: "simultaneous_open_scales_unnegotiated_window",
         linux: "In a simultaneous open whose peer SYN has no Window Scale option, the stack \
                 still scales the windows it advertises by the shift its own SYN offered (a \
                 64 KiB window goes out as 63).",
@@ -320,6 +338,7 @@ pub static DEVIATIONS: &[Deviation] = &[
     },
     Deviation {
         name: "old-ack-capped-by-bytes-acked",
+        switch: "old_ack_capped_by_bytes_acked",
         linux: "The oldest acceptable ACK is SND.UNA minus the smaller of the largest window \
                 offered and the bytes acknowledged so far (a simultaneous open's SYN counts, \
                 a passive open's does not); older ACKs draw a challenge ACK and their segment, \
@@ -337,6 +356,7 @@ pub static DEVIATIONS: &[Deviation] = &[
     },
     Deviation {
         name: "simultaneous-open-synack-tsopt",
+        switch: "simultaneous_open_synack_tsopt",
         linux: "In a simultaneous open the SYN-ACK repeats the options of the stack's own \
                 SYN, TSopt included, even when the peer's SYN carried no TSopt.",
         rfc: "RFC 7323 3.2: a <SYN,ACK> may carry TSopt only if the <SYN> it answers did.",
@@ -347,6 +367,7 @@ pub static DEVIATIONS: &[Deviation] = &[
     },
     Deviation {
         name: "rst-at-sack-edge-resets",
+        switch: "rst_at_sack_edge_resets",
         linux: "While out-of-order data is held and SACK is on, a RST exactly at the right \
                 edge of the highest SACK block resets the connection, like one at RCV.NXT.",
         rfc: "RFC 5961 3.2 (RFC 9293 3.10.7.4): a RST in the window but not exactly at \
@@ -362,6 +383,7 @@ pub static DEVIATIONS: &[Deviation] = &[
     },
     Deviation {
         name: "past-window-end-with-unread-data-dropped",
+        switch: "sequence_check",
         linux: "While the application has data (or the FIN) still to read, a segment that \
                 starts inside the receive window but whose text ends past its right edge is \
                 unacceptable: dropped whole and answered with a duplicate ACK. (A FIN alone \
@@ -377,6 +399,7 @@ pub static DEVIATIONS: &[Deviation] = &[
     },
     Deviation {
         name: "window-counted-from-rcv-wup",
+        switch: "sequence_check",
         linux: "The receive window is counted from RCV.NXT as of the last segment sent \
                 (RCV.WUP): while an ACK is delayed, a segment ending between RCV.WUP and \
                 RCV.NXT is acceptable (a pure ACK there draws nothing) and the right edge has \
@@ -391,6 +414,7 @@ pub static DEVIATIONS: &[Deviation] = &[
     },
     Deviation {
         name: "linger-zero-close-keeps-time-wait",
+        switch: "linger_zero_close",
         linux: "close() with SO_LINGER {1, 0} in TIME-WAIT does not end it: the connection \
                 already belongs to a timewait socket, which goes on answering (a FIN again \
                 draws an ACK).",
@@ -403,6 +427,7 @@ pub static DEVIATIONS: &[Deviation] = &[
     },
     Deviation {
         name: "linger-zero-close-unsent-fin-resets",
+        switch: "linger_zero_close",
         linux: "close() with SO_LINGER {1, 0} in CLOSING or LAST-ACK while the FIN (or data) \
                 has not been sent yet answers with <SEQ=SND.NXT><CTL=RST,ACK>.",
         rfc: "RFC 9293 3.10.5: ABORT in CLOSING and LAST-ACK just deletes the TCB.",
@@ -415,6 +440,7 @@ pub static DEVIATIONS: &[Deviation] = &[
     },
     Deviation {
         name: "ack-seq-at-window-edge",
+        switch: "ack_seq_at_window_edge",
         linux: "An ACK (or RST) the stack sends on its own carries SEQ = SND.UNA + SND.WND \
                 when SND.NXT lies beyond the peer's window (a FIN sent into a window that \
                 then closed), so the peer finds it acceptable.",
@@ -437,6 +463,7 @@ pub static DEVIATIONS: &[Deviation] = &[
     },
     Deviation {
         name: "simultaneous-open-ack-of-iss-establishes",
+        switch: "simultaneous_open_ack_of_iss_establishes",
         linux: "In a simultaneous open's SYN-RECEIVED an ACK of the stack's ISN itself \
                 (SEG.ACK = SND.UNA, the SYN not acknowledged) is acceptable: the connection \
                 is ESTABLISHED, nothing is sent.",
@@ -452,6 +479,7 @@ pub static DEVIATIONS: &[Deviation] = &[
     },
     Deviation {
         name: "synrecv-shutdown-holds-fin",
+        switch: "synrecv_shutdown_holds_fin",
         linux: "shutdown(SHUT_WR) in a simultaneous open's SYN-RECEIVED sends nothing and \
                 leaves the state: the FIN goes when an ACK completes the handshake.",
         rfc: "RFC 9293 3.10.4: CLOSE in SYN-RECEIVED with nothing queued sends a FIN and \

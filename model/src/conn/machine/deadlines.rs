@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use crate::conn::expect::{Due, Expected, LenSpec, SegSpec, SeqSpec};
 use crate::conn::state::State;
-use crate::profile::{KeepAlive, ProfileKind};
+use crate::profile::behaviour::{GiveUp, TimeWait};
+use crate::profile::KeepAlive;
 use crate::timers;
 use crate::wire::TcpFlags;
 
@@ -127,9 +128,11 @@ impl Connection {
             });
             return;
         };
-        if let (ProfileKind::Linux, false, Some(stamp)) =
-            (self.profile.kind, rtx.flags.syn(), rtx.first_rtx_at)
-        {
+        if let (GiveUp::LinuxTimeBudget, false, Some(stamp)) = (
+            self.profile.behaviour.give_up,
+            rtx.flags.syn(),
+            rtx.first_rtx_at,
+        ) {
             // Linux retransmits_timed_out(): `tcp_retries2` is a time budget, the time
             // `tcp_retries2` retransmissions would take from TCP_RTO_MIN doubling
             // (tcp_model_timeout()), counted from the first retransmission and checked when
@@ -184,7 +187,10 @@ impl Connection {
         // RFC 9293 3.8.3: R2 as a count of retransmissions; Linux's time budget is checked
         // in schedule_retransmission(). The RTO already includes the backoff of every
         // retransmission so far.
-        if self.profile.kind == ProfileKind::Rfc9293 && count >= self.profile.retries2 {
+        if let (GiveUp::Retransmissions, true) = (
+            self.profile.behaviour.give_up,
+            count >= self.profile.retries2,
+        ) {
             return None;
         }
         Some(self.snd.rto.rto())
@@ -224,7 +230,7 @@ impl Connection {
     pub(super) fn enter_time_wait(&mut self, now: Duration) {
         self.enter(State::TimeWait);
         self.snd.rtx = None;
-        if self.profile.kind == ProfileKind::Linux {
+        if let TimeWait::LinuxMiniSocket = self.profile.behaviour.time_wait {
             // The timewait socket starts a fresh out-of-window budget
             // (tcp_time_wait(): tw_last_oow_ack_time = 0).
             self.timers.last_challenge = None;

@@ -25,7 +25,7 @@ use crate::conn::expect::{Choice, Due, Expected, LenSpec, SegSpec};
 use crate::conn::negotiate::Negotiation;
 use crate::conn::segment::Seg;
 use crate::conn::state::State;
-use crate::profile::{KeepAlive, Profile, ProfileKind};
+use crate::profile::{KeepAlive, Profile};
 use crate::seq::SeqNumber;
 use crate::timers;
 use crate::wire::TcpFlags;
@@ -376,7 +376,7 @@ impl Connection {
     fn ack_seq(&self) -> SeqNumber {
         let nxt = self.tcb.snd_nxt;
         // A request socket answers with SEQ = its ISS + 1 (tcp_v4_reqsk_send_ack()).
-        if self.profile.kind != ProfileKind::Linux
+        if !self.profile.behaviour.ack_seq_at_window_edge
             || !self.handshake.iss_bound
             || self.linux_request()
         {

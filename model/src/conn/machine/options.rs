@@ -5,7 +5,6 @@ use crate::conn::expect::{Choice, Divergence};
 use crate::conn::negotiate::SynOptions;
 use crate::conn::segment::Seg;
 use crate::conn::state::State;
-use crate::profile::ProfileKind;
 use crate::seq::SeqNumber;
 
 use super::*;
@@ -35,7 +34,12 @@ impl Connection {
             // receive scale it offered when the peer's SYN has no Window Scale option (the
             // SYN-ACK path does), so the stack goes on scaling the windows it advertises.
             // RFC 7323 2.3 turns scaling off in both directions.
-            if self.profile.kind == ProfileKind::Linux && self.linux.simultaneous {
+            if self
+                .profile
+                .behaviour
+                .simultaneous_open_scales_unnegotiated_window
+                && self.linux.simultaneous
+            {
                 if let Some(ours) = self.opts.negotiation.ours.and_then(|o| o.window_scale) {
                     self.opts.rcv_shift = ours;
                 }
@@ -88,7 +92,7 @@ impl Connection {
             let theirs_without_ts = self.opts.negotiation.theirs.is_some_and(|t| !t.timestamps);
             // Linux, simultaneous open: the SYN-ACK repeats the options of the stack's own
             // SYN, TSopt included (tcp_rcv_synsent_state_process, tcp_send_synack).
-            let linux_repeat = self.profile.kind == ProfileKind::Linux
+            let linux_repeat = self.profile.behaviour.simultaneous_open_synack_tsopt
                 && !self.handshake.passive
                 && self.opts.negotiation.ours.is_some_and(|o| o.timestamps);
             if seg.flags.ack()
@@ -156,8 +160,8 @@ impl Connection {
             for b in blocks.as_slice() {
                 // RFC 2018 4: a block reports data held; RFC 2883 allows a block at or below
                 // RCV.NXT (a duplicate).
-                let purged =
-                    self.profile.kind == ProfileKind::Linux && self.state != State::CloseWait;
+                let purged = self.profile.behaviour.reset_carries_sack_blocks
+                    && self.state != State::CloseWait;
                 let held = self
                     .reasm
                     .held()
@@ -175,7 +179,7 @@ impl Connection {
                     ));
                 }
             }
-        } else if self.profile.kind == ProfileKind::Linux
+        } else if self.profile.behaviour.sack_on_every_ack
             && self.opts.negotiation.sack()
             && !self.reasm.is_empty()
             && !(seg.flags.fin() && std::mem::take(&mut self.linux.fin_before_text))

@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use crate::conn::expect::Choice;
 use crate::conn::segment::Seg;
-use crate::profile::ProfileKind;
 
 use super::*;
 
@@ -14,7 +13,7 @@ impl Connection {
         // Linux tcp_oow_rate_limited(): a segment carrying data or a FIN (and no SYN) is
         // always answered; pure ACKs and SYNs share the challenge-ACK budget.
         let exempt = seg.seg_len() > 0 && !seg.flags.syn();
-        if self.profile.kind == ProfileKind::Linux && !exempt && self.rate_limited(now) {
+        if self.profile.behaviour.oow_ack_rate_limit && !exempt && self.rate_limited(now) {
             // Linux: tcp_oow_rate_limited() limits these duplicate ACKs like challenge ACKs.
             self.record.choices.push(Choice {
                 rule: "Linux tcp_oow_rate_limited",

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::conn::expect::{Choice, LenSpec, SegSpec, SeqSpec};
 use crate::conn::state::State;
-use crate::profile::ProfileKind;
+use crate::profile::behaviour::LingerZeroClose;
 use crate::wire::TcpFlags;
 
 use super::*;
@@ -151,7 +151,7 @@ impl Connection {
             // SYN-RECEIVED and the FIN leaves when the handshake completes. RFC 9293 3.10.4
             // sends it at once and enters FIN-WAIT-1.
             State::SynReceived
-                if self.profile.kind == ProfileKind::Linux && self.linux.simultaneous =>
+                if self.profile.behaviour.synrecv_shutdown_holds_fin && self.linux.simultaneous =>
             {
                 self.snd.fin_queued = true;
                 self.linux.closed_in_synrecv = true;
@@ -225,8 +225,9 @@ impl Connection {
     /// to a timewait socket that close() cannot reach, so TIME-WAIT runs its course where
     /// the RFC's ABORT would delete the TCB; otherwise tcp_disconnect() is the ABORT.
     pub(super) fn close_linger_zero_one(&mut self, now: Duration) -> Result<(), UserError> {
-        if self.profile.kind != ProfileKind::Linux {
-            return self.abort(now);
+        match self.profile.behaviour.linger_zero_close {
+            LingerZeroClose::Abort => return self.abort_one(now),
+            LingerZeroClose::LinuxTcpClose => {}
         }
         match self.state {
             State::TimeWait => {

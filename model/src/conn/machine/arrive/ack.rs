@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::conn::expect::SegSpec;
 use crate::conn::segment::Seg;
 use crate::conn::state::State;
-use crate::profile::ProfileKind;
+use crate::profile::behaviour::TsRecentUpdate;
 use crate::wire::TcpFlags;
 
 use super::super::*;
@@ -27,7 +27,7 @@ impl Connection {
         }
         // RFC 9293 3.10.7.4: MAY-12, RFC 5961 5.2: acceptable only if
         // SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT; otherwise drop and ACK.
-        let max_wnd = if self.profile.kind == ProfileKind::Linux {
+        let max_wnd = if self.profile.behaviour.old_ack_capped_by_bytes_acked {
             // Linux tcp_ack(): "do not accept ACK for bytes we never sent": MAX.SND.WND is
             // capped by the bytes acknowledged so far (a passive open's SYN not counted).
             self.snd
@@ -63,7 +63,10 @@ impl Connection {
         // segment that got this far (no RST, no SYN) with an ACK not behind SND.UNA (an old
         // one leaves tcp_ack() at old_ack first) and that covers RCV.WUP
         // (tcp_replace_ts_recent(): SEG.SEQ =< RCV.WUP).
-        if let (ProfileKind::Linux, Some((val, _))) = (self.profile.kind, seg.options.timestamps) {
+        if let (TsRecentUpdate::LinuxTcpAck, Some((val, _))) = (
+            self.profile.behaviour.ts_recent_update,
+            seg.options.timestamps,
+        ) {
             if !seg.seq.after(self.tcb.rcv_wup) && !seg.ack.before(self.tcb.snd_una) {
                 self.ts.recent = Some(val);
             }
@@ -97,7 +100,10 @@ impl Connection {
         // Linux, simultaneous open: tcp_ack() takes an ACK of SND.UNA itself (the SYN not
         // acknowledged) as acceptable, and the connection is ESTABLISHED with its SYN still
         // outstanding. RFC 9293 resets: SND.UNA < SEG.ACK is required.
-        let linux_una = self.profile.kind == ProfileKind::Linux
+        let linux_una = self
+            .profile
+            .behaviour
+            .simultaneous_open_ack_of_iss_establishes
             && (self.linux.simultaneous || self.linux.child)
             && seg.ack == self.tcb.snd_una;
         let ok = self.handshake.iss_bound
@@ -143,7 +149,7 @@ impl Connection {
             }
             State::Closing if fin_acked => {
                 self.enter_time_wait(now);
-                if self.profile.kind == ProfileKind::Linux {
+                if self.profile.behaviour.fin_after_fin_ignored {
                     // tcp_rcv_state_process(): the timewait socket takes over and the rest of
                     // the segment (a FIN again, text) is not processed ("goto consume").
                     return ControlFlow::Break(());

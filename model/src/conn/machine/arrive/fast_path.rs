@@ -6,7 +6,6 @@ use std::time::Duration;
 use crate::conn::expect::Choice;
 use crate::conn::segment::Seg;
 use crate::conn::state::State;
-use crate::profile::ProfileKind;
 use crate::seq::SeqNumber;
 use crate::wire::TcpFlags;
 
@@ -26,7 +25,7 @@ impl Connection {
             (false, None) => true,
             _ => false,
         };
-        self.profile.kind == ProfileKind::Linux
+        self.profile.behaviour.header_prediction
             && self.state == State::Established
             && self.linux.header_prediction
             && self.reasm.is_empty()

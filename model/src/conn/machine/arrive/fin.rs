@@ -5,14 +5,13 @@ use std::time::Duration;
 use crate::conn::expect::{Choice, Due, SegSpec};
 use crate::conn::segment::Seg;
 use crate::conn::state::State;
-use crate::profile::ProfileKind;
 use crate::wire::TcpFlags;
 
 use super::super::*;
 
 impl Connection {
     pub(in crate::conn::machine) fn fin(&mut self, now: Duration, seg: &Seg) {
-        if self.profile.kind == ProfileKind::Linux
+        if self.profile.behaviour.fin_after_fin_ignored
             && matches!(
                 self.state,
                 State::CloseWait | State::Closing | State::LastAck

@@ -5,7 +5,7 @@ use std::time::Duration;
 use crate::conn::expect::{Choice, LenSpec, SegSpec, SeqSpec};
 use crate::conn::segment::Seg;
 use crate::conn::state::State;
-use crate::profile::ProfileKind;
+use crate::profile::behaviour::RequestSocket;
 use crate::wire::TcpFlags;
 
 use super::super::*;
@@ -30,22 +30,22 @@ impl Connection {
         }
         // Third, check for a SYN.
         if seg.flags.syn() {
-            if self.profile.kind == ProfileKind::Linux {
-                // Linux tcp_rcv_state_process(), LISTEN: "if (th->fin) goto discard". RFC
-                // 9293 3.10.7.2 would answer it and process the FIN in SYN-RECEIVED.
-                if seg.flags.fin() {
-                    self.record.choices.push(Choice {
-                        rule: "Linux tcp_rcv_state_process",
-                        taken: "SYN with FIN in LISTEN dropped",
-                    });
-                    return;
-                }
+            // Linux tcp_rcv_state_process(), LISTEN: "if (th->fin) goto discard". RFC 9293
+            // 3.10.7.2 would answer it and process the FIN in SYN-RECEIVED.
+            if self.profile.behaviour.listen_syn_fin_dropped && seg.flags.fin() {
+                self.record.choices.push(Choice {
+                    rule: "Linux tcp_rcv_state_process",
+                    taken: "SYN with FIN in LISTEN dropped",
+                });
+                return;
+            }
+            match self.profile.behaviour.request_socket {
+                RequestSocket::Rfc => {}
                 // A new request socket: its own out-of-window ACK budget.
-                self.timers.last_challenge = None;
+                RequestSocket::Linux => self.timers.last_challenge = None,
             }
             self.tcb.irs = seg.seq;
             self.tcb.rcv_nxt = seg.seq + 1;
-            self.tcb.rcv_wup = self.tcb.rcv_nxt;
             self.tcb.rcv_wup = self.tcb.rcv_nxt;
             self.take_peer_options(seg, true);
             self.update_send_window_from_syn(seg);

@@ -20,7 +20,7 @@ use std::time::Duration;
 use crate::conn::expect::Choice;
 use crate::conn::segment::Seg;
 use crate::conn::state::State;
-use crate::profile::ProfileKind;
+use crate::profile::behaviour::TimeWait;
 use crate::wire::TcpFlags;
 
 use super::*;
@@ -96,11 +96,7 @@ impl Connection {
             });
             return None;
         }
-        if self.profile.kind == ProfileKind::Linux
-            && self.state == State::SynReceived
-            && self.handshake.passive
-            && !self.linux.child
-        {
+        if self.linux_request() {
             if !self.arrive_request_linux(now, seg) {
                 return None;
             }
@@ -114,7 +110,7 @@ impl Connection {
             self.set_send_window(self.scaled_window(seg), self.tcb.irs, seg.ack);
             self.handshake_acked(now);
         }
-        if self.profile.kind == ProfileKind::Linux
+        if self.profile.behaviour.segment_without_ack_dropped
             && self.state != State::TimeWait
             && !(self.state == State::FinWait2 && self.released)
             && !seg
@@ -143,13 +139,16 @@ impl Connection {
         // included, is judged where it stands (a RST not at RCV.NXT draws a challenge ACK,
         // a SYN the challenge ACK of RFC 5961 4.2). A request socket has already trimmed
         // (tcp_check_req).
-        let linux_passes = self.profile.kind != ProfileKind::Linux
-            || (!self.handshake.passive
-                && seg.flags.ack()
-                && !seg.flags.rst()
-                && !seg.flags.fin()
-                && seg.len == 0
-                && seg.ack == self.tcb.snd_nxt);
+        let linux_passes = if self.handshake.passive {
+            !self.profile.behaviour.request_child_challenges_trimmed_syn
+        } else {
+            !self.profile.behaviour.simultaneous_open_syn_not_trimmed
+                || (seg.flags.ack()
+                    && !seg.flags.rst()
+                    && !seg.flags.fin()
+                    && seg.len == 0
+                    && seg.ack == self.tcb.snd_nxt)
+        };
         // (A request socket's child has no socket of its own yet, so tcp_rcv_state_process()
         // lets no SYN through: the one tcp_check_req() trimmed draws a challenge ACK there.)
         if self.state == State::SynReceived
@@ -160,7 +159,7 @@ impl Connection {
             // RFC 9293 3.10.7.4: "trimming off any portions that lie outside the window
             // (including SYN and FIN)": the peer's SYN again, as in a simultaneous open's
             // SYN,ACK (Figure 7, line 6), is the idealized segment that starts at RCV.NXT.
-            seg.seq = seg.seq + 1;
+            seg.seq += 1;
             seg.flags = seg.flags & !TcpFlags::SYN;
         }
         if self.state == State::TimeWait {
@@ -171,9 +170,12 @@ impl Connection {
                     return None;
                 }
             }
-            if self.profile.kind == ProfileKind::Linux {
-                self.arrive_time_wait_linux(now, &seg);
-                return None;
+            match self.profile.behaviour.time_wait {
+                TimeWait::Rfc => {}
+                TimeWait::LinuxMiniSocket => {
+                    self.arrive_time_wait_linux(now, &seg);
+                    return None;
+                }
             }
         }
         Some(seg)

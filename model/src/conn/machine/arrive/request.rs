@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::conn::expect::{Choice, LenSpec, SegSpec, SeqSpec};
 use crate::conn::segment::Seg;
 use crate::conn::state::State;
-use crate::profile::ProfileKind;
+use crate::profile::behaviour::RequestSocket;
 use crate::seq::SeqNumber;
 use crate::wire::TcpFlags;
 
@@ -15,7 +15,7 @@ use super::super::*;
 impl Connection {
     /// Linux: the connection is still a request socket (passive SYN-RECEIVED, no child).
     pub(in crate::conn::machine) fn linux_request(&self) -> bool {
-        self.profile.kind == ProfileKind::Linux
+        self.profile.behaviour.request_socket == RequestSocket::Linux
             && self.state == State::SynReceived
             && self.handshake.passive
             && !self.linux.child

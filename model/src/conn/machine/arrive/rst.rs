@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use crate::conn::segment::Seg;
 use crate::conn::state::State;
-use crate::profile::ProfileKind;
 
 use super::super::*;
 
@@ -51,7 +50,7 @@ impl Connection {
     /// Linux tcp_reset_check(): once the peer's FIN is in, a RST at RCV.NXT - 1 (a peer that
     /// did not count its FIN) resets the connection although it is outside the window.
     pub(in crate::conn::machine) fn linux_reset_check(&self, seg: &Seg) -> bool {
-        self.profile.kind == ProfileKind::Linux
+        self.profile.behaviour.reset_at_rcv_nxt_minus_one_after_fin
             && seg.seq + 1 == self.tcb.rcv_nxt
             && matches!(
                 self.state,
@@ -65,7 +64,7 @@ impl Connection {
     /// (a peer that has only seen our SACKs may reset from there). RFC 5961 3.2 would send a
     /// challenge ACK.
     pub(in crate::conn::machine) fn linux_rst_at_sack_edge(&self, seg: &Seg) -> bool {
-        if self.profile.kind != ProfileKind::Linux || !self.opts.negotiation.sack() {
+        if !self.profile.behaviour.rst_at_sack_edge_resets || !self.opts.negotiation.sack() {
             return false;
         }
         self.reasm

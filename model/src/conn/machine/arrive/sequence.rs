@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::conn::segment::Seg;
-use crate::profile::ProfileKind;
+use crate::profile::behaviour::{SequenceCheck, TsRecentUpdate};
 use crate::seq::{segment_acceptable, SeqNumber};
 use crate::wire::TcpFlags;
 
@@ -60,7 +60,11 @@ impl Connection {
         // RFC 7323 5.3: R3, TS.Recent follows a segment that covers the left window edge.
         // (Linux does it later, in tcp_ack(): see `check_ack`.)
         if let Some((val, _)) = seg.options.timestamps {
-            if self.profile.kind != ProfileKind::Linux && !seg.seq.after(self.tcb.rcv_nxt) {
+            let r3 = match self.profile.behaviour.ts_recent_update {
+                TsRecentUpdate::Rfc7323 => true,
+                TsRecentUpdate::LinuxTcpAck => false,
+            };
+            if r3 && !seg.seq.after(self.tcb.rcv_nxt) {
                 self.ts.recent = Some(val);
             }
         }
@@ -73,7 +77,7 @@ impl Connection {
     /// edge is in (the RFC wants it strictly inside).
     pub(in crate::conn::machine) fn acceptable(&self, seg: &Seg) -> bool {
         let (nxt, wnd) = (self.tcb.rcv_nxt, self.tcb.rcv_wnd);
-        if self.profile.kind == ProfileKind::Linux {
+        if let SequenceCheck::LinuxTcpSequence = self.profile.behaviour.sequence_check {
             // Since 6.17 a segment reaching past the right edge is taken only while the
             // receive queue is empty (tcp_sequence(): "Only accept this packet if receive
             // queue is empty"; the queue holds unread data and an unread FIN), so that unread
@@ -94,10 +98,9 @@ impl Connection {
     /// The right edge of the receive window: RCV.NXT + RCV.WND, or on Linux RCV.WUP +
     /// RCV.WND (never left of RCV.NXT: tcp_receive_window() is not negative).
     pub(in crate::conn::machine) fn window_edge(&self) -> SeqNumber {
-        if self.profile.kind == ProfileKind::Linux {
-            self.linux_window_edge()
-        } else {
-            self.tcb.rcv_nxt + self.tcb.rcv_wnd
+        match self.profile.behaviour.sequence_check {
+            SequenceCheck::Rfc => self.tcb.rcv_nxt + self.tcb.rcv_wnd,
+            SequenceCheck::LinuxTcpSequence => self.linux_window_edge(),
         }
     }
 
@@ -141,7 +144,7 @@ impl Connection {
     /// Linux: the stack's last window field was the largest the header can carry
     /// (tcp_select_window(): `min(new_win, 65535U << rcv_wscale)` after tp->rcv_wnd is set).
     pub(in crate::conn::machine) fn linux_window_field_clamped(&self) -> bool {
-        self.profile.kind == ProfileKind::Linux
+        self.profile.behaviour.sequence_check == SequenceCheck::LinuxTcpSequence
             && self.tcb.rcv_wnd == u32::from(u16::MAX) << self.opts.rcv_shift
     }
 }

@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use crate::conn::state::State;
-use crate::profile::ProfileKind;
 
 use super::super::*;
 
@@ -13,7 +12,7 @@ impl Connection {
     pub(in crate::conn::machine) fn check_syn(&mut self, now: Duration) {
         if self.state == State::SynReceived
             && self.handshake.passive
-            && self.profile.kind != ProfileKind::Linux
+            && !self.profile.behaviour.request_child_challenges_trimmed_syn
         {
             // RFC 9293 3.10.7.4: SYN-RECEIVED from a passive OPEN returns to LISTEN.
             self.back_to_listen();

@@ -5,7 +5,6 @@ use std::time::Duration;
 use crate::conn::expect::{Expected, LenSpec, SegSpec, SeqSpec};
 use crate::conn::segment::Seg;
 use crate::conn::state::State;
-use crate::profile::ProfileKind;
 use crate::wire::TcpFlags;
 
 use super::super::deadlines::timer_due;
@@ -102,7 +101,7 @@ impl Connection {
     /// retransmission is the stack's to time (RFC 6298 5 bounds it from below only on the
     /// `rfc9293` profile).
     pub(in crate::conn::machine) fn linux_syn_sent_rearm(&mut self, now: Duration) {
-        if self.profile.kind != ProfileKind::Linux {
+        if !self.profile.behaviour.syn_sent_rearm_after_bad_ack {
             return;
         }
         let Some(rtx) = &mut self.snd.rtx else { return };

@@ -5,7 +5,6 @@ use std::time::Duration;
 use crate::conn::expect::{Choice, Due, SegSpec};
 use crate::conn::segment::Seg;
 use crate::conn::state::State;
-use crate::profile::ProfileKind;
 use crate::wire::TcpFlags;
 
 use super::super::*;
@@ -37,7 +36,7 @@ impl Connection {
             State::CloseWait | State::Closing | State::LastAck
         );
         let data_end = seg.seq + u32::from(seg.flags.syn()) + seg.len;
-        if self.profile.kind == ProfileKind::Linux
+        if self.profile.behaviour.data_after_fin_resets
             && fin_in
             && seg.seq.before(self.tcb.rcv_nxt)
             && data_end.after(self.tcb.rcv_nxt)
@@ -105,7 +104,7 @@ impl Connection {
     /// RFC 9293 3.10.7.4: MAY-13, an in-window segment not at the left edge may be
     /// acknowledged at once; RFC 5681 4.2 says it SHOULD (a duplicate ACK). Linux does.
     pub(in crate::conn::machine) fn ack_out_of_order(&mut self, now: Duration) {
-        if self.profile.kind == ProfileKind::Linux {
+        if self.profile.behaviour.ack_out_of_order_at_once {
             self.ack_now(
                 now,
                 "RFC 9293 3.10.7.4: MAY-13, out-of-order data acknowledged at once (RFC 5681 4.2)",
@@ -137,7 +136,7 @@ impl Connection {
 
     /// Holds a segment that starts beyond RCV.NXT, with its FIN (see [`Reassembly::hold`]).
     pub(in crate::conn::machine) fn hold_segment(&mut self, start: SeqNumber, len: u32, fin: bool) {
-        let whole_segments = self.profile.kind == ProfileKind::Linux;
+        let whole_segments = self.profile.behaviour.out_of_order_whole_segments;
         self.reasm
             .hold(self.tcb.rcv_nxt, start, len, fin, whole_segments);
     }

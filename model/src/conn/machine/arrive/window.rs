@@ -2,7 +2,7 @@
 //! window a SYN offers.
 
 use crate::conn::segment::Seg;
-use crate::profile::ProfileKind;
+use crate::profile::behaviour::WindowUpdate;
 use crate::seq::SeqNumber;
 
 use super::super::*;
@@ -39,15 +39,18 @@ impl Connection {
             self.branches.fast_path_wl1 = Some(seg.seq);
         }
         let nwin = self.scaled_window(seg);
-        let update = if self.profile.kind == ProfileKind::Linux {
+        let update = match self.profile.behaviour.window_update {
+            WindowUpdate::Rfc => {
+                self.tcb.snd_wl1.before(seg.seq)
+                    || (self.tcb.snd_wl1 == seg.seq && !seg.ack.before(self.tcb.snd_wl2))
+            }
             // Linux tcp_may_update_window(): also whenever new data is acknowledged, and
             // at SND.WL1 only when the window grows or closes.
-            acks_new
-                || self.tcb.snd_wl1.before(seg.seq)
-                || (self.tcb.snd_wl1 == seg.seq && (nwin > self.tcb.snd_wnd || nwin == 0))
-        } else {
-            self.tcb.snd_wl1.before(seg.seq)
-                || (self.tcb.snd_wl1 == seg.seq && !seg.ack.before(self.tcb.snd_wl2))
+            WindowUpdate::LinuxMayUpdateWindow => {
+                acks_new
+                    || self.tcb.snd_wl1.before(seg.seq)
+                    || (self.tcb.snd_wl1 == seg.seq && (nwin > self.tcb.snd_wnd || nwin == 0))
+            }
         };
         if !seg.ack.before(self.tcb.snd_una) && update {
             if self.tcb.snd_wnd != nwin {
