@@ -39,7 +39,7 @@ fn established(p: Profile) -> Connection {
 
 fn accepts(c: &Connection, at: Duration, s: Seg) -> bool {
     let mut c = c.clone();
-    c.emitted(at, &s).is_ok() && c.settle(at).is_ok()
+    c.emitted(at, &s).is_ok() && c.check_overdue(at).is_ok()
 }
 
 /// RFC 9293 3.10.7.4, eighth: a FIN ends the stream where it stands, so data held out of
@@ -74,7 +74,7 @@ fn send_owes_nothing_when_the_first_segment_does_not_fit() {
         c.arrive(ms(1), &small);
         c.send(ms(2), 500).unwrap();
         assert!(
-            c.settle(ms(100)).is_ok(),
+            c.check_overdue(ms(100)).is_ok(),
             "nothing owed with a 100-byte window"
         );
         assert!(
@@ -114,7 +114,7 @@ fn linux_rst_at_the_right_edge_draws_a_challenge_ack() {
     assert!(accepts(&c, ms(1), seg(ACK, 1001, 5001, 0)));
     let mut r = established(Profile::rfc9293());
     r.arrive(ms(1), &seg(RST, 5001 + 65535, 0, 0));
-    assert!(r.settle(ms(50)).is_ok(), "nothing owed");
+    assert!(r.check_overdue(ms(50)).is_ok(), "nothing owed");
 }
 
 /// Linux tcp_ack(): right after a passive open no byte is acknowledged yet, so an ACK of the
@@ -140,7 +140,7 @@ fn linux_after_the_peers_fin() {
     let mut second = c.clone();
     second.arrive(ms(3), &seg(ACK | FIN, 5002, 1001, 0));
     assert_eq!(second.tcb().rcv_nxt.0, 5002);
-    assert!(second.settle(ms(300)).is_ok(), "nothing owed");
+    assert!(second.check_overdue(ms(300)).is_ok(), "nothing owed");
     c.arrive(ms(3), &seg(ACK, 5001, 1001, 20));
     assert_eq!(c.state(), State::Closed);
     assert!(accepts(&c, ms(3), seg(RST, 1001, 0, 0)));
@@ -179,7 +179,7 @@ fn linux_request_judges_a_rst_by_its_sequence_number_alone() {
     let mut c = syn_received(Profile::linux_defaults());
     c.arrive(ms(1), &seg(RST | ACK, 5001, 999, 0));
     assert_eq!(c.state(), State::Listen);
-    assert!(c.settle(ms(50)).is_ok(), "dropped silently");
+    assert!(c.check_overdue(ms(50)).is_ok(), "dropped silently");
     let mut c = syn_received(Profile::linux_defaults());
     c.arrive(ms(1), &seg(RST | ACK, 6001, 999, 0));
     assert_eq!(c.state(), State::SynReceived);
@@ -277,10 +277,10 @@ fn linux_segment_past_the_edge_with_unread_data_is_unacceptable() {
 fn linux_drops_segments_without_ack_rst_or_syn() {
     let mut c = established(Profile::linux_defaults());
     c.arrive(ms(1), &seg(FIN, 5001 + 100_000, 0, 0));
-    assert!(c.settle(ms(50)).is_ok(), "nothing owed");
+    assert!(c.check_overdue(ms(50)).is_ok(), "nothing owed");
     let mut r = established(Profile::rfc9293());
     r.arrive(ms(1), &seg(FIN, 5001 + 100_000, 0, 0));
-    assert!(r.settle(ms(50)).is_err(), "an ACK owed");
+    assert!(r.check_overdue(ms(50)).is_err(), "an ACK owed");
 }
 
 /// TIME-WAIT after an active close: FIN sent and acknowledged, the peer's FIN taken.
@@ -300,7 +300,7 @@ fn time_wait(p: Profile) -> Connection {
 fn linux_time_wait_answers_as_the_timewait_socket() {
     let mut c = time_wait(Profile::linux_defaults());
     c.arrive(ms(3), &seg(RST, 5003, 0, 0));
-    assert!(c.settle(ms(50)).is_ok());
+    assert!(c.check_overdue(ms(50)).is_ok());
     c.arrive(ms(4), &seg(FIN | ACK, 5002, 1002, 0));
     assert_eq!(c.tcb().rcv_nxt.0, 5002);
     assert!(accepts(&c, ms(4), seg(ACK, 1002, 5002, 0)));
@@ -379,7 +379,7 @@ fn linux_window_counts_from_rcv_wup() {
     let mut r = established(Profile::rfc9293());
     r.arrive(ms(1), &seg(ACK | FIN, 5001, 1001, 30));
     r.arrive(ms(2), &seg(ACK, 5001, 1001, 0));
-    assert!(r.settle(ms(3)).is_err(), "an ACK owed at once");
+    assert!(r.check_overdue(ms(3)).is_err(), "an ACK owed at once");
 }
 
 /// Linux, simultaneous open without the peer's Window Scale option: the stack keeps the
@@ -409,13 +409,13 @@ fn linux_shutdown_in_simultaneous_synrecv_holds_the_fin() {
     let mut c = simultaneous(Profile::linux_defaults());
     c.close(ms(1)).unwrap();
     assert_eq!(c.state(), State::SynReceived);
-    assert!(c.settle(ms(50)).is_ok(), "nothing owed yet");
+    assert!(c.check_overdue(ms(50)).is_ok(), "nothing owed yet");
     c.arrive(ms(60), &seg(ACK, 5001, 1001, 0));
     assert_eq!(c.state(), State::FinWait1);
     assert!(accepts(&c, ms(60), seg(FIN | ACK, 1001, 5001, 0)));
     let mut r = simultaneous(Profile::rfc9293());
     r.close(ms(1)).unwrap();
-    assert!(r.settle(ms(50)).is_err(), "the FIN owed at once");
+    assert!(r.check_overdue(ms(50)).is_err(), "the FIN owed at once");
 }
 
 /// Linux, simultaneous open: an ACK of the ISN itself establishes (RFC 9293 resets).
@@ -480,7 +480,7 @@ fn linux_linger_zero_close_with_an_unsent_fin_resets() {
         assert_eq!(c.state(), State::LastAck);
         c.close_linger_zero(ms(3)).unwrap();
         assert_eq!(c.state(), State::Closed);
-        assert_eq!(c.settle(ms(20)).is_err(), rst, "a RST owed: {rst}");
+        assert_eq!(c.check_overdue(ms(20)).is_err(), rst, "a RST owed: {rst}");
     }
 }
 
@@ -587,7 +587,10 @@ fn linux_close_wait_takes_a_fin_ending_a_partial_segment() {
         !accepts(&c, ms(3), seg(ACK, 1001, 5003, 0)),
         "the old RCV.NXT is not what Linux acknowledges"
     );
-    assert!(c.clone().settle(ms(3 + 500)).is_err(), "the ACK is owed");
+    assert!(
+        c.clone().check_overdue(ms(3 + 500)).is_err(),
+        "the ACK is owed"
+    );
     // CLOSE then sends a FIN acknowledging the new RCV.NXT.
     c.emitted(ms(4), &seg(ACK, 1001, 5004, 0)).unwrap();
     c.close(ms(5)).unwrap();
@@ -636,7 +639,7 @@ fn linux_fin_wait_2_ack_reports_the_block_of_the_fin_it_takes() {
 
 /// A retransmission timer races the input that makes it needless: a FIN retransmitted when
 /// its RTO was due, read after the ACK that acknowledged it, is the timer firing first, and
-/// allowed until the step settles; one not yet due, or seen after the settle, is not.
+/// allowed until the step is checked for what is overdue; one not yet due, or seen after that check, is not.
 #[test]
 fn a_retransmission_due_when_acknowledged_raced_the_ack() {
     for p in [Profile::rfc9293(), Profile::linux_defaults()] {
@@ -644,7 +647,7 @@ fn a_retransmission_due_when_acknowledged_raced_the_ack() {
         c.close(ms(10)).unwrap();
         c.emitted(ms(10), &seg(FIN | ACK, 1001, 5001, 0)).unwrap();
         let due = c
-            .expected()
+            .obligations()
             .iter()
             .find(|e| e.spec.flags.fin())
             .map(|e| e.due.earliest)
@@ -659,7 +662,7 @@ fn a_retransmission_due_when_acknowledged_raced_the_ack() {
         assert!(raced.emitted(due + ms(1), &fin).is_err(), "only once");
         let mut settled = c.clone();
         settled.arrive(due, &seg(ACK, 5001, 1002, 0));
-        settled.settle(due).unwrap();
+        settled.check_overdue(due).unwrap();
         assert!(
             settled.emitted(due + ms(1), &fin).is_err(),
             "not after the settle"
@@ -709,7 +712,7 @@ fn linux_time_wait_ignores_tsvals_without_timestamps() {
     syn.options.timestamps = Some((6, 0));
     c.arrive(ms(4), &syn);
     assert!(
-        c.settle(ms(100)).is_ok(),
+        c.check_overdue(ms(100)).is_ok(),
         "the second answer is rate limited"
     );
 }

@@ -44,7 +44,7 @@ impl Differ {
         self.conns
             .values()
             .chain(self.connecting.values().map(|(_, t)| t))
-            .flat_map(|t| t.conn.expected_any())
+            .flat_map(|t| t.conn.obligations_any())
             .filter(|e| e.due.earliest <= now && e.due.latest <= horizon)
             .map(|e| e.due.latest)
             .min()

@@ -260,14 +260,14 @@ impl Differ {
         }
         let mut fault = None;
         for (key, t) in self.conns.iter_mut() {
-            if let Err(f) = t.conn.settle(check) {
+            if let Err(f) = t.conn.check_overdue(check) {
                 fault = Some((t.line, f, Some(*key), Context::of(t)));
                 break;
             }
         }
         if fault.is_none() {
             for (_, t) in self.connecting.values_mut() {
-                if let Err(f) = t.conn.settle(check) {
+                if let Err(f) = t.conn.check_overdue(check) {
                     fault = Some((t.line, f, None, Context::of(t)));
                     break;
                 }
@@ -294,7 +294,7 @@ impl Differ {
             .chain(self.connecting.values().map(|(_, t)| t))
             .filter_map(|t| {
                 t.conn
-                    .expected()
+                    .obligations()
                     .iter()
                     .filter(|e| e.due.earliest == e.due.latest)
                     .map(|e| e.due.latest)

@@ -564,7 +564,7 @@ impl Driver {
             let spec = d
                 .connection
                 .and_then(|k| self.differ.connection(&k))
-                .and_then(|c| c.expected().iter().find(|e| e.rule == d.rule))
+                .and_then(|c| c.obligations().iter().find(|e| e.rule == d.rule))
                 .map(|e| e.spec);
             if let Some(spec) = spec {
                 self.script

@@ -122,7 +122,7 @@ pub struct Due {
 
 /// A segment the stack owes, why, and by when.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Expected {
+pub struct Obligation {
     pub spec: SegSpec,
     pub due: Due,
     /// The rule that requires it: "RFC 9293 3.10.7.4: ...".

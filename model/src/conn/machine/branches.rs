@@ -1,11 +1,12 @@
 //! Branches: the model is a relation, and where Linux may take one of two paths the wire
 //! does not yet show, both are followed. The public calls here run an input on every branch
 //! (`each_branch`) or keep the branches that allow an output (`observe_branches`); the
-//! `*_one` functions they call act on a single branch.
+//! `*_on_branch` functions they call act on a single branch, and never call the public ones
+//! back (so `each_branch` never runs nested).
 
 use std::time::Duration;
 
-use crate::conn::expect::{Divergence, Expected};
+use crate::conn::expect::{Divergence, Obligation};
 use crate::conn::segment::Seg;
 use crate::conn::state::State;
 use crate::seq::SeqNumber;
@@ -13,15 +14,6 @@ use crate::seq::SeqNumber;
 use super::*;
 
 impl Connection {
-    /// The earliest time something is due, for a harness deciding how long to wait.
-    pub fn next_deadline(&self) -> Option<Duration> {
-        let owed = self.record.expected.iter().map(|e| e.due.latest).min();
-        match (owed, self.timers.time_wait) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-    }
-
     /// Runs an input on every branch; branches it opens are followed too.
     pub(super) fn each_branch<R>(&mut self, f: impl Fn(&mut Connection) -> R) -> R {
         let alts = std::mem::take(&mut self.branches.alts);
@@ -133,12 +125,12 @@ impl Connection {
 
     /// A segment from the peer reaches the stack.
     pub fn arrive(&mut self, now: Duration, seg: &Seg) {
-        self.each_branch(|c| c.arrive_one(now, seg))
+        self.each_branch(|c| c.arrive_on_branch(now, seg))
     }
 
     /// SEND of `n` bytes.
     pub fn send(&mut self, now: Duration, n: u32) -> Result<(), UserError> {
-        self.each_branch(|c| c.send_one(now, n))
+        self.each_branch(|c| c.send_on_branch(now, n))
     }
 
     /// RECEIVE of up to `n` bytes; returns how many the model says are there.
@@ -154,17 +146,17 @@ impl Connection {
         fits: impl Fn(&Result<u64, UserError>) -> bool,
     ) -> Result<u64, UserError> {
         if self.branches.alts.is_empty() {
-            return self.receive_one(n);
+            return self.receive_on_branch(n);
         }
         let alts = std::mem::take(&mut self.branches.alts);
         let mut primary = self.clone();
-        let mine = primary.receive_one(n);
+        let mine = primary.receive_on_branch(n);
         let mut kept: Vec<(Connection, Result<u64, UserError>)> = Vec::new();
         if fits(&mine) {
             kept.push((primary.clone(), mine));
         }
         for mut a in alts {
-            let theirs = a.receive_one(n);
+            let theirs = a.receive_on_branch(n);
             if fits(&theirs) {
                 kept.push((a, theirs));
             }
@@ -182,53 +174,53 @@ impl Connection {
 
     /// CLOSE.
     pub fn close(&mut self, now: Duration) -> Result<(), UserError> {
-        self.each_branch(|c| c.close_one(now))
+        self.each_branch(|c| c.close_on_branch(now))
     }
 
     /// CLOSE by an application that also lets go of the connection (close(2) on its last
     /// descriptor, where shutdown(2) is a plain CLOSE): nobody will read what arrives later.
     pub fn close_and_release(&mut self, now: Duration) -> Result<(), UserError> {
-        self.each_branch(|c| c.close_and_release_one(now))
+        self.each_branch(|c| c.close_and_release_on_branch(now))
     }
 
-    /// close(2) with `SO_LINGER {1, 0}` (see `close_linger_zero_one`).
+    /// close(2) with `SO_LINGER {1, 0}` (see `close_linger_zero_on_branch`).
     pub fn close_linger_zero(&mut self, now: Duration) -> Result<(), UserError> {
-        self.each_branch(|c| c.close_linger_zero_one(now))
+        self.each_branch(|c| c.close_linger_zero_on_branch(now))
     }
 
     /// ABORT.
     pub fn abort(&mut self, now: Duration) -> Result<(), UserError> {
-        self.each_branch(|c| c.abort_one(now))
+        self.each_branch(|c| c.abort_on_branch(now))
     }
 
     /// Runs the timers that end a connection: TIME-WAIT, giving up on retransmission, the
     /// user timeout.
     pub fn poll(&mut self, now: Duration) {
-        self.each_branch(|c| c.poll_one(now))
+        self.each_branch(|c| c.poll_on_branch(now))
     }
 
-    /// RFC 9293 3.6.1: MAY-2, a SYN reopening TIME-WAIT (see `reopen_from_time_wait_one`).
+    /// RFC 9293 3.6.1: MAY-2, a SYN reopening TIME-WAIT (see `reopen_from_time_wait_on_branch`).
     pub fn reopen_from_time_wait(&mut self, now: Duration, seg: &Seg) -> bool {
-        self.each_branch(|c| c.reopen_from_time_wait_one(now, seg))
+        self.each_branch(|c| c.reopen_from_time_wait_on_branch(now, seg))
     }
 
     /// The stack sent `seg` at `now`: check it against what is allowed, then apply it.
     pub fn emitted(&mut self, now: Duration, seg: &Seg) -> Result<(), Divergence> {
-        self.observe_branches(|c| c.emitted_one(now, seg))
+        self.observe_branches(|c| c.emitted_on_branch(now, seg))
     }
 
     /// Everything owed by `now` has been sent; returns the first overdue expectation.
-    pub fn settle(&mut self, now: Duration) -> Result<(), Divergence> {
-        self.observe_branches(|c| c.settle_one(now))
+    pub fn check_overdue(&mut self, now: Duration) -> Result<(), Divergence> {
+        self.observe_branches(|c| c.check_overdue_on_branch(now))
     }
 
     /// What the stack owes on any open branch, for a harness deciding how long to wait.
-    pub fn expected_any(&self) -> impl Iterator<Item = &Expected> {
-        self.record.expected.iter().chain(
+    pub fn obligations_any(&self) -> impl Iterator<Item = &Obligation> {
+        self.record.obligations.iter().chain(
             self.branches
                 .alts
                 .iter()
-                .flat_map(|a| a.record.expected.iter()),
+                .flat_map(|a| a.record.obligations.iter()),
         )
     }
 }

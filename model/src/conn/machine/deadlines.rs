@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::conn::expect::{Due, Expected, LenSpec, SegSpec, SeqSpec};
+use crate::conn::expect::{Due, LenSpec, Obligation, SegSpec, SeqSpec};
 use crate::conn::state::State;
 use crate::profile::behaviour::{GiveUp, TimeWait};
 use crate::profile::KeepAlive;
@@ -34,7 +34,7 @@ impl Connection {
     /// drop" taken. Keep-alives count from the last thing heard, so an answer restarts the
     /// idle time.
     pub(super) fn plan_keepalive(&mut self, now: Duration) {
-        self.record.expected.retain(|e| !is_keepalive(e));
+        self.record.obligations.retain(|e| !is_keepalive(e));
         let live = matches!(
             self.state,
             State::Established | State::CloseWait | State::FinWait1 | State::FinWait2
@@ -54,10 +54,10 @@ impl Connection {
                 optional_flags: TcpFlags::ACK,
                 ..SegSpec::ctl(TcpFlags::RST, self.ack_seq(), None)
             };
-            self.expect(spec, due, KEEPALIVE_RESET_RULE);
+            self.oblige(spec, due, KEEPALIVE_RESET_RULE);
         } else {
             let spec = SegSpec::ctl(TcpFlags::ACK, self.tcb.snd_nxt - 1, Some(self.tcb.rcv_nxt));
-            self.expect(spec, due, KEEPALIVE_RULE);
+            self.oblige(spec, due, KEEPALIVE_RULE);
         }
     }
 
@@ -69,7 +69,7 @@ impl Connection {
         let slack = timers::Hz::TARGET.jiffy();
         let raced = self
             .record
-            .expected
+            .obligations
             .iter()
             .filter(|e| is_retransmission_of(e) && e.due.earliest <= now + slack)
             .map(|e| (*e, now));
@@ -95,7 +95,7 @@ impl Connection {
                 .rto
                 .on_ack(now.saturating_sub(rtx.sent_at), rtx.count > 0);
         }
-        self.record.expected.retain(|e| !is_retransmission_of(e));
+        self.record.obligations.retain(|e| !is_retransmission_of(e));
         // Progress: whatever gave up before starts over.
         self.timers.give_up = None;
         if self.tcb.snd_una == self.tcb.snd_nxt {
@@ -162,7 +162,7 @@ impl Connection {
         if rtx.flags.syn() {
             spec.seq = SeqSpec::Exact(self.tcb.iss);
         }
-        self.record.expected.push(Expected {
+        self.record.obligations.push(Obligation {
             spec,
             // The tolerance is for the interval, measured from the send that armed the timer.
             due: timer_due(interval, rtx.sent_at),
@@ -198,7 +198,7 @@ impl Connection {
 
     /// Runs the timers that end a connection: TIME-WAIT, giving up on retransmission, the
     /// user timeout.
-    pub(super) fn poll_one(&mut self, now: Duration) {
+    pub(super) fn poll_on_branch(&mut self, now: Duration) {
         if let Some(until) = self.timers.fin_wait_2 {
             if now >= until && self.state == State::FinWait2 {
                 self.enter(State::Closed);
@@ -221,7 +221,7 @@ impl Connection {
                 // "connection aborted due to user timeout" and enter CLOSED; RFC 9293 3.8.3:
                 // MUST-20, likewise after R2 retransmissions.
                 self.record.reports.push(Report::TimedOut);
-                self.record.expected.clear();
+                self.record.obligations.clear();
                 self.enter(State::Closed);
             }
         }

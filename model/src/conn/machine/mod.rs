@@ -3,8 +3,8 @@
 //! The model plays the stack's side: user calls and segments arriving from the peer are its
 //! inputs, and every segment the stack sends is checked against what the model allows and
 //! then applied, so free values (the ISN, the window) are bound from what the stack actually
-//! chose. What the standard requires the stack to send is kept as a list of [`Expected`]
-//! segments with the time they are due; [`Connection::settle`] reports any that is overdue.
+//! chose. What the standard requires the stack to send is kept as a list of [`Obligation`]
+//! segments with the time they are due; [`Connection::check_overdue`] reports any that is overdue.
 //!
 //! Sans-IO: time is an argument, nothing here reads a clock.
 
@@ -21,7 +21,7 @@ use reassembly::Reassembly;
 
 use std::time::Duration;
 
-use crate::conn::expect::{Choice, Due, Expected, LenSpec, SegSpec};
+use crate::conn::expect::{Choice, Due, LenSpec, Obligation, SegSpec};
 use crate::conn::negotiate::Negotiation;
 use crate::conn::segment::Seg;
 use crate::conn::state::State;
@@ -145,14 +145,14 @@ struct Handshake {
 /// the application was told.
 #[derive(Clone, Debug, Default)]
 struct Record {
-    expected: Vec<Expected>,
+    obligations: Vec<Obligation>,
     choices: Vec<Choice>,
     reports: Vec<Report>,
     /// Retransmissions that were due when an input made them needless (an ACK of what they
     /// carry, an ABORT, a RST), with the input's time: the stack's timer may have fired just
     /// before the input reached it, and the harness reads the segment after the input. Each
-    /// is allowed once until the next settle (see `note_raced_retransmissions`).
-    raced: Vec<(Expected, Duration)>,
+    /// is allowed once until the next `check_overdue` (see `note_raced_retransmissions`).
+    raced: Vec<(Obligation, Duration)>,
 }
 
 /// The sending side beyond the TCB.
@@ -335,8 +335,8 @@ impl Connection {
     }
 
     /// What the stack owes, oldest first.
-    pub fn expected(&self) -> &[Expected] {
-        &self.record.expected
+    pub fn obligations(&self) -> &[Obligation] {
+        &self.record.obligations
     }
 
     pub fn choices(&self) -> &[Choice] {
@@ -364,8 +364,8 @@ impl Connection {
         }
     }
 
-    fn expect(&mut self, spec: SegSpec, due: Due, rule: &'static str) {
-        self.record.expected.push(Expected { spec, due, rule });
+    fn oblige(&mut self, spec: SegSpec, due: Due, rule: &'static str) {
+        self.record.obligations.push(Obligation { spec, due, rule });
     }
 
     /// The SEQ of an ACK or RST the stack sends on its own: SND.NXT (RFC 9293 3.10.7.4).
@@ -378,7 +378,7 @@ impl Connection {
         // A request socket answers with SEQ = its ISS + 1 (tcp_v4_reqsk_send_ack()).
         if !self.profile.behaviour.ack_seq_at_window_edge
             || !self.handshake.iss_bound
-            || self.linux_request()
+            || self.in_request_socket()
         {
             return nxt;
         }
@@ -399,14 +399,14 @@ impl Connection {
         let due = self.immediately(now);
         // A newer ACK supersedes an older one still owed: the stack need not send both.
         self.drop_owed_pure_acks();
-        self.expect(spec, due, rule);
+        self.oblige(spec, due, rule);
     }
 
     /// A newer ACK (or any segment carrying the ACK) supersedes a pure ACK still owed: the
     /// stack need not send both (ACK aggregation, RFC 9293 §3.10.7.4).
     fn drop_owed_pure_acks(&mut self) {
         self.record
-            .expected
+            .obligations
             .retain(|e| !(e.spec.flags == TcpFlags::ACK && e.spec.len == LenSpec::Exact(0)));
     }
 
@@ -416,7 +416,7 @@ impl Connection {
             self.timers.fin_wait_2 = None;
         }
         if state == State::Closed {
-            self.record.expected.retain(|e| e.spec.flags.rst());
+            self.record.obligations.retain(|e| e.spec.flags.rst());
             self.snd.rtx = None;
             self.timers.time_wait = None;
             self.timers.give_up = None;
@@ -428,7 +428,7 @@ impl Connection {
     /// the attempt (RFC 9293 3.10.7.4).
     fn back_to_listen(&mut self) {
         self.forget();
-        self.record.expected.clear();
+        self.record.obligations.clear();
         self.handshake.passive = true;
         self.state = State::Listen;
     }
@@ -459,7 +459,7 @@ impl Connection {
     /// SYN-ACK is the only thing it keeps of the attempt, so it is never retransmitted.
     pub fn answered_by_cookie(&mut self) {
         self.handshake.cookie = true;
-        self.record.expected.retain(|e| !is_retransmission_of(e));
+        self.record.obligations.retain(|e| !is_retransmission_of(e));
         if self.snd.rtx.is_some_and(|r| r.flags.syn()) {
             self.snd.rtx = None;
         }
@@ -470,14 +470,14 @@ const KEEPALIVE_RULE: &str = "RFC 9293 3.8.4: MAY-5, a keep-alive probe after th
 const KEEPALIVE_RESET_RULE: &str =
     "RFC 9293 3.8.4: the connection is dropped after unanswered keep-alives (Linux: RST)";
 
-fn is_keepalive(e: &Expected) -> bool {
+fn is_keepalive(e: &Obligation) -> bool {
     e.rule == KEEPALIVE_RULE || e.rule == KEEPALIVE_RESET_RULE
 }
 
 const RETRANSMISSION_RULE: &str =
     "RFC 9293 3.8.1: MUST-18, retransmission when the RFC 6298 timer expires";
 
-fn is_retransmission_of(e: &Expected) -> bool {
+fn is_retransmission_of(e: &Obligation) -> bool {
     e.rule == RETRANSMISSION_RULE
 }
 

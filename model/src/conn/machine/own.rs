@@ -1,6 +1,6 @@
 //! The stack's own segments: each one is checked against what is owed or allowed, then
 //! applied to the model (binding the ISN, the window, the retransmission timer), and
-//! `settle_one` reports what was owed and not sent.
+//! `check_overdue_on_branch` reports what was owed and not sent.
 
 use std::time::Duration;
 
@@ -14,7 +14,7 @@ use super::*;
 
 impl Connection {
     /// The stack sent `seg` at `now`: check it against what is allowed, then apply it.
-    pub(super) fn emitted_one(&mut self, now: Duration, seg: &Seg) -> Result<(), Divergence> {
+    pub(super) fn emitted_on_branch(&mut self, now: Duration, seg: &Seg) -> Result<(), Divergence> {
         self.events += 1;
         let checked = self.check_options(seg);
         // Only the reply sent in the same breath as the purge carries the purged ranges.
@@ -37,17 +37,17 @@ impl Connection {
         // SYN-ACK answering a duplicate SYN is not its early retransmission).
         let found = self
             .record
-            .expected
+            .obligations
             .iter()
             .position(|e| e.spec.matches(seg) && now >= e.due.earliest)
             .or_else(|| {
                 self.record
-                    .expected
+                    .obligations
                     .iter()
                     .position(|e| e.spec.matches(seg))
             });
         if let Some(i) = found {
-            let e = self.record.expected[i];
+            let e = self.record.obligations[i];
             if now < e.due.earliest
                 && e.rule == RETRANSMISSION_RULE
                 && self.allowed_unasked(now, seg)
@@ -64,7 +64,7 @@ impl Connection {
                     actual: format!("{} at {:?}", show(seg), now),
                 });
             }
-            self.record.expected.remove(i);
+            self.record.obligations.remove(i);
             if e.rule == KEEPALIVE_RULE {
                 self.ka.probes_out += 1;
                 self.ka.last_probe = Some(now);
@@ -73,7 +73,7 @@ impl Connection {
             }
             if e.rule == KEEPALIVE_RESET_RULE {
                 self.record.reports.push(Report::TimedOut);
-                self.record.expected.clear();
+                self.record.obligations.clear();
                 self.enter(State::Closed);
                 return Ok(());
             }
@@ -113,12 +113,12 @@ impl Connection {
             });
             return Ok(());
         }
-        let expected = match self.record.expected.first() {
+        let expected = match self.record.obligations.first() {
             Some(e) => format!("{} ({})", e.spec, e.rule),
             None => "nothing".to_string(),
         };
         Err(Divergence {
-            rule: self.record.expected.first().map_or(
+            rule: self.record.obligations.first().map_or(
                 "RFC 9293 3.10: no rule allows this segment in this state",
                 |e| e.rule,
             ),
@@ -189,7 +189,7 @@ impl Connection {
             // tcp_send_loss_probe() rearms the RTO from the probe.
             if let Some(rtx) = &mut self.snd.rtx {
                 rtx.sent_at = now;
-                self.record.expected.retain(|e| !is_retransmission_of(e));
+                self.record.obligations.retain(|e| !is_retransmission_of(e));
                 self.schedule_retransmission();
             }
             return true;
@@ -215,7 +215,7 @@ impl Connection {
             if let Some(rtx) = &mut self.snd.rtx {
                 if rtx.flags.syn() && seg.flags.ack() && !rtx.flags.ack() {
                     rtx.flags |= TcpFlags::ACK;
-                    self.record.expected.retain(|e| !is_retransmission_of(e));
+                    self.record.obligations.retain(|e| !is_retransmission_of(e));
                     self.schedule_retransmission();
                 }
             }
@@ -223,7 +223,7 @@ impl Connection {
             self.tcb.iss = seg.seq;
             self.handshake.iss_bound = true;
             // The ISN is bound once: any SYN still owed must carry the same one.
-            for e in &mut self.record.expected {
+            for e in &mut self.record.obligations {
                 if e.spec.seq == SeqSpec::Iss {
                     e.spec.seq = SeqSpec::Exact(seg.seq);
                 }
@@ -245,7 +245,7 @@ impl Connection {
             // A request socket's ACKs show its window rounded down to the scale
             // (tcp_v4_reqsk_send_ack()); the window it judges by, and hands to the child,
             // stays the SYN-ACK's.
-            if !self.linux_request() {
+            if !self.in_request_socket() {
                 self.tcb.rcv_wnd = u32::from(seg.wnd) << self.opts.rcv_shift;
                 if seg.flags.ack() {
                     self.tcb.rcv_wup = seg.ack;
@@ -261,7 +261,7 @@ impl Connection {
                 self.snd.fin_seq = Some(seg.seq + seg.len);
             }
         }
-        // A pure ACK (or anything carrying the ACK) settles an owed ACK.
+        // A pure ACK (or anything carrying the ACK) discharges an owed ACK.
         if seg.flags.ack() && seg.ack == self.tcb.rcv_nxt {
             self.drop_owed_pure_acks();
         }
@@ -282,13 +282,13 @@ impl Connection {
     }
 
     /// Everything owed by `now` has been sent; returns the first overdue expectation.
-    pub(super) fn settle_one(&mut self, now: Duration) -> Result<(), Divergence> {
+    pub(super) fn check_overdue_on_branch(&mut self, now: Duration) -> Result<(), Divergence> {
         // A raced retransmission comes with the input's reaction or not at all.
         self.record.raced.clear();
-        self.poll(now);
+        self.poll_on_branch(now);
         match self
             .record
-            .expected
+            .obligations
             .iter()
             .find(|e| e.due.latest < now || (e.due.latest == e.due.earliest && e.due.latest <= now))
         {

@@ -41,7 +41,7 @@ impl Connection {
         };
         let due = self.immediately(now);
         // RFC 9293 3.10.1: "A SYN segment of the form <SEQ=ISS><CTL=SYN> is sent".
-        self.expect(
+        self.oblige(
             spec,
             due,
             "RFC 9293 3.10.1: active OPEN sends <SEQ=ISS><CTL=SYN>",
@@ -51,7 +51,7 @@ impl Connection {
     }
 
     /// SEND of `n` bytes.
-    pub(super) fn send_one(&mut self, now: Duration, n: u32) -> Result<(), UserError> {
+    pub(super) fn send_on_branch(&mut self, now: Duration, n: u32) -> Result<(), UserError> {
         self.events += 1;
         let result = self.send_inner(now, n);
         if self.ka.on {
@@ -85,7 +85,7 @@ impl Connection {
                         len: LenSpec::UpTo(n.min(self.snd.mss).min(self.tcb.snd_wnd)),
                     };
                     let due = self.immediately(now);
-                    self.expect(
+                    self.oblige(
                         spec,
                         due,
                         "RFC 9293 3.10.2: SEND in ESTABLISHED segmentizes and sends",
@@ -111,7 +111,7 @@ impl Connection {
     }
 
     /// RECEIVE of up to `n` bytes; returns how many the model says are there.
-    pub(super) fn receive_one(&mut self, n: u64) -> Result<u64, UserError> {
+    pub(super) fn receive_on_branch(&mut self, n: u64) -> Result<u64, UserError> {
         self.events += 1;
         match self.state {
             State::Closed => Err(UserError::DoesNotExist),
@@ -135,13 +135,13 @@ impl Connection {
     }
 
     /// CLOSE.
-    pub(super) fn close_one(&mut self, now: Duration) -> Result<(), UserError> {
+    pub(super) fn close_on_branch(&mut self, now: Duration) -> Result<(), UserError> {
         self.events += 1;
         match self.state {
             State::Closed => Err(UserError::DoesNotExist),
             // RFC 9293 3.10.4: in LISTEN and SYN-SENT, delete the TCB.
             State::Listen | State::SynSent => {
-                self.record.expected.clear();
+                self.record.obligations.clear();
                 self.enter(State::Closed);
                 Ok(())
             }
@@ -173,7 +173,7 @@ impl Connection {
 
     /// CLOSE by an application that also lets go of the connection (close(2) on its last
     /// descriptor, where shutdown(2) is a plain CLOSE): nobody will read what arrives later.
-    pub(super) fn close_and_release_one(&mut self, now: Duration) -> Result<(), UserError> {
+    pub(super) fn close_and_release_on_branch(&mut self, now: Duration) -> Result<(), UserError> {
         // In TIME-WAIT Linux has no socket left to reset (tcp_time_wait() handed the
         // connection to a timewait sock): the CLOSE below only reports "connection closing".
         if self.rcv.readable > 0
@@ -197,9 +197,9 @@ impl Connection {
                 );
                 return Ok(());
             }
-            return self.abort(now);
+            return self.abort_on_branch(now);
         }
-        let result = self.close(now);
+        let result = self.close_on_branch(now);
         self.released = true;
         self.arm_fin_wait_2(now);
         result
@@ -209,13 +209,13 @@ impl Connection {
     /// `<SEQ=SND.NXT><CTL=RST>` at once, then CLOSED.
     pub(super) fn reset_on_close(&mut self, now: Duration, rule: &'static str) {
         self.events += 1;
-        self.record.expected.clear();
+        self.record.obligations.clear();
         let spec = SegSpec {
             optional_flags: TcpFlags::ACK,
             ..SegSpec::ctl(TcpFlags::RST, self.ack_seq(), None)
         };
         let due = self.immediately(now);
-        self.expect(spec, due, rule);
+        self.oblige(spec, due, rule);
         self.enter(State::Closed);
     }
 
@@ -224,9 +224,9 @@ impl Connection {
     /// [`Connection::close_and_release`] does); in TIME-WAIT the connection already belongs
     /// to a timewait socket that close() cannot reach, so TIME-WAIT runs its course where
     /// the RFC's ABORT would delete the TCB; otherwise tcp_disconnect() is the ABORT.
-    pub(super) fn close_linger_zero_one(&mut self, now: Duration) -> Result<(), UserError> {
+    pub(super) fn close_linger_zero_on_branch(&mut self, now: Duration) -> Result<(), UserError> {
         match self.profile.behaviour.linger_zero_close {
-            LingerZeroClose::Abort => return self.abort_one(now),
+            LingerZeroClose::Abort => return self.abort_on_branch(now),
             LingerZeroClose::LinuxTcpClose => {}
         }
         match self.state {
@@ -239,7 +239,7 @@ impl Connection {
                 });
                 Ok(())
             }
-            _ if self.rcv.readable > 0 => self.close_and_release(now),
+            _ if self.rcv.readable > 0 => self.close_and_release_on_branch(now),
             // tcp_disconnect(): in CLOSING and LAST-ACK a FIN or data still unsent is
             // thrown away with a RST (<SEQ=SND.NXT><CTL=RST>); the RFC's ABORT sends nothing.
             State::Closing | State::LastAck
@@ -251,7 +251,7 @@ impl Connection {
                 );
                 Ok(())
             }
-            _ => self.abort(now),
+            _ => self.abort_on_branch(now),
         }
     }
 
@@ -284,7 +284,7 @@ impl Connection {
             let due = self.immediately(now);
             // A pending pure ACK is carried by the FIN.
             self.drop_owed_pure_acks();
-            self.expect(
+            self.oblige(
                 spec,
                 due,
                 "RFC 9293 3.10.4: CLOSE sends a FIN once queued data is sent",
@@ -293,23 +293,23 @@ impl Connection {
     }
 
     /// ABORT.
-    pub(super) fn abort_one(&mut self, now: Duration) -> Result<(), UserError> {
+    pub(super) fn abort_on_branch(&mut self, now: Duration) -> Result<(), UserError> {
         self.note_raced_retransmissions(now);
         self.events += 1;
         match self.state {
             State::Closed => Err(UserError::DoesNotExist),
             State::Listen | State::SynSent | State::TimeWait | State::Closing | State::LastAck => {
-                self.record.expected.clear();
+                self.record.obligations.clear();
                 self.enter(State::Closed);
                 Ok(())
             }
             _ => {
-                self.record.expected.clear();
+                self.record.obligations.clear();
                 let spec = SegSpec::ctl(TcpFlags::RST, self.ack_seq(), None);
                 let due = self.immediately(now);
                 // RFC 9293 3.10.5: in synchronized states, send <SEQ=SND.NXT><CTL=RST>. Linux
                 // sets ACK on it too, which the rule allows.
-                self.expect(
+                self.oblige(
                     SegSpec {
                         optional_flags: TcpFlags::ACK,
                         ..spec

@@ -38,7 +38,7 @@ impl Connection {
         };
         let oldest = self.tcb.snd_una - max_wnd;
         if !seg.ack.in_range_inclusive(oldest, self.tcb.snd_nxt) {
-            if self.linux_header_predicted(seg) {
+            if self.header_predicted(seg) {
                 // Linux tcp_rcv_established(): on the fast path the text is queued before
                 // tcp_ack() refuses the ACK; the slow path drops it. Either, as the stack's
                 // memory decides.
@@ -112,7 +112,7 @@ impl Connection {
         if !ok {
             let spec = SegSpec::ctl(TcpFlags::RST, seg.ack, None);
             let due = self.immediately(now);
-            self.expect(
+            self.oblige(
                 spec,
                 due,
                 "RFC 9293 3.10.7.4: SYN-RECEIVED, unacceptable ACK: <SEQ=SEG.ACK><CTL=RST>",

@@ -18,7 +18,7 @@ impl Connection {
         let due = self.immediately(now);
         if seg.flags.ack() {
             let spec = SegSpec::ctl(TcpFlags::RST, seg.ack, None);
-            self.expect(
+            self.oblige(
                 spec,
                 due,
                 "RFC 9293 3.10.7.1: CLOSED, ACK on: <SEQ=SEG.ACK><CTL=RST>",
@@ -29,7 +29,7 @@ impl Connection {
                 SeqNumber(0),
                 Some(seg.seq + seg.seg_len()),
             );
-            self.expect(
+            self.oblige(
                 spec,
                 due,
                 "RFC 9293 3.10.7.1: CLOSED, ACK off: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>",

@@ -16,7 +16,7 @@ impl Connection {
     /// segment with ACK (and PSH) only, the header length the connection predicts (TSopt
     /// exactly when negotiated, and not older than TS.Recent), the window last recorded,
     /// an ACK not beyond SND.NXT, and text.
-    pub(in crate::conn::machine) fn linux_header_predicted(&self, seg: &Seg) -> bool {
+    pub(in crate::conn::machine) fn header_predicted(&self, seg: &Seg) -> bool {
         let ts_ok = match (self.opts.negotiation.timestamps(), seg.options.timestamps) {
             (true, Some((val, _))) => self
                 .ts

@@ -97,7 +97,7 @@ impl Connection {
         } else {
             now
         };
-        self.expect(
+        self.oblige(
             spec,
             Due {
                 earliest: now,

@@ -21,7 +21,7 @@ impl Connection {
         // Second, check for an ACK: <SEQ=SEG.ACK><CTL=RST>.
         if seg.flags.ack() {
             let spec = SegSpec::ctl(TcpFlags::RST, seg.ack, None);
-            self.expect(
+            self.oblige(
                 spec,
                 due,
                 "RFC 9293 3.10.7.2: LISTEN, ACK: <SEQ=SEG.ACK><CTL=RST>",
@@ -56,7 +56,7 @@ impl Connection {
                 ack: Some(self.tcb.rcv_nxt),
                 len: LenSpec::Exact(0),
             };
-            self.expect(
+            self.oblige(
                 spec,
                 due,
                 "RFC 9293 3.10.7.2: LISTEN, SYN: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>",

@@ -27,7 +27,7 @@ use super::*;
 
 impl Connection {
     /// A segment from the peer reaches the stack.
-    pub(in crate::conn::machine) fn arrive_one(&mut self, now: Duration, seg: &Seg) {
+    pub(in crate::conn::machine) fn arrive_on_branch(&mut self, now: Duration, seg: &Seg) {
         self.events += 1;
         self.note_peer_tsval(seg);
         match self.state {
@@ -96,8 +96,8 @@ impl Connection {
             });
             return None;
         }
-        if self.linux_request() {
-            if !self.arrive_request_linux(now, seg) {
+        if self.in_request_socket() {
+            if !self.arrive_request_socket(now, seg) {
                 return None;
             }
             // tcp_check_req() created the child, which repeats every check on the segment
@@ -173,7 +173,7 @@ impl Connection {
             match self.profile.behaviour.time_wait {
                 TimeWait::Rfc => {}
                 TimeWait::LinuxMiniSocket => {
-                    self.arrive_time_wait_linux(now, &seg);
+                    self.arrive_time_wait_minisocket(now, &seg);
                     return None;
                 }
             }

@@ -14,7 +14,7 @@ use super::super::*;
 
 impl Connection {
     /// Linux: the connection is still a request socket (passive SYN-RECEIVED, no child).
-    pub(in crate::conn::machine) fn linux_request(&self) -> bool {
+    pub(in crate::conn::machine) fn in_request_socket(&self) -> bool {
         self.profile.behaviour.request_socket == RequestSocket::Linux
             && self.state == State::SynReceived
             && self.handshake.passive
@@ -24,7 +24,7 @@ impl Connection {
     /// Linux: a passive SYN-RECEIVED connection is a request socket, and tcp_check_req()
     /// (net/ipv4/tcp_minisocks.c) answers segments in its own order. Returns true when the
     /// segment goes on to the full socket (an acceptable ACK), false when it was handled.
-    pub(in crate::conn::machine) fn arrive_request_linux(
+    pub(in crate::conn::machine) fn arrive_request_socket(
         &mut self,
         now: Duration,
         seg: &Seg,
@@ -34,7 +34,7 @@ impl Connection {
         let due = self.immediately(now);
         // "Check for pure retransmitted SYN": the SYN-ACK again, within the rate limit.
         if seg.seq == self.tcb.irs && flg == TcpFlags::SYN {
-            self.linux_repeated_syn(now);
+            self.resend_synack(now);
             return false;
         }
         // tcp_in_window() against the SYN-ACK's window: the left edge is always in, a
@@ -49,7 +49,7 @@ impl Connection {
         // A RST is not answered so (below).
         if flg.ack() && !flg.rst() && seg.ack != self.tcb.iss + 1 {
             let spec = SegSpec::ctl(TcpFlags::RST, seg.ack, None);
-            self.expect(
+            self.oblige(
                 spec,
                 due,
                 "RFC 9293 3.10.7.4: SYN-RECEIVED, unacceptable ACK: <SEQ=SEG.ACK><CTL=RST>",
@@ -134,7 +134,7 @@ impl Connection {
                         "Linux tcp_check_req: a SYN in the window resets the request: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>",
                     )
                 };
-                self.expect(spec, due, rule);
+                self.oblige(spec, due, rule);
             }
             return false;
         }
@@ -147,7 +147,7 @@ impl Connection {
     /// current timeout. RFC 9293 3.10.7.4 would trim the SYN away and drop what is left,
     /// which has no ACK bit; a stack is free to retransmit early, so the `rfc9293` profile
     /// only records the difference when it sees the SYN-ACK.
-    pub(in crate::conn::machine) fn linux_repeated_syn(&mut self, now: Duration) {
+    pub(in crate::conn::machine) fn resend_synack(&mut self, now: Duration) {
         if self.rate_limited(now) {
             self.record.choices.push(Choice {
                 rule: "Linux tcp_oow_rate_limited",
@@ -162,9 +162,9 @@ impl Connection {
             ack: Some(self.tcb.rcv_nxt),
             len: LenSpec::Exact(0),
         };
-        self.record.expected.retain(|e| !is_retransmission_of(e));
+        self.record.obligations.retain(|e| !is_retransmission_of(e));
         let due = self.immediately(now);
-        self.expect(
+        self.oblige(
             spec,
             due,
             "Linux tcp_check_req: a repeated SYN is answered with the SYN-ACK again",

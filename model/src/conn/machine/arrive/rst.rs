@@ -15,8 +15,8 @@ impl Connection {
         // The explorer's planted bug (test only): every in-window RST resets.
         let exact = seg.seq == self.tcb.rcv_nxt
             || cfg!(feature = "planted-bug")
-            || self.linux_reset_check(seg)
-            || self.linux_rst_at_sack_edge(seg);
+            || self.reset_at_rcv_nxt_minus_one(seg)
+            || self.rst_at_sack_edge(seg);
         if exact {
             self.reset(now);
         } else {
@@ -32,7 +32,7 @@ impl Connection {
     /// RST accepted: RFC 9293 3.10.7.4, second, per state.
     pub(in crate::conn::machine) fn reset(&mut self, now: Duration) {
         self.note_raced_retransmissions(now);
-        self.record.expected.clear();
+        self.record.obligations.clear();
         match self.state {
             State::SynReceived if self.handshake.passive => self.back_to_listen(),
             State::SynReceived => {
@@ -49,7 +49,7 @@ impl Connection {
 
     /// Linux tcp_reset_check(): once the peer's FIN is in, a RST at RCV.NXT - 1 (a peer that
     /// did not count its FIN) resets the connection although it is outside the window.
-    pub(in crate::conn::machine) fn linux_reset_check(&self, seg: &Seg) -> bool {
+    pub(in crate::conn::machine) fn reset_at_rcv_nxt_minus_one(&self, seg: &Seg) -> bool {
         self.profile.behaviour.reset_at_rcv_nxt_minus_one_after_fin
             && seg.seq + 1 == self.tcb.rcv_nxt
             && matches!(
@@ -63,7 +63,7 @@ impl Connection {
     /// right edge of the highest block reported resets the connection like one at RCV.NXT
     /// (a peer that has only seen our SACKs may reset from there). RFC 5961 3.2 would send a
     /// challenge ACK.
-    pub(in crate::conn::machine) fn linux_rst_at_sack_edge(&self, seg: &Seg) -> bool {
+    pub(in crate::conn::machine) fn rst_at_sack_edge(&self, seg: &Seg) -> bool {
         if !self.profile.behaviour.rst_at_sack_edge_resets || !self.opts.negotiation.sack() {
             return false;
         }

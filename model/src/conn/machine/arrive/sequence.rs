@@ -21,19 +21,13 @@ impl Connection {
     ) -> Option<bool> {
         // RFC 7323 5.3: R1, PAWS, before the sequence number check: a segment whose TSval
         // is older than TS.Recent is not acceptable (a RST is never dropped this way).
-        if let (Some((val, _)), Some(recent), true) = (
-            seg.options.timestamps,
-            self.ts.recent,
-            self.opts.negotiation.timestamps(),
-        ) {
-            if SeqNumber(val).before(SeqNumber(recent)) && !seg.flags.rst() {
-                self.unacceptable_ack(
-                    now,
-                    seg,
-                    "RFC 7323 5.3: R1, PAWS: an old TSval makes the segment unacceptable: ACK and drop",
-                );
-                return None;
-            }
+        if self.paws_rejects(seg) {
+            self.unacceptable_ack(
+                now,
+                seg,
+                "RFC 7323 5.3: R1, PAWS: an old TSval makes the segment unacceptable: ACK and drop",
+            );
+            return None;
         }
         let rcv_wnd = self.tcb.rcv_wnd;
         // RFC 9293 3.4: MUST-66, with a zero window the RST, URG and ACK of a segment at
@@ -44,7 +38,7 @@ impl Connection {
             zero_window_allowance = true;
         } else if !self.acceptable(seg) {
             self.branch_on_wider_window(now, seg);
-            if seg.flags.rst() && self.linux_reset_check(seg) {
+            if seg.flags.rst() && self.reset_at_rcv_nxt_minus_one(seg) {
                 self.reset(now);
                 return None;
             }
@@ -87,7 +81,7 @@ impl Connection {
             // RCV.WUP (tcp_sequence(), tcp_receive_window()): while an ACK is delayed, what
             // ends between RCV.WUP and RCV.NXT is still acceptable, and the right edge has not
             // moved with RCV.NXT.
-            let edge = self.linux_window_edge();
+            let edge = self.window_edge_from_rcv_wup();
             let queued = self.rcv.readable > 0 || self.rcv.fin_unread;
             let past_edge = (seg.end() - u32::from(seg.flags.fin())).after(edge) && queued;
             return !seg.end().before(self.tcb.rcv_wup) && !seg.seq.after(edge) && !past_edge;
@@ -100,11 +94,11 @@ impl Connection {
     pub(in crate::conn::machine) fn window_edge(&self) -> SeqNumber {
         match self.profile.behaviour.sequence_check {
             SequenceCheck::Rfc => self.tcb.rcv_nxt + self.tcb.rcv_wnd,
-            SequenceCheck::LinuxTcpSequence => self.linux_window_edge(),
+            SequenceCheck::LinuxTcpSequence => self.window_edge_from_rcv_wup(),
         }
     }
 
-    pub(in crate::conn::machine) fn linux_window_edge(&self) -> SeqNumber {
+    pub(in crate::conn::machine) fn window_edge_from_rcv_wup(&self) -> SeqNumber {
         let edge = self.tcb.rcv_wup + self.tcb.rcv_wnd;
         if edge.before(self.tcb.rcv_nxt) {
             self.tcb.rcv_nxt
@@ -122,8 +116,8 @@ impl Connection {
     /// just wide enough (explorer, seed 2718, case 2033).
     pub(in crate::conn::machine) fn branch_on_wider_window(&mut self, now: Duration, seg: &Seg) {
         const LINUX_RMEM_DEFAULT: u32 = 131_072;
-        let edge = self.linux_window_edge();
-        if !self.linux_window_field_clamped()
+        let edge = self.window_edge_from_rcv_wup();
+        if !self.window_field_clamped()
             || seg.len == 0
             || seg.flags.intersects(TcpFlags::SYN | TcpFlags::RST)
             || seg.end().forward_distance(self.tcb.rcv_wup) > LINUX_RMEM_DEFAULT
@@ -143,7 +137,7 @@ impl Connection {
 
     /// Linux: the stack's last window field was the largest the header can carry
     /// (tcp_select_window(): `min(new_win, 65535U << rcv_wscale)` after tp->rcv_wnd is set).
-    pub(in crate::conn::machine) fn linux_window_field_clamped(&self) -> bool {
+    pub(in crate::conn::machine) fn window_field_clamped(&self) -> bool {
         self.profile.behaviour.sequence_check == SequenceCheck::LinuxTcpSequence
             && self.tcb.rcv_wnd == u32::from(u16::MAX) << self.opts.rcv_shift
     }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::conn::expect::{Expected, LenSpec, SegSpec, SeqSpec};
+use crate::conn::expect::{LenSpec, Obligation, SegSpec, SeqSpec};
 use crate::conn::segment::Seg;
 use crate::conn::state::State;
 use crate::wire::TcpFlags;
@@ -24,13 +24,13 @@ impl Connection {
             if !acceptable {
                 if !seg.flags.rst() {
                     let spec = SegSpec::ctl(TcpFlags::RST, seg.ack, None);
-                    self.expect(
+                    self.oblige(
                         spec,
                         due,
                         "RFC 9293 3.10.7.3: SYN-SENT, unacceptable ACK: <SEQ=SEG.ACK><CTL=RST>",
                     );
                 }
-                self.linux_syn_sent_rearm(now);
+                self.rearm_syn_after_bad_ack(now);
                 return;
             }
             ack_ok = true;
@@ -39,7 +39,7 @@ impl Connection {
         if seg.flags.rst() {
             if ack_ok {
                 self.record.reports.push(Report::ConnectionRefused);
-                self.record.expected.clear();
+                self.record.obligations.clear();
                 self.enter(State::Closed);
             }
             return;
@@ -87,7 +87,7 @@ impl Connection {
                 ack: Some(self.tcb.rcv_nxt),
                 len: LenSpec::Exact(0),
             };
-            self.expect(
+            self.oblige(
                 spec,
                 due,
                 "RFC 9293 3.10.7.3: SYN-SENT, SYN without ACK: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>",
@@ -100,7 +100,7 @@ impl Connection {
     /// `TCP_TIMEOUT_MIN` instead of the full RTO. RFC 9293 3.10.7.3 only sends the RST; a
     /// retransmission is the stack's to time (RFC 6298 5 bounds it from below only on the
     /// `rfc9293` profile).
-    pub(in crate::conn::machine) fn linux_syn_sent_rearm(&mut self, now: Duration) {
+    pub(in crate::conn::machine) fn rearm_syn_after_bad_ack(&mut self, now: Duration) {
         if !self.profile.behaviour.syn_sent_rearm_after_bad_ack {
             return;
         }
@@ -109,8 +109,8 @@ impl Connection {
             return;
         }
         rtx.sent_at = now;
-        self.record.expected.retain(|e| !is_retransmission_of(e));
-        self.record.expected.push(Expected {
+        self.record.obligations.retain(|e| !is_retransmission_of(e));
+        self.record.obligations.push(Obligation {
             spec: SegSpec {
                 optional_flags: TcpFlags::ECE | TcpFlags::CWR,
                 ..SegSpec::ctl(TcpFlags::SYN, self.tcb.iss, None)

@@ -21,8 +21,8 @@ impl Connection {
                 ..SegSpec::ctl(TcpFlags::RST, seg.ack, None)
             };
             let due = self.immediately(now);
-            self.record.expected.clear();
-            self.expect(
+            self.record.obligations.clear();
+            self.oblige(
                 spec,
                 due,
                 "RFC 9293 3.6: SHLD-2, data after a half-duplex close draws a RST",
@@ -44,10 +44,10 @@ impl Connection {
             // Linux tcp_rcv_state_process(): data beyond the peer's FIN resets the
             // connection (RFC 1122 4.2.2.13's reset for data after close, applied to the
             // receive side); the RST answers the segment: <SEQ=SEG.ACK><CTL=RST>.
-            self.record.expected.clear();
+            self.record.obligations.clear();
             let spec = SegSpec::ctl(TcpFlags::RST, seg.ack, None);
             let due = self.immediately(now);
-            self.expect(
+            self.oblige(
                 spec,
                 due,
                 "Linux tcp_rcv_state_process: data after the peer's FIN: <SEQ=SEG.ACK><CTL=RST>",
@@ -127,7 +127,7 @@ impl Connection {
             latest: now + self.profile.ack_delay_max,
         };
         // RFC 9293 3.8.6.3: SHLD-18, a delayed ACK; MUST-40, less than 0.5 seconds.
-        self.expect(
+        self.oblige(
             spec,
             due,
             "RFC 9293 3.8.6.3: MUST-40, data acknowledged within the ACK delay limit",

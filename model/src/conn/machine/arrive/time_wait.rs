@@ -16,19 +16,12 @@ impl Connection {
     /// SYN lies beyond RCV.NXT or carries a newer TSval (tcp_timewait_state_process()) and
     /// a listener owns the port, which only the caller knows. Returns whether it reopened:
     /// then the connection is a new passive one that received this SYN.
-    pub(in crate::conn::machine) fn reopen_from_time_wait_one(
+    pub(in crate::conn::machine) fn reopen_from_time_wait_on_branch(
         &mut self,
         now: Duration,
         seg: &Seg,
     ) -> bool {
-        if self.state != State::TimeWait || !seg.flags.syn() || seg.flags.ack() || seg.flags.rst() {
-            return false;
-        }
-        let newer_ts = match (seg.options.timestamps, self.ts.peer_vals[0]) {
-            (Some((val, _)), Some(recent)) => SeqNumber(recent).before(SeqNumber(val)),
-            _ => false,
-        };
-        if !(seg.seq.after(self.tcb.rcv_nxt) || newer_ts) {
+        if self.state != State::TimeWait || !self.syn_may_reopen(seg) {
             return false;
         }
         let floor = self.tcb.snd_nxt;
@@ -64,17 +57,16 @@ impl Connection {
     /// processed and is answered with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, within the
     /// out-of-window rate limit unless it carries text or a FIN. RFC 9293 3.10.7.4 would
     /// challenge the RST (RFC 5961 3.2), take a FIN at RCV.NXT and ignore text silently.
-    pub(in crate::conn::machine) fn arrive_time_wait_linux(&mut self, now: Duration, seg: &Seg) {
-        let paws_reject = match (seg.options.timestamps, self.ts.recent) {
-            (Some((val, _)), Some(recent)) if self.opts.negotiation.timestamps() => {
-                SeqNumber(val).before(SeqNumber(recent)) && !seg.flags.rst()
-            }
-            _ => false,
-        };
+    pub(in crate::conn::machine) fn arrive_time_wait_minisocket(
+        &mut self,
+        now: Duration,
+        seg: &Seg,
+    ) {
+        let paws_reject = self.paws_rejects(seg);
         let empty = seg.seg_len() == 0;
         if !paws_reject && seg.seq == self.tcb.rcv_nxt && (empty || seg.flags.rst()) {
             if seg.flags.rst() {
-                self.record.expected.clear();
+                self.record.obligations.clear();
                 self.enter(State::Closed);
             } else {
                 self.timers.time_wait = Some(now + self.profile.time_wait);
@@ -84,22 +76,8 @@ impl Connection {
             }
             return;
         }
-        // The timewait socket reads a TSopt only when timestamps are on (tw_ts_recent_stamp
-        // set): without them a SYN's TSval is not newer than anything (explorer, seed 31337,
-        // case 608).
-        let newer_ts = match (seg.options.timestamps, self.ts.recent) {
-            (Some((val, _)), Some(recent)) if self.opts.negotiation.timestamps() => {
-                SeqNumber(recent).before(SeqNumber(val))
-            }
-            _ => false,
-        };
         let rule = "Linux tcp_timewait_state_process: TIME-WAIT answers with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>";
-        if seg.flags.syn()
-            && !seg.flags.rst()
-            && !seg.flags.ack()
-            && !paws_reject
-            && (seg.seq.after(self.tcb.rcv_nxt) || newer_ts)
-        {
+        if self.syn_may_reopen(seg) {
             // TCP_TW_SYN with no listener falls through to the ACK, outside the rate limit.
             self.ack_now(now, rule);
             return;
@@ -115,5 +93,37 @@ impl Connection {
             self.timers.time_wait = Some(now + self.profile.time_wait);
         }
         self.unacceptable_ack(now, seg, rule);
+    }
+
+    /// RFC 7323 5.3 R1 (PAWS): the segment's TSval is older than TS.Recent (a RST is never
+    /// rejected so; Linux tcp_paws_reject(), against tw_ts_recent in TIME-WAIT).
+    pub(in crate::conn::machine) fn paws_rejects(&self, seg: &Seg) -> bool {
+        match (seg.options.timestamps, self.ts.recent) {
+            (Some((val, _)), Some(recent)) if self.opts.negotiation.timestamps() => {
+                SeqNumber(val).before(SeqNumber(recent)) && !seg.flags.rst()
+            }
+            _ => false,
+        }
+    }
+
+    /// A SYN that may open a new incarnation from TIME-WAIT: no ACK or RST, not rejected by
+    /// PAWS, and beyond RCV.NXT or with a TSval newer than TS.Recent (RFC 6191 2, which RFC
+    /// 9293 3.6.1's MAY-2 points to; Linux tcp_timewait_state_process(), TCP_TW_SYN). The
+    /// reference is TS.Recent, as Linux's tw_ts_recent (tcp_store_ts_recent() keeps only
+    /// what passed the window), not the peer's latest TSval; and a TSopt counts only when
+    /// timestamps are on (tw_ts_recent_stamp set): without them a SYN's TSval is not newer
+    /// than anything (explorer, seed 31337, case 608).
+    fn syn_may_reopen(&self, seg: &Seg) -> bool {
+        let newer_ts = match (seg.options.timestamps, self.ts.recent) {
+            (Some((val, _)), Some(recent)) if self.opts.negotiation.timestamps() => {
+                SeqNumber(recent).before(SeqNumber(val))
+            }
+            _ => false,
+        };
+        seg.flags.syn()
+            && !seg.flags.rst()
+            && !seg.flags.ack()
+            && !self.paws_rejects(seg)
+            && (seg.seq.after(self.tcb.rcv_nxt) || newer_ts)
     }
 }

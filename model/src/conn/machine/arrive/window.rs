@@ -34,7 +34,7 @@ impl Connection {
     /// Window update: if SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK).
     /// `acks_new` says whether the segment acknowledged new data.
     pub(in crate::conn::machine) fn update_send_window(&mut self, seg: &Seg, acks_new: bool) {
-        if self.linux_header_predicted(seg) && !acks_new && self.tcb.snd_wl1.after(seg.seq) {
+        if self.header_predicted(seg) && !acks_new && self.tcb.snd_wl1.after(seg.seq) {
             // The fast path's tcp_update_wl() sets SND.WL1 to SEG.SEQ even backwards.
             self.branches.fast_path_wl1 = Some(seg.seq);
         }
