@@ -713,3 +713,59 @@ fn linux_time_wait_ignores_tsvals_without_timestamps() {
         "the second answer is rate limited"
     );
 }
+
+/// Timestamps on both SYNs (the peer's TSval 1, the stack's 700), the ACK not yet in.
+fn syn_received_with_timestamps() -> Connection {
+    let mut c = Connection::new(Profile::linux_defaults());
+    c.open_passive(ms(0)).unwrap();
+    let mut syn = seg(SYN, 5000, 0, 0);
+    syn.options.timestamps = Some((1, 0));
+    c.arrive(ms(0), &syn);
+    let mut synack = seg(SYN | ACK, 1000, 5001, 0);
+    synack.options.timestamps = Some((700, 1));
+    c.emitted(ms(0), &synack).unwrap();
+    c
+}
+
+/// Eight TSvals from `first` on, in empty ACKs just past RCV.NXT: none becomes TS.Recent
+/// (it follows only a segment at or before RCV.WUP), so an echo of an older TSval can only
+/// be TS.Recent's.
+fn crowd_out_tsvals(c: &mut Connection, at: Duration, first: u32) {
+    let nxt = c.tcb().rcv_nxt.0;
+    let una = c.tcb().snd_una.0;
+    for v in first..first + 8 {
+        let mut s = seg(ACK, nxt + 1, una, 0);
+        s.options.timestamps = Some((v, 700));
+        c.arrive(at, &s);
+    }
+}
+
+/// Linux tcp_check_req() since 6.14 ("tcp: Defer ts_recent changes until req is owned"):
+/// the request keeps the SYN's TSval; a segment it drops (here a FIN without ACK) does not
+/// change it, and the child takes the completing ACK's TSval only if it has one (explorer,
+/// seed 9001, case 1753).
+#[test]
+fn linux_request_keeps_the_syns_tsval() {
+    let mut c = syn_received_with_timestamps();
+    let mut fin = seg(FIN, 5001, 0, 0);
+    fin.options.timestamps = Some((6, 0));
+    c.arrive(ms(1), &fin);
+    c.arrive(ms(2), &seg(ACK, 5001, 1001, 0));
+    assert_eq!(c.state(), State::Established);
+    crowd_out_tsvals(&mut c, ms(3), 10);
+    let echo = |ecr| {
+        let mut a = seg(ACK, 1001, 5001, 0);
+        a.options.timestamps = Some((701, ecr));
+        a
+    };
+    assert!(accepts(&c, ms(3), echo(1)), "the SYN's TSval");
+    assert!(!accepts(&c, ms(3), echo(6)), "the dropped FIN's");
+    // An ACK with a TSval gives the child that one.
+    let mut k = syn_received_with_timestamps();
+    let mut ack = seg(ACK, 5001, 1001, 0);
+    ack.options.timestamps = Some((3, 700));
+    k.arrive(ms(2), &ack);
+    crowd_out_tsvals(&mut k, ms(3), 10);
+    assert!(accepts(&k, ms(3), echo(3)));
+    assert!(!accepts(&k, ms(3), echo(1)));
+}
