@@ -769,3 +769,38 @@ fn linux_request_keeps_the_syns_tsval() {
     assert!(accepts(&k, ms(3), echo(3)));
     assert!(!accepts(&k, ms(3), echo(1)));
 }
+
+/// Linux tcp_rcv_established(): the fast path stores a predicted segment's TSval as
+/// TS.Recent (RCV.NXT = RCV.WUP) before tcp_ack() looks at its ACK, so an ACK behind
+/// SND.UNA sets it too; the slow path leaves tcp_ack() at old_ack first (explorer, seed
+/// 9001, case 201).
+#[test]
+fn linux_fast_path_takes_the_tsval_of_an_old_ack() {
+    let echo = |ack, ecr| {
+        let mut a = seg(ACK, 1001, ack, 0);
+        a.options.timestamps = Some((701, ecr));
+        a
+    };
+    let mut c = syn_received_with_timestamps();
+    let mut ack = seg(ACK, 5001, 1001, 0);
+    ack.options.timestamps = Some((2, 700));
+    c.arrive(ms(1), &ack);
+    assert_eq!(c.state(), State::Established);
+    // A pure ACK of SND.UNA-1: too old (a passive open counts no byte acknowledged yet),
+    // so a challenge ACK, after TS.Recent took its TSval.
+    let mut old = seg(ACK, 5001, 1000, 0);
+    old.options.timestamps = Some((3, 700));
+    let mut pure = c.clone();
+    pure.arrive(ms(2), &old);
+    pure.emitted(ms(2), &echo(5001, 3)).unwrap();
+    crowd_out_tsvals(&mut pure, ms(3), 10);
+    assert!(accepts(&pure, ms(3), echo(5001, 3)));
+    assert!(!accepts(&pure, ms(3), echo(5001, 2)));
+    // Text with that ACK: the fast path queues it and stores the TSval first.
+    old.len = 10;
+    let mut text = c.clone();
+    text.arrive(ms(2), &old);
+    text.emitted(ms(2), &echo(5011, 3)).unwrap();
+    crowd_out_tsvals(&mut text, ms(3), 10);
+    assert!(accepts(&text, ms(3), echo(5011, 3)));
+}

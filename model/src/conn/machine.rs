@@ -1601,6 +1601,13 @@ impl Connection {
             self.max_snd_wnd.max(1)
         };
         let oldest = self.tcb.snd_una - max_wnd;
+        // The fast path takes every pure ACK it predicts (text only as memory allows: a
+        // branch, below), so TS.Recent follows such an ACK whatever its SEG.ACK (seen on
+        // 6.18, explorer seed 9001 case 201: an ACK of SND.UNA-1 gave the TSecr).
+        let fast_tsval = self.linux_fast_path_tsval(seg);
+        if let (Some(val), 0) = (fast_tsval, seg.len) {
+            self.ts_recent = Some(val);
+        }
         if !seg.ack.in_range_inclusive(oldest, self.tcb.snd_nxt) {
             if self.linux_header_predicted(seg) {
                 // Linux tcp_rcv_established(): on the fast path the text is queued before
@@ -1630,6 +1637,11 @@ impl Connection {
         if let (ProfileKind::Linux, Some((val, _))) = (self.profile.kind, seg.options.timestamps) {
             if !seg.seq.after(self.tcb.rcv_wup) && !seg.ack.before(self.tcb.snd_una) {
                 self.ts_recent = Some(val);
+            } else if fast_tsval.is_some() && seg.len > 0 {
+                // Text on the fast path (as the stack's memory allows) stored it first.
+                let mut fast = self.clone();
+                fast.ts_recent = Some(val);
+                self.new_alt = Some(Box::new(fast));
             }
         }
         // The peer is heard from: keep-alives count again from now (Linux tcp_ack():
@@ -2150,11 +2162,15 @@ impl Connection {
             && !self.linux_child
     }
 
-    /// Linux tcp_rcv_established()'s header prediction, all but the memory test: an in-order
-    /// segment with ACK (and PSH) only, the header length the connection predicts (TSopt
-    /// exactly when negotiated, and not older than TS.Recent), the window last recorded,
-    /// an ACK not beyond SND.NXT, and text.
+    /// Linux tcp_rcv_established()'s header prediction for text, all but the memory test.
     fn linux_header_predicted(&self, seg: &Seg) -> bool {
+        self.linux_header_matches(seg) && seg.len > 0
+    }
+
+    /// Linux tcp_rcv_established()'s header prediction: an in-order segment with ACK (and
+    /// PSH) only, the header length the connection predicts (TSopt exactly when negotiated,
+    /// and not older than TS.Recent), the window last recorded, an ACK not beyond SND.NXT.
+    fn linux_header_matches(&self, seg: &Seg) -> bool {
         let ts_ok = match (self.negotiation.timestamps(), seg.options.timestamps) {
             (true, Some((val, _))) => self
                 .ts_recent
@@ -2172,7 +2188,14 @@ impl Connection {
             && seg.seq == self.tcb.rcv_nxt
             && !seg.ack.after(self.tcb.snd_nxt)
             && u32::from(seg.wnd) == self.tcb.snd_wnd >> self.snd_shift
-            && seg.len > 0
+    }
+
+    /// The TSval Linux's fast path stores as TS.Recent before tcp_ack() judges the ACK
+    /// (tcp_rcv_established(): tcp_store_ts_recent() when RCV.NXT = RCV.WUP), so even an
+    /// old ACK's TSval is kept there; the slow path's tcp_ack() leaves at old_ack first.
+    fn linux_fast_path_tsval(&self, seg: &Seg) -> Option<u32> {
+        let (val, _) = seg.options.timestamps?;
+        (self.linux_header_matches(seg) && self.tcb.rcv_nxt == self.tcb.rcv_wup).then_some(val)
     }
 
     /// Linux's fast path for text whose ACK is too old: the text is queued (as in order),
@@ -2184,6 +2207,9 @@ impl Connection {
             rule: "Linux tcp_rcv_established",
             taken: "header prediction queued text whose ACK was too old",
         });
+        if let Some(val) = self.linux_fast_path_tsval(seg) {
+            self.ts_recent = Some(val);
+        }
         self.tcb.rcv_nxt += seg.len;
         self.readable += u64::from(seg.len);
         if self.rate_limited(now) {
