@@ -804,3 +804,21 @@ fn linux_fast_path_takes_the_tsval_of_an_old_ack() {
     crowd_out_tsvals(&mut text, ms(3), 10);
     assert!(accepts(&text, ms(3), echo(5011, 3)));
 }
+
+/// Linux tcp_ofo_queue(): a held FIN that text in order has since covered is dropped with
+/// its segment, and the next held FIN ends the stream; it is not lost, nor its sequence
+/// number read as a byte (explorer, seed 9001, case 263). Both profiles.
+#[test]
+fn a_held_fin_covered_by_text_in_order_gives_way_to_the_next() {
+    for p in [Profile::rfc9293(), Profile::linux_defaults()] {
+        let mut c = established(p);
+        c.arrive(ms(1), &seg(ACK | FIN, 5003, 1001, 95));
+        let _ = c.emitted(ms(1), &seg(ACK, 1001, 5001, 0));
+        c.arrive(ms(2), &seg(ACK | FIN, 5002, 1001, 0));
+        let _ = c.emitted(ms(2), &seg(ACK, 1001, 5001, 0));
+        c.arrive(ms(3), &seg(ACK, 5001, 1001, 76));
+        assert_eq!(c.state(), State::CloseWait);
+        assert_eq!(c.tcb().rcv_nxt.0, 5099, "97 bytes and the FIN at 5098");
+        assert_eq!(c.readable(), 97);
+    }
+}

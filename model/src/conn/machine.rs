@@ -113,10 +113,11 @@ pub struct Connection {
     /// Out-of-order data held for later (RFC 9293 3.10.7.4: SHLD-31), as sorted, disjoint
     /// ranges relative to nothing: absolute sequence numbers and lengths.
     ooo: Vec<(SeqNumber, u32)>,
-    /// A FIN held out of order, as (the first sequence number of its segment, the FIN's):
-    /// its range in `ooo` covers it, as Linux's SACK blocks do; processed when the hole
-    /// before it fills.
-    ooo_fin: Option<(SeqNumber, SeqNumber)>,
+    /// FINs held out of order, each as (the first sequence number of its segment, the
+    /// FIN's): its range in `ooo` covers it, as Linux's SACK blocks do; processed when the
+    /// hole before it fills. Linux keeps each segment with its own FIN, so a peer that sent
+    /// two may leave two.
+    ooo_fins: Vec<(SeqNumber, SeqNumber)>,
     /// The peer's FIN is in and the application has not read the end of the stream: Linux
     /// keeps it in the receive queue, which tcp_sequence() looks at.
     fin_unread: bool,
@@ -236,7 +237,7 @@ impl Connection {
             rtx: None,
             rto,
             ooo: Vec::new(),
-            ooo_fin: None,
+            ooo_fins: Vec::new(),
             fin_unread: false,
             linux_child: false,
             linux_simultaneous: false,
@@ -363,7 +364,7 @@ impl Connection {
             self.time_wait_until = None;
             self.give_up_at = None;
             self.purged_ooo = std::mem::take(&mut self.ooo);
-            self.ooo_fin = None;
+            self.ooo_fins.clear();
         }
     }
 
@@ -1874,26 +1875,17 @@ impl Connection {
             if covered {
                 return;
             }
-            if let Some((fin_start, fin_seq)) = self.ooo_fin {
-                if !start.after(fin_start) && !end.before(fin_seq + 1) {
-                    self.ooo_fin = None;
-                }
-            }
+            self.ooo_fins
+                .retain(|&(fin_start, fin_seq)| start.after(fin_start) || end.before(fin_seq + 1));
         }
         self.hold_out_of_order(start, len + u32::from(fin));
-        // Of two FINs held, the earlier ends the stream: Linux keeps each segment with its
-        // own FIN (tcp_data_queue_ofo()), tcp_ofo_queue() meets the earlier first when the
-        // hole fills, and tcp_fin() then purges the out-of-order queue, the later FIN with it
-        // (explorer, seed 2718, case 1820). RFC 9293 3.10.7.4, eighth, likewise ends the
-        // stream at the first FIN.
-        let base = self.tcb.rcv_nxt;
-        let fin_seq = start + len;
-        if fin
-            && self.ooo_fin.is_none_or(|(_, held)| {
-                fin_seq.forward_distance(base) < held.forward_distance(base)
-            })
-        {
-            self.ooo_fin = Some((start, fin_seq));
+        // Of two FINs held, the earlier still ahead of RCV.NXT ends the stream when the hole
+        // fills (pull_out_of_order()): Linux keeps each segment with its own FIN
+        // (tcp_data_queue_ofo()), tcp_ofo_queue() meets the earlier first, and tcp_fin() then
+        // purges the out-of-order queue, the later FIN with it (explorer, seed 2718, case
+        // 1820). RFC 9293 3.10.7.4, eighth, likewise ends the stream at the first FIN.
+        if fin && !self.ooo_fins.contains(&(start, start + len)) {
+            self.ooo_fins.push((start, start + len));
         }
     }
 
@@ -1926,10 +1918,17 @@ impl Connection {
                 break;
             }
             let mut end = start + len;
+            // tcp_ofo_queue() drops a held segment that ends at or before RCV.NXT, its FIN
+            // with it (text in order had covered it: seen on 6.18, explorer seed 9001 case
+            // 263), and takes the first that reaches beyond.
+            let nxt = self.tcb.rcv_nxt;
+            self.ooo_fins.retain(|&(_, f)| !f.before(nxt));
             let fin = self
-                .ooo_fin
-                .map(|(_, f)| f)
-                .filter(|f| !f.before(self.tcb.rcv_nxt) && f.before(end));
+                .ooo_fins
+                .iter()
+                .map(|&(_, f)| f)
+                .filter(|f| f.before(end))
+                .min_by_key(|f| f.forward_distance(nxt));
             if let Some(f) = fin {
                 end = f;
             }
@@ -2009,7 +2008,7 @@ impl Connection {
         self.fin_unread = true;
         // Nothing follows a FIN: data held beyond it was never part of the stream.
         self.purged_ooo = std::mem::take(&mut self.ooo);
-        self.ooo_fin = None;
+        self.ooo_fins.clear();
         self.reports.push(Report::ConnectionClosing);
         match self.state {
             State::SynReceived | State::Established => self.enter(State::CloseWait),
