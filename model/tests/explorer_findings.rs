@@ -822,3 +822,34 @@ fn a_held_fin_covered_by_text_in_order_gives_way_to_the_next() {
         assert_eq!(c.readable(), 97);
     }
 }
+
+/// Linux tcp_check_req() gives the child the TSval of the ACK that made it even without
+/// timestamps, tcp_time_wait() copies it as tw_ts_recent, and tcp_v4_send_ack() adds TSopt
+/// whenever that TSecr is not zero: the timewait socket's ACKs carry TSopt, the full
+/// socket's ACK of the FIN does not (explorer, seed 4242, case 2876).
+#[test]
+fn linux_time_wait_echoes_the_tsval_of_the_handshakes_ack() {
+    let mut c = syn_received(Profile::linux_defaults());
+    let mut ack = seg(ACK, 5001, 1001, 0);
+    ack.options.timestamps = Some((11, 700));
+    c.arrive(ms(1), &ack);
+    assert_eq!(c.state(), State::Established);
+    c.close(ms(2)).unwrap();
+    c.emitted(ms(2), &seg(FIN | ACK, 1001, 5001, 0)).unwrap();
+    c.arrive(ms(3), &seg(FIN | ACK, 5001, 1002, 0));
+    assert_eq!(c.state(), State::TimeWait);
+    let plain = seg(ACK, 1002, 5002, 0);
+    let mut stamped = plain;
+    stamped.options.timestamps = Some((900, 11));
+    assert!(!accepts(&c, ms(3), stamped), "the full socket's ACK");
+    c.emitted(ms(3), &plain).unwrap();
+    c.arrive(ms(4), &seg(FIN | ACK, 5001, 1002, 0));
+    assert!(accepts(&c, ms(4), stamped), "the timewait socket's ACK");
+    assert!(!accepts(&c, ms(4), plain));
+    stamped.options.timestamps = Some((900, 12));
+    assert!(!accepts(&c, ms(4), stamped));
+    // Without a TSval in that ACK the timewait socket sends none.
+    let mut t = time_wait(Profile::linux_defaults());
+    t.arrive(ms(4), &seg(FIN | ACK, 5001, 1002, 0));
+    assert!(accepts(&t, ms(4), plain));
+}

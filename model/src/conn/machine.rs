@@ -155,6 +155,10 @@ pub struct Connection {
     /// before the input reached it, and the harness reads the segment after the input. Each
     /// is allowed once until the next settle (see `note_raced_retransmissions`).
     raced: Vec<(Expected, Duration)>,
+    /// Linux: the timewait socket has taken an input since TIME-WAIT began, so what the
+    /// stack sends now is the timewait socket's (tcp_v4_timewait_ack()), not the full
+    /// socket's ACK of the FIN that led here.
+    linux_tw_socket: bool,
     /// The TSvals of the first and the latest SYN-ACK the stack sent (Linux's request socket
     /// keeps them as snt_tsval_first and snt_tsval_last).
     synack_tsvals: Option<(u32, u32)>,
@@ -247,6 +251,7 @@ impl Connection {
             alts: Vec::new(),
             new_alt: None,
             fast_path_wl1: None,
+            linux_tw_socket: false,
             purged_ooo: Vec::new(),
             raced: Vec::new(),
             synack_tsvals: None,
@@ -355,6 +360,7 @@ impl Connection {
 
     fn enter(&mut self, state: State) {
         self.state = state;
+        self.linux_tw_socket &= state == State::TimeWait;
         if state != State::FinWait2 {
             self.fin_wait_2_until = None;
         }
@@ -1279,6 +1285,22 @@ impl Connection {
             return Ok(());
         }
         let ts = seg.options.timestamps;
+        if self.linux_tw_socket && !self.negotiation.timestamps() {
+            // Linux tcp_v4_send_ack() (and tcp_v6_send_response()) add TSopt whenever the
+            // TSecr, the timewait socket's tw_ts_recent, is not zero, timestamps on or off:
+            // a request socket's child takes the TSval of the ACK that made it whatever was
+            // negotiated (tcp_check_req()), and tcp_time_wait() copies it (seen on 6.18,
+            // explorer seed 4242 case 2876). RFC 7323 3.2 sends none.
+            let recent = self.ts_recent.filter(|&r| r != 0);
+            return match (ts, recent) {
+                (None, None) => Ok(()),
+                (Some((_, ecr)), Some(r)) if ecr == r => Ok(()),
+                _ => Err(fail(
+                    "Linux tcp_v4_send_ack: TSopt exactly when the timewait socket's TS.Recent is not zero",
+                    &recent.map_or("no TSopt".into(), |r| format!("TSopt with TSecr {r}")),
+                )),
+            };
+        }
         if self.negotiation.timestamps() {
             // RFC 7323 3.2: once negotiated, TSopt is sent in every non-RST segment.
             let Some((val, ecr)) = ts else {
@@ -1635,7 +1657,13 @@ impl Connection {
         // segment that got this far (no RST, no SYN) with an ACK not behind SND.UNA (an old
         // one leaves tcp_ack() at old_ack first) and that covers RCV.WUP
         // (tcp_replace_ts_recent(): SEG.SEQ =< RCV.WUP).
-        if let (ProfileKind::Linux, Some((val, _))) = (self.profile.kind, seg.options.timestamps) {
+        // A full socket reads no TSopt without timestamps (tcp_parse_options() with estab
+        // set wants tstamp_ok).
+        let ts = seg
+            .options
+            .timestamps
+            .filter(|_| self.negotiation.timestamps());
+        if let (ProfileKind::Linux, Some((val, _))) = (self.profile.kind, ts) {
             if !seg.seq.after(self.tcb.rcv_wup) && !seg.ack.before(self.tcb.snd_una) {
                 self.ts_recent = Some(val);
             } else if fast_tsval.is_some() && seg.len > 0 {
@@ -2057,6 +2085,7 @@ impl Connection {
     /// out-of-window rate limit unless it carries text or a FIN. RFC 9293 3.10.7.4 would
     /// challenge the RST (RFC 5961 3.2), take a FIN at RCV.NXT and ignore text silently.
     fn arrive_time_wait_linux(&mut self, now: Duration, seg: &Seg) {
+        self.linux_tw_socket = true;
         let paws_reject = match (seg.options.timestamps, self.ts_recent) {
             (Some((val, _)), Some(recent)) if self.negotiation.timestamps() => {
                 SeqNumber(val).before(SeqNumber(recent)) && !seg.flags.rst()
@@ -2070,7 +2099,10 @@ impl Connection {
                 self.enter(State::Closed);
             } else {
                 self.time_wait_until = Some(now + self.profile.time_wait);
-                if let Some((val, _)) = seg.options.timestamps {
+                // Read only with timestamps on (tw_ts_recent_stamp set).
+                if let (Some((val, _)), true) =
+                    (seg.options.timestamps, self.negotiation.timestamps())
+                {
                     self.ts_recent = Some(val);
                 }
             }
