@@ -853,3 +853,31 @@ fn linux_time_wait_echoes_the_tsval_of_the_handshakes_ack() {
     t.arrive(ms(4), &seg(FIN | ACK, 5001, 1002, 0));
     assert!(accepts(&t, ms(4), plain));
 }
+
+/// Text whose ACK is old but within the window: the slow path takes it with TS.Recent
+/// unchanged (tcp_ack() leaves at old_ack), the fast path (as the stack's memory allows)
+/// with TS.Recent from it; the model keeps both.
+#[test]
+fn linux_text_with_an_old_ack_may_set_ts_recent() {
+    let ts = |mut s: Seg, val, ecr| {
+        s.options.timestamps = Some((val, ecr));
+        s
+    };
+    let mut c = Connection::new(Profile::linux_defaults());
+    c.open_active(ms(0)).unwrap();
+    c.emitted(ms(0), &ts(seg(SYN, 1000, 0, 0), 700, 0)).unwrap();
+    c.arrive(ms(0), &ts(seg(SYN, 5000, 0, 0), 1, 0));
+    c.emitted(ms(0), &ts(seg(SYN | ACK, 1000, 5001, 0), 700, 1))
+        .unwrap();
+    c.arrive(ms(1), &ts(seg(ACK, 5001, 1001, 0), 2, 700));
+    assert_eq!(c.state(), State::Established);
+    // SEG.ACK = ISS: old, and in the window (a simultaneous open counts its SYN acked).
+    c.arrive(ms(2), &ts(seg(ACK, 5001, 1000, 10), 3, 700));
+    assert_eq!(c.tcb().rcv_nxt.0, 5011);
+    c.emitted(ms(2), &ts(seg(ACK, 1001, 5011, 0), 701, 2))
+        .unwrap();
+    crowd_out_tsvals(&mut c, ms(3), 10);
+    let echo = |ecr| ts(seg(ACK, 1001, 5011, 0), 701, ecr);
+    assert!(accepts(&c, ms(3), echo(3)), "the fast path's");
+    assert!(accepts(&c, ms(3), echo(2)), "the slow path's");
+}

@@ -146,6 +146,8 @@ pub struct Connection {
     new_alt: Option<Box<Connection>>,
     /// SND.WL1 of the fast path, when it differs from the slow path's after this input.
     fast_path_wl1: Option<SeqNumber>,
+    /// TS.Recent of the fast path, when it differs from the slow path's after this input.
+    fast_path_ts: Option<u32>,
     /// Out-of-order ranges just dropped by a FIN or the end of the connection: Linux's
     /// reply sent in the same breath (the ACK of that FIN in FIN-WAIT-1 and -2, a RST from
     /// close()) still carries them as SACK blocks (tcp_fin() purges after tcp_send_ack()).
@@ -251,6 +253,7 @@ impl Connection {
             alts: Vec::new(),
             new_alt: None,
             fast_path_wl1: None,
+            fast_path_ts: None,
             linux_tw_socket: false,
             purged_ooo: Vec::new(),
             raced: Vec::new(),
@@ -1668,9 +1671,7 @@ impl Connection {
                 self.ts_recent = Some(val);
             } else if fast_tsval.is_some() && seg.len > 0 {
                 // Text on the fast path (as the stack's memory allows) stored it first.
-                let mut fast = self.clone();
-                fast.ts_recent = Some(val);
-                self.new_alt = Some(Box::new(fast));
+                self.fast_path_ts = Some(val);
             }
         }
         // The peer is heard from: keep-alives count again from now (Linux tcp_ack():
@@ -2870,11 +2871,17 @@ impl Connection {
     /// The branches this connection opened during the last input.
     fn take_new_branches(&mut self) -> Vec<Connection> {
         let mut out = Vec::new();
-        if let Some(seq) = self.fast_path_wl1.take() {
+        let (wl1, ts) = (self.fast_path_wl1.take(), self.fast_path_ts.take());
+        if wl1.is_some() || ts.is_some() {
             let mut a = self.clone();
             a.alts.clear();
             a.new_alt = None;
-            a.tcb.snd_wl1 = seq;
+            if let Some(seq) = wl1 {
+                a.tcb.snd_wl1 = seq;
+            }
+            if ts.is_some() {
+                a.ts_recent = ts;
+            }
             out.push(a);
         }
         if let Some(a) = self.new_alt.take() {
