@@ -33,11 +33,20 @@ impl Connection {
     /// The branches this connection opened during the last input.
     pub(super) fn take_new_branches(&mut self) -> Vec<Connection> {
         let mut out = Vec::new();
-        if let Some(seq) = self.branches.fast_path_wl1.take() {
+        let (wl1, ts) = (
+            self.branches.fast_path_wl1.take(),
+            self.branches.fast_path_ts.take(),
+        );
+        if wl1.is_some() || ts.is_some() {
             let mut a = self.clone();
             a.branches.alts.clear();
             a.branches.new_alt = None;
-            a.tcb.snd_wl1 = seq;
+            if let Some(seq) = wl1 {
+                a.tcb.snd_wl1 = seq;
+            }
+            if ts.is_some() {
+                a.ts.recent = ts;
+            }
             out.push(a);
         }
         if let Some(a) = self.branches.new_alt.take() {

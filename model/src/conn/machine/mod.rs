@@ -223,6 +223,10 @@ struct LinuxSocket {
     /// The FIN owed by that late handshake left before the segment's text was looked at:
     /// it carries no SACK block for what the segment brought.
     fin_before_text: bool,
+    /// The timewait socket has taken an input since TIME-WAIT began, so what the stack
+    /// sends now is the timewait socket's (tcp_v4_timewait_ack()), not the full socket's
+    /// ACK of the FIN that led here.
+    tw_socket: bool,
     /// Header prediction is on (tp->pred_flags set): the fast path of
     /// tcp_rcv_established() may take an in-order segment before tcp_ack() judges it.
     header_prediction: bool,
@@ -269,6 +273,8 @@ struct Branches {
     new_alt: Option<Box<Connection>>,
     /// SND.WL1 of the fast path, when it differs from the slow path's after this input.
     fast_path_wl1: Option<SeqNumber>,
+    /// TS.Recent of the fast path, when it differs from the slow path's after this input.
+    fast_path_ts: Option<u32>,
 }
 
 /// RFC 9293 3.7.1: MUST-15, without an MSS option the send MSS is 536 (IPv4).
@@ -412,6 +418,7 @@ impl Connection {
 
     fn enter(&mut self, state: State) {
         self.state = state;
+        self.linux.tw_socket &= state == State::TimeWait;
         if state != State::FinWait2 {
             self.timers.fin_wait_2 = None;
         }

@@ -111,6 +111,22 @@ impl Connection {
             return Ok(());
         }
         let ts = seg.options.timestamps;
+        if self.linux.tw_socket && !self.opts.negotiation.timestamps() {
+            // Linux tcp_v4_send_ack() (and tcp_v6_send_response()) add TSopt whenever the
+            // TSecr, the timewait socket's tw_ts_recent, is not zero, timestamps on or off:
+            // a request socket's child takes the TSval of the ACK that made it whatever was
+            // negotiated (tcp_check_req()), and tcp_time_wait() copies it (seen on 6.18,
+            // explorer seed 4242 case 2876). RFC 7323 3.2 sends none.
+            let recent = self.ts.recent.filter(|&r| r != 0);
+            return match (ts, recent) {
+                (None, None) => Ok(()),
+                (Some((_, ecr)), Some(r)) if ecr == r => Ok(()),
+                _ => Err(fail(
+                    "Linux tcp_v4_send_ack: TSopt exactly when the timewait socket's TS.Recent is not zero",
+                    &recent.map_or("no TSopt".into(), |r| format!("TSopt with TSecr {r}")),
+                )),
+            };
+        }
         if self.opts.negotiation.timestamps() {
             // RFC 7323 3.2: once negotiated, TSopt is sent in every non-RST segment.
             let Some((val, ecr)) = ts else {

@@ -10,9 +10,10 @@ pub(super) struct Reassembly {
     /// Held ranges as (first sequence number, length); a held FIN's sequence number is
     /// inside its segment's range, as Linux's SACK blocks cover it.
     held: Vec<(SeqNumber, u32)>,
-    /// A FIN held out of order, as (the first sequence number of its segment, the FIN's):
-    /// processed when the hole before it fills.
-    fin: Option<(SeqNumber, SeqNumber)>,
+    /// FINs held out of order, each as (the first sequence number of its segment, the
+    /// FIN's): processed when the hole before it fills. Linux keeps each segment with its
+    /// own FIN, so a peer that sent two may leave two.
+    fins: Vec<(SeqNumber, SeqNumber)>,
     /// Ranges just dropped by a FIN or the end of the connection: Linux's reply sent in the
     /// same breath (the ACK of that FIN in FIN-WAIT-1 and -2, a RST from close()) still
     /// carries them as SACK blocks (tcp_fin() purges after tcp_send_ack()).
@@ -42,7 +43,7 @@ impl Reassembly {
     /// gone: the held ranges are dropped (and kept as `purged` for the reply).
     pub(super) fn purge(&mut self) {
         self.purged = std::mem::take(&mut self.held);
-        self.fin = None;
+        self.fins.clear();
     }
 
     /// The right edge of the range farthest from `rcv_nxt`: the right edge of the highest
@@ -75,25 +76,17 @@ impl Reassembly {
             if covered {
                 return;
             }
-            if let Some((fin_start, fin_seq)) = self.fin {
-                if !start.after(fin_start) && !end.before(fin_seq + 1) {
-                    self.fin = None;
-                }
-            }
+            self.fins
+                .retain(|&(fin_start, fin_seq)| start.after(fin_start) || end.before(fin_seq + 1));
         }
         self.hold_range(rcv_nxt, start, len + u32::from(fin));
-        // Of two FINs held, the earlier ends the stream: Linux keeps each segment with its
-        // own FIN (tcp_data_queue_ofo()), tcp_ofo_queue() meets the earlier first when the
-        // hole fills, and tcp_fin() then purges the out-of-order queue, the later FIN with it
-        // (explorer, seed 2718, case 1820). RFC 9293 3.10.7.4, eighth, likewise ends the
-        // stream at the first FIN.
-        let fin_seq = start + len;
-        if fin
-            && self.fin.is_none_or(|(_, held)| {
-                fin_seq.forward_distance(rcv_nxt) < held.forward_distance(rcv_nxt)
-            })
-        {
-            self.fin = Some((start, fin_seq));
+        // Of two FINs held, the earlier still ahead of RCV.NXT ends the stream when the hole
+        // fills (`pull`): Linux keeps each segment with its own FIN (tcp_data_queue_ofo()),
+        // tcp_ofo_queue() meets the earlier first, and tcp_fin() then purges the out-of-order
+        // queue, the later FIN with it (explorer, seed 2718, case 1820). RFC 9293 3.10.7.4,
+        // eighth, likewise ends the stream at the first FIN.
+        if fin && !self.fins.contains(&(start, start + len)) {
+            self.fins.push((start, start + len));
         }
     }
 
@@ -128,10 +121,17 @@ impl Reassembly {
                 break;
             }
             let mut end = start + len;
+            // tcp_ofo_queue() drops a held segment that ends at or before RCV.NXT, its FIN
+            // with it (text in order had covered it: seen on 6.18, explorer seed 9001 case
+            // 263), and takes the first that reaches beyond.
+            let nxt = *rcv_nxt;
+            self.fins.retain(|&(_, f)| !f.before(nxt));
             let fin = self
-                .fin
-                .map(|(_, f)| f)
-                .filter(|f| !f.before(*rcv_nxt) && f.before(end));
+                .fins
+                .iter()
+                .map(|&(_, f)| f)
+                .filter(|f| f.before(end))
+                .min_by_key(|f| f.forward_distance(nxt));
             if let Some(f) = fin {
                 end = f;
             }

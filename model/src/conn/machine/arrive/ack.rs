@@ -37,6 +37,13 @@ impl Connection {
             self.snd.max_wnd.max(1)
         };
         let oldest = self.tcb.snd_una - max_wnd;
+        // The fast path takes every pure ACK it predicts (text only as memory allows: a
+        // branch, below), so TS.Recent follows such an ACK whatever its SEG.ACK (seen on
+        // 6.18, explorer seed 9001 case 201: an ACK of SND.UNA-1 gave the TSecr).
+        let fast_tsval = self.fast_path_tsval(seg);
+        if let (Some(val), 0) = (fast_tsval, seg.len) {
+            self.ts.recent = Some(val);
+        }
         if !seg.ack.in_range_inclusive(oldest, self.tcb.snd_nxt) {
             if self.header_predicted(seg) {
                 // Linux tcp_rcv_established(): on the fast path the text is queued before
@@ -63,12 +70,20 @@ impl Connection {
         // segment that got this far (no RST, no SYN) with an ACK not behind SND.UNA (an old
         // one leaves tcp_ack() at old_ack first) and that covers RCV.WUP
         // (tcp_replace_ts_recent(): SEG.SEQ =< RCV.WUP).
-        if let (TsRecentUpdate::LinuxTcpAck, Some((val, _))) = (
-            self.profile.behaviour.ts_recent_update,
-            seg.options.timestamps,
-        ) {
+        // A full socket reads no TSopt without timestamps (tcp_parse_options() with estab
+        // set wants tstamp_ok).
+        let ts = seg
+            .options
+            .timestamps
+            .filter(|_| self.opts.negotiation.timestamps());
+        if let (TsRecentUpdate::LinuxTcpAck, Some((val, _))) =
+            (self.profile.behaviour.ts_recent_update, ts)
+        {
             if !seg.seq.after(self.tcb.rcv_wup) && !seg.ack.before(self.tcb.snd_una) {
                 self.ts.recent = Some(val);
+            } else if fast_tsval.is_some() && seg.len > 0 {
+                // Text on the fast path (as the stack's memory allows) stored it first.
+                self.branches.fast_path_ts = Some(val);
             }
         }
         // The peer is heard from: keep-alives count again from now (Linux tcp_ack():

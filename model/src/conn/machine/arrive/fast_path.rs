@@ -12,11 +12,15 @@ use crate::wire::TcpFlags;
 use super::super::*;
 
 impl Connection {
-    /// Linux tcp_rcv_established()'s header prediction, all but the memory test: an in-order
-    /// segment with ACK (and PSH) only, the header length the connection predicts (TSopt
-    /// exactly when negotiated, and not older than TS.Recent), the window last recorded,
-    /// an ACK not beyond SND.NXT, and text.
+    /// Linux tcp_rcv_established()'s header prediction for text, all but the memory test.
     pub(in crate::conn::machine) fn header_predicted(&self, seg: &Seg) -> bool {
+        self.header_matches(seg) && seg.len > 0
+    }
+
+    /// Linux tcp_rcv_established()'s header prediction: an in-order segment with ACK (and
+    /// PSH) only, the header length the connection predicts (TSopt exactly when negotiated,
+    /// and not older than TS.Recent), the window last recorded, an ACK not beyond SND.NXT.
+    fn header_matches(&self, seg: &Seg) -> bool {
         let ts_ok = match (self.opts.negotiation.timestamps(), seg.options.timestamps) {
             (true, Some((val, _))) => self
                 .ts
@@ -35,7 +39,14 @@ impl Connection {
             && seg.seq == self.tcb.rcv_nxt
             && !seg.ack.after(self.tcb.snd_nxt)
             && u32::from(seg.wnd) == self.tcb.snd_wnd >> self.opts.snd_shift
-            && seg.len > 0
+    }
+
+    /// The TSval Linux's fast path stores as TS.Recent before tcp_ack() judges the ACK
+    /// (tcp_rcv_established(): tcp_store_ts_recent() when RCV.NXT = RCV.WUP), so even an
+    /// old ACK's TSval is kept there; the slow path's tcp_ack() leaves at old_ack first.
+    pub(in crate::conn::machine) fn fast_path_tsval(&self, seg: &Seg) -> Option<u32> {
+        let (val, _) = seg.options.timestamps?;
+        (self.header_matches(seg) && self.tcb.rcv_nxt == self.tcb.rcv_wup).then_some(val)
     }
 
     /// Linux's fast path for text whose ACK is too old: the text is queued (as in order),
@@ -47,6 +58,9 @@ impl Connection {
             rule: "Linux tcp_rcv_established",
             taken: "header prediction queued text whose ACK was too old",
         });
+        if let Some(val) = self.fast_path_tsval(seg) {
+            self.ts.recent = Some(val);
+        }
         self.tcb.rcv_nxt += seg.len;
         self.rcv.readable += u64::from(seg.len);
         if self.rate_limited(now) {

@@ -104,13 +104,6 @@ impl Connection {
             );
             return false;
         }
-        // tcp_check_req(): "In sequence, PAWS is OK": TS.Recent follows a segment at or
-        // before RCV.NXT.
-        if let Some((val, _)) = seg.options.timestamps {
-            if !seg.seq.after(self.tcb.rcv_nxt) {
-                self.ts.recent = Some(val);
-            }
-        }
         // A SYN at the peer's ISN is out of the window that starts after it: truncated.
         if seg.seq == self.tcb.irs {
             flg = flg & !TcpFlags::SYN;
@@ -139,7 +132,19 @@ impl Connection {
             return false;
         }
         // Without ACK the segment is dropped silently.
-        flg.ack()
+        if !flg.ack() {
+            return false;
+        }
+        // tcp_check_req() (6.14 on, "tcp: Defer ts_recent changes until req is owned"): the
+        // request keeps the SYN's TSval as TS.Recent whatever else arrives; only the child
+        // this segment creates takes its TSval, if the segment is at or before RCV.NXT.
+        // (Seen on 6.18, explorer seed 9001 case 1753: a FIN without ACK left TS.Recent.)
+        if let Some((val, _)) = seg.options.timestamps {
+            if !seg.seq.after(self.tcb.rcv_nxt) {
+                self.ts.recent = Some(val);
+            }
+        }
+        true
     }
 
     /// Linux tcp_check_req(), "pure retransmitted SYN": the SYN-ACK goes again at once

@@ -62,6 +62,7 @@ impl Connection {
         now: Duration,
         seg: &Seg,
     ) {
+        self.linux.tw_socket = true;
         let paws_reject = self.paws_rejects(seg);
         let empty = seg.seg_len() == 0;
         if !paws_reject && seg.seq == self.tcb.rcv_nxt && (empty || seg.flags.rst()) {
@@ -70,7 +71,10 @@ impl Connection {
                 self.enter(State::Closed);
             } else {
                 self.timers.time_wait = Some(now + self.profile.time_wait);
-                if let Some((val, _)) = seg.options.timestamps {
+                // Read only with timestamps on (tw_ts_recent_stamp set).
+                if let (Some((val, _)), true) =
+                    (seg.options.timestamps, self.opts.negotiation.timestamps())
+                {
                     self.ts.recent = Some(val);
                 }
             }
