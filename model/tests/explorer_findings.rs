@@ -713,3 +713,26 @@ fn linux_time_wait_ignores_tsvals_without_timestamps() {
         "the second answer is rate limited"
     );
 }
+
+/// RFC 9293 3.10.7.4, second (RFC 5961 3.2): a RST is judged by its own sequence number, so
+/// a SYN,RST at the peer's ISN is not trimmed into a RST at RCV.NXT: alone it lies outside
+/// the window and is dropped, the request staying in SYN-RECEIVED; with text reaching into
+/// the window it draws a challenge ACK (both profiles; explorer rfc9293, seed 2026, cases
+/// 1252 and 7493).
+#[test]
+fn syn_rst_at_the_peer_isn_is_not_a_reset() {
+    for p in [Profile::rfc9293(), Profile::linux_defaults()] {
+        let mut c = syn_received(p.clone());
+        c.arrive(ms(1), &seg(SYN | RST | ACK, 5000, 1001, 0));
+        assert_eq!(c.state(), State::SynReceived, "{:?}", p.kind);
+        assert!(c.settle(ms(50)).is_ok(), "{:?}: nothing owed", p.kind);
+        let mut d = syn_received(p.clone());
+        d.arrive(ms(1), &seg(SYN | RST, 5000, 0, 1));
+        assert_eq!(d.state(), State::SynReceived, "{:?}", p.kind);
+        assert!(
+            accepts(&d, ms(1), seg(ACK, 1001, 5001, 0)),
+            "{:?}: a challenge ACK",
+            p.kind
+        );
+    }
+}

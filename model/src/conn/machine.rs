@@ -1435,8 +1435,13 @@ impl Connection {
                 && seg.ack == self.tcb.snd_nxt);
         // (A request socket's child has no socket of its own yet, so tcp_rcv_state_process()
         // lets no SYN through: the one tcp_check_req() trimmed draws a challenge ACK there.)
+        // A RST is not trimmed: RFC 9293 3.10.7.4, second (RFC 5961 3.2), judges it by its
+        // own sequence number, so a SYN,RST at the peer's ISN is outside the window (dropped)
+        // or, with text reaching into it, not at RCV.NXT (a challenge ACK), never a reset
+        // (explorer rfc9293, seed 2026, cases 1252, 3287, 4130, 5879, 7133, 7493).
         if self.state == State::SynReceived
             && seg.flags.syn()
+            && !seg.flags.rst()
             && seg.seq + 1 == self.tcb.rcv_nxt
             && linux_passes
         {
