@@ -736,3 +736,16 @@ fn syn_rst_at_the_peer_isn_is_not_a_reset() {
         );
     }
 }
+
+/// RFC 9293 3.3.2: after a passive open the peer's SYN again at its ISN, acknowledging the
+/// SYN-ACK but with no text or FIN, is not acceptable (its one sequence number lies before
+/// RCV.NXT): an ACK, the connection still in SYN-RECEIVED, as Linux's request socket has it
+/// (tcp_check_req(), tcp_in_window()); explorer rfc9293, seed 60607, case 1379.
+#[test]
+fn passive_syn_ack_at_the_peer_isn_is_unacceptable() {
+    let mut r = syn_received(Profile::rfc9293());
+    r.arrive(ms(1), &seg(SYN | ACK, 5000, 1001, 0));
+    assert_eq!(r.state(), State::SynReceived);
+    assert!(accepts(&r, ms(1), seg(ACK, 1001, 5001, 0)));
+    assert!(r.settle(ms(1)).is_err(), "the ACK is owed at once");
+}
