@@ -451,6 +451,21 @@ pub static DEVIATIONS: &[Deviation] = &[
         },
     },
     Deviation {
+        name: "send-window-update-by-new-ack",
+        linux: "The send window is taken from every segment that acknowledges new data, \
+                whatever its sequence number; from one at SND.WL1 that acknowledges nothing \
+                new only when it grows or closes the window.",
+        rfc: "RFC 9293 3.10.7.4, fifth, ESTABLISHED: the window is updated only if \
+              SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK), so an ACK \
+              of new data with an older SEQ (behind out-of-order data the peer sent) leaves \
+              the window as it was, and one at SND.WL1 may shrink it.",
+        source: "net/ipv4/tcp_input.c: tcp_may_update_window(), tcp_ack_update_window()",
+        scenario: "corpus/deviations/send-window-update-by-new-ack.pkt",
+        // Seen only later (a SEND the RFC's window lets through and Linux's holds, or the
+        // other way round): recognised when the model takes the segment (see `taint`).
+        matches: |_| false,
+    },
+    Deviation {
         name: "synrecv-shutdown-holds-fin",
         linux: "shutdown(SHUT_WR) in a simultaneous open's SYN-RECEIVED sends nothing and \
                 leaves the state: the FIN goes when an ACK completes the handshake.",
@@ -558,6 +573,9 @@ fn taint_name(
     {
         return Some("old-ack-capped-by-bytes-acked");
     }
+    if window_update_differs(tcb, seg, conn) {
+        return Some("send-window-update-by-new-ack");
+    }
     // Linux counts the window from RCV.WUP: an empty segment between RCV.WUP and RCV.NXT
     // is acceptable and draws nothing, where the RFC answers it with an ACK.
     if empty
@@ -569,6 +587,39 @@ fn taint_name(
         return Some("window-counted-from-rcv-wup");
     }
     None
+}
+
+/// Whether the model, having taken `seg`'s ACK (`tcb` before it, `conn` after), left the
+/// send window other than Linux's tcp_may_update_window() would: Linux also updates on an
+/// ACK of new data whatever SEG.SEQ, and at SND.WL1 without new data only when the window
+/// grows or closes; the RFC updates when SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and
+/// SND.WL2 =< SEG.ACK). It counts when the window ends up different, or SND.WL1 does (Linux
+/// then judges the next segment's window against a SEG.SEQ the RFC did not record).
+fn window_update_differs(tcb: &Tcb, seg: &Seg, conn: &Connection) -> bool {
+    if !seg.flags.ack() || seg.flags.rst() || seg.flags.syn() {
+        return false;
+    }
+    let after = conn.tcb();
+    let nwin = u32::from(seg.wnd) << conn.snd_wnd_shift();
+    let rfc =
+        tcb.snd_wl1.before(seg.seq) || (tcb.snd_wl1 == seg.seq && !seg.ack.before(tcb.snd_wl2));
+    let acks_new = seg.ack.after(tcb.snd_una) && !seg.ack.after(tcb.snd_nxt);
+    if acks_new {
+        // The model took the ACK (SND.UNA moved to it) but, by the RFC's rule, not its
+        // window and SEQ, which Linux takes.
+        !rfc && after.snd_una == seg.ack
+            && after.snd_wl1 == tcb.snd_wl1
+            && (nwin != tcb.snd_wnd || seg.seq.before(tcb.snd_wl1))
+    } else {
+        // The model shrank the window at SND.WL1 (not to zero), which Linux keeps.
+        seg.ack == tcb.snd_una
+            && tcb.snd_wl1 == seg.seq
+            && rfc
+            && nwin != 0
+            && nwin < tcb.snd_wnd
+            && after.snd_wnd == nwin
+            && after.snd_wl1 == seg.seq
+    }
 }
 
 /// Whether a segment the stack sent (and the model allowed) is a simultaneous open's
