@@ -421,16 +421,18 @@ pub static DEVIATIONS: &[Deviation] = &[
         rfc: "RFC 9293 3.10.7.4: the ACK is <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.",
         source: "net/ipv4/tcp_output.c: tcp_acceptable_seq()",
         scenario: "corpus/deviations/ack-seq-at-window-edge.pkt",
-        // Shown against the ACK the model owes (the SEQ differs), or, when the FIN's
-        // retransmission comes first in the model's list, as a pure ACK at its SEQ
-        // (SND.UNA + SND.WND = SND.UNA in a zero window) where it owes the FIN again.
+        // Shown against the ACK the model owes (the SEQ differs), or, when the
+        // retransmission of the FIN or of data in flight comes first in the model's list, as
+        // a pure ACK at its SEQ (SND.UNA + SND.WND = SND.UNA in a zero window) where it owes
+        // that segment again.
         matches: |f| match (seq_ack(&f.expected), seq_ack(&f.actual)) {
             (Some((s1, a1)), Some((s2, a2))) => {
                 sent(f, "ACK")
                     && (a1 == a2 && s1 != s2
                         || s1 == s2
                             && f.rule.starts_with(RETRANSMISSION)
-                            && f.expected.contains("<CTL=FIN,ACK>"))
+                            && (f.expected.contains("<CTL=FIN,ACK>")
+                                || f.expected.contains("<DATA") && !f.actual.contains("<DATA")))
             }
             _ => false,
         },
