@@ -646,6 +646,15 @@ pub fn taint_abort(before: State, profile: &Profile) -> Option<&'static Deviatio
         .flatten()
 }
 
+/// [`taint`] for shutdown(SHUT_WR): in a simultaneous open's SYN-RECEIVED the RFC's CLOSE
+/// enters FIN-WAIT-1 at once, Linux holds the FIN and the state, and with a closed peer
+/// window neither sends anything to see.
+pub fn taint_shutdown(before: State, profile: &Profile) -> Option<&'static Deviation> {
+    (profile.kind == ProfileKind::Rfc9293 && before == State::SynReceived)
+        .then(|| by_name("synrecv-shutdown-holds-fin"))
+        .flatten()
+}
+
 /// [`classify`] for a divergence the runner's model found: the same matchers, on the same
 /// words (the state before the event, the event, the rule and both sides).
 pub fn classify_model(d: &ModelDivergence, profile: &Profile) -> Option<&'static Deviation> {
