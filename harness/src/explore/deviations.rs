@@ -589,6 +589,15 @@ fn taint_name(
     {
         return Some("window-counted-from-rcv-wup");
     }
+    // Its right edge, RCV.WUP + RCV.WND, has not moved with RCV.NXT: a segment starting
+    // past it is outside Linux's window (dropped, a duplicate ACK) and inside the RFC's.
+    if !seg.flags.syn()
+        && tcb.rcv_wup.before(tcb.rcv_nxt)
+        && seg.seq.after(tcb.rcv_wup + tcb.rcv_wnd)
+        && seg.seq.before(tcb.rcv_nxt + tcb.rcv_wnd)
+    {
+        return Some("window-counted-from-rcv-wup");
+    }
     None
 }
 
