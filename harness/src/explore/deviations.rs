@@ -8,6 +8,7 @@
 
 use tcpcheck_model::conn::{Connection, Seg, State, Tcb};
 use tcpcheck_model::profile::{Profile, ProfileKind};
+use tcpcheck_model::wire::TcpFlags;
 
 use super::driver::Found;
 use crate::differ::ModelDivergence;
@@ -469,6 +470,19 @@ pub static DEVIATIONS: &[Deviation] = &[
         matches: |_| false,
     },
     Deviation {
+        name: "fast-path-moves-snd-wl1",
+        linux: "In-order text taken on the header-prediction fast path that acknowledges \
+                nothing new sets SND.WL1 to its SEQ, even backwards, so a later segment's \
+                window is judged against that SEQ.",
+        rfc: "RFC 9293 3.10.7.4, fifth, ESTABLISHED: SND.WL1 changes only with a window \
+              update, when SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK).",
+        source: "net/ipv4/tcp_input.c: tcp_rcv_established() (\"Bulk data transfer: \
+                 receiver\", tcp_update_wl())",
+        scenario: "corpus/deviations/fast-path-moves-snd-wl1.pkt",
+        // Seen only later, as a window the RFC's model did or did not take (see `taint`).
+        matches: |_| false,
+    },
+    Deviation {
         name: "synrecv-shutdown-holds-fin",
         linux: "shutdown(SHUT_WR) in a simultaneous open's SYN-RECEIVED sends nothing and \
                 leaves the state: the FIN goes when an ACK completes the handshake.",
@@ -578,6 +592,19 @@ fn taint_name(
     }
     if window_update_differs(tcb, seg, conn) {
         return Some("send-window-update-by-new-ack");
+    }
+    // Linux's fast path moves SND.WL1 back to the SEQ of in-order text that acknowledges
+    // nothing new and leaves the window as it was (header prediction's own conditions).
+    if before == State::Established
+        && seg.flags & !TcpFlags::PSH == TcpFlags::ACK
+        && seg.len > 0
+        && seg.options.sack.is_none()
+        && seg.seq == tcb.rcv_nxt
+        && seg.ack == tcb.snd_una
+        && u32::from(seg.wnd) << conn.snd_wnd_shift() == tcb.snd_wnd
+        && tcb.snd_wl1.after(seg.seq)
+    {
+        return Some("fast-path-moves-snd-wl1");
     }
     // Linux counts the window from RCV.WUP: an empty segment between RCV.WUP and RCV.NXT
     // is acceptable and draws nothing, where the RFC answers it with an ACK.
