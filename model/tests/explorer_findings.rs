@@ -884,3 +884,43 @@ fn linux_text_with_an_old_ack_may_set_ts_recent() {
     assert!(accepts(&c, ms(3), echo(3)), "the fast path's");
     assert!(accepts(&c, ms(3), echo(2)), "the slow path's");
 }
+
+/// RFC 9293 3.10.7.4, second (RFC 5961 3.2): a RST is judged by its own sequence number, so
+/// a SYN,RST at the peer's ISN is not trimmed into a RST at RCV.NXT: alone it lies outside
+/// the window and is dropped, the request staying in SYN-RECEIVED; with text reaching into
+/// the window it draws a challenge ACK (both profiles; explorer rfc9293, seed 2026, cases
+/// 1252 and 7493).
+#[test]
+fn syn_rst_at_the_peer_isn_is_not_a_reset() {
+    for p in [Profile::rfc9293(), Profile::linux_defaults()] {
+        let mut c = syn_received(p.clone());
+        c.arrive(ms(1), &seg(SYN | RST | ACK, 5000, 1001, 0));
+        assert_eq!(c.state(), State::SynReceived, "{:?}", p.kind);
+        assert!(
+            c.check_overdue(ms(50)).is_ok(),
+            "{:?}: nothing owed",
+            p.kind
+        );
+        let mut d = syn_received(p.clone());
+        d.arrive(ms(1), &seg(SYN | RST, 5000, 0, 1));
+        assert_eq!(d.state(), State::SynReceived, "{:?}", p.kind);
+        assert!(
+            accepts(&d, ms(1), seg(ACK, 1001, 5001, 0)),
+            "{:?}: a challenge ACK",
+            p.kind
+        );
+    }
+}
+
+/// RFC 9293 3.3.2: after a passive open the peer's SYN again at its ISN, acknowledging the
+/// SYN-ACK but with no text or FIN, is not acceptable (its one sequence number lies before
+/// RCV.NXT): an ACK, the connection still in SYN-RECEIVED, as Linux's request socket has it
+/// (tcp_check_req(), tcp_in_window()); explorer rfc9293, seed 60607, case 1379.
+#[test]
+fn passive_syn_ack_at_the_peer_isn_is_unacceptable() {
+    let mut r = syn_received(Profile::rfc9293());
+    r.arrive(ms(1), &seg(SYN | ACK, 5000, 1001, 0));
+    assert_eq!(r.state(), State::SynReceived);
+    assert!(accepts(&r, ms(1), seg(ACK, 1001, 5001, 0)));
+    assert!(r.check_overdue(ms(1)).is_err(), "the ACK is owed at once");
+}

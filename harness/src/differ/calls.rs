@@ -174,6 +174,12 @@ impl Differ {
                 if write {
                     if let Some(t) = self.tracked(fd) {
                         t.fed(line, "shutdown(SHUT_WR)");
+                        if t.after.is_none() {
+                            t.after = crate::explore::deviations::taint_shutdown(
+                                t.before,
+                                t.conn.profile(),
+                            );
+                        }
                         // RFC 9293 3.10.4: CLOSE means "I have no more to send".
                         let _ = t.conn.close(now);
                     }

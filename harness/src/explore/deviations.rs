@@ -8,6 +8,7 @@
 
 use tcpcheck_model::conn::{Connection, Seg, State, Tcb};
 use tcpcheck_model::profile::{Profile, ProfileKind};
+use tcpcheck_model::wire::TcpFlags;
 
 use super::driver::Found;
 use crate::differ::ModelDivergence;
@@ -327,9 +328,10 @@ pub static DEVIATIONS: &[Deviation] = &[
         scenario: "corpus/deviations/simultaneous-open-scales-unnegotiated-window.pkt",
         // On rfc9293 it shows as the kernel acknowledging text beyond the window as the RFC
         // reads it (unscaled), which the model trimmed.
+        // The text may be the stack's own data segment carrying that ACK.
         matches: |f| {
             f.unscaled
-                && sent(f, "ACK")
+                && (sent(f, "ACK") || sent(f, "PSH,ACK"))
                 && match (seq_ack(&f.expected), seq_ack(&f.actual)) {
                     (Some((_, a1)), Some((_, a2))) => seq_ahead(a1, a2),
                     _ => false,
@@ -447,16 +449,18 @@ pub static DEVIATIONS: &[Deviation] = &[
         rfc: "RFC 9293 3.10.7.4: the ACK is <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.",
         source: "net/ipv4/tcp_output.c: tcp_acceptable_seq()",
         scenario: "corpus/deviations/ack-seq-at-window-edge.pkt",
-        // Shown against the ACK the model owes (the SEQ differs), or, when the FIN's
-        // retransmission comes first in the model's list, as a pure ACK at its SEQ
-        // (SND.UNA + SND.WND = SND.UNA in a zero window) where it owes the FIN again.
+        // Shown against the ACK the model owes (the SEQ differs), or, when the
+        // retransmission of the FIN or of data in flight comes first in the model's list, as
+        // a pure ACK at its SEQ (SND.UNA + SND.WND = SND.UNA in a zero window) where it owes
+        // that segment again.
         matches: |f| match (seq_ack(&f.expected), seq_ack(&f.actual)) {
             (Some((s1, a1)), Some((s2, a2))) => {
                 sent(f, "ACK")
                     && (a1 == a2 && s1 != s2
                         || s1 == s2
                             && f.rule.starts_with(RETRANSMISSION)
-                            && f.expected.contains("<CTL=FIN,ACK>"))
+                            && (f.expected.contains("<CTL=FIN,ACK>")
+                                || f.expected.contains("<DATA") && !f.actual.contains("<DATA")))
             }
             _ => false,
         },
@@ -476,6 +480,36 @@ pub static DEVIATIONS: &[Deviation] = &[
             f.state == State::SynReceived
                 && missing(f, "RFC 9293 3.10.7.4: SYN-RECEIVED, unacceptable ACK")
         },
+    },
+    Deviation {
+        name: "send-window-update-by-new-ack",
+        switch: "window_update",
+        linux: "The send window is taken from every segment that acknowledges new data, \
+                whatever its sequence number; from one at SND.WL1 that acknowledges nothing \
+                new only when it grows or closes the window.",
+        rfc: "RFC 9293 3.10.7.4, fifth, ESTABLISHED: the window is updated only if \
+              SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK), so an ACK \
+              of new data with an older SEQ (behind out-of-order data the peer sent) leaves \
+              the window as it was, and one at SND.WL1 may shrink it.",
+        source: "net/ipv4/tcp_input.c: tcp_may_update_window(), tcp_ack_update_window()",
+        scenario: "corpus/deviations/send-window-update-by-new-ack.pkt",
+        // Seen only later (a SEND the RFC's window lets through and Linux's holds, or the
+        // other way round): recognised when the model takes the segment (see `taint`).
+        matches: |_| false,
+    },
+    Deviation {
+        name: "fast-path-moves-snd-wl1",
+        switch: "header_prediction",
+        linux: "In-order text taken on the header-prediction fast path that acknowledges \
+                nothing new sets SND.WL1 to its SEQ, even backwards, so a later segment's \
+                window is judged against that SEQ.",
+        rfc: "RFC 9293 3.10.7.4, fifth, ESTABLISHED: SND.WL1 changes only with a window \
+              update, when SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK).",
+        source: "net/ipv4/tcp_input.c: tcp_rcv_established() (\"Bulk data transfer: \
+                 receiver\", tcp_update_wl())",
+        scenario: "corpus/deviations/fast-path-moves-snd-wl1.pkt",
+        // Seen only later, as a window the RFC's model did or did not take (see `taint`).
+        matches: |_| false,
     },
     Deviation {
         name: "synrecv-shutdown-holds-fin",
@@ -586,6 +620,22 @@ fn taint_name(
     {
         return Some("old-ack-capped-by-bytes-acked");
     }
+    if window_update_differs(tcb, seg, conn) {
+        return Some("send-window-update-by-new-ack");
+    }
+    // Linux's fast path moves SND.WL1 back to the SEQ of in-order text that acknowledges
+    // nothing new and leaves the window as it was (header prediction's own conditions).
+    if before == State::Established
+        && seg.flags & !TcpFlags::PSH == TcpFlags::ACK
+        && seg.len > 0
+        && seg.options.sack.is_none()
+        && seg.seq == tcb.rcv_nxt
+        && seg.ack == tcb.snd_una
+        && u32::from(seg.wnd) << conn.snd_wnd_shift() == tcb.snd_wnd
+        && tcb.snd_wl1.after(seg.seq)
+    {
+        return Some("fast-path-moves-snd-wl1");
+    }
     // Linux counts the window from RCV.WUP: an empty segment between RCV.WUP and RCV.NXT
     // is acceptable and draws nothing, where the RFC answers it with an ACK.
     if empty
@@ -596,7 +646,49 @@ fn taint_name(
     {
         return Some("window-counted-from-rcv-wup");
     }
+    // Its right edge, RCV.WUP + RCV.WND, has not moved with RCV.NXT: a segment starting
+    // past it is outside Linux's window (dropped, a duplicate ACK) and inside the RFC's.
+    if !seg.flags.syn()
+        && tcb.rcv_wup.before(tcb.rcv_nxt)
+        && seg.seq.after(tcb.rcv_wup + tcb.rcv_wnd)
+        && seg.seq.before(tcb.rcv_nxt + tcb.rcv_wnd)
+    {
+        return Some("window-counted-from-rcv-wup");
+    }
     None
+}
+
+/// Whether the model, having taken `seg`'s ACK (`tcb` before it, `conn` after), left the
+/// send window other than Linux's tcp_may_update_window() would: Linux also updates on an
+/// ACK of new data whatever SEG.SEQ, and at SND.WL1 without new data only when the window
+/// grows or closes; the RFC updates when SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and
+/// SND.WL2 =< SEG.ACK). It counts when the window ends up different, or SND.WL1 does (Linux
+/// then judges the next segment's window against a SEG.SEQ the RFC did not record).
+fn window_update_differs(tcb: &Tcb, seg: &Seg, conn: &Connection) -> bool {
+    if !seg.flags.ack() || seg.flags.rst() || seg.flags.syn() {
+        return false;
+    }
+    let after = conn.tcb();
+    let nwin = u32::from(seg.wnd) << conn.snd_wnd_shift();
+    let rfc =
+        tcb.snd_wl1.before(seg.seq) || (tcb.snd_wl1 == seg.seq && !seg.ack.before(tcb.snd_wl2));
+    let acks_new = seg.ack.after(tcb.snd_una) && !seg.ack.after(tcb.snd_nxt);
+    if acks_new {
+        // The model took the ACK (SND.UNA moved to it) but, by the RFC's rule, not its
+        // window and SEQ, which Linux takes.
+        !rfc && after.snd_una == seg.ack
+            && after.snd_wl1 == tcb.snd_wl1
+            && (nwin != tcb.snd_wnd || seg.seq.before(tcb.snd_wl1))
+    } else {
+        // The model shrank the window at SND.WL1 (not to zero), which Linux keeps.
+        seg.ack == tcb.snd_una
+            && tcb.snd_wl1 == seg.seq
+            && rfc
+            && nwin != 0
+            && nwin < tcb.snd_wnd
+            && after.snd_wnd == nwin
+            && after.snd_wl1 == seg.seq
+    }
 }
 
 /// Whether a segment the stack sent (and the model allowed) is a simultaneous open's
@@ -617,6 +709,15 @@ pub fn scales_unnegotiated(seg: &Seg, peer_syn_scaled: Option<bool>, conn: &Conn
 pub fn taint_abort(before: State, profile: &Profile) -> Option<&'static Deviation> {
     (profile.kind == ProfileKind::Rfc9293 && before == State::TimeWait)
         .then(|| by_name("linger-zero-close-keeps-time-wait"))
+        .flatten()
+}
+
+/// [`taint`] for shutdown(SHUT_WR): in a simultaneous open's SYN-RECEIVED the RFC's CLOSE
+/// enters FIN-WAIT-1 at once, Linux holds the FIN and the state, and with a closed peer
+/// window neither sends anything to see.
+pub fn taint_shutdown(before: State, profile: &Profile) -> Option<&'static Deviation> {
+    (profile.kind == ProfileKind::Rfc9293 && before == State::SynReceived)
+        .then(|| by_name("synrecv-shutdown-holds-fin"))
         .flatten()
 }
 

@@ -339,6 +339,11 @@ impl Connection {
     pub fn profile(&self) -> &Profile {
         &self.profile
     }
+    /// The shift applied to the peer's window field (RFC 7323 2.3), so that a segment's
+    /// window can be read as this connection reads it.
+    pub fn snd_wnd_shift(&self) -> u8 {
+        self.opts.snd_shift
+    }
 
     /// What the stack owes, oldest first.
     pub fn obligations(&self) -> &[Obligation] {

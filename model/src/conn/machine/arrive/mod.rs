@@ -151,8 +151,19 @@ impl Connection {
         };
         // (A request socket's child has no socket of its own yet, so tcp_rcv_state_process()
         // lets no SYN through: the one tcp_check_req() trimmed draws a challenge ACK there.)
+        // A RST is not trimmed: RFC 9293 3.10.7.4, second (RFC 5961 3.2), judges it by its
+        // own sequence number, so a SYN,RST at the peer's ISN is outside the window (dropped)
+        // or, with text reaching into it, not at RCV.NXT (a challenge ACK), never a reset
+        // (explorer rfc9293, seed 2026, cases 1252, 3287, 4130, 5879, 7133, 7493).
+        // After a passive open only an acceptable segment is trimmed (RFC 9293 3.3.2 judges
+        // first): the SYN again alone, its one sequence number before RCV.NXT, is not
+        // acceptable and draws an ACK; the SYN,ACK of Figure 7, line 6 is a simultaneous
+        // open's (explorer rfc9293, seed 60607, case 1379).
+        let acceptable_untrimmed = !self.handshake.passive || seg.len > 0 || seg.flags.fin();
         if self.state == State::SynReceived
             && seg.flags.syn()
+            && !seg.flags.rst()
+            && acceptable_untrimmed
             && seg.seq + 1 == self.tcb.rcv_nxt
             && linux_passes
         {
