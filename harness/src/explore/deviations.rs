@@ -523,6 +523,7 @@ pub fn taint(
     tcb: &Tcb,
     unread: u64,
     unscaled: bool,
+    passive: bool,
     seg: &Seg,
     conn: &Connection,
 ) -> Option<&'static Deviation> {
@@ -531,6 +532,20 @@ pub fn taint(
     let request = before == State::SynReceived;
     if conn.profile().kind != ProfileKind::Rfc9293 || !(before.is_synchronized() || request) {
         return None;
+    }
+    // A simultaneous open's SYN-RECEIVED: an in-window ACK of SND.UNA (the ISN) establishes
+    // the connection on Linux and takes its text; the RFC resets it and stays, so what the
+    // kernel then sends (an ACK of that text) has no rule.
+    if request
+        && !passive
+        && seg.flags.ack()
+        && !seg.flags.intersects(TcpFlags::RST | TcpFlags::SYN)
+        && seg.ack == tcb.snd_una
+        && !seg.seq.before(tcb.rcv_nxt)
+        && seg.seq.before(tcb.rcv_nxt + tcb.rcv_wnd)
+        && conn.state() == State::SynReceived
+    {
+        return by_name("simultaneous-open-ack-of-iss-establishes");
     }
     let name = taint_name(before, tcb, unread, seg, conn)
         .filter(|&n| !request || n == "rst-at-right-window-edge");
