@@ -382,7 +382,9 @@ pub static DEVIATIONS: &[Deviation] = &[
         linux: "The receive window is counted from RCV.NXT as of the last segment sent \
                 (RCV.WUP): while an ACK is delayed, a segment ending between RCV.WUP and \
                 RCV.NXT is acceptable (a pure ACK there draws nothing) and the right edge has \
-                not moved with RCV.NXT.",
+                not moved with RCV.NXT. Any segment whose end reaches RCV.WUP is acceptable, \
+                so an old one ending exactly at RCV.NXT has its ACK and window taken (its \
+                text dropped with a duplicate ACK).",
         rfc: "RFC 9293 3.3.2: acceptability is judged against RCV.NXT and RCV.WND; a segment \
               ending before RCV.NXT is unacceptable and draws an ACK.",
         source: "net/ipv4/tcp_input.c: tcp_sequence() (before(end_seq, tp->rcv_wup)), \
@@ -628,6 +630,24 @@ fn taint_name(
         && tcb.rcv_wup.before(tcb.rcv_nxt)
         && seg.seq.before(tcb.rcv_nxt)
         && !seg.seq.before(tcb.rcv_wup)
+    {
+        return Some("window-counted-from-rcv-wup");
+    }
+    // A segment whose end reaches RCV.WUP is acceptable there (tcp_sequence() refuses only
+    // one ending before it), so an old one ending exactly at RCV.NXT = RCV.WUP has its ACK
+    // and window taken (its text dropped, a duplicate ACK); the RFC finds it unacceptable
+    // and takes nothing. Counted when Linux's tcp_ack() would change something with it.
+    let end = seg.seq + seg.seg_len();
+    let nwin = u32::from(seg.wnd) << conn.snd_wnd_shift();
+    if seg.seg_len() > 0
+        && seg.flags.ack()
+        && !seg.flags.intersects(TcpFlags::RST | TcpFlags::SYN)
+        && seg.seq.before(tcb.rcv_nxt)
+        && !end.before(tcb.rcv_wup)
+        && !end.after(tcb.rcv_nxt)
+        && (seg.ack.after(tcb.snd_una) && !seg.ack.after(tcb.snd_nxt)
+            || tcb.snd_wl1.before(seg.seq)
+            || tcb.snd_wl1 == seg.seq && nwin != tcb.snd_wnd && (nwin > tcb.snd_wnd || nwin == 0))
     {
         return Some("window-counted-from-rcv-wup");
     }
