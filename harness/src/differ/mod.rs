@@ -339,7 +339,7 @@ impl Differ {
                 t.conn.arrive(now, &s);
                 if t.after.is_none() {
                     t.after = crate::explore::deviations::taint(
-                        t.before, &tcb, unread, t.unscaled, &s, &t.conn,
+                        t.before, &tcb, unread, t.unscaled, t.passive, &s, &t.conn,
                     );
                 }
                 self.note_end(key);

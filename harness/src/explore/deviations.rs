@@ -405,7 +405,9 @@ pub static DEVIATIONS: &[Deviation] = &[
         linux: "The receive window is counted from RCV.NXT as of the last segment sent \
                 (RCV.WUP): while an ACK is delayed, a segment ending between RCV.WUP and \
                 RCV.NXT is acceptable (a pure ACK there draws nothing) and the right edge has \
-                not moved with RCV.NXT.",
+                not moved with RCV.NXT. Any segment whose end reaches RCV.WUP is acceptable, \
+                so an old one ending exactly at RCV.NXT has its ACK and window taken (its \
+                text dropped with a duplicate ACK).",
         rfc: "RFC 9293 3.3.2: acceptability is judged against RCV.NXT and RCV.WND; a segment \
               ending before RCV.NXT is unacceptable and draws an ACK.",
         source: "net/ipv4/tcp_input.c: tcp_sequence() (before(end_seq, tp->rcv_wup)), \
@@ -553,6 +555,7 @@ pub fn taint(
     tcb: &Tcb,
     unread: u64,
     unscaled: bool,
+    passive: bool,
     seg: &Seg,
     conn: &Connection,
 ) -> Option<&'static Deviation> {
@@ -561,6 +564,20 @@ pub fn taint(
     let request = before == State::SynReceived;
     if conn.profile().kind != ProfileKind::Rfc9293 || !(before.is_synchronized() || request) {
         return None;
+    }
+    // A simultaneous open's SYN-RECEIVED: an in-window ACK of SND.UNA (the ISN) establishes
+    // the connection on Linux and takes its text; the RFC resets it and stays, so what the
+    // kernel then sends (an ACK of that text) has no rule.
+    if request
+        && !passive
+        && seg.flags.ack()
+        && !seg.flags.intersects(TcpFlags::RST | TcpFlags::SYN)
+        && seg.ack == tcb.snd_una
+        && !seg.seq.before(tcb.rcv_nxt)
+        && seg.seq.before(tcb.rcv_nxt + tcb.rcv_wnd)
+        && conn.state() == State::SynReceived
+    {
+        return by_name("simultaneous-open-ack-of-iss-establishes");
     }
     let name = taint_name(before, tcb, unread, seg, conn)
         .filter(|&n| !request || n == "rst-at-right-window-edge");
@@ -643,6 +660,24 @@ fn taint_name(
         && tcb.rcv_wup.before(tcb.rcv_nxt)
         && seg.seq.before(tcb.rcv_nxt)
         && !seg.seq.before(tcb.rcv_wup)
+    {
+        return Some("window-counted-from-rcv-wup");
+    }
+    // A segment whose end reaches RCV.WUP is acceptable there (tcp_sequence() refuses only
+    // one ending before it), so an old one ending exactly at RCV.NXT = RCV.WUP has its ACK
+    // and window taken (its text dropped, a duplicate ACK); the RFC finds it unacceptable
+    // and takes nothing. Counted when Linux's tcp_ack() would change something with it.
+    let end = seg.seq + seg.seg_len();
+    let nwin = u32::from(seg.wnd) << conn.snd_wnd_shift();
+    if seg.seg_len() > 0
+        && seg.flags.ack()
+        && !seg.flags.intersects(TcpFlags::RST | TcpFlags::SYN)
+        && seg.seq.before(tcb.rcv_nxt)
+        && !end.before(tcb.rcv_wup)
+        && !end.after(tcb.rcv_nxt)
+        && (seg.ack.after(tcb.snd_una) && !seg.ack.after(tcb.snd_nxt)
+            || tcb.snd_wl1.before(seg.seq)
+            || tcb.snd_wl1 == seg.seq && nwin != tcb.snd_wnd && (nwin > tcb.snd_wnd || nwin == 0))
     {
         return Some("window-counted-from-rcv-wup");
     }
