@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::conn::expect::{Due, LenSpec, Obligation, SegSpec, SeqSpec};
+use crate::conn::expect::{Due, LenSpec, Obligation, ObligationKind, SegSpec, SeqSpec};
 use crate::conn::state::State;
 use crate::profile::behaviour::{GiveUp, TimeWait};
 use crate::profile::KeepAlive;
@@ -54,10 +54,20 @@ impl Connection {
                 optional_flags: TcpFlags::ACK,
                 ..SegSpec::ctl(TcpFlags::RST, self.ack_seq(), None)
             };
-            self.oblige(spec, due, KEEPALIVE_RESET_RULE);
+            self.record.obligations.push(Obligation {
+                spec,
+                due,
+                kind: ObligationKind::KeepAliveReset,
+                rule: KEEPALIVE_RESET_RULE,
+            });
         } else {
             let spec = SegSpec::ctl(TcpFlags::ACK, self.tcb.snd_nxt - 1, Some(self.tcb.rcv_nxt));
-            self.oblige(spec, due, KEEPALIVE_RULE);
+            self.record.obligations.push(Obligation {
+                spec,
+                due,
+                kind: ObligationKind::KeepAliveProbe,
+                rule: KEEPALIVE_RULE,
+            });
         }
     }
 
@@ -166,6 +176,7 @@ impl Connection {
             spec,
             // The tolerance is for the interval, measured from the send that armed the timer.
             due: timer_due(interval, rtx.sent_at),
+            kind: ObligationKind::Retransmission,
             rule: RETRANSMISSION_RULE,
         });
     }

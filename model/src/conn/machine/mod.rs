@@ -21,7 +21,7 @@ use reassembly::Reassembly;
 
 use std::time::Duration;
 
-use crate::conn::expect::{Choice, Due, LenSpec, Obligation, SegSpec};
+use crate::conn::expect::{Choice, Due, LenSpec, Obligation, ObligationKind, SegSpec};
 use crate::conn::negotiate::Negotiation;
 use crate::conn::segment::Seg;
 use crate::conn::state::State;
@@ -376,7 +376,12 @@ impl Connection {
     }
 
     fn oblige(&mut self, spec: SegSpec, due: Due, rule: &'static str) {
-        self.record.obligations.push(Obligation { spec, due, rule });
+        self.record.obligations.push(Obligation {
+            spec,
+            due,
+            kind: ObligationKind::Reply,
+            rule,
+        });
     }
 
     /// The SEQ of an ACK or RST the stack sends on its own: SND.NXT (RFC 9293 3.10.7.4).
@@ -483,14 +488,17 @@ const KEEPALIVE_RESET_RULE: &str =
     "RFC 9293 3.8.4: the connection is dropped after unanswered keep-alives (Linux: RST)";
 
 fn is_keepalive(e: &Obligation) -> bool {
-    e.rule == KEEPALIVE_RULE || e.rule == KEEPALIVE_RESET_RULE
+    matches!(
+        e.kind,
+        ObligationKind::KeepAliveProbe | ObligationKind::KeepAliveReset
+    )
 }
 
 const RETRANSMISSION_RULE: &str =
     "RFC 9293 3.8.1: MUST-18, retransmission when the RFC 6298 timer expires";
 
 fn is_retransmission_of(e: &Obligation) -> bool {
-    e.rule == RETRANSMISSION_RULE
+    e.kind == ObligationKind::Retransmission
 }
 
 fn show(seg: &Seg) -> String {

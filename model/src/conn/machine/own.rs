@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::conn::expect::{Choice, Divergence, SeqSpec};
+use crate::conn::expect::{Choice, Divergence, ObligationKind, SeqSpec};
 use crate::conn::negotiate::SynOptions;
 use crate::conn::segment::Seg;
 use crate::conn::state::State;
@@ -49,7 +49,7 @@ impl Connection {
         if let Some(i) = found {
             let e = self.record.obligations[i];
             if now < e.due.earliest
-                && e.rule == RETRANSMISSION_RULE
+                && e.kind == ObligationKind::Retransmission
                 && self.allowed_unasked(now, seg)
             {
                 // Not the retransmission, but something sent on its own that looks the same
@@ -65,27 +65,30 @@ impl Connection {
                 });
             }
             self.record.obligations.remove(i);
-            if e.rule == KEEPALIVE_RULE {
-                self.ka.probes_out += 1;
-                self.ka.last_probe = Some(now);
-                self.plan_keepalive(now);
-                return Ok(());
-            }
-            if e.rule == KEEPALIVE_RESET_RULE {
-                self.record.reports.push(Report::TimedOut);
-                self.record.obligations.clear();
-                self.enter(State::Closed);
-                return Ok(());
-            }
-            if e.rule == RETRANSMISSION_RULE {
-                if let Some(rtx) = &mut self.snd.rtx {
-                    rtx.count += 1;
-                    rtx.sent_at = now;
-                    rtx.first_rtx_at.get_or_insert(now);
+            match e.kind {
+                ObligationKind::KeepAliveProbe => {
+                    self.ka.probes_out += 1;
+                    self.ka.last_probe = Some(now);
+                    self.plan_keepalive(now);
+                    return Ok(());
                 }
-                self.snd.rto.on_timeout();
-                self.schedule_retransmission();
-                return Ok(());
+                ObligationKind::KeepAliveReset => {
+                    self.record.reports.push(Report::TimedOut);
+                    self.record.obligations.clear();
+                    self.enter(State::Closed);
+                    return Ok(());
+                }
+                ObligationKind::Retransmission => {
+                    if let Some(rtx) = &mut self.snd.rtx {
+                        rtx.count += 1;
+                        rtx.sent_at = now;
+                        rtx.first_rtx_at.get_or_insert(now);
+                    }
+                    self.snd.rto.on_timeout();
+                    self.schedule_retransmission();
+                    return Ok(());
+                }
+                ObligationKind::Reply => {}
             }
             self.apply_own(now, seg);
             if self.ka.on {

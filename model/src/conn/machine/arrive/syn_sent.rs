@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::conn::expect::{LenSpec, Obligation, SegSpec, SeqSpec};
+use crate::conn::expect::{LenSpec, Obligation, ObligationKind, SegSpec, SeqSpec};
 use crate::conn::segment::Seg;
 use crate::conn::state::State;
 use crate::wire::TcpFlags;
@@ -116,6 +116,7 @@ impl Connection {
                 ..SegSpec::ctl(TcpFlags::SYN, self.tcb.iss, None)
             },
             due: timer_due(LINUX_TIMEOUT_MIN, now),
+            kind: ObligationKind::Retransmission,
             rule: RETRANSMISSION_RULE,
         });
     }
