@@ -242,4 +242,18 @@ mod tests {
         let mut nxt = NXT + 5;
         assert_eq!(q.pull(&mut nxt), (10, false));
     }
+
+    #[test]
+    fn a_fin_whose_segment_text_in_order_covered_is_dropped() {
+        // Linux tcp_ofo_queue(): a held segment ending at or before RCV.NXT goes, its FIN
+        // with it; the next FIN still ahead ends the stream.
+        let mut q = Reassembly::default();
+        q.hold(NXT, NXT + 5, 5, true, true);
+        q.hold(NXT, NXT + 20, 5, true, true);
+        let mut nxt = NXT + 12;
+        assert_eq!(q.pull(&mut nxt), (0, false));
+        q.hold(nxt, NXT + 12, 8, false, true);
+        assert_eq!(q.pull(&mut nxt), (13, true));
+        assert_eq!(nxt, NXT + 25);
+    }
 }
