@@ -881,3 +881,47 @@ fn linux_text_with_an_old_ack_may_set_ts_recent() {
     assert!(accepts(&c, ms(3), echo(3)), "the fast path's");
     assert!(accepts(&c, ms(3), echo(2)), "the slow path's");
 }
+
+/// Linux tcp_timewait_state_process(): a SYN reopens TIME-WAIT by its TSval only with
+/// timestamps on, judged against tw_ts_recent, and an older TSval is a PAWS reject even
+/// beyond RCV.NXT (explorer, seed 7, case 2842).
+#[test]
+fn linux_time_wait_reopens_by_tsval_only_with_timestamps() {
+    let syn = |seq, val| {
+        let mut s = seg(SYN, seq, 0, 0);
+        s.options.timestamps = Some((val, 0));
+        s
+    };
+    // Without timestamps: a FIN with TSval 3, then a SYN below RCV.NXT with TSval 4.
+    let mut c = established(Profile::linux_defaults());
+    c.close(ms(1)).unwrap();
+    c.emitted(ms(1), &seg(FIN | ACK, 1001, 5001, 0)).unwrap();
+    let mut fin = seg(FIN | ACK, 5001, 1002, 0);
+    fin.options.timestamps = Some((3, 0));
+    c.arrive(ms(2), &fin);
+    c.emitted(ms(2), &seg(ACK, 1002, 5002, 0)).unwrap();
+    assert_eq!(c.state(), State::TimeWait);
+    assert!(!c.reopen_from_time_wait(ms(3), &syn(5000, 4)));
+    assert_eq!(c.state(), State::TimeWait);
+    // With timestamps (TS.Recent 2).
+    let mut t = syn_received_with_timestamps();
+    let mut ack = seg(ACK, 5001, 1001, 0);
+    ack.options.timestamps = Some((2, 700));
+    t.arrive(ms(1), &ack);
+    t.close(ms(1)).unwrap();
+    let mut our_fin = seg(FIN | ACK, 1001, 5001, 0);
+    our_fin.options.timestamps = Some((701, 2));
+    t.emitted(ms(1), &our_fin).unwrap();
+    let mut fin = seg(FIN | ACK, 5001, 1002, 0);
+    fin.options.timestamps = Some((2, 701));
+    t.arrive(ms(2), &fin);
+    assert_eq!(t.state(), State::TimeWait);
+    assert!(
+        !t.clone().reopen_from_time_wait(ms(3), &syn(9000, 1)),
+        "PAWS"
+    );
+    assert!(
+        t.reopen_from_time_wait(ms(3), &syn(5000, 3)),
+        "a newer TSval"
+    );
+}

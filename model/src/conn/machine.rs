@@ -735,7 +735,26 @@ impl Connection {
             (Some((val, _)), Some(recent)) => SeqNumber(recent).before(SeqNumber(val)),
             _ => false,
         };
-        if !(seg.seq.after(self.tcb.rcv_nxt) || newer_ts) {
+        if self.profile.kind == ProfileKind::Linux {
+            // tcp_timewait_state_process(): the timewait socket reads TSopt only with
+            // timestamps on (tw_ts_recent_stamp set), and judges a SYN's TSval against
+            // tw_ts_recent, an older one being a PAWS reject (seen on 6.18, explorer seed 7
+            // case 2842: a newer TSval without timestamps drew the timewait ACK).
+            let ts = seg
+                .options
+                .timestamps
+                .filter(|_| self.negotiation.timestamps());
+            let (newer, paws_reject) = match (ts, self.ts_recent) {
+                (Some((val, _)), Some(recent)) => (
+                    SeqNumber(recent).before(SeqNumber(val)),
+                    SeqNumber(val).before(SeqNumber(recent)),
+                ),
+                _ => (false, false),
+            };
+            if paws_reject || !(seg.seq.after(self.tcb.rcv_nxt) || newer) {
+                return false;
+            }
+        } else if !(seg.seq.after(self.tcb.rcv_nxt) || newer_ts) {
             return false;
         }
         let floor = self.tcb.snd_nxt;
