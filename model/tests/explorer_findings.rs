@@ -925,3 +925,34 @@ fn linux_time_wait_reopens_by_tsval_only_with_timestamps() {
         "a newer TSval"
     );
 }
+
+/// Linux tcp_recvmsg(): a FIN that came with text (or was merged into the queue's last
+/// skb) is taken with the last byte read, so the receive queue is empty and tcp_sequence()
+/// takes a segment reaching past the window's edge; a read that leaves a byte leaves the
+/// queue holding it (explorer, seed 7, case 1417).
+#[test]
+fn linux_reading_the_last_byte_takes_the_fin_with_it() {
+    let mut c = established(Profile::linux_defaults());
+    c.arrive(ms(1), &seg(ACK | FIN, 5001, 1001, 100));
+    assert_eq!(c.state(), State::CloseWait);
+    // A window under 65535, so that the field is not clamped (it would then stand for a
+    // window that may be wider).
+    let mut ack = seg(ACK, 1001, 5102, 0);
+    ack.wnd = 64000;
+    c.emitted(ms(1), &ack).unwrap();
+    let edge = c.tcb().rcv_wup.0 + c.tcb().rcv_wnd;
+    let past = seg(ACK, edge, 1001, 10);
+    let mut part = c.clone();
+    assert_eq!(part.receive(99), Ok(99));
+    part.arrive(ms(2), &past);
+    assert!(
+        part.settle(ms(50)).is_err(),
+        "a byte unread: not acceptable, an ACK"
+    );
+    assert_eq!(c.receive(100), Ok(100));
+    c.arrive(ms(2), &past);
+    assert!(
+        c.settle(ms(50)).is_ok(),
+        "taken (and ignored after the FIN)"
+    );
+}

@@ -121,6 +121,10 @@ pub struct Connection {
     /// The peer's FIN is in and the application has not read the end of the stream: Linux
     /// keeps it in the receive queue, which tcp_sequence() looks at.
     fin_unread: bool,
+    /// The FIN joined unread text (its own segment's, or tcp_try_coalesce() merged it into
+    /// the receive queue's tail): Linux's tcp_recvmsg() takes it with the last byte
+    /// (found_fin_ok), however much the read asked for.
+    fin_in_tail: bool,
     /// Linux: the request socket has handed the connection to a full child socket, which
     /// judges segments as tcp_rcv_state_process() does.
     linux_child: bool,
@@ -245,6 +249,7 @@ impl Connection {
             ooo: Vec::new(),
             ooo_fins: Vec::new(),
             fin_unread: false,
+            fin_in_tail: false,
             linux_child: false,
             linux_simultaneous: false,
             linux_closed_in_synrecv: false,
@@ -581,8 +586,10 @@ impl Connection {
                 let got = self.readable.min(n);
                 self.readable -= got;
                 // Linux tcp_recvmsg() goes on to the FIN behind the data while the read has
-                // room left, and takes it off the receive queue.
-                if self.readable == 0 && n > got {
+                // room left, and takes it off the receive queue; a FIN in the last byte's own
+                // skb goes with that byte (seen on 6.18, explorer seed 7 case 1417: the
+                // queue was empty, so a segment past the window's edge was taken).
+                if self.readable == 0 && (n > got || self.fin_in_tail) {
                     self.fin_unread = false;
                 }
                 Ok(got)
@@ -2054,6 +2061,7 @@ impl Connection {
     fn fin_at_rcv_nxt(&mut self, now: Duration) {
         self.tcb.rcv_nxt += 1;
         self.fin_unread = true;
+        self.fin_in_tail = self.readable > 0;
         // Nothing follows a FIN: data held beyond it was never part of the stream.
         self.purged_ooo = std::mem::take(&mut self.ooo);
         self.ooo_fins.clear();
