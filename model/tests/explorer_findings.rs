@@ -956,3 +956,23 @@ fn linux_reading_the_last_byte_takes_the_fin_with_it() {
         "taken (and ignored after the FIN)"
     );
 }
+
+/// An ACK owed (the delayed ACK of a FIN in CLOSE-WAIT) when an ABORT or a RST makes it
+/// needless may still come once in that step: its timer raced the input (explorer, seed 7
+/// case 1673, seed 31337 case 4549). Both profiles.
+#[test]
+fn an_owed_ack_due_when_aborted_raced_the_abort() {
+    for p in [Profile::rfc9293(), Profile::linux_defaults()] {
+        let mut c = established(p);
+        c.arrive(ms(1), &seg(ACK | FIN, 5001, 1001, 0));
+        assert_eq!(c.state(), State::CloseWait);
+        let ack = seg(ACK, 1001, 5002, 0);
+        let mut r = c.clone();
+        c.close_linger_zero(ms(2)).unwrap();
+        assert!(c.emitted(ms(2), &ack).is_ok(), "the timer fired first");
+        assert!(c.emitted(ms(2), &ack).is_err(), "only once");
+        r.arrive(ms(2), &seg(RST, 5002, 0, 0));
+        assert_eq!(r.state(), State::Closed);
+        assert!(r.emitted(ms(2), &ack).is_ok());
+    }
+}
