@@ -976,3 +976,27 @@ fn an_owed_ack_due_when_aborted_raced_the_abort() {
         assert!(r.emitted(ms(2), &ack).is_ok());
     }
 }
+
+/// Linux tcp_select_window(): behind a window field of 65535 the window may be wider, so a
+/// RST past the advertised edge may be inside it and draw a challenge ACK, which starts the
+/// out-of-window budget: a SYN's challenge ACK right after is held back (explorer, seed
+/// 9001, case 3137).
+#[test]
+fn linux_rst_past_a_clamped_window_edge_may_draw_a_challenge_ack() {
+    let mut c = established(Profile::linux_defaults());
+    c.arrive(ms(1), &seg(ACK, 5001, 1001, 10));
+    c.emitted(ms(1), &seg(ACK, 1001, 5011, 0)).unwrap();
+    let edge = c.tcb().rcv_wup.0 + c.tcb().rcv_wnd;
+    c.arrive(ms(2), &seg(RST, edge, 0, 1));
+    assert!(
+        accepts(&c, ms(2), seg(ACK, 1001, 5011, 0)),
+        "in a wider window"
+    );
+    assert!(
+        c.clone().settle(ms(50)).is_ok(),
+        "dropped in the advertised one"
+    );
+    c.emitted(ms(2), &seg(ACK, 1001, 5011, 0)).unwrap();
+    c.arrive(ms(3), &seg(SYN, 5011, 0, 0));
+    assert!(c.settle(ms(50)).is_ok(), "rate limited");
+}
