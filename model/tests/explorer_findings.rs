@@ -969,11 +969,20 @@ fn an_owed_ack_due_when_aborted_raced_the_abort() {
         let ack = seg(ACK, 1001, 5002, 0);
         let mut r = c.clone();
         c.close_linger_zero(ms(2)).unwrap();
+        // The differ checks what is overdue by a grace before the time it reads a reply.
+        c.settle(ms(1)).unwrap();
+        let mut late = c.clone();
         assert!(c.emitted(ms(2), &ack).is_ok(), "the timer fired first");
         assert!(c.emitted(ms(2), &ack).is_err(), "only once");
         r.arrive(ms(2), &seg(RST, 5002, 0, 0));
         assert_eq!(r.state(), State::Closed);
         assert!(r.emitted(ms(2), &ack).is_ok());
+        late.emitted(ms(2), &seg(RST, 1001, 0, 0)).unwrap();
+        late.settle(ms(3)).unwrap();
+        assert!(
+            late.emitted(ms(3), &ack).is_err(),
+            "not after a settle past the input"
+        );
     }
 }
 
