@@ -924,3 +924,131 @@ fn passive_syn_ack_at_the_peer_isn_is_unacceptable() {
     assert!(accepts(&r, ms(1), seg(ACK, 1001, 5001, 0)));
     assert!(r.check_overdue(ms(1)).is_err(), "the ACK is owed at once");
 }
+
+/// Linux tcp_timewait_state_process(): a SYN reopens TIME-WAIT by its TSval only with
+/// timestamps on, judged against tw_ts_recent, and an older TSval is a PAWS reject even
+/// beyond RCV.NXT (explorer, seed 7, case 2842).
+#[test]
+fn linux_time_wait_reopens_by_tsval_only_with_timestamps() {
+    let syn = |seq, val| {
+        let mut s = seg(SYN, seq, 0, 0);
+        s.options.timestamps = Some((val, 0));
+        s
+    };
+    // Without timestamps: a FIN with TSval 3, then a SYN below RCV.NXT with TSval 4.
+    let mut c = established(Profile::linux_defaults());
+    c.close(ms(1)).unwrap();
+    c.emitted(ms(1), &seg(FIN | ACK, 1001, 5001, 0)).unwrap();
+    let mut fin = seg(FIN | ACK, 5001, 1002, 0);
+    fin.options.timestamps = Some((3, 0));
+    c.arrive(ms(2), &fin);
+    c.emitted(ms(2), &seg(ACK, 1002, 5002, 0)).unwrap();
+    assert_eq!(c.state(), State::TimeWait);
+    assert!(!c.reopen_from_time_wait(ms(3), &syn(5000, 4)));
+    assert_eq!(c.state(), State::TimeWait);
+    // With timestamps (TS.Recent 2).
+    let mut t = syn_received_with_timestamps();
+    let mut ack = seg(ACK, 5001, 1001, 0);
+    ack.options.timestamps = Some((2, 700));
+    t.arrive(ms(1), &ack);
+    t.close(ms(1)).unwrap();
+    let mut our_fin = seg(FIN | ACK, 1001, 5001, 0);
+    our_fin.options.timestamps = Some((701, 2));
+    t.emitted(ms(1), &our_fin).unwrap();
+    let mut fin = seg(FIN | ACK, 5001, 1002, 0);
+    fin.options.timestamps = Some((2, 701));
+    t.arrive(ms(2), &fin);
+    assert_eq!(t.state(), State::TimeWait);
+    assert!(
+        !t.clone().reopen_from_time_wait(ms(3), &syn(9000, 1)),
+        "PAWS"
+    );
+    assert!(
+        t.reopen_from_time_wait(ms(3), &syn(5000, 3)),
+        "a newer TSval"
+    );
+}
+
+/// Linux tcp_recvmsg(): a FIN that came with text (or was merged into the queue's last
+/// skb) is taken with the last byte read, so the receive queue is empty and tcp_sequence()
+/// takes a segment reaching past the window's edge; a read that leaves a byte leaves the
+/// queue holding it (explorer, seed 7, case 1417).
+#[test]
+fn linux_reading_the_last_byte_takes_the_fin_with_it() {
+    let mut c = established(Profile::linux_defaults());
+    c.arrive(ms(1), &seg(ACK | FIN, 5001, 1001, 100));
+    assert_eq!(c.state(), State::CloseWait);
+    // A window under 65535, so that the field is not clamped (it would then stand for a
+    // window that may be wider).
+    let mut ack = seg(ACK, 1001, 5102, 0);
+    ack.wnd = 64000;
+    c.emitted(ms(1), &ack).unwrap();
+    let edge = c.tcb().rcv_wup.0 + c.tcb().rcv_wnd;
+    let past = seg(ACK, edge, 1001, 10);
+    let mut part = c.clone();
+    assert_eq!(part.receive(99), Ok(99));
+    part.arrive(ms(2), &past);
+    assert!(
+        part.check_overdue(ms(50)).is_err(),
+        "a byte unread: not acceptable, an ACK"
+    );
+    assert_eq!(c.receive(100), Ok(100));
+    c.arrive(ms(2), &past);
+    assert!(
+        c.check_overdue(ms(50)).is_ok(),
+        "taken (and ignored after the FIN)"
+    );
+}
+
+/// An ACK owed (the delayed ACK of a FIN in CLOSE-WAIT) when an ABORT or a RST makes it
+/// needless may still come once in that step: its timer raced the input (explorer, seed 7
+/// case 1673, seed 31337 case 4549). Both profiles.
+#[test]
+fn an_owed_ack_due_when_aborted_raced_the_abort() {
+    for p in [Profile::rfc9293(), Profile::linux_defaults()] {
+        let mut c = established(p);
+        c.arrive(ms(1), &seg(ACK | FIN, 5001, 1001, 0));
+        assert_eq!(c.state(), State::CloseWait);
+        let ack = seg(ACK, 1001, 5002, 0);
+        let mut r = c.clone();
+        c.close_linger_zero(ms(2)).unwrap();
+        // The differ checks what is overdue by a grace before the time it reads a reply.
+        c.check_overdue(ms(1)).unwrap();
+        let mut late = c.clone();
+        assert!(c.emitted(ms(2), &ack).is_ok(), "the timer fired first");
+        assert!(c.emitted(ms(2), &ack).is_err(), "only once");
+        r.arrive(ms(2), &seg(RST, 5002, 0, 0));
+        assert_eq!(r.state(), State::Closed);
+        assert!(r.emitted(ms(2), &ack).is_ok());
+        late.emitted(ms(2), &seg(RST, 1001, 0, 0)).unwrap();
+        late.check_overdue(ms(3)).unwrap();
+        assert!(
+            late.emitted(ms(3), &ack).is_err(),
+            "not after a settle past the input"
+        );
+    }
+}
+
+/// Linux tcp_select_window(): behind a window field of 65535 the window may be wider, so a
+/// RST past the advertised edge may be inside it and draw a challenge ACK, which starts the
+/// out-of-window budget: a SYN's challenge ACK right after is held back (explorer, seed
+/// 9001, case 3137).
+#[test]
+fn linux_rst_past_a_clamped_window_edge_may_draw_a_challenge_ack() {
+    let mut c = established(Profile::linux_defaults());
+    c.arrive(ms(1), &seg(ACK, 5001, 1001, 10));
+    c.emitted(ms(1), &seg(ACK, 1001, 5011, 0)).unwrap();
+    let edge = c.tcb().rcv_wup.0 + c.tcb().rcv_wnd;
+    c.arrive(ms(2), &seg(RST, edge, 0, 1));
+    assert!(
+        accepts(&c, ms(2), seg(ACK, 1001, 5011, 0)),
+        "in a wider window"
+    );
+    assert!(
+        c.clone().check_overdue(ms(50)).is_ok(),
+        "dropped in the advertised one"
+    );
+    c.emitted(ms(2), &seg(ACK, 1001, 5011, 0)).unwrap();
+    c.arrive(ms(3), &seg(SYN, 5011, 0, 0));
+    assert!(c.check_overdue(ms(50)).is_ok(), "rate limited");
+}

@@ -184,6 +184,10 @@ struct Receive {
     /// The peer's FIN is in and the application has not read the end of the stream: Linux
     /// keeps it in the receive queue, which tcp_sequence() looks at.
     fin_unread: bool,
+    /// The FIN joined unread text (its own segment's, or tcp_try_coalesce() merged it into
+    /// the receive queue's tail): Linux's tcp_recvmsg() takes it with the last byte
+    /// (found_fin_ok), however much the read asked for.
+    fin_in_tail: bool,
 }
 
 /// What the two SYNs agreed on, and the window scale each side uses for its own window
@@ -343,6 +347,10 @@ impl Connection {
     /// window can be read as this connection reads it.
     pub fn snd_wnd_shift(&self) -> u8 {
         self.opts.snd_shift
+    }
+    /// The TSvals of the first and the latest SYN-ACK the stack sent, once one carried TSopt.
+    pub fn synack_tsvals(&self) -> Option<(u32, u32)> {
+        self.ts.synack
     }
 
     /// What the stack owes, oldest first.

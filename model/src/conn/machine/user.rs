@@ -119,8 +119,10 @@ impl Connection {
                 let got = self.rcv.readable.min(n);
                 self.rcv.readable -= got;
                 // Linux tcp_recvmsg() goes on to the FIN behind the data while the read has
-                // room left, and takes it off the receive queue.
-                if self.rcv.readable == 0 && n > got {
+                // room left, and takes it off the receive queue; a FIN in the last byte's own
+                // skb goes with that byte (seen on 6.18, explorer seed 7 case 1417: the
+                // queue was empty, so a segment past the window's edge was taken).
+                if self.rcv.readable == 0 && (n > got || self.rcv.fin_in_tail) {
                     self.rcv.fin_unread = false;
                 }
                 Ok(got)
@@ -295,6 +297,7 @@ impl Connection {
     /// ABORT.
     pub(super) fn abort_on_branch(&mut self, now: Duration) -> Result<(), UserError> {
         self.note_raced_retransmissions(now);
+        self.note_raced_acks(now);
         self.events += 1;
         match self.state {
             State::Closed => Err(UserError::DoesNotExist),

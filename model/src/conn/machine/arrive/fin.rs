@@ -67,6 +67,7 @@ impl Connection {
     pub(in crate::conn::machine) fn fin_at_rcv_nxt(&mut self, now: Duration) {
         self.tcb.rcv_nxt += 1;
         self.rcv.fin_unread = true;
+        self.rcv.fin_in_tail = self.rcv.readable > 0;
         // Nothing follows a FIN: data held beyond it was never part of the stream.
         self.reasm.purge();
         self.record.reports.push(Report::ConnectionClosing);

@@ -32,6 +32,7 @@ impl Connection {
     /// RST accepted: RFC 9293 3.10.7.4, second, per state.
     pub(in crate::conn::machine) fn reset(&mut self, now: Duration) {
         self.note_raced_retransmissions(now);
+        self.note_raced_acks(now);
         self.record.obligations.clear();
         match self.state {
             State::SynReceived if self.handshake.passive => self.back_to_listen(),
