@@ -291,6 +291,10 @@ impl Connection {
     pub fn snd_wnd_shift(&self) -> u8 {
         self.snd_shift
     }
+    /// The TSvals of the first and the latest SYN-ACK the stack sent, once one carried TSopt.
+    pub fn synack_tsvals(&self) -> Option<(u32, u32)> {
+        self.synack_tsvals
+    }
     /// What the stack owes, oldest first.
     pub fn expected(&self) -> &[Expected] {
         &self.expected
