@@ -288,7 +288,9 @@ impl Differ {
                 actual: "accept() found the queue empty".into(),
             },
         };
-        self.diverge(line, now, fault, None);
+        // The connection the model expected names the state, the event and any deviation
+        // it went through unseen.
+        self.diverge(line, now, fault, modelled);
     }
 
     fn read(&mut self, now: Duration, line: u32, fd: i32, asked: u64, got: Read) {

@@ -531,6 +531,13 @@ fn listener_admits_ack(
     if s.ack != tcb.snd_nxt || !(request || t.cookie) {
         return true;
     }
+    // Only an ACK the connection takes completes the request: one it refuses (Linux
+    // tcp_check_req()'s TSecr or PAWS check, say) leaves the request where it was.
+    let mut probe = t.conn.clone();
+    probe.arrive(now, s);
+    if probe.state() == State::SynReceived {
+        return true;
+    }
     use tcpcheck_model::listener::{AckOutcome, AckReset};
     match l.on_ack(now, key, t.cookie) {
         AckOutcome::Established(_) | AckOutcome::ToChild => true,

@@ -8,6 +8,7 @@
 
 use tcpcheck_model::conn::{Connection, Seg, State, Tcb};
 use tcpcheck_model::profile::{Profile, ProfileKind};
+use tcpcheck_model::seq::SeqNumber;
 use tcpcheck_model::wire::TcpFlags;
 
 use super::driver::Found;
@@ -514,6 +515,20 @@ pub static DEVIATIONS: &[Deviation] = &[
         matches: |_| false,
     },
     Deviation {
+        name: "request-refuses-unsent-tsecr",
+        switch: "request_socket",
+        linux: "A request socket refuses a segment whose TSecr echoes none of the SYN-ACKs \
+                it sent (outside the first and the latest one's TSval; an ACK the request \
+                sent for an out-of-window segment carries a later one) as if it were outside \
+                the window: an ACK within the rate limit, no connection.",
+        rfc: "RFC 9293 3.10.7.4, fifth, SYN-RECEIVED: an ACK of the SYN-ACK establishes the \
+              connection; RFC 7323 4.3 checks no TSecr.",
+        source: "net/ipv4/tcp_minisocks.c: tcp_check_req() (tsecr_reject, Linux 6.15 on)",
+        scenario: "corpus/deviations/request-refuses-unsent-tsecr.pkt",
+        // Seen only later (accept() finds nothing, a RST from the listener): see `taint`.
+        matches: |_| false,
+    },
+    Deviation {
         name: "synrecv-shutdown-holds-fin",
         switch: "synrecv_shutdown_holds_fin",
         linux: "shutdown(SHUT_WR) in a simultaneous open's SYN-RECEIVED sends nothing and \
@@ -564,6 +579,18 @@ pub fn taint(
     let request = before == State::SynReceived;
     if conn.profile().kind != ProfileKind::Rfc9293 || !(before.is_synchronized() || request) {
         return None;
+    }
+    // A request socket refuses a TSecr none of its SYN-ACKs carried; the RFC establishes.
+    if let (true, true, Some((_, ecr)), Some((first, last))) = (
+        request && passive,
+        seg.flags.ack() && !seg.flags.rst(),
+        seg.options.timestamps,
+        conn.synack_tsvals(),
+    ) {
+        let (ecr, first, last) = (SeqNumber(ecr), SeqNumber(first), SeqNumber(last));
+        if ecr.0 != 0 && (ecr.before(first) || ecr.after(last)) && conn.state() != before {
+            return by_name("request-refuses-unsent-tsecr");
+        }
     }
     // A simultaneous open's SYN-RECEIVED: an in-window ACK of SND.UNA (the ISN) establishes
     // the connection on Linux and takes its text; the RFC resets it and stays, so what the

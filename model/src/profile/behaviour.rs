@@ -198,7 +198,10 @@ pub const SWITCHES: &[Switch] = &[
         field: "request_socket",
         rfc: "RFC 9293 3.10.7.4: SYN-RECEIVED checks sequence, RST, SYN, then ACK",
         linux: "net/ipv4/tcp_minisocks.c: tcp_check_req()",
-        deviations: &["synrecv-bad-ack-resets-first"],
+        deviations: &[
+            "synrecv-bad-ack-resets-first",
+            "request-refuses-unsent-tsecr",
+        ],
     },
     Switch {
         field: "resend_synack_on_dup_syn",
