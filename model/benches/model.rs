@@ -44,7 +44,7 @@ fn lifecycle(profile: &Profile, rounds: u32) -> u64 {
         .unwrap();
     c.arrive(now, &Seg::new(TcpFlags::FIN | ACK, rcv, snd + 1, 0));
     c.emitted(now, &Seg::new(ACK, snd + 1, rcv + 1, 0)).unwrap();
-    c.settle(now).unwrap();
+    c.check_overdue(now).unwrap();
     c.events
 }
 

@@ -3,6 +3,38 @@
 //! Nothing here opens a socket, reads a clock or starts a thread: packets come in as bytes,
 //! time comes in as an argument, and what a stack may do comes out as data. That keeps the
 //! model deterministic, fuzzable and fast, and lets the harness drive any stack with it.
+//!
+//! # Module map
+//!
+//! - [`wire`]: the codec. IPv4 and IPv6 headers, the TCP header and its options, checksums,
+//!   parsed into typed representations and emitted back, with errors that name the field.
+//! - [`seq`]: sequence-number arithmetic modulo 2^32 (RFC 9293 §3.4) and the acceptability
+//!   test of §3.3.2.
+//! - [`profile`]: whose rules apply. The numbers a rule reads (RTO bounds, retries, timers,
+//!   the Linux sysctls) and, in [`profile::behaviour`], the behaviour switches: each place
+//!   where Linux departs from RFC 9293, or narrows what it leaves open, as one named field.
+//! - [`timers`]: the RFC 6298 retransmission timeout, the retransmission schedules each
+//!   profile expects, and the tolerance a real kernel's timers fire within.
+//! - [`listener`]: a listening socket's queues (SYN backlog, accept queue, SYN cookies).
+//! - [`conn`]: one connection, RFC 9293 §3.10. [`conn::Connection`] takes user calls and
+//!   arriving segments, checks every segment the stack sends against the
+//!   [`conn::Obligation`]s and allowances, and reports a [`conn::Divergence`]. Inside,
+//!   `conn/machine/` is split by concern:
+//!   - `mod.rs`: the connection's variables, grouped (handshake, record, send, receive,
+//!     options, timestamps, Linux socket state, timers, keep-alive, branches);
+//!   - `user.rs`: OPEN, SEND, RECEIVE, CLOSE, ABORT, STATUS;
+//!   - `arrive/`: SEGMENT ARRIVES, one file per state group (`closed`, `listen`,
+//!     `syn_sent`, Linux's `request` socket, `time_wait`), and for SYN-RECEIVED and the
+//!     synchronized states one file per step of §3.10.7.4 (`sequence`, `rst`, `syn`,
+//!     `ack`, `window`, `text`, `fin`), with Linux's header prediction in `fast_path`;
+//!   - `reassembly.rs`: the out-of-order queue, a type of its own;
+//!   - `options.rs`: what the SYNs negotiated and the option rules for what the stack sends;
+//!   - `own.rs`: the stack's own segments, checked then applied, and what is overdue;
+//!   - `deadlines.rs`: retransmission, keep-alive and the deadlines that end a state;
+//!   - `rfc5961.rs`: challenge ACKs and their rate limit;
+//!   - `branches.rs`: the public calls, run on every branch the model follows where the
+//!     wire has not yet shown which path Linux took.
+//! - `oracle` (feature `oracle`): checks of the model against itself for the fuzz targets.
 
 pub mod conn;
 pub mod listener;

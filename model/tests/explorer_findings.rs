@@ -39,7 +39,7 @@ fn established(p: Profile) -> Connection {
 
 fn accepts(c: &Connection, at: Duration, s: Seg) -> bool {
     let mut c = c.clone();
-    c.emitted(at, &s).is_ok() && c.settle(at).is_ok()
+    c.emitted(at, &s).is_ok() && c.check_overdue(at).is_ok()
 }
 
 /// RFC 9293 3.10.7.4, eighth: a FIN ends the stream where it stands, so data held out of
@@ -74,7 +74,7 @@ fn send_owes_nothing_when_the_first_segment_does_not_fit() {
         c.arrive(ms(1), &small);
         c.send(ms(2), 500).unwrap();
         assert!(
-            c.settle(ms(100)).is_ok(),
+            c.check_overdue(ms(100)).is_ok(),
             "nothing owed with a 100-byte window"
         );
         assert!(
@@ -114,7 +114,7 @@ fn linux_rst_at_the_right_edge_draws_a_challenge_ack() {
     assert!(accepts(&c, ms(1), seg(ACK, 1001, 5001, 0)));
     let mut r = established(Profile::rfc9293());
     r.arrive(ms(1), &seg(RST, 5001 + 65535, 0, 0));
-    assert!(r.settle(ms(50)).is_ok(), "nothing owed");
+    assert!(r.check_overdue(ms(50)).is_ok(), "nothing owed");
 }
 
 /// Linux tcp_ack(): right after a passive open no byte is acknowledged yet, so an ACK of the
@@ -140,7 +140,7 @@ fn linux_after_the_peers_fin() {
     let mut second = c.clone();
     second.arrive(ms(3), &seg(ACK | FIN, 5002, 1001, 0));
     assert_eq!(second.tcb().rcv_nxt.0, 5002);
-    assert!(second.settle(ms(300)).is_ok(), "nothing owed");
+    assert!(second.check_overdue(ms(300)).is_ok(), "nothing owed");
     c.arrive(ms(3), &seg(ACK, 5001, 1001, 20));
     assert_eq!(c.state(), State::Closed);
     assert!(accepts(&c, ms(3), seg(RST, 1001, 0, 0)));
@@ -179,7 +179,7 @@ fn linux_request_judges_a_rst_by_its_sequence_number_alone() {
     let mut c = syn_received(Profile::linux_defaults());
     c.arrive(ms(1), &seg(RST | ACK, 5001, 999, 0));
     assert_eq!(c.state(), State::Listen);
-    assert!(c.settle(ms(50)).is_ok(), "dropped silently");
+    assert!(c.check_overdue(ms(50)).is_ok(), "dropped silently");
     let mut c = syn_received(Profile::linux_defaults());
     c.arrive(ms(1), &seg(RST | ACK, 6001, 999, 0));
     assert_eq!(c.state(), State::SynReceived);
@@ -277,10 +277,10 @@ fn linux_segment_past_the_edge_with_unread_data_is_unacceptable() {
 fn linux_drops_segments_without_ack_rst_or_syn() {
     let mut c = established(Profile::linux_defaults());
     c.arrive(ms(1), &seg(FIN, 5001 + 100_000, 0, 0));
-    assert!(c.settle(ms(50)).is_ok(), "nothing owed");
+    assert!(c.check_overdue(ms(50)).is_ok(), "nothing owed");
     let mut r = established(Profile::rfc9293());
     r.arrive(ms(1), &seg(FIN, 5001 + 100_000, 0, 0));
-    assert!(r.settle(ms(50)).is_err(), "an ACK owed");
+    assert!(r.check_overdue(ms(50)).is_err(), "an ACK owed");
 }
 
 /// TIME-WAIT after an active close: FIN sent and acknowledged, the peer's FIN taken.
@@ -300,7 +300,7 @@ fn time_wait(p: Profile) -> Connection {
 fn linux_time_wait_answers_as_the_timewait_socket() {
     let mut c = time_wait(Profile::linux_defaults());
     c.arrive(ms(3), &seg(RST, 5003, 0, 0));
-    assert!(c.settle(ms(50)).is_ok());
+    assert!(c.check_overdue(ms(50)).is_ok());
     c.arrive(ms(4), &seg(FIN | ACK, 5002, 1002, 0));
     assert_eq!(c.tcb().rcv_nxt.0, 5002);
     assert!(accepts(&c, ms(4), seg(ACK, 1002, 5002, 0)));
@@ -379,7 +379,7 @@ fn linux_window_counts_from_rcv_wup() {
     let mut r = established(Profile::rfc9293());
     r.arrive(ms(1), &seg(ACK | FIN, 5001, 1001, 30));
     r.arrive(ms(2), &seg(ACK, 5001, 1001, 0));
-    assert!(r.settle(ms(3)).is_err(), "an ACK owed at once");
+    assert!(r.check_overdue(ms(3)).is_err(), "an ACK owed at once");
 }
 
 /// Linux, simultaneous open without the peer's Window Scale option: the stack keeps the
@@ -409,13 +409,13 @@ fn linux_shutdown_in_simultaneous_synrecv_holds_the_fin() {
     let mut c = simultaneous(Profile::linux_defaults());
     c.close(ms(1)).unwrap();
     assert_eq!(c.state(), State::SynReceived);
-    assert!(c.settle(ms(50)).is_ok(), "nothing owed yet");
+    assert!(c.check_overdue(ms(50)).is_ok(), "nothing owed yet");
     c.arrive(ms(60), &seg(ACK, 5001, 1001, 0));
     assert_eq!(c.state(), State::FinWait1);
     assert!(accepts(&c, ms(60), seg(FIN | ACK, 1001, 5001, 0)));
     let mut r = simultaneous(Profile::rfc9293());
     r.close(ms(1)).unwrap();
-    assert!(r.settle(ms(50)).is_err(), "the FIN owed at once");
+    assert!(r.check_overdue(ms(50)).is_err(), "the FIN owed at once");
 }
 
 /// Linux, simultaneous open: an ACK of the ISN itself establishes (RFC 9293 resets).
@@ -480,7 +480,7 @@ fn linux_linger_zero_close_with_an_unsent_fin_resets() {
         assert_eq!(c.state(), State::LastAck);
         c.close_linger_zero(ms(3)).unwrap();
         assert_eq!(c.state(), State::Closed);
-        assert_eq!(c.settle(ms(20)).is_err(), rst, "a RST owed: {rst}");
+        assert_eq!(c.check_overdue(ms(20)).is_err(), rst, "a RST owed: {rst}");
     }
 }
 
@@ -587,7 +587,10 @@ fn linux_close_wait_takes_a_fin_ending_a_partial_segment() {
         !accepts(&c, ms(3), seg(ACK, 1001, 5003, 0)),
         "the old RCV.NXT is not what Linux acknowledges"
     );
-    assert!(c.clone().settle(ms(3 + 500)).is_err(), "the ACK is owed");
+    assert!(
+        c.clone().check_overdue(ms(3 + 500)).is_err(),
+        "the ACK is owed"
+    );
     // CLOSE then sends a FIN acknowledging the new RCV.NXT.
     c.emitted(ms(4), &seg(ACK, 1001, 5004, 0)).unwrap();
     c.close(ms(5)).unwrap();
@@ -636,7 +639,7 @@ fn linux_fin_wait_2_ack_reports_the_block_of_the_fin_it_takes() {
 
 /// A retransmission timer races the input that makes it needless: a FIN retransmitted when
 /// its RTO was due, read after the ACK that acknowledged it, is the timer firing first, and
-/// allowed until the step settles; one not yet due, or seen after the settle, is not.
+/// allowed until the step is checked for what is overdue; one not yet due, or seen after that check, is not.
 #[test]
 fn a_retransmission_due_when_acknowledged_raced_the_ack() {
     for p in [Profile::rfc9293(), Profile::linux_defaults()] {
@@ -644,7 +647,7 @@ fn a_retransmission_due_when_acknowledged_raced_the_ack() {
         c.close(ms(10)).unwrap();
         c.emitted(ms(10), &seg(FIN | ACK, 1001, 5001, 0)).unwrap();
         let due = c
-            .expected()
+            .obligations()
             .iter()
             .find(|e| e.spec.flags.fin())
             .map(|e| e.due.earliest)
@@ -659,7 +662,7 @@ fn a_retransmission_due_when_acknowledged_raced_the_ack() {
         assert!(raced.emitted(due + ms(1), &fin).is_err(), "only once");
         let mut settled = c.clone();
         settled.arrive(due, &seg(ACK, 5001, 1002, 0));
-        settled.settle(due).unwrap();
+        settled.check_overdue(due).unwrap();
         assert!(
             settled.emitted(due + ms(1), &fin).is_err(),
             "not after the settle"
@@ -709,7 +712,343 @@ fn linux_time_wait_ignores_tsvals_without_timestamps() {
     syn.options.timestamps = Some((6, 0));
     c.arrive(ms(4), &syn);
     assert!(
-        c.settle(ms(100)).is_ok(),
+        c.check_overdue(ms(100)).is_ok(),
         "the second answer is rate limited"
     );
+}
+
+/// Timestamps on both SYNs (the peer's TSval 1, the stack's 700), the ACK not yet in.
+fn syn_received_with_timestamps() -> Connection {
+    let mut c = Connection::new(Profile::linux_defaults());
+    c.open_passive(ms(0)).unwrap();
+    let mut syn = seg(SYN, 5000, 0, 0);
+    syn.options.timestamps = Some((1, 0));
+    c.arrive(ms(0), &syn);
+    let mut synack = seg(SYN | ACK, 1000, 5001, 0);
+    synack.options.timestamps = Some((700, 1));
+    c.emitted(ms(0), &synack).unwrap();
+    c
+}
+
+/// Eight TSvals from `first` on, in empty ACKs just past RCV.NXT: none becomes TS.Recent
+/// (it follows only a segment at or before RCV.WUP), so an echo of an older TSval can only
+/// be TS.Recent's.
+fn crowd_out_tsvals(c: &mut Connection, at: Duration, first: u32) {
+    let nxt = c.tcb().rcv_nxt.0;
+    let una = c.tcb().snd_una.0;
+    for v in first..first + 8 {
+        let mut s = seg(ACK, nxt + 1, una, 0);
+        s.options.timestamps = Some((v, 700));
+        c.arrive(at, &s);
+    }
+}
+
+/// Linux tcp_check_req() since 6.14 ("tcp: Defer ts_recent changes until req is owned"):
+/// the request keeps the SYN's TSval; a segment it drops (here a FIN without ACK) does not
+/// change it, and the child takes the completing ACK's TSval only if it has one (explorer,
+/// seed 9001, case 1753).
+#[test]
+fn linux_request_keeps_the_syns_tsval() {
+    let mut c = syn_received_with_timestamps();
+    let mut fin = seg(FIN, 5001, 0, 0);
+    fin.options.timestamps = Some((6, 0));
+    c.arrive(ms(1), &fin);
+    c.arrive(ms(2), &seg(ACK, 5001, 1001, 0));
+    assert_eq!(c.state(), State::Established);
+    crowd_out_tsvals(&mut c, ms(3), 10);
+    let echo = |ecr| {
+        let mut a = seg(ACK, 1001, 5001, 0);
+        a.options.timestamps = Some((701, ecr));
+        a
+    };
+    assert!(accepts(&c, ms(3), echo(1)), "the SYN's TSval");
+    assert!(!accepts(&c, ms(3), echo(6)), "the dropped FIN's");
+    // An ACK with a TSval gives the child that one.
+    let mut k = syn_received_with_timestamps();
+    let mut ack = seg(ACK, 5001, 1001, 0);
+    ack.options.timestamps = Some((3, 700));
+    k.arrive(ms(2), &ack);
+    crowd_out_tsvals(&mut k, ms(3), 10);
+    assert!(accepts(&k, ms(3), echo(3)));
+    assert!(!accepts(&k, ms(3), echo(1)));
+}
+
+/// Linux tcp_rcv_established(): the fast path stores a predicted segment's TSval as
+/// TS.Recent (RCV.NXT = RCV.WUP) before tcp_ack() looks at its ACK, so an ACK behind
+/// SND.UNA sets it too; the slow path leaves tcp_ack() at old_ack first (explorer, seed
+/// 9001, case 201).
+#[test]
+fn linux_fast_path_takes_the_tsval_of_an_old_ack() {
+    let echo = |ack, ecr| {
+        let mut a = seg(ACK, 1001, ack, 0);
+        a.options.timestamps = Some((701, ecr));
+        a
+    };
+    let mut c = syn_received_with_timestamps();
+    let mut ack = seg(ACK, 5001, 1001, 0);
+    ack.options.timestamps = Some((2, 700));
+    c.arrive(ms(1), &ack);
+    assert_eq!(c.state(), State::Established);
+    // A pure ACK of SND.UNA-1: too old (a passive open counts no byte acknowledged yet),
+    // so a challenge ACK, after TS.Recent took its TSval.
+    let mut old = seg(ACK, 5001, 1000, 0);
+    old.options.timestamps = Some((3, 700));
+    let mut pure = c.clone();
+    pure.arrive(ms(2), &old);
+    pure.emitted(ms(2), &echo(5001, 3)).unwrap();
+    crowd_out_tsvals(&mut pure, ms(3), 10);
+    assert!(accepts(&pure, ms(3), echo(5001, 3)));
+    assert!(!accepts(&pure, ms(3), echo(5001, 2)));
+    // Text with that ACK: the fast path queues it and stores the TSval first.
+    old.len = 10;
+    let mut text = c.clone();
+    text.arrive(ms(2), &old);
+    text.emitted(ms(2), &echo(5011, 3)).unwrap();
+    crowd_out_tsvals(&mut text, ms(3), 10);
+    assert!(accepts(&text, ms(3), echo(5011, 3)));
+}
+
+/// Linux tcp_ofo_queue(): a held FIN that text in order has since covered is dropped with
+/// its segment, and the next held FIN ends the stream; it is not lost, nor its sequence
+/// number read as a byte (explorer, seed 9001, case 263). Both profiles.
+#[test]
+fn a_held_fin_covered_by_text_in_order_gives_way_to_the_next() {
+    for p in [Profile::rfc9293(), Profile::linux_defaults()] {
+        let mut c = established(p);
+        c.arrive(ms(1), &seg(ACK | FIN, 5003, 1001, 95));
+        let _ = c.emitted(ms(1), &seg(ACK, 1001, 5001, 0));
+        c.arrive(ms(2), &seg(ACK | FIN, 5002, 1001, 0));
+        let _ = c.emitted(ms(2), &seg(ACK, 1001, 5001, 0));
+        c.arrive(ms(3), &seg(ACK, 5001, 1001, 76));
+        assert_eq!(c.state(), State::CloseWait);
+        assert_eq!(c.tcb().rcv_nxt.0, 5099, "97 bytes and the FIN at 5098");
+        assert_eq!(c.readable(), 97);
+    }
+}
+
+/// Linux tcp_check_req() gives the child the TSval of the ACK that made it even without
+/// timestamps, tcp_time_wait() copies it as tw_ts_recent, and tcp_v4_send_ack() adds TSopt
+/// whenever that TSecr is not zero: the timewait socket's ACKs carry TSopt, the full
+/// socket's ACK of the FIN does not (explorer, seed 4242, case 2876).
+#[test]
+fn linux_time_wait_echoes_the_tsval_of_the_handshakes_ack() {
+    let mut c = syn_received(Profile::linux_defaults());
+    let mut ack = seg(ACK, 5001, 1001, 0);
+    ack.options.timestamps = Some((11, 700));
+    c.arrive(ms(1), &ack);
+    assert_eq!(c.state(), State::Established);
+    c.close(ms(2)).unwrap();
+    c.emitted(ms(2), &seg(FIN | ACK, 1001, 5001, 0)).unwrap();
+    c.arrive(ms(3), &seg(FIN | ACK, 5001, 1002, 0));
+    assert_eq!(c.state(), State::TimeWait);
+    let plain = seg(ACK, 1002, 5002, 0);
+    let mut stamped = plain;
+    stamped.options.timestamps = Some((900, 11));
+    assert!(!accepts(&c, ms(3), stamped), "the full socket's ACK");
+    c.emitted(ms(3), &plain).unwrap();
+    c.arrive(ms(4), &seg(FIN | ACK, 5001, 1002, 0));
+    assert!(accepts(&c, ms(4), stamped), "the timewait socket's ACK");
+    assert!(!accepts(&c, ms(4), plain));
+    stamped.options.timestamps = Some((900, 12));
+    assert!(!accepts(&c, ms(4), stamped));
+    // Without a TSval in that ACK the timewait socket sends none.
+    let mut t = time_wait(Profile::linux_defaults());
+    t.arrive(ms(4), &seg(FIN | ACK, 5001, 1002, 0));
+    assert!(accepts(&t, ms(4), plain));
+}
+
+/// Text whose ACK is old but within the window: the slow path takes it with TS.Recent
+/// unchanged (tcp_ack() leaves at old_ack), the fast path (as the stack's memory allows)
+/// with TS.Recent from it; the model keeps both.
+#[test]
+fn linux_text_with_an_old_ack_may_set_ts_recent() {
+    let ts = |mut s: Seg, val, ecr| {
+        s.options.timestamps = Some((val, ecr));
+        s
+    };
+    let mut c = Connection::new(Profile::linux_defaults());
+    c.open_active(ms(0)).unwrap();
+    c.emitted(ms(0), &ts(seg(SYN, 1000, 0, 0), 700, 0)).unwrap();
+    c.arrive(ms(0), &ts(seg(SYN, 5000, 0, 0), 1, 0));
+    c.emitted(ms(0), &ts(seg(SYN | ACK, 1000, 5001, 0), 700, 1))
+        .unwrap();
+    c.arrive(ms(1), &ts(seg(ACK, 5001, 1001, 0), 2, 700));
+    assert_eq!(c.state(), State::Established);
+    // SEG.ACK = ISS: old, and in the window (a simultaneous open counts its SYN acked).
+    c.arrive(ms(2), &ts(seg(ACK, 5001, 1000, 10), 3, 700));
+    assert_eq!(c.tcb().rcv_nxt.0, 5011);
+    c.emitted(ms(2), &ts(seg(ACK, 1001, 5011, 0), 701, 2))
+        .unwrap();
+    crowd_out_tsvals(&mut c, ms(3), 10);
+    let echo = |ecr| ts(seg(ACK, 1001, 5011, 0), 701, ecr);
+    assert!(accepts(&c, ms(3), echo(3)), "the fast path's");
+    assert!(accepts(&c, ms(3), echo(2)), "the slow path's");
+}
+
+/// RFC 9293 3.10.7.4, second (RFC 5961 3.2): a RST is judged by its own sequence number, so
+/// a SYN,RST at the peer's ISN is not trimmed into a RST at RCV.NXT: alone it lies outside
+/// the window and is dropped, the request staying in SYN-RECEIVED; with text reaching into
+/// the window it draws a challenge ACK (both profiles; explorer rfc9293, seed 2026, cases
+/// 1252 and 7493).
+#[test]
+fn syn_rst_at_the_peer_isn_is_not_a_reset() {
+    for p in [Profile::rfc9293(), Profile::linux_defaults()] {
+        let mut c = syn_received(p.clone());
+        c.arrive(ms(1), &seg(SYN | RST | ACK, 5000, 1001, 0));
+        assert_eq!(c.state(), State::SynReceived, "{:?}", p.kind);
+        assert!(
+            c.check_overdue(ms(50)).is_ok(),
+            "{:?}: nothing owed",
+            p.kind
+        );
+        let mut d = syn_received(p.clone());
+        d.arrive(ms(1), &seg(SYN | RST, 5000, 0, 1));
+        assert_eq!(d.state(), State::SynReceived, "{:?}", p.kind);
+        assert!(
+            accepts(&d, ms(1), seg(ACK, 1001, 5001, 0)),
+            "{:?}: a challenge ACK",
+            p.kind
+        );
+    }
+}
+
+/// RFC 9293 3.3.2: after a passive open the peer's SYN again at its ISN, acknowledging the
+/// SYN-ACK but with no text or FIN, is not acceptable (its one sequence number lies before
+/// RCV.NXT): an ACK, the connection still in SYN-RECEIVED, as Linux's request socket has it
+/// (tcp_check_req(), tcp_in_window()); explorer rfc9293, seed 60607, case 1379.
+#[test]
+fn passive_syn_ack_at_the_peer_isn_is_unacceptable() {
+    let mut r = syn_received(Profile::rfc9293());
+    r.arrive(ms(1), &seg(SYN | ACK, 5000, 1001, 0));
+    assert_eq!(r.state(), State::SynReceived);
+    assert!(accepts(&r, ms(1), seg(ACK, 1001, 5001, 0)));
+    assert!(r.check_overdue(ms(1)).is_err(), "the ACK is owed at once");
+}
+
+/// Linux tcp_timewait_state_process(): a SYN reopens TIME-WAIT by its TSval only with
+/// timestamps on, judged against tw_ts_recent, and an older TSval is a PAWS reject even
+/// beyond RCV.NXT (explorer, seed 7, case 2842).
+#[test]
+fn linux_time_wait_reopens_by_tsval_only_with_timestamps() {
+    let syn = |seq, val| {
+        let mut s = seg(SYN, seq, 0, 0);
+        s.options.timestamps = Some((val, 0));
+        s
+    };
+    // Without timestamps: a FIN with TSval 3, then a SYN below RCV.NXT with TSval 4.
+    let mut c = established(Profile::linux_defaults());
+    c.close(ms(1)).unwrap();
+    c.emitted(ms(1), &seg(FIN | ACK, 1001, 5001, 0)).unwrap();
+    let mut fin = seg(FIN | ACK, 5001, 1002, 0);
+    fin.options.timestamps = Some((3, 0));
+    c.arrive(ms(2), &fin);
+    c.emitted(ms(2), &seg(ACK, 1002, 5002, 0)).unwrap();
+    assert_eq!(c.state(), State::TimeWait);
+    assert!(!c.reopen_from_time_wait(ms(3), &syn(5000, 4)));
+    assert_eq!(c.state(), State::TimeWait);
+    // With timestamps (TS.Recent 2).
+    let mut t = syn_received_with_timestamps();
+    let mut ack = seg(ACK, 5001, 1001, 0);
+    ack.options.timestamps = Some((2, 700));
+    t.arrive(ms(1), &ack);
+    t.close(ms(1)).unwrap();
+    let mut our_fin = seg(FIN | ACK, 1001, 5001, 0);
+    our_fin.options.timestamps = Some((701, 2));
+    t.emitted(ms(1), &our_fin).unwrap();
+    let mut fin = seg(FIN | ACK, 5001, 1002, 0);
+    fin.options.timestamps = Some((2, 701));
+    t.arrive(ms(2), &fin);
+    assert_eq!(t.state(), State::TimeWait);
+    assert!(
+        !t.clone().reopen_from_time_wait(ms(3), &syn(9000, 1)),
+        "PAWS"
+    );
+    assert!(
+        t.reopen_from_time_wait(ms(3), &syn(5000, 3)),
+        "a newer TSval"
+    );
+}
+
+/// Linux tcp_recvmsg(): a FIN that came with text (or was merged into the queue's last
+/// skb) is taken with the last byte read, so the receive queue is empty and tcp_sequence()
+/// takes a segment reaching past the window's edge; a read that leaves a byte leaves the
+/// queue holding it (explorer, seed 7, case 1417).
+#[test]
+fn linux_reading_the_last_byte_takes_the_fin_with_it() {
+    let mut c = established(Profile::linux_defaults());
+    c.arrive(ms(1), &seg(ACK | FIN, 5001, 1001, 100));
+    assert_eq!(c.state(), State::CloseWait);
+    // A window under 65535, so that the field is not clamped (it would then stand for a
+    // window that may be wider).
+    let mut ack = seg(ACK, 1001, 5102, 0);
+    ack.wnd = 64000;
+    c.emitted(ms(1), &ack).unwrap();
+    let edge = c.tcb().rcv_wup.0 + c.tcb().rcv_wnd;
+    let past = seg(ACK, edge, 1001, 10);
+    let mut part = c.clone();
+    assert_eq!(part.receive(99), Ok(99));
+    part.arrive(ms(2), &past);
+    assert!(
+        part.check_overdue(ms(50)).is_err(),
+        "a byte unread: not acceptable, an ACK"
+    );
+    assert_eq!(c.receive(100), Ok(100));
+    c.arrive(ms(2), &past);
+    assert!(
+        c.check_overdue(ms(50)).is_ok(),
+        "taken (and ignored after the FIN)"
+    );
+}
+
+/// An ACK owed (the delayed ACK of a FIN in CLOSE-WAIT) when an ABORT or a RST makes it
+/// needless may still come once in that step: its timer raced the input (explorer, seed 7
+/// case 1673, seed 31337 case 4549). Both profiles.
+#[test]
+fn an_owed_ack_due_when_aborted_raced_the_abort() {
+    for p in [Profile::rfc9293(), Profile::linux_defaults()] {
+        let mut c = established(p);
+        c.arrive(ms(1), &seg(ACK | FIN, 5001, 1001, 0));
+        assert_eq!(c.state(), State::CloseWait);
+        let ack = seg(ACK, 1001, 5002, 0);
+        let mut r = c.clone();
+        c.close_linger_zero(ms(2)).unwrap();
+        // The differ checks what is overdue by a grace before the time it reads a reply.
+        c.check_overdue(ms(1)).unwrap();
+        let mut late = c.clone();
+        assert!(c.emitted(ms(2), &ack).is_ok(), "the timer fired first");
+        assert!(c.emitted(ms(2), &ack).is_err(), "only once");
+        r.arrive(ms(2), &seg(RST, 5002, 0, 0));
+        assert_eq!(r.state(), State::Closed);
+        assert!(r.emitted(ms(2), &ack).is_ok());
+        late.emitted(ms(2), &seg(RST, 1001, 0, 0)).unwrap();
+        late.check_overdue(ms(3)).unwrap();
+        assert!(
+            late.emitted(ms(3), &ack).is_err(),
+            "not after a settle past the input"
+        );
+    }
+}
+
+/// Linux tcp_select_window(): behind a window field of 65535 the window may be wider, so a
+/// RST past the advertised edge may be inside it and draw a challenge ACK, which starts the
+/// out-of-window budget: a SYN's challenge ACK right after is held back (explorer, seed
+/// 9001, case 3137).
+#[test]
+fn linux_rst_past_a_clamped_window_edge_may_draw_a_challenge_ack() {
+    let mut c = established(Profile::linux_defaults());
+    c.arrive(ms(1), &seg(ACK, 5001, 1001, 10));
+    c.emitted(ms(1), &seg(ACK, 1001, 5011, 0)).unwrap();
+    let edge = c.tcb().rcv_wup.0 + c.tcb().rcv_wnd;
+    c.arrive(ms(2), &seg(RST, edge, 0, 1));
+    assert!(
+        accepts(&c, ms(2), seg(ACK, 1001, 5011, 0)),
+        "in a wider window"
+    );
+    assert!(
+        c.clone().check_overdue(ms(50)).is_ok(),
+        "dropped in the advertised one"
+    );
+    c.emitted(ms(2), &seg(ACK, 1001, 5011, 0)).unwrap();
+    c.arrive(ms(3), &seg(SYN, 5011, 0, 0));
+    assert!(c.check_overdue(ms(50)).is_ok(), "rate limited");
 }

@@ -73,7 +73,7 @@ fn sends(c: &mut Connection, at: Duration, s: Seg) {
     if let Err(d) = c.emitted(at, &s) {
         panic!("the model refused {s:?}: {d}");
     }
-    if let Err(d) = c.settle(at) {
+    if let Err(d) = c.check_overdue(at) {
         panic!("still owed after {s:?}: {d}");
     }
 }
@@ -81,7 +81,7 @@ fn sends(c: &mut Connection, at: Duration, s: Seg) {
 /// Whether the stack sending `s` at `at` (then nothing else) is accepted, on a clone.
 fn accepts(c: &Connection, at: Duration, s: Seg) -> bool {
     let mut c = c.clone();
-    c.emitted(at, &s).is_ok() && c.settle(at).is_ok()
+    c.emitted(at, &s).is_ok() && c.check_overdue(at).is_ok()
 }
 
 /// The model must refuse `s` at `at` when it is sent (on a clone); returns why.
@@ -98,9 +98,9 @@ fn refusal(c: &Connection, at: Duration, s: Seg) -> Divergence {
 #[track_caller]
 fn silence_refused(c: &Connection, at: Duration) {
     assert!(
-        c.clone().settle(at).is_err(),
+        c.clone().check_overdue(at).is_err(),
         "nothing was owed by {at:?}: {:?}",
-        c.expected()
+        c.obligations()
     );
 }
 
@@ -564,7 +564,7 @@ fn zero_window_and_keepalive_probes() {
     let mut zero = open(0);
     let idle_zero = zero.clone();
     zero.send(ms(20), 100).unwrap();
-    assert!(zero.clone().settle(ms(20)).is_ok());
+    assert!(zero.clone().check_overdue(ms(20)).is_ok());
     assert!(accepts(&zero, secs(1), probe));
     let mut probed = zero.clone();
     probed.emitted(secs(1), &probe).unwrap();
@@ -609,7 +609,7 @@ fn zero_window_and_keepalive_probes() {
 
 /// Linux tcp_check_req(): a repeated SYN in SYN-RECEIVED is answered with the SYN-ACK at
 /// once, at most once per `challenge_ack_interval`, and restarts the SYN-ACK timer. On
-/// rfc9293 the repeat is dropped and an early SYN-ACK breaks MUST-18.
+/// rfc9293 the repeat, before RCV.NXT, draws an ACK, and an early SYN-ACK breaks MUST-18.
 #[test]
 fn repeated_syn_in_syn_received() {
     let (s, p) = (NEAR_WRAP, 77);
@@ -632,11 +632,11 @@ fn repeated_syn_in_syn_received() {
     // The timer restarted from 300 ms.
     let d = refusal(&c, ms(1000), synack);
     assert!(d.rule.contains(MUST_18), "{d}");
-    assert!(c.clone().settle(ms(1200)).is_ok());
+    assert!(c.clone().check_overdue(ms(1200)).is_ok());
     // Rate limited: a second repeat within 500 ms gets nothing.
     let mut limited = c.clone();
     limited.arrive(ms(500), &seg(SYN, p, 0));
-    assert!(limited.clone().settle(ms(500)).is_ok());
+    assert!(limited.clone().check_overdue(ms(500)).is_ok());
     refusal(&limited, ms(500), synack);
     assert!(accepts(&limited, ms(1300), synack));
     // After the interval, the next repeat is answered again.
@@ -650,10 +650,15 @@ fn repeated_syn_in_syn_received() {
     c.arrive(ms(1100), &seg(ACK, p + 1, s.wrapping_add(1)));
     assert_eq!(c.state(), State::Established);
 
+    // RFC 9293 3.3.2: the SYN again lies before RCV.NXT, an unacceptable segment: an ACK.
     let mut rfc = start(Profile::rfc9293());
     rfc.arrive(ms(300), &seg(SYN, p, 0));
     assert_eq!(rfc.state(), State::SynReceived);
-    assert!(rfc.clone().settle(ms(300)).is_ok());
+    assert!(
+        rfc.clone().check_overdue(ms(300)).is_err(),
+        "the ACK is owed"
+    );
+    sends(&mut rfc, ms(300), seg(ACK, s.wrapping_add(1), p + 1));
     let d = refusal(&rfc, ms(300), synack);
     assert!(d.rule.contains(MUST_18), "{d}");
     sends(&mut rfc, ms(1000), synack);
@@ -674,7 +679,9 @@ fn syn_sent_unacceptable_ack_rearms_the_syn() {
         c
     };
     // Without a bad ACK, nothing is owed for a while.
-    assert!(start(Profile::linux_defaults()).settle(ms(500)).is_ok());
+    assert!(start(Profile::linux_defaults())
+        .check_overdue(ms(500))
+        .is_ok());
 
     for bad in [seg(ACK, 9, s), seg(RST | ACK, 9, s.wrapping_add(5))] {
         let mut c = start(Profile::linux_defaults());
@@ -688,7 +695,7 @@ fn syn_sent_unacceptable_ack_rearms_the_syn() {
         assert!(d.rule.contains(MUST_18), "{d}");
         assert!(accepts(&c, ms(108), syn));
         assert!(accepts(&c, ms(100) + min.earliest, syn));
-        assert!(c.clone().settle(ms(100) + min.latest).is_ok());
+        assert!(c.clone().check_overdue(ms(100) + min.latest).is_ok());
         silence_refused(&c, ms(100) + min.latest + ms(1));
     }
 
@@ -698,7 +705,7 @@ fn syn_sent_unacceptable_ack_rearms_the_syn() {
     c.arrive(ms(1100), &seg(ACK, 9, s));
     sends(&mut c, ms(1100), seg(RST, s, 0));
     refusal(&c, ms(1108), syn);
-    assert!(c.clone().settle(ms(1500)).is_ok());
+    assert!(c.clone().check_overdue(ms(1500)).is_ok());
     assert!(accepts(&c, ms(2000), syn));
 
     let mut rfc = start(Profile::rfc9293());
@@ -706,7 +713,7 @@ fn syn_sent_unacceptable_ack_rearms_the_syn() {
     sends(&mut rfc, ms(100), seg(RST, s, 0));
     let d = refusal(&rfc, ms(108), syn);
     assert!(d.rule.contains(MUST_18), "{d}");
-    assert!(rfc.clone().settle(ms(500)).is_ok());
+    assert!(rfc.clone().check_overdue(ms(500)).is_ok());
     assert!(accepts(&rfc, ms(1000), syn));
 }
 
@@ -821,7 +828,7 @@ fn tail_loss_probe_rearms_the_rto() {
         c
     };
     let rtx_due = |c: &Connection| {
-        c.expected()
+        c.obligations()
             .iter()
             .find(|e| e.rule.contains(MUST_18))
             .map(|e| e.due)
@@ -841,7 +848,7 @@ fn tail_loss_probe_rearms_the_rto() {
     let after = rtx_due(&c);
     assert_eq!(after.earliest, before.earliest + (probe_at - ms(20)));
     assert_eq!(after.latest, before.latest + (probe_at - ms(20)));
-    assert!(c.clone().settle(before.latest + ms(1)).is_ok());
+    assert!(c.clone().check_overdue(before.latest + ms(1)).is_ok());
     silence_refused(&c, after.latest + ms(1));
     sends(&mut c, after.earliest, copy);
 

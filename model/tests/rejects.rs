@@ -34,7 +34,7 @@ fn established(p: Profile) -> Connection {
 /// Whether the stack sending `s` at `at` (then nothing else) is accepted.
 fn accepts(c: &Connection, at: Duration, s: Seg) -> bool {
     let mut c = c.clone();
-    c.emitted(at, &s).is_ok() && c.settle(at).is_ok()
+    c.emitted(at, &s).is_ok() && c.check_overdue(at).is_ok()
 }
 
 /// RFC 9293 3.10.7.4 and RFC 5961 3.2: an in-window RST not at RCV.NXT draws a challenge ACK.
@@ -60,7 +60,7 @@ fn rst_instead_of_challenge_ack_is_refused() {
         );
         // Saying nothing is refused too.
         let mut silent = c.clone();
-        assert!(silent.settle(ms(2)).is_err());
+        assert!(silent.check_overdue(ms(2)).is_err());
     }
 }
 
@@ -83,11 +83,14 @@ fn challenge_acks_are_rate_limited() {
     c.emitted(ms(1), &seg(ACK, 1001, 5001)).unwrap();
     c.arrive(ms(100), &seg(RST, 5002, 0));
     assert!(
-        c.settle(ms(100)).is_ok(),
+        c.check_overdue(ms(100)).is_ok(),
         "no second challenge ACK within 500 ms"
     );
     c.arrive(ms(600), &seg(RST, 5002, 0));
-    assert!(c.settle(ms(600)).is_err(), "one is owed again after 500 ms");
+    assert!(
+        c.check_overdue(ms(600)).is_err(),
+        "one is owed again after 500 ms"
+    );
 }
 
 /// RFC 6298 2.1 and 5.5 (MUST-18): the SYN is retransmitted after 1 s, then after 2 s more. A stack
@@ -98,11 +101,11 @@ fn syn_retransmission_at_two_seconds_instead_of_one_is_refused() {
     c.open_active(ms(0)).unwrap();
     c.emitted(ms(0), &seg(SYN, 42, 0)).unwrap();
     // Nothing owed before the timer runs out.
-    assert!(c.settle(ms(900)).is_ok());
+    assert!(c.check_overdue(ms(900)).is_ok());
     // Too early.
     assert!(c.clone().emitted(ms(500), &seg(SYN, 42, 0)).is_err());
     // Too late: by 2 s the 1 s retransmission is overdue.
-    assert!(c.clone().settle(ms(2000)).is_err());
+    assert!(c.clone().check_overdue(ms(2000)).is_err());
     // On time, then the next at 1 + 2 = 3 s.
     c.emitted(ms(1000), &seg(SYN, 42, 0)).unwrap();
     assert!(c.clone().emitted(ms(2000), &seg(SYN, 42, 0)).is_err());
@@ -211,7 +214,8 @@ fn syn_schedule_and_give_up() {
                 .unwrap_or_else(|d| panic!("SYN at {s} s: {d}"));
         }
         assert!(
-            c.settle(Duration::from_secs(give_up) - ms(10)).is_ok(),
+            c.check_overdue(Duration::from_secs(give_up) - ms(10))
+                .is_ok(),
             "nothing more owed"
         );
         assert_eq!(c.state(), State::SynSent);

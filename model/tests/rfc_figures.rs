@@ -36,7 +36,7 @@ fn sends(c: &mut Connection, now: Duration, s: Seg) {
     if let Err(d) = c.emitted(now, &s) {
         panic!("the model refused what the RFC shows: {d}");
     }
-    if let Err(d) = c.settle(now) {
+    if let Err(d) = c.check_overdue(now) {
         panic!("still owed after the RFC's segment: {d}");
     }
 }
@@ -46,7 +46,7 @@ fn sends(c: &mut Connection, now: Duration, s: Seg) {
 fn refuses(c: &Connection, now: Duration, s: Seg) {
     let mut probe = c.clone();
     assert!(
-        probe.emitted(now, &s).is_err() || probe.settle(now).is_err(),
+        probe.emitted(now, &s).is_err() || probe.check_overdue(now).is_err(),
         "the model allowed a wrong segment: {s:?}"
     );
 }
@@ -55,10 +55,13 @@ fn refuses(c: &Connection, now: Duration, s: Seg) {
 #[track_caller]
 fn quiet(c: &mut Connection, now: Duration) {
     assert_eq!(
-        c.expected().iter().filter(|e| e.due.latest <= now).count(),
+        c.obligations()
+            .iter()
+            .filter(|e| e.due.latest <= now)
+            .count(),
         0,
         "{:?}",
-        c.expected()
+        c.obligations()
     );
 }
 

@@ -174,6 +174,12 @@ impl Differ {
                 if write {
                     if let Some(t) = self.tracked(fd) {
                         t.fed(line, "shutdown(SHUT_WR)", Trigger::Other);
+                        if t.after.is_none() {
+                            t.after = crate::explore::deviations::taint_shutdown(
+                                t.before,
+                                t.conn.profile(),
+                            );
+                        }
                         // RFC 9293 3.10.4: CLOSE means "I have no more to send".
                         let _ = t.conn.close(now);
                     }
@@ -282,7 +288,9 @@ impl Differ {
                 actual: "accept() found the queue empty".into(),
             },
         };
-        self.diverge(line, now, fault, None, Sent::Other);
+        // The connection the model expected names the state, the event and any deviation
+        // it went through unseen.
+        self.diverge(line, now, fault, modelled, Sent::Other);
     }
 
     /// The connection a data call (`read`, `write`) on `fd` reaches, told of the call, with

@@ -42,7 +42,7 @@ impl Differ {
             return None;
         }
         self.all_tracked()
-            .flat_map(|t| t.conn.expected_any())
+            .flat_map(|t| t.conn.obligations_any())
             .filter(|e| e.due.earliest <= now && e.due.latest <= horizon)
             .map(|e| e.due.latest)
             .min()

@@ -277,14 +277,14 @@ impl Differ {
             |t: &Tracked, f: &ModelFault| (Owed::of(Some(&t.conn), &f.expected), Sent::Nothing);
         let mut fault = None;
         for (key, t) in self.conns.iter_mut() {
-            if let Err(f) = t.conn.settle(check) {
+            if let Err(f) = t.conn.check_overdue(check) {
                 fault = Some((t.line, missing(t, &f), f, Some(*key), Context::of(t)));
                 break;
             }
         }
         if fault.is_none() {
             for (_, t) in self.connecting.values_mut() {
-                if let Err(f) = t.conn.settle(check) {
+                if let Err(f) = t.conn.check_overdue(check) {
                     fault = Some((t.line, missing(t, &f), f, None, Context::of(t)));
                     break;
                 }
@@ -309,7 +309,7 @@ impl Differ {
         self.all_tracked()
             .filter_map(|t| {
                 t.conn
-                    .expected()
+                    .obligations()
                     .iter()
                     .filter(|e| e.due.earliest == e.due.latest)
                     .map(|e| e.due.latest)
@@ -368,7 +368,7 @@ impl Differ {
                 t.conn.arrive(now, &s);
                 if t.after.is_none() {
                     t.after = crate::explore::deviations::taint(
-                        t.before, &tcb, unread, t.unscaled, &s, &t.conn,
+                        t.before, &tcb, unread, t.unscaled, t.passive, &s, &t.conn,
                     );
                 }
                 self.note_end(key);
@@ -555,6 +555,13 @@ fn listener_admits_ack(
     // A cookie ACK acknowledges the cookie (ISS + 1); anything else meets the listener.
     let request = l.state_of(&key) == Some(State::SynReceived);
     if s.ack != tcb.snd_nxt || !(request || t.cookie) {
+        return true;
+    }
+    // Only an ACK the connection takes completes the request: one it refuses (Linux
+    // tcp_check_req()'s TSecr or PAWS check, say) leaves the request where it was.
+    let mut probe = t.conn.clone();
+    probe.arrive(now, s);
+    if probe.state() == State::SynReceived {
         return true;
     }
     use tcpcheck_model::listener::{AckOutcome, AckReset};

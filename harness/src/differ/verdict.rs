@@ -35,7 +35,7 @@ impl Owed {
             let shown = spec.to_string();
             expected.starts_with(&shown) && !expected[shown.len()..].starts_with('<')
         };
-        conn.and_then(|c| c.expected().iter().map(|e| e.spec).find(named))
+        conn.and_then(|c| c.obligations().iter().map(|e| e.spec).find(named))
             .map_or(Owed::Other, Owed::Segment)
     }
 

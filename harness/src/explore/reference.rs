@@ -87,7 +87,7 @@ impl RefState {
         for _ in 0..8 {
             let Some(e) = self
                 .conn
-                .expected()
+                .obligations()
                 .iter()
                 .find(|e| e.due.earliest <= self.now)
                 .copied()

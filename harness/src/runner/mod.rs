@@ -15,7 +15,7 @@ mod packet;
 pub mod report;
 pub mod schedule;
 mod syscall;
-mod timing;
+pub(crate) mod timing;
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};

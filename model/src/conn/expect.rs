@@ -120,11 +120,26 @@ pub struct Due {
     pub latest: Duration,
 }
 
+/// Why a segment is owed: what sending it does to the model depends on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ObligationKind {
+    /// A rule's answer to an input or a user call.
+    Reply,
+    /// The oldest unacknowledged segment again, when its timer runs out (RFC 9293 3.8.1:
+    /// MUST-18, RFC 6298 5).
+    Retransmission,
+    /// A keep-alive probe (RFC 9293 3.8.4: MAY-5).
+    KeepAliveProbe,
+    /// The RST that ends a connection after unanswered keep-alives.
+    KeepAliveReset,
+}
+
 /// A segment the stack owes, why, and by when.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Expected {
+pub struct Obligation {
     pub spec: SegSpec,
     pub due: Due,
+    pub kind: ObligationKind,
     /// The rule that requires it: "RFC 9293 3.10.7.4: ...".
     pub rule: &'static str,
 }

@@ -7,7 +7,9 @@ mod negotiate;
 mod segment;
 pub mod state;
 
-pub use expect::{ctl_names, Choice, Divergence, Due, Expected, LenSpec, SegSpec, SeqSpec};
+pub use expect::{
+    ctl_names, Choice, Divergence, Due, LenSpec, Obligation, ObligationKind, SegSpec, SeqSpec,
+};
 pub use machine::{Connection, Report, Status, Tcb, UserError};
 pub use negotiate::{Negotiation, SynOptions};
 pub use segment::{Seg, SegOptions};

@@ -531,7 +531,10 @@ impl<K: Ord + Clone> Listener<K> {
         if self.requests.contains_key(&key) {
             return self.complete_request(key);
         }
-        let cookies_on = self.profile.kind == ProfileKind::Linux && self.profile.syncookies != 0;
+        let cookies_on = match self.profile.kind {
+            ProfileKind::Rfc9293 => false,
+            ProfileKind::Linux => self.profile.syncookies != 0,
+        };
         // `cookie_v4_check()`: only with `tcp_syncookies` on, and `cookie_tcp_check()` only
         // after a recent overflow; otherwise the ACK reaches LISTEN.
         if cookies_on && cookie_valid {

@@ -111,10 +111,10 @@ fn check(c: &Connection, before: &[(State, Option<SeqNumber>)]) -> Result<(), St
     }
     // Each input owes at most a couple of segments, so owed segments never outnumber the
     // events that created them.
-    if c.expected().len() as u64 > 2 * c.events + 2 {
+    if c.obligations().len() as u64 > 2 * c.events + 2 {
         return Err(format!(
             "{} expectations from {} events",
-            c.expected().len(),
+            c.obligations().len(),
             c.events
         ));
     }
@@ -157,7 +157,7 @@ pub fn model(data: &[u8]) -> Result<(), String> {
             }
             7 | 11 => {
                 // The segment the model expects first, at the earliest time it is due.
-                if let Some(e) = c.expected().first().copied() {
+                if let Some(e) = c.obligations().first().copied() {
                     let seq = match e.spec.seq {
                         SeqSpec::Exact(s) => s.0,
                         SeqSpec::Iss => bytes.u32(),
@@ -194,7 +194,7 @@ pub fn model(data: &[u8]) -> Result<(), String> {
             _ => {
                 now += Duration::from_millis(u64::from(bytes.u8()) * 10);
                 c.poll(now);
-                if c.settle(now).is_err() {
+                if c.check_overdue(now).is_err() {
                     // A harness would stop the check at the first overdue segment.
                     return Ok(());
                 }

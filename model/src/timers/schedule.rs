@@ -471,7 +471,11 @@ pub fn loss_probe_timeout(
 ) -> Option<Duration> {
     // Linux: tcp_schedule_loss_probe(): only with tcp_early_retrans 3 or 4, something in
     // flight and SACK.
-    if profile.kind != ProfileKind::Linux || !profile.tail_loss_probe || packets_out == 0 || !sack {
+    let probes = match profile.kind {
+        ProfileKind::Rfc9293 => false,
+        ProfileKind::Linux => profile.tail_loss_probe,
+    };
+    if !probes || packets_out == 0 || !sack {
         return None;
     }
     let timeout = match srtt {

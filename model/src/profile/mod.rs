@@ -3,8 +3,12 @@
 //! the `linux` profile come from the sysctls of the namespace under test, so a check that
 //! changes `net.ipv4.tcp_synack_retries` changes the model's expectation with it.
 
+pub mod behaviour;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
+
+pub use behaviour::Behaviour;
 
 /// Keep-alive timing (RFC 9293 3.8.4; Linux's three `tcp_keepalive_*` sysctls and the
 /// TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT socket options).
@@ -37,7 +41,11 @@ pub enum ProfileKind {
 /// Every number and switch a rule of the model depends on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Profile {
+    /// Whose rules these are, for reports and the harness; the model's rules read only the
+    /// numbers and the switches below.
     pub kind: ProfileKind,
+    /// Where the rules depart from RFC 9293, or narrow what it leaves open.
+    pub behaviour: Behaviour,
     /// RFC 6298 2.1: the RTO before any RTT sample.
     pub rto_initial: Duration,
     /// RFC 6298 2.4: the RTO floor (1 s in the RFC; Linux `tcp_rto_min_us`, 200 ms).
@@ -85,6 +93,7 @@ impl Profile {
     pub fn rfc9293() -> Profile {
         Profile {
             kind: ProfileKind::Rfc9293,
+            behaviour: Behaviour::RFC9293,
             rto_initial: Duration::from_secs(1),
             rto_min: Duration::from_secs(1),
             rto_max: Duration::from_secs(60),
@@ -109,6 +118,7 @@ impl Profile {
     pub fn linux_defaults() -> Profile {
         Profile {
             kind: ProfileKind::Linux,
+            behaviour: Behaviour::LINUX,
             rto_initial: Duration::from_secs(1),
             rto_min: Duration::from_millis(200),
             rto_max: Duration::from_secs(120),

@@ -1,0 +1,151 @@
+//! RFC 9293 §3.10.7.4, seventh: the segment text, and the ACKs it draws.
+
+use std::time::Duration;
+
+use crate::conn::expect::{Choice, Due, SegSpec};
+use crate::conn::segment::Seg;
+use crate::conn::state::State;
+use crate::wire::TcpFlags;
+
+use super::super::*;
+
+impl Connection {
+    pub(in crate::conn::machine) fn text(&mut self, now: Duration, seg: &Seg) {
+        let new_data = (seg.seq + u32::from(seg.flags.syn()) + seg.len).after(self.tcb.rcv_nxt);
+        if self.released && matches!(self.state, State::FinWait1 | State::FinWait2) && new_data {
+            // RFC 9293 3.6: MAY-1, SHLD-2, "if new data is received after CLOSE is called,
+            // its TCP SHOULD send a RST to show that data was lost". Linux
+            // tcp_rcv_state_process() resets with <SEQ=SEG.ACK><CTL=RST> (tcp_v4_send_reset).
+            let spec = SegSpec {
+                optional_flags: TcpFlags::ACK,
+                ..SegSpec::ctl(TcpFlags::RST, seg.ack, None)
+            };
+            let due = self.immediately(now);
+            self.record.obligations.clear();
+            self.oblige(
+                spec,
+                due,
+                "RFC 9293 3.6: SHLD-2, data after a half-duplex close draws a RST",
+            );
+            self.record.reports.push(Report::ConnectionReset);
+            self.enter(State::Closed);
+            return;
+        }
+        let fin_in = matches!(
+            self.state,
+            State::CloseWait | State::Closing | State::LastAck
+        );
+        let data_end = seg.seq + u32::from(seg.flags.syn()) + seg.len;
+        if self.profile.behaviour.data_after_fin_resets
+            && fin_in
+            && seg.seq.before(self.tcb.rcv_nxt)
+            && data_end.after(self.tcb.rcv_nxt)
+        {
+            // Linux tcp_rcv_state_process(): data beyond the peer's FIN resets the
+            // connection (RFC 1122 4.2.2.13's reset for data after close, applied to the
+            // receive side); the RST answers the segment: <SEQ=SEG.ACK><CTL=RST>.
+            self.record.obligations.clear();
+            let spec = SegSpec::ctl(TcpFlags::RST, seg.ack, None);
+            let due = self.immediately(now);
+            self.oblige(
+                spec,
+                due,
+                "Linux tcp_rcv_state_process: data after the peer's FIN: <SEQ=SEG.ACK><CTL=RST>",
+            );
+            self.record.reports.push(Report::ConnectionReset);
+            self.enter(State::Closed);
+            return;
+        }
+        match self.state {
+            State::Established | State::FinWait1 | State::FinWait2 => {}
+            // RFC 9293 3.10.7.4: text after the remote FIN "should not occur": ignore it.
+            _ => return,
+        }
+        let data_start = seg.seq + u32::from(seg.flags.syn());
+        let end = data_start + seg.len;
+        if !data_start.before(self.window_edge()) && seg.len > 0 {
+            self.branch_on_wider_window(now, seg);
+            // Only Linux's acceptability test lets data starting at the right edge get
+            // here: tcp_data_queue() drops it and acknowledges at once.
+            self.ack_now(
+                now,
+                "RFC 9293 3.10.7.4: text beyond the window: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>",
+            );
+            return;
+        }
+        if !data_start.after(self.tcb.rcv_nxt) {
+            // In order (possibly overlapping what we have): take what is new.
+            if end.after(self.tcb.rcv_nxt) {
+                let new = end.forward_distance(self.tcb.rcv_nxt);
+                let window = self.tcb.rcv_wnd;
+                let taken = new.min(window.max(1));
+                self.tcb.rcv_nxt += taken;
+                self.rcv.readable += u64::from(taken);
+                // tcp_data_queue(): tcp_fast_path_check() once the text is queued.
+                self.linux.header_prediction = self.tcb.rcv_wnd > 0;
+                // RFC 9293 3.10.7.4, eighth: the FIN ends the stream at its sequence number,
+                // so data held beyond it is not part of it (fin() drops it).
+                if !seg.flags.fin() && self.pull_out_of_order() {
+                    self.ack_data(now);
+                    return self.fin_at_rcv_nxt(now);
+                }
+            }
+            self.ack_data(now);
+        } else {
+            // RFC 9293 3.10.7.4: SHLD-31, segments beyond RCV.NXT are held for later, a FIN
+            // they carry with them.
+            self.hold_segment(data_start, seg.len, seg.flags.fin());
+            // tcp_data_queue_ofo(): header prediction off while data is held.
+            self.linux.header_prediction = false;
+            self.ack_out_of_order(now);
+        }
+    }
+
+    /// RFC 9293 3.10.7.4: MAY-13, an in-window segment not at the left edge may be
+    /// acknowledged at once; RFC 5681 4.2 says it SHOULD (a duplicate ACK). Linux does.
+    pub(in crate::conn::machine) fn ack_out_of_order(&mut self, now: Duration) {
+        if self.profile.behaviour.ack_out_of_order_at_once {
+            self.ack_now(
+                now,
+                "RFC 9293 3.10.7.4: MAY-13, out-of-order data acknowledged at once (RFC 5681 4.2)",
+            );
+        } else {
+            self.record.choices.push(Choice {
+                rule: "RFC 9293 3.10.7.4: MAY-13",
+                taken: "out-of-order data: immediate ACK allowed, not required",
+            });
+        }
+    }
+
+    /// An ACK for in-order data: at once or delayed, but RFC 9293 3.8.6.3: MUST-40 by less
+    /// than 0.5 s (the profile's `ack_delay_max`).
+    pub(in crate::conn::machine) fn ack_data(&mut self, now: Duration) {
+        let spec = SegSpec::ctl(TcpFlags::ACK, self.ack_seq(), Some(self.tcb.rcv_nxt));
+        self.drop_owed_pure_acks();
+        let due = Due {
+            earliest: now,
+            latest: now + self.profile.ack_delay_max,
+        };
+        // RFC 9293 3.8.6.3: SHLD-18, a delayed ACK; MUST-40, less than 0.5 seconds.
+        self.oblige(
+            spec,
+            due,
+            "RFC 9293 3.8.6.3: MUST-40, data acknowledged within the ACK delay limit",
+        );
+    }
+
+    /// Holds a segment that starts beyond RCV.NXT, with its FIN (see [`Reassembly::hold`]).
+    pub(in crate::conn::machine) fn hold_segment(&mut self, start: SeqNumber, len: u32, fin: bool) {
+        let whole_segments = self.profile.behaviour.out_of_order_whole_segments;
+        self.reasm
+            .hold(self.tcb.rcv_nxt, start, len, fin, whole_segments);
+    }
+
+    /// Moves held data that now follows RCV.NXT into the stream; returns true when it
+    /// reached a held FIN (RCV.NXT then stands at the FIN, which the caller processes).
+    fn pull_out_of_order(&mut self) -> bool {
+        let (moved, fin) = self.reasm.pull(&mut self.tcb.rcv_nxt);
+        self.rcv.readable += u64::from(moved);
+        fin
+    }
+}
