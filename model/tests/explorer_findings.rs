@@ -1052,3 +1052,26 @@ fn linux_rst_past_a_clamped_window_edge_may_draw_a_challenge_ack() {
     c.arrive(ms(3), &seg(SYN, 5011, 0, 0));
     assert!(c.check_overdue(ms(50)).is_ok(), "rate limited");
 }
+
+/// The same wider window takes an empty FIN past the advertised edge: in CLOSING it is
+/// ignored there, where the advertised window answers it with an ACK (explorer, seed 2026,
+/// case 3976).
+#[test]
+fn linux_empty_segment_past_a_clamped_window_edge_may_be_inside() {
+    let mut c = established(Profile::linux_defaults());
+    c.close(ms(1)).unwrap();
+    c.emitted(ms(1), &seg(FIN | ACK, 1001, 5001, 0)).unwrap();
+    c.arrive(ms(2), &seg(ACK | FIN, 5001, 1001, 10));
+    assert_eq!(c.state(), State::Closing);
+    c.emitted(ms(2), &seg(ACK, 1002, 5012, 0)).unwrap();
+    let edge = c.tcb().rcv_wup.0 + c.tcb().rcv_wnd;
+    c.arrive(ms(3), &seg(ACK | FIN, edge + 1, 1001, 0));
+    assert!(
+        accepts(&c, ms(3), seg(ACK, 1002, 5012, 0)),
+        "the advertised window"
+    );
+    assert!(
+        c.check_overdue(ms(50)).is_ok(),
+        "in a wider window: ignored"
+    );
+}

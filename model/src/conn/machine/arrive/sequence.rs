@@ -116,12 +116,12 @@ impl Connection {
     pub(in crate::conn::machine) fn branch_on_wider_window(&mut self, now: Duration, seg: &Seg) {
         const LINUX_RMEM_DEFAULT: u32 = 131_072;
         let edge = self.window_edge_from_rcv_wup();
-        // A RST is in the wider window too, where it draws a challenge ACK instead of being
-        // dropped (seen on 6.18, explorer seed 9001 case 3137: the ACK started the
-        // out-of-window budget, so a SYN's challenge ACK after it was held back). A SYN
+        // An empty segment is in the wider window too: a RST there draws a challenge ACK
+        // instead of being dropped (seen on 6.18, explorer seed 9001 case 3137: the ACK
+        // started the out-of-window budget, so a SYN's challenge ACK after it was held
+        // back), and a FIN or an ACK draws no duplicate ACK (seed 2026 case 3976). A SYN
         // draws a challenge ACK either way.
         if !self.window_field_clamped()
-            || (seg.len == 0 && !seg.flags.rst())
             || seg.flags.syn()
             || seg.end().forward_distance(self.tcb.rcv_wup) > LINUX_RMEM_DEFAULT
             || !seg.end().after(edge)
