@@ -1,6 +1,6 @@
 //! Rules the explorer (harness/src/explore) found the model missing or getting wrong against
 //! Linux 6.18, each checked in the profile it belongs to. The `linux` ones are the model's
-//! side of the known deviations in harness/src/explore/deviations.rs.
+//! side of the known deviations in harness/src/explore/deviations/.
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //!
 //! Two kinds of switch exist. A *deviation* departs from RFC 9293 as the `rfc9293` profile
 //! reads it; each names its entry in the harness's known-deviation registry
-//! (`harness/src/explore/deviations.rs`), and a test there checks the two match one to one.
+//! (`harness/src/explore/deviations/`), and a test there checks the two match one to one.
 //! A *refinement* narrows a choice the RFCs leave open (a MAY, a SHOULD, a timer the stack
 //! times), so no registry entry names it. [`SWITCHES`] documents each: the RFC clause, the
 //! Linux source and the deviation's names.

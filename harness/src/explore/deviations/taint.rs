@@ -1,0 +1,232 @@
+//! Deviations the model goes through unseen: the kernel did not do what the rfc9293 model
+//! did at a segment or a call, and nothing shows yet, so a later divergence is named by the
+//! deviation it follows from (see [`taint`]).
+
+use super::*;
+
+/// A known deviation the model went through on `seg` without anything to see yet, or
+/// seen only as a divergence another name would also explain: the kernel did not do what
+/// the model did, so from here on the model's numbers are not the kernel's, and whatever
+/// diverges later, in whatever shape (an ACK one behind, a RST the kernel takes at what the
+/// model thinks is RCV.NXT - 1, a write failing on the connection that RST ended), follows
+/// from it. `before`, `tcb` and `unread` are the connection's state, variables and bytes
+/// held for the application before `seg`, `conn` the model after it; `unscaled`: the
+/// receive window is not Linux's ([`scales_unnegotiated`]), so nothing is concluded from
+/// where its edge lies.
+pub fn taint(
+    before: State,
+    tcb: &Tcb,
+    unread: u64,
+    unscaled: bool,
+    passive: bool,
+    seg: &Seg,
+    conn: &Connection,
+) -> Option<&'static Deviation> {
+    // A request socket (SYN-RECEIVED) judges the window edge as Linux's full sockets do;
+    // nothing else here applies to it.
+    let request = before == State::SynReceived;
+    if conn.profile().kind != ProfileKind::Rfc9293 || !(before.is_synchronized() || request) {
+        return None;
+    }
+    // A request socket refuses a TSecr none of its SYN-ACKs carried; the RFC establishes.
+    if let (true, true, Some((_, ecr)), Some((first, last))) = (
+        request && passive,
+        seg.flags.ack() && !seg.flags.rst(),
+        seg.options.timestamps,
+        conn.synack_tsvals(),
+    ) {
+        let (ecr, first, last) = (SeqNumber(ecr), SeqNumber(first), SeqNumber(last));
+        if ecr.0 != 0 && (ecr.before(first) || ecr.after(last)) && conn.state() != before {
+            return by_name("request-refuses-unsent-tsecr");
+        }
+    }
+    // A simultaneous open's SYN-RECEIVED: an in-window ACK of SND.UNA (the ISN) establishes
+    // the connection on Linux and takes its text; the RFC resets it and stays, so what the
+    // kernel then sends (an ACK of that text) has no rule.
+    if request
+        && !passive
+        && seg.flags.ack()
+        && !seg.flags.intersects(TcpFlags::RST | TcpFlags::SYN)
+        && seg.ack == tcb.snd_una
+        && !seg.seq.before(tcb.rcv_nxt)
+        && seg.seq.before(tcb.rcv_nxt + tcb.rcv_wnd)
+        && conn.state() == State::SynReceived
+    {
+        return by_name("simultaneous-open-ack-of-iss-establishes");
+    }
+    let name = taint_name(before, tcb, unread, seg, conn)
+        .filter(|&n| !request || n == "rst-at-right-window-edge");
+    let by_window = matches!(
+        name,
+        Some(
+            "rst-at-right-window-edge"
+                | "window-counted-from-rcv-wup"
+                | "past-window-end-with-unread-data-dropped"
+        )
+    );
+    if unscaled && by_window {
+        return None;
+    }
+    name.and_then(by_name)
+}
+
+fn taint_name(
+    before: State,
+    tcb: &Tcb,
+    unread: u64,
+    seg: &Seg,
+    conn: &Connection,
+) -> Option<&'static str> {
+    // Linux processes nothing at or past RCV.NXT once the peer's FIN is in; the RFC counts
+    // a FIN there.
+    if fin_in(before) && seg.flags.fin() && conn.tcb().rcv_nxt != tcb.rcv_nxt {
+        return Some("fin-after-fin-ignored");
+    }
+    // Linux resets on a RST at RCV.NXT - 1 there; the RFC drops it as outside the window.
+    let minus_one = tcb.rcv_nxt.wrapping_add(u32::MAX);
+    if fin_in(before) && seg.flags.rst() && seg.seq == minus_one && conn.state() == before {
+        return Some("reset-at-rcv-nxt-minus-one-after-fin");
+    }
+    let empty = seg.seg_len() == 0 && !seg.flags.syn();
+    // Linux takes a segment starting at the right edge as in the window: a RST there draws
+    // a challenge ACK and spends the socket's budget of them, an ACK there is processed
+    // (its window too) while its text is not taken.
+    if !seg.flags.syn() && tcb.rcv_wnd > 0 && seg.seq == tcb.rcv_nxt + tcb.rcv_wnd {
+        return Some("rst-at-right-window-edge");
+    }
+    // Linux drops a segment whose text reaches past the right edge while the application
+    // has data to read; the RFC takes what lies in the window.
+    let edge = tcb.rcv_nxt + tcb.rcv_wnd;
+    if seg.len > 0
+        && unread > 0
+        && !seg.seq.before(tcb.rcv_nxt)
+        && seg.seq.before(edge)
+        && (seg.seq + seg.len).after(edge)
+    {
+        return Some("past-window-end-with-unread-data-dropped");
+    }
+    // Linux drops a segment whose ACK is older than SND.UNA minus the bytes acknowledged
+    // so far, text included; an ACK of the ISN or older is that (nothing of the SYN counts
+    // on a passive open) where the RFC ignores the ACK and takes the text.
+    if seg.flags.ack() && !seg.flags.rst() && seg.ack.before(tcb.snd_una) && !seg.ack.after(tcb.iss)
+    {
+        return Some("old-ack-capped-by-bytes-acked");
+    }
+    if window_update_differs(tcb, seg, conn) {
+        return Some("send-window-update-by-new-ack");
+    }
+    // Linux's fast path moves SND.WL1 back to the SEQ of in-order text that acknowledges
+    // nothing new and leaves the window as it was (header prediction's own conditions).
+    if before == State::Established
+        && seg.flags & !TcpFlags::PSH == TcpFlags::ACK
+        && seg.len > 0
+        && seg.options.sack.is_none()
+        && seg.seq == tcb.rcv_nxt
+        && seg.ack == tcb.snd_una
+        && u32::from(seg.wnd) << conn.snd_wnd_shift() == tcb.snd_wnd
+        && tcb.snd_wl1.after(seg.seq)
+    {
+        return Some("fast-path-moves-snd-wl1");
+    }
+    // Linux counts the window from RCV.WUP: an empty segment between RCV.WUP and RCV.NXT
+    // is acceptable and draws nothing, where the RFC answers it with an ACK.
+    if empty
+        && !seg.flags.rst()
+        && tcb.rcv_wup.before(tcb.rcv_nxt)
+        && seg.seq.before(tcb.rcv_nxt)
+        && !seg.seq.before(tcb.rcv_wup)
+    {
+        return Some("window-counted-from-rcv-wup");
+    }
+    // A segment whose end reaches RCV.WUP is acceptable there (tcp_sequence() refuses only
+    // one ending before it), so an old one ending exactly at RCV.NXT = RCV.WUP has its ACK
+    // and window taken (its text dropped, a duplicate ACK); the RFC finds it unacceptable
+    // and takes nothing. Counted when Linux's tcp_ack() would change something with it.
+    let end = seg.seq + seg.seg_len();
+    let nwin = u32::from(seg.wnd) << conn.snd_wnd_shift();
+    if seg.seg_len() > 0
+        && seg.flags.ack()
+        && !seg.flags.intersects(TcpFlags::RST | TcpFlags::SYN)
+        && seg.seq.before(tcb.rcv_nxt)
+        && !end.before(tcb.rcv_wup)
+        && !end.after(tcb.rcv_nxt)
+        && (seg.ack.after(tcb.snd_una) && !seg.ack.after(tcb.snd_nxt)
+            || tcb.snd_wl1.before(seg.seq)
+            || tcb.snd_wl1 == seg.seq && nwin != tcb.snd_wnd && (nwin > tcb.snd_wnd || nwin == 0))
+    {
+        return Some("window-counted-from-rcv-wup");
+    }
+    // Its right edge, RCV.WUP + RCV.WND, has not moved with RCV.NXT: a segment starting
+    // past it is outside Linux's window (dropped, a duplicate ACK) and inside the RFC's.
+    if !seg.flags.syn()
+        && tcb.rcv_wup.before(tcb.rcv_nxt)
+        && seg.seq.after(tcb.rcv_wup + tcb.rcv_wnd)
+        && seg.seq.before(tcb.rcv_nxt + tcb.rcv_wnd)
+    {
+        return Some("window-counted-from-rcv-wup");
+    }
+    None
+}
+
+/// Whether the model, having taken `seg`'s ACK (`tcb` before it, `conn` after), left the
+/// send window other than Linux's tcp_may_update_window() would: Linux also updates on an
+/// ACK of new data whatever SEG.SEQ, and at SND.WL1 without new data only when the window
+/// grows or closes; the RFC updates when SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and
+/// SND.WL2 =< SEG.ACK). It counts when the window ends up different, or SND.WL1 does (Linux
+/// then judges the next segment's window against a SEG.SEQ the RFC did not record).
+fn window_update_differs(tcb: &Tcb, seg: &Seg, conn: &Connection) -> bool {
+    if !seg.flags.ack() || seg.flags.rst() || seg.flags.syn() {
+        return false;
+    }
+    let after = conn.tcb();
+    let nwin = u32::from(seg.wnd) << conn.snd_wnd_shift();
+    let rfc =
+        tcb.snd_wl1.before(seg.seq) || (tcb.snd_wl1 == seg.seq && !seg.ack.before(tcb.snd_wl2));
+    let acks_new = seg.ack.after(tcb.snd_una) && !seg.ack.after(tcb.snd_nxt);
+    if acks_new {
+        // The model took the ACK (SND.UNA moved to it) but, by the RFC's rule, not its
+        // window and SEQ, which Linux takes.
+        !rfc && after.snd_una == seg.ack
+            && after.snd_wl1 == tcb.snd_wl1
+            && (nwin != tcb.snd_wnd || seg.seq.before(tcb.snd_wl1))
+    } else {
+        // The model shrank the window at SND.WL1 (not to zero), which Linux keeps.
+        seg.ack == tcb.snd_una
+            && tcb.snd_wl1 == seg.seq
+            && rfc
+            && nwin != 0
+            && nwin < tcb.snd_wnd
+            && after.snd_wnd == nwin
+            && after.snd_wl1 == seg.seq
+    }
+}
+
+/// Whether a segment the stack sent (and the model allowed) is a simultaneous open's
+/// SYN-ACK offering window scaling to a peer whose SYN did not (`peer_syn_scaled`: its SYN
+/// carried the option): Linux scales its windows from then on, the RFC reads them
+/// unscaled. Unlike [`taint`] this only names a divergence nothing else explains (see
+/// [`Found::unscaled`]): every such open has it, whatever else goes on.
+pub fn scales_unnegotiated(seg: &Seg, peer_syn_scaled: Option<bool>, conn: &Connection) -> bool {
+    conn.profile().kind == ProfileKind::Rfc9293
+        && seg.flags.syn()
+        && seg.flags.ack()
+        && seg.options.window_scale.is_some()
+        && peer_syn_scaled == Some(false)
+}
+
+/// [`taint`] for a close(): SO_LINGER {1, 0} in TIME-WAIT ends it on the RFC's reading,
+/// not on Linux's, whose timewait socket goes on answering.
+pub fn taint_abort(before: State, profile: &Profile) -> Option<&'static Deviation> {
+    (profile.kind == ProfileKind::Rfc9293 && before == State::TimeWait)
+        .then(|| by_name("linger-zero-close-keeps-time-wait"))
+        .flatten()
+}
+
+/// [`taint`] for shutdown(SHUT_WR): in a simultaneous open's SYN-RECEIVED the RFC's CLOSE
+/// enters FIN-WAIT-1 at once, Linux holds the FIN and the state, and with a closed peer
+/// window neither sends anything to see.
+pub fn taint_shutdown(before: State, profile: &Profile) -> Option<&'static Deviation> {
+    (profile.kind == ProfileKind::Rfc9293 && before == State::SynReceived)
+        .then(|| by_name("synrecv-shutdown-holds-fin"))
+        .flatten()
+}
