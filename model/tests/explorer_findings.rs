@@ -1053,6 +1053,30 @@ fn linux_rst_past_a_clamped_window_edge_may_draw_a_challenge_ack() {
     assert!(c.check_overdue(ms(50)).is_ok(), "rate limited");
 }
 
+/// A SYN,RST in that wider window is a RST there (Linux checks RST before SYN,
+/// tcp_validate_incoming()): a challenge ACK, starting the out-of-window budget, so a SYN's
+/// challenge ACK right after is held back (explorer, seed 1, 1000 events, cases 1811 and
+/// 4240).
+#[test]
+fn linux_syn_rst_past_a_clamped_window_edge_may_draw_a_challenge_ack() {
+    let mut c = established(Profile::linux_defaults());
+    c.arrive(ms(1), &seg(ACK, 5001, 1001, 10));
+    c.emitted(ms(1), &seg(ACK, 1001, 5011, 0)).unwrap();
+    let edge = c.tcb().rcv_wup.0 + c.tcb().rcv_wnd;
+    c.arrive(ms(2), &seg(SYN | RST, edge, 0, 0));
+    assert!(
+        accepts(&c, ms(2), seg(ACK, 1001, 5011, 0)),
+        "in a wider window"
+    );
+    assert!(
+        c.clone().check_overdue(ms(50)).is_ok(),
+        "dropped in the advertised one"
+    );
+    c.emitted(ms(2), &seg(ACK, 1001, 5011, 0)).unwrap();
+    c.arrive(ms(3), &seg(SYN, 4000, 0, 0));
+    assert!(c.check_overdue(ms(50)).is_ok(), "rate limited");
+}
+
 /// The same wider window takes an empty FIN past the advertised edge: in CLOSING it is
 /// ignored there, where the advertised window answers it with an ACK (explorer, seed 2026,
 /// case 3976).

@@ -120,9 +120,12 @@ impl Connection {
         // instead of being dropped (seen on 6.18, explorer seed 9001 case 3137: the ACK
         // started the out-of-window budget, so a SYN's challenge ACK after it was held
         // back), and a FIN or an ACK draws no duplicate ACK (seed 2026 case 3976). A SYN
-        // draws a challenge ACK either way.
+        // draws a challenge ACK either way; a SYN with RST does so only inside the window:
+        // outside, Linux's first check drops any segment with RST, and inside, its RST
+        // check comes before the SYN check (tcp_validate_incoming(); explorer seed 1 cases
+        // 1811 and 4240 at 1000 events: a SYN,RST there started the budget).
         if !self.window_field_clamped()
-            || seg.flags.syn()
+            || seg.flags.syn() && !seg.flags.rst()
             || seg.end().forward_distance(self.tcb.rcv_wup) > LINUX_RMEM_DEFAULT
             || !seg.end().after(edge)
             || seg.end().before(self.tcb.rcv_nxt)
