@@ -128,14 +128,14 @@ fn compare<P: ProfileSource>(kind: ProfileKind, seed: u64) -> Tally {
         let same = match (&explorer, &run.model) {
             (None, ModelVerdict::Agree) => true,
             (Some((rule, name)), ModelVerdict::Diverge(d)) => {
-                *rule == d.rule && *name == d.deviation
+                *rule == d.rule.to_string() && *name == d.deviation
             }
             _ => false,
         };
         if !same {
             let runner_text = match &run.model {
                 ModelVerdict::Agree => "agree".to_string(),
-                ModelVerdict::Diverge(d) => verdict_text(&d.rule, d.deviation),
+                ModelVerdict::Diverge(d) => verdict_text(&d.rule.to_string(), d.deviation),
                 ModelVerdict::Off(why) => format!("off ({why})"),
             };
             tally.disagreements.push(disagreement(

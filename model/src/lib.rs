@@ -39,6 +39,7 @@
 pub mod conn;
 pub mod listener;
 pub mod profile;
+pub mod rule;
 pub mod seq;
 pub mod timers;
 pub mod wire;

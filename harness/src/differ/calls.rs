@@ -5,11 +5,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use nix::errno::Errno;
-use tcpcheck_model::conn::{Divergence as ModelFault, State};
+use tcpcheck_model::conn::{Actual, Divergence as ModelFault, Required, State};
 use tcpcheck_model::listener::Listener;
 
 use super::receive::Read;
-use super::{Differ, Key, Sent, Sock, SockOpts, Tracked, Trigger};
+use super::{rules, Differ, Key, Sent, Sock, SockOpts, Tracked, Trigger};
 
 /// A call that returned (or, for connect(), started), with what the model needs of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -273,19 +273,25 @@ impl Differ {
                 return;
             }
             (Some((_, peer)), Some(key)) => ModelFault {
-                rule: "Linux inet_csk_accept: the accept queue is first in, first out",
-                expected: format!("accept() returns the connection from {}", key.peer),
-                actual: format!("accept() returned the connection from {peer}"),
+                rule: &rules::ACCEPT_FIFO,
+                expected: Required::Call(format!(
+                    "accept() returns the connection from {}",
+                    key.peer
+                )),
+                actual: Actual::Seen(format!("accept() returned the connection from {peer}")),
             },
             (Some((_, peer)), None) => ModelFault {
-                rule: "RFC 9293 3.10.7.4: a connection is established by the final ACK",
-                expected: "accept() finds the queue empty".into(),
-                actual: format!("accept() returned the connection from {peer}"),
+                rule: &rules::ESTABLISHED_BY_FINAL_ACK,
+                expected: Required::Call("accept() finds the queue empty".into()),
+                actual: Actual::Seen(format!("accept() returned the connection from {peer}")),
             },
             (None, Some(key)) => ModelFault {
-                rule: "RFC 9293 3.10.7.4: a connection is established by the final ACK",
-                expected: format!("accept() returns the connection from {}", key.peer),
-                actual: "accept() found the queue empty".into(),
+                rule: &rules::ESTABLISHED_BY_FINAL_ACK,
+                expected: Required::Call(format!(
+                    "accept() returns the connection from {}",
+                    key.peer
+                )),
+                actual: Actual::Seen("accept() found the queue empty".into()),
             },
         };
         // The connection the model expected names the state, the event and any deviation
@@ -344,20 +350,27 @@ impl Differ {
             .is_some_and(|t| matches!(t.conn.state(), State::Established | State::CloseWait));
         let fault = match (call, result) {
             (_, Err(Errno::EAGAIN)) => ModelFault {
-                rule:
-                    "POSIX.1-2017 accept(), connect(), recv(), send(): EAGAIN only with O_NONBLOCK",
-                expected: format!("{name}() on a blocking socket waits until it can complete"),
-                actual: format!("{name}() returned EAGAIN"),
+                rule: &rules::EAGAIN_ONLY_NONBLOCKING,
+                expected: Required::Call(format!(
+                    "{name}() on a blocking socket waits until it can complete"
+                )),
+                actual: Actual::Seen(format!("{name}() returned EAGAIN")),
             },
             (Blocking::Connect, Err(e @ (Errno::EINPROGRESS | Errno::EALREADY))) => ModelFault {
-                rule: "POSIX.1-2017 connect(): EINPROGRESS only with O_NONBLOCK",
-                expected: "connect() on a blocking socket waits until the handshake ends".into(),
-                actual: format!("connect() returned {e:?}"),
+                rule: &rules::EINPROGRESS_ONLY_NONBLOCKING,
+                expected: Required::Call(
+                    "connect() on a blocking socket waits until the handshake ends".into(),
+                ),
+                actual: Actual::Seen(format!("connect() returned {e:?}")),
             },
             (Blocking::Write { len }, Ok(n)) if n < len && can_send => ModelFault {
-                rule: "POSIX.1-2017 send(): a blocking send waits until all its data is queued",
-                expected: format!("write() of {len} bytes returns {len}, or blocks"),
-                actual: format!("write() returned {n} while the connection can still send"),
+                rule: &rules::BLOCKING_SEND_WAITS,
+                expected: Required::Call(format!(
+                    "write() of {len} bytes returns {len}, or blocks"
+                )),
+                actual: Actual::Seen(format!(
+                    "write() returned {n} while the connection can still send"
+                )),
             },
             _ => return,
         };

@@ -19,6 +19,7 @@ mod calls;
 mod follow;
 pub mod profile;
 pub mod receive;
+pub mod rules;
 pub mod send;
 #[cfg(test)]
 mod tests;
@@ -28,7 +29,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use tcpcheck_model::conn::{Connection, Divergence as ModelFault, Seg, State};
+use tcpcheck_model::conn::{Actual, Connection, Divergence as ModelFault, Required, Seg, State};
 use tcpcheck_model::listener::{Listener, SynOutcome, SynSender};
 use tcpcheck_model::profile::{KeepAlive, Profile};
 use tcpcheck_model::timers::{Hz, SCHEDULING_SLACK};
@@ -217,7 +218,7 @@ impl Differ {
         sent: Sent,
     ) {
         let tracked = key.and_then(|k| self.conns.get(&k));
-        let owed = Owed::of(tracked.map(|t| &t.conn), &fault.expected);
+        let owed = Owed::of(&fault.expected);
         let context = tracked.map(Context::of).unwrap_or_default();
         self.diverge_in(line, at, fault, key, context, (owed, sent));
     }
@@ -235,9 +236,9 @@ impl Differ {
             let mut d = ModelDivergence {
                 line,
                 at,
-                rule: fault.rule.to_string(),
-                expected: fault.expected,
-                actual: fault.actual,
+                rule: fault.rule,
+                expected: fault.expected.to_string(),
+                actual: fault.actual.to_string(),
                 departure: Box::new(Departure { owed, sent }),
                 connection: key,
                 state: context.state,
@@ -273,8 +274,7 @@ impl Differ {
         }
         // Nothing was sent where the model owed something: what it owed is in the
         // connection's expectations still.
-        let missing =
-            |t: &Tracked, f: &ModelFault| (Owed::of(Some(&t.conn), &f.expected), Sent::Nothing);
+        let missing = |_: &Tracked, f: &ModelFault| (Owed::of(&f.expected), Sent::Nothing);
         let mut fault = None;
         for (key, t) in self.conns.iter_mut() {
             if let Err(f) = t.conn.check_overdue(check) {
@@ -477,9 +477,9 @@ impl Differ {
         }
         let Some(t) = self.conns.get_mut(&key) else {
             let fault = ModelFault {
-                rule: "RFC 9293 3.10: no connection of the stack's sends this segment",
-                expected: "nothing".into(),
-                actual: seg.to_string(),
+                rule: &rules::NO_CONNECTION,
+                expected: Required::Nothing(None),
+                actual: Actual::Seen(seg.to_string()),
             };
             self.diverge(line, now, fault, Some(key), Sent::Stray(Box::new(s)));
             return;

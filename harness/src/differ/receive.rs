@@ -2,7 +2,7 @@
 //! socket's answer to a read() against what the model's RECEIVE gives.
 
 use nix::errno::Errno;
-use tcpcheck_model::conn::{Connection, Divergence as ModelFault, UserError};
+use tcpcheck_model::conn::{Actual, Connection, Divergence as ModelFault, Required, UserError};
 
 /// What a non-blocking read() returned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,8 +58,8 @@ pub fn judge(conn: &mut Connection, asked: u64, kernel: Read) -> Result<(), Mode
         Err(e) => format!("read() fails: {e:?}"),
     };
     Err(ModelFault {
-        rule: "RFC 9293 3.10.3: RECEIVE returns data received in order",
-        expected,
-        actual: kernel.to_string(),
+        rule: &super::rules::RECEIVE_IN_ORDER,
+        expected: Required::Call(expected),
+        actual: Actual::Seen(kernel.to_string()),
     })
 }

@@ -3,7 +3,7 @@
 //! ([`super::Call::WriteReturned`]).
 
 use nix::errno::Errno;
-use tcpcheck_model::conn::{Connection, Divergence as ModelFault};
+use tcpcheck_model::conn::{Actual, Connection, Divergence as ModelFault, Required};
 
 /// A non-blocking write() of `asked` bytes that returned `kernel`: SEND on `conn` with what
 /// the kernel took, and the fault if the answers differ.
@@ -41,8 +41,8 @@ pub fn judge(
         Err(e) => format!("-1 {e:?} ({})", e.desc()),
     };
     Err(ModelFault {
-        rule: "RFC 9293 3.10.2: SEND",
-        expected: format!("write of {asked} bytes: {expected}"),
-        actual: format!("write() = {shown}"),
+        rule: &super::rules::SEND,
+        expected: Required::Call(format!("write of {asked} bytes: {expected}")),
+        actual: Actual::Seen(format!("write() = {shown}")),
     })
 }

@@ -4,7 +4,9 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
+use tcpcheck_model::conn::rules as model_rules;
 use tcpcheck_model::profile::Profile;
+use tcpcheck_model::rule::Source;
 use tcpcheck_model::seq::SeqNumber;
 use tcpcheck_model::wire::{IpRepr, Ipv4Repr, SegmentRepr, TcpFlags, TcpOption, TcpRepr};
 
@@ -160,10 +162,7 @@ fn synack_with_ack_off_by_one_diverges_naming_rule_and_line() {
     let div = divergence(&d);
     assert_eq!(div.line, 5);
     assert_eq!(div.at, ms(10));
-    assert_eq!(
-        div.rule,
-        "RFC 9293 3.10.7.2: LISTEN, SYN: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>"
-    );
+    assert_eq!(div.rule, &model_rules::LISTEN_SYN);
     assert_eq!(div.connection, Some(key()));
     assert!(div.expected.contains("ACK=4294967291"), "{div}");
     assert!(div.actual.contains("ACK=4294967290"), "{div}");
@@ -188,10 +187,7 @@ fn segment_on_no_known_connection_diverges() {
     d.captured(ms(5), 4, &outbound(ACK, STACK_ISN, PEER_ISN));
     let div = divergence(&d);
     assert_eq!(div.line, 4);
-    assert_eq!(
-        div.rule,
-        "RFC 9293 3.10: no connection of the stack's sends this segment"
-    );
+    assert_eq!(div.rule, &super::rules::NO_CONNECTION);
     assert_eq!(div.connection, Some(key()));
 
     // The same segment on a connection the model follows is judged by that connection.
@@ -245,10 +241,7 @@ fn accept_with_an_empty_accept_queue_diverges() {
     d.call(ms(15), 6, LISTEN_FD, accept(Some((CONN_FD, peer()))));
     let div = divergence(&d);
     assert_eq!(div.line, 6);
-    assert_eq!(
-        div.rule,
-        "RFC 9293 3.10.7.4: a connection is established by the final ACK"
-    );
+    assert_eq!(div.rule, &super::rules::ESTABLISHED_BY_FINAL_ACK);
     assert_eq!(div.expected, "accept() finds the queue empty");
     assert!(div.actual.contains("192.0.2.2:40000"), "{div}");
 
@@ -285,7 +278,7 @@ fn syn_to_a_closed_port_expects_rst_ack_from_zero() {
             d.captured(ms(10), 2, &wrong);
             let div = divergence(&d);
             assert_eq!(div.line, 2, "{div}");
-            assert!(div.rule.starts_with("RFC 9293 3.10.7.1: CLOSED"), "{div}");
+            assert!(div.rule.is(Source::Rfc(9293), "3.10.7.1"), "{div}");
         }
 
         // Silence is a divergence too, named after the SYN's line.
@@ -294,10 +287,7 @@ fn syn_to_a_closed_port_expects_rst_ack_from_zero() {
         d.finish(ms(10));
         let div = divergence(&d);
         assert_eq!(div.line, 1);
-        assert_eq!(
-            div.rule,
-            "RFC 9293 3.10.7.1: CLOSED, ACK off: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>"
-        );
+        assert_eq!(div.rule, &model_rules::CLOSED_ACK_OFF);
         assert_eq!(div.connection.map(|k| k.local_port), Some(CLOSED));
     }
 }
@@ -323,10 +313,7 @@ fn missing_reply_is_found_after_the_grace_not_before() {
     d.finish(t0 + grace - Duration::from_micros(1));
     let div = divergence(&d);
     assert_eq!(div.line, 4);
-    assert_eq!(
-        div.rule,
-        "RFC 9293 3.10.7.2: LISTEN, SYN: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>"
-    );
+    assert_eq!(div.rule, &model_rules::LISTEN_SYN);
     assert!(div.actual.starts_with("nothing by"), "{div}");
     assert_eq!(div.connection, Some(key()));
 
@@ -387,7 +374,10 @@ fn a_blocking_call_never_says_try_again() {
         let result = Err(Errno::EAGAIN);
         d.call(ms(40), 8, CONN_FD, Call::BlockingReturn { call, result });
         let div = divergence(&d);
-        assert!(div.rule.contains("EAGAIN only with O_NONBLOCK"), "{div:?}");
+        assert!(
+            div.rule == &super::rules::EAGAIN_ONLY_NONBLOCKING,
+            "{div:?}"
+        );
         assert_eq!(div.line, 8);
     }
     // A short count while the connection can still send: the write should have blocked.
@@ -404,7 +394,7 @@ fn a_blocking_call_never_says_try_again() {
         },
     );
     let div = divergence(&d);
-    assert!(div.rule.contains("blocking send waits"), "{div:?}");
+    assert!(div.rule == &super::rules::BLOCKING_SEND_WAITS, "{div:?}");
     assert_eq!(
         div.actual,
         "write() returned 2000 while the connection can still send"
@@ -437,7 +427,7 @@ fn a_blocking_connect_ends_with_the_handshake() {
     match connect(Err(Errno::EINPROGRESS)) {
         ModelVerdict::Diverge(div) => {
             assert!(
-                div.rule.contains("EINPROGRESS only with O_NONBLOCK"),
+                div.rule == &super::rules::EINPROGRESS_ONLY_NONBLOCKING,
                 "{div:?}"
             )
         }

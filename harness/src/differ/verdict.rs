@@ -3,7 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use tcpcheck_model::conn::{Connection, Seg, SegSpec, State};
+use tcpcheck_model::conn::{Required, Seg, SegSpec, State};
+use tcpcheck_model::rule::Rule;
 use tcpcheck_model::wire::TcpFlags;
 
 use super::Key;
@@ -21,22 +22,14 @@ pub enum Owed {
 }
 
 impl Owed {
-    /// The model's divergence `expected` on `conn` (its state after the check that failed,
-    /// whose expectations still hold the one it named).
-    ///
-    /// The model's `Divergence` names what it owed in words only, so until it carries the
-    /// spec itself this is the one place that reads them: not by parsing, but by finding
-    /// the expectation whose spec, as the model writes it, starts the words.
-    pub fn of(conn: Option<&Connection>, expected: &str) -> Owed {
-        if expected.starts_with("nothing") {
-            return Owed::Nothing;
+    /// What a divergence of the model (or of the differ's own rules) says was required.
+    pub fn of(required: &Required) -> Owed {
+        match required {
+            Required::Nothing(_) => Owed::Nothing,
+            _ => required
+                .spec()
+                .map_or(Owed::Other, |spec| Owed::Segment(*spec)),
         }
-        let named = |spec: &SegSpec| {
-            let shown = spec.to_string();
-            expected.starts_with(&shown) && !expected[shown.len()..].starts_with('<')
-        };
-        conn.and_then(|c| c.obligations().iter().map(|e| e.spec).find(named))
-            .map_or(Owed::Other, Owed::Segment)
     }
 
     /// The segment the model owed, if that is what it owed.
@@ -108,8 +101,8 @@ pub struct ModelDivergence {
     pub line: u32,
     /// Script time.
     pub at: Duration,
-    /// The rule, as cited in the model: "RFC 9293 3.10.7.4: ...".
-    pub rule: String,
+    /// The rule, one of the model's ([`tcpcheck_model::conn::rules`]) or the differ's.
+    pub rule: &'static Rule,
     /// What the model required, in its words.
     pub expected: String,
     /// What the stack did, in the model's words.
@@ -141,7 +134,7 @@ impl ModelDivergence {
     pub fn rule_named(&self) -> String {
         match self.deviation {
             Some(name) => format!("{} [known deviation {name}]", self.rule),
-            None => self.rule.clone(),
+            None => self.rule.to_string(),
         }
     }
 }

@@ -342,7 +342,7 @@ impl Driver {
             after: d.after,
             unscaled: d.unscaled,
             departure: d.departure.clone(),
-            ..self.found(d.rule.clone(), d.expected.clone(), d.actual.clone())
+            ..self.found(d.rule.to_string(), d.expected.clone(), d.actual.clone())
         })
     }
 
@@ -585,12 +585,7 @@ impl Driver {
         let now = self.stack.now();
         self.differ.advance(now);
         if let Some(d) = self.differ.divergence() {
-            let spec = d
-                .connection
-                .and_then(|k| self.differ.connection(&k))
-                .and_then(|c| c.obligations().iter().find(|e| e.rule == d.rule))
-                .map(|e| e.spec);
-            if let Some(spec) = spec {
+            if let Some(&spec) = d.departure.owed.segment() {
                 self.script
                     .comment("the model requires, and the kernel did not send:");
                 self.script.expected(&spec, self.setup.peer_isn);

@@ -118,7 +118,7 @@ pub fn json(runs: &[ScenarioRun]) -> Value {
                         "line": d.line,
                         "expected": d.expected,
                         "actual": d.actual,
-                        "model": d.rule,
+                        "model": d.rule.to_string(),
                     });
                     if let Some(name) = d.deviation {
                         v["deviation"] = json!(name);

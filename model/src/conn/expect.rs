@@ -10,6 +10,8 @@ use core::fmt;
 use std::time::Duration;
 
 use super::segment::Seg;
+use super::state::State;
+use crate::rule::Rule;
 use crate::seq::SeqNumber;
 use crate::wire::TcpFlags;
 
@@ -140,16 +142,139 @@ pub struct Obligation {
     pub spec: SegSpec,
     pub due: Due,
     pub kind: ObligationKind,
-    /// The rule that requires it: "RFC 9293 3.10.7.4: ...".
-    pub rule: &'static str,
+    /// The rule that requires it (one of [`crate::conn::rules`]).
+    pub rule: &'static Rule,
+}
+
+/// What an option rule requires of a segment the stack sent (RFC 9293 3.7.1, RFC 7323,
+/// RFC 2018), where it sent something else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptionsRequired {
+    NoMss,
+    SynAckWithoutTimestamps,
+    /// A TSopt whose TSecr is this (a timewait socket's TS.Recent).
+    TsoptEchoing(u32),
+    NoTsopt,
+    Tsopt,
+    /// A TSval at least this (the last one sent).
+    TsvalAtLeast(u32),
+    EchoedTsecr,
+    NoSack,
+    SackBlocksHeld,
+    Sack,
+}
+
+impl fmt::Display for OptionsRequired {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OptionsRequired::NoMss => f.write_str("no MSS option"),
+            OptionsRequired::SynAckWithoutTimestamps => f.write_str("a SYN-ACK without timestamps"),
+            OptionsRequired::TsoptEchoing(r) => write!(f, "TSopt with TSecr {r}"),
+            OptionsRequired::NoTsopt => f.write_str("no TSopt"),
+            OptionsRequired::Tsopt => f.write_str("a TSopt"),
+            OptionsRequired::TsvalAtLeast(last) => write!(f, "TSval >= {last}"),
+            OptionsRequired::EchoedTsecr => f.write_str("a TSecr the peer sent"),
+            OptionsRequired::NoSack => f.write_str("no SACK option"),
+            OptionsRequired::SackBlocksHeld => {
+                f.write_str("blocks within the out-of-order data held")
+            }
+            OptionsRequired::Sack => f.write_str("a SACK option"),
+        }
+    }
+}
+
+/// What the model required where a stack departed from it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Required {
+    /// No segment: no rule allows one (in this state, when a connection's).
+    Nothing(Option<State>),
+    /// An owed segment, sent before it was due.
+    NotBefore { spec: SegSpec, earliest: Duration },
+    /// An owed segment, not sent by its deadline.
+    By { spec: SegSpec, latest: Duration },
+    /// The first segment owed, where the stack sent one nothing allows: its rule, and the
+    /// state.
+    Owed {
+        spec: SegSpec,
+        rule: &'static Rule,
+        state: State,
+    },
+    /// A SYN whose sequence number is after this one (a connection reopened from
+    /// TIME-WAIT).
+    IsnAbove(SeqNumber),
+    /// What the option rules require.
+    Options(OptionsRequired),
+    /// A socket call's result, as the harness judges it, in its words.
+    Call(String),
+}
+
+impl Required {
+    /// The segment the model owed, when that is what it required.
+    pub fn spec(&self) -> Option<&SegSpec> {
+        match self {
+            Required::NotBefore { spec, .. }
+            | Required::By { spec, .. }
+            | Required::Owed { spec, .. } => Some(spec),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Required {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Required::Nothing(None) => f.write_str("nothing"),
+            Required::Nothing(Some(state)) => write!(f, "nothing in {state}"),
+            Required::NotBefore { spec, earliest } => write!(f, "{spec} at {earliest:?} or later"),
+            Required::By { spec, latest } => write!(f, "{spec} by {latest:?}"),
+            Required::Owed { spec, rule, state } => write!(f, "{spec} ({rule}) in {state}"),
+            Required::IsnAbove(floor) => write!(f, "a SYN-ACK with SEQ > {floor}"),
+            Required::Options(o) => o.fmt(f),
+            Required::Call(words) => f.write_str(words),
+        }
+    }
+}
+
+/// What the stack did instead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Actual {
+    /// It sent this segment.
+    Segment(Box<Seg>),
+    /// It sent this segment at this time, too early.
+    SegmentAt(Box<Seg>, Duration),
+    /// It sent nothing by this time.
+    NothingBy(Duration),
+    /// What the harness saw, in its words (a call's result, a segment of no connection).
+    Seen(String),
+}
+
+impl Actual {
+    /// The segment the stack sent, when that is what it did.
+    pub fn segment(&self) -> Option<&Seg> {
+        match self {
+            Actual::Segment(seg) | Actual::SegmentAt(seg, _) => Some(seg),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Actual {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Actual::Segment(seg) => seg.fmt(f),
+            Actual::SegmentAt(seg, at) => write!(f, "{seg} at {at:?}"),
+            Actual::NothingBy(at) => write!(f, "nothing by {at:?}"),
+            Actual::Seen(words) => f.write_str(words),
+        }
+    }
 }
 
 /// How a stack departed from what the model allows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Divergence {
-    pub rule: &'static str,
-    pub expected: String,
-    pub actual: String,
+    pub rule: &'static Rule,
+    pub expected: Required,
+    pub actual: Actual,
 }
 
 impl fmt::Display for Divergence {
@@ -167,6 +292,6 @@ impl std::error::Error for Divergence {}
 /// A choice the standard leaves open, as the stack made it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Choice {
-    pub rule: &'static str,
+    pub rule: &'static Rule,
     pub taken: &'static str,
 }

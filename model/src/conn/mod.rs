@@ -4,11 +4,13 @@
 mod expect;
 mod machine;
 mod negotiate;
+pub mod rules;
 mod segment;
 pub mod state;
 
 pub use expect::{
-    ctl_names, Choice, Divergence, Due, LenSpec, Obligation, ObligationKind, SegSpec, SeqSpec,
+    ctl_names, Actual, Choice, Divergence, Due, LenSpec, Obligation, ObligationKind,
+    OptionsRequired, Required, SegSpec, SeqSpec,
 };
 pub use machine::{Connection, Report, Status, Tcb, UserError};
 pub use negotiate::{Negotiation, SynOptions};

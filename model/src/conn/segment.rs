@@ -1,6 +1,8 @@
 //! The machine's view of a segment: the fields RFC 9293 §3.10.7 reads, by value, so feeding
 //! the model costs no allocation.
 
+use core::fmt;
+
 use crate::seq::SeqNumber;
 use crate::wire::{SackBlocks, TcpFlags, TcpOption, TcpRepr};
 
@@ -70,5 +72,20 @@ impl Seg {
     /// The sequence number just past this segment.
     pub fn end(&self) -> SeqNumber {
         self.seq + self.seg_len()
+    }
+}
+
+/// RFC 9293's notation, as the model writes what a stack sent: `<SEQ=..><ACK=..><CTL=ACK>`.
+impl fmt::Display for Seg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<SEQ={}", self.seq)?;
+        if self.flags.ack() {
+            write!(f, "><ACK={}", self.ack)?;
+        }
+        write!(f, "><CTL={}>", super::expect::ctl_names(self.flags))?;
+        if self.len > 0 {
+            write!(f, "<DATA {} bytes>", self.len)?;
+        }
+        Ok(())
     }
 }

@@ -594,7 +594,7 @@ pub fn classify_model(d: &ModelDivergence, profile: &Profile) -> Option<&'static
         after: d.after,
         passive: d.passive,
         unscaled: d.unscaled,
-        rule: d.rule.clone(),
+        rule: d.rule.to_string(),
         expected: d.expected.as_str().into(),
         actual: d.actual.as_str().into(),
         departure: d.departure.clone(),

@@ -360,7 +360,7 @@ mod tests {
         let d = ModelDivergence {
             line: 17,
             at: Duration::from_millis(3),
-            rule: "RFC 9293 3.10.7.4: a rule".into(),
+            rule: &const { tcpcheck_model::rule::Rule::rfc(9293, "3.10.7.4").says("a rule") },
             expected: "nothing in ESTABLISHED by 2.5ms".into(),
             actual: "<SEQ=5001><ACK=1001><CTL=ACK> at 3.000001ms".into(),
             departure: Box::new(Departure {

@@ -58,7 +58,7 @@ impl Connection {
                 spec,
                 due,
                 kind: ObligationKind::KeepAliveReset,
-                rule: KEEPALIVE_RESET_RULE,
+                rule: &rules::KEEPALIVE_RESET,
             });
         } else {
             let spec = SegSpec::ctl(TcpFlags::ACK, self.tcb.snd_nxt - 1, Some(self.tcb.rcv_nxt));
@@ -66,7 +66,7 @@ impl Connection {
                 spec,
                 due,
                 kind: ObligationKind::KeepAliveProbe,
-                rule: KEEPALIVE_RULE,
+                rule: &rules::KEEPALIVE_PROBE,
             });
         }
     }
@@ -198,7 +198,7 @@ impl Connection {
             // The tolerance is for the interval, measured from the send that armed the timer.
             due: timer_due(interval, rtx.sent_at),
             kind: ObligationKind::Retransmission,
-            rule: RETRANSMISSION_RULE,
+            rule: &rules::RETRANSMISSION,
         });
     }
 

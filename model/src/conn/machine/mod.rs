@@ -23,9 +23,10 @@ use std::time::Duration;
 
 use crate::conn::expect::{Choice, Due, LenSpec, Obligation, ObligationKind, SegSpec};
 use crate::conn::negotiate::Negotiation;
-use crate::conn::segment::Seg;
+use crate::conn::rules;
 use crate::conn::state::State;
 use crate::profile::{KeepAlive, Profile};
+use crate::rule::Rule;
 use crate::seq::SeqNumber;
 use crate::timers;
 use crate::wire::TcpFlags;
@@ -383,7 +384,7 @@ impl Connection {
         }
     }
 
-    fn oblige(&mut self, spec: SegSpec, due: Due, rule: &'static str) {
+    fn oblige(&mut self, spec: SegSpec, due: Due, rule: &'static Rule) {
         self.record.obligations.push(Obligation {
             spec,
             due,
@@ -418,7 +419,7 @@ impl Connection {
     }
 
     /// `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>`, the reply of many rules.
-    fn ack_now(&mut self, now: Duration, rule: &'static str) {
+    fn ack_now(&mut self, now: Duration, rule: &'static Rule) {
         let spec = SegSpec::ctl(TcpFlags::ACK, self.ack_seq(), Some(self.tcb.rcv_nxt));
         let due = self.immediately(now);
         // A newer ACK supersedes an older one still owed: the stack need not send both.
@@ -491,10 +492,6 @@ impl Connection {
     }
 }
 
-const KEEPALIVE_RULE: &str = "RFC 9293 3.8.4: MAY-5, a keep-alive probe after the idle time";
-const KEEPALIVE_RESET_RULE: &str =
-    "RFC 9293 3.8.4: the connection is dropped after unanswered keep-alives (Linux: RST)";
-
 fn is_keepalive(e: &Obligation) -> bool {
     matches!(
         e.kind,
@@ -502,21 +499,6 @@ fn is_keepalive(e: &Obligation) -> bool {
     )
 }
 
-const RETRANSMISSION_RULE: &str =
-    "RFC 9293 3.8.1: MUST-18, retransmission when the RFC 6298 timer expires";
-
 fn is_retransmission_of(e: &Obligation) -> bool {
     e.kind == ObligationKind::Retransmission
-}
-
-fn show(seg: &Seg) -> String {
-    let mut s = format!("<SEQ={}", seg.seq);
-    if seg.flags.ack() {
-        s += &format!("><ACK={}", seg.ack);
-    }
-    s += &format!("><CTL={}>", crate::conn::expect::ctl_names(seg.flags));
-    if seg.len > 0 {
-        s += &format!("<DATA {} bytes>", seg.len);
-    }
-    s
 }

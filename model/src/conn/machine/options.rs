@@ -1,7 +1,7 @@
 //! TCP options: what the SYNs negotiated (RFC 7323, RFC 2018, RFC 9293 §3.7.1) and the
 //! option rules every segment the stack sends must follow.
 
-use crate::conn::expect::{Choice, Divergence};
+use crate::conn::expect::{Actual, Choice, Divergence, OptionsRequired, Required};
 use crate::conn::negotiate::SynOptions;
 use crate::conn::segment::Seg;
 use crate::conn::state::State;
@@ -65,24 +65,21 @@ impl Connection {
 
     /// The option rules every segment the stack sends must follow, whatever else it is.
     pub(super) fn check_options(&mut self, seg: &Seg) -> Result<(), Divergence> {
-        let fail = |rule: &'static str, expected: &str| Divergence {
+        let fail = |rule: &'static Rule, expected: OptionsRequired| Divergence {
             rule,
-            expected: expected.to_string(),
-            actual: show(seg),
+            expected: Required::Options(expected),
+            actual: Actual::Segment(Box::new(*seg)),
         };
         // RFC 9293 3.7.1: MUST-65, the MSS option is sent only in SYN segments.
         if seg.options.mss.is_some() && !seg.flags.syn() {
-            return Err(fail(
-                "RFC 9293 3.7.1: MUST-65, no MSS option outside SYN segments",
-                "no MSS option",
-            ));
+            return Err(fail(&rules::MSS_ONLY_IN_SYN, OptionsRequired::NoMss));
         }
         // RFC 9293 3.7.1: MUST-14, SHLD-5, MAY-3: a stack implements the MSS option and
         // sends it unless its receive MSS is the default; sending none is recorded, since
         // the model cannot know the stack's receive MSS.
         if seg.flags.syn() && seg.options.mss.is_none() {
             self.record.choices.push(Choice {
-                rule: "RFC 9293 3.7.1: SHLD-5",
+                rule: &rules::MSS_OPTION_SENT,
                 taken:
                     "SYN without an MSS option (allowed only when the receive MSS is 536 or 1220)",
             });
@@ -101,8 +98,8 @@ impl Connection {
                 && !linux_repeat
             {
                 return Err(fail(
-                    "RFC 7323 3.2: no TSopt in a SYN-ACK to a SYN without one",
-                    "a SYN-ACK without timestamps",
+                    &rules::NO_TSOPT_IN_SYNACK,
+                    OptionsRequired::SynAckWithoutTimestamps,
                 ));
             }
             return Ok(());
@@ -122,8 +119,8 @@ impl Connection {
                 (None, None) => Ok(()),
                 (Some((_, ecr)), Some(r)) if ecr == r => Ok(()),
                 _ => Err(fail(
-                    "Linux tcp_v4_send_ack: TSopt exactly when the timewait socket's TS.Recent is not zero",
-                    &recent.map_or("no TSopt".into(), |r| format!("TSopt with TSecr {r}")),
+                    &rules::TIMEWAIT_TSOPT,
+                    recent.map_or(OptionsRequired::NoTsopt, OptionsRequired::TsoptEchoing),
                 )),
             };
         }
@@ -133,17 +130,14 @@ impl Connection {
                 if seg.flags.rst() {
                     return Ok(());
                 }
-                return Err(fail(
-                    "RFC 7323 3.2: TSopt in every non-RST segment once negotiated",
-                    "a TSopt",
-                ));
+                return Err(fail(&rules::TSOPT_IN_EVERY_SEGMENT, OptionsRequired::Tsopt));
             };
             // RFC 7323 5.4: the TSval clock is monotone non-decreasing.
             if let Some(last) = self.ts.clock {
                 if SeqNumber(val).before(SeqNumber(last)) {
                     return Err(fail(
-                        "RFC 7323 5.4: TSval never goes back",
-                        &format!("TSval >= {last}"),
+                        &rules::TSVAL_MONOTONE,
+                        OptionsRequired::TsvalAtLeast(last),
                     ));
                 }
             }
@@ -154,24 +148,18 @@ impl Connection {
             let seen = self.ts.peer_vals.iter().flatten().any(|&v| v == ecr)
                 || self.ts.recent == Some(ecr);
             if seg.flags.ack() && self.ts.peer_vals[0].is_some() && !seen {
-                return Err(fail(
-                    "RFC 7323 4.3: TSecr echoes the peer's TSval",
-                    "a TSecr the peer sent",
-                ));
+                return Err(fail(&rules::TSECR_ECHOES, OptionsRequired::EchoedTsecr));
             }
         } else if ts.is_some() {
             return Err(fail(
-                "RFC 7323 3.2: no TSopt unless both SYNs carried it",
-                "no TSopt",
+                &rules::NO_TSOPT_UNNEGOTIATED,
+                OptionsRequired::NoTsopt,
             ));
         }
         if let Some(blocks) = seg.options.sack {
             // RFC 2018 2: SACK only to a peer that said SACK-permitted.
             if !self.opts.negotiation.sack() {
-                return Err(fail(
-                    "RFC 2018 2: no SACK option unless SACK-permitted was exchanged",
-                    "no SACK option",
-                ));
+                return Err(fail(&rules::NO_SACK_UNNEGOTIATED, OptionsRequired::NoSack));
             }
             for b in blocks.as_slice() {
                 // RFC 2018 4: a block reports data held; RFC 2883 allows a block at or below
@@ -190,8 +178,8 @@ impl Connection {
                 let duplicate = !b.right.after(self.tcb.rcv_nxt);
                 if !b.left.before(b.right) || !(held || duplicate) {
                     return Err(fail(
-                        "RFC 2018 4: each SACK block reports data received and held",
-                        "blocks within the out-of-order data held",
+                        &rules::SACK_BLOCKS_HELD,
+                        OptionsRequired::SackBlocksHeld,
                     ));
                 }
             }
@@ -205,10 +193,7 @@ impl Connection {
         {
             // Linux: tcp_build_sack_options() puts the held ranges on every ACK while any
             // are held (design §4: "an immediate duplicate ACK carrying a SACK block").
-            return Err(fail(
-                "RFC 2018 4 (SHOULD, Linux does): ACKs carry SACK blocks while data is held",
-                "a SACK option",
-            ));
+            return Err(fail(&rules::SACK_ON_EVERY_ACK, OptionsRequired::Sack));
         }
         Ok(())
     }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::conn::expect::{Choice, Divergence, ObligationKind, SeqSpec};
+use crate::conn::expect::{Actual, Choice, Divergence, ObligationKind, Required, SeqSpec};
 use crate::conn::negotiate::SynOptions;
 use crate::conn::segment::Seg;
 use crate::conn::state::State;
@@ -27,9 +27,9 @@ impl Connection {
         ) {
             if !seg.seq.after(floor) {
                 return Err(Divergence {
-                    rule: "RFC 9293 3.6.1: MAY-2, a connection reopened from TIME-WAIT uses an ISN above the old sequence numbers",
-                    expected: format!("a SYN-ACK with SEQ > {floor}"),
-                    actual: show(seg),
+                    rule: &rules::REOPEN_ISN_ABOVE,
+                    expected: Required::IsnAbove(floor),
+                    actual: Actual::Segment(Box::new(*seg)),
                 });
             }
         }
@@ -60,8 +60,11 @@ impl Connection {
             if now < e.due.earliest {
                 return Err(Divergence {
                     rule: e.rule,
-                    expected: format!("{} at {:?} or later", e.spec, e.due.earliest),
-                    actual: format!("{} at {:?}", show(seg), now),
+                    expected: Required::NotBefore {
+                        spec: e.spec,
+                        earliest: e.due.earliest,
+                    },
+                    actual: Actual::SegmentAt(Box::new(*seg), now),
                 });
             }
             self.record.obligations.remove(i);
@@ -111,22 +114,26 @@ impl Connection {
         {
             self.record.raced.remove(i);
             self.record.choices.push(Choice {
-                rule: RETRANSMISSION_RULE,
+                rule: &rules::RETRANSMISSION,
                 taken: "a segment due when an input made it needless: its timer fired first",
             });
             return Ok(());
         }
-        let expected = match self.record.obligations.first() {
-            Some(e) => format!("{} ({})", e.spec, e.rule),
-            None => "nothing".to_string(),
+        let (rule, expected) = match self.record.obligations.first() {
+            Some(e) => (
+                e.rule,
+                Required::Owed {
+                    spec: e.spec,
+                    rule: e.rule,
+                    state: self.state,
+                },
+            ),
+            None => (&rules::NO_RULE, Required::Nothing(Some(self.state))),
         };
         Err(Divergence {
-            rule: self.record.obligations.first().map_or(
-                "RFC 9293 3.10: no rule allows this segment in this state",
-                |e| e.rule,
-            ),
-            expected: format!("{expected} in {}", self.state),
-            actual: show(seg),
+            rule,
+            expected,
+            actual: Actual::Segment(Box::new(*seg)),
         })
     }
 
@@ -148,7 +155,7 @@ impl Connection {
             // (tcp_xmit_probe_skb()), which the window cannot refuse.
             if self.tcb.snd_wnd == 0 && self.snd.unsent > 0 && seg.len == 0 {
                 self.record.choices.push(Choice {
-                    rule: "RFC 9293 3.8.6.1: MUST-35",
+                    rule: &rules::ZERO_WINDOW_PROBE,
                     taken: "zero-window probe: SND.UNA-1, no data",
                 });
                 return true;
@@ -157,7 +164,7 @@ impl Connection {
         // A window update or a repeated ACK.
         if seg.len == 0 && !seg.flags.fin() && seg.seq == self.ack_seq() {
             self.record.choices.push(Choice {
-                rule: "RFC 9293 3.8.6.2.2",
+                rule: &rules::WINDOW_UPDATE,
                 taken: "window update or duplicate ACK",
             });
             return true;
@@ -186,7 +193,7 @@ impl Connection {
             && !seg.end().after(self.tcb.snd_nxt)
         {
             self.record.choices.push(Choice {
-                rule: "Linux tcp_schedule_loss_probe",
+                rule: &rules::TAIL_LOSS_PROBE,
                 taken: "tail loss probe",
             });
             // tcp_send_loss_probe() rearms the RTO from the probe.
@@ -300,8 +307,11 @@ impl Connection {
             None => Ok(()),
             Some(e) => Err(Divergence {
                 rule: e.rule,
-                expected: format!("{} by {:?}", e.spec, e.due.latest),
-                actual: format!("nothing by {now:?}"),
+                expected: Required::By {
+                    spec: e.spec,
+                    latest: e.due.latest,
+                },
+                actual: Actual::NothingBy(now),
             }),
         }
     }

@@ -41,11 +41,7 @@ impl Connection {
         };
         let due = self.immediately(now);
         // RFC 9293 3.10.1: "A SYN segment of the form <SEQ=ISS><CTL=SYN> is sent".
-        self.oblige(
-            spec,
-            due,
-            "RFC 9293 3.10.1: active OPEN sends <SEQ=ISS><CTL=SYN>",
-        );
+        self.oblige(spec, due, &rules::ACTIVE_OPEN);
         self.enter(State::SynSent);
         Ok(())
     }
@@ -85,11 +81,7 @@ impl Connection {
                         len: LenSpec::UpTo(n.min(self.snd.mss).min(self.tcb.snd_wnd)),
                     };
                     let due = self.immediately(now);
-                    self.oblige(
-                        spec,
-                        due,
-                        "RFC 9293 3.10.2: SEND in ESTABLISHED segmentizes and sends",
-                    );
+                    self.oblige(spec, due, &rules::SEND_SEGMENTIZES);
                 }
                 Ok(())
             }
@@ -186,17 +178,14 @@ impl Connection {
             // CLOSE call while received data is still pending in TCP ... its TCP SHOULD send
             // a RST to show that data was lost" (Linux tcp_close(): data_was_unread).
             self.record.choices.push(Choice {
-                rule: "RFC 9293 3.6: MAY-1, SHLD-2",
+                rule: &rules::HALF_DUPLEX_CLOSE,
                 taken: "close with unread data: RST",
             });
             if matches!(self.state, State::Closing | State::LastAck) {
                 // RFC 9293 3.10.5's ABORT sends nothing in CLOSING and LAST-ACK, but SHLD-2
                 // asks for the RST whatever the state, and Linux tcp_close() sends it
                 // (tcp_send_active_reset(), SEQ=SND.NXT) in every state with a socket.
-                self.reset_on_close(
-                    now,
-                    "RFC 9293 3.6: SHLD-2, CLOSE with unread data sends <SEQ=SND.NXT><CTL=RST>",
-                );
+                self.reset_on_close(now, &rules::CLOSE_WITH_UNREAD_DATA);
                 return Ok(());
             }
             return self.abort_on_branch(now);
@@ -209,7 +198,7 @@ impl Connection {
 
     /// A close that resets where the RFC's ABORT would send nothing (CLOSING, LAST-ACK):
     /// `<SEQ=SND.NXT><CTL=RST>` at once, then CLOSED.
-    pub(super) fn reset_on_close(&mut self, now: Duration, rule: &'static str) {
+    pub(super) fn reset_on_close(&mut self, now: Duration, rule: &'static Rule) {
         self.events += 1;
         self.record.obligations.clear();
         let spec = SegSpec {
@@ -236,7 +225,7 @@ impl Connection {
                 self.events += 1;
                 self.released = true;
                 self.record.choices.push(Choice {
-                    rule: "RFC 9293 3.10.5",
+                    rule: &rules::ABORT_CALL,
                     taken: "Linux: close() in TIME-WAIT leaves the timewait socket",
                 });
                 Ok(())
@@ -247,10 +236,7 @@ impl Connection {
             State::Closing | State::LastAck
                 if self.snd.unsent > 0 || self.snd.fin_seq.is_none() =>
             {
-                self.reset_on_close(
-                    now,
-                    "Linux tcp_disconnect: unsent data or FIN in CLOSING or LAST-ACK: <SEQ=SND.NXT><CTL=RST>",
-                );
+                self.reset_on_close(now, &rules::LINUX_DISCONNECT_RST);
                 Ok(())
             }
             _ => self.abort_on_branch(now),
@@ -286,11 +272,7 @@ impl Connection {
             let due = self.immediately(now);
             // A pending pure ACK is carried by the FIN.
             self.drop_owed_pure_acks();
-            self.oblige(
-                spec,
-                due,
-                "RFC 9293 3.10.4: CLOSE sends a FIN once queued data is sent",
-            );
+            self.oblige(spec, due, &rules::CLOSE_SENDS_FIN);
         }
     }
 
@@ -318,7 +300,7 @@ impl Connection {
                         ..spec
                     },
                     due,
-                    "RFC 9293 3.10.5: ABORT sends <SEQ=SND.NXT><CTL=RST>",
+                    &rules::ABORT_SENDS_RST,
                 );
                 self.enter(State::Closed);
                 Ok(())

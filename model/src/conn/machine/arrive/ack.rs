@@ -53,17 +53,11 @@ impl Connection {
                 fast.fast_path_take(now, seg);
                 self.branches.new_alt = Some(Box::new(fast));
             }
-            self.challenge_ack(
-                now,
-                "RFC 5961 5.2: ACK outside SND.UNA-MAX.SND.WND..SND.NXT: challenge ACK",
-            );
+            self.challenge_ack(now, &rules::ACK_CHALLENGE_ACK);
             return ControlFlow::Break(());
         }
         if seg.ack.after(self.tcb.snd_nxt) {
-            self.ack_now(
-                now,
-                "RFC 9293 3.10.7.4: ACK of unsent data: send an ACK and drop",
-            );
+            self.ack_now(now, &rules::ACK_OF_UNSENT);
             return ControlFlow::Break(());
         }
         // Linux tcp_ack() (FLAG_UPDATE_TS_RECENT) and the fast path: TS.Recent follows only a
@@ -127,11 +121,7 @@ impl Connection {
         if !ok {
             let spec = SegSpec::ctl(TcpFlags::RST, seg.ack, None);
             let due = self.immediately(now);
-            self.oblige(
-                spec,
-                due,
-                "RFC 9293 3.10.7.4: SYN-RECEIVED, unacceptable ACK: <SEQ=SEG.ACK><CTL=RST>",
-            );
+            self.oblige(spec, due, &rules::SYN_RECEIVED_BAD_ACK);
             return ControlFlow::Break(());
         }
         self.enter(State::Established);

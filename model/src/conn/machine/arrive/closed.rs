@@ -18,22 +18,14 @@ impl Connection {
         let due = self.immediately(now);
         if seg.flags.ack() {
             let spec = SegSpec::ctl(TcpFlags::RST, seg.ack, None);
-            self.oblige(
-                spec,
-                due,
-                "RFC 9293 3.10.7.1: CLOSED, ACK on: <SEQ=SEG.ACK><CTL=RST>",
-            );
+            self.oblige(spec, due, &rules::CLOSED_ACK_ON);
         } else {
             let spec = SegSpec::ctl(
                 TcpFlags::RST | TcpFlags::ACK,
                 SeqNumber(0),
                 Some(seg.seq + seg.seg_len()),
             );
-            self.oblige(
-                spec,
-                due,
-                "RFC 9293 3.10.7.1: CLOSED, ACK off: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>",
-            );
+            self.oblige(spec, due, &rules::CLOSED_ACK_OFF);
         }
     }
 }

@@ -55,7 +55,7 @@ impl Connection {
     /// (__tcp_ack_snd_check(), at once or delayed).
     pub(in crate::conn::machine) fn fast_path_take(&mut self, now: Duration, seg: &Seg) {
         self.record.choices.push(Choice {
-            rule: "Linux tcp_rcv_established",
+            rule: &rules::LINUX_FAST_PATH,
             taken: "header prediction queued text whose ACK was too old",
         });
         if let Some(val) = self.fast_path_tsval(seg) {
@@ -66,10 +66,7 @@ impl Connection {
         if self.rate_limited(now) {
             self.ack_data(now);
         } else {
-            self.ack_now(
-                now,
-                "RFC 5961 5.2: ACK outside SND.UNA-MAX.SND.WND..SND.NXT: challenge ACK",
-            );
+            self.ack_now(now, &rules::ACK_CHALLENGE_ACK);
         }
     }
 }

@@ -35,7 +35,7 @@ impl Connection {
             // RCV.NXT is not queued, so a second FIN is neither taken nor acknowledged. RFC
             // 9293 3.10.7.4 would advance RCV.NXT over it and acknowledge it.
             self.record.choices.push(Choice {
-                rule: "Linux tcp_rcv_state_process",
+                rule: &rules::LINUX_RCV_STATE_PROCESS,
                 taken: "FIN after the peer's FIN ignored",
             });
             return;
@@ -47,10 +47,7 @@ impl Connection {
             // it out of order and reports it in its SACK blocks (tcp_data_queue_ofo()).
             if seg.len == 0 && !fin_seq.before(self.window_edge()) {
                 // As text() does for data at the right edge (Linux tcp_data_queue()).
-                self.ack_now(
-                    now,
-                    "RFC 9293 3.10.7.4: text beyond the window: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>",
-                );
+                self.ack_now(now, &rules::TEXT_BEYOND_WINDOW);
             } else if seg.len == 0 {
                 self.hold_segment(fin_seq, 0, true);
                 self.ack_out_of_order(now);
@@ -104,7 +101,7 @@ impl Connection {
                 earliest: now,
                 latest,
             },
-            "RFC 9293 3.10.7.4: a FIN is acknowledged: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>",
+            &rules::FIN_ACKED,
         );
     }
 }

@@ -21,11 +21,7 @@ impl Connection {
         // Second, check for an ACK: <SEQ=SEG.ACK><CTL=RST>.
         if seg.flags.ack() {
             let spec = SegSpec::ctl(TcpFlags::RST, seg.ack, None);
-            self.oblige(
-                spec,
-                due,
-                "RFC 9293 3.10.7.2: LISTEN, ACK: <SEQ=SEG.ACK><CTL=RST>",
-            );
+            self.oblige(spec, due, &rules::LISTEN_ACK_RST);
             return;
         }
         // Third, check for a SYN.
@@ -34,7 +30,7 @@ impl Connection {
             // 3.10.7.2 would answer it and process the FIN in SYN-RECEIVED.
             if self.profile.behaviour.listen_syn_fin_dropped && seg.flags.fin() {
                 self.record.choices.push(Choice {
-                    rule: "Linux tcp_rcv_state_process",
+                    rule: &rules::LINUX_RCV_STATE_PROCESS,
                     taken: "SYN with FIN in LISTEN dropped",
                 });
                 return;
@@ -56,11 +52,7 @@ impl Connection {
                 ack: Some(self.tcb.rcv_nxt),
                 len: LenSpec::Exact(0),
             };
-            self.oblige(
-                spec,
-                due,
-                "RFC 9293 3.10.7.2: LISTEN, SYN: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>",
-            );
+            self.oblige(spec, due, &rules::LISTEN_SYN);
             self.handshake.passive = true;
             self.enter(State::SynReceived);
         }

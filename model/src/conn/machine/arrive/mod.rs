@@ -66,10 +66,7 @@ impl Connection {
         // Sixth, URG: not modelled (RFC 9293 3.8.5's urgent pointer is kept by the codec).
         if zero_window_allowance {
             // The text does not fit a zero window: acknowledge what we have instead.
-            self.ack_now(
-                now,
-                "RFC 9293 3.10.7.4: zero window: text dropped, ACK sent",
-            );
+            self.ack_now(now, &rules::ZERO_WINDOW_TEXT);
             return;
         }
         // Seventh, process the segment text.
@@ -91,7 +88,7 @@ impl Connection {
             // no reply can be pinned. A stack answers a SYN at once, and the missing SYN-ACK
             // is reported by itself; this segment is not judged.
             self.record.choices.push(Choice {
-                rule: "RFC 9293 3.10.7.4",
+                rule: &rules::SEGMENT_ARRIVES,
                 taken: "segment arrived before the stack's SYN-ACK: not judged",
             });
             return None;
@@ -121,7 +118,7 @@ impl Connection {
             // none of ACK, RST and SYN before its sequence number is looked at, so even an
             // unacceptable one draws no ACK (RFC 9293 3.10.7.4 would acknowledge it).
             self.record.choices.push(Choice {
-                rule: "Linux tcp_rcv_state_process",
+                rule: &rules::LINUX_RCV_STATE_PROCESS,
                 taken: "segment without ACK, RST or SYN dropped before the sequence check",
             });
             return None;

@@ -49,11 +49,7 @@ impl Connection {
         // A RST is not answered so (below).
         if flg.ack() && !flg.rst() && seg.ack != self.tcb.iss + 1 {
             let spec = SegSpec::ctl(TcpFlags::RST, seg.ack, None);
-            self.oblige(
-                spec,
-                due,
-                "RFC 9293 3.10.7.4: SYN-RECEIVED, unacceptable ACK: <SEQ=SEG.ACK><CTL=RST>",
-            );
+            self.oblige(spec, due, &rules::SYN_RECEIVED_BAD_ACK);
             return false;
         }
         // tcp_check_req() (6.15 on): a TSecr that echoes none of the SYN-ACKs sent (between
@@ -69,11 +65,7 @@ impl Connection {
         };
         if tsecr_reject {
             if !flg.rst() {
-                self.unacceptable_ack(
-                    now,
-                    seg,
-                    "RFC 9293 3.10.7.4: unacceptable segment: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>",
-                );
+                self.unacceptable_ack(now, seg, &rules::UNACCEPTABLE_SEGMENT);
             }
             return false;
         }
@@ -89,19 +81,12 @@ impl Connection {
             if seg.seq == self.tcb.rcv_nxt {
                 self.back_to_listen();
             } else {
-                self.challenge_ack(
-                    now,
-                    "RFC 5961 3.2: in-window RST not at RCV.NXT: challenge ACK",
-                );
+                self.challenge_ack(now, &rules::RST_CHALLENGE_ACK);
             }
             return false;
         }
         if !in_window {
-            self.unacceptable_ack(
-                now,
-                seg,
-                "RFC 9293 3.10.7.4: unacceptable segment: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>",
-            );
+            self.unacceptable_ack(now, seg, &rules::UNACCEPTABLE_SEGMENT);
             return false;
         }
         // A SYN at the peer's ISN is out of the window that starts after it: truncated.
@@ -115,7 +100,7 @@ impl Connection {
                 let (spec, rule) = if seg.flags.ack() {
                     (
                         SegSpec::ctl(TcpFlags::RST, seg.ack, None),
-                        "Linux tcp_check_req: a SYN in the window resets the request: <SEQ=SEG.ACK><CTL=RST>",
+                        &rules::REQUEST_SYN_RST,
                     )
                 } else {
                     (
@@ -124,7 +109,7 @@ impl Connection {
                             SeqNumber(0),
                             Some(seg.seq + seg.seg_len()),
                         ),
-                        "Linux tcp_check_req: a SYN in the window resets the request: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>",
+                        &rules::REQUEST_SYN_RST_ACK,
                     )
                 };
                 self.oblige(spec, due, rule);
@@ -155,7 +140,7 @@ impl Connection {
     pub(in crate::conn::machine) fn resend_synack(&mut self, now: Duration) {
         if self.rate_limited(now) {
             self.record.choices.push(Choice {
-                rule: "Linux tcp_oow_rate_limited",
+                rule: &rules::OOW_RATE_LIMITED,
                 taken: "repeated SYN: SYN-ACK suppressed by the rate limit",
             });
             return;
@@ -169,11 +154,7 @@ impl Connection {
         };
         self.record.obligations.retain(|e| !is_retransmission_of(e));
         let due = self.immediately(now);
-        self.oblige(
-            spec,
-            due,
-            "Linux tcp_check_req: a repeated SYN is answered with the SYN-ACK again",
-        );
+        self.oblige(spec, due, &rules::REQUEST_SYN_AGAIN);
         if let Some(rtx) = &mut self.snd.rtx {
             rtx.sent_at = now;
         }

@@ -22,10 +22,7 @@ impl Connection {
         } else {
             // RFC 5961 3.2: a RST in the window but not exactly at RCV.NXT draws a
             // challenge ACK and is dropped.
-            self.challenge_ack(
-                now,
-                "RFC 5961 3.2: in-window RST not at RCV.NXT: challenge ACK",
-            );
+            self.challenge_ack(now, &rules::RST_CHALLENGE_ACK);
         }
     }
 

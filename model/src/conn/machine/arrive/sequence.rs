@@ -21,11 +21,7 @@ impl Connection {
         // RFC 7323 5.3: R1, PAWS, before the sequence number check: a segment whose TSval
         // is older than TS.Recent is not acceptable (a RST is never dropped this way).
         if self.paws_rejects(seg) {
-            self.unacceptable_ack(
-                now,
-                seg,
-                "RFC 7323 5.3: R1, PAWS: an old TSval makes the segment unacceptable: ACK and drop",
-            );
+            self.unacceptable_ack(now, seg, &rules::PAWS);
             return None;
         }
         let rcv_wnd = self.tcb.rcv_wnd;
@@ -42,11 +38,7 @@ impl Connection {
                 return None;
             }
             if !seg.flags.rst() {
-                self.unacceptable_ack(
-                    now,
-                    seg,
-                    "RFC 9293 3.10.7.4: unacceptable segment: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>",
-                );
+                self.unacceptable_ack(now, seg, &rules::UNACCEPTABLE_SEGMENT);
             }
             return None;
         }

@@ -20,9 +20,6 @@ impl Connection {
         }
         // RFC 5961 4.2: a SYN in a synchronized state, wherever it falls, draws a
         // challenge ACK and is dropped.
-        self.challenge_ack(
-            now,
-            "RFC 5961 4.2: SYN in a synchronized state: challenge ACK",
-        );
+        self.challenge_ack(now, &rules::SYN_CHALLENGE_ACK);
     }
 }

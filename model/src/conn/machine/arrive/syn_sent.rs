@@ -24,11 +24,7 @@ impl Connection {
             if !acceptable {
                 if !seg.flags.rst() {
                     let spec = SegSpec::ctl(TcpFlags::RST, seg.ack, None);
-                    self.oblige(
-                        spec,
-                        due,
-                        "RFC 9293 3.10.7.3: SYN-SENT, unacceptable ACK: <SEQ=SEG.ACK><CTL=RST>",
-                    );
+                    self.oblige(spec, due, &rules::SYN_SENT_BAD_ACK);
                 }
                 self.rearm_syn_after_bad_ack(now);
                 return;
@@ -66,10 +62,7 @@ impl Connection {
             self.linux.header_prediction = self.opts.snd_shift == 0;
             self.ka.last_rcv = now;
             // Data or controls queued for transmission may be included; a pure ACK suffices.
-            self.ack_now(
-                now,
-                "RFC 9293 3.10.7.3: SYN-SENT, our SYN acknowledged: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>",
-            );
+            self.ack_now(now, &rules::SYN_SENT_ACKED);
         } else {
             // RFC 9293 3.5: MUST-10, simultaneous open is supported.
             self.linux.simultaneous = true;
@@ -87,11 +80,7 @@ impl Connection {
                 ack: Some(self.tcb.rcv_nxt),
                 len: LenSpec::Exact(0),
             };
-            self.oblige(
-                spec,
-                due,
-                "RFC 9293 3.10.7.3: SYN-SENT, SYN without ACK: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>",
-            );
+            self.oblige(spec, due, &rules::SIMULTANEOUS_OPEN);
         }
     }
 
@@ -117,7 +106,7 @@ impl Connection {
             },
             due: timer_due(LINUX_TIMEOUT_MIN, now),
             kind: ObligationKind::Retransmission,
-            rule: RETRANSMISSION_RULE,
+            rule: &rules::RETRANSMISSION,
         });
     }
 }

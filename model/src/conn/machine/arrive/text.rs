@@ -22,11 +22,7 @@ impl Connection {
             };
             let due = self.immediately(now);
             self.record.obligations.clear();
-            self.oblige(
-                spec,
-                due,
-                "RFC 9293 3.6: SHLD-2, data after a half-duplex close draws a RST",
-            );
+            self.oblige(spec, due, &rules::DATA_AFTER_HALF_CLOSE_RST);
             self.record.reports.push(Report::ConnectionReset);
             self.enter(State::Closed);
             return;
@@ -47,11 +43,7 @@ impl Connection {
             self.record.obligations.clear();
             let spec = SegSpec::ctl(TcpFlags::RST, seg.ack, None);
             let due = self.immediately(now);
-            self.oblige(
-                spec,
-                due,
-                "Linux tcp_rcv_state_process: data after the peer's FIN: <SEQ=SEG.ACK><CTL=RST>",
-            );
+            self.oblige(spec, due, &rules::LINUX_DATA_AFTER_FIN_RST);
             self.record.reports.push(Report::ConnectionReset);
             self.enter(State::Closed);
             return;
@@ -67,10 +59,7 @@ impl Connection {
             self.branch_on_wider_window(now, seg);
             // Only Linux's acceptability test lets data starting at the right edge get
             // here: tcp_data_queue() drops it and acknowledges at once.
-            self.ack_now(
-                now,
-                "RFC 9293 3.10.7.4: text beyond the window: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>",
-            );
+            self.ack_now(now, &rules::TEXT_BEYOND_WINDOW);
             return;
         }
         if !data_start.after(self.tcb.rcv_nxt) {
@@ -105,13 +94,10 @@ impl Connection {
     /// acknowledged at once; RFC 5681 4.2 says it SHOULD (a duplicate ACK). Linux does.
     pub(in crate::conn::machine) fn ack_out_of_order(&mut self, now: Duration) {
         if self.profile.behaviour.ack_out_of_order_at_once {
-            self.ack_now(
-                now,
-                "RFC 9293 3.10.7.4: MAY-13, out-of-order data acknowledged at once (RFC 5681 4.2)",
-            );
+            self.ack_now(now, &rules::OUT_OF_ORDER_ACK);
         } else {
             self.record.choices.push(Choice {
-                rule: "RFC 9293 3.10.7.4: MAY-13",
+                rule: &rules::OUT_OF_ORDER_HELD,
                 taken: "out-of-order data: immediate ACK allowed, not required",
             });
         }
@@ -127,11 +113,7 @@ impl Connection {
             latest: now + self.profile.ack_delay_max,
         };
         // RFC 9293 3.8.6.3: SHLD-18, a delayed ACK; MUST-40, less than 0.5 seconds.
-        self.oblige(
-            spec,
-            due,
-            "RFC 9293 3.8.6.3: MUST-40, data acknowledged within the ACK delay limit",
-        );
+        self.oblige(spec, due, &rules::DELAYED_ACK);
     }
 
     /// Holds a segment that starts beyond RCV.NXT, with its FIN (see [`Reassembly::hold`]).

@@ -28,7 +28,7 @@ impl Connection {
         self.events += 1;
         self.forget();
         self.record.choices.push(Choice {
-            rule: "RFC 9293 3.6.1: MAY-2",
+            rule: &rules::TIME_WAIT_REOPEN,
             taken: "a SYN reopens the connection from TIME-WAIT",
         });
         self.handshake.passive = true;
@@ -80,7 +80,7 @@ impl Connection {
             }
             return;
         }
-        let rule = "Linux tcp_timewait_state_process: TIME-WAIT answers with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>";
+        let rule = &rules::TIME_WAIT_ACK;
         if self.syn_may_reopen(seg) {
             // TCP_TW_SYN with no listener falls through to the ACK, outside the rate limit.
             self.ack_now(now, rule);
@@ -88,7 +88,7 @@ impl Connection {
         }
         if seg.flags.rst() {
             self.record.choices.push(Choice {
-                rule: "Linux tcp_timewait_state_process",
+                rule: &rules::LINUX_TIME_WAIT,
                 taken: "TIME-WAIT: a RST not at RCV.NXT dropped without a challenge ACK",
             });
             return;
