@@ -257,7 +257,7 @@ struct Driver {
     pace: Pace,
 }
 
-type Step = Result<(), Found>;
+type Checked = Result<(), Found>;
 
 impl Driver {
     fn new(stack: LinuxStack, setup: Setup, profile: Profile) -> Driver {
@@ -333,7 +333,7 @@ impl Driver {
     }
 
     /// The differ's first divergence as the explorer reports it.
-    fn diverged(&self) -> Step {
+    fn diverged(&self) -> Checked {
         let Some(d) = self.differ.divergence() else {
             return Ok(());
         };
@@ -347,7 +347,7 @@ impl Driver {
     }
 
     /// Tells the differ of a call on `fd` that returned at `now`, and what it concluded.
-    fn call(&mut self, now: Duration, fd: Fd, call: Call) -> Step {
+    fn call(&mut self, now: Duration, fd: Fd, call: Call) -> Checked {
         self.differ.call(now, self.line, fd.0, call);
         self.diverged()
     }
@@ -358,7 +358,7 @@ impl Driver {
         self.found("harness", String::new(), e.to_string())
     }
 
-    fn open(&mut self) -> Step {
+    fn open(&mut self) -> Checked {
         // As for every step (see `step`): the SYN of a connect() was read 24 ms late once.
         let _punctual = Punctual::enter();
         let v6 = self.setup.v6;
@@ -411,7 +411,7 @@ impl Driver {
         self.observe(t0)
     }
 
-    fn step(&mut self, ev: &Event) -> Step {
+    fn step(&mut self, ev: &Event) -> Checked {
         // Each event is timed by when the harness reads the kernel's reply (no kernel packet
         // stamps here): preempted between the injection and the read by busy threads of
         // normal priority (a loaded machine), the thread read a RST sent at once 20-25 ms
@@ -477,7 +477,7 @@ impl Driver {
         self.observe(t0)
     }
 
-    fn inject(&mut self, r: Resolved, t0: Duration) -> Step {
+    fn inject(&mut self, r: Resolved, t0: Duration) -> Checked {
         self.peer.window = r.wnd;
         let bytes = self
             .peer
@@ -518,7 +518,7 @@ impl Driver {
         self.diverged()
     }
 
-    fn write(&mut self, n: u16, t0: Duration) -> Step {
+    fn write(&mut self, n: u16, t0: Duration) -> Checked {
         let Some(fd) = self.fd else { return Ok(()) };
         let kernel = self.stack.write(fd, &vec![0; usize::from(n)]);
         let shown = match &kernel {
@@ -535,7 +535,7 @@ impl Driver {
         self.call(t0, fd, Call::WriteReturned { asked, result })
     }
 
-    fn read(&mut self, n: u16, t0: Duration) -> Step {
+    fn read(&mut self, n: u16, t0: Duration) -> Checked {
         let Some(fd) = self.fd else { return Ok(()) };
         let kernel = self.stack.read(fd, usize::from(n), Wait::No);
         let shown = match &kernel {
@@ -557,7 +557,7 @@ impl Driver {
     }
 
     /// Collects the kernel's reaction to the event at `t0` and diffs it with the model.
-    fn observe(&mut self, t0: Duration) -> Step {
+    fn observe(&mut self, t0: Duration) -> Checked {
         let packets = match self.stack.settle() {
             Ok(p) => p,
             Err(e) => return Err(self.harness(format!("barrier: {e}"))),
@@ -626,7 +626,7 @@ impl Driver {
     }
 
     /// Feeds what the kernel has sent and nobody has read yet, without waiting.
-    fn drain_sent(&mut self) -> Step {
+    fn drain_sent(&mut self) -> Checked {
         loop {
             match self.stack.next_packet(Duration::ZERO) {
                 Ok(Some(p)) => self.feed(&p, true)?,
@@ -637,7 +637,7 @@ impl Driver {
     }
 
     /// A passive connection is accepted as soon as the kernel has one to hand out.
-    fn accept(&mut self, now: Duration) -> Step {
+    fn accept(&mut self, now: Duration) -> Checked {
         let (Some(l), None) = (self.listener, self.fd) else {
             return Ok(());
         };
@@ -671,7 +671,7 @@ impl Driver {
         Ok(())
     }
 
-    fn feed(&mut self, p: &Packet, late: bool) -> Step {
+    fn feed(&mut self, p: &Packet, late: bool) -> Checked {
         let Ok(seg) = SegmentRepr::parse(&p.bytes) else {
             // Not TCP (an ICMP error, say): not the model's business.
             return Ok(());

@@ -27,7 +27,7 @@ use nix::sys::time::TimeVal;
 
 use super::tcp_info::TcpState;
 use socket::same_endpoint;
-use wire::{exact, family_byte, invalid, parse_datagram, Step};
+use wire::{exact, family_byte, invalid, parse_datagram, DumpProgress};
 
 /// How long one `recv` may block. The kernel answers a dump from the caller's own context, so
 /// a silent socket means something is wrong, not slow.
@@ -230,14 +230,14 @@ impl Diag {
                 Ok(_) if !found.is_empty() => {
                     break Ok(Answer::Socket(Box::new(found.pop().expect("not empty"))))
                 }
-                Ok(Step::Done) => break Ok(Answer::Done),
-                Ok(Step::More) if Instant::now() > deadline => {
+                Ok(DumpProgress::Done) => break Ok(Answer::Done),
+                Ok(DumpProgress::More) if Instant::now() > deadline => {
                     break Err(io::Error::new(
                         io::ErrorKind::TimedOut,
                         format!("no {what} answer within {DUMP_DEADLINE:?}"),
                     ))
                 }
-                Ok(Step::More) => {}
+                Ok(DumpProgress::More) => {}
             }
         };
         self.dirty = false;
@@ -299,7 +299,9 @@ impl Diag {
         let mut interrupted = false;
         loop {
             let n = self.recv()?;
-            if parse_datagram(&self.buf[..n], seq, &mut sockets, &mut interrupted)? == Step::Done {
+            if parse_datagram(&self.buf[..n], seq, &mut sockets, &mut interrupted)?
+                == DumpProgress::Done
+            {
                 return Ok((sockets, interrupted));
             }
             if Instant::now() > deadline {

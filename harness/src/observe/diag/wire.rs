@@ -110,7 +110,7 @@ pub(super) fn family_byte(family: AddressFamily) -> io::Result<u8> {
 
 /// What one datagram of a dump told us.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) enum Step {
+pub(super) enum DumpProgress {
     More,
     Done,
 }
@@ -123,7 +123,7 @@ pub(super) fn parse_datagram(
     seq: u32,
     out: &mut Vec<DiagSocket>,
     interrupted: &mut bool,
-) -> io::Result<Step> {
+) -> io::Result<DumpProgress> {
     let mut off = 0;
     while off < buf.len() {
         let msg = NetlinkBuffer::new_checked(&buf[off..])
@@ -146,14 +146,14 @@ pub(super) fn parse_datagram(
                 if code < 0 {
                     return Err(io::Error::from_raw_os_error(-code));
                 }
-                return Ok(Step::Done);
+                return Ok(DumpProgress::Done);
             }
             NLMSG_ERROR => {
                 let err = ErrorBuffer::new_checked(payload)
                     .map_err(|e| invalid(format!("NLMSG_ERROR: {e}")))?;
                 return match err.code() {
                     // An ACK; we never ask for one, but it ends the exchange all the same.
-                    None => Ok(Step::Done),
+                    None => Ok(DumpProgress::Done),
                     Some(code) => Err(io::Error::from_raw_os_error(code.get().abs())),
                 };
             }
@@ -162,7 +162,7 @@ pub(super) fn parse_datagram(
             other => return Err(invalid(format!("unexpected netlink message type {other}"))),
         }
     }
-    Ok(Step::More)
+    Ok(DumpProgress::More)
 }
 /// The address family and exact socket id of a pair of endpoints of one family, for the
 /// kernel's one-socket lookup (`inet_diag_find_one_icsk()`): no cookie

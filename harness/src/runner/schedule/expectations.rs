@@ -15,7 +15,7 @@ use super::{SegmentKind, HZ};
 /// The schedule the model expects for one series, cut to what the trace can be compared
 /// with.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Expected {
+pub struct ExpectedSchedule {
     /// Nominal intervals, each from the copy before (the first from the original send).
     pub intervals: Vec<Duration>,
     /// When the stack gives up, counted from its last copy.
@@ -31,7 +31,7 @@ pub struct Expected {
     pub budget: Option<(usize, Duration)>,
 }
 
-impl Expected {
+impl ExpectedSchedule {
     /// The give-up the model expects after the last of `sends` (trace times): the nominal
     /// one, or what is left of a clamping budget at the observed last copy.
     pub fn give_up_after(&self, sends: &[Duration]) -> Duration {
@@ -70,7 +70,7 @@ pub(super) struct FirstSend<'a> {
 pub(super) fn for_first_send(
     first: &FirstSend<'_>,
     profile: &Profile,
-) -> (Result<Expected, String>, bool) {
+) -> (Result<ExpectedSchedule, String>, bool) {
     match first.kind {
         SegmentKind::Syn => (
             Ok(expected_from(
@@ -97,7 +97,10 @@ pub(super) fn for_first_send(
 }
 
 /// The model's schedule for a data segment or FIN sent now as the only one outstanding.
-fn data_expected(first: &FirstSend<'_>, profile: &Profile) -> (Result<Expected, String>, bool) {
+fn data_expected(
+    first: &FirstSend<'_>,
+    profile: &Profile,
+) -> (Result<ExpectedSchedule, String>, bool) {
     let (rto, sack, in_flight, user_timeout) =
         (first.rto, first.sack, first.in_flight, first.user_timeout);
     let first_rto = rto.rto();
@@ -149,14 +152,14 @@ fn millis(d: Duration) -> String {
 }
 
 /// `clamped`: the last timer is cut to the schedule's time budget (a user timeout).
-fn expected_from(s: Schedule, basis: String, clamped: bool) -> Expected {
+fn expected_from(s: Schedule, basis: String, clamped: bool) -> ExpectedSchedule {
     let mut intervals = s.intervals();
     let give_up = intervals.pop().unwrap_or_default();
     let budget = s
         .budget
         .filter(|_| clamped)
         .and_then(|b| Some((s.sends.iter().position(|&t| t == b.from)?, b.length)));
-    Expected {
+    ExpectedSchedule {
         intervals,
         give_up,
         sends: s.sends.len(),

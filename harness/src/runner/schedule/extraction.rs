@@ -12,7 +12,7 @@ use tcpcheck_model::timers::{timer_tolerance_hz, RtoEstimator};
 use tcpcheck_model::wire::{ChecksumPolicy, IpRepr, SegmentRepr, TcpOption};
 
 use super::expectations::{for_first_send, FirstSend};
-use super::{timeout_min, Expected, SegmentKind, Series, ANSWER_WINDOW, HZ};
+use super::{timeout_min, ExpectedSchedule, SegmentKind, Series, ANSWER_WINDOW, HZ};
 use crate::trace::{EventKind, Trace};
 
 /// One TCP connection as the trace shows it, the stack's side first.
@@ -38,7 +38,7 @@ struct SegKey {
 }
 
 /// What the tracker knows of one connection, as the wire shows it.
-struct Conn {
+struct WireConn {
     rto: RtoEstimator,
     /// The stack's ISN, once its SYN or SYN-ACK was seen.
     isn: Option<SeqNumber>,
@@ -61,9 +61,9 @@ struct Conn {
     last_bad_ack: Option<Duration>,
 }
 
-impl Conn {
-    fn new(profile: &Profile) -> Conn {
-        Conn {
+impl WireConn {
+    fn new(profile: &Profile) -> WireConn {
+        WireConn {
             rto: RtoEstimator::with_granularity(profile, HZ.jiffy()),
             isn: None,
             handshake: None,
@@ -88,7 +88,7 @@ struct Building {
     answered: bool,
     give_up: Option<Duration>,
     /// Computed at the first send, from the state then.
-    expected: Result<Expected, String>,
+    expected: Result<ExpectedSchedule, String>,
     /// The model's schedule starts with a tail loss probe: its copy does not back off.
     probe: bool,
     /// The sequence number that acknowledges the segment.
@@ -113,7 +113,7 @@ pub fn extract(trace: &Trace) -> Vec<Series> {
 pub fn extract_with(trace: &Trace, base: Result<Profile, String>) -> Vec<Series> {
     let mut profile = base;
     let mut user_timeout: Option<Duration> = None;
-    let mut conns: BTreeMap<ConnKey, Conn> = BTreeMap::new();
+    let mut conns: BTreeMap<ConnKey, WireConn> = BTreeMap::new();
     let mut building: Vec<Building> = Vec::new();
     let mut index: BTreeMap<(ConnKey, SegKey), usize> = BTreeMap::new();
 
@@ -162,7 +162,7 @@ pub fn extract_with(trace: &Trace, base: Result<Profile, String>) -> Vec<Series>
                     Ok(p) => (p.clone(), None),
                     Err(why) => (Profile::linux_defaults(), Some(why.clone())),
                 };
-                let conn = conns.entry(key).or_insert_with(|| Conn::new(&numbers));
+                let conn = conns.entry(key).or_insert_with(|| WireConn::new(&numbers));
                 if outbound {
                     let before = building.len();
                     on_outbound(
@@ -249,7 +249,7 @@ fn seg_len(seg: &SegmentRepr) -> u32 {
 #[allow(clippy::too_many_arguments)]
 fn on_outbound(
     key: ConnKey,
-    conn: &mut Conn,
+    conn: &mut WireConn,
     seg: &SegmentRepr,
     at: Duration,
     profile: &Profile,
@@ -271,11 +271,11 @@ fn on_outbound(
     if flags.syn() && conn.isn.is_some_and(|isn| isn != t.seq) {
         // A new connection on the same four-tuple (a SYN reopening TIME-WAIT): start over,
         // keeping what the peer's new SYN told.
-        let fresh = Conn {
+        let fresh = WireConn {
             peer_sack: conn.peer_sack,
             peer_ts: conn.peer_ts,
             last_inbound: conn.last_inbound,
-            ..Conn::new(profile)
+            ..WireConn::new(profile)
         };
         *conn = fresh;
     }
@@ -378,7 +378,7 @@ fn on_outbound(
 
 /// Updates the connection with a segment from the peer; returns the acknowledgment number
 /// it carries, if it is one the stack takes (not on a RST).
-fn on_inbound(conn: &mut Conn, seg: &SegmentRepr, at: Duration) -> Option<SeqNumber> {
+fn on_inbound(conn: &mut WireConn, seg: &SegmentRepr, at: Duration) -> Option<SeqNumber> {
     let t = &seg.tcp;
     conn.last_inbound = Some(at);
     if t.flags.ack() && !conn.handshake_done {

@@ -56,7 +56,7 @@ use std::time::Duration;
 
 use tcpcheck_model::timers::Hz;
 
-pub use expectations::Expected;
+pub use expectations::ExpectedSchedule;
 pub use extraction::{extract, extract_with};
 pub use series::{Comparison, Series};
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use tcpcheck_model::timers::{timer_tolerance_hz, TimeWindow};
 
-use super::{secs, timeout_min, Expected, SegmentKind, CALL_POLL_SLACK, HZ};
+use super::{secs, timeout_min, ExpectedSchedule, SegmentKind, CALL_POLL_SLACK, HZ};
 
 /// One segment sent more than once, with what the model expected of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,7 +24,7 @@ pub struct Series {
     /// trace time.
     pub give_up: Option<Duration>,
     /// The model's schedule, or why there is none.
-    pub expected: Result<Expected, String>,
+    pub expected: Result<ExpectedSchedule, String>,
     /// A copy the stack sent early because a segment from the peer rearmed its timer, and
     /// when that segment came (trace time): Linux answers an unacceptable ACK in SYN-SENT
     /// by rearming the SYN's timer at `TCP_TIMEOUT_MIN` (tcp_rcv_synsent_state_process(),

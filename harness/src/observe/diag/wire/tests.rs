@@ -108,7 +108,7 @@ fn observe_parse_syn_recv_request_socket() {
     let mut intr = false;
     assert_eq!(
         parse_datagram(&buf, 7, &mut out, &mut intr).unwrap(),
-        Step::Done
+        DumpProgress::Done
     );
     assert!(!intr);
     let [s] = &out[..] else { panic!("{out:?}") };
@@ -183,11 +183,11 @@ fn observe_parse_multipart_time_wait_and_info() {
     let mut intr = false;
     assert_eq!(
         parse_datagram(&first, 3, &mut out, &mut intr).unwrap(),
-        Step::More
+        DumpProgress::More
     );
     assert_eq!(
         parse_datagram(&second, 3, &mut out, &mut intr).unwrap(),
-        Step::Done
+        DumpProgress::Done
     );
     assert_eq!(out.len(), 2);
     assert_eq!(out[0].state, TcpState::TimeWait);
@@ -211,7 +211,7 @@ fn observe_parse_multipart_time_wait_and_info() {
     );
     assert_eq!(
         parse_datagram(&buf, 4, &mut out, &mut intr).unwrap(),
-        Step::More
+        DumpProgress::More
     );
     assert!(intr);
 }
