@@ -12,8 +12,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tcpcheck::runner::{self, IpVersion, Job, ModelProfile, RunOptions, Verdict};
+use tcpcheck::runner::{self, IpVersion, Job, RunOptions, Verdict};
 use tcpcheck::stack::linux::LinuxStack;
+use tcpcheck_model::profile::ProfileKind;
 
 const ROUNDS: u32 = 50;
 
@@ -48,7 +49,7 @@ struct Measured {
     overhead: Duration,
 }
 
-fn measure(threads: usize, model: ModelProfile) -> Measured {
+fn measure(threads: usize, model: Option<ProfileKind>) -> Measured {
     let opts = RunOptions {
         model,
         ..RunOptions::default()
@@ -94,10 +95,10 @@ fn main() {
     );
     let mut base = None;
     for (threads, model) in [
-        (1, ModelProfile::Off),
-        (1, ModelProfile::Linux),
-        (2, ModelProfile::Off),
-        (2, ModelProfile::Linux),
+        (1, None),
+        (1, Some(ProfileKind::Linux)),
+        (2, None),
+        (2, Some(ProfileKind::Linux)),
     ] {
         let m = measure(threads, model);
         let per_second_1 = *base.get_or_insert(m.per_second);

@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::{Args as ClapArgs, ValueEnum};
-use tcpcheck::runner::{self, report, IpVersion, Job, ModelProfile, RunOptions, ScenarioRun};
+use tcpcheck::runner::{self, report, IpVersion, Job, RunOptions, ScenarioRun};
+use tcpcheck_model::profile::ProfileKind;
 
 use crate::Format;
 
@@ -153,9 +154,9 @@ pub fn main(args: Args) -> ExitCode {
         allow_shell: args.allow_shell,
         strict_trailing: args.strict_trailing,
         model: match args.model {
-            Model::Linux => ModelProfile::Linux,
-            Model::Rfc9293 => ModelProfile::Rfc9293,
-            Model::Off => ModelProfile::Off,
+            Model::Linux => Some(ProfileKind::Linux),
+            Model::Rfc9293 => Some(ProfileKind::Rfc9293),
+            Model::Off => None,
         },
         strict_model: args.strict_model,
         cancel: Some(&CANCEL),

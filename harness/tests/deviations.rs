@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use tcpcheck::differ::ModelVerdict;
 use tcpcheck::explore::deviations::DEVIATIONS;
-use tcpcheck::runner::{run_text, IpVersion, ModelProfile, RunOptions, Verdict};
+use tcpcheck::runner::{run_text, IpVersion, RunOptions, Verdict};
+use tcpcheck_model::profile::ProfileKind;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -35,8 +36,8 @@ fn check(path: &Path) -> Vec<String> {
     let file = format!("corpus/deviations/{name}.pkt");
     let mut problems = Vec::new();
     for (model, want) in [
-        (ModelProfile::Rfc9293, Some(name.as_str())),
-        (ModelProfile::Linux, None),
+        (Some(ProfileKind::Rfc9293), Some(name.as_str())),
+        (Some(ProfileKind::Linux), None),
     ] {
         let opts = RunOptions {
             model,

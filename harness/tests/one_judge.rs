@@ -25,7 +25,7 @@ use tcpcheck::differ::ModelVerdict;
 use tcpcheck::explore::deviations::classify;
 use tcpcheck::explore::reference::ProfileSource;
 use tcpcheck::explore::{campaign, run_case, Case, Explore, LinuxProfile, RfcProfile};
-use tcpcheck::runner::{self, IpVersion, ModelProfile, RunOptions};
+use tcpcheck::runner::{self, IpVersion, RunOptions};
 use tcpcheck_model::profile::{Profile, ProfileKind};
 
 /// Cases per profile. Each is two real runs of a few milliseconds to a few hundred.
@@ -62,12 +62,8 @@ struct Tally {
 /// script through the runner.
 fn compare<P: ProfileSource>(kind: ProfileKind, seed: u64) -> Tally {
     let profile: Profile = campaign::live_profile(kind).expect("profile");
-    let model = match kind {
-        ProfileKind::Linux => ModelProfile::Linux,
-        ProfileKind::Rfc9293 => ModelProfile::Rfc9293,
-    };
     let opts = RunOptions {
-        model,
+        model: Some(kind),
         // A call that blocks where the explorer's returned did not replay the case; no
         // need to wait packetdrill's 30 s to know.
         hang_limit: std::time::Duration::from_secs(2),

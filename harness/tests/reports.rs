@@ -12,8 +12,9 @@ use pcap_parser::pcapng::Block;
 use pcap_parser::{OptionCode, PcapBlockOwned, PcapNGOption, PcapNGSlice};
 use tcpcheck::differ::ModelVerdict;
 use tcpcheck::runner::report::{self, MODEL_AGREES};
-use tcpcheck::runner::{run_text, IpVersion, ModelProfile, RunOptions, ScenarioRun, Verdict};
+use tcpcheck::runner::{run_text, IpVersion, RunOptions, ScenarioRun, Verdict};
 use tcpcheck::trace::EventKind;
+use tcpcheck_model::profile::ProfileKind;
 use tcpcheck_model::wire::{SegmentRepr, TcpFlags};
 
 const PASSIVE_OPEN: &str = "\
@@ -46,7 +47,7 @@ const SECOND_FIN_ACKED: &str = "\
 +0    > . 1:1(0) ack 3
 ";
 
-fn run(text: &str, model: ModelProfile) -> ScenarioRun {
+fn run(text: &str, model: Option<ProfileKind>) -> ScenarioRun {
     let opts = RunOptions {
         model,
         ..RunOptions::default()
@@ -127,7 +128,7 @@ fn kernel_isn(r: &ScenarioRun) -> u32 {
 
 #[test]
 fn a_wrong_ack_is_reported_relative_without_barriers_and_marked() {
-    let r = run(PASSIVE_OPEN, ModelProfile::Linux);
+    let r = run(PASSIVE_OPEN, Some(ProfileKind::Linux));
     let Verdict::Fail(d) = &r.verdict else {
         panic!("the script should fail: {}", r.describe())
     };
@@ -242,7 +243,7 @@ fn a_wrong_ack_is_reported_relative_without_barriers_and_marked() {
 /// its word is taken, so it agrees only where it too owed nothing.
 #[test]
 fn a_missing_segment_is_blamed_on_the_script_only_when_the_model_owed_nothing() {
-    let linux = run(SECOND_FIN_ACKED, ModelProfile::Linux);
+    let linux = run(SECOND_FIN_ACKED, Some(ProfileKind::Linux));
     let Verdict::Fail(d) = &linux.verdict else {
         panic!("the script should fail: {}", linux.describe())
     };
@@ -258,7 +259,7 @@ fn a_missing_segment_is_blamed_on_the_script_only_when_the_model_owed_nothing() 
     );
     assert!(report::model_agrees_with_stack(&linux));
 
-    let rfc = run(SECOND_FIN_ACKED, ModelProfile::Rfc9293);
+    let rfc = run(SECOND_FIN_ACKED, Some(ProfileKind::Rfc9293));
     assert!(
         matches!(rfc.verdict, Verdict::Fail(_)),
         "{}",

@@ -5,7 +5,8 @@
 use std::process::Command;
 
 use tcpcheck::differ::ModelVerdict;
-use tcpcheck::runner::{run_text, IpVersion, ModelProfile, RunOptions, ScenarioRun, Verdict};
+use tcpcheck::runner::{run_text, IpVersion, RunOptions, ScenarioRun, Verdict};
+use tcpcheck_model::profile::ProfileKind;
 use tcpcheck_model::rule::Label;
 
 const BOTH: [IpVersion; 2] = [IpVersion::V4, IpVersion::V6];
@@ -311,7 +312,7 @@ const EARLY_SYN: &str = "\
 +0 > . 1:1(0) ack 1
 ";
 
-fn early_syn(ip: IpVersion, model: ModelProfile, strict_model: bool) -> ScenarioRun {
+fn early_syn(ip: IpVersion, model: Option<ProfileKind>, strict_model: bool) -> ScenarioRun {
     let opts = RunOptions {
         model,
         strict_model,
@@ -323,11 +324,11 @@ fn early_syn(ip: IpVersion, model: ModelProfile, strict_model: bool) -> Scenario
 #[test]
 fn the_model_is_checked_beside_the_script() {
     for ip in BOTH {
-        let linux = early_syn(ip, ModelProfile::Linux, false);
+        let linux = early_syn(ip, Some(ProfileKind::Linux), false);
         assert_eq!(linux.verdict, Verdict::Pass, "{}", linux.describe());
         assert_eq!(linux.model, ModelVerdict::Agree, "{}", linux.describe());
 
-        let rfc = early_syn(ip, ModelProfile::Rfc9293, false);
+        let rfc = early_syn(ip, Some(ProfileKind::Rfc9293), false);
         assert_eq!(rfc.verdict, Verdict::Pass, "{}", rfc.describe());
         let ModelVerdict::Diverge(d) = &rfc.model else {
             panic!("expected a model divergence: {}", rfc.describe());
@@ -335,7 +336,7 @@ fn the_model_is_checked_beside_the_script() {
         assert_eq!(d.line, 7, "{d}");
         assert!(d.rule.labels.contains(&Label::Must(18)), "{d}");
 
-        let strict = early_syn(ip, ModelProfile::Rfc9293, true);
+        let strict = early_syn(ip, Some(ProfileKind::Rfc9293), true);
         match &strict.verdict {
             Verdict::Fail(f) => {
                 assert_eq!(f.line, 7);
@@ -348,7 +349,7 @@ fn the_model_is_checked_beside_the_script() {
             other => panic!("--strict-model should fail the run: {other:?}"),
         }
 
-        let off = early_syn(ip, ModelProfile::Off, true);
+        let off = early_syn(ip, None, true);
         assert_eq!(off.verdict, Verdict::Pass);
         assert!(matches!(off.model, ModelVerdict::Off(_)));
     }
@@ -469,7 +470,7 @@ const SYN_SENT_WRITE: &str = "\
 #[test]
 fn a_non_blocking_write_is_judged_by_the_model() {
     let opts = RunOptions {
-        model: ModelProfile::Rfc9293,
+        model: Some(ProfileKind::Rfc9293),
         ..RunOptions::default()
     };
     for ip in BOTH {

@@ -444,8 +444,10 @@ fn schedule_profile() -> impl Strategy<Value = Profile> {
     )
         .prop_map(|(mut p, syn, linear, synack, max_s, init_ms)| {
             p.syn_retries = syn;
-            if p.kind == ProfileKind::Linux {
-                p.syn_linear_timeouts = linear;
+            // Only Linux has linear SYN timeouts (tcp_syn_linear_timeouts).
+            match p.kind {
+                ProfileKind::Linux => p.syn_linear_timeouts = linear,
+                ProfileKind::Rfc9293 => {}
             }
             p.synack_retries = synack;
             p.rto_max = Duration::from_secs(max_s);

@@ -12,31 +12,31 @@ use std::time::Duration;
 use proptest::prelude::*;
 use proptest_state_machine::ReferenceStateMachine;
 use tcpcheck_model::conn::{Connection, LenSpec, Seg, SegOptions, SegSpec, SeqSpec, State};
-use tcpcheck_model::profile::Profile;
+use tcpcheck_model::profile::{Profile, ProfileKind};
 use tcpcheck_model::seq::SeqNumber;
 use tcpcheck_model::wire::{SackBlock, SackBlocks, TcpFlags};
 
 use super::event::{resolve, AckOf, Clock, Event, Resolved, SegEvent, SeqAt, Setup};
 
-/// Which rules the reference applies; a type so the trait's associated functions know it.
+/// A [`ProfileKind`] as a type: proptest's reference machine is a set of associated
+/// functions, with no value to carry the choice.
 pub trait ProfileSource: 'static {
-    fn profile() -> Profile;
+    const KIND: ProfileKind;
+
+    /// The kind's defaults (for Linux, what a fresh namespace's sysctls give).
+    fn profile() -> Profile {
+        Profile::defaults(Self::KIND)
+    }
 }
 
-/// `Profile::linux_defaults()`: what a fresh namespace's sysctls give.
 pub struct LinuxProfile;
-/// `Profile::rfc9293()`.
 pub struct RfcProfile;
 
 impl ProfileSource for LinuxProfile {
-    fn profile() -> Profile {
-        Profile::linux_defaults()
-    }
+    const KIND: ProfileKind = ProfileKind::Linux;
 }
 impl ProfileSource for RfcProfile {
-    fn profile() -> Profile {
-        Profile::rfc9293()
-    }
+    const KIND: ProfileKind = ProfileKind::Rfc9293;
 }
 
 /// How many injected segments a case remembers for [`Event::Replay`].

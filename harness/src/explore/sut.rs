@@ -18,13 +18,12 @@ pub struct Kernel<P>(PhantomData<P>);
 
 fn profile_of<P: ProfileSource>() -> Profile {
     static LINUX: OnceLock<Profile> = OnceLock::new();
-    let p = P::profile();
-    if p.kind != ProfileKind::Linux {
-        return p;
+    match P::KIND {
+        ProfileKind::Rfc9293 => P::profile(),
+        ProfileKind::Linux => LINUX
+            .get_or_init(|| live_profile(P::KIND).unwrap_or_else(|_| P::profile()))
+            .clone(),
     }
-    LINUX
-        .get_or_init(|| live_profile(ProfileKind::Linux).unwrap_or(p))
-        .clone()
 }
 
 impl<P: ProfileSource> StateMachineTest for Kernel<P> {

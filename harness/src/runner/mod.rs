@@ -27,6 +27,7 @@ use crate::differ::ModelVerdict;
 use crate::scenario::{self, Script};
 use crate::stack::linux::LinuxStack;
 use crate::trace::Trace;
+use tcpcheck_model::profile::ProfileKind;
 
 pub use packet::{PEER_PORT_BASE, SCRIPT_PORT};
 
@@ -41,24 +42,14 @@ pub struct RunOptions {
     pub hang_limit: Duration,
     /// How long a shell command may run.
     pub command_deadline: Duration,
-    /// Which model follows the run beside the script (the three-way check).
-    pub model: ModelProfile,
+    /// Whose rules the model that follows the run beside the script applies (the three-way
+    /// check); `None`: no model.
+    pub model: Option<ProfileKind>,
     /// A divergence from the model fails the scenario, not only the script's.
     pub strict_model: bool,
     /// Set (by a Ctrl-C handler) to stop: running scenarios end at their next wait as
     /// [`Verdict::Interrupted`], dropping their sandboxes, and no new one starts.
     pub cancel: Option<&'static AtomicBool>,
-}
-
-/// The model profile a run is checked against.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ModelProfile {
-    /// Linux's documented choices, with the numbers of the scenario's sysctls.
-    #[default]
-    Linux,
-    /// RFC 9293 (with RFC 5961 and RFC 6298) as written.
-    Rfc9293,
-    Off,
 }
 
 impl Default for RunOptions {
@@ -68,7 +59,7 @@ impl Default for RunOptions {
             strict_trailing: false,
             hang_limit: Duration::from_secs(30),
             command_deadline: Duration::from_secs(10),
-            model: ModelProfile::Linux,
+            model: Some(ProfileKind::Linux),
             strict_model: false,
             cancel: None,
         }

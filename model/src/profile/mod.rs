@@ -30,6 +30,11 @@ impl Default for KeepAlive {
     }
 }
 
+/// Whose rules the model applies: the one way a profile is chosen. The runner adds "no
+/// model" as `Option<ProfileKind>`; the explorer lifts a kind to a type (its
+/// `ProfileSource`) because proptest's reference machine has no value to carry it. Code
+/// that depends on the choice reads [`Profile::behaviour`] and the numbers, or matches
+/// exhaustively, never compares with one kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ProfileKind {
     /// RFC 9293 with RFC 5961 and RFC 6298, nothing more.
@@ -90,6 +95,14 @@ pub struct Profile {
 }
 
 impl Profile {
+    /// The profile of `kind` with its defaults (for Linux, before any sysctl is read).
+    pub fn defaults(kind: ProfileKind) -> Profile {
+        match kind {
+            ProfileKind::Rfc9293 => Profile::rfc9293(),
+            ProfileKind::Linux => Profile::linux_defaults(),
+        }
+    }
+
     pub fn rfc9293() -> Profile {
         Profile {
             kind: ProfileKind::Rfc9293,

@@ -1,11 +1,10 @@
 //! The model's view of the run: the differ started on the profile asked for, told of every
 //! call that returned, and given its grace at the end.
 
-use tcpcheck_model::profile::Profile;
+use tcpcheck_model::profile::{Profile, ProfileKind};
 
 use super::{Exec, Step, Stop};
 use crate::differ::{Call, Differ};
-use crate::runner::ModelProfile;
 use crate::stack::linux::Fd;
 use crate::stack::Stack;
 
@@ -80,9 +79,10 @@ impl Exec<'_> {
             crate::differ::profile::read_linux(self.stack.sandbox())
         };
         self.differ = match self.opts.model {
-            ModelProfile::Off => None,
-            ModelProfile::Linux => Some(Differ::new(linux.map_err(Self::harness_error)?)),
-            ModelProfile::Rfc9293 => Some(Differ::new(Profile::rfc9293())),
+            None => None,
+            // Linux's documented choices, with the numbers of the scenario's sysctls.
+            Some(ProfileKind::Linux) => Some(Differ::new(linux.map_err(Self::harness_error)?)),
+            Some(ProfileKind::Rfc9293) => Some(Differ::new(Profile::rfc9293())),
         };
         Ok(())
     }
@@ -91,10 +91,10 @@ impl Exec<'_> {
         Stop::Error(format!("harness: {e}"))
     }
 
-    pub(super) fn profile(&self, kind: ModelProfile) -> Step<Profile> {
+    pub(super) fn profile(&self, kind: Option<ProfileKind>) -> Step<Profile> {
         match kind {
-            ModelProfile::Rfc9293 | ModelProfile::Off => Ok(Profile::rfc9293()),
-            ModelProfile::Linux => crate::differ::profile::read_linux(self.stack.sandbox())
+            Some(ProfileKind::Rfc9293) | None => Ok(Profile::rfc9293()),
+            Some(ProfileKind::Linux) => crate::differ::profile::read_linux(self.stack.sandbox())
                 .map_err(Self::harness_error),
         }
     }
