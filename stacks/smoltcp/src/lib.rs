@@ -79,10 +79,12 @@ mod adapter;
 mod clock;
 mod device;
 mod engine;
+mod factory;
 pub mod shim;
 mod sockets;
 mod stack;
 
 pub use adapter::capabilities;
 pub use engine::Panicked;
+pub use factory::{SmoltcpFactory, FACTORY};
 pub use stack::{SmoltcpConfig, SmoltcpStack};

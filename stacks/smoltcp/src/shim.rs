@@ -445,3 +445,18 @@ pub trait Stack {
         Vec::new()
     }
 }
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StackKind {
+    Linux,
+    Smoltcp,
+}
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    Scenario,
+    Case { v6: bool },
+}
+pub trait StackFactory: Sync {
+    fn kind(&self) -> StackKind;
+    fn open(&self, purpose: Purpose) -> io::Result<Box<dyn Stack>>;
+}

@@ -28,12 +28,17 @@ pub struct SmoltcpConfig {
     pub timestamps: bool,
 }
 
+impl SmoltcpConfig {
+    /// Seed 1, timestamps on.
+    pub const DEFAULT: SmoltcpConfig = SmoltcpConfig {
+        seed: 1,
+        timestamps: true,
+    };
+}
+
 impl Default for SmoltcpConfig {
     fn default() -> Self {
-        SmoltcpConfig {
-            seed: 1,
-            timestamps: true,
-        }
+        SmoltcpConfig::DEFAULT
     }
 }
 
