@@ -29,7 +29,7 @@
 //! | call | on smoltcp |
 //! |---|---|
 //! | `socket()` | a descriptor (numbered from 3) and nothing else yet: a `tcp::Socket` is made by `connect()` or `listen()`, with the buffers set by then |
-//! | `bind()` | remembered; the address must be the stack's (or unspecified), the port unused (`EADDRINUSE`); port 0 takes an ephemeral one (40000 up, in order) |
+//! | `bind()` | remembered; the address must be the stack's (or unspecified), the port unused (`EADDRINUSE`); port 0 takes an ephemeral one (49152 up, in order) |
 //! | `listen()` | an emulated listener, below |
 //! | `accept()` | the oldest socket of the listener that left SYN-RECEIVED synchronized; `EAGAIN` if none |
 //! | `connect()` | `tcp::Socket::connect()` from the bound or an ephemeral port, polled at once (the SYN leaves inside the call); answers `EINPROGRESS`; again while connecting `EALREADY`, once connected `EISCONN` |

@@ -14,9 +14,10 @@ use tcpcheck_model::wire::{ChecksumPolicy, IpRepr, SegmentRepr};
 use crate::engine::{socket_addr, Engine, Panicked, Sent};
 use crate::sockets::{Conn, Entry, Kind, Listener, Opts};
 
-/// Where ephemeral ports start: the top of Linux's default `ip_local_port_range`
-/// (32768-60999) would do as well; a fixed start keeps traces identical run to run.
-const EPHEMERAL_FIRST: u16 = 40000;
+/// Where ephemeral ports start: IANA's dynamic range (RFC 6335), clear of the ports the
+/// harness's peers use (40000 up). A fixed start, in order, keeps traces identical run to
+/// run.
+const EPHEMERAL_FIRST: u16 = 49152;
 
 /// How a [`SmoltcpStack`] is made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
