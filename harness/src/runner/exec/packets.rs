@@ -10,7 +10,7 @@ use crate::runner::annotate;
 use crate::runner::packet::{self, Conn, ConnState, PEER_PORT_BASE, SCRIPT_PORT};
 use crate::runner::{timing, Check};
 use crate::scenario::{Event, EventTime, Secs, TcpOption, TcpOptions};
-use crate::stack::{Packet, Stack};
+use crate::stack::Packet;
 
 impl Exec<'_> {
     pub(super) fn distribute(&mut self, packets: Vec<Packet>) {
@@ -77,7 +77,7 @@ impl Exec<'_> {
             .map_err(|e| self.error_at(ev.span, format!("cannot build the packet: {e}")))?;
         let at = self.stack.now().saturating_sub(self.start);
         self.stack.inject(&bytes)?;
-        annotate::injected(self.stack.sandbox_mut().trace_mut(), ev, p);
+        annotate::injected(self.stack.trace_mut(), ev, p);
         if let Some(d) = &mut self.differ {
             d.injected(at, self.line, &seg);
         }
@@ -187,7 +187,7 @@ impl Exec<'_> {
             conn.live_local_isn = seg.tcp.seq.0;
         }
         let actual = packet::to_script_space(conn, &seg);
-        let trace = self.stack.sandbox_mut().trace_mut();
+        let trace = self.stack.trace_mut();
         annotate::captured(trace, &live, ev, &actual.packet);
         // map_outbound_live_packet remembers the TS val mapping before any check.
         let script_ts = script_ts_val(p);
