@@ -8,13 +8,15 @@ use std::time::Duration;
 
 use nix::errno::Errno;
 
-use super::{CallResult, Capabilities, DiagSocket, Fd, Packet, SockOpt, Stack, TcpInfo, TcpState};
+use super::{CallError, CallResult, Capabilities, DiagSocket, Fd, Packet, SockOpt, Stack, TcpInfo, TcpState};
 use super::{Capability, Reference, Wait};
 use crate::trace::{CallRecord, EventKind, Returned, SocketCall, Trace};
 
 /// A stack and its trace. Each call is passed to the stack and recorded with its result;
 /// each packet injected is recorded at the time it was handed over, each packet read at the
-/// time the stack sent it.
+/// time the stack sent it. What needs a capability the stack lacks (or that is masked) is
+/// refused here, before the stack sees it, with [`CallError::Unsupported`] or
+/// [`Capability::missing`].
 pub struct Recorder {
     stack: Box<dyn Stack>,
     trace: Trace,
@@ -104,6 +106,14 @@ impl Recorder {
     ) {
         let result = result.as_ref().map(returned).map_err(|e| *e);
         self.note(EventKind::Call(CallRecord { call, result }));
+    }
+
+    fn need(&self, c: Capability) -> io::Result<()> {
+        if self.has(c) {
+            Ok(())
+        } else {
+            Err(c.missing())
+        }
     }
 
     /// See [`Stack::now`].
@@ -223,7 +233,11 @@ impl Recorder {
 
     /// See [`Stack::shutdown`].
     pub fn shutdown(&mut self, fd: Fd, how: Shutdown) -> CallResult<()> {
-        let r = self.stack.shutdown(fd, how);
+        let r = if how != Shutdown::Both && !self.has(Capability::HalfClose) {
+            Err(CallError::Unsupported(Capability::HalfClose))
+        } else {
+            self.stack.shutdown(fd, how)
+        };
         self.record(SocketCall::Shutdown { fd: fd.0, how }, &r, |_| {
             Returned::Zero
         });
@@ -239,7 +253,11 @@ impl Recorder {
 
     /// See [`Stack::setsockopt`].
     pub fn setsockopt(&mut self, fd: Fd, opt: SockOpt) -> CallResult<()> {
-        let r = self.stack.setsockopt(fd, opt);
+        let r = if self.has(opt.needs()) {
+            self.stack.setsockopt(fd, opt)
+        } else {
+            Err(CallError::Unsupported(opt.needs()))
+        };
         let call = SocketCall::SetSockOpt { fd: fd.0, opt };
         self.record(call, &r, |_| Returned::Zero);
         r
@@ -269,6 +287,7 @@ impl Recorder {
 
     /// See [`Stack::state`]; recorded as an observation.
     pub fn state(&mut self, fd: Fd) -> io::Result<TcpState> {
+        self.need(Capability::ConnectionState)?;
         let state = self.stack.state(fd)?;
         self.note(EventKind::Observation {
             text: format!("fd {fd}: tcpi_state={state}"),
@@ -278,6 +297,7 @@ impl Recorder {
 
     /// See [`Stack::tcp_info`]; recorded as an observation of the state.
     pub fn tcp_info(&mut self, fd: Fd) -> io::Result<TcpInfo> {
+        self.need(Capability::TcpInfo)?;
         let info = self.stack.tcp_info(fd)?;
         self.note(EventKind::Observation {
             text: format!("fd {fd}: tcpi_state={}", info.state),
@@ -287,16 +307,19 @@ impl Recorder {
 
     /// See [`Stack::connections`].
     pub fn connections(&mut self) -> io::Result<Vec<DiagSocket>> {
+        self.need(Capability::ConnectionTable)?;
         self.stack.connections()
     }
 
     /// See [`Stack::setting`].
     pub fn setting(&mut self, name: &str) -> io::Result<String> {
+        self.need(Capability::Settings)?;
         self.stack.setting(name)
     }
 
     /// See [`Stack::set_setting`]; recorded with the value in force.
     pub fn set_setting(&mut self, name: &str, value: &str) -> io::Result<String> {
+        self.need(Capability::Settings)?;
         let kept = self.stack.set_setting(name, value)?;
         self.note(EventKind::Sysctl {
             name: name.to_string(),
