@@ -3,11 +3,11 @@
 //! The kernel has every capability, so these tests mask some of them (`RunOptions::hide`,
 //! `Target::hide`) and check the same script passes with nothing masked. Run as root.
 
+use tcpcheck::explore::campaign::live_profile;
 use tcpcheck::explore::{run_case_on, Case, Event, Pace, Setup, Target};
 use tcpcheck::runner::report;
 use tcpcheck::runner::{run_text, IpVersion, RunOptions, ScenarioRun, Verdict};
 use tcpcheck::stack::{Capabilities, Capability};
-use tcpcheck::explore::campaign::live_profile;
 use tcpcheck_model::profile::ProfileKind;
 
 /// An active close after a one-way shutdown: line 11 needs half-close.
@@ -47,7 +47,13 @@ fn run(text: &str, hide: Capabilities) -> ScenarioRun {
 #[test]
 fn a_line_needing_a_missing_capability_is_not_applicable() {
     let all = run(HALF_CLOSE, Capabilities::NONE);
-    assert_eq!(all.verdict, Verdict::Pass, "{}\n{}", all.describe(), all.trace);
+    assert_eq!(
+        all.verdict,
+        Verdict::Pass,
+        "{}\n{}",
+        all.describe(),
+        all.trace
+    );
 
     let hidden = Capabilities::NONE.with(Capability::HalfClose);
     let r = run(HALF_CLOSE, hidden);
@@ -78,7 +84,13 @@ fn a_line_needing_a_missing_capability_is_not_applicable() {
 #[test]
 fn a_need_the_run_discovers_stops_it_as_not_applicable() {
     let all = run(BLOCKING_CONNECT, Capabilities::NONE);
-    assert_eq!(all.verdict, Verdict::Pass, "{}\n{}", all.describe(), all.trace);
+    assert_eq!(
+        all.verdict,
+        Verdict::Pass,
+        "{}\n{}",
+        all.describe(),
+        all.trace
+    );
 
     let r = run(
         BLOCKING_CONNECT,
@@ -103,7 +115,10 @@ fn not_applicable_is_counted_apart_in_every_summary_and_is_no_failure() {
     let runs = [pass, na];
 
     let s = report::summary(&runs);
-    assert_eq!((s.passed, s.failed, s.errors, s.not_applicable), (1, 0, 0, 1));
+    assert_eq!(
+        (s.passed, s.failed, s.errors, s.not_applicable),
+        (1, 0, 0, 1)
+    );
     assert_eq!(s.line(), "1 passed, 0 failed, 0 errors, 1 not applicable");
 
     let json = report::json(&runs);
@@ -114,7 +129,10 @@ fn not_applicable_is_counted_apart_in_every_summary_and_is_no_failure() {
     assert_eq!(json["scenarios"][1]["line"], 11);
 
     let junit = report::junit(&runs);
-    assert!(junit.contains("failures=\"0\" errors=\"0\" skipped=\"1\""), "{junit}");
+    assert!(
+        junit.contains("failures=\"0\" errors=\"0\" skipped=\"1\""),
+        "{junit}"
+    );
     assert!(
         junit.contains("<skipped message=\"not applicable (needs half-close)\"/>"),
         "{junit}"

@@ -13,6 +13,7 @@ mod exec;
 pub mod ladder;
 pub mod needs;
 mod packet;
+pub mod reference;
 pub mod report;
 pub mod schedule;
 mod syscall;
@@ -411,18 +412,8 @@ pub fn run_script(
             (_, None) => ModelVerdict::Off("not asked for".into()),
             (_, Some(d)) => d.verdict(),
         };
-        run.verdict = match (verdict, &run.model) {
-            (Verdict::Pass, ModelVerdict::Diverge(d)) if opts.strict_model => {
-                Verdict::Fail(Divergence {
-                    line: d.line,
-                    expected: d.expected.clone(),
-                    actual: d.actual.clone(),
-                    message: format!("the model diverges (--strict-model): {}", d.rule),
-                    check: Check::Other,
-                })
-            }
-            (v, _) => v,
-        };
+        run.verdict =
+            reference::combine(ex.stack.reference(), verdict, &run.model, opts.strict_model);
         run.script_time = ex.timeline();
         run.trace = ex.into_trace();
         if !late || attempt == HARNESS_LATE_RETRIES {

@@ -56,11 +56,15 @@ pub enum Capability {
     WindowScale,
     /// Blocking calls on a socket in blocking mode (accept, connect, read, write that wait).
     Blocking,
+    /// The stack makes Linux's choices where RFC 9293 leaves them free (when to ACK, how to
+    /// segment, its timers, the errno of a call): what a script written against Linux needs
+    /// when its line pins such a choice and the model allows what the stack did instead.
+    LinuxChoices,
 }
 
 impl Capability {
     /// Every capability, in declaration order.
-    pub const ALL: [Capability; 22] = [
+    pub const ALL: [Capability; 23] = [
         Capability::Ipv6,
         Capability::V4MappedV6,
         Capability::ListenBacklog,
@@ -83,6 +87,7 @@ impl Capability {
         Capability::Timestamps,
         Capability::WindowScale,
         Capability::Blocking,
+        Capability::LinuxChoices,
     ];
 
     /// The name reports print (`needs linger`) and scripts use (`// needs: linger`).
@@ -110,6 +115,7 @@ impl Capability {
             Capability::Timestamps => "timestamps",
             Capability::WindowScale => "window-scale",
             Capability::Blocking => "blocking",
+            Capability::LinuxChoices => "linux-choices",
         }
     }
 

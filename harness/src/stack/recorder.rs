@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use nix::errno::Errno;
 
-use super::{CallError, CallResult, Capabilities, DiagSocket, Fd, Packet, SockOpt, Stack, TcpInfo, TcpState};
+use super::{
+    CallError, CallResult, Capabilities, DiagSocket, Fd, Packet, SockOpt, Stack, TcpInfo, TcpState,
+};
 use super::{Capability, Reference, Wait};
 use crate::trace::{CallRecord, EventKind, Returned, SocketCall, Trace};
 
