@@ -6,8 +6,7 @@ use tcpcheck_model::profile::Profile;
 use super::{Exec, Step, Stop};
 use crate::differ::{Call, Differ};
 use crate::runner::ModelProfile;
-use crate::stack::linux::Fd;
-use crate::stack::Stack;
+use crate::stack::Fd;
 
 impl Exec<'_> {
     /// After the script failed: the model judges up to now too (the stack's last packets
@@ -77,7 +76,7 @@ impl Exec<'_> {
         let linux = if self.script.init_command.is_none() {
             fresh
         } else {
-            crate::differ::profile::read_linux(self.stack.sandbox())
+            self.stack.stack_mut().profile()
         };
         self.differ = match self.opts.model {
             ModelProfile::Off => None,
@@ -91,10 +90,13 @@ impl Exec<'_> {
         Stop::Error(format!("harness: {e}"))
     }
 
-    pub(super) fn profile(&self, kind: ModelProfile) -> Step<Profile> {
+    pub(super) fn profile(&mut self, kind: ModelProfile) -> Step<Profile> {
         match kind {
             ModelProfile::Rfc9293 | ModelProfile::Off => Ok(Profile::rfc9293()),
-            ModelProfile::Linux => crate::differ::profile::read_linux(self.stack.sandbox())
+            ModelProfile::Linux => self
+                .stack
+                .stack_mut()
+                .profile()
                 .map_err(Self::harness_error),
         }
     }
