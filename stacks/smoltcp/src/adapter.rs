@@ -6,11 +6,11 @@ use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::time::Duration;
 
-use crate::shim::{
-    CallResult, Capabilities, Capability, Fd, Packet, SockOpt, Stack, TcpState, Wait,
-};
 use nix::errno::Errno;
 use smoltcp::socket::tcp::State;
+use tcpcheck::stack::{
+    CallResult, Capabilities, Capability, Fd, Packet, SockOpt, Stack, TcpState, Wait,
+};
 
 use crate::engine::{Panicked, Sent};
 use crate::stack::SmoltcpStack;

@@ -4,8 +4,8 @@
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::shim::{Purpose, Stack, StackFactory, StackKind};
 use crate::stack::{SmoltcpConfig, SmoltcpStack};
+use tcpcheck::stack::{Purpose, Stack, StackFactory, StackKind};
 
 /// Makes [`SmoltcpStack`]s with the configuration given. Every stack it makes gets the
 /// same seed, so the same check gives the same bytes whichever thread runs it and however

@@ -80,7 +80,6 @@ mod clock;
 mod device;
 mod engine;
 mod factory;
-pub mod shim;
 mod sockets;
 mod stack;
 

@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Shutdown, SocketAddr};
 use std::time::Duration;
 
-use crate::shim::{CallError, CallResult, Capability, Fd, SockOpt, Wait};
 use nix::errno::Errno;
 use smoltcp::socket::tcp::State;
 use smoltcp::wire::{IpEndpoint, IpListenEndpoint};
+use tcpcheck::stack::{CallError, CallResult, Capability, Fd, SockOpt, Wait};
 use tcpcheck_model::wire::{ChecksumPolicy, IpRepr, SegmentRepr};
 
 use crate::engine::{socket_addr, Engine, Panicked, Sent};

@@ -8,7 +8,7 @@ use tcpcheck_model::wire::SegmentRepr;
 use tcpcheck_smoltcp::{SmoltcpConfig, SmoltcpStack};
 
 fn syn_schedule(seed: u64) -> Vec<(Duration, Vec<u8>)> {
-    use tcpcheck_smoltcp::shim::{CallError, Stack};
+    use tcpcheck::stack::{CallError, Stack};
     let mut s = SmoltcpStack::new(SmoltcpConfig {
         seed,
         ..SmoltcpConfig::default()

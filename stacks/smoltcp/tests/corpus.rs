@@ -52,7 +52,7 @@ fn the_corpus_on_smoltcp() {
     for r in &runs {
         let verdict = match &r.verdict {
             Verdict::Pass => "pass".to_string(),
-            Verdict::Fail(d) => format!("fail at line {}", d.line),
+            Verdict::Fail(d) => format!("fail at line {}: {}", d.line, d.message),
             Verdict::NotApplicable { needs, .. } => format!("not applicable (needs {needs})"),
             Verdict::Error(e) => {
                 errors.push(format!("{} ({}): {e}", r.path, r.ip.name()));

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use nix::errno::Errno;
 use tcpcheck::peer::Peer;
+use tcpcheck::stack::{CallError, SockOpt, Stack, Wait};
 use tcpcheck_model::wire::SegmentRepr;
-use tcpcheck_smoltcp::shim::{CallError, SockOpt, Stack, Wait};
 use tcpcheck_smoltcp::SmoltcpStack;
 
 fn segs(s: &mut SmoltcpStack) -> Vec<SegmentRepr> {
@@ -19,7 +19,7 @@ fn segs(s: &mut SmoltcpStack) -> Vec<SegmentRepr> {
 }
 
 /// A passive open through the emulated listener: SYN, SYN-ACK, ACK, accept().
-fn accepted(v6: bool) -> (SmoltcpStack, Peer, tcpcheck_smoltcp::shim::Fd) {
+fn accepted(v6: bool) -> (SmoltcpStack, Peer, tcpcheck::stack::Fd) {
     let mut s = SmoltcpStack::default();
     let mut peer = Peer::new(v6, 40001, 8080, 1000);
     let l = s.socket(v6).unwrap();
