@@ -8,7 +8,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use clap::{Args as ClapArgs, ValueEnum};
-use tcpcheck::explore::{bundle, campaign, Config, Verdict};
+use tcpcheck::explore::{bundle, campaign, Config, Target, Verdict};
+use tcpcheck::stack::{Registry, StackKind};
 use tcpcheck_model::profile::ProfileKind;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -39,9 +40,14 @@ impl FromStr for Shard {
 #[derive(ClapArgs, Debug)]
 pub struct Args {
     /// Whose rules the model applies: `linux` (finds no divergence on a conforming kernel) or
-    /// `rfc9293` (finds the known deviations and labels them).
-    #[arg(long, value_enum, default_value_t = ProfileArg::Linux)]
-    profile: ProfileArg,
+    /// `rfc9293` (finds the known deviations and labels them) [default: linux on the Linux
+    /// stack, rfc9293 on any other].
+    #[arg(long, value_enum)]
+    profile: Option<ProfileArg>,
+    /// The stack under test: `linux` (the kernel, a network namespace per case) or
+    /// `smoltcp` (in-process, when this binary has it built in).
+    #[arg(long, value_enum, default_value_t = StackKind::Linux)]
+    stack: StackKind,
     /// Campaign seed; the same seed runs the same cases. Random (and printed) when absent.
     #[arg(long)]
     seed: Option<u64>,
@@ -75,14 +81,32 @@ pub struct Args {
     thorough: bool,
 }
 
-pub fn main(args: Args) -> ExitCode {
+impl Args {
+    /// The stack asked for.
+    pub fn stack(&self) -> StackKind {
+        self.stack
+    }
+}
+
+pub fn main(args: Args, registry: &Registry) -> ExitCode {
+    let factory = match registry.get(args.stack) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("tcpcheck: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let profile = args.profile.unwrap_or(match args.stack {
+        StackKind::Linux => ProfileArg::Linux,
+        _ => ProfileArg::Rfc9293,
+    });
     let seed = args.seed.unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64)
     });
     let config = Config {
-        profile: match args.profile {
+        profile: match profile {
             ProfileArg::Linux => ProfileKind::Linux,
             ProfileArg::Rfc9293 => ProfileKind::Rfc9293,
         },
@@ -98,11 +122,22 @@ pub fn main(args: Args) -> ExitCode {
         } else {
             tcpcheck::explore::Pace::Quick
         },
+        target: Target {
+            stack: factory,
+            ..Target::default()
+        },
     };
     let total = campaign::shard_indices(&config).len() as u64;
     eprintln!(
-        "tcpcheck explore: seed {seed}, {total} cases (shard {}/{}), profile {:?}, {} jobs",
-        config.shard.0, config.shard.1, args.profile, config.jobs
+        "tcpcheck explore: seed {seed}, {total} cases (shard {}/{}), profile {:?}, {} jobs{}",
+        config.shard.0,
+        config.shard.1,
+        profile,
+        config.jobs,
+        match args.stack {
+            StackKind::Linux => String::new(),
+            other => format!(", stack {}", other.name()),
+        }
     );
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(total);
@@ -157,6 +192,9 @@ pub fn main(args: Args) -> ExitCode {
                 ))
             }
             Verdict::Error(e) => Some(format!("case {}: harness error: {e}", r.index)),
+            Verdict::NotApplicable(c) => args
+                .verbose
+                .then(|| format!("case {}: not applicable (needs {c})", r.index)),
         };
         match (&bar, line) {
             (Some(b), Some(l)) => b.println(l),
@@ -193,6 +231,15 @@ pub fn main(args: Args) -> ExitCode {
     );
     for (name, n) in &summary.known {
         println!("  known deviation {name}: {n} cases");
+    }
+    if summary.not_applicable > 0 {
+        println!(
+            "  not applicable: {} cases (the stack lacks their IP version)",
+            summary.not_applicable
+        );
+    }
+    for (name, n) in &summary.events_not_applicable {
+        println!("  events not applicable (needs {name}): {n}");
     }
     if summary.errors > 0 || *bundle_failed.lock().expect("lock") {
         ExitCode::from(2)

@@ -1,6 +1,10 @@
 //! tcpcheck's harness: drives real TCP stacks with packets and compares what they do with the
 //! reference model in `tcpcheck-model`.
 
+// The command line's modules name this crate `tcpcheck`, as the binary they came from did.
+extern crate self as tcpcheck;
+
+pub mod cli;
 pub mod decode;
 pub mod differ;
 pub mod doctor;

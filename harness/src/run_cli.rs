@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 
 use clap::{Args as ClapArgs, ValueEnum};
 use tcpcheck::runner::{self, report, IpVersion, Job, RunOptions, ScenarioRun};
+use tcpcheck::stack::{Registry, StackKind};
 use tcpcheck_model::profile::ProfileKind;
 
-use crate::Format;
+use super::Format;
 
 /// Where `run` looks when no path is given: the corpus, relative to the repository's top.
 const CORPUS: &str = "corpus/scenarios";
@@ -58,6 +59,17 @@ pub struct Args {
     /// Fail a scenario when the model diverges, even if the script passed.
     #[arg(long)]
     strict_model: bool,
+    /// The stack under test: `linux` (the kernel, each scenario in its own network
+    /// namespace) or `smoltcp` (in-process, when this binary has it built in).
+    #[arg(long, value_enum, default_value_t = StackKind::Linux)]
+    stack: StackKind,
+}
+
+impl Args {
+    /// The stack asked for.
+    pub fn stack(&self) -> StackKind {
+        self.stack
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -88,7 +100,14 @@ fn catch_sigint() -> nix::Result<()> {
     unsafe { sigaction(Signal::SIGINT, &action) }.map(|_| ())
 }
 
-pub fn main(args: Args) -> ExitCode {
+pub fn main(args: Args, registry: &Registry) -> ExitCode {
+    let factory = match registry.get(args.stack) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("tcpcheck: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let paths = if args.paths.is_empty() {
         if !Path::new(CORPUS).is_dir() {
             let here = std::env::current_dir()
@@ -160,6 +179,7 @@ pub fn main(args: Args) -> ExitCode {
         },
         strict_model: args.strict_model,
         cancel: Some(&CANCEL),
+        stack: factory,
         ..RunOptions::default()
     };
     let total = work.len();
@@ -348,7 +368,7 @@ impl runner::Observer for Progress {
                 runner::Verdict::Pass => state.passed += 1,
                 runner::Verdict::Fail(_) => state.failed += 1,
                 runner::Verdict::Error(_) => state.errors += 1,
-                runner::Verdict::Interrupted => {}
+                runner::Verdict::Interrupted | runner::Verdict::NotApplicable { .. } => {}
             }
         }
         if self.lines {

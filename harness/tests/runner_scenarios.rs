@@ -245,6 +245,7 @@ fn cli_json_shape() {
             "failed": 2,
             "errors": 0,
             "interrupted": 0,
+            "not_applicable": 0,
             "passed_with_model_divergence": 0
         })
     );

@@ -262,7 +262,12 @@ impl Differ {
         if !self.active() {
             return;
         }
-        let check = now.saturating_sub(self.grace);
+        // Nothing can be more than a grace late before a grace has passed. Saturating at 0
+        // instead would judge what is owed at 0 (an active open's SYN) missing at the very
+        // instant a stack on a virtual clock sends it, before the capture is matched.
+        let Some(check) = now.checked_sub(self.grace) else {
+            return;
+        };
         for listener in self.listeners.values_mut() {
             for ev in listener.on_timer(check) {
                 if let tcpcheck_model::listener::TimerEvent::Expired { key, .. } = ev {

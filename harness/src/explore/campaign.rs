@@ -26,9 +26,9 @@ use proptest_state_machine::ReferenceStateMachine;
 use tcpcheck_model::profile::{Profile, ProfileKind};
 
 use super::deviations::{classify, Deviation};
-use super::driver::{run_case_paced, Case, Found, HarnessError, Outcome, Pace};
+use super::driver::{run_case_on, Case, Found, HarnessError, Outcome, Pace, Target};
 use super::reference::{Explore, LinuxProfile, ProfileSource, RfcProfile};
-use crate::stack::linux::LinuxStack;
+use crate::stack::{Capability, Purpose};
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -47,6 +47,8 @@ pub struct Config {
     pub only_case: Option<u64>,
     /// Whether steps wait for delayed ACKs too (see [`Pace`]).
     pub pace: Pace,
+    /// The stack the cases run on.
+    pub target: Target,
 }
 
 impl Default for Config {
@@ -61,6 +63,7 @@ impl Default for Config {
             shrink_time: Duration::from_secs(60),
             only_case: None,
             pace: Pace::default(),
+            target: Target::default(),
         }
     }
 }
@@ -86,6 +89,8 @@ pub enum Verdict {
         outcome: Box<Outcome>,
         replays: Replays,
     },
+    /// The case needs what the stack lacks (its IP version): nothing ran.
+    NotApplicable(Capability),
     /// The harness failed; says nothing about the kernel.
     Error(String),
 }
@@ -135,6 +140,8 @@ pub struct CaseResult {
     pub verdict: Verdict,
     /// Events run in the first attempt.
     pub events: usize,
+    /// What each event of the first attempt that was not applicable needed.
+    pub not_applicable: Vec<Capability>,
 }
 
 #[derive(Debug, Default)]
@@ -147,6 +154,10 @@ pub struct Summary {
     /// Divergences that did not reproduce on replay (see [`Verdict::Unconfirmed`]).
     pub unconfirmed: u64,
     pub errors: u64,
+    /// Cases that could not run at all on the stack (see [`Verdict::NotApplicable`]).
+    pub not_applicable: u64,
+    /// Events not run for lack of a capability, by the capability's name.
+    pub events_not_applicable: BTreeMap<&'static str, u64>,
     pub elapsed: Duration,
 }
 
@@ -154,12 +165,16 @@ impl Summary {
     fn add(&mut self, r: &CaseResult) {
         self.cases += 1;
         self.events += r.events as u64;
+        for c in &r.not_applicable {
+            *self.events_not_applicable.entry(c.name()).or_default() += 1;
+        }
         match &r.verdict {
             Verdict::Pass => self.passed += 1,
             Verdict::Known(d, _) => *self.known.entry(d.name).or_default() += 1,
             Verdict::Unexplained { .. } => self.unexplained += 1,
             Verdict::Unconfirmed { .. } => self.unconfirmed += 1,
             Verdict::Error(_) => self.errors += 1,
+            Verdict::NotApplicable(_) => self.not_applicable += 1,
         }
     }
 
@@ -186,11 +201,27 @@ pub fn case_seed(seed: u64, index: u64) -> [u8; 32] {
 /// The live model's profile: for `linux`, read from a fresh namespace's sysctls by the one
 /// profile builder ([`crate::differ::profile`]).
 pub fn live_profile(kind: ProfileKind) -> Result<Profile, String> {
+    live_profile_on(Target::default(), kind)
+}
+
+/// [`live_profile`] for the stack of `target`: `linux` is the stack's own profile, as a
+/// fresh stack of its kind reports it ([`crate::stack::Stack::profile`]).
+pub fn live_profile_on(target: Target, kind: ProfileKind) -> Result<Profile, String> {
     match kind {
         ProfileKind::Rfc9293 => Ok(Profile::rfc9293()),
         ProfileKind::Linux => {
-            let stack = LinuxStack::new().map_err(|e| format!("cannot create a sandbox: {e}"))?;
-            crate::differ::profile::fresh_linux(stack.sandbox())
+            let mut stack = target
+                .stack
+                .open(Purpose::Scenario)
+                .map_err(|e| format!("cannot create the stack: {e}"))?;
+            let profile = stack.profile()?;
+            if profile.kind != ProfileKind::Linux {
+                return Err(format!(
+                    "--profile linux describes the Linux kernel; {} is judged by --profile                      rfc9293",
+                    stack.name()
+                ));
+            }
+            Ok(profile)
         }
     }
 }
@@ -206,7 +237,7 @@ pub fn shard_indices(config: &Config) -> Vec<u64> {
 
 /// Runs the campaign; `on_case` sees each case as it finishes (from worker threads).
 pub fn run(config: &Config, on_case: &(dyn Fn(&CaseResult) + Sync)) -> Result<Summary, String> {
-    let profile = live_profile(config.profile)?;
+    let profile = live_profile_on(config.target, config.profile)?;
     let indices = shard_indices(config);
     let next = AtomicU64::new(0);
     let summary = Mutex::new(Summary::default());
@@ -239,6 +270,10 @@ pub fn run_one(config: &Config, profile: &Profile, index: u64) -> CaseResult {
 #[derive(Default)]
 struct Seen {
     first_events: Option<usize>,
+    /// The first attempt's events not applicable.
+    first_not_applicable: Option<Vec<Capability>>,
+    /// The case could not run on the stack at all.
+    case_not_applicable: Option<Capability>,
     known: Option<(&'static Deviation, Found)>,
     error: Option<String>,
     original: Option<Found>,
@@ -277,7 +312,7 @@ fn run_typed<P: ProfileSource>(config: &Config, profile: &Profile, index: u64) -
             setup: state.setup,
             events,
         };
-        let outcome = run_case_paced(&case, profile, config.pace);
+        let outcome = run_case_on(config.target, &case, profile, config.pace);
         let mut seen = seen.borrow_mut();
         seen.runs += 1;
         let outcome = match outcome {
@@ -293,6 +328,12 @@ fn run_typed<P: ProfileSource>(config: &Config, profile: &Profile, index: u64) -
             c.fetch_add(outcome.events_run, Ordering::SeqCst);
         }
         seen.first_events.get_or_insert(outcome.events_run);
+        seen.first_not_applicable
+            .get_or_insert_with(|| outcome.not_applicable.clone());
+        if let Some(c) = outcome.case_not_applicable {
+            seen.case_not_applicable = Some(c);
+            return Ok(());
+        }
         let Some(found) = outcome.found.clone() else {
             return Ok(());
         };
@@ -313,7 +354,7 @@ fn run_typed<P: ProfileSource>(config: &Config, profile: &Profile, index: u64) -
             // Replay before reporting: only a divergence that comes back every time is the
             // kernel's to answer for, and worth shrinking.
             let replays = replay(&found, REPLAYS, || {
-                run_case_paced(&case, profile, config.pace)
+                run_case_on(config.target, &case, profile, config.pace)
                     .ok()
                     .and_then(|o| o.found)
             });
@@ -333,7 +374,11 @@ fn run_typed<P: ProfileSource>(config: &Config, profile: &Profile, index: u64) -
     });
     let seen = seen.into_inner();
     let events = seen.first_events.unwrap_or(0);
+    let not_applicable = seen.first_not_applicable.clone().unwrap_or_default();
     let verdict = match result {
+        Ok(()) if seen.case_not_applicable.is_some() => {
+            Verdict::NotApplicable(seen.case_not_applicable.expect("checked"))
+        }
         Ok(()) => match (seen.known, seen.unconfirmed, seen.error) {
             (Some((d, f)), _, _) => Verdict::Known(d, f),
             (None, Some((found, case, outcome, replays)), _) => Verdict::Unconfirmed {
@@ -358,7 +403,7 @@ fn run_typed<P: ProfileSource>(config: &Config, profile: &Profile, index: u64) -
                         let minimal_found =
                             last.1.found.clone().unwrap_or_else(|| original.clone());
                         let again = replay(&minimal_found, REPLAYS, || {
-                            run_case_paced(&last.0, profile, config.pace)
+                            run_case_on(config.target, &last.0, profile, config.pace)
                                 .ok()
                                 .and_then(|o| o.found)
                         });
@@ -384,6 +429,7 @@ fn run_typed<P: ProfileSource>(config: &Config, profile: &Profile, index: u64) -
         index,
         verdict,
         events,
+        not_applicable,
     }
 }
 
@@ -394,6 +440,8 @@ fn clone_outcome(o: &Outcome) -> Outcome {
         script: o.script.clone(),
         trace: o.trace.clone(),
         events_run: o.events_run,
+        not_applicable: o.not_applicable.clone(),
+        case_not_applicable: o.case_not_applicable,
     }
 }
 

@@ -1,7 +1,7 @@
 //! One case against the kernel, diffed with the model: the only place that decides what
 //! counts as a divergence, behind [`run_case`].
 //!
-//! Each case gets a fresh [`LinuxStack`] (its own network namespace) and a fresh
+//! Each case gets a fresh stack (for Linux its own network namespace) and a fresh
 //! [`Differ`], the runner's adapter from events into the model: every call, every segment
 //! injected and every segment the kernel sent reaches the model through it, so a case
 //! judged here is judged the same when its `case.pkt` is replayed with `tcpcheck run
@@ -29,9 +29,10 @@ use crate::differ::{at_once_grace, Call, Departure, Differ, Key, Owed, Sent, Tri
 use crate::observe::tcp_info::TcpState;
 use crate::peer::Peer;
 use crate::runner::timing::Punctual;
-use crate::sandbox::{Packet, SandboxConfig};
-use crate::stack::linux::{Fd, LinuxStack};
-use crate::stack::{CallError, SockOpt, Stack, Wait};
+use crate::sandbox::Packet;
+use crate::stack::registry::LinuxFactory;
+use crate::stack::{CallError, Capabilities, Capability, Fd, Purpose, Recorder, SockOpt};
+use crate::stack::{StackFactory, Wait};
 use crate::trace::Trace;
 
 /// With [`Pace::Thorough`], segments owed later than this after their event are timers
@@ -112,8 +113,13 @@ pub struct Outcome {
     /// The case so far as a packetdrill script (up to and including the divergence).
     pub script: Script,
     pub trace: Trace,
-    /// Events run (all of them unless a divergence stopped the case).
+    /// Events run (all of them unless a divergence stopped the case), the ones not
+    /// applicable included.
     pub events_run: usize,
+    /// What each event that did not run for lack of it needed (see [`needs`]).
+    pub not_applicable: Vec<Capability>,
+    /// The case could not open for lack of this (its IP version): nothing ran.
+    pub case_not_applicable: Option<Capability>,
 }
 
 /// Why a case could not run: the harness, not the kernel.
@@ -132,6 +138,33 @@ impl From<std::io::Error> for HarnessError {
     }
 }
 
+/// The stack a case runs on, and the capabilities it is to be treated as lacking.
+#[derive(Clone, Copy, Debug)]
+pub struct Target {
+    pub stack: &'static dyn StackFactory,
+    /// Capabilities the stack has but the case treats as missing (tests of "not
+    /// applicable").
+    pub hide: Capabilities,
+}
+
+impl Default for Target {
+    fn default() -> Self {
+        Target {
+            stack: &LinuxFactory,
+            hide: Capabilities::NONE,
+        }
+    }
+}
+
+/// What an event needs of a stack beyond the core, if anything.
+pub fn needs(ev: &Event) -> Option<Capability> {
+    match ev {
+        Event::Shutdown => Some(Capability::HalfClose),
+        Event::Abort => Some(Capability::Linger),
+        _ => None,
+    }
+}
+
 /// Runs `case` in a fresh sandbox on the calling thread, with the model on `profile`.
 pub fn run_case(case: &Case, profile: &Profile) -> Result<Outcome, HarnessError> {
     run_case_paced(case, profile, Pace::default())
@@ -139,8 +172,18 @@ pub fn run_case(case: &Case, profile: &Profile) -> Result<Outcome, HarnessError>
 
 /// [`run_case`] at the given pace.
 pub fn run_case_paced(case: &Case, profile: &Profile, pace: Pace) -> Result<Outcome, HarnessError> {
-    let mut session = Session::open_paced(case.setup, profile, pace)?;
-    if session.found.is_none() {
+    run_case_on(Target::default(), case, profile, pace)
+}
+
+/// [`run_case_paced`] on the given stack.
+pub fn run_case_on(
+    target: Target,
+    case: &Case,
+    profile: &Profile,
+    pace: Pace,
+) -> Result<Outcome, HarnessError> {
+    let mut session = Session::open_on(target, case.setup, profile, pace)?;
+    if session.found.is_none() && session.case_not_applicable.is_none() {
         for ev in &case.events {
             if session.step(ev).is_err() {
                 break;
@@ -156,6 +199,8 @@ pub struct Session {
     d: Driver,
     found: Option<Found>,
     events_run: usize,
+    not_applicable: Vec<Capability>,
+    case_not_applicable: Option<Capability>,
 }
 
 impl Session {
@@ -164,27 +209,49 @@ impl Session {
         Session::open_paced(setup, profile, Pace::default())
     }
 
-    /// [`Session::open`] at the given pace. The sandbox serves the case's IP version alone
-    /// and sets no sysctl (the profile's numbers are the defaults a fresh namespace has).
+    /// [`Session::open`] at the given pace, on Linux.
     pub fn open_paced(
         setup: Setup,
         profile: &Profile,
         pace: Pace,
     ) -> Result<Session, HarnessError> {
-        let config = SandboxConfig {
-            ipv6: setup.v6,
-            namespace_defaults: false,
-            kernel_stamps: false,
-        };
-        let stack = LinuxStack::with_config(config)
-            .map_err(|e| HarnessError(format!("cannot create the sandbox: {e}")))?;
-        let mut d = Driver::new(stack, setup, profile.clone());
+        Session::open_on(Target::default(), setup, profile, pace)
+    }
+
+    /// [`Session::open_paced`] on the given stack, made for one case
+    /// ([`Purpose::Case`]: Linux serves the case's IP version alone and sets no sysctl, so
+    /// the profile's numbers are the defaults a fresh namespace has). A case on an IP
+    /// version the stack lacks opens nothing: it is not applicable.
+    pub fn open_on(
+        target: Target,
+        setup: Setup,
+        profile: &Profile,
+        pace: Pace,
+    ) -> Result<Session, HarnessError> {
+        let stack = target
+            .stack
+            .open(Purpose::Case { v6: setup.v6 })
+            .map_err(|e| HarnessError(format!("cannot create the stack: {e}")))?;
+        let mut rec = Recorder::new(stack);
+        rec.mask(target.hide);
+        let mut d = Driver::new(rec, setup, profile.clone());
         d.pace = pace;
+        if setup.v6 && !d.stack.has(Capability::Ipv6) {
+            return Ok(Session {
+                d,
+                found: None,
+                events_run: 0,
+                not_applicable: Vec::new(),
+                case_not_applicable: Some(Capability::Ipv6),
+            });
+        }
         let found = d.open().err();
         Ok(Session {
             d,
             found,
             events_run: 0,
+            not_applicable: Vec::new(),
+            case_not_applicable: None,
         })
     }
 
@@ -196,6 +263,14 @@ impl Session {
         }
         let i = self.events_run;
         self.events_run += 1;
+        if let Some(c) = needs(ev).filter(|c| !self.d.stack.has(*c)) {
+            // Not run: neither a pass nor a divergence, counted apart.
+            self.d
+                .script
+                .comment(&format!("event {} not applicable (needs {c}): {ev}", i + 1));
+            self.not_applicable.push(c);
+            return Ok(());
+        }
         if let Err(mut f) = self.d.step(ev) {
             f.step = Some(i);
             f.event = ev.to_string().into();
@@ -215,10 +290,15 @@ impl Session {
         self.found.as_ref()
     }
 
+    /// What each event not applicable so far needed.
+    pub fn not_applicable(&self) -> &[Capability] {
+        &self.not_applicable
+    }
+
     /// Ends the case: what it produced, or the harness's own failure.
     pub fn finish(mut self) -> Result<Outcome, HarnessError> {
-        // No orphans left to keep the namespace alive (LinuxStack::abort_all).
-        self.d.stack.abort_all();
+        // No orphans left to keep the namespace alive (Linux: LinuxStack::end_check).
+        let _ = self.d.stack.end();
         if let Some(e) = self.d.harness_error.take() {
             return Err(e);
         }
@@ -227,15 +307,17 @@ impl Session {
         }
         Ok(Outcome {
             found: self.found,
-            trace: self.d.stack.sandbox().trace().clone(),
+            trace: self.d.stack.into_trace(),
             script: self.d.script,
             events_run: self.events_run,
+            not_applicable: self.not_applicable,
+            case_not_applicable: self.case_not_applicable,
         })
     }
 }
 
 struct Driver {
-    stack: LinuxStack,
+    stack: Recorder,
     /// The model's view of the case: the runner's adapter, so both judge alike.
     differ: Differ,
     /// What the next segment's numbers are resolved against while the differ follows no
@@ -260,7 +342,7 @@ struct Driver {
 type Checked = Result<(), Found>;
 
 impl Driver {
-    fn new(stack: LinuxStack, setup: Setup, profile: Profile) -> Driver {
+    fn new(stack: Recorder, setup: Setup, profile: Profile) -> Driver {
         let peer = if setup.passive {
             Peer::new(setup.v6, PEER_PORT, STACK_PORT, setup.peer_isn)
         } else {
@@ -372,17 +454,25 @@ impl Driver {
         self.call(t0, fd, Call::Socket)?;
         if self.setup.passive {
             let addr = SocketAddr::new(self.peer.remote.ip(), STACK_PORT);
-            let r = self
-                .stack
-                .setsockopt(fd, SockOpt::ReuseAddr(true))
+            // Harness hygiene, not part of the case: skipped where the stack has no such
+            // option.
+            let reuse = self.stack.has(Capability::ReuseAddr);
+            let r = if reuse {
+                self.stack.setsockopt(fd, SockOpt::ReuseAddr(true))
+            } else {
+                Ok(())
+            };
+            let r = r
                 .and_then(|()| self.stack.bind(fd, addr))
                 .and_then(|()| self.stack.listen(fd, 1));
             if let Err(e) = r {
                 return Err(self.harness(format!("listening: {e}")));
             }
-            self.script.call(format!(
-                "setsockopt({fd}, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0"
-            ));
+            if reuse {
+                self.script.call(format!(
+                    "setsockopt({fd}, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0"
+                ));
+            }
             self.script.call(format!("bind({fd}, ..., ...) = 0"));
             self.script.call(format!("listen({fd}, 1) = 0"));
             self.listener = Some(fd);
@@ -600,9 +690,9 @@ impl Driver {
             .connection(&key)
             .is_some_and(|c| c.branches() > 0);
         if let (Some(fd), true) = (self.fd, branched) {
-            if let Ok(info) = self.stack.tcp_info(fd) {
+            if let Ok(state) = self.stack.state(fd) {
                 // A socket gone to TIME-WAIT is closed too (tcp_time_wait() -> tcp_done()).
-                let gone = info.state == TcpState::Close;
+                let gone = state == TcpState::Close;
                 self.differ.keep_branches_where(&key, |c| {
                     matches!(c.state(), State::Closed | State::TimeWait) == gone
                 });
@@ -649,10 +739,7 @@ impl Driver {
             // An earlier connection of the case may wait in the accept queue already reset
             // (Linux queues a request's child before its handshake completes, and a RST
             // then kills it in place): not the connection the model follows.
-            let dead = self
-                .stack
-                .tcp_info(fd)
-                .is_ok_and(|i| i.state == TcpState::Close);
+            let dead = self.stack.state(fd).is_ok_and(|s| s == TcpState::Close);
             if dead {
                 let r = self.stack.close(fd);
                 self.script

@@ -411,6 +411,8 @@ mod tests {
             script,
             trace,
             events_run: 3,
+            not_applicable: Vec::new(),
+            case_not_applicable: None,
         };
         let config = Config {
             seed: 7,

@@ -1,17 +1,18 @@
 //! Ties trace events to the script line that caused or matched them.
 //!
-//! The trace is written by the sandbox and the stack, which know nothing of scripts; only the
+//! The trace is written by the stack's recorder, which knows nothing of scripts; only the
 //! interpreter knows which line a packet or call belongs to and what its numbers are in the
 //! script's terms. It writes that here as the event's [`ScriptNote`] (shown
 //! `L17: > . 1:1(0) ack 101`), so every consumer of the trace (the ladder diagram, pcapng
 //! comments) can tell scripted from unscripted events without redoing the interpreter's
 //! bookkeeping.
 
-use crate::sandbox::{Packet, Sandbox};
+use crate::sandbox::Packet;
 use crate::scenario::{self, Event, Syscall};
+use crate::stack::Recorder;
 use crate::trace::{EventKind, Noted, ScriptNote, Trace};
 
-/// Notes the packet of `ev` just injected, which `Sandbox::inject` recorded last.
+/// Notes the packet of `ev` just injected, which `Recorder::inject` recorded last.
 pub fn injected(trace: &mut Trace, ev: &Event, p: &scenario::Packet) {
     if let Some(EventKind::Injected { note: n, .. }) = trace.events.last_mut().map(|e| &mut e.kind)
     {
@@ -47,18 +48,18 @@ pub fn captured(trace: &mut Trace, live: &Packet, ev: &Event, shown: &scenario::
 }
 
 /// Records a code block or command as the script wrote it, when it runs.
-pub fn step(sandbox: &mut Sandbox, ev: &Event) {
-    sandbox.note(EventKind::Script(ScriptNote {
+pub fn step(rec: &mut Recorder, ev: &Event) {
+    rec.note(EventKind::Script(ScriptNote {
         line: ev.span.line,
         noted: Noted::Step(ev.action.to_string()),
     }));
 }
 
 /// Records a call of `ev` returning `result`, shown as the script would write it.
-pub fn call(sandbox: &mut Sandbox, ev: &Event, sc: &Syscall, result: &str) {
+pub fn call(rec: &mut Recorder, ev: &Event, sc: &Syscall, result: &str) {
     let args: Vec<String> = sc.args.iter().map(ToString::to_string).collect();
     let text = format!("{}({}) = {result}", sc.name, args.join(", "));
-    sandbox.note(EventKind::Script(ScriptNote {
+    rec.note(EventKind::Script(ScriptNote {
         line: ev.span.line,
         noted: Noted::Call {
             name: sc.name.clone(),

@@ -1,8 +1,8 @@
 //! The interpreter loop: packetdrill's run.c, run_packet.c and run_system_call.c semantics
-//! on one thread, over [`LinuxStack`].
+//! on one thread, over any [`crate::stack::Stack`], through its [`Recorder`].
 //!
 //! packetdrill runs blocking calls on a second thread and lets the main thread go on with
-//! later events. `LinuxStack` is single-threaded with non-blocking descriptors, so a blocking
+//! later events. A stack is driven from one thread with non-blocking calls, so a blocking
 //! call is parked as a [`calls::Pending`] call and retried (see `calls`).
 //!
 //! The files follow packetdrill's own split: this one runs the events in order (and the
@@ -19,9 +19,9 @@ use super::packet::Conn;
 use super::{Check, Divergence, IpVersion, RunOptions};
 use crate::differ::Differ;
 use crate::scenario::{Action, Direction, Event, EventTime, Script, Span};
-use crate::stack::linux::{Fd, LinuxStack};
-use crate::stack::{Packet, Stack};
+use crate::stack::{needed, Capability, Fd, Packet, Recorder};
 use crate::trace::EventKind;
+use crate::trace::Trace;
 
 mod calls;
 mod model;
@@ -42,13 +42,18 @@ pub enum Stop {
     Error(String),
     /// The run was asked to stop (Ctrl-C): no verdict.
     Cancelled,
+    /// The line being run needs what the stack does not have.
+    NotApplicable(Capability),
 }
 
 type Step<T = ()> = Result<T, Stop>;
 
 impl From<std::io::Error> for Stop {
     fn from(e: std::io::Error) -> Self {
-        Stop::Error(format!("harness: {e}"))
+        match needed(&e) {
+            Some(c) => Stop::NotApplicable(c),
+            None => Stop::Error(format!("harness: {e}")),
+        }
     }
 }
 
@@ -74,7 +79,7 @@ const PENDING_POLL_USECS: i64 = 1_000;
 const CANCEL_POLL_USECS: i64 = 100_000;
 
 pub struct Exec<'a> {
-    pub stack: LinuxStack,
+    pub stack: Recorder,
     file: &'a str,
     text: &'a str,
     script: &'a Script,
@@ -118,7 +123,7 @@ pub struct Exec<'a> {
 
 impl<'a> Exec<'a> {
     pub fn new(
-        stack: LinuxStack,
+        stack: Recorder,
         file: &'a str,
         text: &'a str,
         script: &'a Script,
@@ -196,9 +201,19 @@ impl<'a> Exec<'a> {
             return Err(self.error_at(ev.span, "no open socket to read TCP_INFO from"));
         };
         let info = self.stack.tcp_info(fd)?;
-        annotate::step(self.stack.sandbox_mut(), ev);
+        annotate::step(&mut self.stack, ev);
         super::assert::check(&assertions, &info)
             .map_err(|m| self.fail(ev, format!("tcpi_state {}", info.state), Check::Other, m))
+    }
+
+    /// The script line being run (0 before the first).
+    pub fn line(&self) -> u32 {
+        self.line
+    }
+
+    /// Ends the run: its trace.
+    pub fn into_trace(self) -> Trace {
+        self.stack.into_trace()
     }
 
     /// The script's own timeline so far: the latest time an event was scheduled for, so
@@ -210,7 +225,7 @@ impl<'a> Exec<'a> {
     pub fn run(&mut self) -> Step {
         // Before any command changes them: the schedule report's base numbers, and the
         // model's when the script sets no sysctl first.
-        let fresh = crate::differ::profile::fresh_linux(self.stack.sandbox());
+        let fresh = self.stack.stack_mut().profile();
         if let Some(c) = &self.script.init_command {
             self.command(c.span, &c.text, None)?;
         }
@@ -237,10 +252,10 @@ impl<'a> Exec<'a> {
 
     /// The scenario's last line has run and its checks are done (the trailing packets
     /// included): nothing of it may outlive it. Every socket is aborted, and what the
-    /// script closed itself is destroyed (see [`LinuxStack::end_check`]); an orphan would
+    /// script closed itself is destroyed (Linux: see `LinuxStack::end_check`); an orphan would
     /// otherwise keep the namespace alive for a minute or two after the verdict.
     fn end(&mut self) -> Step {
-        self.stack.end_check().map(drop).map_err(|e| {
+        self.stack.end().map(drop).map_err(|e| {
             Stop::Error(format!(
                 "harness: cannot end the scenario's connections (SOCK_DESTROY): {e}"
             ))
@@ -330,19 +345,18 @@ impl<'a> Exec<'a> {
 
     fn command(&mut self, span: Span, text: &str, ev: Option<&Event>) -> Step {
         if let Some(ev) = ev {
-            annotate::step(self.stack.sandbox_mut(), ev);
+            annotate::step(&mut self.stack, ev);
         }
         match command::parse_sysctls(text) {
             Some(settings) => {
                 for (name, value) in settings {
                     self.stack
-                        .sandbox_mut()
-                        .set_sysctl(&name, &value)
+                        .set_setting(&name, &value)
                         .map_err(|e| self.error_at(span, e.to_string()))?;
                 }
             }
             None if self.opts.allow_shell => {
-                self.stack.sandbox_mut().note(EventKind::Note {
+                self.stack.note(EventKind::Note {
                     text: format!("sh -c `{text}`"),
                 });
                 if let Err(m) = command::run_shell(text, self.opts.command_deadline) {

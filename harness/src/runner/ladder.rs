@@ -64,6 +64,9 @@ fn header(run: &ScenarioRun) -> String {
         ),
         Verdict::Error(e) => writeln!(out, "verdict   error\n{e}"),
         Verdict::Interrupted => writeln!(out, "verdict   interrupted"),
+        Verdict::NotApplicable { line, needs } => {
+            writeln!(out, "verdict   not applicable at L{line} (needs {needs})")
+        }
     };
     // The model's segments carry absolute sequence numbers, which change every run: the
     // snapshot keeps the line and the rule, the report has the rest.

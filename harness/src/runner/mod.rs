@@ -1,5 +1,5 @@
-//! The scenario runner: executes a parsed packetdrill script against the Linux kernel in a
-//! fresh sandbox, with packetdrill's semantics (its run.c, run_packet.c and
+//! The scenario runner: executes a parsed packetdrill script against a fresh stack under
+//! test (any [`crate::stack::Stack`]; the Linux kernel in a fresh sandbox by default), with packetdrill's semantics (its run.c, run_packet.c and
 //! run_system_call.c are the definition; the module docs of `exec` and `packet` say where
 //! and why this differs).
 //!
@@ -11,7 +11,9 @@ mod assert;
 mod command;
 mod exec;
 pub mod ladder;
+pub mod needs;
 mod packet;
+pub mod reference;
 pub mod report;
 pub mod schedule;
 mod syscall;
@@ -25,7 +27,8 @@ use std::time::{Duration, Instant};
 
 use crate::differ::ModelVerdict;
 use crate::scenario::{self, Script};
-use crate::stack::linux::LinuxStack;
+use crate::stack::registry::LinuxFactory;
+use crate::stack::{Capabilities, Capability, Recorder, StackFactory};
 use crate::trace::Trace;
 use tcpcheck_model::profile::ProfileKind;
 
@@ -43,13 +46,20 @@ pub struct RunOptions {
     /// How long a shell command may run.
     pub command_deadline: Duration,
     /// Whose rules the model that follows the run beside the script applies (the three-way
-    /// check); `None`: no model.
+    /// check); `None`: no model. `Linux` means the stack's own profile
+    /// ([`crate::stack::Stack::profile`]): for Linux, its documented choices with the numbers
+    /// of the scenario's sysctls; `rfc9293` for a stack without one.
     pub model: Option<ProfileKind>,
     /// A divergence from the model fails the scenario, not only the script's.
     pub strict_model: bool,
     /// Set (by a Ctrl-C handler) to stop: running scenarios end at their next wait as
     /// [`Verdict::Interrupted`], dropping their sandboxes, and no new one starts.
     pub cancel: Option<&'static AtomicBool>,
+    /// The stack under test: a fresh one of this kind per run.
+    pub stack: &'static dyn StackFactory,
+    /// Capabilities the stack has but the run treats as missing: to test "not applicable"
+    /// on a stack that has everything.
+    pub hide: Capabilities,
 }
 
 impl Default for RunOptions {
@@ -62,6 +72,8 @@ impl Default for RunOptions {
             model: Some(ProfileKind::Linux),
             strict_model: false,
             cancel: None,
+            stack: &LinuxFactory,
+            hide: Capabilities::NONE,
         }
     }
 }
@@ -145,6 +157,12 @@ pub enum Verdict {
     Error(String),
     /// Stopped before its end (Ctrl-C): says nothing about the stack.
     Interrupted,
+    /// The script needs what the stack does not have (line 0: its IP version): neither a
+    /// pass nor a failure, counted apart.
+    NotApplicable {
+        line: u32,
+        needs: Capability,
+    },
 }
 
 impl Verdict {
@@ -154,6 +172,7 @@ impl Verdict {
             Verdict::Fail(_) => "fail",
             Verdict::Error(_) => "error",
             Verdict::Interrupted => "interrupted",
+            Verdict::NotApplicable { .. } => "not applicable",
         }
     }
 }
@@ -213,6 +232,15 @@ impl ScenarioRun {
                 self.path,
                 self.ip.name(),
                 self.duration.as_secs_f64()
+            ),
+            Verdict::NotApplicable { line, needs } => format!(
+                "n/a {} ({}): not applicable (needs {needs}){}",
+                self.path,
+                self.ip.name(),
+                match line {
+                    0 => String::new(),
+                    l => format!(", line {l}"),
+                }
             ),
         }
     }
@@ -291,6 +319,14 @@ pub fn run_script(
         }
     };
     let ip = settings.ip.unwrap_or(ip);
+    let needs = match needs::needs(file, text, script, ip) {
+        Ok(n) => n,
+        Err(e) => {
+            run.verdict = Verdict::Error(e);
+            run.duration = began.elapsed();
+            return run;
+        }
+    };
     // A run in which the harness could not keep the script's own schedule (its thread was
     // descheduled on a loaded machine) is void: it says nothing about the stack. It is run
     // again, in a fresh sandbox; only if the harness stays late is that reported, as an
@@ -304,15 +340,28 @@ pub fn run_script(
     // stays in the trace.
     let mut earlier = Vec::new();
     for attempt in 0..=HARNESS_LATE_RETRIES {
-        let stack = match LinuxStack::new() {
+        let stack = match opts.stack.open(crate::stack::Purpose::Scenario) {
             Ok(s) => s,
             Err(e) => {
-                run.verdict = Verdict::Error(format!("cannot create the sandbox: {e}"));
+                run.verdict = Verdict::Error(format!("cannot create the stack: {e}"));
                 run.duration = began.elapsed();
                 return run;
             }
         };
-        let mut ex = exec::Exec::new(stack, file, text, script, opts, &settings, ip);
+        let mut rec = Recorder::new(stack);
+        rec.mask(opts.hide);
+        if let Some(m) = needs::first_missing(&needs, rec.capabilities()) {
+            // Nothing ran: the trace is the stack's setup alone.
+            run.verdict = Verdict::NotApplicable {
+                line: m.line,
+                needs: m.needs,
+            };
+            run.model = ModelVerdict::Off("not applicable".into());
+            run.trace = rec.into_trace();
+            run.duration = began.elapsed();
+            return run;
+        }
+        let mut ex = exec::Exec::new(rec, file, text, script, opts, &settings, ip);
         let (verdict, late) = match ex.run() {
             Ok(()) => (Verdict::Pass, false),
             Err(exec::Stop::Fail(d)) => {
@@ -320,10 +369,15 @@ pub fn run_script(
                 (Verdict::Fail(d), timing)
             }
             Err(exec::Stop::Error(e)) => (Verdict::Error(e), false),
+            Err(exec::Stop::NotApplicable(needs)) => {
+                let _ = ex.stack.end();
+                let line = ex.line();
+                (Verdict::NotApplicable { line, needs }, false)
+            }
             Err(exec::Stop::Cancelled) => {
                 // Cut off mid-script, its connections would linger as orphans, each keeping
                 // the namespace alive in the kernel after the process is gone.
-                ex.stack.abort_all();
+                let _ = ex.stack.end();
                 (Verdict::Interrupted, false)
             }
             Err(exec::Stop::HarnessLate(d)) => (
@@ -345,23 +399,14 @@ pub fn run_script(
         run.model = match (&verdict, &ex.differ) {
             (Verdict::Error(_), _) => ModelVerdict::Off("the run stopped with an error".into()),
             (Verdict::Interrupted, _) => ModelVerdict::Off("the run was interrupted".into()),
+            (Verdict::NotApplicable { .. }, _) => ModelVerdict::Off("not applicable".into()),
             (_, None) => ModelVerdict::Off("not asked for".into()),
             (_, Some(d)) => d.verdict(),
         };
-        run.verdict = match (verdict, &run.model) {
-            (Verdict::Pass, ModelVerdict::Diverge(d)) if opts.strict_model => {
-                Verdict::Fail(Divergence {
-                    line: d.line,
-                    expected: d.expected.clone(),
-                    actual: d.actual.clone(),
-                    message: format!("the model diverges (--strict-model): {}", d.rule),
-                    check: Check::Other,
-                })
-            }
-            (v, _) => v,
-        };
+        run.verdict =
+            reference::combine(ex.stack.reference(), verdict, &run.model, opts.strict_model);
         run.script_time = ex.timeline();
-        run.trace = ex.stack.sandbox().trace().clone();
+        run.trace = ex.into_trace();
         if !late || attempt == HARNESS_LATE_RETRIES {
             break;
         }
@@ -371,7 +416,9 @@ pub fn run_script(
             match &run.verdict {
                 Verdict::Fail(d) => format!("line {}: {}", d.line, d.message),
                 Verdict::Error(e) => e.clone(),
-                Verdict::Pass | Verdict::Interrupted => String::new(),
+                Verdict::Pass | Verdict::Interrupted | Verdict::NotApplicable { .. } => {
+                    String::new()
+                }
             }
         ));
     }

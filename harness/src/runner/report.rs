@@ -29,6 +29,8 @@ pub struct Summary {
     pub errors: usize,
     /// Runs stopped by Ctrl-C before their end.
     pub interrupted: usize,
+    /// Runs that need what the stack does not have: neither passed nor failed.
+    pub not_applicable: usize,
     /// Runs whose script passed while the model diverged: the stack did what the script
     /// says, but not what the model allows. Counted, so "all passed" does not hide them.
     pub passed_with_model_divergence: usize,
@@ -41,6 +43,7 @@ pub fn summary(runs: &[ScenarioRun]) -> Summary {
         failed: count("fail"),
         errors: count("error"),
         interrupted: count("interrupted"),
+        not_applicable: count("not applicable"),
         passed_with_model_divergence: runs
             .iter()
             .filter(|r| r.verdict == Verdict::Pass && matches!(r.model, ModelVerdict::Diverge(_)))
@@ -62,6 +65,9 @@ impl Summary {
             };
         }
         let _ = write!(out, ", {} failed, {} errors", self.failed, self.errors);
+        if self.not_applicable > 0 {
+            let _ = write!(out, ", {} not applicable", self.not_applicable);
+        }
         if self.interrupted > 0 {
             let _ = write!(out, ", {} interrupted", self.interrupted);
         }
@@ -138,6 +144,10 @@ pub fn json(runs: &[ScenarioRun]) -> Value {
             if let Verdict::Error(message) = &r.verdict {
                 scenario["error"] = json!(message);
             }
+            if let Verdict::NotApplicable { line, needs } = &r.verdict {
+                scenario["needs"] = json!(needs.name());
+                scenario["line"] = json!(line);
+            }
             if r.ip == IpVersion::V4Mapped {
                 // "ip" is what is on the wire; the socket family is told apart here.
                 scenario["socket"] = json!(r.ip.name());
@@ -155,6 +165,7 @@ pub fn json(runs: &[ScenarioRun]) -> Value {
             "failed": s.failed,
             "errors": s.errors,
             "interrupted": s.interrupted,
+            "not_applicable": s.not_applicable,
             "passed_with_model_divergence": s.passed_with_model_divergence,
         },
         "scenarios": scenarios,
@@ -278,10 +289,11 @@ pub fn junit(runs: &[ScenarioRun]) -> String {
     let s = summary(runs);
     let total: f64 = runs.iter().map(|r| r.duration.as_secs_f64()).sum();
     let mut out = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"tcpcheck\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{total:.3}\">\n",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"tcpcheck\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{total:.3}\">\n",
         runs.len(),
         s.failed,
-        s.errors
+        s.errors,
+        s.interrupted + s.not_applicable
     );
     for r in runs {
         let name = format!("{} ({}) #{}", r.path, r.ip.name(), r.iteration + 1);
@@ -312,6 +324,13 @@ pub fn junit(runs: &[ScenarioRun]) -> String {
             Verdict::Interrupted => out.push_str(
                 ">\n      <skipped message=\"interrupted (Ctrl-C)\"/>\n    </testcase>\n",
             ),
+            Verdict::NotApplicable { needs, .. } => {
+                let _ = write!(
+                    out,
+                    ">\n      <skipped message=\"not applicable (needs {})\"/>\n    </testcase>\n",
+                    xml(needs.name())
+                );
+            }
         }
     }
     out.push_str("  </testsuite>\n</testsuites>\n");

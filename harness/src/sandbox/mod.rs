@@ -314,6 +314,12 @@ impl Sandbox {
         sysctl::read(name)
     }
 
+    /// Sets a per-namespace sysctl and returns the value read back, without a note in the
+    /// trace (the caller records it).
+    pub fn write_sysctl(&self, name: &str, value: &str) -> io::Result<String> {
+        sysctl::write(name, value)
+    }
+
     /// Sets a per-namespace sysctl and returns the value read back.
     pub fn set_sysctl(&mut self, name: &str, value: &str) -> io::Result<String> {
         let kept = sysctl::write(name, value)?;

@@ -1,4 +1,4 @@
-//! System calls: packetdrill's run_system_call.c over [`LinuxStack`]'s non-blocking
+//! System calls: packetdrill's run_system_call.c over the [`Stack`]'s non-blocking
 //! descriptors, with the kernel's blocking semantics.
 //!
 //! packetdrill runs a call written with `...end` on a second thread, where it blocks as any
@@ -31,14 +31,13 @@ use std::net::SocketAddr;
 
 use nix::errno::Errno;
 
-use super::{Exec, Step};
+use super::{Exec, Step, Stop};
 use crate::runner::annotate;
 use crate::runner::packet::{self, SCRIPT_PORT};
 use crate::runner::syscall::{self, Decoded, Expected};
 use crate::runner::Check;
 use crate::scenario::{Event, EventTime, Syscall};
-use crate::stack::linux::Fd;
-use crate::stack::{CallError, Stack};
+use crate::stack::{CallError, Capability, Fd};
 
 use blocking::Op;
 pub(super) use blocking::Pending;
@@ -51,6 +50,8 @@ pub(super) struct Ret {
     /// The model was told this answer in a form it judges (differ/calls.rs): a failure of
     /// the script's check on it is then one the model has a rule on.
     judged: bool,
+    /// The stack refused the call for lack of this: the line is not applicable.
+    unsupported: Option<Capability>,
 }
 
 /// What the model needs of a call's result beyond [`Ret`].
@@ -65,6 +66,7 @@ impl Ret {
             errno: None,
             new_fd: None,
             judged: false,
+            unsupported: None,
         }
     }
 
@@ -74,6 +76,7 @@ impl Ret {
             errno: Some(e),
             new_fd: None,
             judged: false,
+            unsupported: None,
         }
     }
 
@@ -82,6 +85,10 @@ impl Ret {
             Ok(v) => Ret::ok(value(v)),
             Err(CallError::Errno(e)) => Ret::err(e),
             Err(CallError::Deadline) => Ret::err(Errno::ETIMEDOUT),
+            Err(CallError::Unsupported(c)) => Ret {
+                unsupported: Some(c),
+                ..Ret::err(Errno::EOPNOTSUPP)
+            },
         }
     }
 
@@ -196,9 +203,12 @@ impl Exec<'_> {
         t: i64,
         end: Option<i64>,
     ) -> Step {
+        if let Some(c) = ret.unsupported {
+            return Err(Stop::NotApplicable(c));
+        }
         let now = self.now_us();
         let shown = format!("returned {} at {} sec", ret.show(), super::fmt_secs(now));
-        annotate::call(self.stack.sandbox_mut(), ev, sc, &ret.show());
+        annotate::call(&mut self.stack, ev, sc, &ret.show());
         let fd_call = matches!(sc.name.as_str(), "socket" | "accept");
         let returned = || Check::CallReturn {
             call: sc.name.clone(),

@@ -5,8 +5,7 @@ use tcpcheck_model::profile::{Profile, ProfileKind};
 
 use super::{Exec, Step, Stop};
 use crate::differ::{Call, Differ};
-use crate::stack::linux::Fd;
-use crate::stack::Stack;
+use crate::stack::Fd;
 
 impl Exec<'_> {
     /// After the script failed: the model judges up to now too (the stack's last packets
@@ -76,7 +75,7 @@ impl Exec<'_> {
         let linux = if self.script.init_command.is_none() {
             fresh
         } else {
-            crate::differ::profile::read_linux(self.stack.sandbox())
+            self.stack.stack_mut().profile()
         };
         self.differ = match self.opts.model {
             None => None,
@@ -91,10 +90,10 @@ impl Exec<'_> {
         Stop::Error(format!("harness: {e}"))
     }
 
-    pub(super) fn profile(&self, kind: Option<ProfileKind>) -> Step<Profile> {
+    pub(super) fn profile(&mut self, kind: Option<ProfileKind>) -> Step<Profile> {
         match kind {
             Some(ProfileKind::Rfc9293) | None => Ok(Profile::rfc9293()),
-            Some(ProfileKind::Linux) => crate::differ::profile::read_linux(self.stack.sandbox())
+            Some(ProfileKind::Linux) => self.stack.stack_mut().profile()
                 .map_err(Self::harness_error),
         }
     }

@@ -7,10 +7,10 @@ use tcpcheck_model::wire::{ChecksumPolicy, SegmentRepr};
 
 use super::{Exec, Step, Stop, PENDING_POLL_USECS, SNIFF_GRACE_USECS};
 use crate::runner::annotate;
-use crate::runner::packet::{self, Conn, ConnState, PEER_PORT_BASE, SCRIPT_PORT};
+use crate::runner::packet::{self, Conn, ConnState, Fields, PEER_PORT_BASE, SCRIPT_PORT};
 use crate::runner::{timing, Check};
 use crate::scenario::{Event, EventTime, Secs, TcpOption, TcpOptions};
-use crate::stack::{Packet, Stack};
+use crate::stack::{Packet, Reference};
 
 impl Exec<'_> {
     pub(super) fn distribute(&mut self, packets: Vec<Packet>) {
@@ -77,7 +77,7 @@ impl Exec<'_> {
             .map_err(|e| self.error_at(ev.span, format!("cannot build the packet: {e}")))?;
         let at = self.stack.now().saturating_sub(self.start);
         self.stack.inject(&bytes)?;
-        annotate::injected(self.stack.sandbox_mut().trace_mut(), ev, p);
+        annotate::injected(self.stack.trace_mut(), ev, p);
         if let Some(d) = &mut self.differ {
             d.injected(at, self.line, &seg);
         }
@@ -153,8 +153,14 @@ impl Exec<'_> {
         };
         // Waiting ends a grace period after that window, as packetdrill's does after the
         // expected time, so a late segment is shown with its time rather than missed.
-        let deadline = match ev.time {
-            EventTime::Any => self.now_us() + self.opts.hang_limit.as_micros() as i64,
+        // A stack the script was not written against sends on its own timers: the script's
+        // time is not its to keep (the model judges the timers it has rules for), so its
+        // segment is waited for as for a `*` line.
+        let fields = self.fields();
+        let deadline = match (ev.time, fields) {
+            (EventTime::Any, _) | (_, Fields::RfcFixed) => {
+                self.now_us() + self.opts.hang_limit.as_micros() as i64
+            }
             _ => t.max(t_end) + late + SNIFF_GRACE_USECS,
         };
         let (live, seg) = loop {
@@ -187,7 +193,7 @@ impl Exec<'_> {
             conn.live_local_isn = seg.tcp.seq.0;
         }
         let actual = packet::to_script_space(conn, &seg);
-        let trace = self.stack.sandbox_mut().trace_mut();
+        let trace = self.stack.trace_mut();
         annotate::captured(trace, &live, ev, &actual.packet);
         // map_outbound_live_packet remembers the TS val mapping before any check.
         let script_ts = script_ts_val(p);
@@ -204,8 +210,11 @@ impl Exec<'_> {
         if SegmentRepr::parse(&live.bytes).is_err() {
             return Err(self.fail(ev, shown, Check::Other, "bad outbound checksum"));
         }
-        if let Some(m) = packet::mismatch(p, &actual, &seg) {
+        if let Some(m) = packet::mismatch(p, &actual, &seg, fields) {
             return Err(self.fail(ev, shown, m.check(), m.to_string()));
+        }
+        if fields == Fields::RfcFixed {
+            return Ok(());
         }
         let timing = Check::Time { outbound: true };
         let what = "outbound packet";
@@ -228,6 +237,14 @@ impl Exec<'_> {
             return Err(self.fail(ev, shown, timing, m));
         }
         Ok(())
+    }
+
+    /// Which fields of the script's outbound lines are checked (see [`Fields`]).
+    pub(super) fn fields(&self) -> Fields {
+        match self.stack.reference() {
+            Reference::Scripts => Fields::All,
+            Reference::Rfc9293 => Fields::RfcFixed,
+        }
     }
 
     pub(super) fn show_live(&self, peer: u16, p: &Packet) -> String {

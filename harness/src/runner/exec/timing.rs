@@ -6,7 +6,6 @@ use super::{Exec, Step, Stop};
 use super::{AWAIT_IDLE_USECS, CANCEL_POLL_USECS, PENDING_POLL_USECS, SPIN_USECS};
 use crate::runner::Check;
 use crate::scenario::{Action, Direction, Event, EventTime, Secs};
-use crate::stack::Stack;
 
 impl Exec<'_> {
     /// packetdrill's `adjust_relative_event_times`: relative times count from now, except

@@ -3,7 +3,6 @@
 mod syscalls;
 
 use std::collections::HashMap;
-use std::fmt;
 use std::fmt::Write as _;
 use std::io;
 use std::net::{IpAddr, Shutdown, SocketAddr};
@@ -14,22 +13,14 @@ use nix::errno::Errno;
 use nix::poll::PollFlags;
 use tcpcheck_model::wire::{ChecksumPolicy, IpRepr, SegmentRepr};
 
-use super::{CallError, CallResult, SockOpt, Stack, Wait};
+use tcpcheck_model::profile::Profile;
+
+pub use super::Fd;
+use super::{CallError, CallResult, Capabilities, Capability, Reference, SockOpt, Stack, Wait};
 use crate::observe::diag::{Diag, DiagSocket, StateSet};
 use crate::observe::{tcp_info, TcpInfo, TcpState};
 use crate::sandbox::{Packet, Sandbox, SandboxConfig};
-use crate::trace::{CallRecord, EventKind, Returned, SocketCall};
-
-/// A socket as a script sees it: numbered from 3 like a fresh process's descriptors, so
-/// traces read the same on every run whatever the harness process has open.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Fd(pub i32);
-
-impl fmt::Display for Fd {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
+use crate::trace::{EventKind, TraceEvent};
 
 struct Socket {
     fd: OwnedFd,
@@ -54,6 +45,11 @@ pub struct LinuxStack {
     closed: Vec<(SocketAddr, SocketAddr)>,
     /// Opened on first use: most checks never look at the connection table.
     diag: Option<Diag>,
+    /// A setting was changed: the model's numbers must be read again, not taken from a fresh
+    /// namespace's.
+    settings_changed: bool,
+    /// The sandbox serves IPv6.
+    ipv6: bool,
     // Last: sockets and the diag socket close before the sandbox leaves the namespace.
     sandbox: Sandbox,
 }
@@ -76,6 +72,8 @@ impl LinuxStack {
             requests_stale: false,
             closed: Vec::new(),
             diag: None,
+            settings_changed: false,
+            ipv6: config.ipv6,
             sandbox,
         })
     }
@@ -157,30 +155,13 @@ impl LinuxStack {
         Fd(n)
     }
 
-    /// Records `call` in the trace with its result, `returned` telling what a success
-    /// returned.
-    fn record<T>(
-        &mut self,
-        call: SocketCall,
-        result: &CallResult<T>,
-        returned: impl FnOnce(&T) -> Returned,
-    ) {
-        let result = result.as_ref().map(returned).map_err(|e| *e);
-        self.sandbox
-            .note(EventKind::Call(CallRecord { call, result }));
-    }
-
-    /// Runs a non-blocking call on socket `fd` that returns 0 on success, and records it in
-    /// the trace as `call`.
+    /// Runs a non-blocking call on socket `fd`.
     fn on_socket<T>(
         &mut self,
         fd: Fd,
-        call: SocketCall,
         op: impl FnOnce(BorrowedFd<'_>) -> Result<T, Errno>,
     ) -> CallResult<T> {
-        let result = self.sock(fd).and_then(|s| Ok(op(s.fd.as_fd())?));
-        self.record(call, &result, |_| Returned::Zero);
-        result
+        self.sock(fd).and_then(|s| Ok(op(s.fd.as_fd())?))
     }
 
     /// Records each listener's accept and SYN queue lengths, as the kernel reports them, as
@@ -328,7 +309,36 @@ impl LinuxStack {
 }
 
 impl Stack for LinuxStack {
-    type Fd = Fd;
+    fn name(&self) -> String {
+        match std::fs::read_to_string("/proc/sys/kernel/osrelease") {
+            Ok(release) => format!("linux {}", release.trim()),
+            Err(_) => "linux".to_string(),
+        }
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        // Everything: the capabilities were named after what this stack offers. IPv6 only
+        // when the sandbox was set up for it.
+        let all = Capabilities::all();
+        if self.ipv6 {
+            all
+        } else {
+            all.without(Capability::Ipv6)
+        }
+    }
+
+    fn reference(&self) -> Reference {
+        // The corpus was written against Linux.
+        Reference::Scripts
+    }
+
+    fn profile(&mut self) -> Result<Profile, String> {
+        if self.settings_changed {
+            crate::differ::profile::read_linux(&self.sandbox)
+        } else {
+            crate::differ::profile::fresh_linux(&self.sandbox)
+        }
+    }
 
     fn now(&self) -> Duration {
         self.sandbox.now()
@@ -340,7 +350,7 @@ impl Stack for LinuxStack {
         } else {
             std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)
         };
-        let result = syscalls::socket(family)
+        syscalls::socket(family)
             .map(|fd| {
                 // CUBIC on every socket, whatever the namespace's default (an IPv4-only
                 // sandbox leaves the host's, and BBR paces: see Sandbox::with_config).
@@ -350,20 +360,15 @@ impl Stack for LinuxStack {
                 }
                 self.adopt(fd)
             })
-            .map_err(CallError::from);
-        self.record(SocketCall::Socket { v6 }, &result, |fd| Returned::Fd(fd.0));
-        result
+            .map_err(CallError::from)
     }
 
     fn bind(&mut self, fd: Fd, addr: SocketAddr) -> CallResult<()> {
-        self.on_socket(fd, SocketCall::Bind { fd: fd.0, addr }, |f| {
-            syscalls::bind(f, addr)
-        })
+        self.on_socket(fd, |f| syscalls::bind(f, addr))
     }
 
     fn listen(&mut self, fd: Fd, backlog: i32) -> CallResult<()> {
-        let call = SocketCall::Listen { fd: fd.0, backlog };
-        let result = self.on_socket(fd, call, |f| syscalls::listen(f, backlog));
+        let result = self.on_socket(fd, |f| syscalls::listen(f, backlog));
         if result.is_ok() {
             if let Ok(addr) = self
                 .sock(fd)
@@ -378,52 +383,29 @@ impl Stack for LinuxStack {
     }
 
     fn accept(&mut self, fd: Fd, wait: Wait) -> CallResult<(Fd, SocketAddr)> {
-        let result = self
-            .blocking(fd, wait, PollFlags::POLLIN, |s| {
-                syscalls::accept(s.fd.as_fd())
-            })
-            .map(|(owned, peer)| (self.adopt(owned), peer));
-        self.record(SocketCall::Accept { fd: fd.0 }, &result, |(new, peer)| {
-            Returned::Accepted {
-                fd: new.0,
-                peer: *peer,
-            }
-        });
-        result
+        self.blocking(fd, wait, PollFlags::POLLIN, |s| {
+            syscalls::accept(s.fd.as_fd())
+        })
+        .map(|(owned, peer)| (self.adopt(owned), peer))
     }
 
     fn connect(&mut self, fd: Fd, addr: SocketAddr) -> CallResult<()> {
-        self.on_socket(fd, SocketCall::Connect { fd: fd.0, addr }, |f| {
-            syscalls::connect(f, addr)
-        })
+        self.on_socket(fd, |f| syscalls::connect(f, addr))
     }
 
     fn write(&mut self, fd: Fd, data: &[u8]) -> CallResult<usize> {
-        let call = SocketCall::Write {
-            fd: fd.0,
-            len: data.len(),
-        };
-        let result = self
-            .sock(fd)
-            .and_then(|s| Ok(syscalls::write(s.fd.as_fd(), data)?));
-        self.record(call, &result, |n| Returned::Count(*n));
-        result
+        self.sock(fd)
+            .and_then(|s| Ok(syscalls::write(s.fd.as_fd(), data)?))
     }
 
     fn read(&mut self, fd: Fd, max: usize, wait: Wait) -> CallResult<Vec<u8>> {
-        let result = self.blocking(fd, wait, PollFlags::POLLIN, |s| {
+        self.blocking(fd, wait, PollFlags::POLLIN, |s| {
             syscalls::read(s.fd.as_fd(), max)
-        });
-        self.record(SocketCall::Read { fd: fd.0, max }, &result, |d| {
-            Returned::Count(d.len())
-        });
-        result
+        })
     }
 
     fn shutdown(&mut self, fd: Fd, how: Shutdown) -> CallResult<()> {
-        self.on_socket(fd, SocketCall::Shutdown { fd: fd.0, how }, |f| {
-            syscalls::shutdown(f, how)
-        })
+        self.on_socket(fd, |f| syscalls::shutdown(f, how))
     }
 
     fn close(&mut self, fd: Fd) -> CallResult<()> {
@@ -443,44 +425,38 @@ impl Stack for LinuxStack {
             .map(drop)
             .ok_or(CallError::Errno(Errno::EBADF));
         self.listeners.retain(|(f, _)| *f != fd);
-        self.record(SocketCall::Close { fd: fd.0 }, &result, |_| Returned::Zero);
         result
     }
 
     fn setsockopt(&mut self, fd: Fd, opt: SockOpt) -> CallResult<()> {
-        self.on_socket(fd, SocketCall::SetSockOpt { fd: fd.0, opt }, |f| {
-            match (opt, int_option(opt)) {
-                (SockOpt::Linger(l), _) => syscalls::set_linger(f, l),
-                (_, Some((level, name, value))) => syscalls::set_int(f, level, name, value),
-                (_, None) => Err(Errno::ENOPROTOOPT),
-            }
+        self.on_socket(fd, |f| match (opt, int_option(opt)) {
+            (SockOpt::Linger(l), _) => syscalls::set_linger(f, l),
+            (_, Some((level, name, value))) => syscalls::set_int(f, level, name, value),
+            (_, None) => Err(Errno::ENOPROTOOPT),
         })
     }
 
     fn take_error(&mut self, fd: Fd) -> CallResult<Option<Errno>> {
-        let result = self.sock(fd).and_then(|s| {
+        self.sock(fd).and_then(|s| {
             let e = syscalls::get_int(s.fd.as_fd(), libc::SOL_SOCKET, libc::SO_ERROR)?;
             Ok((e != 0).then(|| Errno::from_raw(e)))
-        });
-        self.record(SocketCall::TakeError { fd: fd.0 }, &result, |e| {
-            Returned::Error(*e)
-        });
-        result
+        })
     }
 
     fn set_nonblocking(&mut self, fd: Fd, on: bool) -> CallResult<()> {
         // The descriptor itself stays non-blocking (nothing may hang the harness); the flag
         // decides whether calls wait for their deadline.
-        let result = match self.sockets.get_mut(&fd) {
+        match self.sockets.get_mut(&fd) {
             Some(s) => {
                 s.nonblocking = on;
                 Ok(())
             }
             None => Err(CallError::Errno(Errno::EBADF)),
-        };
-        let call = SocketCall::SetNonblocking { fd: fd.0, on };
-        self.record(call, &result, |_| Returned::Zero);
-        result
+        }
+    }
+
+    fn writable(&mut self, fd: Fd) -> CallResult<bool> {
+        LinuxStack::writable(self, fd)
     }
 
     fn inject(&mut self, packet: &[u8]) -> io::Result<()> {
@@ -498,20 +474,47 @@ impl Stack for LinuxStack {
         self.sandbox.next_packet(deadline)
     }
 
+    fn state(&mut self, fd: Fd) -> io::Result<TcpState> {
+        Ok(Stack::tcp_info(self, fd)?.state)
+    }
+
     fn tcp_info(&mut self, fd: Fd) -> io::Result<TcpInfo> {
         let sock = self
             .sockets
             .get(&fd)
             .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("no socket {fd}")))?;
-        let info = tcp_info(sock.fd.as_fd())?;
-        self.sandbox.note(EventKind::Observation {
-            text: format!("fd {fd}: tcpi_state={}", info.state),
-        });
-        Ok(info)
+        Ok(tcp_info(sock.fd.as_fd())?)
     }
 
     fn connections(&mut self) -> io::Result<Vec<DiagSocket>> {
         self.diag()?.dump_all(StateSet::all())
+    }
+
+    fn setting(&mut self, name: &str) -> io::Result<String> {
+        self.sandbox.sysctl(name)
+    }
+
+    fn set_setting(&mut self, name: &str, value: &str) -> io::Result<String> {
+        self.settings_changed = true;
+        self.sandbox.write_sysctl(name, value)
+    }
+
+    fn end(&mut self) -> io::Result<usize> {
+        self.end_check()
+    }
+
+    fn take_log(&mut self) -> Vec<TraceEvent> {
+        // The sandbox records the packets too, for its own users; through the seam the
+        // recorder records those itself.
+        std::mem::take(&mut self.sandbox.trace_mut().events)
+            .into_iter()
+            .filter(|e| {
+                !matches!(
+                    e.kind,
+                    EventKind::Injected { .. } | EventKind::Captured { .. }
+                )
+            })
+            .collect()
     }
 }
 

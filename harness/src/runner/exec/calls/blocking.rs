@@ -8,8 +8,8 @@ use crate::differ::{Blocking, Call};
 use crate::runner::exec::{Exec, Step};
 use crate::runner::syscall::Expected;
 use crate::scenario::Action;
-use crate::stack::linux::Fd;
-use crate::stack::{CallError, Stack, TcpState, Wait};
+use crate::stack::Fd;
+use crate::stack::{CallError, TcpState, Wait};
 
 /// A blocking call that has not returned yet.
 pub(in crate::runner::exec) struct Pending {
@@ -104,7 +104,7 @@ impl Exec<'_> {
     /// One attempt at a parked call; `None` while it would still block. Attempts that
     /// changed nothing are removed from the trace so it shows the call once.
     pub(super) fn try_op(&mut self, op: &mut Op) -> Step<Option<Ret>> {
-        let mark = self.stack.sandbox().trace().events.len();
+        let mark = self.stack.trace().events.len();
         let progress_before = match *op {
             Op::Write { queued, .. } => queued,
             _ => 0,
@@ -120,7 +120,7 @@ impl Exec<'_> {
             _ => 0,
         };
         if ret.is_none() && progress == progress_before {
-            self.stack.sandbox_mut().trace_mut().events.truncate(mark);
+            self.stack.trace_mut().events.truncate(mark);
         }
         Ok(ret)
     }
@@ -162,7 +162,7 @@ impl Exec<'_> {
                         self.model(fd, Call::ReadFailed { asked, errno });
                         true
                     }
-                    Err(CallError::Deadline) => false,
+                    Err(CallError::Deadline | CallError::Unsupported(_)) => false,
                 };
                 let mut ret = Ret::from(r, |d| d.len() as i64);
                 ret.judged = judged;
@@ -177,7 +177,7 @@ impl Exec<'_> {
         Ok(match self.stack.take_error(fd) {
             Ok(Some(e)) => Some(Ret::err(e)),
             Err(e) => Some(Ret::from::<()>(Err(e), |_| 0)),
-            Ok(None) => match self.stack.tcp_info(fd)?.state {
+            Ok(None) => match self.stack.state(fd)? {
                 TcpState::SynSent => None,
                 // The handshake may have failed between the two reads (the SYN timer
                 // sets the error, then closes): read the error again now that the

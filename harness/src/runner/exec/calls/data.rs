@@ -4,7 +4,7 @@ use super::{Op, Ret, Started};
 use crate::differ::Call;
 use crate::runner::exec::{Exec, Step};
 use crate::scenario::Event;
-use crate::stack::{CallError, Stack};
+use crate::stack::CallError;
 
 impl Exec<'_> {
     pub(super) fn read(&mut self, ev: &Event, fd: i64, len: usize) -> Step<Started> {
@@ -32,7 +32,7 @@ impl Exec<'_> {
         let result = match &r {
             Ok(n) => Some(Ok(*n as u64)),
             Err(CallError::Errno(e)) => Some(Err(*e)),
-            Err(CallError::Deadline) => None,
+            Err(CallError::Deadline | CallError::Unsupported(_)) => None,
         };
         let judged = result.is_some();
         if let Some(result) = result {

@@ -9,7 +9,7 @@ use crate::differ::Call;
 use crate::runner::exec::{Exec, Step};
 use crate::runner::Check;
 use crate::scenario::Event;
-use crate::stack::{SockOpt, Stack};
+use crate::stack::SockOpt;
 
 fn done(ret: Ret) -> Step<Started> {
     Ok(Started::Done(ret))

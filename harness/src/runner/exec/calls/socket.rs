@@ -10,7 +10,7 @@ use crate::differ::Call;
 use crate::runner::exec::{Exec, Step};
 use crate::runner::packet::{self, SCRIPT_PORT};
 use crate::scenario::Event;
-use crate::stack::{CallError, Stack};
+use crate::stack::CallError;
 use crate::trace::EventKind;
 
 fn done(ret: Ret) -> Step<Started> {
@@ -96,7 +96,7 @@ impl Exec<'_> {
             // number away, and the socket lives until the call returns.
             p.closed = true;
             self.fds.remove(&n);
-            self.stack.sandbox_mut().note(EventKind::Note {
+            self.stack.note(EventKind::Note {
                 text: format!(
                     "close({fd}) while a call is blocked on it: the socket closes \
                      when that call returns"
