@@ -371,6 +371,9 @@ pub fn run_script(
         };
         run.script_time = ex.timeline();
         run.trace = ex.stack.sandbox().trace().clone();
+        if let Some(d) = &ex.differ {
+            run.trace.states = d.states().to_vec();
+        }
         if !late || attempt == HARNESS_LATE_RETRIES {
             break;
         }
