@@ -85,8 +85,19 @@ impl<'a> StateLookup<'a> {
     }
 
     /// The state `side` noted after `after`, when it noted one. A segment seen again (a
-    /// retransmission with the same fields) takes the next note, so each is asked once.
+    /// retransmission with the same fields) takes the next note, so each is asked once. A
+    /// call takes the last note of its line: a blocking call is told to the model when it
+    /// starts and again when it returns (connect() then its ETIMEDOUT), and its row shows
+    /// where it left the connection.
     pub fn next(&mut self, side: Side, after: After) -> Option<State> {
+        if let After::Call { .. } = after {
+            return self
+                .notes
+                .iter()
+                .filter(|n| n.side == side && n.after == after)
+                .last()
+                .map(|n| n.state);
+        }
         let seen = self
             .taken
             .iter()
@@ -98,5 +109,47 @@ impl<'a> StateLookup<'a> {
             .filter(|n| n.side == side && n.after == after)
             .nth(seen)
             .map(|n| n.state)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tcpcheck_model::wire::TcpFlags;
+
+    use super::*;
+
+    fn seg(flags: TcpFlags) -> After {
+        After::Segment {
+            local_port: 8080,
+            peer: "192.0.2.2:40000".parse().unwrap(),
+            inbound: false,
+            seg: Seg::new(flags, 1, 1, 0),
+        }
+    }
+
+    #[test]
+    fn repeated_segments_take_the_notes_in_turn_and_a_call_its_last() {
+        let fin = seg(TcpFlags::FIN | TcpFlags::ACK);
+        let note = |after, state| StateNote {
+            side: Side::Model,
+            after,
+            state,
+        };
+        let notes = [
+            note(After::Call { line: 3 }, State::SynSent),
+            note(fin, State::FinWait1),
+            note(After::Call { line: 3 }, State::Closed),
+            note(fin, State::Closing),
+        ];
+        let mut l = StateLookup::new(&notes);
+        assert_eq!(l.next(Side::Stack, fin), None);
+        assert_eq!(l.next(Side::Model, fin), Some(State::FinWait1));
+        assert_eq!(l.next(Side::Model, fin), Some(State::Closing));
+        assert_eq!(l.next(Side::Model, fin), None);
+        assert_eq!(
+            l.next(Side::Model, After::Call { line: 3 }),
+            Some(State::Closed)
+        );
+        assert_eq!(l.next(Side::Model, seg(TcpFlags::ACK)), None);
     }
 }
