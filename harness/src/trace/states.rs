@@ -94,8 +94,7 @@ impl<'a> StateLookup<'a> {
             return self
                 .notes
                 .iter()
-                .filter(|n| n.side == side && n.after == after)
-                .last()
+                .rfind(|n| n.side == side && n.after == after)
                 .map(|n| n.state);
         }
         let seen = self

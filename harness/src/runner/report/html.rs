@@ -118,11 +118,11 @@ fn run_section(out: &mut String, i: usize, r: &ScenarioRun, sources: &Sources) {
     let shown = divergences(r);
     for d in &shown {
         let script_line = sources.line(r, d.line).unwrap_or_default();
-        let _ = write!(
+        let _ = writeln!(
             out,
             "<div class=\"divergence-box\"><b>First divergence, found by {}</b><dl>\
              <dt>script line {}</dt><dd>{}</dd><dt>expected</dt><dd>{}</dd>\
-             <dt>the stack did</dt><dd>{}</dd><dt>rule</dt><dd>{}</dd></dl></div>\n",
+             <dt>the stack did</dt><dd>{}</dd><dt>rule</dt><dd>{}</dd></dl></div>",
             d.whose,
             d.line,
             escape(&script_line),
@@ -143,9 +143,9 @@ fn run_section(out: &mut String, i: usize, r: &ScenarioRun, sources: &Sources) {
                     ),
                 })
                 .collect();
-            let _ = write!(
+            let _ = writeln!(
                 out,
-                "<h3>Ladder</h3><div class=\"ladder-wrap\">{}</div>\n",
+                "<h3>Ladder</h3><div class=\"ladder-wrap\">{}</div>",
                 ladder_svg(&rows, &highlights, &format!("run-{i}"))
             );
         }
@@ -154,9 +154,9 @@ fn run_section(out: &mut String, i: usize, r: &ScenarioRun, sources: &Sources) {
         }
     }
     for s in schedules(r) {
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<h3>Retransmissions: {} {}</h3><pre>{}</pre><div class=\"plot-wrap\">{}</div>\n",
+            "<h3>Retransmissions: {} {}</h3><pre>{}</pre><div class=\"plot-wrap\">{}</div>",
             escape(&s.segment),
             escape(&s.connection),
             escape(&s.render()),
