@@ -9,7 +9,7 @@ use std::time::Duration;
 use tcpcheck_model::conn::State;
 use tcpcheck_model::wire::SegmentRepr;
 
-use super::{Call, Differ, Key, Sock};
+use super::{Blocking, Call, Differ, Key, Sock};
 use crate::trace::states::{After, Side, StateNote};
 
 impl Differ {
@@ -35,9 +35,18 @@ impl Differ {
             } => *new,
             _ => fd,
         };
+        // A blocking accept()'s return is told on the listener after the accept() itself:
+        // the row keeps the accepted connection's state.
+        let listener_return = matches!(
+            call,
+            Call::BlockingReturn {
+                call: Blocking::Accept,
+                ..
+            }
+        );
         let before = self.socks.get(&fd).cloned();
         self.feed_call(now, line, fd, call);
-        if !self.active() {
+        if !self.active() || listener_return {
             return;
         }
         let state = match self.socks.get(&shown) {

@@ -1,5 +1,6 @@
 //! A counterexample on disk: the minimal case as a packetdrill script (replayable with
-//! `tcpcheck run`), the run's pcapng, and a report naming the rule involved.
+//! `tcpcheck run`), the run's pcapng, a report naming the rule involved, and report.html
+//! with the minimal case replayed and drawn as a ladder.
 
 use std::fmt::Write as _;
 use std::fs::File;
@@ -15,6 +16,7 @@ use crate::trace::write_pcapng_marked;
 pub const SCRIPT: &str = "case.pkt";
 pub const PCAPNG: &str = "trace.pcapng";
 pub const REPORT: &str = "report.md";
+pub const HTML: &str = "report.html";
 
 /// A short, file-name-safe slug of the rule: `rfc-5961-3-2`.
 fn slug(rule: &str) -> String {
@@ -128,6 +130,8 @@ fn write_in(
     let pcapng = BufWriter::new(File::create(out.join(PCAPNG))?);
     write_pcapng_marked(&outcome.trace, &marks, pcapng)?;
     std::fs::write(out.join(REPORT), report)?;
+    let html = report::html(config, index, &shown, &out.join(SCRIPT));
+    std::fs::write(out.join(HTML), html)?;
     Ok(out)
 }
 

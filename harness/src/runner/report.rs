@@ -382,7 +382,7 @@ pub fn write_dir(dir: &Path, runs: &[ScenarioRun]) -> io::Result<Vec<PathBuf>> {
     )?;
     let sources = Sources::load(runs);
     put("report.md", markdown_with(runs, &sources))?;
-    put("report.html", html(runs, &sources, "tcpcheck run"))?;
+    put("report.html", html(runs, &sources, "tcpcheck run", &[]))?;
     put("ladders.txt", ladders(runs))?;
     put("junit.xml", junit(runs))?;
     for r in runs {

@@ -23,6 +23,7 @@ section.run{border-top:2px solid #888;margin-top:2em}\
 .divergence-box{border:2px solid #c00;background:#fff3f3;padding:6px 10px;margin:8px 0}\
 .divergence-box dt{font-weight:bold}.divergence-box dd{margin:0 0 4px 1.5em;font-family:monospace}\
 .ladder-wrap,.plot-wrap{overflow-x:auto}\
+.intro dt{font-weight:bold}.intro dd{font-family:monospace;margin:0 0 6px 1.5em}\
 .pass{color:#070}.fail,.error{color:#b00}";
 
 /// What is wrong in a run, as the page shows it.
@@ -67,16 +68,29 @@ fn divergences(r: &ScenarioRun) -> Vec<Shown> {
     out
 }
 
-/// The page for `runs`; `title` heads it.
-pub fn html(runs: &[ScenarioRun], sources: &Sources, title: &str) -> String {
+/// The page for `runs`; `title` heads it, and `intro`'s pairs (a name, its text) come
+/// first, as a list (an explorer bundle's finding).
+pub fn html(
+    runs: &[ScenarioRun],
+    sources: &Sources,
+    title: &str,
+    intro: &[(&str, String)],
+) -> String {
     let s = summary(runs);
     let mut out = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <title>{}</title><style>{STYLE}</style></head><body>\n<h1>{}</h1>\n<p>{}</p>\n",
+         <title>{}</title><style>{STYLE}</style></head><body>\n<h1>{}</h1>\n",
         escape(title),
         escape(title),
-        escape(&s.line())
     );
+    if !intro.is_empty() {
+        out.push_str("<dl class=\"intro\">");
+        for (name, text) in intro {
+            let _ = write!(out, "<dt>{}</dt><dd>{}</dd>", escape(name), escape(text));
+        }
+        out.push_str("</dl>\n");
+    }
+    let _ = writeln!(out, "<p>{}</p>", escape(&s.line()));
     out.push_str(
         "<table class=\"summary\"><tr><th>scenario</th><th>ip</th><th>verdict</th>\
          <th>model</th><th>ms</th></tr>\n",
