@@ -28,11 +28,12 @@ pub fn series_svg(s: &Series) -> String {
     let stack: Vec<f64> = s.sends.iter().map(|&t| (t - first).as_secs_f64()).collect();
     let stack_end = s.give_up.map(|g| g.saturating_sub(first).as_secs_f64());
     let expected = s.expected.as_ref().ok();
+    let nominal = shown_intervals(s);
     let model: Vec<f64> = expected
-        .map(|e| {
+        .map(|_| {
             let mut at = 0.0;
             let mut out = vec![0.0];
-            for d in &e.intervals {
+            for d in &nominal {
                 at += d.as_secs_f64();
                 out.push(at);
             }
@@ -140,11 +141,7 @@ pub fn series_svg(s: &Series) -> String {
 /// Each interval as two bars, the stack's and the model's, with the stack's value above.
 fn bars(out: &mut String, s: &Series) {
     let measured = s.intervals();
-    let nominal: Vec<Duration> = s
-        .expected
-        .as_ref()
-        .map(|e| e.intervals.clone())
-        .unwrap_or_default();
+    let nominal = shown_intervals(s);
     let n = measured.len().max(nominal.len());
     if n == 0 {
         return;
@@ -199,6 +196,22 @@ fn bars(out: &mut String, s: &Series) {
     );
 }
 
+/// The model's intervals worth drawing: as many as the stack's copies had when the
+/// series ended with the peer's ACK (the model's later copies would never be sent either,
+/// and a 15-copy data schedule would squash the two that were), all of them when the stack
+/// gave up, so that giving up early or late shows.
+fn shown_intervals(s: &Series) -> Vec<Duration> {
+    let Ok(e) = &s.expected else {
+        return Vec::new();
+    };
+    let n = if s.give_up.is_some() {
+        e.intervals.len()
+    } else {
+        s.sends.len().saturating_sub(1).min(e.intervals.len())
+    };
+    e.intervals[..n].to_vec()
+}
+
 /// A round tick step giving at most about ten ticks over `span` seconds.
 fn tick_step(span: f64) -> f64 {
     let raw = span / 10.0;
@@ -250,6 +263,29 @@ mod tests {
         assert!(svg.contains("model copy 4 at +7.00 s"), "{svg}");
         assert!(svg.contains("stack gave up at +15.06 s"), "{svg}");
         assert!(svg.contains("model gives up at +15.00 s"), "{svg}");
+    }
+
+    #[test]
+    fn an_acked_series_is_drawn_against_as_many_model_copies() {
+        let s = Series {
+            connection: "192.0.2.1:8080 > 192.0.2.2:40000".into(),
+            kind: SegmentKind::Data,
+            segment: "data 1:101".into(),
+            sends: vec![ms(100), ms(435), ms(1075)],
+            give_up: None,
+            expected: Ok(Expected {
+                intervals: (0..15).map(|i| ms(304 << i.min(8))).collect(),
+                give_up: ms(120_000),
+                sends: 16,
+                basis: "RTO 304 ms".into(),
+                budget: None,
+            }),
+            rearmed: None,
+        };
+        let svg = series_svg(&s);
+        assert_eq!(svg.matches("class=\"model-copy\"").count(), 3);
+        assert_eq!(svg.matches("class=\"model-interval\"").count(), 2);
+        assert!(!svg.contains("gives up"), "{svg}");
     }
 
     #[test]
