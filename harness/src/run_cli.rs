@@ -43,9 +43,14 @@ pub struct Args {
     ip: String,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// Write report.json, report.md, junit.xml and one pcapng per run here.
+    /// Write report.json, report.md, report.html, ladders.txt, junit.xml and one pcapng
+    /// per run here.
     #[arg(long)]
     report: Option<PathBuf>,
+    /// Print each run's ladder diagram, with the model's states (on stderr with
+    /// `--format json`).
+    #[arg(long)]
+    ladder: bool,
     /// Run backquoted commands other than sysctl with `sh -c` in the scenario's namespace.
     #[arg(long)]
     allow_shell: bool,
@@ -205,6 +210,9 @@ pub fn main(args: Args, registry: &Registry) -> ExitCode {
     }
     let interrupted = CANCEL.load(Ordering::Relaxed);
     let not_started = total - runs.len();
+    if args.ladder {
+        report::print_ladders(&runs, matches!(args.format, Format::Json));
+    }
     match args.format {
         Format::Text => {
             let mut out = String::new();

@@ -27,7 +27,10 @@ fn planted_bug_is_found_and_shrunk_to_at_most_four_events() {
     for index in 0..config.cases {
         let r = campaign::run_one(&config, &profile, index);
         let Verdict::Unexplained {
-            minimal, outcome, ..
+            original,
+            minimal,
+            outcome,
+            ..
         } = &r.verdict
         else {
             continue;
@@ -54,6 +57,16 @@ fn planted_bug_is_found_and_shrunk_to_at_most_four_events() {
             "planted bug found in case {index}, shrunk to {} events:\n{text}",
             minimal.events.len()
         );
+        // The bundle's report.html: the minimal case replayed by the runner, whose model
+        // (planted too) diverges at the same segment, shaded on the ladder.
+        let out = std::env::temp_dir().join(format!("tcpcheck-planted-{}", std::process::id()));
+        let dir = explore::bundle::write(&out, &config, index, original, minimal, outcome)
+            .expect("writing the bundle");
+        let page = std::fs::read_to_string(dir.join(explore::bundle::HTML)).unwrap();
+        let _ = std::fs::remove_dir_all(&out);
+        assert!(page.contains("class=\"ladder\""), "{page}");
+        assert!(page.contains("class=\"divergence\""), "{page}");
+        assert!(page.contains(">ESTABLISHED</text>"), "{page}");
         return;
     }
     panic!(

@@ -110,7 +110,7 @@ fn canonical(addr: SocketAddr) -> SocketAddr {
 
 impl Differ {
     /// A call on the stack's descriptor `fd` at `now`, for script line `line`.
-    pub fn call(&mut self, now: Duration, line: u32, fd: i32, call: Call) {
+    pub(super) fn feed_call(&mut self, now: Duration, line: u32, fd: i32, call: Call) {
         self.advance(now);
         if !self.active() {
             return;

@@ -17,6 +17,7 @@
 
 mod calls;
 mod follow;
+mod noted;
 pub mod profile;
 pub mod receive;
 pub mod rules;
@@ -153,6 +154,8 @@ pub struct Differ {
     off: Option<String>,
     grace: Duration,
     now: Duration,
+    /// The state each event left its connection in (see [`noted`]).
+    states: Vec<crate::trace::states::StateNote>,
 }
 
 impl Differ {
@@ -169,6 +172,7 @@ impl Differ {
             off: None,
             grace: at_once_grace(),
             now: Duration::ZERO,
+            states: Vec::new(),
         }
     }
 
@@ -343,7 +347,7 @@ impl Differ {
     }
 
     /// A segment the harness wrote into the stack at `now`, for script line `line`.
-    pub fn injected(&mut self, now: Duration, line: u32, seg: &SegmentRepr) {
+    fn feed_injected(&mut self, now: Duration, line: u32, seg: &SegmentRepr) {
         let Some((key, s)) = self.crossing(now, seg, true) else {
             return;
         };
@@ -463,7 +467,7 @@ impl Differ {
 
     /// A segment the stack sent, captured at `now`; `line` is the script line it is owed to
     /// if one matched it, else the line of the event that provoked it.
-    pub fn captured(&mut self, now: Duration, line: u32, seg: &SegmentRepr) {
+    fn feed_captured(&mut self, now: Duration, line: u32, seg: &SegmentRepr) {
         let Some((key, s)) = self.crossing(now, seg, false) else {
             return;
         };

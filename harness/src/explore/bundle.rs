@@ -1,5 +1,6 @@
 //! A counterexample on disk: the minimal case as a packetdrill script (replayable with
-//! `tcpcheck run`), the run's pcapng, and a report naming the rule involved.
+//! `tcpcheck run`), the run's pcapng, a report naming the rule involved, and report.html
+//! with the minimal case replayed and drawn as a ladder.
 
 use std::fmt::Write as _;
 use std::fs::File;
@@ -15,6 +16,7 @@ use crate::trace::write_pcapng_marked;
 pub const SCRIPT: &str = "case.pkt";
 pub const PCAPNG: &str = "trace.pcapng";
 pub const REPORT: &str = "report.md";
+pub const HTML: &str = "report.html";
 
 /// A short, file-name-safe slug of the rule: `rfc-5961-3-2`.
 fn slug(rule: &str) -> String {
@@ -128,7 +130,64 @@ fn write_in(
     let pcapng = BufWriter::new(File::create(out.join(PCAPNG))?);
     write_pcapng_marked(&outcome.trace, &marks, pcapng)?;
     std::fs::write(out.join(REPORT), report)?;
+    let html = html(config, index, &shown, &out.join(SCRIPT));
+    std::fs::write(out.join(HTML), html)?;
     Ok(out)
+}
+
+/// A bundle's report.html: the finding as the explorer saw it, then the minimal case
+/// (`script`, the bundle's case.pkt) replayed by the runner, as `tcpcheck run --report`
+/// draws a run: its ladder with the model's states, the divergence shaded, the
+/// retransmission plots. The replay is a run of its own, in a fresh sandbox; its verdict is
+/// shown as it came, so a case that does not come back says so on the page.
+fn html(config: &Config, index: u64, found: &Found, script: &std::path::Path) -> String {
+    use crate::runner::report::{self, Sources};
+    use crate::runner::{run_script, IpVersion, ModelProfile, RunOptions, ScenarioRun};
+
+    let name = script.display().to_string();
+    let opts = RunOptions {
+        strict_trailing: true,
+        model: match config.profile {
+            tcpcheck_model::profile::ProfileKind::Linux => ModelProfile::Linux,
+            tcpcheck_model::profile::ProfileKind::Rfc9293 => ModelProfile::Rfc9293,
+        },
+        ..RunOptions::default()
+    };
+    let runs: Vec<ScenarioRun> = match crate::runner::load(script) {
+        // The script's own `--ip_version` line wins over the version given here.
+        Ok((text, parsed)) => vec![run_script(&name, &text, &parsed, IpVersion::V4, &opts)],
+        Err(_) => Vec::new(),
+    };
+    let sources = Sources::load(&runs);
+    let intro = [
+        ("rule", found.rule.to_string()),
+        ("the model expected", found.expected.to_string()),
+        ("the kernel did", found.actual.to_string()),
+        (
+            "reproduce",
+            format!(
+                "tcpcheck explore --profile {} --seed {} --case {index} --events {}",
+                match config.profile {
+                    tcpcheck_model::profile::ProfileKind::Linux => "linux",
+                    tcpcheck_model::profile::ProfileKind::Rfc9293 => "rfc9293",
+                },
+                config.seed,
+                config.max_events
+            ),
+        ),
+        (
+            "below",
+            "case.pkt replayed by the runner (tcpcheck run --strict-trailing case.pkt), in \
+             a fresh sandbox, with its own verdict"
+                .to_string(),
+        ),
+    ];
+    report::html(
+        &runs,
+        &sources,
+        &format!("tcpcheck explore: case {index}"),
+        &intro,
+    )
 }
 
 #[cfg(test)]

@@ -25,9 +25,16 @@
 //!   a time the script fixed. Those read after the last scripted event are left out: what
 //!   the final drain catches depends on how long after the last event it runs (a timer may or
 //!   may not have fired), so it is not the kernel's behaviour but the harness's timing.
+//! - Each row carries the state each side left the row's connection in, as RFC 9293's
+//!   diagrams show them (LISTEN → SYN-RECEIVED → ESTABLISHED): the model's, from the differ
+//!   (none where the model was off or had stopped following the run), and the stack's once
+//!   the harness reads it (a column that appears only when some row has one). Where both
+//!   are known and differ, the row is marked.
 
 mod bases;
 mod layout;
+pub mod mermaid;
+pub mod svg;
 #[cfg(test)]
 mod tests;
 mod text;
@@ -35,12 +42,14 @@ mod text;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
+use tcpcheck_model::conn::State;
 use tcpcheck_model::wire::{ChecksumPolicy, SegmentRepr};
 
 use super::{packet, ScenarioRun, Verdict};
 use crate::differ::ModelVerdict;
 use crate::scenario::{Action, Direction, Event, Script, Secs, Syscall};
-use crate::trace::{EventKind, Noted, ScriptNote};
+use crate::trace::states::{After, Side, StateLookup};
+use crate::trace::{EventKind, Noted, ScriptNote, Trace};
 use bases::Bases;
 use text::{flags_of, script_ts_val, segment_text, set_ts_val};
 
@@ -49,8 +58,22 @@ use text::{flags_of, script_ts_val, segment_text, set_ts_val};
 pub fn ladder(run: &ScenarioRun, script: &Script) -> String {
     let mut out = header(run);
     out.push('\n');
-    out.push_str(&layout::layout(&rows(run, script)));
+    out.push_str(&layout::layout(&rows(&run.trace, script)));
     out
+}
+
+/// The peers that have a lane among `rows`, in order; the default peer when none has.
+pub fn peers(rows: &[Row]) -> Vec<u16> {
+    let mut peers = std::collections::BTreeSet::new();
+    for r in rows {
+        if let Lane::In(p) | Lane::Out(p) = r.lane {
+            peers.insert(p);
+        }
+    }
+    if peers.is_empty() {
+        peers.insert(crate::scenario::DEFAULT_PEER);
+    }
+    peers.into_iter().collect()
 }
 
 fn header(run: &ScenarioRun) -> String {
@@ -78,15 +101,30 @@ fn header(run: &ScenarioRun) -> String {
     out
 }
 
-struct Row {
-    line: Option<u32>,
-    time: String,
-    lane: Lane,
-    text: String,
+/// One row of a ladder: what the text, SVG and Mermaid diagrams all draw.
+#[derive(Clone, Debug)]
+pub struct Row {
+    /// The script line, for a row a line matched.
+    pub line: Option<u32>,
+    /// The line's time as the script writes it.
+    pub time: String,
+    pub lane: Lane,
+    pub text: String,
+    /// The model's state of the row's connection after it, where the model noted one.
+    pub model: Option<State>,
+    /// The stack's own, where the harness read it.
+    pub stack: Option<State>,
 }
 
-#[derive(Clone, Copy, Debug)]
-enum Lane {
+impl Row {
+    /// Both sides' states are known and are not the same.
+    pub fn states_differ(&self) -> bool {
+        matches!((self.model, self.stack), (Some(m), Some(s)) if m != s)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lane {
     /// A step of the program under test: a call, a code block, a command.
     Kernel,
     /// A segment from peer N to the kernel.
@@ -97,35 +135,59 @@ enum Lane {
     Stray,
 }
 
-fn rows(run: &ScenarioRun, script: &Script) -> Vec<Row> {
+/// The rows of `trace`, run from `script`, in the script's order.
+pub fn rows(trace: &Trace, script: &Script) -> Vec<Row> {
     let by_line: HashMap<u32, &Event> = script.events.iter().map(|e| (e.span.line, e)).collect();
-    let events = &run.trace.events;
+    let events = &trace.events;
     let last_scripted = events.iter().rposition(|e| scripted(&e.kind).is_some());
     let mut bases = Bases::default();
+    let mut states = StateLookup::new(&trace.states);
     let mut rows = Vec::new();
     for (i, e) in events.iter().enumerate() {
         let step = scripted(&e.kind);
         let time = |line| by_line.get(&line).map(|e| time_of(e)).unwrap_or_default();
         match (&e.kind, step) {
-            (EventKind::Script(_), Some(note)) => rows.push(Row {
-                line: Some(note.line),
-                time: time(note.line),
-                lane: Lane::Kernel,
-                text: note.noted.to_string(),
-            }),
+            (EventKind::Script(_), Some(note)) => {
+                let after = After::Call { line: note.line };
+                rows.push(Row {
+                    line: Some(note.line),
+                    time: time(note.line),
+                    lane: Lane::Kernel,
+                    text: note.noted.to_string(),
+                    model: states.next(Side::Model, after),
+                    stack: states.next(Side::Stack, after),
+                })
+            }
             (EventKind::Injected { packet, .. } | EventKind::Captured { packet, .. }, step) => {
                 let seg = SegmentRepr::parse_with(packet, ChecksumPolicy::Accept).ok();
-                match (step, seg) {
+                let inbound = matches!(e.kind, EventKind::Injected { .. });
+                // Asked for every segment, shown or not, so the n-th of its kind keeps
+                // its place among the notes.
+                let noted = seg.as_ref().map(|seg| {
+                    let after = After::segment(seg, inbound);
+                    (
+                        states.next(Side::Model, after),
+                        states.next(Side::Stack, after),
+                    )
+                });
+                let (model, stack) = noted.unwrap_or_default();
+                let row = match (step, seg) {
                     (Some(note), Some(seg)) => {
                         let event = by_line.get(&note.line).copied();
                         let time = time(note.line);
-                        rows.push(scripted_row(note, time, &seg, event, &mut bases));
+                        Some(scripted_row(note, time, &seg, event, &mut bases))
                     }
                     _ if last_scripted.is_some_and(|l| i < l) => {
-                        let inbound = matches!(e.kind, EventKind::Injected { .. });
-                        rows.push(unscripted_row(packet, inbound, &bases));
+                        Some(unscripted_row(packet, inbound, &bases))
                     }
-                    _ => {}
+                    _ => None,
+                };
+                if let Some(row) = row {
+                    rows.push(Row {
+                        model,
+                        stack,
+                        ..row
+                    });
                 }
             }
             _ => {}
@@ -185,6 +247,8 @@ fn scripted_row(
             time,
             lane: Lane::Stray,
             text: note.noted.to_string(),
+            model: None,
+            stack: None,
         };
     };
     let mut p = p.clone();
@@ -205,6 +269,8 @@ fn scripted_row(
         time,
         lane,
         text: segment_text(p, hide_ts),
+        model: None,
+        stack: None,
     }
 }
 
@@ -228,5 +294,7 @@ fn unscripted_row(bytes: &[u8], inbound: bool, bases: &Bases) -> Row {
         time: String::new(),
         lane,
         text: format!("{text}  (unscripted)"),
+        model: None,
+        stack: None,
     }
 }

@@ -406,7 +406,11 @@ pub fn run_script(
         run.verdict =
             reference::combine(ex.stack.reference(), verdict, &run.model, opts.strict_model);
         run.script_time = ex.timeline();
+        let states = ex.differ.as_ref().map(|d| d.states().to_vec());
         run.trace = ex.into_trace();
+        if let Some(states) = states {
+            run.trace.states = states;
+        }
         if !late || attempt == HARNESS_LATE_RETRIES {
             break;
         }

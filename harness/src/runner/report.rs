@@ -1,11 +1,18 @@
 //! What a batch of runs produced, for machines (JSON, JUnit XML) and people (text,
 //! Markdown), plus one pcapng per run so any failure can be opened in Wireshark.
 //!
+//! report.html draws the same for a person: each run's ladder as SVG with the states, the
+//! first divergence shaded, and a time plot of each retransmission series; report.md carries
+//! each ladder as a Mermaid `sequenceDiagram`, which code hosts draw.
+//!
 //! Every report also carries the retransmission schedules the run's trace shows, measured
 //! beside the model's ([`super::schedule`]): they are how a timer scenario's numbers are
 //! read, and they stay information beside the verdict, which is the script's.
 
 mod failing;
+mod html;
+mod ladders;
+mod plot;
 
 use std::fmt::Write as _;
 use std::fs::File;
@@ -22,6 +29,8 @@ use crate::trace::{write_pcapng_marked, Readable};
 pub use failing::{
     marks, model_agrees_with_stack, model_judged, model_texts, model_view_readable, MODEL_AGREES,
 };
+pub use html::html;
+pub use ladders::{ladders, print_ladders, Sources};
 
 pub struct Summary {
     pub passed: usize,
@@ -199,6 +208,11 @@ pub fn text_of(r: &ScenarioRun) -> String {
 }
 
 pub fn markdown(runs: &[ScenarioRun]) -> String {
+    markdown_with(runs, &Sources::load(runs))
+}
+
+/// [`markdown`] with the runs' scripts already read.
+pub fn markdown_with(runs: &[ScenarioRun], sources: &Sources) -> String {
     let s = summary(runs);
     let mut out = format!(
         "# tcpcheck run\n\n{}\n\n| scenario | ip | verdict | model | ms |\n|---|---|---|---|---|\n",
@@ -273,6 +287,22 @@ pub fn markdown(runs: &[ScenarioRun]) -> String {
                 pcap_name(r),
                 Readable::new(&r.trace, &marks(r))
             );
+        }
+    }
+    out.push_str("\n## Ladders\n");
+    for r in runs {
+        let _ = write!(out, "\n### `{}` ({})\n\n", r.path, r.ip.name());
+        match sources.rows(r) {
+            Ok(rows) => {
+                let _ = write!(
+                    out,
+                    "```mermaid\n{}```\n",
+                    crate::runner::ladder::mermaid::sequence_diagram(&rows)
+                );
+            }
+            Err(why) => {
+                let _ = writeln!(out, "No ladder: {why}");
+            }
         }
     }
     out
@@ -355,7 +385,7 @@ pub fn pcap_name(r: &ScenarioRun) -> String {
     format!("{stem}-{}-{}.pcapng", r.ip.name(), r.iteration + 1)
 }
 
-/// Writes report.json, report.md, junit.xml and one pcapng per run into `dir`.
+/// Writes report.json, report.md, report.html, junit.xml and one pcapng per run into `dir`.
 pub fn write_dir(dir: &Path, runs: &[ScenarioRun]) -> io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let mut written = Vec::new();
@@ -369,7 +399,10 @@ pub fn write_dir(dir: &Path, runs: &[ScenarioRun]) -> io::Result<Vec<PathBuf>> {
         "report.json",
         serde_json::to_string_pretty(&json(runs)).expect("JSON values serialise") + "\n",
     )?;
-    put("report.md", markdown(runs))?;
+    let sources = Sources::load(runs);
+    put("report.md", markdown_with(runs, &sources))?;
+    put("report.html", html(runs, &sources, "tcpcheck run", &[]))?;
+    put("ladders.txt", ladders(runs))?;
     put("junit.xml", junit(runs))?;
     for r in runs {
         let p = dir.join(pcap_name(r));

@@ -5,6 +5,7 @@ mod call;
 pub mod notation;
 mod pcapng;
 mod script_note;
+pub mod states;
 mod text;
 pub mod tshark;
 
@@ -19,6 +20,8 @@ pub use text::{is_barrier, Isns, Readable};
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Trace {
     pub events: Vec<TraceEvent>,
+    /// Each side's connection state after the events it concerned, for the ladders.
+    pub states: Vec<states::StateNote>,
 }
 
 /// Something that happened, `at` after the sandbox started (monotonic clock, microsecond

@@ -1,27 +1,20 @@
 //! Draws the rows: one lane per party, so the direction of every segment and who it involves
 //! read at a glance, and a diff of a snapshot points at the row that changed.
 
-use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
+use tcpcheck_model::conn::State;
+
 use super::{Lane, Row};
-use crate::scenario::DEFAULT_PEER;
 
 /// Columns between two lanes.
 const LANE_WIDTH: usize = 10;
 
-/// Lanes at fixed columns, the text after them; `line` and `time` padded to their widest.
+/// Lanes at fixed columns, the text after them; `line`, `time` and the states padded to
+/// their widest. The model's state column is there when some row has one, the stack's
+/// likewise, and a `!` after them marks a row where the two differ.
 pub(super) fn layout(rows: &[Row]) -> String {
-    let mut peers = BTreeSet::new();
-    for r in rows {
-        if let Lane::In(p) | Lane::Out(p) = r.lane {
-            peers.insert(p);
-        }
-    }
-    if peers.is_empty() {
-        peers.insert(DEFAULT_PEER);
-    }
-    let peers: Vec<u16> = peers.into_iter().collect();
+    let peers = super::peers(rows);
     let line_w = rows
         .iter()
         .map(|r| r.line.map_or(1, |l| l.to_string().len() + 1))
@@ -34,9 +27,39 @@ pub(super) fn layout(rows: &[Row]) -> String {
         .max()
         .unwrap_or(0)
         .max("time".len());
+    let state_w = |get: fn(&Row) -> Option<State>, title: &str| {
+        let w = rows
+            .iter()
+            .filter_map(|r| get(r).map(|s| s.rfc_name().len()))
+            .max()?;
+        Some(w.max(title.len()))
+    };
+    let model_w = state_w(|r| r.model, "model");
+    let stack_w = state_w(|r| r.stack, "stack");
+    let both = model_w.is_some() && stack_w.is_some();
+    let states = |r: Option<&Row>| {
+        let mut out = String::new();
+        let name = |s: Option<State>| s.map_or("", State::rfc_name);
+        if let Some(w) = model_w {
+            let text = r.map_or("model", |r| name(r.model));
+            let _ = write!(out, "{text:<w$}  ");
+        }
+        if let Some(w) = stack_w {
+            let text = r.map_or("stack", |r| name(r.stack));
+            let _ = write!(out, "{text:<w$}  ");
+        }
+        if both {
+            out.push_str(if r.is_some_and(Row::states_differ) {
+                "!  "
+            } else {
+                "   "
+            });
+        }
+        out
+    };
     let lanes_w = LANE_WIDTH * peers.len() + 1;
     let mut out = String::new();
-    let mut title = format!("{:<line_w$}  {:<time_w$}  ", "line", "time");
+    let mut title = format!("{:<line_w$}  {:<time_w$}  {}", "line", "time", states(None));
     let mut names = format!("{:<LANE_WIDTH$}", "kernel");
     for p in &peers {
         names.push_str(&format!("{:<LANE_WIDTH$}", format!("peer {p}")));
@@ -48,8 +71,10 @@ pub(super) fn layout(rows: &[Row]) -> String {
         let lanes = lanes(r.lane, &peers);
         let _ = writeln!(
             out,
-            "{line:<line_w$}  {:<time_w$}  {lanes:<lanes_w$}  {}",
-            r.time, r.text
+            "{line:<line_w$}  {:<time_w$}  {}{lanes:<lanes_w$}  {}",
+            r.time,
+            states(Some(r)),
+            r.text
         );
     }
     out

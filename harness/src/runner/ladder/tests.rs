@@ -186,3 +186,62 @@ fn lanes_cross_the_peers_between() {
         "*         |         |"
     );
 }
+
+#[test]
+fn states_sit_beside_their_rows_and_a_difference_is_marked() {
+    use crate::trace::states::{After, Side, StateNote};
+    use tcpcheck_model::conn::State;
+
+    let syn = segment(true, TcpFlags::SYN, 0, 0, (100, 0));
+    let syn_ack = segment(false, TcpFlags::SYN | TcpFlags::ACK, ISN, 1, (TS, 100));
+    let parsed = |b: &[u8]| SegmentRepr::parse(b).expect("a valid segment");
+    let events = vec![
+        call_note(1, "socket", "socket(..., SOCK_STREAM, IPPROTO_TCP) = 3"),
+        EventKind::Injected {
+            packet: syn.clone(),
+            note: note(2, "< S 0:0(0) win 512 <nop,nop,TS val 100 ecr 0>"),
+        },
+        EventKind::Captured {
+            packet: syn_ack.clone(),
+            note: note(
+                3,
+                &format!("> S. 0:0(0) ack 1 win 512 <nop,nop,TS val {TS} ecr 100>"),
+            ),
+        },
+    ];
+    let mut r = run(events);
+    let n = |side, after, state| StateNote { side, after, state };
+    r.trace.states = vec![
+        n(Side::Model, After::Call { line: 1 }, State::Closed),
+        n(
+            Side::Model,
+            After::segment(&parsed(&syn), true),
+            State::SynReceived,
+        ),
+        n(
+            Side::Stack,
+            After::segment(&parsed(&syn), true),
+            State::SynReceived,
+        ),
+        n(
+            Side::Stack,
+            After::segment(&parsed(&syn_ack), false),
+            State::Established,
+        ),
+        n(
+            Side::Model,
+            After::segment(&parsed(&syn_ack), false),
+            State::SynReceived,
+        ),
+    ];
+    let script = scenario::parse("made-up.pkt", SCRIPT).expect("the script parses");
+    let shown = ladder(&r, &script);
+    let table = shown.split_once("\n\n").unwrap().1;
+    let expected = "\
+line  time  model         stack            kernel    peer 1
+L1    0     CLOSED                         *         |  socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+L2    +0    SYN-RECEIVED  SYN-RECEIVED     |<--------|  S 0:0(0) win 512 <nop,nop,TS val 100 ecr 0>
+L3    +0    SYN-RECEIVED  ESTABLISHED   !  |-------->|  S. 0:0(0) ack 1 win 512 <nop,nop,TS val 1000 ecr 100>
+";
+    assert_eq!(table, expected, "\n{table}");
+}
