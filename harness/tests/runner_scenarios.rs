@@ -198,6 +198,54 @@ fn shell_commands_run_in_the_namespace_when_allowed() {
 }
 
 #[test]
+fn shell_commands_run_as_under_packetdrill() {
+    // packetdrill's corpus sources `../common/defaults.sh` and keeps state in
+    // `/tmp/..._${PACKETDRILL_PID}` from one command to a later one, via `${PPID}`.
+    let opts = RunOptions {
+        allow_shell: true,
+        ..RunOptions::default()
+    };
+    let dir = std::env::temp_dir().join(format!("tcpcheck-shellenv-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::write(
+        dir.join("common.sh"),
+        "echo sourced > /tmp/mark_$PACKETDRILL_PID\n",
+    )
+    .unwrap();
+    let script = dir.join("sub").join("env.pkt");
+    // The script's directory is the working directory: `../common.sh` is found from `sub/`.
+    let text = "0   `sh ../common.sh`\n+0  `grep -q sourced /tmp/mark_${PPID}`\n";
+    std::fs::write(&script, text).unwrap();
+    let r = run_text(script.to_str().unwrap(), text, IpVersion::V4, &opts);
+    assert_eq!(r.verdict, Verdict::Pass, "{}", r.describe());
+    // The mark went to the scenario's own /tmp, and went with it.
+    let mark = format!("mark_{}", std::process::id());
+    assert!(
+        !std::env::temp_dir().join(&mark).exists(),
+        "the host's /tmp was written"
+    );
+    let prefix = format!("tcpcheck-{}-", std::process::id());
+    for entry in std::fs::read_dir(std::env::temp_dir()).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(&prefix) && name.ends_with("-tmp") {
+            assert!(
+                !entry.path().join(&mark).exists(),
+                "{name} outlived its scenario"
+            );
+        }
+    }
+    // Run from elsewhere, the relative source is not found: the directory really matters.
+    let r = run_text("env.pkt", text, IpVersion::V4, &opts);
+    assert!(
+        matches!(r.verdict, Verdict::Error(_) | Verdict::Fail(_)),
+        "{}",
+        r.describe()
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn script_fds_map_to_stack_fds() {
     // Script numbers need not match the kernel's: packetdrill maps them (CHECK_FD).
     assert_pass(

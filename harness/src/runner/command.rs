@@ -5,8 +5,13 @@
 //! is applied to the sandbox's own namespace without a shell, so a scenario cannot change the
 //! host; any other command is a decision the user makes explicitly.
 
+use std::ffi::{CStr, CString};
 use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// The `name=value` pairs of a command made only of `sysctl [-q|-w|-e] name=value...` parts
@@ -78,17 +83,112 @@ fn shell_words(s: &str) -> Option<Vec<String>> {
     Some(words)
 }
 
+/// What a scenario's shell commands see, as under packetdrill: the script's own directory as
+/// the working directory (the corpus sources `../common/defaults.sh`), `PACKETDRILL_PID`, and
+/// a `/tmp` of the scenario's own.
+///
+/// packetdrill's scripts keep state in `/tmp` between commands, keyed by packetdrill's pid
+/// (`set_sysctls.py` writes `/tmp/sysctl_restore_${PACKETDRILL_PID}.sh`, a later line runs it
+/// as `${PPID}`). Scenarios here share one process, so they would share that name and leave the
+/// file behind. Each command instead runs in a mount namespace of its own where `/tmp` is this
+/// scenario's private directory, which goes when the scenario ends.
+pub struct ShellEnv {
+    dir: Option<PathBuf>,
+    tmp: Option<PathBuf>,
+}
+
+impl ShellEnv {
+    /// For the script at `file` (a path, or a bare name for a script written inline).
+    pub fn for_script(file: &str) -> ShellEnv {
+        let dir = Path::new(file)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .map(Path::to_path_buf);
+        ShellEnv { dir, tmp: None }
+    }
+
+    /// The private `/tmp`, made on the first command that needs it.
+    fn tmp(&mut self) -> Result<&Path, String> {
+        if self.tmp.is_none() {
+            static NEXT: AtomicU64 = AtomicU64::new(0);
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let dir = std::env::temp_dir().join(format!("tcpcheck-{}-{n}-tmp", std::process::id()));
+            std::fs::create_dir(&dir)
+                .map_err(|e| format!("cannot make a private /tmp at {}: {e}", dir.display()))?;
+            self.tmp = Some(dir);
+        }
+        Ok(self.tmp.as_deref().expect("just made"))
+    }
+}
+
+impl Drop for ShellEnv {
+    fn drop(&mut self) {
+        if let Some(tmp) = self.tmp.take() {
+            let _ = std::fs::remove_dir_all(tmp);
+        }
+    }
+}
+
+/// Gives the child a mount namespace of its own with `tmp` bound over `/tmp`. Runs between
+/// fork and exec, so it only makes system calls on strings prepared before the fork.
+fn private_tmp(tmp: &CStr) -> std::io::Result<()> {
+    let root = c"/";
+    let target = c"/tmp";
+    // SAFETY: plain system calls on NUL-terminated strings that outlive the call.
+    unsafe {
+        if libc::unshare(libc::CLONE_NEWNS) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // Private first, so the bind below does not propagate back to the host's mounts.
+        let private = libc::MS_REC | libc::MS_PRIVATE;
+        if libc::mount(
+            std::ptr::null(),
+            root.as_ptr(),
+            std::ptr::null(),
+            private,
+            std::ptr::null(),
+        ) != 0
+        {
+            return Err(std::io::Error::last_os_error());
+        }
+        if libc::mount(
+            tmp.as_ptr(),
+            target.as_ptr(),
+            std::ptr::null(),
+            libc::MS_BIND,
+            std::ptr::null(),
+        ) != 0
+        {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
 /// Runs `sh -c text` from the calling thread, so the child starts in the thread's network
 /// namespace, and kills it at the deadline. Err holds what to report.
-pub fn run_shell(text: &str, deadline: Duration) -> Result<(), String> {
-    let mut child = Command::new("sh")
+pub fn run_shell(text: &str, deadline: Duration, env: &mut ShellEnv) -> Result<(), String> {
+    let tmp = env.tmp()?;
+    let tmp = CString::new(tmp.as_os_str().as_bytes())
+        .map_err(|_| format!("the private /tmp {} has a NUL in its name", tmp.display()))?;
+    let mut command = Command::new("sh");
+    command
         .arg("-c")
         .arg(text)
+        .env("PACKETDRILL_PID", std::process::id().to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(dir) = &env.dir {
+        command.current_dir(dir);
+    }
+    // SAFETY: the hook only makes system calls (see private_tmp), as pre_exec requires.
+    unsafe {
+        command.pre_exec(move || private_tmp(&tmp));
+    }
+    let mut child = command
         .spawn()
-        .map_err(|e| format!("cannot start `sh`: {e}"))?;
+        .map_err(|e| format!("cannot start `sh` in a private /tmp: {e}"))?;
     let give_up = Instant::now() + deadline;
     let status = loop {
         match child.try_wait() {

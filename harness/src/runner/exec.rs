@@ -119,6 +119,8 @@ pub struct Exec<'a> {
     /// When the event being run had its time worked out (script µs): a relative time counts
     /// from here, however long after `last_effect` the harness got here.
     adjusted_at: i64,
+    /// Where backquoted shell commands run.
+    shell: command::ShellEnv,
 }
 
 impl<'a> Exec<'a> {
@@ -160,6 +162,7 @@ impl<'a> Exec<'a> {
             effect: 0,
             last_effect: 0,
             adjusted_at: 0,
+            shell: command::ShellEnv::for_script(file),
         }
     }
 
@@ -359,7 +362,9 @@ impl<'a> Exec<'a> {
                 self.stack.note(EventKind::Note {
                     text: format!("sh -c `{text}`"),
                 });
-                if let Err(m) = command::run_shell(text, self.opts.command_deadline) {
+                if let Err(m) =
+                    command::run_shell(text, self.opts.command_deadline, &mut self.shell)
+                {
                     let message = format!("error executing `{text}` command: {m}");
                     return Err(match ev {
                         Some(ev) => {

@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""Agreement between packetdrill and tcpcheck on a packetdrill corpus, script by script.
+
+Runs every script of CORPUS (for example packetdrill's gtests/net/tcp) under both tools, each
+over IPv4 and IPv6 as packetdrill's own run_all.py would choose them (a script named *v6.pkt
+runs only over IPv6, *v4.pkt only over IPv4), and prints:
+
+  - the agreement table: both pass, both fail, packetdrill only, tcpcheck only;
+  - for every script packetdrill passes and tcpcheck does not, tcpcheck's first blocker
+    (the first line of its error, or its first divergence), and a count of blockers by kind.
+
+packetdrill runs as run_all.py runs it (its IP addresses, -D definitions and --mtu=1520 for
+IPv6), each script in a fresh network namespace of its own (`unshare --net`), from the
+script's own directory. Its TCP sockets are switched to CUBIC by an LD_PRELOAD shim built
+from bench/cc-cubic.c, because the scripts assume CUBIC and a namespace may not choose it as
+its default (see the shim). tcpcheck runs once per IP version over the same list of scripts,
+with --allow-shell (the scripts source defaults.sh) and --format json.
+
+Nothing here changes the host: namespaces end with their process, the shim and logs live in a
+temporary directory removed at exit.
+
+Usage: bench/packetdrill-agreement.py --packetdrill PATH/packetdrill CORPUS
+           [--tcpcheck target/release/tcpcheck] [--ip 4|6|both] [--jobs N] [--timeout S]
+           [--json OUT]
+"""
+import argparse
+import collections
+import concurrent.futures
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+# run_all.py's settings per IP version (facts about how packetdrill's corpus expects to run).
+PACKETDRILL_ARGS = {
+    4: ["--ip_version=ipv4", "--local_ip=192.168.0.1", "--gateway_ip=192.168.0.1",
+        "--netmask_ip=255.255.0.0", "--remote_ip=192.0.2.1",
+        "-D", "TFO_COOKIE=3021b9d889017eeb", "-D", "CODE=host_unreachable",
+        "-D", "CMSG_LEVEL_IP=SOL_IP", "-D", "CMSG_TYPE_RECVERR=IP_RECVERR"],
+    6: ["--ip_version=ipv6", "--mtu=1520", "--local_ip=fd3d:0a0b:17d6::1",
+        "--gateway_ip=fd3d:0a0b:17d6:8888::1", "--remote_ip=fd3d:fa7b:d17d::1",
+        "-D", "TFO_COOKIE=c1d1e9742a47a9bc",
+        "-D", "CMSG_LEVEL_IP=SOL_IPV6", "-D", "CMSG_TYPE_RECVERR=IPV6_RECVERR"],
+}
+
+
+def fail(msg):
+    print(f"packetdrill-agreement: {msg}", file=sys.stderr)
+    sys.exit(2)
+
+
+def scripts_of(corpus, ip):
+    out = []
+    for root, _dirs, files in os.walk(corpus):
+        for f in files:
+            if not f.endswith(".pkt"):
+                continue
+            if ip == 4 and f.endswith("v6.pkt"):
+                continue
+            if ip == 6 and f.endswith("v4.pkt"):
+                continue
+            out.append(os.path.realpath(os.path.join(root, f)))
+    return sorted(out)
+
+
+def build_shim(tmp):
+    src = os.path.join(os.path.dirname(os.path.realpath(__file__)), "cc-cubic.c")
+    so = os.path.join(tmp, "cc-cubic.so")
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if not cc:
+        fail("a C compiler (cc) is needed to build the CUBIC shim bench/cc-cubic.c")
+    subprocess.run([cc, "-shared", "-fPIC", "-O2", "-o", so, src, "-ldl"], check=True)
+    return so
+
+
+def run_packetdrill(binary, shim, script, ip, timeout):
+    # lo up first: packetdrill's own netns wrapper does the same.
+    cmd = ["unshare", "--net", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", binary,
+           "--send_omit_free", *PACKETDRILL_ARGS[ip], os.path.basename(script)]
+    env = dict(os.environ, LD_PRELOAD=shim)
+    start = time.monotonic()
+    try:
+        p = subprocess.run(cmd, cwd=os.path.dirname(script), env=env, capture_output=True,
+                           text=True, timeout=timeout)
+        rc, err = p.returncode, (p.stderr or "") + (p.stdout or "")
+    except subprocess.TimeoutExpired:
+        rc, err = -1, f"timed out after {timeout} s"
+    wall = time.monotonic() - start
+    first = ""
+    for line in err.splitlines():
+        if "error" in line.lower() or "fail" in line.lower() or "timed out" in line:
+            first = line.strip()
+            break
+    return {"pass": rc == 0, "first": first or (err.strip().splitlines() or [""])[-1],
+            "wall_s": wall}
+
+
+def blocker_of(scenario):
+    if scenario.get("error"):
+        return scenario["error"].splitlines()[0]
+    d = scenario.get("first_divergence") or {}
+    if d:
+        return f"line {d.get('line')}: expected {d.get('expected')}; {d.get('actual')}"
+    return scenario.get("verdict", "?")
+
+
+def run_tcpcheck(binary, scripts, ip, jobs, timeout):
+    cmd = [binary, "run", "--allow-shell", "--format", "json", "--ip", str(ip),
+           "--jobs", str(jobs), *scripts]
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        fail(f"tcpcheck did not finish the IPv{ip} run within {timeout} s")
+    try:
+        report = json.loads(p.stdout)
+    except json.JSONDecodeError:
+        fail(f"tcpcheck's IPv{ip} output is not JSON (exit {p.returncode}):\n"
+             f"{p.stderr.strip()[:2000]}")
+    out = {}
+    for s in report.get("scenarios", []):
+        path = os.path.realpath(s["path"])
+        out[path] = {"pass": s["verdict"] == "pass", "verdict": s["verdict"],
+                     "first": blocker_of(s), "ms": s.get("duration_ms", 0.0)}
+    return out
+
+
+def kind_of(blocker):
+    """A blocker reduced to its kind, so the summary can count alike ones together."""
+    b = re.sub(r"^\S+\.pkt:\d+:\d+: ", "", blocker)
+    b = re.sub(r"\d+", "N", b)
+    return b[:90]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("corpus")
+    ap.add_argument("--packetdrill", required=True, help="a packetdrill binary")
+    ap.add_argument("--tcpcheck", default=None, help="default: target/release/tcpcheck")
+    ap.add_argument("--ip", choices=["4", "6", "both"], default="both")
+    ap.add_argument("--jobs", type=int, default=8)
+    ap.add_argument("--timeout", type=int, default=600, help="seconds per packetdrill script")
+    ap.add_argument("--json", help="write every script's two verdicts here")
+    a = ap.parse_args()
+    if a.jobs < 1:
+        fail("--jobs must be at least 1")
+    if not os.path.isdir(a.corpus):
+        fail(f"{a.corpus}: not a directory")
+    if not os.access(a.packetdrill, os.X_OK):
+        fail(f"{a.packetdrill}: not an executable packetdrill")
+    repo = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+    tcpcheck = a.tcpcheck or os.path.join(repo, "target", "release", "tcpcheck")
+    if not os.access(tcpcheck, os.X_OK):
+        fail(f"{tcpcheck}: not found; build it with `cargo build --release` or pass --tcpcheck")
+    ips = [4, 6] if a.ip == "both" else [int(a.ip)]
+
+    tmp = tempfile.mkdtemp(prefix="pd-agreement-")
+    try:
+        shim = build_shim(tmp)
+        rows = []
+        for ip in ips:
+            scripts = scripts_of(a.corpus, ip)
+            if not scripts:
+                fail(f"{a.corpus}: no .pkt scripts for IPv{ip}")
+            with concurrent.futures.ThreadPoolExecutor(a.jobs) as pool:
+                pd = dict(zip(scripts, pool.map(
+                    lambda s: run_packetdrill(a.packetdrill, shim, s, ip, a.timeout), scripts)))
+            tc = run_tcpcheck(tcpcheck, scripts, ip, a.jobs, a.timeout * 4)
+            for s in scripts:
+                t = tc.get(s, {"pass": False, "verdict": "missing",
+                               "first": "not in tcpcheck's report", "ms": 0.0})
+                rows.append({"script": os.path.relpath(s, a.corpus), "ip": ip,
+                             "packetdrill": pd[s], "tcpcheck": t})
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    for ip in ips:
+        r = [x for x in rows if x["ip"] == ip]
+        both = sum(x["packetdrill"]["pass"] and x["tcpcheck"]["pass"] for x in r)
+        none = sum(not x["packetdrill"]["pass"] and not x["tcpcheck"]["pass"] for x in r)
+        pd_only = [x for x in r if x["packetdrill"]["pass"] and not x["tcpcheck"]["pass"]]
+        tc_only = [x for x in r if not x["packetdrill"]["pass"] and x["tcpcheck"]["pass"]]
+        pd_pass = both + len(pd_only)
+        print(f"\nIPv{ip}: {len(r)} scripts; packetdrill passes {pd_pass}, "
+              f"tcpcheck passes {both + len(tc_only)} ({both} of packetdrill's {pd_pass})")
+        print(f"  {'both pass':<18}{both:>5}")
+        print(f"  {'both fail':<18}{none:>5}")
+        print(f"  {'packetdrill only':<18}{len(pd_only):>5}")
+        print(f"  {'tcpcheck only':<18}{len(tc_only):>5}")
+        kinds = collections.Counter(kind_of(x["tcpcheck"]["first"]) for x in pd_only)
+        if kinds:
+            print("  tcpcheck's first blockers where packetdrill passes, by kind:")
+            for k, n in kinds.most_common():
+                print(f"    {n:>4}  {k}")
+            print("  script by script:")
+            for x in pd_only:
+                print(f"    {x['script']}: [{x['tcpcheck']['verdict']}] {x['tcpcheck']['first']}")
+        for x in tc_only:
+            print(f"  tcpcheck only: {x['script']} (packetdrill: {x['packetdrill']['first']})")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(rows, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
