@@ -142,15 +142,12 @@ fn write_in(
 /// shown as it came, so a case that does not come back says so on the page.
 fn html(config: &Config, index: u64, found: &Found, script: &std::path::Path) -> String {
     use crate::runner::report::{self, Sources};
-    use crate::runner::{run_script, IpVersion, ModelProfile, RunOptions, ScenarioRun};
+    use crate::runner::{run_script, IpVersion, RunOptions, ScenarioRun};
 
     let name = script.display().to_string();
     let opts = RunOptions {
         strict_trailing: true,
-        model: match config.profile {
-            tcpcheck_model::profile::ProfileKind::Linux => ModelProfile::Linux,
-            tcpcheck_model::profile::ProfileKind::Rfc9293 => ModelProfile::Rfc9293,
-        },
+        model: Some(config.profile),
         ..RunOptions::default()
     };
     let runs: Vec<ScenarioRun> = match crate::runner::load(script) {

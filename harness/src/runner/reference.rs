@@ -78,7 +78,7 @@ mod tests {
         ModelVerdict::Diverge(ModelDivergence {
             line: 7,
             at: std::time::Duration::ZERO,
-            rule: "RFC 9293 3.10.7.4".into(),
+            rule: &tcpcheck_model::conn::rules::OUT_OF_ORDER_ACK,
             expected: "an ACK".into(),
             actual: "nothing".into(),
             departure: Box::new(Departure {

@@ -93,7 +93,10 @@ impl Exec<'_> {
     pub(super) fn profile(&mut self, kind: Option<ProfileKind>) -> Step<Profile> {
         match kind {
             Some(ProfileKind::Rfc9293) | None => Ok(Profile::rfc9293()),
-            Some(ProfileKind::Linux) => self.stack.stack_mut().profile()
+            Some(ProfileKind::Linux) => self
+                .stack
+                .stack_mut()
+                .profile()
                 .map_err(Self::harness_error),
         }
     }

@@ -232,7 +232,7 @@ fn tick_label(t: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runner::schedule::{Expected, SegmentKind};
+    use crate::runner::schedule::{ExpectedSchedule, SegmentKind};
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)
@@ -246,7 +246,7 @@ mod tests {
             segment: "SYN".into(),
             sends: vec![ms(100), ms(1110), ms(3130), ms(7150)],
             give_up: Some(ms(15_160)),
-            expected: Ok(Expected {
+            expected: Ok(ExpectedSchedule {
                 intervals: vec![ms(1000), ms(2000), ms(4000)],
                 give_up: ms(8000),
                 sends: 4,
@@ -273,7 +273,7 @@ mod tests {
             segment: "data 1:101".into(),
             sends: vec![ms(100), ms(435), ms(1075)],
             give_up: None,
-            expected: Ok(Expected {
+            expected: Ok(ExpectedSchedule {
                 intervals: (0..15).map(|i| ms(304 << i.min(8))).collect(),
                 give_up: ms(120_000),
                 sends: 16,
