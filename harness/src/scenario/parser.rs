@@ -20,6 +20,10 @@ pub struct Parser<'s, 'a> {
     src: &'s Source<'a>,
     toks: Vec<Token<'a>>,
     pos: usize,
+    /// The spans of the expressions parsed so far, in post-order (see [`CallSpans`]).
+    expr_spans: Vec<Span>,
+    /// The last system call's spans, for its event.
+    call_spans: Option<CallSpans>,
 }
 
 type PResult<T> = Result<T, ParseError>;
@@ -43,7 +47,13 @@ fn describe(t: &Token<'_>) -> String {
 
 impl<'s, 'a> Parser<'s, 'a> {
     pub fn new(src: &'s Source<'a>, toks: Vec<Token<'a>>) -> Self {
-        Parser { src, toks, pos: 0 }
+        Parser {
+            src,
+            toks,
+            pos: 0,
+            expr_spans: Vec::new(),
+            call_spans: None,
+        }
     }
 
     fn peek(&self) -> &Token<'a> {
@@ -280,6 +290,7 @@ impl<'s, 'a> Parser<'s, 'a> {
             time,
             action,
             span: self.span(start_tok.start, self.last_end()),
+            call_spans: self.call_spans.take(),
         })
     }
 
@@ -624,19 +635,28 @@ impl<'s, 'a> Parser<'s, 'a> {
         } else {
             None
         };
-        let name = match self.peek().tok {
+        let t = *self.peek();
+        let name = match t.tok {
             Tok::Word(w) => {
                 self.bump();
                 w.to_string()
             }
             _ => return Err(self.unexpected("a system call name")),
         };
+        let mut spans = CallSpans {
+            name: self.span(t.start, t.end),
+            ..CallSpans::default()
+        };
         self.expect_punct('(', &format!("`(` after `{name}`"))?;
+        self.expr_spans.clear();
         let args = self.expr_list(')', 0)?;
         self.expect_punct('=', "`=` and the expected result")?;
         let result = self.expr(0, false)?;
+        spans.exprs = std::mem::take(&mut self.expr_spans);
         let mut errno = None;
-        if let Tok::Word(w) = self.peek().tok {
+        let t = *self.peek();
+        if let Tok::Word(w) = t.tok {
+            spans.errno = Some(self.span(t.start, t.end));
             self.bump();
             if !self.is_punct('(') {
                 return Err(self.unexpected(&format!(
@@ -656,6 +676,7 @@ impl<'s, 'a> Parser<'s, 'a> {
         if !self.starts_event() {
             return Err(self.unexpected("an errno, a `(note)` or the next event"));
         }
+        self.call_spans = Some(spans);
         Ok(Syscall {
             end,
             name,
@@ -699,21 +720,29 @@ impl<'s, 'a> Parser<'s, 'a> {
     /// `calls` is false only for a system call's result outside any brackets: there a word
     /// followed by `(` is the result and a note, as in packetdrill (`= X (note)`).
     fn expr(&mut self, depth: usize, calls: bool) -> PResult<Expr> {
+        let start = self.peek().start;
         let first = self.primary(depth, calls)?;
         if self.is_punct('|') {
             let mut items = vec![first];
             while self.eat_punct('|') {
                 items.push(self.primary(depth, calls)?);
             }
-            return Ok(Expr::Or(items));
+            return Ok(self.spanned(start, Expr::Or(items)));
         }
         if matches!(first, Expr::Word(_) | Expr::Call(..)) && self.is_punct('=') {
             self.check_depth(depth + 1)?;
             self.bump();
             let rhs = self.expr(depth + 1, calls)?;
-            return Ok(Expr::Assign(Box::new(first), Box::new(rhs)));
+            return Ok(self.spanned(start, Expr::Assign(Box::new(first), Box::new(rhs))));
         }
         Ok(first)
+    }
+
+    /// Records where `e`, just parsed from `start`, was written (after its parts).
+    fn spanned(&mut self, start: usize, e: Expr) -> Expr {
+        let span = self.span(start, self.last_end());
+        self.expr_spans.push(span);
+        e
     }
 
     fn check_depth(&self, depth: usize) -> PResult<()> {
@@ -729,7 +758,7 @@ impl<'s, 'a> Parser<'s, 'a> {
 
     fn primary(&mut self, depth: usize, calls: bool) -> PResult<Expr> {
         let t = *self.peek();
-        Ok(match t.tok {
+        let e = match t.tok {
             Tok::Ellipsis => {
                 self.bump();
                 Expr::Ellipsis
@@ -789,6 +818,7 @@ impl<'s, 'a> Parser<'s, 'a> {
                 Expr::AddrOf(Box::new(self.primary(depth + 1, calls)?))
             }
             _ => return Err(self.unexpected("an expression")),
-        })
+        };
+        Ok(self.spanned(t.start, e))
     }
 }
