@@ -141,6 +141,18 @@ impl Connection {
     }
 
     /// Expects the oldest unacknowledged segment again when its timer runs out.
+    /// A retransmission acknowledges what has come in since its timer was armed: it carries
+    /// RCV.NXT as it stands when it goes (RFC 9293 3.8.1, the segment is sent again with
+    /// the current <ACK=RCV.NXT>; Linux tcp_transmit_skb() fills in tp->rcv_nxt).
+    pub(super) fn refresh_retransmission_ack(&mut self) {
+        let rcv_nxt = self.tcb.rcv_nxt;
+        for e in &mut self.record.obligations {
+            if is_retransmission_of(e) && e.spec.ack.is_some() {
+                e.spec.ack = Some(rcv_nxt);
+            }
+        }
+    }
+
     pub(super) fn schedule_retransmission(&mut self) {
         let Some(rtx) = self.snd.rtx else { return };
         let Some(interval) = self.retransmission_interval(rtx.count, rtx.flags) else {

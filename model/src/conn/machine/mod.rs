@@ -139,6 +139,8 @@ struct Handshake {
     iss_floor: Option<SeqNumber>,
     /// The listener answered this connection's SYN with a SYN cookie.
     cookie: bool,
+    /// The window the stack's SYN-ACK offered (never scaled, RFC 7323 2.2).
+    synack_wnd: Option<u32>,
 }
 
 /// What the model has found so far: what the stack owes, the open choices it took, what
@@ -351,6 +353,11 @@ impl Connection {
     /// The TSvals of the first and the latest SYN-ACK the stack sent, once one carried TSopt.
     pub fn synack_tsvals(&self) -> Option<(u32, u32)> {
         self.ts.synack
+    }
+    /// The window the stack's SYN-ACK offered: the window a Linux request socket judges by
+    /// whatever its later ACKs advertise (see `request_ack_window_rounded_down`).
+    pub fn synack_window(&self) -> Option<u32> {
+        self.handshake.synack_wnd
     }
 
     /// What the stack owes, oldest first.
