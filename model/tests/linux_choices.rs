@@ -207,7 +207,7 @@ fn paws_drops_old_tsval_but_not_a_rst() {
     }
 }
 
-/// RFC 9293 3.6 MAY-1, SHLD-2: close() of the last descriptor with unread data resets
+/// RFC 9293 3.6.1 MAY-1, SHLD-3: close() of the last descriptor with unread data resets
 /// (<SEQ=SND.NXT><CTL=RST>), where a plain close would send a FIN.
 #[test]
 fn release_with_unread_data_sends_rst() {
@@ -222,7 +222,7 @@ fn release_with_unread_data_sends_rst() {
         assert!(c
             .choices()
             .iter()
-            .any(|ch| ch.rule == "RFC 9293 3.6: MAY-1, SHLD-2"));
+            .any(|ch| ch.rule == "RFC 9293 3.6.1: MAY-1, SHLD-3"));
         assert!(accepts(&c, ms(30), seg(RST, 0, 0)));
         assert!(accepts(&c, ms(30), seg(RST | ACK, 0, p + 11)));
         refusal(&c, ms(30), seg(FIN | ACK, 0, p + 11));
@@ -238,7 +238,7 @@ fn release_with_unread_data_sends_rst() {
     }
 }
 
-/// RFC 9293 3.6 SHLD-2 holds after the peer's FIN too: data left unread when the last
+/// RFC 9293 3.6.1 SHLD-3 holds after the peer's FIN too: data left unread when the last
 /// descriptor closes in LAST-ACK or CLOSING (the FIN already sent after shutdown(SHUT_WR)) is
 /// reported lost with <SEQ=SND.NXT><CTL=RST>, as Linux tcp_close() does for any state that
 /// still has a socket. In TIME-WAIT there is no socket left to reset.
@@ -287,7 +287,7 @@ fn release_with_unread_data_after_the_fins_sends_rst() {
     }
 }
 
-/// RFC 9293 3.6 MAY-1, SHLD-2: after close() without unread data, new data in FIN-WAIT-1 or
+/// RFC 9293 3.6.1 MAY-1, SHLD-3: after close() without unread data, new data in FIN-WAIT-1 or
 /// FIN-WAIT-2 draws <SEQ=SEG.ACK><CTL=RST> and the connection is gone; after a plain CLOSE
 /// (shutdown) the data is acknowledged.
 #[test]
@@ -311,7 +311,7 @@ fn data_after_release_draws_rst() {
         assert!(accepts(&w1, ms(40), seg(RST, s1, 0)));
         assert!(accepts(&w1, ms(40), seg(RST | ACK, s1, p + 16)));
         let d = refusal(&w1, ms(40), seg(RST, s2, 0));
-        assert!(d.rule.contains("SHLD-2"), "{d}");
+        assert!(d.rule.contains("SHLD-3"), "{d}");
         refusal(&w1, ms(40), seg(ACK, s2, p + 16));
         silence_refused(&w1, ms(40));
 

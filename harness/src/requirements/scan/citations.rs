@@ -18,24 +18,66 @@ pub struct Citation {
 pub fn citations(file: &SourceFile) -> Vec<Citation> {
     let mut out = Vec::new();
     for token in lex(&file.text) {
-        let Tok::Comment(text) = &token.tok else {
+        if let Tok::Comment(text) = &token.tok {
+            cite(text, &file.path, token.line, &mut out);
+        }
+    }
+    out
+}
+
+/// The citations in a scenario's comments (`//` to the end of a line, as packetdrill
+/// writes them), in the same form: the labels a scenario checks on the wire.
+pub fn scenario_citations(file: &SourceFile) -> Vec<Citation> {
+    let mut out = Vec::new();
+    for (n, line) in file.text.lines().enumerate() {
+        if let Some(pos) = line.find("//") {
+            cite(&line[pos + 2..], &file.path, n + 1, &mut out);
+        }
+    }
+    out
+}
+
+/// The citations in one comment's `text`, which starts on `line` of `path`.
+fn cite(text: &str, path: &str, line: usize, out: &mut Vec<Citation>) {
+    let mut from = 0;
+    while let Some(pos) = text[from..].find("RFC 9293") {
+        let start = from + pos;
+        from = start + "RFC 9293".len();
+        let Some((section, labels)) = parse_citation(&text[from..]) else {
             continue;
         };
-        let mut from = 0;
-        while let Some(pos) = text[from..].find("RFC 9293") {
-            let start = from + pos;
-            from = start + "RFC 9293".len();
-            let Some((section, labels)) = parse_citation(&text[from..]) else {
-                continue;
-            };
-            let line = token.line + text[..start].matches('\n').count();
-            for label in labels {
-                out.push(Citation {
-                    label,
-                    section: section.clone(),
-                    at: format!("{}:{line}", file.path),
-                });
-            }
+        let line = line + text[..start].matches('\n').count();
+        for label in labels {
+            out.push(Citation {
+                label,
+                section: section.clone(),
+                at: format!("{path}:{line}"),
+            });
+        }
+    }
+}
+
+/// The citations that open a string literal, as a model's rules are written (the words
+/// "RFC 9293", the section, a colon, the labels, then the rule in words): checked like
+/// those in comments, though only a comment at the code counts as implementing the label.
+pub fn rule_citations(file: &SourceFile) -> Vec<Citation> {
+    let mut out = Vec::new();
+    for token in lex(&file.text) {
+        let Tok::Str(text) = &token.tok else {
+            continue;
+        };
+        let Some(rest) = text.strip_prefix("RFC 9293") else {
+            continue;
+        };
+        let Some((section, labels)) = parse_citation(rest) else {
+            continue;
+        };
+        for label in labels {
+            out.push(Citation {
+                label,
+                section: section.clone(),
+                at: format!("{}:{}", file.path, token.line),
+            });
         }
     }
     out

@@ -10,6 +10,9 @@
 //!   number, a colon and one or more labels separated by commas (see `citations`);
 //! - test functions in `model/tests`, `harness/tests` and the `#[cfg(test)]` modules of the
 //!   source trees, with the labels their comments mention (see `test_fns`);
+//! - the scenarios of `corpus/scenarios` (run on the kernel by `harness/tests/scenarios.rs`),
+//!   with the labels their comments cite in the same form: a scenario that cites a label
+//!   checks it on the wire, and counts as its test;
 //! - `model/requirements/notes.tsv`, the hand-kept notes.
 //!
 //! Only comments count, never string literals: a test that asserts on the text of a label
@@ -23,7 +26,7 @@ mod lex;
 mod tables;
 mod test_fns;
 
-pub use citations::{citations, Citation};
+pub use citations::{citations, rule_citations, scenario_citations, Citation};
 pub use tables::{parse_appendix, parse_notes, Note, NoteKind};
 pub use test_fns::{test_fns, TestFn};
 
@@ -43,13 +46,16 @@ pub const NOTES_PATH: &str = "model/requirements/notes.tsv";
 pub const CODE_DIRS: [&str; 2] = ["model/src", "harness/src"];
 /// Trees holding integration tests.
 pub const TEST_DIRS: [&str; 2] = ["model/tests", "harness/tests"];
+/// Scenarios (`.pkt`) whose comments name the labels they check.
+pub const SCENARIO_DIR: &str = "corpus/scenarios";
 /// Everything the matrix depends on, for `cargo:rerun-if-changed`.
-pub const INPUT_DIRS: [&str; 5] = [
+pub const INPUT_DIRS: [&str; 6] = [
     "model/src",
     "model/tests",
     "harness/src",
     "harness/tests",
     "model/requirements",
+    SCENARIO_DIR,
 ];
 
 /// The label prefixes of RFC 9293, in the order Appendix B's summary counts them.
@@ -127,7 +133,7 @@ pub struct Row {
     pub status: Status,
     /// "path:line" of each citation.
     pub locations: Vec<String>,
-    /// "path::fn" of each test.
+    /// "path::fn" of each test, and the path of each scenario that checks it.
     pub tests: Vec<String>,
     pub note: String,
 }
@@ -176,12 +182,23 @@ pub fn matrix_at(root: &Path) -> Result<Vec<Row>, Vec<Error>> {
     }
     // Source trees hold `#[cfg(test)]` modules too.
     tests.extend(code.iter().cloned());
-    matrix(&appendix, &notes, &code, &tests)
+    let mut scenarios = Vec::new();
+    for path in files_with(root, SCENARIO_DIR, ".pkt")
+        .map_err(|e| vec![Error::new(SCENARIO_DIR, 0, format!("cannot list: {e}"))])?
+    {
+        scenarios.push(read(&path)?);
+    }
+    matrix_with_scenarios(&appendix, &notes, &code, &tests, &scenarios)
 }
 
 /// The `.rs` files under `root/dir`, recursively, as sorted workspace-relative paths so that
 /// the table comes out the same on every machine.
 pub fn rust_files(root: &Path, dir: &str) -> io::Result<Vec<String>> {
+    files_with(root, dir, ".rs")
+}
+
+/// The files under `root/dir` whose names end in `ext`, as [`rust_files`] lists them.
+pub fn files_with(root: &Path, dir: &str, ext: &str) -> io::Result<Vec<String>> {
     let mut out = Vec::new();
     let mut pending = vec![dir.to_string()];
     while let Some(dir) = pending.pop() {
@@ -195,7 +212,7 @@ pub fn rust_files(root: &Path, dir: &str) -> io::Result<Vec<String>> {
             let path = format!("{dir}/{name}");
             if entry.file_type()?.is_dir() {
                 pending.push(path);
-            } else if name.ends_with(".rs") {
+            } else if name.ends_with(ext) {
                 out.push(path);
             }
         }
@@ -212,6 +229,17 @@ pub fn matrix(
     code: &[SourceFile],
     tests: &[SourceFile],
 ) -> Result<Vec<Row>, Vec<Error>> {
+    matrix_with_scenarios(appendix, notes, code, tests, &[])
+}
+
+/// [`matrix`], with the scenarios whose citations count as tests of their labels.
+pub fn matrix_with_scenarios(
+    appendix: &SourceFile,
+    notes: &SourceFile,
+    code: &[SourceFile],
+    tests: &[SourceFile],
+    scenarios: &[SourceFile],
+) -> Result<Vec<Row>, Vec<Error>> {
     let requirements = parse_appendix(appendix)?;
     let mut errors = Vec::new();
     let index: BTreeMap<&str, usize> = requirements
@@ -227,7 +255,29 @@ pub fn matrix(
     for file in code {
         for citation in citations(file) {
             match index.get(citation.label.as_str()) {
-                Some(&i) => push_unique(&mut locations[i], citation.at),
+                Some(&i) => {
+                    if let Some(error) = wrong_section(&citation, &requirements[i]) {
+                        errors.push(error);
+                    }
+                    push_unique(&mut locations[i], citation.at)
+                }
+                None => errors.push(Error {
+                    at: citation.at,
+                    message: format!(
+                        "cites {} (RFC 9293 {}), which RFC 9293 Appendix B does not define",
+                        citation.label, citation.section
+                    ),
+                }),
+            }
+        }
+    }
+
+    // A rule string names its label too: the same section check, and the same error for a
+    // label Appendix B does not define.
+    for file in code {
+        for citation in rule_citations(file) {
+            match index.get(citation.label.as_str()) {
+                Some(&i) => errors.extend(wrong_section(&citation, &requirements[i])),
                 None => errors.push(Error {
                     at: citation.at,
                     message: format!(
@@ -256,6 +306,26 @@ pub fn matrix(
                 }
             }
             all_tests.insert(test.name);
+        }
+    }
+
+    // A scenario checks on the wire each label it cites; its citations are held to the
+    // same section check as the code's.
+    for file in scenarios {
+        for citation in scenario_citations(file) {
+            match index.get(citation.label.as_str()) {
+                Some(&i) => {
+                    errors.extend(wrong_section(&citation, &requirements[i]));
+                    push_unique(&mut tested_by[i], file.path.clone());
+                }
+                None => errors.push(Error {
+                    at: citation.at,
+                    message: format!(
+                        "cites {} (RFC 9293 {}), which RFC 9293 Appendix B does not define",
+                        citation.label, citation.section
+                    ),
+                }),
+            }
         }
     }
 
@@ -318,6 +388,29 @@ pub fn matrix(
             }
         })
         .collect())
+}
+
+/// A citation must name the section that defines its label (Appendix B's section column,
+/// one of several when the body labels it in more than one place). Citing SHLD-2 under
+/// section 3.6 for the half-duplex close's RST, which 3.6.1 labels SHLD-3 (SHLD-2 is 3.5.3's
+/// "RST can contain data"), was a wrong label that the label alone could not show.
+fn wrong_section(citation: &Citation, requirement: &Requirement) -> Option<Error> {
+    let own: Vec<&str> = requirement.section.split(',').map(str::trim).collect();
+    if own.contains(&citation.section.as_str()) {
+        return None;
+    }
+    Some(Error {
+        at: citation.at.clone(),
+        message: format!(
+            "cites RFC 9293 {}: {}, but Appendix B defines {} in section {} ({}: {})",
+            citation.section,
+            citation.label,
+            citation.label,
+            own.join(" or "),
+            requirement.group,
+            requirement.feature
+        ),
+    })
 }
 
 fn push_unique(v: &mut Vec<String>, s: String) {

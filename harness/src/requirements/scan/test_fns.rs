@@ -221,7 +221,7 @@ fn preamble(tokens: &[Token], fn_at: usize) -> (usize, bool) {
     while start > 0 {
         let j = start - 1;
         match &tokens[j].tok {
-            Tok::Comment(_) | Tok::Literal => start = j,
+            Tok::Comment(_) | Tok::Str(_) | Tok::Literal => start = j,
             Tok::Word(w) if QUALIFIERS.contains(&w.as_str()) => start = j,
             Tok::Punct('(') | Tok::Punct(')') => start = j,
             Tok::Punct(']') => {

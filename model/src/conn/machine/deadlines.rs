@@ -279,7 +279,7 @@ impl Connection {
             // (tcp_time_wait(): tw_last_oow_ack_time = 0).
             self.timers.last_challenge = None;
         }
-        // RFC 9293 3.6: MUST-13, linger in TIME-WAIT for 2 MSL (Linux: a fixed 60 s).
+        // RFC 9293 3.6.1: MUST-13, linger in TIME-WAIT for 2 MSL (Linux: a fixed 60 s).
         self.timers.time_wait = Some(now + self.profile.time_wait);
     }
 }

@@ -70,10 +70,10 @@ impl Connection {
             expected: expected.to_string(),
             actual: show(seg),
         };
-        // RFC 9293 3.7.1: MUST-65, the MSS option is sent only in SYN segments.
+        // RFC 9293 3.2: MUST-65, the MSS option is sent only in SYN segments.
         if seg.options.mss.is_some() && !seg.flags.syn() {
             return Err(fail(
-                "RFC 9293 3.7.1: MUST-65, no MSS option outside SYN segments",
+                "RFC 9293 3.2: MUST-65, no MSS option outside SYN segments",
                 "no MSS option",
             ));
         }

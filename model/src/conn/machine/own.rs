@@ -155,11 +155,11 @@ impl Connection {
             && seg.seq == self.tcb.snd_una - 1
             && seg.len <= 1
         {
-            // RFC 9293 3.8.6.1: MUST-35, a zero window is probed. Linux probes without data
+            // RFC 9293 3.8.6: MUST-35, a zero window is probed. Linux probes without data
             // (tcp_xmit_probe_skb()), which the window cannot refuse.
             if self.tcb.snd_wnd == 0 && self.snd.unsent > 0 && seg.len == 0 {
                 self.record.choices.push(Choice {
-                    rule: "RFC 9293 3.8.6.1: MUST-35",
+                    rule: "RFC 9293 3.8.6: MUST-35",
                     taken: "zero-window probe: SND.UNA-1, no data",
                 });
                 return true;
