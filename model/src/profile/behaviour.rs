@@ -233,7 +233,7 @@ pub const SWITCHES: &[Switch] = &[
     },
     Switch {
         field: "oow_ack_rate_limit",
-        rfc: "RFC 9293 3.10.7.4, first; RFC 5961 10 limits challenge ACKs only",
+        rfc: "RFC 9293 3.10.7.4, first; RFC 5961 7 limits challenge ACKs only",
         linux: "net/ipv4/tcp_input.c: tcp_oow_rate_limited()",
         deviations: &["oow-ack-rate-limit"],
     },

@@ -83,6 +83,83 @@ pub fn rule_citations(file: &SourceFile) -> Vec<Citation> {
     out
 }
 
+/// The other RFCs the model cites, whose requirements have rows by section in
+/// `model/requirements/other-rfcs.tsv`.
+pub const OTHER_RFCS: [&str; 4] = ["2018", "5961", "6298", "7323"];
+
+/// Each section of one of [`OTHER_RFCS`] that `text` names (the words "RFC", the number, a
+/// space, an optional '§' and the section, whatever follows), as the id of its row ("RFC",
+/// the number and the section), with its byte offset; a list of sections after one RFC
+/// number, separated by ", ", names each.
+pub fn other_sections_in(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for rfc in OTHER_RFCS {
+        let prefix = format!("RFC {rfc}");
+        let mut from = 0;
+        while let Some(pos) = text[from..].find(&prefix) {
+            let start = from + pos;
+            from = start + prefix.len();
+            let Some(rest) = text[from..].strip_prefix(' ') else {
+                continue;
+            };
+            // A section, then any more after ", " ("RFC 7323 3.2, 4.3: ...").
+            let mut rest = rest.strip_prefix('§').unwrap_or(rest);
+            loop {
+                let end = rest
+                    .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                    .unwrap_or(rest.len());
+                let section = rest[..end].trim_end_matches('.');
+                if !section.starts_with(|c: char| c.is_ascii_digit()) {
+                    break;
+                }
+                out.push((start, format!("RFC {rfc} {section}")));
+                match rest[end..].strip_prefix(", ") {
+                    Some(more) => rest = more.strip_prefix('§').unwrap_or(more),
+                    None => break,
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The sections of [`OTHER_RFCS`] a file's comments name, as citations of their rows.
+pub fn other_citations(file: &SourceFile) -> Vec<Citation> {
+    let mut out = Vec::new();
+    for token in lex(&file.text) {
+        if let Tok::Comment(text) = &token.tok {
+            for (offset, id) in other_sections_in(text) {
+                let line = token.line + text[..offset].matches('\n').count();
+                out.push(other_citation(id, &file.path, line));
+            }
+        }
+    }
+    out
+}
+
+/// [`other_citations`] for a scenario's `//` comments.
+pub fn other_scenario_citations(file: &SourceFile) -> Vec<Citation> {
+    let mut out = Vec::new();
+    for (n, line) in file.text.lines().enumerate() {
+        if let Some(pos) = line.find("//") {
+            for (_, id) in other_sections_in(&line[pos + 2..]) {
+                out.push(other_citation(id, &file.path, n + 1));
+            }
+        }
+    }
+    out
+}
+
+fn other_citation(id: String, path: &str, line: usize) -> Citation {
+    let section = id.rsplit(' ').next().unwrap_or_default().to_string();
+    Citation {
+        label: id,
+        section,
+        at: format!("{path}:{line}"),
+    }
+}
+
 /// Parses what follows "RFC 9293" in a citation: the section and the labels.
 fn parse_citation(s: &str) -> Option<(String, Vec<String>)> {
     let rest = s.strip_prefix([' ', '\t'])?.trim_start();

@@ -6,6 +6,9 @@
 //!
 //! What it reads:
 //! - `model/requirements/rfc9293-appendix-b.tsv`, the 119 labels of RFC 9293 Appendix B;
+//! - `model/requirements/other-rfcs.tsv`, the requirements of RFC 2018, 5961, 6298 and 7323
+//!   the sources cite, one row per section (those RFCs label none), in the same form; any
+//!   comment naming such a section is a citation of its row;
 //! - citations in comments of `model/src` and `harness/src`: the words "RFC 9293", a section
 //!   number, a colon and one or more labels separated by commas (see `citations`);
 //! - test functions in `model/tests`, `harness/tests` and the `#[cfg(test)]` modules of the
@@ -26,8 +29,11 @@ mod lex;
 mod tables;
 mod test_fns;
 
-pub use citations::{citations, rule_citations, scenario_citations, Citation};
-pub use tables::{parse_appendix, parse_notes, Note, NoteKind};
+pub use citations::{
+    citations, other_citations, other_scenario_citations, other_sections_in, rule_citations,
+    scenario_citations, Citation, OTHER_RFCS,
+};
+pub use tables::{parse_appendix, parse_notes, parse_other_rfcs, Note, NoteKind};
 pub use test_fns::{test_fns, TestFn};
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -40,6 +46,8 @@ use tables::notes_and_errors;
 
 /// Where the labels of Appendix B live, relative to the workspace root.
 pub const APPENDIX_PATH: &str = "model/requirements/rfc9293-appendix-b.tsv";
+/// Where the rows of the other RFCs the model cites live, relative to the workspace root.
+pub const OTHER_PATH: &str = "model/requirements/other-rfcs.tsv";
 /// Where the hand-kept notes live, relative to the workspace root.
 pub const NOTES_PATH: &str = "model/requirements/notes.tsv";
 /// Trees whose comments may cite requirements (and may hold `#[cfg(test)]` modules).
@@ -168,6 +176,7 @@ pub fn matrix_at(root: &Path) -> Result<Vec<Row>, Vec<Error>> {
             .map_err(|e| vec![Error::new(path, 0, format!("cannot read: {e}"))])
     };
     let appendix = read(APPENDIX_PATH)?;
+    let other = read(OTHER_PATH)?;
     let notes = read(NOTES_PATH)?;
     let mut code = Vec::new();
     let mut tests = Vec::new();
@@ -188,7 +197,7 @@ pub fn matrix_at(root: &Path) -> Result<Vec<Row>, Vec<Error>> {
     {
         scenarios.push(read(&path)?);
     }
-    matrix_with_scenarios(&appendix, &notes, &code, &tests, &scenarios)
+    matrix_with_scenarios(&appendix, Some(&other), &notes, &code, &tests, &scenarios)
 }
 
 /// The `.rs` files under `root/dir`, recursively, as sorted workspace-relative paths so that
@@ -229,19 +238,28 @@ pub fn matrix(
     code: &[SourceFile],
     tests: &[SourceFile],
 ) -> Result<Vec<Row>, Vec<Error>> {
-    matrix_with_scenarios(appendix, notes, code, tests, &[])
+    matrix_with_scenarios(appendix, None, notes, code, tests, &[])
 }
 
-/// [`matrix`], with the scenarios whose citations count as tests of their labels.
+/// [`matrix`], with the rows of the other RFCs (after Appendix B's; without them their
+/// sections are not looked for) and the scenarios whose citations count as tests.
 pub fn matrix_with_scenarios(
     appendix: &SourceFile,
+    other: Option<&SourceFile>,
     notes: &SourceFile,
     code: &[SourceFile],
     tests: &[SourceFile],
     scenarios: &[SourceFile],
 ) -> Result<Vec<Row>, Vec<Error>> {
-    let requirements = parse_appendix(appendix)?;
+    let mut requirements = parse_appendix(appendix)?;
+    if let Some(other) = other {
+        requirements.extend(parse_other_rfcs(other)?);
+    }
     let mut errors = Vec::new();
+    let no_row = |c: &Citation| Error {
+        at: c.at.clone(),
+        message: format!("names {}, which {OTHER_PATH} has no row for", c.label),
+    };
     let index: BTreeMap<&str, usize> = requirements
         .iter()
         .enumerate()
@@ -289,12 +307,34 @@ pub fn matrix_with_scenarios(
         }
     }
 
+    if other.is_some() {
+        for file in code {
+            for citation in other_citations(file) {
+                match index.get(citation.label.as_str()) {
+                    Some(&i) => push_unique(&mut locations[i], citation.at),
+                    None => errors.push(no_row(&citation)),
+                }
+            }
+        }
+    }
+
     let mut all_tests = BTreeSet::new();
     for file in tests {
         for test in test_fns(file) {
             for (label, line) in &test.labels {
+                if other.is_none() && label.starts_with("RFC ") {
+                    continue;
+                }
                 match index.get(label.as_str()) {
                     Some(&i) => push_unique(&mut tested_by[i], test.name.clone()),
+                    None if label.starts_with("RFC ") => errors.push(Error::new(
+                        &file.path,
+                        *line,
+                        format!(
+                            "{} mentions {label}, which {OTHER_PATH} has no row for",
+                            test.name
+                        ),
+                    )),
                     None => errors.push(Error::new(
                         &file.path,
                         *line,
@@ -325,6 +365,17 @@ pub fn matrix_with_scenarios(
                         citation.label, citation.section
                     ),
                 }),
+            }
+        }
+    }
+
+    if other.is_some() {
+        for file in scenarios {
+            for citation in other_scenario_citations(file) {
+                match index.get(citation.label.as_str()) {
+                    Some(&i) => push_unique(&mut tested_by[i], file.path.clone()),
+                    None => errors.push(no_row(&citation)),
+                }
             }
         }
     }

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::citations::labels_in;
+use super::citations::{labels_in, other_sections_in};
 use super::lex::{lex, Tok, Token};
 use super::SourceFile;
 
@@ -48,7 +48,9 @@ pub fn test_fns(file: &SourceFile) -> Vec<TestFn> {
             }
             for token in &tokens[g.start..g.end] {
                 if let Tok::Comment(text) = &token.tok {
-                    for (offset, label) in labels_in(text) {
+                    let mut mentioned = labels_in(text);
+                    mentioned.extend(other_sections_in(text));
+                    for (offset, label) in mentioned {
                         let line = token.line + text[..offset].matches('\n').count();
                         if !labels.iter().any(|(l, _)| *l == label) {
                             labels.push((label, line));

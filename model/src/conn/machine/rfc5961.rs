@@ -25,11 +25,11 @@ impl Connection {
     }
 
     /// RFC 5961 challenge ACK: `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>`, rate limited
-    /// (RFC 5961 10; Linux one per `tcp_invalid_ratelimit` per socket).
+    /// (RFC 5961 7; Linux one per `tcp_invalid_ratelimit` per socket).
     pub(super) fn challenge_ack(&mut self, now: Duration, rule: &'static str) {
         if self.rate_limited(now) {
             self.record.choices.push(Choice {
-                rule: "RFC 5961 10",
+                rule: "RFC 5961 7",
                 taken: "challenge ACK suppressed by the rate limit",
             });
             return;
