@@ -16,6 +16,12 @@ use super::*;
 impl Connection {
     /// Keep-alives on or off (RFC 9293 3.8.4; the socket option SO_KEEPALIVE).
     pub fn set_keepalive(&mut self, now: Duration, on: bool) {
+        // Linux tcp_set_keepalive(): turning keep-alives on arms the timer for the idle
+        // time from now (inet_csk_reset_keepalive_timer()), so a connection idle for longer
+        // already still waits that long for its first probe.
+        if on && !self.ka.on {
+            self.ka.on_since = now;
+        }
         self.ka.on = on;
         self.plan_keepalive(now);
     }
@@ -44,7 +50,7 @@ impl Connection {
         }
         let t = self.ka.times;
         let fire = match (self.ka.probes_out, self.ka.last_probe) {
-            (0, None) => self.ka.last_rcv + t.idle,
+            (0, None) => self.ka.last_rcv.max(self.ka.on_since) + t.idle,
             (0, Some(p)) => (self.ka.last_rcv + t.idle).max(p + t.interval),
             (_, p) => p.unwrap_or(now) + t.interval,
         };

@@ -255,8 +255,10 @@ struct Timers {
 /// Keep-alives (RFC 9293 3.8.4).
 #[derive(Clone, Copy, Debug)]
 struct KeepAliveTimer {
-    /// Keep-alives are on (MAY-5; MUST-26, off unless asked for).
+    /// Keep-alives are on (MAY-5; MUST-25, off unless asked for).
     on: bool,
+    /// When they were last turned on: the first probe waits the idle time from then too.
+    on_since: Duration,
     /// The socket's keep-alive numbers (the profile's until set).
     times: KeepAlive,
     /// Probes sent since the peer was last heard from.
@@ -299,6 +301,7 @@ impl Connection {
         let rto = timers::RtoEstimator::new(&profile);
         let ka = KeepAliveTimer {
             on: false,
+            on_since: Duration::ZERO,
             times: profile.keepalive,
             probes_out: 0,
             last_rcv: Duration::ZERO,
