@@ -16,6 +16,12 @@ use super::*;
 impl Connection {
     /// Keep-alives on or off (RFC 9293 3.8.4; the socket option SO_KEEPALIVE).
     pub fn set_keepalive(&mut self, now: Duration, on: bool) {
+        // Linux tcp_set_keepalive(): turning keep-alives on arms the timer for the idle
+        // time from now (inet_csk_reset_keepalive_timer()), so a connection idle for longer
+        // already still waits that long for its first probe.
+        if on && !self.ka.on {
+            self.ka.on_since = now;
+        }
         self.ka.on = on;
         self.plan_keepalive(now);
     }
@@ -44,7 +50,7 @@ impl Connection {
         }
         let t = self.ka.times;
         let fire = match (self.ka.probes_out, self.ka.last_probe) {
-            (0, None) => self.ka.last_rcv + t.idle,
+            (0, None) => self.ka.last_rcv.max(self.ka.on_since) + t.idle,
             (0, Some(p)) => (self.ka.last_rcv + t.idle).max(p + t.interval),
             (_, p) => p.unwrap_or(now) + t.interval,
         };
@@ -141,6 +147,18 @@ impl Connection {
     }
 
     /// Expects the oldest unacknowledged segment again when its timer runs out.
+    /// A retransmission acknowledges what has come in since its timer was armed: it carries
+    /// RCV.NXT as it stands when it goes (RFC 9293 3.8.1, the segment is sent again with
+    /// the current <ACK=RCV.NXT>; Linux tcp_transmit_skb() fills in tp->rcv_nxt).
+    pub(super) fn refresh_retransmission_ack(&mut self) {
+        let rcv_nxt = self.tcb.rcv_nxt;
+        for e in &mut self.record.obligations {
+            if is_retransmission_of(e) && e.spec.ack.is_some() {
+                e.spec.ack = Some(rcv_nxt);
+            }
+        }
+    }
+
     pub(super) fn schedule_retransmission(&mut self) {
         let Some(rtx) = self.snd.rtx else { return };
         let Some(interval) = self.retransmission_interval(rtx.count, rtx.flags) else {
@@ -254,7 +272,7 @@ impl Connection {
             // (tcp_time_wait(): tw_last_oow_ack_time = 0).
             self.timers.last_challenge = None;
         }
-        // RFC 9293 3.6: MUST-13, linger in TIME-WAIT for 2 MSL (Linux: a fixed 60 s).
+        // RFC 9293 3.6.1: MUST-13, linger in TIME-WAIT for 2 MSL (Linux: a fixed 60 s).
         self.timers.time_wait = Some(now + self.profile.time_wait);
     }
 }
