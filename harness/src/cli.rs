@@ -20,7 +20,7 @@ mod explore_cli;
 mod run_cli;
 use tcpcheck::decode::{decode_file, render, Decoded};
 use tcpcheck::doctor::{self, Check};
-use tcpcheck::requirements::{self, Status, REQUIREMENTS};
+use tcpcheck::requirements::{self, Status, OTHER_REQUIREMENTS, REQUIREMENTS};
 use tcpcheck::rootless;
 use tcpcheck::runner;
 use tcpcheck::stack::{Registry, StackKind};
@@ -142,9 +142,17 @@ pub fn main(registry: Registry) -> ExitCode {
                 .iter()
                 .filter(|e| status.is_none_or(|s| e.status == s))
                 .collect();
+            let other: Vec<_> = OTHER_REQUIREMENTS
+                .iter()
+                .filter(|e| status.is_none_or(|s| e.status == s))
+                .collect();
             match format {
-                Format::Text => print!("{}", requirements::render_text(REQUIREMENTS, &shown)),
-                Format::Json => print!("{}", requirements::render_json(&shown)),
+                Format::Text => print!(
+                    "{}\n{}",
+                    requirements::render_text(REQUIREMENTS, &shown),
+                    requirements::render_other_text(OTHER_REQUIREMENTS, &other)
+                ),
+                Format::Json => print!("{}", requirements::render_json(&[shown, other].concat())),
             }
             ExitCode::SUCCESS
         }

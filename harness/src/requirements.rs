@@ -38,6 +38,11 @@ impl Entry {
 /// Every label of Appendix B, in the order MUST, SHLD, MAY, REC, each by number.
 pub static REQUIREMENTS: &[Entry] = include!(concat!(env!("OUT_DIR"), "/requirements.rs"));
 
+/// The requirements of RFC 2018, 5961, 6298 and 7323 the sources cite, one per section
+/// (those RFCs label none), by RFC and section: `model/requirements/other-rfcs.tsv`.
+pub static OTHER_REQUIREMENTS: &[Entry] =
+    include!(concat!(env!("OUT_DIR"), "/other_requirements.rs"));
+
 /// "N tested, N implemented, N not-observable, N missing" over `entries`.
 fn counts<'a>(entries: impl Iterator<Item = &'a Entry> + Clone) -> String {
     Status::ALL
@@ -67,6 +72,31 @@ pub fn render_text(all: &[Entry], shown: &[&Entry]) -> String {
         out.push_str(&format!("showing {} of {}\n", shown.len(), all.len()));
     }
     out.push('\n');
+    out.push_str(&lines(shown, 8));
+    out
+}
+
+/// [`render_text`] for [`OTHER_REQUIREMENTS`]: the summary over `all`, then a line per entry
+/// of `shown`.
+pub fn render_other_text(all: &[Entry], shown: &[&Entry]) -> String {
+    let mut out = format!(
+        "RFC {} (the sections the sources cite): {} requirements: {}\n",
+        scan::OTHER_RFCS.join(", "),
+        all.len(),
+        counts(all.iter())
+    );
+    if shown.len() != all.len() {
+        out.push_str(&format!("showing {} of {}\n", shown.len(), all.len()));
+    }
+    out.push('\n');
+    let id_width = all.iter().map(|e| e.id.len()).max().unwrap_or(0);
+    out.push_str(&lines(shown, id_width));
+    out
+}
+
+/// One line per entry: id, level, status, then the feature and the evidence.
+fn lines(shown: &[&Entry], id_width: usize) -> String {
+    let mut out = String::new();
     let level_width = shown.iter().map(|e| e.level.len()).max().unwrap_or(0);
     for e in shown {
         let mut details = vec![format!("\"{}\"", e.feature)];
@@ -80,7 +110,7 @@ pub fn render_text(all: &[Entry], shown: &[&Entry]) -> String {
             details.push(e.note.to_string());
         }
         out.push_str(&format!(
-            "{:<8} {:<level_width$} {:<14} {}\n",
+            "{:<id_width$} {:<level_width$} {:<14} {}\n",
             e.id,
             e.level,
             e.status.as_str(),

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use tcpcheck::requirements::scan::{self, SourceFile, Status};
-use tcpcheck::requirements::{render_json, render_text, Entry, REQUIREMENTS};
+use tcpcheck::requirements::{
+    render_json, render_other_text, render_text, Entry, OTHER_REQUIREMENTS, REQUIREMENTS,
+};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -163,6 +165,7 @@ fn requirements_fresh_scan_of_the_workspace_agrees_on_the_labels() {
         .collect();
     let built: Vec<_> = REQUIREMENTS
         .iter()
+        .chain(OTHER_REQUIREMENTS)
         .map(|e| (e.id, e.level, e.group, e.feature, e.section))
         .collect();
     assert_eq!(fresh, built);
@@ -172,7 +175,7 @@ fn requirements_fresh_scan_of_the_workspace_agrees_on_the_labels() {
 fn requirements_scanner_reports_an_undefined_label() {
     let code = SourceFile::new(
         "model/src/fake.rs",
-        "fn f() {}\n\n    // RFC 9293 3.2: MUST-7, MUST-999, a label the RFC does not have.\n",
+        "fn f() {}\n\n    // RFC 9293 3.1: MUST-7, MUST-999, a label the RFC does not have.\n",
     );
     let errors = scan::matrix(&appendix(), &notes(""), &[code], &[]).unwrap_err();
     assert_eq!(errors.len(), 1, "{errors:?}");
@@ -184,6 +187,179 @@ fn requirements_scanner_reports_an_undefined_label() {
     let errors = scan::matrix(&appendix(), &notes(""), &[], &[test]).unwrap_err();
     assert_eq!(errors[0].at, "harness/tests/fake.rs:1");
     assert!(errors[0].message.contains("SHLD-99"), "{}", errors[0]);
+}
+
+#[test]
+fn requirements_scanner_checks_that_a_citation_names_its_labels_section() {
+    // The second SHOULD is 3.5.3's "RST can contain data"; the half-duplex close's RST is
+    // 3.6.1's third (the mislabel of issue 16). A label defined in two sections may cite
+    // either.
+    let code = SourceFile::new(
+        "model/src/fake.rs",
+        "fn f() {}\n\
+         // RFC 9293 3.6: MAY-1, SHLD-2, a RST shows the data lost.\n\
+         // RFC 9293 3.6.1: MAY-1, SHLD-3, a RST shows the data lost.\n\
+         // RFC 9293 3.8.5: SHLD-13 and RFC 9293 3.9.1.2: SHLD-13.\n",
+    );
+    let errors = scan::matrix(&appendix(), &notes(""), &[code], &[]).unwrap_err();
+    let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(shown.len(), 2, "{shown:#?}");
+    for e in &errors {
+        assert_eq!(e.at, "model/src/fake.rs:2");
+    }
+    assert!(shown[0].contains("MAY-1") && shown[0].contains("section 3.6.1"));
+    assert!(
+        shown[1].contains("RFC 9293 3.6: SHLD-2") && shown[1].contains("section 3.5.3"),
+        "{}",
+        shown[1]
+    );
+}
+
+#[test]
+fn requirements_scanner_checks_rule_strings_without_counting_them() {
+    // A model's rule string is what a report prints: its label and section are checked as
+    // a comment's are, but only a comment at the code counts as implementing the label.
+    let code = SourceFile::new(
+        "model/src/fake.rs",
+        "const A: &str = \"RFC 9293 3.2: MUST-65, no MSS option outside SYN segments\";\n\
+         const B: &str = \"RFC 9293 3.7.1: MUST-65, no MSS option outside SYN segments\";\n\
+         const C: &str = \"see RFC 9293 3.7.1: MUST-65\";\n",
+    );
+    let errors =
+        scan::matrix(&appendix(), &notes(""), std::slice::from_ref(&code), &[]).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].at, "model/src/fake.rs:2");
+    assert!(errors[0].message.contains("section 3.2"), "{}", errors[0]);
+
+    let good = SourceFile::new(
+        "model/src/fake.rs",
+        "const A: &str = \"RFC 9293 3.2: MUST-65\";\n",
+    );
+    let rows = scan::matrix(&appendix(), &notes(""), &[good], &[]).unwrap();
+    let must_65 = rows.iter().find(|r| r.requirement.id == "MUST-65").unwrap();
+    assert_eq!(must_65.status, Status::Missing);
+}
+
+#[test]
+fn requirements_count_a_scenario_as_a_test_of_the_labels_it_cites() {
+    let pkt = SourceFile::new(
+        "corpus/scenarios/fake.pkt",
+        "// A keep-alive scenario.\n\
+         0.000 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n\
+         +0    close(3) = 0 // RFC 9293 3.8.4 in prose, no label\n\
+         \n\
+         // Checks RFC 9293 3.8.4: MUST-24, SHLD-12.\n",
+    );
+    let rows = scan::matrix_with_scenarios(
+        &appendix(),
+        None,
+        &notes(""),
+        &[],
+        &[],
+        std::slice::from_ref(&pkt),
+    )
+    .unwrap();
+    let tests_of = |id: &str| {
+        let row = rows.iter().find(|r| r.requirement.id == id).unwrap();
+        (row.status, row.tests.clone())
+    };
+    let by_pkt = vec!["corpus/scenarios/fake.pkt".to_string()];
+    assert_eq!(tests_of("MUST-24"), (Status::Tested, by_pkt.clone()));
+    assert_eq!(tests_of("SHLD-12"), (Status::Tested, by_pkt));
+    assert_eq!(tests_of("MUST-25").0, Status::Missing);
+
+    // A scenario's citation is held to the same checks as the code's.
+    let wrong = SourceFile::new(
+        "corpus/scenarios/wrong.pkt",
+        "\n// Checks RFC 9293 3.8.6: MUST-36, MUST-999.\n",
+    );
+    let errors =
+        scan::matrix_with_scenarios(&appendix(), None, &notes(""), &[], &[], &[wrong]).unwrap_err();
+    let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(shown.len(), 2, "{shown:#?}");
+    assert!(shown[0].starts_with("corpus/scenarios/wrong.pkt:2: ") && shown[0].contains("3.8.6.1"));
+    assert!(shown[1].contains("MUST-999"));
+
+    // The workspace's own scenarios count: the keep-alive and zero-window scripts.
+    assert!(entry("MUST-24")
+        .tests
+        .contains(&"corpus/scenarios/timers/keepalive.pkt"));
+    assert!(entry("MUST-36")
+        .tests
+        .contains(&"corpus/scenarios/window/zero-window-probe.pkt"));
+}
+
+fn other_rfcs() -> SourceFile {
+    let text = std::fs::read_to_string(root().join(scan::OTHER_PATH)).unwrap();
+    SourceFile::new(scan::OTHER_PATH, text)
+}
+
+#[test]
+fn requirements_rows_of_the_other_rfcs_count_their_citations() {
+    // Those RFCs label nothing: a comment naming one of their sections cites its row.
+    let code = SourceFile::new(
+        "model/src/fake.rs",
+        "fn f() {}\n// The challenge ACK of RFC 5961 §3.2, capped (RFC 5961 7).\n",
+    );
+    let test = SourceFile::new(
+        "model/tests/fake.rs",
+        "/// RFC 7323 5.3: R1, PAWS.\n#[test]\nfn paws() {}\n",
+    );
+    let pkt = SourceFile::new(
+        "corpus/scenarios/fake.pkt",
+        "// RFC 2018 3, 4: SACK blocks.\n",
+    );
+    let rows = scan::matrix_with_scenarios(
+        &appendix(),
+        Some(&other_rfcs()),
+        &notes(""),
+        &[code],
+        &[test],
+        &[pkt],
+    )
+    .unwrap();
+    let row = |id: &str| rows.iter().find(|r| r.requirement.id == id).unwrap();
+    assert_eq!(row("RFC 5961 3.2").status, Status::Implemented);
+    assert_eq!(row("RFC 5961 3.2").locations, ["model/src/fake.rs:2"]);
+    assert_eq!(row("RFC 5961 7").status, Status::Implemented);
+    assert_eq!(row("RFC 7323 5.3").tests, ["model/tests/fake.rs::paws"]);
+    assert_eq!(row("RFC 2018 3").tests, ["corpus/scenarios/fake.pkt"]);
+    assert_eq!(row("RFC 2018 4").tests, ["corpus/scenarios/fake.pkt"]);
+    assert_eq!(row("RFC 6298 2.1").status, Status::Missing);
+    assert_eq!(rows.len(), 119 + OTHER_REQUIREMENTS.len());
+
+    // A section without a row is an error where it is named.
+    let code = SourceFile::new("model/src/fake.rs", "// RFC 5961 10, no such row.\n");
+    let errors = scan::matrix_with_scenarios(
+        &appendix(),
+        Some(&other_rfcs()),
+        &notes(""),
+        &[code],
+        &[],
+        &[],
+    )
+    .unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].at, "model/src/fake.rs:1");
+    assert!(errors[0].message.contains("RFC 5961 10"), "{}", errors[0]);
+
+    // A row's id is its RFC and its own section.
+    let bad = SourceFile::new(
+        scan::OTHER_PATH,
+        "id\tlevel\tgroup\tfeature\tsection\nRFC 5961 3.2\tMUST\tg\tf\t3.3\n",
+    );
+    let errors = scan::parse_other_rfcs(&bad).unwrap_err();
+    assert_eq!(errors[0].at, format!("{}:2", scan::OTHER_PATH));
+}
+
+#[test]
+fn requirements_text_of_the_other_rfcs_lists_every_row() {
+    let all: Vec<&Entry> = OTHER_REQUIREMENTS.iter().collect();
+    let text = render_other_text(OTHER_REQUIREMENTS, &all);
+    assert!(text.starts_with("RFC 2018, 5961, 6298, 7323 "), "{text}");
+    for e in OTHER_REQUIREMENTS {
+        assert!(text.lines().any(|l| l.starts_with(e.id)), "{}", e.id);
+    }
 }
 
 #[test]
@@ -375,7 +551,10 @@ fn requirements_command_prints_json() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json.as_array().unwrap().len(), 119);
+    assert_eq!(
+        json.as_array().unwrap().len(),
+        119 + OTHER_REQUIREMENTS.len()
+    );
 
     let out = Command::new(env!("CARGO_BIN_EXE_tcpcheck"))
         .args([
@@ -394,6 +573,7 @@ fn requirements_command_prints_json() {
         shown.len(),
         REQUIREMENTS
             .iter()
+            .chain(OTHER_REQUIREMENTS)
             .filter(|e| e.status == Status::NotObservable)
             .count()
     );

@@ -576,3 +576,25 @@ proptest! {
         prop_assert!(fuzz_property(text.as_bytes()).is_ok(), "{}", text);
     }
 }
+
+/// A packet's body is what follows its direction and peer; hiding the TS val writes the
+/// first one as `?` and leaves the rest as they are.
+#[test]
+fn packet_body_hides_the_ts_val() {
+    let script = parsed("0 > [peer 2] S. 0:0(0) ack 1 <mss 1460,TS val 100 ecr 7,nop>\n");
+    let Action::Packet(p) = &script.events[0].action else {
+        panic!("not a packet: {:?}", script.events[0].action);
+    };
+    assert_eq!(
+        p.to_string(),
+        "> [peer 2] S. 0:0(0) ack 1 <mss 1460,TS val 100 ecr 7,nop>"
+    );
+    assert_eq!(
+        p.body(false).to_string(),
+        "S. 0:0(0) ack 1 <mss 1460,TS val 100 ecr 7,nop>"
+    );
+    assert_eq!(
+        p.body(true).to_string(),
+        "S. 0:0(0) ack 1 <mss 1460,TS val ? ecr 7,nop>"
+    );
+}

@@ -10,6 +10,8 @@
 //!   parsed into typed representations and emitted back, with errors that name the field.
 //! - [`seq`]: sequence-number arithmetic modulo 2^32 (RFC 9293 §3.4) and the acceptability
 //!   test of §3.3.2.
+//! - [`rule`]: a rule as the model cites it (source, section, Appendix B labels, what it
+//!   says), a value a harness compares, shown as the citation's text.
 //! - [`profile`]: whose rules apply. The numbers a rule reads (RTO bounds, retries, timers,
 //!   the Linux sysctls) and, in [`profile::behaviour`], the behaviour switches: each place
 //!   where Linux departs from RFC 9293, or narrows what it leaves open, as one named field.
@@ -18,8 +20,12 @@
 //! - [`listener`]: a listening socket's queues (SYN backlog, accept queue, SYN cookies).
 //! - [`conn`]: one connection, RFC 9293 §3.10. [`conn::Connection`] takes user calls and
 //!   arriving segments, checks every segment the stack sends against the
-//!   [`conn::Obligation`]s and allowances, and reports a [`conn::Divergence`]. Inside,
-//!   `conn/machine/` is split by concern:
+//!   [`conn::Obligation`]s and allowances, and reports a [`conn::Divergence`]: the rule,
+//!   what the model required ([`conn::Required`]: an owed segment's spec, nothing, an
+//!   option rule) and what the stack did ([`conn::Actual`]). `expect.rs` holds these types,
+//!   [`conn::rules`] every rule the connection cites, one constant each, `negotiate.rs`
+//!   the options the SYNs negotiate, `segment.rs` the segment as the machine reads it,
+//!   `state.rs` the states. Inside, `conn/machine/` is split by concern:
 //!   - `mod.rs`: the connection's variables, grouped (handshake, record, send, receive,
 //!     options, timestamps, Linux socket state, timers, keep-alive, branches);
 //!   - `user.rs`: OPEN, SEND, RECEIVE, CLOSE, ABORT, STATUS;
@@ -30,7 +36,8 @@
 //!   - `reassembly.rs`: the out-of-order queue, a type of its own;
 //!   - `options.rs`: what the SYNs negotiated and the option rules for what the stack sends;
 //!   - `own.rs`: the stack's own segments, checked then applied, and what is overdue;
-//!   - `deadlines.rs`: retransmission, keep-alive and the deadlines that end a state;
+//!   - `deadlines.rs`: retransmission and keep-alive (owed segments with a due time), and
+//!     the deadlines that end a state or the connection, as one table (`DEADLINES`);
 //!   - `rfc5961.rs`: challenge ACKs and their rate limit;
 //!   - `branches.rs`: the public calls, run on every branch the model follows where the
 //!     wire has not yet shown which path Linux took.

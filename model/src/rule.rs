@@ -127,8 +127,8 @@ mod tests {
 
     #[test]
     fn shows_as_cited() {
-        let r = Rule::rfc(9293, "3.6").labels(&[Label::May(1), Label::Shld(2)]);
-        assert_eq!(r.to_string(), "RFC 9293 3.6: MAY-1, SHLD-2");
+        let r = Rule::rfc(9293, "3.6.1").labels(&[Label::May(1), Label::Shld(3)]);
+        assert_eq!(r.to_string(), "RFC 9293 3.6.1: MAY-1, SHLD-3");
         let r = Rule::rfc(9293, "3.8.1")
             .labels(&[Label::Must(18)])
             .says("retransmission");

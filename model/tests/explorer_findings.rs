@@ -4,8 +4,9 @@
 
 use std::time::Duration;
 
-use tcpcheck_model::conn::{Connection, Seg, State};
+use tcpcheck_model::conn::{Connection, ObligationKind, Seg, State};
 use tcpcheck_model::profile::Profile;
+use tcpcheck_model::rule::Label;
 use tcpcheck_model::wire::{SackBlock, SackBlocks, TcpFlags};
 
 const SYN: TcpFlags = TcpFlags::SYN;
@@ -1089,4 +1090,109 @@ fn linux_empty_segment_past_a_clamped_window_edge_may_be_inside() {
         c.check_overdue(ms(50)).is_ok(),
         "in a wider window: ignored"
     );
+}
+
+/// A passive SYN-RECEIVED with window scaling and SACK on both sides: the stack's SYN-ACK
+/// offers 64240 with shift 7, and a RST in the window draws the request's challenge ACK,
+/// which advertises 64240 >> 7 = 501 (a right edge of 5001 + 64128).
+fn request_after_rounded_ack(p: Profile) -> Connection {
+    let mut c = Connection::new(p);
+    c.open_passive(ms(0)).unwrap();
+    let mut syn = seg(SYN, 5000, 0, 0);
+    syn.options.window_scale = Some(0);
+    syn.options.sack_permitted = true;
+    c.arrive(ms(0), &syn);
+    let mut synack = seg(SYN | ACK, 1000, 5001, 0);
+    synack.wnd = 64240;
+    synack.options.window_scale = Some(7);
+    synack.options.sack_permitted = true;
+    c.emitted(ms(0), &synack).unwrap();
+    c.arrive(ms(1), &seg(RST, 5002, 0, 0));
+    let mut challenge = seg(ACK, 1001, 5001, 0);
+    challenge.wnd = 501;
+    c.emitted(ms(1), &challenge).unwrap();
+    c
+}
+
+/// Linux (`request_ack_window_rounded_down`): the request's ACK advertised its window
+/// rounded down to the scale, but a FIN,ACK past that edge and inside the SYN-ACK's window
+/// creates the connection and is held out of order, SACKed; the RFC's window is the one
+/// advertised, so the FIN is unacceptable and draws a plain ACK (explorer, rfc9293 profile,
+/// seed 8, case 1842).
+#[test]
+fn request_keeps_the_synack_window_its_ack_rounded_down() {
+    let mut sacked = seg(ACK, 1001, 5001, 0);
+    sacked.options.sack = SackBlocks::new(&[SackBlock::new(69200, 69201)]);
+    let plain = seg(ACK, 1001, 5001, 0);
+    let fin = seg(FIN | ACK, 69200, 1001, 0);
+
+    let mut linux = request_after_rounded_ack(Profile::linux_defaults());
+    linux.arrive(ms(2), &fin);
+    assert_eq!(linux.state(), State::Established);
+    assert!(accepts(&linux, ms(2), sacked), "Linux: the FIN is held");
+
+    let mut rfc = request_after_rounded_ack(Profile::rfc9293());
+    rfc.arrive(ms(2), &fin);
+    assert_eq!(rfc.state(), State::SynReceived);
+    assert!(accepts(&rfc, ms(2), plain), "RFC: unacceptable, an ACK");
+    assert!(!accepts(&rfc, ms(2), sacked));
+
+    // The switch alone makes the difference.
+    let mut p = Profile::linux_defaults();
+    p.behaviour.request_ack_window_rounded_down = false;
+    let mut off = request_after_rounded_ack(p);
+    off.arrive(ms(2), &fin);
+    assert_eq!(off.state(), State::SynReceived);
+}
+
+/// The stack's segment matches nothing owed: the divergence names what it stands in for,
+/// the ACK owed now, not the first thing owed (the retransmission still to come), so that
+/// what is reported, and the known deviation recognised, is that ACK's. RFC 9293: an ACK
+/// of the peer's text at SND.NXT; Linux's tcp_acceptable_seq() puts it at SND.UNA + SND.WND
+/// once the window shrank below SND.NXT (explorer, rfc9293 profile, seed 8, 200 events,
+/// case 189).
+#[test]
+fn a_divergence_names_the_owed_segment_the_stack_sent_instead() {
+    let mut c = established(Profile::rfc9293());
+    c.send(ms(1), 3).unwrap();
+    c.emitted(ms(1), &seg(ACK | TcpFlags::PSH, 1001, 5001, 3))
+        .unwrap();
+    let mut text = seg(ACK | TcpFlags::PSH, 5001, 1002, 1);
+    text.wnd = 1;
+    c.arrive(ms(2), &text);
+    let err = c
+        .emitted(ms(2), &seg(ACK, 1003, 5002, 0))
+        .expect_err("the RFC's ACK carries SND.NXT");
+    let owed = err.expected.spec().map(|s| s.to_string());
+    assert_eq!(
+        owed.as_deref(),
+        Some("<SEQ=1004><ACK=5002><CTL=ACK>"),
+        "{err}"
+    );
+    assert!(!err.rule.labels.contains(&Label::Must(18)), "{err}");
+}
+
+/// RFC 9293 3.8.1: a retransmission carries the current RCV.NXT, not the one of when its
+/// timer was armed: text that came in meanwhile is acknowledged by it (both profiles; seen
+/// on 6.18 with tcp_early_retrans=0 while reproducing the case above).
+#[test]
+fn a_retransmission_acknowledges_text_received_since_its_timer_was_armed() {
+    for p in [Profile::rfc9293(), Profile::linux_defaults()] {
+        let mut c = established(p);
+        c.send(ms(1), 3).unwrap();
+        c.emitted(ms(1), &seg(ACK | TcpFlags::PSH, 1001, 5001, 3))
+            .unwrap();
+        c.arrive(ms(2), &seg(ACK | TcpFlags::PSH, 5001, 1001, 1));
+        c.emitted(ms(2), &seg(ACK, 1004, 5002, 0)).unwrap();
+        let due = c
+            .obligations()
+            .iter()
+            .find(|e| e.kind == ObligationKind::Retransmission)
+            .expect("the data's retransmission")
+            .due
+            .earliest;
+        let resent = seg(ACK | TcpFlags::PSH, 1001, 5002, 3);
+        assert!(accepts(&c, due, resent), "ACK = RCV.NXT now");
+        assert!(!accepts(&c, due, seg(ACK, 1001, 5001, 3)));
+    }
 }

@@ -232,7 +232,7 @@ fn figure_12_normal_close() {
     a.arrive(at(3), &seg(FIN | ACK, 300, 101)); // line 4
     assert_eq!(a.state(), State::TimeWait);
     sends(&mut a, at(3), seg(ACK, 101, 301)); // line 5
-                                              // Line 6: 2 MSL later, CLOSED (RFC 9293 3.6: MUST-13).
+                                              // Line 6: 2 MSL later, CLOSED (RFC 9293 3.6.1: MUST-13).
     a.poll(at(3) + Duration::from_secs(239));
     assert_eq!(a.state(), State::TimeWait);
     a.poll(at(3) + Duration::from_secs(240));

@@ -82,40 +82,50 @@ pub struct Expected {
     pub errno: Option<Errno>,
 }
 
-/// What is wrong with a call, and the part of it to point at when one is to blame: an
-/// argument as the canonical printer writes it, an errno's name or the call's name.
+/// What is wrong with a call, and the part of it to point at when one is to blame.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Bad {
+pub struct Bad<'c> {
     pub message: String,
-    pub at: Option<String>,
+    pub at: Option<Blamed<'c>>,
 }
 
-impl From<String> for Bad {
-    fn from(message: String) -> Bad {
+/// The part of a call an error is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Blamed<'c> {
+    /// The call's name.
+    Name,
+    /// This expression of the call's arguments or result (the call's own, by identity:
+    /// [`crate::scenario::CallSpans::of`] finds where it was written).
+    Expr(&'c Expr),
+    Errno,
+}
+
+impl From<String> for Bad<'_> {
+    fn from(message: String) -> Self {
         Bad { message, at: None }
     }
 }
 
 /// Blames `e` for an error about it.
-fn on<T>(e: &Expr, r: Result<T, String>) -> Result<T, Bad> {
+fn on<T>(e: &Expr, r: Result<T, String>) -> Result<T, Bad<'_>> {
     r.map_err(|message| blame(e, message))
 }
 
-fn blame(e: &Expr, message: impl Into<String>) -> Bad {
+fn blame(e: &Expr, message: impl Into<String>) -> Bad<'_> {
     Bad {
         message: message.into(),
-        at: Some(e.to_string()),
+        at: Some(Blamed::Expr(e)),
     }
 }
 
 /// Reads a supported call's arguments and expected result, or says what is wrong with them.
-pub fn decode(sc: &Syscall) -> Result<(Decoded, Expected), Bad> {
+pub fn decode(sc: &Syscall) -> Result<(Decoded, Expected), Bad<'_>> {
     let call = decode_call(sc)?;
     let result = on(&sc.result, int(&sc.result))?;
     let errno = match &sc.errno {
         Some(e) => Some(errno_named(&e.name).ok_or_else(|| Bad {
             message: format!("unknown errno {}", e.name),
-            at: Some(e.name.clone()),
+            at: Some(Blamed::Errno),
         })?),
         None => None,
     };
@@ -176,8 +186,8 @@ fn io_len(e: &Expr, call: &str) -> Result<usize, String> {
 }
 
 /// The decoder of the call named `sc.name`: one function per call.
-fn decode_call(sc: &Syscall) -> Result<Decoded, Bad> {
-    let decode: fn(&Syscall) -> Result<Decoded, Bad> = match sc.name.as_str() {
+fn decode_call(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
+    let decode: fn(&Syscall) -> Result<Decoded, Bad<'_>> = match sc.name.as_str() {
         "socket" => socket,
         "bind" => |sc| Ok(Decoded::Bind { fd: addressed(sc)? }),
         "connect" => |sc| Ok(Decoded::Connect { fd: addressed(sc)? }),
@@ -199,7 +209,7 @@ fn decode_call(sc: &Syscall) -> Result<Decoded, Bad> {
         other => {
             return Err(Bad {
                 message: format!("system call `{other}` is not supported yet"),
-                at: Some(other.to_string()),
+                at: Some(Blamed::Name),
             })
         }
     };
@@ -207,7 +217,7 @@ fn decode_call(sc: &Syscall) -> Result<Decoded, Bad> {
 }
 
 /// `socket(family, type, protocol)`.
-fn socket(sc: &Syscall) -> Result<Decoded, Bad> {
+fn socket(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
     let a = &sc.args;
     arity(sc, &[3])?;
     let v6 = if is_ellipsis(&a[0]) {
@@ -244,7 +254,7 @@ fn socket(sc: &Syscall) -> Result<Decoded, Bad> {
 }
 
 /// `bind`, `connect`, `accept`: `(fd, ..., ...)`, the address always the runner's.
-fn addressed(sc: &Syscall) -> Result<i64, Bad> {
+fn addressed(sc: &Syscall) -> Result<i64, Bad<'_>> {
     let a = &sc.args;
     arity(sc, &[3])?;
     let fd = on(&a[0], int(&a[0]))?;
@@ -254,7 +264,7 @@ fn addressed(sc: &Syscall) -> Result<i64, Bad> {
 }
 
 /// `listen(fd, backlog)`.
-fn listen(sc: &Syscall) -> Result<Decoded, Bad> {
+fn listen(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
     let a = &sc.args;
     arity(sc, &[2])?;
     Ok(Decoded::Listen {
@@ -265,7 +275,7 @@ fn listen(sc: &Syscall) -> Result<Decoded, Bad> {
 
 /// `read`/`write(fd, ..., len)` and `recv`/`send(fd, ..., len, 0)`: the descriptor and
 /// length.
-fn io(sc: &Syscall) -> Result<(i64, usize), Bad> {
+fn io(sc: &Syscall) -> Result<(i64, usize), Bad<'_>> {
     let a = &sc.args;
     let socket_call = matches!(sc.name.as_str(), "recv" | "send");
     arity(sc, &[if socket_call { 4 } else { 3 }])?;
@@ -282,7 +292,7 @@ fn io(sc: &Syscall) -> Result<(i64, usize), Bad> {
 }
 
 /// `shutdown(fd, how)`.
-fn shutdown(sc: &Syscall) -> Result<Decoded, Bad> {
+fn shutdown(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
     let a = &sc.args;
     arity(sc, &[2])?;
     let fd = on(&a[0], int(&a[0]))?;
@@ -296,7 +306,7 @@ fn shutdown(sc: &Syscall) -> Result<Decoded, Bad> {
 }
 
 /// `close(fd)`.
-fn close(sc: &Syscall) -> Result<Decoded, Bad> {
+fn close(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
     let a = &sc.args;
     arity(sc, &[1])?;
     Ok(Decoded::Close {
@@ -305,7 +315,7 @@ fn close(sc: &Syscall) -> Result<Decoded, Bad> {
 }
 
 /// `setsockopt(fd, level, name, value, len)`.
-fn setsockopt(sc: &Syscall) -> Result<Decoded, Bad> {
+fn setsockopt(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
     let a = &sc.args;
     arity(sc, &[5])?;
     let fd = on(&a[0], int(&a[0]))?;
@@ -317,7 +327,7 @@ fn setsockopt(sc: &Syscall) -> Result<Decoded, Bad> {
 }
 
 /// `getsockopt(fd, SOL_SOCKET, SO_ERROR, [expected], len)`.
-fn getsockopt(sc: &Syscall) -> Result<Decoded, Bad> {
+fn getsockopt(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
     let a = &sc.args;
     arity(sc, &[5])?;
     let fd = on(&a[0], int(&a[0]))?;
@@ -336,7 +346,7 @@ fn getsockopt(sc: &Syscall) -> Result<Decoded, Bad> {
 }
 
 /// `fcntl(fd, F_GETFL)` and `fcntl(fd, F_SETFL, flags)`.
-fn fcntl(sc: &Syscall) -> Result<Decoded, Bad> {
+fn fcntl(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
     let a = &sc.args;
     arity(sc, &[2, 3])?;
     let fd = on(&a[0], int(&a[0]))?;
@@ -359,7 +369,7 @@ fn fcntl(sc: &Syscall) -> Result<Decoded, Bad> {
 
 /// A `setsockopt()` option, its value range-checked: the kernel takes an `int`, and each
 /// option's value must fit what the harness passes on without changing it.
-fn sockopt(level: &Expr, name: &Expr, value: &Expr) -> Result<SockOpt, Bad> {
+fn sockopt<'c>(level: &'c Expr, name: &'c Expr, value: &'c Expr) -> Result<SockOpt, Bad<'c>> {
     let level_v = on(level, int(level))?;
     let name_v = on(name, int(name))?;
     let unsupported = || {

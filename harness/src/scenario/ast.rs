@@ -52,6 +52,26 @@ pub struct Event {
     pub action: Action,
     /// From the time to the end of the action, which may be lines later.
     pub span: Span,
+    /// Where the parts of a system call stand, so an error about one points at it.
+    pub call_spans: Option<CallSpans>,
+}
+
+/// Where each part of a system call was written.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CallSpans {
+    pub name: Span,
+    /// Every expression of the arguments and then of the result, in post-order (an
+    /// expression's parts before it): [`Syscall::exprs`] visits them in the same order.
+    pub exprs: Vec<Span>,
+    pub errno: Option<Span>,
+}
+
+impl CallSpans {
+    /// Where `e`, an expression of `sc` (by identity, not by value), was written.
+    pub fn of(&self, sc: &Syscall, e: &Expr) -> Option<Span> {
+        let i = sc.exprs().position(|x| std::ptr::eq(x, e))?;
+        self.exprs.get(i).copied()
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -215,7 +235,10 @@ impl Script {
     pub fn without_spans(&self) -> Script {
         let mut s = self.clone();
         s.options.iter_mut().for_each(|o| o.span = Span::default());
-        s.events.iter_mut().for_each(|e| e.span = Span::default());
+        s.events.iter_mut().for_each(|e| {
+            e.span = Span::default();
+            e.call_spans = None;
+        });
         for c in [&mut s.init_command, &mut s.cleanup_command]
             .into_iter()
             .flatten()
@@ -306,18 +329,44 @@ impl fmt::Display for Packet {
         if self.peer != DEFAULT_PEER {
             write!(f, " [peer {}]", self.peer)?;
         }
-        let end = u64::from(self.seq) + u64::from(self.len);
-        write!(f, " {} {}:{end}({})", self.flags, self.seq, self.len)?;
-        if let Some(ack) = self.ack {
+        write!(f, " {}", self.body(false))
+    }
+}
+
+impl Packet {
+    /// The packet as written after its direction and peer: `S 0:0(0) win 1000 <mss 1460>`.
+    /// `hide_ts_val` writes the (first) TS val as `?`, for text that must not differ from
+    /// run to run.
+    pub fn body(&self, hide_ts_val: bool) -> PacketBody<'_> {
+        PacketBody {
+            packet: self,
+            hide_ts_val,
+        }
+    }
+}
+
+/// See [`Packet::body`].
+pub struct PacketBody<'p> {
+    packet: &'p Packet,
+    hide_ts_val: bool,
+}
+
+impl fmt::Display for PacketBody<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = self.packet;
+        let end = u64::from(p.seq) + u64::from(p.len);
+        write!(f, "{} {}:{end}({})", p.flags, p.seq, p.len)?;
+        if let Some(ack) = p.ack {
             write!(f, " ack {ack}")?;
         }
-        if let Some(win) = self.win {
+        if let Some(win) = p.win {
             write!(f, " win {win}")?;
         }
-        if let Some(urg) = self.urg {
+        if let Some(urg) = p.urg {
             write!(f, " urg {urg}")?;
         }
-        match &self.options {
+        let mut hide = self.hide_ts_val;
+        match &p.options {
             TcpOptions::Any => f.write_str(" <...>"),
             TcpOptions::Exactly(list) if list.is_empty() => Ok(()),
             TcpOptions::Exactly(list) => {
@@ -326,7 +375,13 @@ impl fmt::Display for Packet {
                     if i > 0 {
                         f.write_str(",")?;
                     }
-                    write!(f, "{o}")?;
+                    match o {
+                        TcpOption::Timestamp { ecr, .. } if hide => {
+                            hide = false;
+                            write!(f, "TS val ? ecr {ecr}")?;
+                        }
+                        o => write!(f, "{o}")?,
+                    }
                 }
                 f.write_str(">")
             }
@@ -392,6 +447,34 @@ impl fmt::Display for TcpOption {
                 Ok(())
             }
         }
+    }
+}
+
+impl Syscall {
+    /// The expressions of the arguments and then of the result, in post-order.
+    pub fn exprs(&self) -> impl Iterator<Item = &Expr> {
+        let mut out = Vec::new();
+        for e in self.args.iter().chain(std::iter::once(&self.result)) {
+            e.post_order(&mut out);
+        }
+        out.into_iter()
+    }
+}
+
+impl Expr {
+    fn post_order<'e>(&'e self, out: &mut Vec<&'e Expr>) {
+        match self {
+            Expr::Call(_, items) | Expr::Or(items) | Expr::List(items) | Expr::Struct(items) => {
+                items.iter().for_each(|e| e.post_order(out))
+            }
+            Expr::Assign(lhs, rhs) => {
+                lhs.post_order(out);
+                rhs.post_order(out);
+            }
+            Expr::AddrOf(inner) => inner.post_order(out),
+            _ => {}
+        }
+        out.push(self);
     }
 }
 

@@ -20,7 +20,13 @@ pub struct Parser<'s, 'a> {
     src: &'s Source<'a>,
     toks: Vec<Token<'a>>,
     pos: usize,
+    /// The spans of the expressions parsed so far, in post-order (see [`CallSpans`]).
+    expr_spans: Vec<Span>,
+    /// The last system call's spans, for its event.
+    call_spans: Option<CallSpans>,
 }
+
+mod call;
 
 type PResult<T> = Result<T, ParseError>;
 
@@ -43,7 +49,13 @@ fn describe(t: &Token<'_>) -> String {
 
 impl<'s, 'a> Parser<'s, 'a> {
     pub fn new(src: &'s Source<'a>, toks: Vec<Token<'a>>) -> Self {
-        Parser { src, toks, pos: 0 }
+        Parser {
+            src,
+            toks,
+            pos: 0,
+            expr_spans: Vec::new(),
+            call_spans: None,
+        }
     }
 
     fn peek(&self) -> &Token<'a> {
@@ -280,6 +292,7 @@ impl<'s, 'a> Parser<'s, 'a> {
             time,
             action,
             span: self.span(start_tok.start, self.last_end()),
+            call_spans: self.call_spans.take(),
         })
     }
 
@@ -615,180 +628,5 @@ impl<'s, 'a> Parser<'s, 'a> {
             return Err(self.unexpected("`e0b` or `e1b` after `ECN`"));
         }
         Ok(TcpOption::AccEcn(counters))
-    }
-
-    fn syscall(&mut self) -> PResult<Syscall> {
-        let end = if self.peek().tok == Tok::Ellipsis {
-            self.bump();
-            Some(self.time()?)
-        } else {
-            None
-        };
-        let name = match self.peek().tok {
-            Tok::Word(w) => {
-                self.bump();
-                w.to_string()
-            }
-            _ => return Err(self.unexpected("a system call name")),
-        };
-        self.expect_punct('(', &format!("`(` after `{name}`"))?;
-        let args = self.expr_list(')', 0)?;
-        self.expect_punct('=', "`=` and the expected result")?;
-        let result = self.expr(0, false)?;
-        let mut errno = None;
-        if let Tok::Word(w) = self.peek().tok {
-            self.bump();
-            if !self.is_punct('(') {
-                return Err(self.unexpected(&format!(
-                    "the description of `{w}` in parentheses, e.g. `(Connection refused)`"
-                )));
-            }
-            errno = Some(Errno {
-                name: w.to_string(),
-                description: self.note()?,
-            });
-        }
-        let note = if self.is_punct('(') {
-            Some(self.note()?)
-        } else {
-            None
-        };
-        if !self.starts_event() {
-            return Err(self.unexpected("an errno, a `(note)` or the next event"));
-        }
-        Ok(Syscall {
-            end,
-            name,
-            args,
-            result,
-            errno,
-            note,
-        })
-    }
-
-    /// `(words ...)`: only plain words, as in packetdrill, so the text round-trips.
-    fn note(&mut self) -> PResult<String> {
-        self.expect_punct('(', "`(`")?;
-        let mut words = Vec::new();
-        while let Tok::Word(w) = self.peek().tok {
-            self.bump();
-            words.push(w);
-        }
-        if words.is_empty() {
-            return Err(self.unexpected("words in the parenthesised description"));
-        }
-        self.expect_punct(')', "`)` or a word in the parenthesised description")?;
-        Ok(words.join(" "))
-    }
-
-    /// Items up to `close`, which is consumed; the opening delimiter already was.
-    fn expr_list(&mut self, close: char, depth: usize) -> PResult<Vec<Expr>> {
-        let mut items = Vec::new();
-        if self.eat_punct(close) {
-            return Ok(items);
-        }
-        loop {
-            items.push(self.expr(depth, true)?);
-            if self.eat_punct(close) {
-                return Ok(items);
-            }
-            self.expect_punct(',', &format!("`,` or `{close}`"))?;
-        }
-    }
-
-    /// `calls` is false only for a system call's result outside any brackets: there a word
-    /// followed by `(` is the result and a note, as in packetdrill (`= X (note)`).
-    fn expr(&mut self, depth: usize, calls: bool) -> PResult<Expr> {
-        let first = self.primary(depth, calls)?;
-        if self.is_punct('|') {
-            let mut items = vec![first];
-            while self.eat_punct('|') {
-                items.push(self.primary(depth, calls)?);
-            }
-            return Ok(Expr::Or(items));
-        }
-        if matches!(first, Expr::Word(_) | Expr::Call(..)) && self.is_punct('=') {
-            self.check_depth(depth + 1)?;
-            self.bump();
-            let rhs = self.expr(depth + 1, calls)?;
-            return Ok(Expr::Assign(Box::new(first), Box::new(rhs)));
-        }
-        Ok(first)
-    }
-
-    fn check_depth(&self, depth: usize) -> PResult<()> {
-        if depth > MAX_DEPTH {
-            let t = self.peek();
-            return Err(self.err_at(
-                t,
-                format!("expression nested deeper than {MAX_DEPTH} levels"),
-            ));
-        }
-        Ok(())
-    }
-
-    fn primary(&mut self, depth: usize, calls: bool) -> PResult<Expr> {
-        let t = *self.peek();
-        Ok(match t.tok {
-            Tok::Ellipsis => {
-                self.bump();
-                Expr::Ellipsis
-            }
-            Tok::Int(s) => {
-                self.bump();
-                Expr::Int(
-                    s.parse()
-                        .map_err(|_| self.err_at(&t, "integer out of range for 64 bits"))?,
-                )
-            }
-            Tok::Hex(s) => {
-                self.bump();
-                Expr::Hex(
-                    u64::from_str_radix(&s[2..], 16)
-                        .map_err(|_| self.err_at(&t, "integer out of range for 64 bits"))?,
-                )
-            }
-            Tok::Word(w) => {
-                self.bump();
-                if calls && self.is_punct('(') {
-                    self.check_depth(depth + 1)?;
-                    self.bump();
-                    Expr::Call(w.to_string(), self.expr_list(')', depth + 1)?)
-                } else {
-                    Expr::Word(w.to_string())
-                }
-            }
-            Tok::Str(s) => {
-                self.bump();
-                let mut parts = vec![s.to_string()];
-                while let Tok::Str(more) = self.peek().tok {
-                    self.bump();
-                    parts.push(more.to_string());
-                }
-                if parts.len() > 1 {
-                    Expr::Concat(parts)
-                } else if self.peek().tok == Tok::Ellipsis {
-                    self.bump();
-                    Expr::StrPrefix(parts.remove(0))
-                } else {
-                    Expr::Str(parts.remove(0))
-                }
-            }
-            Tok::Punct(open @ ('[' | '{')) => {
-                self.check_depth(depth + 1)?;
-                self.bump();
-                if open == '[' {
-                    Expr::List(self.expr_list(']', depth + 1)?)
-                } else {
-                    Expr::Struct(self.expr_list('}', depth + 1)?)
-                }
-            }
-            Tok::Punct('&') => {
-                self.check_depth(depth + 1)?;
-                self.bump();
-                Expr::AddrOf(Box::new(self.primary(depth + 1, calls)?))
-            }
-            _ => return Err(self.unexpected("an expression")),
-        })
     }
 }

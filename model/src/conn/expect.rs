@@ -76,6 +76,14 @@ impl SegSpec {
             LenSpec::UpTo(n) => seg.len >= 1 && seg.len <= n,
         }
     }
+
+    /// Whether `seg` is this segment but for its numbers: the same control bits (those it
+    /// may add, and PSH, aside), and text if and only if text is owed.
+    pub fn resembles(&self, seg: &Seg) -> bool {
+        let free = self.optional_flags | TcpFlags::PSH;
+        let text = !matches!(self.len, LenSpec::Exact(0));
+        seg.flags & !free == self.flags & !free && text == (seg.len > 0)
+    }
 }
 
 impl fmt::Display for SegSpec {

@@ -8,14 +8,14 @@ use crate::rule::{Label::*, Rule};
 /// Linux limits the ACKs it sends for out-of-window segments.
 pub const OOW_RATE_LIMITED: Rule = Rule::linux("tcp_oow_rate_limited");
 /// Challenge ACKs are rate-limited.
-pub const CHALLENGE_ACK_LIMIT: Rule = Rule::rfc(5961, "10");
+pub const CHALLENGE_ACK_LIMIT: Rule = Rule::rfc(5961, "7");
 pub const ACTIVE_OPEN: Rule =
     Rule::rfc(9293, "3.10.1").says("active OPEN sends <SEQ=ISS><CTL=SYN>");
 pub const SEND_SEGMENTIZES: Rule =
     Rule::rfc(9293, "3.10.2").says("SEND in ESTABLISHED segmentizes and sends");
-pub const HALF_DUPLEX_CLOSE: Rule = Rule::rfc(9293, "3.6").labels(&[May(1), Shld(2)]);
-pub const CLOSE_WITH_UNREAD_DATA: Rule = Rule::rfc(9293, "3.6")
-    .labels(&[Shld(2)])
+pub const HALF_DUPLEX_CLOSE: Rule = Rule::rfc(9293, "3.6.1").labels(&[May(1), Shld(3)]);
+pub const CLOSE_WITH_UNREAD_DATA: Rule = Rule::rfc(9293, "3.6.1")
+    .labels(&[Shld(3)])
     .says("CLOSE with unread data sends <SEQ=SND.NXT><CTL=RST>");
 /// ABORT, as a choice's rule.
 pub const ABORT_CALL: Rule = Rule::rfc(9293, "3.10.5");
@@ -30,10 +30,10 @@ pub const REOPEN_ISN_ABOVE: Rule = Rule::rfc(9293, "3.6.1")
     .says("a connection reopened from TIME-WAIT uses an ISN above the old sequence numbers");
 /// What the stack sent when nothing was owed.
 pub const NO_RULE: Rule = Rule::rfc(9293, "3.10").says("no rule allows this segment in this state");
-pub const ZERO_WINDOW_PROBE: Rule = Rule::rfc(9293, "3.8.6.1").labels(&[Must(35)]);
+pub const ZERO_WINDOW_PROBE: Rule = Rule::rfc(9293, "3.8.6").labels(&[Must(35)]);
 pub const WINDOW_UPDATE: Rule = Rule::rfc(9293, "3.8.6.2.2");
 pub const TAIL_LOSS_PROBE: Rule = Rule::linux("tcp_schedule_loss_probe");
-pub const MSS_ONLY_IN_SYN: Rule = Rule::rfc(9293, "3.7.1")
+pub const MSS_ONLY_IN_SYN: Rule = Rule::rfc(9293, "3.2")
     .labels(&[Must(65)])
     .says("no MSS option outside SYN segments");
 pub const MSS_OPTION_SENT: Rule = Rule::rfc(9293, "3.7.1").labels(&[Shld(5)]);
@@ -75,8 +75,8 @@ pub const LISTEN_SYN: Rule =
     Rule::rfc(9293, "3.10.7.2").says("LISTEN, SYN: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>");
 pub const SYN_CHALLENGE_ACK: Rule =
     Rule::rfc(5961, "4.2").says("SYN in a synchronized state: challenge ACK");
-pub const DATA_AFTER_HALF_CLOSE_RST: Rule = Rule::rfc(9293, "3.6")
-    .labels(&[Shld(2)])
+pub const DATA_AFTER_HALF_CLOSE_RST: Rule = Rule::rfc(9293, "3.6.1")
+    .labels(&[Shld(3)])
     .says("data after a half-duplex close draws a RST");
 pub const LINUX_DATA_AFTER_FIN_RST: Rule =
     Rule::linux("tcp_rcv_state_process").says("data after the peer's FIN: <SEQ=SEG.ACK><CTL=RST>");

@@ -102,7 +102,7 @@ pub enum SynOutcome {
     /// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
     Ack,
     /// The key names an established child waiting for accept(): the segment is the child's to
-    /// answer (RFC 9293 §3.10.7.4 with RFC 5961 §4: a challenge ACK), not the listener's.
+    /// answer (RFC 9293 §3.10.7.4 with RFC 5961 §4.2: a challenge ACK), not the listener's.
     ToChild,
 }
 

@@ -105,6 +105,7 @@ pub struct Behaviour {
     pub synrecv_shutdown_holds_fin: bool,
     pub window_update: WindowUpdate,
     pub header_prediction: bool,
+    pub request_ack_window_rounded_down: bool,
     // Refinements.
     pub ack_out_of_order_at_once: bool,
     pub sack_on_every_ack: bool,
@@ -145,6 +146,7 @@ impl Behaviour {
         ts_recent_update: TsRecentUpdate::Rfc7323,
         window_update: WindowUpdate::Rfc,
         header_prediction: false,
+        request_ack_window_rounded_down: false,
         give_up: GiveUp::Retransmissions,
     };
 
@@ -178,6 +180,7 @@ impl Behaviour {
         ts_recent_update: TsRecentUpdate::LinuxTcpAck,
         window_update: WindowUpdate::LinuxMayUpdateWindow,
         header_prediction: true,
+        request_ack_window_rounded_down: true,
         give_up: GiveUp::LinuxTimeBudget,
     };
 }
@@ -230,7 +233,7 @@ pub const SWITCHES: &[Switch] = &[
     },
     Switch {
         field: "oow_ack_rate_limit",
-        rfc: "RFC 9293 3.10.7.4, first; RFC 5961 10 limits challenge ACKs only",
+        rfc: "RFC 9293 3.10.7.4, first; RFC 5961 7 limits challenge ACKs only",
         linux: "net/ipv4/tcp_input.c: tcp_oow_rate_limited()",
         deviations: &["oow-ack-rate-limit"],
     },
@@ -378,6 +381,14 @@ pub const SWITCHES: &[Switch] = &[
         rfc: "RFC 9293 3.10.7.4: SND.WL1 moves only with a window update",
         linux: "net/ipv4/tcp_input.c: tcp_rcv_established() fast path, tcp_update_wl()",
         deviations: &["fast-path-moves-snd-wl1"],
+    },
+    Switch {
+        field: "request_ack_window_rounded_down",
+        rfc: "RFC 9293 3.3.2: segments are judged against the window offered (RCV.WND); \
+              3.8.6.2.2: SHLD-14, the right edge does not move left",
+        linux: "net/ipv4/tcp_ipv4.c: tcp_v4_reqsk_send_ack() (rsk_rcv_wnd >> rcv_wscale); \
+                tcp_minisocks.c: tcp_check_req(), tcp_create_openreq_child()",
+        deviations: &["request-ack-window-rounded-down"],
     },
     Switch {
         field: "give_up",

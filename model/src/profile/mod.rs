@@ -76,7 +76,7 @@ pub struct Profile {
     /// `tcp_keepalive_time`), time between probes (`tcp_keepalive_intvl`) and unanswered
     /// probes before the connection is dropped (`tcp_keepalive_probes`).
     pub keepalive: KeepAlive,
-    /// RFC 5961 10: at most this many challenge ACKs per `challenge_ack_interval` per
+    /// RFC 5961 7: at most this many challenge ACKs per `challenge_ack_interval` per
     /// connection (Linux: one per `tcp_invalid_ratelimit`, 500 ms).
     pub challenge_ack_interval: Duration,
     /// Linux tail loss probe (`tcp_early_retrans` 3 and 4 enable it).

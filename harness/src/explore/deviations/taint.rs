@@ -2,6 +2,8 @@
 //! did at a segment or a call, and nothing shows yet, so a later divergence is named by the
 //! deviation it follows from (see [`taint`]).
 
+use tcpcheck_model::seq::segment_acceptable;
+
 use super::*;
 
 /// A known deviation the model went through on `seg` without anything to see yet, or
@@ -53,6 +55,9 @@ pub fn taint(
         && conn.state() == State::SynReceived
     {
         return by_name("simultaneous-open-ack-of-iss-establishes");
+    }
+    if request && passive && synack_window_takes(tcb, seg, conn) {
+        return by_name("request-ack-window-rounded-down");
     }
     let name = taint_name(before, tcb, unread, seg, conn)
         .filter(|&n| !request || n == "rst-at-right-window-edge");
@@ -166,6 +171,27 @@ fn taint_name(
         return Some("window-counted-from-rcv-wup");
     }
     None
+}
+
+/// Whether `seg`, arriving in a passive SYN-RECEIVED, lies outside the window the RFC's
+/// model judges by (the one the request socket's last ACK advertised, rounded down to the
+/// window scale) but inside the SYN-ACK's, which a Linux request socket and its child keep
+/// (`tcp_check_req()`'s tcp_in_window(): the left edge, a segment reaching into the window,
+/// an empty one at the right edge). Only segments the request judges by the window alone
+/// count: an ACK of anything but the SYN-ACK is reset first, a SYN resets the request.
+fn synack_window_takes(tcb: &Tcb, seg: &Seg, conn: &Connection) -> bool {
+    let Some(wnd) = conn.synack_window() else {
+        return false;
+    };
+    if tcb.rcv_wnd >= wnd
+        || seg.flags.syn()
+        || seg.flags.ack() && !seg.flags.rst() && seg.ack != tcb.iss + 1
+        || segment_acceptable(seg.seq, seg.seg_len(), tcb.rcv_nxt, tcb.rcv_wnd)
+    {
+        return false;
+    }
+    let (left, right, end) = (tcb.rcv_nxt, tcb.rcv_nxt + wnd, seg.seq + seg.seg_len());
+    seg.seq == left || end.after(left) && seg.seq.before(right) || seg.seq == right && end == right
 }
 
 /// Whether the model, having taken `seg`'s ACK (`tcb` before it, `conn` after), left the

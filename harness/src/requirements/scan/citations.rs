@@ -18,27 +18,146 @@ pub struct Citation {
 pub fn citations(file: &SourceFile) -> Vec<Citation> {
     let mut out = Vec::new();
     for token in lex(&file.text) {
-        let Tok::Comment(text) = &token.tok else {
+        if let Tok::Comment(text) = &token.tok {
+            cite(text, &file.path, token.line, &mut out);
+        }
+    }
+    out
+}
+
+/// The citations in a scenario's comments (`//` to the end of a line, as packetdrill
+/// writes them), in the same form: the labels a scenario checks on the wire.
+pub fn scenario_citations(file: &SourceFile) -> Vec<Citation> {
+    let mut out = Vec::new();
+    for (n, line) in file.text.lines().enumerate() {
+        if let Some(pos) = line.find("//") {
+            cite(&line[pos + 2..], &file.path, n + 1, &mut out);
+        }
+    }
+    out
+}
+
+/// The citations in one comment's `text`, which starts on `line` of `path`.
+fn cite(text: &str, path: &str, line: usize, out: &mut Vec<Citation>) {
+    let mut from = 0;
+    while let Some(pos) = text[from..].find("RFC 9293") {
+        let start = from + pos;
+        from = start + "RFC 9293".len();
+        let Some((section, labels)) = parse_citation(&text[from..]) else {
             continue;
         };
+        let line = line + text[..start].matches('\n').count();
+        for label in labels {
+            out.push(Citation {
+                label,
+                section: section.clone(),
+                at: format!("{path}:{line}"),
+            });
+        }
+    }
+}
+
+/// The citations that open a string literal, as a model's rules are written (the words
+/// "RFC 9293", the section, a colon, the labels, then the rule in words): checked like
+/// those in comments, though only a comment at the code counts as implementing the label.
+pub fn rule_citations(file: &SourceFile) -> Vec<Citation> {
+    let mut out = Vec::new();
+    for token in lex(&file.text) {
+        let Tok::Str(text) = &token.tok else {
+            continue;
+        };
+        let Some(rest) = text.strip_prefix("RFC 9293") else {
+            continue;
+        };
+        let Some((section, labels)) = parse_citation(rest) else {
+            continue;
+        };
+        for label in labels {
+            out.push(Citation {
+                label,
+                section: section.clone(),
+                at: format!("{}:{}", file.path, token.line),
+            });
+        }
+    }
+    out
+}
+
+/// The other RFCs the model cites, whose requirements have rows by section in
+/// `model/requirements/other-rfcs.tsv`.
+pub const OTHER_RFCS: [&str; 4] = ["2018", "5961", "6298", "7323"];
+
+/// Each section of one of [`OTHER_RFCS`] that `text` names (the words "RFC", the number, a
+/// space, an optional '§' and the section, whatever follows), as the id of its row ("RFC",
+/// the number and the section), with its byte offset; a list of sections after one RFC
+/// number, separated by ", ", names each.
+pub fn other_sections_in(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for rfc in OTHER_RFCS {
+        let prefix = format!("RFC {rfc}");
         let mut from = 0;
-        while let Some(pos) = text[from..].find("RFC 9293") {
+        while let Some(pos) = text[from..].find(&prefix) {
             let start = from + pos;
-            from = start + "RFC 9293".len();
-            let Some((section, labels)) = parse_citation(&text[from..]) else {
+            from = start + prefix.len();
+            let Some(rest) = text[from..].strip_prefix(' ') else {
                 continue;
             };
-            let line = token.line + text[..start].matches('\n').count();
-            for label in labels {
-                out.push(Citation {
-                    label,
-                    section: section.clone(),
-                    at: format!("{}:{line}", file.path),
-                });
+            // A section, then any more after ", " ("RFC 7323 3.2, 4.3: ...").
+            let mut rest = rest.strip_prefix('§').unwrap_or(rest);
+            loop {
+                let end = rest
+                    .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                    .unwrap_or(rest.len());
+                let section = rest[..end].trim_end_matches('.');
+                if !section.starts_with(|c: char| c.is_ascii_digit()) {
+                    break;
+                }
+                out.push((start, format!("RFC {rfc} {section}")));
+                match rest[end..].strip_prefix(", ") {
+                    Some(more) => rest = more.strip_prefix('§').unwrap_or(more),
+                    None => break,
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The sections of [`OTHER_RFCS`] a file's comments name, as citations of their rows.
+pub fn other_citations(file: &SourceFile) -> Vec<Citation> {
+    let mut out = Vec::new();
+    for token in lex(&file.text) {
+        if let Tok::Comment(text) = &token.tok {
+            for (offset, id) in other_sections_in(text) {
+                let line = token.line + text[..offset].matches('\n').count();
+                out.push(other_citation(id, &file.path, line));
             }
         }
     }
     out
+}
+
+/// [`other_citations`] for a scenario's `//` comments.
+pub fn other_scenario_citations(file: &SourceFile) -> Vec<Citation> {
+    let mut out = Vec::new();
+    for (n, line) in file.text.lines().enumerate() {
+        if let Some(pos) = line.find("//") {
+            for (_, id) in other_sections_in(&line[pos + 2..]) {
+                out.push(other_citation(id, &file.path, n + 1));
+            }
+        }
+    }
+    out
+}
+
+fn other_citation(id: String, path: &str, line: usize) -> Citation {
+    let section = id.rsplit(' ').next().unwrap_or_default().to_string();
+    Citation {
+        label: id,
+        section,
+        at: format!("{path}:{line}"),
+    }
 }
 
 /// Parses what follows "RFC 9293" in a citation: the section and the labels.

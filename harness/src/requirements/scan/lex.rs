@@ -7,6 +7,9 @@ pub(super) enum Tok {
     Word(String),
     Punct(char),
     Comment(String),
+    /// A plain string literal, with its text as written between the quotes (escapes
+    /// left as they are): a model's rule strings cite labels too.
+    Str(String),
     Literal,
 }
 
@@ -73,11 +76,12 @@ pub(super) fn lex(text: &str) -> Vec<Token> {
             i = skip(i, end, &mut line);
         } else if ch == '"' || (matches!(ch, 'b' | 'c') && next == Some('"')) {
             let mut j = if ch == '"' { i + 1 } else { i + 2 };
+            let from = j;
             while j < c.len() && c[j] != '"' {
                 j += if c[j] == '\\' { 2 } else { 1 };
             }
             out.push(Token {
-                tok: Tok::Literal,
+                tok: Tok::Str(c[from.min(c.len())..j.min(c.len())].iter().collect()),
                 line,
             });
             i = skip(i, j + 1, &mut line);

@@ -6,10 +6,16 @@
 //!
 //! What it reads:
 //! - `model/requirements/rfc9293-appendix-b.tsv`, the 119 labels of RFC 9293 Appendix B;
+//! - `model/requirements/other-rfcs.tsv`, the requirements of RFC 2018, 5961, 6298 and 7323
+//!   the sources cite, one row per section (those RFCs label none), in the same form; any
+//!   comment naming such a section is a citation of its row;
 //! - citations in comments of `model/src` and `harness/src`: the words "RFC 9293", a section
 //!   number, a colon and one or more labels separated by commas (see `citations`);
 //! - test functions in `model/tests`, `harness/tests` and the `#[cfg(test)]` modules of the
 //!   source trees, with the labels their comments mention (see `test_fns`);
+//! - the scenarios of `corpus/scenarios` (run on the kernel by `harness/tests/scenarios.rs`),
+//!   with the labels their comments cite in the same form: a scenario that cites a label
+//!   checks it on the wire, and counts as its test;
 //! - `model/requirements/notes.tsv`, the hand-kept notes.
 //!
 //! Only comments count, never string literals: a test that asserts on the text of a label
@@ -23,8 +29,11 @@ mod lex;
 mod tables;
 mod test_fns;
 
-pub use citations::{citations, Citation};
-pub use tables::{parse_appendix, parse_notes, Note, NoteKind};
+pub use citations::{
+    citations, other_citations, other_scenario_citations, other_sections_in, rule_citations,
+    scenario_citations, Citation, OTHER_RFCS,
+};
+pub use tables::{parse_appendix, parse_notes, parse_other_rfcs, Note, NoteKind};
 pub use test_fns::{test_fns, TestFn};
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -37,19 +46,24 @@ use tables::notes_and_errors;
 
 /// Where the labels of Appendix B live, relative to the workspace root.
 pub const APPENDIX_PATH: &str = "model/requirements/rfc9293-appendix-b.tsv";
+/// Where the rows of the other RFCs the model cites live, relative to the workspace root.
+pub const OTHER_PATH: &str = "model/requirements/other-rfcs.tsv";
 /// Where the hand-kept notes live, relative to the workspace root.
 pub const NOTES_PATH: &str = "model/requirements/notes.tsv";
 /// Trees whose comments may cite requirements (and may hold `#[cfg(test)]` modules).
 pub const CODE_DIRS: [&str; 2] = ["model/src", "harness/src"];
 /// Trees holding integration tests.
 pub const TEST_DIRS: [&str; 2] = ["model/tests", "harness/tests"];
+/// Scenarios (`.pkt`) whose comments name the labels they check.
+pub const SCENARIO_DIR: &str = "corpus/scenarios";
 /// Everything the matrix depends on, for `cargo:rerun-if-changed`.
-pub const INPUT_DIRS: [&str; 5] = [
+pub const INPUT_DIRS: [&str; 6] = [
     "model/src",
     "model/tests",
     "harness/src",
     "harness/tests",
     "model/requirements",
+    SCENARIO_DIR,
 ];
 
 /// The label prefixes of RFC 9293, in the order Appendix B's summary counts them.
@@ -127,7 +141,7 @@ pub struct Row {
     pub status: Status,
     /// "path:line" of each citation.
     pub locations: Vec<String>,
-    /// "path::fn" of each test.
+    /// "path::fn" of each test, and the path of each scenario that checks it.
     pub tests: Vec<String>,
     pub note: String,
 }
@@ -162,6 +176,7 @@ pub fn matrix_at(root: &Path) -> Result<Vec<Row>, Vec<Error>> {
             .map_err(|e| vec![Error::new(path, 0, format!("cannot read: {e}"))])
     };
     let appendix = read(APPENDIX_PATH)?;
+    let other = read(OTHER_PATH)?;
     let notes = read(NOTES_PATH)?;
     let mut code = Vec::new();
     let mut tests = Vec::new();
@@ -176,12 +191,23 @@ pub fn matrix_at(root: &Path) -> Result<Vec<Row>, Vec<Error>> {
     }
     // Source trees hold `#[cfg(test)]` modules too.
     tests.extend(code.iter().cloned());
-    matrix(&appendix, &notes, &code, &tests)
+    let mut scenarios = Vec::new();
+    for path in files_with(root, SCENARIO_DIR, ".pkt")
+        .map_err(|e| vec![Error::new(SCENARIO_DIR, 0, format!("cannot list: {e}"))])?
+    {
+        scenarios.push(read(&path)?);
+    }
+    matrix_with_scenarios(&appendix, Some(&other), &notes, &code, &tests, &scenarios)
 }
 
 /// The `.rs` files under `root/dir`, recursively, as sorted workspace-relative paths so that
 /// the table comes out the same on every machine.
 pub fn rust_files(root: &Path, dir: &str) -> io::Result<Vec<String>> {
+    files_with(root, dir, ".rs")
+}
+
+/// The files under `root/dir` whose names end in `ext`, as [`rust_files`] lists them.
+pub fn files_with(root: &Path, dir: &str, ext: &str) -> io::Result<Vec<String>> {
     let mut out = Vec::new();
     let mut pending = vec![dir.to_string()];
     while let Some(dir) = pending.pop() {
@@ -195,7 +221,7 @@ pub fn rust_files(root: &Path, dir: &str) -> io::Result<Vec<String>> {
             let path = format!("{dir}/{name}");
             if entry.file_type()?.is_dir() {
                 pending.push(path);
-            } else if name.ends_with(".rs") {
+            } else if name.ends_with(ext) {
                 out.push(path);
             }
         }
@@ -212,8 +238,28 @@ pub fn matrix(
     code: &[SourceFile],
     tests: &[SourceFile],
 ) -> Result<Vec<Row>, Vec<Error>> {
-    let requirements = parse_appendix(appendix)?;
+    matrix_with_scenarios(appendix, None, notes, code, tests, &[])
+}
+
+/// [`matrix`], with the rows of the other RFCs (after Appendix B's; without them their
+/// sections are not looked for) and the scenarios whose citations count as tests.
+pub fn matrix_with_scenarios(
+    appendix: &SourceFile,
+    other: Option<&SourceFile>,
+    notes: &SourceFile,
+    code: &[SourceFile],
+    tests: &[SourceFile],
+    scenarios: &[SourceFile],
+) -> Result<Vec<Row>, Vec<Error>> {
+    let mut requirements = parse_appendix(appendix)?;
+    if let Some(other) = other {
+        requirements.extend(parse_other_rfcs(other)?);
+    }
     let mut errors = Vec::new();
+    let no_row = |c: &Citation| Error {
+        at: c.at.clone(),
+        message: format!("names {}, which {OTHER_PATH} has no row for", c.label),
+    };
     let index: BTreeMap<&str, usize> = requirements
         .iter()
         .enumerate()
@@ -227,7 +273,12 @@ pub fn matrix(
     for file in code {
         for citation in citations(file) {
             match index.get(citation.label.as_str()) {
-                Some(&i) => push_unique(&mut locations[i], citation.at),
+                Some(&i) => {
+                    if let Some(error) = wrong_section(&citation, &requirements[i]) {
+                        errors.push(error);
+                    }
+                    push_unique(&mut locations[i], citation.at)
+                }
                 None => errors.push(Error {
                     at: citation.at,
                     message: format!(
@@ -239,12 +290,51 @@ pub fn matrix(
         }
     }
 
+    // A rule string names its label too: the same section check, and the same error for a
+    // label Appendix B does not define.
+    for file in code {
+        for citation in rule_citations(file) {
+            match index.get(citation.label.as_str()) {
+                Some(&i) => errors.extend(wrong_section(&citation, &requirements[i])),
+                None => errors.push(Error {
+                    at: citation.at,
+                    message: format!(
+                        "cites {} (RFC 9293 {}), which RFC 9293 Appendix B does not define",
+                        citation.label, citation.section
+                    ),
+                }),
+            }
+        }
+    }
+
+    if other.is_some() {
+        for file in code {
+            for citation in other_citations(file) {
+                match index.get(citation.label.as_str()) {
+                    Some(&i) => push_unique(&mut locations[i], citation.at),
+                    None => errors.push(no_row(&citation)),
+                }
+            }
+        }
+    }
+
     let mut all_tests = BTreeSet::new();
     for file in tests {
         for test in test_fns(file) {
             for (label, line) in &test.labels {
+                if other.is_none() && label.starts_with("RFC ") {
+                    continue;
+                }
                 match index.get(label.as_str()) {
                     Some(&i) => push_unique(&mut tested_by[i], test.name.clone()),
+                    None if label.starts_with("RFC ") => errors.push(Error::new(
+                        &file.path,
+                        *line,
+                        format!(
+                            "{} mentions {label}, which {OTHER_PATH} has no row for",
+                            test.name
+                        ),
+                    )),
                     None => errors.push(Error::new(
                         &file.path,
                         *line,
@@ -256,6 +346,37 @@ pub fn matrix(
                 }
             }
             all_tests.insert(test.name);
+        }
+    }
+
+    // A scenario checks on the wire each label it cites; its citations are held to the
+    // same section check as the code's.
+    for file in scenarios {
+        for citation in scenario_citations(file) {
+            match index.get(citation.label.as_str()) {
+                Some(&i) => {
+                    errors.extend(wrong_section(&citation, &requirements[i]));
+                    push_unique(&mut tested_by[i], file.path.clone());
+                }
+                None => errors.push(Error {
+                    at: citation.at,
+                    message: format!(
+                        "cites {} (RFC 9293 {}), which RFC 9293 Appendix B does not define",
+                        citation.label, citation.section
+                    ),
+                }),
+            }
+        }
+    }
+
+    if other.is_some() {
+        for file in scenarios {
+            for citation in other_scenario_citations(file) {
+                match index.get(citation.label.as_str()) {
+                    Some(&i) => push_unique(&mut tested_by[i], file.path.clone()),
+                    None => errors.push(no_row(&citation)),
+                }
+            }
         }
     }
 
@@ -318,6 +439,29 @@ pub fn matrix(
             }
         })
         .collect())
+}
+
+/// A citation must name the section that defines its label (Appendix B's section column,
+/// one of several when the body labels it in more than one place). Citing SHLD-2 under
+/// section 3.6 for the half-duplex close's RST, which 3.6.1 labels SHLD-3 (SHLD-2 is 3.5.3's
+/// "RST can contain data"), was a wrong label that the label alone could not show.
+fn wrong_section(citation: &Citation, requirement: &Requirement) -> Option<Error> {
+    let own: Vec<&str> = requirement.section.split(',').map(str::trim).collect();
+    if own.contains(&citation.section.as_str()) {
+        return None;
+    }
+    Some(Error {
+        at: citation.at.clone(),
+        message: format!(
+            "cites RFC 9293 {}: {}, but Appendix B defines {} in section {} ({}: {})",
+            citation.section,
+            citation.label,
+            citation.label,
+            own.join(" or "),
+            requirement.group,
+            requirement.feature
+        ),
+    })
 }
 
 fn push_unique(v: &mut Vec<String>, s: String) {

@@ -6,6 +6,17 @@ use super::{Error, Requirement, SourceFile};
 /// Parses the Appendix B table: '#' lines are comments, then a header line, then one row per
 /// label with exactly five tab-separated columns.
 pub fn parse_appendix(file: &SourceFile) -> Result<Vec<Requirement>, Vec<Error>> {
+    parse_rows(file, |id, _| {
+        (parse_label(id, 0) != Some(id.len())).then(|| format!("{id:?} is not a label"))
+    })
+}
+
+/// The rows of a requirement table; `bad_id` says what is wrong with a row's id, given its
+/// section, if anything.
+fn parse_rows(
+    file: &SourceFile,
+    bad_id: impl Fn(&str, &str) -> Option<String>,
+) -> Result<Vec<Requirement>, Vec<Error>> {
     const HEADER: &str = "id\tlevel\tgroup\tfeature\tsection";
     let mut errors = Vec::new();
     let mut out: Vec<Requirement> = Vec::new();
@@ -35,8 +46,8 @@ pub fn parse_appendix(file: &SourceFile) -> Result<Vec<Requirement>, Vec<Error>>
             ));
             continue;
         };
-        if parse_label(id, 0) != Some(id.len()) {
-            errors.push(Error::new(&file.path, n, format!("{id:?} is not a label")));
+        if let Some(message) = bad_id(id, section) {
+            errors.push(Error::new(&file.path, n, message));
         } else if out.iter().any(|r| r.id == id) {
             errors.push(Error::new(&file.path, n, format!("{id} is listed twice")));
         }
@@ -53,6 +64,23 @@ pub fn parse_appendix(file: &SourceFile) -> Result<Vec<Requirement>, Vec<Error>>
     } else {
         Err(errors)
     }
+}
+
+/// Parses `model/requirements/other-rfcs.tsv`: the same columns as Appendix B's table,
+/// each id being "RFC", one of [`super::OTHER_RFCS`] and the row's section.
+pub fn parse_other_rfcs(file: &SourceFile) -> Result<Vec<Requirement>, Vec<Error>> {
+    let rows = parse_rows(file, |id, section| {
+        let ok = super::OTHER_RFCS
+            .iter()
+            .any(|rfc| id == format!("RFC {rfc} {section}"));
+        (!ok).then(|| {
+            format!(
+                "{id:?} is not \"RFC <n> <section>\" for one of RFC {} and its section {section:?}",
+                super::OTHER_RFCS.join(", ")
+            )
+        })
+    })?;
+    Ok(rows)
 }
 
 /// The kinds of row in the notes file.

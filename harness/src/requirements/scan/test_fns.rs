@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::citations::labels_in;
+use super::citations::{labels_in, other_sections_in};
 use super::lex::{lex, Tok, Token};
 use super::SourceFile;
 
@@ -48,7 +48,9 @@ pub fn test_fns(file: &SourceFile) -> Vec<TestFn> {
             }
             for token in &tokens[g.start..g.end] {
                 if let Tok::Comment(text) = &token.tok {
-                    for (offset, label) in labels_in(text) {
+                    let mut mentioned = labels_in(text);
+                    mentioned.extend(other_sections_in(text));
+                    for (offset, label) in mentioned {
                         let line = token.line + text[..offset].matches('\n').count();
                         if !labels.iter().any(|(l, _)| *l == label) {
                             labels.push((label, line));
@@ -221,7 +223,7 @@ fn preamble(tokens: &[Token], fn_at: usize) -> (usize, bool) {
     while start > 0 {
         let j = start - 1;
         match &tokens[j].tok {
-            Tok::Comment(_) | Tok::Literal => start = j,
+            Tok::Comment(_) | Tok::Str(_) | Tok::Literal => start = j,
             Tok::Word(w) if QUALIFIERS.contains(&w.as_str()) => start = j,
             Tok::Punct('(') | Tok::Punct(')') => start = j,
             Tok::Punct(']') => {

@@ -2,9 +2,10 @@
 //! bad value costs nothing and is reported at its line and column. `tcpcheck check` runs
 //! it too (`runner::check_script`), so what it accepts is what `run` starts.
 
+use crate::runner::syscall::Blamed;
 use crate::runner::{assert, command, packet, syscall, IpVersion, RunOptions};
 use crate::scenario::{
-    Action, Direction, EventTime, ParseError, Script, Secs, Span, Syscall, TcpOptions,
+    Action, Direction, Event, EventTime, ParseError, Script, Secs, Span, Syscall, TcpOptions,
 };
 
 /// packetdrill's defaults (config.c): `--tolerance_usecs=4000`, `--tolerance_percent=12.5`.
@@ -118,7 +119,7 @@ pub fn validate(
             }
             Action::Syscall(sc) => {
                 syscall::decode(sc).map_err(|b| {
-                    let span = narrow(text, e.span, &sc.name, b.at.as_deref());
+                    let span = blamed_span(e, sc, b.at);
                     err(span, b.message)
                 })?;
             }
@@ -211,57 +212,16 @@ fn check_times(script: &Script) -> Result<(), (Span, String)> {
     Ok(())
 }
 
-/// Where `at` (a call's name, or an argument as printed) stands in the call `name` written
-/// at `span`: its first whole-token occurrence from the name on. The event's span when it
-/// cannot be found (an argument written differently from its printed form).
-fn narrow(text: &str, span: Span, name: &str, at: Option<&str>) -> Span {
-    let Some(at) = at.filter(|a| !a.is_empty()) else {
-        return span;
+/// Where the part of a call an error blames was written: the event's span when none is
+/// blamed, or the parser recorded no spans (an event not parsed from text).
+fn blamed_span(e: &Event, sc: &Syscall, at: Option<Blamed<'_>>) -> Span {
+    let found = match (e.call_spans.as_ref(), at) {
+        (Some(spans), Some(Blamed::Name)) => Some(spans.name),
+        (Some(spans), Some(Blamed::Errno)) => spans.errno,
+        (Some(spans), Some(Blamed::Expr(x))) => spans.of(sc, x),
+        _ => None,
     };
-    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-    let whole = |line: &str, i: usize, len: usize| {
-        !word(line[..i].chars().next_back()) && !word(line[i + len..].chars().next())
-    };
-    let mut seen_name = false;
-    let lines = text.lines().enumerate();
-    for (n, line) in lines.skip(span.line.saturating_sub(1) as usize) {
-        let line_no = n as u32 + 1;
-        if line_no > span.end_line {
-            break;
-        }
-        let mut from = 0;
-        if line_no == span.line {
-            from = line
-                .char_indices()
-                .nth(span.col.saturating_sub(1) as usize)
-                .map_or(line.len(), |(i, _)| i);
-        }
-        if !seen_name {
-            let Some(i) = line[from..]
-                .match_indices(name)
-                .map(|(i, _)| from + i)
-                .find(|&i| whole(line, i, name.len()))
-            else {
-                continue;
-            };
-            seen_name = true;
-            from = i;
-        }
-        if let Some(i) = line[from..]
-            .match_indices(at)
-            .map(|(i, _)| from + i)
-            .find(|&i| whole(line, i, at.len()))
-        {
-            let col = line[..i].chars().count() as u32 + 1;
-            return Span {
-                line: line_no,
-                col,
-                end_line: line_no,
-                end_col: col + at.chars().count() as u32,
-            };
-        }
-    }
-    span
+    found.unwrap_or(e.span)
 }
 
 /// A runtime error at a script position, rendered like a parse error.

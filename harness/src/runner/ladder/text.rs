@@ -4,7 +4,7 @@
 use tcpcheck_model::wire::SegmentRepr;
 
 use crate::runner::packet;
-use crate::scenario::{self, Action, Event, TcpOptions, DEFAULT_PEER};
+use crate::scenario::{self, Action, Event, TcpOptions};
 
 /// Flags and length alone, for a segment whose numbers have no base to count from.
 pub(super) fn flags_of(seg: &SegmentRepr) -> String {
@@ -43,17 +43,6 @@ pub(super) fn set_ts_val(p: &mut scenario::Packet, to: u32) {
 
 /// The packet without its direction and peer, which the lanes show; `hide_ts` replaces the
 /// kernel's TS val by `?`.
-pub(super) fn segment_text(mut p: scenario::Packet, hide_ts: bool) -> String {
-    let live_ts = ts_val(&p);
-    p.peer = DEFAULT_PEER;
-    let shown = p.to_string();
-    let shown = shown
-        .strip_prefix("< ")
-        .or_else(|| shown.strip_prefix("> "))
-        .unwrap_or(&shown)
-        .to_string();
-    match live_ts {
-        Some(val) if hide_ts => shown.replacen(&format!("TS val {val} "), "TS val ? ", 1),
-        _ => shown,
-    }
+pub(super) fn segment_text(p: scenario::Packet, hide_ts: bool) -> String {
+    p.body(hide_ts).to_string()
 }

@@ -134,7 +134,11 @@ impl Connection {
 
     /// A segment from the peer reaches the stack.
     pub fn arrive(&mut self, now: Duration, seg: &Seg) {
-        self.each_branch(|c| c.arrive_on_branch(now, seg))
+        self.each_branch(|c| {
+            c.arrive_on_branch(now, seg);
+            // What the segment brought is acknowledged by a retransmission owed already.
+            c.refresh_retransmission_ack();
+        })
     }
 
     /// SEND of `n` bytes.

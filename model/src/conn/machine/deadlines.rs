@@ -16,6 +16,12 @@ use super::*;
 impl Connection {
     /// Keep-alives on or off (RFC 9293 3.8.4; the socket option SO_KEEPALIVE).
     pub fn set_keepalive(&mut self, now: Duration, on: bool) {
+        // Linux tcp_set_keepalive(): turning keep-alives on arms the timer for the idle
+        // time from now (inet_csk_reset_keepalive_timer()), so a connection idle for longer
+        // already still waits that long for its first probe.
+        if on && !self.ka.on {
+            self.ka.on_since = now;
+        }
         self.ka.on = on;
         self.plan_keepalive(now);
     }
@@ -44,7 +50,7 @@ impl Connection {
         }
         let t = self.ka.times;
         let fire = match (self.ka.probes_out, self.ka.last_probe) {
-            (0, None) => self.ka.last_rcv + t.idle,
+            (0, None) => self.ka.last_rcv.max(self.ka.on_since) + t.idle,
             (0, Some(p)) => (self.ka.last_rcv + t.idle).max(p + t.interval),
             (_, p) => p.unwrap_or(now) + t.interval,
         };
@@ -141,6 +147,18 @@ impl Connection {
     }
 
     /// Expects the oldest unacknowledged segment again when its timer runs out.
+    /// A retransmission acknowledges what has come in since its timer was armed: it carries
+    /// RCV.NXT as it stands when it goes (RFC 9293 3.8.1, the segment is sent again with
+    /// the current <ACK=RCV.NXT>; Linux tcp_transmit_skb() fills in tp->rcv_nxt).
+    pub(super) fn refresh_retransmission_ack(&mut self) {
+        let rcv_nxt = self.tcb.rcv_nxt;
+        for e in &mut self.record.obligations {
+            if is_retransmission_of(e) && e.spec.ack.is_some() {
+                e.spec.ack = Some(rcv_nxt);
+            }
+        }
+    }
+
     pub(super) fn schedule_retransmission(&mut self) {
         let Some(rtx) = self.snd.rtx else { return };
         let Some(interval) = self.retransmission_interval(rtx.count, rtx.flags) else {
@@ -228,35 +246,22 @@ impl Connection {
         Some(self.snd.rto.rto())
     }
 
-    /// Runs the timers that end a connection: TIME-WAIT, giving up on retransmission, the
-    /// user timeout.
+    /// Runs the timers that end a state or the connection ([`DEADLINES`], in order).
     pub(super) fn poll_on_branch(&mut self, now: Duration) {
-        if let Some(until) = self.timers.fin_wait_2 {
-            if now >= until && self.state == State::FinWait2 {
-                self.enter(State::Closed);
+        for deadline in &DEADLINES {
+            if (deadline.at)(self).is_some_and(|at| now >= at) {
+                (deadline.fire)(self);
             }
         }
-        if let Some(until) = self.timers.time_wait {
-            // RFC 9293 3.10.8: when the TIME-WAIT timeout expires, delete the TCB.
-            if now >= until {
-                self.enter(State::Closed);
-            }
-        }
-        let user_deadline = self
-            .timers
-            .user_timeout
-            .zip(self.snd.rtx)
-            .map(|(timeout, rtx)| rtx.first_sent + timeout);
-        for deadline in [self.timers.give_up, user_deadline].into_iter().flatten() {
-            if now >= deadline && self.state != State::Closed {
-                // RFC 9293 3.10.8: on a user timeout, flush the queues, tell the user
-                // "connection aborted due to user timeout" and enter CLOSED; RFC 9293 3.8.3:
-                // MUST-20, likewise after R2 retransmissions.
-                self.record.reports.push(Report::TimedOut);
-                self.record.obligations.clear();
-                self.enter(State::Closed);
-            }
-        }
+    }
+
+    /// The user was told the connection timed out: RFC 9293 3.10.8, on a user timeout,
+    /// flush the queues, tell the user "connection aborted due to user timeout" and enter
+    /// CLOSED; RFC 9293 3.8.3: MUST-20, likewise after R2 retransmissions.
+    fn time_out(&mut self) {
+        self.record.reports.push(Report::TimedOut);
+        self.record.obligations.clear();
+        self.enter(State::Closed);
     }
 
     pub(super) fn enter_time_wait(&mut self, now: Duration) {
@@ -267,10 +272,47 @@ impl Connection {
             // (tcp_time_wait(): tw_last_oow_ack_time = 0).
             self.timers.last_challenge = None;
         }
-        // RFC 9293 3.6: MUST-13, linger in TIME-WAIT for 2 MSL (Linux: a fixed 60 s).
+        // RFC 9293 3.6.1: MUST-13, linger in TIME-WAIT for 2 MSL (Linux: a fixed 60 s).
         self.timers.time_wait = Some(now + self.profile.time_wait);
     }
 }
+
+/// A timer that ends a state or the connection: when it fires, if it is armed and applies
+/// in the connection's state, and what firing does. (Retransmission and keep-alive are
+/// obligations, owed segments with a due time, not deadlines.)
+struct Deadline {
+    at: fn(&Connection) -> Option<Duration>,
+    fire: fn(&mut Connection),
+}
+
+/// The deadlines, in the order they are checked: each sees the state the ones before left.
+const DEADLINES: [Deadline; 4] = [
+    // An orphaned FIN-WAIT-2 gives up waiting for the peer's FIN (Linux tcp_fin_timeout).
+    Deadline {
+        at: |c| c.timers.fin_wait_2.filter(|_| c.state == State::FinWait2),
+        fire: |c| c.enter(State::Closed),
+    },
+    // RFC 9293 3.10.8: when the TIME-WAIT timeout expires, delete the TCB.
+    Deadline {
+        at: |c| c.timers.time_wait,
+        fire: |c| c.enter(State::Closed),
+    },
+    // RFC 9293 3.8.3: MUST-20, retransmission gives up after R2.
+    Deadline {
+        at: |c| c.timers.give_up.filter(|_| c.state != State::Closed),
+        fire: Connection::time_out,
+    },
+    // RFC 9293 3.10.8: the user timeout, counted from the first send of what is
+    // outstanding.
+    Deadline {
+        at: |c| {
+            let rtx = c.snd.rtx?;
+            let timeout = c.timers.user_timeout.filter(|_| c.state != State::Closed)?;
+            Some(rtx.first_sent + timeout)
+        },
+        fire: Connection::time_out,
+    },
+];
 
 /// When a timer armed at `armed_at` to run `interval` fires, within the kernel timer's
 /// tolerance (see [`timers::timer_tolerance`]).

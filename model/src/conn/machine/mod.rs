@@ -140,6 +140,8 @@ struct Handshake {
     iss_floor: Option<SeqNumber>,
     /// The listener answered this connection's SYN with a SYN cookie.
     cookie: bool,
+    /// The window the stack's SYN-ACK offered (never scaled, RFC 7323 2.2).
+    synack_wnd: Option<u32>,
 }
 
 /// What the model has found so far: what the stack owes, the open choices it took, what
@@ -254,8 +256,10 @@ struct Timers {
 /// Keep-alives (RFC 9293 3.8.4).
 #[derive(Clone, Copy, Debug)]
 struct KeepAliveTimer {
-    /// Keep-alives are on (MAY-5; MUST-26, off unless asked for).
+    /// Keep-alives are on (MAY-5; MUST-25, off unless asked for).
     on: bool,
+    /// When they were last turned on: the first probe waits the idle time from then too.
+    on_since: Duration,
     /// The socket's keep-alive numbers (the profile's until set).
     times: KeepAlive,
     /// Probes sent since the peer was last heard from.
@@ -298,6 +302,7 @@ impl Connection {
         let rto = timers::RtoEstimator::new(&profile);
         let ka = KeepAliveTimer {
             on: false,
+            on_since: Duration::ZERO,
             times: profile.keepalive,
             probes_out: 0,
             last_rcv: Duration::ZERO,
@@ -352,6 +357,11 @@ impl Connection {
     /// The TSvals of the first and the latest SYN-ACK the stack sent, once one carried TSopt.
     pub fn synack_tsvals(&self) -> Option<(u32, u32)> {
         self.ts.synack
+    }
+    /// The window the stack's SYN-ACK offered: the window a Linux request socket judges by
+    /// whatever its later ACKs advertise (see `request_ack_window_rounded_down`).
+    pub fn synack_window(&self) -> Option<u32> {
+        self.handshake.synack_wnd
     }
 
     /// What the stack owes, oldest first.

@@ -70,7 +70,7 @@ impl Connection {
             expected: Required::Options(expected),
             actual: Actual::Segment(Box::new(*seg)),
         };
-        // RFC 9293 3.7.1: MUST-65, the MSS option is sent only in SYN segments.
+        // RFC 9293 3.2: MUST-65, the MSS option is sent only in SYN segments.
         if seg.options.mss.is_some() && !seg.flags.syn() {
             return Err(fail(&rules::MSS_ONLY_IN_SYN, OptionsRequired::NoMss));
         }

@@ -25,7 +25,7 @@ impl Connection {
     }
 
     /// RFC 5961 challenge ACK: `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>`, rate limited
-    /// (RFC 5961 10; Linux one per `tcp_invalid_ratelimit` per socket).
+    /// (RFC 5961 7; Linux one per `tcp_invalid_ratelimit` per socket).
     pub(super) fn challenge_ack(&mut self, now: Duration, rule: &'static Rule) {
         if self.rate_limited(now) {
             self.record.choices.push(Choice {

@@ -174,7 +174,7 @@ impl Connection {
             && (self.state.is_synchronized() || self.state == State::SynReceived)
             && self.state != State::TimeWait
         {
-            // RFC 9293 3.6: MAY-1, a half-duplex close; SHLD-2, "If such a host issues a
+            // RFC 9293 3.6.1: MAY-1, SHLD-3: a half-duplex close; "If such a host issues a
             // CLOSE call while received data is still pending in TCP ... its TCP SHOULD send
             // a RST to show that data was lost" (Linux tcp_close(): data_was_unread).
             self.record.choices.push(Choice {
@@ -182,7 +182,7 @@ impl Connection {
                 taken: "close with unread data: RST",
             });
             if matches!(self.state, State::Closing | State::LastAck) {
-                // RFC 9293 3.10.5's ABORT sends nothing in CLOSING and LAST-ACK, but SHLD-2
+                // RFC 9293 3.10.5's ABORT sends nothing in CLOSING and LAST-ACK, but SHLD-3
                 // asks for the RST whatever the state, and Linux tcp_close() sends it
                 // (tcp_send_active_reset(), SEQ=SND.NXT) in every state with a socket.
                 self.reset_on_close(now, &rules::CLOSE_WITH_UNREAD_DATA);

@@ -21,6 +21,18 @@ impl Connection {
             && !self.linux.child
     }
 
+    /// Linux: a request socket's ACK (tcp_v4_reqsk_send_ack()) advertises the SYN-ACK's
+    /// window shifted right by the scale, rounded down, but the request (tcp_check_req()'s
+    /// tcp_in_window()) and the child it creates (tcp_create_openreq_child(): rcv_wnd =
+    /// rsk_rcv_wnd) judge by the SYN-ACK's window: the right edge the ACK showed is not the
+    /// one kept (known deviation `request-ack-window-rounded-down`).
+    pub(in crate::conn::machine) fn keeps_synack_window(&self) -> bool {
+        self.profile.behaviour.request_ack_window_rounded_down
+            && self.state == State::SynReceived
+            && self.handshake.passive
+            && !self.linux.child
+    }
+
     /// Linux: a passive SYN-RECEIVED connection is a request socket, and tcp_check_req()
     /// (net/ipv4/tcp_minisocks.c) answers segments in its own order. Returns true when the
     /// segment goes on to the full socket (an acceptable ACK), false when it was handled.

@@ -13,7 +13,7 @@ impl Connection {
     pub(in crate::conn::machine) fn text(&mut self, now: Duration, seg: &Seg) {
         let new_data = (seg.seq + u32::from(seg.flags.syn()) + seg.len).after(self.tcb.rcv_nxt);
         if self.released && matches!(self.state, State::FinWait1 | State::FinWait2) && new_data {
-            // RFC 9293 3.6: MAY-1, SHLD-2, "if new data is received after CLOSE is called,
+            // RFC 9293 3.6.1: MAY-1, SHLD-3, "if new data is received after CLOSE is called,
             // its TCP SHOULD send a RST to show that data was lost". Linux
             // tcp_rcv_state_process() resets with <SEQ=SEG.ACK><CTL=RST> (tcp_v4_send_reset).
             let spec = SegSpec {
