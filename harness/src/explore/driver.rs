@@ -54,6 +54,9 @@ pub enum Pace {
     Thorough,
 }
 
+/// The "rule" of a panic inside the stack under test: no RFC's, every stack's.
+pub const PANIC_RULE: &str = "the stack panicked";
+
 const STACK_PORT: u16 = 8080;
 const PEER_PORT: u16 = 40000;
 
@@ -245,7 +248,8 @@ impl Session {
                 case_not_applicable: Some(Capability::Ipv6),
             });
         }
-        let found = d.open().err();
+        let opened = d.open();
+        let found = d.panicked().or(opened.err());
         Ok(Session {
             d,
             found,
@@ -271,7 +275,8 @@ impl Session {
             self.not_applicable.push(c);
             return Ok(());
         }
-        if let Err(mut f) = self.d.step(ev) {
+        let stepped = self.d.step(ev);
+        if let Some(mut f) = self.d.panicked().or(stepped.err()) {
             f.step = Some(i);
             f.event = ev.to_string().into();
             f.trigger = match ev {
@@ -412,6 +417,18 @@ impl Driver {
             passive: self.setup.passive,
             unscaled: false,
         }
+    }
+
+    /// The stack's panic, as a divergence: a finding with its case.
+    fn panicked(&mut self) -> Option<Found> {
+        let m = self.stack.panicked()?.to_string();
+        // Whatever the panic made of the step, it is not the harness's failure.
+        self.harness_error = None;
+        Some(self.found(
+            PANIC_RULE,
+            "the stack carries on".into(),
+            format!("panicked: {m}"),
+        ))
     }
 
     /// The differ's first divergence as the explorer reports it.

@@ -352,7 +352,10 @@ impl<'a> Exec<'a> {
                 for (name, value) in settings {
                     self.stack
                         .set_setting(&name, &value)
-                        .map_err(|e| self.error_at(span, e.to_string()))?;
+                        .map_err(|e| match needed(&e) {
+                            Some(c) => Stop::NotApplicable(c),
+                            None => self.error_at(span, e.to_string()),
+                        })?;
                 }
             }
             None if self.opts.allow_shell => {

@@ -34,12 +34,17 @@
 //!   ([`Recorder`]); a stack only adds what the harness cannot see, through
 //!   [`Stack::take_log`] (packets it filtered, observations of its state).
 //!
+//! A panic inside a stack is caught at the seam and reported as a finding with its case
+//! ([`Recorder::panicked`]); the stack is not called again.
+//!
 //! A stack must guarantee: nothing it does hangs (every wait ends by its deadline), nothing it
 //! sends is lost between `settle`/`next_packet` calls, and the same inputs at the same
 //! virtual times give the same outputs when its clock is virtual.
 
 mod capability;
+mod choice;
 pub mod linux;
+mod panic;
 mod recorder;
 pub mod registry;
 
@@ -56,7 +61,8 @@ pub use crate::observe::{TcpInfo, TcpState};
 pub use crate::sandbox::Packet;
 use crate::trace::TraceEvent;
 pub use capability::{needed, Capabilities, Capability, Needs};
-pub use recorder::Recorder;
+pub use choice::{documented, Choice};
+pub use recorder::{Panicked, Recorder};
 pub use registry::{Purpose, Registry, StackFactory, StackKind};
 
 /// A socket of the stack under test, numbered as a script numbers it: from 3 like a fresh
