@@ -313,6 +313,65 @@ fn a_panic_inside_the_stack_is_a_finding() {
     );
 }
 
+/// A stack with many divergences keeps being explored: each divergence is sorted into a
+/// class, one case per class is shrunk, the others are counted against it. On the kernel
+/// as another stack (no known Linux deviation explains anything there) the panicking
+/// adapter gives classes aplenty.
+#[test]
+fn the_explorer_keeps_going_and_shrinks_one_case_per_class() {
+    use tcpcheck::explore::campaign::{self, Config, Verdict as CaseVerdict};
+    use tcpcheck::explore::Target;
+    use tcpcheck_model::profile::ProfileKind;
+    let config = Config {
+        profile: ProfileKind::Rfc9293,
+        seed: 2026,
+        cases: 40,
+        jobs: 2,
+        max_events: 8,
+        shrink_time: Duration::from_secs(20),
+        target: Target {
+            stack: &PanickyFactory,
+            ..Target::default()
+        },
+        ..Config::default()
+    };
+    let shrunk = std::sync::Mutex::new(Vec::new());
+    let summary = campaign::run(&config, &|r| {
+        if let CaseVerdict::Unexplained { original, .. } = &r.verdict {
+            shrunk.lock().unwrap().push(campaign::Class::of(original));
+        }
+    })
+    .expect("the campaign runs");
+    let shrunk = shrunk.into_inner().unwrap();
+    assert!(summary.unexplained > 0, "{summary:?}");
+    assert_eq!(summary.errors, 0, "{summary:?}");
+    // One shrunk case per class, and every unexplained case counted against its class.
+    let mut classes = shrunk.clone();
+    classes.sort();
+    classes.dedup();
+    assert_eq!(classes.len(), shrunk.len(), "{shrunk:#?}");
+    assert_eq!(
+        summary.findings.len(),
+        shrunk.len(),
+        "{:#?}",
+        summary.findings
+    );
+    let hits: u64 = summary.findings.values().map(|f| f.hits).sum();
+    assert_eq!(hits, summary.unexplained, "{:#?}", summary.findings);
+    assert!(
+        summary.known.is_empty(),
+        "Linux's deviations explain nothing here"
+    );
+    assert!(
+        summary
+            .findings
+            .keys()
+            .any(|c| c.rule == tcpcheck::explore::driver::PANIC_RULE),
+        "{:#?}",
+        summary.findings
+    );
+}
+
 /// The whole corpus on the kernel as another stack: how the verdict rule sorts it. A
 /// measurement (it takes the corpus's 2 minutes and prints the summary), not a check:
 /// `cargo test -p tcpcheck --test other_stack -- --ignored --nocapture corpus`.

@@ -232,7 +232,7 @@ impl<'a> Exec<'a> {
         self.start = self.stack.now();
         self.start_model(fresh)?;
         let result = {
-            let _punctual = super::timing::Punctual::enter();
+            let _punctual = super::timing::Punctual::enter_for(self.stack.stack().clock());
             self.events()
         };
         if matches!(result, Err(Stop::Fail(_))) {

@@ -425,8 +425,9 @@ pub fn run_script(
             (_, None) => ModelVerdict::Off("not asked for".into()),
             (_, Some(d)) => d.verdict(),
         };
-        run.verdict =
-            reference::combine(ex.stack.reference(), verdict, &run.model, opts.strict_model);
+        let reference = ex.stack.reference();
+        let judged = reference::label(reference, opts.stack.choices(), &mut run.model);
+        run.verdict = reference::combine(reference, verdict, &judged, opts.strict_model);
         run.script_time = ex.timeline();
         run.trace = ex.into_trace();
         if !late || attempt == HARNESS_LATE_RETRIES {

@@ -167,6 +167,18 @@ impl SockOpt {
     }
 }
 
+/// How a stack's time passes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Clock {
+    /// Real time: waiting costs wall time, the stack's timers fire late by its tick and its
+    /// scheduling, and the harness itself can fall behind (it then runs at real-time
+    /// priority where it may, and a run it was late for is void).
+    Real,
+    /// A virtual clock the stack moves only in [`Stack::next_packet`]: waiting costs
+    /// nothing, timers fire when due, and the harness is never late.
+    Virtual,
+}
+
 /// What a packetdrill script's outbound lines describe for a stack, and so how a scenario's
 /// verdict combines the script with the model (README, "Verdicts for a stack that is not
 /// Linux").
@@ -203,6 +215,11 @@ pub trait Stack {
 
     /// The stack's clock: time since the stack was made.
     fn now(&self) -> Duration;
+
+    /// How its time passes. Real unless the stack says otherwise.
+    fn clock(&self) -> Clock {
+        Clock::Real
+    }
 
     /// Hands the stack one raw IP packet, arriving now.
     fn inject(&mut self, packet: &[u8]) -> io::Result<()>;
