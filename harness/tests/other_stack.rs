@@ -11,6 +11,8 @@ use std::net::{Shutdown, SocketAddr};
 use std::time::Duration;
 
 use nix::errno::Errno;
+use tcpcheck::explore::sut::OnStack;
+use tcpcheck::explore::LinuxProfile;
 use tcpcheck::runner::{run_text, IpVersion, RunOptions, ScenarioRun, Verdict};
 use tcpcheck::sandbox::Packet;
 use tcpcheck::stack::linux::LinuxStack;
@@ -369,6 +371,50 @@ fn the_explorer_keeps_going_and_shrinks_one_case_per_class() {
             .any(|c| c.rule == tcpcheck::explore::driver::PANIC_RULE),
         "{:#?}",
         summary.findings
+    );
+}
+
+/// The stack of a `prop_state_machine!` test, as a type: what a stack's crate writes to
+/// run the explorer from its own `cargo test`.
+struct ElsewhereSource;
+
+impl tcpcheck::explore::sut::StackSource for ElsewhereSource {
+    fn factory() -> &'static dyn StackFactory {
+        &ElsewhereCaseFactory
+    }
+}
+
+/// [`ElsewhereFactory`] made for explorer cases (one IP version, no kernel stamps).
+struct ElsewhereCaseFactory;
+
+impl StackFactory for ElsewhereCaseFactory {
+    fn kind(&self) -> StackKind {
+        StackKind::Smoltcp
+    }
+    fn open(&self, purpose: Purpose) -> io::Result<Box<dyn Stack>> {
+        let config = match purpose {
+            Purpose::Scenario => tcpcheck::sandbox::SandboxConfig::default(),
+            Purpose::Case { v6 } => tcpcheck::sandbox::SandboxConfig {
+                ipv6: v6,
+                namespace_defaults: false,
+                kernel_stamps: false,
+            },
+        };
+        Ok(Box::new(Elsewhere(LinuxStack::with_config(config)?, false)))
+    }
+}
+
+proptest_state_machine::prop_state_machine! {
+    #![proptest_config(proptest::test_runner::Config {
+        cases: 10,
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    })]
+    /// Any stack as proptest-state-machine's system under test (here the kernel behind the
+    /// adapter, on the profile that describes it).
+    #[test]
+    fn another_stack_under_the_state_machine_test(
+        sequential 1..8 => OnStack<LinuxProfile, ElsewhereSource>
     );
 }
 

@@ -265,6 +265,10 @@ impl Session {
         if let Some(f) = &self.found {
             return Err(f.clone());
         }
+        if self.case_not_applicable.is_some() {
+            // Nothing opened: nothing runs.
+            return Ok(());
+        }
         let i = self.events_run;
         self.events_run += 1;
         if let Some(c) = needs(ev).filter(|c| !self.d.stack.has(*c)) {
