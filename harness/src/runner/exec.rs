@@ -226,6 +226,14 @@ impl<'a> Exec<'a> {
         // Before any command changes them: the schedule report's base numbers, and the
         // model's when the script sets no sysctl first.
         let fresh = self.stack.stack_mut().profile();
+        if fresh
+            .as_ref()
+            .is_ok_and(|p| p.kind == tcpcheck_model::profile::ProfileKind::Rfc9293)
+        {
+            self.stack.note(EventKind::Note {
+                text: super::schedule::RFC9293_NOTE.to_string(),
+            });
+        }
         if let Some(c) = &self.script.init_command {
             self.command(c.span, &c.text, None)?;
         }
