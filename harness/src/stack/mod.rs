@@ -12,11 +12,13 @@
 //!   never going back. Every time the harness records or judges comes from it, so a stack on
 //!   a virtual clock gets exact timer checks. The kernel's clock is the monotonic clock.
 //! - **Waiting.** [`Stack::next_packet`]`(deadline)` is the only way time passes for the
-//!   harness: it returns the next packet the stack sends, no later than `deadline`, or `None`
-//!   once `now() >= deadline`. A stack on real time waits (Linux: a poll on its TUN); an
+//!   harness. A packet the stack sent and nobody read yet comes back at once, whatever the
+//!   deadline (`next_packet(Duration::ZERO)` drains them). Otherwise time passes until the
+//!   stack sends one, returned, or until `deadline`, and then `None` with
+//!   `now() >= deadline`. A stack on real time waits (Linux: a poll on its TUN); an
 //!   in-process stack on a virtual clock runs its timers and jumps its clock to
 //!   `min(deadline, its next timer)`, so waiting 64 s costs microseconds. It must not return
-//!   `None` before `deadline` is reached, nor a packet stamped after `deadline`.
+//!   `None` while `now() < deadline`, nor let its clock pass `deadline`.
 //! - **Packets in.** [`Stack::inject`] hands the stack one raw IPv4 or IPv6 packet (with TCP
 //!   in it, checksums right unless the check meant them wrong), as if it arrived at `now()`.
 //! - **Packets out.** [`Stack::settle`] returns everything the stack has sent in reaction to
@@ -231,8 +233,9 @@ pub trait Stack {
     /// Everything the stack has sent in reaction to the events so far, without time passing.
     fn settle(&mut self) -> io::Result<Vec<Packet>>;
 
-    /// The next packet the stack sends by `deadline` (a time of [`Stack::now`]), letting time
-    /// pass until then at most; `None` when `deadline` came first.
+    /// A packet sent and not yet read, at once; else the next packet the stack sends by
+    /// `deadline` (a time of [`Stack::now`]), letting time pass until then at most; `None`
+    /// when `deadline` came first.
     fn next_packet(&mut self, deadline: Duration) -> io::Result<Option<Packet>>;
 
     /// `socket(AF_INET or AF_INET6, SOCK_STREAM, IPPROTO_TCP)`.
