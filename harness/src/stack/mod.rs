@@ -37,7 +37,9 @@
 //!   [`Stack::take_log`] (packets it filtered, observations of its state).
 //!
 //! A panic inside a stack is caught at the seam and reported as a finding with its case
-//! ([`Recorder::panicked`]); the stack is not called again.
+//! ([`Recorder::panicked`]); the stack is not called again. The plain accessors (`name`,
+//! `capabilities`, `reference`, `clock`, `now`) and `Drop` are not guarded: they must not
+//! panic.
 //!
 //! A stack must guarantee: nothing it does hangs (every wait ends by its deadline), nothing it
 //! sends is lost between `settle`/`next_packet` calls, and the same inputs at the same
