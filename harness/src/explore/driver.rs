@@ -463,7 +463,7 @@ impl Driver {
 
     fn open(&mut self) -> Step {
         // As for every step (see `step`): the SYN of a connect() was read 24 ms late once.
-        let _punctual = Punctual::enter_for(self.stack.stack().clock());
+        let _punctual = Punctual::enter_for(self.stack.clock());
         let v6 = self.setup.v6;
         let fd = match self.stack.socket(v6) {
             Ok(fd) => fd,
@@ -529,7 +529,7 @@ impl Driver {
         // later, past the grace, and "nothing by" was the kernel's fault (seed 9001: 70
         // such cases in 2,000, all but one gone on replay). At real-time priority for the
         // step (it sleeps in its waits), the read follows the kernel's reply.
-        let _punctual = Punctual::enter_for(self.stack.stack().clock());
+        let _punctual = Punctual::enter_for(self.stack.clock());
         self.line += 1;
         self.state_before = self.model().state();
         // What a timer sent since the last step (a delayed ACK, when the machine is loaded

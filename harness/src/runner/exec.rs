@@ -225,7 +225,7 @@ impl<'a> Exec<'a> {
     pub fn run(&mut self) -> Step {
         // Before any command changes them: the schedule report's base numbers, and the
         // model's when the script sets no sysctl first.
-        let fresh = self.stack.stack_mut().profile();
+        let fresh = self.stack.profile();
         if fresh
             .as_ref()
             .is_ok_and(|p| p.kind == tcpcheck_model::profile::ProfileKind::Rfc9293)
@@ -240,7 +240,7 @@ impl<'a> Exec<'a> {
         self.start = self.stack.now();
         self.start_model(fresh)?;
         let result = {
-            let _punctual = super::timing::Punctual::enter_for(self.stack.stack().clock());
+            let _punctual = super::timing::Punctual::enter_for(self.stack.clock());
             self.events()
         };
         if matches!(result, Err(Stop::Fail(_))) {

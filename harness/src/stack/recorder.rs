@@ -11,8 +11,9 @@ use nix::errno::Errno;
 use super::{
     CallError, CallResult, Capabilities, DiagSocket, Fd, Packet, SockOpt, Stack, TcpInfo, TcpState,
 };
-use super::{Capability, Reference, Wait};
+use super::{Capability, Clock, Reference, Wait};
 use crate::trace::{CallRecord, EventKind, Returned, SocketCall, Trace};
+use tcpcheck_model::profile::Profile;
 
 /// A stack and its trace. Each call is passed to the stack and recorded with its result;
 /// each packet injected is recorded at the time it was handed over, each packet read at the
@@ -84,6 +85,19 @@ impl Recorder {
     /// See [`Stack::reference`].
     pub fn reference(&self) -> Reference {
         self.stack.reference()
+    }
+
+    /// See [`Stack::clock`].
+    pub fn clock(&self) -> Clock {
+        self.stack.clock()
+    }
+
+    /// See [`Stack::profile`]; a panic in it is the stack's, as anywhere else.
+    pub fn profile(&mut self) -> Result<Profile, String> {
+        match self.io(|s| Ok(s.profile())) {
+            Ok(p) => p,
+            Err(e) => Err(e.to_string()),
+        }
     }
 
     /// The trace so far.
