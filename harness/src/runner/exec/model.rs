@@ -75,7 +75,7 @@ impl Exec<'_> {
         let linux = if self.script.init_command.is_none() {
             fresh
         } else {
-            self.stack.stack_mut().profile()
+            self.stack.profile()
         };
         self.differ = match self.opts.model {
             None => None,
@@ -93,11 +93,7 @@ impl Exec<'_> {
     pub(super) fn profile(&mut self, kind: Option<ProfileKind>) -> Step<Profile> {
         match kind {
             Some(ProfileKind::Rfc9293) | None => Ok(Profile::rfc9293()),
-            Some(ProfileKind::Linux) => self
-                .stack
-                .stack_mut()
-                .profile()
-                .map_err(Self::harness_error),
+            Some(ProfileKind::Linux) => self.stack.profile().map_err(Self::harness_error),
         }
     }
 }
