@@ -80,6 +80,7 @@ mod clock;
 mod device;
 mod engine;
 mod factory;
+pub mod findings;
 mod sockets;
 mod stack;
 

@@ -1,0 +1,132 @@
+//! smoltcp on the virtual clock against the Linux kernel in its sandbox, in one run: the
+//! explorer's cases per second, and the wall time of the corpus (the scenarios applicable
+//! to smoltcp), each printed with the ratio to Linux doing the same.
+//!
+//! `cargo bench -p tcpcheck-smoltcp --bench speed` (as root for the Linux side; without root
+//! the Linux side is reported as unavailable). `SPEED_CASES` sets the smoltcp cases (20,000
+//! by default), `SPEED_LINUX_CASES` the Linux ones (2,000: a case there costs a network
+//! namespace). Cases have up to 19 events, about 10 on average, as in the harness's
+//! explorer bench; 2 jobs, the machine's 2 cores.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use tcpcheck::explore::{self, Config, Target};
+use tcpcheck::runner::{self, IpVersion, Job, RunOptions, Verdict};
+use tcpcheck::stack::{Capabilities, StackFactory};
+use tcpcheck_model::profile::ProfileKind;
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Cases per second and events per case of a campaign on `stack`.
+fn explore(stack: &'static dyn StackFactory, cases: u64) -> Result<(f64, f64, u64), String> {
+    let config = Config {
+        profile: ProfileKind::Rfc9293,
+        seed: 42,
+        cases,
+        jobs: 2,
+        max_events: 19,
+        // Speed of exploration: a divergence is counted, not shrunk.
+        shrink_time: Duration::ZERO,
+        target: Target {
+            stack,
+            hide: Capabilities::NONE,
+        },
+        ..Config::default()
+    };
+    let s = explore::run(&config, &|_| {})?;
+    if s.errors > 0 {
+        return Err(format!("{} harness errors", s.errors));
+    }
+    let rate = s.cases as f64 / s.elapsed.as_secs_f64();
+    Ok((rate, s.events as f64 / s.cases.max(1) as f64, s.unexplained))
+}
+
+fn corpus_jobs() -> Vec<Job> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../corpus/scenarios");
+    let mut jobs = Vec::new();
+    for path in runner::collect_all(&[root]).expect("the corpus is readable") {
+        let source = runner::load(&path);
+        let versions = match &source {
+            Ok((_, script)) => runner::versions_for(script, &[IpVersion::V4, IpVersion::V6]),
+            Err(_) => vec![IpVersion::V4],
+        };
+        let source = std::sync::Arc::new(source);
+        for ip in versions {
+            jobs.push(Job {
+                path: path.display().to_string(),
+                ip,
+                iteration: 0,
+                source: source.clone(),
+            });
+        }
+    }
+    jobs
+}
+
+/// Wall time of `jobs` on `stack` with 2 threads, and the runs.
+fn corpus(
+    stack: &'static dyn StackFactory,
+    jobs: Vec<Job>,
+) -> (Duration, Vec<runner::ScenarioRun>) {
+    let opts = RunOptions {
+        stack,
+        ..RunOptions::default()
+    };
+    let began = Instant::now();
+    let runs = runner::run_jobs(jobs, 2, &opts, &|_| {});
+    (began.elapsed(), runs)
+}
+
+fn main() {
+    let smol = &tcpcheck_smoltcp::FACTORY;
+    let linux: &'static dyn StackFactory = &tcpcheck::stack::registry::LinuxFactory;
+
+    let (rate, events, unexplained) =
+        explore(smol, env("SPEED_CASES", 20_000)).expect("the smoltcp campaign runs");
+    println!(
+        "explore rfc9293, 2 jobs: smoltcp {rate:.0} cases/s ({events:.1} events each, \
+         {unexplained} unexplained divergences, counted not shrunk)"
+    );
+    match explore(linux, env("SPEED_LINUX_CASES", 2_000)) {
+        Ok((l, le, _)) => println!(
+            "explore rfc9293, 2 jobs: linux {l:.0} cases/s ({le:.1} events each): smoltcp is \
+             {:.1}x linux",
+            rate / l
+        ),
+        Err(e) => println!("explore on linux: unavailable ({e})"),
+    }
+
+    let (smol_wall, runs) = corpus(smol, corpus_jobs());
+    let applicable: Vec<Job> = corpus_jobs()
+        .into_iter()
+        .zip(&runs)
+        .filter(|(_, r)| !matches!(r.verdict, Verdict::NotApplicable { .. }))
+        .map(|(j, _)| j)
+        .collect();
+    let n = applicable.len();
+    println!(
+        "corpus on smoltcp, 2 threads: {} runs ({n} applicable) in {:.3} s wall",
+        runs.len(),
+        smol_wall.as_secs_f64()
+    );
+    let (linux_wall, linux_runs) = corpus(linux, applicable);
+    if linux_runs
+        .iter()
+        .all(|r| matches!(r.verdict, Verdict::Error(_)))
+    {
+        println!("corpus on linux: unavailable (every run a harness error; run as root)");
+    } else {
+        println!(
+            "corpus on linux, 2 threads: the same {n} runs in {:.1} s wall: smoltcp takes \
+             1/{:.0} of it",
+            linux_wall.as_secs_f64(),
+            linux_wall.as_secs_f64() / smol_wall.as_secs_f64()
+        );
+    }
+}

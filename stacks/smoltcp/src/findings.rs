@@ -1,0 +1,188 @@
+//! What tcpcheck's explorer finds on smoltcp 0.14 against the model's `rfc9293` profile,
+//! class by class, each judged after reading smoltcp's source: a departure from the RFC, or a
+//! choice smoltcp documents. Nothing here changes a verdict; it names what a divergence is
+//! (the fuzz target stops only on divergences no class names, so it searches for new ones).
+//!
+//! A class is recognised from the divergence ([`Found`]) and the case that led to it: several
+//! of smoltcp's departures show only later (a segment it dropped leaves it in a state the
+//! model left, and the next event diverges), so the case's earlier events count too.
+
+use tcpcheck::differ::Sent;
+use tcpcheck::explore::{Case, Event, Found};
+use tcpcheck_model::conn::State;
+use tcpcheck_model::wire::TcpFlags;
+
+/// How a class was judged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Judgement {
+    /// smoltcp departs from the RFC rule named.
+    Departure,
+    /// smoltcp departs from the RFC rule named on purpose, and says so in its source or
+    /// README.
+    DocumentedChoice,
+}
+
+/// One class of divergence.
+pub struct Class {
+    /// A stable name.
+    pub name: &'static str,
+    /// The RFC rule smoltcp departs from.
+    pub rule: &'static str,
+    /// What smoltcp does instead, and where in its source.
+    pub smoltcp: &'static str,
+    pub judgement: Judgement,
+    /// A minimal case, in the explorer's words (`explore --stack smoltcp --profile rfc9293
+    /// --seed 1 --case N`).
+    pub example: &'static str,
+    matches: fn(&Found, &Case) -> bool,
+}
+
+impl Class {
+    /// Whether `found`, met running `case`, is of this class.
+    pub fn matches(&self, found: &Found, case: &Case) -> bool {
+        (self.matches)(found, case)
+    }
+}
+
+/// The segments injected up to and including the diverging event.
+fn injected<'c>(found: &Found, case: &'c Case) -> impl Iterator<Item = TcpFlags> + 'c {
+    let upto = found.step.map_or(0, |s| s + 1).min(case.events.len());
+    case.events[..upto].iter().filter_map(|e| match e {
+        Event::Segment(s) => Some(s.flags),
+        _ => None,
+    })
+}
+
+fn controls(f: TcpFlags) -> u32 {
+    [TcpFlags::SYN, TcpFlags::FIN, TcpFlags::RST]
+        .into_iter()
+        .filter(|c| f.contains(*c))
+        .count() as u32
+}
+
+fn sent_nothing(found: &Found) -> bool {
+    matches!(found.departure.sent, Sent::Nothing)
+}
+
+fn sent_flags(found: &Found) -> Option<TcpFlags> {
+    match &found.departure.sent {
+        Sent::Segment(s) | Sent::Stray(s) => Some(s.flags),
+        _ => None,
+    }
+}
+
+/// Every class found so far, most frequent first (explorer seed 1, 5,000 cases).
+pub static CLASSES: &[Class] = &[
+    Class {
+        name: "several-controls-dropped",
+        rule: "RFC 9293 3.10.7: a segment carrying more than one of SYN, FIN and RST is \
+               processed (RST checked first, then SYN, then FIN)",
+        smoltcp: "wire/tcp.rs TcpRepr::parse() rejects any segment with more than one of \
+                  SYN, FIN and RST as malformed, so the interface drops it unseen: a SYN,FIN \
+                  in LISTEN draws no SYN-ACK, a SYN,RST in ESTABLISHED resets nothing, and \
+                  the connection goes on where the model's has ended",
+        judgement: Judgement::Departure,
+        example: "seed 1 case 39: listen; < SF. 1:1(0) ack 0 draws no RST",
+        matches: |f, c| injected(f, c).any(|fl| controls(fl) >= 2),
+    },
+    Class {
+        name: "in-window-rst-resets",
+        rule: "RFC 5961 3.2 (RFC 9293 3.10.7.4, first check, RST): a RST in the window but \
+               not at RCV.NXT draws a challenge ACK and resets nothing",
+        smoltcp: "socket/tcp.rs process(): any RST whose sequence number is in the window \
+                  closes the connection (\"RSTs in any other state close the socket\"); only \
+                  out-of-window ones are dropped",
+        judgement: Judgement::Departure,
+        example: "corpus rst/in-window-rst-challenge-ack.pkt line 16",
+        matches: |f, _| f.rule.contains("in-window RST not at RCV.NXT") && sent_nothing(f),
+    },
+    Class {
+        name: "one-ack-per-second",
+        rule: "RFC 9293 3.10.7.4: an unacceptable segment is answered with \
+               <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (RFC 5961 3.2, 4.2, 5.2: challenge ACKs, \
+               rate-limited as the profile allows, 500 ms)",
+        smoltcp: "socket/tcp.rs challenge_ack_reply(): every such ACK (challenge or not) is \
+                  limited to one per second per socket (\"Rate-limit to 1 per second max\"); \
+                  on the virtual clock the events of a case share an instant, so the second \
+                  is silent",
+        judgement: Judgement::DocumentedChoice,
+        example: "seed 1 case 0: an in-window RST not at RCV.NXT after another answered",
+        matches: |f, _| {
+            sent_nothing(f)
+                && (f.rule.contains("challenge ACK") || f.rule.contains("unacceptable segment"))
+        },
+    },
+    Class {
+        name: "close-in-syn-sent-resets",
+        rule: "RFC 9293 3.10.4 and 3.10.5: CLOSE or ABORT in SYN-SENT deletes the TCB and \
+               sends nothing",
+        smoltcp: "socket/tcp.rs close() and abort() move SYN-SENT to CLOSED with the tuple \
+                  kept, and dispatch() sends a RST,ACK from CLOSED (\"the remote endpoint is \
+                  not yet synchronized and, upon receiving an RST, will abort\"); its ACK \
+                  field is RCV.NXT, which nothing has set",
+        judgement: Judgement::DocumentedChoice,
+        example: "seed 1 case 6: connect; shutdown(SHUT_WR) in SYN-SENT sends R. ack 0",
+        matches: |f, _| {
+            matches!(f.state, State::SynSent | State::Closed)
+                && sent_flags(f).is_some_and(|s| s.contains(TcpFlags::RST | TcpFlags::ACK))
+                && f.rule.contains("no rule allows")
+        },
+    },
+    Class {
+        name: "reset-for-ackless-segment-lacks-ack",
+        rule: "RFC 9293 3.10.7.1: CLOSED, ACK off: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>",
+        smoltcp: "socket/tcp.rs rst_reply() sets the ACK only when the segment is a SYN \
+                  without ACK; any other segment without ACK (a FIN, data) to no connection \
+                  draws <SEQ=0><CTL=RST>",
+        judgement: Judgement::Departure,
+        example: "seed 1 case 531",
+        matches: |f, _| {
+            f.rule.contains("CLOSED, ACK off")
+                && sent_flags(f).is_some_and(|s| s.contains(TcpFlags::RST) && !s.ack())
+        },
+    },
+    Class {
+        name: "text-after-fin-accepted",
+        rule: "RFC 9293 3.10.7.4, seventh: in CLOSE-WAIT, CLOSING, LAST-ACK and TIME-WAIT \
+               segment text \"should not occur\" and is ignored",
+        smoltcp: "socket/tcp.rs process() queues text past the peer's FIN like any other, \
+                  acknowledges it, and recv() returns it after the FIN",
+        judgement: Judgement::Departure,
+        example: "seed 1 case 697: < F. then < P. 2:3(1): read() returns the byte",
+        matches: |f, _| {
+            matches!(
+                f.state,
+                State::CloseWait | State::Closing | State::LastAck | State::TimeWait
+            ) && (f.actual.contains("read() returned")
+                || sent_flags(f).is_some_and(|s| s.ack() && !s.contains(TcpFlags::RST)))
+        },
+    },
+    Class {
+        name: "simultaneous-open-synack-ignored",
+        rule: "RFC 9293 3.5 Figure 8, 3.10.7.4: in SYN-RECEIVED after a simultaneous open, \
+               the peer's SYN,ACK acknowledging our SYN completes the connection",
+        smoltcp: "socket/tcp.rs process(): in SYN-RECEIVED only a segment without SYN moves \
+                  to ESTABLISHED; the SYN,ACK is answered with an ACK and the socket stays in \
+                  SYN-RECEIVED, so write() cannot send (EAGAIN)",
+        judgement: Judgement::Departure,
+        example: "corpus handshake/simultaneous-open.pkt line 20",
+        matches: |f, c| {
+            f.actual.contains("EAGAIN") && injected(f, c).filter(|fl| fl.syn()).count() >= 2
+        },
+    },
+    Class {
+        name: "tsopt-only-in-replies-to-tsopt",
+        rule: "RFC 7323 3.2: once negotiated, a TSopt in every non-RST segment",
+        smoltcp: "socket/tcp.rs ack_reply() builds the option from the incoming segment's \
+                  (`repr.timestamp.and_then(...)`): an ACK to a segment without TSopt carries \
+                  none",
+        judgement: Judgement::Departure,
+        example: "seed 1 case 8: < P. without TSopt is acknowledged without one",
+        matches: |f, _| f.rule.starts_with("RFC 7323 3.2: TSopt in every"),
+    },
+];
+
+/// The class `found` (met running `case`) belongs to, if any.
+pub fn classify(found: &Found, case: &Case) -> Option<&'static Class> {
+    CLASSES.iter().find(|c| c.matches(found, case))
+}
