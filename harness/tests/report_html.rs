@@ -209,3 +209,48 @@ fn report_html_loads_in_chromium_with_ladder_states_and_divergence() {
     assert!(failing.contains("script line 11"));
     assert!(dom.contains("class=\"retransmissions\""), "the RTO plot");
 }
+
+/// `tcpcheck run --ladder` prints the ladder with the model's states in the terminal, and
+/// keeps it off stdout when stdout carries JSON.
+#[test]
+fn run_ladder_prints_each_ladder_with_states() {
+    let dir = TempDir::new("cli");
+    let script = dir.0.join("wrong-close.pkt");
+    std::fs::write(&script, WRONG_CLOSE).unwrap();
+    let run = |json: bool| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_tcpcheck"));
+        c.args(["run", "--ladder"]);
+        if json {
+            c.args(["--format", "json"]);
+        }
+        let out = c.arg(&script).output().expect("tcpcheck runs");
+        assert_eq!(out.status.code(), Some(1), "the script fails");
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (stdout, _) = run(false);
+    assert!(stdout.contains("verdict   fail at L11"), "{stdout}");
+    let table = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("line "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(table.starts_with("line  time   model"), "{stdout}");
+    for (line, state) in [
+        ("L5 ", "LISTEN"),
+        ("L8 ", "ESTABLISHED"),
+        ("L10 ", "FIN-WAIT-1"),
+    ] {
+        assert!(
+            table
+                .lines()
+                .any(|l| l.starts_with(line) && l.contains(state)),
+            "{line}{state}:\n{stdout}"
+        );
+    }
+    let (stdout, stderr) = run(true);
+    let _: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is JSON alone");
+    assert!(stderr.contains("line  time   model"), "{stderr}");
+}
