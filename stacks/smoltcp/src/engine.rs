@@ -201,3 +201,21 @@ pub(crate) fn socket_addr(ep: smoltcp::wire::IpEndpoint) -> SocketAddr {
     };
     SocketAddr::new(ip, ep.port)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_inside_is_kept_and_nothing_runs_after_it() {
+        let mut e = Engine::new(1);
+        let r: Result<(), Panicked> = e.guard("poll", |_| panic!("assembler overflow"));
+        let p = r.unwrap_err();
+        assert_eq!(p.during, "poll");
+        assert_eq!(p.message, "assembler overflow");
+        let mut ran = false;
+        assert_eq!(e.guard("poll", |_| ran = true), Err(p.clone()));
+        assert!(!ran);
+        assert_eq!(e.poll(), Err(p));
+    }
+}

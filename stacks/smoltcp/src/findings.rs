@@ -171,6 +171,63 @@ pub static CLASSES: &[Class] = &[
         },
     },
     Class {
+        name: "send-before-established-refused",
+        rule: "RFC 9293 3.10.2: SEND in SYN-SENT or SYN-RECEIVED queues the data, to be sent \
+               once ESTABLISHED",
+        smoltcp: "socket/tcp.rs send_slice() fails with InvalidState unless may_send() \
+                  (ESTABLISHED or CLOSE-WAIT, as its docs say); the adapter answers EAGAIN, \
+                  as Linux does for a non-blocking socket still connecting",
+        judgement: Judgement::DocumentedChoice,
+        example: "fuzz: active open, write(1) in SYN-SENT returns EAGAIN",
+        matches: |f, _| {
+            matches!(f.state, State::SynSent | State::SynReceived)
+                && f.actual.contains("write() = -1 EAGAIN")
+        },
+    },
+    Class {
+        name: "syn-sent-bad-ack-with-psh-or-fin-ignored",
+        rule: "RFC 9293 3.10.7.3: in SYN-SENT, a segment whose ACK is unacceptable is \
+               answered with <SEQ=SEG.ACK><CTL=RST> (unless it carries RST)",
+        smoltcp: "socket/tcp.rs process(): only a bare ACK (control None) or a SYN,ACK is \
+                  checked in SYN-SENT; wire/tcp.rs classes an ACK with PSH as control Psh and \
+                  one with FIN as Fin, and those fall through to \"expecting a SYN|ACK\" and \
+                  are dropped without a RST",
+        judgement: Judgement::Departure,
+        example: "seed 1 case 233: < F. 1:1(0) ack 2 in SYN-SENT draws nothing; fuzz: < P. \
+                  with ack SND.NXT-3",
+        matches: |f, _| {
+            f.state == State::SynSent
+                && f.rule.contains("SYN-SENT, unacceptable ACK")
+                && sent_nothing(f)
+        },
+    },
+    Class {
+        name: "ack-checked-before-sequence",
+        rule: "RFC 9293 3.10.7.4: the sequence number is checked first; a segment outside \
+               the window is answered with an ACK before its ACK field is looked at",
+        smoltcp: "socket/tcp.rs process() rejects unacceptable ACKs before it looks at the \
+                  window or the SYN bit: in SYN-RECEIVED an out-of-window segment, or a SYN \
+                  that should return a passive connection to LISTEN, with a bad ACK draws \
+                  <SEQ=SEG.ACK><CTL=RST> (\"unacceptable ACK in response to SYN|ACK\")",
+        judgement: Judgement::Departure,
+        example: "fuzz: passive, < S, then < FP. at RCV.NXT-3 ack SND.NXT-3 in SYN-RECEIVED",
+        matches: |f, _| {
+            f.state == State::SynReceived && sent_flags(f).is_some_and(|s| s.rst() && !s.ack())
+        },
+    },
+    Class {
+        name: "close-in-syn-received-holds-fin",
+        rule: "RFC 9293 3.10.4: CLOSE in SYN-RECEIVED with nothing to send forms a FIN, \
+               sends it and enters FIN-WAIT-1",
+        smoltcp: "socket/tcp.rs close() moves SYN-RECEIVED to FIN-WAIT-1, but dispatch() \
+                  sends the FIN only once its SYN is acknowledged",
+        judgement: Judgement::Departure,
+        example: "fuzz: active open, the peer's SYN (simultaneous open), shutdown(SHUT_WR)",
+        matches: |f, _| {
+            f.state == State::SynReceived && f.rule.contains("CLOSE sends a FIN") && sent_nothing(f)
+        },
+    },
+    Class {
         name: "tsopt-only-in-replies-to-tsopt",
         rule: "RFC 7323 3.2: once negotiated, a TSopt in every non-RST segment",
         smoltcp: "socket/tcp.rs ack_reply() builds the option from the incoming segment's \

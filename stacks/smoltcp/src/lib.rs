@@ -29,7 +29,7 @@
 //! | call | on smoltcp |
 //! |---|---|
 //! | `socket()` | a descriptor (numbered from 3) and nothing else yet: a `tcp::Socket` is made by `connect()` or `listen()`, with the buffers set by then |
-//! | `bind()` | remembered; the address must be the stack's (or unspecified), the port unused (`EADDRINUSE`); port 0 takes an ephemeral one (49152 up, in order) |
+//! | `bind()` | remembered; the address must be the stack's (or unspecified), the port unused (`EADDRINUSE`); port 0 takes an ephemeral one (49152 up, in order, as `connect()` does) |
 //! | `listen()` | an emulated listener, below |
 //! | `accept()` | the oldest socket of the listener that left SYN-RECEIVED synchronized; `EAGAIN` if none |
 //! | `connect()` | `tcp::Socket::connect()` from the bound or an ephemeral port, polled at once (the SYN leaves inside the call); answers `EINPROGRESS`; again while connecting `EALREADY`, once connected `EISCONN` |
@@ -67,8 +67,12 @@
 //! # Panics
 //! Every call into smoltcp runs under `catch_unwind`. A panic stops the stack (nothing
 //! reaches smoltcp again), the socket call that met it fails with `EIO`, and the next
-//! `inject`, `settle` or `next_packet` returns an error whose source is [`Panicked`], which
-//! the harness reports as a finding of the case, never as its own crash.
+//! `inject`, `settle` or `next_packet` returns an `io::Error` whose source is [`Panicked`]
+//! (what smoltcp was doing, and the panic's message). tcpcheck goes on with the next check:
+//! the runner reports the scenario as an error naming the panic, the explorer counts the case
+//! as a harness error with the same message, and the fuzz target crashes on it. (A
+//! harness-side kind of verdict for "the stack panicked", counted as a finding rather than an
+//! error, is not there yet.)
 //!
 //! # Compiler
 //! smoltcp 0.14 needs Rust 1.91. The workspace's `rust-version` (1.85) stays for the
