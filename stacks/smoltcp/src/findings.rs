@@ -7,7 +7,7 @@
 //! of smoltcp's departures show only later (a segment it dropped leaves it in a state the
 //! model left, and the next event diverges), so the case's earlier events count too.
 
-use tcpcheck::differ::Sent;
+use tcpcheck::differ::{Sent, Trigger};
 use tcpcheck::explore::{Case, Event, Found};
 use tcpcheck_model::conn::State;
 use tcpcheck_model::wire::TcpFlags;
@@ -83,7 +83,10 @@ pub static CLASSES: &[Class] = &[
                   the connection goes on where the model's has ended",
         judgement: Judgement::Departure,
         example: "seed 1 case 39: listen; < SF. 1:1(0) ack 0 draws no RST",
-        matches: |f, c| injected(f, c).any(|fl| controls(fl) >= 2),
+        matches: |f, c| {
+            matches!(f.trigger, Trigger::Segment(fl) if controls(fl) >= 2)
+                || injected(f, c).any(|fl| controls(fl) >= 2)
+        },
     },
     Class {
         name: "in-window-rst-resets",
@@ -225,6 +228,19 @@ pub static CLASSES: &[Class] = &[
         example: "fuzz: active open, the peer's SYN (simultaneous open), shutdown(SHUT_WR)",
         matches: |f, _| {
             f.state == State::SynReceived && f.rule.contains("CLOSE sends a FIN") && sent_nothing(f)
+        },
+    },
+    Class {
+        name: "syn-in-syn-received-keeps-request",
+        rule: "RFC 9293 3.10.7.4, fourth check: a SYN in SYN-RECEIVED of a passive OPEN \
+               returns the connection to LISTEN",
+        smoltcp: "socket/tcp.rs process(): the socket stays in SYN-RECEIVED with the first \
+                  SYN's numbers, so the next SYN from that peer finds no LISTEN and draws no \
+                  SYN-ACK",
+        judgement: Judgement::Departure,
+        example: "passive: < S 1000, > S., < S 1100, then < S 1200 draws nothing (seed 1 case 12)",
+        matches: |f, _| {
+            f.state == State::Listen && f.rule.contains("LISTEN, SYN") && sent_nothing(f)
         },
     },
     Class {
