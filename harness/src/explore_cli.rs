@@ -1,5 +1,6 @@
 //! `tcpcheck explore`: flags, progress and the summary of a campaign.
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -148,6 +149,8 @@ pub fn main(args: Args, registry: &Registry) -> ExitCode {
         bar
     });
     let bundle_failed = Mutex::new(false);
+    // Where each shrunk case's bundle went, by case index: the findings table's last column.
+    let bundles: Mutex<BTreeMap<u64, String>> = Mutex::new(BTreeMap::new());
     let on_case = |r: &campaign::CaseResult| {
         let line = match &r.verdict {
             Verdict::Pass => None,
@@ -164,6 +167,7 @@ pub fn main(args: Args, registry: &Registry) -> ExitCode {
                 let written =
                     bundle::write(&args.bundle, &config, r.index, original, minimal, outcome);
                 let place = place(written, &bundle_failed);
+                bundles.lock().expect("lock").insert(r.index, place.clone());
                 Some(format!(
                     "case {}: DIVERGENCE, shrunk to {} events in {shrink_runs} runs: {found}\n  {place}",
                     r.index,
@@ -192,6 +196,15 @@ pub fn main(args: Args, registry: &Registry) -> ExitCode {
                 ))
             }
             Verdict::Error(e) => Some(format!("case {}: harness error: {e}", r.index)),
+            Verdict::Choice(c, f) => args
+                .verbose
+                .then(|| format!("case {}: documented choice {}: {f}", r.index, c.name)),
+            Verdict::Repeat(class, _) => args.verbose.then(|| {
+                format!(
+                    "case {}: divergence of a class already found ({class})",
+                    r.index
+                )
+            }),
             Verdict::NotApplicable(c) => args
                 .verbose
                 .then(|| format!("case {}: not applicable (needs {c})", r.index)),
@@ -232,6 +245,15 @@ pub fn main(args: Args, registry: &Registry) -> ExitCode {
     for (name, n) in &summary.known {
         println!("  known deviation {name}: {n} cases");
     }
+    for (name, n) in &summary.choices {
+        println!("  documented choice {name}: {n} cases");
+    }
+    if !summary.findings.is_empty() {
+        print!(
+            "{}",
+            findings_table(&summary.findings, &bundles.lock().expect("lock"))
+        );
+    }
     if summary.not_applicable > 0 {
         println!(
             "  not applicable: {} cases (the stack lacks their IP version)",
@@ -248,6 +270,40 @@ pub fn main(args: Args, registry: &Registry) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// The unexplained divergences by class: one row each, with the cases that hit it and the
+/// bundle of the case shrunk for it.
+fn findings_table(
+    findings: &BTreeMap<campaign::Class, campaign::Finding>,
+    bundles: &BTreeMap<u64, String>,
+) -> String {
+    use std::fmt::Write as _;
+    let mut out = format!(
+        "findings: {} classes
+  {:>5}  {:<14} {:<8} {:<60} bundle
+",
+        findings.len(),
+        "cases",
+        "state",
+        "event",
+        "rule"
+    );
+    // Most hit first.
+    let mut rows: Vec<_> = findings.iter().collect();
+    rows.sort_by(|a, b| b.1.hits.cmp(&a.1.hits).then(a.0.cmp(b.0)));
+    for (class, f) in rows {
+        let bundle = f
+            .case
+            .and_then(|c| bundles.get(&c).cloned())
+            .unwrap_or_else(|| "-".to_string());
+        let _ = writeln!(
+            out,
+            "  {:>5}  {:<14} {:<8} {:<60} {bundle}",
+            f.hits, class.state, class.event, class.rule
+        );
+    }
+    out
 }
 
 /// Where a bundle was written, or why not (which fails the campaign: `failed`).

@@ -11,6 +11,8 @@ use std::net::{Shutdown, SocketAddr};
 use std::time::Duration;
 
 use nix::errno::Errno;
+use tcpcheck::explore::sut::OnStack;
+use tcpcheck::explore::LinuxProfile;
 use tcpcheck::runner::{run_text, IpVersion, RunOptions, ScenarioRun, Verdict};
 use tcpcheck::sandbox::Packet;
 use tcpcheck::stack::linux::LinuxStack;
@@ -20,20 +22,36 @@ use tcpcheck::stack::{
 };
 use tcpcheck::trace::TraceEvent;
 
-/// The kernel, presented as a stack the corpus was not written for.
-struct Elsewhere(LinuxStack);
+/// The kernel, presented as a stack the corpus was not written for; with `panics`, one
+/// that panics on the first FIN it is given.
+struct Elsewhere(LinuxStack, bool);
 
 impl Stack for Elsewhere {
     fn name(&self) -> String {
         format!("{} (as another stack)", self.0.name())
     }
     fn capabilities(&self) -> Capabilities {
-        self.0.capabilities()
+        // Not the kernel's own reads, which this adapter does not pass on: as another stack
+        // would, it lacks them.
+        [
+            Capability::TcpInfo,
+            Capability::ConnectionTable,
+            Capability::ListenerQueues,
+            Capability::Settings,
+            Capability::Shell,
+            Capability::LinuxChoices,
+        ]
+        .into_iter()
+        .fold(self.0.capabilities(), Capabilities::without)
     }
     fn now(&self) -> Duration {
         self.0.now()
     }
     fn inject(&mut self, packet: &[u8]) -> io::Result<()> {
+        let fin = tcpcheck_model::wire::SegmentRepr::parse(packet).is_ok_and(|s| s.tcp.flags.fin());
+        if self.1 && fin {
+            panic!("a FIN, and this stack cannot take one");
+        }
         self.0.inject(packet)
     }
     fn settle(&mut self) -> io::Result<Vec<Packet>> {
@@ -100,7 +118,26 @@ impl StackFactory for ElsewhereFactory {
         StackKind::Smoltcp
     }
     fn open(&self, _purpose: Purpose) -> io::Result<Box<dyn Stack>> {
-        Ok(Box::new(Elsewhere(LinuxStack::new()?)))
+        Ok(Box::new(Elsewhere(LinuxStack::new()?, false)))
+    }
+}
+
+struct PanickyFactory;
+
+impl StackFactory for PanickyFactory {
+    fn kind(&self) -> StackKind {
+        StackKind::Smoltcp
+    }
+    fn open(&self, purpose: Purpose) -> io::Result<Box<dyn Stack>> {
+        let config = match purpose {
+            Purpose::Scenario => tcpcheck::sandbox::SandboxConfig::default(),
+            Purpose::Case { v6 } => tcpcheck::sandbox::SandboxConfig {
+                ipv6: v6,
+                namespace_defaults: false,
+                kernel_stamps: false,
+            },
+        };
+        Ok(Box::new(Elsewhere(LinuxStack::with_config(config)?, true)))
     }
 }
 
@@ -207,6 +244,177 @@ fn a_departure_from_the_rfc_fails_another_stack_even_where_the_script_passes() {
         "{}\n{}",
         other.describe(),
         other.trace
+    );
+}
+
+/// A panic inside the stack is a failure of the scenario at the line that caused it, and a
+/// divergence of the explorer's case, with its message; tcpcheck itself carries on.
+#[test]
+fn a_panic_inside_the_stack_is_a_finding() {
+    let text = script("+0  > S. 0:0(0) ack 1 <...>", "+0  > . 1:1(0) ack 11")
+        + "+0  < F. 11:11(0) ack 1 win 257\n+0  > . 1:1(0) ack 12\n";
+    let opts = RunOptions {
+        stack: &PanickyFactory,
+        ..RunOptions::default()
+    };
+    let r = run_text("t.pkt", &text, IpVersion::V4, &opts);
+    match &r.verdict {
+        Verdict::Fail(d) => {
+            assert_eq!(d.line, 11, "{}", r.describe());
+            assert_eq!(d.message, "the stack panicked");
+            assert_eq!(d.actual, "panicked: a FIN, and this stack cannot take one");
+        }
+        other => panic!(
+            "expected the panic as a failure, got {other:?}\n{}",
+            r.trace
+        ),
+    }
+
+    use tcpcheck::explore::driver::PANIC_RULE;
+    use tcpcheck::explore::{run_case_on, Case, Event, Pace, Setup, Target};
+    let setup = Setup {
+        passive: true,
+        v6: false,
+        peer_isn: 1000,
+        mss: None,
+        sack: false,
+        wscale: None,
+        ts: false,
+    };
+    use tcpcheck::explore::event::{AckOf, SegEvent, SeqAt};
+    use tcpcheck_model::wire::TcpFlags;
+    let fin = SegEvent {
+        flags: TcpFlags(TcpFlags::FIN.0 | TcpFlags::ACK.0),
+        seq: SeqAt::RcvNxt(0),
+        ack: AckOf::SndNxt(0),
+        len: 0,
+        wnd: 512,
+        options: false,
+    };
+    let case = Case {
+        setup,
+        events: vec![Event::Segment(fin)],
+    };
+    let target = Target {
+        stack: &PanickyFactory,
+        ..Target::default()
+    };
+    let o = run_case_on(
+        target,
+        &case,
+        &tcpcheck_model::profile::Profile::rfc9293(),
+        Pace::Quick,
+    )
+    .expect("a panic is no harness error");
+    let f = o.found.expect("the panic is found");
+    assert_eq!(f.rule, PANIC_RULE);
+    assert_eq!(f.step, Some(0));
+    assert_eq!(
+        &*f.actual,
+        "panicked: a FIN, and this stack cannot take one"
+    );
+}
+
+/// A stack with many divergences keeps being explored: each divergence is sorted into a
+/// class, one case per class is shrunk, the others are counted against it. On the kernel
+/// as another stack (no known Linux deviation explains anything there) the panicking
+/// adapter gives classes aplenty.
+#[test]
+fn the_explorer_keeps_going_and_shrinks_one_case_per_class() {
+    use tcpcheck::explore::campaign::{self, Config, Verdict as CaseVerdict};
+    use tcpcheck::explore::Target;
+    use tcpcheck_model::profile::ProfileKind;
+    let config = Config {
+        profile: ProfileKind::Rfc9293,
+        seed: 2026,
+        cases: 40,
+        jobs: 2,
+        max_events: 8,
+        shrink_time: Duration::from_secs(20),
+        target: Target {
+            stack: &PanickyFactory,
+            ..Target::default()
+        },
+        ..Config::default()
+    };
+    let shrunk = std::sync::Mutex::new(Vec::new());
+    let summary = campaign::run(&config, &|r| {
+        if let CaseVerdict::Unexplained { original, .. } = &r.verdict {
+            shrunk.lock().unwrap().push(campaign::Class::of(original));
+        }
+    })
+    .expect("the campaign runs");
+    let shrunk = shrunk.into_inner().unwrap();
+    assert!(summary.unexplained > 0, "{summary:?}");
+    assert_eq!(summary.errors, 0, "{summary:?}");
+    // One shrunk case per class, and every unexplained case counted against its class.
+    let mut classes = shrunk.clone();
+    classes.sort();
+    classes.dedup();
+    assert_eq!(classes.len(), shrunk.len(), "{shrunk:#?}");
+    assert_eq!(
+        summary.findings.len(),
+        shrunk.len(),
+        "{:#?}",
+        summary.findings
+    );
+    let hits: u64 = summary.findings.values().map(|f| f.hits).sum();
+    assert_eq!(hits, summary.unexplained, "{:#?}", summary.findings);
+    assert!(
+        summary.known.is_empty(),
+        "Linux's deviations explain nothing here"
+    );
+    assert!(
+        summary
+            .findings
+            .keys()
+            .any(|c| c.rule == tcpcheck::explore::driver::PANIC_RULE),
+        "{:#?}",
+        summary.findings
+    );
+}
+
+/// The stack of a `prop_state_machine!` test, as a type: what a stack's crate writes to
+/// run the explorer from its own `cargo test`.
+struct ElsewhereSource;
+
+impl tcpcheck::explore::sut::StackSource for ElsewhereSource {
+    fn factory() -> &'static dyn StackFactory {
+        &ElsewhereCaseFactory
+    }
+}
+
+/// [`ElsewhereFactory`] made for explorer cases (one IP version, no kernel stamps).
+struct ElsewhereCaseFactory;
+
+impl StackFactory for ElsewhereCaseFactory {
+    fn kind(&self) -> StackKind {
+        StackKind::Smoltcp
+    }
+    fn open(&self, purpose: Purpose) -> io::Result<Box<dyn Stack>> {
+        let config = match purpose {
+            Purpose::Scenario => tcpcheck::sandbox::SandboxConfig::default(),
+            Purpose::Case { v6 } => tcpcheck::sandbox::SandboxConfig {
+                ipv6: v6,
+                namespace_defaults: false,
+                kernel_stamps: false,
+            },
+        };
+        Ok(Box::new(Elsewhere(LinuxStack::with_config(config)?, false)))
+    }
+}
+
+proptest_state_machine::prop_state_machine! {
+    #![proptest_config(proptest::test_runner::Config {
+        cases: 10,
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    })]
+    /// Any stack as proptest-state-machine's system under test (here the kernel behind the
+    /// adapter, on the profile that describes it).
+    #[test]
+    fn another_stack_under_the_state_machine_test(
+        sequential 1..8 => OnStack<LinuxProfile, ElsewhereSource>
     );
 }
 

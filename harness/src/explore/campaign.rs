@@ -27,8 +27,10 @@ use tcpcheck_model::profile::{Profile, ProfileKind};
 
 use super::deviations::{classify, Deviation};
 use super::driver::{run_case_on, Case, Found, HarnessError, Outcome, Pace, Target};
+use super::findings::Findings;
+pub use super::findings::{Class, Finding};
 use super::reference::{Explore, LinuxProfile, ProfileSource, RfcProfile};
-use crate::stack::{Capability, Purpose};
+use crate::stack::{documented, Capability, Choice, Purpose, StackKind};
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -74,6 +76,11 @@ pub enum Verdict {
     Pass,
     /// A divergence the registry explains (rfc9293 profile only).
     Known(&'static Deviation, Found),
+    /// A divergence the stack documents as its choice (see [`Choice`]): not a defect.
+    Choice(&'static Choice, Found),
+    /// An unexplained divergence of a class another case was shrunk for (see
+    /// [`super::findings`]): counted, not shrunk again.
+    Repeat(Class, Found),
     /// A divergence nothing explains, shrunk: the minimal case and its run.
     Unexplained {
         original: Found,
@@ -150,6 +157,10 @@ pub struct Summary {
     pub passed: u64,
     pub events: u64,
     pub known: BTreeMap<&'static str, u64>,
+    /// Divergences the stack documents as its choices, by the choice's name.
+    pub choices: BTreeMap<&'static str, u64>,
+    /// The unexplained divergences by class: hits and the case shrunk for each.
+    pub findings: BTreeMap<Class, Finding>,
     pub unexplained: u64,
     /// Divergences that did not reproduce on replay (see [`Verdict::Unconfirmed`]).
     pub unconfirmed: u64,
@@ -171,6 +182,8 @@ impl Summary {
         match &r.verdict {
             Verdict::Pass => self.passed += 1,
             Verdict::Known(d, _) => *self.known.entry(d.name).or_default() += 1,
+            Verdict::Choice(c, _) => *self.choices.entry(c.name).or_default() += 1,
+            Verdict::Repeat(..) => self.unexplained += 1,
             Verdict::Unexplained { .. } => self.unexplained += 1,
             Verdict::Unconfirmed { .. } => self.unconfirmed += 1,
             Verdict::Error(_) => self.errors += 1,
@@ -241,29 +254,63 @@ pub fn run(config: &Config, on_case: &(dyn Fn(&CaseResult) + Sync)) -> Result<Su
     let indices = shard_indices(config);
     let next = AtomicU64::new(0);
     let summary = Mutex::new(Summary::default());
+    let findings = Findings::default();
     let began = Instant::now();
     std::thread::scope(|s| {
         for _ in 0..config.jobs.max(1).min(indices.len().max(1)) {
             s.spawn(|| loop {
                 let k = next.fetch_add(1, Ordering::Relaxed) as usize;
                 let Some(&index) = indices.get(k) else { break };
-                let r = run_one(config, &profile, index);
+                let r = run_one_in(config, &profile, index, &findings);
                 on_case(&r);
                 summary.lock().expect("summary lock").add(&r);
             });
         }
     });
     let mut summary = summary.into_inner().expect("summary lock");
+    summary.findings = findings.table();
     summary.elapsed = began.elapsed();
     Ok(summary)
 }
 
-/// Runs case `index` on the calling thread.
+/// Runs case `index` on the calling thread, on its own (every divergence is shrunk).
 pub fn run_one(config: &Config, profile: &Profile, index: u64) -> CaseResult {
+    run_one_in(config, profile, index, &Findings::default())
+}
+
+/// Runs case `index` on the calling thread as part of a campaign whose `findings` so far
+/// say which classes have their shrunk case already.
+pub fn run_one_in(
+    config: &Config,
+    profile: &Profile,
+    index: u64,
+    findings: &Findings,
+) -> CaseResult {
     match config.profile {
-        ProfileKind::Linux => run_typed::<LinuxProfile>(config, profile, index),
-        ProfileKind::Rfc9293 => run_typed::<RfcProfile>(config, profile, index),
+        ProfileKind::Linux => run_typed::<LinuxProfile>(config, profile, index, findings),
+        ProfileKind::Rfc9293 => run_typed::<RfcProfile>(config, profile, index, findings),
     }
+}
+
+/// What explains `found` on the stack of `config`: for Linux, its known deviations from
+/// RFC 9293 (on the rfc9293 profile); for another stack, the choices it documents. Linux's
+/// deviations say nothing about another stack.
+fn explained(config: &Config, found: &Found, profile: &Profile) -> Option<Explained> {
+    if config.target.stack.kind() == StackKind::Linux {
+        return classify(found, profile).map(Explained::Known);
+    }
+    let state = found.step.map(|_| found.state.to_string());
+    documented(
+        config.target.stack.choices(),
+        &found.rule.to_string(),
+        state.as_deref(),
+    )
+    .map(Explained::Choice)
+}
+
+enum Explained {
+    Known(&'static Deviation),
+    Choice(&'static Choice),
 }
 
 /// What the test closure learned, outside proptest's pass/fail.
@@ -275,6 +322,11 @@ struct Seen {
     /// The case could not run on the stack at all.
     case_not_applicable: Option<Capability>,
     known: Option<(&'static Deviation, Found)>,
+    choice: Option<(&'static Choice, Found)>,
+    /// The case's divergence is of a class another case has (see [`Findings`]).
+    repeat: Option<(Class, Found)>,
+    /// The class this case claimed, while it may still be released.
+    class: Option<Class>,
     error: Option<String>,
     original: Option<Found>,
     /// The first failing run, kept while shrinking: reported if the minimal case does not
@@ -286,7 +338,12 @@ struct Seen {
     runs: u32,
 }
 
-fn run_typed<P: ProfileSource>(config: &Config, profile: &Profile, index: u64) -> CaseResult {
+fn run_typed<P: ProfileSource>(
+    config: &Config,
+    profile: &Profile,
+    index: u64,
+    findings: &Findings,
+) -> CaseResult {
     let pt = PtConfig {
         cases: 1,
         failure_persistence: None,
@@ -337,9 +394,16 @@ fn run_typed<P: ProfileSource>(config: &Config, profile: &Profile, index: u64) -
         let Some(found) = outcome.found.clone() else {
             return Ok(());
         };
-        if let Some(d) = classify(&found, profile) {
-            seen.known.get_or_insert((d, found));
-            return Ok(());
+        match explained(config, &found, profile) {
+            Some(Explained::Known(d)) => {
+                seen.known.get_or_insert((d, found));
+                return Ok(());
+            }
+            Some(Explained::Choice(c)) => {
+                seen.choice.get_or_insert((c, found));
+                return Ok(());
+            }
+            None => {}
         }
         // While shrinking, a smaller case that fails another way is not this failure: keep
         // shrinking the original one (no slipping to a different bug).
@@ -351,6 +415,13 @@ fn run_typed<P: ProfileSource>(config: &Config, profile: &Profile, index: u64) -
             return Ok(());
         }
         if seen.original.is_none() {
+            // One shrunk case per class: a stack with many divergences keeps being explored.
+            let class = Class::of(&found);
+            if !findings.claim(&class, index) {
+                seen.repeat = Some((class, found));
+                return Ok(());
+            }
+            seen.class = Some(class);
             // Replay before reporting: only a divergence that comes back every time is the
             // kernel's to answer for, and worth shrinking.
             let replays = replay(&found, REPLAYS, || {
@@ -360,6 +431,9 @@ fn run_typed<P: ProfileSource>(config: &Config, profile: &Profile, index: u64) -
             });
             seen.runs += replays.of;
             if !replays.confirmed() {
+                if let Some(class) = seen.class.take() {
+                    findings.release(&class, index);
+                }
                 seen.unconfirmed = Some((found, case, outcome, replays));
                 return Ok(());
             }
@@ -378,6 +452,14 @@ fn run_typed<P: ProfileSource>(config: &Config, profile: &Profile, index: u64) -
     let verdict = match result {
         Ok(()) if seen.case_not_applicable.is_some() => {
             Verdict::NotApplicable(seen.case_not_applicable.expect("checked"))
+        }
+        Ok(()) if seen.repeat.is_some() => {
+            let (class, found) = seen.repeat.expect("checked");
+            Verdict::Repeat(class, found)
+        }
+        Ok(()) if seen.choice.is_some() => {
+            let (c, found) = seen.choice.expect("checked");
+            Verdict::Choice(c, found)
         }
         Ok(()) => match (seen.known, seen.unconfirmed, seen.error) {
             (Some((d, f)), _, _) => Verdict::Known(d, f),

@@ -54,6 +54,9 @@ pub enum Pace {
     Thorough,
 }
 
+/// The "rule" of a panic inside the stack under test: no RFC's, every stack's.
+pub const PANIC_RULE: &str = "the stack panicked";
+
 const STACK_PORT: u16 = 8080;
 const PEER_PORT: u16 = 40000;
 
@@ -245,7 +248,8 @@ impl Session {
                 case_not_applicable: Some(Capability::Ipv6),
             });
         }
-        let found = d.open().err();
+        let opened = d.open();
+        let found = d.panicked().or(opened.err());
         Ok(Session {
             d,
             found,
@@ -261,6 +265,10 @@ impl Session {
         if let Some(f) = &self.found {
             return Err(f.clone());
         }
+        if self.case_not_applicable.is_some() {
+            // Nothing opened: nothing runs.
+            return Ok(());
+        }
         let i = self.events_run;
         self.events_run += 1;
         if let Some(c) = needs(ev).filter(|c| !self.d.stack.has(*c)) {
@@ -271,7 +279,8 @@ impl Session {
             self.not_applicable.push(c);
             return Ok(());
         }
-        if let Err(mut f) = self.d.step(ev) {
+        let stepped = self.d.step(ev);
+        if let Some(mut f) = self.d.panicked().or(stepped.err()) {
             f.step = Some(i);
             f.event = ev.to_string().into();
             f.trigger = match ev {
@@ -414,6 +423,18 @@ impl Driver {
         }
     }
 
+    /// The stack's panic, as a divergence: a finding with its case.
+    fn panicked(&mut self) -> Option<Found> {
+        let m = self.stack.panicked()?.to_string();
+        // Whatever the panic made of the step, it is not the harness's failure.
+        self.harness_error = None;
+        Some(self.found(
+            PANIC_RULE,
+            "the stack carries on".into(),
+            format!("panicked: {m}"),
+        ))
+    }
+
     /// The differ's first divergence as the explorer reports it.
     fn diverged(&self) -> Step {
         let Some(d) = self.differ.divergence() else {
@@ -442,7 +463,7 @@ impl Driver {
 
     fn open(&mut self) -> Step {
         // As for every step (see `step`): the SYN of a connect() was read 24 ms late once.
-        let _punctual = Punctual::enter();
+        let _punctual = Punctual::enter_for(self.stack.clock());
         let v6 = self.setup.v6;
         let fd = match self.stack.socket(v6) {
             Ok(fd) => fd,
@@ -508,7 +529,7 @@ impl Driver {
         // later, past the grace, and "nothing by" was the kernel's fault (seed 9001: 70
         // such cases in 2,000, all but one gone on replay). At real-time priority for the
         // step (it sleeps in its waits), the read follows the kernel's reply.
-        let _punctual = Punctual::enter();
+        let _punctual = Punctual::enter_for(self.stack.clock());
         self.line += 1;
         self.state_before = self.model().state();
         // What a timer sent since the last step (a delayed ACK, when the machine is loaded

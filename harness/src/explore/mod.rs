@@ -14,6 +14,7 @@ pub mod campaign;
 pub mod deviations;
 pub mod driver;
 pub mod event;
+pub mod findings;
 pub mod reference;
 pub mod render;
 pub mod report;

@@ -225,14 +225,22 @@ impl<'a> Exec<'a> {
     pub fn run(&mut self) -> Step {
         // Before any command changes them: the schedule report's base numbers, and the
         // model's when the script sets no sysctl first.
-        let fresh = self.stack.stack_mut().profile();
+        let fresh = self.stack.profile();
+        if fresh
+            .as_ref()
+            .is_ok_and(|p| p.kind == tcpcheck_model::profile::ProfileKind::Rfc9293)
+        {
+            self.stack.note(EventKind::Note {
+                text: super::schedule::RFC9293_NOTE.to_string(),
+            });
+        }
         if let Some(c) = &self.script.init_command {
             self.command(c.span, &c.text, None)?;
         }
         self.start = self.stack.now();
         self.start_model(fresh)?;
         let result = {
-            let _punctual = super::timing::Punctual::enter();
+            let _punctual = super::timing::Punctual::enter_for(self.stack.clock());
             self.events()
         };
         if matches!(result, Err(Stop::Fail(_))) {
@@ -352,7 +360,10 @@ impl<'a> Exec<'a> {
                 for (name, value) in settings {
                     self.stack
                         .set_setting(&name, &value)
-                        .map_err(|e| self.error_at(span, e.to_string()))?;
+                        .map_err(|e| match needed(&e) {
+                            Some(c) => Stop::NotApplicable(c),
+                            None => self.error_at(span, e.to_string()),
+                        })?;
                 }
             }
             None if self.opts.allow_shell => {

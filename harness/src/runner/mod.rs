@@ -371,7 +371,20 @@ pub fn run_script(
             return run;
         }
         let mut ex = exec::Exec::new(rec, file, text, script, opts, &settings, ip);
-        let (verdict, late) = match ex.run() {
+        let result = ex.run();
+        // A panic inside the stack is its failure at the line that made it, whatever the
+        // run made of the errors that followed.
+        let result = match ex.stack.panicked() {
+            Some(m) => Err(exec::Stop::Fail(Divergence {
+                line: ex.line(),
+                expected: "the stack carries on".into(),
+                actual: format!("panicked: {m}"),
+                message: "the stack panicked".into(),
+                check: Check::Other,
+            })),
+            None => result,
+        };
+        let (verdict, late) = match result {
             Ok(()) => (Verdict::Pass, false),
             Err(exec::Stop::Fail(d)) => {
                 let timing = matches!(d.check, Check::Time { .. });
@@ -412,8 +425,9 @@ pub fn run_script(
             (_, None) => ModelVerdict::Off("not asked for".into()),
             (_, Some(d)) => d.verdict(),
         };
-        run.verdict =
-            reference::combine(ex.stack.reference(), verdict, &run.model, opts.strict_model);
+        let reference = ex.stack.reference();
+        let judged = reference::label(reference, opts.stack.choices(), &mut run.model);
+        run.verdict = reference::combine(reference, verdict, &judged, opts.strict_model);
         run.script_time = ex.timeline();
         run.trace = ex.into_trace();
         if !late || attempt == HARNESS_LATE_RETRIES {

@@ -3,14 +3,15 @@
 //! anything runs: never a pass, never a failure.
 //!
 //! Most needs follow from the line itself (an option set, a one-way shutdown, a TCP_INFO
-//! assertion, a sysctl). What a line cannot show (that a test depends on a listener holding
-//! several connections, say) a script states in a comment, `// needs: listen-backlog`, with
-//! [`Capability::name`]'s names; the need then counts from that line.
+//! assertion, a sysctl); a SYN from a second peer (`[peer 2]`) means a listener holds
+//! several connections at once (listen-backlog). What no line shows a script states in a
+//! comment, `// needs: listen-backlog`, with [`Capability::name`]'s names; the need then
+//! counts from that line (at the end of the file it shifts no line of the script).
 
 use super::command;
 use super::syscall::{self, Decoded};
 use super::IpVersion;
-use crate::scenario::{Action, Script};
+use crate::scenario::{Action, Direction, Script};
 use crate::stack::{Capabilities, Capability};
 
 /// A script line's need the stack lacks.
@@ -70,9 +71,20 @@ pub fn needs(
     if let Some(c) = &script.init_command {
         out.push((c.span.line, command_needs(&c.text)));
     }
+    let mut syn_peers: Vec<u16> = Vec::new();
     for ev in &script.events {
         let line = ev.span.line;
         match &ev.action {
+            Action::Packet(p)
+                if p.direction == Direction::Inbound && p.flags.syn && !p.flags.ack =>
+            {
+                if !syn_peers.contains(&p.peer) {
+                    syn_peers.push(p.peer);
+                    if syn_peers.len() == 2 {
+                        out.push((line, Capability::ListenBacklog));
+                    }
+                }
+            }
             Action::Syscall(sc) => {
                 // validate() decoded every call already; one it cannot decode needs nothing.
                 if let Ok((call, _)) = syscall::decode(sc) {
@@ -156,6 +168,22 @@ mod tests {
             })
         );
         assert_eq!(first_missing(&got, Capabilities::all()), None);
+    }
+
+    #[test]
+    fn a_syn_from_a_second_peer_needs_a_backlog() {
+        let text = "\
+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 < S 0:0(0) win 32792 <mss 1000>
++0 < S 0:0(0) win 32792 <mss 1000>
++0 < [peer 2] S 0:0(0) win 32792 <mss 1000>
+";
+        assert_eq!(
+            needs_of(text, IpVersion::V4).unwrap(),
+            [(6, Capability::ListenBacklog)]
+        );
     }
 
     #[test]

@@ -19,7 +19,27 @@
 use crate::differ::ModelVerdict;
 use crate::runner::report::model_judged;
 use crate::runner::{Check, Divergence, Verdict};
-use crate::stack::{Capability, Reference};
+use crate::stack::{documented, Capability, Choice, Reference};
+
+/// Names the model's divergence for the stack, and returns the model's view as the verdict
+/// is to take it. For another stack than the scripts' reference, Linux's known deviations
+/// say nothing (the label goes), and a divergence the stack documents as its choice is
+/// labelled with the choice's name and taken as agreement: not a defect.
+pub fn label(reference: Reference, choices: &[Choice], model: &mut ModelVerdict) -> ModelVerdict {
+    if reference == Reference::Scripts {
+        return model.clone();
+    }
+    let ModelVerdict::Diverge(d) = model else {
+        return model.clone();
+    };
+    let state = d.state.map(|s| s.to_string());
+    d.deviation = documented(choices, &d.rule.to_string(), state.as_deref()).map(|c| c.name);
+    if d.deviation.is_some() {
+        ModelVerdict::Agree
+    } else {
+        model.clone()
+    }
+}
 
 /// The verdict of a run whose script ended with `script`, the model with `model`, on a
 /// stack whose reference is `reference`; `strict_model` as `--strict-model`.
@@ -94,6 +114,34 @@ mod tests {
             passive: false,
             unscaled: false,
         })
+    }
+
+    #[test]
+    fn a_documented_choice_is_labelled_and_no_failure() {
+        const CHOICE: Choice = Choice {
+            name: "example-choice",
+            source: "a test",
+            rule: "RFC 9293 3.10.7.4",
+            states: &[],
+        };
+        let mut m = diverge();
+        let judged = label(Reference::Rfc9293, &[CHOICE], &mut m);
+        assert_eq!(judged, ModelVerdict::Agree);
+        assert!(matches!(&m, ModelVerdict::Diverge(d) if d.deviation == Some("example-choice")));
+        assert_eq!(
+            combine(Reference::Rfc9293, Verdict::Pass, &judged, false),
+            Verdict::Pass
+        );
+        // Not documented: the divergence stands, without Linux's label.
+        let mut m = diverge();
+        if let ModelVerdict::Diverge(d) = &mut m {
+            d.deviation = Some("a-linux-deviation");
+        }
+        let judged = label(Reference::Rfc9293, &[], &mut m);
+        assert!(matches!(&judged, ModelVerdict::Diverge(d) if d.deviation.is_none()));
+        // Linux keeps its labels.
+        let mut m = diverge();
+        assert_eq!(label(Reference::Scripts, &[CHOICE], &mut m), diverge());
     }
 
     const NA: Verdict = Verdict::NotApplicable {

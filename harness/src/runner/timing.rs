@@ -56,6 +56,15 @@ impl Punctual {
         Punctual::enter().old.is_some()
     }
 
+    /// Real-time priority until dropped, for a stack on real time; nothing for one on a
+    /// virtual clock, whose time waits for the harness.
+    pub fn enter_for(clock: crate::stack::Clock) -> Punctual {
+        match clock {
+            crate::stack::Clock::Real => Punctual::enter(),
+            crate::stack::Clock::Virtual => Punctual { old: None },
+        }
+    }
+
     pub fn enter() -> Punctual {
         // SAFETY: reads and sets the calling thread's own scheduling policy.
         unsafe {

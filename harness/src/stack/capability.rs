@@ -184,6 +184,7 @@ impl Capabilities {
         Capabilities(self.0 & !c.bit())
     }
 
+    /// Whether `c` is in the set.
     pub fn has(self, c: Capability) -> bool {
         self.0 & c.bit() != 0
     }

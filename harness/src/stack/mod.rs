@@ -12,11 +12,13 @@
 //!   never going back. Every time the harness records or judges comes from it, so a stack on
 //!   a virtual clock gets exact timer checks. The kernel's clock is the monotonic clock.
 //! - **Waiting.** [`Stack::next_packet`]`(deadline)` is the only way time passes for the
-//!   harness: it returns the next packet the stack sends, no later than `deadline`, or `None`
-//!   once `now() >= deadline`. A stack on real time waits (Linux: a poll on its TUN); an
+//!   harness. A packet the stack sent and nobody read yet comes back at once, whatever the
+//!   deadline (`next_packet(Duration::ZERO)` drains them). Otherwise time passes until the
+//!   stack sends one, returned, or until `deadline`, and then `None` with
+//!   `now() >= deadline`. A stack on real time waits (Linux: a poll on its TUN); an
 //!   in-process stack on a virtual clock runs its timers and jumps its clock to
 //!   `min(deadline, its next timer)`, so waiting 64 s costs microseconds. It must not return
-//!   `None` before `deadline` is reached, nor a packet stamped after `deadline`.
+//!   `None` while `now() < deadline`, nor let its clock pass `deadline`.
 //! - **Packets in.** [`Stack::inject`] hands the stack one raw IPv4 or IPv6 packet (with TCP
 //!   in it, checksums right unless the check meant them wrong), as if it arrived at `now()`.
 //! - **Packets out.** [`Stack::settle`] returns everything the stack has sent in reaction to
@@ -34,12 +36,23 @@
 //!   ([`Recorder`]); a stack only adds what the harness cannot see, through
 //!   [`Stack::take_log`] (packets it filtered, observations of its state).
 //!
+//! A panic inside a stack is caught at the seam and reported as a finding with its case
+//! ([`Recorder::panicked`]); the stack is not called again. The plain accessors (`name`,
+//! `capabilities`, `reference`, `clock`, `now`) and `Drop` are not guarded: they must not
+//! panic.
+//!
 //! A stack must guarantee: nothing it does hangs (every wait ends by its deadline), nothing it
 //! sends is lost between `settle`/`next_packet` calls, and the same inputs at the same
 //! virtual times give the same outputs when its clock is virtual.
 
+// The seam is what stack authors implement from their own crates: every public item says
+// what it is for (clippy -D warnings turns a missing doc into an error).
+#![warn(missing_docs)]
+
 mod capability;
+mod choice;
 pub mod linux;
+mod panic;
 mod recorder;
 pub mod registry;
 
@@ -56,7 +69,8 @@ pub use crate::observe::{TcpInfo, TcpState};
 pub use crate::sandbox::Packet;
 use crate::trace::TraceEvent;
 pub use capability::{needed, Capabilities, Capability, Needs};
-pub use recorder::Recorder;
+pub use choice::{documented, Choice};
+pub use recorder::{Panicked, Recorder};
 pub use registry::{Purpose, Registry, StackFactory, StackKind};
 
 /// A socket of the stack under test, numbered as a script numbers it: from 3 like a fresh
@@ -161,6 +175,18 @@ impl SockOpt {
     }
 }
 
+/// How a stack's time passes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Clock {
+    /// Real time: waiting costs wall time, the stack's timers fire late by its tick and its
+    /// scheduling, and the harness itself can fall behind (it then runs at real-time
+    /// priority where it may, and a run it was late for is void).
+    Real,
+    /// A virtual clock the stack moves only in [`Stack::next_packet`]: waiting costs
+    /// nothing, timers fire when due, and the harness is never late.
+    Virtual,
+}
+
 /// What a packetdrill script's outbound lines describe for a stack, and so how a scenario's
 /// verdict combines the script with the model (README, "Verdicts for a stack that is not
 /// Linux").
@@ -198,14 +224,20 @@ pub trait Stack {
     /// The stack's clock: time since the stack was made.
     fn now(&self) -> Duration;
 
+    /// How its time passes. Real unless the stack says otherwise.
+    fn clock(&self) -> Clock {
+        Clock::Real
+    }
+
     /// Hands the stack one raw IP packet, arriving now.
     fn inject(&mut self, packet: &[u8]) -> io::Result<()>;
 
     /// Everything the stack has sent in reaction to the events so far, without time passing.
     fn settle(&mut self) -> io::Result<Vec<Packet>>;
 
-    /// The next packet the stack sends by `deadline` (a time of [`Stack::now`]), letting time
-    /// pass until then at most; `None` when `deadline` came first.
+    /// A packet sent and not yet read, at once; else the next packet the stack sends by
+    /// `deadline` (a time of [`Stack::now`]), letting time pass until then at most; `None`
+    /// when `deadline` came first.
     fn next_packet(&mut self, deadline: Duration) -> io::Result<Option<Packet>>;
 
     /// `socket(AF_INET or AF_INET6, SOCK_STREAM, IPPROTO_TCP)`.

@@ -11,8 +11,9 @@ use nix::errno::Errno;
 use super::{
     CallError, CallResult, Capabilities, DiagSocket, Fd, Packet, SockOpt, Stack, TcpInfo, TcpState,
 };
-use super::{Capability, Reference, Wait};
+use super::{Capability, Clock, Reference, Wait};
 use crate::trace::{CallRecord, EventKind, Returned, SocketCall, Trace};
+use tcpcheck_model::profile::Profile;
 
 /// A stack and its trace. Each call is passed to the stack and recorded with its result;
 /// each packet injected is recorded at the time it was handed over, each packet read at the
@@ -23,7 +24,22 @@ pub struct Recorder {
     stack: Box<dyn Stack>,
     trace: Trace,
     capabilities: Capabilities,
+    /// The stack panicked, with this message: it is not called again.
+    panic: Option<String>,
 }
+
+/// The error a call into a stack that panicked gives (its message is
+/// [`Recorder::panicked`]).
+#[derive(Debug)]
+pub struct Panicked;
+
+impl std::fmt::Display for Panicked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the stack under test panicked")
+    }
+}
+
+impl std::error::Error for Panicked {}
 
 impl Recorder {
     /// Starts recording `stack`, whose log so far (its setup) opens the trace.
@@ -33,6 +49,7 @@ impl Recorder {
             stack,
             trace: Trace::default(),
             capabilities,
+            panic: None,
         };
         r.absorb();
         r
@@ -70,6 +87,19 @@ impl Recorder {
         self.stack.reference()
     }
 
+    /// See [`Stack::clock`].
+    pub fn clock(&self) -> Clock {
+        self.stack.clock()
+    }
+
+    /// See [`Stack::profile`]; a panic in it is the stack's, as anywhere else.
+    pub fn profile(&mut self) -> Result<Profile, String> {
+        match self.io(|s| Ok(s.profile())) {
+            Ok(p) => p,
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
     /// The trace so far.
     pub fn trace(&self) -> &Trace {
         &self.trace
@@ -95,7 +125,17 @@ impl Recorder {
 
     /// Moves what the stack logged into the trace, each event at its own time.
     fn absorb(&mut self) {
-        for e in self.stack.take_log() {
+        if self.panic.is_some() {
+            return;
+        }
+        let log = match super::panic::catching(|| self.stack.take_log()) {
+            Ok(log) => log,
+            Err(m) => {
+                self.panic = Some(m);
+                return;
+            }
+        };
+        for e in log {
             self.trace.push(e.at, e.kind);
         }
     }
@@ -108,6 +148,32 @@ impl Recorder {
     ) {
         let result = result.as_ref().map(returned).map_err(|e| *e);
         self.note(EventKind::Call(CallRecord { call, result }));
+    }
+
+    /// The message of the stack's panic, once it panicked: a finding, not a harness error.
+    pub fn panicked(&self) -> Option<&str> {
+        self.panic.as_deref()
+    }
+
+    /// Calls the stack, a panic caught and kept.
+    fn io<T>(&mut self, f: impl FnOnce(&mut dyn Stack) -> io::Result<T>) -> io::Result<T> {
+        if self.panic.is_some() {
+            return Err(io::Error::other(Panicked));
+        }
+        let stack = self.stack.as_mut();
+        match super::panic::catching(|| f(stack)) {
+            Ok(r) => r,
+            Err(m) => {
+                self.panic = Some(m);
+                Err(io::Error::other(Panicked))
+            }
+        }
+    }
+
+    /// A socket call, a panic caught and kept (answered `EIO`).
+    fn call<T>(&mut self, f: impl FnOnce(&mut dyn Stack) -> CallResult<T>) -> CallResult<T> {
+        self.io(|s| Ok(f(s)))
+            .unwrap_or(Err(CallError::Errno(Errno::EIO)))
     }
 
     fn need(&self, c: Capability) -> io::Result<()> {
@@ -127,7 +193,7 @@ impl Recorder {
     pub fn inject(&mut self, packet: &[u8]) -> io::Result<()> {
         self.absorb();
         let at = self.stack.now();
-        self.stack.inject(packet)?;
+        self.io(|s| s.inject(packet))?;
         self.trace.push(
             at,
             EventKind::Injected {
@@ -152,7 +218,7 @@ impl Recorder {
 
     /// See [`Stack::settle`].
     pub fn settle(&mut self) -> io::Result<Vec<Packet>> {
-        let packets = self.stack.settle();
+        let packets = self.io(|s| s.settle());
         if let Ok(p) = &packets {
             self.captured(p);
         }
@@ -162,7 +228,7 @@ impl Recorder {
 
     /// See [`Stack::next_packet`].
     pub fn next_packet(&mut self, deadline: Duration) -> io::Result<Option<Packet>> {
-        let packet = self.stack.next_packet(deadline);
+        let packet = self.io(|s| s.next_packet(deadline));
         if let Ok(Some(p)) = &packet {
             self.captured(std::slice::from_ref(p));
         }
@@ -172,21 +238,21 @@ impl Recorder {
 
     /// See [`Stack::socket`].
     pub fn socket(&mut self, v6: bool) -> CallResult<Fd> {
-        let r = self.stack.socket(v6);
+        let r = self.call(|s| s.socket(v6));
         self.record(SocketCall::Socket { v6 }, &r, |fd| Returned::Fd(fd.0));
         r
     }
 
     /// See [`Stack::bind`].
     pub fn bind(&mut self, fd: Fd, addr: SocketAddr) -> CallResult<()> {
-        let r = self.stack.bind(fd, addr);
+        let r = self.call(|s| s.bind(fd, addr));
         self.record(SocketCall::Bind { fd: fd.0, addr }, &r, |_| Returned::Zero);
         r
     }
 
     /// See [`Stack::listen`].
     pub fn listen(&mut self, fd: Fd, backlog: i32) -> CallResult<()> {
-        let r = self.stack.listen(fd, backlog);
+        let r = self.call(|s| s.listen(fd, backlog));
         let call = SocketCall::Listen { fd: fd.0, backlog };
         self.record(call, &r, |_| Returned::Zero);
         r
@@ -194,7 +260,7 @@ impl Recorder {
 
     /// See [`Stack::accept`].
     pub fn accept(&mut self, fd: Fd, wait: Wait) -> CallResult<(Fd, SocketAddr)> {
-        let r = self.stack.accept(fd, wait);
+        let r = self.call(|s| s.accept(fd, wait));
         self.record(SocketCall::Accept { fd: fd.0 }, &r, |(new, peer)| {
             Returned::Accepted {
                 fd: new.0,
@@ -206,7 +272,7 @@ impl Recorder {
 
     /// See [`Stack::connect`].
     pub fn connect(&mut self, fd: Fd, addr: SocketAddr) -> CallResult<()> {
-        let r = self.stack.connect(fd, addr);
+        let r = self.call(|s| s.connect(fd, addr));
         self.record(SocketCall::Connect { fd: fd.0, addr }, &r, |_| {
             Returned::Zero
         });
@@ -215,7 +281,7 @@ impl Recorder {
 
     /// See [`Stack::write`].
     pub fn write(&mut self, fd: Fd, data: &[u8]) -> CallResult<usize> {
-        let r = self.stack.write(fd, data);
+        let r = self.call(|s| s.write(fd, data));
         let call = SocketCall::Write {
             fd: fd.0,
             len: data.len(),
@@ -226,7 +292,7 @@ impl Recorder {
 
     /// See [`Stack::read`].
     pub fn read(&mut self, fd: Fd, max: usize, wait: Wait) -> CallResult<Vec<u8>> {
-        let r = self.stack.read(fd, max, wait);
+        let r = self.call(|s| s.read(fd, max, wait));
         self.record(SocketCall::Read { fd: fd.0, max }, &r, |d| {
             Returned::Count(d.len())
         });
@@ -238,7 +304,7 @@ impl Recorder {
         let r = if how != Shutdown::Both && !self.has(Capability::HalfClose) {
             Err(CallError::Unsupported(Capability::HalfClose))
         } else {
-            self.stack.shutdown(fd, how)
+            self.call(|s| s.shutdown(fd, how))
         };
         self.record(SocketCall::Shutdown { fd: fd.0, how }, &r, |_| {
             Returned::Zero
@@ -248,7 +314,7 @@ impl Recorder {
 
     /// See [`Stack::close`].
     pub fn close(&mut self, fd: Fd) -> CallResult<()> {
-        let r = self.stack.close(fd);
+        let r = self.call(|s| s.close(fd));
         self.record(SocketCall::Close { fd: fd.0 }, &r, |_| Returned::Zero);
         r
     }
@@ -256,7 +322,7 @@ impl Recorder {
     /// See [`Stack::setsockopt`].
     pub fn setsockopt(&mut self, fd: Fd, opt: SockOpt) -> CallResult<()> {
         let r = if self.has(opt.needs()) {
-            self.stack.setsockopt(fd, opt)
+            self.call(|s| s.setsockopt(fd, opt))
         } else {
             Err(CallError::Unsupported(opt.needs()))
         };
@@ -267,7 +333,7 @@ impl Recorder {
 
     /// See [`Stack::take_error`].
     pub fn take_error(&mut self, fd: Fd) -> CallResult<Option<Errno>> {
-        let r = self.stack.take_error(fd);
+        let r = self.call(|s| s.take_error(fd));
         self.record(SocketCall::TakeError { fd: fd.0 }, &r, |e| {
             Returned::Error(*e)
         });
@@ -276,7 +342,7 @@ impl Recorder {
 
     /// See [`Stack::set_nonblocking`].
     pub fn set_nonblocking(&mut self, fd: Fd, on: bool) -> CallResult<()> {
-        let r = self.stack.set_nonblocking(fd, on);
+        let r = self.call(|s| s.set_nonblocking(fd, on));
         let call = SocketCall::SetNonblocking { fd: fd.0, on };
         self.record(call, &r, |_| Returned::Zero);
         r
@@ -284,13 +350,13 @@ impl Recorder {
 
     /// See [`Stack::writable`] (not recorded: a poll).
     pub fn writable(&mut self, fd: Fd) -> CallResult<bool> {
-        self.stack.writable(fd)
+        self.call(|s| s.writable(fd))
     }
 
     /// See [`Stack::state`]; recorded as an observation.
     pub fn state(&mut self, fd: Fd) -> io::Result<TcpState> {
         self.need(Capability::ConnectionState)?;
-        let state = self.stack.state(fd)?;
+        let state = self.io(|s| s.state(fd))?;
         self.note(EventKind::Observation {
             text: format!("fd {fd}: tcpi_state={state}"),
         });
@@ -300,7 +366,7 @@ impl Recorder {
     /// See [`Stack::tcp_info`]; recorded as an observation of the state.
     pub fn tcp_info(&mut self, fd: Fd) -> io::Result<TcpInfo> {
         self.need(Capability::TcpInfo)?;
-        let info = self.stack.tcp_info(fd)?;
+        let info = self.io(|s| s.tcp_info(fd))?;
         self.note(EventKind::Observation {
             text: format!("fd {fd}: tcpi_state={}", info.state),
         });
@@ -310,19 +376,19 @@ impl Recorder {
     /// See [`Stack::connections`].
     pub fn connections(&mut self) -> io::Result<Vec<DiagSocket>> {
         self.need(Capability::ConnectionTable)?;
-        self.stack.connections()
+        self.io(|s| s.connections())
     }
 
     /// See [`Stack::setting`].
     pub fn setting(&mut self, name: &str) -> io::Result<String> {
         self.need(Capability::Settings)?;
-        self.stack.setting(name)
+        self.io(|s| s.setting(name))
     }
 
     /// See [`Stack::set_setting`]; recorded with the value in force.
     pub fn set_setting(&mut self, name: &str, value: &str) -> io::Result<String> {
         self.need(Capability::Settings)?;
-        let kept = self.stack.set_setting(name, value)?;
+        let kept = self.io(|s| s.set_setting(name, value))?;
         self.note(EventKind::Sysctl {
             name: name.to_string(),
             value: kept.clone(),
@@ -332,7 +398,7 @@ impl Recorder {
 
     /// See [`Stack::end`].
     pub fn end(&mut self) -> io::Result<usize> {
-        let r = self.stack.end();
+        let r = self.io(|s| s.end());
         self.absorb();
         r
     }

@@ -8,7 +8,7 @@
 use std::io;
 
 use super::linux::LinuxStack;
-use super::Stack;
+use super::{Choice, Stack};
 use crate::sandbox::SandboxConfig;
 
 /// The stacks `--stack` names.
@@ -50,6 +50,12 @@ pub trait StackFactory: Sync {
     fn kind(&self) -> StackKind;
     /// A fresh stack, nothing of an earlier check in it.
     fn open(&self, purpose: Purpose) -> io::Result<Box<dyn Stack>>;
+    /// The choices the stack documents that depart from the `rfc9293` profile as the RFC
+    /// allows: labelled, not counted as defects. Linux's are the known deviations
+    /// (`explore::deviations`), so its list here is empty.
+    fn choices(&self) -> &'static [Choice] {
+        &[]
+    }
 }
 
 impl std::fmt::Debug for dyn StackFactory {

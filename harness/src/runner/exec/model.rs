@@ -76,7 +76,7 @@ impl Exec<'_> {
         let linux = if self.script.init_command.is_none() {
             fresh
         } else {
-            self.stack.stack_mut().profile()
+            self.stack.profile()
         };
         self.differ = match self.opts.model {
             ModelProfile::Off => None,
@@ -93,11 +93,7 @@ impl Exec<'_> {
     pub(super) fn profile(&mut self, kind: ModelProfile) -> Step<Profile> {
         match kind {
             ModelProfile::Rfc9293 | ModelProfile::Off => Ok(Profile::rfc9293()),
-            ModelProfile::Linux => self
-                .stack
-                .stack_mut()
-                .profile()
-                .map_err(Self::harness_error),
+            ModelProfile::Linux => self.stack.profile().map_err(Self::harness_error),
         }
     }
 }

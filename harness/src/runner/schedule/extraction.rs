@@ -98,12 +98,25 @@ struct Building {
     rearmed: Option<(usize, Duration)>,
 }
 
+/// The note a run on a stack judged by the `rfc9293` profile opens its trace with, so that
+/// its schedules are compared with that profile's, not with Linux's sysctls.
+pub const RFC9293_NOTE: &str = "the model judges this stack on its rfc9293 profile";
+
 /// Finds every retransmission series in `trace` and the model's schedule for each, on the
 /// `linux` profile of a fresh namespace as this process read it
-/// ([`crate::differ::profile::fresh`]).
+/// ([`crate::differ::profile::fresh`]), or on the `rfc9293` profile when the trace says
+/// ([`RFC9293_NOTE`]) the stack is judged on it.
 pub fn extract(trace: &Trace) -> Vec<Series> {
-    let base = crate::differ::profile::fresh()
-        .ok_or_else(|| "no fresh namespace's sysctls were read in this process".to_string());
+    let rfc = trace
+        .events
+        .iter()
+        .any(|e| matches!(&e.kind, EventKind::Note { text } if text == RFC9293_NOTE));
+    let base = if rfc {
+        Ok(Profile::rfc9293())
+    } else {
+        crate::differ::profile::fresh()
+            .ok_or_else(|| "no fresh namespace's sysctls were read in this process".to_string())
+    };
     extract_with(trace, base)
 }
 

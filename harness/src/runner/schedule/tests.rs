@@ -277,3 +277,38 @@ fn answers_are_not_compared() {
     assert!(matches!(s.compare(), Comparison::NotCompared(_)));
     assert!(s.render().contains("no model"), "{}", s.render());
 }
+
+/// A run on a stack judged by the rfc9293 profile says so in its trace, and its schedules
+/// are compared with that profile's numbers, not with a Linux namespace's sysctls (which a
+/// process testing only another stack never reads).
+#[test]
+fn a_trace_judged_on_rfc9293_is_compared_with_rfc9293() {
+    let mut t = Trace::default();
+    let syn = TcpFlags::SYN;
+    let mut at = ms(0);
+    out(&mut t, at, syn, 7000, 0, 0);
+    for gap in [1000, 2000] {
+        at += ms(gap);
+        out(&mut t, at, syn, 7000, 0, 0);
+    }
+    let with_note = {
+        let mut t = t.clone();
+        t.push(
+            Duration::ZERO,
+            EventKind::Note {
+                text: super::RFC9293_NOTE.into(),
+            },
+        );
+        t
+    };
+    let s = &super::extract(&with_note)[0];
+    let e = s.expected.as_ref().expect("the rfc9293 profile's schedule");
+    assert_eq!(
+        e.intervals[..2],
+        [Duration::from_secs(1), Duration::from_secs(2)]
+    );
+    assert_eq!(
+        extract_with(&with_note, Ok(Profile::rfc9293()))[0].expected,
+        s.expected
+    );
+}

@@ -27,6 +27,9 @@ struct Socket {
     nonblocking: bool,
 }
 
+/// The Linux kernel's TCP in a private network namespace of its own ([`Sandbox`]): real
+/// time, raw packets through a TUN device, real sockets, and the kernel's own views of its
+/// connections (TCP_INFO, inet_diag, sysctls) as optional capabilities.
 pub struct LinuxStack {
     sockets: HashMap<Fd, Socket>,
     /// Listening sockets and their addresses, whose queues are observed after each step.
@@ -78,6 +81,7 @@ impl LinuxStack {
         })
     }
 
+    /// The namespace and its TUN device.
     pub fn sandbox(&self) -> &Sandbox {
         &self.sandbox
     }
@@ -131,6 +135,7 @@ impl LinuxStack {
         )?)
     }
 
+    /// The namespace and its TUN device, to change.
     pub fn sandbox_mut(&mut self) -> &mut Sandbox {
         &mut self.sandbox
     }
