@@ -9,6 +9,7 @@
 
 use tcpcheck::differ::{Sent, Trigger};
 use tcpcheck::explore::{Case, Event, Found};
+use tcpcheck::stack::Choice;
 use tcpcheck_model::conn::State;
 use tcpcheck_model::wire::TcpFlags;
 
@@ -17,8 +18,9 @@ use tcpcheck_model::wire::TcpFlags;
 pub enum Judgement {
     /// smoltcp departs from the RFC rule named.
     Departure,
-    /// smoltcp departs from the RFC rule named on purpose, and says so in its source or
-    /// README.
+    /// smoltcp departs from the RFC rule named on purpose, says so in its source or README,
+    /// and the RFCs allow it (a MAY, a limit they leave to the stack): registered as a
+    /// documented choice ([`CHOICES`]).
     DocumentedChoice,
 }
 
@@ -100,20 +102,32 @@ pub static CLASSES: &[Class] = &[
         matches: |f, _| f.rule.contains("in-window RST not at RCV.NXT") && sent_nothing(f),
     },
     Class {
-        name: "one-ack-per-second",
-        rule: "RFC 9293 3.10.7.4: an unacceptable segment is answered with \
-               <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (RFC 5961 3.2, 4.2, 5.2: challenge ACKs, \
-               rate-limited as the profile allows, 500 ms)",
-        smoltcp: "socket/tcp.rs challenge_ack_reply(): every such ACK (challenge or not) is \
-                  limited to one per second per socket (\"Rate-limit to 1 per second max\"); \
-                  on the virtual clock the events of a case share an instant, so the second \
-                  is silent",
+        name: "challenge-ack-one-per-second",
+        rule: "RFC 5961 4.2 and 5.2: a SYN in a synchronized state, or an ACK outside \
+               SND.UNA-MAX.SND.WND..SND.NXT, draws a challenge ACK (rate-limited as the \
+               profile allows, 500 ms)",
+        smoltcp: "socket/tcp.rs challenge_ack_reply(): one per second per socket (\"Rate-limit \
+                  to 1 per second max\"); RFC 5961 7 lets a stack limit challenge ACKs. On \
+                  the virtual clock the events of a case share an instant, so the second is \
+                  silent",
         judgement: Judgement::DocumentedChoice,
-        example: "seed 1 case 0: an in-window RST not at RCV.NXT after another answered",
+        example: "corpus syn/syn-in-established.pkt line 22",
         matches: |f, _| {
             sent_nothing(f)
-                && (f.rule.contains("challenge ACK") || f.rule.contains("unacceptable segment"))
+                && (f.rule.starts_with("RFC 5961 4.2") || f.rule.starts_with("RFC 5961 5.2"))
         },
+    },
+    Class {
+        name: "unacceptable-segment-ack-one-per-second",
+        rule: "RFC 9293 3.10.7.4: every unacceptable segment (not a RST) is answered with \
+               <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>",
+        smoltcp: "socket/tcp.rs process(): an out-of-window segment without data goes through \
+                  the same challenge_ack_reply() limit, one per second per socket (data \
+                  segments are exempt, as its comment explains); RFC 9293 does not limit \
+                  these ACKs",
+        judgement: Judgement::Departure,
+        example: "seed 1 case 11",
+        matches: |f, _| sent_nothing(f) && f.rule.contains("unacceptable segment"),
     },
     Class {
         name: "close-in-syn-sent-resets",
@@ -122,8 +136,9 @@ pub static CLASSES: &[Class] = &[
         smoltcp: "socket/tcp.rs close() and abort() move SYN-SENT to CLOSED with the tuple \
                   kept, and dispatch() sends a RST,ACK from CLOSED (\"the remote endpoint is \
                   not yet synchronized and, upon receiving an RST, will abort\"); its ACK \
-                  field is RCV.NXT, which nothing has set",
-        judgement: Judgement::DocumentedChoice,
+                  field is RCV.NXT, which nothing has set. Intended (its comment says so), but \
+                  no RFC rule allows it",
+        judgement: Judgement::Departure,
         example: "seed 1 case 6: connect; shutdown(SHUT_WR) in SYN-SENT sends R. ack 0",
         matches: |f, _| {
             matches!(f.state, State::SynSent | State::Closed)
@@ -179,8 +194,9 @@ pub static CLASSES: &[Class] = &[
                once ESTABLISHED",
         smoltcp: "socket/tcp.rs send_slice() fails with InvalidState unless may_send() \
                   (ESTABLISHED or CLOSE-WAIT, as its docs say); the adapter answers EAGAIN, \
-                  as Linux does for a non-blocking socket still connecting",
-        judgement: Judgement::DocumentedChoice,
+                  as Linux does for a non-blocking socket still connecting. Documented, but the \
+                  RFC queues the data",
+        judgement: Judgement::Departure,
         example: "fuzz: active open, write(1) in SYN-SENT returns EAGAIN",
         matches: |f, _| {
             matches!(f.state, State::SynSent | State::SynReceived)
@@ -259,3 +275,23 @@ pub static CLASSES: &[Class] = &[
 pub fn classify(found: &Found, case: &Case) -> Option<&'static Class> {
     CLASSES.iter().find(|c| c.matches(found, case))
 }
+
+/// smoltcp's documented choices, as tcpcheck labels them ([`crate::FACTORY`]'s
+/// `StackFactory::choices`): divergences from these rules are smoltcp's stated behaviour,
+/// allowed by the RFC, and not counted as defects.
+pub static CHOICES: &[Choice] = &[
+    Choice {
+        name: "smoltcp-challenge-ack-one-per-second",
+        source: "smoltcp 0.14 socket/tcp.rs challenge_ack_reply(): \"Rate-limit to 1 per second \
+                 max\"; RFC 5961 7 lets a stack limit challenge ACKs",
+        rule: "RFC 5961 4.2",
+        states: &[],
+    },
+    Choice {
+        name: "smoltcp-challenge-ack-one-per-second",
+        source: "smoltcp 0.14 socket/tcp.rs challenge_ack_reply(): \"Rate-limit to 1 per second \
+                 max\"; RFC 5961 7 lets a stack limit challenge ACKs",
+        rule: "RFC 5961 5.2",
+        states: &[],
+    },
+];

@@ -65,14 +65,17 @@
 //! - `TCP_QUICKACK`; `SO_LINGER` with a timeout; IPv4-mapped IPv6 sockets.
 //!
 //! # Panics
-//! Every call into smoltcp runs under `catch_unwind`. A panic stops the stack (nothing
-//! reaches smoltcp again), the socket call that met it fails with `EIO`, and the next
-//! `inject`, `settle` or `next_packet` returns an `io::Error` whose source is [`Panicked`]
-//! (what smoltcp was doing, and the panic's message). tcpcheck goes on with the next check:
-//! the runner reports the scenario as an error naming the panic, the explorer counts the case
-//! as a harness error with the same message, and the fuzz target crashes on it. (A
-//! harness-side kind of verdict for "the stack panicked", counted as a finding rather than an
-//! error, is not there yet.)
+//! Every call into smoltcp runs under the adapter's `catch_unwind`, which keeps the panic
+//! (what smoltcp was doing, and its message: [`Panicked`]) and lets it unwind on to
+//! tcpcheck's guard at the seam, which reports it as a finding of the check and calls the
+//! stack no more. Called directly after a panic, the stack touches smoltcp no more: socket
+//! calls fail with `EIO`, and `inject`, `settle` and `next_packet` return an `io::Error`
+//! whose source is the kept [`Panicked`].
+//!
+//! # Documented choices
+//! [`findings::CHOICES`] (the factory's `choices()`) lists what smoltcp states it does and
+//! the RFCs allow; tcpcheck labels those divergences and does not count them as defects.
+//! [`findings::CLASSES`] judges every class the explorer and the fuzz target found.
 //!
 //! # Compiler
 //! smoltcp 0.14 needs Rust 1.91. The workspace's `rust-version` (1.85) stays for the
