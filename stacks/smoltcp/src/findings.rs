@@ -46,13 +46,23 @@ impl Class {
     }
 }
 
-/// The segments injected up to and including the diverging event.
-fn injected<'c>(found: &Found, case: &'c Case) -> impl Iterator<Item = TcpFlags> + 'c {
+/// The control bits of the segments injected up to and including the diverging event, a
+/// replay counted as the segment it repeats.
+fn injected(found: &Found, case: &Case) -> impl Iterator<Item = TcpFlags> {
     let upto = found.step.map_or(0, |s| s + 1).min(case.events.len());
-    case.events[..upto].iter().filter_map(|e| match e {
-        Event::Segment(s) => Some(s.flags),
-        _ => None,
-    })
+    let mut sent: Vec<TcpFlags> = Vec::new();
+    for e in &case.events[..upto] {
+        match e {
+            Event::Segment(s) => sent.push(s.flags),
+            Event::Replay(n) => {
+                if let Some(&f) = sent.iter().rev().nth(usize::from(*n)) {
+                    sent.push(f);
+                }
+            }
+            _ => {}
+        }
+    }
+    sent.into_iter()
 }
 
 fn controls(f: TcpFlags) -> u32 {
@@ -255,8 +265,31 @@ pub static CLASSES: &[Class] = &[
                   SYN-ACK",
         judgement: Judgement::Departure,
         example: "passive: < S 1000, > S., < S 1100, then < S 1200 draws nothing (seed 1 case 12)",
-        matches: |f, _| {
-            f.state == State::Listen && f.rule.contains("LISTEN, SYN") && sent_nothing(f)
+        matches: |f, c| {
+            f.state == State::Listen
+                && sent_nothing(f)
+                && (f.rule.contains("LISTEN, SYN")
+                    || injected(f, c).filter(|fl| fl.syn() && !fl.ack()).count() >= 2)
+        },
+    },
+    Class {
+        name: "text-on-syn-discarded",
+        rule: "RFC 9293 3.10.7.2 and 3.10.7.3: text on a SYN in LISTEN should be queued for \
+               processing once ESTABLISHED; text on the SYN,ACK in SYN-SENT is processed (sixth \
+               step on)",
+        smoltcp: "socket/tcp.rs process(): \"In LISTEN and SYN-SENT states, we have not yet \
+                  synchronized\": the payload of a segment met in those states is dropped \
+                  and not acknowledged, so RCV.NXT stays at IRS+1 and the peer's next data \
+                  lies past a gap",
+        judgement: Judgement::Departure,
+        example: "fuzz: active open, < S. with 3000 bytes, < P. 1000 bytes at RCV.NXT-3, \
+                  read(10) would block",
+        matches: |f, c| {
+            let upto = f.step.map_or(0, |s| s + 1).min(c.events.len());
+            c.events[..upto]
+                .iter()
+                .any(|e| matches!(e, Event::Segment(s) if s.flags.syn() && s.len > 0))
+                && (f.actual.contains("read() would block") || f.rule.contains("RECEIVE"))
         },
     },
     Class {
