@@ -9,7 +9,7 @@ use std::time::Duration;
 use nix::errno::Errno;
 use smoltcp::socket::tcp::State;
 use tcpcheck::stack::{
-    CallResult, Capabilities, Capability, Fd, Packet, SockOpt, Stack, TcpState, Wait,
+    CallResult, Capabilities, Capability, Clock, Fd, Packet, SockOpt, Stack, TcpState, Wait,
 };
 
 use crate::engine::{Panicked, Sent};
@@ -72,6 +72,10 @@ impl Stack for SmoltcpStack {
 
     fn capabilities(&self) -> Capabilities {
         capabilities()
+    }
+
+    fn clock(&self) -> Clock {
+        Clock::Virtual
     }
 
     fn now(&self) -> Duration {

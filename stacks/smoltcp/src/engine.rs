@@ -93,8 +93,10 @@ impl Engine {
         ip == IpAddr::V4(STACK_V4) || ip == IpAddr::V6(STACK_V6)
     }
 
-    /// Runs `f` on smoltcp, catching a panic: the first one is kept, and from then on
-    /// nothing reaches smoltcp (its state is whatever the panic left).
+    /// Runs `f` on smoltcp. A panic is kept (what smoltcp was doing, its message) and goes
+    /// on unwinding to the caller (tcpcheck's seam catches it); from then on nothing
+    /// reaches smoltcp (its state is whatever the panic left) and every call answers the
+    /// kept panic.
     pub(crate) fn guard<T>(
         &mut self,
         during: &'static str,
@@ -111,9 +113,10 @@ impl Engine {
                     .map(|s| s.to_string())
                     .or_else(|| payload.downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "(no message)".to_string());
-                let p = Panicked { during, message };
-                self.panicked = Some(p.clone());
-                Err(p)
+                self.panicked = Some(Panicked { during, message });
+                // On to tcpcheck's own guard at the seam, which reports the panic as a
+                // finding of the check; this stack is not called again.
+                std::panic::resume_unwind(payload)
             }
         }
     }
@@ -200,4 +203,25 @@ pub(crate) fn socket_addr(ep: smoltcp::wire::IpEndpoint) -> SocketAddr {
         IpAddress::Ipv6(a) => IpAddr::V6(a),
     };
     SocketAddr::new(ip, ep.port)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_inside_is_kept_passed_on_and_nothing_runs_after_it() {
+        let mut e = Engine::new(1);
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ = e.guard("poll", |_| panic!("assembler overflow"));
+        }));
+        assert!(r.is_err(), "the panic goes on to the caller");
+        let p = e.panicked.clone().expect("kept");
+        assert_eq!(p.during, "poll");
+        assert_eq!(p.message, "assembler overflow");
+        let mut ran = false;
+        assert_eq!(e.guard("poll", |_| ran = true), Err(p.clone()));
+        assert!(!ran);
+        assert_eq!(e.poll(), Err(p));
+    }
 }

@@ -5,7 +5,7 @@ use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::stack::{SmoltcpConfig, SmoltcpStack};
-use tcpcheck::stack::{Purpose, Stack, StackFactory, StackKind};
+use tcpcheck::stack::{Choice, Purpose, Stack, StackFactory, StackKind};
 
 /// Makes [`SmoltcpStack`]s with the configuration given. Every stack it makes gets the
 /// same seed, so the same check gives the same bytes whichever thread runs it and however
@@ -50,5 +50,9 @@ impl StackFactory for SmoltcpFactory {
     /// purpose changes nothing.
     fn open(&self, _purpose: Purpose) -> io::Result<Box<dyn Stack>> {
         Ok(Box::new(SmoltcpStack::new(self.config())))
+    }
+
+    fn choices(&self) -> &'static [Choice] {
+        crate::findings::CHOICES
     }
 }

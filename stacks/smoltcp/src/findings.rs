@@ -7,8 +7,9 @@
 //! of smoltcp's departures show only later (a segment it dropped leaves it in a state the
 //! model left, and the next event diverges), so the case's earlier events count too.
 
-use tcpcheck::differ::Sent;
+use tcpcheck::differ::{Sent, Trigger};
 use tcpcheck::explore::{Case, Event, Found};
+use tcpcheck::stack::Choice;
 use tcpcheck_model::conn::State;
 use tcpcheck_model::wire::TcpFlags;
 
@@ -17,8 +18,9 @@ use tcpcheck_model::wire::TcpFlags;
 pub enum Judgement {
     /// smoltcp departs from the RFC rule named.
     Departure,
-    /// smoltcp departs from the RFC rule named on purpose, and says so in its source or
-    /// README.
+    /// smoltcp departs from the RFC rule named on purpose, says so in its source or README,
+    /// and the RFCs allow it (a MAY, a limit they leave to the stack): registered as a
+    /// documented choice ([`CHOICES`]).
     DocumentedChoice,
 }
 
@@ -44,13 +46,23 @@ impl Class {
     }
 }
 
-/// The segments injected up to and including the diverging event.
-fn injected<'c>(found: &Found, case: &'c Case) -> impl Iterator<Item = TcpFlags> + 'c {
+/// The control bits of the segments injected up to and including the diverging event, a
+/// replay counted as the segment it repeats.
+fn injected(found: &Found, case: &Case) -> impl Iterator<Item = TcpFlags> {
     let upto = found.step.map_or(0, |s| s + 1).min(case.events.len());
-    case.events[..upto].iter().filter_map(|e| match e {
-        Event::Segment(s) => Some(s.flags),
-        _ => None,
-    })
+    let mut sent: Vec<TcpFlags> = Vec::new();
+    for e in &case.events[..upto] {
+        match e {
+            Event::Segment(s) => sent.push(s.flags),
+            Event::Replay(n) => {
+                if let Some(&f) = sent.iter().rev().nth(usize::from(*n)) {
+                    sent.push(f);
+                }
+            }
+            _ => {}
+        }
+    }
+    sent.into_iter()
 }
 
 fn controls(f: TcpFlags) -> u32 {
@@ -83,7 +95,10 @@ pub static CLASSES: &[Class] = &[
                   the connection goes on where the model's has ended",
         judgement: Judgement::Departure,
         example: "seed 1 case 39: listen; < SF. 1:1(0) ack 0 draws no RST",
-        matches: |f, c| injected(f, c).any(|fl| controls(fl) >= 2),
+        matches: |f, c| {
+            matches!(f.trigger, Trigger::Segment(fl) if controls(fl) >= 2)
+                || injected(f, c).any(|fl| controls(fl) >= 2)
+        },
     },
     Class {
         name: "in-window-rst-resets",
@@ -97,20 +112,32 @@ pub static CLASSES: &[Class] = &[
         matches: |f, _| f.rule.contains("in-window RST not at RCV.NXT") && sent_nothing(f),
     },
     Class {
-        name: "one-ack-per-second",
-        rule: "RFC 9293 3.10.7.4: an unacceptable segment is answered with \
-               <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (RFC 5961 3.2, 4.2, 5.2: challenge ACKs, \
-               rate-limited as the profile allows, 500 ms)",
-        smoltcp: "socket/tcp.rs challenge_ack_reply(): every such ACK (challenge or not) is \
-                  limited to one per second per socket (\"Rate-limit to 1 per second max\"); \
-                  on the virtual clock the events of a case share an instant, so the second \
-                  is silent",
+        name: "challenge-ack-one-per-second",
+        rule: "RFC 5961 4.2 and 5.2: a SYN in a synchronized state, or an ACK outside \
+               SND.UNA-MAX.SND.WND..SND.NXT, draws a challenge ACK (rate-limited as the \
+               profile allows, 500 ms)",
+        smoltcp: "socket/tcp.rs challenge_ack_reply(): one per second per socket (\"Rate-limit \
+                  to 1 per second max\"); RFC 5961 7 lets a stack limit challenge ACKs. On \
+                  the virtual clock the events of a case share an instant, so the second is \
+                  silent",
         judgement: Judgement::DocumentedChoice,
-        example: "seed 1 case 0: an in-window RST not at RCV.NXT after another answered",
+        example: "corpus syn/syn-in-established.pkt line 22",
         matches: |f, _| {
             sent_nothing(f)
-                && (f.rule.contains("challenge ACK") || f.rule.contains("unacceptable segment"))
+                && (f.rule.starts_with("RFC 5961 4.2") || f.rule.starts_with("RFC 5961 5.2"))
         },
+    },
+    Class {
+        name: "unacceptable-segment-ack-one-per-second",
+        rule: "RFC 9293 3.10.7.4: every unacceptable segment (not a RST) is answered with \
+               <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>",
+        smoltcp: "socket/tcp.rs process(): an out-of-window segment without data goes through \
+                  the same challenge_ack_reply() limit, one per second per socket (data \
+                  segments are exempt, as its comment explains); RFC 9293 does not limit \
+                  these ACKs",
+        judgement: Judgement::Departure,
+        example: "seed 1 case 11",
+        matches: |f, _| sent_nothing(f) && f.rule.contains("unacceptable segment"),
     },
     Class {
         name: "close-in-syn-sent-resets",
@@ -119,8 +146,9 @@ pub static CLASSES: &[Class] = &[
         smoltcp: "socket/tcp.rs close() and abort() move SYN-SENT to CLOSED with the tuple \
                   kept, and dispatch() sends a RST,ACK from CLOSED (\"the remote endpoint is \
                   not yet synchronized and, upon receiving an RST, will abort\"); its ACK \
-                  field is RCV.NXT, which nothing has set",
-        judgement: Judgement::DocumentedChoice,
+                  field is RCV.NXT, which nothing has set. Intended (its comment says so), but \
+                  no RFC rule allows it",
+        judgement: Judgement::Departure,
         example: "seed 1 case 6: connect; shutdown(SHUT_WR) in SYN-SENT sends R. ack 0",
         matches: |f, _| {
             matches!(f.state, State::SynSent | State::Closed)
@@ -171,6 +199,100 @@ pub static CLASSES: &[Class] = &[
         },
     },
     Class {
+        name: "send-before-established-refused",
+        rule: "RFC 9293 3.10.2: SEND in SYN-SENT or SYN-RECEIVED queues the data, to be sent \
+               once ESTABLISHED",
+        smoltcp: "socket/tcp.rs send_slice() fails with InvalidState unless may_send() \
+                  (ESTABLISHED or CLOSE-WAIT, as its docs say); the adapter answers EAGAIN, \
+                  as Linux does for a non-blocking socket still connecting. Documented, but the \
+                  RFC queues the data",
+        judgement: Judgement::Departure,
+        example: "fuzz: active open, write(1) in SYN-SENT returns EAGAIN",
+        matches: |f, _| {
+            matches!(f.state, State::SynSent | State::SynReceived)
+                && f.actual.contains("write() = -1 EAGAIN")
+        },
+    },
+    Class {
+        name: "syn-sent-bad-ack-with-psh-or-fin-ignored",
+        rule: "RFC 9293 3.10.7.3: in SYN-SENT, a segment whose ACK is unacceptable is \
+               answered with <SEQ=SEG.ACK><CTL=RST> (unless it carries RST)",
+        smoltcp: "socket/tcp.rs process(): only a bare ACK (control None) or a SYN,ACK is \
+                  checked in SYN-SENT; wire/tcp.rs classes an ACK with PSH as control Psh and \
+                  one with FIN as Fin, and those fall through to \"expecting a SYN|ACK\" and \
+                  are dropped without a RST",
+        judgement: Judgement::Departure,
+        example: "seed 1 case 233: < F. 1:1(0) ack 2 in SYN-SENT draws nothing; fuzz: < P. \
+                  with ack SND.NXT-3",
+        matches: |f, _| {
+            f.state == State::SynSent
+                && f.rule.contains("SYN-SENT, unacceptable ACK")
+                && sent_nothing(f)
+        },
+    },
+    Class {
+        name: "ack-checked-before-sequence",
+        rule: "RFC 9293 3.10.7.4: the sequence number is checked first; a segment outside \
+               the window is answered with an ACK before its ACK field is looked at",
+        smoltcp: "socket/tcp.rs process() rejects unacceptable ACKs before it looks at the \
+                  window or the SYN bit: in SYN-RECEIVED an out-of-window segment, or a SYN \
+                  that should return a passive connection to LISTEN, with a bad ACK draws \
+                  <SEQ=SEG.ACK><CTL=RST> (\"unacceptable ACK in response to SYN|ACK\")",
+        judgement: Judgement::Departure,
+        example: "fuzz: passive, < S, then < FP. at RCV.NXT-3 ack SND.NXT-3 in SYN-RECEIVED",
+        matches: |f, _| {
+            f.state == State::SynReceived && sent_flags(f).is_some_and(|s| s.rst() && !s.ack())
+        },
+    },
+    Class {
+        name: "close-in-syn-received-holds-fin",
+        rule: "RFC 9293 3.10.4: CLOSE in SYN-RECEIVED with nothing to send forms a FIN, \
+               sends it and enters FIN-WAIT-1",
+        smoltcp: "socket/tcp.rs close() moves SYN-RECEIVED to FIN-WAIT-1, but dispatch() \
+                  sends the FIN only once its SYN is acknowledged",
+        judgement: Judgement::Departure,
+        example: "fuzz: active open, the peer's SYN (simultaneous open), shutdown(SHUT_WR)",
+        matches: |f, _| {
+            f.state == State::SynReceived && f.rule.contains("CLOSE sends a FIN") && sent_nothing(f)
+        },
+    },
+    Class {
+        name: "syn-in-syn-received-keeps-request",
+        rule: "RFC 9293 3.10.7.4, fourth check: a SYN in SYN-RECEIVED of a passive OPEN \
+               returns the connection to LISTEN",
+        smoltcp: "socket/tcp.rs process(): the socket stays in SYN-RECEIVED with the first \
+                  SYN's numbers, so the next SYN from that peer finds no LISTEN and draws no \
+                  SYN-ACK",
+        judgement: Judgement::Departure,
+        example: "passive: < S 1000, > S., < S 1100, then < S 1200 draws nothing (seed 1 case 12)",
+        matches: |f, c| {
+            f.state == State::Listen
+                && sent_nothing(f)
+                && (f.rule.contains("LISTEN, SYN")
+                    || injected(f, c).filter(|fl| fl.syn() && !fl.ack()).count() >= 2)
+        },
+    },
+    Class {
+        name: "text-on-syn-discarded",
+        rule: "RFC 9293 3.10.7.2 and 3.10.7.3: text on a SYN in LISTEN should be queued for \
+               processing once ESTABLISHED; text on the SYN,ACK in SYN-SENT is processed (sixth \
+               step on)",
+        smoltcp: "socket/tcp.rs process(): \"In LISTEN and SYN-SENT states, we have not yet \
+                  synchronized\": the payload of a segment met in those states is dropped \
+                  and not acknowledged, so RCV.NXT stays at IRS+1 and the peer's next data \
+                  lies past a gap",
+        judgement: Judgement::Departure,
+        example: "fuzz: active open, < S. with 3000 bytes, < P. 1000 bytes at RCV.NXT-3, \
+                  read(10) would block",
+        matches: |f, c| {
+            let upto = f.step.map_or(0, |s| s + 1).min(c.events.len());
+            c.events[..upto]
+                .iter()
+                .any(|e| matches!(e, Event::Segment(s) if s.flags.syn() && s.len > 0))
+                && (f.actual.contains("read() would block") || f.rule.contains("RECEIVE"))
+        },
+    },
+    Class {
         name: "tsopt-only-in-replies-to-tsopt",
         rule: "RFC 7323 3.2: once negotiated, a TSopt in every non-RST segment",
         smoltcp: "socket/tcp.rs ack_reply() builds the option from the incoming segment's \
@@ -186,3 +308,23 @@ pub static CLASSES: &[Class] = &[
 pub fn classify(found: &Found, case: &Case) -> Option<&'static Class> {
     CLASSES.iter().find(|c| c.matches(found, case))
 }
+
+/// smoltcp's documented choices, as tcpcheck labels them ([`crate::FACTORY`]'s
+/// `StackFactory::choices`): divergences from these rules are smoltcp's stated behaviour,
+/// allowed by the RFC, and not counted as defects.
+pub static CHOICES: &[Choice] = &[
+    Choice {
+        name: "smoltcp-challenge-ack-one-per-second",
+        source: "smoltcp 0.14 socket/tcp.rs challenge_ack_reply(): \"Rate-limit to 1 per second \
+                 max\"; RFC 5961 7 lets a stack limit challenge ACKs",
+        rule: "RFC 5961 4.2",
+        states: &[],
+    },
+    Choice {
+        name: "smoltcp-challenge-ack-one-per-second",
+        source: "smoltcp 0.14 socket/tcp.rs challenge_ack_reply(): \"Rate-limit to 1 per second \
+                 max\"; RFC 5961 7 lets a stack limit challenge ACKs",
+        rule: "RFC 5961 5.2",
+        states: &[],
+    },
+];

@@ -29,7 +29,7 @@
 //! | call | on smoltcp |
 //! |---|---|
 //! | `socket()` | a descriptor (numbered from 3) and nothing else yet: a `tcp::Socket` is made by `connect()` or `listen()`, with the buffers set by then |
-//! | `bind()` | remembered; the address must be the stack's (or unspecified), the port unused (`EADDRINUSE`); port 0 takes an ephemeral one (49152 up, in order) |
+//! | `bind()` | remembered; the address must be the stack's (or unspecified), the port unused (`EADDRINUSE`); port 0 takes an ephemeral one (49152 up, in order, as `connect()` does) |
 //! | `listen()` | an emulated listener, below |
 //! | `accept()` | the oldest socket of the listener that left SYN-RECEIVED synchronized; `EAGAIN` if none |
 //! | `connect()` | `tcp::Socket::connect()` from the bound or an ephemeral port, polled at once (the SYN leaves inside the call); answers `EINPROGRESS`; again while connecting `EALREADY`, once connected `EISCONN` |
@@ -65,10 +65,17 @@
 //! - `TCP_QUICKACK`; `SO_LINGER` with a timeout; IPv4-mapped IPv6 sockets.
 //!
 //! # Panics
-//! Every call into smoltcp runs under `catch_unwind`. A panic stops the stack (nothing
-//! reaches smoltcp again), the socket call that met it fails with `EIO`, and the next
-//! `inject`, `settle` or `next_packet` returns an error whose source is [`Panicked`], which
-//! the harness reports as a finding of the case, never as its own crash.
+//! Every call into smoltcp runs under the adapter's `catch_unwind`, which keeps the panic
+//! (what smoltcp was doing, and its message: [`Panicked`]) and lets it unwind on to
+//! tcpcheck's guard at the seam, which reports it as a finding of the check and calls the
+//! stack no more. Called directly after a panic, the stack touches smoltcp no more: socket
+//! calls fail with `EIO`, and `inject`, `settle` and `next_packet` return an `io::Error`
+//! whose source is the kept [`Panicked`].
+//!
+//! # Documented choices
+//! [`findings::CHOICES`] (the factory's `choices()`) lists what smoltcp states it does and
+//! the RFCs allow; tcpcheck labels those divergences and does not count them as defects.
+//! [`findings::CLASSES`] judges every class the explorer and the fuzz target found.
 //!
 //! # Compiler
 //! smoltcp 0.14 needs Rust 1.91. The workspace's `rust-version` (1.85) stays for the
