@@ -36,6 +36,9 @@ pub enum Purpose {
     /// A scenario: IPv4 and IPv6, send times as exact as the stack can give, settings at the
     /// stack's defaults.
     Scenario,
+    /// A script with settings of its own for the device (`--mtu`, `--mss`); otherwise as
+    /// [`Purpose::Scenario`].
+    Script(crate::sandbox::Wire),
     /// One explorer case, on one IP version; cheapness first (Linux: no kernel send stamps,
     /// no IPv6 unless asked, the namespace's settings untouched).
     Case {
@@ -69,10 +72,18 @@ impl StackFactory for LinuxFactory {
     fn open(&self, purpose: Purpose) -> io::Result<Box<dyn Stack>> {
         let config = match purpose {
             Purpose::Scenario => SandboxConfig::default(),
+            Purpose::Script(wire) => SandboxConfig {
+                mtu: wire.mtu,
+                inbound_gso: wire.inbound_gso,
+                ..SandboxConfig::default()
+            },
             Purpose::Case { v6 } => SandboxConfig {
                 ipv6: v6,
                 namespace_defaults: false,
                 kernel_stamps: false,
+                offload: crate::io::tun::Offload::None,
+                mtu: None,
+                inbound_gso: None,
             },
         };
         Ok(Box::new(LinuxStack::with_config(config)?))
