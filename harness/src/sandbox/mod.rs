@@ -104,8 +104,9 @@ pub struct SandboxConfig {
     /// reported, does without.
     pub kernel_stamps: bool,
     /// What the kernel may leave to `tun0` (see [`crate::io::tun`]): packetdrill's
-    /// offloads for scripts, so that segments are as packetdrill's scripts expect them
-    /// (TSO super-segments); none for the explorer, whose model judges every segment.
+    /// offloads for scripts ([`crate::stack::Purpose::Scenario`] and `Script`), so that
+    /// segments are as packetdrill's scripts expect them (TSO super-segments); none by
+    /// default and for the explorer, whose model judges every segment as it comes.
     pub offload: Offload,
     /// `tun0`'s MTU; `None` leaves the TUN driver's 1500.
     pub mtu: Option<u32>,
@@ -120,7 +121,7 @@ impl Default for SandboxConfig {
             ipv6: true,
             namespace_defaults: true,
             kernel_stamps: true,
-            offload: Offload::Packetdrill,
+            offload: Offload::None,
             mtu: None,
             inbound_gso: None,
         }

@@ -9,6 +9,7 @@ use std::io;
 
 use super::linux::LinuxStack;
 use super::Stack;
+use crate::io::tun::Offload;
 use crate::sandbox::SandboxConfig;
 
 /// The stacks `--stack` names.
@@ -34,7 +35,7 @@ impl StackKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {
     /// A scenario: IPv4 and IPv6, send times as exact as the stack can give, settings at the
-    /// stack's defaults.
+    /// stack's defaults, the device's offloads as packetdrill's (Linux: TSO, see `io::tun`).
     Scenario,
     /// A script with settings of its own for the device (`--mtu`, `--mss`); otherwise as
     /// [`Purpose::Scenario`].
@@ -71,8 +72,12 @@ impl StackFactory for LinuxFactory {
 
     fn open(&self, purpose: Purpose) -> io::Result<Box<dyn Stack>> {
         let config = match purpose {
-            Purpose::Scenario => SandboxConfig::default(),
+            Purpose::Scenario => SandboxConfig {
+                offload: Offload::Packetdrill,
+                ..SandboxConfig::default()
+            },
             Purpose::Script(wire) => SandboxConfig {
+                offload: Offload::Packetdrill,
                 mtu: wire.mtu,
                 inbound_gso: wire.inbound_gso,
                 ..SandboxConfig::default()
@@ -81,7 +86,7 @@ impl StackFactory for LinuxFactory {
                 ipv6: v6,
                 namespace_defaults: false,
                 kernel_stamps: false,
-                offload: crate::io::tun::Offload::None,
+                offload: Offload::None,
                 mtu: None,
                 inbound_gso: None,
             },

@@ -84,3 +84,71 @@ pub fn join(acc: &SegmentRepr, next: &SegmentRepr) -> Option<SegmentRepr> {
 fn without(flags: TcpFlags, bits: u8) -> TcpFlags {
     TcpFlags(flags.bits() & !bits)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use tcpcheck_model::seq::SeqNumber;
+    use tcpcheck_model::wire::{Ipv4Repr, TcpRepr};
+
+    use super::*;
+
+    fn seg(seq: u32, len: usize, flags: TcpFlags) -> SegmentRepr {
+        SegmentRepr {
+            ip: IpRepr::V4(Ipv4Repr::new(
+                Ipv4Addr::new(192, 0, 2, 1),
+                Ipv4Addr::new(192, 0, 2, 2),
+            )),
+            tcp: TcpRepr {
+                src_port: 8080,
+                dst_port: 40000,
+                seq: SeqNumber(seq),
+                ack: SeqNumber(1),
+                reserved: 0,
+                flags,
+                window: 100,
+                checksum: Checksum::Correct,
+                urgent_pointer: 0,
+                options: Vec::new(),
+                payload: (0..len).map(|i| i as u8).collect(),
+            },
+        }
+    }
+
+    #[test]
+    fn a_train_has_psh_and_fin_last_and_cwr_first() {
+        let flags = TcpFlags(TcpFlags::ACK.0 | TcpFlags::PSH.0 | TcpFlags::FIN.0 | TcpFlags::CWR.0);
+        let whole = seg(1000, 2500, flags);
+        let t = train(&whole, 1000);
+        let lens: Vec<_> = t.iter().map(|s| s.tcp.payload.len()).collect();
+        assert_eq!(lens, [1000, 1000, 500]);
+        let seqs: Vec<_> = t.iter().map(|s| s.tcp.seq.0).collect();
+        assert_eq!(seqs, [1000, 2000, 3000]);
+        assert_eq!(t[0].tcp.flags, TcpFlags(TcpFlags::ACK.0 | TcpFlags::CWR.0));
+        assert_eq!(t[1].tcp.flags, TcpFlags::ACK);
+        assert_eq!(
+            t[2].tcp.flags,
+            TcpFlags(TcpFlags::ACK.0 | TcpFlags::PSH.0 | TcpFlags::FIN.0)
+        );
+        assert_eq!(t[2].tcp.payload, whole.tcp.payload[2000..]);
+        // Only at a segment's end, strictly inside.
+        assert!(cut(&whole, 1000, 1500).is_none());
+        assert!(cut(&whole, 1000, 2500).is_none());
+        assert!(cut(&whole, 1000, 0).is_none());
+    }
+
+    #[test]
+    fn joining_takes_the_last_headers_and_the_first_sequence_number() {
+        let a = seg(1, 100, TcpFlags::ACK);
+        let b = seg(101, 50, TcpFlags(TcpFlags::ACK.0 | TcpFlags::PSH.0));
+        let j = join(&a, &b).expect("b continues a");
+        assert_eq!(j.tcp.seq.0, 1);
+        assert_eq!(j.tcp.payload.len(), 150);
+        assert!(j.tcp.flags.psh());
+        // A gap, or a FIN before, ends the joining.
+        assert!(join(&a, &seg(102, 50, TcpFlags::ACK)).is_none());
+        let fin = seg(1, 100, TcpFlags(TcpFlags::ACK.0 | TcpFlags::FIN.0));
+        assert!(join(&fin, &b).is_none());
+    }
+}
