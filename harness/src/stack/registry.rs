@@ -10,7 +10,7 @@ use std::io;
 use super::linux::LinuxStack;
 use super::Stack;
 use crate::io::tun::Offload;
-use crate::sandbox::SandboxConfig;
+use crate::sandbox::{SandboxConfig, Wire};
 
 /// The stacks `--stack` names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
@@ -87,7 +87,9 @@ impl StackFactory for LinuxFactory {
                 namespace_defaults: false,
                 kernel_stamps: false,
                 offload: Offload::None,
-                mtu: None,
+                // As a script's run over IPv6 (`Wire::for_ipv6`), so that a case rendered as
+                // a script replays with the same MSS.
+                mtu: Wire::default().for_ipv6(v6).mtu,
                 inbound_gso: None,
             },
         };
