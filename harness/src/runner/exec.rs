@@ -25,6 +25,7 @@ use crate::trace::Trace;
 
 mod calls;
 mod model;
+mod offload;
 mod packets;
 mod timing;
 mod validate;
@@ -90,6 +91,13 @@ pub struct Exec<'a> {
     mapped: bool,
     tol_usecs: i64,
     tol_percent: f64,
+    /// packetdrill's `--strict_segments`: no joining of segments to reach a line's length.
+    strict_segments: bool,
+    /// packetdrill's `--tcp_ts_tick_usecs`: outbound TS vals checked at this tick, if set.
+    ts_tick_usecs: Option<u32>,
+    /// Per peer's connection, its first outbound TS val matched: the script's and the
+    /// stack's (packetdrill's `first_script_ts_val`, `first_actual_ts_val`).
+    first_ts: BTreeMap<u16, (u32, u32)>,
     start: Duration,
     /// The adjusted script time of the previous event (packetdrill's `last_event`).
     last_time: Option<i64>,
@@ -143,6 +151,9 @@ impl<'a> Exec<'a> {
             mapped: ip == IpVersion::V4Mapped,
             tol_usecs: settings.tolerance_usecs,
             tol_percent: settings.tolerance_percent,
+            strict_segments: settings.strict_segments,
+            ts_tick_usecs: settings.ts_tick_usecs,
+            first_ts: BTreeMap::new(),
             start: Duration::ZERO,
             last_time: None,
             last_inbound: false,

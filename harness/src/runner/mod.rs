@@ -340,7 +340,9 @@ pub fn run_script(
     // stays in the trace.
     let mut earlier = Vec::new();
     for attempt in 0..=HARNESS_LATE_RETRIES {
-        let stack = match opts.stack.open(crate::stack::Purpose::Scenario) {
+        let stack = match opts.stack.open(crate::stack::Purpose::Script(
+            settings.wire.for_ipv6(ip == IpVersion::V6),
+        )) {
             Ok(s) => s,
             Err(e) => {
                 run.verdict = Verdict::Error(format!("cannot create the stack: {e}"));

@@ -121,6 +121,7 @@ fn command_needs(text: &str) -> Capability {
 fn call_needs(call: &Decoded) -> Option<Capability> {
     match call {
         Decoded::SetSockOpt { opt, .. } => Some(opt.needs()),
+        Decoded::GetSockOpt { opt, .. } => Some(opt.needs()),
         Decoded::Shutdown { how, .. } if *how != std::net::Shutdown::Both => {
             Some(Capability::HalfClose)
         }

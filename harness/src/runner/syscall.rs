@@ -12,7 +12,7 @@ use std::time::Duration;
 use nix::errno::Errno;
 
 use crate::scenario::{Expr, Syscall};
-use crate::stack::SockOpt;
+use crate::stack::{GetOpt, SockOpt};
 
 /// The largest length a script's `read()` or `write()` may ask for: 16 MiB. The runner
 /// allocates the whole buffer (packetdrill does too), and a blocking write of it must fit
@@ -64,6 +64,12 @@ pub enum Decoded {
     /// `getsockopt(SO_ERROR)` and the value the script expects in its `[N]`.
     GetError {
         fd: i64,
+        expected: i64,
+    },
+    /// `getsockopt()` of an integer option and the value the script expects in its `[N]`.
+    GetSockOpt {
+        fd: i64,
+        opt: GetOpt,
         expected: i64,
     },
     GetFlags {
@@ -326,23 +332,33 @@ fn setsockopt(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
     Ok(Decoded::SetSockOpt { fd, opt })
 }
 
-/// `getsockopt(fd, SOL_SOCKET, SO_ERROR, [expected], len)`.
+/// `getsockopt(fd, level, name, [expected], len)`: SO_ERROR, and the integer options of
+/// [`GetOpt`].
 fn getsockopt(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
     let a = &sc.args;
     arity(sc, &[5])?;
     let fd = on(&a[0], int(&a[0]))?;
     let level = on(&a[1], int(&a[1]))?;
     let name = on(&a[2], int(&a[2]))?;
-    if level != libc::SOL_SOCKET as i64 || name != libc::SO_ERROR as i64 {
-        return Err(blame(
-            &a[2],
-            "getsockopt: only SOL_SOCKET, SO_ERROR is supported yet",
-        ));
-    }
-    Ok(Decoded::GetError {
-        fd,
-        expected: on(&a[3], bracketed(&a[3]))?,
-    })
+    let expected = on(&a[3], bracketed(&a[3]))?;
+    let socket = level == libc::SOL_SOCKET as i64;
+    // IPPROTO_TCP and SOL_TCP are the same number.
+    let tcp = level == libc::SOL_TCP as i64;
+    let opt = match (socket, tcp, name as i32) {
+        (true, _, libc::SO_ERROR) => return Ok(Decoded::GetError { fd, expected }),
+        (true, _, libc::SO_SNDBUF) => GetOpt::SendBuffer,
+        (true, _, libc::SO_RCVBUF) => GetOpt::RecvBuffer,
+        (_, true, libc::TCP_MAXSEG) => GetOpt::MaxSeg,
+        (_, true, libc::TCP_NODELAY) => GetOpt::NoDelay,
+        _ => {
+            return Err(blame(
+                &a[2],
+                "getsockopt: only SO_ERROR, SO_SNDBUF, SO_RCVBUF (SOL_SOCKET), TCP_MAXSEG and \
+                 TCP_NODELAY (SOL_TCP) are supported yet",
+            ))
+        }
+    };
+    Ok(Decoded::GetSockOpt { fd, opt, expected })
 }
 
 /// `fcntl(fd, F_GETFL)` and `fcntl(fd, F_SETFL, flags)`.

@@ -42,6 +42,14 @@ impl Rtnl {
         self.request(RouteNetlinkMessage::SetLink(msg), 0)
     }
 
+    /// Sets the link's MTU (packetdrill's `--mtu`).
+    pub fn set_mtu(&mut self, index: u32, mtu: u32) -> io::Result<()> {
+        let mut msg = LinkMessage::default();
+        msg.header.index = index;
+        msg.attributes.push(LinkAttribute::Mtu(mtu));
+        self.request(RouteNetlinkMessage::SetLink(msg), 0)
+    }
+
     /// No automatic IPv6 link-local address on the link (addr_gen_mode none), so no duplicate
     /// address detection and no router solicitation: what `net.ipv6.conf.*.addr_gen_mode`
     /// does, without a sysctl (opening /proc/sys costs more the more namespaces the machine

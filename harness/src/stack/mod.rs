@@ -187,6 +187,41 @@ pub enum Clock {
     Virtual,
 }
 
+/// A socket option `getsockopt()` reads as an integer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GetOpt {
+    /// TCP_MAXSEG: the MSS the connection sends with (before it is connected, the one set
+    /// or the default).
+    MaxSeg,
+    /// SO_SNDBUF (Linux reports double what was set: its bookkeeping).
+    SendBuffer,
+    /// SO_RCVBUF.
+    RecvBuffer,
+    /// TCP_NODELAY.
+    NoDelay,
+}
+
+impl GetOpt {
+    /// The capability a stack needs to answer it.
+    pub fn needs(self) -> Capability {
+        match self {
+            GetOpt::MaxSeg => Capability::MaxSeg,
+            GetOpt::SendBuffer | GetOpt::RecvBuffer => Capability::Buffers,
+            GetOpt::NoDelay => Capability::NoDelay,
+        }
+    }
+
+    /// Its level and name as scripts write them.
+    pub fn names(self) -> (&'static str, &'static str) {
+        match self {
+            GetOpt::MaxSeg => ("SOL_TCP", "TCP_MAXSEG"),
+            GetOpt::SendBuffer => ("SOL_SOCKET", "SO_SNDBUF"),
+            GetOpt::RecvBuffer => ("SOL_SOCKET", "SO_RCVBUF"),
+            GetOpt::NoDelay => ("SOL_TCP", "TCP_NODELAY"),
+        }
+    }
+}
+
 /// What a packetdrill script's outbound lines describe for a stack, and so how a scenario's
 /// verdict combines the script with the model (README, "Verdicts for a stack that is not
 /// Linux").
@@ -264,6 +299,12 @@ pub trait Stack {
     fn setsockopt(&mut self, fd: Fd, opt: SockOpt) -> CallResult<()>;
     /// `getsockopt(SO_ERROR)`: the pending error, cleared by reading it.
     fn take_error(&mut self, fd: Fd) -> CallResult<Option<Errno>>;
+    /// `getsockopt()` of an integer option; a stack without it answers
+    /// [`CallError::Unsupported`]`(opt.needs())`, the default.
+    fn getsockopt(&mut self, fd: Fd, opt: GetOpt) -> CallResult<i64> {
+        let _ = fd;
+        Err(CallError::Unsupported(opt.needs()))
+    }
     /// `fcntl(F_SETFL, O_NONBLOCK)`: whether calls on `fd` may block (see [`Wait`]).
     fn set_nonblocking(&mut self, fd: Fd, on: bool) -> CallResult<()>;
     /// Whether a write on `fd` would take data now (poll()'s `POLLOUT`): when a blocked

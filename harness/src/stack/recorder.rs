@@ -340,6 +340,14 @@ impl Recorder {
         r
     }
 
+    /// See [`Stack::getsockopt`].
+    pub fn getsockopt(&mut self, fd: Fd, opt: super::GetOpt) -> CallResult<i64> {
+        let r = self.stack.getsockopt(fd, opt);
+        let call = SocketCall::GetSockOpt { fd: fd.0, opt };
+        self.record(call, &r, |v| Returned::Value(*v));
+        r
+    }
+
     /// See [`Stack::set_nonblocking`].
     pub fn set_nonblocking(&mut self, fd: Fd, on: bool) -> CallResult<()> {
         let r = self.call(|s| s.set_nonblocking(fd, on));

@@ -9,7 +9,8 @@ use std::io;
 
 use super::linux::LinuxStack;
 use super::{Choice, Stack};
-use crate::sandbox::SandboxConfig;
+use crate::io::tun::Offload;
+use crate::sandbox::{SandboxConfig, Wire};
 
 /// The stacks `--stack` names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
@@ -34,8 +35,11 @@ impl StackKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {
     /// A scenario: IPv4 and IPv6, send times as exact as the stack can give, settings at the
-    /// stack's defaults.
+    /// stack's defaults, the device's offloads as packetdrill's (Linux: TSO, see `io::tun`).
     Scenario,
+    /// A script with settings of its own for the device (`--mtu`, `--mss`); otherwise as
+    /// [`Purpose::Scenario`].
+    Script(crate::sandbox::Wire),
     /// One explorer case, on one IP version; cheapness first (Linux: no kernel send stamps,
     /// no IPv6 unless asked, the namespace's settings untouched).
     Case {
@@ -74,11 +78,25 @@ impl StackFactory for LinuxFactory {
 
     fn open(&self, purpose: Purpose) -> io::Result<Box<dyn Stack>> {
         let config = match purpose {
-            Purpose::Scenario => SandboxConfig::default(),
+            Purpose::Scenario => SandboxConfig {
+                offload: Offload::Packetdrill,
+                ..SandboxConfig::default()
+            },
+            Purpose::Script(wire) => SandboxConfig {
+                offload: Offload::Packetdrill,
+                mtu: wire.mtu,
+                inbound_gso: wire.inbound_gso,
+                ..SandboxConfig::default()
+            },
             Purpose::Case { v6 } => SandboxConfig {
                 ipv6: v6,
                 namespace_defaults: false,
                 kernel_stamps: false,
+                offload: Offload::None,
+                // As a script's run over IPv6 (`Wire::for_ipv6`), so that a case rendered as
+                // a script replays with the same MSS.
+                mtu: Wire::default().for_ipv6(v6).mtu,
+                inbound_gso: None,
             },
         };
         Ok(Box::new(LinuxStack::with_config(config)?))

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use nix::errno::Errno;
 
-use crate::stack::{CallError, SockOpt};
+use crate::stack::{CallError, GetOpt, SockOpt};
 
 /// One call the stack under test answered. Descriptors are the stack's, numbered from 3.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,6 +62,11 @@ pub enum SocketCall {
     TakeError {
         fd: i32,
     },
+    /// `getsockopt()` of an integer option.
+    GetSockOpt {
+        fd: i32,
+        opt: GetOpt,
+    },
     /// `fcntl(F_SETFL)`.
     SetNonblocking {
         fd: i32,
@@ -82,6 +87,8 @@ pub enum Returned {
     Count(usize),
     /// `getsockopt(SO_ERROR)`'s value: the pending error, if any.
     Error(Option<Errno>),
+    /// An option's value (`getsockopt()`).
+    Value(i64),
 }
 
 impl CallRecord {
@@ -121,7 +128,7 @@ impl CallRecord {
             SocketCall::Shutdown { .. } => "shutdown",
             SocketCall::Close { .. } => "close",
             SocketCall::SetSockOpt { .. } => "setsockopt",
-            SocketCall::TakeError { .. } => "getsockopt",
+            SocketCall::TakeError { .. } | SocketCall::GetSockOpt { .. } => "getsockopt",
             SocketCall::SetNonblocking { .. } => "fcntl",
         }
     }
@@ -171,6 +178,14 @@ impl fmt::Display for CallRecord {
                 };
                 write!(f, "{name}({fd}, SOL_SOCKET, SO_ERROR, [{value}], [4])")?
             }
+            SocketCall::GetSockOpt { fd, opt } => {
+                let (level, option) = opt.names();
+                let value = match &self.result {
+                    Ok(Returned::Value(v)) => v.to_string(),
+                    _ => "...".into(),
+                };
+                write!(f, "{name}({fd}, {level}, {option}, [{value}], [4])")?
+            }
             SocketCall::SetNonblocking { fd, on } => {
                 let flags = if on { "O_RDWR|O_NONBLOCK" } else { "O_RDWR" };
                 write!(f, "{name}({fd}, F_SETFL, {flags})")?
@@ -179,7 +194,7 @@ impl fmt::Display for CallRecord {
         match &self.result {
             Ok(Returned::Fd(fd) | Returned::Accepted { fd, .. }) => write!(f, " = {fd}"),
             Ok(Returned::Count(n)) => write!(f, " = {n}"),
-            Ok(Returned::Zero | Returned::Error(_)) => f.write_str(" = 0"),
+            Ok(Returned::Zero | Returned::Error(_) | Returned::Value(_)) => f.write_str(" = 0"),
             Err(e) => write!(f, " = {e}"),
         }
     }

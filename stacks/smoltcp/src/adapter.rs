@@ -42,6 +42,7 @@ fn packet(s: Sent) -> Packet {
         at: s.at,
         read_at: s.at,
         bytes: s.bytes,
+        gso_size: None,
     }
 }
 

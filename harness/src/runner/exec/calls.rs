@@ -264,6 +264,7 @@ impl Exec<'_> {
             Decoded::Close { fd } => self.close(ev, fd),
             Decoded::SetSockOpt { fd, opt } => self.setsockopt(ev, fd, opt),
             Decoded::GetError { fd, expected } => self.get_error(ev, fd, expected),
+            Decoded::GetSockOpt { fd, opt, expected } => self.get_option(ev, fd, opt, expected),
             Decoded::GetFlags { fd } => self.get_flags(ev, fd),
             Decoded::SetFlags { fd, nonblocking } => self.set_flags(ev, fd, nonblocking),
         }

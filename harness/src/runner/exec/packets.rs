@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use tcpcheck_model::wire::{ChecksumPolicy, SegmentRepr};
 
+use super::offload;
 use super::{Exec, Step, Stop, PENDING_POLL_USECS, SNIFF_GRACE_USECS};
 use crate::runner::annotate;
 use crate::runner::packet::{self, Conn, ConnState, Fields, PEER_PORT_BASE, SCRIPT_PORT};
@@ -24,7 +25,15 @@ impl Exec<'_> {
                     // before the time the model was told of the call (its return): the
                     // model sees it as sent as the call returned, after it.
                     let at = p.at.saturating_sub(self.start).max(self.model_floor);
-                    d.captured(at, self.line, &seg);
+                    match p.gso_size {
+                        // The model judges the wire's segments (see `offload`).
+                        Some(g) => {
+                            for piece in offload::train(&seg, g) {
+                                d.captured(at, self.line, &piece);
+                            }
+                        }
+                        None => d.captured(at, self.line, &seg),
+                    }
                 }
                 self.queues.entry(peer).or_default().push_back(p);
             }
@@ -48,6 +57,7 @@ impl Exec<'_> {
                 ));
             };
             self.ports_used.insert(p.peer, used + 1);
+            self.first_ts.remove(&p.peer);
             self.conns.insert(
                 p.peer,
                 Conn {
@@ -122,6 +132,7 @@ impl Exec<'_> {
         if p.flags.syn && !p.flags.ack && self.connecting {
             // handle_connect_for_script_packet.
             self.connecting = false;
+            self.first_ts.remove(&p.peer);
             self.conns.insert(
                 p.peer,
                 Conn {
@@ -163,30 +174,16 @@ impl Exec<'_> {
             }
             _ => t.max(t_end) + late + SNIFF_GRACE_USECS,
         };
-        let (live, seg) = loop {
-            if let Some(found) = self.take_for(p.peer) {
-                break found;
-            }
+        let Some((live, seg)) = self.sniff(p.peer, deadline)? else {
             let now = self.now_us();
-            if now >= deadline {
-                return Err(self.fail(
-                    ev,
-                    format!("nothing by {} sec", Secs(now.max(0) as u64)),
-                    Check::NoPacket,
-                    "timed out waiting for packet",
-                ));
-            }
-            let slice = if self.pending.is_some() {
-                deadline.min(now + PENDING_POLL_USECS)
-            } else {
-                deadline
-            };
-            let slice = self.cancel_point(now, slice)?;
-            if let Some(pk) = self.stack.next_packet(self.at(slice))? {
-                self.distribute(vec![pk]);
-            }
-            self.poll_pending()?;
+            return Err(self.fail(
+                ev,
+                format!("nothing by {} sec", Secs(now.max(0) as u64)),
+                Check::NoPacket,
+                "timed out waiting for packet",
+            ));
         };
+        let (parts, seg) = self.fit(p, live, seg, deadline)?;
         let conn = self.conns.get_mut(&p.peer).expect("checked above");
         if conn.state == ConnState::PassivePacketReceived && synack {
             conn.state = ConnState::PassiveSynAckSent;
@@ -194,7 +191,12 @@ impl Exec<'_> {
         }
         let actual = packet::to_script_space(conn, &seg);
         let trace = self.stack.trace_mut();
-        annotate::captured(trace, &live, ev, &actual.packet);
+        for part in &parts {
+            annotate::captured(trace, part, ev, &actual.packet);
+        }
+        let live = parts
+            .last()
+            .expect("fit returns at least the segment it was given");
         // map_outbound_live_packet remembers the TS val mapping before any check.
         let script_ts = script_ts_val(p);
         let live_ts = seg.tcp.options.iter().find_map(|o| match o {
@@ -204,14 +206,38 @@ impl Exec<'_> {
         if let (Some(s), Some(l)) = (script_ts, live_ts) {
             conn.ts_vals.insert(s, l);
         }
+        let ts_check = match (script_ts, live_ts, self.ts_tick_usecs) {
+            (Some(s), Some(l), Some(tick)) => {
+                let (first_s, first_l) = *self.first_ts.entry(p.peer).or_insert((s, l));
+                Some((s, first_s.wrapping_add(l.wrapping_sub(first_l)), tick))
+            }
+            _ => None,
+        };
         let at = live.at.as_micros() as i64 - self.start.as_micros() as i64;
         self.effect = at;
         let shown = format!("{} at {} sec", actual.packet, fmt_secs(at));
-        if SegmentRepr::parse(&live.bytes).is_err() {
+        if parts.iter().any(|l| SegmentRepr::parse(&l.bytes).is_err()) {
             return Err(self.fail(ev, shown, Check::Other, "bad outbound checksum"));
         }
         if let Some(m) = packet::mismatch(p, &actual, &seg, fields) {
             return Err(self.fail(ev, shown, m.check(), m.to_string()));
+        }
+        if let Some((script_val, live_val, tick)) = ts_check {
+            // verify_outbound_live_tcp_options: the stack's TS val, counted from its first
+            // one as the script's is from the script's first, within the tolerance of the
+            // time since the script's start, at `--tcp_ts_tick_usecs` per tick.
+            let tolerance = self
+                .tol_usecs
+                .max((self.tol_percent / 100.0 * t as f64) as i64);
+            let off = i64::from(live_val.wrapping_sub(script_val) as i32).abs();
+            if off * i64::from(tick) > tolerance {
+                return Err(self.fail(
+                    ev,
+                    format!("{shown}; TS val {live_val} where the script has {script_val}"),
+                    Check::Field("tcp_ts_val"),
+                    format!("bad outbound TCP timestamp value, tolerance {tolerance}"),
+                ));
+            }
         }
         if fields == Fields::RfcFixed {
             return Ok(());
@@ -237,6 +263,81 @@ impl Exec<'_> {
             return Err(self.fail(ev, shown, timing, m));
         }
         Ok(())
+    }
+
+    /// The next segment for `peer` by `deadline` (script µs), if one comes.
+    fn sniff(&mut self, peer: u16, deadline: i64) -> Step<Option<(Packet, SegmentRepr)>> {
+        loop {
+            if let Some(found) = self.take_for(peer) {
+                return Ok(Some(found));
+            }
+            let now = self.now_us();
+            if now >= deadline {
+                return Ok(None);
+            }
+            let slice = if self.pending.is_some() {
+                deadline.min(now + PENDING_POLL_USECS)
+            } else {
+                deadline
+            };
+            let slice = self.cancel_point(now, slice)?;
+            if let Some(pk) = self.stack.next_packet(self.at(slice))? {
+                self.distribute(vec![pk]);
+            }
+            self.poll_pending()?;
+        }
+    }
+
+    /// The segment the line `p` is matched against, from the `live` one the kernel sent
+    /// first, as `offload` reads it: the head of a super-segment's train when the line wants
+    /// less (the rest waits at the front of the queue), or, unless `--strict_segments`,
+    /// the segments that follow joined on until the line's length is reached. Returns the
+    /// packets as read (the head's super-segment, every joined one) and the segment to match.
+    fn fit(
+        &mut self,
+        p: &crate::scenario::Packet,
+        live: Packet,
+        seg: SegmentRepr,
+        deadline: i64,
+    ) -> Step<(Vec<Packet>, SegmentRepr)> {
+        let want = usize::from(p.len);
+        let have = seg.tcp.payload.len();
+        if have > want {
+            let cut = live
+                .gso_size
+                .and_then(|g| Some((g, offload::cut(&seg, g, want)?)));
+            let Some((g, (head, rest))) = cut else {
+                return Ok((vec![live], seg));
+            };
+            let bytes = rest
+                .emit()
+                .map_err(|e| Stop::Error(format!("harness: cannot cut a super-segment: {e}")))?;
+            let rest_len = rest.tcp.payload.len();
+            self.queues.entry(p.peer).or_default().push_front(Packet {
+                at: live.at,
+                read_at: live.read_at,
+                bytes,
+                gso_size: (rest_len > usize::from(g)).then_some(g),
+            });
+            return Ok((vec![live], head));
+        }
+        if have == 0 || have >= want || self.strict_segments {
+            return Ok((vec![live], seg));
+        }
+        let mut parts = vec![live];
+        let mut acc = seg;
+        while acc.tcp.payload.len() < want {
+            let Some((next, next_seg)) = self.sniff(p.peer, deadline)? else {
+                break;
+            };
+            let Some(joined) = offload::join(&acc, &next_seg) else {
+                self.queues.entry(p.peer).or_default().push_front(next);
+                break;
+            };
+            acc = joined;
+            parts.push(next);
+        }
+        Ok((parts, acc))
     }
 
     /// Which fields of the script's outbound lines are checked (see [`Fields`]).

@@ -4,6 +4,7 @@
 
 use crate::runner::syscall::Blamed;
 use crate::runner::{assert, command, packet, syscall, IpVersion, RunOptions};
+use crate::sandbox::Wire;
 use crate::scenario::{
     Action, Direction, Event, EventTime, ParseError, Script, Secs, Span, Syscall, TcpOptions,
 };
@@ -11,6 +12,13 @@ use crate::scenario::{
 /// packetdrill's defaults (config.c): `--tolerance_usecs=4000`, `--tolerance_percent=12.5`.
 const TOLERANCE_USECS: i64 = 4000;
 const TOLERANCE_PERCENT: f64 = 12.5;
+
+/// Options that take no value (packetdrill's `has_arg = false`).
+const VALUELESS: [&str; 2] = ["strict_segments", "tcp_ts_ecr_scaled"];
+
+/// `--mtu`'s bounds: IPv4's minimum (RFC 791: 68 octets) and a TUN device's maximum.
+const MIN_MTU: u32 = 68;
+const MAX_MTU: u32 = 65_535;
 
 /// The latest time a script's events may reach, counted from its start with every relative
 /// time added up (each range at its end): 24 hours. Real scripts stay under a few minutes;
@@ -30,6 +38,13 @@ pub struct Settings {
     pub ip: Option<IpVersion>,
     pub tolerance_usecs: i64,
     pub tolerance_percent: f64,
+    /// `--strict_segments`: each outbound line matches one segment as the device got it.
+    pub strict_segments: bool,
+    /// `--tcp_ts_tick_usecs`: how long a tick of the stack's TCP timestamps lasts, so that
+    /// outbound TS vals are checked against the script's within its tolerance.
+    pub ts_tick_usecs: Option<u32>,
+    /// What the sandbox's device needs: `--mtu`, `--mss`.
+    pub wire: Wire,
 }
 
 pub fn validate(
@@ -43,6 +58,9 @@ pub fn validate(
         ip: None,
         tolerance_usecs: TOLERANCE_USECS,
         tolerance_percent: TOLERANCE_PERCENT,
+        strict_segments: false,
+        ts_tick_usecs: None,
+        wire: Wire::default(),
     };
     for o in &script.options {
         let value = o.value.as_deref().map(|v| v.trim_matches('"'));
@@ -81,6 +99,62 @@ pub fn validate(
                             format!("bad --tolerance_percent `{v}`: a number from 0 to 100"),
                         )
                     })?
+            }
+            ("strict_segments", None) => settings.strict_segments = true,
+            ("tcp_ts_tick_usecs", Some(v)) => {
+                // packetdrill's range (config.c); 0 turns the check off, its default.
+                let tick: u32 = v
+                    .parse()
+                    .ok()
+                    .filter(|t| *t <= 1_000_000)
+                    .ok_or_else(|| {
+                        err(
+                            o.span,
+                            format!(
+                                "bad --tcp_ts_tick_usecs `{v}`: microseconds from 0 to 1000000"
+                            ),
+                        )
+                    })?;
+                settings.ts_tick_usecs = (tick > 0).then_some(tick);
+            }
+            ("mss", Some(v)) => {
+                let mss: u16 = v.parse().ok().filter(|m| *m > 0).ok_or_else(|| {
+                    err(o.span, format!("bad --mss `{v}`: bytes from 1 to 65535"))
+                })?;
+                settings.wire.inbound_gso = Some(mss);
+            }
+            ("mtu", Some(v)) => {
+                // The kernel's bounds for a TUN device: IPv4's minimum, the TUN's maximum.
+                let mtu: u32 = v
+                    .parse()
+                    .ok()
+                    .filter(|m| (MIN_MTU..=MAX_MTU).contains(m))
+                    .ok_or_else(|| {
+                        err(
+                            o.span,
+                            format!("bad --mtu `{v}`: bytes from {MIN_MTU} to {MAX_MTU}"),
+                        )
+                    })?;
+                settings.wire.mtu = Some(mtu);
+            }
+            (name @ ("local_ip" | "remote_ip"), _) => {
+                return Err(err(
+                    o.span,
+                    format!(
+                        "script option --{name} is not supported yet: tcpcheck's stack is \
+                         {} ({}) and its peers {} ({}) and up",
+                        crate::sandbox::STACK_V4,
+                        crate::sandbox::STACK_V6,
+                        crate::sandbox::PEER_V4,
+                        crate::sandbox::PEER_V6,
+                    ),
+                ))
+            }
+            (name, Some(_)) if VALUELESS.contains(&name) => {
+                return Err(err(o.span, format!("script option --{name} takes no value")))
+            }
+            (name, None) if !VALUELESS.contains(&name) => {
+                return Err(err(o.span, format!("script option --{name} needs a value")))
             }
             (name, _) => {
                 return Err(err(

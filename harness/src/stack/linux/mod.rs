@@ -448,6 +448,17 @@ impl Stack for LinuxStack {
         })
     }
 
+    fn getsockopt(&mut self, fd: Fd, opt: super::GetOpt) -> CallResult<i64> {
+        let (level, name) = match opt {
+            super::GetOpt::MaxSeg => (libc::SOL_TCP, libc::TCP_MAXSEG),
+            super::GetOpt::SendBuffer => (libc::SOL_SOCKET, libc::SO_SNDBUF),
+            super::GetOpt::RecvBuffer => (libc::SOL_SOCKET, libc::SO_RCVBUF),
+            super::GetOpt::NoDelay => (libc::SOL_TCP, libc::TCP_NODELAY),
+        };
+        self.sock(fd)
+            .and_then(|s| Ok(i64::from(syscalls::get_int(s.fd.as_fd(), level, name)?)))
+    }
+
     fn set_nonblocking(&mut self, fd: Fd, on: bool) -> CallResult<()> {
         // The descriptor itself stays non-blocking (nothing may hang the harness); the flag
         // decides whether calls wait for their deadline.

@@ -1,4 +1,4 @@
-//! setsockopt(), getsockopt(SO_ERROR) and fcntl(): options and flags.
+//! setsockopt(), getsockopt() and fcntl(): options and flags.
 
 use std::time::Duration;
 
@@ -9,7 +9,7 @@ use crate::differ::Call;
 use crate::runner::exec::{Exec, Step};
 use crate::runner::Check;
 use crate::scenario::Event;
-use crate::stack::SockOpt;
+use crate::stack::{GetOpt, SockOpt};
 
 fn done(ret: Ret) -> Step<Started> {
     Ok(Started::Done(ret))
@@ -36,6 +36,31 @@ impl Exec<'_> {
                 return Err(self.fail(
                     ev,
                     actual,
+                    Check::Other,
+                    format!("bad getsockopt optval: expected {expected}"),
+                ));
+            }
+        }
+        done(Ret::from(r, |_| 0))
+    }
+
+    /// getsockopt() of an integer option, checked against the script's `[expected]` as
+    /// packetdrill checks it (`bad getsockopt optval`).
+    pub(super) fn get_option(
+        &mut self,
+        ev: &Event,
+        fd: i64,
+        opt: GetOpt,
+        expected: i64,
+    ) -> Step<Started> {
+        let fd = self.fd_arg(ev, fd)?;
+        let r = self.stack.getsockopt(fd, opt);
+        if let Ok(got) = r {
+            if got != expected {
+                let (_, name) = opt.names();
+                return Err(self.fail(
+                    ev,
+                    format!("{name} {got}"),
                     Check::Other,
                     format!("bad getsockopt optval: expected {expected}"),
                 ));
