@@ -129,14 +129,7 @@ impl StackFactory for PanickyFactory {
         StackKind::Smoltcp
     }
     fn open(&self, purpose: Purpose) -> io::Result<Box<dyn Stack>> {
-        let config = match purpose {
-            Purpose::Scenario => tcpcheck::sandbox::SandboxConfig::default(),
-            Purpose::Case { v6 } => tcpcheck::sandbox::SandboxConfig {
-                ipv6: v6,
-                namespace_defaults: false,
-                kernel_stamps: false,
-            },
-        };
+        let config = tcpcheck::stack::registry::LinuxFactory::config(purpose);
         Ok(Box::new(Elsewhere(LinuxStack::with_config(config)?, true)))
     }
 }
@@ -392,14 +385,7 @@ impl StackFactory for ElsewhereCaseFactory {
         StackKind::Smoltcp
     }
     fn open(&self, purpose: Purpose) -> io::Result<Box<dyn Stack>> {
-        let config = match purpose {
-            Purpose::Scenario => tcpcheck::sandbox::SandboxConfig::default(),
-            Purpose::Case { v6 } => tcpcheck::sandbox::SandboxConfig {
-                ipv6: v6,
-                namespace_defaults: false,
-                kernel_stamps: false,
-            },
-        };
+        let config = tcpcheck::stack::registry::LinuxFactory::config(purpose);
         Ok(Box::new(Elsewhere(LinuxStack::with_config(config)?, false)))
     }
 }

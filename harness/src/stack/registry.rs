@@ -77,7 +77,17 @@ impl StackFactory for LinuxFactory {
     }
 
     fn open(&self, purpose: Purpose) -> io::Result<Box<dyn Stack>> {
-        let config = match purpose {
+        Ok(Box::new(LinuxStack::with_config(LinuxFactory::config(
+            purpose,
+        ))?))
+    }
+}
+
+impl LinuxFactory {
+    /// The sandbox a check of this purpose runs in: public so that a test's own factory
+    /// wrapping the kernel opens it exactly as Linux's does.
+    pub fn config(purpose: Purpose) -> SandboxConfig {
+        match purpose {
             Purpose::Scenario => SandboxConfig {
                 offload: Offload::Packetdrill,
                 ..SandboxConfig::default()
@@ -98,8 +108,7 @@ impl StackFactory for LinuxFactory {
                 mtu: Wire::default().for_ipv6(v6).mtu,
                 inbound_gso: None,
             },
-        };
-        Ok(Box::new(LinuxStack::with_config(config)?))
+        }
     }
 }
 
