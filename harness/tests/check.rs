@@ -112,7 +112,7 @@ fn check_refuses_an_unsupported_option() {
             (
                 "+0  getsockopt(3, SOL_SOCKET, SO_KEEPALIVE, [1], [4]) = 0",
                 Some("SO_KEEPALIVE"),
-                "getsockopt: only SOL_SOCKET, SO_ERROR is supported yet",
+                "getsockopt: only SO_ERROR, SO_SNDBUF, SO_RCVBUF (SOL_SOCKET), TCP_MAXSEG and TCP_NODELAY (SOL_TCP) are supported yet",
             ),
         ],
     );
