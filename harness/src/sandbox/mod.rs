@@ -329,6 +329,29 @@ impl Sandbox {
         self.epoch.elapsed()
     }
 
+    /// The monotonic clock and the wall clock (the one the tap's stamps use) read as one
+    /// instant. A thread preempted between the two reads would shift every stamp converted
+    /// with them by the time it lost, making a packet look sent before the write that caused
+    /// it; so the wall clock is read between two monotonic reads, and the closest of a few
+    /// tries is kept, its monotonic time the midpoint.
+    fn clocks_now(&self) -> (Duration, Duration) {
+        let mut best: Option<(Duration, Duration, Duration)> = None;
+        for _ in 0..4 {
+            let before = self.now();
+            let real = tap::realtime_now();
+            let after = self.now();
+            let gap = after.saturating_sub(before);
+            if best.is_none_or(|(g, _, _)| gap < g) {
+                best = Some((gap, before + gap / 2, real));
+            }
+            if gap <= Duration::from_micros(5) {
+                break;
+            }
+        }
+        let (_, mono, real) = best.expect("at least one try");
+        (mono, real)
+    }
+
     /// The TUN device, for measuring the raw path without the trace.
     pub fn tun(&self) -> &Tun {
         &self.tun
@@ -445,8 +468,7 @@ impl Sandbox {
     fn read_one(&mut self, deadline: Duration, awaited: Option<Kind>) -> io::Result<Read> {
         loop {
             if let Some(r) = self.tun.try_recv(&mut self.buf)? {
-                let read_at = self.now();
-                let real_now = tap::realtime_now();
+                let (read_at, real_now) = self.clocks_now();
                 let bytes = self.buf[..r.len].to_vec();
                 let gso_size = r.gso_size;
                 let at = match &mut self.tap {
