@@ -228,13 +228,13 @@ pub fn live_profile_on(target: Target, kind: ProfileKind) -> Result<Profile, Str
                 .open(Purpose::Scenario)
                 .map_err(|e| format!("cannot create the stack: {e}"))?;
             let profile = stack.profile()?;
-            if profile.kind != ProfileKind::Linux {
-                return Err(format!(
-                    "--profile linux describes the Linux kernel; {} is judged by --profile                      rfc9293",
+            match profile.kind {
+                ProfileKind::Linux => Ok(profile),
+                ProfileKind::Rfc9293 => Err(format!(
+                    "--profile linux describes the Linux kernel; {} is judged by --profile rfc9293",
                     stack.name()
-                ));
+                )),
             }
-            Ok(profile)
         }
     }
 }

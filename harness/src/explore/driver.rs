@@ -21,7 +21,7 @@ use tcpcheck_model::conn::{Connection, State};
 use tcpcheck_model::profile::Profile;
 use tcpcheck_model::wire::{SegmentRepr, TcpOption};
 
-use super::deviations::Deviation;
+pub use super::case::{Case, Found, HarnessError, Outcome};
 use super::event::{resolve, Clock, Event, Resolved, Setup};
 use super::reference::REPLAY_DEPTH;
 use super::render::Script;
@@ -33,7 +33,6 @@ use crate::sandbox::Packet;
 use crate::stack::registry::LinuxFactory;
 use crate::stack::{CallError, Capabilities, Capability, Fd, Purpose, Recorder, SockOpt};
 use crate::stack::{StackFactory, Wait};
-use crate::trace::Trace;
 
 /// With [`Pace::Thorough`], segments owed later than this after their event are timers
 /// (retransmissions) and not waited for; delayed ACKs (under 0.5 s by MUST-40, 200 ms in the
@@ -59,87 +58,6 @@ pub const PANIC_RULE: &str = "the stack panicked";
 
 const STACK_PORT: u16 = 8080;
 const PEER_PORT: u16 = 40000;
-
-/// A case: how the connection opens, then the events.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Case {
-    pub setup: Setup,
-    pub events: Vec<Event>,
-}
-
-/// Where the kernel departed from the model.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Found {
-    /// The event (0-based) whose reaction diverged; `None` for the opening calls.
-    pub step: Option<usize>,
-    /// The model's state before that event.
-    pub state: State,
-    /// The event, as [`Event`]'s Display shows it (empty for the opening calls).
-    pub event: Box<str>,
-    /// The event as a value.
-    pub trigger: Trigger,
-    /// The rule involved, as the model cites it.
-    pub rule: String,
-    /// What the model required, in its words.
-    pub expected: Box<str>,
-    /// What the kernel did, in the model's words.
-    pub actual: Box<str>,
-    /// Both as values.
-    pub departure: Box<Departure>,
-    /// A known deviation the case went through earlier without a divergence showing
-    /// (see [`super::deviations::taint`]): the model's numbers are off from there.
-    pub after: Option<&'static Deviation>,
-    /// The connection was opened passively (a listener's), not by connect().
-    pub passive: bool,
-    /// See [`super::deviations::scales_unnegotiated`].
-    pub unscaled: bool,
-}
-
-impl std::fmt::Display for Found {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.step {
-            Some(i) => write!(f, "event {} in {}: ", i + 1, self.state)?,
-            None => write!(f, "opening the connection: ")?,
-        }
-        write!(
-            f,
-            "expected {}, kernel: {} ({})",
-            self.expected, self.actual, self.rule
-        )
-    }
-}
-
-/// What running a case produced.
-#[derive(Debug)]
-pub struct Outcome {
-    pub found: Option<Found>,
-    /// The case so far as a packetdrill script (up to and including the divergence).
-    pub script: Script,
-    pub trace: Trace,
-    /// Events run (all of them unless a divergence stopped the case), the ones not
-    /// applicable included.
-    pub events_run: usize,
-    /// What each event that did not run for lack of it needed (see [`needs`]).
-    pub not_applicable: Vec<Capability>,
-    /// The case could not open for lack of this (its IP version): nothing ran.
-    pub case_not_applicable: Option<Capability>,
-}
-
-/// Why a case could not run: the harness, not the kernel.
-#[derive(Debug)]
-pub struct HarnessError(pub String);
-
-impl std::fmt::Display for HarnessError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl From<std::io::Error> for HarnessError {
-    fn from(e: std::io::Error) -> Self {
-        HarnessError(e.to_string())
-    }
-}
 
 /// The stack a case runs on, and the capabilities it is to be treated as lacking.
 #[derive(Clone, Copy, Debug)]

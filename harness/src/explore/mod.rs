@@ -11,6 +11,7 @@
 
 pub mod bundle;
 pub mod campaign;
+pub mod case;
 pub mod deviations;
 pub mod driver;
 pub mod event;
