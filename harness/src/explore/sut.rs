@@ -11,7 +11,7 @@ use tcpcheck_model::profile::{Profile, ProfileKind};
 
 use super::campaign::live_profile;
 use super::driver::{Pace, Session, Target};
-use super::event::Event;
+use super::event::{Event, Setup};
 use super::reference::{Explore, ProfileSource, RefState};
 
 /// The Linux kernel in a fresh sandbox per case, checked by the model on profile `P`.
@@ -37,29 +37,19 @@ impl<P: ProfileSource, S: StackSource> StateMachineTest for OnStack<P, S> {
             stack: S::factory(),
             ..Target::default()
         };
-        let s = Session::open_on(target, ref_state.setup, &P::profile(), Pace::default())
-            .unwrap_or_else(|e| panic!("harness: {e}"));
-        if let Some(f) = s.found() {
-            panic!("divergence: {f}");
-        }
-        s
+        open_checked(target, ref_state.setup, &P::profile())
     }
 
     fn apply(
-        mut sut: Session,
+        sut: Session,
         _ref_state: &<Self::Reference as ReferenceStateMachine>::State,
         ev: Event,
     ) -> Session {
-        if let Err(f) = sut.step(&ev) {
-            panic!("divergence: {f}");
-        }
-        sut
+        step_checked(sut, &ev)
     }
 
     fn teardown(sut: Session, _ref_state: RefState) {
-        if let Err(e) = sut.finish() {
-            panic!("harness: {e}");
-        }
+        finish_checked(sut)
     }
 }
 
@@ -78,28 +68,44 @@ impl<P: ProfileSource> StateMachineTest for Kernel<P> {
     type Reference = Explore<P>;
 
     fn init_test(ref_state: &RefState) -> Session {
-        let s = Session::open(ref_state.setup, &profile_of::<P>())
-            .unwrap_or_else(|e| panic!("harness: {e}"));
-        if let Some(f) = s.found() {
-            panic!("divergence: {f}");
-        }
-        s
+        open_checked(Target::default(), ref_state.setup, &profile_of::<P>())
     }
 
     fn apply(
-        mut sut: Session,
+        sut: Session,
         _ref_state: &<Self::Reference as ReferenceStateMachine>::State,
         ev: Event,
     ) -> Session {
-        if let Err(f) = sut.step(&ev) {
-            panic!("divergence: {f}");
-        }
-        sut
+        step_checked(sut, &ev)
     }
 
     fn teardown(sut: Session, _ref_state: RefState) {
-        if let Err(e) = sut.finish() {
-            panic!("harness: {e}");
-        }
+        finish_checked(sut)
+    }
+}
+
+/// The case opened on `target`; a harness failure or a divergence while opening panics, as
+/// proptest's state machine expects of a failing step.
+fn open_checked(target: Target, setup: Setup, profile: &Profile) -> Session {
+    let s = Session::open_on(target, setup, profile, Pace::default())
+        .unwrap_or_else(|e| panic!("harness: {e}"));
+    if let Some(f) = s.found() {
+        panic!("divergence: {f}");
+    }
+    s
+}
+
+/// One event; a divergence panics.
+fn step_checked(mut sut: Session, ev: &Event) -> Session {
+    if let Err(f) = sut.step(ev) {
+        panic!("divergence: {f}");
+    }
+    sut
+}
+
+/// The end of the case; a harness failure panics.
+fn finish_checked(sut: Session) {
+    if let Err(e) = sut.finish() {
+        panic!("harness: {e}");
     }
 }

@@ -279,13 +279,7 @@ pub fn matrix_with_scenarios(
                     }
                     push_unique(&mut locations[i], citation.at)
                 }
-                None => errors.push(Error {
-                    at: citation.at,
-                    message: format!(
-                        "cites {} (RFC 9293 {}), which RFC 9293 Appendix B does not define",
-                        citation.label, citation.section
-                    ),
-                }),
+                None => errors.push(undefined(&citation)),
             }
         }
     }
@@ -296,13 +290,7 @@ pub fn matrix_with_scenarios(
         for citation in rule_citations(file) {
             match index.get(citation.label.as_str()) {
                 Some(&i) => errors.extend(wrong_section(&citation, &requirements[i])),
-                None => errors.push(Error {
-                    at: citation.at,
-                    message: format!(
-                        "cites {} (RFC 9293 {}), which RFC 9293 Appendix B does not define",
-                        citation.label, citation.section
-                    ),
-                }),
+                None => errors.push(undefined(&citation)),
             }
         }
     }
@@ -358,13 +346,7 @@ pub fn matrix_with_scenarios(
                     errors.extend(wrong_section(&citation, &requirements[i]));
                     push_unique(&mut tested_by[i], file.path.clone());
                 }
-                None => errors.push(Error {
-                    at: citation.at,
-                    message: format!(
-                        "cites {} (RFC 9293 {}), which RFC 9293 Appendix B does not define",
-                        citation.label, citation.section
-                    ),
-                }),
+                None => errors.push(undefined(&citation)),
             }
         }
     }
@@ -445,6 +427,17 @@ pub fn matrix_with_scenarios(
 /// one of several when the body labels it in more than one place). Citing SHLD-2 under
 /// section 3.6 for the half-duplex close's RST, which 3.6.1 labels SHLD-3 (SHLD-2 is 3.5.3's
 /// "RST can contain data"), was a wrong label that the label alone could not show.
+/// A citation of a label Appendix B does not define.
+fn undefined(citation: &Citation) -> Error {
+    Error {
+        at: citation.at.clone(),
+        message: format!(
+            "cites {} (RFC 9293 {}), which RFC 9293 Appendix B does not define",
+            citation.label, citation.section
+        ),
+    }
+}
+
 fn wrong_section(citation: &Citation, requirement: &Requirement) -> Option<Error> {
     let own: Vec<&str> = requirement.section.split(',').map(str::trim).collect();
     if own.contains(&citation.section.as_str()) {
