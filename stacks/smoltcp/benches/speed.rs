@@ -6,7 +6,8 @@
 //! the Linux side is reported as unavailable). `SPEED_CASES` sets the smoltcp cases (20,000
 //! by default), `SPEED_LINUX_CASES` the Linux ones (2,000: a case there costs a network
 //! namespace). Cases have up to 19 events, about 10 on average, as in the harness's
-//! explorer bench; 2 jobs, the machine's 2 cores.
+//! explorer bench; 2 jobs, the machine's 2 cores. `SPEED_LINUX=0` leaves Linux out (to
+//! profile the smoltcp side alone; no ratio is printed then).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -109,6 +110,7 @@ fn main() {
         bare_stacks_per_second(20_000)
     );
     let linux: &'static dyn StackFactory = &tcpcheck::stack::registry::LinuxFactory;
+    let with_linux = env("SPEED_LINUX", 1) != 0;
 
     let (rate, events, unexplained) =
         explore(smol, env("SPEED_CASES", 20_000)).expect("the smoltcp campaign runs");
@@ -116,13 +118,15 @@ fn main() {
         "explore rfc9293, 2 jobs: smoltcp {rate:.0} cases/s ({events:.1} events each, \
          {unexplained} unexplained divergences, counted not shrunk)"
     );
-    match explore(linux, env("SPEED_LINUX_CASES", 2_000)) {
-        Ok((l, le, _)) => println!(
-            "explore rfc9293, 2 jobs: linux {l:.0} cases/s ({le:.1} events each): smoltcp is \
-             {:.1}x linux",
-            rate / l
-        ),
-        Err(e) => println!("explore on linux: unavailable ({e})"),
+    if with_linux {
+        match explore(linux, env("SPEED_LINUX_CASES", 2_000)) {
+            Ok((l, le, _)) => println!(
+                "explore rfc9293, 2 jobs: linux {l:.0} cases/s ({le:.1} events each): smoltcp \
+                 is {:.1}x linux",
+                rate / l
+            ),
+            Err(e) => println!("explore on linux: unavailable ({e})"),
+        }
     }
 
     let (smol_wall, runs) = corpus(smol, corpus_jobs());
@@ -138,6 +142,9 @@ fn main() {
         runs.len(),
         smol_wall.as_secs_f64()
     );
+    if !with_linux {
+        return;
+    }
     let (linux_wall, linux_runs) = corpus(linux, applicable);
     if linux_runs
         .iter()
