@@ -6,6 +6,8 @@
 //! conforming kernel reaches the same states, which is all generation needs: the numbers of
 //! each event are symbolic and resolved against the live connection when the case runs.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::time::Duration;
 
@@ -363,7 +365,29 @@ fn exact(f: TcpFlags) -> impl Strategy<Value = TcpFlags> {
 }
 
 /// Events that make sense in `state`, and some that are wrong in interesting ways.
+///
+/// The strategy depends on the connection's state, the segments remembered for replay and
+/// whether the application holds a descriptor, nothing else; built, it is kept (per thread)
+/// and shared: building and dropping its hundreds of boxed parts for every event of every
+/// case was the larger part of the explorer's own time. A strategy holds no state between
+/// draws, so a shared one draws exactly what a fresh one would.
 pub fn transitions(state: &RefState) -> BoxedStrategy<Event> {
+    type Key = (State, usize, bool);
+    thread_local! {
+        static BUILT: RefCell<HashMap<Key, BoxedStrategy<Event>>> = RefCell::new(HashMap::new());
+    }
+    let key = (state.conn.state(), state.injected.len(), state.has_fd);
+    BUILT.with(|built| {
+        built
+            .borrow_mut()
+            .entry(key)
+            .or_insert_with(|| build_transitions(key.0, key.1, key.2))
+            .clone()
+    })
+}
+
+/// [`transitions`] for a connection in `conn_state`, with `injected` segments to replay.
+fn build_transitions(conn_state: State, injected: usize, has_fd: bool) -> BoxedStrategy<Event> {
     let a = TcpFlags::ACK;
     let mut choices: Vec<(u32, BoxedStrategy<Event>)> = vec![
         // Anything at all, in every state.
@@ -373,11 +397,11 @@ pub fn transitions(state: &RefState) -> BoxedStrategy<Event> {
             segment(exact(TcpFlags::RST), seq_at(), ack_of(), Just(0)).boxed(),
         ),
     ];
-    if !state.injected.is_empty() {
-        let n = state.injected.len() as u8;
+    if injected > 0 {
+        let n = injected as u8;
         choices.push((1, (0..n).prop_map(Event::Replay).boxed()));
     }
-    match state.conn.state() {
+    match conn_state {
         State::Listen => {
             let syn = segment(
                 exact(TcpFlags::SYN),
@@ -414,7 +438,7 @@ pub fn transitions(state: &RefState) -> BoxedStrategy<Event> {
         }
         _ => {}
     }
-    if state.conn.state().is_synchronized() {
+    if conn_state.is_synchronized() {
         let in_order = prop_oneof![6 => Just(SeqAt::RcvNxt(0)), 2 => seq_at()];
         let good_ack = prop_oneof![6 => Just(AckOf::SndNxt(0)), 1 => ack_of()];
         choices.extend([
@@ -452,7 +476,7 @@ pub fn transitions(state: &RefState) -> BoxedStrategy<Event> {
             ),
         ]);
     }
-    if state.has_fd {
+    if has_fd {
         choices.extend([
             (4, (1u16..=1000).prop_map(Event::Write).boxed()),
             (2, (1u16..=2000).prop_map(Event::Read).boxed()),
