@@ -21,6 +21,7 @@
 //! | `TCP_CLOSE` on a descriptor, and a timewait socket on its endpoints | `TCP_INFO`, then inet_diag | TIME-WAIT (or FIN-WAIT-2) |
 //! | `TCP_CLOSE` on a descriptor, nothing on its endpoints | `TCP_INFO`, then inet_diag | CLOSED |
 //! | nothing on the endpoints, or only the listener that would take a segment | inet_diag | CLOSED (no TCB) |
+//! | nothing on the endpoints of a SYN answered with a SYN cookie (RFC 4987: the state is in the cookie) | inet_diag | SYN-RECEIVED, until the final ACK |
 //!
 //! Two of those need the descriptor and the endpoints together. When a connection with a
 //! descriptor enters TIME-WAIT (or an orphan FIN-WAIT-2), Linux hands it to a timewait

@@ -189,6 +189,11 @@ impl Differ {
         if t.conn.branch_states().iter().any(|(s, _)| same(*s)) {
             return true;
         }
+        // A SYN answered with a cookie (RFC 4987) keeps no state in the stack: its
+        // SYN-RECEIVED lives in the cookie until the final ACK brings it back.
+        if t.cookie && model == State::SynReceived && no_connection(seen) {
+            return true;
+        }
         // The stack's timer ran first: the model moves a grace later.
         if let Some(timer) = t.conn.state_timer() {
             if now >= timer.earliest && same(timer.to) {
