@@ -3,6 +3,10 @@
 //! with and without the model, beside the floor measured in the same run (creating and
 //! dropping a sandbox, which every scenario pays once).
 //!
+//! The state check (the stack's state of every connection read after every line, see
+//! `tcpcheck::differ::states`) is measured the same way: with the model, with and without
+//! the reads, its cost printed as the ratio of the overheads per scenario.
+//!
 //! Run as root: `cargo bench -p tcpcheck --bench runner`. packetdrill, run on the same
 //! scripts for the README's comparison, pays 150 to 270 ms of fixed overhead per script on
 //! the reference machine; the goal here is under 2 ms per scenario and 50 untimed
@@ -49,9 +53,10 @@ struct Measured {
     overhead: Duration,
 }
 
-fn measure(threads: usize, model: Option<ProfileKind>) -> Measured {
+fn measure(threads: usize, model: Option<ProfileKind>, read_states: bool) -> Measured {
     let opts = RunOptions {
         model,
+        read_states,
         ..RunOptions::default()
     };
     let jobs = jobs(ROUNDS);
@@ -94,22 +99,48 @@ fn main() {
         ms(sandbox)
     );
     let mut base = None;
-    for (threads, model) in [
-        (1, None),
-        (1, Some(ProfileKind::Linux)),
-        (2, None),
-        (2, Some(ProfileKind::Linux)),
+    let mut states = Vec::new();
+    for (threads, model, read_states) in [
+        (1, None, false),
+        (1, Some(ProfileKind::Linux), false),
+        (1, Some(ProfileKind::Linux), true),
+        (2, None, false),
+        (2, Some(ProfileKind::Linux), false),
+        (2, Some(ProfileKind::Linux), true),
     ] {
-        let m = measure(threads, model);
+        let m = measure(threads, model, read_states);
+        if model.is_some() {
+            states.push((threads, read_states, m.overhead));
+        }
         let per_second_1 = *base.get_or_insert(m.per_second);
+        let reads = if read_states { ", state reads" } else { "" };
         println!(
-            "untimed scenarios, --jobs {threads}, model {model:?}: {:.0} scenarios/s \
+            "untimed scenarios, --jobs {threads}, model {model:?}{reads}: {:.0} scenarios/s \
              ({:.2}x of --jobs 1 without model), overhead per scenario median {:.3} ms \
              ({:.2}x the sandbox alone)",
             m.per_second,
             m.per_second / per_second_1,
             ms(m.overhead),
             m.overhead.as_secs_f64() / sandbox.as_secs_f64(),
+        );
+    }
+    // The state check's cost: the model's run with the reads against the one without.
+    for threads in [1, 2] {
+        let of = |reads: bool| {
+            states
+                .iter()
+                .find(|(t, r, _)| *t == threads && *r == reads)
+                .map(|(_, _, o)| *o)
+                .expect("measured above")
+        };
+        let (without, with) = (of(false), of(true));
+        println!(
+            "state reads, --jobs {threads}: overhead per scenario median {:.3} ms with, {:.3} ms \
+             without: {:.2}x ({:+.1} %)",
+            ms(with),
+            ms(without),
+            with.as_secs_f64() / without.as_secs_f64(),
+            (with.as_secs_f64() / without.as_secs_f64() - 1.0) * 100.0,
         );
     }
 }

@@ -22,6 +22,7 @@ pub mod profile;
 pub mod receive;
 pub mod rules;
 pub mod send;
+pub mod states;
 #[cfg(test)]
 mod tests;
 mod verdict;
@@ -156,6 +157,8 @@ pub struct Differ {
     now: Duration,
     /// The state each event left its connection in (see [`noted`]).
     states: Vec<crate::trace::states::StateNote>,
+    /// The stack's own states, compared with the model's (see [`states`]).
+    check: states::StateCheck,
 }
 
 impl Differ {
@@ -173,6 +176,7 @@ impl Differ {
             grace: at_once_grace(),
             now: Duration::ZERO,
             states: Vec::new(),
+            check: states::StateCheck::default(),
         }
     }
 
@@ -286,7 +290,14 @@ impl Differ {
         let missing = |_: &Tracked, f: &ModelFault| (Owed::of(&f.expected), Sent::Nothing);
         let mut fault = None;
         for (key, t) in self.conns.iter_mut() {
-            if let Err(f) = t.conn.check_overdue(check) {
+            let (from, timer) = (t.conn.state(), t.conn.state_timer());
+            let overdue = t.conn.check_overdue(check);
+            // A timer moved the state: the stack's own may run up to its window's end.
+            if let Some(timer) = timer.filter(|s| s.at <= check && t.conn.state() != from) {
+                self.check
+                    .timer_moved(*key, from, t.conn.state(), timer.latest);
+            }
+            if let Err(f) = overdue {
                 fault = Some((t.line, missing(t, &f), f, Some(*key), Context::of(t)));
                 break;
             }
@@ -336,6 +347,7 @@ impl Differ {
             return None;
         }
         let key = key_of(seg, inbound)?;
+        self.check.learn_local(key, local_ip(seg, inbound));
         Some((key, Seg::from_repr(&seg.tcp)))
     }
 
@@ -583,6 +595,19 @@ fn listener_admits_ack(
             false
         }
         AckOutcome::Reset(_) => true,
+    }
+}
+
+/// The stack's address in a segment.
+fn local_ip(seg: &SegmentRepr, inbound: bool) -> IpAddr {
+    let (src, dst) = match &seg.ip {
+        tcpcheck_model::wire::IpRepr::V4(ip) => (IpAddr::V4(ip.src), IpAddr::V4(ip.dst)),
+        tcpcheck_model::wire::IpRepr::V6(ip) => (IpAddr::V6(ip.src), IpAddr::V6(ip.dst)),
+    };
+    if inbound {
+        dst
+    } else {
+        src
     }
 }
 

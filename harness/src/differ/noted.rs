@@ -9,6 +9,7 @@ use std::time::Duration;
 use tcpcheck_model::conn::State;
 use tcpcheck_model::wire::SegmentRepr;
 
+use super::states::Whose;
 use super::{Blocking, Call, Differ, Key, Sock};
 use crate::trace::states::{After, Side, StateNote};
 
@@ -49,17 +50,20 @@ impl Differ {
         if !self.active() || listener_return {
             return;
         }
-        let state = match self.socks.get(&shown) {
+        let (state, whose) = match self.socks.get(&shown) {
             Some(Sock::Gone) => match before {
                 // close(): the connection lives on (FIN-WAIT-1, LAST-ACK) until it ends.
-                Some(Sock::Conn(key)) => Some(self.state_of(&key).unwrap_or(State::Closed)),
-                _ => Some(State::Closed),
+                Some(Sock::Conn(key)) => (
+                    Some(self.state_of(&key).unwrap_or(State::Closed)),
+                    Some(Whose::Conn(key)),
+                ),
+                _ => (Some(State::Closed), None),
             },
-            Some(s) => self.sock_state(shown, s),
-            None => None,
+            Some(s) => (self.sock_state(shown, s), whose_of_sock(shown, s)),
+            None => (None, None),
         };
         if let Some(state) = state {
-            self.note(After::Call { line }, state);
+            self.note(After::Call { line }, state, whose);
         }
     }
 
@@ -87,11 +91,14 @@ impl Differ {
                 .then_some(State::Listen)
         });
         if let Some(state) = state {
-            self.note(after, state);
+            self.note(after, state, Some(Whose::Conn(key)));
         }
     }
 
-    fn note(&mut self, after: After, state: State) {
+    fn note(&mut self, after: After, state: State, whose: Option<Whose>) {
+        if let Some(whose) = whose {
+            self.check.noted(self.states.len(), whose);
+        }
         self.states.push(StateNote {
             side: Side::Model,
             after,
@@ -112,5 +119,14 @@ impl Differ {
             Sock::Conn(key) => self.state_of(key),
             Sock::Gone => Some(State::Closed),
         }
+    }
+}
+
+/// Whose state the stack tells for a descriptor (see [`super::states`]).
+fn whose_of_sock(fd: i32, sock: &Sock) -> Option<Whose> {
+    match sock {
+        Sock::Listening { .. } | Sock::Connecting => Some(Whose::Fd(fd)),
+        Sock::Conn(key) => Some(Whose::Conn(*key)),
+        Sock::Fresh { .. } | Sock::Gone => None,
     }
 }

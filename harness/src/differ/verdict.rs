@@ -19,6 +19,8 @@ pub enum Owed {
     Segment(SegSpec),
     /// Something only words say: an option left out, an ISN floor, a call's result.
     Other,
+    /// The connection in this state, once the stack had settled after the step.
+    State(State),
 }
 
 impl Owed {
@@ -52,6 +54,8 @@ pub enum Sent {
     Stray(Box<Seg>),
     /// A call's result (see `actual`).
     Other,
+    /// Its own state of the connection was this (RFC 9293's name for it).
+    State(State),
 }
 
 /// The control bits the model writes (`ctl_names`): ECE and CWR are not modelled.

@@ -13,6 +13,8 @@
 //! time, before [`Differ::advance`] calls a missing one. Segments owed later are timers,
 //! out of the explorer's scope.
 
+mod states;
+
 use std::net::{Shutdown, SocketAddr};
 use std::time::Duration;
 
@@ -157,6 +159,7 @@ impl Session {
         rec.mask(target.hide);
         let mut d = Driver::new(rec, setup, profile.clone());
         d.pace = pace;
+        d.start_state_check();
         if setup.v6 && !d.stack.has(Capability::Ipv6) {
             return Ok(Session {
                 d,
@@ -621,6 +624,7 @@ impl Driver {
             }
             return self.diverged();
         }
+        self.check_states()?;
         // Branches the wire has not told apart (Linux's fast path took text the slow path
         // drops, and a RST then reset one of them): the socket's state tells.
         let key = self.key();

@@ -9,6 +9,7 @@
 //!   sees request (`SYN_RECV`) sockets, `TIME_WAIT` mini sockets and listeners' accept queues.
 
 pub mod diag;
+pub mod rfc_state;
 pub mod tcp_info;
 
 pub use diag::{Diag, DiagSocket, StateSet, TimerKind};

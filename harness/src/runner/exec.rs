@@ -27,6 +27,7 @@ mod calls;
 mod model;
 mod offload;
 mod packets;
+mod states;
 mod timing;
 mod validate;
 use calls::Pending;
@@ -253,6 +254,7 @@ impl<'a> Exec<'a> {
         }
         self.start = self.stack.now();
         self.start_model(fresh)?;
+        self.start_state_check();
         let result = {
             let _punctual = super::timing::Punctual::enter_for(self.stack.clock());
             self.events()
@@ -322,6 +324,7 @@ impl<'a> Exec<'a> {
                     self.effect = self.now_us();
                 }
             }
+            self.check_states()?;
             self.last_time = Some(t);
             self.last_effect = self.effect;
             self.last_inbound = inbound;

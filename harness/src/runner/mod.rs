@@ -52,6 +52,9 @@ pub struct RunOptions {
     pub model: Option<ProfileKind>,
     /// A divergence from the model fails the scenario, not only the script's.
     pub strict_model: bool,
+    /// After every line, read the stack's own state of each connection the model follows
+    /// and diff it with the model's (on by default; off to measure what the reads cost).
+    pub read_states: bool,
     /// Set (by a Ctrl-C handler) to stop: running scenarios end at their next wait as
     /// [`Verdict::Interrupted`], dropping their sandboxes, and no new one starts.
     pub cancel: Option<&'static AtomicBool>,
@@ -71,6 +74,7 @@ impl Default for RunOptions {
             command_deadline: Duration::from_secs(10),
             model: Some(ProfileKind::Linux),
             strict_model: false,
+            read_states: true,
             cancel: None,
             stack: &LinuxFactory,
             hide: Capabilities::NONE,

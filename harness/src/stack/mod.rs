@@ -329,6 +329,15 @@ pub trait Stack {
         Err(Capability::ConnectionTable.missing())
     }
 
+    /// The state of the connection on exactly these endpoints, found the way the stack finds
+    /// the connection for an arriving segment, a descriptor or not (a request socket, an
+    /// orphan, TIME-WAIT); `None` when it has none, or only a listener would take the
+    /// segment ([`Capability::ConnectionTable`]).
+    fn state_at(&mut self, local: SocketAddr, remote: SocketAddr) -> io::Result<Option<TcpState>> {
+        let _ = (local, remote);
+        Err(Capability::ConnectionTable.missing())
+    }
+
     /// The value of setting `name` (a Linux sysctl, `net.ipv4.tcp_sack`)
     /// ([`Capability::Settings`]).
     fn setting(&mut self, name: &str) -> io::Result<String> {

@@ -381,6 +381,23 @@ impl Recorder {
         Ok(info)
     }
 
+    /// [`Stack::state`] for the state check after a step: not recorded here, since the
+    /// differ keeps the states it compared beside its own (the ladders' stack column).
+    pub fn read_state(&mut self, fd: Fd) -> io::Result<TcpState> {
+        self.need(Capability::ConnectionState)?;
+        self.io(|s| s.state(fd))
+    }
+
+    /// See [`Stack::state_at`]; not recorded (as [`Recorder::read_state`]).
+    pub fn read_state_at(
+        &mut self,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> io::Result<Option<TcpState>> {
+        self.need(Capability::ConnectionTable)?;
+        self.io(|s| s.state_at(local, remote))
+    }
+
     /// See [`Stack::connections`].
     pub fn connections(&mut self) -> io::Result<Vec<DiagSocket>> {
         self.need(Capability::ConnectionTable)?;

@@ -12,7 +12,7 @@ pub use expect::{
     ctl_names, Actual, Choice, Divergence, Due, LenSpec, Obligation, ObligationKind,
     OptionsRequired, Required, SegSpec, SeqSpec,
 };
-pub use machine::{Connection, Report, Status, Tcb, UserError};
+pub use machine::{Connection, Report, StateTimer, Status, Tcb, UserError};
 pub use negotiate::{Negotiation, SynOptions};
 pub use segment::{Seg, SegOptions};
 pub use state::State;

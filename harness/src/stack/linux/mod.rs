@@ -506,6 +506,11 @@ impl Stack for LinuxStack {
         self.diag()?.dump_all(StateSet::all())
     }
 
+    fn state_at(&mut self, local: SocketAddr, remote: SocketAddr) -> io::Result<Option<TcpState>> {
+        // A hash probe, not a dump (see `observe_queues`).
+        Ok(self.diag()?.lookup(local, remote)?.map(|s| s.state))
+    }
+
     fn setting(&mut self, name: &str) -> io::Result<String> {
         self.sandbox.sysctl(name)
     }

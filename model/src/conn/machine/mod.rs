@@ -15,7 +15,10 @@ mod options;
 mod own;
 mod reassembly;
 mod rfc5961;
+mod state_timer;
 mod user;
+
+pub use state_timer::StateTimer;
 
 use reassembly::Reassembly;
 

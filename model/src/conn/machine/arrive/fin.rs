@@ -81,6 +81,9 @@ impl Connection {
                     self.enter(State::Closing);
                 }
             }
+            // The state check's planted bug (test only): FIN-WAIT-2 goes to CLOSED on the
+            // peer's FIN. The FIN is acknowledged as before, so the segments stay right.
+            State::FinWait2 if cfg!(feature = "planted-state-bug") => self.enter(State::Closed),
             State::FinWait2 => self.enter_time_wait(now),
             // RFC 9293 3.10.7.4: in TIME-WAIT a FIN restarts the 2 MSL timeout.
             State::TimeWait => self.enter_time_wait(now),
