@@ -56,6 +56,9 @@ enum Command {
         /// Accept backquoted commands other than sysctl, as `run --allow-shell` runs them.
         #[arg(long)]
         allow_shell: bool,
+        /// packetdrill's `-D NAME=VALUE`, as `run -D` reads it.
+        #[arg(short = 'D', long = "define", value_name = "NAME=VALUE", value_parser = crate::scenario::definition)]
+        define: Vec<(String, String)>,
     },
     /// Print the requirement matrix of RFC 9293 Appendix B: for each of its 119 labels, where
     /// the model implements it, which tests exercise it, or why the wire cannot show it.
@@ -133,7 +136,11 @@ pub fn main(registry: Registry) -> ExitCode {
             }
             ExitCode::from(u8::from(!checks.iter().all(Check::passed)))
         }
-        Command::Check { paths, allow_shell } => check(&paths, allow_shell),
+        Command::Check {
+            paths,
+            allow_shell,
+            define,
+        } => check(&paths, allow_shell, &define.into_iter().collect()),
         Command::Explore(args) => explore_cli::main(args, &registry),
         Command::Run(args) => run_cli::main(args, &registry),
         Command::Requirements { format, status } => {
@@ -159,7 +166,7 @@ pub fn main(registry: Registry) -> ExitCode {
     }
 }
 
-fn check(paths: &[PathBuf], allow_shell: bool) -> ExitCode {
+fn check(paths: &[PathBuf], allow_shell: bool, defines: &crate::scenario::Definitions) -> ExitCode {
     let opts = runner::RunOptions {
         allow_shell,
         ..runner::RunOptions::default()
@@ -176,7 +183,7 @@ fn check(paths: &[PathBuf], allow_shell: bool) -> ExitCode {
         };
         for script in scripts {
             // The same reading and parsing as `run`'s, so what one refuses the other does.
-            match runner::load(&script).and_then(|(text, parsed)| {
+            match runner::load_defined(&script, defines).and_then(|(text, parsed)| {
                 let name = script.display().to_string();
                 runner::check_script(&name, &text, &parsed, &opts).map(|()| parsed)
             }) {

@@ -54,6 +54,9 @@ pub struct Args {
     /// Run backquoted commands other than sysctl with `sh -c` in the scenario's namespace.
     #[arg(long)]
     allow_shell: bool,
+    /// packetdrill's `-D NAME=VALUE`: the word NAME in the scripts reads as VALUE.
+    #[arg(short = 'D', long = "define", value_name = "NAME=VALUE", value_parser = crate::scenario::definition)]
+    define: Vec<(String, String)>,
     /// Fail on packets the kernel sends after the last event (packetdrill ignores them).
     #[arg(long)]
     strict_trailing: bool,
@@ -152,9 +155,10 @@ pub fn main(args: Args, registry: &Registry) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let defines: crate::scenario::Definitions = args.define.iter().cloned().collect();
     let mut work = Vec::new();
     for file in &files {
-        let source = Arc::new(runner::load(file));
+        let source = Arc::new(runner::load_defined(file, &defines));
         let versions = match source.as_ref() {
             Ok((_, script)) => runner::versions_for(script, &requested),
             Err(_) => requested[..1].to_vec(),

@@ -104,6 +104,9 @@ pub struct Exec<'a> {
     last_time: Option<i64>,
     last_inbound: bool,
     fds: HashMap<i64, Fd>,
+    /// Descriptors the script made that are no socket of the stack (`epoll_create`), by
+    /// script number.
+    files: HashMap<i64, std::os::fd::OwnedFd>,
     nonblocking: HashMap<Fd, bool>,
     queues: BTreeMap<u16, VecDeque<Packet>>,
     conns: BTreeMap<u16, Conn>,
@@ -159,6 +162,7 @@ impl<'a> Exec<'a> {
             last_time: None,
             last_inbound: false,
             fds: HashMap::new(),
+            files: HashMap::new(),
             nonblocking: HashMap::new(),
             queues: BTreeMap::new(),
             conns: BTreeMap::new(),

@@ -620,10 +620,18 @@ pub fn collect_all(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 /// Reads and parses one script file; the error is rendered for the user. A script without
 /// events is refused: it would check nothing and pass.
 pub fn load(path: &Path) -> Result<(String, Script), String> {
+    load_defined(path, &scenario::Definitions::new())
+}
+
+/// [`load`] with packetdrill's `-D NAME=VALUE` definitions.
+pub fn load_defined(
+    path: &Path,
+    defines: &scenario::Definitions,
+) -> Result<(String, Script), String> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| format!("{name}: {e}"))?;
     let text = String::from_utf8_lossy(&bytes).into_owned();
-    let script = scenario::parse(&name, &text).map_err(|e| e.to_string())?;
+    let script = scenario::parse_defined(&name, &text, defines).map_err(|e| e.to_string())?;
     if script.events.is_empty() {
         return Err(format!(
             "{name}: the script has no events, so it would check nothing (a script needs at \

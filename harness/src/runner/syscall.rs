@@ -14,6 +14,9 @@ use nix::errno::Errno;
 use crate::scenario::{Expr, Syscall};
 use crate::stack::{GetOpt, SockOpt};
 
+mod linux;
+pub use linux::{CmsgData, EpollEvent, LinuxCall, RecvMsg};
+
 /// The largest length a script's `read()` or `write()` may ask for: 16 MiB. The runner
 /// allocates the whole buffer (packetdrill does too), and a blocking write of it must fit
 /// through the send buffer within the script's time; Linux's largest default send buffer
@@ -22,7 +25,7 @@ pub const MAX_IO_BYTES: i64 = 16 << 20;
 
 /// A system call with every argument read and range-checked: all the runner can know of it
 /// before a sandbox exists. Descriptors are the script's numbers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Decoded {
     /// `v6`: `None` for `...`, the run's own family.
     Socket {
@@ -79,6 +82,8 @@ pub enum Decoded {
         fd: i64,
         nonblocking: bool,
     },
+    /// A call made on the kernel descriptor (`syscall/linux.rs`).
+    Linux(LinuxCall),
 }
 
 /// What the script says the call returns.
@@ -199,14 +204,32 @@ fn decode_call(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
         "connect" => |sc| Ok(Decoded::Connect { fd: addressed(sc)? }),
         "accept" => |sc| Ok(Decoded::Accept { fd: addressed(sc)? }),
         "listen" => listen,
-        "read" | "recv" => |sc| {
+        "read" => |sc| {
             let (fd, len) = io(sc)?;
             Ok(Decoded::Read { fd, len })
         },
-        "write" | "send" => |sc| {
+        "write" => |sc| {
             let (fd, len) = io(sc)?;
             Ok(Decoded::Write { fd, len })
         },
+        // Without flags they are read() and write(), which the model follows.
+        "recv" | "send" | "sendto" | "recvfrom" if plain_io(sc) => |sc| {
+            let (fd, len) = io(sc)?;
+            Ok(match sc.name.as_str() {
+                "recv" | "recvfrom" => Decoded::Read { fd, len },
+                _ => Decoded::Write { fd, len },
+            })
+        },
+        "send" => linux::send,
+        "sendto" => linux::sendto,
+        "recv" | "recvfrom" => linux::recv,
+        "sendmsg" => linux::sendmsg,
+        "recvmsg" => linux::recvmsg,
+        "ioctl" => linux::ioctl,
+        "poll" => linux::poll,
+        "epoll_create" => linux::epoll_create,
+        "epoll_ctl" => linux::epoll_ctl,
+        "epoll_wait" => linux::epoll_wait,
         "shutdown" => shutdown,
         "close" => close,
         "setsockopt" => setsockopt,
@@ -279,20 +302,42 @@ fn listen(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
     })
 }
 
-/// `read`/`write(fd, ..., len)` and `recv`/`send(fd, ..., len, 0)`: the descriptor and
-/// length.
+/// Whether a `send`, `sendto`, `recv` or `recvfrom` is a plain `write()` or `read()`: a
+/// `...` buffer, flags 0, and (`sendto`, `recvfrom`) any address. Anything else is made on
+/// the kernel descriptor (`syscall/linux.rs`).
+fn plain_io(sc: &Syscall) -> bool {
+    let a = &sc.args;
+    let n = match sc.name.as_str() {
+        "send" | "recv" => 4,
+        _ => 6,
+    };
+    a.len() == n && is_ellipsis(&a[1]) && int(&a[3]) == Ok(0)
+}
+
+/// `read`/`write(fd, ..., len)`, `recv`/`send(fd, ..., len, 0)` and
+/// `recvfrom`/`sendto(fd, ..., len, 0, addr, addrlen)`: the descriptor and length.
 fn io(sc: &Syscall) -> Result<(i64, usize), Bad<'_>> {
     let a = &sc.args;
-    let socket_call = matches!(sc.name.as_str(), "recv" | "send");
-    arity(sc, &[if socket_call { 4 } else { 3 }])?;
+    let n = match sc.name.as_str() {
+        "read" | "write" => 3,
+        "recv" | "send" => 4,
+        _ => 6,
+    };
+    arity(sc, &[n])?;
     let fd = on(&a[0], int(&a[0]))?;
     on(&a[1], ellipsis(&a[1], "buffer"))?;
     let len = on(&a[2], io_len(&a[2], &sc.name))?;
-    if socket_call && on(&a[3], int(&a[3]))? != 0 {
+    if n > 3 && on(&a[3], int(&a[3]))? != 0 {
         return Err(blame(
             &a[3],
             format!("{} flags other than 0 are not supported yet", sc.name),
         ));
+    }
+    if n == 6 {
+        if !is_ellipsis(&a[4]) {
+            on(&a[4], int32(&a[4], "address family"))?;
+        }
+        on(&a[5], ellipsis(&a[5], "address length"))?;
     }
     Ok((fd, len))
 }
@@ -325,10 +370,17 @@ fn setsockopt(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
     let a = &sc.args;
     arity(sc, &[5])?;
     let fd = on(&a[0], int(&a[0]))?;
-    let opt = sockopt(&a[1], &a[2], &a[3])?;
     if !is_ellipsis(&a[4]) {
         on(&a[4], int32(&a[4], "option length"))?;
     }
+    let level = on(&a[1], int(&a[1]))?;
+    let name = on(&a[2], int(&a[2]))?;
+    if let (Ok(level), Ok(name)) = (i32::try_from(level), i32::try_from(name)) {
+        if !seam_option(level, name) && raw_int_option(level, name) {
+            return linux::setsockopt_int(sc, fd, level, name);
+        }
+    }
+    let opt = sockopt(&a[1], &a[2], &a[3])?;
     Ok(Decoded::SetSockOpt { fd, opt })
 }
 
@@ -350,13 +402,22 @@ fn getsockopt(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
         (true, _, libc::SO_RCVBUF) => GetOpt::RecvBuffer,
         (_, true, libc::TCP_MAXSEG) => GetOpt::MaxSeg,
         (_, true, libc::TCP_NODELAY) => GetOpt::NoDelay,
-        _ => {
-            return Err(blame(
-                &a[2],
-                "getsockopt: only SO_ERROR, SO_SNDBUF, SO_RCVBUF (SOL_SOCKET), TCP_MAXSEG and \
-                 TCP_NODELAY (SOL_TCP) are supported yet",
-            ))
-        }
+        _ => match (i32::try_from(level), i32::try_from(name)) {
+            (Ok(level), Ok(name)) if raw_int_option(level, name) => {
+                return Ok(Decoded::Linux(LinuxCall::GetInt {
+                    fd,
+                    level,
+                    name,
+                    expected,
+                }))
+            }
+            _ => {
+                return Err(blame(
+                    &a[2],
+                    format!("getsockopt({}, {}) is not supported yet", a[1], a[2]),
+                ))
+            }
+        },
     };
     Ok(Decoded::GetSockOpt { fd, opt, expected })
 }
@@ -380,6 +441,78 @@ fn fcntl(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
             &a[1],
             "fcntl: only F_GETFL and F_SETFL are supported yet",
         ))
+    }
+}
+
+/// The options [`SockOpt`] names: set through the seam, which tells the model.
+fn seam_option(level: i32, name: i32) -> bool {
+    let socket = [
+        libc::SO_REUSEADDR,
+        libc::SO_LINGER,
+        libc::SO_KEEPALIVE,
+        libc::SO_RCVBUF,
+        libc::SO_SNDBUF,
+    ];
+    let tcp = [
+        libc::TCP_NODELAY,
+        libc::TCP_QUICKACK,
+        libc::TCP_USER_TIMEOUT,
+        libc::TCP_MAXSEG,
+        libc::TCP_KEEPIDLE,
+        libc::TCP_KEEPINTVL,
+        libc::TCP_KEEPCNT,
+    ];
+    (level == libc::SOL_SOCKET && socket.contains(&name))
+        || (level == libc::IPPROTO_TCP && tcp.contains(&name))
+}
+
+/// The `int` options set and read on the kernel descriptor: those packetdrill's corpus
+/// uses that the seam does not name. Each is one the model either does not need (it
+/// changes when the application is told, not what goes on the wire) or is told it does not
+/// follow ([`crate::runner::exec`]'s `linux` calls).
+pub fn raw_int_option(level: i32, name: i32) -> bool {
+    let socket = [
+        libc::SO_ZEROCOPY,
+        libc::SO_TIMESTAMPING,
+        libc::SO_MARK,
+        libc::SO_RCVLOWAT,
+        libc::SO_SNDBUF,
+        libc::SO_RCVBUF,
+        libc::SO_KEEPALIVE,
+        libc::SO_REUSEADDR,
+    ];
+    let tcp = [
+        libc::TCP_CORK,
+        libc::TCP_SYNCNT,
+        libc::TCP_INQ,
+        libc::TCP_NOTSENT_LOWAT,
+        libc::TCP_FASTOPEN,
+        libc::TCP_FASTOPEN_CONNECT,
+        libc::TCP_FASTOPEN_NO_COOKIE,
+        libc::TCP_DEFER_ACCEPT,
+        libc::TCP_WINDOW_CLAMP,
+        libc::TCP_LINGER2,
+        libc::TCP_THIN_LINEAR_TIMEOUTS,
+        libc::TCP_NODELAY,
+        libc::TCP_QUICKACK,
+        libc::TCP_USER_TIMEOUT,
+        libc::TCP_KEEPIDLE,
+        libc::TCP_KEEPINTVL,
+        libc::TCP_KEEPCNT,
+    ];
+    let ip = [
+        libc::IP_TOS,
+        libc::IP_MTU_DISCOVER,
+        libc::IP_FREEBIND,
+        libc::IP_RECVERR,
+    ];
+    let ipv6 = [libc::IPV6_RECVERR];
+    match level {
+        libc::SOL_SOCKET => socket.contains(&name),
+        libc::IPPROTO_TCP => tcp.contains(&name),
+        libc::SOL_IP => ip.contains(&name),
+        libc::SOL_IPV6 => ipv6.contains(&name),
+        _ => false,
     }
 }
 
@@ -497,7 +630,7 @@ pub fn symbol(name: &str) -> Option<i64> {
         "SHUT_WR" => libc::SHUT_WR as i64,
         "SHUT_RDWR" => libc::SHUT_RDWR as i64,
         "NULL" => 0,
-        _ => return None,
+        _ => return linux::symbol(name),
     })
 }
 

@@ -94,6 +94,42 @@ fn ipv4_len(bytes: &[u8], at: usize) -> usize {
 }
 
 pub fn tokenize<'a>(src: &Source<'a>) -> Result<Vec<Token<'a>>, ParseError> {
+    static NONE: super::Definitions = super::Definitions::new();
+    tokenize_defined(src, &NONE)
+}
+
+/// What a defined word reads as: packetdrill's lexer (`word()`) makes `"v"` a string,
+/// `` `v` `` a command, a whole number an integer and anything else a word.
+fn defined<'a>(value: &'a str) -> Tok<'a> {
+    let quoted = |q: char| {
+        value
+            .strip_prefix(q)
+            .and_then(|v| v.strip_suffix(q))
+            .filter(|_| value.len() >= 2)
+    };
+    if let Some(v) = quoted('"') {
+        return Tok::Str(v);
+    }
+    if let Some(v) = quoted('`') {
+        return Tok::BackQuoted(v);
+    }
+    if value.parse::<i64>().is_ok() {
+        return Tok::Int(value);
+    }
+    let hex = value
+        .strip_prefix("0x")
+        .or_else(|| value.strip_prefix("0X"));
+    if hex.is_some_and(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit())) {
+        return Tok::Hex(value);
+    }
+    Tok::Word(value)
+}
+
+/// [`tokenize`], reading a word `defines` names as its value (spans stay the word's).
+pub fn tokenize_defined<'a>(
+    src: &Source<'a>,
+    defines: &'a super::Definitions,
+) -> Result<Vec<Token<'a>>, ParseError> {
     let text = src.text;
     let bytes = text.as_bytes();
     let mut tokens = Vec::new();
@@ -212,7 +248,11 @@ pub fn tokenize<'a>(src: &Source<'a>) -> Result<Vec<Token<'a>>, ParseError> {
             (tok, len)
         } else if is_word_byte(b) {
             let len = count_while(bytes, pos, is_word_byte);
-            (Tok::Word(&text[pos..pos + len]), len)
+            let word = &text[pos..pos + len];
+            match defines.get(word) {
+                Some(value) => (defined(value), len),
+                None => (Tok::Word(word), len),
+            }
         } else {
             let c = text[pos..].chars().next().unwrap_or('\u{fffd}');
             (Tok::Punct(c), c.len_utf8())

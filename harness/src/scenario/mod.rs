@@ -109,8 +109,29 @@ impl<'a> Source<'a> {
 
 /// Parses a whole script; `file_name` only labels errors.
 pub fn parse(file_name: &str, text: &str) -> Result<Script, ParseError> {
+    parse_defined(file_name, text, &Definitions::new())
+}
+
+/// packetdrill's `-D NAME=VALUE` definitions: a word of the script equal to `NAME` reads as
+/// `VALUE` (an integer, a `"string"`, a `` `command` `` or a word), as its lexer does.
+pub type Definitions = std::collections::BTreeMap<String, String>;
+
+/// Reads `-D`'s `NAME=VALUE`, refusing what packetdrill refuses (no `=`, an empty name).
+pub fn definition(arg: &str) -> Result<(String, String), String> {
+    match arg.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_string(), value.to_string())),
+        _ => Err(format!("bad definition `{arg}`: expected NAME=VALUE")),
+    }
+}
+
+/// [`parse`] with `-D` definitions.
+pub fn parse_defined(
+    file_name: &str,
+    text: &str,
+    defines: &Definitions,
+) -> Result<Script, ParseError> {
     let src = Source::new(file_name, text);
-    let tokens = lexer::tokenize(&src)?;
+    let tokens = lexer::tokenize_defined(&src, defines)?;
     parser::Parser::new(&src, tokens).script()
 }
 

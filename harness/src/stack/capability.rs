@@ -60,11 +60,15 @@ pub enum Capability {
     /// segment, its timers, the errno of a call): what a script written against Linux needs
     /// when its line pins such a choice and the model allows what the stack did instead.
     LinuxChoices,
+    /// Linux's own system calls beyond the BSD core, made on the stack's descriptors
+    /// ([`super::Stack::raw_fd`]): send flags, sendmsg/recvmsg with ancillary data, ioctl,
+    /// poll, epoll, options the seam does not name.
+    LinuxCalls,
 }
 
 impl Capability {
     /// Every capability, in declaration order.
-    pub const ALL: [Capability; 23] = [
+    pub const ALL: [Capability; 24] = [
         Capability::Ipv6,
         Capability::V4MappedV6,
         Capability::ListenBacklog,
@@ -88,6 +92,7 @@ impl Capability {
         Capability::WindowScale,
         Capability::Blocking,
         Capability::LinuxChoices,
+        Capability::LinuxCalls,
     ];
 
     /// The name reports print (`needs linger`) and scripts use (`// needs: linger`).
@@ -116,6 +121,7 @@ impl Capability {
             Capability::WindowScale => "window-scale",
             Capability::Blocking => "blocking",
             Capability::LinuxChoices => "linux-choices",
+            Capability::LinuxCalls => "linux-calls",
         }
     }
 

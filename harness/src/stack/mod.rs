@@ -357,6 +357,15 @@ pub trait Stack {
         Ok(0)
     }
 
+    /// The kernel descriptor behind `fd`, for Linux's own system calls the seam does not
+    /// name ([`Capability::LinuxCalls`]): only a stack that is the kernel has one. The
+    /// descriptor stays the stack's: the caller must not close it, and calls that could
+    /// block are made non-blocking (it is `O_NONBLOCK`).
+    fn raw_fd(&self, fd: Fd) -> Option<std::os::fd::RawFd> {
+        let _ = fd;
+        None
+    }
+
     /// What the stack logged since the last call that the harness did not see cross the
     /// seam (packets it filtered as noise, observations of its state, notes), for the
     /// trace. Not the packets and calls themselves: the [`Recorder`] records those.

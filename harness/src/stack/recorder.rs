@@ -398,6 +398,18 @@ impl Recorder {
         self.io(|s| s.state_at(local, remote))
     }
 
+    /// See [`Stack::raw_fd`]: the kernel descriptor behind `fd`, or the capability missing.
+    /// A call made on it is not recorded by the seam: the caller notes it.
+    pub fn raw_fd(&self, fd: Fd) -> io::Result<std::os::fd::RawFd> {
+        self.need(Capability::LinuxCalls)?;
+        if self.panic.is_some() {
+            return Err(io::Error::other(Panicked));
+        }
+        self.stack
+            .raw_fd(fd)
+            .ok_or_else(|| io::Error::from_raw_os_error(libc::EBADF))
+    }
+
     /// See [`Stack::connections`].
     pub fn connections(&mut self) -> io::Result<Vec<DiagSocket>> {
         self.need(Capability::ConnectionTable)?;

@@ -24,6 +24,7 @@
 
 mod blocking;
 mod data;
+mod linux;
 mod options;
 mod socket;
 
@@ -38,6 +39,7 @@ use crate::runner::syscall::{self, Decoded, Expected};
 use crate::runner::Check;
 use crate::scenario::{Event, EventTime, Syscall};
 use crate::stack::{CallError, Capability, Fd};
+use crate::trace::EventKind;
 
 use blocking::Op;
 pub(super) use blocking::Pending;
@@ -52,6 +54,11 @@ pub(super) struct Ret {
     judged: bool,
     /// The stack refused the call for lack of this: the line is not applicable.
     unsupported: Option<Capability>,
+    /// What the call returned besides its count that differs from the script (a `poll`'s
+    /// `revents`, a control message, an option's value): what it was, and the check.
+    mismatch: Option<(String, String)>,
+    /// A descriptor the call made that is no socket of the stack (`epoll_create`).
+    new_file: Option<std::os::fd::OwnedFd>,
 }
 
 /// What the model needs of a call's result beyond [`Ret`].
@@ -67,6 +74,8 @@ impl Ret {
             new_fd: None,
             judged: false,
             unsupported: None,
+            mismatch: None,
+            new_file: None,
         }
     }
 
@@ -77,6 +86,8 @@ impl Ret {
             new_fd: None,
             judged: false,
             unsupported: None,
+            mismatch: None,
+            new_file: None,
         }
     }
 
@@ -151,7 +162,7 @@ impl Exec<'_> {
         // script that got here, and says the same if it does.
         let (call, expected) =
             syscall::decode(sc).map_err(|b| self.error_at(ev.span, b.message))?;
-        let started = self.start_call(ev, call)?;
+        let started = self.start_call(ev, index, call)?;
         match started {
             Started::Done(ret) => {
                 self.finish_call(ev, sc, &expected, ret, t, end)?;
@@ -209,7 +220,7 @@ impl Exec<'_> {
         let now = self.now_us();
         let shown = format!("returned {} at {} sec", ret.show(), super::fmt_secs(now));
         annotate::call(&mut self.stack, ev, sc, &ret.show());
-        let fd_call = matches!(sc.name.as_str(), "socket" | "accept");
+        let fd_call = matches!(sc.name.as_str(), "socket" | "accept" | "epoll_create");
         let returned = || Check::CallReturn {
             call: sc.name.clone(),
             judged: ret.judged,
@@ -229,13 +240,25 @@ impl Exec<'_> {
                 return Err(self.fail(ev, shown, returned(), m));
             }
         }
+        if let Some((actual, message)) = ret.mismatch {
+            return Err(self.fail(ev, actual, Check::Other, message));
+        }
         if let (true, Some(fd)) = (fd_call, ret.new_fd) {
-            if self.fds.insert(expected.result, fd).is_some() {
-                return Err(self.error_at(
-                    ev.span,
-                    format!("duplicate fd {} in script", expected.result),
-                ));
+            // packetdrill accepts a number the script used before without closing it: the
+            // number names the new socket from now on, the old one stays open unnamed.
+            self.files.remove(&expected.result);
+            if let Some(old) = self.fds.insert(expected.result, fd) {
+                self.stack.note(EventKind::Note {
+                    text: format!(
+                        "script fd {} now names socket {fd}; socket {old} stays open",
+                        expected.result
+                    ),
+                });
             }
+        }
+        if let (true, Some(file)) = (fd_call, ret.new_file) {
+            self.fds.remove(&expected.result);
+            self.files.insert(expected.result, file);
         }
         if let Some(end) = end {
             let time = match ev.time {
@@ -251,7 +274,7 @@ impl Exec<'_> {
     }
 
     /// Runs the call, each in its own function: done, or parked when it blocks.
-    fn start_call(&mut self, ev: &Event, call: Decoded) -> Step<Started> {
+    fn start_call(&mut self, ev: &Event, index: usize, call: Decoded) -> Step<Started> {
         match call {
             Decoded::Socket { v6, nonblocking } => self.socket(v6, nonblocking),
             Decoded::Bind { fd } => self.bind(ev, fd),
@@ -267,6 +290,7 @@ impl Exec<'_> {
             Decoded::GetSockOpt { fd, opt, expected } => self.get_option(ev, fd, opt, expected),
             Decoded::GetFlags { fd } => self.get_flags(ev, fd),
             Decoded::SetFlags { fd, nonblocking } => self.set_flags(ev, fd, nonblocking),
+            Decoded::Linux(call) => self.linux_call(ev, index, call),
         }
     }
 }

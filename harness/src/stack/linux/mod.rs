@@ -524,6 +524,11 @@ impl Stack for LinuxStack {
         self.end_check()
     }
 
+    fn raw_fd(&self, fd: Fd) -> Option<std::os::fd::RawFd> {
+        use std::os::fd::AsRawFd;
+        self.sockets.get(&fd).map(|s| s.fd.as_raw_fd())
+    }
+
     fn take_log(&mut self) -> Vec<TraceEvent> {
         // The sandbox records the packets too, for its own users; through the seam the
         // recorder records those itself.

@@ -30,18 +30,42 @@ pub(in crate::runner::exec) enum Op {
     Accept(Fd),
     Connect(Fd),
     Read(Fd, usize),
-    /// `len` bytes asked for, `queued` of them taken by the kernel so far.
+    /// `len` bytes asked for, `queued` of them taken by the kernel so far; `flags` and
+    /// `iovs` of a `send`/`sendmsg` (0 and 1 for a `write`).
     Write {
         fd: Fd,
         len: usize,
         queued: usize,
+        flags: i32,
+        iovs: usize,
+    },
+    /// A blocking `sendto(MSG_FASTOPEN)`: the SYN went with `queued` of `len` bytes; the
+    /// call waits for the handshake, as connect() does, then writes the rest
+    /// (`tcp_sendmsg_fastopen()`), or returns the handshake's error.
+    FastOpen {
+        fd: Fd,
+        len: usize,
+        queued: usize,
+        flags: i32,
+        iovs: usize,
+    },
+    /// A `poll` or `epoll_wait` (script event `event`) until script time `until`.
+    Wait {
+        event: usize,
+        until: i64,
     },
 }
 
 impl Op {
     pub(super) fn fd(self) -> Fd {
         match self {
-            Op::Accept(fd) | Op::Connect(fd) | Op::Read(fd, _) | Op::Write { fd, .. } => fd,
+            Op::Accept(fd)
+            | Op::Connect(fd)
+            | Op::Read(fd, _)
+            | Op::Write { fd, .. }
+            | Op::FastOpen { fd, .. } => fd,
+            // No socket: a close() while it waits does not concern it.
+            Op::Wait { .. } => Fd(-1),
         }
     }
 
@@ -51,7 +75,8 @@ impl Op {
             Op::Accept(_) => Blocking::Accept,
             Op::Connect(_) => Blocking::Connect,
             Op::Read(..) => Blocking::Read,
-            Op::Write { len, .. } => Blocking::Write { len: len as u64 },
+            Op::Write { len, .. } | Op::FastOpen { len, .. } => Blocking::Write { len: len as u64 },
+            Op::Wait { .. } => unreachable!("the model is not told of a poll"),
         }
     }
 }
@@ -91,6 +116,10 @@ impl Exec<'_> {
     /// Tells the model what a call on a blocking socket returned; `line` is the call's own,
     /// which later events may have passed while it was blocked.
     pub(super) fn returned(&mut self, op: Op, ret: &Ret, line: u32) {
+        if matches!(op, Op::Wait { .. }) {
+            // A poll changes nothing the model follows.
+            return;
+        }
         let now = self.stack.now().saturating_sub(self.start);
         let call = Call::BlockingReturn {
             call: op.blocking(),
@@ -114,6 +143,31 @@ impl Exec<'_> {
             Op::Read(fd, max) => self.try_read(fd, max),
             Op::Connect(fd) => self.try_connect(fd)?,
             Op::Write { fd, .. } => self.try_write(fd, op),
+            Op::Wait { event, until } => self.try_wait(event, until)?,
+            Op::FastOpen {
+                fd,
+                len,
+                queued,
+                flags,
+                iovs,
+            } => match self.try_connect(fd)? {
+                None => None,
+                Some(r) if r.errno.is_some() => Some(r),
+                Some(_) => {
+                    *op = Op::Write {
+                        fd,
+                        len,
+                        queued,
+                        flags: flags & !libc::MSG_FASTOPEN,
+                        iovs,
+                    };
+                    if queued == len {
+                        Some(Ret::ok(len as i64))
+                    } else {
+                        self.write_some(op)
+                    }
+                }
+            },
         };
         let progress = match *op {
             Op::Write { queued, .. } => queued,
@@ -202,12 +256,25 @@ impl Exec<'_> {
     /// A blocking write's next step: as much of the rest as the kernel takes now. `None`
     /// while data is left and the connection stands.
     pub(super) fn write_some(&mut self, op: &mut Op) -> Option<Ret> {
-        let Op::Write { fd, len, queued } = op else {
+        let Op::Write {
+            fd,
+            len,
+            queued,
+            flags,
+            iovs,
+        } = op
+        else {
             unreachable!("only writes write")
         };
         // packetdrill writes zeros (alloc_buffer with set_zero).
         let data = vec![0; *len - *queued];
-        match self.stack.write(*fd, &data) {
+        let r = if *flags == 0 && *iovs <= 1 {
+            self.stack.write(*fd, &data)
+        } else {
+            self.send_raw(*fd, data.len(), *iovs, *flags)
+                .map_err(CallError::Errno)
+        };
+        match r {
             Ok(n) => {
                 *queued += n;
                 let fd = *fd;
@@ -248,7 +315,7 @@ impl Exec<'_> {
                             len: None,
                         },
                     ),
-                    Op::Connect(_) | Op::Write { .. } => {}
+                    Op::Connect(_) | Op::Write { .. } | Op::Wait { .. } | Op::FastOpen { .. } => {}
                 }
                 let mut ret = Ret::err(Errno::EAGAIN);
                 ret.judged = matches!(op, Op::Accept(_) | Op::Read(..));

@@ -15,7 +15,13 @@ impl Exec<'_> {
     pub(super) fn write(&mut self, ev: &Event, fd: i64, len: usize) -> Step<Started> {
         let fd = self.fd_arg(ev, fd)?;
         if self.is_blocking(fd) {
-            let mut op = Op::Write { fd, len, queued: 0 };
+            let mut op = Op::Write {
+                fd,
+                len,
+                queued: 0,
+                flags: 0,
+                iovs: 1,
+            };
             return Ok(match self.write_some(&mut op) {
                 Some(ret) => {
                     self.returned(op, &ret, ev.span.line);

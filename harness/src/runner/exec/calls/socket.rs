@@ -90,6 +90,9 @@ impl Exec<'_> {
 
     /// `n`: the script's descriptor.
     pub(super) fn close(&mut self, ev: &Event, n: i64) -> Step<Started> {
+        if self.files.remove(&n).is_some() {
+            return done(Ret::ok(0));
+        }
         let fd = self.fd_arg(ev, n)?;
         if let Some(p) = self.pending.as_mut().filter(|p| p.op.fd() == fd) {
             // The blocked call holds the file: closing the descriptor only takes the
