@@ -26,8 +26,16 @@ fn option() -> impl Strategy<Value = TcpOption<'static>> {
         2 => proptest::collection::vec(block, 1..=4)
             .prop_map(|b| TcpOption::Sack(SackBlocks::new(&b).unwrap())),
         2 => (any::<u32>(), any::<u32>()).prop_map(|(val, ecr)| TcpOption::Timestamps { val, ecr }),
-        // Kinds nobody in the comparison interprets: not 0-5, not 8.
-        1 => ((6u8..=255).prop_filter("known", |k| *k != 8), proptest::collection::vec(any::<u8>(), 0..8))
+        1 => proptest::collection::vec(any::<u8>(), 0..18)
+            .prop_map(|c| TcpOption::FastOpen(Cow::Owned(c))),
+        1 => proptest::collection::vec(any::<u8>(), 0..18)
+            .prop_map(|c| TcpOption::FastOpenExp(Cow::Owned(c))),
+        // Kinds nobody in the comparison interprets: not 0-5, not 8, not 34 (Fast Open), and
+        // 254 only without Fast Open's magic.
+        1 => ((6u8..=255).prop_filter("known", |k| *k != 8 && *k != 34), proptest::collection::vec(any::<u8>(), 0..8))
+            .prop_filter("Fast Open's experimental form", |(kind, data)| {
+                !(*kind == 254 && data.starts_with(&[0xF9, 0x89]))
+            })
             .prop_map(|(kind, data)| TcpOption::Unknown { kind, data: Cow::Owned(data) }),
     ]
 }

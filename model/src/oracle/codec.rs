@@ -247,8 +247,13 @@ fn etherparse_options_agree(
             }
             (
                 Err(TcpOptionReadError::UnknownId(kind)),
-                Some(TcpOption::Unknown { kind: k, .. }),
+                Some(
+                    o @ (TcpOption::Unknown { .. }
+                    | TcpOption::FastOpen(_)
+                    | TcpOption::FastOpenExp(_)),
+                ),
             ) => {
+                let k = &o.kind();
                 return if kind == k {
                     Ok(())
                 } else {

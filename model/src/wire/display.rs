@@ -20,6 +20,20 @@ impl fmt::Display for TcpOption<'_> {
                 Ok(())
             }
             TcpOption::Timestamps { val, ecr } => write!(f, "TS val {val} ecr {ecr}"),
+            TcpOption::FastOpen(c) | TcpOption::FastOpenExp(c) => {
+                f.write_str(if matches!(self, TcpOption::FastOpen(_)) {
+                    "FO"
+                } else {
+                    "FOEXP"
+                })?;
+                if !c.is_empty() {
+                    f.write_str(" ")?;
+                    for b in c.iter() {
+                        write!(f, "{b:02x}")?;
+                    }
+                }
+                Ok(())
+            }
             TcpOption::Unknown { kind, data } => {
                 write!(f, "unknown-{kind}")?;
                 if !data.is_empty() {

@@ -1,5 +1,5 @@
 //! TCP options (RFC 9293 §3.1 and §3.2, RFC 7323 for window scale and timestamps, RFC 2018
-//! for SACK).
+//! for SACK, RFC 7413 for Fast Open).
 
 use std::borrow::Cow;
 
@@ -13,6 +13,15 @@ pub const KIND_WINDOW_SCALE: u8 = 3;
 pub const KIND_SACK_PERMITTED: u8 = 4;
 pub const KIND_SACK: u8 = 5;
 pub const KIND_TIMESTAMPS: u8 = 8;
+/// RFC 7413 4.1.1: the TCP Fast Open cookie option.
+pub const KIND_FAST_OPEN: u8 = 34;
+/// RFC 6994: the shared experimental kind, which Fast Open used before kind 34 was assigned
+/// (with the magic [`FAST_OPEN_EXP_MAGIC`] after the length byte).
+pub const KIND_EXPERIMENT: u8 = 254;
+/// RFC 7413 4.1.1 (and its draft's experimental form): the 16-bit ExID that marks a kind-254
+/// option as Fast Open.
+pub const FAST_OPEN_EXP_MAGIC: u16 = 0xF989;
+const FAST_OPEN_EXP_MAGIC_BYTES: [u8; 2] = FAST_OPEN_EXP_MAGIC.to_be_bytes();
 
 /// The most option bytes a TCP header can carry (data offset 15 words, less 20 fixed bytes).
 pub const MAX_OPTIONS_LEN: usize = 40;
@@ -75,6 +84,11 @@ impl core::fmt::Debug for SackBlocks {
 /// parse/emit round trip: stacks differ in how they pad, and a conformance report must be able
 /// to show that. Kinds this codec does not interpret (TCP-AO, MPTCP, Fast Open, experiments)
 /// are kept verbatim as `Unknown`.
+///
+/// Fast Open's cookie is kept whatever its length: RFC 7413 4.1.1 bounds a valid cookie (0, or
+/// 4 to 16 bytes and even), and a stack that sends another length has sent a well-formed
+/// option carrying a cookie the receiver must ignore, which is the model's call, not the
+/// codec's ([`TcpOption::fast_open_cookie_valid`]).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum TcpOption<'a> {
     /// Kind 0. Ends the list; what follows in the header is padding.
@@ -91,6 +105,11 @@ pub enum TcpOption<'a> {
     Sack(SackBlocks),
     /// Kind 8, length 10.
     Timestamps { val: u32, ecr: u32 },
+    /// Kind 34, length 2 + the cookie (RFC 7413 4.1.1); an empty cookie is a cookie request.
+    FastOpen(Cow<'a, [u8]>),
+    /// Kind 254 with the magic 0xF989 (RFC 6994 ExID), length 4 + the cookie: the
+    /// experimental form of Fast Open, which Linux still sends when asked to.
+    FastOpenExp(Cow<'a, [u8]>),
     /// Any other kind, with the bytes after its length byte.
     Unknown { kind: u8, data: Cow<'a, [u8]> },
 }
@@ -105,8 +124,23 @@ impl TcpOption<'_> {
             TcpOption::SackPermitted => KIND_SACK_PERMITTED,
             TcpOption::Sack(_) => KIND_SACK,
             TcpOption::Timestamps { .. } => KIND_TIMESTAMPS,
+            TcpOption::FastOpen(_) => KIND_FAST_OPEN,
+            TcpOption::FastOpenExp(_) => KIND_EXPERIMENT,
             TcpOption::Unknown { kind, .. } => *kind,
         }
+    }
+
+    /// The Fast Open cookie this option carries, in either form.
+    pub fn fast_open_cookie(&self) -> Option<&[u8]> {
+        match self {
+            TcpOption::FastOpen(c) | TcpOption::FastOpenExp(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// RFC 7413 4.1.1: a cookie is empty (a request) or 4 to 16 bytes, an even number.
+    pub fn fast_open_cookie_valid(cookie: &[u8]) -> bool {
+        cookie.is_empty() || ((4..=16).contains(&cookie.len()) && cookie.len() % 2 == 0)
     }
 
     /// Bytes this option takes on the wire.
@@ -118,6 +152,8 @@ impl TcpOption<'_> {
             TcpOption::SackPermitted => 2,
             TcpOption::Sack(blocks) => 2 + 8 * blocks.as_slice().len(),
             TcpOption::Timestamps { .. } => 10,
+            TcpOption::FastOpen(c) => 2 + c.len(),
+            TcpOption::FastOpenExp(c) => 4 + c.len(),
             TcpOption::Unknown { data, .. } => 2 + data.len(),
         }
     }
@@ -131,6 +167,8 @@ impl TcpOption<'_> {
             TcpOption::SackPermitted => TcpOption::SackPermitted,
             TcpOption::Sack(b) => TcpOption::Sack(b),
             TcpOption::Timestamps { val, ecr } => TcpOption::Timestamps { val, ecr },
+            TcpOption::FastOpen(c) => TcpOption::FastOpen(Cow::Owned(c.into_owned())),
+            TcpOption::FastOpenExp(c) => TcpOption::FastOpenExp(Cow::Owned(c.into_owned())),
             TcpOption::Unknown { kind, data } => TcpOption::Unknown {
                 kind,
                 data: Cow::Owned(data.into_owned()),
@@ -160,6 +198,11 @@ impl TcpOption<'_> {
                 buf[2..6].copy_from_slice(&val.to_be_bytes());
                 buf[6..10].copy_from_slice(&ecr.to_be_bytes());
             }
+            TcpOption::FastOpen(c) => buf[2..len].copy_from_slice(c),
+            TcpOption::FastOpenExp(c) => {
+                buf[2..4].copy_from_slice(&FAST_OPEN_EXP_MAGIC.to_be_bytes());
+                buf[4..len].copy_from_slice(c);
+            }
             TcpOption::Unknown { data, .. } => buf[2..len].copy_from_slice(data),
         }
     }
@@ -185,10 +228,27 @@ pub fn padded_len(options: &[TcpOption<'_>]) -> Result<usize, WireError> {
                     reason: "kinds 0 and 1 are single bytes and carry no data",
                 })
             }
-            TcpOption::Unknown { data, .. } if data.len() > MAX_OPTIONS_LEN - 2 => {
+            TcpOption::Unknown { data, .. } | TcpOption::FastOpen(data)
+                if data.len() > MAX_OPTIONS_LEN - 2 =>
+            {
                 return Err(WireError::TcpOptionUnencodable {
                     index,
                     reason: "option data longer than 38 bytes",
+                })
+            }
+            TcpOption::FastOpenExp(data) if data.len() > MAX_OPTIONS_LEN - 4 => {
+                return Err(WireError::TcpOptionUnencodable {
+                    index,
+                    reason: "experimental Fast Open cookie longer than 36 bytes",
+                })
+            }
+            TcpOption::Unknown { kind, data }
+                if (*kind == KIND_FAST_OPEN)
+                    || (*kind == KIND_EXPERIMENT && data.starts_with(&FAST_OPEN_EXP_MAGIC_BYTES)) =>
+            {
+                return Err(WireError::TcpOptionUnencodable {
+                    index,
+                    reason: "a Fast Open option is TcpOption::FastOpen or FastOpenExp, not Unknown",
                 })
             }
             _ => {}
@@ -356,6 +416,13 @@ impl<'a> TcpOptions<'a> {
                 val: be32(&body[..4]),
                 ecr: be32(&body[4..]),
             },
+            // RFC 7413 4.1.1: Fast Open is kind 34, the cookie after the length byte.
+            (KIND_FAST_OPEN, _) => TcpOption::FastOpen(Cow::Borrowed(body)),
+            // RFC 6994 2: a shared experimental option names its experiment by the ExID that
+            // opens its data; 0xF989 is Fast Open's.
+            (KIND_EXPERIMENT, _) if body.starts_with(&FAST_OPEN_EXP_MAGIC_BYTES) => {
+                TcpOption::FastOpenExp(Cow::Borrowed(&body[2..]))
+            }
             (
                 KIND_MSS | KIND_WINDOW_SCALE | KIND_SACK_PERMITTED | KIND_SACK | KIND_TIMESTAMPS,
                 _,
