@@ -144,6 +144,7 @@ impl RefState {
             wnd: CANON_WND,
             len,
             options,
+            up: 0,
         }
     }
 
