@@ -16,11 +16,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 // The subcommands' own files sit beside this one (they were the binary's modules).
 #[path = "explore_cli.rs"]
 mod explore_cli;
+#[path = "requirements_cli.rs"]
+mod requirements_cli;
 #[path = "run_cli.rs"]
 mod run_cli;
 use tcpcheck::decode::{decode_file, render, Decoded};
 use tcpcheck::doctor::{self, Check};
-use tcpcheck::requirements::{self, Status, OTHER_REQUIREMENTS, REQUIREMENTS};
 use tcpcheck::rootless;
 use tcpcheck::runner;
 use tcpcheck::stack::{Registry, StackKind};
@@ -61,14 +62,9 @@ enum Command {
         define: Vec<(String, String)>,
     },
     /// Print the requirement matrix of RFC 9293 Appendix B: for each of its 119 labels, where
-    /// the model implements it, which tests exercise it, or why the wire cannot show it.
-    Requirements {
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-        /// Only the labels with this status.
-        #[arg(long, value_parser = ["tested", "implemented", "not-observable", "missing"])]
-        status: Option<String>,
-    },
+    /// the model implements it, which tests exercise it, or why the wire cannot show it; with
+    /// `--stack`, that stack's scorecard.
+    Requirements(requirements_cli::Args),
     /// Run packetdrill scripts (files, or directories searched recursively for *.pkt) against
     /// the Linux kernel, each in a fresh network namespace.
     Run(run_cli::Args),
@@ -90,10 +86,8 @@ impl Command {
     /// reports that failure as one of its checks.
     fn needs_namespaces(&self) -> bool {
         match self {
-            Command::Decode { .. }
-            | Command::Doctor
-            | Command::Check { .. }
-            | Command::Requirements { .. } => false,
+            Command::Decode { .. } | Command::Doctor | Command::Check { .. } => false,
+            Command::Requirements(args) => args.stack() == Some(StackKind::Linux),
             Command::Run(args) => args.stack() == StackKind::Linux,
             Command::Explore(args) => args.stack() == StackKind::Linux,
         }
@@ -143,26 +137,7 @@ pub fn main(registry: Registry) -> ExitCode {
         } => check(&paths, allow_shell, &define.into_iter().collect()),
         Command::Explore(args) => explore_cli::main(args, &registry),
         Command::Run(args) => run_cli::main(args, &registry),
-        Command::Requirements { format, status } => {
-            let status = status.as_deref().and_then(Status::parse);
-            let shown: Vec<_> = REQUIREMENTS
-                .iter()
-                .filter(|e| status.is_none_or(|s| e.status == s))
-                .collect();
-            let other: Vec<_> = OTHER_REQUIREMENTS
-                .iter()
-                .filter(|e| status.is_none_or(|s| e.status == s))
-                .collect();
-            match format {
-                Format::Text => print!(
-                    "{}\n{}",
-                    requirements::render_text(REQUIREMENTS, &shown),
-                    requirements::render_other_text(OTHER_REQUIREMENTS, &other)
-                ),
-                Format::Json => print!("{}", requirements::render_json(&[shown, other].concat())),
-            }
-            ExitCode::SUCCESS
-        }
+        Command::Requirements(args) => requirements_cli::main(args, &registry),
     }
 }
 

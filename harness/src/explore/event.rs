@@ -142,6 +142,7 @@ impl Resolved {
             wnd: self.wnd,
             len: u32::from(self.len),
             options,
+            up: 0,
         }
     }
 

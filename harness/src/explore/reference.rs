@@ -146,6 +146,7 @@ impl RefState {
             wnd: CANON_WND,
             len,
             options,
+            up: 0,
         }
     }
 

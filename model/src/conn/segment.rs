@@ -27,6 +27,8 @@ pub struct Seg {
     /// Payload bytes.
     pub len: u32,
     pub options: SegOptions,
+    /// The urgent pointer field as sent (read only with URG).
+    pub up: u16,
 }
 
 impl Seg {
@@ -38,6 +40,7 @@ impl Seg {
             wnd: 65535,
             len,
             options: SegOptions::default(),
+            up: 0,
         }
     }
 
@@ -61,6 +64,7 @@ impl Seg {
             wnd: tcp.window,
             len: tcp.payload.len() as u32,
             options,
+            up: tcp.urgent_pointer,
         }
     }
 

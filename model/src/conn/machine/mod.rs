@@ -16,6 +16,7 @@ mod own;
 mod reassembly;
 mod rfc5961;
 mod state_timer;
+mod urgent;
 mod user;
 
 pub use state_timer::StateTimer;
@@ -194,6 +195,10 @@ struct Receive {
     /// the receive queue's tail): Linux's tcp_recvmsg() takes it with the last byte
     /// (found_fin_ok), however much the read asked for.
     fin_in_tail: bool,
+    /// The out-of-band byte (the last urgent octet) not yet read past: how many in-order
+    /// bytes of the stream lie before it, counted from the application's read position
+    /// (see `urgent.rs`).
+    urgent_ahead: Option<u64>,
 }
 
 /// What the two SYNs agreed on, and the window scale each side uses for its own window

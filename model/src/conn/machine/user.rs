@@ -108,8 +108,7 @@ impl Connection {
         match self.state {
             State::Closed => Err(UserError::DoesNotExist),
             _ if self.rcv.readable > 0 => {
-                let got = self.rcv.readable.min(n);
-                self.rcv.readable -= got;
+                let got = self.take_readable(n);
                 // Linux tcp_recvmsg() goes on to the FIN behind the data while the read has
                 // room left, and takes it off the receive queue; a FIN in the last byte's own
                 // skb goes with that byte (seen on 6.18, explorer seed 7 case 1417: the

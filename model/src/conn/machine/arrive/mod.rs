@@ -63,7 +63,10 @@ impl Connection {
         if !seg.flags.ack() || self.check_ack(now, seg).is_break() {
             return;
         }
-        // Sixth, URG: not modelled (RFC 9293 3.8.5's urgent pointer is kept by the codec).
+        // Sixth, check the URG bit.
+        if seg.flags.urg() {
+            self.urgent(seg);
+        }
         if zero_window_allowance {
             // The text does not fit a zero window: acknowledge what we have instead.
             self.ack_now(now, &rules::ZERO_WINDOW_TEXT);

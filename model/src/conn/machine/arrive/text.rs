@@ -71,7 +71,9 @@ impl Connection {
                 self.tcb.rcv_nxt += taken;
                 self.rcv.readable += u64::from(taken);
                 // tcp_data_queue(): tcp_fast_path_check() once the text is queued.
-                self.linux.header_prediction = self.tcb.rcv_wnd > 0;
+                // It stays off while urgent data is pending (tcp_fast_path_check()).
+                self.linux.header_prediction =
+                    self.tcb.rcv_wnd > 0 && self.rcv.urgent_ahead.is_none();
                 // RFC 9293 3.10.7.4, eighth: the FIN ends the stream at its sequence number,
                 // so data held beyond it is not part of it (fin() drops it).
                 if !seg.flags.fin() && self.pull_out_of_order() {
