@@ -8,6 +8,7 @@
 //! }
 //! ```
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -96,10 +97,21 @@ impl Command {
 
 /// Runs the command line with the stacks of `registry` (`--stack` picks one of them).
 pub fn main(registry: Registry) -> ExitCode {
+    main_from(registry, std::env::args_os())
+}
+
+/// [`main`] on `args` (the program's name first) instead of the process's own: how a test
+/// drives a binary's command line with a registry of its choosing, in-process. A usage error
+/// exits the process, as it does for the binary.
+pub fn main_from<I, T>(registry: Registry, args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
     // Before anything else: the kernel refuses a user namespace to a process that already has
     // a second thread. A failure only matters to the subcommands that need namespaces.
     let privilege = rootless::enter_user_namespace_if_needed();
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(args);
     if let Err(e) = &privilege {
         if cli.command.needs_namespaces() {
             eprintln!("tcpcheck: {e}");

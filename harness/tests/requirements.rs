@@ -6,7 +6,6 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use tcpcheck::requirements::scan::{self, SourceFile, Status};
 use tcpcheck::requirements::{
@@ -541,47 +540,4 @@ fn requirements_text_summarises_then_lists_every_label() {
             e.id
         );
     }
-}
-
-#[test]
-fn requirements_command_prints_json() {
-    let out = Command::new(env!("CARGO_BIN_EXE_tcpcheck"))
-        .args(["requirements", "--format", "json"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(
-        json.as_array().unwrap().len(),
-        119 + OTHER_REQUIREMENTS.len()
-    );
-
-    let out = Command::new(env!("CARGO_BIN_EXE_tcpcheck"))
-        .args([
-            "requirements",
-            "--format",
-            "json",
-            "--status",
-            "not-observable",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let shown = json.as_array().unwrap();
-    assert_eq!(
-        shown.len(),
-        REQUIREMENTS
-            .iter()
-            .chain(OTHER_REQUIREMENTS)
-            .filter(|e| e.status == Status::NotObservable)
-            .count()
-    );
-    assert!(shown.iter().all(|e| e["status"] == "not-observable"));
-
-    let out = Command::new(env!("CARGO_BIN_EXE_tcpcheck"))
-        .args(["requirements", "--status", "nonsense"])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
 }

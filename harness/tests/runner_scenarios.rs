@@ -2,8 +2,6 @@
 //! and IPv6 in its own sandbox, checking verdicts, the line a divergence points at, and the
 //! CLI's JSON. Run as root (or see the README's rootless notes).
 
-use std::process::Command;
-
 use tcpcheck::differ::ModelVerdict;
 use tcpcheck::runner::{run_text, IpVersion, RunOptions, ScenarioRun, Verdict};
 use tcpcheck_model::profile::ProfileKind;
@@ -263,87 +261,6 @@ fn script_fds_map_to_stack_fds() {
 +0  close(4) = 0
 ",
     );
-}
-
-#[test]
-fn cli_json_shape() {
-    let dir = std::env::temp_dir().join(format!("tcpcheck-runner-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("a-pass.pkt"), PASSIVE_OPEN).unwrap();
-    std::fs::write(
-        dir.join("b-fail.pkt"),
-        PASSIVE_OPEN.replace("+0  > . 1:1(0) ack 11", "+0  > . 1:1(0) ack 12"),
-    )
-    .unwrap();
-    let report = dir.join("report");
-    let out = Command::new(env!("CARGO_BIN_EXE_tcpcheck"))
-        .args([
-            "run", "--format", "json", "--ip", "both", "--jobs", "4", "--report",
-        ])
-        .arg(&report)
-        .arg(&dir)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{out:?}");
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(
-        v["summary"],
-        serde_json::json!({
-            "passed": 2,
-            "failed": 2,
-            "errors": 0,
-            "interrupted": 0,
-            "not_applicable": 0,
-            "passed_with_model_divergence": 0
-        })
-    );
-    let scenarios = v["scenarios"].as_array().unwrap();
-    assert_eq!(scenarios.len(), 4);
-    for s in scenarios {
-        let keys: Vec<&str> = s.as_object().unwrap().keys().map(String::as_str).collect();
-        let mut keys = keys;
-        keys.sort();
-        assert_eq!(
-            keys,
-            [
-                "duration_ms",
-                "first_divergence",
-                "ip",
-                "model",
-                "path",
-                "verdict"
-            ]
-        );
-        // The kernel did what the model allows in both scripts: only the script is wrong
-        // in the failing one.
-        assert_eq!(s["model"], "agree", "{s}");
-        assert!(s["duration_ms"].as_f64().unwrap() > 0.0);
-    }
-    assert_eq!(scenarios[0]["verdict"], "pass");
-    assert_eq!(scenarios[0]["ip"], 4);
-    assert_eq!(scenarios[1]["ip"], 6);
-    assert!(scenarios[0]["first_divergence"].is_null());
-    let d = &scenarios[2]["first_divergence"];
-    assert_eq!(scenarios[2]["verdict"], "fail");
-    assert_eq!(d["line"], 10);
-    assert_eq!(d["model"], "agree");
-    assert!(d["expected"].as_str().unwrap().contains("ack 12"), "{d}");
-    assert!(d["actual"].as_str().unwrap().contains("ack 11"), "{d}");
-    for name in ["report.json", "report.md", "junit.xml"] {
-        assert!(report.join(name).exists(), "{name}");
-    }
-    let pcaps = std::fs::read_dir(&report)
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .path()
-                .extension()
-                .is_some_and(|x| x == "pcapng")
-        })
-        .count();
-    assert_eq!(pcaps, 4);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// Linux retransmits a SYN 8 ms after an unacceptable SYN-ACK; RFC 6298 allows no

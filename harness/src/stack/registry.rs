@@ -2,8 +2,9 @@
 //!
 //! A stack lives in its own crate, which depends on this one for [`super::Stack`]; this
 //! crate cannot depend back on it. So a binary that offers a stack registers its factory:
-//! `tcpcheck::cli::main(Registry::builtin().with(&MyFactory))`. The `tcpcheck` binary of
-//! this crate registers Linux alone and says so when another stack is asked for.
+//! `tcpcheck::cli::main(Registry::builtin().with(&MyFactory))`, as the workspace's `tcpcheck`
+//! binary (`harness/cli`) does for smoltcp. A registry without a stack says so, by name, when
+//! that stack is asked for.
 
 use std::io;
 

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! cargo run --release -p tcpcheck-smoltcp --example tcpcheck -- run --stack smoltcp
+//! # the same as the workspace's own binary (harness/cli): cargo run --release -- run --stack smoltcp
 //! cargo run --release -p tcpcheck-smoltcp --example tcpcheck -- explore --stack smoltcp --profile rfc9293
 //! ```
 

@@ -141,7 +141,7 @@ fn json_errors_carry_their_message() {
 /// A known Linux deviation from RFC 9293 (text after the peer's FIN resets the connection):
 /// the script passes, and the rfc9293 model diverges from what the kernel did.
 fn deviation() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/deviations/data-after-fin-resets.pkt")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus/deviations/data-after-fin-resets.pkt")
 }
 
 #[test]

@@ -18,10 +18,7 @@ const SETUP: &str = "\
 ";
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the harness crate sits in the workspace")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// `run`'s error for `text` (it must stop before the sandbox, with an error).

@@ -100,8 +100,8 @@ fn binary_for_nobody(scratch: &Scratch) -> String {
 
 /// A packet file from the seed corpus, copied where nobody can read it.
 fn seed_for_nobody(scratch: &Scratch) -> String {
-    let seed =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/fuzz/segment/kernel-v4-syn-ack.bin");
+    let seed = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../corpus/fuzz/segment/kernel-v4-syn-ack.bin");
     scratch.copy(&seed, 0o644)
 }
 
