@@ -151,6 +151,7 @@ impl Session {
         profile: &Profile,
         pace: Pace,
     ) -> Result<Session, HarnessError> {
+        super::heap::keep_freed_memory();
         let stack = target
             .stack
             .open(Purpose::Case { v6: setup.v6 })

@@ -16,6 +16,7 @@ pub mod deviations;
 pub mod driver;
 pub mod event;
 pub mod findings;
+mod heap;
 pub mod reference;
 pub mod render;
 pub mod report;
