@@ -18,6 +18,8 @@
 //! [`Capability::ConnectionTable`]) is checked on its descriptors alone.
 
 pub mod read;
+#[cfg(test)]
+mod tests;
 pub mod transitions;
 
 use std::collections::BTreeMap;
@@ -223,6 +225,10 @@ impl Differ {
                 continue;
             };
             if let Whose::Conn(key) = probe.whose {
+                // A timer's move is forgotten once an event moved the model on.
+                if self.check.moved.get(&key).is_some_and(|m| m.to != model) {
+                    self.check.moved.remove(&key);
+                }
                 if no_connection(model) && no_connection(state) {
                     self.check.closed.insert(key, model);
                 } else {
@@ -241,11 +247,13 @@ impl Differ {
             Whose::Conn(k) => Some(k),
             Whose::Fd(_) => None,
         };
+        // A timer's move is cited from the state it left, not the last event's.
         let timer = key
             .and_then(|k| self.check.moved.get(&k))
-            .is_some_and(|m| m.to == model);
-        let before = context.state.unwrap_or(model);
-        let rule = transitions::rule_of(before, model, context.trigger, timer);
+            .filter(|m| m.to == model)
+            .map(|m| m.from);
+        let before = timer.or(context.state).unwrap_or(model);
+        let rule = transitions::rule_of(before, model, context.trigger, timer.is_some());
         let fault = ModelFault {
             rule,
             expected: Required::Call(format!("state {model}")),
