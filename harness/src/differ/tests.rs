@@ -14,27 +14,27 @@ use super::{at_once_grace, Call, Differ, Key, ModelDivergence, ModelVerdict};
 
 const STACK: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
 const PEER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
-const PORT: u16 = 8080;
+pub(super) const PORT: u16 = 8080;
 const PEER_PORT: u16 = 40000;
 /// The peer's ISN sits just below 2^32, so RCV.NXT wraps during the handshake's arithmetic.
-const PEER_ISN: u32 = 4_294_967_290;
-const STACK_ISN: u32 = 1_000_000;
-const LISTEN_FD: i32 = 3;
-const CONN_FD: i32 = 4;
+pub(super) const PEER_ISN: u32 = 4_294_967_290;
+pub(super) const STACK_ISN: u32 = 1_000_000;
+pub(super) const LISTEN_FD: i32 = 3;
+pub(super) const CONN_FD: i32 = 4;
 
-const SYN: TcpFlags = TcpFlags::SYN;
-const ACK: TcpFlags = TcpFlags::ACK;
-const RST: TcpFlags = TcpFlags::RST;
+pub(super) const SYN: TcpFlags = TcpFlags::SYN;
+pub(super) const ACK: TcpFlags = TcpFlags::ACK;
+pub(super) const RST: TcpFlags = TcpFlags::RST;
 
-fn ms(n: u64) -> Duration {
+pub(super) fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
-fn peer() -> SocketAddr {
+pub(super) fn peer() -> SocketAddr {
     SocketAddr::from((PEER, PEER_PORT))
 }
 
-fn key() -> Key {
+pub(super) fn key() -> Key {
     Key {
         local_port: PORT,
         peer: peer(),
@@ -78,16 +78,16 @@ fn outbound_from(port: u16, flags: TcpFlags, seq: u32, ack: u32) -> SegmentRepr 
     segment((STACK, port), (PEER, PEER_PORT), flags, seq, ack)
 }
 
-fn inbound(flags: TcpFlags, seq: u32, ack: u32) -> SegmentRepr {
+pub(super) fn inbound(flags: TcpFlags, seq: u32, ack: u32) -> SegmentRepr {
     inbound_to(PORT, flags, seq, ack)
 }
 
-fn outbound(flags: TcpFlags, seq: u32, ack: u32) -> SegmentRepr {
+pub(super) fn outbound(flags: TcpFlags, seq: u32, ack: u32) -> SegmentRepr {
     outbound_from(PORT, flags, seq, ack)
 }
 
 /// Lines 1 to 3: socket(), bind(), listen() on `PORT`.
-fn listening(profile: Profile) -> Differ {
+pub(super) fn listening(profile: Profile) -> Differ {
     let mut d = Differ::new(profile);
     d.call(ms(0), 1, LISTEN_FD, Call::Socket);
     d.call(ms(0), 2, LISTEN_FD, Call::Bind { port: PORT });
@@ -96,7 +96,7 @@ fn listening(profile: Profile) -> Differ {
 }
 
 /// Lines 4 to 6: the peer's SYN at 10 ms, the stack's SYN-ACK, the peer's ACK at 20 ms.
-fn handshake(d: &mut Differ) {
+pub(super) fn handshake(d: &mut Differ) {
     d.injected(ms(10), 4, &inbound(SYN, PEER_ISN, 0));
     d.captured(
         ms(10),
@@ -111,7 +111,7 @@ fn handshake(d: &mut Differ) {
 }
 
 #[track_caller]
-fn divergence(d: &Differ) -> ModelDivergence {
+pub(super) fn divergence(d: &Differ) -> ModelDivergence {
     match d.verdict() {
         ModelVerdict::Diverge(div) => div,
         other => panic!("expected a divergence, got {other:?}"),
@@ -119,7 +119,7 @@ fn divergence(d: &Differ) -> ModelDivergence {
 }
 
 #[track_caller]
-fn agrees(d: &Differ) {
+pub(super) fn agrees(d: &Differ) {
     assert_eq!(d.verdict(), ModelVerdict::Agree);
 }
 

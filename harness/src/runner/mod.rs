@@ -195,11 +195,24 @@ pub struct ScenarioRun {
     pub trace: Trace,
     /// The model's view of what the stack did (the third way of the check).
     pub model: ModelVerdict,
+    /// Why the stack's own states were not compared with the model's, when the model
+    /// followed the run and they were not (see [`crate::differ::states`]).
+    pub states_off: Option<String>,
 }
 
 impl ScenarioRun {
-    /// `path:line: message` and both sides, for terminals and reports.
+    /// `path:line: message` and both sides, for terminals and reports; a line more when
+    /// the stack's states were not compared, and why.
     pub fn describe(&self) -> String {
+        match &self.states_off {
+            Some(why) if !matches!(self.model, ModelVerdict::Off(_)) => {
+                format!("{}\n  states: {why}", self.describe_verdict())
+            }
+            _ => self.describe_verdict(),
+        }
+    }
+
+    fn describe_verdict(&self) -> String {
         match &self.verdict {
             Verdict::Pass => match &self.model {
                 ModelVerdict::Diverge(d) => {
@@ -290,6 +303,7 @@ pub fn run_text(file: &str, text: &str, ip: IpVersion, opts: &RunOptions) -> Sce
             script_time: Duration::ZERO,
             trace: Trace::default(),
             model: ModelVerdict::Off("the script did not parse".into()),
+            states_off: None,
         },
     }
 }
@@ -313,6 +327,7 @@ pub fn run_script(
         script_time: Duration::ZERO,
         trace: Trace::default(),
         model: ModelVerdict::Off("the script did not run".into()),
+        states_off: None,
     };
     let settings = match exec::validate(file, text, script, opts) {
         Ok(s) => s,
@@ -427,6 +442,10 @@ pub fn run_script(
         run.verdict = reference::combine(reference, verdict, &judged, opts.strict_model);
         run.script_time = ex.timeline();
         let states = ex.differ.as_ref().map(|d| d.states().to_vec());
+        run.states_off = ex
+            .differ
+            .as_ref()
+            .and_then(|d| d.states_off().map(str::to_string));
         run.trace = ex.into_trace();
         if let Some(states) = states {
             run.trace.states = states;
@@ -555,6 +574,7 @@ pub fn run_jobs_observed(
                         script_time: Duration::ZERO,
                         trace: Trace::default(),
                         model: ModelVerdict::Off("the script did not parse".into()),
+                        states_off: None,
                     },
                 };
                 run.iteration = job.iteration;

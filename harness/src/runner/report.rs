@@ -153,6 +153,9 @@ pub fn json(runs: &[ScenarioRun]) -> Value {
             if let Verdict::Error(message) = &r.verdict {
                 scenario["error"] = json!(message);
             }
+            if let Some(why) = &r.states_off {
+                scenario["states_off"] = json!(why);
+            }
             if let Verdict::NotApplicable { line, needs } = &r.verdict {
                 scenario["needs"] = json!(needs.name());
                 scenario["line"] = json!(line);

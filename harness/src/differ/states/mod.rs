@@ -18,6 +18,8 @@
 //! [`Capability::ConnectionTable`]) is checked on its descriptors alone.
 
 pub mod read;
+#[cfg(test)]
+mod tests;
 pub mod transitions;
 
 use std::collections::BTreeMap;
@@ -132,20 +134,34 @@ impl Differ {
                 Sock::Fresh { .. } | Sock::Gone => {}
             }
         }
+        let ends = |key: &Key| {
+            self.check
+                .local_ip
+                .get(key)
+                .map(|ip| (SocketAddr::new(*ip, key.local_port), key.peer))
+        };
         for (key, t) in &self.conns {
             let state = t.conn.state();
             if self.check.closed.get(key) == Some(&state) {
                 continue;
             }
-            let ends = self
-                .check
-                .local_ip
-                .get(key)
-                .map(|ip| (SocketAddr::new(*ip, key.local_port), key.peer));
             probes.push(Probe {
                 whose: Whose::Conn(*key),
                 fd: held.get(key).copied(),
-                ends,
+                ends: ends(key),
+            });
+        }
+        // A segment of no connection the model follows (a SYN the listener dropped, one
+        // the closed port answered) was noted too: the stack must have none either.
+        for (_, whose) in &self.check.whose {
+            let Whose::Conn(key) = whose else { continue };
+            if self.conns.contains_key(key) || probes.iter().any(|p| p.whose == *whose) {
+                continue;
+            }
+            probes.push(Probe {
+                whose: *whose,
+                fd: None,
+                ends: ends(key),
             });
         }
         probes
@@ -154,10 +170,14 @@ impl Differ {
     /// The model's state for `whose`, and its context for a report.
     fn model_state(&self, whose: Whose) -> Option<(State, Context)> {
         match whose {
-            Whose::Conn(key) => self
-                .conns
-                .get(&key)
-                .map(|t| (t.conn.state(), Context::of(t))),
+            Whose::Conn(key) => Some(match self.conns.get(&key) {
+                Some(t) => (t.conn.state(), Context::of(t)),
+                // No connection: the listener takes the next segment, or the closed port.
+                None if self.listeners.contains_key(&key.local_port) => {
+                    (State::Listen, Context::default())
+                }
+                None => (State::Closed, Context::default()),
+            }),
             Whose::Fd(fd) => match self.socks.get(&fd)? {
                 Sock::Listening { .. } => Some((State::Listen, Context::default())),
                 Sock::Connecting => self
@@ -223,6 +243,10 @@ impl Differ {
                 continue;
             };
             if let Whose::Conn(key) = probe.whose {
+                // A timer's move is forgotten once an event moved the model on.
+                if self.check.moved.get(&key).is_some_and(|m| m.to != model) {
+                    self.check.moved.remove(&key);
+                }
                 if no_connection(model) && no_connection(state) {
                     self.check.closed.insert(key, model);
                 } else {
@@ -241,11 +265,13 @@ impl Differ {
             Whose::Conn(k) => Some(k),
             Whose::Fd(_) => None,
         };
+        // A timer's move is cited from the state it left, not the last event's.
         let timer = key
             .and_then(|k| self.check.moved.get(&k))
-            .is_some_and(|m| m.to == model);
-        let before = context.state.unwrap_or(model);
-        let rule = transitions::rule_of(before, model, context.trigger, timer);
+            .filter(|m| m.to == model)
+            .map(|m| m.from);
+        let before = timer.or(context.state).unwrap_or(model);
+        let rule = transitions::rule_of(before, model, context.trigger, timer.is_some());
         let fault = ModelFault {
             rule,
             expected: Required::Call(format!("state {model}")),
@@ -277,6 +303,13 @@ impl Differ {
             if note.state != model {
                 continue;
             }
+            // No connection on either side: the row's segment met what the model noted (the
+            // listener, or the closed port), on the stack too.
+            let state = if no_connection(model) && no_connection(state) {
+                note.state
+            } else {
+                state
+            };
             notes.push(StateNote {
                 side: Side::Stack,
                 after: note.after,
