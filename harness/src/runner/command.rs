@@ -165,6 +165,16 @@ fn private_tmp(tmp: &CStr) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Runs `program` with `python3` as [`run_shell`] runs a command (the script's directory,
+/// a private `/tmp`, the deadline): packetdrill's code blocks.
+pub fn run_python(program: &str, deadline: Duration, env: &mut ShellEnv) -> Result<(), String> {
+    let path = env.tmp()?.join("tcpcheck-code.py");
+    std::fs::write(&path, program)
+        .map_err(|e| format!("cannot write the code blocks to {}: {e}", path.display()))?;
+    // The private /tmp is bound over /tmp in the child.
+    run_shell("python3 /tmp/tcpcheck-code.py", deadline, env)
+}
+
 /// Runs `sh -c text` from the calling thread, so the child starts in the thread's network
 /// namespace, and kills it at the deadline. Err holds what to report.
 pub fn run_shell(text: &str, deadline: Duration, env: &mut ShellEnv) -> Result<(), String> {
