@@ -107,6 +107,18 @@ impl ShellEnv {
         ShellEnv { dir, tmp: None }
     }
 
+    /// Where the script's `path` is for the harness: under `/tmp`, in the scenario's private
+    /// `/tmp` (where its shell commands wrote); relative, in the script's directory.
+    pub fn resolve(&mut self, path: &str) -> Result<PathBuf, String> {
+        if let Some(rest) = path.strip_prefix("/tmp/") {
+            return Ok(self.tmp()?.join(rest));
+        }
+        Ok(match &self.dir {
+            Some(dir) if !path.starts_with('/') => dir.join(path),
+            _ => PathBuf::from(path),
+        })
+    }
+
     /// The private `/tmp`, made on the first command that needs it.
     fn tmp(&mut self) -> Result<&Path, String> {
         if self.tmp.is_none() {

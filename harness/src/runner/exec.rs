@@ -132,6 +132,8 @@ pub struct Exec<'a> {
     adjusted_at: i64,
     /// Where backquoted shell commands run.
     shell: command::ShellEnv,
+    /// The address family the `sendto` being run gives instead of `...`.
+    send_family: Option<i32>,
     /// Code blocks for Python, run after the last event (`runner/python.rs`).
     python: Vec<super::python::Fragment>,
 }
@@ -181,6 +183,7 @@ impl<'a> Exec<'a> {
             adjusted_at: 0,
             shell: command::ShellEnv::for_script(file),
             python: Vec::new(),
+            send_family: None,
         }
     }
 
