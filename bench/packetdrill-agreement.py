@@ -7,14 +7,18 @@ runs only over IPv6, *v4.pkt only over IPv4), and prints:
 
   - the agreement table: both pass, both fail, packetdrill only, tcpcheck only;
   - for every script packetdrill passes and tcpcheck does not, tcpcheck's first blocker
-    (the first line of its error, or its first divergence), and a count of blockers by kind.
+    (the first line of its error, or its first divergence), and a count of blockers by kind;
+  - each tool's fixed overhead per script, on the scripts both pass: its wall time for the
+    script less the script's own timeline (which tcpcheck reports as script_ms), median and
+    mean, and their ratio.
 
 packetdrill runs as run_all.py runs it (its IP addresses, -D definitions and --mtu=1520 for
 IPv6), each script in a fresh network namespace of its own (`unshare --net`), from the
 script's own directory. Its TCP sockets are switched to CUBIC by an LD_PRELOAD shim built
 from bench/cc-cubic.c, because the scripts assume CUBIC and a namespace may not choose it as
 its default (see the shim). tcpcheck runs once per IP version over the same list of scripts,
-with --allow-shell (the scripts source defaults.sh) and --format json.
+with --allow-shell (the scripts source defaults.sh), the same -D definitions and
+--format json.
 
 Nothing here changes the host: namespaces end with their process, the shim and logs live in a
 temporary directory removed at exit.
@@ -108,9 +112,16 @@ def blocker_of(scenario):
     return scenario.get("verdict", "?")
 
 
+def definitions(ip):
+    """run_all.py's -D arguments for this IP version, as tcpcheck's own -D."""
+    args = PACKETDRILL_ARGS[ip]
+    return [x for i, x in enumerate(args) if i > 0 and args[i - 1] == "-D"]
+
+
 def run_tcpcheck(binary, scripts, ip, jobs, timeout):
+    defines = [a for d in definitions(ip) for a in ("-D", d)]
     cmd = [binary, "run", "--allow-shell", "--format", "json", "--ip", str(ip),
-           "--jobs", str(jobs), *scripts]
+           "--jobs", str(jobs), *defines, *scripts]
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -124,7 +135,8 @@ def run_tcpcheck(binary, scripts, ip, jobs, timeout):
     for s in report.get("scenarios", []):
         path = os.path.realpath(s["path"])
         out[path] = {"pass": s["verdict"] == "pass", "verdict": s["verdict"],
-                     "first": blocker_of(s), "ms": s.get("duration_ms", 0.0)}
+                     "first": blocker_of(s), "ms": s.get("duration_ms", 0.0),
+                     "script_ms": s.get("script_ms")}
     return out
 
 
@@ -133,6 +145,30 @@ def kind_of(blocker):
     b = re.sub(r"^\S+\.pkt:\d+:\d+: ", "", blocker)
     b = re.sub(r"\d+", "N", b)
     return b[:90]
+
+
+def overhead(rows):
+    """Each tool's fixed cost per script, on the scripts both pass: wall time less the
+    script's own timeline (tcpcheck's script_ms, the same for both tools)."""
+    pd, tc = [], []
+    for x in rows:
+        t = x["tcpcheck"]
+        if not (x["packetdrill"]["pass"] and t["pass"]) or t.get("script_ms") is None:
+            continue
+        script_s = t["script_ms"] / 1e3
+        pd.append(max(x["packetdrill"]["wall_s"] - script_s, 0.0))
+        tc.append(max(t["ms"] / 1e3 - script_s, 0.0))
+    if not pd:
+        return
+    med = lambda v: sorted(v)[len(v) // 2]
+    mean = lambda v: sum(v) / len(v)
+    print(f"  fixed overhead per script, on the {len(pd)} both pass (wall time less the "
+          f"script's timeline):")
+    print(f"    packetdrill: median {med(pd) * 1e3:8.1f} ms, mean {mean(pd) * 1e3:8.1f} ms")
+    print(f"    tcpcheck:    median {med(tc) * 1e3:8.1f} ms, mean {mean(tc) * 1e3:8.1f} ms")
+    if med(tc) > 0 and mean(tc) > 0:
+        print(f"    ratio packetdrill/tcpcheck: median {med(pd) / med(tc):.1f}x, "
+              f"mean {mean(pd) / mean(tc):.1f}x")
 
 
 def main():
@@ -200,6 +236,7 @@ def main():
                 print(f"    {x['script']}: [{x['tcpcheck']['verdict']}] {x['tcpcheck']['first']}")
         for x in tc_only:
             print(f"  tcpcheck only: {x['script']} (packetdrill: {x['packetdrill']['first']})")
+        overhead(r)
     if a.json:
         with open(a.json, "w") as f:
             json.dump(rows, f, indent=1)

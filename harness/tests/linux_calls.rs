@@ -158,3 +158,51 @@ fn unknown_flags_and_fields_are_refused_at_their_position() {
         other => panic!("expected an error, got {other:?}"),
     }
 }
+
+/// `pipe` and `splice` out of the socket, `open` of a file the script's shell command wrote
+/// in its private /tmp and `sendfile` into the socket, `NULL` buffers (EFAULT), and
+/// `sendto(MSG_FASTOPEN)` with the family the script gives (AF_UNSPEC: EOPNOTSUPP).
+#[test]
+fn pipes_files_and_bad_buffers() {
+    let text = "\
+`dd bs=1 count=5 if=/dev/zero of=/tmp/testfile status=none`
+0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 7
++0    sendto(7, ..., 0, MSG_FASTOPEN, AF_UNSPEC, ...) = -1 EOPNOTSUPP (Operation not supported)
++0    close(7) = 0
++0    socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0    setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
++0    bind(3, ..., ...) = 0
++0    listen(3, 1) = 0
++0    < S 0:0(0) win 32792 <mss 1000,nop,wscale 7>
++0    > S. 0:0(0) ack 1 <mss 1460,nop,wscale 10>
++.01  < . 1:1(0) ack 1 win 257
++0    accept(3, ..., ...) = 4
++0    write(4, NULL, 1000) = -1 EFAULT (Bad address)
++0    getsockopt(4, SOL_SOCKET, SO_ERROR, [0], [4]) = 0
++0    open(\"/tmp/testfile\", O_RDONLY) = 5
++0    sendfile(4, 5, [0], 5) = 5
++0    > P. 1:6(5) ack 1
++.01  < . 1:1(0) ack 6 win 257
++0    pipe([8, 9]) = 0
++0    < P. 1:101(100) ack 6 win 257
++0    > . 6:6(0) ack 101
++0    splice(4, NULL, 9, NULL, 60, 0) = 60
++0    read(4, NULL, 1000) = -1 EFAULT (Bad address)
++0    splice(4, NULL, 9, NULL, 100, 0) = 40
++0    close(9) = 0
++0    close(8) = 0
++0    close(5) = 0
+";
+    let opts = RunOptions {
+        allow_shell: true,
+        ..RunOptions::default()
+    };
+    let r = run_text("files.pkt", text, IpVersion::V4, &opts);
+    assert_eq!(r.verdict, Verdict::Pass, "{}\n{}", r.describe(), r.trace);
+    let wrong = text.replace("[0], 5) = 5", "[0], 6) = 6");
+    let r = run_text("files.pkt", &wrong, IpVersion::V4, &opts);
+    match &r.verdict {
+        Verdict::Fail(d) => assert_eq!(d.line, 16, "{}", r.describe()),
+        other => panic!("expected a failure at line 16, got {other:?}"),
+    }
+}

@@ -112,6 +112,7 @@ fn cli_json_shape() {
                 "ip",
                 "model",
                 "path",
+                "script_ms",
                 "verdict"
             ]
         );

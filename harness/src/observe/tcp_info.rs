@@ -397,6 +397,112 @@ impl TcpInfo {
 /// Works in every state the descriptor can be in, including `LISTEN` and `CLOSE` (after the
 /// connection moved to a `TIME_WAIT` mini socket the descriptor itself reads `CLOSE`; use
 /// [`crate::observe::Diag`] to see the `TIME_WAIT` side).
+/// Every field of `TCP_INFO` on `fd` under the name packetdrill's code blocks give it
+/// (its code.c `write_tcp_info()`), for scripts' Python: all of them, not only the ones
+/// [`TcpInfo`] keeps.
+pub fn python_vars(fd: BorrowedFd<'_>) -> nix::Result<Vec<(&'static str, u64)>> {
+    let mut raw = MaybeUninit::<RawTcpInfo>::zeroed();
+    let mut len = size_of::<RawTcpInfo>() as libc::socklen_t;
+    // SAFETY: as in tcp_info() below.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            raw.as_mut_ptr().cast(),
+            &mut len,
+        )
+    };
+    Errno::result(rc)?;
+    // SAFETY: zero-initialised plain-old-data, partly overwritten by the kernel.
+    let r = unsafe { raw.assume_init() };
+    let (snd_wscale, rcv_wscale) = if cfg!(target_endian = "little") {
+        (r.wscale & 0x0f, r.wscale >> 4)
+    } else {
+        (r.wscale >> 4, r.wscale & 0x0f)
+    };
+    let app_limited = if cfg!(target_endian = "little") {
+        r.app_limited_tfo_fail & 1
+    } else {
+        r.app_limited_tfo_fail >> 7
+    };
+    let v = |x: u32| u64::from(x);
+    Ok(vec![
+        ("tcpi_state", u64::from(r.state)),
+        ("tcpi_ca_state", u64::from(r.ca_state)),
+        ("tcpi_retransmits", u64::from(r.retransmits)),
+        ("tcpi_probes", u64::from(r.probes)),
+        ("tcpi_backoff", u64::from(r.backoff)),
+        ("tcpi_options", u64::from(r.options)),
+        ("tcpi_snd_wscale", u64::from(snd_wscale)),
+        ("tcpi_rcv_wscale", u64::from(rcv_wscale)),
+        ("tcpi_delivery_rate_app_limited", u64::from(app_limited)),
+        ("tcpi_rto", v(r.rto)),
+        ("tcpi_ato", v(r.ato)),
+        ("tcpi_snd_mss", v(r.snd_mss)),
+        ("tcpi_rcv_mss", v(r.rcv_mss)),
+        ("tcpi_unacked", v(r.unacked)),
+        ("tcpi_sacked", v(r.sacked)),
+        ("tcpi_lost", v(r.lost)),
+        ("tcpi_retrans", v(r.retrans)),
+        ("tcpi_fackets", v(r.fackets)),
+        ("tcpi_last_data_sent", v(r.last_data_sent)),
+        ("tcpi_last_ack_sent", v(r.last_ack_sent)),
+        ("tcpi_last_data_recv", v(r.last_data_recv)),
+        ("tcpi_last_ack_recv", v(r.last_ack_recv)),
+        ("tcpi_pmtu", v(r.pmtu)),
+        ("tcpi_rcv_ssthresh", v(r.rcv_ssthresh)),
+        ("tcpi_rtt", v(r.rtt)),
+        ("tcpi_rttvar", v(r.rttvar)),
+        ("tcpi_snd_ssthresh", v(r.snd_ssthresh)),
+        ("tcpi_snd_cwnd", v(r.snd_cwnd)),
+        ("tcpi_advmss", v(r.advmss)),
+        ("tcpi_reordering", v(r.reordering)),
+        ("tcpi_total_retrans", v(r.total_retrans)),
+        ("tcpi_pacing_rate", r.pacing_rate),
+        ("tcpi_max_pacing_rate", r.max_pacing_rate),
+        ("tcpi_rcv_rtt", v(r.rcv_rtt)),
+        ("tcpi_rcv_space", v(r.rcv_space)),
+        ("tcpi_bytes_acked", r.bytes_acked),
+        ("tcpi_bytes_received", r.bytes_received),
+        ("tcpi_segs_out", v(r.segs_out)),
+        ("tcpi_segs_in", v(r.segs_in)),
+        ("tcpi_notsent_bytes", v(r.notsent_bytes)),
+        ("tcpi_min_rtt", v(r.min_rtt)),
+        ("tcpi_data_segs_in", v(r.data_segs_in)),
+        ("tcpi_data_segs_out", v(r.data_segs_out)),
+        ("tcpi_delivery_rate", r.delivery_rate),
+        ("tcpi_busy_time", r.busy_time),
+        ("tcpi_rwnd_limited", r.rwnd_limited),
+        ("tcpi_sndbuf_limited", r.sndbuf_limited),
+        ("tcpi_delivered", v(r.delivered)),
+        ("tcpi_delivered_ce", v(r.delivered_ce)),
+        ("tcpi_bytes_sent", r.bytes_sent),
+        ("tcpi_bytes_retrans", r.bytes_retrans),
+        ("tcpi_dsack_dups", v(r.dsack_dups)),
+        ("tcpi_reord_seen", v(r.reord_seen)),
+        ("tcpi_rcv_ooopack", v(r.rcv_ooopack)),
+        ("tcpi_snd_wnd", v(r.snd_wnd)),
+        ("tcpi_rcv_wnd", v(r.rcv_wnd)),
+        ("tcpi_rehash", v(r.rehash)),
+        ("tcpi_total_rto", u64::from(r.total_rto)),
+        (
+            "tcpi_total_rto_recoveries",
+            u64::from(r.total_rto_recoveries),
+        ),
+        ("tcpi_total_rto_time", v(r.total_rto_time)),
+        ("tcpi_accecn_opt_seen", u64::from(r.accecn_opt_seen)),
+        ("tcpi_accecn_fail_mode", u64::from(r.accecn_fail_mode)),
+        ("tcpi_received_ce", v(r.received_ce)),
+        ("tcpi_delivered_e1_bytes", v(r.delivered_e1_bytes)),
+        ("tcpi_delivered_e0_bytes", v(r.delivered_e0_bytes)),
+        ("tcpi_delivered_ce_bytes", v(r.delivered_ce_bytes)),
+        ("tcpi_received_e1_bytes", v(r.received_e1_bytes)),
+        ("tcpi_received_e0_bytes", v(r.received_e0_bytes)),
+        ("tcpi_received_ce_bytes", v(r.received_ce_bytes)),
+    ])
+}
+
 pub fn tcp_info(fd: BorrowedFd<'_>) -> nix::Result<TcpInfo> {
     let mut raw = MaybeUninit::<RawTcpInfo>::zeroed();
     let mut len = size_of::<RawTcpInfo>() as libc::socklen_t;

@@ -107,6 +107,18 @@ impl ShellEnv {
         ShellEnv { dir, tmp: None }
     }
 
+    /// Where the script's `path` is for the harness: under `/tmp`, in the scenario's private
+    /// `/tmp` (where its shell commands wrote); relative, in the script's directory.
+    pub fn resolve(&mut self, path: &str) -> Result<PathBuf, String> {
+        if let Some(rest) = path.strip_prefix("/tmp/") {
+            return Ok(self.tmp()?.join(rest));
+        }
+        Ok(match &self.dir {
+            Some(dir) if !path.starts_with('/') => dir.join(path),
+            _ => PathBuf::from(path),
+        })
+    }
+
     /// The private `/tmp`, made on the first command that needs it.
     fn tmp(&mut self) -> Result<&Path, String> {
         if self.tmp.is_none() {
@@ -163,6 +175,16 @@ fn private_tmp(tmp: &CStr) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Runs `program` with `python3` as [`run_shell`] runs a command (the script's directory,
+/// a private `/tmp`, the deadline): packetdrill's code blocks.
+pub fn run_python(program: &str, deadline: Duration, env: &mut ShellEnv) -> Result<(), String> {
+    let path = env.tmp()?.join("tcpcheck-code.py");
+    std::fs::write(&path, program)
+        .map_err(|e| format!("cannot write the code blocks to {}: {e}", path.display()))?;
+    // The private /tmp is bound over /tmp in the child.
+    run_shell("python3 /tmp/tcpcheck-code.py", deadline, env)
 }
 
 /// Runs `sh -c text` from the calling thread, so the child starts in the thread's network

@@ -133,6 +133,10 @@ pub struct Exec<'a> {
     adjusted_at: i64,
     /// Where backquoted shell commands run.
     shell: command::ShellEnv,
+    /// The address family the `sendto` being run gives instead of `...`.
+    send_family: Option<i32>,
+    /// Code blocks for Python, run after the last event (`runner/python.rs`).
+    python: Vec<super::python::Fragment>,
 }
 
 impl<'a> Exec<'a> {
@@ -179,6 +183,8 @@ impl<'a> Exec<'a> {
             last_effect: 0,
             adjusted_at: 0,
             shell: command::ShellEnv::for_script(file),
+            python: Vec::new(),
+            send_family: None,
         }
     }
 
@@ -215,9 +221,24 @@ impl<'a> Exec<'a> {
     /// the newest socket the script still has open (the accepted or connected one in the
     /// usual script).
     fn code(&mut self, ev: &Event, code: &str) -> Step {
-        let assertions = super::assert::parse(code).map_err(|m| self.error_at(ev.span, &m))?;
         let Some((_, &fd)) = self.fds.iter().max_by_key(|(script_fd, _)| **script_fd) else {
             return Err(self.error_at(ev.span, "no open socket to read TCP_INFO from"));
+        };
+        let Ok(assertions) = super::assert::parse(code) else {
+            // Python, run after the last event with the values of now (validate() made
+            // sure --allow-shell was given).
+            let raw = self.stack.raw_fd(fd)?;
+            // SAFETY: the stack holds the descriptor open for the whole call.
+            let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(raw) };
+            let vars = crate::observe::tcp_info::python_vars(borrowed)
+                .map_err(|e| Stop::Error(format!("harness: TCP_INFO for a code block: {e}")))?;
+            annotate::step(&mut self.stack, ev);
+            self.python.push(super::python::Fragment {
+                line: ev.span.line,
+                code: code.to_string(),
+                vars,
+            });
+            return Ok(());
         };
         let info = self.stack.tcp_info(fd)?;
         annotate::step(&mut self.stack, ev);
@@ -348,6 +369,7 @@ impl<'a> Exec<'a> {
                 ));
             }
         }
+        self.run_python()?;
         let trailing = self.stack.settle()?;
         self.distribute(trailing);
         self.finish_model()?;
@@ -368,6 +390,37 @@ impl<'a> Exec<'a> {
             }
         }
         Ok(())
+    }
+
+    /// packetdrill's `code_execute()` at the end of the script: every Python block in one
+    /// program; an exception fails the script at its block's line.
+    fn run_python(&mut self) -> Step {
+        if self.python.is_empty() {
+            return Ok(());
+        }
+        let program = super::python::program(self.file, &self.python);
+        let Err(output) =
+            command::run_python(&program, self.opts.command_deadline, &mut self.shell)
+        else {
+            return Ok(());
+        };
+        let (line, last) = super::python::failure(&output);
+        let events = &self.script.events;
+        let ev = line
+            .and_then(|l| events.iter().find(|e| e.span.line == l))
+            .or_else(|| {
+                let first = self.python.first().map(|f| f.line)?;
+                events.iter().find(|e| e.span.line == first)
+            });
+        match ev {
+            Some(ev) => Err(self.fail(
+                ev,
+                last,
+                Check::Other,
+                format!("error in Python code: {}", output.trim()),
+            )),
+            None => Err(Stop::Error(format!("error in Python code: {output}"))),
+        }
     }
 
     // --- commands ---

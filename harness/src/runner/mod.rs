@@ -13,6 +13,7 @@ mod exec;
 pub mod ladder;
 pub mod needs;
 mod packet;
+mod python;
 pub mod reference;
 pub mod report;
 pub mod schedule;

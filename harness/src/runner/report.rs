@@ -147,6 +147,8 @@ pub fn json(runs: &[ScenarioRun]) -> Value {
                 "ip": r.ip.number(),
                 "verdict": r.verdict.name(),
                 "duration_ms": r.duration.as_secs_f64() * 1e3,
+                // The script's own timeline: duration_ms less this is the harness's cost.
+                "script_ms": r.script_time.as_secs_f64() * 1e3,
                 "model": r.model.name(),
                 "first_divergence": divergence,
             });

@@ -204,6 +204,8 @@ fn decode_call(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
         "connect" => |sc| Ok(Decoded::Connect { fd: addressed(sc)? }),
         "accept" => |sc| Ok(Decoded::Accept { fd: addressed(sc)? }),
         "listen" => listen,
+        "read" if null_buffer(sc) => linux::recv,
+        "write" if null_buffer(sc) => linux::send,
         "read" => |sc| {
             let (fd, len) = io(sc)?;
             Ok(Decoded::Read { fd, len })
@@ -228,6 +230,10 @@ fn decode_call(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
         "ioctl" => linux::ioctl,
         "poll" => linux::poll,
         "epoll_create" => linux::epoll_create,
+        "pipe" => linux::pipe,
+        "open" => linux::open,
+        "splice" => linux::splice,
+        "sendfile" => linux::sendfile,
         "epoll_ctl" => linux::epoll_ctl,
         "epoll_wait" => linux::epoll_wait,
         "shutdown" => shutdown,
@@ -300,6 +306,12 @@ fn listen(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
         fd: on(&a[0], int(&a[0]))?,
         backlog: on(&a[1], int32(&a[1], "backlog"))?,
     })
+}
+
+/// A `NULL` buffer: the call is made as written on the kernel descriptor, which answers
+/// `EFAULT`.
+fn null_buffer(sc: &Syscall) -> bool {
+    matches!(sc.args.get(1), Some(Expr::Word(w)) if w == "NULL")
 }
 
 /// Whether a `send`, `sendto`, `recv` or `recvfrom` is a plain `write()` or `read()`: a

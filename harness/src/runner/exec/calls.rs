@@ -220,7 +220,10 @@ impl Exec<'_> {
         let now = self.now_us();
         let shown = format!("returned {} at {} sec", ret.show(), super::fmt_secs(now));
         annotate::call(&mut self.stack, ev, sc, &ret.show());
-        let fd_call = matches!(sc.name.as_str(), "socket" | "accept" | "epoll_create");
+        let fd_call = matches!(
+            sc.name.as_str(),
+            "socket" | "accept" | "epoll_create" | "open"
+        );
         let returned = || Check::CallReturn {
             call: sc.name.clone(),
             judged: ret.judged,

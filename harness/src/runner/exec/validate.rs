@@ -187,8 +187,14 @@ pub fn validate(
     for e in &script.events {
         match &e.action {
             Action::Code(code) => {
-                if let Err(m) = assert::parse(code) {
-                    return Err(err(e.span, m));
+                if let (Err(m), false) = (assert::parse(code), opts.allow_shell) {
+                    return Err(err(
+                        e.span,
+                        format!(
+                            "{m}; other code runs with python3 as packetdrill runs it: pass \
+                             --allow-shell to allow it"
+                        ),
+                    ));
                 }
             }
             Action::Syscall(sc) => {

@@ -18,6 +18,8 @@ pub enum LinuxCall {
         iov: Vec<usize>,
         flags: i32,
         null: bool,
+        /// `sendto`'s address family when the script gives one instead of `...`.
+        family: Option<i32>,
     },
     /// `recv`, `recvfrom`, `recvmsg`: the buffer's length and flags; a `recvmsg`'s expected
     /// `msg_flags` and control messages.
@@ -54,6 +56,25 @@ pub enum LinuxCall {
     Poll {
         fds: Vec<PollEntry>,
         timeout_ms: i32,
+    },
+    /// `pipe([r, w])`: the script's numbers for the two ends.
+    Pipe { ends: [i64; 2] },
+    /// `open(path, flags)`; a path under `/tmp` is in the scenario's private `/tmp`, where
+    /// its shell commands write.
+    Open { path: String, flags: i32 },
+    /// `splice(in, NULL, out, NULL, len, flags)`.
+    Splice {
+        fd_in: i64,
+        fd_out: i64,
+        len: usize,
+        flags: u32,
+    },
+    /// `sendfile(out, in, [offset], count)`.
+    SendFile {
+        out: i64,
+        file: i64,
+        offset: i64,
+        count: usize,
     },
     /// `epoll_create(size)`.
     EpollCreate { size: i32 },
@@ -251,15 +272,22 @@ fn length<'c>(e: &'c Expr, call: &str) -> Result<usize, Bad<'c>> {
     Ok(on(e, ranged(v, 0, MAX_IO_BYTES, &format!("{call} length")))? as usize)
 }
 
-/// `send(fd, buf, len, flags)` with flags, or a `NULL` buffer.
+/// `send(fd, buf, len, flags)` with flags, or a `NULL` buffer (also `write(fd, NULL,
+/// len)`).
 pub fn send(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
     let a = &sc.args;
-    arity(sc, &[4])?;
+    let write = sc.name == "write";
+    arity(sc, &[if write { 3 } else { 4 }])?;
     Ok(Decoded::Linux(LinuxCall::Send {
         fd: fd(&a[0])?,
         null: buffer(&a[1])?,
         iov: vec![length(&a[2], &sc.name)?],
-        flags: flags(&a[3], SEND_FLAGS, &sc.name)?,
+        flags: if write {
+            0
+        } else {
+            flags(&a[3], SEND_FLAGS, &sc.name)?
+        },
+        family: None,
     }))
 }
 
@@ -268,22 +296,36 @@ pub fn send(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
 pub fn sendto(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
     let a = &sc.args;
     arity(sc, &[6])?;
-    if !is_ellipsis(&a[4]) {
-        on(&a[4], int32(&a[4], "address family"))?;
-    }
+    let family = if is_ellipsis(&a[4]) {
+        None
+    } else {
+        Some(on(&a[4], int32(&a[4], "address family"))?)
+    };
     on(&a[5], ellipsis(&a[5], "address length"))?;
     Ok(Decoded::Linux(LinuxCall::Send {
         fd: fd(&a[0])?,
         null: buffer(&a[1])?,
         iov: vec![length(&a[2], "sendto")?],
         flags: flags(&a[3], SEND_FLAGS, "sendto")?,
+        family,
     }))
 }
 
-/// `recv(fd, buf, len, flags)` and `recvfrom(fd, buf, len, flags, addr, addrlen)`.
+/// `recv(fd, buf, len, flags)` and `recvfrom(fd, buf, len, flags, addr, addrlen)` with
+/// flags or a `NULL` buffer (also `read(fd, NULL, len)`).
 pub fn recv(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
     let a = &sc.args;
     let from = sc.name == "recvfrom";
+    if sc.name == "read" {
+        arity(sc, &[3])?;
+        return Ok(Decoded::Linux(LinuxCall::Recv {
+            fd: fd(&a[0])?,
+            null: buffer(&a[1])?,
+            len: length(&a[2], "read")?,
+            flags: 0,
+            msg: None,
+        }));
+    }
     arity(sc, &[if from { 6 } else { 4 }])?;
     if from {
         on(&a[4], ellipsis(&a[4], "address"))?;
@@ -415,6 +457,7 @@ pub fn sendmsg(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
         iov: m.iov,
         flags: flags(&a[2], SEND_FLAGS, "sendmsg")?,
         null: false,
+        family: None,
     }))
 }
 
@@ -652,5 +695,73 @@ pub fn epoll_wait(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
         expected: epoll_event(&a[1])?,
         max,
         timeout_ms: on(&a[3], int32(&a[3], "epoll_wait timeout"))?,
+    }))
+}
+
+/// `pipe([r, w])`.
+pub fn pipe(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
+    arity(sc, &[1])?;
+    let a = &sc.args[0];
+    match a {
+        Expr::List(ends) if ends.len() == 2 => Ok(Decoded::Linux(LinuxCall::Pipe {
+            ends: [fd(&ends[0])?, fd(&ends[1])?],
+        })),
+        _ => Err(blame(
+            a,
+            format!("pipe takes `[READ_FD, WRITE_FD]`, not `{a}`"),
+        )),
+    }
+}
+
+/// `open("path", flags)`.
+pub fn open(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
+    arity(sc, &[2])?;
+    let a = &sc.args;
+    let Expr::Str(path) = &a[0] else {
+        return Err(blame(
+            &a[0],
+            format!("open takes a path `\"...\"`, not `{}`", a[0]),
+        ));
+    };
+    if path.contains('\\') {
+        return Err(blame(
+            &a[0],
+            "escapes in open()'s path are not supported yet",
+        ));
+    }
+    Ok(Decoded::Linux(LinuxCall::Open {
+        path: path.clone(),
+        flags: on(&a[1], int32(&a[1], "open flags"))?,
+    }))
+}
+
+/// `splice(in, NULL, out, NULL, len, flags)`.
+pub fn splice(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
+    arity(sc, &[6])?;
+    let a = &sc.args;
+    for off in [&a[1], &a[3]] {
+        if !matches!(off, Expr::Word(w) if w == "NULL") {
+            return Err(blame(off, "only NULL offsets are supported for splice"));
+        }
+    }
+    let f = on(&a[5], int(&a[5]))?;
+    Ok(Decoded::Linux(LinuxCall::Splice {
+        fd_in: fd(&a[0])?,
+        fd_out: fd(&a[2])?,
+        len: length(&a[4], "splice")?,
+        flags: on(&a[5], ranged(f, 0, i64::from(u32::MAX), "splice flags"))? as u32,
+    }))
+}
+
+/// `sendfile(out, in, [offset], count)`.
+pub fn sendfile(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
+    arity(sc, &[4])?;
+    let a = &sc.args;
+    let offset = on(&a[2], bracketed(&a[2]))?;
+    Ok(Decoded::Linux(LinuxCall::SendFile {
+        out: fd(&a[0])?,
+        file: fd(&a[1])?,
+        offset: on(&a[2], ranged(offset, 0, i64::MAX, "offset"))?,
+        count: length(&a[3], "sendfile")?,
     }))
 }

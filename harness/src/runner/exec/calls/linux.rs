@@ -63,6 +63,27 @@ impl Exec<'_> {
         Ok(self.stack.raw_fd(fd)?)
     }
 
+    /// Tells the model of data a `splice` or `sendfile` moved out of or into a socket of
+    /// the stack, as a read or a non-blocking write.
+    fn model_moved(&mut self, from: i64, to: i64, asked: usize, result: Result<u64, Errno>) {
+        if let Some(&fd) = self.fds.get(&from) {
+            if let Ok(n) = result {
+                let asked = asked as u64;
+                self.model(
+                    fd,
+                    Call::Read {
+                        asked,
+                        len: Some(n),
+                    },
+                );
+            }
+        }
+        if let Some(&fd) = self.fds.get(&to) {
+            let asked = u32::try_from(asked).unwrap_or(u32::MAX);
+            self.model(fd, Call::WriteReturned { asked, result });
+        }
+    }
+
     fn note_call(&mut self, text: String) {
         self.stack.note(EventKind::Note { text });
     }
@@ -79,7 +100,87 @@ impl Exec<'_> {
                 iov,
                 flags,
                 null,
-            } => self.send_flags(ev, fd, iov, flags, null),
+                family,
+            } => self.send_flags(ev, fd, iov, flags, null, family),
+            LinuxCall::Pipe { ends } => {
+                let mut raw = [0; 2];
+                // SAFETY: raw holds two ints. Non-blocking, like every descriptor the
+                // harness holds: a call on a full or empty pipe answers EAGAIN, not a hang.
+                let r =
+                    unsafe { libc::pipe2(raw.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) };
+                if r < 0 {
+                    return done(last_err());
+                }
+                for (n, fd) in ends.into_iter().zip(raw) {
+                    // SAFETY: fresh descriptors nothing else owns.
+                    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+                    self.fds.remove(&n);
+                    self.files.insert(n, owned);
+                }
+                done(Ret::ok(0))
+            }
+            LinuxCall::Open { path, flags } => {
+                let real = self
+                    .shell
+                    .resolve(&path)
+                    .map_err(|m| self.error_at(ev.span, m))?;
+                let Ok(c) = std::ffi::CString::new(real.as_os_str().as_encoded_bytes()) else {
+                    return Err(self.error_at(ev.span, "a path with a NUL byte"));
+                };
+                // SAFETY: a NUL-terminated path that outlives the call.
+                let r = unsafe { libc::open(c.as_ptr(), flags | libc::O_CLOEXEC) };
+                if r < 0 {
+                    return done(last_err());
+                }
+                // SAFETY: a fresh descriptor nothing else owns.
+                let owned = unsafe { OwnedFd::from_raw_fd(r) };
+                let mut ret = Ret::ok(i64::from(r));
+                ret.new_file = Some(owned);
+                done(ret)
+            }
+            LinuxCall::Splice {
+                fd_in,
+                fd_out,
+                len,
+                flags,
+            } => {
+                let (i, o) = (self.raw_of(ev, fd_in)?, self.raw_of(ev, fd_out)?);
+                // SAFETY: NULL offsets; the kernel moves data between the descriptors.
+                let r = unsafe {
+                    libc::splice(i, std::ptr::null_mut(), o, std::ptr::null_mut(), len, flags)
+                };
+                let result = if r < 0 {
+                    Err(Errno::last())
+                } else {
+                    Ok(r as u64)
+                };
+                self.model_moved(fd_in, fd_out, len, result);
+                done(match result {
+                    Ok(n) => Ret::ok(n as i64),
+                    Err(e) => Ret::err(e),
+                })
+            }
+            LinuxCall::SendFile {
+                out,
+                file,
+                offset,
+                count,
+            } => {
+                let (o, i) = (self.raw_of(ev, out)?, self.raw_of(ev, file)?);
+                let mut off: libc::off_t = offset;
+                // SAFETY: off outlives the call.
+                let r = unsafe { libc::sendfile(o, i, &mut off, count) };
+                let result = if r < 0 {
+                    Err(Errno::last())
+                } else {
+                    Ok(r as u64)
+                };
+                self.model_moved(file, out, count, result);
+                done(match result {
+                    Ok(n) => Ret::ok(n as i64),
+                    Err(e) => Ret::err(e),
+                })
+            }
             LinuxCall::Recv {
                 fd,
                 len,
@@ -310,9 +411,11 @@ impl Exec<'_> {
         iov: Vec<usize>,
         flags: i32,
         null: bool,
+        family: Option<i32>,
     ) -> Step<Started> {
         let fd = self.fd_arg(ev, n)?;
         self.stack.raw_fd(fd)?;
+        self.send_family = family;
         let len: usize = iov.iter().sum();
         if null {
             let raw = self.stack.raw_fd(fd)?;
@@ -411,9 +514,24 @@ impl Exec<'_> {
         let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
         msg.msg_iov = v.as_mut_ptr();
         msg.msg_iovlen = v.len();
-        if flags & libc::MSG_FASTOPEN != 0 {
+        // sendto's address: the peer's, with the family the script gave in its place.
+        let mut name: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+        if flags & libc::MSG_FASTOPEN != 0 || self.send_family.is_some() {
             use nix::sys::socket::SockaddrLike;
-            msg.msg_name = peer.as_ptr() as *mut libc::c_void;
+            let len = peer.len() as usize;
+            // SAFETY: copies the peer's sockaddr, at most its length, into storage that
+            // holds any.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    peer.as_ptr().cast::<u8>(),
+                    (&mut name as *mut libc::sockaddr_storage).cast::<u8>(),
+                    len.min(std::mem::size_of::<libc::sockaddr_storage>()),
+                );
+            }
+            if let Some(f) = self.send_family {
+                name.ss_family = f as libc::sa_family_t;
+            }
+            msg.msg_name = (&mut name as *mut libc::sockaddr_storage).cast();
             msg.msg_namelen = peer.len();
         }
         // SAFETY: msg describes valid buffers.

@@ -1,0 +1,147 @@
+//! `%{ ... }%` code blocks beyond `assert tcpi_X OP VALUE`: packetdrill's code.c. Each block
+//! records the socket's `TCP_INFO` when its event runs; after the last event, one Python
+//! program runs every block in order, each after the `tcpi_*` values of its own moment, so
+//! a block may use what an earlier one defined. It fails at the block that raised, as
+//! packetdrill's `_file:_line: error in Python code` says. Running code needs
+//! `--allow-shell`, as shell commands do.
+
+/// One block and what it sees.
+pub struct Fragment {
+    /// The script line of the block's event.
+    pub line: u32,
+    pub code: String,
+    /// `tcpi_*` by packetdrill's names, at the block's time.
+    pub vars: Vec<(&'static str, u64)>,
+}
+
+/// packetdrill's preamble: an exception names the script's file and line, not the
+/// generated program's.
+const PREAMBLE: &str = "\
+import sys
+import traceback
+def excepthook(etype, value, tb):
+  sys.stderr.write(\"%s:%d: error in Python code\\n\" % (_file, _line))
+  traceback.print_exception(etype, value, tb)
+
+sys.excepthook = excepthook
+";
+
+/// The names packetdrill's Python sees beside `tcpi_*` (Linux's values: tcp_states.h,
+/// the congestion-avoidance states, `tcpi_options` bits).
+const SYMBOLS: [(&str, u64); 24] = [
+    ("TCP_ESTABLISHED", 1),
+    ("TCP_SYN_SENT", 2),
+    ("TCP_SYN_RECV", 3),
+    ("TCP_FIN_WAIT1", 4),
+    ("TCP_FIN_WAIT2", 5),
+    ("TCP_TIME_WAIT", 6),
+    ("TCP_CLOSE", 7),
+    ("TCP_CLOSE_WAIT", 8),
+    ("TCP_LAST_ACK", 9),
+    ("TCP_LISTEN", 10),
+    ("TCP_CLOSING", 11),
+    ("TCP_CA_Open", 0),
+    ("TCP_CA_Disorder", 1),
+    ("TCP_CA_CWR", 2),
+    ("TCP_CA_Recovery", 3),
+    ("TCP_CA_Loss", 4),
+    ("TCPI_OPT_TIMESTAMPS", 1),
+    ("TCPI_OPT_SACK", 2),
+    ("TCPI_OPT_WSCALE", 4),
+    ("TCPI_OPT_ECN", 8),
+    ("TCPI_OPT_ECN_SEEN", 16),
+    ("TCPI_OPT_SYN_DATA", 32),
+    ("TCPI_OPT_USEC_TS", 64),
+    ("TCPI_OPT_TFO_CHILD", 128),
+];
+
+/// A Python string literal of `s`.
+fn quoted(s: &str) -> String {
+    let mut out = String::from("'");
+    for c in s.chars() {
+        match c {
+            '\\' | '\'' => {
+                out.push('\\');
+                out.push(c)
+            }
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// The program packetdrill would write for `fragments` of the script `file`.
+pub fn program(file: &str, fragments: &[Fragment]) -> String {
+    let mut out = String::from(PREAMBLE);
+    out.push('\n');
+    for f in fragments {
+        for (name, value) in SYMBOLS.iter().copied().chain(f.vars.iter().copied()) {
+            out.push_str(&format!("{name} = {value}\n"));
+        }
+        out.push_str(&format!(
+            "\n_file = {}\n_line = {}\n{}\n\n",
+            quoted(file),
+            f.line,
+            f.code
+        ));
+    }
+    out
+}
+
+/// The script line a failed program names (`FILE:LINE: error in Python code`), and the
+/// exception's last line, from its output.
+pub fn failure(output: &str) -> (Option<u32>, String) {
+    let line = output.lines().find_map(|l| {
+        let head = l.strip_suffix(": error in Python code")?;
+        head.rsplit(':').next()?.parse().ok()
+    });
+    let last = output
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("no output")
+        .to_string();
+    (line, last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn program_sets_each_fragments_values_before_it() {
+        let p = program(
+            "a'b.pkt",
+            &[
+                Fragment {
+                    line: 7,
+                    code: "x = tcpi_snd_cwnd".into(),
+                    vars: vec![("tcpi_snd_cwnd", 10)],
+                },
+                Fragment {
+                    line: 9,
+                    code: "assert x == 10 and tcpi_snd_cwnd == 20".into(),
+                    vars: vec![("tcpi_snd_cwnd", 20)],
+                },
+            ],
+        );
+        let first = p.find("tcpi_snd_cwnd = 10").expect("first values");
+        let second = p.find("tcpi_snd_cwnd = 20").expect("second values");
+        let code = p.find("assert x == 10").expect("second code");
+        assert!(first < p.find("_line = 7").expect("first line"));
+        assert!(second < code && p.find("_line = 9").expect("line") < code);
+        assert!(p.contains("_file = 'a\\'b.pkt'"));
+        assert!(p.contains("TCP_CA_Loss = 4"));
+    }
+
+    #[test]
+    fn failure_names_the_line_and_the_exception() {
+        let out = "x.pkt:12: error in Python code\nTraceback (most recent call last):\n  \
+                   File \"/tmp/c.py\", line 3, in <module>\nAssertionError: cwnd=9\n";
+        assert_eq!(failure(out), (Some(12), "AssertionError: cwnd=9".into()));
+        assert_eq!(failure("  File x\nSyntaxError: bad\n").0, None);
+    }
+}
