@@ -58,7 +58,14 @@ fn the_experimental_form_needs_its_magic() {
 
 #[test]
 fn cookie_validity_follows_rfc_7413() {
-    for (len, valid) in [(0, true), (2, false), (4, true), (5, false), (16, true), (18, false)] {
+    for (len, valid) in [
+        (0, true),
+        (2, false),
+        (4, true),
+        (5, false),
+        (16, true),
+        (18, false),
+    ] {
         assert_eq!(
             TcpOption::fast_open_cookie_valid(&vec![0; len]),
             valid,

@@ -152,6 +152,11 @@ impl Differ {
                 self.socks.insert(fd, Sock::Connecting);
             }
             Call::Accept { accepted } => self.accept(now, line, fd, accepted),
+            Call::Write { .. } | Call::WriteReturned { .. } if self.fast_open_early(fd) => self
+                .give_up(
+                    "TCP Fast Open: the server writes before the handshake completes (RFC 7413 \
+                     4.2.2 lets it send in SYN-RECEIVED), which the model does not follow",
+                ),
             Call::Write { len } => {
                 if let Some(t) = self.tracked(fd) {
                     t.fed(line, "write", Trigger::Other);
@@ -223,6 +228,12 @@ impl Differ {
             Call::Harmless => {}
             Call::Unmodelled(what) => self.give_up(format!("{what} is not modelled")),
         }
+    }
+
+    /// `fd` is a Fast Open child not yet past SYN-RECEIVED.
+    fn fast_open_early(&mut self, fd: i32) -> bool {
+        self.tracked(fd)
+            .is_some_and(|t| t.conn.is_fast_open_child() && t.conn.state() == State::SynReceived)
     }
 
     fn tracked(&mut self, fd: i32) -> Option<&mut Tracked> {

@@ -31,6 +31,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use tcpcheck_model::conn::fast_open::{FastOpenServer, SynFastOpen};
 use tcpcheck_model::conn::{Actual, Connection, Divergence as ModelFault, Required, Seg, State};
 use tcpcheck_model::listener::{Listener, SynOutcome, SynSender};
 use tcpcheck_model::profile::{KeepAlive, Profile};
@@ -151,6 +152,8 @@ pub struct Differ {
     /// Peers an earlier connection closed cleanly with: Linux keeps their RTT in its TCP
     /// metrics, and `tcp_peer_is_proven()` lets them into the SYN queue's last quarter.
     proven: BTreeSet<IpAddr>,
+    /// The Fast Open cookies the stack gave (RFC 7413), for a key the model does not know.
+    fast_open: FastOpenServer,
     first: Option<ModelDivergence>,
     off: Option<String>,
     grace: Duration,
@@ -171,6 +174,7 @@ impl Differ {
             conns: BTreeMap::new(),
             connecting: BTreeMap::new(),
             proven: BTreeSet::new(),
+            fast_open: FastOpenServer::default(),
             first: None,
             off: None,
             grace: at_once_grace(),
@@ -406,6 +410,7 @@ impl Differ {
         };
         let mut listener = None;
         let mut cookie = false;
+        let mut fast_open = None;
         let sender = if self.proven.contains(&key.peer.ip()) {
             SynSender::Proven
         } else {
@@ -419,8 +424,25 @@ impl Differ {
                     SynOutcome::Dropped(_) => return,
                     _ => {}
                 }
+                if !cookie {
+                    let addrs = (key.peer.ip(), local_ip(seg, true));
+                    let fo = self.fast_open.on_syn(
+                        self.profile.fast_open,
+                        false,
+                        addrs,
+                        s.options.fast_open,
+                        s.len,
+                    );
+                    if let SynFastOpen::Unknown(why) = fo {
+                        return self.give_up(format!("TCP Fast Open: {why}"));
+                    }
+                    fast_open = Some(fo);
+                }
             }
             let _ = conn.open_passive(now);
+        }
+        if let Some(fo) = fast_open {
+            conn.set_fast_open(fo);
         }
         conn.arrive(now, &s);
         if cookie {
@@ -461,7 +483,9 @@ impl Differ {
         }
         if matches!(state, State::Closed | State::Listen) {
             l.remove_request(&key);
-        } else if state.is_synchronized() {
+        } else if state.is_synchronized() || t.conn.is_fast_open_child() {
+            // RFC 7413 4.2.2: a Fast Open SYN opens the connection at once; Linux queues its
+            // child for accept() before the handshake's last ACK (tcp_fastopen_create_child()).
             let _ = l.on_ack(now, key, cookie);
         }
     }
@@ -494,6 +518,13 @@ impl Differ {
                 let (_, t) = self.connecting.remove(&fd).expect("found above");
                 self.conns.insert(key, t);
                 self.socks.insert(fd, Sock::Conn(key));
+            }
+        }
+        if s.flags.syn() && s.flags.ack() {
+            if let Some(c) = s.options.fast_open {
+                // RFC 7413 4.1.2: the server picks its cookie; the first one sent binds.
+                self.fast_open
+                    .gave((key.peer.ip(), local_ip(seg, false)), c.as_slice());
             }
         }
         let Some(t) = self.conns.get_mut(&key) else {

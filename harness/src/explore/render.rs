@@ -68,6 +68,8 @@ fn options_text(options: &[TcpOption<'_>], sack_base: SeqNumber) -> String {
                     format!("sack {}", blocks.join(" "))
                 }
                 TcpOption::Timestamps { val, ecr } => format!("TS val {val} ecr {ecr}"),
+                // The wire codec prints Fast Open as a script writes it (`FO 1a2b`, `FOEXP`).
+                TcpOption::FastOpen(_) | TcpOption::FastOpenExp(_) => o.to_string(),
                 TcpOption::Unknown { .. } => return None,
             })
         })

@@ -145,10 +145,33 @@ pub fn options_to_wire(
                     val: *val,
                     ecr: *ecr,
                 },
+                scenario::TcpOption::FastOpen(c) => TcpOption::FastOpen(cookie_bytes(c)?.into()),
+                scenario::TcpOption::FastOpenExp(c) => {
+                    TcpOption::FastOpenExp(cookie_bytes(c)?.into())
+                }
                 other => return Err(format!("TCP option `{other}` is not supported yet")),
             })
         })
         .collect()
+}
+
+/// A Fast Open cookie as a script writes it: hex digits (the parser has checked there is an
+/// even number of them), or a name that only a definition (`-D NAME=HEX`) gives a value.
+fn cookie_bytes(text: &str) -> Result<Vec<u8>, BuildError> {
+    if !text.bytes().all(|b| b.is_ascii_hexdigit()) || text.len() % 2 != 0 {
+        return Err(format!(
+            "Fast Open cookie `{text}` is neither hex digits nor a defined name (define it \
+             with -D {text}=HEX, as packetdrill's run_all.py does for TFO_COOKIE)"
+        ));
+    }
+    Ok((0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("checked hex digits"))
+        .collect())
+}
+
+fn cookie_hex(cookie: &[u8]) -> String {
+    cookie.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The live segment for an inbound script packet (`map_inbound_packet`).
@@ -269,6 +292,8 @@ pub fn to_script_space(conn: &Conn, seg: &SegmentRepr) -> Actual {
                     val: *val,
                     ecr: *ecr,
                 },
+                TcpOption::FastOpen(c) => scenario::TcpOption::FastOpen(cookie_hex(c)),
+                TcpOption::FastOpenExp(c) => scenario::TcpOption::FastOpenExp(cookie_hex(c)),
                 TcpOption::Unknown { .. } => return None,
             })
         })
@@ -396,6 +421,11 @@ fn options_match(expected: &[scenario::TcpOption], actual: &[scenario::TcpOption
     expected.len() == actual.len()
         && expected.iter().zip(actual).all(|(e, a)| match (e, a) {
             (scenario::TcpOption::Timestamp { .. }, scenario::TcpOption::Timestamp { .. }) => true,
+            // packetdrill compares the cookie's bytes; a script may write its hex in capitals.
+            (scenario::TcpOption::FastOpen(e), scenario::TcpOption::FastOpen(a))
+            | (scenario::TcpOption::FastOpenExp(e), scenario::TcpOption::FastOpenExp(a)) => {
+                e.eq_ignore_ascii_case(a)
+            }
             _ => e == a,
         })
 }

@@ -170,6 +170,12 @@ pub enum OptionsRequired {
     NoSack,
     SackBlocksHeld,
     Sack,
+    /// A Fast Open option in this form (experimental kind or not), with this cookie when
+    /// the model knows it.
+    FastOpenCookie {
+        cookie: Option<super::fast_open::Cookie>,
+        exp: bool,
+    },
 }
 
 impl fmt::Display for OptionsRequired {
@@ -187,6 +193,16 @@ impl fmt::Display for OptionsRequired {
                 f.write_str("blocks within the out-of-order data held")
             }
             OptionsRequired::Sack => f.write_str("a SACK option"),
+            OptionsRequired::FastOpenCookie { cookie, exp } => {
+                f.write_str(if *exp { "FOEXP" } else { "FO" })?;
+                match cookie {
+                    Some(c) => {
+                        f.write_str(" ")?;
+                        c.as_slice().iter().try_for_each(|b| write!(f, "{b:02x}"))
+                    }
+                    None => f.write_str(" with a cookie"),
+                }
+            }
         }
     }
 }

@@ -2,6 +2,7 @@
 //! test: user calls and arriving segments in, allowed segments out.
 
 mod expect;
+pub mod fast_open;
 mod machine;
 mod negotiate;
 pub mod rules;

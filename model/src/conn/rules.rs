@@ -225,3 +225,6 @@ mod tests {
         }
     }
 }
+pub const FAST_OPEN_COOKIE: Rule = Rule::rfc(7413, "4.2.1").says(
+    "a SYN with a cookie request or an invalid cookie gets the server's cookie in the SYN-ACK",
+);

@@ -3,6 +3,7 @@
 
 use core::fmt;
 
+use super::fast_open::Cookie;
 use crate::seq::SeqNumber;
 use crate::wire::{SackBlocks, TcpFlags, TcpOption, TcpRepr};
 
@@ -14,6 +15,9 @@ pub struct SegOptions {
     pub sack_permitted: bool,
     pub timestamps: Option<(u32, u32)>,
     pub sack: Option<SackBlocks>,
+    /// A Fast Open option (RFC 7413 4.1.1) with a cookie of a length the RFC allows; one
+    /// of another length is ignored, as Linux's tcp_parse_fastopen_option() ignores it.
+    pub fast_open: Option<super::fast_open::Cookie>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,6 +58,8 @@ impl Seg {
                 TcpOption::SackPermitted => options.sack_permitted = true,
                 TcpOption::Timestamps { val, ecr } => options.timestamps = Some((val, ecr)),
                 TcpOption::Sack(b) => options.sack = Some(b),
+                TcpOption::FastOpen(ref c) => options.fast_open = Cookie::new(c, false),
+                TcpOption::FastOpenExp(ref c) => options.fast_open = Cookie::new(c, true),
                 _ => {}
             }
         }

@@ -92,6 +92,9 @@ pub struct Profile {
     /// Delayed ACK: the longest an ACK may wait, under 0.5 s in both profiles.
     // RFC 9293 3.8.6.3: MUST-40, an ACK is delayed by less than 0.5 seconds.
     pub ack_delay_max: Duration,
+    /// Server-side TCP Fast Open (RFC 7413): `net.ipv4.tcp_fastopen` and its key, known
+    /// only on the `linux` profile.
+    pub fast_open: crate::conn::fast_open::FastOpenSettings,
 }
 
 impl Profile {
@@ -124,6 +127,7 @@ impl Profile {
             max_syn_backlog: 128,
             somaxconn: 4096,
             ack_delay_max: Duration::from_millis(500),
+            fast_open: Default::default(),
         }
     }
 
@@ -149,6 +153,11 @@ impl Profile {
             max_syn_backlog: 128,
             somaxconn: 4096,
             ack_delay_max: Duration::from_millis(200),
+            // The kernel's default: client side on (TFO_CLIENT_ENABLE), no key set.
+            fast_open: crate::conn::fast_open::FastOpenSettings {
+                sysctl: Some(1),
+                key: None,
+            },
         }
     }
 
@@ -223,11 +232,25 @@ impl Profile {
         if let Some(v) = num("net.ipv4.tcp_keepalive_probes")? {
             p.keepalive.probes = v as u32;
         }
+        if let Some(v) = sysctls.get("net.ipv4.tcp_fastopen") {
+            // /proc shows it in decimal; scripts write it in hex (`0x70403`).
+            let v = v.trim();
+            let n = match v.strip_prefix("0x") {
+                Some(hex) => u32::from_str_radix(hex, 16),
+                None => v.parse(),
+            };
+            p.fast_open.sysctl =
+                Some(n.map_err(|e| format!("sysctl net.ipv4.tcp_fastopen = {v:?}: {e}"))?);
+        }
+        if let Some(v) = sysctls.get("net.ipv4.tcp_fastopen_key") {
+            p.fast_open.key = crate::conn::fast_open::FastOpenSettings::parse_key(v)
+                .map_err(|e| format!("sysctl net.ipv4.tcp_fastopen_key: {e}"))?;
+        }
         Ok(p)
     }
 
     /// The sysctls [`Profile::linux`] reads: what a harness should read from the namespace.
-    pub const LINUX_SYSCTLS: [&'static str; 16] = [
+    pub const LINUX_SYSCTLS: [&'static str; 18] = [
         "net.ipv4.tcp_syn_retries",
         "net.ipv4.tcp_syn_linear_timeouts",
         "net.ipv4.tcp_synack_retries",
@@ -244,5 +267,7 @@ impl Profile {
         "net.ipv4.tcp_keepalive_time",
         "net.ipv4.tcp_keepalive_intvl",
         "net.ipv4.tcp_keepalive_probes",
+        "net.ipv4.tcp_fastopen",
+        "net.ipv4.tcp_fastopen_key",
     ];
 }

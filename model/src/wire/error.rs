@@ -14,6 +14,8 @@ pub enum Header {
     Ipv6,
     Ipv6Extension(u8),
     Tcp,
+    /// An ICMP or ICMPv6 message.
+    Icmp,
 }
 
 impl fmt::Display for Header {
@@ -24,6 +26,7 @@ impl fmt::Display for Header {
             Header::Ipv6 => f.write_str("IPv6 header"),
             Header::Ipv6Extension(n) => write!(f, "IPv6 extension header (next header {n})"),
             Header::Tcp => f.write_str("TCP header"),
+            Header::Icmp => f.write_str("ICMP message"),
         }
     }
 }

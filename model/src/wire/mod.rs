@@ -9,6 +9,7 @@ mod checksum;
 mod display;
 mod error;
 mod flags;
+pub mod icmp;
 pub mod ipv4;
 pub mod ipv6;
 pub mod options;
@@ -20,6 +21,7 @@ pub use checksum::{
 };
 pub use error::{Header, WireError};
 pub use flags::TcpFlags;
+pub use icmp::{IcmpRepr, QuotedTcp};
 pub use ipv4::{Ipv4Packet, Ipv4Repr};
 pub use ipv6::{Extensions, Ipv6ExtHeader, Ipv6Packet, Ipv6Repr};
 pub use options::{SackBlock, SackBlocks, TcpOption, TcpOptions};

@@ -244,7 +244,8 @@ pub fn padded_len(options: &[TcpOption<'_>]) -> Result<usize, WireError> {
             }
             TcpOption::Unknown { kind, data }
                 if (*kind == KIND_FAST_OPEN)
-                    || (*kind == KIND_EXPERIMENT && data.starts_with(&FAST_OPEN_EXP_MAGIC_BYTES)) =>
+                    || (*kind == KIND_EXPERIMENT
+                        && data.starts_with(&FAST_OPEN_EXP_MAGIC_BYTES)) =>
             {
                 return Err(WireError::TcpOptionUnencodable {
                     index,

@@ -11,6 +11,7 @@
 mod arrive;
 mod branches;
 mod deadlines;
+mod fast_open;
 mod options;
 mod own;
 mod reassembly;
@@ -122,6 +123,7 @@ pub struct Connection {
     opts: Negotiated,
     ts: Timestamps,
     linux: LinuxSocket,
+    fast_open: fast_open::PassiveFastOpen,
     timers: Timers,
     ka: KeepAliveTimer,
     branches: Branches,
@@ -338,6 +340,7 @@ impl Connection {
             opts: Negotiated::default(),
             ts: Timestamps::default(),
             linux: LinuxSocket::default(),
+            fast_open: Default::default(),
             timers: Timers::default(),
             ka,
             branches: Branches::default(),

@@ -84,6 +84,9 @@ impl Connection {
                     "SYN without an MSS option (allowed only when the receive MSS is 536 or 1220)",
             });
         }
+        if seg.flags.syn() && seg.flags.ack() {
+            self.check_fast_open(seg)?;
+        }
         if seg.flags.syn() {
             // A SYN-ACK answers a SYN that did or did not offer timestamps.
             let theirs_without_ts = self.opts.negotiation.theirs.is_some_and(|t| !t.timestamps);

@@ -43,6 +43,7 @@ impl Connection {
             self.tcb.irs = seg.seq;
             self.tcb.rcv_nxt = seg.seq + 1;
             self.tcb.rcv_wup = self.tcb.rcv_nxt;
+            self.fast_open_on_syn(seg);
             self.take_peer_options(seg, true);
             self.update_send_window_from_syn(seg);
             let spec = SegSpec {
