@@ -118,6 +118,8 @@ impl Connection {
     /// timestamps are on (tw_ts_recent_stamp set): without them a SYN's TSval is not newer
     /// than anything (explorer, seed 31337, case 608).
     fn syn_may_reopen(&self, seg: &Seg) -> bool {
+        // RFC 9293 3.6.1: SHLD-4, timestamps shorten TIME-WAIT: a newer TSval proves the SYN
+        // new even below RCV.NXT (RFC 6191).
         let newer_ts = match (seg.options.timestamps, self.ts.recent) {
             (Some((val, _)), Some(recent)) if self.opts.negotiation.timestamps() => {
                 SeqNumber(recent).before(SeqNumber(val))
