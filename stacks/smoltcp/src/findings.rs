@@ -7,7 +7,10 @@
 //! of smoltcp's departures show only later (a segment it dropped leaves it in a state the
 //! model left, and the next event diverges), so the case's earlier events count too.
 
+mod edit;
+
 use tcpcheck::differ::{Sent, Trigger};
+use tcpcheck::explore::event::SeqAt;
 use tcpcheck::explore::{Case, Event, Found};
 use tcpcheck::stack::Choice;
 use tcpcheck_model::conn::State;
@@ -109,7 +112,12 @@ pub static CLASSES: &[Class] = &[
                   out-of-window ones are dropped",
         judgement: Judgement::Departure,
         example: "corpus rst/in-window-rst-challenge-ack.pkt line 16",
-        matches: |f, _| f.rule.contains("in-window RST not at RCV.NXT") && sent_nothing(f),
+        // Often seen only later: the model's challenge ACK was within its rate limit, so
+        // nothing was owed, and the next segment finds smoltcp closed (it answers with a RST).
+        matches: |f, c| {
+            (f.rule.contains("in-window RST not at RCV.NXT") && sent_nothing(f))
+                || edit::removed_without(c, edit::rst_off_rcv_nxt)
+        },
     },
     Class {
         name: "challenge-ack-one-per-second",
@@ -301,6 +309,71 @@ pub static CLASSES: &[Class] = &[
         judgement: Judgement::Departure,
         example: "seed 1 case 8: < P. without TSopt is acknowledged without one",
         matches: |f, _| f.rule.starts_with("RFC 7323 3.2: TSopt in every"),
+    },
+    Class {
+        name: "fin-after-fin-dropped",
+        rule: "RFC 9293 3.10.7.4, eighth: a FIN in CLOSE-WAIT, CLOSING, LAST-ACK or TIME-WAIT \
+               (at RCV.NXT) is acknowledged, and in TIME-WAIT restarts the 2 MSL timeout",
+        smoltcp: "socket/tcp.rs process(): the state match has no arm for a FIN in \
+                  CLOSE-WAIT, CLOSING, LAST-ACK or TIME-WAIT; it falls to `_ => \
+                  net_debug!(\"unexpected packet\")` and is dropped unacknowledged (a \
+                  retransmitted FIN, below RCV.NXT, is still acknowledged by the window check)",
+        judgement: Judgement::Departure,
+        example: "seed 1 case 1258: shutdown, < F. acknowledging ours (TIME-WAIT), then < F. \
+                  at RCV.NXT draws no ACK",
+        matches: |f, _| {
+            matches!(
+                f.state,
+                State::CloseWait | State::Closing | State::LastAck | State::TimeWait
+            ) && matches!(f.trigger, Trigger::Segment(fl) if fl.fin() && !fl.rst() && !fl.syn())
+                && f.rule.contains("a FIN is acknowledged")
+                && sent_nothing(f)
+        },
+    },
+    Class {
+        name: "fin-after-old-text-unacceptable",
+        rule: "RFC 9293 3.3 and 3.10.7.4: SEG.LEN counts the FIN, so a segment of old text \
+               whose FIN falls at RCV.NXT is acceptable and its FIN is processed",
+        smoltcp: "socket/tcp.rs process(): `segment_end = repr.seq_number + \
+                  repr.payload.len()` leaves the FIN out, so a segment whose only new \
+                  sequence number is its FIN is judged outside the window and answered with \
+                  a duplicate ACK; the FIN is lost",
+        judgement: Judgement::Departure,
+        example: "seed 1 case 1531: passive, < FP. RCV.NXT-2:RCV.NXT(2) draws ack RCV.NXT, \
+                  not RCV.NXT+1",
+        matches: |f, c| {
+            let Some(Event::Segment(s)) = f.step.and_then(|i| c.events.get(i)) else {
+                return false;
+            };
+            s.flags.fin()
+                && !s.flags.rst()
+                && matches!(s.seq, SeqAt::RcvNxt(d) if d < 0 && d + i32::from(s.len) == 0)
+        },
+    },
+    Class {
+        name: "old-ack-drops-segment",
+        rule: "RFC 9293 3.10.7.4, fifth check, and RFC 5961 5.2: an ACK field at or below \
+               SND.UNA (down to SND.UNA - MAX.SND.WND) is a duplicate that \"can be ignored\"; \
+               the segment's text and FIN are still processed",
+        smoltcp: "socket/tcp.rs process(): \"duplicate ACK ({} not in {}...{})\" returns \
+                  before the window check when SEG.ACK < SND.UNA, so the whole segment, text \
+                  and FIN with it, is dropped unacknowledged",
+        judgement: Judgement::Departure,
+        example: "seed 1 case 108: < P. 1:63(62) ack SND.UNA-1 is dropped; the model holds the \
+                  62 bytes",
+        matches: |_, c| edit::removed_by(c, edit::old_ack_to_snd_una),
+    },
+    Class {
+        name: "ack-of-queued-unsent-data-accepted",
+        rule: "RFC 9293 3.10.7.4, fifth check: an ACK of something not yet sent (SEG.ACK > \
+               SND.NXT) is answered with an ACK and the segment dropped",
+        smoltcp: "socket/tcp.rs process(): the acceptable range ends at `local_seq_no + \
+                  tx_buffer.len() + control_len`, the whole send buffer, sent or not; an \
+                  ACK of queued but unsent data is taken, the buffer dequeued past SND.NXT",
+        judgement: Judgement::Departure,
+        example: "seed 1 case 7683: write 975 and 527 bytes (MSS 536), < F. acknowledging \
+                  byte 1074 of 1073 sent is accepted",
+        matches: |_, c| edit::removed_by(c, edit::early_ack_to_snd_nxt),
     },
 ];
 

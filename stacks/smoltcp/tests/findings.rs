@@ -39,7 +39,9 @@ fn class_of(case: Case) -> &'static str {
         hide: Capabilities::NONE,
     };
     let out = run_case_on(target, &case, &Profile::rfc9293(), Pace::Quick).expect("runs");
-    let found = out.found.expect("smoltcp diverges");
+    let found = out
+        .found
+        .unwrap_or_else(|| panic!("smoltcp diverges:\n{}", out.script.text("")));
     classify(&found, &case).map_or("unclassified", |c| c.name)
 }
 
@@ -69,4 +71,64 @@ fn a_write_in_syn_sent_is_refused() {
         events: vec![Event::Write(1)],
     };
     assert_eq!(class_of(case), "send-before-established-refused");
+}
+
+/// A passive open's handshake (the peer's SYN and ACK), then `events`.
+fn established(events: Vec<Event>) -> Case {
+    let mut all = vec![
+        seg(TcpFlags::SYN, SeqAt::PeerIsn(0)),
+        seg_with(TcpFlags::ACK, SeqAt::RcvNxt(0), AckOf::SndNxt(0), 0),
+    ];
+    all.extend(events);
+    Case {
+        setup: setup(true),
+        events: all,
+    }
+}
+
+fn seg_with(flags: TcpFlags, seq: SeqAt, ack: AckOf, len: u16) -> Event {
+    Event::Segment(SegEvent {
+        flags,
+        seq,
+        ack,
+        len,
+        wnd: 65535,
+        options: true,
+    })
+}
+
+#[test]
+fn a_second_fin_in_last_ack_is_dropped() {
+    let fin = TcpFlags::FIN | TcpFlags::ACK;
+    let case = established(vec![
+        seg_with(fin, SeqAt::RcvNxt(0), AckOf::SndNxt(0), 0),
+        Event::Shutdown,
+        seg_with(fin, SeqAt::RcvNxt(0), AckOf::SndUna(0), 0),
+    ]);
+    assert_eq!(class_of(case), "fin-after-fin-dropped");
+}
+
+#[test]
+fn text_under_an_old_ack_is_dropped() {
+    let case = established(vec![
+        seg_with(
+            TcpFlags::PSH | TcpFlags::ACK,
+            SeqAt::RcvNxt(0),
+            AckOf::SndUna(-1),
+            10,
+        ),
+        Event::Read(100),
+    ]);
+    assert_eq!(class_of(case), "old-ack-drops-segment");
+}
+
+#[test]
+fn a_fin_after_old_text_is_unacceptable() {
+    let case = established(vec![seg_with(
+        TcpFlags::FIN | TcpFlags::PSH | TcpFlags::ACK,
+        SeqAt::RcvNxt(-2),
+        AckOf::SndNxt(0),
+        2,
+    )]);
+    assert_eq!(class_of(case), "fin-after-old-text-unacceptable");
 }
