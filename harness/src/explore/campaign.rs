@@ -30,6 +30,7 @@ use super::driver::{run_case_on, Case, Found, HarnessError, Outcome, Pace, Targe
 use super::findings::Findings;
 pub use super::findings::{Class, Finding};
 use super::reference::{Explore, LinuxProfile, ProfileSource, RfcProfile};
+use super::sample;
 use crate::stack::{documented, Capability, Choice, Purpose, StackKind};
 
 #[derive(Clone, Debug)]
@@ -359,6 +360,9 @@ fn run_typed<P: ProfileSource>(
         verbose: 0,
         ..PtConfig::default()
     };
+    if let Some(r) = run_drawn::<P>(config, profile, index, findings, &pt) {
+        return r;
+    }
     let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &case_seed(config.seed, index));
     let mut runner = TestRunner::new_with_rng(pt, rng);
     let strategy = Explore::<P>::sequential_strategy(1..=config.max_events.max(1));
@@ -513,6 +517,61 @@ fn run_typed<P: ProfileSource>(
         events,
         not_applicable,
     }
+}
+
+/// Case `index` drawn by [`sample`] (the case proptest would generate, without its value
+/// trees) and run once: its result, unless it is a divergence nothing explains and the
+/// first of its class, which `None` hands back to proptest to be generated again, replayed
+/// and shrunk as before. The verdicts are the ones the test closure of [`run_typed`] gives
+/// for a single run.
+fn run_drawn<P: ProfileSource>(
+    config: &Config,
+    profile: &Profile,
+    index: u64,
+    findings: &Findings,
+    pt: &PtConfig,
+) -> Option<CaseResult> {
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &case_seed(config.seed, index));
+    // As TestRunner::run does before its one case (gen_get_seed): a child generator.
+    let rng = TestRunner::new_with_rng(pt.clone(), rng).new_rng();
+    let mut runner = TestRunner::new_with_rng(pt.clone(), rng);
+    let (setup, events) = sample::case::<P>(&mut runner, config.max_events.max(1))?;
+    let case = Case { setup, events };
+    let outcome = match run_case_on(config.target, &case, profile, config.pace) {
+        Ok(o) => o,
+        Err(HarnessError(e)) => {
+            return Some(CaseResult {
+                index,
+                verdict: Verdict::Error(e),
+                events: 0,
+                not_applicable: Vec::new(),
+            })
+        }
+    };
+    let verdict = match (outcome.case_not_applicable, &outcome.found) {
+        (Some(c), _) => Verdict::NotApplicable(c),
+        (None, None) => Verdict::Pass,
+        (None, Some(found)) => match explained(config, found, profile) {
+            Some(Explained::Known(d)) => Verdict::Known(d, found.clone()),
+            Some(Explained::Choice(c)) => Verdict::Choice(c, found.clone()),
+            None => {
+                let class = Class::of(found);
+                if findings.claim(&class, index) {
+                    // The class's first case: given back, and claimed again by the run
+                    // that shrinks it.
+                    findings.release(&class, index);
+                    return None;
+                }
+                Verdict::Repeat(class, found.clone())
+            }
+        },
+    };
+    Some(CaseResult {
+        index,
+        verdict,
+        events: outcome.events_run,
+        not_applicable: outcome.not_applicable,
+    })
 }
 
 /// A copy of a run's outcome (the driver's type is not `Clone`).

@@ -20,6 +20,7 @@ mod heap;
 pub mod reference;
 pub mod render;
 pub mod report;
+mod sample;
 
 pub use campaign::{run, Config, Summary, Verdict};
 pub use driver::Session;

@@ -322,23 +322,26 @@ fn wnd() -> impl Strategy<Value = u16> {
 
 /// Any combination of SYN, FIN, RST and ACK, with PSH now and then.
 fn any_flags() -> impl Strategy<Value = TcpFlags> {
-    (0u8..16, prop::bool::weighted(0.2)).prop_map(|(bits, psh)| {
-        let mut f = TcpFlags::empty();
-        for (bit, flag) in [
-            (1, TcpFlags::SYN),
-            (2, TcpFlags::FIN),
-            (4, TcpFlags::RST),
-            (8, TcpFlags::ACK),
-        ] {
-            if bits & bit != 0 {
-                f |= flag;
-            }
+    (0u8..16, prop::bool::weighted(0.2)).prop_map(|(bits, psh)| flags_of(bits, psh))
+}
+
+/// SYN, FIN, RST and ACK as the low four bits of `bits` say, PSH as `psh` does.
+pub(crate) fn flags_of(bits: u8, psh: bool) -> TcpFlags {
+    let mut f = TcpFlags::empty();
+    for (bit, flag) in [
+        (1, TcpFlags::SYN),
+        (2, TcpFlags::FIN),
+        (4, TcpFlags::RST),
+        (8, TcpFlags::ACK),
+    ] {
+        if bits & bit != 0 {
+            f |= flag;
         }
-        if psh {
-            f |= TcpFlags::PSH;
-        }
-        f
-    })
+    }
+    if psh {
+        f |= TcpFlags::PSH;
+    }
+    f
 }
 
 fn segment(
