@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use tcpcheck::differ::{ModelVerdict, Owed, Sent};
-use tcpcheck::explore::{self, campaign, Config, Verdict};
+use tcpcheck::explore::{campaign, Config, Verdict};
 use tcpcheck::runner::{self, IpVersion, RunOptions};
 use tcpcheck_model::conn::State;
 use tcpcheck_model::profile::ProfileKind;
