@@ -402,13 +402,14 @@ impl<'a> Exec<'a> {
             return Ok(());
         };
         let (line, last) = super::python::failure(&output);
+        if line.is_none() {
+            // Python did not get to run the blocks: nothing is known of the stack.
+            return Err(Stop::Error(format!(
+                "harness: cannot run the code blocks with python3: {output}"
+            )));
+        }
         let events = &self.script.events;
-        let ev = line
-            .and_then(|l| events.iter().find(|e| e.span.line == l))
-            .or_else(|| {
-                let first = self.python.first().map(|f| f.line)?;
-                events.iter().find(|e| e.span.line == first)
-            });
+        let ev = line.and_then(|l| events.iter().find(|e| e.span.line == l));
         match ev {
             Some(ev) => Err(self.fail(
                 ev,
