@@ -23,6 +23,7 @@ use crate::stack::{needed, Capability, Fd, Packet, Recorder};
 use crate::trace::EventKind;
 use crate::trace::Trace;
 
+mod addresses;
 mod calls;
 mod model;
 mod offload;
@@ -132,6 +133,8 @@ pub struct Exec<'a> {
     adjusted_at: i64,
     /// Where backquoted shell commands run.
     shell: command::ShellEnv,
+    /// The script's `--local_ip` and `--remote_ip` (`exec/addresses.rs`).
+    addresses: Option<crate::sandbox::Addresses>,
     /// The address family the `sendto` being run gives instead of `...`.
     send_family: Option<i32>,
     /// Code blocks for Python, run after the last event (`runner/python.rs`).
@@ -184,6 +187,7 @@ impl<'a> Exec<'a> {
             shell: command::ShellEnv::for_script(file),
             python: Vec::new(),
             send_family: None,
+            addresses: settings.wire.addresses,
         }
     }
 

@@ -96,6 +96,7 @@ impl LinuxFactory {
                 offload: Offload::Packetdrill,
                 mtu: wire.mtu,
                 inbound_gso: wire.inbound_gso,
+                addresses: wire.addresses,
                 ..SandboxConfig::default()
             },
             Purpose::Case { v6 } => SandboxConfig {
@@ -107,6 +108,7 @@ impl LinuxFactory {
                 // a script replays with the same MSS.
                 mtu: Wire::default().for_ipv6(v6).mtu,
                 inbound_gso: None,
+                addresses: None,
             },
         }
     }
