@@ -206,3 +206,31 @@ fn pipes_files_and_bad_buffers() {
         other => panic!("expected a failure at line 16, got {other:?}"),
     }
 }
+
+/// A receive with a message on a blocking socket waits for its data like read(), and
+/// returns when the data comes, at the time the script says.
+#[test]
+fn a_blocking_recvmsg_waits_for_its_data() {
+    let text = "\
+0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0    setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
++0    bind(3, ..., ...) = 0
++0    listen(3, 1) = 0
++0    < S 0:0(0) win 32792 <mss 1000,nop,wscale 7>
++0    > S. 0:0(0) ack 1 <mss 1460,nop,wscale 10>
++.01  < . 1:1(0) ack 1 win 257
++0    accept(3, ..., ...) = 4
++0    setsockopt(4, SOL_TCP, TCP_INQ, [1], 4) = 0
++0...0.050 recvmsg(4, {msg_name(...)=..., msg_iov(1)=[{..., 100}], msg_flags=0, msg_control=[{cmsg_level=SOL_TCP, cmsg_type=TCP_CM_INQ, cmsg_data=0}]}, 0) = 10
++.05  < P. 1:11(10) ack 1 win 257
++0    > . 1:1(0) ack 11
+";
+    let r = run(text, IpVersion::V4);
+    assert_eq!(r.verdict, Verdict::Pass, "{}\n{}", r.describe(), r.trace);
+    let early = text.replace("+0...0.050 recvmsg", "+0...0.020 recvmsg");
+    let r = run(&early, IpVersion::V4);
+    match &r.verdict {
+        Verdict::Fail(d) => assert_eq!(d.line, 10, "{}", r.describe()),
+        other => panic!("expected a late return at line 10, got {other:?}"),
+    }
+}

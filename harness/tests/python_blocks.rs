@@ -70,3 +70,33 @@ fn python_needs_allow_shell() {
         other => panic!("expected an error, got {other:?}"),
     }
 }
+
+/// A script that lives under /tmp keeps its own tree behind the scenario's private /tmp:
+/// its shell commands find `../common/` and can `cd "$PWD"`, and its Python blocks run.
+#[test]
+fn a_script_under_tmp_keeps_its_tree() {
+    let top = std::env::temp_dir().join(format!("tcpcheck-tree-{}", std::process::id()));
+    let dir = top.join("case");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::create_dir_all(top.join("common")).expect("mkdir");
+    std::fs::write(
+        top.join("common/ok.sh"),
+        "#!/bin/sh\ncd \"$PWD\" && touch /tmp/mine\n",
+    )
+    .expect("write");
+    std::process::Command::new("chmod")
+        .args(["+x"])
+        .arg(top.join("common/ok.sh"))
+        .status()
+        .expect("chmod");
+    let script = dir.join("t.pkt");
+    let text = format!(
+        "`../common/ok.sh`\n{SCRIPT}+0 %{{ import os; assert os.getcwd() == {:?} }}%\n",
+        dir.display().to_string()
+    );
+    std::fs::write(&script, &text).expect("write");
+    let name = script.display().to_string();
+    let r = run_text(&name, &text, IpVersion::V4, &shell());
+    let _ = std::fs::remove_dir_all(&top);
+    assert_eq!(r.verdict, Verdict::Pass, "{}\n{}", r.describe(), r.trace);
+}

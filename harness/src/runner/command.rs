@@ -92,9 +92,15 @@ fn shell_words(s: &str) -> Option<Vec<String>> {
 /// as `${PPID}`). Scenarios here share one process, so they would share that name and leave the
 /// file behind. Each command instead runs in a mount namespace of its own where `/tmp` is this
 /// scenario's private directory, which goes when the scenario ends.
+///
+/// A script that itself lives under `/tmp` would vanish behind that private `/tmp` (and so
+/// would its `../common/`): the top directory holding it under `/tmp` is bound into the
+/// private one at the same path, so the command sees the same tree and the same `$PWD`.
 pub struct ShellEnv {
     dir: Option<PathBuf>,
     tmp: Option<PathBuf>,
+    /// The script's top directory under `/tmp` and where it is bound in the private one.
+    keep: Option<(CString, CString)>,
 }
 
 impl ShellEnv {
@@ -104,7 +110,11 @@ impl ShellEnv {
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
             .map(Path::to_path_buf);
-        ShellEnv { dir, tmp: None }
+        ShellEnv {
+            dir,
+            tmp: None,
+            keep: None,
+        }
     }
 
     /// Where the script's `path` is for the harness: under `/tmp`, in the scenario's private
@@ -127,6 +137,23 @@ impl ShellEnv {
             let dir = std::env::temp_dir().join(format!("tcpcheck-{}-{n}-tmp", std::process::id()));
             std::fs::create_dir(&dir)
                 .map_err(|e| format!("cannot make a private /tmp at {}: {e}", dir.display()))?;
+            let top = self
+                .dir
+                .as_ref()
+                .and_then(|d| d.canonicalize().ok())
+                .and_then(|d| {
+                    let rest = d.strip_prefix("/tmp").ok()?;
+                    let first = rest.components().next()?;
+                    Some(Path::new("/tmp").join(first))
+                });
+            if let Some(top) = top {
+                let name = top.file_name().unwrap_or_default();
+                let at = dir.join(name);
+                std::fs::create_dir(&at)
+                    .map_err(|e| format!("cannot make {}: {e}", at.display()))?;
+                let c = |p: &Path| CString::new(p.as_os_str().as_bytes()).ok();
+                self.keep = c(&top).zip(c(&at));
+            }
             self.tmp = Some(dir);
         }
         Ok(self.tmp.as_deref().expect("just made"))
@@ -143,7 +170,7 @@ impl Drop for ShellEnv {
 
 /// Gives the child a mount namespace of its own with `tmp` bound over `/tmp`. Runs between
 /// fork and exec, so it only makes system calls on strings prepared before the fork.
-fn private_tmp(tmp: &CStr) -> std::io::Result<()> {
+fn private_tmp(tmp: &CStr, keep: Option<&(CString, CString)>) -> std::io::Result<()> {
     let root = c"/";
     let target = c"/tmp";
     // SAFETY: plain system calls on NUL-terminated strings that outlive the call.
@@ -163,11 +190,23 @@ fn private_tmp(tmp: &CStr) -> std::io::Result<()> {
         {
             return Err(std::io::Error::last_os_error());
         }
+        if let Some((top, at)) = keep {
+            if libc::mount(
+                top.as_ptr(),
+                at.as_ptr(),
+                std::ptr::null(),
+                libc::MS_BIND | libc::MS_REC,
+                std::ptr::null(),
+            ) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+        }
         if libc::mount(
             tmp.as_ptr(),
             target.as_ptr(),
             std::ptr::null(),
-            libc::MS_BIND,
+            libc::MS_BIND | libc::MS_REC,
             std::ptr::null(),
         ) != 0
         {
@@ -205,8 +244,9 @@ pub fn run_shell(text: &str, deadline: Duration, env: &mut ShellEnv) -> Result<(
         command.current_dir(dir);
     }
     // SAFETY: the hook only makes system calls (see private_tmp), as pre_exec requires.
+    let keep = env.keep.clone();
     unsafe {
-        command.pre_exec(move || private_tmp(&tmp));
+        command.pre_exec(move || private_tmp(&tmp, keep.as_ref()));
     }
     let mut child = command
         .spawn()

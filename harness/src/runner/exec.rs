@@ -23,6 +23,7 @@ use crate::stack::{needed, Capability, Fd, Packet, Recorder};
 use crate::trace::EventKind;
 use crate::trace::Trace;
 
+mod addresses;
 mod calls;
 mod model;
 mod offload;
@@ -133,6 +134,8 @@ pub struct Exec<'a> {
     adjusted_at: i64,
     /// Where backquoted shell commands run.
     shell: command::ShellEnv,
+    /// The script's `--local_ip` and `--remote_ip` (`exec/addresses.rs`).
+    addresses: Option<crate::sandbox::Addresses>,
     /// The address family the `sendto` being run gives instead of `...`.
     send_family: Option<i32>,
     /// Code blocks for Python, run after the last event (`runner/python.rs`).
@@ -185,6 +188,7 @@ impl<'a> Exec<'a> {
             shell: command::ShellEnv::for_script(file),
             python: Vec::new(),
             send_family: None,
+            addresses: settings.wire.addresses,
         }
     }
 
@@ -405,13 +409,14 @@ impl<'a> Exec<'a> {
             return Ok(());
         };
         let (line, last) = super::python::failure(&output);
+        if line.is_none() {
+            // Python did not get to run the blocks: nothing is known of the stack.
+            return Err(Stop::Error(format!(
+                "harness: cannot run the code blocks with python3: {output}"
+            )));
+        }
         let events = &self.script.events;
-        let ev = line
-            .and_then(|l| events.iter().find(|e| e.span.line == l))
-            .or_else(|| {
-                let first = self.python.first().map(|f| f.line)?;
-                events.iter().find(|e| e.span.line == first)
-            });
+        let ev = line.and_then(|l| events.iter().find(|e| e.span.line == l));
         match ev {
             Some(ev) => Err(self.fail(
                 ev,

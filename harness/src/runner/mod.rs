@@ -339,6 +339,19 @@ pub fn run_script(
         }
     };
     let ip = settings.ip.unwrap_or(ip);
+    if let Some(a) = settings.wire.addresses {
+        if a.stack.is_ipv6() != (ip == IpVersion::V6) {
+            run.verdict = Verdict::Error(format!(
+                "{file}: the script's --local_ip/--remote_ip ({} and {}) are not of this run's \
+                 IP version ({})",
+                a.stack,
+                a.peer,
+                ip.name()
+            ));
+            run.duration = began.elapsed();
+            return run;
+        }
+    }
     let needs = match needs::needs(file, text, script, ip) {
         Ok(n) => n,
         Err(e) => {

@@ -56,13 +56,52 @@ const QUIET_IPV6: [(&str, &str); 4] = [
     ("net.ipv6.conf.default.addr_gen_mode", "1"),
 ];
 
-/// What a script asks of the device beside the defaults: packetdrill's `--mtu` and `--mss`.
+/// What a script asks of the device beside the defaults: packetdrill's `--mtu`, `--mss`,
+/// `--local_ip` and `--remote_ip`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Wire {
     /// `tun0`'s MTU; `None` leaves the TUN driver's 1500.
     pub mtu: Option<u32>,
     /// See [`SandboxConfig::inbound_gso`].
     pub inbound_gso: Option<u16>,
+    /// See [`SandboxConfig::addresses`].
+    pub addresses: Option<Addresses>,
+}
+
+/// The stack's address and the first remote host's, as a script names them (packetdrill's
+/// `--local_ip` and `--remote_ip`), both of one family; later peers follow the first
+/// (`peer + n - 1`). They stand in for 192.0.2.1 and 192.0.2.2 (or 2001:db8::1 and ::2).
+///
+/// Any address is as isolated as the documentation ones here: the namespace holds only
+/// `lo` and `tun0`, whose every packet goes to the harness and nowhere else, so a script's
+/// private or public address reaches no real host. The stack's address is configured on
+/// `tun0` with the longest prefix that also holds the peer's, so the peer is on-link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Addresses {
+    pub stack: IpAddr,
+    pub peer: IpAddr,
+}
+
+impl Addresses {
+    /// The stack's prefix on `tun0`: packetdrill's (/16 for IPv4, /64 for IPv6, its default
+    /// netmask); a peer outside it gets a host route through `tun0`.
+    pub fn prefix_len(&self) -> u8 {
+        if self.stack.is_ipv6() {
+            64
+        } else {
+            16
+        }
+    }
+
+    /// Whether the peer (and the peers after it) are outside the stack's prefix.
+    fn peer_off_link(&self) -> bool {
+        let bits = u32::from(self.prefix_len());
+        match (self.stack, self.peer) {
+            (IpAddr::V4(a), IpAddr::V4(b)) => (u32::from(a) ^ u32::from(b)) >> (32 - bits) != 0,
+            (IpAddr::V6(a), IpAddr::V6(b)) => (u128::from(a) ^ u128::from(b)) >> (128 - bits) != 0,
+            _ => true,
+        }
+    }
 }
 
 impl Wire {
@@ -113,6 +152,8 @@ pub struct SandboxConfig {
     /// Inject TCP segments with more payload than this as GSO packets of segments this size
     /// (packetdrill's `--mss`), as a NIC's receive offload would hand them up.
     pub inbound_gso: Option<u16>,
+    /// The script's own addresses, in place of the sandbox's of their family.
+    pub addresses: Option<Addresses>,
 }
 
 impl Default for SandboxConfig {
@@ -124,6 +165,7 @@ impl Default for SandboxConfig {
             offload: Offload::None,
             mtu: None,
             inbound_gso: None,
+            addresses: None,
         }
     }
 }
@@ -161,6 +203,9 @@ pub struct Sandbox {
     barrier_seq: u16,
     buf: Vec<u8>,
     inbound_gso: Option<u16>,
+    /// The remote and local addresses of the barrier's ICMP echoes.
+    probe_v4: (Ipv4Addr, Ipv4Addr),
+    probe_v6: (Ipv6Addr, Ipv6Addr),
     // Dropped last: the thread leaves the namespace after the TUN has closed.
     netns: NetNs,
 }
@@ -195,14 +240,46 @@ impl Sandbox {
         // A new namespace's loopback is always its first device.
         let lo = 1;
         rtnl.link_up(lo)?;
-        rtnl.add_address(tun.index(), IpAddr::V4(STACK_V4), 24)?;
+        let (mut probe_v4, mut probe_v6) = ((PEER_V4, STACK_V4), (PEER_V6, STACK_V6));
+        let mut peer_route = None;
+        match config.addresses {
+            Some(
+                a @ Addresses {
+                    stack: IpAddr::V4(stack),
+                    peer: IpAddr::V4(peer),
+                },
+            ) => {
+                rtnl.add_address(tun.index(), IpAddr::V4(stack), a.prefix_len())?;
+                peer_route = a.peer_off_link().then_some(a.peer);
+                probe_v4 = (peer, stack);
+            }
+            _ => rtnl.add_address(tun.index(), IpAddr::V4(STACK_V4), 24)?,
+        }
         if config.ipv6 {
-            rtnl.add_address(tun.index(), IpAddr::V6(STACK_V6), 64)?;
+            match config.addresses {
+                Some(
+                    a @ Addresses {
+                        stack: IpAddr::V6(stack),
+                        peer: IpAddr::V6(peer),
+                    },
+                ) => {
+                    rtnl.add_address(tun.index(), IpAddr::V6(stack), a.prefix_len())?;
+                    peer_route = a.peer_off_link().then_some(a.peer);
+                    probe_v6 = (peer, stack);
+                }
+                _ => rtnl.add_address(tun.index(), IpAddr::V6(STACK_V6), 64)?,
+            }
         }
         if !config.namespace_defaults {
             rtnl.no_ipv6_link_local(tun.index())?;
         }
         rtnl.link_up(tun.index())?;
+        if let Some(peer) = peer_route {
+            // After the link is up: the kernel refuses a route through a link that is down.
+            // Peers after the first are the next hosts: a /24 (a /120 for IPv6) holds them.
+            let len = if peer.is_ipv6() { 120 } else { 24 };
+            rtnl.add_route(tun.index(), peer, len)?;
+        }
         rtnl.set_noqueue(tun.index())?;
         let (tap, tap_error) = match config.kernel_stamps.then(|| Tap::open(tun.index())) {
             None => (None, None),
@@ -217,6 +294,8 @@ impl Sandbox {
             barrier_seq: 0,
             buf: vec![0; 65_536],
             inbound_gso: config.inbound_gso,
+            probe_v4,
+            probe_v6,
             netns,
         };
         let stamping = sandbox.wait_stamping_live()?;
@@ -263,7 +342,8 @@ impl Sandbox {
         // Numbered down from the top, far from the barrier's own count up from 1, so that
         // a late answer cannot be taken for a barrier's.
         for seq in (0..=u16::MAX).rev() {
-            self.tun.send(&barrier::probe(PEER_V4, STACK_V4, seq))?;
+            self.tun
+                .send(&barrier::probe(self.probe_v4.0, self.probe_v4.1, seq))?;
             let retry = (self.now() + Duration::from_millis(1)).min(give_up);
             loop {
                 if let Some(r) = self.tun.try_recv(&mut self.buf)? {
@@ -305,7 +385,8 @@ impl Sandbox {
     fn wait_ipv6_ready(&mut self) -> io::Result<()> {
         let give_up = self.now() + IPV6_READY_DEADLINE;
         for seq in 1.. {
-            self.tun.send(&barrier::probe_v6(PEER_V6, STACK_V6, seq))?;
+            self.tun
+                .send(&barrier::probe_v6(self.probe_v6.0, self.probe_v6.1, seq))?;
             let retry = (self.now() + Duration::from_millis(1)).min(give_up);
             loop {
                 match self.read_one(retry, Some(Kind::ReadyReply(seq)))? {
@@ -320,7 +401,10 @@ impl Sandbox {
         }
         Err(io::Error::new(
             io::ErrorKind::TimedOut,
-            format!("{STACK_V6} did not become reachable within {IPV6_READY_DEADLINE:?}"),
+            format!(
+                "{} did not become reachable within {IPV6_READY_DEADLINE:?}",
+                self.probe_v6.1
+            ),
         ))
     }
 
@@ -424,7 +508,7 @@ impl Sandbox {
     pub fn settle(&mut self) -> io::Result<Vec<Packet>> {
         self.barrier_seq = self.barrier_seq.wrapping_add(1);
         let seq = self.barrier_seq;
-        let probe = barrier::probe(PEER_V4, STACK_V4, seq);
+        let probe = barrier::probe(self.probe_v4.0, self.probe_v4.1, seq);
         let at = self.now();
         self.tun.send(&probe)?;
         self.trace.push(
@@ -445,7 +529,8 @@ impl Sandbox {
                         io::ErrorKind::TimedOut,
                         format!(
                             "barrier: no echo reply within {BARRIER_DEADLINE:?}; the stack \
-                             stopped answering ICMP echo on {STACK_V4}"
+                             stopped answering ICMP echo on {}",
+                            self.probe_v4.1
                         ),
                     ))
                 }

@@ -85,6 +85,44 @@ impl Rtnl {
         )
     }
 
+    /// Routes `addr/len` through the link, for peers outside the link's prefix.
+    pub fn add_route(&mut self, index: u32, addr: IpAddr, len: u8) -> io::Result<()> {
+        use netlink_packet_route::route::{
+            RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteScope,
+            RouteType,
+        };
+        let mut msg = RouteMessage::default();
+        // The destination is the network: the address with the host bits cleared.
+        let (family, dest) = match addr {
+            IpAddr::V4(a) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(len.min(32)))
+                    .unwrap_or(0);
+                let net = std::net::Ipv4Addr::from(u32::from(a) & mask);
+                (AddressFamily::Inet, RouteAddress::Inet(net))
+            }
+            IpAddr::V6(a) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(len.min(128)))
+                    .unwrap_or(0);
+                let net = std::net::Ipv6Addr::from(u128::from(a) & mask);
+                (AddressFamily::Inet6, RouteAddress::Inet6(net))
+            }
+        };
+        msg.header.address_family = family;
+        msg.header.destination_prefix_length = len;
+        msg.header.table = RouteHeader::RT_TABLE_MAIN;
+        msg.header.protocol = RouteProtocol::Boot;
+        msg.header.scope = RouteScope::Link;
+        msg.header.kind = RouteType::Unicast;
+        msg.attributes.push(RouteAttribute::Destination(dest));
+        msg.attributes.push(RouteAttribute::Oif(index));
+        self.request(
+            RouteNetlinkMessage::NewRoute(msg),
+            NLM_F_CREATE | NLM_F_EXCL,
+        )
+    }
+
     /// Replaces the link's root queueing discipline with `noqueue`.
     ///
     /// With a queue (TUN devices get pfifo_fast), a packet the stack sends while another CPU

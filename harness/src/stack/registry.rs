@@ -97,6 +97,7 @@ impl LinuxFactory {
                 offload: Offload::Packetdrill,
                 mtu: wire.mtu,
                 inbound_gso: wire.inbound_gso,
+                addresses: wire.addresses,
                 ..SandboxConfig::default()
             },
             Purpose::Case { v6 } => SandboxConfig {
@@ -108,6 +109,7 @@ impl LinuxFactory {
                 // a script replays with the same MSS.
                 mtu: Wire::default().for_ipv6(v6).mtu,
                 inbound_gso: None,
+                addresses: None,
             },
         }
     }

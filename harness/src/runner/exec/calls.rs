@@ -34,7 +34,7 @@ use nix::errno::Errno;
 
 use super::{Exec, Step, Stop};
 use crate::runner::annotate;
-use crate::runner::packet::{self, SCRIPT_PORT};
+use crate::runner::packet::SCRIPT_PORT;
 use crate::runner::syscall::{self, Decoded, Expected};
 use crate::runner::Check;
 use crate::scenario::{Event, EventTime, Syscall};
@@ -133,7 +133,7 @@ impl Exec<'_> {
     }
 
     fn peer_addr(&self) -> SocketAddr {
-        self.socket_addr(packet::peer_ip(self.v6, 1), SCRIPT_PORT)
+        self.socket_addr(self.peer_ip(1), SCRIPT_PORT)
     }
 
     /// An address as the script's sockets name it: IPv4-mapped on an IPv6 socket.

@@ -19,7 +19,7 @@ impl Exec<'_> {
             let Ok(seg) = SegmentRepr::parse_with(&p.bytes, ChecksumPolicy::Accept) else {
                 continue;
             };
-            if let Some(peer) = packet::peer_of(&seg) {
+            if let Some(peer) = self.peer_of(&seg) {
                 if let Some(d) = &mut self.differ {
                     // The kernel's send time of a segment a call sent is inside the call,
                     // before the time the model was told of the call (its return): the
@@ -81,7 +81,8 @@ impl Exec<'_> {
             conn.state = ConnState::ActiveSynAcked;
             conn.remote_isn = p.seq;
         }
-        let seg = packet::inbound(conn, p, self.v6).map_err(|m| self.error_at(ev.span, m))?;
+        let mut seg = packet::inbound(conn, p, self.v6).map_err(|m| self.error_at(ev.span, m))?;
+        self.readdress(&mut seg, p.peer);
         let bytes = seg
             .emit()
             .map_err(|e| self.error_at(ev.span, format!("cannot build the packet: {e}")))?;

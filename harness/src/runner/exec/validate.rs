@@ -4,7 +4,9 @@
 
 use crate::runner::syscall::Blamed;
 use crate::runner::{assert, command, packet, syscall, IpVersion, RunOptions};
-use crate::sandbox::Wire;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use crate::sandbox::{Addresses, Wire};
 use crate::scenario::{
     Action, Direction, Event, EventTime, ParseError, Script, Secs, Span, Syscall, TcpOptions,
 };
@@ -47,6 +49,62 @@ pub struct Settings {
     pub wire: Wire,
 }
 
+/// An address option's value: an IPv4 or IPv6 address (packetdrill takes no prefix
+/// there).
+fn address(v: &str) -> Result<IpAddr, String> {
+    let ip: IpAddr = v
+        .parse()
+        .map_err(|_| format!("bad address `{v}`: an IPv4 or IPv6 address"))?;
+    if ip.is_unspecified() || ip.is_loopback() || ip.is_multicast() {
+        return Err(format!(
+            "`{v}` cannot be a host's address on the sandbox's device (unspecified, loopback or \
+             multicast)"
+        ));
+    }
+    Ok(ip)
+}
+
+/// `--local_ip` and `--remote_ip`, the one not given taken from packetdrill's defaults for
+/// the family of the other (192.168.0.1 and 192.0.2.1; fd3d:fa7b:d17d::1 and 2001:db8::1).
+fn addresses(
+    local: Option<(Span, IpAddr)>,
+    remote: Option<(Span, IpAddr)>,
+) -> Result<Option<Addresses>, (Span, String)> {
+    let default_local = |v6: bool| -> IpAddr {
+        if v6 {
+            IpAddr::V6(Ipv6Addr::new(0xfd3d, 0xfa7b, 0xd17d, 0, 0, 0, 0, 1))
+        } else {
+            IpAddr::V4(Ipv4Addr::new(192, 168, 0, 1))
+        }
+    };
+    let default_remote = |v6: bool| -> IpAddr {
+        if v6 {
+            IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1))
+        } else {
+            IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1))
+        }
+    };
+    let (stack, peer, span) = match (local, remote) {
+        (None, None) => return Ok(None),
+        (Some((span, l)), None) => (l, default_remote(l.is_ipv6()), span),
+        (None, Some((span, r))) => (default_local(r.is_ipv6()), r, span),
+        (Some((_, l)), Some((span, r))) => (l, r, span),
+    };
+    if stack.is_ipv6() != peer.is_ipv6() {
+        return Err((
+            span,
+            format!("--local_ip {stack} and --remote_ip {peer} are not of one family"),
+        ));
+    }
+    if stack == peer {
+        return Err((
+            span,
+            format!("the stack and its peer cannot both be {stack}"),
+        ));
+    }
+    Ok(Some(Addresses { stack, peer }))
+}
+
 pub fn validate(
     file: &str,
     text: &str,
@@ -62,6 +120,7 @@ pub fn validate(
         ts_tick_usecs: None,
         wire: Wire::default(),
     };
+    let (mut local, mut remote) = (None, None);
     for o in &script.options {
         let value = o.value.as_deref().map(|v| v.trim_matches('"'));
         match (o.name.as_str(), value) {
@@ -137,19 +196,8 @@ pub fn validate(
                     })?;
                 settings.wire.mtu = Some(mtu);
             }
-            (name @ ("local_ip" | "remote_ip"), _) => {
-                return Err(err(
-                    o.span,
-                    format!(
-                        "script option --{name} is not supported yet: tcpcheck's stack is \
-                         {} ({}) and its peers {} ({}) and up",
-                        crate::sandbox::STACK_V4,
-                        crate::sandbox::STACK_V6,
-                        crate::sandbox::PEER_V4,
-                        crate::sandbox::PEER_V6,
-                    ),
-                ))
-            }
+            ("local_ip", Some(v)) => local = Some((o.span, address(v).map_err(|m| err(o.span, m))?)),
+            ("remote_ip", Some(v)) => remote = Some((o.span, address(v).map_err(|m| err(o.span, m))?)),
             (name, Some(_)) if VALUELESS.contains(&name) => {
                 return Err(err(o.span, format!("script option --{name} takes no value")))
             }
@@ -164,6 +212,7 @@ pub fn validate(
             }
         }
     }
+    settings.wire.addresses = addresses(local, remote).map_err(|(span, m)| err(span, m))?;
     let commands = script
         .init_command
         .iter()

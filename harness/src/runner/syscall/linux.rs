@@ -237,8 +237,7 @@ const SEND_FLAGS: i32 = libc::MSG_EOR
     | libc::MSG_FASTOPEN
     | libc::MSG_DONTWAIT
     | libc::MSG_NOSIGNAL;
-const RECV_FLAGS: i32 =
-    libc::MSG_DONTWAIT | libc::MSG_ERRQUEUE | libc::MSG_TRUNC | libc::MSG_PEEK | libc::MSG_WAITALL;
+const RECV_FLAGS: i32 = libc::MSG_DONTWAIT | libc::MSG_ERRQUEUE | libc::MSG_TRUNC | libc::MSG_PEEK;
 
 fn fd(e: &Expr) -> Result<i64, Bad<'_>> {
     on(e, int(e))

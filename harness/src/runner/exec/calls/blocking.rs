@@ -49,6 +49,12 @@ pub(in crate::runner::exec) enum Op {
         flags: i32,
         iovs: usize,
     },
+    /// A call on the kernel descriptor (script event `event`: a receive with flags,
+    /// `splice`) that would block on a blocking socket: made again until it does not.
+    Again {
+        event: usize,
+        fd: Fd,
+    },
     /// A `poll` or `epoll_wait` (script event `event`) until script time `until`.
     Wait {
         event: usize,
@@ -63,7 +69,8 @@ impl Op {
             | Op::Connect(fd)
             | Op::Read(fd, _)
             | Op::Write { fd, .. }
-            | Op::FastOpen { fd, .. } => fd,
+            | Op::FastOpen { fd, .. }
+            | Op::Again { fd, .. } => fd,
             // No socket: a close() while it waits does not concern it.
             Op::Wait { .. } => Fd(-1),
         }
@@ -76,7 +83,9 @@ impl Op {
             Op::Connect(_) => Blocking::Connect,
             Op::Read(..) => Blocking::Read,
             Op::Write { len, .. } | Op::FastOpen { len, .. } => Blocking::Write { len: len as u64 },
-            Op::Wait { .. } => unreachable!("the model is not told of a poll"),
+            Op::Wait { .. } | Op::Again { .. } => {
+                unreachable!("the model is told of these calls by the calls themselves")
+            }
         }
     }
 }
@@ -116,8 +125,9 @@ impl Exec<'_> {
     /// Tells the model what a call on a blocking socket returned; `line` is the call's own,
     /// which later events may have passed while it was blocked.
     pub(super) fn returned(&mut self, op: Op, ret: &Ret, line: u32) {
-        if matches!(op, Op::Wait { .. }) {
-            // A poll changes nothing the model follows.
+        if matches!(op, Op::Wait { .. } | Op::Again { .. }) {
+            // A poll changes nothing the model follows; a call on the kernel descriptor
+            // told the model itself.
             return;
         }
         let now = self.stack.now().saturating_sub(self.start);
@@ -144,6 +154,7 @@ impl Exec<'_> {
             Op::Connect(fd) => self.try_connect(fd)?,
             Op::Write { fd, .. } => self.try_write(fd, op),
             Op::Wait { event, until } => self.try_wait(event, until)?,
+            Op::Again { event, .. } => self.try_again(event)?,
             Op::FastOpen {
                 fd,
                 len,
@@ -315,7 +326,11 @@ impl Exec<'_> {
                             len: None,
                         },
                     ),
-                    Op::Connect(_) | Op::Write { .. } | Op::Wait { .. } | Op::FastOpen { .. } => {}
+                    Op::Connect(_)
+                    | Op::Write { .. }
+                    | Op::Wait { .. }
+                    | Op::FastOpen { .. }
+                    | Op::Again { .. } => {}
                 }
                 let mut ret = Ret::err(Errno::EAGAIN);
                 ret.judged = matches!(op, Op::Accept(_) | Op::Read(..));

@@ -84,6 +84,13 @@ impl Exec<'_> {
         }
     }
 
+    /// The socket behind script descriptor `n` when it is one of the stack's in blocking
+    /// mode.
+    fn blocking_socket(&self, n: i64) -> Option<Fd> {
+        let fd = *self.fds.get(&n)?;
+        self.is_blocking(fd).then_some(fd)
+    }
+
     fn note_call(&mut self, text: String) {
         self.stack.note(EventKind::Note { text });
     }
@@ -154,6 +161,11 @@ impl Exec<'_> {
                 } else {
                     Ok(r as u64)
                 };
+                if let (Err(Errno::EAGAIN), Some(fd)) = (result, self.blocking_socket(fd_in)) {
+                    if flags & libc::SPLICE_F_NONBLOCK == 0 {
+                        return Ok(Started::Blocked(Op::Again { event: index, fd }));
+                    }
+                }
                 self.model_moved(fd_in, fd_out, len, result);
                 done(match result {
                     Ok(n) => Ret::ok(n as i64),
@@ -187,7 +199,7 @@ impl Exec<'_> {
                 flags,
                 null,
                 msg,
-            } => self.recv_flags(ev, fd, len, flags, null, msg),
+            } => self.recv_flags(ev, index, fd, len, flags, null, msg),
             LinuxCall::SetInt {
                 fd,
                 level,
@@ -289,6 +301,23 @@ impl Exec<'_> {
                 }
             }
         }
+    }
+
+    /// Event `index`'s call made again: its answer, or `None` while it would still block.
+    pub(super) fn try_again(&mut self, index: usize) -> Step<Option<Ret>> {
+        let ev = &self.script.events[index];
+        let crate::scenario::Action::Syscall(sc) = &ev.action else {
+            unreachable!("retried calls come from system calls")
+        };
+        let Ok((crate::runner::syscall::Decoded::Linux(call), _)) =
+            crate::runner::syscall::decode(sc)
+        else {
+            unreachable!("validated before the run")
+        };
+        Ok(match self.linux_call(ev, index, call)? {
+            Started::Done(ret) => Some(ret),
+            Started::Blocked(_) => None,
+        })
     }
 
     /// One zero-timeout `poll()` or `epoll_wait()` of event `index`'s call: its answer,
@@ -543,9 +572,11 @@ impl Exec<'_> {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn recv_flags(
         &mut self,
         ev: &Event,
+        index: usize,
         n: i64,
         len: usize,
         flags: i32,
@@ -578,11 +609,7 @@ impl Exec<'_> {
                 && self.is_blocking(fd)
                 && flags & (libc::MSG_DONTWAIT | libc::MSG_ERRQUEUE) == 0;
             if waits {
-                return Err(self.error_at(
-                    ev.span,
-                    "a blocking receive with flags or a message that waits for data is not \
-                     supported yet",
-                ));
+                return Ok(Started::Blocked(Op::Again { event: index, fd }));
             }
             return done(Ret::err(e));
         }

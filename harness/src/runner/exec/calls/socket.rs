@@ -8,7 +8,7 @@ use nix::errno::Errno;
 use super::{Op, Ret, Started};
 use crate::differ::Call;
 use crate::runner::exec::{Exec, Step};
-use crate::runner::packet::{self, SCRIPT_PORT};
+use crate::runner::packet::SCRIPT_PORT;
 use crate::scenario::Event;
 use crate::stack::CallError;
 use crate::trace::EventKind;
@@ -38,7 +38,7 @@ impl Exec<'_> {
     pub(super) fn bind(&mut self, ev: &Event, fd: i64) -> Step<Started> {
         let fd = self.fd_arg(ev, fd)?;
         // run_syscall_bind: always the stack's address and live_bind_port.
-        let addr = self.socket_addr(packet::peer_ip(self.v6, 0), SCRIPT_PORT);
+        let addr = self.socket_addr(self.peer_ip(0), SCRIPT_PORT);
         let r = self.stack.bind(fd, addr);
         if r.is_ok() {
             self.model(fd, Call::Bind { port: SCRIPT_PORT });
