@@ -101,6 +101,7 @@ fn packet(direction: Direction, flags: &str, seq: u32, len: u16) -> Packet {
         win: None,
         urg: None,
         options: TcpOptions::Exactly(vec![]),
+        ecn: None,
     }
 }
 
@@ -429,11 +430,17 @@ fn errors_point_at_the_offending_text() {
          \x20   |                                ^^^^^"
     );
     assert_eq!(
-        error("0 < [ect0] S 0:0(0) win 1\n"),
+        error("0 < [tos 0x1] S 0:0(0) win 1\n"),
         "script.pkt:1:5: IP header fields (ECN codepoint, tos, ttl, flowlabel) on packets are \
          not supported yet\n\
-         \x20 1 | 0 < [ect0] S 0:0(0) win 1\n\
-         \x20   |     ^^^^^^"
+         \x20 1 | 0 < [tos 0x1] S 0:0(0) win 1\n\
+         \x20   |     ^^^^^^^^^"
+    );
+    assert_eq!(
+        error("0 < [ect01] S 0:0(0) win 1\n"),
+        "script.pkt:1:5: [ect01] can only be used with outbound packets\n\
+         \x20 1 | 0 < [ect01] S 0:0(0) win 1\n\
+         \x20   |     ^^^^^^^"
     );
     assert_eq!(
         error("0 write(3, ..., 1) = 1\n\t+0 < S 0:10(5) win 1\n"),
@@ -481,9 +488,19 @@ fn more_errors_locate_correctly() {
         ("0 > SS 0:0(0)", (1, 6), "TCP flag `S` given twice"),
         ("0 < udp (10)", (1, 5), "UDP packets are not supported yet"),
         (
-            "0 < icmp unreachable",
+            "0 > icmp unreachable",
             (1, 5),
-            "ICMP packets are not supported yet",
+            "outbound ICMP packets are not supported yet",
+        ),
+        (
+            "0 < icmp unreachable [1:2(3)]",
+            (1, 23),
+            "inconsistent TCP sequence numbers",
+        ),
+        (
+            "0 < icmp unreachable id 3",
+            (1, 22),
+            "echo ids are not supported",
         ),
         ("0 < 80>90 S 0:0(0) win 1", (1, 5), "explicit ports"),
         (
@@ -597,4 +614,45 @@ fn packet_body_hides_the_ts_val() {
         p.body(true).to_string(),
         "S. 0:0(0) ack 1 <mss 1460,TS val ? ecr 7,nop>"
     );
+}
+
+#[test]
+fn icmp_lines_and_ecn_fields_parse_as_packetdrill_writes_them() {
+    use tcpcheck::scenario::Ecn;
+    let s = parsed(
+        "0 < icmp unreachable port_unreachable [1:101(100)]\n\
+         +0 < icmp packet_too_big mtu 1400 [0:1440(1440)]\n\
+         +0 < icmp source_quench\n\
+         +0 < [ect0] S 0:0(0) win 1\n\
+         +0 > [ce] S. 0:0(0) ack 1\n\
+         +0 > [ect01] . 1:1(0) ack 1\n",
+    );
+    let Action::Icmp(a) = &s.events[0].action else {
+        panic!("{:?}", s.events[0].action)
+    };
+    assert_eq!(a.icmp_type, "unreachable");
+    assert_eq!(a.code.as_deref(), Some("port_unreachable"));
+    assert_eq!(a.quoted, Some((1, 100)));
+    assert_eq!(
+        a.to_string(),
+        "< icmp unreachable port_unreachable [1:101(100)]"
+    );
+    let Action::Icmp(b) = &s.events[1].action else {
+        panic!()
+    };
+    assert_eq!((b.code.as_deref(), b.mtu), (None, Some(1400)));
+    let Action::Icmp(c) = &s.events[2].action else {
+        panic!()
+    };
+    assert_eq!((c.icmp_type.as_str(), c.quoted), ("source_quench", None));
+    let ecn: Vec<Option<Ecn>> = s.events[3..]
+        .iter()
+        .map(|e| match &e.action {
+            Action::Packet(p) => p.ecn,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(ecn, [Some(Ecn::Ect0), Some(Ecn::Ce), Some(Ecn::Ect01)]);
+    assert!(Ecn::Ect01.matches(1) && Ecn::Ect01.matches(2) && !Ecn::Ect01.matches(3));
+    assert!(Ecn::Ce.matches(3) && !Ecn::NoEcn.matches(2));
 }

@@ -17,6 +17,7 @@
 
 mod calls;
 mod follow;
+mod icmp;
 mod noted;
 pub mod profile;
 pub mod receive;

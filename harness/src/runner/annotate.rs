@@ -23,6 +23,17 @@ pub fn injected(trace: &mut Trace, ev: &Event, p: &scenario::Packet) {
     }
 }
 
+/// Notes the ICMP error of `ev` just injected, as the script wrote it.
+pub fn injected_icmp(trace: &mut Trace, ev: &Event, p: &scenario::IcmpPacket) {
+    if let Some(EventKind::Injected { note: n, .. }) = trace.events.last_mut().map(|e| &mut e.kind)
+    {
+        *n = Some(ScriptNote {
+            line: ev.span.line,
+            noted: Noted::Step(p.to_string()),
+        });
+    }
+}
+
 /// Notes the capture of `live`, matched by `ev` and `shown` in the script's numbers: the
 /// newest unnoted event with its time and bytes, since the interpreter may match a packet
 /// long after it was read.

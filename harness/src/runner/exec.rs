@@ -326,8 +326,8 @@ impl<'a> Exec<'a> {
             if !matches!(ev.time, EventTime::Any) {
                 self.timeline = self.timeline.max(t).max(end.unwrap_or(t));
             }
-            let inbound =
-                matches!(&ev.action, Action::Packet(p) if p.direction == Direction::Inbound);
+            let inbound = matches!(&ev.action, Action::Packet(p) if p.direction == Direction::Inbound)
+                || matches!(&ev.action, Action::Icmp(_));
             match &ev.action {
                 Action::Packet(p) if p.direction == Direction::Inbound => {
                     self.wait_for_event(ev, t)?;
@@ -351,6 +351,11 @@ impl<'a> Exec<'a> {
                     self.wait_for_event(ev, t)?;
                     self.code(ev, code)?;
                     self.effect = self.now_us();
+                }
+                Action::Icmp(p) => {
+                    self.wait_for_event(ev, t)?;
+                    self.effect = self.now_us();
+                    self.icmp(ev, p)?;
                 }
             }
             self.check_states()?;

@@ -177,6 +177,15 @@ pub fn rows(trace: &Trace, script: &Script) -> Vec<Row> {
                         let time = time(note.line);
                         Some(scripted_row(note, time, &seg, event, &mut bases))
                     }
+                    // A scripted packet that is not TCP: an ICMP error the script injected.
+                    (Some(note), None) if inbound => Some(Row {
+                        line: Some(note.line),
+                        time: time(note.line),
+                        lane: icmp_lane(packet),
+                        text: note.noted.to_string(),
+                        model: None,
+                        stack: None,
+                    }),
                     _ if last_scripted.is_some_and(|l| i < l) => {
                         Some(unscripted_row(packet, inbound, &bases))
                     }
@@ -272,6 +281,23 @@ fn scripted_row(
         model: None,
         stack: None,
     }
+}
+
+/// The lane of an injected ICMP error: from the peer whose address sends it.
+fn icmp_lane(bytes: &[u8]) -> Lane {
+    let peer = tcpcheck_model::wire::IcmpRepr::parse(bytes)
+        .ok()
+        .and_then(|m| match m.src {
+            std::net::IpAddr::V4(a) => {
+                let o = a.octets();
+                (o[..3] == [192, 0, 2] && o[3] >= 2).then(|| u16::from(o[3]) - 1)
+            }
+            std::net::IpAddr::V6(a) => {
+                let s = a.segments();
+                (s[..7] == [0x2001, 0xdb8, 0, 0, 0, 0, 0] && s[7] >= 2).then(|| s[7] - 1)
+            }
+        });
+    peer.map_or(Lane::Stray, Lane::In)
 }
 
 fn unscripted_row(bytes: &[u8], inbound: bool, bases: &Bases) -> Row {

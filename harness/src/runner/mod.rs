@@ -10,6 +10,7 @@ mod annotate;
 mod assert;
 mod command;
 mod exec;
+mod icmp;
 pub mod ladder;
 pub mod needs;
 mod packet;

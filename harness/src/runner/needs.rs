@@ -93,7 +93,7 @@ pub fn needs(
             }
             Action::Command(text) => out.push((line, command_needs(text))),
             Action::Code(_) => out.push((line, Capability::TcpInfo)),
-            Action::Packet(_) => {}
+            Action::Packet(_) | Action::Icmp(_) => {}
         }
     }
     if let Some(c) = &script.cleanup_command {

@@ -207,9 +207,17 @@ pub fn inbound(conn: &Conn, p: &scenario::Packet, v6: bool) -> Result<SegmentRep
     }
     let kernel_port = conn.kernel_port.unwrap_or(SCRIPT_PORT);
     let (src, dst) = (peer_ip(v6, conn.peer), peer_ip(v6, 0));
+    // RFC 3168 5: the ECN field is the IP header's two low TOS / traffic class bits.
+    let ecn = p.ecn.and_then(|e| e.bits()).unwrap_or(0);
     let ip = match (src, dst) {
-        (IpAddr::V4(s), IpAddr::V4(d)) => IpRepr::V4(Ipv4Repr::new(s, d)),
-        (IpAddr::V6(s), IpAddr::V6(d)) => IpRepr::V6(Ipv6Repr::new(s, d)),
+        (IpAddr::V4(s), IpAddr::V4(d)) => IpRepr::V4(Ipv4Repr {
+            dscp_ecn: ecn,
+            ..Ipv4Repr::new(s, d)
+        }),
+        (IpAddr::V6(s), IpAddr::V6(d)) => IpRepr::V6(Ipv6Repr {
+            traffic_class: ecn,
+            ..Ipv6Repr::new(s, d)
+        }),
         _ => unreachable!("both addresses come from peer_ip with the same family"),
     };
     Ok(SegmentRepr {
@@ -310,6 +318,8 @@ pub fn to_script_space(conn: &Conn, seg: &SegmentRepr) -> Actual {
             win: Some(t.window),
             urg: f.urg().then_some(t.urgent_pointer),
             options: TcpOptions::Exactly(options),
+            // Shown only where a script line asks for it (checked on the raw header).
+            ecn: None,
         },
         reserved: t.reserved,
         payload_zero: t.payload.iter().all(|&b| b == 0),
@@ -359,6 +369,15 @@ pub fn mismatch(
         }
         (TcpOptions::Exactly(_), TcpOptions::Any) => false,
     };
+    let ip_ecn = match &raw.ip {
+        IpRepr::V4(ip) => ip.dscp_ecn & 3,
+        IpRepr::V6(ip) => ip.traffic_class & 3,
+    };
+    // packetdrill checks the ECN field only where the line names it (TOS_CHECK_ECN), and
+    // before the TCP header; ECN is optional (RFC 3168), so free for another stack.
+    if fields == Fields::All && script.ecn.is_some_and(|e| !e.matches(ip_ecn)) {
+        return Some(Mismatch::Field("ip_ecn"));
+    }
     let (s, f) = (&script.flags, &a.flags);
     let checks: [(&str, bool); 15] = [
         ("payload length", script.len == a.len),

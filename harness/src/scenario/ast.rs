@@ -96,6 +96,95 @@ pub enum Action {
     Command(String),
     /// `%{ python }%`, kept raw (trimmed of spaces and tabs at both ends).
     Code(String),
+    /// `< icmp unreachable port_unreachable [1:101(100)]`: an ICMP error the peer's side
+    /// sends about a segment of the connection.
+    Icmp(IcmpPacket),
+}
+
+/// An ICMP or ICMPv6 packet line, as packetdrill's grammar writes it (parser.y
+/// `icmp_packet_spec`): type and code by name (or `type_N`/`code_N`), an MTU, and the
+/// segment quoted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IcmpPacket {
+    pub direction: Direction,
+    pub peer: u16,
+    pub ecn: Option<Ecn>,
+    /// `unreachable`, `packet_too_big`, `source_quench`, `time_exceeded`, ... or `type_N`;
+    /// names depend on the IP version, so the runner resolves them.
+    pub icmp_type: String,
+    pub code: Option<String>,
+    pub mtu: Option<u32>,
+    /// `[start:end(len)]`: the quoted segment's relative sequence number and payload length;
+    /// absent, packetdrill quotes sequence number 0 and no payload.
+    pub quoted: Option<(u32, u16)>,
+}
+
+/// packetdrill's ECN codepoints of the IP header (`[noecn]`, `[ect0]`, `[ect1]`, `[ce]`),
+/// and `[ect01]`, which an outbound line uses to accept either ECT codepoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ecn {
+    NoEcn,
+    Ect1,
+    Ect0,
+    Ce,
+    Ect01,
+}
+
+impl Ecn {
+    pub fn word(self) -> &'static str {
+        match self {
+            Ecn::NoEcn => "noecn",
+            Ecn::Ect1 => "ect1",
+            Ecn::Ect0 => "ect0",
+            Ecn::Ce => "ce",
+            Ecn::Ect01 => "ect01",
+        }
+    }
+
+    /// The two ECN bits of the IP header (RFC 3168 5); `ect01` has none of its own.
+    pub fn bits(self) -> Option<u8> {
+        match self {
+            Ecn::NoEcn => Some(0),
+            Ecn::Ect1 => Some(1),
+            Ecn::Ect0 => Some(2),
+            Ecn::Ce => Some(3),
+            Ecn::Ect01 => None,
+        }
+    }
+
+    /// Whether a header's ECN bits satisfy this outbound expectation.
+    pub fn matches(self, bits: u8) -> bool {
+        match self.bits() {
+            Some(b) => b == bits & 3,
+            None => matches!(bits & 3, 1 | 2),
+        }
+    }
+}
+
+impl fmt::Display for IcmpPacket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.direction {
+            Direction::Inbound => "<",
+            Direction::Outbound => ">",
+        })?;
+        if self.peer != DEFAULT_PEER {
+            write!(f, " [peer {}]", self.peer)?;
+        }
+        if let Some(e) = self.ecn {
+            write!(f, " [{}]", e.word())?;
+        }
+        write!(f, " icmp {}", self.icmp_type)?;
+        if let Some(c) = &self.code {
+            write!(f, " {c}")?;
+        }
+        if let Some(m) = self.mtu {
+            write!(f, " mtu {m}")?;
+        }
+        if let Some((seq, len)) = self.quoted {
+            write!(f, " [{seq}:{}({len})]", seq.wrapping_add(u32::from(len)))?;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,6 +214,9 @@ pub struct Packet {
     pub win: Option<u16>,
     pub urg: Option<u16>,
     pub options: TcpOptions,
+    /// `[ect0]` and the like before the flags: the IP header's ECN codepoint to send, or to
+    /// expect (unchecked when absent, as in packetdrill).
+    pub ecn: Option<Ecn>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -316,6 +408,7 @@ impl fmt::Display for Action {
             Action::Syscall(s) => write!(f, "{s}"),
             Action::Command(c) => write!(f, "`{c}`"),
             Action::Code(c) => write!(f, "%{{{c}}}%"),
+            Action::Icmp(p) => write!(f, "{p}"),
         }
     }
 }
@@ -355,6 +448,9 @@ impl fmt::Display for PacketBody<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let p = self.packet;
         let end = u64::from(p.seq) + u64::from(p.len);
+        if let Some(e) = p.ecn {
+            write!(f, "[{}] ", e.word())?;
+        }
         write!(f, "{} {}:{end}({})", p.flags, p.seq, p.len)?;
         if let Some(ack) = p.ack {
             write!(f, " ack {ack}")?;

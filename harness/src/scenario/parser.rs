@@ -27,6 +27,7 @@ pub struct Parser<'s, 'a> {
 }
 
 mod call;
+mod packet_ip;
 
 type PResult<T> = Result<T, ParseError>;
 
@@ -260,7 +261,7 @@ impl<'s, 'a> Parser<'s, 'a> {
         let time_end = self.last_end();
         let t = *self.peek();
         let action = match t.tok {
-            Tok::Punct('<') | Tok::Punct('>') => Action::Packet(self.packet()?),
+            Tok::Punct('<') | Tok::Punct('>') => self.packet()?,
             Tok::Ellipsis | Tok::Word(_) => Action::Syscall(self.syscall()?),
             Tok::BackQuoted(c) => {
                 self.bump();
@@ -301,7 +302,7 @@ impl<'s, 'a> Parser<'s, 'a> {
             .error(start, end, format!("{what} are not supported yet"))
     }
 
-    fn packet(&mut self) -> PResult<Packet> {
+    fn packet(&mut self) -> PResult<Action> {
         let dir_tok = self.bump();
         let direction = if dir_tok.tok == Tok::Punct('<') {
             Direction::Inbound
@@ -320,6 +321,10 @@ impl<'s, 'a> Parser<'s, 'a> {
             peer = n as u16;
             self.expect_punct(']', "`]` after the peer number")?;
         }
+        let ecn = self.ecn(direction)?;
+        if self.is_word("icmp") {
+            return Ok(Action::Icmp(self.icmp(direction, peer, ecn)?));
+        }
         let t = *self.peek();
         match t.tok {
             Tok::Punct('[') | Tok::Punct('(') => {
@@ -336,7 +341,6 @@ impl<'s, 'a> Parser<'s, 'a> {
                 ));
             }
             Tok::Word("udp") => return Err(self.unsupported(t.start, t.end, "UDP packets")),
-            Tok::Word("icmp") => return Err(self.unsupported(t.start, t.end, "ICMP packets")),
             Tok::Word(w @ ("ipv4" | "ipv6" | "gre" | "GREv0" | "mpls" | "encap")) => {
                 return Err(self.unsupported(
                     t.start,
@@ -386,6 +390,7 @@ impl<'s, 'a> Parser<'s, 'a> {
             win: None,
             urg: None,
             options: TcpOptions::Exactly(Vec::new()),
+            ecn,
         };
         if self.is_word("ack") {
             self.bump();
@@ -427,7 +432,7 @@ impl<'s, 'a> Parser<'s, 'a> {
             };
             return Err(self.unexpected(expected));
         }
-        Ok(packet)
+        Ok(Action::Packet(packet))
     }
 
     /// Whether the next token can begin an event or end the script (a misplaced option is

@@ -97,6 +97,34 @@ impl Exec<'_> {
         self.poll_pending()
     }
 
+    /// An ICMP error from the peer's side about its connection (packetdrill's inbound ICMP
+    /// lines): the quoted segment is the stack's, at the script's sequence number.
+    pub(super) fn icmp(&mut self, ev: &Event, p: &crate::scenario::IcmpPacket) -> Step {
+        let Some(conn) = self.conns.get(&p.peer) else {
+            return Err(self.error_at(
+                ev.span,
+                format!(
+                    "an ICMP line quotes a segment of a connection, and peer {} has none yet",
+                    p.peer
+                ),
+            ));
+        };
+        let msg = crate::runner::icmp::inbound(conn, p, self.v6)
+            .map_err(|m| self.error_at(ev.span, m))?;
+        let bytes = msg
+            .emit()
+            .map_err(|e| self.error_at(ev.span, format!("cannot build the packet: {e}")))?;
+        let at = self.stack.now().saturating_sub(self.start);
+        self.stack.inject(&bytes)?;
+        annotate::injected_icmp(self.stack.trace_mut(), ev, p);
+        if let Some(d) = &mut self.differ {
+            d.icmp(at, self.line, &msg);
+        }
+        let out = self.stack.settle()?;
+        self.distribute(out);
+        self.poll_pending()
+    }
+
     /// The next packet from the stack for `conn`, dropping packets for other connections as
     /// packetdrill's sniffer does.
     pub(super) fn take_for(&mut self, peer: u16) -> Option<(Packet, SegmentRepr)> {

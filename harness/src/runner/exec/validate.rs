@@ -283,6 +283,35 @@ pub fn validate(
                 }
             }
             Action::Command(_) => {}
+            Action::Icmp(p) => {
+                if p.peer > MAX_PEER {
+                    return Err(err(
+                        e.span,
+                        format!(
+                            "peer {} has no address: the runner addresses peers 1 to {MAX_PEER}",
+                            p.peer
+                        ),
+                    ));
+                }
+                if p.ecn.is_some() {
+                    return Err(err(
+                        e.span,
+                        "an ECN codepoint on an ICMP line is not supported yet".into(),
+                    ));
+                }
+                // Names differ between ICMPv4 and ICMPv6: the script's version, or either.
+                let v6 = match settings.ip {
+                    Some(v) => vec![v.number() == 6],
+                    None => vec![false, true],
+                };
+                let errs: Vec<String> = v6
+                    .iter()
+                    .filter_map(|&v6| crate::runner::icmp::type_and_code(v6, p).err())
+                    .collect();
+                if errs.len() == v6.len() {
+                    return Err(err(e.span, errs[0].clone()));
+                }
+            }
         }
     }
     Ok(settings)

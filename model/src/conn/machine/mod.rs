@@ -12,6 +12,7 @@ mod arrive;
 mod branches;
 mod deadlines;
 mod fast_open;
+mod icmp;
 mod options;
 mod own;
 mod reassembly;
@@ -61,6 +62,8 @@ pub struct Tcb {
 pub enum Report {
     ConnectionReset,
     ConnectionRefused,
+    /// An ICMP error ended the connection (RFC 9293 3.9.2.2).
+    Unreachable,
     ConnectionClosing,
     TimedOut,
 }

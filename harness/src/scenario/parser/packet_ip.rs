@@ -1,0 +1,114 @@
+//! The IP-level parts of packet lines: the ECN codepoint in `[ect0]`, and ICMP lines
+//! (packetdrill's parser.y `ip_ecn`, `icmp_packet_spec`).
+
+use super::*;
+
+impl Parser<'_, '_> {
+    /// `[noecn]`, `[ect0]`, `[ect1]`, `[ce]` or `[ect01]` (outbound only), if next.
+    pub(super) fn ecn(&mut self, direction: Direction) -> PResult<Option<Ecn>> {
+        if !self.is_punct('[') {
+            return Ok(None);
+        }
+        let ecn = match self.peek_at(1).tok {
+            Tok::Word("noecn") => Ecn::NoEcn,
+            Tok::Word("ect0") => Ecn::Ect0,
+            Tok::Word("ect1") => Ecn::Ect1,
+            Tok::Word("ce") => Ecn::Ce,
+            Tok::Word("ect01") => Ecn::Ect01,
+            _ => return Ok(None),
+        };
+        if self.peek_at(2).tok != Tok::Punct(']') {
+            return Ok(None);
+        }
+        let open = self.bump();
+        self.bump();
+        self.bump();
+        if ecn == Ecn::Ect01 && direction == Direction::Inbound {
+            return Err(self.src.error(
+                open.start,
+                self.last_end(),
+                "[ect01] can only be used with outbound packets",
+            ));
+        }
+        Ok(Some(ecn))
+    }
+
+    /// After `icmp`: TYPE [CODE] [mtu N] [id N] [`[start:end(len)]`].
+    pub(super) fn icmp(
+        &mut self,
+        direction: Direction,
+        peer: u16,
+        ecn: Option<Ecn>,
+    ) -> PResult<IcmpPacket> {
+        let icmp_tok = self.bump();
+        if direction == Direction::Outbound {
+            return Err(self.src.error(
+                icmp_tok.start,
+                icmp_tok.end,
+                "outbound ICMP packets are not supported yet",
+            ));
+        }
+        let word = |p: &mut Self, what: &str| -> PResult<String> {
+            match p.peek().tok {
+                Tok::Word(w) => {
+                    p.bump();
+                    Ok(w.to_string())
+                }
+                _ => Err(p.unexpected(what)),
+            }
+        };
+        let icmp_type = word(self, "an ICMP type (`unreachable`, `packet_too_big`, ...)")?;
+        let code = match self.peek().tok {
+            Tok::Word(w) if w != "mtu" && w != "id" => Some(word(self, "an ICMP code")?),
+            _ => None,
+        };
+        let mut mtu = None;
+        if self.is_word("mtu") {
+            self.bump();
+            mtu = Some(self.uint("the MTU", u64::from(u32::MAX))? as u32);
+        }
+        if self.is_word("id") {
+            let t = *self.peek();
+            return Err(self.err_at(&t, "ICMP echo ids are not supported yet"));
+        }
+        let mut quoted = None;
+        if self.is_punct('[') {
+            let open = self.bump();
+            if matches!(self.peek().tok, Tok::Word("udp" | "raw")) {
+                return Err(self.src.error(
+                    open.start,
+                    self.peek().end,
+                    "ICMP quoting UDP or raw packets is not supported yet",
+                ));
+            }
+            let seq_tok = *self.peek();
+            let seq = self.uint("a sequence range `start:end(len)`", u64::from(u32::MAX))?;
+            self.expect_punct(':', "`:` in `start:end(len)`")?;
+            let end = self.uint("the end sequence number", u64::from(u32::MAX))?;
+            self.expect_punct('(', "`(` in `start:end(len)`")?;
+            let len = self.uint("the payload length", u64::from(u16::MAX))?;
+            self.expect_punct(')', "`)` in `start:end(len)`")?;
+            if end != (seq + len) % (1 << 32) {
+                return Err(self.src.error(
+                    seq_tok.start,
+                    self.last_end(),
+                    format!("inconsistent TCP sequence numbers and payload size: {seq} + {len} is not {end}"),
+                ));
+            }
+            self.expect_punct(']', "`]` after the quoted segment")?;
+            quoted = Some((seq as u32, len as u16));
+        }
+        if !self.starts_event() {
+            return Err(self.unexpected("the next event after the ICMP packet"));
+        }
+        Ok(IcmpPacket {
+            direction,
+            peer,
+            ecn,
+            icmp_type,
+            code,
+            mtu,
+            quoted,
+        })
+    }
+}
