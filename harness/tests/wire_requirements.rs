@@ -324,3 +324,49 @@ fn diffserv_and_ttl_set_by_the_application_reach_the_wire() {
         assert_eq!(ip_fields(data), (0x28, 9), "v6 {v6}: data {data}");
     }
 }
+
+/// RFC 9293 3.8.1: MAY-4, a retransmission may reuse the IP Identification of the original.
+/// Linux does not take this: every IPv4 segment of a connected socket gets the socket's next
+/// ID (ip_select_ident_segs()), retransmissions included, so the retransmitted copy's ID is
+/// the original's + 1. Pinned here as Linux's choice.
+#[test]
+fn ipv4_retransmission_gets_a_new_identification() {
+    let mut sandbox = Sandbox::new().expect("sandbox");
+    let listener = listen(false);
+    let mut peer = Peer::new(false, 40400, PORT, 1000);
+    let (synack, _) = syn_ack(&mut sandbox, &mut peer);
+    peer.learn(&synack);
+    sandbox.inject(&peer.ack()).expect("inject the ACK");
+    sandbox.settle().expect("settle");
+    let (conn, _) = listener.accept().expect("accept");
+    std::io::Write::write_all(&mut &conn, b"hello").expect("write");
+    let id = |p: &Packet| match SegmentRepr::parse(&p.bytes) {
+        Ok(SegmentRepr {
+            ip: IpRepr::V4(ip),
+            tcp,
+        }) if !tcp.payload.is_empty() => Some(ip.identification),
+        _ => None,
+    };
+    let first = sandbox
+        .settle()
+        .expect("settle")
+        .iter()
+        .find_map(id)
+        .expect("the data segment");
+    // No ACK: the RTO (200 ms floor, a few ms of RTT) brings the copy.
+    let deadline = sandbox.now() + Duration::from_secs(3);
+    let copy = loop {
+        let p = sandbox
+            .next_packet(deadline)
+            .expect("read")
+            .expect("a retransmission within 3 s");
+        if let Some(i) = id(&p) {
+            break i;
+        }
+    };
+    assert_eq!(
+        copy,
+        first.wrapping_add(1),
+        "original ID {first}, copy {copy}"
+    );
+}

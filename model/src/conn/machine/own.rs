@@ -180,11 +180,14 @@ impl Connection {
             });
             return true;
         }
-        // More queued data, within the window and the MSS.
+        // More queued data, within the window and the MSS. RFC 9293 3.8.6: MUST-34, SHLD-15,
+        // a window that shrank below what is in flight leaves no usable window, and no new
+        // data goes out until the right edge passes SND.NXT again (Linux tcp_snd_wnd_test()).
         if seg.len > 0
             && seg.seq == self.tcb.snd_nxt
             && seg.len <= self.snd.unsent
             && seg.len <= self.snd.mss
+            && !(seg.seq + seg.len).after(self.tcb.snd_una + self.tcb.snd_wnd)
         {
             return true;
         }
