@@ -19,9 +19,7 @@ fn sandboxes_per_second(n: usize, jobs: usize) -> f64 {
         ipv6: false,
         namespace_defaults: false,
         kernel_stamps: false,
-        offload: tcpcheck::io::tun::Offload::None,
-        mtu: None,
-        inbound_gso: None,
+        ..SandboxConfig::default()
     };
     let began = Instant::now();
     std::thread::scope(|s| {
