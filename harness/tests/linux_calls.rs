@@ -161,7 +161,8 @@ fn unknown_flags_and_fields_are_refused_at_their_position() {
 
 /// `pipe` and `splice` out of the socket, `open` of a file the script's shell command wrote
 /// in its private /tmp and `sendfile` into the socket, `NULL` buffers (EFAULT), and
-/// `sendto(MSG_FASTOPEN)` with the family the script gives (AF_UNSPEC: EOPNOTSUPP).
+/// `sendto(MSG_FASTOPEN)` with the family the script gives (AF_UNSPEC: EOPNOTSUPP). A
+/// blocking splice that finds only the urgent byte returns 0, as `tcp_splice_read()` does.
 #[test]
 fn pipes_files_and_bad_buffers() {
     let text = "\
@@ -189,6 +190,9 @@ fn pipes_files_and_bad_buffers() {
 +0    splice(4, NULL, 9, NULL, 60, 0) = 60
 +0    read(4, NULL, 1000) = -1 EFAULT (Bad address)
 +0    splice(4, NULL, 9, NULL, 100, 0) = 40
++0    < U. 101:201(100) ack 6 win 257 urg 100
++0    splice(4, NULL, 9, NULL, 99, 0) = 99
++0    splice(4, NULL, 9, NULL, 1, 0) = 0
 +0    close(9) = 0
 +0    close(8) = 0
 +0    close(5) = 0
