@@ -22,6 +22,7 @@ fn sandboxes_per_second(n: usize, jobs: usize) -> f64 {
         offload: tcpcheck::io::tun::Offload::None,
         mtu: None,
         inbound_gso: None,
+        addresses: None,
     };
     let began = Instant::now();
     std::thread::scope(|s| {
