@@ -238,3 +238,31 @@ fn a_blocking_recvmsg_waits_for_its_data() {
         other => panic!("expected a late return at line 10, got {other:?}"),
     }
 }
+
+/// A descriptor number the script uses again without closing it names the new socket from
+/// then on, as packetdrill accepts; the old socket stays open.
+#[test]
+fn a_reused_descriptor_names_the_new_socket() {
+    let text = "\
+0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0    fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
++0    socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0    fcntl(3, F_GETFL) = 0x2 (flags O_RDWR)
++0    setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
++0    bind(3, ..., ...) = 0
++0    listen(3, 1) = 0
++0    < S 0:0(0) win 32792 <mss 1000,nop,wscale 7>
++0    > S. 0:0(0) ack 1 <mss 1460,nop,wscale 10>
++.01  < . 1:1(0) ack 1 win 257
++0    accept(3, ..., ...) = 4
+";
+    let r = run(text, IpVersion::V4);
+    assert_eq!(r.verdict, Verdict::Pass, "{}\n{}", r.describe(), r.trace);
+    assert!(
+        r.trace
+            .to_string()
+            .contains("script fd 3 now names socket 4"),
+        "{}",
+        r.trace
+    );
+}
