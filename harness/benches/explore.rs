@@ -19,7 +19,10 @@ fn sandboxes_per_second(n: usize, jobs: usize) -> f64 {
         ipv6: false,
         namespace_defaults: false,
         kernel_stamps: false,
-        ..SandboxConfig::default()
+        offload: tcpcheck::io::tun::Offload::None,
+        mtu: None,
+        inbound_gso: None,
+        addresses: None,
     };
     let began = Instant::now();
     std::thread::scope(|s| {

@@ -161,7 +161,8 @@ fn unknown_flags_and_fields_are_refused_at_their_position() {
 
 /// `pipe` and `splice` out of the socket, `open` of a file the script's shell command wrote
 /// in its private /tmp and `sendfile` into the socket, `NULL` buffers (EFAULT), and
-/// `sendto(MSG_FASTOPEN)` with the family the script gives (AF_UNSPEC: EOPNOTSUPP).
+/// `sendto(MSG_FASTOPEN)` with the family the script gives (AF_UNSPEC: EOPNOTSUPP). A
+/// blocking splice that finds only the urgent byte returns 0, as `tcp_splice_read()` does.
 #[test]
 fn pipes_files_and_bad_buffers() {
     let text = "\
@@ -189,6 +190,9 @@ fn pipes_files_and_bad_buffers() {
 +0    splice(4, NULL, 9, NULL, 60, 0) = 60
 +0    read(4, NULL, 1000) = -1 EFAULT (Bad address)
 +0    splice(4, NULL, 9, NULL, 100, 0) = 40
++0    < U. 101:201(100) ack 6 win 257 urg 100
++0    splice(4, NULL, 9, NULL, 99, 0) = 99
++0    splice(4, NULL, 9, NULL, 1, 0) = 0
 +0    close(9) = 0
 +0    close(8) = 0
 +0    close(5) = 0
@@ -233,4 +237,32 @@ fn a_blocking_recvmsg_waits_for_its_data() {
         Verdict::Fail(d) => assert_eq!(d.line, 10, "{}", r.describe()),
         other => panic!("expected a late return at line 10, got {other:?}"),
     }
+}
+
+/// A descriptor number the script uses again without closing it names the new socket from
+/// then on, as packetdrill accepts; the old socket stays open.
+#[test]
+fn a_reused_descriptor_names_the_new_socket() {
+    let text = "\
+0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0    fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
++0    socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0    fcntl(3, F_GETFL) = 0x2 (flags O_RDWR)
++0    setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
++0    bind(3, ..., ...) = 0
++0    listen(3, 1) = 0
++0    < S 0:0(0) win 32792 <mss 1000,nop,wscale 7>
++0    > S. 0:0(0) ack 1 <mss 1460,nop,wscale 10>
++.01  < . 1:1(0) ack 1 win 257
++0    accept(3, ..., ...) = 4
+";
+    let r = run(text, IpVersion::V4);
+    assert_eq!(r.verdict, Verdict::Pass, "{}\n{}", r.describe(), r.trace);
+    assert!(
+        r.trace
+            .to_string()
+            .contains("script fd 3 now names socket 4"),
+        "{}",
+        r.trace
+    );
 }

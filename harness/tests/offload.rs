@@ -184,8 +184,8 @@ fn ts_tick_option_checks_outbound_ts_vals() {
 #[test]
 fn unsupported_options_are_refused_at_their_position() {
     for (option, says) in [
-        ("--local_ip=192.168.0.1", "--local_ip is not supported yet"),
-        ("--remote_ip=192.0.2.1", "--remote_ip is not supported yet"),
+        ("--local_ip=192.168.0.256", "bad address `192.168.0.256`"),
+        ("--remote_ip=224.0.0.1", "multicast"),
         ("--mtu=20", "bad --mtu"),
         ("--mss=0", "bad --mss"),
         ("--strict_segments=1", "takes no value"),

@@ -233,9 +233,21 @@ pub fn validate(
         }
     }
     check_times(script).map_err(|(span, m)| err(span, m))?;
+    let mut socket_before = false;
     for e in &script.events {
+        if let Action::Syscall(sc) = &e.action {
+            socket_before |= matches!(sc.name.as_str(), "socket" | "accept");
+        }
         match &e.action {
             Action::Code(code) => {
+                if !socket_before {
+                    return Err(err(
+                        e.span,
+                        "no socket to read TCP_INFO from: a code block needs a socket() or \
+                         accept() before it"
+                            .into(),
+                    ));
+                }
                 if let (Err(m), false) = (assert::parse(code), opts.allow_shell) {
                     return Err(err(
                         e.span,

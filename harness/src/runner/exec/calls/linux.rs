@@ -43,6 +43,9 @@ const UNMODELLED_SEND: [(i32, &str); 2] = [
     (libc::MSG_FASTOPEN, "MSG_FASTOPEN"),
 ];
 
+/// include/uapi/asm-generic/sockios.h; libc does not name it.
+const SIOCATMARK: libc::Ioctl = 0x8905;
+
 fn done(ret: Ret) -> Step<Started> {
     Ok(Started::Done(ret))
 }
@@ -163,6 +166,21 @@ impl Exec<'_> {
                 };
                 if let (Err(Errno::EAGAIN), Some(fd)) = (result, self.blocking_socket(fd_in)) {
                     if flags & libc::SPLICE_F_NONBLOCK == 0 {
+                        // tcp_splice_read(): a blocking splice that found nothing while the
+                        // receive queue holds something (urgent data) returns 0 rather
+                        // than wait; only an empty queue waits.
+                        // FIONREAD leaves the urgent byte out; SIOCATMARK tells it is next.
+                        let (mut queued, mut at_mark): (libc::c_int, libc::c_int) = (0, 0);
+                        // SAFETY: both requests write one int.
+                        let (r, m) = unsafe {
+                            (
+                                libc::ioctl(i, libc::FIONREAD, &mut queued),
+                                libc::ioctl(i, SIOCATMARK, &mut at_mark),
+                            )
+                        };
+                        if (r == 0 && queued > 0) || (m == 0 && at_mark > 0) {
+                            return done(Ret::ok(0));
+                        }
                         return Ok(Started::Blocked(Op::Again { event: index, fd }));
                     }
                 }
