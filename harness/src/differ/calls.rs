@@ -396,8 +396,11 @@ impl Differ {
                 // reset as their descriptors never existed; requests vanish silently.
                 if let Some(l) = self.listeners.remove(&port) {
                     let children: Vec<Key> = l.accept_queue().copied().collect();
+                    // A Fast Open child (RFC 7413 4.2.2) is a full socket from its SYN on.
                     self.conns.retain(|_, t| {
-                        t.listener != Some(port) || t.conn.state().is_synchronized()
+                        t.listener != Some(port)
+                            || t.conn.state().is_synchronized()
+                            || t.conn.is_fast_open_child()
                     });
                     for key in children {
                         if let Some(t) = self.conns.get_mut(&key) {

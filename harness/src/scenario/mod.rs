@@ -1,8 +1,9 @@
 //! packetdrill's script language: lexer, parser, syntax tree and error rendering.
 //!
-//! Scripts written for packetdrill parse unchanged, as far as their TCP subset goes; IP-level
-//! fields, UDP, ICMP and encapsulations are recognised and refused with a clear "not supported
-//! yet" rather than misread. The runner that executes a [`Script`] lives elsewhere; this module
+//! Scripts written for packetdrill parse unchanged, as far as their TCP subset goes, with
+//! inbound ICMP error lines and the ECN codepoint (`[ect0]`) of IP-level fields; the other
+//! IP-level fields, UDP, outbound ICMP and encapsulations are recognised and refused with a
+//! clear "not supported yet" rather than misread. The runner that executes a [`Script`] lives elsewhere; this module
 //! only turns text into a tree or into an error that points at the offending column.
 //!
 //! # Extension: several peers

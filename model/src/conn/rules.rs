@@ -188,6 +188,10 @@ pub const ALL: &[&Rule] = &[
     &ACK_OF_UNSENT,
 ];
 
+pub const FAST_OPEN_COOKIE: Rule = Rule::rfc(7413, "4.2.1").says(
+    "a SYN with a cookie request or an invalid cookie gets the server's cookie in the SYN-ACK",
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,6 +229,3 @@ mod tests {
         }
     }
 }
-pub const FAST_OPEN_COOKIE: Rule = Rule::rfc(7413, "4.2.1").says(
-    "a SYN with a cookie request or an invalid cookie gets the server's cookie in the SYN-ACK",
-);

@@ -95,6 +95,8 @@ pub struct Profile {
     /// Server-side TCP Fast Open (RFC 7413): `net.ipv4.tcp_fastopen` and its key, known
     /// only on the `linux` profile.
     pub fast_open: crate::conn::fast_open::FastOpenSettings,
+    /// `net.ipv4.tcp_ecn` (RFC 3168 negotiation); `None` leaves ECN to the stack.
+    pub ecn: Option<u8>,
 }
 
 impl Profile {
@@ -128,6 +130,7 @@ impl Profile {
             somaxconn: 4096,
             ack_delay_max: Duration::from_millis(500),
             fast_open: Default::default(),
+            ecn: None,
         }
     }
 
@@ -158,6 +161,8 @@ impl Profile {
                 sysctl: Some(1),
                 key: None,
             },
+            // ECN when the peer asks, never asked for (the kernel's default).
+            ecn: Some(2),
         }
     }
 
@@ -232,6 +237,9 @@ impl Profile {
         if let Some(v) = num("net.ipv4.tcp_keepalive_probes")? {
             p.keepalive.probes = v as u32;
         }
+        if let Some(v) = num("net.ipv4.tcp_ecn")? {
+            p.ecn = Some(v.min(255) as u8);
+        }
         if let Some(v) = sysctls.get("net.ipv4.tcp_fastopen") {
             // /proc shows it in decimal; scripts write it in hex (`0x70403`).
             let v = v.trim();
@@ -250,7 +258,7 @@ impl Profile {
     }
 
     /// The sysctls [`Profile::linux`] reads: what a harness should read from the namespace.
-    pub const LINUX_SYSCTLS: [&'static str; 18] = [
+    pub const LINUX_SYSCTLS: [&'static str; 19] = [
         "net.ipv4.tcp_syn_retries",
         "net.ipv4.tcp_syn_linear_timeouts",
         "net.ipv4.tcp_synack_retries",
@@ -269,5 +277,6 @@ impl Profile {
         "net.ipv4.tcp_keepalive_probes",
         "net.ipv4.tcp_fastopen",
         "net.ipv4.tcp_fastopen_key",
+        "net.ipv4.tcp_ecn",
     ];
 }

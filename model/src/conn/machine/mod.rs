@@ -11,6 +11,7 @@
 mod arrive;
 mod branches;
 mod deadlines;
+mod ecn;
 mod fast_open;
 mod icmp;
 mod options;
@@ -127,6 +128,7 @@ pub struct Connection {
     ts: Timestamps,
     linux: LinuxSocket,
     fast_open: fast_open::PassiveFastOpen,
+    ecn: ecn::Ecn,
     timers: Timers,
     ka: KeepAliveTimer,
     branches: Branches,
@@ -344,6 +346,7 @@ impl Connection {
             ts: Timestamps::default(),
             linux: LinuxSocket::default(),
             fast_open: Default::default(),
+            ecn: Default::default(),
             timers: Timers::default(),
             ka,
             branches: Branches::default(),

@@ -16,6 +16,8 @@ impl Connection {
     /// The stack sent `seg` at `now`: check it against what is allowed, then apply it.
     pub(super) fn emitted_on_branch(&mut self, now: Duration, seg: &Seg) -> Result<(), Divergence> {
         self.events += 1;
+        let seen = self.ecn_seen(seg);
+        let seg = &seen;
         let checked = self.check_options(seg);
         // Only the reply sent in the same breath as the purge carries the purged ranges.
         self.reasm.forget_purged();

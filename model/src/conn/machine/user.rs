@@ -32,9 +32,10 @@ impl Connection {
         }
         self.forget();
         self.handshake.passive = false;
+        let (ecn, ecn_allowed) = self.ecn_syn_flags();
         let spec = SegSpec {
-            flags: TcpFlags::SYN,
-            optional_flags: TcpFlags::ECE | TcpFlags::CWR,
+            flags: TcpFlags::SYN | ecn,
+            optional_flags: ecn_allowed,
             seq: SeqSpec::Iss,
             ack: None,
             len: LenSpec::Exact(0),

@@ -46,9 +46,10 @@ impl Connection {
             self.fast_open_on_syn(seg);
             self.take_peer_options(seg, true);
             self.update_send_window_from_syn(seg);
+            let (ecn, ecn_allowed) = self.ecn_synack_flags(seg);
             let spec = SegSpec {
-                flags: TcpFlags::SYN | TcpFlags::ACK,
-                optional_flags: TcpFlags::ECE,
+                flags: TcpFlags::SYN | TcpFlags::ACK | ecn,
+                optional_flags: ecn_allowed,
                 seq: SeqSpec::Iss,
                 ack: Some(self.tcb.rcv_nxt),
                 len: LenSpec::Exact(0),

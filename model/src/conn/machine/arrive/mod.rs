@@ -33,7 +33,12 @@ impl Connection {
         match self.state {
             State::Closed => self.arrive_closed(now, seg),
             State::Listen => self.arrive_listen(now, seg),
-            State::SynSent => self.arrive_syn_sent(now, seg),
+            State::SynSent => {
+                if seg.flags.syn() && seg.flags.ack() {
+                    self.ecn_synack_arrives(seg);
+                }
+                self.arrive_syn_sent(now, seg)
+            }
             _ => self.arrive_synchronized(now, seg),
         }
         if self.ka.on {
