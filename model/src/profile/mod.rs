@@ -5,6 +5,7 @@
 
 pub mod behaviour;
 
+use crate::timers::TimerPrecision;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -92,6 +93,10 @@ pub struct Profile {
     /// Delayed ACK: the longest an ACK may wait, under 0.5 s in both profiles.
     // RFC 9293 3.8.6.3: MUST-40, an ACK is delayed by less than 0.5 seconds.
     pub ack_delay_max: Duration,
+    /// How precisely the stack fires its timers, which sets the window a timer's segment
+    /// is accepted in: the kernel's wheel at HZ=250 by default; exact for a stack on a
+    /// virtual clock (the harness sets it from the stack's clock).
+    pub timer_precision: TimerPrecision,
 }
 
 impl Profile {
@@ -124,6 +129,7 @@ impl Profile {
             max_syn_backlog: 128,
             somaxconn: 4096,
             ack_delay_max: Duration::from_millis(500),
+            timer_precision: TimerPrecision::default(),
         }
     }
 
@@ -149,6 +155,7 @@ impl Profile {
             max_syn_backlog: 128,
             somaxconn: 4096,
             ack_delay_max: Duration::from_millis(200),
+            timer_precision: TimerPrecision::default(),
         }
     }
 
