@@ -554,6 +554,7 @@ mod tests {
             after: None,
             passive: false,
             unscaled: false,
+            stack: crate::stack::StackKind::Linux,
         }
     }
 

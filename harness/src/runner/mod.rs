@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use crate::differ::ModelVerdict;
 use crate::scenario::{self, Script};
 use crate::stack::registry::LinuxFactory;
-use crate::stack::{Capabilities, Capability, Recorder, StackFactory};
+use crate::stack::{Capabilities, Capability, Recorder, StackFactory, StackKind};
 use crate::trace::Trace;
 use tcpcheck_model::profile::ProfileKind;
 
@@ -191,6 +191,8 @@ pub struct ScenarioRun {
     pub trace: Trace,
     /// The model's view of what the stack did (the third way of the check).
     pub model: ModelVerdict,
+    /// The stack it ran on, so texts name it (`kernel:`, `smoltcp:`).
+    pub stack: StackKind,
 }
 
 impl ScenarioRun {
@@ -201,26 +203,28 @@ impl ScenarioRun {
                 ModelVerdict::Diverge(d) => {
                     let (expected, actual) = report::model_texts(&self.trace, d);
                     format!(
-                        "ok {} ({}), but the model diverges\n{}:{}: {}\n  model:  {}\n  kernel: {}",
+                        "ok {} ({}), but the model diverges\n{}:{}: {}\n  model:  {}\n  {}: {}",
                         self.path,
                         self.ip.name(),
                         self.path,
                         d.line,
                         d.rule_named(),
                         expected,
+                        self.stack.word(),
                         actual
                     )
                 }
                 _ => format!("ok {} ({})", self.path, self.ip.name()),
             },
             Verdict::Fail(d) => format!(
-                "FAIL {} ({})\n{}:{}: {}\n  script: {}\n  kernel: {}\n  model:  {}",
+                "FAIL {} ({})\n{}:{}: {}\n  script: {}\n  {}: {}\n  model:  {}",
                 self.path,
                 self.ip.name(),
                 self.path,
                 d.line,
                 d.message,
                 d.expected,
+                self.stack.word(),
                 d.actual,
                 report::model_line(self)
             ),
@@ -286,6 +290,7 @@ pub fn run_text(file: &str, text: &str, ip: IpVersion, opts: &RunOptions) -> Sce
             script_time: Duration::ZERO,
             trace: Trace::default(),
             model: ModelVerdict::Off("the script did not parse".into()),
+            stack: opts.stack.kind(),
         },
     }
 }
@@ -309,6 +314,7 @@ pub fn run_script(
         script_time: Duration::ZERO,
         trace: Trace::default(),
         model: ModelVerdict::Off("the script did not run".into()),
+        stack: opts.stack.kind(),
     };
     let settings = match exec::validate(file, text, script, opts) {
         Ok(s) => s,
@@ -551,6 +557,7 @@ pub fn run_jobs_observed(
                         script_time: Duration::ZERO,
                         trace: Trace::default(),
                         model: ModelVerdict::Off("the script did not parse".into()),
+                        stack: opts.stack.kind(),
                     },
                 };
                 run.iteration = job.iteration;

@@ -76,6 +76,7 @@ fn run(events: Vec<EventKind>) -> ScenarioRun {
         script_time: Duration::ZERO,
         trace,
         model: ModelVerdict::Off("not asked for".into()),
+        stack: crate::stack::StackKind::Linux,
     }
 }
 

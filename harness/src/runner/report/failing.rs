@@ -314,6 +314,7 @@ mod tests {
             script_time: Duration::ZERO,
             trace,
             model,
+            stack: crate::stack::StackKind::Linux,
         }
     }
 
