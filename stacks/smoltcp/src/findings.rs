@@ -351,6 +351,21 @@ pub static CLASSES: &[Class] = &[
         },
     },
     Class {
+        name: "out-of-order-fin-forgotten",
+        rule: "RFC 9293 3.10.7.4: segments beyond RCV.NXT \"SHOULD be held for later \
+               processing\", their FIN with them; when the gap fills, the FIN is processed \
+               and acknowledged",
+        smoltcp: "socket/tcp.rs process(): \"If a FIN is received at the end of the current \
+                  segment, but we have a hole in the assembler before the current segment, \
+                  disregard this FIN\": the text is held, the FIN forgotten, so when the gap \
+                  fills the ACK covers the text but not the FIN, and the connection stays \
+                  ESTABLISHED until the peer sends its FIN again",
+        judgement: Judgement::Departure,
+        example: "seed 1 case 2198: < F. RCV.NXT+3 with 1000 bytes is held (SACKed), the gap \
+                  filled: ack 1007, not 1008",
+        matches: |_, c| edit::removed_by(c, edit::out_of_order_fin_off),
+    },
+    Class {
         name: "old-ack-drops-segment",
         rule: "RFC 9293 3.10.7.4, fifth check, and RFC 5961 5.2: an ACK field at or below \
                SND.UNA (down to SND.UNA - MAX.SND.WND) is a duplicate that \"can be ignored\"; \

@@ -132,3 +132,18 @@ fn a_fin_after_old_text_is_unacceptable() {
     )]);
     assert_eq!(class_of(case), "fin-after-old-text-unacceptable");
 }
+
+#[test]
+fn a_fin_held_out_of_order_is_forgotten() {
+    let data = TcpFlags::PSH | TcpFlags::ACK;
+    let case = established(vec![
+        seg_with(
+            data | TcpFlags::FIN,
+            SeqAt::RcvNxt(3),
+            AckOf::SndNxt(0),
+            100,
+        ),
+        seg_with(data, SeqAt::RcvNxt(0), AckOf::SndNxt(0), 3),
+    ]);
+    assert_eq!(class_of(case), "out-of-order-fin-forgotten");
+}
