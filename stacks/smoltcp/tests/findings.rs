@@ -147,3 +147,23 @@ fn a_fin_held_out_of_order_is_forgotten() {
     ]);
     assert_eq!(class_of(case), "out-of-order-fin-forgotten");
 }
+
+#[test]
+fn an_abort_in_time_wait_sends_a_reset() {
+    let fin = TcpFlags::FIN | TcpFlags::ACK;
+    let case = Case {
+        setup: setup(false),
+        events: vec![
+            seg_with(
+                TcpFlags::SYN | TcpFlags::ACK,
+                SeqAt::PeerIsn(0),
+                AckOf::SndNxt(0),
+                0,
+            ),
+            Event::Shutdown,
+            seg_with(fin, SeqAt::RcvNxt(0), AckOf::SndNxt(0), 0),
+            Event::Abort,
+        ],
+    };
+    assert_eq!(class_of(case), "abort-in-time-wait-resets");
+}
