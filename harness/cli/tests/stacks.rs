@@ -51,7 +51,7 @@ fn explore_stack_smoltcp_prints_the_findings_table() {
             "--profile",
             "rfc9293",
             "--cases",
-            "300",
+            "100",
             "--seed",
             "1",
             "--shrink-time",

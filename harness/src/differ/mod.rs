@@ -336,7 +336,12 @@ impl Differ {
                 t.conn
                     .obligations()
                     .iter()
-                    .filter(|e| e.due.earliest == e.due.latest)
+                    // A rule's answer owed at once; not a timer's segment, whose window is
+                    // an instant too on a virtual clock (exact timers).
+                    .filter(|e| {
+                        e.due.earliest == e.due.latest
+                            && e.kind == tcpcheck_model::conn::ObligationKind::Reply
+                    })
                     .map(|e| e.due.latest)
                     .min()
             })

@@ -51,11 +51,13 @@ pub fn header(config: &Config, index: u64, found: &Found, case: &Case) -> String
     );
     let _ = writeln!(h, "rule: {}", found.rule);
     let _ = writeln!(h, "model: {}", found.expected);
-    let _ = writeln!(h, "kernel: {}", found.actual);
+    let _ = writeln!(h, "{}: {}", found.stack.word(), found.actual);
     let _ = writeln!(
         h,
-        "reproduce: tcpcheck explore --profile {profile} --seed {} --case {index} --events {}",
-        config.seed, config.max_events
+        "reproduce: tcpcheck explore {}--profile {profile} --seed {} --case {index} --events {}",
+        found.stack.flag(),
+        config.seed,
+        config.max_events
     );
     let _ = writeln!(h, "replay: tcpcheck run --strict-trailing case.pkt");
     h
@@ -145,9 +147,12 @@ fn html(config: &Config, index: u64, found: &Found, script: &std::path::Path) ->
     use crate::runner::{run_script, IpVersion, RunOptions, ScenarioRun};
 
     let name = script.display().to_string();
+    // On the stack the case ran on: a smoltcp finding replayed on Linux would show
+    // another stack's run.
     let opts = RunOptions {
         strict_trailing: true,
         model: Some(config.profile),
+        stack: config.target.stack,
         ..RunOptions::default()
     };
     let runs: Vec<ScenarioRun> = match crate::runner::load(script) {
@@ -156,14 +161,16 @@ fn html(config: &Config, index: u64, found: &Found, script: &std::path::Path) ->
         Err(_) => Vec::new(),
     };
     let sources = Sources::load(&runs);
+    let did = format!("{} did", found.stack.subject());
     let intro = [
         ("rule", found.rule.to_string()),
         ("the model expected", found.expected.to_string()),
-        ("the kernel did", found.actual.to_string()),
+        (did.as_str(), found.actual.to_string()),
         (
             "reproduce",
             format!(
-                "tcpcheck explore --profile {} --seed {} --case {index} --events {}",
+                "tcpcheck explore {}--profile {} --seed {} --case {index} --events {}",
+                found.stack.flag(),
                 match config.profile {
                     tcpcheck_model::profile::ProfileKind::Linux => "linux",
                     tcpcheck_model::profile::ProfileKind::Rfc9293 => "rfc9293",

@@ -613,6 +613,7 @@ mod tests {
             after: None,
             passive: false,
             unscaled: false,
+            stack: crate::stack::StackKind::Linux,
         }
     }
 

@@ -7,7 +7,7 @@ use super::deviations::Deviation;
 use super::event::{Event, Setup};
 use super::render::Script;
 use crate::differ::{Departure, Trigger};
-use crate::stack::Capability;
+use crate::stack::{Capability, StackKind};
 use crate::trace::Trace;
 
 /// A case: how the connection opens, then the events.
@@ -43,6 +43,8 @@ pub struct Found {
     pub passive: bool,
     /// See [`super::deviations::scales_unnegotiated`].
     pub unscaled: bool,
+    /// The stack the case ran on, so texts name it (`kernel:`, `smoltcp:`).
+    pub stack: StackKind,
 }
 
 impl std::fmt::Display for Found {
@@ -53,8 +55,11 @@ impl std::fmt::Display for Found {
         }
         write!(
             f,
-            "expected {}, kernel: {} ({})",
-            self.expected, self.actual, self.rule
+            "expected {}, {}: {} ({})",
+            self.expected,
+            self.stack.word(),
+            self.actual,
+            self.rule
         )
     }
 }

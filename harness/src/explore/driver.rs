@@ -34,7 +34,7 @@ use crate::runner::timing::Punctual;
 use crate::sandbox::Packet;
 use crate::stack::registry::LinuxFactory;
 use crate::stack::{CallError, Capabilities, Capability, Fd, Purpose, Recorder, SockOpt};
-use crate::stack::{StackFactory, Wait};
+use crate::stack::{StackFactory, StackKind, Wait};
 
 /// With [`Pace::Thorough`], segments owed later than this after their event are timers
 /// (retransmissions) and not waited for; delayed ACKs (under 0.5 s by MUST-40, 200 ms in the
@@ -158,7 +158,9 @@ impl Session {
             .map_err(|e| HarnessError(format!("cannot create the stack: {e}")))?;
         let mut rec = Recorder::new(stack);
         rec.mask(target.hide);
-        let mut d = Driver::new(rec, setup, profile.clone());
+        // The timer windows follow the stack's clock (exact on a virtual one).
+        let profile = rec.clock().timing(profile.clone());
+        let mut d = Driver::new(rec, setup, profile, target.stack.kind());
         d.pace = pace;
         d.start_state_check();
         if setup.v6 && !d.stack.has(Capability::Ipv6) {
@@ -268,12 +270,14 @@ struct Driver {
     line: u32,
     harness_error: Option<HarnessError>,
     pace: Pace,
+    /// Which stack, for the texts of what it did.
+    kind: StackKind,
 }
 
 type Checked = Result<(), Found>;
 
 impl Driver {
-    fn new(stack: Recorder, setup: Setup, profile: Profile) -> Driver {
+    fn new(stack: Recorder, setup: Setup, profile: Profile, kind: StackKind) -> Driver {
         let peer = if setup.passive {
             Peer::new(setup.v6, PEER_PORT, STACK_PORT, setup.peer_isn)
         } else {
@@ -300,6 +304,7 @@ impl Driver {
             line: 0,
             harness_error: None,
             pace: Pace::default(),
+            kind,
         }
     }
 
@@ -342,6 +347,7 @@ impl Driver {
             after: None,
             passive: self.setup.passive,
             unscaled: false,
+            stack: self.kind,
         }
     }
 
@@ -619,8 +625,10 @@ impl Driver {
         self.differ.advance(now);
         if let Some(d) = self.differ.divergence() {
             if let Some(&spec) = d.departure.owed.segment() {
-                self.script
-                    .comment("the model requires, and the kernel did not send:");
+                self.script.comment(&format!(
+                    "the model requires, and {} did not send:",
+                    self.kind.subject()
+                ));
                 self.script.expected(&spec, self.setup.peer_isn);
             }
             return self.diverged();

@@ -151,7 +151,8 @@ pub fn readable_words(outcome: &Outcome, found: &Found, peer_isn: u32) -> (Strin
 pub fn marks(case: &Case, outcome: &Outcome, found: &Found) -> Vec<Mark> {
     let (expected, actual) = readable_words(outcome, found, case.setup.peer_isn);
     let text = format!(
-        "the model diverges here: it requires {expected}; the kernel: {actual} ({})",
+        "the model diverges here: it requires {expected}; {}: {actual} ({})",
+        found.stack.subject(),
         found.rule
     );
     mark(&outcome.trace, found, text).into_iter().collect()
@@ -177,7 +178,8 @@ pub fn markdown(
     );
     let _ = writeln!(
         r,
-        "The kernel departs from the model {}.\n",
+        "{} departs from the model {}.\n",
+        found.stack.subject_start(),
         where_text(found, n)
     );
     let _ = writeln!(r, "- **Rule:** {}", found.rule);
@@ -187,12 +189,14 @@ pub fn markdown(
     }
     let (expected, actual) = readable_words(outcome, found, peer_isn);
     let _ = writeln!(r, "- **The model requires:** {expected}");
-    let _ = writeln!(r, "- **The kernel:** {actual}");
+    let _ = writeln!(r, "- **{}:** {actual}", found.stack.subject_start());
     let _ = writeln!(
         r,
-        "- **Reproduce:** `tcpcheck explore --profile {profile} --seed {} --case {index} \
+        "- **Reproduce:** `tcpcheck explore {}--profile {profile} --seed {} --case {index} \
          --events {}`",
-        config.seed, config.max_events
+        found.stack.flag(),
+        config.seed,
+        config.max_events
     );
     let _ = writeln!(
         r,
@@ -405,6 +409,7 @@ mod tests {
             after: None,
             passive: false,
             unscaled: false,
+            stack: crate::stack::StackKind::Linux,
         };
         let outcome = Outcome {
             found: Some(found.clone()),

@@ -58,7 +58,7 @@ use text::{flags_of, script_ts_val, segment_text, set_ts_val};
 pub fn ladder(run: &ScenarioRun, script: &Script) -> String {
     let mut out = header(run);
     out.push('\n');
-    out.push_str(&layout::layout(&rows(&run.trace, script)));
+    out.push_str(&layout::layout(&rows(&run.trace, script), run.stack.word()));
     out
 }
 
@@ -82,8 +82,12 @@ fn header(run: &ScenarioRun) -> String {
         Verdict::Pass => writeln!(out, "verdict   pass"),
         Verdict::Fail(d) => writeln!(
             out,
-            "verdict   fail at L{}: {}\nscript    {}\nkernel    {}",
-            d.line, d.message, d.expected, d.actual
+            "verdict   fail at L{}: {}\nscript    {}\n{:<10}{}",
+            d.line,
+            d.message,
+            d.expected,
+            run.stack.word(),
+            d.actual
         ),
         Verdict::Error(e) => writeln!(out, "verdict   error\n{e}"),
         Verdict::Interrupted => writeln!(out, "verdict   interrupted"),

@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use crate::differ::ModelVerdict;
 use crate::scenario::{self, Script};
 use crate::stack::registry::LinuxFactory;
-use crate::stack::{Capabilities, Capability, Recorder, StackFactory};
+use crate::stack::{Capabilities, Capability, Recorder, StackFactory, StackKind};
 use crate::trace::Trace;
 use tcpcheck_model::profile::ProfileKind;
 
@@ -200,6 +200,8 @@ pub struct ScenarioRun {
     /// Why the stack's own states were not compared with the model's, when the model
     /// followed the run and they were not (see [`crate::differ::states`]).
     pub states_off: Option<String>,
+    /// The stack it ran on, so texts name it (`kernel:`, `smoltcp:`).
+    pub stack: StackKind,
 }
 
 impl ScenarioRun {
@@ -220,26 +222,28 @@ impl ScenarioRun {
                 ModelVerdict::Diverge(d) => {
                     let (expected, actual) = report::model_texts(&self.trace, d);
                     format!(
-                        "ok {} ({}), but the model diverges\n{}:{}: {}\n  model:  {}\n  kernel: {}",
+                        "ok {} ({}), but the model diverges\n{}:{}: {}\n  model:  {}\n  {}: {}",
                         self.path,
                         self.ip.name(),
                         self.path,
                         d.line,
                         d.rule_named(),
                         expected,
+                        self.stack.word(),
                         actual
                     )
                 }
                 _ => format!("ok {} ({})", self.path, self.ip.name()),
             },
             Verdict::Fail(d) => format!(
-                "FAIL {} ({})\n{}:{}: {}\n  script: {}\n  kernel: {}\n  model:  {}",
+                "FAIL {} ({})\n{}:{}: {}\n  script: {}\n  {}: {}\n  model:  {}",
                 self.path,
                 self.ip.name(),
                 self.path,
                 d.line,
                 d.message,
                 d.expected,
+                self.stack.word(),
                 d.actual,
                 report::model_line(self)
             ),
@@ -306,6 +310,7 @@ pub fn run_text(file: &str, text: &str, ip: IpVersion, opts: &RunOptions) -> Sce
             trace: Trace::default(),
             model: ModelVerdict::Off("the script did not parse".into()),
             states_off: None,
+            stack: opts.stack.kind(),
         },
     }
 }
@@ -330,6 +335,7 @@ pub fn run_script(
         trace: Trace::default(),
         model: ModelVerdict::Off("the script did not run".into()),
         states_off: None,
+        stack: opts.stack.kind(),
     };
     let settings = match exec::validate(file, text, script, opts) {
         Ok(s) => s,
@@ -586,6 +592,7 @@ pub fn run_jobs_observed(
                         trace: Trace::default(),
                         model: ModelVerdict::Off("the script did not parse".into()),
                         states_off: None,
+                        stack: opts.stack.kind(),
                     },
                 };
                 run.iteration = job.iteration;

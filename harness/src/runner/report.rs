@@ -205,7 +205,7 @@ pub fn text_of(r: &ScenarioRun) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", r.describe());
     for s in schedules(r) {
-        for line in s.render().lines() {
+        for line in s.render_for(r.stack).lines() {
             let _ = writeln!(out, "  {line}");
         }
     }

@@ -187,6 +187,25 @@ pub enum Clock {
     Virtual,
 }
 
+impl Clock {
+    /// The precision the model assumes of the stack's timers: a kernel's timer wheel at
+    /// the target's HZ in real time; exact on a virtual clock, where a timer fires at the
+    /// instant it is due and anything else is the stack's divergence.
+    pub fn timer_precision(self) -> tcpcheck_model::timers::TimerPrecision {
+        use tcpcheck_model::timers::{Hz, TimerPrecision};
+        match self {
+            Clock::Real => TimerPrecision::Wheel(Hz::TARGET),
+            Clock::Virtual => TimerPrecision::Exact,
+        }
+    }
+
+    /// `profile` with the timer precision of this clock.
+    pub fn timing(self, mut profile: Profile) -> Profile {
+        profile.timer_precision = self.timer_precision();
+        profile
+    }
+}
+
 /// A socket option `getsockopt()` reads as an integer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GetOpt {

@@ -30,6 +30,41 @@ impl StackKind {
             StackKind::Smoltcp => "smoltcp",
         }
     }
+
+    /// How reports and divergence texts name the stack's side: `kernel` for Linux (the
+    /// corpus's and packetdrill's word, so Linux's texts stay as they were), the stack's
+    /// name otherwise (`smoltcp: nothing by 0.000 ms`).
+    pub fn word(self) -> &'static str {
+        match self {
+            StackKind::Linux => "kernel",
+            StackKind::Smoltcp => "smoltcp",
+        }
+    }
+
+    /// [`StackKind::word`] as a sentence's subject: `the kernel`, `smoltcp`.
+    pub fn subject(self) -> &'static str {
+        match self {
+            StackKind::Linux => "the kernel",
+            StackKind::Smoltcp => "smoltcp",
+        }
+    }
+
+    /// [`StackKind::subject`] at the start of a sentence: `The kernel`, `smoltcp`.
+    pub fn subject_start(self) -> &'static str {
+        match self {
+            StackKind::Linux => "The kernel",
+            StackKind::Smoltcp => "smoltcp",
+        }
+    }
+
+    /// `--stack NAME ` as a command line repeating a run must carry it; empty for the
+    /// default (Linux), so Linux's texts stay as they were.
+    pub fn flag(self) -> &'static str {
+        match self {
+            StackKind::Linux => "",
+            StackKind::Smoltcp => "--stack smoltcp ",
+        }
+    }
 }
 
 /// What a stack is made for, so it can set itself up no more than needed.

@@ -5,6 +5,7 @@
 
 pub mod behaviour;
 
+use crate::timers::TimerPrecision;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -97,6 +98,10 @@ pub struct Profile {
     pub fast_open: crate::conn::fast_open::FastOpenSettings,
     /// `net.ipv4.tcp_ecn` (RFC 3168 negotiation); `None` leaves ECN to the stack.
     pub ecn: Option<u8>,
+    /// How precisely the stack fires its timers, which sets the window a timer's segment
+    /// is accepted in: the kernel's wheel at HZ=250 by default; exact for a stack on a
+    /// virtual clock (the harness sets it from the stack's clock).
+    pub timer_precision: TimerPrecision,
 }
 
 impl Profile {
@@ -131,6 +136,7 @@ impl Profile {
             ack_delay_max: Duration::from_millis(500),
             fast_open: Default::default(),
             ecn: None,
+            timer_precision: TimerPrecision::default(),
         }
     }
 
@@ -163,6 +169,7 @@ impl Profile {
             },
             // ECN when the peer asks, never asked for (the kernel's default).
             ecn: Some(2),
+            timer_precision: TimerPrecision::default(),
         }
     }
 

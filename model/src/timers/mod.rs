@@ -5,10 +5,12 @@
 //! clock. [`window`] says how late a timer may be, [`rto`] keeps a connection's RTO, and
 //! [`schedule`] lays out whole sequences of retransmissions and the give-up time.
 
+pub mod precision;
 pub mod rto;
 pub mod schedule;
 pub mod window;
 
+pub use precision::TimerPrecision;
 pub use rto::{RtoEstimator, K, SYN_FALLBACK_RTO};
 pub use schedule::{
     data_schedule, data_schedule_with, effective_synack_retries, loss_probe_timeout,

@@ -132,3 +132,38 @@ fn a_fin_after_old_text_is_unacceptable() {
     )]);
     assert_eq!(class_of(case), "fin-after-old-text-unacceptable");
 }
+
+#[test]
+fn a_fin_held_out_of_order_is_forgotten() {
+    let data = TcpFlags::PSH | TcpFlags::ACK;
+    let case = established(vec![
+        seg_with(
+            data | TcpFlags::FIN,
+            SeqAt::RcvNxt(3),
+            AckOf::SndNxt(0),
+            100,
+        ),
+        seg_with(data, SeqAt::RcvNxt(0), AckOf::SndNxt(0), 3),
+    ]);
+    assert_eq!(class_of(case), "out-of-order-fin-forgotten");
+}
+
+#[test]
+fn an_abort_in_time_wait_sends_a_reset() {
+    let fin = TcpFlags::FIN | TcpFlags::ACK;
+    let case = Case {
+        setup: setup(false),
+        events: vec![
+            seg_with(
+                TcpFlags::SYN | TcpFlags::ACK,
+                SeqAt::PeerIsn(0),
+                AckOf::SndNxt(0),
+                0,
+            ),
+            Event::Shutdown,
+            seg_with(fin, SeqAt::RcvNxt(0), AckOf::SndNxt(0), 0),
+            Event::Abort,
+        ],
+    };
+    assert_eq!(class_of(case), "abort-in-time-wait-resets");
+}

@@ -625,6 +625,8 @@ pub fn classify_model(d: &ModelDivergence, profile: &Profile) -> Option<&'static
         expected: d.expected.as_str().into(),
         actual: d.actual.as_str().into(),
         departure: d.departure.clone(),
+        // The registry is Linux's: its matchers do not read the stack.
+        stack: crate::stack::StackKind::Linux,
     };
     classify(&found, profile)
 }

@@ -77,11 +77,16 @@ impl Exec<'_> {
         } else {
             self.stack.profile()
         };
+        // The timer windows follow the stack's clock: the wheel's in real time, exact on
+        // a virtual clock.
+        let clock = self.stack.clock();
         self.differ = match self.opts.model {
             None => None,
             // Linux's documented choices, with the numbers of the scenario's sysctls.
-            Some(ProfileKind::Linux) => Some(Differ::new(linux.map_err(Self::harness_error)?)),
-            Some(ProfileKind::Rfc9293) => Some(Differ::new(Profile::rfc9293())),
+            Some(ProfileKind::Linux) => Some(Differ::new(
+                clock.timing(linux.map_err(Self::harness_error)?),
+            )),
+            Some(ProfileKind::Rfc9293) => Some(Differ::new(clock.timing(Profile::rfc9293()))),
         };
         Ok(())
     }

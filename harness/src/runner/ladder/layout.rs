@@ -13,7 +13,8 @@ const LANE_WIDTH: usize = 10;
 /// Lanes at fixed columns, the text after them; `line`, `time` and the states padded to
 /// their widest. The model's state column is there when some row has one, the stack's
 /// likewise, and a `!` after them marks a row where the two differ.
-pub(super) fn layout(rows: &[Row]) -> String {
+/// `stack` names the stack's lane (`kernel` for Linux).
+pub(super) fn layout(rows: &[Row], stack: &str) -> String {
     let peers = super::peers(rows);
     let line_w = rows
         .iter()
@@ -60,7 +61,7 @@ pub(super) fn layout(rows: &[Row]) -> String {
     let lanes_w = LANE_WIDTH * peers.len() + 1;
     let mut out = String::new();
     let mut title = format!("{:<line_w$}  {:<time_w$}  {}", "line", "time", states(None));
-    let mut names = format!("{:<LANE_WIDTH$}", "kernel");
+    let mut names = format!("{:<LANE_WIDTH$}", stack);
     for p in &peers {
         names.push_str(&format!("{:<LANE_WIDTH$}", format!("peer {p}")));
     }

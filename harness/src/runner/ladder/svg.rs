@@ -24,8 +24,9 @@ pub struct Highlight {
     pub why: String,
 }
 
-/// The picture of `rows`; `id` is unique in the page (arrow heads are referred to by id).
-pub fn ladder_svg(rows: &[Row], highlights: &[Highlight], id: &str) -> String {
+/// The picture of `rows`; `id` is unique in the page (arrow heads are referred to by id);
+/// `stack` names the stack's lane (`kernel` for Linux).
+pub fn ladder_svg(rows: &[Row], highlights: &[Highlight], id: &str, stack: &str) -> String {
     let peers = super::peers(rows);
     let has_model = rows.iter().any(|r| r.model.is_some());
     let has_stack = rows.iter().any(|r| r.stack.is_some());
@@ -92,7 +93,7 @@ pub fn ladder_svg(rows: &[Row], highlights: &[Highlight], id: &str) -> String {
         head(stack_x, "stack");
     }
     let bottom = TOP + ROW_H * rows.len();
-    let mut lanes = vec![(kernel_x, "kernel".to_string())];
+    let mut lanes = vec![(kernel_x, stack.to_string())];
     lanes.extend(peers.iter().map(|&p| (peer_x(p), format!("peer {p}"))));
     for (x, name) in &lanes {
         let _ = write!(
@@ -246,6 +247,7 @@ mod tests {
                 why: "expected <S.>".into(),
             }],
             "a1",
+            "kernel",
         );
         assert!(svg.contains("S 0:0(0) &lt;mss 1460&gt; &amp; &quot;x&quot;"));
         assert!(!svg.contains("<mss"));

@@ -77,6 +77,7 @@ fn run(events: Vec<EventKind>) -> ScenarioRun {
         trace,
         model: ModelVerdict::Off("not asked for".into()),
         states_off: None,
+        stack: crate::stack::StackKind::Linux,
     }
 }
 

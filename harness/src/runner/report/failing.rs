@@ -315,6 +315,7 @@ mod tests {
             trace,
             model,
             states_off: None,
+            stack: crate::stack::StackKind::Linux,
         }
     }
 

@@ -160,7 +160,7 @@ fn run_section(out: &mut String, i: usize, r: &ScenarioRun, sources: &Sources) {
             let _ = writeln!(
                 out,
                 "<h3>Ladder</h3><div class=\"ladder-wrap\">{}</div>",
-                ladder_svg(&rows, &highlights, &format!("run-{i}"))
+                ladder_svg(&rows, &highlights, &format!("run-{i}"), r.stack.word())
             );
         }
         Err(why) => {
@@ -173,7 +173,7 @@ fn run_section(out: &mut String, i: usize, r: &ScenarioRun, sources: &Sources) {
             "<h3>Retransmissions: {} {}</h3><pre>{}</pre><div class=\"plot-wrap\">{}</div>",
             escape(&s.segment),
             escape(&s.connection),
-            escape(&s.render()),
+            escape(&s.render_for(r.stack)),
             plot::series_svg(&s)
         );
     }

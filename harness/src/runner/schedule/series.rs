@@ -144,6 +144,11 @@ impl Series {
     ///   model   1.00  2.00  4.00  8.00 16.00 32.00  ETIMEDOUT +64.00  [initial RTO; within ...]
     /// ```
     pub fn render(&self) -> String {
+        self.render_for(crate::stack::StackKind::Linux)
+    }
+
+    /// [`Series::render`], the measured line named for `stack` (`kernel` for Linux).
+    pub fn render_for(&self, stack: crate::stack::StackKind) -> String {
         let measured: Vec<String> = self.intervals().into_iter().map(secs).collect();
         let (model, model_end, note): (Vec<String>, Option<String>, String) = match &self.expected {
             Ok(e) => {
@@ -190,11 +195,14 @@ impl Series {
             }
             line
         };
+        let w = stack.word().len().max("model ".len());
         format!(
-            "{} {}: intervals (s) from the copy before\n  kernel{}\n  model {}  [{}]",
+            "{} {}: intervals (s) from the copy before\n  {:<w$}{}\n  {:<w$}{}  [{}]",
             self.segment,
             self.connection,
+            stack.word(),
             row(&measured, kernel_end),
+            "model",
             row(&model, model_end),
             note
         )

@@ -54,7 +54,7 @@ impl Connection {
             (0, Some(p)) => (self.ka.last_rcv + t.idle).max(p + t.interval),
             (_, p) => p.unwrap_or(now) + t.interval,
         };
-        let due = timer_due(fire.saturating_sub(now), now);
+        let due = timer_due(self.profile.timer_precision, fire.saturating_sub(now), now);
         if self.ka.probes_out >= t.probes {
             let spec = SegSpec {
                 optional_flags: TcpFlags::ACK,
@@ -214,7 +214,7 @@ impl Connection {
         self.record.obligations.push(Obligation {
             spec,
             // The tolerance is for the interval, measured from the send that armed the timer.
-            due: timer_due(interval, rtx.sent_at),
+            due: timer_due(self.profile.timer_precision, interval, rtx.sent_at),
             kind: ObligationKind::Retransmission,
             rule: &rules::RETRANSMISSION,
         });
@@ -314,10 +314,15 @@ const DEADLINES: [Deadline; 4] = [
     },
 ];
 
-/// When a timer armed at `armed_at` to run `interval` fires, within the kernel timer's
-/// tolerance (see [`timers::timer_tolerance`]).
-pub(super) fn timer_due(interval: Duration, armed_at: Duration) -> Due {
-    let window = timers::timer_tolerance(interval).after(armed_at);
+/// When a timer armed at `armed_at` to run `interval` fires, within the precision the
+/// profile assumes of the stack's timers (a kernel's wheel, see
+/// [`timers::timer_tolerance`]; exact on a virtual clock).
+pub(super) fn timer_due(
+    precision: timers::TimerPrecision,
+    interval: Duration,
+    armed_at: Duration,
+) -> Due {
+    let window = precision.window(interval).after(armed_at);
     Due {
         earliest: window.earliest,
         latest: window.latest,

@@ -69,6 +69,22 @@ pub(super) fn rst_off_rcv_nxt(e: &Event) -> bool {
         && s.seq != tcpcheck::explore::event::SeqAt::RcvNxt(0))
 }
 
+/// The FIN of a segment that starts past RCV.NXT (one held out of order) taken off.
+pub(super) fn out_of_order_fin_off(e: &mut Event) -> bool {
+    match e {
+        Event::Segment(s)
+            if s.flags.fin()
+                && !s.flags.rst()
+                && !s.flags.syn()
+                && matches!(s.seq, tcpcheck::explore::event::SeqAt::RcvNxt(d) if d > 0) =>
+        {
+            s.flags = s.flags & !tcpcheck_model::wire::TcpFlags::FIN;
+            true
+        }
+        _ => false,
+    }
+}
+
 /// An ACK field below SND.UNA (a duplicate's, RFC 9293 3.10.7.4 fifth check) raised to
 /// SND.UNA: what the segment acknowledges is unchanged (nothing new).
 pub(super) fn old_ack_to_snd_una(e: &mut Event) -> bool {

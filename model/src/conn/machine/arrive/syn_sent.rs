@@ -104,7 +104,7 @@ impl Connection {
                 optional_flags: TcpFlags::ECE | TcpFlags::CWR,
                 ..SegSpec::ctl(TcpFlags::SYN, self.tcb.iss, None)
             },
-            due: timer_due(LINUX_TIMEOUT_MIN, now),
+            due: timer_due(self.profile.timer_precision, LINUX_TIMEOUT_MIN, now),
             kind: ObligationKind::Retransmission,
             rule: &rules::RETRANSMISSION,
         });
