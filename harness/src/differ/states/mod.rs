@@ -78,9 +78,7 @@ pub(super) struct StateCheck {
 
 impl StateCheck {
     pub(super) fn learn_local(&mut self, key: Key, ip: IpAddr) {
-        if !self.local_ip.contains_key(&key) {
-            self.local_ip.insert(key, ip);
-        }
+        self.local_ip.entry(key).or_insert(ip);
     }
 
     pub(super) fn timer_moved(&mut self, key: Key, from: State, to: State, latest: Duration) {
