@@ -143,6 +143,13 @@ impl Differ {
             if self.check.closed.get(key) == Some(&state) {
                 continue;
             }
+            // The model still waits for a segment due now: the step has not settled for
+            // this connection yet. Its state is read after that segment came, or the missing
+            // segment is the divergence (the one a known deviation is named by).
+            let now = self.now;
+            if t.conn.obligations_any().any(|e| e.due.earliest <= now) {
+                continue;
+            }
             probes.push(Probe {
                 whose: Whose::Conn(*key),
                 fd: held.get(key).copied(),
