@@ -70,9 +70,8 @@ pub(super) struct StateCheck {
     moved: BTreeMap<Key, TimerMove>,
     /// Why states are not compared, once known.
     off: Option<String>,
-    /// Notes of the model not yet given the stack's state beside them (index into `states`).
-    noted_up_to: usize,
-    /// Whose connection each of the model's notes is, when known, by index.
+    /// Whose connection each of the model's notes not yet given the stack's state beside
+    /// it is, by index into `states`.
     whose: Vec<(usize, Whose)>,
 }
 
@@ -291,12 +290,13 @@ impl Differ {
     /// earlier row of the step, in a state the model has left since, is not the stack's to
     /// show: it was read once, at the step's end).
     fn note_stack_states(&mut self, seen: &[(Probe, State)]) {
-        let from = self.check.noted_up_to;
-        self.check.noted_up_to = self.states.len();
         let whose = std::mem::take(&mut self.check.whose);
         let mut notes = Vec::new();
-        for &(index, w) in whose.iter().filter(|(i, _)| *i >= from) {
+        let mut pending = Vec::new();
+        for (index, w) in whose {
+            // Not read this time (its model still waited for a segment): next time.
             let Some(&(_, state)) = seen.iter().find(|(p, _)| p.whose == w) else {
+                pending.push((index, w));
                 continue;
             };
             let Some(note) = self.states.get(index) else {
@@ -322,7 +322,7 @@ impl Differ {
             });
         }
         self.states.extend(notes);
-        self.check.noted_up_to = self.states.len();
+        self.check.whose = pending;
     }
 }
 
