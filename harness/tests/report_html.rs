@@ -105,7 +105,11 @@ fn report_html_is_self_contained_and_holds_ladders_states_and_plots() {
 
     let md = std::fs::read_to_string(dir.0.join("report/report.md")).unwrap();
     assert!(md.contains("```mermaid\nsequenceDiagram\n"), "{md}");
-    assert!(md.contains("Note left of K: FIN-WAIT-1"), "{md}");
+    // The stack's state beside the model's, now that the harness reads it.
+    assert!(
+        md.contains("Note left of K: model FIN-WAIT-1, stack FIN-WAIT-1"),
+        "{md}"
+    );
 }
 
 /// Chromium's stderr lines that carry a page's console messages, e.g.

@@ -70,17 +70,14 @@ pub(super) struct StateCheck {
     moved: BTreeMap<Key, TimerMove>,
     /// Why states are not compared, once known.
     off: Option<String>,
-    /// Notes of the model not yet given the stack's state beside them (index into `states`).
-    noted_up_to: usize,
-    /// Whose connection each of the model's notes is, when known, by index.
+    /// Whose connection each of the model's notes not yet given the stack's state beside
+    /// it is, by index into `states`.
     whose: Vec<(usize, Whose)>,
 }
 
 impl StateCheck {
     pub(super) fn learn_local(&mut self, key: Key, ip: IpAddr) {
-        if !self.local_ip.contains_key(&key) {
-            self.local_ip.insert(key, ip);
-        }
+        self.local_ip.entry(key).or_insert(ip);
     }
 
     pub(super) fn timer_moved(&mut self, key: Key, from: State, to: State, latest: Duration) {
@@ -143,6 +140,13 @@ impl Differ {
         for (key, t) in &self.conns {
             let state = t.conn.state();
             if self.check.closed.get(key) == Some(&state) {
+                continue;
+            }
+            // The model still waits for a segment due now: the step has not settled for
+            // this connection yet. Its state is read after that segment came, or the missing
+            // segment is the divergence (the one a known deviation is named by).
+            let now = self.now;
+            if t.conn.obligations_any().any(|e| e.due.earliest <= now) {
                 continue;
             }
             probes.push(Probe {
@@ -286,12 +290,13 @@ impl Differ {
     /// earlier row of the step, in a state the model has left since, is not the stack's to
     /// show: it was read once, at the step's end).
     fn note_stack_states(&mut self, seen: &[(Probe, State)]) {
-        let from = self.check.noted_up_to;
-        self.check.noted_up_to = self.states.len();
         let whose = std::mem::take(&mut self.check.whose);
         let mut notes = Vec::new();
-        for &(index, w) in whose.iter().filter(|(i, _)| *i >= from) {
+        let mut pending = Vec::new();
+        for (index, w) in whose {
+            // Not read this time (its model still waited for a segment): next time.
             let Some(&(_, state)) = seen.iter().find(|(p, _)| p.whose == w) else {
+                pending.push((index, w));
                 continue;
             };
             let Some(note) = self.states.get(index) else {
@@ -317,7 +322,7 @@ impl Differ {
             });
         }
         self.states.extend(notes);
-        self.check.noted_up_to = self.states.len();
+        self.check.whose = pending;
     }
 }
 
