@@ -145,9 +145,12 @@ fn html(config: &Config, index: u64, found: &Found, script: &std::path::Path) ->
     use crate::runner::{run_script, IpVersion, RunOptions, ScenarioRun};
 
     let name = script.display().to_string();
+    // On the stack the campaign explored (the default is Linux), as `reproduce` says.
     let opts = RunOptions {
         strict_trailing: true,
         model: Some(config.profile),
+        stack: config.target.stack,
+        hide: config.target.hide,
         ..RunOptions::default()
     };
     let runs: Vec<ScenarioRun> = match crate::runner::load(script) {
