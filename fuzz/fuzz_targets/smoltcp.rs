@@ -11,7 +11,7 @@
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use tcpcheck::explore::event::{AckOf, SegEvent, SeqAt};
-use tcpcheck::explore::{run_case_on, Case, Event, Pace, Setup, Target};
+use tcpcheck::explore::{run_case_unscripted, Case, Event, Pace, Setup, Target};
 use tcpcheck::stack::Capabilities;
 use tcpcheck_model::profile::Profile;
 use tcpcheck_model::wire::TcpFlags;
@@ -103,7 +103,8 @@ fuzz_target!(|data: &[u8]| {
         hide: Capabilities::NONE,
     };
     // Thorough: on the virtual clock, waiting for delayed ACKs and timers costs nothing.
-    let outcome = match run_case_on(target, &case, &Profile::rfc9293(), Pace::Thorough) {
+    // Unscripted: a crash prints the case and the divergence, never the script.
+    let outcome = match run_case_unscripted(target, &case, &Profile::rfc9293(), Pace::Thorough) {
         Ok(o) => o,
         Err(e) => panic!("{e}\ncase: {case:?}"),
     };

@@ -153,6 +153,7 @@ fn html(config: &Config, index: u64, found: &Found, script: &std::path::Path) ->
         strict_trailing: true,
         model: Some(config.profile),
         stack: config.target.stack,
+        hide: config.target.hide,
         ..RunOptions::default()
     };
     let runs: Vec<ScenarioRun> = match crate::runner::load(script) {

@@ -26,7 +26,9 @@ use proptest_state_machine::ReferenceStateMachine;
 use tcpcheck_model::profile::{Profile, ProfileKind};
 
 use super::deviations::{classify, Deviation};
-use super::driver::{run_case_on, Case, Found, HarnessError, Outcome, Pace, Target};
+use super::driver::{
+    run_case_on, run_case_unscripted, Case, Found, HarnessError, Outcome, Pace, Target,
+};
 use super::findings::Findings;
 pub use super::findings::{Class, Finding};
 use super::reference::{Explore, LinuxProfile, ProfileSource, RfcProfile};
@@ -537,7 +539,8 @@ fn run_drawn<P: ProfileSource>(
     let mut runner = TestRunner::new_with_rng(pt.clone(), rng);
     let (setup, events) = sample::case::<P>(&mut runner, config.max_events.max(1))?;
     let case = Case { setup, events };
-    let outcome = match run_case_on(config.target, &case, profile, config.pace) {
+    // Its script is wanted only for a bundle, which this run never writes.
+    let outcome = match run_case_unscripted(config.target, &case, profile, config.pace) {
         Ok(o) => o,
         Err(HarnessError(e)) => {
             return Some(CaseResult {

@@ -105,7 +105,29 @@ pub fn run_case_on(
     profile: &Profile,
     pace: Pace,
 ) -> Result<Outcome, HarnessError> {
-    let mut session = Session::open_on(target, case.setup, profile, pace)?;
+    run_case_scripted(target, case, profile, pace, Script::new(case.setup.v6))
+}
+
+/// [`run_case_on`] for the verdict alone: the outcome's script is empty
+/// ([`Script::muted`]), everything else is as [`run_case_on`] gives it. For the runs whose
+/// script nobody reads (a campaign's first run of a case, a fuzzer's).
+pub fn run_case_unscripted(
+    target: Target,
+    case: &Case,
+    profile: &Profile,
+    pace: Pace,
+) -> Result<Outcome, HarnessError> {
+    run_case_scripted(target, case, profile, pace, Script::muted(case.setup.v6))
+}
+
+fn run_case_scripted(
+    target: Target,
+    case: &Case,
+    profile: &Profile,
+    pace: Pace,
+    script: Script,
+) -> Result<Outcome, HarnessError> {
+    let mut session = Session::open_scripted(target, case.setup, profile, pace, script)?;
     if session.found.is_none() && session.case_not_applicable.is_none() {
         for ev in &case.events {
             if session.step(ev).is_err() {
@@ -151,6 +173,17 @@ impl Session {
         profile: &Profile,
         pace: Pace,
     ) -> Result<Session, HarnessError> {
+        Session::open_scripted(target, setup, profile, pace, Script::new(setup.v6))
+    }
+
+    /// [`Session::open_on`], writing the case into `script`.
+    fn open_scripted(
+        target: Target,
+        setup: Setup,
+        profile: &Profile,
+        pace: Pace,
+        script: Script,
+    ) -> Result<Session, HarnessError> {
         super::heap::keep_freed_memory();
         let stack = target
             .stack
@@ -163,6 +196,7 @@ impl Session {
         let mut d = Driver::new(rec, setup, profile, target.stack.kind());
         d.pace = pace;
         d.start_state_check();
+        d.script = script;
         if setup.v6 && !d.stack.has(Capability::Ipv6) {
             return Ok(Session {
                 d,

@@ -24,7 +24,9 @@ mod sample;
 
 pub use campaign::{run, Config, Summary, Verdict};
 pub use driver::Session;
-pub use driver::{run_case, run_case_on, run_case_paced, Case, Found, Outcome, Pace, Target};
+pub use driver::{
+    run_case, run_case_on, run_case_paced, run_case_unscripted, Case, Found, Outcome, Pace, Target,
+};
 pub use event::{Event, Setup};
 pub use reference::{Explore, LinuxProfile, RfcProfile};
 pub mod sut;

@@ -24,6 +24,9 @@ pub struct Script {
     /// The kernel's ISN, from its SYN or SYN-ACK.
     kernel_isn: Option<SeqNumber>,
     pub v6: bool,
+    /// No lines are written, only the numbering followed: a run whose verdict alone is
+    /// wanted (most of a campaign's) spends nothing on text nobody reads.
+    muted: bool,
 }
 
 /// Where the peer's numbers count from: packetdrill's `script.remote_isn`, set as
@@ -89,6 +92,20 @@ impl Script {
         }
     }
 
+    /// A script that writes no lines (see [`Script::is_muted`]).
+    pub fn muted(v6: bool) -> Script {
+        Script {
+            v6,
+            muted: true,
+            ..Script::default()
+        }
+    }
+
+    /// Whether this script writes no lines: its text is empty whatever the case did.
+    pub fn is_muted(&self) -> bool {
+        self.muted
+    }
+
     fn remote_base(&self, fallback: u32) -> SeqNumber {
         match self.remote {
             RemoteBase::None => SeqNumber(fallback),
@@ -103,6 +120,9 @@ impl Script {
 
     /// A socket call line: `call` is written as packetdrill does, `= result` included.
     pub fn call(&mut self, text: impl Into<String>) {
+        if self.muted {
+            return;
+        }
         let t = if self.lines.iter().all(|l| l.starts_with("//")) {
             "0"
         } else {
@@ -112,6 +132,9 @@ impl Script {
     }
 
     pub fn comment(&mut self, text: &str) {
+        if self.muted {
+            return;
+        }
         for line in text.lines() {
             self.lines.push(format!("// {line}"));
         }
@@ -139,6 +162,9 @@ impl Script {
                 self.remote = RemoteBase::Active(r.seq);
             }
             _ => {}
+        }
+        if self.muted {
+            return;
         }
         let seq = if r.flags.syn() {
             r.seq.0
@@ -170,6 +196,9 @@ impl Script {
         if t.flags.syn() && self.kernel_isn.is_none() {
             self.kernel_isn = Some(t.seq);
         }
+        if self.muted {
+            return;
+        }
         let seq = t.seq.forward_distance(self.kernel_base());
         let remote = self.remote_base(peer_isn);
         let mut line = format!(
@@ -195,6 +224,9 @@ impl Script {
     /// What the model required instead, at the divergence: `<...>` options, since the model
     /// pins none.
     pub fn expected(&mut self, spec: &SegSpec, peer_isn: u32) {
+        if self.muted {
+            return;
+        }
         let seq = match spec.seq {
             SeqSpec::Exact(s) => s.forward_distance(self.kernel_base()),
             SeqSpec::Iss => 0,

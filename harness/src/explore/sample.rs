@@ -7,8 +7,8 @@
 //! nested trees, hundreds of bytes each, are moved level by level. Here every draw calls the
 //! proptest function the mirrored strategy calls, in the same order: a leaf (a range, `any`,
 //! a weighted bool) through the leaf strategy itself, a union's pick through the same
-//! uniform sample over the summed weights, each option passed over through the same child
-//! generator (made and dropped). So the same seed gives the same case; the tests below check
+//! uniform sample over the summed weights, each option passed over through the same draw
+//! of a child generator's seed (the generator itself is not made). So the same seed gives the same case; the tests below check
 //! it case for case against the strategies, and the campaign regenerates a case through
 //! proptest as soon as it has to shrink it.
 
@@ -27,8 +27,9 @@ fn leaf<S: Strategy>(r: &mut TestRunner, s: S) -> Option<S::Value> {
     s.new_tree(r).ok().map(|t| t.current())
 }
 
-/// A weighted union's choice (proptest's `pick_weighted`), with the child generator each
-/// option before it takes (`LazyValueTree::new`); the caller then draws the option picked.
+/// A weighted union's choice (proptest's `pick_weighted`), with the seed of the child
+/// generator each option before it takes (`LazyValueTree::new`); the caller then draws the
+/// option picked.
 fn pick(r: &mut TestRunner, weights: &[u32]) -> Option<usize> {
     let sum: u64 = weights.iter().map(|&w| u64::from(w)).sum();
     let x = leaf(r, 0..sum)?;
@@ -41,7 +42,8 @@ fn pick(r: &mut TestRunner, weights: &[u32]) -> Option<usize> {
         .filter(|&v| v <= x)
         .count();
     for _ in 0..picked {
-        drop(r.new_rng());
+        // What `TestRunner::new_rng` draws for the child's ChaCha seed, without making it.
+        let _: [u8; 32] = r.rng().random();
     }
     Some(picked)
 }
