@@ -112,16 +112,20 @@ fn compare<P: ProfileSource>(kind: ProfileKind, seed: u64) -> Tally {
                 .or_insert_with(|| format!("case {index}:\n{describe}\n{text}"));
             continue;
         }
-        // A state the explorer read that the replay's kernel never showed: the kernel took
+        // A state the explorer read that the replay's kernel did not end in: the kernel took
         // another branch on replay (a TS val a millisecond apart decides whether a request
         // takes an ACK), which the script's lines do not pin. Not a faithful replay.
         if let Some(Sent::State(seen)) = outcome.found.as_ref().map(|f| &f.departure.sent) {
-            let shown = run
+            // The case's script ends at the diverging event, so the replay's last state
+            // read is the one the explorer's read is compared with.
+            let last = run
                 .trace
                 .states
                 .iter()
-                .any(|n| n.side == Side::Stack && n.state == *seen);
-            if !shown && run.model == ModelVerdict::Agree {
+                .rev()
+                .find(|n| n.side == Side::Stack)
+                .map(|n| n.state);
+            if last != Some(*seen) && run.model == ModelVerdict::Agree {
                 let kind = "the kernel's state differs on replay".to_string();
                 *tally.unfaithful.entry(kind.clone()).or_default() += 1;
                 tally
