@@ -392,30 +392,11 @@ impl TcpInfo {
     }
 }
 
-/// Reads `TCP_INFO` from a TCP socket.
-///
-/// Works in every state the descriptor can be in, including `LISTEN` and `CLOSE` (after the
-/// connection moved to a `TIME_WAIT` mini socket the descriptor itself reads `CLOSE`; use
-/// [`crate::observe::Diag`] to see the `TIME_WAIT` side).
 /// Every field of `TCP_INFO` on `fd` under the name packetdrill's code blocks give it
 /// (its code.c `write_tcp_info()`), for scripts' Python: all of them, not only the ones
 /// [`TcpInfo`] keeps.
 pub fn python_vars(fd: BorrowedFd<'_>) -> nix::Result<Vec<(&'static str, u64)>> {
-    let mut raw = MaybeUninit::<RawTcpInfo>::zeroed();
-    let mut len = size_of::<RawTcpInfo>() as libc::socklen_t;
-    // SAFETY: as in tcp_info() below.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd.as_raw_fd(),
-            libc::IPPROTO_TCP,
-            libc::TCP_INFO,
-            raw.as_mut_ptr().cast(),
-            &mut len,
-        )
-    };
-    Errno::result(rc)?;
-    // SAFETY: zero-initialised plain-old-data, partly overwritten by the kernel.
-    let r = unsafe { raw.assume_init() };
+    let (r, _) = read_raw(fd)?;
     let (snd_wscale, rcv_wscale) = if cfg!(target_endian = "little") {
         (r.wscale & 0x0f, r.wscale >> 4)
     } else {
@@ -503,7 +484,9 @@ pub fn python_vars(fd: BorrowedFd<'_>) -> nix::Result<Vec<(&'static str, u64)>> 
     ])
 }
 
-pub fn tcp_info(fd: BorrowedFd<'_>) -> nix::Result<TcpInfo> {
+/// The kernel's `struct tcp_info` for `fd`, and how many of its bytes the kernel filled (an
+/// older kernel fills fewer; the rest stays zero).
+fn read_raw(fd: BorrowedFd<'_>) -> nix::Result<(RawTcpInfo, usize)> {
     let mut raw = MaybeUninit::<RawTcpInfo>::zeroed();
     let mut len = size_of::<RawTcpInfo>() as libc::socklen_t;
     // SAFETY: the kernel writes at most `len` bytes into `raw`, which is that large, and
@@ -520,7 +503,16 @@ pub fn tcp_info(fd: BorrowedFd<'_>) -> nix::Result<TcpInfo> {
     Errno::result(rc)?;
     // SAFETY: zero-initialised plain-old-data, partly overwritten by the kernel.
     let raw = unsafe { raw.assume_init() };
-    let len = (len as usize).min(size_of::<RawTcpInfo>());
+    Ok((raw, (len as usize).min(size_of::<RawTcpInfo>())))
+}
+
+/// Reads `TCP_INFO` from a TCP socket.
+///
+/// Works in every state the descriptor can be in, including `LISTEN` and `CLOSE` (after the
+/// connection moved to a `TIME_WAIT` mini socket the descriptor itself reads `CLOSE`; use
+/// [`crate::observe::Diag`] to see the `TIME_WAIT` side).
+pub fn tcp_info(fd: BorrowedFd<'_>) -> nix::Result<TcpInfo> {
+    let (raw, len) = read_raw(fd)?;
     if len < std::mem::offset_of!(RawTcpInfo, unacked) {
         // Not even the fixed head: whatever this is, it is not a TCP socket's tcp_info.
         return Err(Errno::EPROTO);
