@@ -51,6 +51,19 @@ fn done(ret: Ret) -> Step<Started> {
 }
 
 /// The errno of the last call, as a [`Ret`].
+/// A call that returns a new descriptor: the script's result, with the descriptor kept so
+/// the script can use it and the run closes it.
+fn new_file(r: libc::c_int) -> Ret {
+    if r < 0 {
+        return last_err();
+    }
+    // SAFETY: a fresh descriptor the kernel just returned, which nothing else owns.
+    let owned = unsafe { OwnedFd::from_raw_fd(r) };
+    let mut ret = Ret::ok(i64::from(r));
+    ret.new_file = Some(owned);
+    ret
+}
+
 fn last_err() -> Ret {
     Ret::err(Errno::last())
 }
@@ -139,14 +152,7 @@ impl Exec<'_> {
                 };
                 // SAFETY: a NUL-terminated path that outlives the call.
                 let r = unsafe { libc::open(c.as_ptr(), flags | libc::O_CLOEXEC) };
-                if r < 0 {
-                    return done(last_err());
-                }
-                // SAFETY: a fresh descriptor nothing else owns.
-                let owned = unsafe { OwnedFd::from_raw_fd(r) };
-                let mut ret = Ret::ok(i64::from(r));
-                ret.new_file = Some(owned);
-                done(ret)
+                done(new_file(r))
             }
             LinuxCall::Splice {
                 fd_in,
@@ -279,14 +285,7 @@ impl Exec<'_> {
             LinuxCall::EpollCreate { size } => {
                 // SAFETY: a plain system call.
                 let r = unsafe { libc::epoll_create(size) };
-                if r < 0 {
-                    return done(last_err());
-                }
-                // SAFETY: a fresh descriptor nothing else owns.
-                let owned = unsafe { OwnedFd::from_raw_fd(r) };
-                let mut ret = Ret::ok(i64::from(r));
-                ret.new_file = Some(owned);
-                done(ret)
+                done(new_file(r))
             }
             LinuxCall::EpollCtl {
                 epfd,
