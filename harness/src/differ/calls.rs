@@ -111,7 +111,7 @@ fn canonical(addr: SocketAddr) -> SocketAddr {
 impl Differ {
     /// A call on the stack's descriptor `fd` at `now`, for script line `line`.
     pub(super) fn feed_call(&mut self, now: Duration, line: u32, fd: i32, call: Call) {
-        self.advance(now);
+        self.arrive_at(now);
         if !self.active() {
             return;
         }

@@ -11,7 +11,7 @@ use super::{Differ, Key, Trigger};
 impl Differ {
     /// An ICMP error written into the stack at `now`, for script line `line`.
     pub fn icmp(&mut self, now: Duration, line: u32, msg: &IcmpRepr) {
-        self.advance(now);
+        self.arrive_at(now);
         if !self.active() {
             return;
         }

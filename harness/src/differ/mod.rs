@@ -26,6 +26,8 @@ pub mod send;
 pub mod states;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_virtual;
 mod verdict;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -36,7 +38,7 @@ use tcpcheck_model::conn::fast_open::{FastOpenServer, SynFastOpen};
 use tcpcheck_model::conn::{Actual, Connection, Divergence as ModelFault, Required, Seg, State};
 use tcpcheck_model::listener::{Listener, SynOutcome, SynSender};
 use tcpcheck_model::profile::{KeepAlive, Profile};
-use tcpcheck_model::timers::{Hz, SCHEDULING_SLACK};
+use tcpcheck_model::timers::{Hz, TimerPrecision, SCHEDULING_SLACK};
 use tcpcheck_model::wire::SegmentRepr;
 
 pub use calls::{Blocking, Call};
@@ -53,6 +55,18 @@ pub use verdict::{Departure, ModelDivergence, ModelVerdict, Owed, Sent, Trigger}
 /// explorer's old figure, left 4 ms of slack, less than one jiffy.)
 pub fn at_once_grace() -> Duration {
     Hz::TARGET.jiffy() * 2 + SCHEDULING_SLACK
+}
+
+/// The grace for a stack whose timers have `precision`: [`at_once_grace`] for a kernel's
+/// timer wheel, none on a virtual clock. A stack on a virtual clock sends what it owes at
+/// the instant it owes it (the clock stands still while it works); the grace exists only for
+/// a real kernel's jiffies and scheduling, and kept there it would hide a reply up to 18 ms
+/// late (issue 13: "timer checks are exact, with no jiffy tolerance").
+pub fn grace_for(precision: TimerPrecision) -> Duration {
+    match precision {
+        TimerPrecision::Wheel(_) => at_once_grace(),
+        TimerPrecision::Exact => Duration::ZERO,
+    }
 }
 
 /// A connection as both sides name it: the stack's port and the peer's address.
@@ -167,6 +181,7 @@ pub struct Differ {
 
 impl Differ {
     pub fn new(profile: Profile) -> Differ {
+        let grace = grace_for(profile.timer_precision);
         Differ {
             profile,
             socks: BTreeMap::new(),
@@ -178,7 +193,7 @@ impl Differ {
             fast_open: FastOpenServer::default(),
             first: None,
             off: None,
-            grace: at_once_grace(),
+            grace,
             now: Duration::ZERO,
             states: Vec::new(),
             check: states::StateCheck::default(),
@@ -189,7 +204,14 @@ impl Differ {
     /// afterwards follow the new numbers, as the kernel reads most of them when a
     /// connection or request is created.
     pub fn set_profile(&mut self, profile: Profile) {
+        self.grace = grace_for(profile.timer_precision);
         self.profile = profile;
+    }
+
+    /// How late a segment owed at once may come before it is missing: [`grace_for`] the
+    /// profile's timer precision (none on a virtual clock).
+    pub fn grace(&self) -> Duration {
+        self.grace
     }
 
     pub fn profile(&self) -> &Profile {
@@ -268,9 +290,23 @@ impl Differ {
         }
     }
 
-    /// Time passes to `now`: timers run, and anything owed more than the grace ago and not
-    /// sent is a divergence.
+    /// Time passes to `now`, the stack settled there (it has sent all it will at `now`, and
+    /// the harness has fed it all): timers run, and anything owed more than the grace ago
+    /// and not sent is a divergence. On a virtual clock (no grace) that is anything owed by
+    /// `now` itself.
     pub fn advance(&mut self, now: Duration) {
+        self.advance_to(now, true);
+    }
+
+    /// Time moves to `now` as an event happens there (a call returns, a segment crosses):
+    /// the stack may still be sending what it owes at `now`, so only what was owed before it
+    /// can be missing. With a grace this is [`Differ::advance`]; without one (a virtual
+    /// clock) it stops short of `now` itself.
+    pub(super) fn arrive_at(&mut self, now: Duration) {
+        self.advance_to(now, false);
+    }
+
+    fn advance_to(&mut self, now: Duration, settled: bool) {
         self.now = self.now.max(now);
         if !self.active() {
             return;
@@ -278,7 +314,15 @@ impl Differ {
         // Nothing can be more than a grace late before a grace has passed. Saturating at 0
         // instead would judge what is owed at 0 (an active open's SYN) missing at the very
         // instant a stack on a virtual clock sends it, before the capture is matched.
-        let Some(check) = now.checked_sub(self.grace) else {
+        // Without a grace, an event at `now` checks up to the instant before it (a
+        // nanosecond, the clock's resolution): what is owed at `now` is judged once the
+        // stack has settled there.
+        let back = if self.grace.is_zero() && !settled {
+            Duration::from_nanos(1)
+        } else {
+            self.grace
+        };
+        let Some(check) = now.checked_sub(back) else {
             return;
         };
         for listener in self.listeners.values_mut() {
@@ -352,7 +396,7 @@ impl Differ {
     /// first; then its connection's four-tuple and the segment as the model reads it, unless
     /// the model has stopped following the run.
     fn crossing(&mut self, now: Duration, seg: &SegmentRepr, inbound: bool) -> Option<(Key, Seg)> {
-        self.advance(now);
+        self.arrive_at(now);
         if !self.active() {
             return None;
         }

@@ -9,8 +9,9 @@
 //! RECEIVE and SEND, the naming of known deviations). What the explorer adds is its own:
 //! it reads the differ's connection for the numbers of its next segment and for what is
 //! owed soon; after every event it waits for the replies owed at once (or, with
-//! [`Pace::Thorough`], within [`TIMER_HORIZON`]), up to [`at_once_grace`] past their due
-//! time, before [`Differ::advance`] calls a missing one. Segments owed later are timers,
+//! [`Pace::Thorough`], within [`TIMER_HORIZON`]), up to the differ's grace past their due
+//! time ([`crate::differ::grace_for`]: none on a virtual clock), before [`Differ::advance`]
+//! calls a missing one. Segments owed later are timers,
 //! out of the explorer's scope.
 
 mod states;
@@ -27,7 +28,7 @@ pub use super::case::{Case, Found, HarnessError, Outcome};
 use super::event::{resolve, Clock, Event, Resolved, Setup};
 use super::reference::REPLAY_DEPTH;
 use super::render::Script;
-use crate::differ::{at_once_grace, Call, Departure, Differ, Key, Owed, Sent, Trigger};
+use crate::differ::{Call, Departure, Differ, Key, Owed, Sent, Trigger};
 use crate::observe::tcp_info::TcpState;
 use crate::peer::Peer;
 use crate::runner::timing::Punctual;
@@ -44,7 +45,7 @@ pub const TIMER_HORIZON: Duration = Duration::from_millis(250);
 /// How long a step waits for what the model says the kernel owes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Pace {
-    /// Only for segments owed at once (within [`at_once_grace`]). A segment the kernel may
+    /// Only for segments owed at once (within the differ's grace). A segment the kernel may
     /// send later (a delayed ACK, a retransmission) is checked when it comes during a later
     /// step; one still allowed to be late when the case ends is not waited for. Delayed
     /// ACKs take 40 ms or more, a quarter of all cases owe one, and waiting for them made
@@ -648,7 +649,7 @@ impl Driver {
             let Some(latest) = self.differ.owed_within(now, horizon) else {
                 break;
             };
-            let deadline = latest.max(t0) + at_once_grace();
+            let deadline = latest.max(t0) + self.differ.grace();
             match self.stack.next_packet(deadline) {
                 Ok(Some(p)) => self.feed(&p, true)?,
                 Ok(None) => break,

@@ -1,6 +1,8 @@
 //! The model's view of the run: the differ started on the profile asked for, told of every
 //! call that returned, and given its grace at the end.
 
+use std::time::Duration;
+
 use tcpcheck_model::profile::{Profile, ProfileKind};
 
 use super::{Exec, Step, Stop};
@@ -43,7 +45,7 @@ impl Exec<'_> {
             }
             return Ok(());
         };
-        let grace = crate::differ::at_once_grace();
+        let grace = self.differ.as_ref().map_or(Duration::ZERO, Differ::grace);
         let until = (owed + grace).as_micros() as i64;
         while self.now_us() < until {
             if let Some(p) = self.stack.next_packet(self.at(until))? {
