@@ -114,6 +114,8 @@ pub struct Exec<'a> {
     ports_used: BTreeMap<u16, u16>,
     listen_epoch: u32,
     connecting: bool,
+    /// Sockets with `TCP_FASTOPEN_CONNECT` whose first write opens the connection.
+    fast_open_deferred: std::collections::HashSet<Fd>,
     pending: Option<Pending>,
     num_events: usize,
     /// The latest scheduled time reached: the script's own timeline.
@@ -176,6 +178,7 @@ impl<'a> Exec<'a> {
             ports_used: BTreeMap::new(),
             listen_epoch: 0,
             connecting: false,
+            fast_open_deferred: Default::default(),
             pending: None,
             num_events: 0,
             timeline: 0,
@@ -454,6 +457,9 @@ impl<'a> Exec<'a> {
                 self.stack.note(EventKind::Note {
                     text: format!("sh -c `{text}`"),
                 });
+                // The command may set sysctls (packetdrill's defaults.sh does): the model's
+                // numbers are read again below.
+                self.stack.stack_mut().settings_touched();
                 if let Err(m) =
                     command::run_shell(text, self.opts.command_deadline, &mut self.shell)
                 {
