@@ -95,6 +95,8 @@ pub struct Exec<'a> {
     tol_percent: f64,
     /// packetdrill's `--strict_segments`: no joining of segments to reach a line's length.
     strict_segments: bool,
+    /// packetdrill's `--tcp_ts_ecr_scaled`.
+    ts_ecr_scaled: bool,
     /// packetdrill's `--tcp_ts_tick_usecs`: outbound TS vals checked at this tick, if set.
     ts_tick_usecs: Option<u32>,
     /// Per peer's connection, its first outbound TS val matched: the script's and the
@@ -165,6 +167,7 @@ impl<'a> Exec<'a> {
             tol_usecs: settings.tolerance_usecs,
             tol_percent: settings.tolerance_percent,
             strict_segments: settings.strict_segments,
+            ts_ecr_scaled: settings.ts_ecr_scaled,
             ts_tick_usecs: settings.ts_tick_usecs,
             first_ts: BTreeMap::new(),
             start: Duration::ZERO,

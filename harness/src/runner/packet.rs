@@ -174,8 +174,14 @@ fn cookie_hex(cookie: &[u8]) -> String {
     cookie.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The live segment for an inbound script packet (`map_inbound_packet`).
-pub fn inbound(conn: &Conn, p: &scenario::Packet, v6: bool) -> Result<SegmentRepr, BuildError> {
+/// The live segment for an inbound script packet (`map_inbound_packet`). `ecr_base`: with
+/// `--tcp_ts_ecr_scaled`, the connection's first outbound TS val in the script and live.
+pub fn inbound(
+    conn: &Conn,
+    p: &scenario::Packet,
+    v6: bool,
+    ecr_base: Option<(u32, u32)>,
+) -> Result<SegmentRepr, BuildError> {
     debug_assert_eq!(p.direction, Direction::Inbound);
     let syn = p.flags.syn;
     let (flags, reserved) = flags_of(&p.flags);
@@ -194,14 +200,22 @@ pub fn inbound(conn: &Conn, p: &scenario::Packet, v6: bool) -> Result<SegmentRep
     if p.flags.ack {
         for o in &mut options {
             if let TcpOption::Timestamps { ecr, .. } = o {
-                // packetdrill's default (`--tcp_ts_ecr_scaled` off): an echoed value must be
-                // one the kernel sent in a segment the script already matched.
-                *ecr = *conn.ts_vals.get(ecr).ok_or_else(|| {
-                    format!(
-                        "unable to infer live TS ecr for script TS ecr {ecr}; no matching or \
-                         preceding outbound TS val"
-                    )
-                })?;
+                // An echoed value one the kernel sent in a segment the script already
+                // matched is that segment's; else, with `--tcp_ts_ecr_scaled`, counted from
+                // the first outbound TS val as the script counts it (packetdrill's
+                // interpolation); else an error.
+                *ecr = match (conn.ts_vals.get(ecr), ecr_base) {
+                    (Some(live), _) => *live,
+                    (None, Some((first_script, first_live))) => {
+                        ecr.wrapping_sub(first_script).wrapping_add(first_live)
+                    }
+                    (None, None) => {
+                        return Err(format!(
+                            "unable to infer live TS ecr for script TS ecr {ecr}; no matching \
+                             or preceding outbound TS val"
+                        ))
+                    }
+                };
             }
         }
     }
