@@ -149,9 +149,36 @@ pub fn options_to_wire(
                 scenario::TcpOption::FastOpenExp(c) => {
                     TcpOption::FastOpenExp(cookie_bytes(c)?.into())
                 }
+                scenario::TcpOption::Md5(d) => TcpOption::Unknown {
+                    kind: KIND_MD5,
+                    data: md5_digest(d)?.into(),
+                },
                 other => return Err(format!("TCP option `{other}` is not supported yet")),
             })
         })
+        .collect()
+}
+
+/// RFC 2385's TCP MD5 Signature option: kind 19, length 18.
+const KIND_MD5: u8 = 19;
+const MD5_DIGEST_LEN: usize = 16;
+
+/// An `md5` option's digest as a script writes it: 32 hex digits (packetdrill's
+/// `TCP_MD5_DIGEST_LEN` bytes), sent as written.
+fn md5_digest(text: &str) -> Result<Vec<u8>, BuildError> {
+    if text.len() != 2 * MD5_DIGEST_LEN || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!(
+            "md5 digest `{text}`: {} hex digits expected (RFC 2385: 16 bytes)",
+            2 * MD5_DIGEST_LEN
+        ));
+    }
+    Ok(hex_bytes(text))
+}
+
+fn hex_bytes(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("checked hex digits"))
         .collect()
 }
 
@@ -164,10 +191,7 @@ fn cookie_bytes(text: &str) -> Result<Vec<u8>, BuildError> {
              with -D {text}=HEX, as packetdrill's run_all.py does for TFO_COOKIE)"
         ));
     }
-    Ok((0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("checked hex digits"))
-        .collect())
+    Ok(hex_bytes(text))
 }
 
 fn cookie_hex(cookie: &[u8]) -> String {
@@ -316,6 +340,11 @@ pub fn to_script_space(conn: &Conn, seg: &SegmentRepr) -> Actual {
                 },
                 TcpOption::FastOpen(c) => scenario::TcpOption::FastOpen(cookie_hex(c)),
                 TcpOption::FastOpenExp(c) => scenario::TcpOption::FastOpenExp(cookie_hex(c)),
+                TcpOption::Unknown { kind, data }
+                    if *kind == KIND_MD5 && data.len() == MD5_DIGEST_LEN =>
+                {
+                    scenario::TcpOption::Md5(cookie_hex(data))
+                }
                 TcpOption::Unknown { .. } => return None,
             })
         })
@@ -456,7 +485,8 @@ fn options_match(expected: &[scenario::TcpOption], actual: &[scenario::TcpOption
             (scenario::TcpOption::Timestamp { .. }, scenario::TcpOption::Timestamp { .. }) => true,
             // packetdrill compares the cookie's bytes; a script may write its hex in capitals.
             (scenario::TcpOption::FastOpen(e), scenario::TcpOption::FastOpen(a))
-            | (scenario::TcpOption::FastOpenExp(e), scenario::TcpOption::FastOpenExp(a)) => {
+            | (scenario::TcpOption::FastOpenExp(e), scenario::TcpOption::FastOpenExp(a))
+            | (scenario::TcpOption::Md5(e), scenario::TcpOption::Md5(a)) => {
                 e.eq_ignore_ascii_case(a)
             }
             _ => e == a,
