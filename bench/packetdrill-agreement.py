@@ -12,13 +12,13 @@ runs only over IPv6, *v4.pkt only over IPv4), and prints:
     script less the script's own timeline (which tcpcheck reports as script_ms), median and
     mean, and their ratio.
 
-packetdrill runs as run_all.py runs it (its IP addresses, -D definitions and --mtu=1520 for
-IPv6), each script in a fresh network namespace of its own (`unshare --net`), from the
-script's own directory. Its TCP sockets are switched to CUBIC by an LD_PRELOAD shim built
+packetdrill runs as run_all.py runs it (its IP addresses unless the script sets its own,
+-D definitions and --mtu=1520 for IPv6), each script in a fresh network namespace of its
+own (`unshare --net`), from the script's own directory. Its TCP sockets are switched to CUBIC by an LD_PRELOAD shim built
 from bench/cc-cubic.c, because the scripts assume CUBIC and a namespace may not choose it as
 its default (see the shim). tcpcheck runs once per IP version over the same list of scripts,
-with --allow-shell (the scripts source defaults.sh), the same -D definitions and
---format json.
+with --allow-shell (the scripts source defaults.sh), the same -D definitions (TFO_COOKIE
+for its own addresses) and --format json.
 
 Nothing here changes the host: namespaces end with their process, the shim and logs live in a
 temporary directory removed at exit.
@@ -50,6 +50,31 @@ PACKETDRILL_ARGS = {
         "-D", "TFO_COOKIE=c1d1e9742a47a9bc",
         "-D", "CMSG_LEVEL_IP=SOL_IPV6", "-D", "CMSG_TYPE_RECVERR=IPV6_RECVERR"],
 }
+
+# TFO_COOKIE is the Fast Open cookie Linux gives the script's remote address at its local one
+# under defaults.sh's key (a1a1a1a1-b2b2b2b2-c3c3c3c3-d4d4d4d4): SipHash-2-4 of the two
+# addresses (tcp_fastopen.c; model/src/conn/fast_open.rs linux_cookie). run_all.py's values
+# are those of packetdrill's addresses (192.0.2.1 to 192.168.0.1, fd3d:fa7b:d17d::1 to
+# fd3d:a0b:17d6::1). tcpcheck's sandbox plays the remote at 192.0.2.2 and 2001:db8::2 to the
+# kernel's 192.0.2.1 and 2001:db8::1, where the same key gives these: with packetdrill's
+# value every server script's SYN would carry a cookie the kernel rejects.
+TCPCHECK_TFO_COOKIE = {4: "b3f936a51baeaf84", 6: "8be6ff5e4aed4d6c"}
+
+# run_all.py's address options. packetdrill lets its command line override a script's own
+# options (config.c parse_and_finalize_config()), so a script that sets its own addresses
+# (fastopen/server/simple*.pkt, whose cookies are computed for them) would run at run_all.py's
+# instead and fail on the cookie. tcpcheck has no address options on its command line and
+# uses the script's; for the same run, packetdrill gets these only when the script does not
+# set its own.
+ADDRESS_OPTIONS = ("--local_ip=", "--remote_ip=", "--gateway_ip=", "--netmask_ip=")
+
+
+def own_addresses(script):
+    try:
+        with open(script, errors="replace") as f:
+            return any(line.startswith(("--local_ip=", "--remote_ip=")) for line in f)
+    except OSError:
+        return False
 
 
 def fail(msg):
@@ -83,8 +108,11 @@ def build_shim(tmp):
 
 def run_packetdrill(binary, shim, script, ip, timeout):
     # lo up first: packetdrill's own netns wrapper does the same.
+    args = PACKETDRILL_ARGS[ip]
+    if own_addresses(script):
+        args = [a for a in args if not a.startswith(ADDRESS_OPTIONS)]
     cmd = ["unshare", "--net", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", binary,
-           "--send_omit_free", *PACKETDRILL_ARGS[ip], os.path.basename(script)]
+           "--send_omit_free", *args, os.path.basename(script)]
     env = dict(os.environ, LD_PRELOAD=shim)
     start = time.monotonic()
     try:
@@ -113,9 +141,12 @@ def blocker_of(scenario):
 
 
 def definitions(ip):
-    """run_all.py's -D arguments for this IP version, as tcpcheck's own -D."""
+    """run_all.py's -D arguments for this IP version, as tcpcheck's own -D (TFO_COOKIE for
+    tcpcheck's addresses)."""
     args = PACKETDRILL_ARGS[ip]
-    return [x for i, x in enumerate(args) if i > 0 and args[i - 1] == "-D"]
+    defs = [x for i, x in enumerate(args) if i > 0 and args[i - 1] == "-D"]
+    return [f"TFO_COOKIE={TCPCHECK_TFO_COOKIE[ip]}" if d.startswith("TFO_COOKIE=") else d
+            for d in defs]
 
 
 def run_tcpcheck(binary, scripts, ip, jobs, timeout):

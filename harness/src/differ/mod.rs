@@ -41,6 +41,9 @@ use tcpcheck_model::profile::{KeepAlive, Profile};
 use tcpcheck_model::timers::{Hz, TimerPrecision, SCHEDULING_SLACK};
 use tcpcheck_model::wire::SegmentRepr;
 
+/// RFC 2385's TCP MD5 Signature option.
+const KIND_MD5: u8 = 19;
+
 pub use calls::{Blocking, Call};
 pub use verdict::{Departure, ModelDivergence, ModelVerdict, Owed, Sent, Trigger};
 
@@ -417,6 +420,11 @@ impl Differ {
         let Some((key, s)) = self.crossing(now, seg, true) else {
             return;
         };
+        if seg.tcp.options.iter().any(|o| o.kind() == KIND_MD5) {
+            // Linux drops a segment signed for a connection without a key (RFC 2385 3:
+            // TCPMD5Unexpected), and checks the signature where it has one.
+            return self.give_up("the TCP MD5 signature option (RFC 2385) is not modelled");
+        }
         let event = format!("< {}", seg.tcp.flags.packetdrill());
         let scaled = (s.flags.syn() && !s.flags.ack()).then_some(s.options.window_scale.is_some());
         if let Some(t) = self.conns.get_mut(&key) {

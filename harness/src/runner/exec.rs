@@ -95,6 +95,8 @@ pub struct Exec<'a> {
     tol_percent: f64,
     /// packetdrill's `--strict_segments`: no joining of segments to reach a line's length.
     strict_segments: bool,
+    /// packetdrill's `--tcp_ts_ecr_scaled`.
+    ts_ecr_scaled: bool,
     /// packetdrill's `--tcp_ts_tick_usecs`: outbound TS vals checked at this tick, if set.
     ts_tick_usecs: Option<u32>,
     /// Per peer's connection, its first outbound TS val matched: the script's and the
@@ -114,6 +116,8 @@ pub struct Exec<'a> {
     ports_used: BTreeMap<u16, u16>,
     listen_epoch: u32,
     connecting: bool,
+    /// Sockets with `TCP_FASTOPEN_CONNECT` whose first write opens the connection.
+    fast_open_deferred: std::collections::HashSet<Fd>,
     pending: Option<Pending>,
     num_events: usize,
     /// The latest scheduled time reached: the script's own timeline.
@@ -163,6 +167,7 @@ impl<'a> Exec<'a> {
             tol_usecs: settings.tolerance_usecs,
             tol_percent: settings.tolerance_percent,
             strict_segments: settings.strict_segments,
+            ts_ecr_scaled: settings.ts_ecr_scaled,
             ts_tick_usecs: settings.ts_tick_usecs,
             first_ts: BTreeMap::new(),
             start: Duration::ZERO,
@@ -176,6 +181,7 @@ impl<'a> Exec<'a> {
             ports_used: BTreeMap::new(),
             listen_epoch: 0,
             connecting: false,
+            fast_open_deferred: Default::default(),
             pending: None,
             num_events: 0,
             timeline: 0,
@@ -454,6 +460,9 @@ impl<'a> Exec<'a> {
                 self.stack.note(EventKind::Note {
                     text: format!("sh -c `{text}`"),
                 });
+                // The command may set sysctls (packetdrill's defaults.sh does): the model's
+                // numbers are read again below.
+                self.stack.stack_mut().settings_touched();
                 if let Err(m) =
                     command::run_shell(text, self.opts.command_deadline, &mut self.shell)
                 {

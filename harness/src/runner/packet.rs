@@ -149,9 +149,36 @@ pub fn options_to_wire(
                 scenario::TcpOption::FastOpenExp(c) => {
                     TcpOption::FastOpenExp(cookie_bytes(c)?.into())
                 }
+                scenario::TcpOption::Md5(d) => TcpOption::Unknown {
+                    kind: KIND_MD5,
+                    data: md5_digest(d)?.into(),
+                },
                 other => return Err(format!("TCP option `{other}` is not supported yet")),
             })
         })
+        .collect()
+}
+
+/// RFC 2385's TCP MD5 Signature option: kind 19, length 18.
+const KIND_MD5: u8 = 19;
+const MD5_DIGEST_LEN: usize = 16;
+
+/// An `md5` option's digest as a script writes it: 32 hex digits (packetdrill's
+/// `TCP_MD5_DIGEST_LEN` bytes), sent as written.
+fn md5_digest(text: &str) -> Result<Vec<u8>, BuildError> {
+    if text.len() != 2 * MD5_DIGEST_LEN || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!(
+            "md5 digest `{text}`: {} hex digits expected (RFC 2385: 16 bytes)",
+            2 * MD5_DIGEST_LEN
+        ));
+    }
+    Ok(hex_bytes(text))
+}
+
+fn hex_bytes(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("checked hex digits"))
         .collect()
 }
 
@@ -164,18 +191,21 @@ fn cookie_bytes(text: &str) -> Result<Vec<u8>, BuildError> {
              with -D {text}=HEX, as packetdrill's run_all.py does for TFO_COOKIE)"
         ));
     }
-    Ok((0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("checked hex digits"))
-        .collect())
+    Ok(hex_bytes(text))
 }
 
 fn cookie_hex(cookie: &[u8]) -> String {
     cookie.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The live segment for an inbound script packet (`map_inbound_packet`).
-pub fn inbound(conn: &Conn, p: &scenario::Packet, v6: bool) -> Result<SegmentRepr, BuildError> {
+/// The live segment for an inbound script packet (`map_inbound_packet`). `ecr_base`: with
+/// `--tcp_ts_ecr_scaled`, the connection's first outbound TS val in the script and live.
+pub fn inbound(
+    conn: &Conn,
+    p: &scenario::Packet,
+    v6: bool,
+    ecr_base: Option<(u32, u32)>,
+) -> Result<SegmentRepr, BuildError> {
     debug_assert_eq!(p.direction, Direction::Inbound);
     let syn = p.flags.syn;
     let (flags, reserved) = flags_of(&p.flags);
@@ -194,14 +224,22 @@ pub fn inbound(conn: &Conn, p: &scenario::Packet, v6: bool) -> Result<SegmentRep
     if p.flags.ack {
         for o in &mut options {
             if let TcpOption::Timestamps { ecr, .. } = o {
-                // packetdrill's default (`--tcp_ts_ecr_scaled` off): an echoed value must be
-                // one the kernel sent in a segment the script already matched.
-                *ecr = *conn.ts_vals.get(ecr).ok_or_else(|| {
-                    format!(
-                        "unable to infer live TS ecr for script TS ecr {ecr}; no matching or \
-                         preceding outbound TS val"
-                    )
-                })?;
+                // An echoed value one the kernel sent in a segment the script already
+                // matched is that segment's; else, with `--tcp_ts_ecr_scaled`, counted from
+                // the first outbound TS val as the script counts it (packetdrill's
+                // interpolation); else an error.
+                *ecr = match (conn.ts_vals.get(ecr), ecr_base) {
+                    (Some(live), _) => *live,
+                    (None, Some((first_script, first_live))) => {
+                        ecr.wrapping_sub(first_script).wrapping_add(first_live)
+                    }
+                    (None, None) => {
+                        return Err(format!(
+                            "unable to infer live TS ecr for script TS ecr {ecr}; no matching \
+                             or preceding outbound TS val"
+                        ))
+                    }
+                };
             }
         }
     }
@@ -302,6 +340,11 @@ pub fn to_script_space(conn: &Conn, seg: &SegmentRepr) -> Actual {
                 },
                 TcpOption::FastOpen(c) => scenario::TcpOption::FastOpen(cookie_hex(c)),
                 TcpOption::FastOpenExp(c) => scenario::TcpOption::FastOpenExp(cookie_hex(c)),
+                TcpOption::Unknown { kind, data }
+                    if *kind == KIND_MD5 && data.len() == MD5_DIGEST_LEN =>
+                {
+                    scenario::TcpOption::Md5(cookie_hex(data))
+                }
                 TcpOption::Unknown { .. } => return None,
             })
         })
@@ -442,7 +485,8 @@ fn options_match(expected: &[scenario::TcpOption], actual: &[scenario::TcpOption
             (scenario::TcpOption::Timestamp { .. }, scenario::TcpOption::Timestamp { .. }) => true,
             // packetdrill compares the cookie's bytes; a script may write its hex in capitals.
             (scenario::TcpOption::FastOpen(e), scenario::TcpOption::FastOpen(a))
-            | (scenario::TcpOption::FastOpenExp(e), scenario::TcpOption::FastOpenExp(a)) => {
+            | (scenario::TcpOption::FastOpenExp(e), scenario::TcpOption::FastOpenExp(a))
+            | (scenario::TcpOption::Md5(e), scenario::TcpOption::Md5(a)) => {
                 e.eq_ignore_ascii_case(a)
             }
             _ => e == a,

@@ -370,6 +370,11 @@ pub trait Stack {
         Err(Capability::Settings.missing())
     }
 
+    /// Something outside the seam may have changed the stack's settings (a script's shell
+    /// command ran `sysctl` or wrote /proc/sys itself): [`Stack::profile`] must read them
+    /// again rather than trust what it knew.
+    fn settings_touched(&mut self) {}
+
     /// Ends everything the check made, so nothing of it outlives it; returns how many
     /// connections were left to end after the descriptors closed.
     fn end(&mut self) -> io::Result<usize> {

@@ -24,6 +24,7 @@
 
 mod blocking;
 mod data;
+mod fast_open;
 mod linux;
 mod options;
 mod socket;

@@ -81,7 +81,12 @@ impl Exec<'_> {
             conn.state = ConnState::ActiveSynAcked;
             conn.remote_isn = p.seq;
         }
-        let mut seg = packet::inbound(conn, p, self.v6).map_err(|m| self.error_at(ev.span, m))?;
+        let ecr_base = self
+            .ts_ecr_scaled
+            .then(|| self.first_ts.get(&p.peer).copied())
+            .flatten();
+        let mut seg =
+            packet::inbound(conn, p, self.v6, ecr_base).map_err(|m| self.error_at(ev.span, m))?;
         self.readdress(&mut seg, p.peer);
         let bytes = seg
             .emit()
@@ -234,10 +239,12 @@ impl Exec<'_> {
         });
         if let (Some(s), Some(l)) = (script_ts, live_ts) {
             conn.ts_vals.insert(s, l);
+            // packetdrill's first_script_ts_val and first_actual_ts_val.
+            self.first_ts.entry(p.peer).or_insert((s, l));
         }
         let ts_check = match (script_ts, live_ts, self.ts_tick_usecs) {
             (Some(s), Some(l), Some(tick)) => {
-                let (first_s, first_l) = *self.first_ts.entry(p.peer).or_insert((s, l));
+                let (first_s, first_l) = self.first_ts[&p.peer];
                 Some((s, first_s.wrapping_add(l.wrapping_sub(first_l)), tick))
             }
             _ => None,

@@ -42,6 +42,9 @@ pub struct Settings {
     pub tolerance_percent: f64,
     /// `--strict_segments`: each outbound line matches one segment as the device got it.
     pub strict_segments: bool,
+    /// `--tcp_ts_ecr_scaled`: an inbound TS ecr the kernel never sent is mapped from the
+    /// connection's first TS val rather than refused.
+    pub ts_ecr_scaled: bool,
     /// `--tcp_ts_tick_usecs`: how long a tick of the stack's TCP timestamps lasts, so that
     /// outbound TS vals are checked against the script's within its tolerance.
     pub ts_tick_usecs: Option<u32>,
@@ -117,6 +120,7 @@ pub fn validate(
         tolerance_usecs: TOLERANCE_USECS,
         tolerance_percent: TOLERANCE_PERCENT,
         strict_segments: false,
+        ts_ecr_scaled: false,
         ts_tick_usecs: None,
         wire: Wire::default(),
     };
@@ -160,6 +164,7 @@ pub fn validate(
                     })?
             }
             ("strict_segments", None) => settings.strict_segments = true,
+            ("tcp_ts_ecr_scaled", None) => settings.ts_ecr_scaled = true,
             ("tcp_ts_tick_usecs", Some(v)) => {
                 // packetdrill's range (config.c); 0 turns the check off, its default.
                 let tick: u32 = v

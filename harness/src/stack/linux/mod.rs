@@ -520,6 +520,10 @@ impl Stack for LinuxStack {
         self.sandbox.write_sysctl(name, value)
     }
 
+    fn settings_touched(&mut self) {
+        self.settings_changed = true;
+    }
+
     fn end(&mut self) -> io::Result<usize> {
         self.end_check()
     }

@@ -163,7 +163,10 @@ impl Exec<'_> {
                 iovs,
             } => match self.try_connect(fd)? {
                 None => None,
-                Some(r) if r.errno.is_some() => Some(r),
+                Some(r) if r.errno.is_some() => {
+                    self.end_fast_open(fd, false);
+                    Some(r)
+                }
                 Some(_) => {
                     *op = Op::Write {
                         fd,
@@ -172,11 +175,15 @@ impl Exec<'_> {
                         flags: flags & !libc::MSG_FASTOPEN,
                         iovs,
                     };
-                    if queued == len {
+                    let ret = if queued == len {
                         Some(Ret::ok(len as i64))
                     } else {
                         self.write_some(op)
-                    }
+                    };
+                    // After the rest went, with the handshake's ACK on it.
+                    let sent_more = matches!(*op, Op::Write { queued: q, .. } if q > queued);
+                    self.end_fast_open(fd, sent_more);
+                    ret
                 }
             },
         };

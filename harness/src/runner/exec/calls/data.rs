@@ -14,6 +14,12 @@ impl Exec<'_> {
 
     pub(super) fn write(&mut self, ev: &Event, fd: i64, len: usize) -> Step<Started> {
         let fd = self.fd_arg(ev, fd)?;
+        let deferred = self.takes_fast_open_write(fd);
+        if deferred && self.is_blocking(fd) {
+            // The write that sends a deferred Fast Open connect()'s SYN waits for the
+            // handshake (calls/fast_open.rs).
+            return self.start_fast_open(fd, len, 1, 0);
+        }
         if self.is_blocking(fd) {
             let mut op = Op::Write {
                 fd,

@@ -441,6 +441,9 @@ impl Exec<'_> {
         if r < 0 {
             return done(last_err());
         }
+        if (level, name) == (libc::IPPROTO_TCP, libc::TCP_FASTOPEN_CONNECT) {
+            self.note_fast_open_connect(fd, value != 0);
+        }
         let call = if HARMLESS.contains(&(level, name)) {
             Call::Harmless
         } else {
@@ -484,21 +487,11 @@ impl Exec<'_> {
             flags,
             iovs: iov.len(),
         };
-        if blocking && flags & libc::MSG_FASTOPEN != 0 {
+        let deferred = self.takes_fast_open_write(fd);
+        if blocking && (flags & libc::MSG_FASTOPEN != 0 || deferred) {
             // The kernel's blocking call sends the SYN (with what data fits), waits for the
-            // handshake like connect(), then writes the rest.
-            let queued = match self.send_raw(fd, len, iov.len(), flags) {
-                Ok(n) => n,
-                Err(Errno::EINPROGRESS) => 0,
-                Err(e) => return done(Ret::err(e)),
-            };
-            return Ok(Started::Blocked(Op::FastOpen {
-                fd,
-                len,
-                queued,
-                flags,
-                iovs: iov.len(),
-            }));
+            // handshake like connect(), then writes the rest (calls/fast_open.rs).
+            return self.start_fast_open(fd, len, iov.len(), flags);
         }
         if blocking {
             return Ok(match self.write_some(&mut op) {
