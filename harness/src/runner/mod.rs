@@ -12,6 +12,7 @@ mod command;
 mod exec;
 mod icmp;
 pub mod ladder;
+mod native_sh;
 pub mod needs;
 mod packet;
 mod python;

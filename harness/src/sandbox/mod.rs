@@ -6,7 +6,9 @@
 //! namespace is touched, and everything is released when the sandbox drops: its descriptors
 //! close and the thread returns to the namespace it came from.
 
+mod genl;
 mod netns;
+pub mod reaper;
 mod rtnl;
 pub mod sysctl;
 
@@ -42,6 +44,11 @@ const CONGESTION_CONTROL: &str = "net.ipv4.tcp_congestion_control";
 /// teardown: with dozens of sandboxes created and destroyed at once on two cores, 2 s was
 /// seen to run out. Waiting longer costs nothing when it is quick.
 const IPV6_READY_DEADLINE: Duration = Duration::from_secs(10);
+
+/// How often the IPv6 readiness probe is sent again. The address is usually live a few
+/// tens of microseconds after the link comes up; a millisecond between probes was most of
+/// an IPv6 sandbox's set-up time. A probe sent too early is dropped and costs nothing.
+const IPV6_PROBE_INTERVAL: Duration = Duration::from_micros(50);
 
 /// How long the first sandbox of a process waits for the kernel to start stamping packets.
 const STAMPING_DEADLINE: Duration = Duration::from_secs(1);
@@ -208,6 +215,36 @@ pub struct Sandbox {
     probe_v6: (Ipv6Addr, Ipv6Addr),
     // Dropped last: the thread leaves the namespace after the TUN has closed.
     netns: NetNs,
+}
+
+/// `tc qdisc add dev DEV root KIND` (no options) in the calling thread's namespace, for a
+/// scenario's settings file run without a shell (`runner::native_sh`).
+pub fn add_root_qdisc(dev: &str, kind: &str) -> io::Result<()> {
+    let name = std::ffi::CString::new(dev)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL in a device name"))?;
+    // SAFETY: a NUL-terminated string that outlives the call.
+    let index = unsafe { libc::if_nametoindex(name.as_ptr()) };
+    if index == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("Cannot find device \"{dev}\""),
+        ));
+    }
+    rtnl::Rtnl::open()?.add_root_qdisc(index, kind)
+}
+
+/// `ip tcp_metrics flush all` in the calling thread's namespace.
+pub fn flush_tcp_metrics() -> io::Result<()> {
+    genl::flush_tcp_metrics()
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        // Its close waits for a grace period that nothing here needs (see `reaper`).
+        if let Some(tap) = self.tap.take() {
+            reaper::close_later(tap.into_fd());
+        }
+    }
 }
 
 impl Sandbox {
@@ -381,13 +418,13 @@ impl Sandbox {
     /// Even with IFA_F_NODAD the kernel finishes configuring an IPv6 address (its local route)
     /// in a work queue after the link comes up, so for a moment a SYN to it is dropped. An
     /// ICMPv6 echo answered is proof the address is live; until then, probe again every
-    /// millisecond.
+    /// [`IPV6_PROBE_INTERVAL`].
     fn wait_ipv6_ready(&mut self) -> io::Result<()> {
         let give_up = self.now() + IPV6_READY_DEADLINE;
         for seq in 1.. {
             self.tun
                 .send(&barrier::probe_v6(self.probe_v6.0, self.probe_v6.1, seq))?;
-            let retry = (self.now() + Duration::from_millis(1)).min(give_up);
+            let retry = (self.now() + IPV6_PROBE_INTERVAL).min(give_up);
             loop {
                 match self.read_one(retry, Some(Kind::ReadyReply(seq)))? {
                     Read::Awaited => return Ok(()),

@@ -141,6 +141,19 @@ impl Rtnl {
         )
     }
 
+    /// Adds a root queueing discipline of `kind` with no options, as `tc qdisc add dev DEV
+    /// root KIND` asks it (create, exclusive).
+    pub fn add_root_qdisc(&mut self, index: u32, kind: &str) -> io::Result<()> {
+        let mut msg = TcMessage::default();
+        msg.header.index = index as i32;
+        msg.header.parent = TcHandle::ROOT;
+        msg.attributes.push(TcAttribute::Kind(kind.to_string()));
+        self.request(
+            RouteNetlinkMessage::NewQueueDiscipline(msg),
+            NLM_F_CREATE | NLM_F_EXCL,
+        )
+    }
+
     /// Sends one request and waits for its acknowledgement.
     fn request(&mut self, payload: RouteNetlinkMessage, flags: u16) -> io::Result<()> {
         self.seq += 1;
@@ -177,7 +190,7 @@ impl Rtnl {
     }
 }
 
-fn set_recv_timeout(socket: &Socket, timeout: Duration) -> io::Result<()> {
+pub(super) fn set_recv_timeout(socket: &Socket, timeout: Duration) -> io::Result<()> {
     use std::os::fd::AsRawFd;
     let tv = libc::timeval {
         tv_sec: timeout.as_secs() as libc::time_t,
