@@ -15,6 +15,7 @@ pub mod ladder;
 mod native_sh;
 pub mod needs;
 mod packet;
+mod pyeval;
 mod python;
 pub mod reference;
 pub mod report;
