@@ -493,6 +493,16 @@ impl<'a> Exec<'a> {
                 self.stack.note(EventKind::Note {
                     text: format!("sh -c `{text}`"),
                 });
+                // A queueing discipline can hold or drop what the stack sends (packetdrill's
+                // `pfifo limit 0` emulates a congested host): the model has no rule for it.
+                if text.contains("qdisc") {
+                    if let Some(d) = &mut self.differ {
+                        d.give_up(
+                            "a command changed tun0's queueing discipline (`tc qdisc`), which \
+                             can hold or drop what the stack sends; the model does not describe it",
+                        );
+                    }
+                }
                 if let Err(m) =
                     command::run_shell(text, self.opts.command_deadline, &mut self.shell)
                 {

@@ -759,7 +759,12 @@ mod tests {
             "assert 10 == 10, (1, 'two')",
             "pass",
         ];
-        let vars = [("tcpi_snd_cwnd", 10), ("tcpi_options", 7), ("tcpi_ca_state", 0), ("tcpi_state", 1)];
+        let vars = [
+            ("tcpi_snd_cwnd", 10),
+            ("tcpi_options", 7),
+            ("tcpi_ca_state", 0),
+            ("tcpi_state", 1),
+        ];
         for code in cases {
             let f = [frag(1, code, &vars)];
             assert_eq!(run(&f), Outcome::Pass, "{code}");

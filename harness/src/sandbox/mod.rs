@@ -50,6 +50,11 @@ const IPV6_READY_DEADLINE: Duration = Duration::from_secs(10);
 /// an IPv6 sandbox's set-up time. A probe sent too early is dropped and costs nothing.
 const IPV6_PROBE_INTERVAL: Duration = Duration::from_micros(50);
 
+/// How long the barrier waits for its echo reply before it looks at `tun0`'s queueing
+/// discipline (see `Sandbox::qdisc_drops_everything`). Replies take microseconds; this is
+/// only what a step costs while a script has the device drop everything.
+const QDISC_LOOK_AFTER: Duration = Duration::from_millis(2);
+
 /// How long the first sandbox of a process waits for the kernel to start stamping packets.
 const STAMPING_DEADLINE: Duration = Duration::from_secs(1);
 
@@ -557,10 +562,18 @@ impl Sandbox {
         );
         let mut out = Vec::new();
         let deadline = self.now() + BARRIER_DEADLINE;
+        let mut look_at_qdisc = Some(self.now() + QDISC_LOOK_AFTER);
         loop {
-            match self.read_one(deadline, Some(Kind::BarrierReply(seq)))? {
+            let until = look_at_qdisc.map_or(deadline, |t| t.min(deadline));
+            match self.read_one(until, Some(Kind::BarrierReply(seq)))? {
                 Read::Awaited => return Ok(out),
                 Read::Packet(packet) => out.push(packet),
+                Read::Deadline if look_at_qdisc.is_some() && self.now() < deadline => {
+                    look_at_qdisc = None;
+                    if self.qdisc_drops_everything()? {
+                        return Ok(out);
+                    }
+                }
                 Read::Deadline => {
                     return Err(io::Error::new(
                         io::ErrorKind::TimedOut,
@@ -573,6 +586,48 @@ impl Sandbox {
                 }
             }
         }
+    }
+
+    /// Whether `tun0`'s root queueing discipline drops everything the stack sends, the
+    /// barrier's echo reply with it: a script may install one (`tc qdisc replace dev tun0
+    /// root pfifo limit 0`, packetdrill's way of emulating a congested host). Proved by a
+    /// probe whose reply the discipline counts as dropped while its queue stays empty: the
+    /// kernel answers an echo within the write that injects it, so the reply has met the
+    /// discipline when the write returns. Then the barrier holds without a reply: the
+    /// discipline is first in, first out, so all the stack sent before it was read or
+    /// dropped too.
+    fn qdisc_drops_everything(&mut self) -> io::Result<bool> {
+        let mut rtnl = rtnl::Rtnl::open()?;
+        let index = self.tun.index();
+        let Some((_, drops_before)) = rtnl.root_qdisc_stats(index)? else {
+            return Ok(false);
+        };
+        self.barrier_seq = self.barrier_seq.wrapping_add(1);
+        let seq = self.barrier_seq;
+        let probe = barrier::probe(self.probe_v4.0, self.probe_v4.1, seq);
+        let at = self.now();
+        self.tun.send(&probe)?;
+        self.trace.push(
+            at,
+            EventKind::Filtered {
+                packet: probe,
+                why: format!("barrier probe {seq}: does tun0's qdisc drop every packet?"),
+            },
+        );
+        let Some((qlen, drops_after)) = rtnl.root_qdisc_stats(index)? else {
+            return Ok(false);
+        };
+        let dropped = drops_after != drops_before && qlen == 0;
+        if dropped {
+            self.note(EventKind::Note {
+                text: format!(
+                    "barrier: tun0's qdisc drops every packet (its drop count went from \
+                     {drops_before} to {drops_after} with nothing queued, the echo reply \
+                     among them): the step ends without a reply"
+                ),
+            });
+        }
+        Ok(dropped)
     }
 
     /// The next packet the stack sends, waiting until `deadline` (time since the sandbox
