@@ -8,6 +8,9 @@ runs only over IPv6, *v4.pkt only over IPv4), and prints:
   - the agreement table: both pass, both fail, packetdrill only, tcpcheck only;
   - for every script packetdrill passes and tcpcheck does not, tcpcheck's first blocker
     (the first line of its error, or its first divergence), and a count of blockers by kind;
+  - for every script tcpcheck passes and packetdrill fails, why packetdrill failed, found by
+    running it again (alone; with the script's own addresses) or from its output (a program
+    its commands need that is not installed);
   - each tool's fixed overhead per script, on the scripts both pass: its wall time for the
     script less the script's own timeline (which tcpcheck reports as script_ms), median and
     mean, and their ratio.
@@ -106,11 +109,12 @@ def build_shim(tmp):
     return so
 
 
-def run_packetdrill(binary, shim, script, ip, timeout):
+def run_packetdrill(binary, shim, script, ip, timeout, args=None):
     # lo up first: packetdrill's own netns wrapper does the same.
-    args = PACKETDRILL_ARGS[ip]
-    if own_addresses(script):
-        args = [a for a in args if not a.startswith(ADDRESS_OPTIONS)]
+    if args is None:
+        args = PACKETDRILL_ARGS[ip]
+        if own_addresses(script):
+            args = [a for a in args if not a.startswith(ADDRESS_OPTIONS)]
     cmd = ["unshare", "--net", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", binary,
            "--send_omit_free", *args, os.path.basename(script)]
     env = dict(os.environ, LD_PRELOAD=shim)
@@ -127,8 +131,39 @@ def run_packetdrill(binary, shim, script, ip, timeout):
         if "error" in line.lower() or "fail" in line.lower() or "timed out" in line:
             first = line.strip()
             break
+    missing = sorted(set(re.findall(r"(\S+): (?:command )?not found", err)))
     return {"pass": rc == 0, "first": first or (err.strip().splitlines() or [""])[-1],
-            "wall_s": wall}
+            "wall_s": wall, "missing": missing}
+
+
+def without_addresses(ip):
+    """run_all.py's arguments for `ip` less its --local_ip and --remote_ip."""
+    return [a for a in PACKETDRILL_ARGS[ip]
+            if not a.startswith(("--local_ip=", "--remote_ip=", "--gateway_ip=",
+                                 "--netmask_ip="))]
+
+
+def why_packetdrill_failed(binary, shim, script, ip, timeout, first_run):
+    """For a script tcpcheck passes and packetdrill failed: why, found by running packetdrill
+    again. Alone and passing, its failure depended on the load; passing with the script's
+    own --local_ip/--remote_ip, run_all.py's command line (which overrides them) was the
+    cause; a program its commands run that is not installed is named."""
+    for attempt in range(2):
+        r = run_packetdrill(binary, shim, script, ip, timeout)
+        if r["pass"]:
+            return (f"packetdrill passes run again alone (attempt {attempt + 1}): its failure "
+                    f"depended on the machine's load")
+    with open(script, errors="replace") as f:
+        text = f.read()
+    if re.search(r"^--(local|remote)_ip=", text, re.M):
+        r = run_packetdrill(binary, shim, script, ip, timeout, without_addresses(ip))
+        if r["pass"]:
+            return ("packetdrill passes with the script's own --local_ip/--remote_ip, which "
+                    "run_all.py's command line overrides")
+    if first_run.get("missing"):
+        return (f"not installed here: {', '.join(first_run['missing'])} (a command of the "
+                f"script fails, and packetdrill runs on without its effect)")
+    return "packetdrill fails every time: " + first_run["first"]
 
 
 def blocker_of(scenario):
@@ -241,6 +276,12 @@ def main():
                                "first": "not in tcpcheck's report", "ms": 0.0})
                 rows.append({"script": os.path.relpath(s, a.corpus), "ip": ip,
                              "packetdrill": pd[s], "tcpcheck": t})
+        # Why packetdrill failed where tcpcheck passed, one script at a time (no load).
+        for x in rows:
+            if x["tcpcheck"]["pass"] and not x["packetdrill"]["pass"]:
+                x["why"] = why_packetdrill_failed(
+                    a.packetdrill, shim, os.path.join(os.path.realpath(a.corpus), x["script"]),
+                    x["ip"], a.timeout, x["packetdrill"])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -267,6 +308,7 @@ def main():
                 print(f"    {x['script']}: [{x['tcpcheck']['verdict']}] {x['tcpcheck']['first']}")
         for x in tc_only:
             print(f"  tcpcheck only: {x['script']} (packetdrill: {x['packetdrill']['first']})")
+            print(f"    why: {x.get('why', '?')}")
         overhead(r)
     if a.json:
         with open(a.json, "w") as f:

@@ -139,6 +139,13 @@ fn ten_thousand_sandboxes_release_everything() {
     let home = netns_inode();
     // Warm up once so lazily opened process-wide descriptors are not counted as leaks.
     drop(Sandbox::new().unwrap());
+    // Packet sockets close on reaper threads (sandbox::reaper): count once they have.
+    let settled = || {
+        assert!(tcpcheck::sandbox::reaper::flush(
+            std::time::Duration::from_secs(30)
+        ))
+    };
+    settled();
     let fds = open_fds();
     let threads_before = threads();
     let namespaces_before = namespaces_alive();
@@ -156,6 +163,7 @@ fn ten_thousand_sandboxes_release_everything() {
         );
     }
     let elapsed = start.elapsed();
+    settled();
     assert_eq!(open_fds(), fds, "descriptors leaked");
     // The kernel frees namespaces in the background; they must all go, and soon. Other tests
     // may hold a few at the same moment, hence the slack.

@@ -52,6 +52,11 @@ pub enum Stamp {
 }
 
 impl Tap {
+    /// The socket itself, for closing elsewhere (see `sandbox::reaper`).
+    pub fn into_fd(self) -> OwnedFd {
+        self.fd
+    }
+
     /// A packet socket on device `ifindex` of the calling thread's network namespace that
     /// receives only what the host sends there, stamped in software.
     pub fn open(ifindex: u32) -> io::Result<Tap> {

@@ -117,6 +117,11 @@ impl ShellEnv {
         }
     }
 
+    /// The script's directory, where its commands run.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
     /// Where the script's `path` is for the harness: under `/tmp`, in the scenario's private
     /// `/tmp` (where its shell commands wrote); relative, in the script's directory.
     pub fn resolve(&mut self, path: &str) -> Result<PathBuf, String> {

@@ -28,7 +28,7 @@ sys.excepthook = excepthook
 
 /// The names packetdrill's Python sees beside `tcpi_*` (Linux's values: tcp_states.h,
 /// the congestion-avoidance states, `tcpi_options` bits).
-const SYMBOLS: [(&str, u64); 24] = [
+pub(super) const SYMBOLS: [(&str, u64); 24] = [
     ("TCP_ESTABLISHED", 1),
     ("TCP_SYN_SENT", 2),
     ("TCP_SYN_RECV", 3),

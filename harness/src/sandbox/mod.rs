@@ -6,7 +6,9 @@
 //! namespace is touched, and everything is released when the sandbox drops: its descriptors
 //! close and the thread returns to the namespace it came from.
 
+mod genl;
 mod netns;
+pub mod reaper;
 mod rtnl;
 pub mod sysctl;
 
@@ -42,6 +44,16 @@ const CONGESTION_CONTROL: &str = "net.ipv4.tcp_congestion_control";
 /// teardown: with dozens of sandboxes created and destroyed at once on two cores, 2 s was
 /// seen to run out. Waiting longer costs nothing when it is quick.
 const IPV6_READY_DEADLINE: Duration = Duration::from_secs(10);
+
+/// How often the IPv6 readiness probe is sent again. The address is usually live a few
+/// tens of microseconds after the link comes up; a millisecond between probes was most of
+/// an IPv6 sandbox's set-up time. A probe sent too early is dropped and costs nothing.
+const IPV6_PROBE_INTERVAL: Duration = Duration::from_micros(50);
+
+/// How long the barrier waits for its echo reply before it looks at `tun0`'s queueing
+/// discipline (see `Sandbox::qdisc_drops_everything`). Replies take microseconds; this is
+/// only what a step costs while a script has the device drop everything.
+const QDISC_LOOK_AFTER: Duration = Duration::from_millis(2);
 
 /// How long the first sandbox of a process waits for the kernel to start stamping packets.
 const STAMPING_DEADLINE: Duration = Duration::from_secs(1);
@@ -208,6 +220,36 @@ pub struct Sandbox {
     probe_v6: (Ipv6Addr, Ipv6Addr),
     // Dropped last: the thread leaves the namespace after the TUN has closed.
     netns: NetNs,
+}
+
+/// `tc qdisc add dev DEV root KIND` (no options) in the calling thread's namespace, for a
+/// scenario's settings file run without a shell (`runner::native_sh`).
+pub fn add_root_qdisc(dev: &str, kind: &str) -> io::Result<()> {
+    let name = std::ffi::CString::new(dev)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL in a device name"))?;
+    // SAFETY: a NUL-terminated string that outlives the call.
+    let index = unsafe { libc::if_nametoindex(name.as_ptr()) };
+    if index == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("Cannot find device \"{dev}\""),
+        ));
+    }
+    rtnl::Rtnl::open()?.add_root_qdisc(index, kind)
+}
+
+/// `ip tcp_metrics flush all` in the calling thread's namespace.
+pub fn flush_tcp_metrics() -> io::Result<()> {
+    genl::flush_tcp_metrics()
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        // Its close waits for a grace period that nothing here needs (see `reaper`).
+        if let Some(tap) = self.tap.take() {
+            reaper::close_later(tap.into_fd());
+        }
+    }
 }
 
 impl Sandbox {
@@ -381,13 +423,13 @@ impl Sandbox {
     /// Even with IFA_F_NODAD the kernel finishes configuring an IPv6 address (its local route)
     /// in a work queue after the link comes up, so for a moment a SYN to it is dropped. An
     /// ICMPv6 echo answered is proof the address is live; until then, probe again every
-    /// millisecond.
+    /// [`IPV6_PROBE_INTERVAL`].
     fn wait_ipv6_ready(&mut self) -> io::Result<()> {
         let give_up = self.now() + IPV6_READY_DEADLINE;
         for seq in 1.. {
             self.tun
                 .send(&barrier::probe_v6(self.probe_v6.0, self.probe_v6.1, seq))?;
-            let retry = (self.now() + Duration::from_millis(1)).min(give_up);
+            let retry = (self.now() + IPV6_PROBE_INTERVAL).min(give_up);
             loop {
                 match self.read_one(retry, Some(Kind::ReadyReply(seq)))? {
                     Read::Awaited => return Ok(()),
@@ -520,10 +562,18 @@ impl Sandbox {
         );
         let mut out = Vec::new();
         let deadline = self.now() + BARRIER_DEADLINE;
+        let mut look_at_qdisc = Some(self.now() + QDISC_LOOK_AFTER);
         loop {
-            match self.read_one(deadline, Some(Kind::BarrierReply(seq)))? {
+            let until = look_at_qdisc.map_or(deadline, |t| t.min(deadline));
+            match self.read_one(until, Some(Kind::BarrierReply(seq)))? {
                 Read::Awaited => return Ok(out),
                 Read::Packet(packet) => out.push(packet),
+                Read::Deadline if look_at_qdisc.is_some() && self.now() < deadline => {
+                    look_at_qdisc = None;
+                    if self.qdisc_drops_everything()? {
+                        return Ok(out);
+                    }
+                }
                 Read::Deadline => {
                     return Err(io::Error::new(
                         io::ErrorKind::TimedOut,
@@ -536,6 +586,48 @@ impl Sandbox {
                 }
             }
         }
+    }
+
+    /// Whether `tun0`'s root queueing discipline drops everything the stack sends, the
+    /// barrier's echo reply with it: a script may install one (`tc qdisc replace dev tun0
+    /// root pfifo limit 0`, packetdrill's way of emulating a congested host). Proved by a
+    /// probe whose reply the discipline counts as dropped while its queue stays empty: the
+    /// kernel answers an echo within the write that injects it, so the reply has met the
+    /// discipline when the write returns. Then the barrier holds without a reply: the
+    /// discipline is first in, first out, so all the stack sent before it was read or
+    /// dropped too.
+    fn qdisc_drops_everything(&mut self) -> io::Result<bool> {
+        let mut rtnl = rtnl::Rtnl::open()?;
+        let index = self.tun.index();
+        let Some((_, drops_before)) = rtnl.root_qdisc_stats(index)? else {
+            return Ok(false);
+        };
+        self.barrier_seq = self.barrier_seq.wrapping_add(1);
+        let seq = self.barrier_seq;
+        let probe = barrier::probe(self.probe_v4.0, self.probe_v4.1, seq);
+        let at = self.now();
+        self.tun.send(&probe)?;
+        self.trace.push(
+            at,
+            EventKind::Filtered {
+                packet: probe,
+                why: format!("barrier probe {seq}: does tun0's qdisc drop every packet?"),
+            },
+        );
+        let Some((qlen, drops_after)) = rtnl.root_qdisc_stats(index)? else {
+            return Ok(false);
+        };
+        let dropped = drops_after != drops_before && qlen == 0;
+        if dropped {
+            self.note(EventKind::Note {
+                text: format!(
+                    "barrier: tun0's qdisc drops every packet (its drop count went from \
+                     {drops_before} to {drops_after} with nothing queued, the echo reply \
+                     among them): the step ends without a reply"
+                ),
+            });
+        }
+        Ok(dropped)
     }
 
     /// The next packet the stack sends, waiting until `deadline` (time since the sandbox

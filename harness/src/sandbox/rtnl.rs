@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use netlink_packet_core::{
-    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL,
+    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL,
     NLM_F_REPLACE, NLM_F_REQUEST,
 };
 use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage};
@@ -141,6 +141,72 @@ impl Rtnl {
         )
     }
 
+    /// Adds a root queueing discipline of `kind` with no options, as `tc qdisc add dev DEV
+    /// root KIND` asks it (create, exclusive).
+    pub fn add_root_qdisc(&mut self, index: u32, kind: &str) -> io::Result<()> {
+        let mut msg = TcMessage::default();
+        msg.header.index = index as i32;
+        msg.header.parent = TcHandle::ROOT;
+        msg.attributes.push(TcAttribute::Kind(kind.to_string()));
+        self.request(
+            RouteNetlinkMessage::NewQueueDiscipline(msg),
+            NLM_F_CREATE | NLM_F_EXCL,
+        )
+    }
+
+    /// The root queueing discipline of the link: its queue length and its drop count.
+    pub fn root_qdisc_stats(&mut self, index: u32) -> io::Result<Option<(u32, u32)>> {
+        self.seq += 1;
+        let mut header = NetlinkHeader::default();
+        header.flags = NLM_F_REQUEST | NLM_F_DUMP;
+        header.sequence_number = self.seq;
+        let mut tc = TcMessage::default();
+        tc.header.index = index as i32;
+        let payload = RouteNetlinkMessage::GetQueueDiscipline(tc);
+        let mut msg = NetlinkMessage::new(header, NetlinkPayload::from(payload));
+        msg.finalize();
+        let mut buf = vec![0; msg.buffer_len()];
+        msg.serialize(&mut buf);
+        self.socket.send(&buf, 0)?;
+        let mut found = None;
+        loop {
+            let mut reply = Vec::with_capacity(16384);
+            self.socket.recv(&mut reply, 0)?;
+            let mut at = 0;
+            while at < reply.len() {
+                let msg = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&reply[at..])
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+                let len = msg.header.length as usize;
+                if msg.header.sequence_number == self.seq {
+                    match msg.payload {
+                        NetlinkPayload::Done(_) => return Ok(found),
+                        NetlinkPayload::Error(e) => {
+                            if let Some(code) = e.code {
+                                return Err(io::Error::from_raw_os_error(-code.get()));
+                            }
+                        }
+                        NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewQueueDiscipline(
+                            q,
+                        )) if q.header.index == index as i32
+                            && q.header.parent == TcHandle::ROOT =>
+                        {
+                            for a in &q.attributes {
+                                if let TcAttribute::Stats(s) = a {
+                                    found = Some((s.qlen, s.drops));
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                if len == 0 {
+                    break;
+                }
+                at += len;
+            }
+        }
+    }
+
     /// Sends one request and waits for its acknowledgement.
     fn request(&mut self, payload: RouteNetlinkMessage, flags: u16) -> io::Result<()> {
         self.seq += 1;
@@ -177,7 +243,7 @@ impl Rtnl {
     }
 }
 
-fn set_recv_timeout(socket: &Socket, timeout: Duration) -> io::Result<()> {
+pub(super) fn set_recv_timeout(socket: &Socket, timeout: Duration) -> io::Result<()> {
     use std::os::fd::AsRawFd;
     let tv = libc::timeval {
         tv_sec: timeout.as_secs() as libc::time_t,

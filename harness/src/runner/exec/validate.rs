@@ -3,7 +3,7 @@
 //! it too (`runner::check_script`), so what it accepts is what `run` starts.
 
 use crate::runner::syscall::Blamed;
-use crate::runner::{assert, command, packet, syscall, IpVersion, RunOptions};
+use crate::runner::{assert, command, native_sh, packet, syscall, IpVersion, RunOptions};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::sandbox::{Addresses, Wire};
@@ -227,11 +227,18 @@ pub fn validate(
         Action::Command(c) => Some((e.span, c.as_str())),
         _ => None,
     });
+    let dir = std::path::Path::new(file)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty());
     for (span, text_) in commands.chain(event_commands) {
-        if command::parse_sysctls(text_).is_none() && !opts.allow_shell {
+        if command::parse_sysctls(text_).is_none()
+            && !opts.allow_shell
+            && native_sh::plan(text_, dir).is_none()
+        {
             return Err(err(
                 span,
-                "shell commands are refused (only `sysctl` settings run natively); pass \
+                "shell commands are refused (only `sysctl` settings, inline or in a file of \
+                 them, run natively); pass \
                  --allow-shell to run it with `sh -c` inside the scenario's network namespace"
                     .into(),
             ));
