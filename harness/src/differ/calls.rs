@@ -326,7 +326,7 @@ impl Differ {
         let Some((key, t)) = self.data_call(line, fd, "read") else {
             return;
         };
-        if let Err(fault) = super::receive::judge(&mut t.conn, asked, got) {
+        if let Err(fault) = super::receive::judge(&mut t.conn, now, asked, got) {
             self.diverge(line, now, fault, key, Sent::Other);
         }
     }

@@ -427,6 +427,10 @@ impl Differ {
         }
         let event = format!("< {}", seg.tcp.flags.packetdrill());
         let scaled = (s.flags.syn() && !s.flags.ack()).then_some(s.options.window_scale.is_some());
+        // RFC 9293 3.9.1.1: MUST-41, MUST-42, a segment goes first to the connection its
+        // four-tuple names, and a listener on the port gets only what no connection owns:
+        // a LISTEN beside SYN-SENT, SYN-RECEIVED or ESTABLISHED connections on its port
+        // changes none of them (harness/tests/listen_semantics.rs checks the kernel).
         if let Some(t) = self.conns.get_mut(&key) {
             // A connection in LISTEN is the listener's answer to a segment it dropped (a
             // RST, say): the next one meets the listener again, its queues included.

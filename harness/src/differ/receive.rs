@@ -1,6 +1,8 @@
 //! RECEIVE (RFC 9293 3.10.3) judged one way, for the runner and the explorer alike: the
 //! socket's answer to a read() against what the model's RECEIVE gives.
 
+use std::time::Duration;
+
 use nix::errno::Errno;
 use tcpcheck_model::conn::{Actual, Connection, Divergence as ModelFault, Required, UserError};
 
@@ -46,8 +48,13 @@ fn fits(model: &Result<u64, UserError>, kernel: Read) -> bool {
 /// A read() of up to `asked` bytes that gave `kernel`: RECEIVE on `conn` (the kernel's
 /// answer may settle a choice the model left open, Connection::receive_where), and the
 /// fault if the answers differ.
-pub fn judge(conn: &mut Connection, asked: u64, kernel: Read) -> Result<(), ModelFault> {
-    let model = conn.receive_where(asked, |m| fits(m, kernel));
+pub fn judge(
+    conn: &mut Connection,
+    now: Duration,
+    asked: u64,
+    kernel: Read,
+) -> Result<(), ModelFault> {
+    let model = conn.receive_where_at(now, asked, |m| fits(m, kernel));
     if fits(&model, kernel) {
         return Ok(());
     }

@@ -110,6 +110,8 @@ impl RefState {
         };
         let len = match spec.len {
             LenSpec::Exact(n) | LenSpec::UpTo(n) => n,
+            // The choice RFC 9293 3.8.4 prefers (SHLD-12): no data.
+            LenSpec::AtMost(_) => 0,
         };
         let mut options = SegOptions::default();
         let syn = spec.flags.syn();
@@ -170,7 +172,7 @@ impl RefState {
                 let _ = self.conn.send(now, u32::from(n));
             }
             Event::Read(n) => {
-                let _ = self.conn.receive(u64::from(n));
+                let _ = self.conn.receive_where_at(now, u64::from(n), |_| true);
             }
             Event::Shutdown => {
                 let _ = self.conn.close(now);

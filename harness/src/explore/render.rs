@@ -233,6 +233,8 @@ impl Script {
         };
         let len = match spec.len {
             LenSpec::Exact(n) | LenSpec::UpTo(n) => n,
+            // The choice RFC 9293 3.8.4 prefers (SHLD-12): no data.
+            LenSpec::AtMost(_) => 0,
         };
         let mut line = format!(
             "+0    > {} {}:{}({})",

@@ -55,6 +55,7 @@ pub fn packetdrill(seg: &SegSpec, seq_base: Option<u32>, ack_base: Option<u32>) 
             seq.wrapping_add(n)
         ),
         LenSpec::UpTo(n) => format!("> {} {seq}:?(1 to {n} bytes)", seg.flags.packetdrill()),
+        LenSpec::AtMost(n) => format!("> {} {seq}:?(0 to {n} bytes)", seg.flags.packetdrill()),
     };
     if let Some(a) = seg.ack {
         out += &format!(" ack {}", a.0.wrapping_sub(ack_base.unwrap_or(0)));

@@ -31,6 +31,8 @@ pub enum LenSpec {
     Exact(u32),
     /// At least one and at most this many bytes (a data segment of the stack's choosing).
     UpTo(u32),
+    /// None or at most this many bytes (a keep-alive that may carry a garbage octet).
+    AtMost(u32),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,6 +76,7 @@ impl SegSpec {
         match self.len {
             LenSpec::Exact(n) => seg.len == n,
             LenSpec::UpTo(n) => seg.len >= 1 && seg.len <= n,
+            LenSpec::AtMost(n) => seg.len <= n,
         }
     }
 
@@ -81,8 +84,12 @@ impl SegSpec {
     /// may add, and PSH, aside), and text if and only if text is owed.
     pub fn resembles(&self, seg: &Seg) -> bool {
         let free = self.optional_flags | TcpFlags::PSH;
-        let text = !matches!(self.len, LenSpec::Exact(0));
-        seg.flags & !free == self.flags & !free && text == (seg.len > 0)
+        let flags = seg.flags & !free == self.flags & !free;
+        match self.len {
+            LenSpec::AtMost(_) => flags,
+            LenSpec::Exact(0) => flags && seg.len == 0,
+            _ => flags && seg.len > 0,
+        }
     }
 }
 
@@ -101,6 +108,7 @@ impl fmt::Display for SegSpec {
             LenSpec::Exact(0) => Ok(()),
             LenSpec::Exact(n) => write!(f, "<DATA {n} bytes>"),
             LenSpec::UpTo(n) => write!(f, "<DATA 1..={n} bytes>"),
+            LenSpec::AtMost(n) => write!(f, "<DATA 0..={n} bytes>"),
         }
     }
 }

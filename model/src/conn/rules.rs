@@ -89,6 +89,14 @@ pub const OUT_OF_ORDER_HELD: Rule = Rule::rfc(9293, "3.10.7.4").labels(&[May(13)
 pub const DELAYED_ACK: Rule = Rule::rfc(9293, "3.8.6.3")
     .labels(&[Must(40)])
     .says("data acknowledged within the ACK delay limit");
+pub const ACK_EVERY_SECOND_SEGMENT: Rule = Rule::rfc(9293, "3.8.6.3")
+    .labels(&[Shld(19)])
+    .says("an ACK for at least every second full-sized segment");
+pub const LINUX_SECOND_SEGMENT_ACK_AT_READ: Rule = Rule::linux("tcp_cleanup_rbuf")
+    .says("more than one full-sized segment unacknowledged: the read sends the ACK");
+pub const UNPUSHED_DATA_RELEASED: Rule = Rule::rfc(9293, "3.9.1.2")
+    .labels(&[Must(60)])
+    .says("data held while earlier data was in flight is sent once that is acknowledged");
 pub const CLOSED_ACK_ON: Rule =
     Rule::rfc(9293, "3.10.7.1").says("CLOSED, ACK on: <SEQ=SEG.ACK><CTL=RST>");
 pub const CLOSED_ACK_OFF: Rule =
@@ -168,6 +176,9 @@ pub const ALL: &[&Rule] = &[
     &OUT_OF_ORDER_ACK,
     &OUT_OF_ORDER_HELD,
     &DELAYED_ACK,
+    &ACK_EVERY_SECOND_SEGMENT,
+    &LINUX_SECOND_SEGMENT_ACK_AT_READ,
+    &UNPUSHED_DATA_RELEASED,
     &CLOSED_ACK_ON,
     &CLOSED_ACK_OFF,
     &SYN_SENT_BAD_ACK,

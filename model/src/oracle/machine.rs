@@ -165,6 +165,7 @@ pub fn model(data: &[u8]) -> Result<(), String> {
                     let len = match e.spec.len {
                         LenSpec::Exact(n) => n,
                         LenSpec::UpTo(n) => 1 + u32::from(bytes.u8()) % n.max(1),
+                        LenSpec::AtMost(n) => u32::from(bytes.u8()) % (n + 1),
                     };
                     let mut s = Seg::new(e.spec.flags, seq, e.spec.ack.map_or(0, |a| a.0), len);
                     if e.spec.flags.syn() && bytes.u8() % 2 == 0 {

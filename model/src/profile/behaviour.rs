@@ -106,6 +106,7 @@ pub struct Behaviour {
     pub window_update: WindowUpdate,
     pub header_prediction: bool,
     pub request_ack_window_rounded_down: bool,
+    pub second_segment_ack_delayed: bool,
     // Refinements.
     pub ack_out_of_order_at_once: bool,
     pub sack_on_every_ack: bool,
@@ -113,6 +114,7 @@ pub struct Behaviour {
     pub syn_sent_rearm_after_bad_ack: bool,
     pub ts_recent_update: TsRecentUpdate,
     pub give_up: GiveUp,
+    pub keepalive_garbage_octet: bool,
 }
 
 impl Behaviour {
@@ -147,7 +149,9 @@ impl Behaviour {
         window_update: WindowUpdate::Rfc,
         header_prediction: false,
         request_ack_window_rounded_down: false,
+        second_segment_ack_delayed: false,
         give_up: GiveUp::Retransmissions,
+        keepalive_garbage_octet: true,
     };
 
     /// Linux 6.x (design §4).
@@ -181,7 +185,9 @@ impl Behaviour {
         window_update: WindowUpdate::LinuxMayUpdateWindow,
         header_prediction: true,
         request_ack_window_rounded_down: true,
+        second_segment_ack_delayed: true,
         give_up: GiveUp::LinuxTimeBudget,
+        keepalive_garbage_octet: false,
     };
 }
 
@@ -389,6 +395,20 @@ pub const SWITCHES: &[Switch] = &[
         linux: "net/ipv4/tcp_ipv4.c: tcp_v4_reqsk_send_ack() (rsk_rcv_wnd >> rcv_wscale); \
                 tcp_minisocks.c: tcp_check_req(), tcp_create_openreq_child()",
         deviations: &["request-ack-window-rounded-down"],
+    },
+    Switch {
+        field: "second_segment_ack_delayed",
+        rfc: "RFC 9293 3.8.6.3: SHLD-19, an ACK for at least every second full-sized segment",
+        linux: "net/ipv4/tcp_input.c: __tcp_ack_snd_check() (at once only if the window it \
+                would offer is no smaller than the last); net/ipv4/tcp.c: tcp_cleanup_rbuf() \
+                (\"Once-per-two-segments ACK was not sent by tcp_input.c\")",
+        deviations: &["second-segment-ack-delayed"],
+    },
+    Switch {
+        field: "keepalive_garbage_octet",
+        rfc: "RFC 9293 3.8.4: MAY-6, a keep-alive may carry one garbage octet",
+        linux: "net/ipv4/tcp_output.c: tcp_xmit_probe_skb() (SEG.SEQ = SND.UNA - 1, no data)",
+        deviations: &[],
     },
     Switch {
         field: "give_up",

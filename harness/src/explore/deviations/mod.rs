@@ -594,6 +594,21 @@ pub static DEVIATIONS: &[Deviation] = &[
         // `taint`): its reply may show nothing yet (a pure ACK the child takes silently).
         matches: |_| false,
     },
+    Deviation {
+        name: "second-segment-ack-delayed",
+        switch: "second_segment_ack_delayed",
+        linux: "With delayed ACKs on (no quick-ACK mode), two full-sized segments in a row \
+                draw no ACK on arrival once the window Linux would offer is smaller than the \
+                last (unread data fills the buffer): the ACK goes when the application \
+                reads, or when the delayed-ACK timer fires (40 ms or more).",
+        rfc: "RFC 9293 3.8.6.3: SHLD-19, an ACK for at least every second full-sized \
+              segment (2 * RMSS of new data).",
+        source: "net/ipv4/tcp_input.c: __tcp_ack_snd_check() (\"More than one full frame \
+                 received ... and right edge of window advances far enough\"); \
+                 net/ipv4/tcp.c: tcp_cleanup_rbuf()",
+        scenario: "corpus/deviations/second-segment-ack-delayed.pkt",
+        matches: |f| missing(f, "RFC 9293 3.8.6.3: SHLD-19"),
+    },
 ];
 
 /// The known deviation that explains `found`, if any: the one the case went through

@@ -151,6 +151,22 @@ impl Connection {
         self.receive_where(n, |_| true)
     }
 
+    /// RECEIVE at `now`: as [`Connection::receive_where`], and an ACK the read makes due
+    /// (see `ack_after_read`) is owed by `now` on every branch.
+    pub fn receive_where_at(
+        &mut self,
+        now: Duration,
+        n: u64,
+        fits: impl Fn(&Result<u64, UserError>) -> bool,
+    ) -> Result<u64, UserError> {
+        let answer = self.receive_where(n, fits);
+        self.ack_after_read(now, n);
+        for a in &mut self.branches.alts {
+            a.ack_after_read(now, n);
+        }
+        answer
+    }
+
     /// RECEIVE, where the stack's answer is known: a branch whose answer `fits` is kept
     /// (this one first), so a read can decide an open choice.
     pub fn receive_where(

@@ -67,7 +67,15 @@ impl Connection {
                 rule: &rules::KEEPALIVE_RESET,
             });
         } else {
-            let spec = SegSpec::ctl(TcpFlags::ACK, self.tcb.snd_nxt - 1, Some(self.tcb.rcv_nxt));
+            let mut spec =
+                SegSpec::ctl(TcpFlags::ACK, self.tcb.snd_nxt - 1, Some(self.tcb.rcv_nxt));
+            if self.profile.behaviour.keepalive_garbage_octet {
+                // RFC 9293 3.8.4: SHLD-12, a probe without data; MAY-6, or with one garbage
+                // octet (the last one acknowledged, at SND.NXT - 1). Linux never sends the
+                // octet (tcp_xmit_probe_skb()), so its profile wants the empty probe.
+                spec.len = LenSpec::AtMost(1);
+                spec.optional_flags = TcpFlags::PSH;
+            }
             self.record.obligations.push(Obligation {
                 spec,
                 due,
@@ -161,7 +169,20 @@ impl Connection {
 
     pub(super) fn schedule_retransmission(&mut self) {
         let Some(rtx) = self.snd.rtx else { return };
-        let Some(interval) = self.retransmission_interval(rtx.count, rtx.flags) else {
+        // RFC 9293 3.8.6: SHLD-17, data beyond the right window edge does not time the
+        // connection out. A window shrunk to zero leaves every byte in flight beyond it;
+        // the retransmissions then serve as zero-window probes (MUST-35) and go on while
+        // the window stays closed (Linux tcp_retransmit_timer(): "Receiver dastardly shrinks
+        // window. Our retransmits become zero probes, but we should not timeout this
+        // connection"; it gives up only after TCP_USER_TIMEOUT or 2 * TCP_RTO_MAX, 240 s,
+        // without a word from the peer, tcp_rtx_probe0_timed_out()).
+        let shrunk_shut = self.tcb.snd_wnd == 0 && !rtx.flags.syn();
+        let interval = if shrunk_shut {
+            Some(self.snd.rto.rto())
+        } else {
+            self.retransmission_interval(rtx.count, rtx.flags)
+        };
+        let Some(interval) = interval else {
             // RFC 9293 3.8.3: MUST-20, after R2 the connection is closed. The last timeout
             // runs out first: the schedule's give-up time for a SYN or SYN-ACK, one more
             // RTO for data.
@@ -177,9 +198,10 @@ impl Connection {
             });
             return;
         };
-        if let (GiveUp::LinuxTimeBudget, false, Some(stamp)) = (
+        if let (GiveUp::LinuxTimeBudget, false, false, Some(stamp)) = (
             self.profile.behaviour.give_up,
             rtx.flags.syn(),
+            shrunk_shut,
             rtx.first_rtx_at,
         ) {
             // Linux retransmits_timed_out(): `tcp_retries2` is a time budget, the time
@@ -202,6 +224,10 @@ impl Connection {
             optional_flags: TcpFlags::PSH | TcpFlags::ECE | TcpFlags::CWR,
             seq: SeqSpec::Exact(self.tcb.snd_una),
             ack: rtx.flags.ack().then_some(self.tcb.rcv_nxt),
+            // RFC 9293 3.8.6: MAY-7, the retransmission may reach beyond SND.UNA + SND.WND
+            // when the window shrank: it is as long as the segment first sent. Linux cuts
+            // it to the window, except that SND.UNA's segment goes whole when none of it
+            // fits (tcp_retransmit_skb(): avail_wnd = cur_mss), a zero-window probe.
             len: if rtx.len == 0 {
                 LenSpec::Exact(0)
             } else {

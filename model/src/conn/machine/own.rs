@@ -185,6 +185,9 @@ impl Connection {
         // More queued data, within the window and the MSS. RFC 9293 3.8.6: MUST-34, SHLD-15,
         // a window that shrank below what is in flight leaves no usable window, and no new
         // data goes out until the right edge passes SND.NXT again (Linux tcp_snd_wnd_test()).
+        // RFC 9293 3.9.1.2: MAY-16, SHLD-27, the data of several SENDs may go in one
+        // segment, as large as the MSS and the window allow, with one PSH bit for all of
+        // them: a segment is judged by its bytes, never by the SENDs they came from.
         if seg.len > 0
             && seg.seq == self.tcb.snd_nxt
             && seg.len <= self.snd.unsent

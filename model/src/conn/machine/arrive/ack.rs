@@ -5,7 +5,7 @@
 use std::ops::ControlFlow;
 use std::time::Duration;
 
-use crate::conn::expect::SegSpec;
+use crate::conn::expect::{LenSpec, SegSpec, SeqSpec};
 use crate::conn::segment::Seg;
 use crate::conn::state::State;
 use crate::profile::behaviour::TsRecentUpdate;
@@ -100,7 +100,40 @@ impl Connection {
             }
         }
         self.update_send_window(seg, acks_new);
+        if acks_new && !completes_handshake {
+            self.release_unpushed(now, seg);
+        }
         self.fin_acked(now)
+    }
+
+    /// RFC 9293 3.9.1.2: MUST-60, a stack whose SEND cannot ask for PUSH must not hold data
+    /// indefinitely. Data queued while earlier data was in flight (Nagle, RFC 9293 3.7.4;
+    /// MAY-16, the aggregate of several SENDs) goes out when the ACK of everything in
+    /// flight arrives, if its first segment fits the window (RFC 9293 3.8.6.2.1, sender
+    /// SWS avoidance: all queued data pushed and sendable, or a full segment). Linux:
+    /// tcp_ack(), then tcp_data_snd_check() in tcp_rcv_established(); tcp_nagle_check()
+    /// holds nothing with no packet out. Only a pure ACK is looked at, so that the owed
+    /// segment's ACK field is known.
+    fn release_unpushed(&mut self, now: Duration, seg: &Seg) {
+        let idle = self.tcb.snd_una == self.tcb.snd_nxt;
+        let open = matches!(self.state, State::Established | State::CloseWait);
+        let unsent = self.snd.unsent;
+        if !idle || !open || unsent == 0 || seg.len > 0 || seg.flags.fin() {
+            return;
+        }
+        let first = unsent.min(self.snd.mss);
+        if first > self.tcb.snd_wnd {
+            return;
+        }
+        let spec = SegSpec {
+            flags: TcpFlags::ACK,
+            optional_flags: TcpFlags::PSH,
+            seq: SeqSpec::Exact(self.tcb.snd_nxt),
+            ack: Some(self.tcb.rcv_nxt),
+            len: LenSpec::UpTo(first),
+        };
+        let due = self.immediately(now);
+        self.oblige(spec, due, &rules::UNPUSHED_DATA_RELEASED);
     }
 
     /// SYN-RECEIVED: if SND.UNA < SEG.ACK =< SND.NXT, enter ESTABLISHED; else

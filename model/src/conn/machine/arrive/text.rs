@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::conn::expect::{Choice, Due, SegSpec};
+use crate::conn::expect::{Choice, Due, LenSpec, SegSpec};
 use crate::conn::segment::Seg;
 use crate::conn::state::State;
 use crate::wire::TcpFlags;
@@ -74,8 +74,10 @@ impl Connection {
                 // It stays off while urgent data is pending (tcp_fast_path_check()).
                 self.linux.header_prediction =
                     self.tcb.rcv_wnd > 0 && self.rcv.urgent_ahead.is_none();
-                // RFC 9293 3.10.7.4, eighth: the FIN ends the stream at its sequence number,
-                // so data held beyond it is not part of it (fin() drops it).
+                // RFC 9293 3.10.7.4: MUST-59, the queued segments this one joins are all
+                // processed before the ACK is owed, so one ACK covers them all. The FIN ends
+                // the stream at its sequence number (eighth), so data held beyond it is not
+                // part of it (fin() drops it).
                 if !seg.flags.fin() && self.pull_out_of_order() {
                     self.ack_data(now);
                     return self.fin_at_rcv_nxt(now);
@@ -109,13 +111,56 @@ impl Connection {
     /// than 0.5 s (the profile's `ack_delay_max`).
     pub(in crate::conn::machine) fn ack_data(&mut self, now: Duration) {
         let spec = SegSpec::ctl(TcpFlags::ACK, self.ack_seq(), Some(self.tcb.rcv_nxt));
+        // RFC 9293 3.10.7.4: MUST-58, ACKs are aggregated: the ACK owed for earlier data is
+        // replaced by the one for all data received so far, never owed twice.
         self.drop_owed_pure_acks();
+        let unacked = self.tcb.rcv_nxt.forward_distance(self.tcb.rcv_wup);
+        if !self.profile.behaviour.second_segment_ack_delayed && unacked >= 2 * self.rcv_mss() {
+            // RFC 9293 3.8.6.3: SHLD-19, an ACK for at least every second full-sized
+            // segment (2 * RMSS of new data): at once.
+            let due = self.immediately(now);
+            self.oblige(spec, due, &rules::ACK_EVERY_SECOND_SEGMENT);
+            return;
+        }
         let due = Due {
             earliest: now,
             latest: now + self.profile.ack_delay_max,
         };
         // RFC 9293 3.8.6.3: SHLD-18, a delayed ACK; MUST-40, less than 0.5 seconds.
         self.oblige(spec, due, &rules::DELAYED_ACK);
+    }
+
+    /// The largest segment the stack said it takes (its MSS option), the RMSS of RFC 9293
+    /// 3.8.6.3; without the option the default of RFC 9293 3.7.1 (536, or 1220 on IPv6).
+    pub(in crate::conn::machine) fn rcv_mss(&self) -> u32 {
+        match self.opts.negotiation.ours.and_then(|o| o.mss) {
+            Some(mss) => u32::from(mss),
+            None => self.snd.default_mss,
+        }
+    }
+
+    /// A read at `now`. Linux sends the ACK for more than one full-sized segment from the
+    /// read when tcp_input.c held it back (tcp_cleanup_rbuf(): "Once-per-two-segments ACK
+    /// was not sent by tcp_input.c"; __tcp_ack_snd_check() sends it on arrival only when
+    /// the window it would offer is no smaller than the last). Its estimate of the
+    /// segment size (icsk_ack.rcv_mss) is never above its MSS option, so more unacknowledged
+    /// data than that makes the ACK due now.
+    pub(in crate::conn::machine) fn ack_after_read(&mut self, now: Duration, n: u64) {
+        if !self.profile.behaviour.second_segment_ack_delayed || n == 0 {
+            return;
+        }
+        let unacked = self.tcb.rcv_nxt.forward_distance(self.tcb.rcv_wup);
+        if unacked <= self.rcv_mss() {
+            return;
+        }
+        let rcv_nxt = self.tcb.rcv_nxt;
+        for e in &mut self.record.obligations {
+            let pure_ack = e.spec.flags == TcpFlags::ACK && e.spec.len == LenSpec::Exact(0);
+            if pure_ack && e.spec.ack == Some(rcv_nxt) && e.due.latest > now {
+                e.due.latest = now.max(e.due.earliest);
+                e.rule = &rules::LINUX_SECOND_SEGMENT_ACK_AT_READ;
+            }
+        }
     }
 
     /// Holds a segment that starts beyond RCV.NXT, with its FIN (see [`Reassembly::hold`]).
