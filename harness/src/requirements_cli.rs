@@ -138,7 +138,13 @@ pub fn main(args: Args, registry: &Registry) -> ExitCode {
         ),
     }
     if let Some(dir) = &args.report {
-        let written = report::write_dir(dir, &runs).and_then(|_| {
+        let extra = card::InReport {
+            title: title.clone(),
+            rows: rows.clone(),
+            left_out: 0,
+        }
+        .extra();
+        let written = report::write_dir_with(dir, &runs, &extra).and_then(|_| {
             std::fs::write(dir.join("card.md"), card::render_markdown(&title, &rows))?;
             std::fs::write(dir.join("card.html"), card::render_html(&title, &rows))?;
             std::fs::write(

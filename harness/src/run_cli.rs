@@ -242,7 +242,16 @@ pub fn main(args: Args, registry: &Registry) -> ExitCode {
         }
     }
     if let Some(dir) = &args.report {
-        if let Err(e) = report::write_dir(dir, &runs) {
+        let model = match args.model {
+            Model::Linux => "linux",
+            Model::Rfc9293 => "rfc9293",
+            Model::Off => "off",
+        };
+        // The stack's scorecard from these very runs, in report.md and report.html.
+        let extra = tcpcheck::requirements::card::in_report(&runs, args.stack.name(), model)
+            .map(|c| c.extra())
+            .unwrap_or_default();
+        if let Err(e) = report::write_dir_with(dir, &runs, &extra) {
             eprintln!("tcpcheck: writing the report to {}: {e}", dir.display());
             return ExitCode::from(2);
         }

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use tcpcheck::requirements::card;
 use tcpcheck::runner::report;
 use tcpcheck::runner::{load, run_script, IpVersion, RunOptions, ScenarioRun, Verdict};
 
@@ -75,7 +76,10 @@ fn write_report(dir: &TempDir) -> PathBuf {
     let rto = run_file(&workspace().join("corpus/scenarios/timers/data-rto.pkt"));
     assert_eq!(rto.verdict, Verdict::Pass, "{}", rto.describe());
     let out = dir.0.join("report");
-    report::write_dir(&out, &[failing, rto]).expect("writing the report");
+    // The stack's scorecard from the same runs goes in too: data-rto.pkt checks labels.
+    let runs = [failing, rto];
+    let card = card::in_report(&runs, "linux", "linux").expect("a corpus scenario ran");
+    report::write_dir_with(&out, &runs, &card.extra()).expect("writing the report");
     out.join("report.html")
 }
 
@@ -102,12 +106,37 @@ fn report_html_is_self_contained_and_holds_ladders_states_and_plots() {
         "the script's line, escaped"
     );
     assert!(page.contains("class=\"retransmissions\""), "the RTO plot");
+    // The scorecard: data-rto.pkt's own labels pass, and it is escaped like the rest.
+    let scorecard = page
+        .split("<section class=\"scorecard\"")
+        .nth(1)
+        .expect("the scorecard's section")
+        .split("</section>")
+        .next()
+        .unwrap();
+    assert!(scorecard.contains("Scorecard of linux (model linux)"));
+    assert!(
+        scorecard.contains("<td>pass</td><td>Implement exponential backoff"),
+        "{scorecard}"
+    );
+    assert!(
+        !scorecard.contains("wrong-close"),
+        "only corpus scenarios count"
+    );
 
     let md = std::fs::read_to_string(dir.0.join("report/report.md")).unwrap();
     assert!(md.contains("```mermaid\nsequenceDiagram\n"), "{md}");
     // The stack's state beside the model's, now that the harness reads it.
     assert!(
         md.contains("Note left of K: model FIN-WAIT-1, stack FIN-WAIT-1"),
+        "{md}"
+    );
+    assert!(
+        md.contains("\n## Scorecard\n\nScorecard of linux (model linux): "),
+        "{md}"
+    );
+    assert!(
+        md.contains("| pass | Implement exponential backoff"),
         "{md}"
     );
 }
@@ -212,4 +241,9 @@ fn report_html_loads_in_chromium_with_ladder_states_and_divergence() {
     assert!(failing.contains("class=\"divergence-box\""));
     assert!(failing.contains("script line 11"));
     assert!(dom.contains("class=\"retransmissions\""), "the RTO plot");
+    assert!(
+        dom.contains("<h2>Scorecard</h2>"),
+        "the scorecard in the DOM"
+    );
+    assert!(dom.contains("<table class=\"card\">"), "{dom}");
 }

@@ -18,6 +18,9 @@ use super::{scan::Status, Entry};
 use crate::differ::{ModelDivergence, ModelVerdict};
 use crate::runner::{ScenarioRun, Verdict};
 
+mod in_report;
+pub use in_report::{in_report, InReport};
+
 /// Where the corpus sits, relative to the workspace root; a test naming a path under it is
 /// a scenario that checks the label on the wire.
 pub const CORPUS_PREFIX: &str = "corpus/scenarios/";
@@ -357,20 +360,26 @@ pub fn render_json(stack: &str, model: &str, rows: &[Row]) -> Value {
 
 /// A Markdown table.
 pub fn render_markdown(title: &str, rows: &[Row]) -> String {
-    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
-    let mut out = format!(
-        "# {}\n\n| label | level | mark | requirement | evidence |\n|---|---|---|---|---|\n",
-        cell(title)
-    );
+    format!("# {}\n\n{}", md_cell(title), markdown_table(rows))
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The card's rows as a Markdown table.
+pub fn markdown_table(rows: &[Row]) -> String {
+    let mut out =
+        String::from("| label | level | mark | requirement | evidence |\n|---|---|---|---|---|\n");
     for r in rows {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} |",
             r.id,
-            cell(r.level),
+            md_cell(r.level),
             r.mark.word(),
-            cell(r.feature),
-            cell(&r.mark.detail())
+            md_cell(r.feature),
+            md_cell(&r.mark.detail())
         );
     }
     out
@@ -379,14 +388,24 @@ pub fn render_markdown(title: &str, rows: &[Row]) -> String {
 /// An HTML page: the same table, each row coloured by its mark.
 pub fn render_html(title: &str, rows: &[Row]) -> String {
     let esc = crate::runner::ladder::svg::escape;
-    let mut out = format!(
+    format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title>\
          <style>body{{font-family:sans-serif}}table{{border-collapse:collapse}}\
          td,th{{border:1px solid #ccc;padding:2px 6px;vertical-align:top}}\
          .pass{{background:#e6f4e6}}.fail{{background:#f8dada}}.error{{background:#f8ecd0}}\
-         .na{{background:#eee}}</style></head><body>\n<h1>{t}</h1>\n<table>\
-         <tr><th>label</th><th>level</th><th>mark</th><th>requirement</th><th>evidence</th></tr>\n",
+         .na{{background:#eee}}</style></head><body>\n<h1>{t}</h1>\n{}</body></html>\n",
+        html_table(rows),
         t = esc(title)
+    )
+}
+
+/// The card's rows as an HTML table (every text escaped), each row's class its mark's:
+/// `pass`, `fail`, `error` or `na`.
+pub fn html_table(rows: &[Row]) -> String {
+    let esc = crate::runner::ladder::svg::escape;
+    let mut out = String::from(
+        "<table class=\"card\"><tr><th>label</th><th>level</th><th>mark</th>\
+         <th>requirement</th><th>evidence</th></tr>\n",
     );
     for r in rows {
         let class = match r.mark {
@@ -405,6 +424,6 @@ pub fn render_html(title: &str, rows: &[Row]) -> String {
             esc(&r.mark.detail())
         );
     }
-    out.push_str("</table>\n</body></html>\n");
+    out.push_str("</table>\n");
     out
 }

@@ -29,7 +29,7 @@ use crate::trace::{write_pcapng_marked, Readable};
 pub use failing::{
     marks, model_agrees_with_stack, model_judged, model_texts, model_view_readable, MODEL_AGREES,
 };
-pub use html::html;
+pub use html::{html, html_with};
 pub use ladders::{ladders, print_ladders, Sources};
 
 pub struct Summary {
@@ -313,6 +313,21 @@ pub fn markdown_with(runs: &[ScenarioRun], sources: &Sources) -> String {
     out
 }
 
+/// report.md with `extra` after the summary table (before the schedules, failures and
+/// ladders, which are long).
+fn with_extra_md(mut md: String, extra: &str) -> String {
+    if extra.is_empty() {
+        return md;
+    }
+    match md.find("\n## ") {
+        Some(i) => md.insert_str(i + 1, &format!("{}\n\n", extra.trim_end())),
+        None => {
+            let _ = write!(md, "\n{}\n", extra.trim_end());
+        }
+    }
+    md
+}
+
 fn xml(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -392,6 +407,22 @@ pub fn pcap_name(r: &ScenarioRun) -> String {
 
 /// Writes report.json, report.md, report.html, junit.xml and one pcapng per run into `dir`.
 pub fn write_dir(dir: &Path, runs: &[ScenarioRun]) -> io::Result<Vec<PathBuf>> {
+    write_dir_with(dir, runs, &Extra::default())
+}
+
+/// A section a caller computed from the same runs (the stack's scorecard), for report.md
+/// and report.html, placed after the summary table. The report knows nothing of what it
+/// says, so the runner does not depend on the requirement matrix that computes it.
+#[derive(Clone, Debug, Default)]
+pub struct Extra {
+    /// Markdown, starting with its own `##` heading.
+    pub markdown: String,
+    /// An HTML fragment (escaped by its maker), starting with its own `<h2>`.
+    pub html: String,
+}
+
+/// [`write_dir`] with `extra` in report.md and report.html.
+pub fn write_dir_with(dir: &Path, runs: &[ScenarioRun], extra: &Extra) -> io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let mut written = Vec::new();
     let mut put = |name: &str, body: String| -> io::Result<()> {
@@ -405,8 +436,14 @@ pub fn write_dir(dir: &Path, runs: &[ScenarioRun]) -> io::Result<Vec<PathBuf>> {
         serde_json::to_string_pretty(&json(runs)).expect("JSON values serialise") + "\n",
     )?;
     let sources = Sources::load(runs);
-    put("report.md", markdown_with(runs, &sources))?;
-    put("report.html", html(runs, &sources, "tcpcheck run", &[]))?;
+    put(
+        "report.md",
+        with_extra_md(markdown_with(runs, &sources), &extra.markdown),
+    )?;
+    put(
+        "report.html",
+        html_with(runs, &sources, "tcpcheck run", &[], &extra.html),
+    )?;
     put("ladders.txt", ladders(runs))?;
     put("junit.xml", junit(runs))?;
     for r in runs {

@@ -68,6 +68,9 @@ pub(super) struct StateCheck {
     closed: BTreeMap<Key, State>,
     /// The last move a timer made, per connection.
     moved: BTreeMap<Key, TimerMove>,
+    /// Per connection, the script line of the last event that fed it when its state last
+    /// fitted: a later divergence with no event since is the stack moving on its own.
+    fitted: BTreeMap<Key, u32>,
     /// Why states are not compared, once known.
     off: Option<String>,
     /// Whose connection each of the model's notes not yet given the stack's state beside
@@ -257,7 +260,13 @@ impl Differ {
                     self.check.closed.remove(&key);
                 }
             }
-            if found.is_none() && !self.state_fits(probe.whose, model, state, now) {
+            let fits = self.state_fits(probe.whose, model, state, now);
+            if let (true, Whose::Conn(key)) = (fits, probe.whose) {
+                if let Some(t) = self.conns.get(&key) {
+                    self.check.fitted.insert(key, t.line);
+                }
+            }
+            if found.is_none() && !fits {
                 found = Some((probe, model, state, context));
             }
         }
@@ -274,7 +283,17 @@ impl Differ {
             .and_then(|k| self.check.moved.get(&k))
             .filter(|m| m.to == model)
             .map(|m| m.from);
-        let before = timer.or(context.state).unwrap_or(model);
+        // No event since the stack's state last fitted: the model stayed where it was
+        // (TIME-WAIT lingering, RFC 9293 3.6.1), and the stack moved by itself.
+        let unmoved = key.is_some_and(|k| {
+            self.conns
+                .get(&k)
+                .is_some_and(|t| self.check.fitted.get(&k) == Some(&t.line))
+        });
+        let before = timer
+            .or(if unmoved { Some(model) } else { None })
+            .or(context.state)
+            .unwrap_or(model);
         let rule = transitions::rule_of(before, model, context.trigger, timer.is_some());
         let fault = ModelFault {
             rule,

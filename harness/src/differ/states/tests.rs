@@ -93,7 +93,14 @@ fn time_wait_ends_within_its_timer_window_and_not_outside_it() {
     let div = divergence(&d);
     assert_eq!(div.departure.owed, Owed::State(State::TimeWait));
     assert_eq!(div.departure.sent, Sent::State(State::Closed));
-    assert_eq!(div.rule, &transitions::FIN_TIME_WAIT);
+    // The stack was seen in TIME-WAIT after the FIN, and no event came since: it left
+    // TIME-WAIT too early (MUST-13), rather than missing the FIN's transition.
+    assert_eq!(div.rule, &transitions::TIME_WAIT_LINGERS);
+    // CLOSED at the first read after the FIN: the FIN's transition is what it missed.
+    let mut d = time_wait();
+    let seen = read(&d, State::Closed);
+    d.stack_states(ms(61), 12, &seen);
+    assert_eq!(divergence(&d).rule, &transitions::FIN_TIME_WAIT);
 
     // At the deadline either state is right: the kernel's timer wheel rounds 60 s up by
     // up to 2 s, and the model moves a grace after its own deadline.

@@ -24,7 +24,8 @@ section.run{border-top:2px solid #888;margin-top:2em}\
 .divergence-box dt{font-weight:bold}.divergence-box dd{margin:0 0 4px 1.5em;font-family:monospace}\
 .ladder-wrap,.plot-wrap{overflow-x:auto}\
 .intro dt{font-weight:bold}.intro dd{font-family:monospace;margin:0 0 6px 1.5em}\
-.pass{color:#070}.fail,.error{color:#b00}";
+.pass{color:#070}.fail,.error{color:#b00}\
+table.card td{vertical-align:top}";
 
 /// What is wrong in a run, as the page shows it.
 struct Shown {
@@ -76,6 +77,18 @@ pub fn html(
     title: &str,
     intro: &[(&str, String)],
 ) -> String {
+    html_with(runs, sources, title, intro, "")
+}
+
+/// [`html`] with `extra`, an HTML fragment its maker escaped (the stack's scorecard), after
+/// the summary table.
+pub fn html_with(
+    runs: &[ScenarioRun],
+    sources: &Sources,
+    title: &str,
+    intro: &[(&str, String)],
+    extra: &str,
+) -> String {
     let s = summary(runs);
     let mut out = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -113,6 +126,7 @@ pub fn html(
         );
     }
     out.push_str("</table>\n");
+    out.push_str(extra);
     for (i, r) in runs.iter().enumerate() {
         run_section(&mut out, i, r, sources);
     }
