@@ -150,6 +150,9 @@ pub struct CaseResult {
     pub verdict: Verdict,
     /// Events run in the first attempt.
     pub events: usize,
+    /// Events the generator drew for the case (the first attempt's): more than were run
+    /// when it diverged before its end.
+    pub drawn: usize,
     /// What each event of the first attempt that was not applicable needed.
     pub not_applicable: Vec<Capability>,
 }
@@ -158,7 +161,10 @@ pub struct CaseResult {
 pub struct Summary {
     pub cases: u64,
     pub passed: u64,
+    /// Events run, over all cases (a case ends at its divergence).
     pub events: u64,
+    /// Events the generator drew, over all cases (see [`CaseResult::drawn`]).
+    pub drawn: u64,
     pub known: BTreeMap<&'static str, u64>,
     /// Divergences the stack documents as its choices, by the choice's name.
     pub choices: BTreeMap<&'static str, u64>,
@@ -179,6 +185,7 @@ impl Summary {
     fn add(&mut self, r: &CaseResult) {
         self.cases += 1;
         self.events += r.events as u64;
+        self.drawn += r.drawn as u64;
         for c in &r.not_applicable {
             *self.events_not_applicable.entry(c.name()).or_default() += 1;
         }
@@ -320,6 +327,8 @@ enum Explained {
 #[derive(Default)]
 struct Seen {
     first_events: Option<usize>,
+    /// The first attempt's events drawn.
+    first_drawn: Option<usize>,
     /// The first attempt's events not applicable.
     first_not_applicable: Option<Vec<Capability>>,
     /// The case could not run on the stack at all.
@@ -378,6 +387,7 @@ fn run_typed<P: ProfileSource>(
         let outcome = run_case_on(config.target, &case, profile, config.pace);
         let mut seen = seen.borrow_mut();
         seen.runs += 1;
+        seen.first_drawn.get_or_insert(case.events.len());
         let outcome = match outcome {
             Ok(o) => o,
             Err(HarnessError(e)) => {
@@ -454,6 +464,7 @@ fn run_typed<P: ProfileSource>(
     });
     let seen = seen.into_inner();
     let events = seen.first_events.unwrap_or(0);
+    let drawn = seen.first_drawn.unwrap_or(0);
     let not_applicable = seen.first_not_applicable.clone().unwrap_or_default();
     let verdict = match result {
         Ok(()) if seen.case_not_applicable.is_some() => {
@@ -517,6 +528,7 @@ fn run_typed<P: ProfileSource>(
         index,
         verdict,
         events,
+        drawn,
         not_applicable,
     }
 }
@@ -539,6 +551,7 @@ fn run_drawn<P: ProfileSource>(
     let mut runner = TestRunner::new_with_rng(pt.clone(), rng);
     let (setup, events) = sample::case::<P>(&mut runner, config.max_events.max(1))?;
     let case = Case { setup, events };
+    let drawn = case.events.len();
     // Its script is wanted only for a bundle, which this run never writes.
     let outcome = match run_case_unscripted(config.target, &case, profile, config.pace) {
         Ok(o) => o,
@@ -547,6 +560,7 @@ fn run_drawn<P: ProfileSource>(
                 index,
                 verdict: Verdict::Error(e),
                 events: 0,
+                drawn,
                 not_applicable: Vec::new(),
             })
         }
@@ -573,6 +587,7 @@ fn run_drawn<P: ProfileSource>(
         index,
         verdict,
         events: outcome.events_run,
+        drawn,
         not_applicable: outcome.not_applicable,
     })
 }

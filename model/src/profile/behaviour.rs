@@ -109,6 +109,7 @@ pub struct Behaviour {
     pub second_segment_ack_delayed: bool,
     // Refinements.
     pub ack_out_of_order_at_once: bool,
+    pub closing_fin_acked_at_once: bool,
     pub sack_on_every_ack: bool,
     pub out_of_order_whole_segments: bool,
     pub syn_sent_rearm_after_bad_ack: bool,
@@ -142,6 +143,7 @@ impl Behaviour {
         simultaneous_open_ack_of_iss_establishes: false,
         synrecv_shutdown_holds_fin: false,
         ack_out_of_order_at_once: false,
+        closing_fin_acked_at_once: false,
         sack_on_every_ack: false,
         out_of_order_whole_segments: false,
         syn_sent_rearm_after_bad_ack: false,
@@ -178,6 +180,7 @@ impl Behaviour {
         simultaneous_open_ack_of_iss_establishes: true,
         synrecv_shutdown_holds_fin: true,
         ack_out_of_order_at_once: true,
+        closing_fin_acked_at_once: true,
         sack_on_every_ack: true,
         out_of_order_whole_segments: true,
         syn_sent_rearm_after_bad_ack: true,
@@ -350,6 +353,14 @@ pub const SWITCHES: &[Switch] = &[
         field: "ack_out_of_order_at_once",
         rfc: "RFC 9293 3.10.7.4: MAY-13; RFC 5681 4.2 (SHOULD)",
         linux: "net/ipv4/tcp_input.c: tcp_data_queue_ofo()",
+        deviations: &[],
+    },
+    Switch {
+        field: "closing_fin_acked_at_once",
+        rfc: "RFC 9293 3.8.6.3: SHLD-18, MUST-40, any ACK may be delayed (under 0.5 s), the \
+              ACK of a FIN too",
+        linux: "net/ipv4/tcp_input.c: tcp_fin(), tcp_send_ack() in FIN-WAIT-1 and FIN-WAIT-2; \
+                tcp_minisocks.c: TCP_TW_ACK in TIME-WAIT",
         deviations: &[],
     },
     Switch {

@@ -199,12 +199,15 @@ pub static CLASSES: &[Class] = &[
                   acknowledges it, and recv() returns it after the FIN",
         judgement: Judgement::Departure,
         example: "seed 1 case 697: < F. then < P. 2:3(1): read() returns the byte",
-        matches: |f, _| {
-            matches!(
+        // Also seen later: smoltcp's RCV.NXT has moved past the text, so a RST at the
+        // model's RCV.NXT lies before smoltcp's window and resets nothing (seed 1 case 1630).
+        matches: |f, c| {
+            (matches!(
                 f.state,
                 State::CloseWait | State::Closing | State::LastAck | State::TimeWait
             ) && (f.actual.contains("read() returned")
-                || sent_flags(f).is_some_and(|s| s.ack() && !s.contains(TcpFlags::RST)))
+                || sent_flags(f).is_some_and(|s| s.ack() && !s.contains(TcpFlags::RST))))
+                || edit::removed_by_events(c, edit::text_after_fin_off)
         },
     },
     Class {
@@ -335,13 +338,15 @@ pub static CLASSES: &[Class] = &[
         judgement: Judgement::Departure,
         example: "seed 1 case 1258: shutdown, < F. acknowledging ours (TIME-WAIT), then < F. \
                   at RCV.NXT draws no ACK",
+        // The ACK field goes with the segment: in LAST-ACK or CLOSING a FIN that also
+        // acknowledges ours leaves smoltcp in its state (seed 1 case 322).
         matches: |f, _| {
             matches!(
                 f.state,
                 State::CloseWait | State::Closing | State::LastAck | State::TimeWait
             ) && matches!(f.trigger, Trigger::Segment(fl) if fl.fin() && !fl.rst() && !fl.syn())
-                && f.rule.contains("a FIN is acknowledged")
-                && sent_nothing(f)
+                && ((f.rule.contains("a FIN is acknowledged") && sent_nothing(f))
+                    || f.rule.contains("fifth, the ACK field"))
         },
     },
     Class {
@@ -422,6 +427,106 @@ pub static CLASSES: &[Class] = &[
         example: "seed 1 case 7683: write 975 and 527 bytes (MSS 536), < F. acknowledging \
                   byte 1074 of 1073 sent is accepted",
         matches: |_, c| edit::removed_by(c, edit::early_ack_to_snd_nxt),
+    },
+    Class {
+        name: "window-updated-by-any-segment",
+        rule: "RFC 9293 3.10.7.4, fifth check (ESTABLISHED): SND.WND is set from SEG.WND only \
+               if SND.WL1 < SEG.SEQ, or SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK (\"the check \
+               here prevents using old segments to update the window\")",
+        smoltcp: "socket/tcp.rs process(): \"RFC 1323: The window field (SEG.WND) in the \
+                  header of every incoming segment ... is left-shifted\": remote_win_len is \
+                  set from every segment that passes the checks; there is no SND.WL1 or \
+                  SND.WL2, so a segment older than the one that last set the window (one \
+                  filling a hole, a duplicate) sets it again, and smoltcp sends into a \
+                  window the model has not opened",
+        judgement: Judgement::Departure,
+        example: "seed 1 case 2258: passive, < . at RCV.NXT+2 with 49 bytes, win 1 (sets \
+                  SND.WL1 past RCV.NXT), < P. 1:179 win 49201: write(589) sends 536 bytes \
+                  into the window the RFC keeps at 128",
+        // Recognised by what removes it: the same window on every segment.
+        matches: |f, c| {
+            matches!(&f.departure.sent, Sent::Segment(_)) && edit::removed_by(c, edit::one_window)
+        },
+    },
+    Class {
+        name: "syn-ack-taken-for-fin-ack",
+        rule: "RFC 9293 3.10.7.4, fifth check: in FIN-WAIT-1 the state moves on only \"if the \
+               FIN segment is now acknowledged\" (SEG.ACK past the FIN); in CLOSING, \"if the \
+               ACK acknowledges our FIN\"",
+        smoltcp: "socket/tcp.rs close() moves SYN-RECEIVED to FIN-WAIT-1 with its SYN not yet \
+                  acknowledged; process() then counts sent_syn only in SYN-SENT and \
+                  SYN-RECEIVED, so the ACK of the SYN (ISS+1) gives ack_len 1 = \
+                  tx_buffer.len() + 1 and is taken as the ACK of the FIN (\"received ACK of \
+                  FIN\"), which was never sent: FIN-WAIT-2 (or TIME-WAIT with the peer's FIN)",
+        judgement: Judgement::Departure,
+        example: "seed 1 case 19843: connect, < S (simultaneous open), shutdown, < F. 1:59(58) \
+                  ack 1 (our SYN only): smoltcp in TIME-WAIT, the model in CLOSING",
+        matches: |f, c| {
+            let upto = f.step.map_or(0, |s| s + 1).min(c.events.len());
+            matches!(f.state, State::FinWait1 | State::Closing)
+                && matches!(
+                    f.departure.sent,
+                    Sent::State(State::FinWait2 | State::TimeWait)
+                )
+                && !c.setup.passive
+                && injected(f, c).any(|fl| fl.syn() && !fl.ack())
+                && c.events[..upto]
+                    .iter()
+                    .any(|e| matches!(e, Event::Shutdown))
+        },
+    },
+    Class {
+        name: "sack-blocks-shifted-after-fin",
+        rule: "RFC 2018 3 and 4: each SACK block reports a contiguous block of data \
+               received and queued",
+        smoltcp: "socket/tcp.rs ack_reply() builds the blocks as `ack + left .. ack + right` \
+                  from the assembler's offsets, which count from the end of the data in \
+                  rx_buffer; once the peer's FIN is in, `ack` (remote_seq_no + \
+                  rx_buffer.len()) includes the FIN's sequence number, so every block is one \
+                  too high, and it reports text held beyond the FIN, which the FIN ended",
+        judgement: Judgement::Departure,
+        example: "seed 1 case 1751: < F. RCV.NXT+RCV.WND-1 with 1000 bytes (1 byte held: \
+                  sack 65535:65536), then < F. 1:79(78): ack 80 <sack 65536:65537>",
+        matches: |f, c| {
+            f.rule.starts_with("RFC 2018 4: each SACK block")
+                && injected(f, c).any(|fl| fl.fin() && !fl.syn() && !fl.rst())
+        },
+    },
+    Class {
+        name: "fin-inside-held-text-misplaced",
+        rule: "RFC 9293 3.10.7.4, eighth: the FIN is at SEG.SEQ + SEG.LEN; RCV.NXT advances \
+               over it, and nothing past it is part of the stream",
+        smoltcp: "socket/tcp.rs process(): the segment's text goes into the assembler, which \
+                  joins it to text held beyond it (add_then_remove_front), and the FIN is \
+                  then counted after all the contiguous data (`remote_seq_no += 1` after \
+                  enqueueing contig_len): text held past the FIN is delivered and the FIN \
+                  acknowledged at the end of it",
+        judgement: Judgement::Departure,
+        example: "seed 1 case 4843: 86 bytes held at RCV.NXT+1, then < F. 1:36(35): ack 89, \
+                  not 37",
+        matches: |f, c| {
+            matches!(f.trigger, Trigger::Segment(fl) if fl.fin() && !fl.rst() && !fl.syn())
+                && f.rule.contains("a FIN is acknowledged")
+                && edit::removed_without(c, edit::out_of_order_text)
+        },
+    },
+    Class {
+        name: "syn-without-ack-dropped",
+        rule: "RFC 9293 3.10.7.4, fourth check, and RFC 5961 4.2: a SYN in a synchronized \
+               state draws a challenge ACK; in TIME-WAIT RFC 9293 3.6.1 (MAY-2) also lets it \
+               reopen the connection (a SYN,ACK)",
+        smoltcp: "socket/tcp.rs process(): `(_, _, None) => { net_debug!(\"expecting an \
+                  ACK\"); return None; }`: past SYN-SENT any segment without ACK, a SYN \
+                  included, is dropped before the SYN is looked at, so it draws neither a \
+                  challenge ACK nor a reopened connection (not the one-per-second limit: \
+                  nothing is sent even with no challenge ACK before)",
+        judgement: Judgement::Departure,
+        example: "seed 1 case 7406: TIME-WAIT, < S at RCV.NXT+RCV.WND-1 draws nothing",
+        matches: |f, _| {
+            matches!(f.trigger, Trigger::Segment(fl) if fl.syn() && !fl.ack() && !fl.rst())
+                && !matches!(f.state, State::Listen | State::SynSent | State::Closed)
+                && sent_nothing(f)
+        },
     },
 ];
 

@@ -98,17 +98,6 @@ fn seg_with(flags: TcpFlags, seq: SeqAt, ack: AckOf, len: u16) -> Event {
 }
 
 #[test]
-fn a_second_fin_in_last_ack_is_dropped() {
-    let fin = TcpFlags::FIN | TcpFlags::ACK;
-    let case = established(vec![
-        seg_with(fin, SeqAt::RcvNxt(0), AckOf::SndNxt(0), 0),
-        Event::Shutdown,
-        seg_with(fin, SeqAt::RcvNxt(0), AckOf::SndUna(0), 0),
-    ]);
-    assert_eq!(class_of(case), "fin-after-fin-dropped");
-}
-
-#[test]
 fn text_under_an_old_ack_is_dropped() {
     let case = established(vec![
         seg_with(
@@ -166,4 +155,120 @@ fn an_abort_in_time_wait_sends_a_reset() {
         ],
     };
     assert_eq!(class_of(case), "abort-in-time-wait-resets");
+}
+
+fn with(setup: Setup, events: Vec<Event>) -> Case {
+    Case { setup, events }
+}
+
+#[test]
+fn a_fin_acknowledging_ours_in_last_ack_is_dropped_with_its_ack() {
+    let fin = TcpFlags::FIN | TcpFlags::ACK;
+    let case = established(vec![
+        seg_with(fin, SeqAt::RcvNxt(0), AckOf::SndNxt(0), 0),
+        Event::Shutdown,
+        seg_with(fin, SeqAt::RcvNxt(0), AckOf::SndNxt(0), 0),
+    ]);
+    assert_eq!(class_of(case), "fin-after-fin-dropped");
+}
+
+#[test]
+fn text_after_the_fin_moves_the_window_a_reset_then_misses() {
+    let case = established(vec![
+        seg_with(
+            TcpFlags::FIN | TcpFlags::ACK,
+            SeqAt::RcvNxt(0),
+            AckOf::SndNxt(0),
+            0,
+        ),
+        seg_with(
+            TcpFlags::PSH | TcpFlags::ACK,
+            SeqAt::RcvNxt(0),
+            AckOf::SndNxt(0),
+            189,
+        ),
+        seg(TcpFlags::RST, SeqAt::RcvNxt(0)),
+    ]);
+    assert_eq!(class_of(case), "text-after-fin-accepted");
+}
+
+#[test]
+fn an_older_segment_sets_the_send_window() {
+    let data = TcpFlags::PSH | TcpFlags::ACK;
+    let mut held = seg_with(data, SeqAt::RcvNxt(2), AckOf::SndNxt(0), 10);
+    if let Event::Segment(s) = &mut held {
+        s.wnd = 100;
+    }
+    let case = established(vec![
+        held,
+        seg_with(data, SeqAt::RcvNxt(0), AckOf::SndNxt(0), 2),
+        Event::Write(1000),
+    ]);
+    assert_eq!(class_of(case), "window-updated-by-any-segment");
+}
+
+#[test]
+fn the_ack_of_the_syn_is_taken_for_the_ack_of_an_unsent_fin() {
+    let mut syn = seg(TcpFlags::SYN, SeqAt::PeerIsn(0));
+    let mut fin = seg_with(
+        TcpFlags::FIN | TcpFlags::ACK,
+        SeqAt::RcvNxt(0),
+        AckOf::SndNxt(0),
+        58,
+    );
+    for e in [&mut syn, &mut fin] {
+        if let Event::Segment(s) = e {
+            s.wnd = 1;
+            s.options = false;
+        }
+    }
+    let later = seg_with(
+        TcpFlags::PSH | TcpFlags::ACK,
+        SeqAt::RcvNxt(0),
+        AckOf::SndNxt(0),
+        10,
+    );
+    let case = with(setup(false), vec![syn, Event::Shutdown, fin, later]);
+    assert_eq!(class_of(case), "syn-ack-taken-for-fin-ack");
+}
+
+#[test]
+fn sack_blocks_after_the_fin_are_one_too_high() {
+    let fin = TcpFlags::FIN | TcpFlags::ACK;
+    let mut case = established(vec![
+        seg_with(fin, SeqAt::WndEnd(-1), AckOf::SndNxt(0), 1000),
+        seg_with(fin, SeqAt::RcvNxt(0), AckOf::SndNxt(0), 78),
+    ]);
+    case.setup.sack = true;
+    assert_eq!(class_of(case), "sack-blocks-shifted-after-fin");
+}
+
+#[test]
+fn a_fin_inside_text_held_out_of_order_is_put_after_it() {
+    let case = established(vec![
+        seg_with(
+            TcpFlags::PSH | TcpFlags::ACK,
+            SeqAt::RcvNxt(1),
+            AckOf::SndNxt(0),
+            86,
+        ),
+        seg_with(
+            TcpFlags::FIN | TcpFlags::ACK,
+            SeqAt::RcvNxt(0),
+            AckOf::SndNxt(0),
+            35,
+        ),
+    ]);
+    assert_eq!(class_of(case), "fin-inside-held-text-misplaced");
+}
+
+#[test]
+fn a_syn_in_time_wait_draws_nothing() {
+    let fin = TcpFlags::FIN | TcpFlags::ACK;
+    let case = established(vec![
+        Event::Shutdown,
+        seg_with(fin, SeqAt::RcvNxt(0), AckOf::SndNxt(0), 0),
+        seg(TcpFlags::SYN, SeqAt::RcvNxt(100)),
+    ]);
+    assert_eq!(class_of(case), "syn-without-ack-dropped");
 }

@@ -148,8 +148,15 @@ impl Differ {
             // The model still waits for a segment due now: the step has not settled for
             // this connection yet. Its state is read after that segment came, or the missing
             // segment is the divergence (the one a known deviation is named by).
+            // On a virtual clock (no grace) only what is due by now holds the read back: a
+            // reply the stack may still delay (the ACK of a FIN, within the ACK delay limit)
+            // leaves its state as it is, and the clock does not move for it.
             let now = self.now;
-            if t.conn.obligations_any().any(|e| e.due.earliest <= now) {
+            let exact = self.grace.is_zero();
+            if t.conn
+                .obligations_any()
+                .any(|e| e.due.earliest <= now && (!exact || e.due.latest <= now))
+            {
                 continue;
             }
             probes.push(Probe {

@@ -40,6 +40,22 @@ pub(super) fn removed_by(case: &Case, edit: fn(&mut Event) -> bool) -> bool {
     }
 }
 
+/// [`removed_by`] for an edit that needs the whole sequence (what came before an event):
+/// `edit` changes the events in place and says whether it changed anything.
+pub(super) fn removed_by_events(case: &Case, edit: fn(&mut [Event]) -> bool) -> bool {
+    let mut edited = case.clone();
+    if !edit(&mut edited.events) {
+        return false;
+    }
+    let Some(Some(step)) = divergence(case) else {
+        return false;
+    };
+    match divergence(&edited) {
+        None => true,
+        Some(later) => later.is_some_and(|s| s > step),
+    }
+}
+
 /// Whether `case` diverges, and without the segments `drop` picks it no longer diverges at
 /// or before that step (a replay counts from the segments left).
 pub(super) fn removed_without(case: &Case, drop: fn(&Event) -> bool) -> bool {
@@ -95,8 +111,10 @@ pub(super) fn old_ack_to_snd_una(e: &mut Event) -> bool {
                 true
             }
             // ISS + d for d =< 0 is below SND.UNA once the SYN is acknowledged, and below
-            // ISS + 1 (the only acceptable ACK) before.
-            AckOf::Iss(d) if d <= 0 => {
+            // ISS + 1 (the only acceptable ACK) before; ISS + 1 is SND.UNA or below it once
+            // the SYN is acknowledged (an edit to SND.UNA then changes nothing the stack
+            // acts on, and the rerun still diverges).
+            AckOf::Iss(d) if d <= 1 => {
                 s.ack = AckOf::SndUna(0);
                 true
             }
@@ -125,4 +143,45 @@ pub(super) fn early_ack_to_snd_nxt(e: &mut Event) -> bool {
         },
         _ => false,
     }
+}
+
+/// Text on segments after the peer's first FIN at RCV.NXT (one without SYN or RST, whose
+/// FIN is the next sequence number expected, so it is taken) taken off: what RFC 9293
+/// 3.10.7.4 says "should not occur" and is ignored.
+pub(super) fn text_after_fin_off(events: &mut [Event]) -> bool {
+    let mut fin_seen = false;
+    let mut changed = false;
+    for e in events {
+        let Event::Segment(s) = e else { continue };
+        if s.flags.syn() || s.flags.rst() {
+            continue;
+        }
+        if fin_seen && s.len > 0 {
+            s.len = 0;
+            changed = true;
+        }
+        fin_seen |= s.flags.fin()
+            && matches!(s.seq, tcpcheck::explore::event::SeqAt::RcvNxt(d)
+                if d <= 0 && d + i32::from(s.len) >= 0);
+    }
+    changed
+}
+
+/// Every segment's window field the same (the largest): then which segment updates the
+/// send window (RFC 9293 3.10.7.4's SND.WL1 and SND.WL2 check) changes nothing.
+pub(super) fn one_window(e: &mut Event) -> bool {
+    match e {
+        Event::Segment(s) if s.wnd != u16::MAX => {
+            s.wnd = u16::MAX;
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Text held out of order: a segment of text (no SYN, FIN or RST) starting past RCV.NXT.
+pub(super) fn out_of_order_text(e: &Event) -> bool {
+    matches!(e, Event::Segment(s) if s.len > 0
+        && !s.flags.syn() && !s.flags.fin() && !s.flags.rst()
+        && matches!(s.seq, tcpcheck::explore::event::SeqAt::RcvNxt(d) if d > 0))
 }

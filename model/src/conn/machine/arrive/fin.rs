@@ -89,11 +89,15 @@ impl Connection {
             State::TimeWait => self.enter_time_wait(now),
             _ => {}
         }
-        // The FIN is acknowledged. Linux may delay it (ping-pong mode after a FIN in
-        // ESTABLISHED), within the ACK delay limit.
+        // The FIN is acknowledged. RFC 9293 3.8.6.3: SHLD-18, MUST-40, the ACK may be
+        // delayed, within the ACK delay limit, in any state. Linux delays it only in
+        // ping-pong mode after a FIN in ESTABLISHED, and acknowledges at once once it has
+        // sent its own FIN (`closing_fin_acked_at_once`).
         let spec = SegSpec::ctl(TcpFlags::ACK, self.ack_seq(), Some(self.tcb.rcv_nxt));
         self.drop_owed_pure_acks();
-        let latest = if self.state == State::CloseWait {
+        let delayable =
+            self.state == State::CloseWait || !self.profile.behaviour.closing_fin_acked_at_once;
+        let latest = if delayable {
             now + self.profile.ack_delay_max
         } else {
             now

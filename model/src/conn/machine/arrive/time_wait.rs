@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::conn::expect::Choice;
 use crate::conn::segment::Seg;
 use crate::conn::state::State;
+use crate::profile::behaviour::TimeWait;
 use crate::seq::SeqNumber;
 
 use super::super::*;
@@ -24,6 +25,20 @@ impl Connection {
         if self.state != State::TimeWait || !self.syn_may_reopen(seg) {
             return false;
         }
+        // MAY-2 is the stack's to take or leave. Linux takes it whenever it can (its
+        // timewait socket hands the SYN to the listener); a stack judged by the RFC's
+        // profile may also leave the SYN to TIME-WAIT's own rules (RFC 9293 3.10.7.4), so
+        // that path is followed as a branch too, and the wire tells which was taken.
+        let stay = (self.profile.behaviour.time_wait == TimeWait::Rfc
+            && self.branches.new_alt.is_none())
+        .then(|| {
+            let mut stay = self.clone();
+            stay.branches.alts.clear();
+            stay.arrive_on_branch(now, seg);
+            stay.refresh_retransmission_ack();
+            stay.branches.new_alt = None;
+            stay
+        });
         let floor = self.tcb.snd_nxt;
         self.events += 1;
         self.forget();
@@ -43,6 +58,9 @@ impl Connection {
             // the next SYN is a fresh connection with a fresh ISN (explorer, seed 4242,
             // cases 736 and 750).
             self.handshake.iss_floor = None;
+        }
+        if let (Some(stay), None) = (stay, &self.branches.new_alt) {
+            self.branches.new_alt = Some(Box::new(stay));
         }
         true
     }
