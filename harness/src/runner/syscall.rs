@@ -15,6 +15,7 @@ use crate::scenario::{Expr, Syscall};
 use crate::stack::{GetOpt, SockOpt};
 
 mod linux;
+mod timestamping;
 pub use linux::{CmsgData, EpollEvent, LinuxCall, RecvMsg};
 
 /// The largest length a script's `read()` or `write()` may ask for: 16 MiB. The runner

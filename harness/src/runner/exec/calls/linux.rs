@@ -15,6 +15,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use nix::errno::Errno;
 
+use super::timestamping::ScriptClock;
 use super::{Op, Ret, Started};
 use crate::differ::Call;
 use crate::runner::exec::{Exec, Step};
@@ -635,7 +636,8 @@ impl Exec<'_> {
         }
         let mut ret = Ret::ok(r as i64);
         if let Some(want) = msg {
-            ret.mismatch = check_msg(&m, &want);
+            let clock = ScriptClock::now(self.now_us(), self.tol_usecs);
+            ret.mismatch = check_msg(&m, &want, clock);
         }
         done(ret)
     }
@@ -643,7 +645,7 @@ impl Exec<'_> {
 
 /// What differs between a received message and the script's, in packetdrill's order
 /// (`msg_flags`, then the control messages).
-fn check_msg(m: &libc::msghdr, want: &RecvMsg) -> Option<(String, String)> {
+fn check_msg(m: &libc::msghdr, want: &RecvMsg, clock: ScriptClock) -> Option<(String, String)> {
     if m.msg_flags != want.msg_flags {
         return Some((
             format!("msg_flags {:#010x}", m.msg_flags),
@@ -716,6 +718,10 @@ fn check_msg(m: &libc::msghdr, want: &RecvMsg) -> Option<(String, String)> {
                         && u32_at(12) == *d
                 }
             }
+            CmsgData::Timestamping { usecs } => match clock.check(*usecs, data) {
+                Ok(()) => true,
+                Err(e) => return Some((format!("cmsg {} {e}", i + 1), e)),
+            },
         };
         if !ok {
             return Some((
