@@ -41,6 +41,16 @@ pub enum LinuxCall {
         /// As written, for the model's note.
         what: String,
     },
+    /// `setsockopt` of an option whose value is bytes (a C string as written), `len` as given.
+    SetBytes {
+        fd: i64,
+        level: i32,
+        name: i32,
+        value: Vec<u8>,
+        len: u32,
+        /// As written, for the model's note.
+        what: String,
+    },
     /// `getsockopt` of an `int` option, and the value expected in its `[N]`.
     GetInt {
         fd: i64,
@@ -187,6 +197,7 @@ pub fn symbol(name: &str) -> Option<i64> {
         "TCP_FASTOPEN" => libc::TCP_FASTOPEN as i64,
         "TCP_FASTOPEN_CONNECT" => libc::TCP_FASTOPEN_CONNECT as i64,
         "TCP_FASTOPEN_NO_COOKIE" => libc::TCP_FASTOPEN_NO_COOKIE as i64,
+        "TCP_FASTOPEN_KEY" => libc::TCP_FASTOPEN_KEY as i64,
         "TCP_DEFER_ACCEPT" => libc::TCP_DEFER_ACCEPT as i64,
         "TCP_WINDOW_CLAMP" => libc::TCP_WINDOW_CLAMP as i64,
         "TCP_LINGER2" => libc::TCP_LINGER2 as i64,

@@ -232,6 +232,30 @@ impl Exec<'_> {
                 value,
                 what,
             } => self.set_int(ev, fd, level, name, value, &what),
+            LinuxCall::SetBytes {
+                fd,
+                level,
+                name,
+                value,
+                len,
+                what,
+            } => {
+                let fd = self.fd_arg(ev, fd)?;
+                let raw = self.stack.raw_fd(fd)?;
+                // The string's bytes, zero-padded to the length given (the C string's NUL).
+                let mut buf = value;
+                buf.resize(buf.len().max(len as usize), 0);
+                // SAFETY: buf holds at least `len` bytes and outlives the call.
+                let r = unsafe { libc::setsockopt(raw, level, name, buf.as_ptr().cast(), len) };
+                self.note_call(format!("setsockopt({fd}, {what}, {len} bytes) = {r}"));
+                if r < 0 {
+                    return done(last_err());
+                }
+                // A listener's own Fast Open key: its cookies are no longer the ones the
+                // profile's key gives.
+                self.model(fd, Call::Unmodelled(format!("setsockopt({what})")));
+                done(Ret::ok(0))
+            }
             LinuxCall::GetInt {
                 fd,
                 level,
@@ -447,6 +471,10 @@ impl Exec<'_> {
         }
         let call = if HARMLESS.contains(&(level, name)) {
             Call::Harmless
+        } else if (level, name) == (libc::IPPROTO_TCP, libc::TCP_FASTOPEN) {
+            Call::FastOpenQueue {
+                qlen: value.max(0) as u32,
+            }
         } else {
             Call::Unmodelled(format!("setsockopt({what})"))
         };
