@@ -73,6 +73,11 @@ pub enum Call {
         call: Blocking,
         result: Result<u64, Errno>,
     },
+    /// TCP_FASTOPEN on a socket that listens or will: Fast Open on passive connections
+    /// with a queue of `qlen` (0: off), RFC 7413 4.2.
+    FastOpenQueue {
+        qlen: u32,
+    },
     /// An option that changes nothing the model pins (the window, segment sizes within
     /// the MSS, the ACK timing within its limit).
     Harmless,
@@ -224,6 +229,9 @@ impl Differ {
             }
             Call::BlockingReturn { call, result } => {
                 self.blocking_return(now, line, fd, call, result)
+            }
+            Call::FastOpenQueue { qlen } => {
+                self.opts.entry(fd).or_default().fast_open_qlen = qlen;
             }
             Call::Harmless => {}
             Call::Unmodelled(what) => self.give_up(format!("{what} is not modelled")),

@@ -101,6 +101,8 @@ struct SockOpts {
     keepalive: bool,
     /// TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT as set; the profile's for the rest.
     keepalive_times: Option<KeepAlive>,
+    /// TCP_FASTOPEN's queue length (0: not set).
+    fast_open_qlen: u32,
 }
 
 struct Tracked {
@@ -488,9 +490,13 @@ impl Differ {
                 }
                 if !cookie {
                     let addrs = (key.peer.ip(), local_ip(seg, true));
+                    let listener_tfo = match self.fast_open_queue(key.local_port) {
+                        Ok(on) => on,
+                        Err(why) => return self.give_up(why),
+                    };
                     let fo = self.fast_open.on_syn(
                         self.profile.fast_open,
-                        false,
+                        listener_tfo,
                         addrs,
                         s.options.fast_open,
                         s.len,
@@ -521,6 +527,40 @@ impl Differ {
             self.orphan_descriptors(key);
         }
         self.follow_request(key, now);
+    }
+
+    /// Whether the listener on `port` has a Fast Open queue of its own (TCP_FASTOPEN), with
+    /// room left: Linux falls back to the ordinary handshake when its Fast Open children
+    /// not yet past SYN-RECEIVED fill it (`tcp_fastopen_queue_check()`), and drops the
+    /// oldest reset ones first, which the model does not follow: then it stops, naming why.
+    fn fast_open_queue(&self, port: u16) -> Result<bool, String> {
+        let qlen = self
+            .socks
+            .iter()
+            .filter(|(_, s)| matches!(s, Sock::Listening { port: p } if *p == port))
+            .filter_map(|(fd, _)| self.opts.get(fd))
+            .map(|o| o.fast_open_qlen)
+            .max()
+            .unwrap_or(0);
+        if qlen == 0 {
+            return Ok(false);
+        }
+        let children = self
+            .conns
+            .values()
+            .filter(|t| {
+                t.listener == Some(port)
+                    && t.conn.is_fast_open_child()
+                    && t.conn.state() == State::SynReceived
+            })
+            .count();
+        if children as u64 >= u64::from(qlen) {
+            return Err(format!(
+                "TCP Fast Open: the listener's TCP_FASTOPEN queue ({qlen}) is full, and Linux's \
+                 choice then is not modelled"
+            ));
+        }
+        Ok(true)
     }
 
     /// The listener's SYN queue follows its request's connection: a request whose

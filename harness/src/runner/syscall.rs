@@ -14,7 +14,9 @@ use nix::errno::Errno;
 use crate::scenario::{Expr, Syscall};
 use crate::stack::{GetOpt, SockOpt};
 
+mod bytes;
 mod linux;
+mod timestamping;
 pub use linux::{CmsgData, EpollEvent, LinuxCall, RecvMsg};
 
 /// The largest length a script's `read()` or `write()` may ask for: 16 MiB. The runner
@@ -390,6 +392,9 @@ fn setsockopt(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
     if let (Ok(level), Ok(name)) = (i32::try_from(level), i32::try_from(name)) {
         if !seam_option(level, name) && raw_int_option(level, name) {
             return linux::setsockopt_int(sc, fd, level, name);
+        }
+        if bytes::bytes_option(level, name) {
+            return bytes::setsockopt_bytes(sc, fd, level, name);
         }
     }
     let opt = sockopt(&a[1], &a[2], &a[3])?;

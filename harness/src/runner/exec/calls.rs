@@ -28,6 +28,7 @@ mod fast_open;
 mod linux;
 mod options;
 mod socket;
+mod timestamping;
 
 use std::net::SocketAddr;
 

@@ -8,6 +8,8 @@ use super::{arity, blame, bracketed, ellipsis, int, int32, is_ellipsis, on, rang
 use super::{Decoded, MAX_IO_BYTES};
 use crate::scenario::{Expr, Syscall};
 
+use super::timestamping;
+
 /// A call of this module, its arguments read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LinuxCall {
@@ -36,6 +38,16 @@ pub enum LinuxCall {
         level: i32,
         name: i32,
         value: i32,
+        /// As written, for the model's note.
+        what: String,
+    },
+    /// `setsockopt` of an option whose value is bytes (a C string as written), `len` as given.
+    SetBytes {
+        fd: i64,
+        level: i32,
+        name: i32,
+        value: Vec<u8>,
+        len: u32,
         /// As written, for the model's note.
         what: String,
     },
@@ -140,6 +152,11 @@ pub enum CmsgData {
         info: u32,
         data: u32,
     },
+    /// `struct scm_timestamping` as packetdrill writes it, `{scm_sec=S,scm_nsec=N}`: its
+    /// first timestamp in script time (microseconds); 0 is not checked.
+    Timestamping {
+        usecs: i64,
+    },
 }
 
 /// Linux's values for the constants of this module's calls (libc's where it has them).
@@ -180,6 +197,7 @@ pub fn symbol(name: &str) -> Option<i64> {
         "TCP_FASTOPEN" => libc::TCP_FASTOPEN as i64,
         "TCP_FASTOPEN_CONNECT" => libc::TCP_FASTOPEN_CONNECT as i64,
         "TCP_FASTOPEN_NO_COOKIE" => libc::TCP_FASTOPEN_NO_COOKIE as i64,
+        "TCP_FASTOPEN_KEY" => libc::TCP_FASTOPEN_KEY as i64,
         "TCP_DEFER_ACCEPT" => libc::TCP_DEFER_ACCEPT as i64,
         "TCP_WINDOW_CLAMP" => libc::TCP_WINDOW_CLAMP as i64,
         "TCP_LINGER2" => libc::TCP_LINGER2 as i64,
@@ -191,6 +209,22 @@ pub fn symbol(name: &str) -> Option<i64> {
         "SO_EE_ORIGIN_TIMESTAMPING" => libc::SO_EE_ORIGIN_TXSTATUS as i64,
         // include/uapi/linux/errqueue.h
         "SO_EE_ORIGIN_ZEROCOPY" => 5,
+        "SCM_TIMESTAMPING" => libc::SCM_TIMESTAMPING as i64,
+        "SOF_TIMESTAMPING_TX_HARDWARE" => libc::SOF_TIMESTAMPING_TX_HARDWARE as i64,
+        "SOF_TIMESTAMPING_TX_SOFTWARE" => libc::SOF_TIMESTAMPING_TX_SOFTWARE as i64,
+        "SOF_TIMESTAMPING_RX_HARDWARE" => libc::SOF_TIMESTAMPING_RX_HARDWARE as i64,
+        "SOF_TIMESTAMPING_RX_SOFTWARE" => libc::SOF_TIMESTAMPING_RX_SOFTWARE as i64,
+        "SOF_TIMESTAMPING_SOFTWARE" => libc::SOF_TIMESTAMPING_SOFTWARE as i64,
+        "SOF_TIMESTAMPING_RAW_HARDWARE" => libc::SOF_TIMESTAMPING_RAW_HARDWARE as i64,
+        "SOF_TIMESTAMPING_OPT_ID" => libc::SOF_TIMESTAMPING_OPT_ID as i64,
+        "SOF_TIMESTAMPING_TX_SCHED" => libc::SOF_TIMESTAMPING_TX_SCHED as i64,
+        "SOF_TIMESTAMPING_TX_ACK" => libc::SOF_TIMESTAMPING_TX_ACK as i64,
+        "SOF_TIMESTAMPING_OPT_CMSG" => libc::SOF_TIMESTAMPING_OPT_CMSG as i64,
+        "SOF_TIMESTAMPING_OPT_TSONLY" => libc::SOF_TIMESTAMPING_OPT_TSONLY as i64,
+        // include/uapi/linux/errqueue.h
+        "SCM_TSTAMP_SND" => 0,
+        "SCM_TSTAMP_SCHED" => 1,
+        "SCM_TSTAMP_ACK" => 2,
         "SO_EE_CODE_ZEROCOPY_COPIED" => 1,
         "SIOCINQ" => libc::FIONREAD as i64,
         "FIONREAD" => libc::FIONREAD as i64,
@@ -340,7 +374,10 @@ pub fn recv(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
 }
 
 /// The fields of a `{field=value, ...}` struct, by name; `what` names the struct.
-fn fields<'c>(e: &'c Expr, what: &str) -> Result<Vec<(&'c str, &'c Expr, &'c Expr)>, Bad<'c>> {
+pub(in crate::runner::syscall) fn fields<'c>(
+    e: &'c Expr,
+    what: &str,
+) -> Result<Vec<(&'c str, &'c Expr, &'c Expr)>, Bad<'c>> {
     let Expr::Struct(items) = e else {
         return Err(blame(
             e,
@@ -493,6 +530,9 @@ fn cmsg(e: &Expr) -> Result<Cmsg, Bad<'_>> {
             "cmsg_type" => kind = Some(on(v, int32(v, "cmsg_type"))?),
             "cmsg_data" => {
                 data = Some(match v {
+                    Expr::Struct(_) if timestamping::is_scm_timestamping(v) => {
+                        timestamping::scm_timestamping(v)?
+                    }
                     Expr::Struct(_) => extended_err(v)?,
                     _ => CmsgData::Int(on(v, int32(v, "cmsg_data"))?),
                 })

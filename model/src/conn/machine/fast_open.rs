@@ -41,6 +41,9 @@ impl Connection {
                 self.tcb.rcv_wup = self.tcb.rcv_nxt;
                 self.rcv.readable += u64::from(seg.len);
                 self.fast_open.child = true;
+                // Linux makes the full child socket at once (tcp_fastopen_create_child()):
+                // no request socket judges what follows.
+                self.linux.child = true;
             }
             Some(SynFastOpen::SendCookie { cookie, exp }) => {
                 // RFC 7413 4.2.1: the SYN-ACK carries the server's cookie; data on the SYN

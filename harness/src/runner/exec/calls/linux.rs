@@ -15,6 +15,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use nix::errno::Errno;
 
+use super::timestamping::ScriptClock;
 use super::{Op, Ret, Started};
 use crate::differ::Call;
 use crate::runner::exec::{Exec, Step};
@@ -231,6 +232,30 @@ impl Exec<'_> {
                 value,
                 what,
             } => self.set_int(ev, fd, level, name, value, &what),
+            LinuxCall::SetBytes {
+                fd,
+                level,
+                name,
+                value,
+                len,
+                what,
+            } => {
+                let fd = self.fd_arg(ev, fd)?;
+                let raw = self.stack.raw_fd(fd)?;
+                // The string's bytes, zero-padded to the length given (the C string's NUL).
+                let mut buf = value;
+                buf.resize(buf.len().max(len as usize), 0);
+                // SAFETY: buf holds at least `len` bytes and outlives the call.
+                let r = unsafe { libc::setsockopt(raw, level, name, buf.as_ptr().cast(), len) };
+                self.note_call(format!("setsockopt({fd}, {what}, {len} bytes) = {r}"));
+                if r < 0 {
+                    return done(last_err());
+                }
+                // A listener's own Fast Open key: its cookies are no longer the ones the
+                // profile's key gives.
+                self.model(fd, Call::Unmodelled(format!("setsockopt({what})")));
+                done(Ret::ok(0))
+            }
             LinuxCall::GetInt {
                 fd,
                 level,
@@ -446,6 +471,10 @@ impl Exec<'_> {
         }
         let call = if HARMLESS.contains(&(level, name)) {
             Call::Harmless
+        } else if (level, name) == (libc::IPPROTO_TCP, libc::TCP_FASTOPEN) {
+            Call::FastOpenQueue {
+                qlen: value.max(0) as u32,
+            }
         } else {
             Call::Unmodelled(format!("setsockopt({what})"))
         };
@@ -635,7 +664,8 @@ impl Exec<'_> {
         }
         let mut ret = Ret::ok(r as i64);
         if let Some(want) = msg {
-            ret.mismatch = check_msg(&m, &want);
+            let clock = ScriptClock::now(self.now_us(), self.tol_usecs);
+            ret.mismatch = check_msg(&m, &want, clock);
         }
         done(ret)
     }
@@ -643,7 +673,7 @@ impl Exec<'_> {
 
 /// What differs between a received message and the script's, in packetdrill's order
 /// (`msg_flags`, then the control messages).
-fn check_msg(m: &libc::msghdr, want: &RecvMsg) -> Option<(String, String)> {
+fn check_msg(m: &libc::msghdr, want: &RecvMsg, clock: ScriptClock) -> Option<(String, String)> {
     if m.msg_flags != want.msg_flags {
         return Some((
             format!("msg_flags {:#010x}", m.msg_flags),
@@ -716,6 +746,10 @@ fn check_msg(m: &libc::msghdr, want: &RecvMsg) -> Option<(String, String)> {
                         && u32_at(12) == *d
                 }
             }
+            CmsgData::Timestamping { usecs } => match clock.check(*usecs, data) {
+                Ok(()) => true,
+                Err(e) => return Some((format!("cmsg {} {e}", i + 1), e)),
+            },
         };
         if !ok {
             return Some((

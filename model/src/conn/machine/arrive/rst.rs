@@ -32,6 +32,14 @@ impl Connection {
         self.note_raced_acks(now);
         self.record.obligations.clear();
         match self.state {
+            // RFC 7413 4.2.2: a Fast Open SYN made a connection the application may already
+            // hold (accept() returned it), not a request the listener may forget: a RST
+            // resets it as one in ESTABLISHED would, and the SYN's data stays readable
+            // before the error (Linux tcp_reset() on the child socket: ECONNRESET).
+            State::SynReceived if self.is_fast_open_child() => {
+                self.record.reports.push(Report::ConnectionReset);
+                self.enter(State::Closed);
+            }
             State::SynReceived if self.handshake.passive => self.back_to_listen(),
             State::SynReceived => {
                 self.record.reports.push(Report::ConnectionRefused);
