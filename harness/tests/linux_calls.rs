@@ -266,3 +266,35 @@ fn a_reused_descriptor_names_the_new_socket() {
         r.trace
     );
 }
+
+/// `MSG_ZEROCOPY` over iovecs of one byte each: every iovec becomes a fragment of its own, as
+/// with packetdrill's one allocation per iovec (touching buffers would merge into one), so
+/// 18 of them overflow the 17 fragments of an skb; and the buffer outlives the call, so the
+/// segment sent a step later still carries the bytes written (zeros), not reused memory.
+#[test]
+fn zerocopy_iovecs_are_fragments_and_outlive_the_call() {
+    let iov = vec!["{..., 1}"; 18].join(", ");
+    let text = format!(
+        "\
+0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0    setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
++0    setsockopt(3, SOL_SOCKET, SO_ZEROCOPY, [1], 4) = 0
++0    setsockopt(3, SOL_SOCKET, SO_SNDBUF, [2000000], 4) = 0
++0    bind(3, ..., ...) = 0
++0    listen(3, 1) = 0
++0    < S 0:0(0) win 32792 <mss 1000,sackOK,nop,nop,nop,wscale 7>
++0    > S. 0:0(0) ack 1 <...>
++0    < . 1:1(0) ack 1 win 257
++0    accept(3, ..., ...) = 4
++0    sendmsg(4, {{msg_name(...)=..., msg_iov(18)=[{iov}], msg_flags=0}}, MSG_ZEROCOPY) = 18
++0    > P. 1:18(17) ack 1
++.01  < . 1:1(0) ack 18 win 257
++0    > P. 18:19(1) ack 1
++0    < . 1:1(0) ack 19 win 257
+"
+    );
+    for ip in [IpVersion::V4, IpVersion::V6] {
+        let r = run(&text, ip);
+        assert_eq!(r.verdict, Verdict::Pass, "{}\n{}", r.describe(), r.trace);
+    }
+}

@@ -87,3 +87,27 @@ fn bad_addresses_are_refused_at_the_option() {
     let r = run_text("addr.pkt", &text, IpVersion::V6, &shell());
     assert_eq!(r.verdict, Verdict::Pass, "{}", r.describe());
 }
+
+/// An inbound ICMP error carries the script's addresses too: run_all.py's own pair, where
+/// the peer is 192.0.2.1 (the sandbox's default address for the stack), is where an ICMP
+/// built for the default addresses never reaches the stack. The path MTU it announces shows
+/// in TCP_INFO.
+#[test]
+fn icmp_errors_use_the_scripts_addresses() {
+    let text = "--local_ip=192.168.0.1\n--remote_ip=192.0.2.1\n\
+0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0    setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
++0    bind(3, ..., ...) = 0
++0    listen(3, 1) = 0
++0    < S 0:0(0) win 32792 <mss 1460,nop,wscale 7>
++0    > S. 0:0(0) ack 1 <...>
++.01  < . 1:1(0) ack 1 win 257
++0    accept(3, ..., ...) = 4
++0    write(4, ..., 10) = 10
++0    > P. 1:11(10) ack 1
++0    < icmp unreachable frag_needed mtu 1200 [1:11(10)]
++0    %{ assert tcpi_pmtu == 1200, tcpi_pmtu }%
+";
+    let r = run_text("icmp.pkt", text, IpVersion::V4, &shell());
+    assert_eq!(r.verdict, Verdict::Pass, "{}\n{}", r.describe(), r.trace);
+}

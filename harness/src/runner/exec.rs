@@ -111,6 +111,9 @@ pub struct Exec<'a> {
     /// Descriptors the script made that are no socket of the stack (`epoll_create`), by
     /// script number.
     files: HashMap<i64, std::os::fd::OwnedFd>,
+    /// Buffers sent with `MSG_ZEROCOPY`: the kernel sends from their pages until the data
+    /// is acknowledged, so they live as long as the run (packetdrill's `--send_omit_free`).
+    zerocopy_buffers: Vec<Vec<u8>>,
     nonblocking: HashMap<Fd, bool>,
     queues: BTreeMap<u16, VecDeque<Packet>>,
     conns: BTreeMap<u16, Conn>,
@@ -176,6 +179,7 @@ impl<'a> Exec<'a> {
             last_inbound: false,
             fds: HashMap::new(),
             files: HashMap::new(),
+            zerocopy_buffers: Vec::new(),
             nonblocking: HashMap::new(),
             queues: BTreeMap::new(),
             conns: BTreeMap::new(),

@@ -564,15 +564,18 @@ impl Exec<'_> {
         flags: i32,
     ) -> Result<usize, Errno> {
         let raw = self.stack.raw_fd(fd).map_err(|_| Errno::EBADF)?;
-        let data = vec![0u8; len];
         let iovs = iovs.max(1);
+        // One byte apart, as packetdrill's buffers (one allocation per iovec) are: with
+        // MSG_ZEROCOPY the kernel pins the pages and merges touching iovecs into one
+        // fragment, so contiguous ones would fill fewer fragments than the script's.
+        let data = vec![0u8; len + iovs];
         let per = len / iovs;
         let mut v: Vec<libc::iovec> = (0..iovs)
             .map(|i| {
                 let start = i * per;
                 let end = if i + 1 == iovs { len } else { start + per };
                 libc::iovec {
-                    iov_base: data[start..].as_ptr() as *mut libc::c_void,
+                    iov_base: data[start + i..].as_ptr() as *mut libc::c_void,
                     iov_len: end - start,
                 }
             })
@@ -604,6 +607,9 @@ impl Exec<'_> {
         }
         // SAFETY: msg describes valid buffers.
         let r = unsafe { libc::sendmsg(raw, &msg, flags | libc::MSG_NOSIGNAL) };
+        if flags & libc::MSG_ZEROCOPY != 0 {
+            self.zerocopy_buffers.push(data);
+        }
         if r < 0 {
             Err(Errno::last())
         } else {
