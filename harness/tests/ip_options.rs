@@ -72,8 +72,8 @@ fn sent(sandbox: &mut Sandbox) -> Vec<Sent> {
 /// The one segment among `sent` with exactly the control bits `ctl` (PSH aside).
 #[track_caller]
 fn one(sent: &[Sent], ctl: TcpFlags) -> &Sent {
-    let ctl = ctl.0 as u8;
-    let psh = TcpFlags::PSH.0 as u8;
+    let ctl = ctl.0;
+    let psh = TcpFlags::PSH.0;
     let found: Vec<&Sent> = sent.iter().filter(|s| s.flags & !psh == ctl).collect();
     assert_eq!(
         found.len(),
