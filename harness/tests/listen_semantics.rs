@@ -347,7 +347,25 @@ fn add_second_address(v6: bool) -> IpAddr {
         "ip {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    addr
+    // IPv6 installs the address's local route from a work queue after the address itself
+    // (addrconf_dad_completed(), even with nodad): wait, within a second, until the
+    // address routes locally.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    loop {
+        let got = Command::new("ip")
+            .args(["route", "get", &addr.to_string()])
+            .output()
+            .expect("run ip");
+        if String::from_utf8_lossy(&got.stdout).starts_with("local ") {
+            return addr;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{addr} does not route locally: {}",
+            String::from_utf8_lossy(&got.stdout)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
 }
 
 /// RFC 9293 3.9.1.1: MUST-43, OPEN takes an optional local IP address. With two local

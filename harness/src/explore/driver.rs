@@ -85,6 +85,7 @@ pub fn needs(ev: &Event) -> Option<Capability> {
     match ev {
         Event::Shutdown => Some(Capability::HalfClose),
         Event::Abort => Some(Capability::Linger),
+        Event::DelayedAcks => Some(Capability::QuickAck),
         _ => None,
     }
 }
@@ -546,6 +547,16 @@ impl Driver {
                 };
                 self.call(t0, fd, linger)?;
                 self.call(t0, fd, Call::Close)?;
+            }
+            Event::DelayedAcks => {
+                let Some(fd) = self.fd else { return Ok(()) };
+                let r = self.stack.setsockopt(fd, SockOpt::QuickAck(false));
+                self.script.call(format!(
+                    "setsockopt({fd}, IPPROTO_TCP, TCP_QUICKACK, [0], 4) = {}",
+                    result_text(&r)
+                ));
+                // Nothing for the model: it lets every ACK of in-order data wait (within
+                // the profile's delay) whatever the mode.
             }
         }
         self.observe(t0)

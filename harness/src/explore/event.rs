@@ -80,6 +80,10 @@ pub enum Event {
     Shutdown,
     /// `SO_LINGER {1, 0}` then `close()`: ABORT (RFC 9293 3.10.5).
     Abort,
+    /// `setsockopt(TCP_QUICKACK, 0)`: delayed ACKs from now on (Linux's pingpong mode),
+    /// where the ACK rules of RFC 9293 3.8.6.3 and 3.10.7.4 (aggregation, every second
+    /// full-sized segment) show; a connection starts in quick-ACK mode.
+    DelayedAcks,
 }
 
 impl Event {
@@ -107,6 +111,7 @@ impl fmt::Display for Event {
             Event::Read(n) => write!(f, "read {n}"),
             Event::Shutdown => f.write_str("shutdown(SHUT_WR)"),
             Event::Abort => f.write_str("abort (SO_LINGER 0, close)"),
+            Event::DelayedAcks => f.write_str("TCP_QUICKACK 0 (delayed ACKs)"),
         }
     }
 }

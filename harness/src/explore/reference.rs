@@ -181,6 +181,7 @@ impl RefState {
                 let _ = self.conn.close_linger_zero(now);
                 self.has_fd = false;
             }
+            Event::DelayedAcks => {}
         }
         self.emit_owed();
         if self.setup.passive && self.conn.state() == State::Closed {
@@ -249,6 +250,7 @@ impl<P: ProfileSource> ReferenceStateMachine for Explore<P> {
                     )
             }
             Event::Read(_) | Event::Shutdown | Event::Abort => state.has_fd,
+            Event::DelayedAcks => state.has_fd && state.conn.state().is_synchronized(),
             Event::Segment(_) => true,
         }
     }
@@ -489,6 +491,11 @@ fn build_transitions(conn_state: State, injected: usize, has_fd: bool) -> BoxedS
             (1, Just(Event::Shutdown).boxed()),
             (1, Just(Event::Abort).boxed()),
         ]);
+    }
+    // Once the connection is up: in SYN-SENT Linux's pingpong mode also delays the ACK of
+    // the SYN-ACK (tcp_rcv_synsent_state_process()), which the model does not follow.
+    if has_fd && conn_state.is_synchronized() {
+        choices.push((1, Just(Event::DelayedAcks).boxed()));
     }
     prop::strategy::Union::new_weighted(choices).boxed()
 }

@@ -62,6 +62,7 @@ pub fn event_text(e: &Event) -> String {
         Event::Read(n) => format!("non-blocking read() of up to {n} bytes (RECEIVE)"),
         Event::Shutdown => "shutdown(SHUT_WR) (CLOSE)".to_string(),
         Event::Abort => "SO_LINGER {1, 0} then close() (ABORT)".to_string(),
+        Event::DelayedAcks => "setsockopt(TCP_QUICKACK, 0): delayed ACKs".to_string(),
     }
 }
 

@@ -221,6 +221,7 @@ enum Choice {
     Read,
     Shutdown,
     Abort,
+    DelayedAcks,
 }
 
 /// `reference::build_transitions`: the same options, weights and order.
@@ -281,6 +282,9 @@ fn transition(r: &mut TestRunner, state: &RefState) -> Option<Event> {
             (1, Choice::Abort),
         ]);
     }
+    if state.has_fd && conn_state.is_synchronized() {
+        choices.push((1, Choice::DelayedAcks));
+    }
     let weights: Vec<u32> = choices.iter().map(|&(w, _)| w).collect();
     Some(match choices[pick(r, &weights)?].1 {
         S(flags, seq, ack, len) => segment(r, flags, seq, ack, len)?,
@@ -289,6 +293,7 @@ fn transition(r: &mut TestRunner, state: &RefState) -> Option<Event> {
         Choice::Read => Event::Read(leaf(r, 1u16..=2000)?),
         Choice::Shutdown => Event::Shutdown,
         Choice::Abort => Event::Abort,
+        Choice::DelayedAcks => Event::DelayedAcks,
     })
 }
 

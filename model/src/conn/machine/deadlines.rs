@@ -70,7 +70,7 @@ impl Connection {
             let mut spec =
                 SegSpec::ctl(TcpFlags::ACK, self.tcb.snd_nxt - 1, Some(self.tcb.rcv_nxt));
             if self.profile.behaviour.keepalive_garbage_octet {
-                // RFC 9293 3.8.4: SHLD-12, a probe without data; MAY-6, or with one garbage
+                // RFC 9293 3.8.4: SHLD-12, MAY-6, a probe without data, or with one garbage
                 // octet (the last one acknowledged, at SND.NXT - 1). Linux never sends the
                 // octet (tcp_xmit_probe_skb()), so its profile wants the empty probe.
                 spec.len = LenSpec::AtMost(1);
