@@ -84,6 +84,8 @@ struct SockOpts {
     keepalive: bool,
     /// TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT as set; the profile's for the rest.
     keepalive_times: Option<KeepAlive>,
+    /// SO_OOBINLINE.
+    oob_inline: bool,
 }
 
 struct Tracked {

@@ -443,6 +443,8 @@ impl Exec<'_> {
         }
         let call = if HARMLESS.contains(&(level, name)) {
             Call::Harmless
+        } else if (level, name) == (libc::SOL_SOCKET, libc::SO_OOBINLINE) {
+            Call::OobInline(value != 0)
         } else {
             Call::Unmodelled(format!("setsockopt({what})"))
         };
@@ -500,19 +502,36 @@ impl Exec<'_> {
                 iovs: iov.len(),
             }));
         }
+        let urgent = flags & libc::MSG_OOB != 0;
         if blocking {
             return Ok(match self.write_some(&mut op) {
                 Some(ret) => {
                     self.returned(op, &ret, ev.span.line);
+                    if urgent && ret.errno.is_none() {
+                        self.model(fd, Call::UrgentMark);
+                    }
                     Started::Done(ret)
                 }
-                None => Started::Blocked(op),
+                None => {
+                    if urgent {
+                        // Linux marks the end of what the call queued in all (tcp_push()
+                        // at its end): the model hears of the data in parts.
+                        self.model(
+                            fd,
+                            Call::Unmodelled("MSG_OOB on a write that blocks".into()),
+                        );
+                    }
+                    Started::Blocked(op)
+                }
             });
         }
         let r = self.send_raw(fd, len, iov.len(), flags);
         let ret = match r {
             Ok(n) => {
                 self.model_sent(fd, len, Ok(n as u64), flags);
+                if urgent && n > 0 {
+                    self.model(fd, Call::UrgentMark);
+                }
                 Ret::ok(n as i64)
             }
             Err(e) => {
@@ -630,7 +649,9 @@ impl Exec<'_> {
             }
             return done(Ret::err(e));
         }
-        let consumed = flags & (libc::MSG_PEEK | libc::MSG_ERRQUEUE) == 0;
+        // MSG_OOB reads the out-of-band byte's copy (tcp_recv_urg()): the stream, which the
+        // model follows, is untouched.
+        let consumed = flags & (libc::MSG_PEEK | libc::MSG_ERRQUEUE | libc::MSG_OOB) == 0;
         if consumed {
             self.model(
                 fd,
