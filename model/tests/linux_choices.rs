@@ -867,3 +867,50 @@ fn tail_loss_probe_rearms_the_rto() {
         assert!(accepts(&c, due.earliest, copy));
     }
 }
+
+/// RFC 9293 3.8.5: MUST-30, MUST-62. Sending urgent data (MSG_OOB): every segment that starts
+/// before SND.UP carries URG and the offset of SND.UP; a segment without URG, or with the
+/// pointer at the last urgent octet (RFC 793's reading), is refused; once SND.UP is
+/// acknowledged, URG is refused. Receiving with SO_OOBINLINE: the out-of-band byte is read in
+/// its place. Sequence numbers cross 2^32.
+#[test]
+fn urgent_data_sent_and_read_inline() {
+    let (s, p) = (NEAR_WRAP, 9000);
+    let s1 = s.wrapping_add(1);
+    let urg = |mut x: Seg, up: u16| {
+        x.flags |= TcpFlags::URG;
+        x.up = up;
+        x
+    };
+    for prof in [Profile::linux_defaults(), Profile::rfc9293()] {
+        let mut c = established(prof.clone(), s, p);
+        // 1000 octets in segments of the default MSS, 536.
+        c.send(ms(20), 1000).unwrap();
+        c.mark_urgent();
+        let first = data(s1, p + 1, 536);
+        let d = refusal(&c, ms(20), first);
+        assert_eq!(d.rule, &rules::URGENT_SEND, "{d}");
+        let d = refusal(&c, ms(20), urg(first, 999));
+        assert_eq!(d.rule, &rules::URGENT_SEND, "{d}");
+        sends(&mut c, ms(20), urg(first, 1000));
+        sends(
+            &mut c,
+            ms(20),
+            urg(data(s1.wrapping_add(536), p + 1, 464), 464),
+        );
+        c.arrive(ms(30), &seg(ACK, p + 1, s1.wrapping_add(1000)));
+        c.send(ms(40), 10).unwrap();
+        let plain = data(s1.wrapping_add(1000), p + 1, 10);
+        let d = refusal(&c, ms(40), urg(plain, 1));
+        assert_eq!(d.rule, &rules::URGENT_SEND, "{d}");
+        sends(&mut c, ms(40), plain);
+
+        // Inline: a read stops before the urgent octet (the 10th), the next starts at it.
+        let mut c = established(prof, s, p);
+        c.set_oob_inline(true);
+        c.arrive(ms(20), &urg(data(p + 1, s1, 10), 10));
+        assert_eq!(c.receive(100), Ok(9));
+        c.arrive(ms(30), &data(p + 11, s1, 10));
+        assert_eq!(c.receive(100), Ok(11));
+    }
+}

@@ -78,6 +78,10 @@ pub enum Call {
     FastOpenQueue {
         qlen: u32,
     },
+    /// The data just written is urgent (send() with MSG_OOB; RFC 9293 3.8.5).
+    UrgentMark,
+    /// SO_OOBINLINE: the out-of-band byte stays in the stream.
+    OobInline(bool),
     /// An option that changes nothing the model pins (the window, segment sizes within
     /// the MSS, the ACK timing within its limit).
     Harmless,
@@ -205,6 +209,17 @@ impl Differ {
                     tr.conn.set_user_timeout(t);
                 }
             }
+            Call::UrgentMark => {
+                if let Some(t) = self.tracked(fd) {
+                    t.conn.mark_urgent();
+                }
+            }
+            Call::OobInline(on) => {
+                self.opts.entry(fd).or_default().oob_inline = on;
+                if let Some(t) = self.tracked(fd) {
+                    t.conn.set_oob_inline(on);
+                }
+            }
             Call::KeepAlive(on) => {
                 self.opts.entry(fd).or_default().keepalive = on;
                 if let Some(t) = self.tracked(fd) {
@@ -279,6 +294,9 @@ impl Differ {
                         }
                         if o.keepalive {
                             t.conn.set_keepalive(now, true);
+                        }
+                        if o.oob_inline {
+                            t.conn.set_oob_inline(true);
                         }
                         self.opts.insert(
                             new_fd,

@@ -31,7 +31,7 @@ impl Differ {
         t.fed(
             line,
             format!("< icmp type {} code {}", err.icmp_type, err.code),
-            Trigger::Other,
+            Trigger::Icmp,
         );
         if let IcmpEffect::NotFollowed(why) = t.conn.icmp_error(now, &err) {
             self.give_up(format!("ICMP error: {why}"));

@@ -103,6 +103,8 @@ struct SockOpts {
     keepalive_times: Option<KeepAlive>,
     /// TCP_FASTOPEN's queue length (0: not set).
     fast_open_qlen: u32,
+    /// SO_OOBINLINE.
+    oob_inline: bool,
 }
 
 struct Tracked {

@@ -85,6 +85,8 @@ pub enum Trigger {
     Segment(TcpFlags),
     /// close() with SO_LINGER {1, 0}.
     Abort,
+    /// An ICMP error quoting one of the connection's segments.
+    Icmp,
     /// A socket call, or nothing yet.
     #[default]
     Other,

@@ -25,7 +25,7 @@ use tcpcheck_model::profile::Profile;
 use tcpcheck_model::wire::{SegmentRepr, TcpOption};
 
 pub use super::case::{Case, Found, HarnessError, Outcome};
-use super::event::{resolve, Clock, Event, Resolved, Setup};
+use super::event::{icmp_quote, icmp_repr, resolve, Clock, Event, IcmpEvent, Resolved, Setup};
 use super::reference::REPLAY_DEPTH;
 use super::render::Script;
 use crate::differ::{Call, Departure, Differ, Key, Owed, Sent, Trigger};
@@ -246,6 +246,7 @@ impl Session {
             f.trigger = match ev {
                 Event::Segment(s) => Trigger::Segment(s.flags),
                 Event::Abort => Trigger::Abort,
+                Event::Icmp(_) => Trigger::Icmp,
                 _ => Trigger::Other,
             };
             self.found = Some(f.clone());
@@ -513,6 +514,7 @@ impl Driver {
                 r.restamp(self.clock.peer_tsval, self.clock.stack_tsval);
                 self.inject(r, t0)?;
             }
+            Event::Icmp(i) => self.icmp(i, t0)?,
             Event::Write(n) => self.write(n, t0)?,
             Event::Read(n) => self.read(n, t0)?,
             Event::Shutdown => {
@@ -560,6 +562,24 @@ impl Driver {
             }
         }
         self.observe(t0)
+    }
+
+    /// An ICMP error about the connection, quoting a segment the stack sent to the peer; the
+    /// model's ICMP rules (RFC 9293 3.9.2.2, RFC 5927) say what it does.
+    fn icmp(&mut self, ev: IcmpEvent, t0: Duration) -> Checked {
+        let (stack, peer) = (self.peer.remote, self.peer.local);
+        let msg = icmp_repr(&ev, self.model(), stack, peer);
+        let quoted = icmp_quote(ev.quote, self.model());
+        let bytes = msg
+            .emit()
+            .map_err(|e| self.harness(format!("building an ICMP error: {e}")))?;
+        let (.., words) = ev.kind.wire(stack.is_ipv6());
+        self.script.icmp(words, quoted);
+        if let Err(e) = self.stack.inject(&bytes) {
+            return Err(self.harness(format!("inject: {e}")));
+        }
+        self.differ.icmp(t0, self.line, &msg);
+        self.diverged()
     }
 
     fn inject(&mut self, r: Resolved, t0: Duration) -> Checked {

@@ -8,9 +8,11 @@
 //! deletes the events before them.
 
 use std::fmt;
+use std::net::SocketAddr;
 
 use tcpcheck_model::conn::{Connection, Seg, SegOptions, State};
 use tcpcheck_model::seq::SeqNumber;
+use tcpcheck_model::wire::icmp::{IcmpRepr, QuotedTcp};
 use tcpcheck_model::wire::{TcpFlags, TcpOption};
 
 /// How a case opens its connection, and what the peer's SYN offers.
@@ -64,10 +66,161 @@ pub struct SegEvent {
     pub options: bool,
 }
 
+/// An ICMP or ICMPv6 error from the network about one of the stack's segments (RFC 9293
+/// 3.9.2.2, RFC 5927): its kind, and the sequence number it quotes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IcmpEvent {
+    pub kind: IcmpKind,
+    /// The quoted segment's sequence number: SND.UNA for the segment in flight, others in
+    /// and out of the window (RFC 5927 4.1).
+    pub quote: AckOf,
+}
+
+/// The errors RFC 9293 3.9.2.2 sorts, each as ICMPv4 and as ICMPv6 sends it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IcmpKind {
+    /// ICMPv4 Source Quench (MUST-55). ICMPv6 has none: a v6 case sends Time Exceeded.
+    SourceQuench,
+    /// Destination Unreachable, net (soft; ICMPv6 no route).
+    NetUnreachable,
+    /// Destination Unreachable, host (soft; ICMPv6 address unreachable).
+    HostUnreachable,
+    /// Destination Unreachable, protocol (hard; ICMPv6 has no such code: Parameter
+    /// Problem, unknown next header, a soft error).
+    ProtocolUnreachable,
+    /// Destination Unreachable, port (hard on both).
+    PortUnreachable,
+    /// Destination Unreachable, source route failed (ICMPv4 code 5, soft; ICMPv6:
+    /// administratively prohibited, code 1, which RFC 9293 does not classify).
+    SourceRouteFailed,
+    /// Time Exceeded in transit (soft).
+    TimeExceeded,
+    /// Fragmentation needed (ICMPv4, MTU 576) or Packet Too Big (ICMPv6, MTU 1280).
+    PacketTooBig,
+}
+
+impl IcmpKind {
+    pub const ALL: [IcmpKind; 8] = [
+        IcmpKind::SourceQuench,
+        IcmpKind::NetUnreachable,
+        IcmpKind::HostUnreachable,
+        IcmpKind::ProtocolUnreachable,
+        IcmpKind::PortUnreachable,
+        IcmpKind::SourceRouteFailed,
+        IcmpKind::TimeExceeded,
+        IcmpKind::PacketTooBig,
+    ];
+
+    /// Type, code, the four bytes after the checksum (the MTU) and packetdrill's words for
+    /// them, for the family.
+    pub fn wire(self, v6: bool) -> (u8, u8, u32, &'static str) {
+        use tcpcheck_model::wire::icmp::{v4, v6 as six};
+        match (self, v6) {
+            (IcmpKind::SourceQuench, false) => (v4::SOURCE_QUENCH, 0, 0, "source_quench"),
+            (IcmpKind::NetUnreachable, false) => {
+                (v4::DEST_UNREACH, 0, 0, "unreachable net_unreachable")
+            }
+            (IcmpKind::HostUnreachable, false) => {
+                (v4::DEST_UNREACH, 1, 0, "unreachable host_unreachable")
+            }
+            (IcmpKind::ProtocolUnreachable, false) => {
+                (v4::DEST_UNREACH, 2, 0, "unreachable protocol_unreachable")
+            }
+            (IcmpKind::PortUnreachable, false) => {
+                (v4::DEST_UNREACH, 3, 0, "unreachable port_unreachable")
+            }
+            (IcmpKind::SourceRouteFailed, false) => {
+                (v4::DEST_UNREACH, 5, 0, "unreachable source_route_failed")
+            }
+            (IcmpKind::TimeExceeded, false) => (v4::TIME_EXCEEDED, 0, 0, "time_exceeded"),
+            (IcmpKind::PacketTooBig, false) => (
+                v4::DEST_UNREACH,
+                v4::FRAG_NEEDED,
+                576,
+                "unreachable frag_needed mtu 576",
+            ),
+            (IcmpKind::SourceQuench | IcmpKind::TimeExceeded, true) => {
+                (six::TIME_EXCEEDED, 0, 0, "time_exceeded exceeded_hop_limit")
+            }
+            (IcmpKind::NetUnreachable, true) => (six::DEST_UNREACH, 0, 0, "unreachable no_route"),
+            (IcmpKind::HostUnreachable, true) => {
+                (six::DEST_UNREACH, 3, 0, "unreachable address_unreachable")
+            }
+            (IcmpKind::ProtocolUnreachable, true) => (
+                six::PARAMETER_PROBLEM,
+                1,
+                0,
+                "parameter_problem unknown_next_header",
+            ),
+            (IcmpKind::PortUnreachable, true) => {
+                (six::DEST_UNREACH, 4, 0, "unreachable port_unreachable")
+            }
+            (IcmpKind::SourceRouteFailed, true) => {
+                (six::DEST_UNREACH, 1, 0, "unreachable admin_prohibited")
+            }
+            (IcmpKind::PacketTooBig, true) => {
+                (six::PACKET_TOO_BIG, 0, 1280, "packet_too_big mtu 1280")
+            }
+        }
+    }
+}
+
+/// An ICMP event from the explorer's three draws: the kind's index into [`IcmpKind::ALL`],
+/// a selector (half the time the segment in flight at SND.UNA; else near SND.NXT, near
+/// SND.UNA, or a window's worth or more away, out of RFC 5927's range) and an offset.
+pub fn icmp_event(kind: usize, selector: u8, d: i32) -> Event {
+    let quote = match selector {
+        0..=2 => AckOf::SndUna(0),
+        3 => AckOf::SndNxt(d),
+        4 => AckOf::SndUna(d),
+        _ => AckOf::SndUna(d.saturating_mul(70_000)),
+    };
+    Event::Icmp(IcmpEvent {
+        kind: IcmpKind::ALL[kind % IcmpKind::ALL.len()],
+        quote,
+    })
+}
+
+/// The sequence number an ICMP error quotes, against the model's view of the connection.
+pub fn icmp_quote(quote: AckOf, conn: &Connection) -> SeqNumber {
+    let tcb = conn.tcb();
+    match quote {
+        AckOf::SndNxt(d) => offset(tcb.snd_nxt, d),
+        AckOf::SndUna(d) => offset(tcb.snd_una, d),
+        AckOf::Iss(d) => offset(tcb.iss, d),
+    }
+}
+
+/// The ICMP message for `ev` from `peer`'s network to `stack`, quoting a segment of the
+/// stack's to `peer` (no payload) at the sequence number [`icmp_quote`] gives.
+pub fn icmp_repr(
+    ev: &IcmpEvent,
+    conn: &Connection,
+    stack: SocketAddr,
+    peer: SocketAddr,
+) -> IcmpRepr {
+    let (icmp_type, code, rest, _) = ev.kind.wire(stack.is_ipv6());
+    let quoted = QuotedTcp {
+        src: stack,
+        dst: peer,
+        seq: icmp_quote(ev.quote, conn).0,
+    };
+    IcmpRepr {
+        src: peer.ip(),
+        dst: stack.ip(),
+        icmp_type,
+        code,
+        rest,
+        body: IcmpRepr::quote_tcp(quoted, 0),
+    }
+}
+
 /// One step of a case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
     Segment(SegEvent),
+    /// An ICMP error about the connection, from the network.
+    Icmp(IcmpEvent),
     /// The `n`-th most recent injected segment again, numbers unchanged: a duplicate, or an
     /// old segment arriving after newer ones. Its timestamp is fresh, so PAWS (not modelled)
     /// does not decide its fate.
@@ -88,7 +241,7 @@ pub enum Event {
 
 impl Event {
     pub fn is_call(&self) -> bool {
-        !matches!(self, Event::Segment(_) | Event::Replay(_))
+        !matches!(self, Event::Segment(_) | Event::Replay(_) | Event::Icmp(_))
     }
 }
 
@@ -106,6 +259,7 @@ impl fmt::Display for Event {
                 }
                 Ok(())
             }
+            Event::Icmp(i) => write!(f, "< icmp {:?} quoting {:?}", i.kind, i.quote),
             Event::Replay(n) => write!(f, "replay injected segment -{}", n + 1),
             Event::Write(n) => write!(f, "write {n}"),
             Event::Read(n) => write!(f, "read {n}"),

@@ -38,6 +38,7 @@ impl Class {
             event: match found.trigger {
                 Trigger::Segment(flags) => format!("< {}", flags_text(flags)),
                 Trigger::Abort => "abort".to_string(),
+                Trigger::Icmp => "< icmp".to_string(),
                 Trigger::Other => "call".to_string(),
             },
         }

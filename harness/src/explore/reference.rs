@@ -18,7 +18,14 @@ use tcpcheck_model::profile::{Profile, ProfileKind};
 use tcpcheck_model::seq::SeqNumber;
 use tcpcheck_model::wire::{SackBlock, SackBlocks, TcpFlags};
 
-use super::event::{resolve, AckOf, Clock, Event, Resolved, SegEvent, SeqAt, Setup};
+use std::net::SocketAddr;
+
+use tcpcheck_model::conn::icmp::IcmpError;
+
+use super::event::{
+    icmp_event, icmp_repr, resolve, AckOf, Clock, Event, IcmpKind, Resolved, SegEvent, SeqAt, Setup,
+};
+use crate::sandbox::{PEER_V4, PEER_V6, STACK_V4, STACK_V6};
 
 /// A [`ProfileKind`] as a type: proptest's reference machine is a set of associated
 /// functions, with no value to carry the choice.
@@ -168,6 +175,23 @@ impl RefState {
                     self.inject(r);
                 }
             }
+            Event::Icmp(i) => {
+                let v6 = self.setup.v6;
+                let (stack, peer) = if v6 {
+                    (STACK_V6.into(), PEER_V6.into())
+                } else {
+                    (STACK_V4.into(), PEER_V4.into())
+                };
+                let msg = icmp_repr(
+                    &i,
+                    &self.conn,
+                    SocketAddr::new(stack, 8080),
+                    SocketAddr::new(peer, 40000),
+                );
+                if let Some(err) = IcmpError::of(&msg) {
+                    let _ = self.conn.icmp_error(now, &err);
+                }
+            }
             Event::Write(n) => {
                 let _ = self.conn.send(now, u32::from(n));
             }
@@ -251,7 +275,7 @@ impl<P: ProfileSource> ReferenceStateMachine for Explore<P> {
             }
             Event::Read(_) | Event::Shutdown | Event::Abort => state.has_fd,
             Event::DelayedAcks => state.has_fd && state.conn.state().is_synchronized(),
-            Event::Segment(_) => true,
+            Event::Segment(_) | Event::Icmp(_) => true,
         }
     }
 }
@@ -445,6 +469,12 @@ fn build_transitions(conn_state: State, injected: usize, has_fd: bool) -> BoxedS
             choices.push((12, ack.boxed()));
         }
         _ => {}
+    }
+    if conn_state.is_synchronized() || conn_state == State::SynSent {
+        // RFC 9293 3.9.2.2: an ICMP error about one of the connection's segments.
+        let icmp = (0usize..IcmpKind::ALL.len(), 0u8..6, -3i32..=3)
+            .prop_map(|(k, sel, d)| icmp_event(k, sel, d));
+        choices.push((1, icmp.boxed()));
     }
     if conn_state.is_synchronized() {
         let in_order = prop_oneof![6 => Just(SeqAt::RcvNxt(0)), 2 => seq_at()];

@@ -140,6 +140,17 @@ impl Script {
         }
     }
 
+    /// An ICMP error line (`words`: type, code and MTU as packetdrill names them) quoting
+    /// the kernel's segment at `seq`.
+    pub fn icmp(&mut self, words: &str, seq: SeqNumber) {
+        if self.muted {
+            return;
+        }
+        let rel = seq.forward_distance(self.kernel_base());
+        self.lines
+            .push(format!("+0    < icmp {words} [{rel}:{rel}(0)]"));
+    }
+
     pub fn inbound(&mut self, r: &Resolved, peer_isn: u32) {
         match self.remote {
             RemoteBase::None if r.flags.syn() => self.remote = RemoteBase::Passive(r.seq),

@@ -53,6 +53,18 @@ pub fn event_text(e: &Event) -> String {
             }
             t
         }
+        Event::Icmp(i) => {
+            let quote = match i.quote {
+                AckOf::SndNxt(d) => offset("SND.NXT", d),
+                AckOf::SndUna(d) => offset("SND.UNA", d),
+                AckOf::Iss(d) => offset("ISS", d),
+            };
+            format!(
+                "the network sends an ICMP error ({:?}, as ICMPv4 or ICMPv6 carries it) quoting \
+                 the stack's segment at SEQ = {quote}",
+                i.kind
+            )
+        }
         Event::Replay(n) => format!(
             "the peer's segment {} back sent again, numbers unchanged (a duplicate or an old \
              segment), with a fresh timestamp",

@@ -19,7 +19,7 @@ use proptest_state_machine::ReferenceStateMachine;
 use tcpcheck_model::conn::State;
 use tcpcheck_model::wire::TcpFlags;
 
-use super::event::{AckOf, Event, SegEvent, SeqAt, Setup};
+use super::event::{icmp_event, AckOf, Event, IcmpKind, SegEvent, SeqAt, Setup};
 use super::reference::{flags_of, Explore, ProfileSource, RefState};
 
 /// A value of the leaf strategy `s`, drawn as proptest draws it.
@@ -222,6 +222,7 @@ enum Choice {
     Shutdown,
     Abort,
     DelayedAcks,
+    Icmp,
 }
 
 /// `reference::build_transitions`: the same options, weights and order.
@@ -254,6 +255,9 @@ fn transition(r: &mut TestRunner, state: &RefState) -> Option<Event> {
             choices.push((12, S(Some(a), rcv_nxt, snd_nxt, Len::Mostly(4, 0, 1))));
         }
         _ => {}
+    }
+    if conn_state.is_synchronized() || conn_state == State::SynSent {
+        choices.push((1, Choice::Icmp));
     }
     if conn_state.is_synchronized() {
         let in_order = Seq::Mostly(6, SeqAt::RcvNxt(0), 2);
@@ -294,6 +298,11 @@ fn transition(r: &mut TestRunner, state: &RefState) -> Option<Event> {
         Choice::Shutdown => Event::Shutdown,
         Choice::Abort => Event::Abort,
         Choice::DelayedAcks => Event::DelayedAcks,
+        Choice::Icmp => {
+            let kind = leaf(r, 0usize..IcmpKind::ALL.len())?;
+            let selector = leaf(r, 0u8..6)?;
+            icmp_event(kind, selector, leaf(r, -3i32..=3)?)
+        }
     })
 }
 

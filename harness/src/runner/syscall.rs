@@ -497,6 +497,7 @@ pub fn raw_int_option(level: i32, name: i32) -> bool {
         libc::SO_RCVBUF,
         libc::SO_KEEPALIVE,
         libc::SO_REUSEADDR,
+        libc::SO_OOBINLINE,
     ];
     let tcp = [
         libc::TCP_CORK,

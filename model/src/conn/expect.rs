@@ -238,6 +238,8 @@ pub enum Required {
     Options(OptionsRequired),
     /// A socket call's result, as the harness judges it, in its words.
     Call(String),
+    /// The URG bit with this urgent pointer (`Some`), or no URG bit (`None`).
+    Urgent(Option<u16>),
 }
 
 impl Required {
@@ -263,6 +265,8 @@ impl fmt::Display for Required {
             Required::IsnAbove(floor) => write!(f, "a SYN-ACK with SEQ > {floor}"),
             Required::Options(o) => o.fmt(f),
             Required::Call(words) => f.write_str(words),
+            Required::Urgent(Some(up)) => write!(f, "URG with urgent pointer {up}"),
+            Required::Urgent(None) => f.write_str("no URG bit"),
         }
     }
 }

@@ -63,6 +63,11 @@ pub const KEEPALIVE_RESET: Rule = Rule::rfc(9293, "3.8.4")
 pub const RETRANSMISSION: Rule = Rule::rfc(9293, "3.8.1")
     .labels(&[Must(18)])
     .says("retransmission when the RFC 6298 timer expires");
+/// Urgent data sent (the sockets interface's MSG_OOB): every segment that starts before
+/// SND.UP carries URG and the pointer to SND.UP.
+pub const URGENT_SEND: Rule = Rule::rfc(9293, "3.8.5")
+    .labels(&[Must(30), Must(62)])
+    .says("URG with the urgent pointer at the octet after the urgent data, while SND.UP is ahead");
 pub const RST_CHALLENGE_ACK: Rule =
     Rule::rfc(5961, "3.2").says("in-window RST not at RCV.NXT: challenge ACK");
 pub const LINUX_FAST_PATH: Rule = Rule::linux("tcp_rcv_established");
@@ -163,6 +168,7 @@ pub const ALL: &[&Rule] = &[
     &KEEPALIVE_PROBE,
     &KEEPALIVE_RESET,
     &RETRANSMISSION,
+    &URGENT_SEND,
     &RST_CHALLENGE_ACK,
     &LINUX_FAST_PATH,
     &ACK_CHALLENGE_ACK,

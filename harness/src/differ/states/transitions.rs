@@ -49,6 +49,13 @@ pub const ABORT_CLOSES: Rule = Rule::rfc(9293, "3.10.5").says("ABORT: enter CLOS
 pub const GIVE_UP: Rule = Rule::rfc(9293, "3.8.3")
     .labels(&[Label::Must(20)])
     .says("after R2 retransmissions the connection is closed");
+pub const ICMP_HARD_ABORTS: Rule = Rule::rfc(9293, "3.9.2.2")
+    .labels(&[Label::Shld(26)])
+    .says("a hard ICMP error (destination unreachable 2 to 4) aborts the connection");
+pub const ICMP_SOFT_KEEPS: Rule = Rule::rfc(9293, "3.9.2.2").labels(&[Label::Must(56)]).says(
+    "a soft ICMP error (destination unreachable 0, 1, 5, time exceeded, parameter \
+         problem), or one the connection ignores, does not abort it",
+);
 pub const NO_TRANSITION: Rule = Rule::rfc(9293, "3.3.2")
     .aside("Figure 5")
     .says("no transition for this event in this state");
@@ -64,6 +71,8 @@ pub fn rule_of(from: State, to: State, trigger: Trigger, timer: bool) -> &'stati
         (FinWait2, Closed) if timer => &FIN_WAIT_2_TIMEOUT,
         (_, Closed) if timer => &GIVE_UP,
         (_, Closed) if matches!(trigger, Trigger::Segment(f) if f.rst()) => &RST_CLOSES,
+        (_, Closed) if trigger == Trigger::Icmp => &ICMP_HARD_ABORTS,
+        (a, b) if a == b && trigger == Trigger::Icmp => &ICMP_SOFT_KEEPS,
         (_, Closed) if trigger == Trigger::Abort => &ABORT_CLOSES,
         (Listen | SynSent, Closed) => &CLOSE_DELETES,
         (LastAck, Closed) => &LAST_ACK_ACKED,

@@ -84,7 +84,7 @@ fn fin_in(s: State) -> bool {
 fn flags_in(f: &Found) -> Option<TcpFlags> {
     match f.trigger {
         Trigger::Segment(flags) => Some(flags),
-        Trigger::Abort | Trigger::Other => None,
+        Trigger::Abort | Trigger::Icmp | Trigger::Other => None,
     }
 }
 

@@ -163,6 +163,8 @@ pub enum CmsgData {
 pub fn symbol(name: &str) -> Option<i64> {
     Some(match name {
         "MSG_EOR" => libc::MSG_EOR as i64,
+        "MSG_OOB" => libc::MSG_OOB as i64,
+        "SO_OOBINLINE" => libc::SO_OOBINLINE as i64,
         "MSG_MORE" => libc::MSG_MORE as i64,
         "MSG_ZEROCOPY" => libc::MSG_ZEROCOPY as i64,
         "MSG_FASTOPEN" => libc::MSG_FASTOPEN as i64,
@@ -265,13 +267,15 @@ pub fn symbol(name: &str) -> Option<i64> {
 
 /// The flags a data call may take; others are refused so that no flag is passed on that
 /// this runner does not know the meaning of.
-const SEND_FLAGS: i32 = libc::MSG_EOR
+const SEND_FLAGS: i32 = libc::MSG_OOB
+    | libc::MSG_EOR
     | libc::MSG_MORE
     | libc::MSG_ZEROCOPY
     | libc::MSG_FASTOPEN
     | libc::MSG_DONTWAIT
     | libc::MSG_NOSIGNAL;
-const RECV_FLAGS: i32 = libc::MSG_DONTWAIT | libc::MSG_ERRQUEUE | libc::MSG_TRUNC | libc::MSG_PEEK;
+const RECV_FLAGS: i32 =
+    libc::MSG_DONTWAIT | libc::MSG_ERRQUEUE | libc::MSG_TRUNC | libc::MSG_PEEK | libc::MSG_OOB;
 
 fn fd(e: &Expr) -> Result<i64, Bad<'_>> {
     on(e, int(e))

@@ -188,6 +188,8 @@ struct Send {
     mss: u32,
     /// The send MSS without an MSS option: 536 on IPv4, 1220 on IPv6 (MUST-15).
     default_mss: u32,
+    /// SND.UP: the octet after the last urgent data sent (see `urgent.rs`).
+    up: Option<SeqNumber>,
 }
 
 /// The receiving side beyond the TCB and the out-of-order queue.
@@ -206,6 +208,8 @@ struct Receive {
     /// bytes of the stream lie before it, counted from the application's read position
     /// (see `urgent.rs`).
     urgent_ahead: Option<u64>,
+    /// SO_OOBINLINE: the out-of-band byte stays in the stream.
+    oob_inline: bool,
 }
 
 /// What the two SYNs agreed on, and the window scale each side uses for its own window
@@ -339,6 +343,7 @@ impl Connection {
                 bytes_acked: 0,
                 mss: DEFAULT_MSS,
                 default_mss: DEFAULT_MSS,
+                up: None,
             },
             rcv: Receive::default(),
             reasm: Reassembly::default(),

@@ -22,6 +22,13 @@ impl Connection {
         // Only the reply sent in the same breath as the purge carries the purged ranges.
         self.reasm.forget_purged();
         checked?;
+        self.check_urgent(seg)?;
+        // URG is checked: the obligations and allowances below need not know of it.
+        let plain = Seg {
+            flags: seg.flags & !TcpFlags::URG,
+            ..*seg
+        };
+        let seg = &plain;
         self.refresh_retransmission_ack();
         if let (true, false, Some(floor)) = (
             seg.flags.syn(),

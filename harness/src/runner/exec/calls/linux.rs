@@ -475,6 +475,8 @@ impl Exec<'_> {
             Call::FastOpenQueue {
                 qlen: value.max(0) as u32,
             }
+        } else if (level, name) == (libc::SOL_SOCKET, libc::SO_OOBINLINE) {
+            Call::OobInline(value != 0)
         } else {
             Call::Unmodelled(format!("setsockopt({what})"))
         };
@@ -522,19 +524,36 @@ impl Exec<'_> {
             // handshake like connect(), then writes the rest (calls/fast_open.rs).
             return self.start_fast_open(fd, len, iov.len(), flags);
         }
+        let urgent = flags & libc::MSG_OOB != 0;
         if blocking {
             return Ok(match self.write_some(&mut op) {
                 Some(ret) => {
                     self.returned(op, &ret, ev.span.line);
+                    if urgent && ret.errno.is_none() {
+                        self.model(fd, Call::UrgentMark);
+                    }
                     Started::Done(ret)
                 }
-                None => Started::Blocked(op),
+                None => {
+                    if urgent {
+                        // Linux marks the end of what the call queued in all (tcp_push()
+                        // at its end): the model hears of the data in parts.
+                        self.model(
+                            fd,
+                            Call::Unmodelled("MSG_OOB on a write that blocks".into()),
+                        );
+                    }
+                    Started::Blocked(op)
+                }
             });
         }
         let r = self.send_raw(fd, len, iov.len(), flags);
         let ret = match r {
             Ok(n) => {
                 self.model_sent(fd, len, Ok(n as u64), flags);
+                if urgent && n > 0 {
+                    self.model(fd, Call::UrgentMark);
+                }
                 Ret::ok(n as i64)
             }
             Err(e) => {
@@ -658,7 +677,9 @@ impl Exec<'_> {
             }
             return done(Ret::err(e));
         }
-        let consumed = flags & (libc::MSG_PEEK | libc::MSG_ERRQUEUE) == 0;
+        // MSG_OOB reads the out-of-band byte's copy (tcp_recv_urg()): the stream, which the
+        // model follows, is untouched.
+        let consumed = flags & (libc::MSG_PEEK | libc::MSG_ERRQUEUE | libc::MSG_OOB) == 0;
         if consumed {
             self.model(
                 fd,
