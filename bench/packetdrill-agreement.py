@@ -143,16 +143,27 @@ def without_addresses(ip):
                                  "--netmask_ip="))]
 
 
-def why_packetdrill_failed(binary, shim, script, ip, timeout, first_run):
+def why_packetdrill_failed(binary, shim, script, ip, timeout, first_run, jiffy_s):
     """For a script tcpcheck passes and packetdrill failed: why, found by running packetdrill
     again. Alone and passing, its failure depended on the load; passing with the script's
     own --local_ip/--remote_ip, run_all.py's command line (which overrides them) was the
     cause; a program its commands run that is not installed is named."""
+    r = first_run
     for attempt in range(2):
         r = run_packetdrill(binary, shim, script, ip, timeout)
         if r["pass"]:
             return (f"packetdrill passes run again alone (attempt {attempt + 1}): its failure "
                     f"depended on the machine's load")
+    m = re.search(r"timing error: expected .* at ([\d.]+) sec but happened at ([\d.]+) sec; "
+                  r"tolerance ([\d.]+) sec", r["first"])
+    if m:
+        want, got, tol = (float(x) for x in m.groups())
+        beyond = abs(got - want) - tol
+        if 0 < beyond <= jiffy_s:
+            return (f"packetdrill fails every time by {beyond * 1e3:.1f} ms beyond its "
+                    f"tolerance of {tol * 1e3:.1f} ms, within one jiffy ({jiffy_s * 1e3:.0f} "
+                    f"ms): the kernel's timers fire on jiffies, and tcpcheck's tolerance "
+                    f"includes the timer wheel's granularity")
     with open(script, errors="replace") as f:
         text = f.read()
     if re.search(r"^--(local|remote)_ip=", text, re.M):
@@ -246,6 +257,9 @@ def main():
     ap.add_argument("--jobs", type=int, default=8)
     ap.add_argument("--timeout", type=int, default=600, help="seconds per packetdrill script")
     ap.add_argument("--json", help="write every script's two verdicts here")
+    ap.add_argument("--jiffy-ms", type=float, default=4.0,
+                    help="the kernel's timer tick (1000/CONFIG_HZ), for explaining "
+                         "packetdrill's timing errors; default 4 (HZ=250)")
     a = ap.parse_args()
     if a.jobs < 1:
         fail("--jobs must be at least 1")
@@ -281,7 +295,7 @@ def main():
             if x["tcpcheck"]["pass"] and not x["packetdrill"]["pass"]:
                 x["why"] = why_packetdrill_failed(
                     a.packetdrill, shim, os.path.join(os.path.realpath(a.corpus), x["script"]),
-                    x["ip"], a.timeout, x["packetdrill"])
+                    x["ip"], a.timeout, x["packetdrill"], a.jiffy_ms / 1e3)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -142,9 +142,11 @@ impl ShellEnv {
             let dir = std::env::temp_dir().join(format!("tcpcheck-{}-{n}-tmp", std::process::id()));
             std::fs::create_dir(&dir)
                 .map_err(|e| format!("cannot make a private /tmp at {}: {e}", dir.display()))?;
+            // A bare script name is in the working directory, which the command inherits.
             let top = self
                 .dir
-                .as_ref()
+                .clone()
+                .or_else(|| std::env::current_dir().ok())
                 .and_then(|d| d.canonicalize().ok())
                 .and_then(|d| {
                     let rest = d.strip_prefix("/tmp").ok()?;

@@ -460,6 +460,10 @@ impl<'a> Exec<'a> {
         if let Some(ev) = ev {
             annotate::step(&mut self.stack, ev);
         }
+        let native = match command::parse_sysctls(text) {
+            Some(_) => None,
+            None => native_sh::plan(text, self.shell.dir()),
+        };
         match command::parse_sysctls(text) {
             Some(settings) => {
                 for (name, value) in settings {
@@ -471,8 +475,8 @@ impl<'a> Exec<'a> {
                         })?;
                 }
             }
-            None if native_sh::plan(text, self.shell.dir()).is_some() => {
-                let (path, ops) = native_sh::plan(text, self.shell.dir()).expect("just planned");
+            None if native.is_some() => {
+                let (path, ops) = native.expect("just matched");
                 self.stack.note(EventKind::Note {
                     text: format!(
                         "`{text}`: {} run without a shell ({} commands, each a setting of the \
