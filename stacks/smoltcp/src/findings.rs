@@ -7,19 +7,23 @@
 //! of smoltcp's departures show only later (a segment it dropped leaves it in a state the
 //! model left, and the next event diverges), so the case's earlier events count too.
 //!
-//! # Not judged yet
+//! # Every class judged
 //!
-//! `cargo run --release -p tcpcheck-smoltcp --example findings -- 100000 1` still shows ten
-//! classes no entry here names, one to two cases each (first case in brackets; replay with
-//! `tcpcheck explore --stack smoltcp --profile rfc9293 --seed 1 --case N --shrink-time 0`):
-//! LISTEN, ACK answered by an ACK, not a RST, after close() [322]; a retransmission
-//! expected in CLOSE-WAIT, ESTABLISHED and FIN-WAIT-1 where smoltcp sends a RST or other
-//! data [42841, 98696, 19250]; CLOSED, ACK on, no RST [10836]; SACK blocks not within the
-//! data held, ESTABLISHED and FIN-WAIT-1 [1751, 52539]; an ACK delay past MUST-40's limit
-//! [2370]; a FIN inside text already held out of order [4843]; a SYN in TIME-WAIT not
-//! answered as by a listener [7406]. Several look like the departures above showing
-//! later (a state or number the model left behind); none has been read against smoltcp's
-//! source to the end, so none is called a departure, a choice or an artefact here.
+//! Every divergence of the campaigns the classes were judged on falls in one of them:
+//! 100,000 cases of seeds 1 and 7 (12 events at most) and 10,000 of seeds 1 and 7 (200
+//! events at most), each case classified on its own, not only the first of its signature
+//! (`tests/campaigns.rs`, a prefix by default, the whole with `FINDINGS_CASES=100000
+//! FINDINGS_LONG_CASES=10000`). None is a harness artefact: the three the last classes
+//! showed were fixed where they were, not registered here (the differ's 18 ms grace on a
+//! virtual clock, which hid replies up to 18 ms late and let later segments stand in for
+//! missing ones; the rfc9293 profile owing the ACK of a FIN at once outside CLOSE-WAIT,
+//! which RFC 9293 3.8.6.3 lets be delayed; and its always taking MAY-2, reopening from
+//! TIME-WAIT on a SYN, which a stack may leave).
+//!
+//! The one-per-second limit on challenge ACKs ([`CHOICES`]) is smoltcp's documented choice
+//! where it applies; a SYN without ACK in a synchronized state never reaches it
+//! (`syn-without-ack-dropped`), and the registry, keyed by rule and state, cannot tell the
+//! two apart when the model names RFC 5961 4.2.
 
 mod edit;
 
@@ -121,7 +125,7 @@ fn sent_flags(found: &Found) -> Option<TcpFlags> {
     }
 }
 
-/// Every class found so far, most frequent first (explorer seed 1, 5,000 cases).
+/// Every class found, the earliest judged first (the first that matches names a case).
 pub static CLASSES: &[Class] = &[
     Class {
         name: "several-controls-dropped",
@@ -321,7 +325,11 @@ pub static CLASSES: &[Class] = &[
             f.state == State::Listen
                 && sent_nothing(f)
                 && (f.rule.contains("LISTEN, SYN")
-                    || injected(f, c).filter(|fl| fl.syn() && !fl.ack()).count() >= 2)
+                    || injected(f, c).filter(|fl| fl.syn() && !fl.ack()).count() >= 2
+                    // A SYN,ACK in SYN-RECEIVED returns it to LISTEN too; smoltcp keeps
+                    // SYN-RECEIVED, so a later ACK meets no listener (seed 1 case 22545).
+                    || (c.setup.passive
+                        && injected(f, c).filter(|fl| fl.syn() && !fl.rst()).count() >= 2))
         },
     },
     Class {
@@ -609,8 +617,13 @@ pub static CLASSES: &[Class] = &[
 ];
 
 /// The class `found` (met running `case`) belongs to, if any.
+///
+/// The classes the divergence shows by itself are tried first, in order; then all of them
+/// in order, with the ones that rerun the case edited (a case both kinds would name is put
+/// in the first that needs no rerun).
 pub fn classify(found: &Found, case: &Case) -> Option<&'static Class> {
-    CLASSES.iter().find(|c| c.matches(found, case))
+    edit::cheap(|| CLASSES.iter().find(|c| c.matches(found, case)))
+        .or_else(|| CLASSES.iter().find(|c| c.matches(found, case)))
 }
 
 /// smoltcp's documented choices, as tcpcheck labels them ([`crate::FACTORY`]'s

@@ -15,8 +15,49 @@ fn divergence(case: &Case) -> Option<Option<usize>> {
     found(case).map(|f| f.step)
 }
 
+thread_local! {
+    /// Set while [`cheap`] runs: no recogniser reruns a case.
+    static NO_RERUNS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// `f` with every recogniser that reruns the case answering "no": the classes a
+/// divergence shows by itself are tried first, so most cases are classified without running
+/// again (the fuzz target classifies every divergent input).
+pub(super) fn cheap<T>(f: impl FnOnce() -> T) -> T {
+    NO_RERUNS.set(true);
+    let out = f();
+    NO_RERUNS.set(false);
+    out
+}
+
+/// The divergence of the unedited `case`. Classifying one case asks this once per
+/// recogniser; the last answer is kept (per thread), so the case runs once. A run is
+/// deterministic on the virtual clock, so the kept answer is the one a run would give.
+fn original(case: &Case) -> Option<Found> {
+    if NO_RERUNS.get() {
+        return None;
+    }
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(Case, Option<Found>)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    if let Some(hit) = LAST.with_borrow(|last| {
+        last.as_ref()
+            .filter(|(c, _)| c == case)
+            .map(|(_, f)| f.clone())
+    }) {
+        return hit;
+    }
+    let f = found(case);
+    LAST.with_borrow_mut(|last| *last = Some((case.clone(), f.clone())));
+    f
+}
+
 /// The divergence of `case` on smoltcp against the `rfc9293` profile, if any.
 fn found(case: &Case) -> Option<Found> {
+    if NO_RERUNS.get() {
+        return None;
+    }
     let target = Target {
         stack: &crate::FACTORY,
         hide: Capabilities::NONE,
@@ -36,7 +77,7 @@ pub(super) fn removed_by(case: &Case, edit: fn(&mut Event) -> bool) -> bool {
     if !changed {
         return false;
     }
-    let Some(Some(step)) = divergence(case) else {
+    let Some(Some(step)) = original(case).map(|f| f.step) else {
         return false;
     };
     match divergence(&edited) {
@@ -48,7 +89,7 @@ pub(super) fn removed_by(case: &Case, edit: fn(&mut Event) -> bool) -> bool {
 /// [`removed_by`] with only the diverging event edited: for a case whose earlier segments
 /// the edit would also change (and so change what the case tests before that event).
 pub(super) fn removed_by_at_divergence(case: &Case, edit: fn(&mut Event) -> bool) -> bool {
-    let Some(Some(step)) = divergence(case) else {
+    let Some(Some(step)) = original(case).map(|f| f.step) else {
         return false;
     };
     let mut edited = case.clone();
@@ -73,7 +114,7 @@ pub(super) fn removed_or_changed_by(case: &Case, edit: fn(&mut Event) -> bool) -
     if !changed {
         return false;
     }
-    let Some(before) = found(case) else {
+    let Some(before) = original(case) else {
         return false;
     };
     let Some(step) = before.step else {
@@ -122,7 +163,7 @@ pub(super) fn removed_without_replays(case: &Case, pick: fn(&SegEvent) -> bool) 
         setup: case.setup,
         events: kept.iter().map(|&i| case.events[i]).collect(),
     };
-    let Some(Some(step)) = divergence(case) else {
+    let Some(Some(step)) = original(case).map(|f| f.step) else {
         return false;
     };
     match divergence(&edited) {
@@ -151,7 +192,7 @@ pub(super) fn removed_by_events(case: &Case, edit: fn(&mut [Event]) -> bool) -> 
     if !edit(&mut edited.events) {
         return false;
     }
-    let Some(Some(step)) = divergence(case) else {
+    let Some(Some(step)) = original(case).map(|f| f.step) else {
         return false;
     };
     match divergence(&edited) {
@@ -174,7 +215,7 @@ pub(super) fn removed_without(case: &Case, drop: fn(&Event) -> bool) -> bool {
         setup: case.setup,
         events: kept.iter().map(|&i| case.events[i]).collect(),
     };
-    let Some(Some(step)) = divergence(case) else {
+    let Some(Some(step)) = original(case).map(|f| f.step) else {
         return false;
     };
     // The edited case's divergence, placed at the original event it ran as.
@@ -187,7 +228,7 @@ pub(super) fn removed_without(case: &Case, drop: fn(&Event) -> bool) -> bool {
 /// Whether `case` diverges at an event `pick` chooses, and without that one event it no
 /// longer diverges there or before (the other events as they were).
 pub(super) fn removed_without_diverging(case: &Case, pick: fn(&Event) -> bool) -> bool {
-    let Some(Some(step)) = divergence(case) else {
+    let Some(Some(step)) = original(case).map(|f| f.step) else {
         return false;
     };
     if !case.events.get(step).is_some_and(pick) {
