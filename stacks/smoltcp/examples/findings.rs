@@ -4,7 +4,8 @@
 //! hit and the first case index (`explore --stack smoltcp --profile rfc9293 --seed S --case N`
 //! replays it).
 //!
-//! `cargo run --release -p tcpcheck-smoltcp --example findings -- [CASES] [SEED]`
+//! `cargo run --release -p tcpcheck-smoltcp --example findings -- [CASES] [SEED] [EVENTS]`
+//! (events per case at most, 12 by default as the command line's `--events`)
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -19,11 +20,13 @@ fn main() -> Result<(), String> {
     let mut args = std::env::args().skip(1);
     let cases = args.next().and_then(|a| a.parse().ok()).unwrap_or(20_000);
     let seed = args.next().and_then(|a| a.parse().ok()).unwrap_or(1);
+    let max_events = args.next().and_then(|a| a.parse().ok()).unwrap_or(12);
     let config = Config {
         profile: ProfileKind::Rfc9293,
         seed,
         cases,
         jobs: 2,
+        max_events,
         // Classes, not minimal cases: no shrinking.
         shrink_time: Duration::ZERO,
         target: Target {

@@ -7,24 +7,28 @@
 //! of smoltcp's departures show only later (a segment it dropped leaves it in a state the
 //! model left, and the next event diverges), so the case's earlier events count too.
 //!
-//! # Not judged yet
+//! # Every class judged
 //!
-//! `cargo run --release -p tcpcheck-smoltcp --example findings -- 100000 1` still shows ten
-//! classes no entry here names, one to two cases each (first case in brackets; replay with
-//! `tcpcheck explore --stack smoltcp --profile rfc9293 --seed 1 --case N --shrink-time 0`):
-//! LISTEN, ACK answered by an ACK, not a RST, after close() [322]; a retransmission
-//! expected in CLOSE-WAIT, ESTABLISHED and FIN-WAIT-1 where smoltcp sends a RST or other
-//! data [42841, 98696, 19250]; CLOSED, ACK on, no RST [10836]; SACK blocks not within the
-//! data held, ESTABLISHED and FIN-WAIT-1 [1751, 52539]; an ACK delay past MUST-40's limit
-//! [2370]; a FIN inside text already held out of order [4843]; a SYN in TIME-WAIT not
-//! answered as by a listener [7406]. Several look like the departures above showing
-//! later (a state or number the model left behind); none has been read against smoltcp's
-//! source to the end, so none is called a departure, a choice or an artefact here.
+//! Every divergence of the campaigns the classes were judged on falls in one of them:
+//! 100,000 cases of seeds 1 and 7 (12 events at most) and 10,000 of seeds 1 and 7 (200
+//! events at most), each case classified on its own, not only the first of its signature
+//! (`tests/campaigns.rs`, a prefix by default, the whole with `FINDINGS_CASES=100000
+//! FINDINGS_LONG_CASES=10000`). None is a harness artefact: the three the last classes
+//! showed were fixed where they were, not registered here (the differ's 18 ms grace on a
+//! virtual clock, which hid replies up to 18 ms late and let later segments stand in for
+//! missing ones; the rfc9293 profile owing the ACK of a FIN at once outside CLOSE-WAIT,
+//! which RFC 9293 3.8.6.3 lets be delayed; and its always taking MAY-2, reopening from
+//! TIME-WAIT on a SYN, which a stack may leave).
+//!
+//! The one-per-second limit on challenge ACKs ([`CHOICES`]) is smoltcp's documented choice
+//! where it applies; a SYN without ACK in a synchronized state never reaches it
+//! (`syn-without-ack-dropped`), and the registry, keyed by rule and state, cannot tell the
+//! two apart when the model names RFC 5961 4.2.
 
 mod edit;
 
 use tcpcheck::differ::{Sent, Trigger};
-use tcpcheck::explore::event::SeqAt;
+use tcpcheck::explore::event::{SegEvent, SeqAt};
 use tcpcheck::explore::{Case, Event, Found};
 use tcpcheck::stack::Choice;
 use tcpcheck_model::conn::State;
@@ -82,6 +86,27 @@ fn injected(found: &Found, case: &Case) -> impl Iterator<Item = TcpFlags> {
     sent.into_iter()
 }
 
+/// The segment the diverging event injected (a replay resolved to the segment it repeats),
+/// with whether it was a replay.
+fn diverging_segment(found: &Found, case: &Case) -> Option<(SegEvent, bool)> {
+    let step = found.step?;
+    let mut sent: Vec<SegEvent> = Vec::new();
+    for (i, e) in case.events.iter().enumerate().take(step + 1) {
+        let seg = match e {
+            Event::Segment(s) => Some((*s, false)),
+            Event::Replay(n) => sent.iter().rev().nth(usize::from(*n)).map(|s| (*s, true)),
+            _ => None,
+        };
+        if let Some((s, replay)) = seg {
+            if i == step {
+                return Some((s, replay));
+            }
+            sent.push(s);
+        }
+    }
+    None
+}
+
 fn controls(f: TcpFlags) -> u32 {
     [TcpFlags::SYN, TcpFlags::FIN, TcpFlags::RST]
         .into_iter()
@@ -100,7 +125,7 @@ fn sent_flags(found: &Found) -> Option<TcpFlags> {
     }
 }
 
-/// Every class found so far, most frequent first (explorer seed 1, 5,000 cases).
+/// Every class found, the earliest judged first (the first that matches names a case).
 pub static CLASSES: &[Class] = &[
     Class {
         name: "several-controls-dropped",
@@ -131,6 +156,7 @@ pub static CLASSES: &[Class] = &[
         matches: |f, c| {
             (f.rule.contains("in-window RST not at RCV.NXT") && sent_nothing(f))
                 || edit::removed_without(c, edit::rst_off_rcv_nxt)
+                || edit::removed_without_diverging(c, edit::rst_off_rcv_nxt)
         },
     },
     Class {
@@ -208,6 +234,11 @@ pub static CLASSES: &[Class] = &[
             ) && (f.actual.contains("read() returned")
                 || sent_flags(f).is_some_and(|s| s.ack() && !s.contains(TcpFlags::RST))))
                 || edit::removed_by_events(c, edit::text_after_fin_off)
+                // With a FIN after it (fin-after-fin-dropped) the text is the first cause:
+                // smoltcp's RCV.NXT moved, so the second FIN is old to it (seed 1, 200
+                // events, case 1778).
+                || edit::removed_by_events(c, edit::after_fin_off)
+                || edit::removed_by_events(c, edit::after_fin_old)
         },
     },
     Class {
@@ -294,7 +325,11 @@ pub static CLASSES: &[Class] = &[
             f.state == State::Listen
                 && sent_nothing(f)
                 && (f.rule.contains("LISTEN, SYN")
-                    || injected(f, c).filter(|fl| fl.syn() && !fl.ack()).count() >= 2)
+                    || injected(f, c).filter(|fl| fl.syn() && !fl.ack()).count() >= 2
+                    // A SYN,ACK in SYN-RECEIVED returns it to LISTEN too; smoltcp keeps
+                    // SYN-RECEIVED, so a later ACK meets no listener (seed 1 case 22545).
+                    || (c.setup.passive
+                        && injected(f, c).filter(|fl| fl.syn() && !fl.rst()).count() >= 2))
         },
     },
     Class {
@@ -340,13 +375,15 @@ pub static CLASSES: &[Class] = &[
                   at RCV.NXT draws no ACK",
         // The ACK field goes with the segment: in LAST-ACK or CLOSING a FIN that also
         // acknowledges ours leaves smoltcp in its state (seed 1 case 322).
-        matches: |f, _| {
-            matches!(
+        matches: |f, c| {
+            (matches!(
                 f.state,
                 State::CloseWait | State::Closing | State::LastAck | State::TimeWait
             ) && matches!(f.trigger, Trigger::Segment(fl) if fl.fin() && !fl.rst() && !fl.syn())
                 && ((f.rule.contains("a FIN is acknowledged") && sent_nothing(f))
-                    || f.rule.contains("fifth, the ACK field"))
+                    || f.rule.contains("fifth, the ACK field")))
+                // What else the dropped FIN carried (a window) shows later.
+                || edit::removed_by_events(c, edit::fin_after_fin_off)
         },
     },
     Class {
@@ -414,7 +451,20 @@ pub static CLASSES: &[Class] = &[
         judgement: Judgement::Departure,
         example: "seed 1 case 108: < P. 1:63(62) ack SND.UNA-1 is dropped; the model holds the \
                   62 bytes",
-        matches: |_, c| edit::removed_by(c, edit::old_ack_to_snd_una),
+        // A replayed segment keeps its numbers, so an edit of the original cannot reach
+        // it: one whose ACK was acceptable when first sent and is old now, carrying text
+        // or a FIN smoltcp left unprocessed (no reply, its state unchanged).
+        // An old ACK on a segment that is the first of two departures: with it edited,
+        // the other one names the divergence at the same event (seed 1 case 14288).
+        matches: |f, c| {
+            edit::removed_by(c, edit::old_ack_to_snd_una)
+                || edit::removed_by_at_divergence(c, edit::old_ack_to_snd_una)
+                || edit::removed_or_changed_by(c, edit::old_ack_to_snd_una)
+                || edit::removed_without_replays(c, edit::old_ack_with_text)
+                || (diverging_segment(f, c)
+                    .is_some_and(|(s, replay)| replay && edit::old_ack_with_text(&s))
+                    && matches!(f.departure.sent, Sent::Nothing | Sent::State(_)))
+        },
     },
     Class {
         name: "ack-of-queued-unsent-data-accepted",
@@ -426,7 +476,10 @@ pub static CLASSES: &[Class] = &[
         judgement: Judgement::Departure,
         example: "seed 1 case 7683: write 975 and 527 bytes (MSS 536), < F. acknowledging \
                   byte 1074 of 1073 sent is accepted",
-        matches: |_, c| edit::removed_by(c, edit::early_ack_to_snd_nxt),
+        matches: |_, c| {
+            edit::removed_by(c, edit::early_ack_to_snd_nxt)
+                || edit::removed_by_at_divergence(c, edit::early_ack_to_snd_nxt)
+        },
     },
     Class {
         name: "window-updated-by-any-segment",
@@ -444,9 +497,7 @@ pub static CLASSES: &[Class] = &[
                   SND.WL1 past RCV.NXT), < P. 1:179 win 49201: write(589) sends 536 bytes \
                   into the window the RFC keeps at 128",
         // Recognised by what removes it: the same window on every segment.
-        matches: |f, c| {
-            matches!(&f.departure.sent, Sent::Segment(_)) && edit::removed_by(c, edit::one_window)
-        },
+        matches: |_, c| edit::removed_by(c, edit::one_window),
     },
     Class {
         name: "syn-ack-taken-for-fin-ack",
@@ -522,17 +573,57 @@ pub static CLASSES: &[Class] = &[
                   nothing is sent even with no challenge ACK before)",
         judgement: Judgement::Departure,
         example: "seed 1 case 7406: TIME-WAIT, < S at RCV.NXT+RCV.WND-1 draws nothing",
-        matches: |f, _| {
-            matches!(f.trigger, Trigger::Segment(fl) if fl.syn() && !fl.ack() && !fl.rst())
+        matches: |f, c| {
+            diverging_segment(f, c)
+                .is_some_and(|(s, _)| s.flags.syn() && !s.flags.ack() && !s.flags.rst())
                 && !matches!(f.state, State::Listen | State::SynSent | State::Closed)
                 && sent_nothing(f)
         },
     },
+    Class {
+        name: "mss-kept-after-reset-to-listen",
+        rule: "RFC 9293 3.7.1: MUST-15, with no MSS option received the send MSS is the \
+               default, 536 octets (IPv4) or 1220 (IPv6); RFC 9293 3.10.7.4: a RST in \
+               SYN-RECEIVED of a passive OPEN returns the connection to LISTEN",
+        smoltcp: "socket/tcp.rs process(): a RST in SYN-RECEIVED sets the socket back to \
+                  LISTEN (`self.tuple = None; self.set_state(State::Listen)`) and keeps \
+                  remote_mss; the next SYN sets it only `if let Some(max_seg_size) = \
+                  repr.max_seg_size`, so a SYN without the option inherits the MSS of the \
+                  reset one and smoltcp sends segments larger than 536",
+        judgement: Judgement::Departure,
+        example: "seed 1 case 1965: < S <mss 1460>, < R, < S (no options), handshake, \
+                  write(564) sends one 564-byte segment",
+        matches: |f, c| {
+            matches!(&f.departure.sent, Sent::Segment(s) if s.len > 536)
+                && injected(f, c).filter(|fl| fl.syn() && !fl.ack()).count() >= 2
+                && injected(f, c).any(|fl| fl.rst())
+        },
+    },
+    Class {
+        name: "syn-ack-after-syn-received-dropped",
+        rule: "RFC 9293 3.10.7.4: past SYN-SENT a segment is checked in the RFC's order: its \
+               SYN, if before RCV.NXT, is trimmed off with the rest of the old part (first \
+               check), and its ACK and text are processed (in SYN-RECEIVED an acceptable ACK \
+               enters ESTABLISHED)",
+        smoltcp: "socket/tcp.rs process(): the state match has arms for a SYN only in LISTEN \
+                  and SYN-SENT; a SYN,ACK met in SYN-RECEIVED (a passive open) or later falls \
+                  to `_ => net_debug!(\"unexpected packet\")` and is dropped, its ACK and \
+                  text with it",
+        judgement: Judgement::Departure,
+        example: "seed 1 case 14840: passive, < S, then < SP. RCV.NXT-1 with 2 bytes ack \
+                  SND.NXT: the model is ESTABLISHED with the 2 bytes, smoltcp in SYN-RECEIVED",
+        matches: |_, c| c.setup.passive && edit::removed_without(c, edit::syn_ack),
+    },
 ];
 
 /// The class `found` (met running `case`) belongs to, if any.
+///
+/// The classes the divergence shows by itself are tried first, in order; then all of them
+/// in order, with the ones that rerun the case edited (a case both kinds would name is put
+/// in the first that needs no rerun).
 pub fn classify(found: &Found, case: &Case) -> Option<&'static Class> {
-    CLASSES.iter().find(|c| c.matches(found, case))
+    edit::cheap(|| CLASSES.iter().find(|c| c.matches(found, case)))
+        .or_else(|| CLASSES.iter().find(|c| c.matches(found, case)))
 }
 
 /// smoltcp's documented choices, as tcpcheck labels them ([`crate::FACTORY`]'s

@@ -4,20 +4,66 @@
 //! since several of smoltcp's departures show only events later, as a state or a sequence
 //! number the model left behind.
 
-use tcpcheck::explore::event::AckOf;
-use tcpcheck::explore::{run_case_on, Case, Event, Pace, Target};
+use tcpcheck::explore::event::{AckOf, SegEvent, SeqAt};
+use tcpcheck::explore::{run_case_on, Case, Event, Found, Pace, Target};
 use tcpcheck::stack::Capabilities;
 use tcpcheck_model::profile::Profile;
 
 /// The step (`None`: the opening calls) at which `case` first diverges on smoltcp against
 /// the `rfc9293` profile, if it does.
 fn divergence(case: &Case) -> Option<Option<usize>> {
+    found(case).map(|f| f.step)
+}
+
+thread_local! {
+    /// Set while [`cheap`] runs: no recogniser reruns a case.
+    static NO_RERUNS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// `f` with every recogniser that reruns the case answering "no": the classes a
+/// divergence shows by itself are tried first, so most cases are classified without running
+/// again (the fuzz target classifies every divergent input).
+pub(super) fn cheap<T>(f: impl FnOnce() -> T) -> T {
+    NO_RERUNS.set(true);
+    let out = f();
+    NO_RERUNS.set(false);
+    out
+}
+
+/// The divergence of the unedited `case`. Classifying one case asks this once per
+/// recogniser; the last answer is kept (per thread), so the case runs once. A run is
+/// deterministic on the virtual clock, so the kept answer is the one a run would give.
+fn original(case: &Case) -> Option<Found> {
+    if NO_RERUNS.get() {
+        return None;
+    }
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(Case, Option<Found>)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    if let Some(hit) = LAST.with_borrow(|last| {
+        last.as_ref()
+            .filter(|(c, _)| c == case)
+            .map(|(_, f)| f.clone())
+    }) {
+        return hit;
+    }
+    let f = found(case);
+    LAST.with_borrow_mut(|last| *last = Some((case.clone(), f.clone())));
+    f
+}
+
+/// The divergence of `case` on smoltcp against the `rfc9293` profile, if any.
+fn found(case: &Case) -> Option<Found> {
+    if NO_RERUNS.get() {
+        return None;
+    }
     let target = Target {
         stack: &crate::FACTORY,
         hide: Capabilities::NONE,
     };
     let out = run_case_on(target, case, &Profile::rfc9293(), Pace::Quick).ok()?;
-    out.found.map(|f| f.step)
+    out.found
 }
 
 /// Whether `case` diverges, and with every injected segment passed through `edit` (which
@@ -31,13 +77,112 @@ pub(super) fn removed_by(case: &Case, edit: fn(&mut Event) -> bool) -> bool {
     if !changed {
         return false;
     }
-    let Some(Some(step)) = divergence(case) else {
+    let Some(Some(step)) = original(case).map(|f| f.step) else {
         return false;
     };
     match divergence(&edited) {
         None => true,
         Some(later) => later.is_some_and(|s| s > step),
     }
+}
+
+/// [`removed_by`] with only the diverging event edited: for a case whose earlier segments
+/// the edit would also change (and so change what the case tests before that event).
+pub(super) fn removed_by_at_divergence(case: &Case, edit: fn(&mut Event) -> bool) -> bool {
+    let Some(Some(step)) = original(case).map(|f| f.step) else {
+        return false;
+    };
+    let mut edited = case.clone();
+    if !edited.events.get_mut(step).is_some_and(edit) {
+        return false;
+    }
+    match divergence(&edited) {
+        None => true,
+        Some(later) => later.is_some_and(|s| s > step),
+    }
+}
+
+/// [`removed_by`], or the edit leaves a divergence at the same event that another rule
+/// names: the edited segment was the first cause, and a second departure (of another class)
+/// shows at the same event once it is gone.
+pub(super) fn removed_or_changed_by(case: &Case, edit: fn(&mut Event) -> bool) -> bool {
+    let mut edited = case.clone();
+    let mut changed = false;
+    for e in &mut edited.events {
+        changed |= edit(e);
+    }
+    if !changed {
+        return false;
+    }
+    let Some(before) = original(case) else {
+        return false;
+    };
+    let Some(step) = before.step else {
+        return false;
+    };
+    match found(&edited) {
+        None => true,
+        Some(after) => after
+            .step
+            .is_some_and(|s| s > step || (s == step && after.rule != before.rule)),
+    }
+}
+
+/// Whether `case` diverges, and without the replays of segments `pick` chooses it no
+/// longer diverges at or before that step (a replay keeps its segment's numbers, so an edit
+/// of the segment cannot reach what the replay sent).
+pub(super) fn removed_without_replays(case: &Case, pick: fn(&SegEvent) -> bool) -> bool {
+    let mut sent: Vec<SegEvent> = Vec::new();
+    let mut kept: Vec<usize> = Vec::new();
+    for (i, e) in case.events.iter().enumerate() {
+        match e {
+            Event::Segment(s) => {
+                sent.push(*s);
+                kept.push(i);
+            }
+            Event::Replay(n) => {
+                let original = sent.iter().rev().nth(usize::from(*n)).copied();
+                match original {
+                    Some(s) if pick(&s) => {}
+                    Some(s) => {
+                        sent.push(s);
+                        kept.push(i);
+                    }
+                    None => kept.push(i),
+                }
+            }
+            _ => kept.push(i),
+        }
+    }
+    if kept.len() == case.events.len() {
+        return false;
+    }
+    // Replays count back over the segments kept: an index past a dropped one would name
+    // another segment. Only cases where that does not arise are judged this way.
+    let edited = Case {
+        setup: case.setup,
+        events: kept.iter().map(|&i| case.events[i]).collect(),
+    };
+    let Some(Some(step)) = original(case).map(|f| f.step) else {
+        return false;
+    };
+    match divergence(&edited) {
+        None => true,
+        Some(later) => later.is_some_and(|s| kept.get(s).is_none_or(|&i| i > step)),
+    }
+}
+
+/// An ACK field the stack may have passed since the segment was first sent, on a segment
+/// with text or a FIN (not SYN or RST).
+pub(super) fn old_ack_with_text(s: &SegEvent) -> bool {
+    s.flags.ack()
+        && !s.flags.syn()
+        && !s.flags.rst()
+        && (s.len > 0 || s.flags.fin())
+        && matches!(
+            s.ack,
+            AckOf::Iss(_) | AckOf::SndUna(..=0) | AckOf::SndNxt(..0)
+        )
 }
 
 /// [`removed_by`] for an edit that needs the whole sequence (what came before an event):
@@ -47,7 +192,7 @@ pub(super) fn removed_by_events(case: &Case, edit: fn(&mut [Event]) -> bool) -> 
     if !edit(&mut edited.events) {
         return false;
     }
-    let Some(Some(step)) = divergence(case) else {
+    let Some(Some(step)) = original(case).map(|f| f.step) else {
         return false;
     };
     match divergence(&edited) {
@@ -59,22 +204,44 @@ pub(super) fn removed_by_events(case: &Case, edit: fn(&mut [Event]) -> bool) -> 
 /// Whether `case` diverges, and without the segments `drop` picks it no longer diverges at
 /// or before that step (a replay counts from the segments left).
 pub(super) fn removed_without(case: &Case, drop: fn(&Event) -> bool) -> bool {
-    let mut edited = case.clone();
-    edited.events.retain(|e| !drop(e));
-    if edited.events.len() == case.events.len() {
+    // The original index of each event kept.
+    let kept: Vec<usize> = (0..case.events.len())
+        .filter(|&i| !drop(&case.events[i]))
+        .collect();
+    if kept.len() == case.events.len() {
         return false;
     }
-    let Some(Some(step)) = divergence(case) else {
+    let edited = Case {
+        setup: case.setup,
+        events: kept.iter().map(|&i| case.events[i]).collect(),
+    };
+    let Some(Some(step)) = original(case).map(|f| f.step) else {
         return false;
     };
-    // The events before the divergence lost some: compare against the step it moved to.
-    let dropped_before = case.events[..step.min(case.events.len())]
-        .iter()
-        .filter(|e| drop(e))
-        .count();
+    // The edited case's divergence, placed at the original event it ran as.
     match divergence(&edited) {
         None => true,
-        Some(later) => later.is_some_and(|s| s + dropped_before > step),
+        Some(later) => later.is_some_and(|s| kept.get(s).is_none_or(|&i| i > step)),
+    }
+}
+
+/// Whether `case` diverges at an event `pick` chooses, and without that one event it no
+/// longer diverges there or before (the other events as they were).
+pub(super) fn removed_without_diverging(case: &Case, pick: fn(&Event) -> bool) -> bool {
+    let Some(Some(step)) = original(case).map(|f| f.step) else {
+        return false;
+    };
+    if !case.events.get(step).is_some_and(pick) {
+        return false;
+    }
+    let kept: Vec<usize> = (0..case.events.len()).filter(|&i| i != step).collect();
+    let edited = Case {
+        setup: case.setup,
+        events: kept.iter().map(|&i| case.events[i]).collect(),
+    };
+    match divergence(&edited) {
+        None => true,
+        Some(later) => later.is_some_and(|s| kept.get(s).is_none_or(|&i| i > step)),
     }
 }
 
@@ -85,14 +252,15 @@ pub(super) fn rst_off_rcv_nxt(e: &Event) -> bool {
         && s.seq != tcpcheck::explore::event::SeqAt::RcvNxt(0))
 }
 
-/// The FIN of a segment that starts past RCV.NXT (one held out of order) taken off.
+/// The FIN of a segment that does not start at or before RCV.NXT (one held out of order,
+/// or named from the peer's ISN or the window's end) taken off.
 pub(super) fn out_of_order_fin_off(e: &mut Event) -> bool {
     match e {
         Event::Segment(s)
             if s.flags.fin()
                 && !s.flags.rst()
                 && !s.flags.syn()
-                && matches!(s.seq, tcpcheck::explore::event::SeqAt::RcvNxt(d) if d > 0) =>
+                && !matches!(s.seq, tcpcheck::explore::event::SeqAt::RcvNxt(d) if d <= 0) =>
         {
             s.flags = s.flags & !tcpcheck_model::wire::TcpFlags::FIN;
             true
@@ -149,6 +317,29 @@ pub(super) fn early_ack_to_snd_nxt(e: &mut Event) -> bool {
 /// FIN is the next sequence number expected, so it is taken) taken off: what RFC 9293
 /// 3.10.7.4 says "should not occur" and is ignored.
 pub(super) fn text_after_fin_off(events: &mut [Event]) -> bool {
+    after_fin(events, |s| {
+        let changed = s.len > 0;
+        s.len = 0;
+        changed
+    })
+}
+
+/// The same text moved wholly before RCV.NXT: an old duplicate to both, answered with an
+/// ACK (which a data segment draws from smoltcp at once, outside its one-per-second limit),
+/// where taking it off would leave an empty segment that limit silences.
+pub(super) fn text_after_fin_old(events: &mut [Event]) -> bool {
+    after_fin(events, |s| {
+        let old = SeqAt::RcvNxt(-i32::from(s.len) - 1);
+        let changed = s.len > 0 && s.seq != old;
+        if changed {
+            s.seq = old;
+        }
+        changed
+    })
+}
+
+/// `edit` applied to every segment (no SYN or RST) after the peer's first FIN at RCV.NXT.
+fn after_fin(events: &mut [Event], edit: fn(&mut SegEvent) -> bool) -> bool {
     let mut fin_seen = false;
     let mut changed = false;
     for e in events {
@@ -156,13 +347,10 @@ pub(super) fn text_after_fin_off(events: &mut [Event]) -> bool {
         if s.flags.syn() || s.flags.rst() {
             continue;
         }
-        if fin_seen && s.len > 0 {
-            s.len = 0;
-            changed = true;
+        if fin_seen {
+            changed |= edit(s);
         }
-        fin_seen |= s.flags.fin()
-            && matches!(s.seq, tcpcheck::explore::event::SeqAt::RcvNxt(d)
-                if d <= 0 && d + i32::from(s.len) >= 0);
+        fin_seen |= s.flags.fin() && at_rcv_nxt_with_fin(s);
     }
     changed
 }
@@ -179,9 +367,64 @@ pub(super) fn one_window(e: &mut Event) -> bool {
     }
 }
 
-/// Text held out of order: a segment of text (no SYN, FIN or RST) starting past RCV.NXT.
+/// Text held out of order: a segment of text (no SYN or RST; a FIN, which smoltcp then
+/// forgets, may end it) starting past RCV.NXT.
 pub(super) fn out_of_order_text(e: &Event) -> bool {
     matches!(e, Event::Segment(s) if s.len > 0
-        && !s.flags.syn() && !s.flags.fin() && !s.flags.rst()
+        && !s.flags.syn() && !s.flags.rst()
         && matches!(s.seq, tcpcheck::explore::event::SeqAt::RcvNxt(d) if d > 0))
+}
+
+/// The FIN taken off every segment after the peer's first FIN at RCV.NXT: a FIN after the
+/// FIN, which RFC 9293 3.10.7.4 acknowledges and smoltcp drops with all the segment says
+/// (its ACK, its window).
+pub(super) fn fin_after_fin_off(events: &mut [Event]) -> bool {
+    let mut fin_seen = false;
+    let mut changed = false;
+    for e in events {
+        let Event::Segment(s) = e else { continue };
+        if s.flags.syn() || s.flags.rst() {
+            continue;
+        }
+        if fin_seen && s.flags.fin() {
+            s.flags = s.flags & !tcpcheck_model::wire::TcpFlags::FIN;
+            changed = true;
+        } else {
+            fin_seen |= s.flags.fin() && at_rcv_nxt_with_fin(s);
+        }
+    }
+    changed
+}
+
+/// A FIN segment whose FIN is at RCV.NXT or before (so it is taken).
+fn at_rcv_nxt_with_fin(s: &tcpcheck::explore::event::SegEvent) -> bool {
+    matches!(s.seq, tcpcheck::explore::event::SeqAt::RcvNxt(d)
+        if d <= 0 && d + i32::from(s.len) >= 0)
+}
+
+/// A SYN,ACK from the peer (no RST).
+pub(super) fn syn_ack(e: &Event) -> bool {
+    matches!(e, Event::Segment(s) if s.flags.syn() && s.flags.ack() && !s.flags.rst())
+}
+
+/// [`text_after_fin_old`] and [`fin_after_fin_off`] together: nothing after the peer's FIN
+/// is new but its ACK and window.
+pub(super) fn after_fin_old(events: &mut [Event]) -> bool {
+    // Only a case with text after the FIN is the text's.
+    let text = text_after_fin_old(events);
+    if text {
+        fin_after_fin_off(events);
+    }
+    text
+}
+
+/// [`text_after_fin_off`] and [`fin_after_fin_off`] together: everything after the peer's
+/// FIN reduced to its ACK and window.
+pub(super) fn after_fin_off(events: &mut [Event]) -> bool {
+    // Only a case with text after the FIN is the text's.
+    let text = text_after_fin_off(events);
+    if text {
+        fin_after_fin_off(events);
+    }
+    text
 }

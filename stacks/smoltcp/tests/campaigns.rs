@@ -1,0 +1,89 @@
+//! Every divergence the explorer finds on smoltcp, on the campaigns the findings were judged
+//! on, falls in a judged class of `tcpcheck_smoltcp::findings`: a class nobody has read
+//! smoltcp's source for fails this. Each case is run on its own (so every divergent case is
+//! classified, not only the first of its signature) with its replays, as the campaign does.
+//!
+//! By default the first `FINDINGS_CASES` (2,000) cases of each campaign run, and the first
+//! `FINDINGS_LONG_CASES` (300) of the 200-event ones; the judged campaigns are 100,000 cases
+//! of seeds 1 and 7 (12 events at most) and 10,000 of seeds 1 and 7 (200 events at most):
+//! `FINDINGS_CASES=100000 FINDINGS_LONG_CASES=10000 cargo test --release -p
+//! tcpcheck-smoltcp --test campaigns` (11 minutes on a loaded machine). Their first 20,000
+//! and 2,000 cases pass. The whole of them still lists about twenty cases, of some 110,000
+//! divergent ones, where two departures combine so that no single edit a recogniser makes
+//! removes the divergence (seed 1 case 23579: text under an old ACK, which once taken also
+//! moves the send window from an older segment; five were a SYN,ACK in SYN-RECEIVED, now
+//! recognised); the others are not read yet. The first case of every signature (what
+//! `examples/findings.rs` tables) is in a class on all four.
+
+use std::time::Duration;
+
+use tcpcheck::explore::campaign::{self, Verdict};
+use tcpcheck::explore::{Config, Target};
+use tcpcheck::stack::Capabilities;
+use tcpcheck_model::profile::{Profile, ProfileKind};
+use tcpcheck_smoltcp::findings::classify;
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The unjudged divergences among the first `cases` cases of the campaign.
+fn unjudged(seed: u64, max_events: usize, cases: u64) -> Vec<String> {
+    let config = Config {
+        profile: ProfileKind::Rfc9293,
+        seed,
+        cases,
+        max_events,
+        shrink_time: Duration::ZERO,
+        target: Target {
+            stack: &tcpcheck_smoltcp::FACTORY,
+            hide: Capabilities::NONE,
+        },
+        ..Config::default()
+    };
+    let profile = Profile::rfc9293();
+    let mut out = Vec::new();
+    for index in 0..cases {
+        let r = campaign::run_one(&config, &profile, index);
+        let (found, case) = match &r.verdict {
+            Verdict::Pass | Verdict::Choice(..) | Verdict::NotApplicable(_) => continue,
+            Verdict::Unexplained {
+                original, minimal, ..
+            } => (original, minimal),
+            Verdict::Unconfirmed { found, case, .. } => (found, case),
+            other => {
+                out.push(format!("seed {seed} case {index}: {other:?}"));
+                continue;
+            }
+        };
+        if classify(found, case).is_none() {
+            out.push(format!(
+                "seed {seed} case {index} (--events {max_events}): {:?}: {}",
+                found.state, found.rule
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_divergence_on_the_judged_campaigns_is_in_a_judged_class() {
+    let (n, long) = (
+        env("FINDINGS_CASES", 2_000),
+        env("FINDINGS_LONG_CASES", 300),
+    );
+    let mut all = Vec::new();
+    for seed in [1, 7] {
+        all.extend(unjudged(seed, 12, n));
+        all.extend(unjudged(seed, 200, long));
+    }
+    assert!(
+        all.is_empty(),
+        "{} divergences in no judged class:\n{}",
+        all.len(),
+        all.join("\n")
+    );
+}
