@@ -3,11 +3,11 @@
 //! version, and the quoted segment's sequence number moved into live space as the stack's
 //! non-SYN sequence numbers are.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use tcpcheck_model::wire::icmp::{self, IcmpRepr, QuotedTcp};
 
-use crate::runner::packet::{peer_ip, BuildError, Conn, SCRIPT_PORT};
+use crate::runner::packet::{BuildError, Conn, SCRIPT_PORT};
 use crate::scenario::IcmpPacket;
 
 /// ICMPv4 destination-unreachable codes by packetdrill's names (RFC 1700 numbering).
@@ -79,8 +79,14 @@ pub fn type_and_code(v6: bool, p: &IcmpPacket) -> Result<(u8, u8), BuildError> {
     Ok((icmp_type, code))
 }
 
-/// The live ICMP error for a script line about `conn`.
-pub fn inbound(conn: &Conn, p: &IcmpPacket, v6: bool) -> Result<IcmpRepr, BuildError> {
+/// The live ICMP error for a script line about `conn`, between `addrs` (the stack's and
+/// the peer's: the script's `--local_ip` and `--remote_ip` where it sets them).
+pub fn inbound(
+    conn: &Conn,
+    p: &IcmpPacket,
+    v6: bool,
+    addrs: (IpAddr, IpAddr),
+) -> Result<IcmpRepr, BuildError> {
     let (icmp_type, code) = type_and_code(v6, p)?;
     let rest = match (p.mtu, v6) {
         (None, _) => 0,
@@ -96,7 +102,7 @@ pub fn inbound(conn: &Conn, p: &IcmpPacket, v6: bool) -> Result<IcmpRepr, BuildE
         (Some(_), true) => return Err("ICMPv6 MTU is only valid for packet_too_big-0".into()),
     };
     let (seq, len) = p.quoted.unwrap_or((0, 0));
-    let (stack, peer) = (peer_ip(v6, 0), peer_ip(v6, conn.peer));
+    let (stack, peer) = addrs;
     let quoted = QuotedTcp {
         src: SocketAddr::new(stack, conn.kernel_port.unwrap_or(SCRIPT_PORT)),
         dst: SocketAddr::new(peer, conn.peer_port),

@@ -114,7 +114,8 @@ impl Exec<'_> {
                 ),
             ));
         };
-        let msg = crate::runner::icmp::inbound(conn, p, self.v6)
+        let addrs = (self.peer_ip(0), self.peer_ip(p.peer));
+        let msg = crate::runner::icmp::inbound(conn, p, self.v6, addrs)
             .map_err(|m| self.error_at(ev.span, m))?;
         let bytes = msg
             .emit()
