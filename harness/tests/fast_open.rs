@@ -212,3 +212,27 @@ fn a_fast_open_listener_and_a_reset_child_are_modelled() {
     assert_eq!(r.verdict, Verdict::Pass, "{}\n{}", r.describe(), r.trace);
     assert_eq!(r.model, ModelVerdict::Agree, "{}", r.describe());
 }
+
+/// Code blocks read packetdrill's socket under test, the newest socket a socket() or
+/// accept() returned, even when an older one is open on a higher number.
+#[test]
+fn code_blocks_read_the_newest_socket() {
+    let text = "\
+`sysctl -q net.ipv4.tcp_timestamps=0`
+0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 5
++0    fcntl(5, F_SETFL, O_RDWR|O_NONBLOCK) = 0
++0    connect(5, ..., ...) = -1 EINPROGRESS (Operation now in progress)
++0    > S 0:0(0) <...>
++.01  < S. 0:0(0) ack 1 win 5840 <mss 1000,nop,nop,sackOK>
++0    > . 1:1(0) ack 1
++0    socket(..., SOCK_STREAM, IPPROTO_TCP) = 4
++0    fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0
++0    connect(4, ..., ...) = -1 EINPROGRESS (Operation now in progress)
++0    > S 0:0(0) <...>
++.01  < S. 0:0(0) ack 1 win 5840 <mss 500,nop,nop,sackOK>
++0    > . 1:1(0) ack 1
++0    %{ assert tcpi_snd_mss == 500 }%
+";
+    let r = run(text, IpVersion::V4, false);
+    assert_eq!(r.verdict, Verdict::Pass, "{}\n{}", r.describe(), r.trace);
+}
