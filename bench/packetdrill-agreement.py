@@ -68,16 +68,18 @@ TCPCHECK_TFO_COOKIE = {4: "b3f936a51baeaf84", 6: "8be6ff5e4aed4d6c"}
 # (fastopen/server/simple*.pkt, whose cookies are computed for them) would run at run_all.py's
 # instead and fail on the cookie. tcpcheck has no address options on its command line and
 # uses the script's; for the same run, packetdrill gets these only when the script does not
-# set its own.
+# set its own of the run's family (an IPv4 address in an IPv6 run is overridden, as before).
 ADDRESS_OPTIONS = ("--local_ip=", "--remote_ip=", "--gateway_ip=", "--netmask_ip=")
 
 
-def own_addresses(script):
+def own_addresses(script, ip):
     try:
         with open(script, errors="replace") as f:
-            return any(line.startswith(("--local_ip=", "--remote_ip=")) for line in f)
-    except OSError:
+            values = [line.split("=", 1)[1].split()[0] for line in f
+                      if line.startswith(("--local_ip=", "--remote_ip="))]
+    except (OSError, IndexError):
         return False
+    return bool(values) and all((":" in v) == (ip == 6) for v in values)
 
 
 def fail(msg):
@@ -113,7 +115,7 @@ def run_packetdrill(binary, shim, script, ip, timeout, args=None):
     # lo up first: packetdrill's own netns wrapper does the same.
     if args is None:
         args = PACKETDRILL_ARGS[ip]
-        if own_addresses(script):
+        if own_addresses(script, ip):
             args = [a for a in args if not a.startswith(ADDRESS_OPTIONS)]
     cmd = ["unshare", "--net", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", binary,
            "--send_omit_free", *args, os.path.basename(script)]

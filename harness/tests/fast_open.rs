@@ -160,3 +160,79 @@ fn ts_ecr_scaled_maps_an_ecr_never_sent() {
         other => panic!("expected an error, got {other:?}"),
     }
 }
+
+/// A listener's own key (`TCP_FASTOPEN_KEY`, a string value): its cookie is the SipHash of
+/// the addresses under that key (3fe2154a0989bdba for 192.0.2.2 to 192.0.2.1 under
+/// a0bf63f7-ed803d81-cd641d30-cebc4a90); a key of another length is EINVAL.
+#[test]
+fn a_listener_key_set_by_setsockopt_makes_its_cookie() {
+    let text = "\
+`sysctl -q net.ipv4.tcp_fastopen=0x403 net.ipv4.tcp_fastopen_key=a1a1a1a1-b2b2b2b2-c3c3c3c3-d4d4d4d4`
+0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0    setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
++0    setsockopt(3, SOL_TCP, TCP_FASTOPEN_KEY, \"\\xf7\\x63\\xbf\\xa0\\x81\\x3d\\x80\\xed\\x30\\x1d\\x64\\xcd\\x90\\x4a\\xbc\\xce\", 16) = 0
++0    setsockopt(3, SOL_TCP, TCP_FASTOPEN_KEY, \"\", 3) = -1 EINVAL (Invalid argument)
++0    bind(3, ..., ...) = 0
++0    listen(3, 1) = 0
++0    < S 0:0(0) win 32792 <mss 1460,sackOK,nop,nop,FO,nop,nop>
++0    > S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,FO 3fe2154a0989bdba,nop,nop>
+";
+    let r = run(text, IpVersion::V4, false);
+    assert_eq!(r.verdict, Verdict::Pass, "{}\n{}", r.describe(), r.trace);
+    // The profile's key no longer gives the listener's cookies: the model stops, by name.
+    match &r.model {
+        ModelVerdict::Off(why) => assert!(why.contains("TCP_FASTOPEN_KEY"), "{why}"),
+        other => panic!("expected the model off, got {other:?}"),
+    }
+    let wrong = text.replace("FO 3fe2154a0989bdba", "FO b3f936a51baeaf84");
+    fails_at(&wrong, 9);
+}
+
+/// TCP_FASTOPEN on a listener (the sysctl without 0x400, so only this listener does Fast
+/// Open): the model follows it and expects the valid cookie's data accepted; a RST to the
+/// accepted child in SYN-RECEIVED resets it with the SYN's data still readable (RFC 7413
+/// 4.2.2), where a plain request would go back to LISTEN.
+#[test]
+fn a_fast_open_listener_and_a_reset_child_are_modelled() {
+    let text = "\
+`sysctl -q net.ipv4.tcp_fastopen=0x3 net.ipv4.tcp_fastopen_key=a1a1a1a1-b2b2b2b2-c3c3c3c3-d4d4d4d4`
+0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0    setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
++0    bind(3, ..., ...) = 0
++0    listen(3, 1) = 0
++0    setsockopt(3, SOL_TCP, TCP_FASTOPEN, [1], 4) = 0
++0    < S 0:10(10) win 32792 <mss 1460,sackOK,nop,nop,FO b3f936a51baeaf84,nop,nop>
++0    > S. 0:0(0) ack 11 <mss 1460,nop,nop,sackOK>
++.01  accept(3, ..., ...) = 4
++.01  < R. 11:11(0) win 32792
++0    read(4, ..., 512) = 10
++0    read(4, ..., 512) = -1 ECONNRESET (Connection reset by peer)
+";
+    let r = run(text, IpVersion::V4, false);
+    assert_eq!(r.verdict, Verdict::Pass, "{}\n{}", r.describe(), r.trace);
+    assert_eq!(r.model, ModelVerdict::Agree, "{}", r.describe());
+}
+
+/// Code blocks read packetdrill's socket under test, the newest socket a socket() or
+/// accept() returned, even when an older one is open on a higher number.
+#[test]
+fn code_blocks_read_the_newest_socket() {
+    let text = "\
+`sysctl -q net.ipv4.tcp_timestamps=0`
+0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 5
++0    fcntl(5, F_SETFL, O_RDWR|O_NONBLOCK) = 0
++0    connect(5, ..., ...) = -1 EINPROGRESS (Operation now in progress)
++0    > S 0:0(0) <...>
++.01  < S. 0:0(0) ack 1 win 5840 <mss 1000,nop,nop,sackOK>
++0    > . 1:1(0) ack 1
++0    socket(..., SOCK_STREAM, IPPROTO_TCP) = 4
++0    fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0
++0    connect(4, ..., ...) = -1 EINPROGRESS (Operation now in progress)
++0    > S 0:0(0) <...>
++.01  < S. 0:0(0) ack 1 win 5840 <mss 500,nop,nop,sackOK>
++0    > . 1:1(0) ack 1
++0    %{ assert tcpi_snd_mss == 500 }%
+";
+    let r = run(text, IpVersion::V4, false);
+    assert_eq!(r.verdict, Verdict::Pass, "{}\n{}", r.describe(), r.trace);
+}

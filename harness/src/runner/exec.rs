@@ -120,6 +120,9 @@ pub struct Exec<'a> {
     ports_used: BTreeMap<u16, u16>,
     listen_epoch: u32,
     connecting: bool,
+    /// packetdrill's `socket_under_test`: the script fd of the newest socket a socket() or
+    /// accept() returned, which code blocks read TCP_INFO from.
+    under_test: Option<i64>,
     /// Sockets with `TCP_FASTOPEN_CONNECT` whose first write opens the connection.
     fast_open_deferred: std::collections::HashSet<Fd>,
     pending: Option<Pending>,
@@ -186,6 +189,7 @@ impl<'a> Exec<'a> {
             ports_used: BTreeMap::new(),
             listen_epoch: 0,
             connecting: false,
+            under_test: None,
             fast_open_deferred: Default::default(),
             pending: None,
             num_events: 0,
@@ -233,10 +237,17 @@ impl<'a> Exec<'a> {
     }
 
     /// Checks a `%{ assert tcpi_... }%` block against the TCP_INFO of the socket under test:
-    /// the newest socket the script still has open (the accepted or connected one in the
-    /// usual script).
+    /// packetdrill's, the newest socket a socket() or accept() returned (not the highest
+    /// number: a script may leave an older connection open on a higher one); when that one
+    /// is closed, the highest-numbered socket the script still has open.
     fn code(&mut self, ev: &Event, code: &str) -> Step {
-        let Some((_, &fd)) = self.fds.iter().max_by_key(|(script_fd, _)| **script_fd) else {
+        let newest = self.under_test.and_then(|n| self.fds.get(&n)).copied();
+        let highest = self
+            .fds
+            .iter()
+            .max_by_key(|(script_fd, _)| **script_fd)
+            .map(|(_, fd)| *fd);
+        let Some(fd) = newest.or(highest) else {
             return Err(self.error_at(ev.span, "no open socket to read TCP_INFO from"));
         };
         let Ok(assertions) = super::assert::parse(code) else {

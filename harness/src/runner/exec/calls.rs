@@ -252,6 +252,7 @@ impl Exec<'_> {
             // packetdrill accepts a number the script used before without closing it: the
             // number names the new socket from now on, the old one stays open unnamed.
             self.files.remove(&expected.result);
+            self.under_test = Some(expected.result);
             if let Some(old) = self.fds.insert(expected.result, fd) {
                 self.stack.note(EventKind::Note {
                     text: format!(

@@ -25,6 +25,8 @@ impl Exec<'_> {
         if let Ok(fd) = r {
             self.model(fd, Call::Socket);
             self.nonblocking.insert(fd, nonblocking);
+            // A number the kernel reuses: no deferred Fast Open connect() of an old socket.
+            self.note_fast_open_connect(fd, false);
             if nonblocking {
                 let _ = self.stack.set_nonblocking(fd, true);
             }
@@ -112,6 +114,7 @@ impl Exec<'_> {
             self.model(fd, Call::Close);
             self.fds.remove(&n);
             self.nonblocking.remove(&fd);
+            self.note_fast_open_connect(fd, false);
         }
         done(Ret::from(r, |_| 0))
     }
