@@ -252,6 +252,36 @@ fn tcp_options() {
     assert_eq!(got, [(EventTime::Absolute(0), Action::Packet(p))]);
 }
 
+/// tcpcheck's `opt KIND HEX`: any kind, with or without data; printed back as written.
+#[test]
+fn options_of_any_kind() {
+    let text = "0 < S 0:0(0) win 1 <mss 1460,opt 99 0102,opt 200>\n";
+    let got = actions(text);
+    let mut p = packet(Direction::Inbound, "S", 0, 0);
+    p.win = Some(1);
+    p.options = TcpOptions::Exactly(vec![
+        TcpOption::Mss(1460),
+        TcpOption::Unknown {
+            kind: 99,
+            data: "0102".into(),
+        },
+        TcpOption::Unknown {
+            kind: 200,
+            data: String::new(),
+        },
+    ]);
+    let Action::Packet(parsed) = &got[0].1 else {
+        panic!("a packet: {got:?}");
+    };
+    assert_eq!(
+        parsed.to_string(),
+        "< S 0:0(0) win 1 <mss 1460,opt 99 0102,opt 200>"
+    );
+    assert_eq!(got, [(EventTime::Absolute(0), Action::Packet(p))]);
+    assert!(error("0 < S 0:0(0) win 1 <opt 256>").contains("the option kind"));
+    assert!(error("0 < S 0:0(0) win 1 <opt 9 xyz>").contains("hex digits"));
+}
+
 #[test]
 fn peer_extension() {
     let s = parsed(
@@ -425,7 +455,7 @@ fn errors_point_at_the_offending_text() {
     assert_eq!(
         error("+0 > S. 0:0(0) ack 1 <mss 1460,bogus 3>"),
         "script.pkt:1:32: unknown TCP option `bogus` (known: nop, eol, mss, wscale, sackOK, \
-         sack, TS, md5, FO, FOEXP, ECN)\n\
+         sack, TS, md5, FO, FOEXP, ECN, opt)\n\
          \x20 1 | +0 > S. 0:0(0) ack 1 <mss 1460,bogus 3>\n\
          \x20   |                                ^^^^^"
     );

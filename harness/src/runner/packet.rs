@@ -149,6 +149,10 @@ pub fn options_to_wire(
                 scenario::TcpOption::FastOpenExp(c) => {
                     TcpOption::FastOpenExp(cookie_bytes(c)?.into())
                 }
+                scenario::TcpOption::Unknown { kind, data } => TcpOption::Unknown {
+                    kind: *kind,
+                    data: cookie_bytes(data)?.into(),
+                },
                 other => return Err(format!("TCP option `{other}` is not supported yet")),
             })
         })
@@ -302,7 +306,10 @@ pub fn to_script_space(conn: &Conn, seg: &SegmentRepr) -> Actual {
                 },
                 TcpOption::FastOpen(c) => scenario::TcpOption::FastOpen(cookie_hex(c)),
                 TcpOption::FastOpenExp(c) => scenario::TcpOption::FastOpenExp(cookie_hex(c)),
-                TcpOption::Unknown { .. } => return None,
+                TcpOption::Unknown { kind, data } => scenario::TcpOption::Unknown {
+                    kind: *kind,
+                    data: cookie_hex(data),
+                },
             })
         })
         .collect();

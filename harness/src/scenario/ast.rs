@@ -264,6 +264,13 @@ pub enum TcpOption {
     FastOpenExp(String),
     /// `ECN e0b N ceb N e1b N`: AccECN counters in the order written.
     AccEcn(Vec<(AccEcnCounter, u32)>),
+    /// `opt KIND [HEX]` (tcpcheck's extension): an option of any kind with this data, its
+    /// length byte counted from the data, for options a stack does not implement (RFC
+    /// 9293 3.1: MUST-6).
+    Unknown {
+        kind: u8,
+        data: String,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -528,6 +535,8 @@ impl fmt::Display for TcpOption {
             TcpOption::Md5(h) => write!(f, "md5 {h}"),
             TcpOption::FastOpen(c) if c.is_empty() => f.write_str("FO"),
             TcpOption::FastOpen(c) => write!(f, "FO {c}"),
+            TcpOption::Unknown { kind, data } if data.is_empty() => write!(f, "opt {kind}"),
+            TcpOption::Unknown { kind, data } => write!(f, "opt {kind} {data}"),
             TcpOption::FastOpenExp(c) if c.is_empty() => f.write_str("FOEXP"),
             TcpOption::FastOpenExp(c) => write!(f, "FOEXP {c}"),
             TcpOption::AccEcn(counters) => {
