@@ -102,6 +102,7 @@ fn packet(direction: Direction, flags: &str, seq: u32, len: u16) -> Packet {
         urg: None,
         options: TcpOptions::Exactly(vec![]),
         ecn: None,
+        ip: Default::default(),
     }
 }
 
@@ -461,11 +462,24 @@ fn errors_point_at_the_offending_text() {
     );
     assert_eq!(
         error("0 < [tos 0x1] S 0:0(0) win 1\n"),
+        "script.pkt:1:5: `tos` on inbound packets is not supported yet\n\
+         \x20 1 | 0 < [tos 0x1] S 0:0(0) win 1\n\
+         \x20   |     ^^^^"
+    );
+    assert_eq!(
+        error("0 > [flowlabel 0x1] S 0:0(0)\n"),
         "script.pkt:1:5: IP header fields (ECN codepoint, tos, ttl, flowlabel) on packets are \
          not supported yet\n\
-         \x20 1 | 0 < [tos 0x1] S 0:0(0) win 1\n\
-         \x20   |     ^^^^^^^^^"
+         \x20 1 | 0 > [flowlabel 0x1] S 0:0(0)\n\
+         \x20   |     ^^^^^^^^^^^^^^^"
     );
+    // Outbound TOS and TTL are checked; printed back as written.
+    let got = actions("0 > [tos 0x10] [ttl 7] S 0:0(0)\n");
+    let Action::Packet(p) = &got[0].1 else {
+        panic!("a packet: {got:?}");
+    };
+    assert_eq!((p.ip.tos, p.ip.ttl), (Some(0x10), Some(7)));
+    assert_eq!(p.to_string(), "> [tos 0x10] [ttl 7] S 0:0(0)");
     assert_eq!(
         error("0 < [ect01] S 0:0(0) win 1\n"),
         "script.pkt:1:5: [ect01] can only be used with outbound packets\n\

@@ -217,6 +217,18 @@ pub struct Packet {
     /// `[ect0]` and the like before the flags: the IP header's ECN codepoint to send, or to
     /// expect (unchecked when absent, as in packetdrill).
     pub ecn: Option<Ecn>,
+    /// `[tos 0x10]` or `[ttl 64]` before the flags (outbound lines): IP header fields to
+    /// expect.
+    pub ip: IpFields,
+}
+
+/// IP header fields an outbound line expects, as packetdrill writes them (`ip_info`): the
+/// whole TOS (IPv4) or Traffic Class (IPv6) byte, or the TTL (hop limit). packetdrill checks
+/// the TOS byte; the TTL is checked too, here.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IpFields {
+    pub tos: Option<u8>,
+    pub ttl: Option<u8>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -428,6 +440,12 @@ impl fmt::Display for Packet {
         })?;
         if self.peer != DEFAULT_PEER {
             write!(f, " [peer {}]", self.peer)?;
+        }
+        if let Some(tos) = self.ip.tos {
+            write!(f, " [tos {tos:#04x}]")?;
+        }
+        if let Some(ttl) = self.ip.ttl {
+            write!(f, " [ttl {ttl}]")?;
         }
         write!(f, " {}", self.body(false))
     }

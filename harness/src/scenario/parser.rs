@@ -322,6 +322,7 @@ impl<'s, 'a> Parser<'s, 'a> {
             self.expect_punct(']', "`]` after the peer number")?;
         }
         let ecn = self.ecn(direction)?;
+        let ip = self.ip_fields(direction)?;
         if self.is_word("icmp") {
             return Ok(Action::Icmp(self.icmp(direction, peer, ecn)?));
         }
@@ -391,6 +392,7 @@ impl<'s, 'a> Parser<'s, 'a> {
             urg: None,
             options: TcpOptions::Exactly(Vec::new()),
             ecn,
+            ip,
         };
         if self.is_word("ack") {
             self.bump();
