@@ -480,6 +480,14 @@ fn errors_point_at_the_offending_text() {
     };
     assert_eq!((p.ip.tos, p.ip.ttl), (Some(0x10), Some(7)));
     assert_eq!(p.to_string(), "> [tos 0x10] [ttl 7] S 0:0(0)");
+    // tcpcheck's [bad_csum], inbound only.
+    let got = actions("0 < [bad_csum] R 0:0(0) win 0\n");
+    let Action::Packet(p) = &got[0].1 else {
+        panic!("a packet: {got:?}");
+    };
+    assert!(p.ip.bad_csum);
+    assert_eq!(p.to_string(), "< [bad_csum] R 0:0(0) win 0");
+    assert!(error("0 > [bad_csum] R 0:0(0)\n").contains("for inbound packets"));
     assert_eq!(
         error("0 < [ect01] S 0:0(0) win 1\n"),
         "script.pkt:1:5: [ect01] can only be used with outbound packets\n\

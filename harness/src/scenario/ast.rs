@@ -229,6 +229,9 @@ pub struct Packet {
 pub struct IpFields {
     pub tos: Option<u8>,
     pub ttl: Option<u8>,
+    /// `[bad_csum]` (tcpcheck's, inbound lines): the TCP checksum is made wrong, so a stack
+    /// must drop the segment (RFC 9293 3.1: MUST-3).
+    pub bad_csum: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -446,6 +449,9 @@ impl fmt::Display for Packet {
         }
         if let Some(ttl) = self.ip.ttl {
             write!(f, " [ttl {ttl}]")?;
+        }
+        if self.ip.bad_csum {
+            f.write_str(" [bad_csum]")?;
         }
         write!(f, " {}", self.body(false))
     }

@@ -33,7 +33,8 @@ impl Parser<'_, '_> {
         Ok(Some(ecn))
     }
 
-    /// `[tos 0xNN]` or `[ttl N]` (or in parentheses), if next: outbound lines only.
+    /// `[tos 0xNN]` or `[ttl N]` (or in parentheses), if next: outbound lines only; and
+    /// tcpcheck's `[bad_csum]`, inbound lines only.
     pub(super) fn ip_fields(&mut self, direction: Direction) -> PResult<IpFields> {
         let mut fields = IpFields::default();
         loop {
@@ -43,11 +44,23 @@ impl Parser<'_, '_> {
                 _ => return Ok(fields),
             };
             let which = match self.peek_at(1).tok {
-                Tok::Word(w @ ("tos" | "ttl")) => w,
+                Tok::Word(w @ ("tos" | "ttl" | "bad_csum")) => w,
                 _ => return Ok(fields),
             };
             let open = self.bump();
             let name = self.bump();
+            if which == "bad_csum" {
+                if direction == Direction::Outbound {
+                    return Err(self.src.error(
+                        open.start,
+                        name.end,
+                        "`bad_csum` is for inbound packets (a stack never sends one)",
+                    ));
+                }
+                fields.bad_csum = true;
+                self.expect_punct(close, "the end of the IP field")?;
+                continue;
+            }
             if direction == Direction::Inbound {
                 return Err(self.src.error(
                     open.start,
