@@ -102,6 +102,7 @@ fn packet(direction: Direction, flags: &str, seq: u32, len: u16) -> Packet {
         urg: None,
         options: TcpOptions::Exactly(vec![]),
         ecn: None,
+        ip: Default::default(),
     }
 }
 
@@ -250,6 +251,36 @@ fn tcp_options() {
         ]),
     ]);
     assert_eq!(got, [(EventTime::Absolute(0), Action::Packet(p))]);
+}
+
+/// tcpcheck's `opt KIND HEX`: any kind, with or without data; printed back as written.
+#[test]
+fn options_of_any_kind() {
+    let text = "0 < S 0:0(0) win 1 <mss 1460,opt 99 0102,opt 200>\n";
+    let got = actions(text);
+    let mut p = packet(Direction::Inbound, "S", 0, 0);
+    p.win = Some(1);
+    p.options = TcpOptions::Exactly(vec![
+        TcpOption::Mss(1460),
+        TcpOption::Unknown {
+            kind: 99,
+            data: "0102".into(),
+        },
+        TcpOption::Unknown {
+            kind: 200,
+            data: String::new(),
+        },
+    ]);
+    let Action::Packet(parsed) = &got[0].1 else {
+        panic!("a packet: {got:?}");
+    };
+    assert_eq!(
+        parsed.to_string(),
+        "< S 0:0(0) win 1 <mss 1460,opt 99 0102,opt 200>"
+    );
+    assert_eq!(got, [(EventTime::Absolute(0), Action::Packet(p))]);
+    assert!(error("0 < S 0:0(0) win 1 <opt 256>").contains("the option kind"));
+    assert!(error("0 < S 0:0(0) win 1 <opt 9 xyz>").contains("hex digits"));
 }
 
 #[test]
@@ -425,17 +456,38 @@ fn errors_point_at_the_offending_text() {
     assert_eq!(
         error("+0 > S. 0:0(0) ack 1 <mss 1460,bogus 3>"),
         "script.pkt:1:32: unknown TCP option `bogus` (known: nop, eol, mss, wscale, sackOK, \
-         sack, TS, md5, FO, FOEXP, ECN)\n\
+         sack, TS, md5, FO, FOEXP, ECN, opt)\n\
          \x20 1 | +0 > S. 0:0(0) ack 1 <mss 1460,bogus 3>\n\
          \x20   |                                ^^^^^"
     );
     assert_eq!(
         error("0 < [tos 0x1] S 0:0(0) win 1\n"),
+        "script.pkt:1:5: `tos` on inbound packets is not supported yet\n\
+         \x20 1 | 0 < [tos 0x1] S 0:0(0) win 1\n\
+         \x20   |     ^^^^"
+    );
+    assert_eq!(
+        error("0 > [flowlabel 0x1] S 0:0(0)\n"),
         "script.pkt:1:5: IP header fields (ECN codepoint, tos, ttl, flowlabel) on packets are \
          not supported yet\n\
-         \x20 1 | 0 < [tos 0x1] S 0:0(0) win 1\n\
-         \x20   |     ^^^^^^^^^"
+         \x20 1 | 0 > [flowlabel 0x1] S 0:0(0)\n\
+         \x20   |     ^^^^^^^^^^^^^^^"
     );
+    // Outbound TOS and TTL are checked; printed back as written.
+    let got = actions("0 > [tos 0x10] [ttl 7] S 0:0(0)\n");
+    let Action::Packet(p) = &got[0].1 else {
+        panic!("a packet: {got:?}");
+    };
+    assert_eq!((p.ip.tos, p.ip.ttl), (Some(0x10), Some(7)));
+    assert_eq!(p.to_string(), "> [tos 0x10] [ttl 7] S 0:0(0)");
+    // tcpcheck's [bad_csum], inbound only.
+    let got = actions("0 < [bad_csum] R 0:0(0) win 0\n");
+    let Action::Packet(p) = &got[0].1 else {
+        panic!("a packet: {got:?}");
+    };
+    assert!(p.ip.bad_csum);
+    assert_eq!(p.to_string(), "< [bad_csum] R 0:0(0) win 0");
+    assert!(error("0 > [bad_csum] R 0:0(0)\n").contains("for inbound packets"));
     assert_eq!(
         error("0 < [ect01] S 0:0(0) win 1\n"),
         "script.pkt:1:5: [ect01] can only be used with outbound packets\n\

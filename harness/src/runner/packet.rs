@@ -153,6 +153,10 @@ pub fn options_to_wire(
                     kind: KIND_MD5,
                     data: md5_digest(d)?.into(),
                 },
+                scenario::TcpOption::Unknown { kind, data } => TcpOption::Unknown {
+                    kind: *kind,
+                    data: cookie_bytes(data)?.into(),
+                },
                 other => return Err(format!("TCP option `{other}` is not supported yet")),
             })
         })
@@ -345,7 +349,10 @@ pub fn to_script_space(conn: &Conn, seg: &SegmentRepr) -> Actual {
                 {
                     scenario::TcpOption::Md5(cookie_hex(data))
                 }
-                TcpOption::Unknown { .. } => return None,
+                TcpOption::Unknown { kind, data } => scenario::TcpOption::Unknown {
+                    kind: *kind,
+                    data: cookie_hex(data),
+                },
             })
         })
         .collect();
@@ -363,6 +370,7 @@ pub fn to_script_space(conn: &Conn, seg: &SegmentRepr) -> Actual {
             options: TcpOptions::Exactly(options),
             // Shown only where a script line asks for it (checked on the raw header).
             ecn: None,
+            ip: scenario::IpFields::default(),
         },
         reserved: t.reserved,
         payload_zero: t.payload.iter().all(|&b| b == 0),
@@ -420,6 +428,18 @@ pub fn mismatch(
     // before the TCP header; ECN is optional (RFC 3168), so free for another stack.
     if fields == Fields::All && script.ecn.is_some_and(|e| !e.matches(ip_ecn)) {
         return Some(Mismatch::Field("ip_ecn"));
+    }
+    // `[tos 0x..]`, `[ttl N]`: the whole byte, as the application set it (RFC 9293 3.9.1.9,
+    // 3.9.2: MUST-48, MUST-49).
+    let (tos, ttl) = match &raw.ip {
+        IpRepr::V4(ip) => (ip.dscp_ecn, ip.ttl),
+        IpRepr::V6(ip) => (ip.traffic_class, ip.hop_limit),
+    };
+    if fields == Fields::All && script.ip.tos.is_some_and(|t| t != tos) {
+        return Some(Mismatch::Field("ip_tos"));
+    }
+    if fields == Fields::All && script.ip.ttl.is_some_and(|t| t != ttl) {
+        return Some(Mismatch::Field("ip_ttl"));
     }
     let (s, f) = (&script.flags, &a.flags);
     let checks: [(&str, bool); 15] = [

@@ -520,6 +520,7 @@ pub fn raw_int_option(level: i32, name: i32) -> bool {
     ];
     let ip = [
         libc::IP_TOS,
+        libc::IP_TTL,
         libc::IP_MTU_DISCOVER,
         libc::IP_FREEBIND,
         libc::IP_RECVERR,

@@ -217,6 +217,21 @@ pub struct Packet {
     /// `[ect0]` and the like before the flags: the IP header's ECN codepoint to send, or to
     /// expect (unchecked when absent, as in packetdrill).
     pub ecn: Option<Ecn>,
+    /// `[tos 0x10]` or `[ttl 64]` before the flags (outbound lines): IP header fields to
+    /// expect.
+    pub ip: IpFields,
+}
+
+/// IP header fields an outbound line expects, as packetdrill writes them (`ip_info`): the
+/// whole TOS (IPv4) or Traffic Class (IPv6) byte, or the TTL (hop limit). packetdrill checks
+/// the TOS byte; the TTL is checked too, here.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IpFields {
+    pub tos: Option<u8>,
+    pub ttl: Option<u8>,
+    /// `[bad_csum]` (tcpcheck's, inbound lines): the TCP checksum is made wrong, so a stack
+    /// must drop the segment (RFC 9293 3.1: MUST-3).
+    pub bad_csum: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -264,6 +279,13 @@ pub enum TcpOption {
     FastOpenExp(String),
     /// `ECN e0b N ceb N e1b N`: AccECN counters in the order written.
     AccEcn(Vec<(AccEcnCounter, u32)>),
+    /// `opt KIND [HEX]` (tcpcheck's extension): an option of any kind with this data, its
+    /// length byte counted from the data, for options a stack does not implement (RFC
+    /// 9293 3.1: MUST-6).
+    Unknown {
+        kind: u8,
+        data: String,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -422,6 +444,15 @@ impl fmt::Display for Packet {
         if self.peer != DEFAULT_PEER {
             write!(f, " [peer {}]", self.peer)?;
         }
+        if let Some(tos) = self.ip.tos {
+            write!(f, " [tos {tos:#04x}]")?;
+        }
+        if let Some(ttl) = self.ip.ttl {
+            write!(f, " [ttl {ttl}]")?;
+        }
+        if self.ip.bad_csum {
+            f.write_str(" [bad_csum]")?;
+        }
         write!(f, " {}", self.body(false))
     }
 }
@@ -528,6 +559,8 @@ impl fmt::Display for TcpOption {
             TcpOption::Md5(h) => write!(f, "md5 {h}"),
             TcpOption::FastOpen(c) if c.is_empty() => f.write_str("FO"),
             TcpOption::FastOpen(c) => write!(f, "FO {c}"),
+            TcpOption::Unknown { kind, data } if data.is_empty() => write!(f, "opt {kind}"),
+            TcpOption::Unknown { kind, data } => write!(f, "opt {kind} {data}"),
             TcpOption::FastOpenExp(c) if c.is_empty() => f.write_str("FOEXP"),
             TcpOption::FastOpenExp(c) => write!(f, "FOEXP {c}"),
             TcpOption::AccEcn(counters) => {

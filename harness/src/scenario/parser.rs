@@ -322,6 +322,7 @@ impl<'s, 'a> Parser<'s, 'a> {
             self.expect_punct(']', "`]` after the peer number")?;
         }
         let ecn = self.ecn(direction)?;
+        let ip = self.ip_fields(direction)?;
         if self.is_word("icmp") {
             return Ok(Action::Icmp(self.icmp(direction, peer, ecn)?));
         }
@@ -391,6 +392,7 @@ impl<'s, 'a> Parser<'s, 'a> {
             urg: None,
             options: TcpOptions::Exactly(Vec::new()),
             ecn,
+            ip,
         };
         if self.is_word("ack") {
             self.bump();
@@ -591,12 +593,20 @@ impl<'s, 'a> Parser<'s, 'a> {
             "FO" => TcpOption::FastOpen(self.hex_blob("the Fast Open cookie", true)?),
             "FOEXP" => TcpOption::FastOpenExp(self.hex_blob("the Fast Open cookie", true)?),
             "ECN" => self.accecn()?,
+            "opt" => {
+                let kind = self.uint("the option kind", u64::from(u8::MAX))? as u8;
+                let data = self.hex_blob("the option's data", true)?;
+                if !data.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(self.err_at(&t, "an `opt` option's data must be hex digits"));
+                }
+                TcpOption::Unknown { kind, data }
+            }
             _ => {
                 return Err(self.err_at(
                     &t,
                     format!(
                         "unknown TCP option `{name}` (known: nop, eol, mss, wscale, sackOK, \
-                         sack, TS, md5, FO, FOEXP, ECN)"
+                         sack, TS, md5, FO, FOEXP, ECN, opt)"
                     ),
                 ))
             }

@@ -63,6 +63,12 @@ pub const KEEPALIVE_RESET: Rule = Rule::rfc(9293, "3.8.4")
 pub const RETRANSMISSION: Rule = Rule::rfc(9293, "3.8.1")
     .labels(&[Must(18)])
     .says("retransmission when the RFC 6298 timer expires");
+/// A SYN (or SYN-ACK) retransmission owed and not sent by its deadline: within R2 for a
+/// SYN, which lasts at least 3 minutes, the stack stopped retransmitting (had it only been
+/// late, its copy would have been the retransmission; an early one cites RETRANSMISSION).
+pub const SYN_RETRANSMITTED_FOR_R2: Rule = Rule::rfc(9293, "3.8.3")
+    .labels(&[Must(23)])
+    .says("a SYN is retransmitted for at least 3 minutes (R2 for a SYN): one owed is not sent");
 /// Urgent data sent (the sockets interface's MSG_OOB): every segment that starts before
 /// SND.UP carries URG and the pointer to SND.UP.
 pub const URGENT_SEND: Rule = Rule::rfc(9293, "3.8.5")
@@ -169,6 +175,7 @@ pub const ALL: &[&Rule] = &[
     &KEEPALIVE_RESET,
     &RETRANSMISSION,
     &URGENT_SEND,
+    &SYN_RETRANSMITTED_FOR_R2,
     &RST_CHALLENGE_ACK,
     &LINUX_FAST_PATH,
     &ACK_CHALLENGE_ACK,

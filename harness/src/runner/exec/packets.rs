@@ -88,13 +88,24 @@ impl Exec<'_> {
         let mut seg =
             packet::inbound(conn, p, self.v6, ecr_base).map_err(|m| self.error_at(ev.span, m))?;
         self.readdress(&mut seg, p.peer);
-        let bytes = seg
+        let mut bytes = seg
             .emit()
             .map_err(|e| self.error_at(ev.span, format!("cannot build the packet: {e}")))?;
+        if p.ip.bad_csum {
+            // The TCP checksum's first byte, after the IP header, flipped.
+            let ip_len = if bytes[0] >> 4 == 6 {
+                40
+            } else {
+                usize::from(bytes[0] & 0x0f) * 4
+            };
+            bytes[ip_len + 16] ^= 0xff;
+        }
         let at = self.stack.now().saturating_sub(self.start);
         self.stack.inject(&bytes)?;
         annotate::injected(self.stack.trace_mut(), ev, p);
-        if let Some(d) = &mut self.differ {
+        if let (Some(d), false) = (&mut self.differ, p.ip.bad_csum) {
+            // RFC 9293 3.1: MUST-3, a segment with a wrong checksum is dropped: the model
+            // never receives it.
             d.injected(at, self.line, &seg);
         }
         let out = self.stack.settle()?;

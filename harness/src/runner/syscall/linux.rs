@@ -179,6 +179,7 @@ pub fn symbol(name: &str) -> Option<i64> {
         "SOL_IPV6" => libc::SOL_IPV6 as i64,
         "IPPROTO_IPV6" => libc::IPPROTO_IPV6 as i64,
         "IP_TOS" => libc::IP_TOS as i64,
+        "IP_TTL" => libc::IP_TTL as i64,
         "IP_MTU_DISCOVER" => libc::IP_MTU_DISCOVER as i64,
         "IP_FREEBIND" => libc::IP_FREEBIND as i64,
         "IP_RECVERR" => libc::IP_RECVERR as i64,

@@ -33,6 +33,57 @@ impl Parser<'_, '_> {
         Ok(Some(ecn))
     }
 
+    /// `[tos 0xNN]` or `[ttl N]` (or in parentheses), if next: outbound lines only; and
+    /// tcpcheck's `[bad_csum]`, inbound lines only.
+    pub(super) fn ip_fields(&mut self, direction: Direction) -> PResult<IpFields> {
+        let mut fields = IpFields::default();
+        loop {
+            let close = match self.peek().tok {
+                Tok::Punct('[') => ']',
+                Tok::Punct('(') => ')',
+                _ => return Ok(fields),
+            };
+            let which = match self.peek_at(1).tok {
+                Tok::Word(w @ ("tos" | "ttl" | "bad_csum")) => w,
+                _ => return Ok(fields),
+            };
+            let open = self.bump();
+            let name = self.bump();
+            if which == "bad_csum" {
+                if direction == Direction::Outbound {
+                    return Err(self.src.error(
+                        open.start,
+                        name.end,
+                        "`bad_csum` is for inbound packets (a stack never sends one)",
+                    ));
+                }
+                fields.bad_csum = true;
+                self.expect_punct(close, "the end of the IP field")?;
+                continue;
+            }
+            if direction == Direction::Inbound {
+                return Err(self.src.error(
+                    open.start,
+                    name.end,
+                    format!("`{which}` on inbound packets is not supported yet"),
+                ));
+            }
+            let t = *self.peek();
+            if which == "tos" {
+                let Tok::Hex(h) = t.tok else {
+                    return Err(self.unexpected("the TOS byte in hex (`0x10`)"));
+                };
+                self.bump();
+                let v = u8::from_str_radix(h.trim_start_matches("0x"), 16)
+                    .map_err(|_| self.err_at(&t, "tos out of range for 8 bits"))?;
+                fields.tos = Some(v);
+            } else {
+                fields.ttl = Some(self.uint("the TTL", u64::from(u8::MAX))? as u8);
+            }
+            self.expect_punct(close, "the end of the IP field")?;
+        }
+    }
+
     /// After `icmp`: TYPE [CODE] [mtu N] [id N] [`[start:end(len)]`].
     pub(super) fn icmp(
         &mut self,

@@ -336,7 +336,12 @@ impl Connection {
         {
             None => Ok(()),
             Some(e) => Err(Divergence {
-                rule: e.rule,
+                // RFC 9293 3.8.3: MUST-23, a SYN's retransmission never sent within R2.
+                rule: if e.kind == ObligationKind::Retransmission && e.spec.flags.syn() {
+                    &rules::SYN_RETRANSMITTED_FOR_R2
+                } else {
+                    e.rule
+                },
                 expected: Required::By {
                     spec: e.spec,
                     latest: e.due.latest,

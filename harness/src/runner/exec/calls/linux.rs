@@ -26,7 +26,10 @@ use crate::trace::EventKind;
 
 /// Options whose effect the model does not need: they change what the application is told
 /// (readiness, ancillary data, error reports), not what goes on the wire.
-const HARMLESS: [(i32, i32); 9] = [
+const HARMLESS: [(i32, i32); 11] = [
+    // IP header fields, which the model does not pin.
+    (libc::SOL_IP, libc::IP_TOS),
+    (libc::SOL_IP, libc::IP_TTL),
     (libc::SOL_SOCKET, libc::SO_ZEROCOPY),
     (libc::SOL_SOCKET, libc::SO_TIMESTAMPING),
     (libc::SOL_SOCKET, libc::SO_MARK),
