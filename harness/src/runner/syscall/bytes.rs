@@ -97,9 +97,11 @@ mod tests {
     #[test]
     fn c_escapes() {
         assert_eq!(
-            unescape(r"\xf7\x63a\0\101\n\\").unwrap(),
-            vec![0xf7, 0x63, b'a', 0, 0o101, b'\n', b'\\']
+            unescape(r"\xf7\x63z\0\101\n\\").unwrap(),
+            vec![0xf7, 0x63, b'z', 0, 0o101, b'\n', b'\\']
         );
+        // As in C, a hex escape takes every hex digit that follows it.
+        assert!(unescape(r"\x63a").is_err());
         assert_eq!(unescape("").unwrap(), Vec::<u8>::new());
         assert!(unescape(r"\x").is_err());
         assert!(unescape(r"\q").is_err());
