@@ -106,6 +106,9 @@ pub struct Behaviour {
     pub window_update: WindowUpdate,
     pub header_prediction: bool,
     pub request_ack_window_rounded_down: bool,
+    /// ICMP errors as Linux takes them (tcp_v4_err(), tcp_v6_err()): any error aborts a
+    /// connection in SYN-SENT, none aborts a synchronized one.
+    pub icmp_errors_linux: bool,
     // Refinements.
     pub ack_out_of_order_at_once: bool,
     pub sack_on_every_ack: bool,
@@ -147,6 +150,7 @@ impl Behaviour {
         window_update: WindowUpdate::Rfc,
         header_prediction: false,
         request_ack_window_rounded_down: false,
+        icmp_errors_linux: false,
         give_up: GiveUp::Retransmissions,
     };
 
@@ -181,6 +185,7 @@ impl Behaviour {
         window_update: WindowUpdate::LinuxMayUpdateWindow,
         header_prediction: true,
         request_ack_window_rounded_down: true,
+        icmp_errors_linux: true,
         give_up: GiveUp::LinuxTimeBudget,
     };
 }
@@ -389,6 +394,15 @@ pub const SWITCHES: &[Switch] = &[
         linux: "net/ipv4/tcp_ipv4.c: tcp_v4_reqsk_send_ack() (rsk_rcv_wnd >> rcv_wscale); \
                 tcp_minisocks.c: tcp_check_req(), tcp_create_openreq_child()",
         deviations: &["request-ack-window-rounded-down"],
+    },
+    Switch {
+        field: "icmp_errors_linux",
+        rfc: "RFC 9293 3.9.2.2: MUST-56, soft errors do not abort; SHLD-26, hard ones do",
+        linux: "net/ipv4/tcp_ipv4.c: tcp_v4_err(); net/ipv6/tcp_ipv6.c: tcp_v6_err()",
+        deviations: &[
+            "icmp-hard-error-keeps-connection",
+            "icmp-soft-error-aborts-syn-sent",
+        ],
     },
     Switch {
         field: "give_up",
