@@ -282,35 +282,33 @@ pub fn to_script_space(conn: &Conn, seg: &SegmentRepr) -> Actual {
     let options = t
         .options
         .iter()
-        .filter_map(|o| {
-            Some(match o {
-                TcpOption::EndOfList => scenario::TcpOption::Eol,
-                TcpOption::Nop => scenario::TcpOption::Nop,
-                TcpOption::Mss(v) => scenario::TcpOption::Mss(*v),
-                TcpOption::WindowScale(v) => scenario::TcpOption::WScale(*v),
-                TcpOption::SackPermitted => scenario::TcpOption::SackOk,
-                TcpOption::Sack(b) => scenario::TcpOption::Sack(
-                    b.as_slice()
-                        .iter()
-                        .map(|b| {
-                            (
-                                b.left.0.wrapping_sub(ack_offset),
-                                b.right.0.wrapping_sub(ack_offset),
-                            )
-                        })
-                        .collect(),
-                ),
-                TcpOption::Timestamps { val, ecr } => scenario::TcpOption::Timestamp {
-                    val: *val,
-                    ecr: *ecr,
-                },
-                TcpOption::FastOpen(c) => scenario::TcpOption::FastOpen(cookie_hex(c)),
-                TcpOption::FastOpenExp(c) => scenario::TcpOption::FastOpenExp(cookie_hex(c)),
-                TcpOption::Unknown { kind, data } => scenario::TcpOption::Unknown {
-                    kind: *kind,
-                    data: cookie_hex(data),
-                },
-            })
+        .map(|o| match o {
+            TcpOption::EndOfList => scenario::TcpOption::Eol,
+            TcpOption::Nop => scenario::TcpOption::Nop,
+            TcpOption::Mss(v) => scenario::TcpOption::Mss(*v),
+            TcpOption::WindowScale(v) => scenario::TcpOption::WScale(*v),
+            TcpOption::SackPermitted => scenario::TcpOption::SackOk,
+            TcpOption::Sack(b) => scenario::TcpOption::Sack(
+                b.as_slice()
+                    .iter()
+                    .map(|b| {
+                        (
+                            b.left.0.wrapping_sub(ack_offset),
+                            b.right.0.wrapping_sub(ack_offset),
+                        )
+                    })
+                    .collect(),
+            ),
+            TcpOption::Timestamps { val, ecr } => scenario::TcpOption::Timestamp {
+                val: *val,
+                ecr: *ecr,
+            },
+            TcpOption::FastOpen(c) => scenario::TcpOption::FastOpen(cookie_hex(c)),
+            TcpOption::FastOpenExp(c) => scenario::TcpOption::FastOpenExp(cookie_hex(c)),
+            TcpOption::Unknown { kind, data } => scenario::TcpOption::Unknown {
+                kind: *kind,
+                data: cookie_hex(data),
+            },
         })
         .collect();
     let f = t.flags;
