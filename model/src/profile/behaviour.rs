@@ -107,6 +107,9 @@ pub struct Behaviour {
     pub header_prediction: bool,
     pub request_ack_window_rounded_down: bool,
     pub second_segment_ack_delayed: bool,
+    /// ICMP errors as Linux takes them (tcp_v4_err(), tcp_v6_err()): any error aborts a
+    /// connection in SYN-SENT, none aborts a synchronized one.
+    pub icmp_errors_linux: bool,
     // Refinements.
     pub ack_out_of_order_at_once: bool,
     pub closing_fin_acked_at_once: bool,
@@ -152,6 +155,7 @@ impl Behaviour {
         header_prediction: false,
         request_ack_window_rounded_down: false,
         second_segment_ack_delayed: false,
+        icmp_errors_linux: false,
         give_up: GiveUp::Retransmissions,
         keepalive_garbage_octet: true,
     };
@@ -189,6 +193,7 @@ impl Behaviour {
         header_prediction: true,
         request_ack_window_rounded_down: true,
         second_segment_ack_delayed: true,
+        icmp_errors_linux: true,
         give_up: GiveUp::LinuxTimeBudget,
         keepalive_garbage_octet: false,
     };
@@ -420,6 +425,15 @@ pub const SWITCHES: &[Switch] = &[
         rfc: "RFC 9293 3.8.4: MAY-6, a keep-alive may carry one garbage octet",
         linux: "net/ipv4/tcp_output.c: tcp_xmit_probe_skb() (SEG.SEQ = SND.UNA - 1, no data)",
         deviations: &[],
+    },
+    Switch {
+        field: "icmp_errors_linux",
+        rfc: "RFC 9293 3.9.2.2: MUST-56, soft errors do not abort; SHLD-26, hard ones do",
+        linux: "net/ipv4/tcp_ipv4.c: tcp_v4_err(); net/ipv6/tcp_ipv6.c: tcp_v6_err()",
+        deviations: &[
+            "icmp-hard-error-keeps-connection",
+            "icmp-soft-error-aborts-syn-sent",
+        ],
     },
     Switch {
         field: "give_up",

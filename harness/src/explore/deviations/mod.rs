@@ -576,6 +576,44 @@ pub static DEVIATIONS: &[Deviation] = &[
         matches: |f| f.state == State::SynReceived && missing(f, "RFC 9293 3.10.4"),
     },
     Deviation {
+        name: "icmp-hard-error-keeps-connection",
+        switch: "icmp_errors_linux",
+        linux: "A hard ICMP error (destination unreachable, protocol or port) about a segment \
+                of a synchronized connection is kept as a soft error (sk_err_soft, reported \
+                only if the connection later times out); the connection goes on, unless the \
+                socket set IP_RECVERR.",
+        rfc: "RFC 9293 3.9.2.2: SHLD-26, a hard error (destination unreachable 2 to 4) \
+              aborts the connection (the RFC notes, from RFC 5461 4, that some \
+              implementations do not in the synchronized states).",
+        source: "net/ipv4/tcp_ipv4.c: tcp_v4_err(); net/ipv6/tcp_ipv6.c: tcp_v6_err() \
+                 (inet->recverr)",
+        scenario: "corpus/deviations/icmp-hard-error-keeps-connection.pkt",
+        matches: |f| {
+            f.trigger == Trigger::Icmp
+                && f.state.is_synchronized()
+                && f.rule.starts_with("RFC 9293 3.9.2.2: SHLD-26")
+        },
+    },
+    Deviation {
+        name: "icmp-soft-error-aborts-syn-sent",
+        switch: "icmp_errors_linux",
+        linux: "In SYN-SENT any ICMP error about the SYN (destination unreachable of any \
+                code, time exceeded, parameter problem; any ICMPv6 error) aborts the \
+                connection attempt: connect() fails with the error.",
+        rfc: "RFC 9293 3.9.2.2: MUST-56, a soft error (destination unreachable 0, 1, 5, \
+              time exceeded, parameter problem) does not abort; the RFC notes the \
+              widespread behaviour of treating soft errors as hard during connection \
+              establishment (RFC 5461 4).",
+        source: "net/ipv4/tcp_ipv4.c: tcp_v4_err() (TCP_SYN_SENT: tcp_done()); \
+                 net/ipv6/tcp_ipv6.c: tcp_v6_err()",
+        scenario: "corpus/deviations/icmp-soft-error-aborts-syn-sent.pkt",
+        matches: |f| {
+            f.trigger == Trigger::Icmp
+                && f.state == State::SynSent
+                && f.rule.starts_with("RFC 9293 3.9.2.2: MUST-56")
+        },
+    },
+    Deviation {
         name: "request-ack-window-rounded-down",
         switch: "request_ack_window_rounded_down",
         linux: "In SYN-RECEIVED after a passive open, an ACK the request socket sends (to a \

@@ -13,7 +13,7 @@ impl Connection {
     /// An ICMP error quoting one of this connection's segments arrives.
     pub fn icmp_error(&mut self, _now: Duration, err: &IcmpError) -> IcmpEffect {
         self.events += 1;
-        let linux = self.profile.kind == crate::profile::ProfileKind::Linux;
+        let linux = self.profile.behaviour.icmp_errors_linux;
         match self.state {
             State::Closed | State::Listen | State::TimeWait => {
                 return IcmpEffect::Ignored("no connection to report it to in this state")
