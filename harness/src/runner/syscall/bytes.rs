@@ -97,11 +97,13 @@ mod tests {
     #[test]
     fn c_escapes() {
         assert_eq!(
-            unescape(r"\xf7\x63a\0\101\n\\").unwrap(),
-            vec![0xf7, 0x63, b'a', 0, 0o101, b'\n', b'\\']
+            unescape(r"\xf7\x63z\0\101\n\\").unwrap(),
+            vec![0xf7, 0x63, b'z', 0, 0o101, b'\n', b'\\']
         );
         assert_eq!(unescape("").unwrap(), Vec::<u8>::new());
         assert!(unescape(r"\x").is_err());
+        // C reads every hex digit after `\x`: `\x63a` is one escape, too big for a byte.
+        assert!(unescape(r"\x63a").is_err());
         assert!(unescape(r"\q").is_err());
         assert!(unescape("\\").is_err());
         assert!(unescape(r"\x100").is_err());
