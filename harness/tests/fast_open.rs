@@ -236,3 +236,24 @@ fn code_blocks_read_the_newest_socket() {
     let r = run(text, IpVersion::V4, false);
     assert_eq!(r.verdict, Verdict::Pass, "{}\n{}", r.describe(), r.trace);
 }
+
+/// A copy of an earlier connect()'s SYN, still in SYN-SENT, is that connection's, not the
+/// SYN of the next connect() to the same peer (packetdrill's sniffer tells them by port).
+#[test]
+fn an_earlier_connections_syn_is_not_the_next_ones() {
+    let text = "\
+`sysctl -q net.ipv4.tcp_timestamps=0 net.ipv4.tcp_rmem=\"4096 540000 15728640\"`
+0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0    fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
++0    connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)
++0    > S 0:0(0) <mss 1460,nop,nop,sackOK,nop,wscale 8>
+// Its copy at 1 s waits in the queue when the next connect()'s SYN is looked for.
++1.1  socket(..., SOCK_STREAM, IPPROTO_TCP) = 4
++0    fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0
++0    setsockopt(4, SOL_TCP, TCP_MAXSEG, [1000], 4) = 0
++0    connect(4, ..., ...) = -1 EINPROGRESS (Operation now in progress)
++0    > S 0:0(0) <mss 1000,nop,nop,sackOK,nop,wscale 8>
+";
+    let r = run(text, IpVersion::V4, false);
+    assert_eq!(r.verdict, Verdict::Pass, "{}\n{}", r.describe(), r.trace);
+}

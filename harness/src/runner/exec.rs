@@ -120,6 +120,9 @@ pub struct Exec<'a> {
     ports_used: BTreeMap<u16, u16>,
     listen_epoch: u32,
     connecting: bool,
+    /// Earlier active connections by peer, kernel port and ISN: a copy of their SYN is not
+    /// the SYN of a later connect().
+    retired_syns: std::collections::BTreeSet<(u16, u16, u32)>,
     /// packetdrill's `socket_under_test`: the script fd of the newest socket a socket() or
     /// accept() returned, which code blocks read TCP_INFO from.
     under_test: Option<i64>,
@@ -190,6 +193,7 @@ impl<'a> Exec<'a> {
             listen_epoch: 0,
             connecting: false,
             under_test: None,
+            retired_syns: Default::default(),
             fast_open_deferred: Default::default(),
             pending: None,
             num_events: 0,

@@ -156,8 +156,14 @@ impl Exec<'_> {
                 Some(k) if t.src_port == k && t.dst_port == conn.peer_port => {
                     return Some((p, seg))
                 }
-                // find_connect_for_live_packet: the SYN of a pending connect() names the port.
-                None if t.dst_port == conn.peer_port && t.flags.syn() && !t.flags.ack() => {
+                // find_connect_for_live_packet: the SYN of a pending connect() names the port;
+                // a copy of an earlier connection's SYN (still in SYN-SENT, its timer running)
+                // is that connection's, which packetdrill's sniffer tells by its port.
+                None if t.dst_port == conn.peer_port
+                    && t.flags.syn()
+                    && !t.flags.ack()
+                    && !self.retired_syns.contains(&(peer, t.src_port, t.seq.0)) =>
+                {
                     conn.kernel_port = Some(t.src_port);
                     conn.live_local_isn = t.seq.0;
                     return Some((p, seg));
@@ -179,6 +185,13 @@ impl Exec<'_> {
             // handle_connect_for_script_packet.
             self.connecting = false;
             self.first_ts.remove(&p.peer);
+            if let Some(old) = self.conns.get(&p.peer) {
+                if let (ConnState::ActiveSynSent | ConnState::ActiveSynAcked, Some(port)) =
+                    (old.state, old.kernel_port)
+                {
+                    self.retired_syns.insert((p.peer, port, old.live_local_isn));
+                }
+            }
             self.conns.insert(
                 p.peer,
                 Conn {

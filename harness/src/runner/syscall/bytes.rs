@@ -104,6 +104,8 @@ mod tests {
         assert!(unescape(r"\x63a").is_err());
         assert_eq!(unescape("").unwrap(), Vec::<u8>::new());
         assert!(unescape(r"\x").is_err());
+        // C reads every hex digit after `\x`: `\x63a` is one escape, too big for a byte.
+        assert!(unescape(r"\x63a").is_err());
         assert!(unescape(r"\q").is_err());
         assert!(unescape("\\").is_err());
         assert!(unescape(r"\x100").is_err());
