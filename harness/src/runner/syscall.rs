@@ -16,6 +16,7 @@ use crate::stack::{GetOpt, SockOpt};
 
 mod bytes;
 mod linux;
+mod readiness;
 mod timestamping;
 pub use linux::{CmsgData, EpollEvent, LinuxCall, RecvMsg};
 
@@ -230,14 +231,14 @@ fn decode_call(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
         "sendmsg" => linux::sendmsg,
         "recvmsg" => linux::recvmsg,
         "ioctl" => linux::ioctl,
-        "poll" => linux::poll,
-        "epoll_create" => linux::epoll_create,
+        "poll" => readiness::poll,
+        "epoll_create" => readiness::epoll_create,
         "pipe" => linux::pipe,
         "open" => linux::open,
         "splice" => linux::splice,
         "sendfile" => linux::sendfile,
-        "epoll_ctl" => linux::epoll_ctl,
-        "epoll_wait" => linux::epoll_wait,
+        "epoll_ctl" => readiness::epoll_ctl,
+        "epoll_wait" => readiness::epoll_wait,
         "shutdown" => shutdown,
         "close" => close,
         "setsockopt" => setsockopt,

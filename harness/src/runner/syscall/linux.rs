@@ -1,6 +1,6 @@
 //! The calls made on the kernel descriptor itself ([`crate::stack::Capability::LinuxCalls`]):
 //! send flags, `sendto`/`sendmsg`/`recvmsg` as packetdrill writes them (`msg_iov`,
-//! `msg_flags`, `msg_control`), `ioctl`, `poll`, `epoll_*` and the socket options the seam
+//! `msg_flags`, `msg_control`), `ioctl` (`poll` and `epoll_*` in readiness.rs) and the socket options the seam
 //! has no word for. Read here completely, like the core calls (see the parent module), so
 //! `tcpcheck check` refuses what `run` would.
 
@@ -278,7 +278,7 @@ const SEND_FLAGS: i32 = libc::MSG_OOB
 const RECV_FLAGS: i32 =
     libc::MSG_DONTWAIT | libc::MSG_ERRQUEUE | libc::MSG_TRUNC | libc::MSG_PEEK | libc::MSG_OOB;
 
-fn fd(e: &Expr) -> Result<i64, Bad<'_>> {
+pub(in crate::runner::syscall) fn fd(e: &Expr) -> Result<i64, Bad<'_>> {
     on(e, int(e))
 }
 
@@ -630,115 +630,6 @@ pub fn ioctl(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
         fd: fd(&a[0])?,
         request,
         expected: on(&a[2], bracketed(&a[2]))?,
-    }))
-}
-
-/// `poll([{fd=N, events=E, revents=R}, ...], nfds, timeout)`.
-pub fn poll(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
-    let a = &sc.args;
-    arity(sc, &[3])?;
-    let Expr::List(items) = &a[0] else {
-        return Err(blame(
-            &a[0],
-            format!(
-                "poll takes `[{{fd=N, events=E, revents=R}}]`, not `{}`",
-                a[0]
-            ),
-        ));
-    };
-    let mut fds = Vec::new();
-    for item in items {
-        let mut entry = PollEntry {
-            fd: -1,
-            events: 0,
-            revents: 0,
-        };
-        for (name, f, v) in fields(item, "pollfd")? {
-            let mask = || -> Result<i16, Bad<'_>> {
-                let x = on(v, int(v))?;
-                on(v, ranged(x, 0, 0xffff, name)).map(|x| x as u16 as i16)
-            };
-            match name {
-                "fd" => entry.fd = fd(v)?,
-                "events" => entry.events = mask()?,
-                "revents" => entry.revents = mask()?,
-                _ => {
-                    return Err(blame(
-                        f,
-                        format!("pollfd field `{name}` is not supported yet"),
-                    ))
-                }
-            }
-        }
-        fds.push(entry);
-    }
-    let n = on(&a[1], int(&a[1]))?;
-    if n != fds.len() as i64 {
-        return Err(blame(
-            &a[1],
-            format!("nfds {n} but {} pollfds listed", fds.len()),
-        ));
-    }
-    Ok(Decoded::Linux(LinuxCall::Poll {
-        fds,
-        timeout_ms: on(&a[2], int32(&a[2], "poll timeout"))?,
-    }))
-}
-
-fn epoll_event(e: &Expr) -> Result<EpollEvent, Bad<'_>> {
-    let mut ev = EpollEvent { events: 0, data: 0 };
-    for (name, f, v) in fields(e, "epoll_event")? {
-        match name {
-            "events" => {
-                let x = on(v, int(v))?;
-                ev.events = on(v, ranged(x, 0, i64::from(u32::MAX), "events"))? as u32;
-            }
-            "fd" | "ptr" | "u32" | "u64" => ev.data = on(v, int(v))? as u64,
-            _ => {
-                return Err(blame(
-                    f,
-                    format!("epoll_event field `{name}` is not supported yet"),
-                ))
-            }
-        }
-    }
-    Ok(ev)
-}
-
-pub fn epoll_create(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
-    arity(sc, &[1])?;
-    let a = &sc.args;
-    Ok(Decoded::Linux(LinuxCall::EpollCreate {
-        size: on(&a[0], int32(&a[0], "epoll_create size"))?,
-    }))
-}
-
-pub fn epoll_ctl(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
-    arity(sc, &[4])?;
-    let a = &sc.args;
-    Ok(Decoded::Linux(LinuxCall::EpollCtl {
-        epfd: fd(&a[0])?,
-        op: on(&a[1], int32(&a[1], "epoll_ctl op"))?,
-        fd: fd(&a[2])?,
-        event: epoll_event(&a[3])?,
-    }))
-}
-
-pub fn epoll_wait(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
-    arity(sc, &[4])?;
-    let a = &sc.args;
-    let max = on(&a[2], int32(&a[2], "maxevents"))?;
-    if !(1..=1024).contains(&max) {
-        return Err(blame(
-            &a[2],
-            format!("maxevents {max} is out of range (1 to 1024)"),
-        ));
-    }
-    Ok(Decoded::Linux(LinuxCall::EpollWait {
-        epfd: fd(&a[0])?,
-        expected: epoll_event(&a[1])?,
-        max,
-        timeout_ms: on(&a[3], int32(&a[3], "epoll_wait timeout"))?,
     }))
 }
 
