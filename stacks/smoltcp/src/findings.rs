@@ -600,6 +600,19 @@ pub static CLASSES: &[Class] = &[
         },
     },
     Class {
+        name: "icmp-errors-never-reach-tcp",
+        rule: "RFC 9293 3.9.2.2: SHLD-26, a hard ICMP error (destination unreachable 2 to 4) \
+               aborts the connection",
+        smoltcp: "iface/interface/ipv4.rs process_icmpv4() (and ipv6.rs process_icmpv6()) hand \
+                  an ICMP error only to ICMP sockets and otherwise drop it; no path leads to a \
+                  TCP socket, so no error, hard or soft, in any state, reaches the connection",
+        judgement: Judgement::Departure,
+        example: "explore --stack smoltcp --profile rfc9293 --seed 1 --events 12 --case 9: \
+                  < icmp unreachable protocol_unreachable quoting SND.UNA in ESTABLISHED; \
+                  the connection stays ESTABLISHED",
+        matches: |f, _| matches!(f.trigger, Trigger::Icmp) && f.rule.contains("SHLD-26"),
+    },
+    Class {
         name: "syn-ack-after-syn-received-dropped",
         rule: "RFC 9293 3.10.7.4: past SYN-SENT a segment is checked in the RFC's order: its \
                SYN, if before RCV.NXT, is trimmed off with the rest of the old part (first \
