@@ -9,11 +9,12 @@
 //!
 //! # Every class judged
 //!
-//! Every divergence of the campaigns the classes were judged on falls in one of them:
-//! 100,000 cases of seeds 1 and 7 (12 events at most) and 10,000 of seeds 1 and 7 (200
-//! events at most), each case classified on its own, not only the first of its signature
+//! On the campaigns the classes were judged on, 100,000 cases of seeds 1 and 7 (12 events at
+//! most) and 10,000 of seeds 1 and 7 (200 events at most), the first case of every signature
+//! falls in a class (`examples/findings.rs`); classifying every divergent case on its own
 //! (`tests/campaigns.rs`, a prefix by default, the whole with `FINDINGS_CASES=100000
-//! FINDINGS_LONG_CASES=10000`). None is a harness artefact: the three the last classes
+//! FINDINGS_LONG_CASES=10000`) leaves 5 of some 130,000, where departures combine so that no
+//! single recogniser's edit removes the divergence (listed there, not read yet). None is a harness artefact: the three the last classes
 //! showed were fixed where they were, not registered here (the differ's 18 ms grace on a
 //! virtual clock, which hid replies up to 18 ms late and let later segments stand in for
 //! missing ones; the rfc9293 profile owing the ACK of a FIN at once outside CLOSE-WAIT,
@@ -438,7 +439,11 @@ pub static CLASSES: &[Class] = &[
         judgement: Judgement::Departure,
         example: "seed 1 case 2198: < F. RCV.NXT+3 with 1000 bytes is held (SACKed), the gap \
                   filled: ack 1007, not 1008",
-        matches: |_, c| edit::removed_by(c, edit::out_of_order_fin_off),
+        matches: |_, c| {
+            edit::removed_by(c, edit::out_of_order_fin_off)
+                || (edit::removed_by(c, edit::out_of_order_fin_and_one_window)
+                    && !edit::removed_by(c, edit::one_window))
+        },
     },
     Class {
         name: "old-ack-drops-segment",
@@ -460,6 +465,8 @@ pub static CLASSES: &[Class] = &[
             edit::removed_by(c, edit::old_ack_to_snd_una)
                 || edit::removed_by_at_divergence(c, edit::old_ack_to_snd_una)
                 || edit::removed_or_changed_by(c, edit::old_ack_to_snd_una)
+                || (edit::removed_by(c, edit::old_ack_and_one_window)
+                    && !edit::removed_by(c, edit::one_window))
                 || edit::removed_without_replays(c, edit::old_ack_with_text)
                 || (diverging_segment(f, c)
                     .is_some_and(|(s, replay)| replay && edit::old_ack_with_text(&s))

@@ -273,7 +273,8 @@ pub(super) fn out_of_order_fin_off(e: &mut Event) -> bool {
 /// SND.UNA: what the segment acknowledges is unchanged (nothing new).
 pub(super) fn old_ack_to_snd_una(e: &mut Event) -> bool {
     match e {
-        Event::Segment(s) if s.flags.ack() => match s.ack {
+        // Not a SYN,ACK: in SYN-SENT SND.UNA is ISS, and ISS + 1 the only acceptable ACK.
+        Event::Segment(s) if s.flags.ack() && !s.flags.syn() => match s.ack {
             AckOf::SndUna(d) if d < 0 => {
                 s.ack = AckOf::SndUna(0);
                 true
@@ -427,4 +428,20 @@ pub(super) fn after_fin_off(events: &mut [Event]) -> bool {
         fin_after_fin_off(events);
     }
     text
+}
+
+/// [`old_ack_to_snd_una`] and [`one_window`] together: text under an old ACK, which once
+/// taken also sets the send window from a segment older than the one that last set it
+/// (seed 1 case 23579: two departures, the old ACK first).
+pub(super) fn old_ack_and_one_window(e: &mut Event) -> bool {
+    let ack = old_ack_to_snd_una(e);
+    one_window(e) | ack
+}
+
+/// [`out_of_order_fin_off`] and [`one_window`] together: the text held with a forgotten FIN
+/// set the send window, which the segment filling the gap (older) may not set again (seed 1
+/// case 52857: two departures, the forgotten FIN shown first).
+pub(super) fn out_of_order_fin_and_one_window(e: &mut Event) -> bool {
+    let fin = out_of_order_fin_off(e);
+    one_window(e) | fin
 }
