@@ -324,7 +324,11 @@ pub static CLASSES: &[Class] = &[
         example: "passive: < S 1000, > S., < S 1100, then < S 1200 draws nothing (seed 1 case 12)",
         matches: |f, c| {
             f.state == State::Listen
-                && sent_nothing(f)
+                && (sent_nothing(f)
+                    // A LISTEN sends only a RST or a SYN,ACK: a bare ACK comes from the
+                    // connection smoltcp kept (fuzz: passive, < S, < S, shutdown, then an
+                    // out-of-window < FP. draws an ACK where LISTEN owes a RST).
+                    || sent_flags(f).is_some_and(|s| s.ack() && !s.rst() && !s.syn()))
                 && (f.rule.contains("LISTEN, SYN")
                     || injected(f, c).filter(|fl| fl.syn() && !fl.ack()).count() >= 2
                     // A SYN,ACK in SYN-RECEIVED returns it to LISTEN too; smoltcp keeps
@@ -486,6 +490,11 @@ pub static CLASSES: &[Class] = &[
         matches: |_, c| {
             edit::removed_by(c, edit::early_ack_to_snd_nxt)
                 || edit::removed_by_at_divergence(c, edit::early_ack_to_snd_nxt)
+                // The first of two departures: with the ACK lowered the segment is taken,
+                // and its window (older than the one that set SND.WND) shows
+                // window-updated-by-any-segment at the same event (fuzz: < S. win 0,
+                // write(1000), < . IRS-3 with 3000 bytes ack SND.NXT+1 win 65535).
+                || edit::removed_or_changed_by(c, edit::early_ack_to_snd_nxt)
         },
     },
     Class {
@@ -565,7 +574,10 @@ pub static CLASSES: &[Class] = &[
         matches: |f, c| {
             matches!(f.trigger, Trigger::Segment(fl) if fl.fin() && !fl.rst() && !fl.syn())
                 && f.rule.contains("a FIN is acknowledged")
-                && edit::removed_without(c, edit::out_of_order_text)
+                && (edit::removed_without(c, edit::out_of_order_text)
+                    // Dropping the held segment may drop what else it did (its ACK moved
+                    // SYN-RECEIVED on): its text (and FIN) taken off instead.
+                    || edit::removed_by(c, edit::out_of_order_text_emptied))
         },
     },
     Class {
@@ -619,7 +631,45 @@ pub static CLASSES: &[Class] = &[
         judgement: Judgement::Departure,
         example: "seed 1 case 14840: passive, < S, then < SP. RCV.NXT-1 with 2 bytes ack \
                   SND.NXT: the model is ESTABLISHED with the 2 bytes, smoltcp in SYN-RECEIVED",
-        matches: |_, c| c.setup.passive && edit::removed_without(c, edit::syn_ack),
+        // Or smoltcp's reply shows it still in SYN-RECEIVED where the model is past it:
+        // <SEQ=SEG.ACK><CTL=RST> for an ACK other than ISS+1 is the reply only SYN-RECEIVED
+        // gives ("unacceptable ACK in response to SYN|ACK", ack-checked-before-sequence),
+        // and the model left SYN-RECEIVED on a SYN,ACK (fuzz: passive, < S with 3000 bytes,
+        // < S. ack SND.NXT, then < FP. RCV.NXT-3 ack SND.NXT-3 draws R, not an ACK).
+        matches: |f, c| {
+            c.setup.passive
+                && (edit::removed_without(c, edit::syn_ack)
+                    || (!matches!(f.state, State::SynReceived | State::Listen)
+                        && sent_flags(f).is_some_and(|s| s.rst() && !s.ack())
+                        && diverging_segment(f, c).is_some_and(|(s, _)| s.flags.ack())
+                        && {
+                            let upto = f.step.unwrap_or(0).min(c.events.len());
+                            c.events[..upto].iter().any(edit::syn_ack)
+                        }))
+        },
+    },
+    Class {
+        name: "ts-recent-only-from-segments-processed",
+        rule: "RFC 7323 5.3 R3 and 4.3: TS.Recent is set from SEG.TSval of every acceptable \
+               segment with SEG.SEQ =< Last.ACK.sent, before its SYN and ACK are checked (R4 \
+               on); every TSecr sent is TS.Recent",
+        smoltcp: "socket/tcp.rs process() sets last_remote_tsval (line 2170, \"update last \
+                  remote tsval\") only after every check has passed, so a segment it drops \
+                  (a SYN in SYN-RECEIVED: \"expecting an ACK\") or answers with a RST (an \
+                  unacceptable ACK in SYN-RECEIVED) leaves it; its next segment (the RST,ACK \
+                  of abort()) echoes a TSval the peer sent long before",
+        judgement: Judgement::Departure,
+        example: "fuzz: active open, < S (TS val 1) then eight more segments smoltcp drops or \
+                  resets (TS val 2..9), SO_LINGER {1, 0} and close(): R. <TS ecr 1>",
+        // The TSecr is one the peer did send (the harness's TSvals count its segments from
+        // 1), only older than the model's TS.Recent and the last eight it remembers.
+        matches: |f, c| {
+            f.rule.starts_with("RFC 7323 4.3")
+                && matches!(&f.departure.sent, Sent::Segment(s)
+                if s.options.timestamps.is_some_and(|(_, ecr)| {
+                    ecr >= 1 && (ecr as usize) <= injected(f, c).count()
+                }))
+        },
     },
 ];
 

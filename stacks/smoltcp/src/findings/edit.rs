@@ -419,6 +419,25 @@ pub(super) fn after_fin_old(events: &mut [Event]) -> bool {
     text
 }
 
+/// Text that may be held out of order (a segment of text, no SYN or RST, not starting at or
+/// before RCV.NXT) taken off, with its FIN: what else the segment says (its ACK, its window)
+/// still counts, where dropping it whole would change the state it leads to.
+pub(super) fn out_of_order_text_emptied(e: &mut Event) -> bool {
+    match e {
+        Event::Segment(s)
+            if s.len > 0
+                && !s.flags.syn()
+                && !s.flags.rst()
+                && !matches!(s.seq, SeqAt::RcvNxt(d) if d <= 0) =>
+        {
+            s.len = 0;
+            s.flags = s.flags & !tcpcheck_model::wire::TcpFlags::FIN;
+            true
+        }
+        _ => false,
+    }
+}
+
 /// [`text_after_fin_off`] and [`fin_after_fin_off`] together: everything after the peer's
 /// FIN reduced to its ACK and window.
 pub(super) fn after_fin_off(events: &mut [Event]) -> bool {
