@@ -371,3 +371,40 @@ fn an_ack_of_queued_data_taken_with_an_old_window() {
     };
     assert_eq!(class_of(case), "ack-of-queued-unsent-data-accepted");
 }
+
+/// Connect, the peer's SYN, then its SYN,ACK with one byte after the SYN: the model is ESTABLISHED
+/// with the byte, smoltcp in SYN-RECEIVED acknowledges only the SYN.
+#[test]
+fn the_text_of_a_syn_ack_in_a_simultaneous_open_is_left_unacknowledged() {
+    let case = Case {
+        setup: Setup {
+            passive: false,
+            v6: false,
+            peer_isn: 4294967295,
+            mss: None,
+            sack: false,
+            wscale: Some(0),
+            ts: true,
+        },
+        events: vec![
+            Event::Segment(SegEvent {
+                flags: TcpFlags::SYN,
+                seq: SeqAt::RcvNxt(-3),
+                ack: AckOf::Iss(-1),
+                len: 0,
+                wnd: 65535,
+                options: false,
+            }),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK | TcpFlags::PSH | TcpFlags::SYN,
+                seq: SeqAt::RcvNxt(-1),
+                ack: AckOf::SndNxt(0),
+                len: 1,
+                wnd: 65535,
+                options: false,
+            }),
+            Event::Replay(0),
+        ],
+    };
+    assert_eq!(class_of(case), "simultaneous-open-synack-ignored");
+}
