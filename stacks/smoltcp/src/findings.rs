@@ -479,6 +479,10 @@ pub static CLASSES: &[Class] = &[
                 || edit::removed_or_changed_by(c, edit::old_ack_to_snd_una)
                 || (edit::removed_by(c, edit::old_ack_and_one_window)
                     && !edit::removed_by(c, edit::one_window))
+                // Text under an old ACK, older than the segment that set the window
+                // (fuzz: < S. win 0, < . IRS-1 with 1460 bytes ack SND.UNA-1 win 64240, then
+                // the next text is out of order to smoltcp alone).
+                || edit::removed_or_changed_by_events(c, edit::old_ack_keeping_window)
                 || edit::removed_without_replays(c, edit::old_ack_with_text)
                 || (diverging_segment(f, c)
                     .is_some_and(|(s, replay)| replay && edit::old_ack_with_text(&s))

@@ -408,3 +408,174 @@ fn the_text_of_a_syn_ack_in_a_simultaneous_open_is_left_unacknowledged() {
     };
     assert_eq!(class_of(case), "simultaneous-open-synack-ignored");
 }
+
+/// Connect, < S. win 0, write(1), then 1460 bytes at IRS-1 under ACK SND.UNA-1 with win 64240
+/// (dropped by smoltcp alone, its window older than the SYN,ACK's), writes, and text after the\n/// 1460 bytes: in order to the model, SACKed as out of order by smoltcp.
+#[test]
+fn text_under_an_old_ack_older_than_the_window_is_dropped() {
+    let case = Case {
+        setup: Setup {
+            passive: false,
+            v6: true,
+            peer_isn: 4294967295,
+            mss: Some(1460),
+            sack: true,
+            wscale: Some(14),
+            ts: true,
+        },
+        events: vec![
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK | TcpFlags::PSH | TcpFlags::SYN,
+                seq: SeqAt::RcvNxt(0),
+                ack: AckOf::SndNxt(0),
+                len: 0,
+                wnd: 0,
+                options: true,
+            }),
+            Event::Write(1),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK,
+                seq: SeqAt::RcvNxt(-2),
+                ack: AckOf::SndNxt(-1),
+                len: 1460,
+                wnd: 64240,
+                options: false,
+            }),
+            Event::Write(1),
+            Event::Write(10),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK,
+                seq: SeqAt::RcvNxt(-3),
+                ack: AckOf::SndUna(3),
+                len: 10,
+                wnd: 65535,
+                options: true,
+            }),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::SYN,
+                seq: SeqAt::PeerIsn(1),
+                ack: AckOf::SndNxt(3),
+                len: 0,
+                wnd: 0,
+                options: false,
+            }),
+            Event::Replay(2),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK,
+                seq: SeqAt::RcvNxt(1),
+                ack: AckOf::SndNxt(-2),
+                len: 10,
+                wnd: 1,
+                options: true,
+            }),
+            Event::Write(1000),
+            Event::Shutdown,
+            Event::Replay(0),
+        ],
+    };
+    assert_eq!(class_of(case), "old-ack-drops-segment");
+}
+
+/// As above, then old text (to the model) acknowledging queued unsent data: smoltcp, which
+/// never took the 1460 bytes, takes it and sends.
+#[test]
+fn text_under_an_old_ack_then_an_early_ack_on_old_text() {
+    let case = Case {
+        setup: Setup {
+            passive: false,
+            v6: true,
+            peer_isn: 4294967295,
+            mss: Some(1460),
+            sack: true,
+            wscale: Some(14),
+            ts: true,
+        },
+        events: vec![
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK | TcpFlags::PSH | TcpFlags::SYN,
+                seq: SeqAt::RcvNxt(0),
+                ack: AckOf::SndNxt(0),
+                len: 0,
+                wnd: 0,
+                options: true,
+            }),
+            Event::Write(1),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK,
+                seq: SeqAt::RcvNxt(-2),
+                ack: AckOf::SndNxt(-1),
+                len: 1460,
+                wnd: 64240,
+                options: false,
+            }),
+            Event::Write(1),
+            Event::Write(10),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK | TcpFlags::PSH,
+                seq: SeqAt::PeerIsn(2),
+                ack: AckOf::SndNxt(3),
+                len: 1000,
+                wnd: 1000,
+                options: false,
+            }),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::PSH,
+                seq: SeqAt::RcvNxt(-1073741824),
+                ack: AckOf::SndNxt(1),
+                len: 10,
+                wnd: 64240,
+                options: false,
+            }),
+            Event::Read(1),
+            Event::Abort,
+            Event::Replay(2),
+            Event::Replay(2),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK,
+                seq: SeqAt::RcvNxt(-3),
+                ack: AckOf::SndNxt(-1),
+                len: 1,
+                wnd: 1,
+                options: false,
+            }),
+            Event::Write(10),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK | TcpFlags::SYN | TcpFlags::FIN,
+                seq: SeqAt::WndEnd(1),
+                ack: AckOf::SndUna(0),
+                len: 10,
+                wnd: 64240,
+                options: false,
+            }),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::FIN,
+                seq: SeqAt::PeerIsn(0),
+                ack: AckOf::Iss(3),
+                len: 0,
+                wnd: 65535,
+                options: true,
+            }),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK | TcpFlags::PSH | TcpFlags::SYN | TcpFlags::FIN,
+                seq: SeqAt::PeerIsn(-3),
+                ack: AckOf::SndUna(1),
+                len: 1,
+                wnd: 65535,
+                options: true,
+            }),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::PSH | TcpFlags::FIN,
+                seq: SeqAt::WndEnd(-1073741824),
+                ack: AckOf::Iss(-3),
+                len: 0,
+                wnd: 65535,
+                options: false,
+            }),
+        ],
+    };
+    assert_eq!(class_of(case), "old-ack-drops-segment");
+}

@@ -438,6 +438,49 @@ pub(super) fn out_of_order_text_emptied(e: &mut Event) -> bool {
     }
 }
 
+/// [`old_ack_to_snd_una`] on the segments with text or a FIN, each given the window of the
+/// segment injected before it: taken (as RFC 9293 3.10.7.4 takes it), such a segment, often
+/// older than the one that set the send window, would otherwise set a window the RFC ignores
+/// (window-updated-by-any-segment) before the old ACK's own effect shows.
+pub(super) fn old_ack_keeping_window(events: &mut [Event]) -> bool {
+    let mut last_wnd: Option<u16> = None;
+    let mut changed = false;
+    for e in events {
+        let Event::Segment(s) = e else { continue };
+        let (wnd, rst, carries) = (s.wnd, s.flags.rst(), s.len > 0 || s.flags.fin());
+        if carries && old_ack_to_snd_una(&mut *e) {
+            if let (Some(w), Event::Segment(s)) = (last_wnd, &mut *e) {
+                s.wnd = w;
+            }
+            changed = true;
+        }
+        if !rst {
+            last_wnd = Some(wnd);
+        }
+    }
+    changed
+}
+
+/// [`removed_or_changed_by`] for an edit of the whole sequence.
+pub(super) fn removed_or_changed_by_events(case: &Case, edit: fn(&mut [Event]) -> bool) -> bool {
+    let mut edited = case.clone();
+    if !edit(&mut edited.events) {
+        return false;
+    }
+    let Some(before) = original(case) else {
+        return false;
+    };
+    let Some(step) = before.step else {
+        return false;
+    };
+    match found(&edited) {
+        None => true,
+        Some(after) => after
+            .step
+            .is_some_and(|s| s > step || (s == step && after.rule != before.rule)),
+    }
+}
+
 /// [`text_after_fin_off`] and [`fin_after_fin_off`] together: everything after the peer's
 /// FIN reduced to its ACK and window.
 pub(super) fn after_fin_off(events: &mut [Event]) -> bool {
