@@ -651,6 +651,14 @@ pub static CLASSES: &[Class] = &[
         matches: |f, c| {
             c.setup.passive
                 && (edit::removed_without(c, edit::syn_ack)
+                    // Or smoltcp answers a SYN with a SYN,ACK, from LISTEN, where the model
+                    // is synchronized: still in SYN-RECEIVED after the SYN,ACK, a RST the
+                    // model finds outside its window sent smoltcp back to LISTEN (fuzz:
+                    // passive, < S. IRS with 3000 bytes ack SND.NXT, < R at IRS+4, < S).
+                    || (!matches!(f.state, State::SynReceived | State::Listen | State::Closed)
+                        && sent_flags(f).is_some_and(|s| s.syn() && s.ack())
+                        && injected(f, c).any(|fl| fl.syn() && fl.ack() && !fl.rst())
+                        && injected(f, c).any(|fl| fl.rst()))
                     || (!matches!(f.state, State::SynReceived | State::Listen)
                         && sent_flags(f).is_some_and(|s| s.rst() && !s.ack())
                         && diverging_segment(f, c).is_some_and(|(s, _)| s.flags.ack())

@@ -410,7 +410,8 @@ fn the_text_of_a_syn_ack_in_a_simultaneous_open_is_left_unacknowledged() {
 }
 
 /// Connect, < S. win 0, write(1), then 1460 bytes at IRS-1 under ACK SND.UNA-1 with win 64240
-/// (dropped by smoltcp alone, its window older than the SYN,ACK's), writes, and text after the\n/// 1460 bytes: in order to the model, SACKed as out of order by smoltcp.
+/// (dropped by smoltcp alone, its window older than the SYN,ACK's), writes, and text after the
+/// 1460 bytes: in order to the model, SACKed as out of order by smoltcp.
 #[test]
 fn text_under_an_old_ack_older_than_the_window_is_dropped() {
     let case = Case {
@@ -578,4 +579,83 @@ fn text_under_an_old_ack_then_an_early_ack_on_old_text() {
         ],
     };
     assert_eq!(class_of(case), "old-ack-drops-segment");
+}
+
+/// Passive, requests reset and renewed, then < S. IRS with 3000 bytes ack SND.NXT (ESTABLISHED
+/// to the model, dropped by smoltcp), a RST outside the model's window (in smoltcp's, which\n/// returns to LISTEN), and a SYN: smoltcp answers with a SYN,ACK, the model owes an ACK.
+#[test]
+fn a_syn_ack_dropped_in_syn_received_lets_a_reset_reopen_the_listener() {
+    let case = Case {
+        setup: Setup {
+            passive: true,
+            v6: true,
+            peer_isn: 0,
+            mss: None,
+            sack: false,
+            wscale: Some(7),
+            ts: true,
+        },
+        events: vec![
+            Event::Replay(0),
+            Event::Shutdown,
+            Event::Segment(SegEvent {
+                flags: TcpFlags::PSH | TcpFlags::RST,
+                seq: SeqAt::PeerIsn(1),
+                ack: AckOf::SndNxt(1073741824),
+                len: 0,
+                wnd: 1000,
+                options: true,
+            }),
+            Event::Shutdown,
+            Event::Segment(SegEvent {
+                flags: TcpFlags::SYN,
+                seq: SeqAt::PeerIsn(-3),
+                ack: AckOf::SndNxt(-3),
+                len: 0,
+                wnd: 65535,
+                options: false,
+            }),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::SYN,
+                seq: SeqAt::PeerIsn(0),
+                ack: AckOf::Iss(0),
+                len: 0,
+                wnd: 65535,
+                options: true,
+            }),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(2),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::empty(),
+                seq: SeqAt::RcvNxt(0),
+                ack: AckOf::Iss(2),
+                len: 1,
+                wnd: 1,
+                options: false,
+            }),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK | TcpFlags::SYN,
+                seq: SeqAt::PeerIsn(-3),
+                ack: AckOf::SndNxt(0),
+                len: 3000,
+                wnd: 65535,
+                options: true,
+            }),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+        ],
+    };
+    assert_eq!(class_of(case), "syn-ack-after-syn-received-dropped");
 }
