@@ -507,6 +507,10 @@ pub static CLASSES: &[Class] = &[
                 // window-updated-by-any-segment at the same event (fuzz: < S. win 0,
                 // write(1000), < . IRS-3 with 3000 bytes ack SND.NXT+1 win 65535).
                 || edit::removed_or_changed_by(c, edit::early_ack_to_snd_nxt)
+                // Its window, on a segment older than the one that set SND.WND, taken too
+                // (fuzz: < S. win 1000, write(5000), < . RCV.NXT-3 with 3000 bytes ack
+                // SND.NXT+3 win 65535: smoltcp sends new data, the model retransmits).
+                || edit::removed_or_changed_by_events(c, edit::early_ack_keeping_window)
         },
     },
     Class {

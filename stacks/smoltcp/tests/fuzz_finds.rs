@@ -582,7 +582,8 @@ fn text_under_an_old_ack_then_an_early_ack_on_old_text() {
 }
 
 /// Passive, requests reset and renewed, then < S. IRS with 3000 bytes ack SND.NXT (ESTABLISHED
-/// to the model, dropped by smoltcp), a RST outside the model's window (in smoltcp's, which\n/// returns to LISTEN), and a SYN: smoltcp answers with a SYN,ACK, the model owes an ACK.
+/// to the model, dropped by smoltcp), a RST outside the model's window (in smoltcp's, which
+/// returns to LISTEN), and a SYN: smoltcp answers with a SYN,ACK, the model owes an ACK.
 #[test]
 fn a_syn_ack_dropped_in_syn_received_lets_a_reset_reopen_the_listener() {
     let case = Case {
@@ -658,4 +659,62 @@ fn a_syn_ack_dropped_in_syn_received_lets_a_reset_reopen_the_listener() {
         ],
     };
     assert_eq!(class_of(case), "syn-ack-after-syn-received-dropped");
+}
+
+/// Connect, < S. win 1000, write(5000) (536 bytes sent), then 3000 bytes at RCV.NXT-3
+/// acknowledging SND.NXT+3 with win 65535: smoltcp takes the ACK and the window and sends new\n/// data; the model drops the segment and retransmits.
+#[test]
+fn an_ack_of_queued_data_on_old_text_with_a_new_window() {
+    let case = Case {
+        setup: Setup {
+            passive: false,
+            v6: true,
+            peer_isn: 4294967280,
+            mss: Some(1460),
+            sack: false,
+            wscale: Some(0),
+            ts: true,
+        },
+        events: vec![
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK | TcpFlags::SYN,
+                seq: SeqAt::RcvNxt(0),
+                ack: AckOf::SndNxt(0),
+                len: 0,
+                wnd: 1000,
+                options: false,
+            }),
+            Event::Replay(3),
+            Event::Read(65535),
+            Event::Write(5000),
+            Event::Write(100),
+            Event::Replay(3),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK,
+                seq: SeqAt::RcvNxt(-3),
+                ack: AckOf::SndNxt(3),
+                len: 3000,
+                wnd: 65535,
+                options: true,
+            }),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+        ],
+    };
+    assert_eq!(class_of(case), "ack-of-queued-unsent-data-accepted");
 }

@@ -443,12 +443,27 @@ pub(super) fn out_of_order_text_emptied(e: &mut Event) -> bool {
 /// older than the one that set the send window, would otherwise set a window the RFC ignores
 /// (window-updated-by-any-segment) before the old ACK's own effect shows.
 pub(super) fn old_ack_keeping_window(events: &mut [Event]) -> bool {
+    keeping_window(events, |e| {
+        matches!(e, Event::Segment(s) if s.len > 0 || s.flags.fin()) && old_ack_to_snd_una(e)
+    })
+}
+
+/// [`early_ack_to_snd_nxt`], each segment edited given the window of the segment injected
+/// before it, as [`old_ack_keeping_window`] does: taken, an old segment's window would
+/// otherwise show window-updated-by-any-segment at the same event.
+pub(super) fn early_ack_keeping_window(events: &mut [Event]) -> bool {
+    keeping_window(events, early_ack_to_snd_nxt)
+}
+
+/// `edit` on every event, each segment it changes given the window of the segment (not a
+/// RST) injected before it.
+fn keeping_window(events: &mut [Event], edit: fn(&mut Event) -> bool) -> bool {
     let mut last_wnd: Option<u16> = None;
     let mut changed = false;
     for e in events {
         let Event::Segment(s) = e else { continue };
-        let (wnd, rst, carries) = (s.wnd, s.flags.rst(), s.len > 0 || s.flags.fin());
-        if carries && old_ack_to_snd_una(&mut *e) {
+        let (wnd, rst) = (s.wnd, s.flags.rst());
+        if edit(&mut *e) {
             if let (Some(w), Event::Segment(s)) = (last_wnd, &mut *e) {
                 s.wnd = w;
             }
