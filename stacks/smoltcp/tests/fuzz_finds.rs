@@ -718,3 +718,67 @@ fn an_ack_of_queued_data_on_old_text_with_a_new_window() {
     };
     assert_eq!(class_of(case), "ack-of-queued-unsent-data-accepted");
 }
+
+/// A harness artefact, fixed in the model: after three duplicate ACKs smoltcp retransmits
+/// SND.UNA's byte at once (socket/tcp.rs, "received duplicate ACK"), which RFC 5681 3.2 says
+/// a stack SHOULD do; the model owed it only at the RTO. Passive, write(1), three duplicate
+/// ACKs: no divergence.
+#[test]
+fn a_fast_retransmit_after_three_duplicate_acks_is_allowed() {
+    let case = Case {
+        setup: Setup {
+            passive: true,
+            v6: true,
+            peer_isn: 2147483647,
+            mss: Some(536),
+            sack: true,
+            wscale: Some(7),
+            ts: false,
+        },
+        events: vec![
+            Event::Segment(SegEvent {
+                flags: TcpFlags::SYN,
+                seq: SeqAt::PeerIsn(0),
+                ack: AckOf::Iss(-3),
+                len: 3000,
+                wnd: 65535,
+                options: true,
+            }),
+            Event::Replay(3),
+            Event::Replay(1),
+            Event::Replay(3),
+            Event::Shutdown,
+            Event::Replay(0),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK | TcpFlags::PSH,
+                seq: SeqAt::RcvNxt(0),
+                ack: AckOf::SndNxt(0),
+                len: 0,
+                wnd: 65535,
+                options: false,
+            }),
+            Event::Replay(0),
+            Event::Write(1),
+            Event::Replay(0),
+            Event::Replay(2),
+            Event::Read(65535),
+            Event::Read(65535),
+            Event::Replay(0),
+            Event::Replay(0),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK | TcpFlags::PSH | TcpFlags::RST,
+                seq: SeqAt::RcvNxt(-3),
+                ack: AckOf::SndNxt(-3),
+                len: 0,
+                wnd: 65535,
+                options: false,
+            }),
+        ],
+    };
+    let target = Target {
+        stack: &tcpcheck_smoltcp::FACTORY,
+        hide: Capabilities::NONE,
+    };
+    let out = run_case_on(target, &case, &Profile::rfc9293(), Pace::Quick).expect("runs");
+    assert!(out.found.is_none(), "{}", out.script.text(""));
+}
