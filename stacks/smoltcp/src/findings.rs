@@ -481,7 +481,8 @@ pub static CLASSES: &[Class] = &[
                     && !edit::removed_by(c, edit::one_window))
                 // Text under an old ACK, older than the segment that set the window
                 // (fuzz: < S. win 0, < . IRS-1 with 1460 bytes ack SND.UNA-1 win 64240, then
-                // the next text is out of order to smoltcp alone).
+                // the next text is out of order to smoltcp alone), or without a TSopt
+                // (read() then finds the text missing).
                 || edit::removed_or_changed_by_events(c, edit::old_ack_keeping_window)
                 || edit::removed_without_replays(c, edit::old_ack_with_text)
                 || (diverging_segment(f, c)

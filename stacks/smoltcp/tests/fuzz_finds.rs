@@ -662,7 +662,8 @@ fn a_syn_ack_dropped_in_syn_received_lets_a_reset_reopen_the_listener() {
 }
 
 /// Connect, < S. win 1000, write(5000) (536 bytes sent), then 3000 bytes at RCV.NXT-3
-/// acknowledging SND.NXT+3 with win 65535: smoltcp takes the ACK and the window and sends new\n/// data; the model drops the segment and retransmits.
+/// acknowledging SND.NXT+3 with win 65535: smoltcp takes the ACK and the window and sends new
+/// data; the model drops the segment and retransmits.
 #[test]
 fn an_ack_of_queued_data_on_old_text_with_a_new_window() {
     let case = Case {
@@ -781,4 +782,59 @@ fn a_fast_retransmit_after_three_duplicate_acks_is_allowed() {
     };
     let out = run_case_on(target, &case, &Profile::rfc9293(), Pace::Quick).expect("runs");
     assert!(out.found.is_none(), "{}", out.script.text(""));
+}
+
+/// Simultaneous open, 3000 bytes from the window's end (3 held), then 100 bytes at RCV.NXT-3
+/// without a TSopt under an old ACK: the model holds 97 new bytes, smoltcp dropped the\n/// segment, so read() would block.
+#[test]
+fn text_under_an_old_ack_without_a_tsopt_is_never_read() {
+    let case = Case {
+        setup: Setup {
+            passive: false,
+            v6: false,
+            peer_isn: 4294967280,
+            mss: Some(536),
+            sack: true,
+            wscale: Some(14),
+            ts: true,
+        },
+        events: vec![
+            Event::Replay(3),
+            Event::Read(10),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::SYN,
+                seq: SeqAt::PeerIsn(1),
+                ack: AckOf::SndUna(0),
+                len: 0,
+                wnd: 1000,
+                options: true,
+            }),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK,
+                seq: SeqAt::WndEnd(-3),
+                ack: AckOf::SndNxt(0),
+                len: 3000,
+                wnd: 65535,
+                options: true,
+            }),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK,
+                seq: SeqAt::RcvNxt(-3),
+                ack: AckOf::SndNxt(-3),
+                len: 100,
+                wnd: 1000,
+                options: false,
+            }),
+            Event::Read(1000),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK | TcpFlags::PSH | TcpFlags::SYN,
+                seq: SeqAt::WndEnd(1),
+                ack: AckOf::Iss(-3),
+                len: 0,
+                wnd: 65535,
+                options: false,
+            }),
+        ],
+    };
+    assert_eq!(class_of(case), "old-ack-drops-segment");
 }

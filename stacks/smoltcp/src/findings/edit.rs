@@ -456,7 +456,9 @@ pub(super) fn early_ack_keeping_window(events: &mut [Event]) -> bool {
 }
 
 /// `edit` on every event, each segment it changes given the window of the segment (not a
-/// RST) injected before it.
+/// RST) injected before it, and the options the setup negotiated: once taken, the segment
+/// draws an ACK, which without a TSopt to answer would show tsopt-only-in-replies-to-tsopt
+/// first.
 fn keeping_window(events: &mut [Event], edit: fn(&mut Event) -> bool) -> bool {
     let mut last_wnd: Option<u16> = None;
     let mut changed = false;
@@ -464,8 +466,9 @@ fn keeping_window(events: &mut [Event], edit: fn(&mut Event) -> bool) -> bool {
         let Event::Segment(s) = e else { continue };
         let (wnd, rst) = (s.wnd, s.flags.rst());
         if edit(&mut *e) {
-            if let (Some(w), Event::Segment(s)) = (last_wnd, &mut *e) {
-                s.wnd = w;
+            if let Event::Segment(s) = &mut *e {
+                s.wnd = last_wnd.unwrap_or(s.wnd);
+                s.options = true;
             }
             changed = true;
         }
