@@ -785,7 +785,8 @@ fn a_fast_retransmit_after_three_duplicate_acks_is_allowed() {
 }
 
 /// Simultaneous open, 3000 bytes from the window's end (3 held), then 100 bytes at RCV.NXT-3
-/// without a TSopt under an old ACK: the model holds 97 new bytes, smoltcp dropped the\n/// segment, so read() would block.
+/// without a TSopt under an old ACK: the model holds 97 new bytes, smoltcp dropped the
+/// segment, so read() would block.
 #[test]
 fn text_under_an_old_ack_without_a_tsopt_is_never_read() {
     let case = Case {
@@ -837,4 +838,64 @@ fn text_under_an_old_ack_without_a_tsopt_is_never_read() {
         ],
     };
     assert_eq!(class_of(case), "old-ack-drops-segment");
+}
+
+/// Connect, < S. win 0, two writes of 1 byte (queued, unsent), then < P. ack SND.UNA+2: the
+/// model owes a challenge ACK from SND.NXT, smoltcp takes the ACK and answers from SND.NXT+2.
+#[test]
+fn an_ack_of_queued_data_named_from_snd_una() {
+    let case = Case {
+        setup: Setup {
+            passive: false,
+            v6: false,
+            peer_isn: 2147483647,
+            mss: Some(100),
+            sack: true,
+            wscale: Some(14),
+            ts: true,
+        },
+        events: vec![
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK | TcpFlags::PSH | TcpFlags::SYN,
+                seq: SeqAt::WndEnd(1),
+                ack: AckOf::SndUna(1),
+                len: 1460,
+                wnd: 0,
+                options: false,
+            }),
+            Event::Write(1),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::PSH,
+                seq: SeqAt::RcvNxt(0),
+                ack: AckOf::SndNxt(0),
+                len: 3000,
+                wnd: 65535,
+                options: true,
+            }),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(2),
+            Event::Write(1),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK | TcpFlags::PSH,
+                seq: SeqAt::RcvNxt(1),
+                ack: AckOf::SndUna(2),
+                len: 1,
+                wnd: 65535,
+                options: false,
+            }),
+            Event::Write(10),
+            Event::Write(10),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::SYN | TcpFlags::FIN,
+                seq: SeqAt::WndEnd(-3),
+                ack: AckOf::SndNxt(-3),
+                len: 0,
+                wnd: 65535,
+                options: false,
+            }),
+        ],
+    };
+    assert_eq!(class_of(case), "ack-of-queued-unsent-data-accepted");
 }
