@@ -253,13 +253,13 @@ pub static CLASSES: &[Class] = &[
         example: "corpus handshake/simultaneous-open.pkt line 20",
         // Or what the SYN,ACK carried shows missing: its text unacknowledged (fuzz: connect,
         // < S, < SP. IRS:IRS+1(1) ack SND.NXT draws ack IRS+1, not IRS+2), found by what
-        // taking the SYN,ACK away removes in a simultaneous open (the first SYN without ACK).
+        // taking the SYN,ACK away removes in a simultaneous open (a SYN without ACK before it).
         matches: |f, c| {
             (f.actual.contains("EAGAIN") && injected(f, c).filter(|fl| fl.syn()).count() >= 2)
                 || (!c.setup.passive
                     && injected(f, c)
-                        .find(|fl| fl.syn())
-                        .is_some_and(|fl| !fl.ack() && !fl.rst())
+                        .skip_while(|fl| !(fl.syn() && !fl.ack() && !fl.rst()))
+                        .any(|fl| fl.syn() && fl.ack() && !fl.rst())
                     && edit::removed_without(c, edit::syn_ack))
         },
     },

@@ -899,3 +899,72 @@ fn an_ack_of_queued_data_named_from_snd_una() {
     };
     assert_eq!(class_of(case), "ack-of-queued-unsent-data-accepted");
 }
+
+/// Connect, a SYN,ACK with a bad ACK (reset), the peer's SYN (simultaneous open), then its
+/// SYN,ACK with one byte: the model is ESTABLISHED with the byte, smoltcp acknowledges only the\n/// SYN.
+#[test]
+fn a_syn_ack_after_a_reset_syn_ack_and_a_syn_is_ignored() {
+    let case = Case {
+        setup: Setup {
+            passive: false,
+            v6: false,
+            peer_isn: 0,
+            mss: Some(100),
+            sack: false,
+            wscale: None,
+            ts: true,
+        },
+        events: vec![
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK | TcpFlags::PSH | TcpFlags::SYN,
+                seq: SeqAt::RcvNxt(1073741824),
+                ack: AckOf::SndUna(-1073741824),
+                len: 10,
+                wnd: 0,
+                options: true,
+            }),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::SYN,
+                seq: SeqAt::RcvNxt(1073741824),
+                ack: AckOf::SndNxt(0),
+                len: 3000,
+                wnd: 0,
+                options: true,
+            }),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK | TcpFlags::PSH | TcpFlags::SYN,
+                seq: SeqAt::RcvNxt(-1),
+                ack: AckOf::SndNxt(0),
+                len: 1,
+                wnd: 65535,
+                options: true,
+            }),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(0),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::PSH | TcpFlags::RST,
+                seq: SeqAt::RcvNxt(-2162),
+                ack: AckOf::SndNxt(-3),
+                len: 0,
+                wnd: 65535,
+                options: false,
+            }),
+        ],
+    };
+    assert_eq!(class_of(case), "simultaneous-open-synack-ignored");
+}
