@@ -901,7 +901,8 @@ fn an_ack_of_queued_data_named_from_snd_una() {
 }
 
 /// Connect, a SYN,ACK with a bad ACK (reset), the peer's SYN (simultaneous open), then its
-/// SYN,ACK with one byte: the model is ESTABLISHED with the byte, smoltcp acknowledges only the\n/// SYN.
+/// SYN,ACK with one byte: the model is ESTABLISHED with the byte, smoltcp acknowledges only the
+/// SYN.
 #[test]
 fn a_syn_ack_after_a_reset_syn_ack_and_a_syn_is_ignored() {
     let case = Case {
@@ -967,4 +968,94 @@ fn a_syn_ack_after_a_reset_syn_ack_and_a_syn_is_ignored() {
         ],
     };
     assert_eq!(class_of(case), "simultaneous-open-synack-ignored");
+}
+
+/// Connect, write(1) sent, write(100) held, then a FIN with one byte acknowledging ISS+3 (one
+/// past SND.NXT): the model owes a challenge ACK and later retransmits SND.UNA's byte; smoltcp\n/// takes the ACK and sends from SND.NXT+1.
+#[test]
+fn an_ack_of_queued_data_named_from_the_iss() {
+    let case = Case {
+        setup: Setup {
+            passive: false,
+            v6: true,
+            peer_isn: 12345,
+            mss: Some(536),
+            sack: true,
+            wscale: Some(7),
+            ts: false,
+        },
+        events: vec![
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK | TcpFlags::SYN,
+                seq: SeqAt::WndEnd(-1073741824),
+                ack: AckOf::SndNxt(0),
+                len: 3000,
+                wnd: 65535,
+                options: false,
+            }),
+            Event::Write(1),
+            Event::Write(100),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK | TcpFlags::PSH,
+                seq: SeqAt::WndEnd(44958),
+                ack: AckOf::Iss(2),
+                len: 0,
+                wnd: 1,
+                options: true,
+            }),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK | TcpFlags::PSH | TcpFlags::FIN,
+                seq: SeqAt::RcvNxt(0),
+                ack: AckOf::Iss(3),
+                len: 1,
+                wnd: 1,
+                options: false,
+            }),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK | TcpFlags::RST | TcpFlags::SYN,
+                seq: SeqAt::RcvNxt(-1073741824),
+                ack: AckOf::SndUna(-3),
+                len: 0,
+                wnd: 1,
+                options: false,
+            }),
+            Event::Shutdown,
+            Event::Shutdown,
+            Event::Shutdown,
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK | TcpFlags::PSH | TcpFlags::RST,
+                seq: SeqAt::RcvNxt(0),
+                ack: AckOf::SndNxt(0),
+                len: 3000,
+                wnd: 0,
+                options: true,
+            }),
+            Event::Read(10),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::PSH | TcpFlags::RST | TcpFlags::SYN | TcpFlags::FIN,
+                seq: SeqAt::RcvNxt(-3),
+                ack: AckOf::SndNxt(-3),
+                len: 0,
+                wnd: 65535,
+                options: false,
+            }),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK | TcpFlags::PSH | TcpFlags::SYN | TcpFlags::FIN,
+                seq: SeqAt::RcvNxt(-3),
+                ack: AckOf::SndNxt(-3),
+                len: 1,
+                wnd: 64240,
+                options: false,
+            }),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::RST | TcpFlags::SYN,
+                seq: SeqAt::WndEnd(3),
+                ack: AckOf::SndUna(3),
+                len: 3000,
+                wnd: 65535,
+                options: false,
+            }),
+        ],
+    };
+    assert_eq!(class_of(case), "ack-of-queued-unsent-data-accepted");
 }

@@ -301,12 +301,16 @@ pub(super) fn old_ack_to_snd_una(e: &mut Event) -> bool {
 }
 
 /// An ACK field above SND.NXT (of something not yet sent) lowered to SND.NXT. SND.UNA + d
-/// is above SND.NXT when nothing is in flight, as in the cases that reach this (the rerun
-/// shows what the edit did otherwise).
+/// is above SND.NXT when nothing is in flight, and ISS + d (d > 1) when little was sent, as
+/// in the cases that reach this (the rerun shows what the edit did otherwise).
 pub(super) fn early_ack_to_snd_nxt(e: &mut Event) -> bool {
     match e {
         Event::Segment(s) if s.flags.ack() => match s.ack {
             AckOf::SndNxt(d) | AckOf::SndUna(d) if d > 0 => {
+                s.ack = AckOf::SndNxt(0);
+                true
+            }
+            AckOf::Iss(d) if d > 1 => {
                 s.ack = AckOf::SndNxt(0);
                 true
             }
