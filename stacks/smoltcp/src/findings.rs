@@ -21,6 +21,10 @@
 //! which RFC 9293 3.8.6.3 lets be delayed; and its always taking MAY-2, reopening from
 //! TIME-WAIT on a SYN, which a stack may leave).
 //!
+//! The fuzz target's finds (fuzz/fuzz_targets/smoltcp.rs) are judged the same way, each case
+//! kept in `tests/fuzz_finds.rs`; one was a model artefact (fast retransmit after three
+//! duplicate ACKs, RFC 5681 3.2, now allowed by the model), fixed there.
+//!
 //! The one-per-second limit on challenge ACKs ([`CHOICES`]) is smoltcp's documented choice
 //! where it applies; a SYN without ACK in a synchronized state never reaches it
 //! (`syn-without-ack-dropped`), and the registry, keyed by rule and state, cannot tell the
