@@ -971,7 +971,8 @@ fn a_syn_ack_after_a_reset_syn_ack_and_a_syn_is_ignored() {
 }
 
 /// Connect, write(1) sent, write(100) held, then a FIN with one byte acknowledging ISS+3 (one
-/// past SND.NXT): the model owes a challenge ACK and later retransmits SND.UNA's byte; smoltcp\n/// takes the ACK and sends from SND.NXT+1.
+/// past SND.NXT): the model owes a challenge ACK and later retransmits SND.UNA's byte; smoltcp
+/// takes the ACK and sends from SND.NXT+1.
 #[test]
 fn an_ack_of_queued_data_named_from_the_iss() {
     let case = Case {
@@ -1052,6 +1053,64 @@ fn an_ack_of_queued_data_named_from_the_iss() {
                 seq: SeqAt::WndEnd(3),
                 ack: AckOf::SndUna(3),
                 len: 3000,
+                wnd: 65535,
+                options: false,
+            }),
+        ],
+    };
+    assert_eq!(class_of(case), "ack-of-queued-unsent-data-accepted");
+}
+
+/// Connect, < S. win 0, write(1), < P. ack SND.UNA+2 (beyond even the queue: both refuse it),
+/// writes of 10 and 1 bytes, then the same segment again: now inside smoltcp's queue, taken,\n/// and its next ACK goes from SND.NXT+2.
+#[test]
+fn an_ack_of_queued_data_replayed_once_more_is_queued() {
+    let case = Case {
+        setup: Setup {
+            passive: false,
+            v6: false,
+            peer_isn: 0,
+            mss: Some(1460),
+            sack: false,
+            wscale: Some(0),
+            ts: true,
+        },
+        events: vec![
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK | TcpFlags::SYN,
+                seq: SeqAt::RcvNxt(2),
+                ack: AckOf::Iss(1),
+                len: 1,
+                wnd: 0,
+                options: false,
+            }),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK | TcpFlags::PSH | TcpFlags::SYN,
+                seq: SeqAt::RcvNxt(1),
+                ack: AckOf::SndUna(2),
+                len: 1,
+                wnd: 0,
+                options: false,
+            }),
+            Event::Write(1),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK | TcpFlags::PSH,
+                seq: SeqAt::RcvNxt(1),
+                ack: AckOf::SndUna(2),
+                len: 1,
+                wnd: 0,
+                options: false,
+            }),
+            Event::Write(10),
+            Event::Write(1),
+            Event::Replay(3),
+            Event::Replay(0),
+            Event::Shutdown,
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK | TcpFlags::RST,
+                seq: SeqAt::RcvNxt(-3),
+                ack: AckOf::SndNxt(-3),
+                len: 0,
                 wnd: 65535,
                 options: false,
             }),

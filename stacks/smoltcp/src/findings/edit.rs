@@ -305,7 +305,9 @@ pub(super) fn old_ack_to_snd_una(e: &mut Event) -> bool {
 /// in the cases that reach this (the rerun shows what the edit did otherwise).
 pub(super) fn early_ack_to_snd_nxt(e: &mut Event) -> bool {
     match e {
-        Event::Segment(s) if s.flags.ack() => match s.ack {
+        // Not a SYN,ACK: past SYN-SENT its SYN draws a challenge ACK whatever it
+        // acknowledges, and in SYN-SENT its ACK is checked against ISS + 1 alone.
+        Event::Segment(s) if s.flags.ack() && !s.flags.syn() => match s.ack {
             AckOf::SndNxt(d) | AckOf::SndUna(d) if d > 0 => {
                 s.ack = AckOf::SndNxt(0);
                 true
