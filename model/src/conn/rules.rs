@@ -32,6 +32,8 @@ pub const REOPEN_ISN_ABOVE: Rule = Rule::rfc(9293, "3.6.1")
 pub const NO_RULE: Rule = Rule::rfc(9293, "3.10").says("no rule allows this segment in this state");
 pub const ZERO_WINDOW_PROBE: Rule = Rule::rfc(9293, "3.8.6").labels(&[Must(35)]);
 pub const WINDOW_UPDATE: Rule = Rule::rfc(9293, "3.8.6.2.2");
+pub const FAST_RETRANSMIT: Rule =
+    Rule::rfc(5681, "3.2").says("SND.UNA's segment retransmitted after three duplicate ACKs");
 pub const TAIL_LOSS_PROBE: Rule = Rule::linux("tcp_schedule_loss_probe");
 pub const MSS_ONLY_IN_SYN: Rule = Rule::rfc(9293, "3.2")
     .labels(&[Must(65)])
@@ -160,6 +162,7 @@ pub const ALL: &[&Rule] = &[
     &ZERO_WINDOW_PROBE,
     &WINDOW_UPDATE,
     &TAIL_LOSS_PROBE,
+    &FAST_RETRANSMIT,
     &MSS_ONLY_IN_SYN,
     &MSS_OPTION_SENT,
     &NO_TSOPT_IN_SYNACK,

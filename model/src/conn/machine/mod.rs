@@ -184,6 +184,9 @@ struct Send {
     max_wnd: u32,
     /// Bytes (and SYN, FIN) the peer has acknowledged: Linux's cap on MAX.SND.WND.
     bytes_acked: u64,
+    /// Duplicate ACKs (RFC 5681 2's definition) since SND.UNA last advanced: the third lets
+    /// the stack retransmit SND.UNA's segment at once (RFC 5681 3.2, fast retransmit).
+    dup_acks: u32,
     /// The effective send MSS (RFC 9293 3.7.1: MUST-16).
     mss: u32,
     /// The send MSS without an MSS option: 536 on IPv4, 1220 on IPv6 (MUST-15).
@@ -341,6 +344,7 @@ impl Connection {
                 rto,
                 max_wnd: 0,
                 bytes_acked: 0,
+                dup_acks: 0,
                 mss: DEFAULT_MSS,
                 default_mss: DEFAULT_MSS,
                 up: None,

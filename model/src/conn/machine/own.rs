@@ -212,6 +212,20 @@ impl Connection {
         {
             return true;
         }
+        // RFC 5681 3.2: after three duplicate ACKs the stack SHOULD retransmit the segment
+        // at SND.UNA at once (fast retransmit), before the RTO.
+        if self.snd.dup_acks >= 3
+            && seg.len > 0
+            && seg.len <= self.snd.mss
+            && seg.seq == self.tcb.snd_una
+            && !seg.end().after(self.tcb.snd_nxt)
+        {
+            self.record.choices.push(Choice {
+                rule: &rules::FAST_RETRANSMIT,
+                taken: "fast retransmit after three duplicate ACKs",
+            });
+            return true;
+        }
         // Linux's tail loss probe: the last segment again, before the RTO.
         if self.profile.tail_loss_probe
             && seg.seg_len() > 0

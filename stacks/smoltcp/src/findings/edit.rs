@@ -273,7 +273,8 @@ pub(super) fn out_of_order_fin_off(e: &mut Event) -> bool {
 /// SND.UNA: what the segment acknowledges is unchanged (nothing new).
 pub(super) fn old_ack_to_snd_una(e: &mut Event) -> bool {
     match e {
-        Event::Segment(s) if s.flags.ack() => match s.ack {
+        // Not a SYN,ACK: in SYN-SENT SND.UNA is ISS, and ISS + 1 the only acceptable ACK.
+        Event::Segment(s) if s.flags.ack() && !s.flags.syn() => match s.ack {
             AckOf::SndUna(d) if d < 0 => {
                 s.ack = AckOf::SndUna(0);
                 true
@@ -299,11 +300,19 @@ pub(super) fn old_ack_to_snd_una(e: &mut Event) -> bool {
     }
 }
 
-/// An ACK field above SND.NXT (of something not yet sent) lowered to SND.NXT.
+/// An ACK field above SND.NXT (of something not yet sent) lowered to SND.NXT. SND.UNA + d
+/// is above SND.NXT when nothing is in flight, and ISS + d (d > 1) when little was sent, as
+/// in the cases that reach this (the rerun shows what the edit did otherwise).
 pub(super) fn early_ack_to_snd_nxt(e: &mut Event) -> bool {
     match e {
-        Event::Segment(s) if s.flags.ack() => match s.ack {
-            AckOf::SndNxt(d) if d > 0 => {
+        // Not a SYN,ACK: past SYN-SENT its SYN draws a challenge ACK whatever it
+        // acknowledges, and in SYN-SENT its ACK is checked against ISS + 1 alone.
+        Event::Segment(s) if s.flags.ack() && !s.flags.syn() => match s.ack {
+            AckOf::SndNxt(d) | AckOf::SndUna(d) if d > 0 => {
+                s.ack = AckOf::SndNxt(0);
+                true
+            }
+            AckOf::Iss(d) if d > 1 => {
                 s.ack = AckOf::SndNxt(0);
                 true
             }
@@ -418,6 +427,86 @@ pub(super) fn after_fin_old(events: &mut [Event]) -> bool {
     text
 }
 
+/// Text that may be held out of order (a segment of text, no SYN or RST, not starting at or
+/// before RCV.NXT) taken off, with its FIN: what else the segment says (its ACK, its window)
+/// still counts, where dropping it whole would change the state it leads to.
+pub(super) fn out_of_order_text_emptied(e: &mut Event) -> bool {
+    match e {
+        Event::Segment(s)
+            if s.len > 0
+                && !s.flags.syn()
+                && !s.flags.rst()
+                && !matches!(s.seq, SeqAt::RcvNxt(d) if d <= 0) =>
+        {
+            s.len = 0;
+            s.flags = s.flags & !tcpcheck_model::wire::TcpFlags::FIN;
+            true
+        }
+        _ => false,
+    }
+}
+
+/// [`old_ack_to_snd_una`] on the segments with text or a FIN, each given the window of the
+/// segment injected before it: taken (as RFC 9293 3.10.7.4 takes it), such a segment, often
+/// older than the one that set the send window, would otherwise set a window the RFC ignores
+/// (window-updated-by-any-segment) before the old ACK's own effect shows.
+pub(super) fn old_ack_keeping_window(events: &mut [Event]) -> bool {
+    keeping_window(events, |e| {
+        matches!(e, Event::Segment(s) if s.len > 0 || s.flags.fin()) && old_ack_to_snd_una(e)
+    })
+}
+
+/// [`early_ack_to_snd_nxt`], each segment edited given the window of the segment injected
+/// before it, as [`old_ack_keeping_window`] does: taken, an old segment's window would
+/// otherwise show window-updated-by-any-segment at the same event.
+pub(super) fn early_ack_keeping_window(events: &mut [Event]) -> bool {
+    keeping_window(events, early_ack_to_snd_nxt)
+}
+
+/// `edit` on every event, each segment it changes given the window of the segment (not a
+/// RST) injected before it, and the options the setup negotiated: once taken, the segment
+/// draws an ACK, which without a TSopt to answer would show tsopt-only-in-replies-to-tsopt
+/// first.
+fn keeping_window(events: &mut [Event], edit: fn(&mut Event) -> bool) -> bool {
+    let mut last_wnd: Option<u16> = None;
+    let mut changed = false;
+    for e in events {
+        let Event::Segment(s) = e else { continue };
+        let (wnd, rst) = (s.wnd, s.flags.rst());
+        if edit(&mut *e) {
+            if let Event::Segment(s) = &mut *e {
+                s.wnd = last_wnd.unwrap_or(s.wnd);
+                s.options = true;
+            }
+            changed = true;
+        }
+        if !rst {
+            last_wnd = Some(wnd);
+        }
+    }
+    changed
+}
+
+/// [`removed_or_changed_by`] for an edit of the whole sequence.
+pub(super) fn removed_or_changed_by_events(case: &Case, edit: fn(&mut [Event]) -> bool) -> bool {
+    let mut edited = case.clone();
+    if !edit(&mut edited.events) {
+        return false;
+    }
+    let Some(before) = original(case) else {
+        return false;
+    };
+    let Some(step) = before.step else {
+        return false;
+    };
+    match found(&edited) {
+        None => true,
+        Some(after) => after
+            .step
+            .is_some_and(|s| s > step || (s == step && after.rule != before.rule)),
+    }
+}
+
 /// [`text_after_fin_off`] and [`fin_after_fin_off`] together: everything after the peer's
 /// FIN reduced to its ACK and window.
 pub(super) fn after_fin_off(events: &mut [Event]) -> bool {
@@ -427,4 +516,20 @@ pub(super) fn after_fin_off(events: &mut [Event]) -> bool {
         fin_after_fin_off(events);
     }
     text
+}
+
+/// [`old_ack_to_snd_una`] and [`one_window`] together: text under an old ACK, which once
+/// taken also sets the send window from a segment older than the one that last set it
+/// (seed 1 case 23579: two departures, the old ACK first).
+pub(super) fn old_ack_and_one_window(e: &mut Event) -> bool {
+    let ack = old_ack_to_snd_una(e);
+    one_window(e) | ack
+}
+
+/// [`out_of_order_fin_off`] and [`one_window`] together: the text held with a forgotten FIN
+/// set the send window, which the segment filling the gap (older) may not set again (seed 1
+/// case 52857: two departures, the forgotten FIN shown first).
+pub(super) fn out_of_order_fin_and_one_window(e: &mut Event) -> bool {
+    let fin = out_of_order_fin_off(e);
+    one_window(e) | fin
 }

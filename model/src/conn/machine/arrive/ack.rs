@@ -85,6 +85,19 @@ impl Connection {
         self.ka.last_rcv = now;
         self.ka.probes_out = 0;
         let acks_new = seg.ack.after(self.tcb.snd_una);
+        // RFC 5681 2: a duplicate ACK acknowledges SND.UNA with data outstanding, carries
+        // no data, no SYN or FIN, and leaves the window as it was.
+        if acks_new {
+            self.snd.dup_acks = 0;
+        } else if seg.ack == self.tcb.snd_una
+            && self.tcb.snd_nxt.after(self.tcb.snd_una)
+            && seg.len == 0
+            && !seg.flags.syn()
+            && !seg.flags.fin()
+            && self.scaled_window(seg) == self.tcb.snd_wnd
+        {
+            self.snd.dup_acks += 1;
+        }
         if acks_new {
             // A request socket's child starts with its SYN-ACK already acknowledged, so a
             // passive open's SYN is not counted; a simultaneous open's full socket counts it
