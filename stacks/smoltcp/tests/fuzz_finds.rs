@@ -1118,3 +1118,63 @@ fn an_ack_of_queued_data_replayed_once_more_is_queued() {
     };
     assert_eq!(class_of(case), "ack-of-queued-unsent-data-accepted");
 }
+
+/// The same artefact with queued data: after three duplicate ACKs smoltcp sends from SND.UNA
+/// again, the unacknowledged bytes and a queued one in one segment, which RFC 5681 3.2's
+/// retransmission of "the missing segment" allows. Connect, write(1000) sent, write(1) held,
+/// ACK of 998 bytes, three duplicates: no divergence.
+#[test]
+fn a_fast_retransmit_may_carry_queued_data() {
+    let case = Case {
+        setup: Setup {
+            passive: false,
+            v6: true,
+            peer_isn: 0,
+            mss: Some(1460),
+            sack: false,
+            wscale: Some(7),
+            ts: false,
+        },
+        events: vec![
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK | TcpFlags::SYN,
+                seq: SeqAt::RcvNxt(-2),
+                ack: AckOf::SndNxt(0),
+                len: 3000,
+                wnd: 65535,
+                options: true,
+            }),
+            Event::Write(1000),
+            Event::Write(1),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::ACK | TcpFlags::PSH,
+                seq: SeqAt::RcvNxt(0),
+                ack: AckOf::SndNxt(-2),
+                len: 0,
+                wnd: 65535,
+                options: true,
+            }),
+            Event::Replay(3),
+            Event::Replay(0),
+            Event::Replay(0),
+            Event::Replay(1),
+            Event::Replay(1),
+            Event::Segment(SegEvent {
+                flags: TcpFlags::RST,
+                seq: SeqAt::PeerIsn(1073741824),
+                ack: AckOf::Iss(-1073741824),
+                len: 1000,
+                wnd: 64240,
+                options: true,
+            }),
+            Event::Abort,
+            Event::Read(1),
+        ],
+    };
+    let target = Target {
+        stack: &tcpcheck_smoltcp::FACTORY,
+        hide: Capabilities::NONE,
+    };
+    let out = run_case_on(target, &case, &Profile::rfc9293(), Pace::Quick).expect("runs");
+    assert!(out.found.is_none(), "{}", out.script.text(""));
+}

@@ -213,12 +213,15 @@ impl Connection {
             return true;
         }
         // RFC 5681 3.2: after three duplicate ACKs the stack SHOULD retransmit the segment
-        // at SND.UNA at once (fast retransmit), before the RTO.
+        // at SND.UNA at once (fast retransmit), before the RTO; queued data may fill it up
+        // to the MSS within the window (smoltcp sends from SND.UNA again).
         if self.snd.dup_acks >= 3
             && seg.len > 0
             && seg.len <= self.snd.mss
+            && !seg.flags.fin()
             && seg.seq == self.tcb.snd_una
-            && !seg.end().after(self.tcb.snd_nxt)
+            && !seg.end().after(self.tcb.snd_nxt + self.snd.unsent)
+            && !seg.end().after(self.tcb.snd_una + self.tcb.snd_wnd)
         {
             self.record.choices.push(Choice {
                 rule: &rules::FAST_RETRANSMIT,

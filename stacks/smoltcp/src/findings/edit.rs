@@ -463,8 +463,8 @@ pub(super) fn early_ack_keeping_window(events: &mut [Event]) -> bool {
     keeping_window(events, early_ack_to_snd_nxt)
 }
 
-/// `edit` on every event, each segment it changes given the window of the segment (not a
-/// RST) injected before it, and the options the setup negotiated: once taken, the segment
+/// `edit` on every event, each segment it changes given the window of the segment injected
+/// before it that could set the send window (with ACK, without RST), and the options the setup negotiated: once taken, the segment
 /// draws an ACK, which without a TSopt to answer would show tsopt-only-in-replies-to-tsopt
 /// first.
 fn keeping_window(events: &mut [Event], edit: fn(&mut Event) -> bool) -> bool {
@@ -472,7 +472,7 @@ fn keeping_window(events: &mut [Event], edit: fn(&mut Event) -> bool) -> bool {
     let mut changed = false;
     for e in events {
         let Event::Segment(s) = e else { continue };
-        let (wnd, rst) = (s.wnd, s.flags.rst());
+        let (wnd, sets_window) = (s.wnd, s.flags.ack() && !s.flags.rst());
         if edit(&mut *e) {
             if let Event::Segment(s) = &mut *e {
                 s.wnd = last_wnd.unwrap_or(s.wnd);
@@ -480,7 +480,7 @@ fn keeping_window(events: &mut [Event], edit: fn(&mut Event) -> bool) -> bool {
             }
             changed = true;
         }
-        if !rst {
+        if sets_window {
             last_wnd = Some(wnd);
         }
     }
