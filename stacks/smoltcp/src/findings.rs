@@ -672,7 +672,14 @@ pub static CLASSES: &[Class] = &[
         // < S. ack SND.NXT, then < FP. RCV.NXT-3 ack SND.NXT-3 draws R, not an ACK).
         matches: |f, c| {
             c.setup.passive
-                && (edit::removed_without(c, edit::syn_ack)
+                // Seen at once: the SYN,ACK itself draws nothing where the model, having
+                // taken its text, owes an ACK (RFC 9293 3.8.6.3: SHLD-19 for a large one).
+                && ((f.state == State::SynReceived
+                    && sent_nothing(f)
+                    && diverging_segment(f, c).is_some_and(|(s, _)| {
+                        s.flags.syn() && s.flags.ack() && !s.flags.rst()
+                    }))
+                    || edit::removed_without(c, edit::syn_ack)
                     // Or smoltcp answers a SYN with a SYN,ACK, from LISTEN, where the model
                     // is synchronized: still in SYN-RECEIVED after the SYN,ACK, a RST the
                     // model finds outside its window sent smoltcp back to LISTEN (fuzz:
