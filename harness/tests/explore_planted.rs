@@ -11,7 +11,7 @@ use tcpcheck_model::profile::ProfileKind;
 use tcpcheck_model::wire::TcpFlags;
 
 #[test]
-fn planted_bug_is_found_and_shrunk_to_at_most_four_events() {
+fn planted_bug_is_found_and_shrunk_to_at_most_five_events() {
     let config = Config {
         profile: ProfileKind::Linux,
         seed: 1,
@@ -48,9 +48,12 @@ fn planted_bug_is_found_and_shrunk_to_at_most_four_events() {
             continue;
         }
         let text = outcome.script.text("");
+        // Seed 1's first planted case shrank to 4 events until the explorer drew ICMP and
+        // TCP_QUICKACK events too; the case drawn now is another, whose smallest form the
+        // shrinker reaches is 5 events (a handshake, data, the peer's FIN twice, the RST).
         assert!(
-            minimal.events.len() <= 4,
-            "shrunk to {} events, more than 4:\n{text}",
+            minimal.events.len() <= 5,
+            "shrunk to {} events, more than 5:\n{text}",
             minimal.events.len()
         );
         eprintln!(
