@@ -2,12 +2,12 @@
 //! and the model, and put in its class: if smoltcp (or the harness) changes so that a case
 //! no longer diverges, or diverges otherwise, the class list is stale and this fails.
 
+mod common;
+use common::class_of;
+
 use tcpcheck::explore::event::{AckOf, SegEvent, SeqAt};
-use tcpcheck::explore::{run_case_on, Case, Event, Pace, Setup, Target};
-use tcpcheck::stack::Capabilities;
-use tcpcheck_model::profile::Profile;
+use tcpcheck::explore::{Case, Event, Setup};
 use tcpcheck_model::wire::TcpFlags;
-use tcpcheck_smoltcp::findings::classify;
 
 fn setup(passive: bool) -> Setup {
     Setup {
@@ -30,19 +30,6 @@ fn seg(flags: TcpFlags, seq: SeqAt) -> Event {
         wnd: 65535,
         options: true,
     })
-}
-
-/// The class the case's divergence falls in.
-fn class_of(case: Case) -> &'static str {
-    let target = Target {
-        stack: &tcpcheck_smoltcp::FACTORY,
-        hide: Capabilities::NONE,
-    };
-    let out = run_case_on(target, &case, &Profile::rfc9293(), Pace::Quick).expect("runs");
-    let found = out
-        .found
-        .unwrap_or_else(|| panic!("smoltcp diverges:\n{}", out.script.text("")));
-    classify(&found, &case).map_or("unclassified", |c| c.name)
 }
 
 #[test]

@@ -2,25 +2,14 @@
 //! its class once judged: the cases are the target's own (generated, printed by `cargo fuzz
 //! run --sanitizer none smoltcp <crash file>`), run again against smoltcp and the model.
 
+mod common;
+use common::class_of;
+
 use tcpcheck::explore::event::{AckOf, SegEvent, SeqAt};
 use tcpcheck::explore::{run_case_on, Case, Event, Pace, Setup, Target};
 use tcpcheck::stack::Capabilities;
 use tcpcheck_model::profile::Profile;
 use tcpcheck_model::wire::TcpFlags;
-use tcpcheck_smoltcp::findings::classify;
-
-/// The class the case's divergence falls in.
-fn class_of(case: Case) -> &'static str {
-    let target = Target {
-        stack: &tcpcheck_smoltcp::FACTORY,
-        hide: Capabilities::NONE,
-    };
-    let out = run_case_on(target, &case, &Profile::rfc9293(), Pace::Quick).expect("runs");
-    let found = out
-        .found
-        .unwrap_or_else(|| panic!("smoltcp does not diverge:\n{}", out.script.text("")));
-    classify(&found, &case).map_or("unclassified", |c| c.name)
-}
 
 /// Passive, a SYN with text, a SYN,ACK acknowledging ours (the model enters ESTABLISHED, smoltcp drops it),
 /// then a FIN out of the window with an old ACK: the model owes an ACK, smoltcp (still in
