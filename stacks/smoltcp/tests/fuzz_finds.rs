@@ -6,9 +6,7 @@ mod common;
 use common::class_of;
 
 use tcpcheck::explore::event::{AckOf, SegEvent, SeqAt};
-use tcpcheck::explore::{run_case_on, Case, Event, Pace, Setup, Target};
-use tcpcheck::stack::Capabilities;
-use tcpcheck_model::profile::Profile;
+use tcpcheck::explore::{Case, Event, Setup};
 use tcpcheck_model::wire::TcpFlags;
 
 /// Passive, a SYN with text, a SYN,ACK acknowledging ours (the model enters ESTABLISHED, smoltcp drops it),
@@ -765,11 +763,7 @@ fn a_fast_retransmit_after_three_duplicate_acks_is_allowed() {
             }),
         ],
     };
-    let target = Target {
-        stack: &tcpcheck_smoltcp::FACTORY,
-        hide: Capabilities::NONE,
-    };
-    let out = run_case_on(target, &case, &Profile::rfc9293(), Pace::Quick).expect("runs");
+    let out = common::run(&case);
     assert!(out.found.is_none(), "{}", out.script.text(""));
 }
 
@@ -1160,10 +1154,6 @@ fn a_fast_retransmit_may_carry_queued_data() {
             Event::Read(1),
         ],
     };
-    let target = Target {
-        stack: &tcpcheck_smoltcp::FACTORY,
-        hide: Capabilities::NONE,
-    };
-    let out = run_case_on(target, &case, &Profile::rfc9293(), Pace::Quick).expect("runs");
+    let out = common::run(&case);
     assert!(out.found.is_none(), "{}", out.script.text(""));
 }
