@@ -548,18 +548,7 @@ impl Sandbox {
     /// Everything the stack has sent in reaction to what it was given so far (packets, socket
     /// calls), found by the barrier (see `io::barrier`): no sleeping.
     pub fn settle(&mut self) -> io::Result<Vec<Packet>> {
-        self.barrier_seq = self.barrier_seq.wrapping_add(1);
-        let seq = self.barrier_seq;
-        let probe = barrier::probe(self.probe_v4.0, self.probe_v4.1, seq);
-        let at = self.now();
-        self.tun.send(&probe)?;
-        self.trace.push(
-            at,
-            EventKind::Filtered {
-                packet: probe,
-                why: format!("barrier probe {seq}"),
-            },
-        );
+        let seq = self.send_probe("")?;
         let mut out = Vec::new();
         let deadline = self.now() + BARRIER_DEADLINE;
         let mut look_at_qdisc = Some(self.now() + QDISC_LOOK_AFTER);
@@ -588,6 +577,24 @@ impl Sandbox {
         }
     }
 
+    /// Injects the next barrier probe (an ICMP echo request), traced as filtered with `what`
+    /// after its number, and returns that number.
+    fn send_probe(&mut self, what: &str) -> io::Result<u16> {
+        self.barrier_seq = self.barrier_seq.wrapping_add(1);
+        let seq = self.barrier_seq;
+        let probe = barrier::probe(self.probe_v4.0, self.probe_v4.1, seq);
+        let at = self.now();
+        self.tun.send(&probe)?;
+        self.trace.push(
+            at,
+            EventKind::Filtered {
+                packet: probe,
+                why: format!("barrier probe {seq}{what}"),
+            },
+        );
+        Ok(seq)
+    }
+
     /// Whether `tun0`'s root queueing discipline drops everything the stack sends, the
     /// barrier's echo reply with it: a script may install one (`tc qdisc replace dev tun0
     /// root pfifo limit 0`, packetdrill's way of emulating a congested host). Proved by a
@@ -602,18 +609,7 @@ impl Sandbox {
         let Some((_, drops_before)) = rtnl.root_qdisc_stats(index)? else {
             return Ok(false);
         };
-        self.barrier_seq = self.barrier_seq.wrapping_add(1);
-        let seq = self.barrier_seq;
-        let probe = barrier::probe(self.probe_v4.0, self.probe_v4.1, seq);
-        let at = self.now();
-        self.tun.send(&probe)?;
-        self.trace.push(
-            at,
-            EventKind::Filtered {
-                packet: probe,
-                why: format!("barrier probe {seq}: does tun0's qdisc drop every packet?"),
-            },
-        );
+        self.send_probe(": does tun0's qdisc drop every packet?")?;
         let Some((qlen, drops_after)) = rtnl.root_qdisc_stats(index)? else {
             return Ok(false);
         };
