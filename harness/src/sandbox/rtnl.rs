@@ -156,70 +156,66 @@ impl Rtnl {
 
     /// The root queueing discipline of the link: its queue length and its drop count.
     pub fn root_qdisc_stats(&mut self, index: u32) -> io::Result<Option<(u32, u32)>> {
-        self.seq += 1;
-        let mut header = NetlinkHeader::default();
-        header.flags = NLM_F_REQUEST | NLM_F_DUMP;
-        header.sequence_number = self.seq;
         let mut tc = TcMessage::default();
         tc.header.index = index as i32;
-        let payload = RouteNetlinkMessage::GetQueueDiscipline(tc);
-        let mut msg = NetlinkMessage::new(header, NetlinkPayload::from(payload));
-        msg.finalize();
-        let mut buf = vec![0; msg.buffer_len()];
-        msg.serialize(&mut buf);
-        self.socket.send(&buf, 0)?;
+        self.send(RouteNetlinkMessage::GetQueueDiscipline(tc), NLM_F_DUMP)?;
         let mut found = None;
-        loop {
-            let mut reply = Vec::with_capacity(16384);
-            self.socket.recv(&mut reply, 0)?;
-            let mut at = 0;
-            while at < reply.len() {
-                let msg = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&reply[at..])
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
-                let len = msg.header.length as usize;
-                if msg.header.sequence_number == self.seq {
-                    match msg.payload {
-                        NetlinkPayload::Done(_) => return Ok(found),
-                        NetlinkPayload::Error(e) => {
-                            if let Some(code) = e.code {
-                                return Err(io::Error::from_raw_os_error(-code.get()));
-                            }
-                        }
-                        NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewQueueDiscipline(
-                            q,
-                        )) if q.header.index == index as i32
-                            && q.header.parent == TcHandle::ROOT =>
-                        {
-                            for a in &q.attributes {
-                                if let TcAttribute::Stats(s) = a {
-                                    found = Some((s.qlen, s.drops));
-                                }
-                            }
-                        }
-                        _ => {}
+        self.replies(16384, |payload| match payload {
+            NetlinkPayload::Done(_) => Some(Ok(found)),
+            NetlinkPayload::Error(e) => e
+                .code
+                .map(|code| Err(io::Error::from_raw_os_error(-code.get()))),
+            NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewQueueDiscipline(q))
+                if q.header.index == index as i32 && q.header.parent == TcHandle::ROOT =>
+            {
+                for a in &q.attributes {
+                    if let TcAttribute::Stats(s) = a {
+                        found = Some((s.qlen, s.drops));
                     }
                 }
-                if len == 0 {
-                    break;
-                }
-                at += len;
+                None
             }
-        }
+            _ => None,
+        })
     }
 
     /// Sends one request and waits for its acknowledgement.
     fn request(&mut self, payload: RouteNetlinkMessage, flags: u16) -> io::Result<()> {
+        self.send(payload, NLM_F_ACK | flags)?;
+        self.replies(8192, |payload| match payload {
+            NetlinkPayload::Error(e) => Some(match e.code {
+                None => Ok(()),
+                Some(code) => Err(io::Error::from_raw_os_error(-code.get())),
+            }),
+            _ => None,
+        })
+    }
+
+    /// Sends `payload` as the next request (its own sequence number), with `flags` beside
+    /// NLM_F_REQUEST.
+    fn send(&mut self, payload: RouteNetlinkMessage, flags: u16) -> io::Result<()> {
         self.seq += 1;
         let mut header = NetlinkHeader::default();
-        header.flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+        header.flags = NLM_F_REQUEST | flags;
         header.sequence_number = self.seq;
         let mut msg = NetlinkMessage::new(header, NetlinkPayload::from(payload));
         msg.finalize();
         let mut buf = vec![0; msg.buffer_len()];
         msg.serialize(&mut buf);
         self.socket.send(&buf, 0)?;
+        Ok(())
+    }
+
+    /// Reads replies to the last request (read buffers of `capacity` bytes; the socket's
+    /// receive timeout bounds each read) and hands each message's payload to `each` until
+    /// it returns the answer.
+    fn replies<T>(
+        &mut self,
+        capacity: usize,
+        mut each: impl FnMut(NetlinkPayload<RouteNetlinkMessage>) -> Option<io::Result<T>>,
+    ) -> io::Result<T> {
         loop {
-            let mut reply = Vec::with_capacity(8192);
+            let mut reply = Vec::with_capacity(capacity);
             self.socket.recv(&mut reply, 0)?;
             let mut at = 0;
             while at < reply.len() {
@@ -227,11 +223,8 @@ impl Rtnl {
                     .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
                 let len = msg.header.length as usize;
                 if msg.header.sequence_number == self.seq {
-                    if let NetlinkPayload::Error(e) = msg.payload {
-                        return match e.code {
-                            None => Ok(()),
-                            Some(code) => Err(io::Error::from_raw_os_error(-code.get())),
-                        };
+                    if let Some(answer) = each(msg.payload) {
+                        return answer;
                     }
                 }
                 if len == 0 {
