@@ -7,10 +7,14 @@
 //! `FINDINGS_LONG_CASES` (300) of the 200-event ones; the judged campaigns are 100,000 cases
 //! of seeds 1 and 7 (12 events at most) and 10,000 of seeds 1 and 7 (200 events at most):
 //! `FINDINGS_CASES=100000 FINDINGS_LONG_CASES=10000 cargo test --release -p
-//! tcpcheck-smoltcp --test campaigns` (about 90 s). Their first 20,000 and 2,000 cases pass.
-//! The whole of them lists 5 cases, of some 130,000 divergent ones, where departures combine
-//! so that no edit a recogniser makes removes the divergence alone (seed 1 cases 40969 and
-//! 63490, seed 7 cases 24361, 95706 and 99581; not read yet). The first case of every
+//! tcpcheck-smoltcp --test campaigns` (about 200 s on a loaded machine). Their first 20,000
+//! and 2,000 cases pass. The whole of them passes too: every divergent case of some 130,000
+//! falls in a class. Where departures combine in one case, a recogniser's edit that takes its
+//! departure away and uncovers another known one at the same event counts
+//! (`findings/edit.rs`); the two long cases whose edits change too much else to tell (seed 1
+//! case 660 and seed 7 case 8602, --events 200: window-updated-by-any-segment and
+//! out-of-order-fin-forgotten) are shrunk as `tcpcheck explore` shrinks them, and their
+//! shrunk cases, with the same rule in the same state, are classified. The first case of every
 //! signature (what `examples/findings.rs` tables) is in a class on all four.
 
 use std::time::Duration;
@@ -19,7 +23,7 @@ use tcpcheck::explore::campaign::{self, Verdict};
 use tcpcheck::explore::{Config, Target};
 use tcpcheck::stack::Capabilities;
 use tcpcheck_model::profile::{Profile, ProfileKind};
-use tcpcheck_smoltcp::findings::classify;
+use tcpcheck_smoltcp::findings::{classify, classify_run};
 
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -57,7 +61,7 @@ fn unjudged(seed: u64, max_events: usize, cases: u64) -> Vec<String> {
                 continue;
             }
         };
-        if classify(found, case).is_none() {
+        if classify(found, case).is_none() && !shrunk_in_a_class(&config, &profile, index) {
             out.push(format!(
                 "seed {seed} case {index} (--events {max_events}): {:?}: {}",
                 found.state, found.rule
@@ -65,6 +69,31 @@ fn unjudged(seed: u64, max_events: usize, cases: u64) -> Vec<String> {
         }
     }
     out
+}
+
+/// Whether case `index`, shrunk as `tcpcheck explore` shrinks it, keeps its divergence (the
+/// same rule in the same state) and the shrunk case's own divergence falls in a class. For
+/// the long cases, where a recogniser's edit of a 200-event case changes too much else for
+/// its departure to be told apart; the campaign runs unshrunk for speed, so only the cases
+/// no class takes as they are get shrunk.
+fn shrunk_in_a_class(config: &Config, profile: &Profile, index: u64) -> bool {
+    let config = Config {
+        shrink_time: Duration::from_secs(30),
+        ..config.clone()
+    };
+    let r = campaign::run_one(&config, profile, index);
+    let Verdict::Unexplained {
+        original,
+        minimal,
+        outcome,
+        ..
+    } = &r.verdict
+    else {
+        return false;
+    };
+    outcome.found.as_ref().is_some_and(|f| {
+        f.state == original.state && f.rule == original.rule && classify_run(f, minimal).is_some()
+    })
 }
 
 #[test]

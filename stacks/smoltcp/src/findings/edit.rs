@@ -5,14 +5,28 @@
 //! number the model left behind.
 
 use tcpcheck::explore::event::{AckOf, SegEvent, SeqAt};
-use tcpcheck::explore::{run_case_on, Case, Event, Found, Pace, Target};
+use tcpcheck::explore::{run_case_unscripted, Case, Event, Found, Pace, Target};
 use tcpcheck::stack::Capabilities;
 use tcpcheck_model::profile::Profile;
 
-/// The step (`None`: the opening calls) at which `case` first diverges on smoltcp against
-/// the `rfc9293` profile, if it does.
-fn divergence(case: &Case) -> Option<Option<usize>> {
-    found(case).map(|f| f.step)
+/// The step (`None`: the opening calls) at which `edited`, a case that diverged as `before`
+/// until a recogniser edited it, first diverges on smoltcp against the `rfc9293` profile, if
+/// it does, and whether that divergence is another known one: other than `before`, and of a
+/// class that recognises it by itself (from the divergence and the case, without running
+/// anything again). Where that other divergence shows at the same event as `before`, the
+/// edit took one known departure away and uncovered a second at that event: the case is a
+/// combination of the two (smoltcp's departures often meet in one case: a FIN misplaced after
+/// held text where the SYN's ACK was also taken for the FIN's, one oversized segment's ACK
+/// held back where an old segment also opened the window). One that shows earlier was not
+/// uncovered but made by the edit, and does not count.
+fn divergence(edited: &Case, before: &Found) -> Option<(Option<usize>, bool)> {
+    let after = found(edited)?;
+    let same = after.state == before.state
+        && after.rule == before.rule
+        && after.expected == before.expected
+        && after.actual == before.actual;
+    let known = !same && cheap(|| super::CLASSES.iter().any(|c| c.matches(&after, edited)));
+    Some((after.step, known))
 }
 
 thread_local! {
@@ -24,10 +38,16 @@ thread_local! {
 /// divergence shows by itself are tried first, so most cases are classified without running
 /// again (the fuzz target classifies every divergent input).
 pub(super) fn cheap<T>(f: impl FnOnce() -> T) -> T {
-    NO_RERUNS.set(true);
+    let was = NO_RERUNS.replace(true);
     let out = f();
-    NO_RERUNS.set(false);
+    NO_RERUNS.set(was);
     out
+}
+
+thread_local! {
+    /// The last case [`original`] ran, with its divergence.
+    static LAST: std::cell::RefCell<Option<(Case, Option<Found>)>> =
+        const { std::cell::RefCell::new(None) };
 }
 
 /// The divergence of the unedited `case`. Classifying one case asks this once per
@@ -36,10 +56,6 @@ pub(super) fn cheap<T>(f: impl FnOnce() -> T) -> T {
 fn original(case: &Case) -> Option<Found> {
     if NO_RERUNS.get() {
         return None;
-    }
-    thread_local! {
-        static LAST: std::cell::RefCell<Option<(Case, Option<Found>)>> =
-            const { std::cell::RefCell::new(None) };
     }
     if let Some(hit) = LAST.with_borrow(|last| {
         last.as_ref()
@@ -53,6 +69,12 @@ fn original(case: &Case) -> Option<Found> {
     f
 }
 
+/// Keeps `found` as the divergence of the unedited `case`, which the caller has just run
+/// exactly as [`found`] runs it: then [`original`] does not run it again.
+pub(super) fn ran(case: &Case, found: &Found) {
+    LAST.with_borrow_mut(|last| *last = Some((case.clone(), Some(found.clone()))));
+}
+
 /// The divergence of `case` on smoltcp against the `rfc9293` profile, if any.
 fn found(case: &Case) -> Option<Found> {
     if NO_RERUNS.get() {
@@ -62,7 +84,8 @@ fn found(case: &Case) -> Option<Found> {
         stack: &crate::FACTORY,
         hide: Capabilities::NONE,
     };
-    let out = run_case_on(target, case, &Profile::rfc9293(), Pace::Quick).ok()?;
+    // Unscripted: a recogniser reads the divergence, never the script.
+    let out = run_case_unscripted(target, case, &Profile::rfc9293(), Pace::Quick).ok()?;
     out.found
 }
 
@@ -77,28 +100,34 @@ pub(super) fn removed_by(case: &Case, edit: fn(&mut Event) -> bool) -> bool {
     if !changed {
         return false;
     }
-    let Some(Some(step)) = original(case).map(|f| f.step) else {
+    let Some(before) = original(case) else {
         return false;
     };
-    match divergence(&edited) {
+    let Some(step) = before.step else {
+        return false;
+    };
+    match divergence(&edited, &before) {
         None => true,
-        Some(later) => later.is_some_and(|s| s > step),
+        Some((later, known)) => later.is_some_and(|s| s > step || (known && s == step)),
     }
 }
 
 /// [`removed_by`] with only the diverging event edited: for a case whose earlier segments
 /// the edit would also change (and so change what the case tests before that event).
 pub(super) fn removed_by_at_divergence(case: &Case, edit: fn(&mut Event) -> bool) -> bool {
-    let Some(Some(step)) = original(case).map(|f| f.step) else {
+    let Some(before) = original(case) else {
+        return false;
+    };
+    let Some(step) = before.step else {
         return false;
     };
     let mut edited = case.clone();
     if !edited.events.get_mut(step).is_some_and(edit) {
         return false;
     }
-    match divergence(&edited) {
+    match divergence(&edited, &before) {
         None => true,
-        Some(later) => later.is_some_and(|s| s > step),
+        Some((later, known)) => later.is_some_and(|s| s > step || (known && s == step)),
     }
 }
 
@@ -163,12 +192,18 @@ pub(super) fn removed_without_replays(case: &Case, pick: fn(&SegEvent) -> bool) 
         setup: case.setup,
         events: kept.iter().map(|&i| case.events[i]).collect(),
     };
-    let Some(Some(step)) = original(case).map(|f| f.step) else {
+    let Some(before) = original(case) else {
         return false;
     };
-    match divergence(&edited) {
+    let Some(step) = before.step else {
+        return false;
+    };
+    match divergence(&edited, &before) {
         None => true,
-        Some(later) => later.is_some_and(|s| kept.get(s).is_none_or(|&i| i > step)),
+        Some((later, known)) => later.is_some_and(|s| {
+            kept.get(s)
+                .is_none_or(|&i| i > step || (known && i == step))
+        }),
     }
 }
 
@@ -192,12 +227,15 @@ pub(super) fn removed_by_events(case: &Case, edit: fn(&mut [Event]) -> bool) -> 
     if !edit(&mut edited.events) {
         return false;
     }
-    let Some(Some(step)) = original(case).map(|f| f.step) else {
+    let Some(before) = original(case) else {
         return false;
     };
-    match divergence(&edited) {
+    let Some(step) = before.step else {
+        return false;
+    };
+    match divergence(&edited, &before) {
         None => true,
-        Some(later) => later.is_some_and(|s| s > step),
+        Some((later, known)) => later.is_some_and(|s| s > step || (known && s == step)),
     }
 }
 
@@ -215,20 +253,29 @@ pub(super) fn removed_without(case: &Case, drop: fn(&Event) -> bool) -> bool {
         setup: case.setup,
         events: kept.iter().map(|&i| case.events[i]).collect(),
     };
-    let Some(Some(step)) = original(case).map(|f| f.step) else {
+    let Some(before) = original(case) else {
+        return false;
+    };
+    let Some(step) = before.step else {
         return false;
     };
     // The edited case's divergence, placed at the original event it ran as.
-    match divergence(&edited) {
+    match divergence(&edited, &before) {
         None => true,
-        Some(later) => later.is_some_and(|s| kept.get(s).is_none_or(|&i| i > step)),
+        Some((later, known)) => later.is_some_and(|s| {
+            kept.get(s)
+                .is_none_or(|&i| i > step || (known && i == step))
+        }),
     }
 }
 
 /// Whether `case` diverges at an event `pick` chooses, and without that one event it no
 /// longer diverges there or before (the other events as they were).
 pub(super) fn removed_without_diverging(case: &Case, pick: fn(&Event) -> bool) -> bool {
-    let Some(Some(step)) = original(case).map(|f| f.step) else {
+    let Some(before) = original(case) else {
+        return false;
+    };
+    let Some(step) = before.step else {
         return false;
     };
     if !case.events.get(step).is_some_and(pick) {
@@ -239,9 +286,12 @@ pub(super) fn removed_without_diverging(case: &Case, pick: fn(&Event) -> bool) -
         setup: case.setup,
         events: kept.iter().map(|&i| case.events[i]).collect(),
     };
-    match divergence(&edited) {
+    match divergence(&edited, &before) {
         None => true,
-        Some(later) => later.is_some_and(|s| kept.get(s).is_none_or(|&i| i > step)),
+        Some((later, known)) => later.is_some_and(|s| {
+            kept.get(s)
+                .is_none_or(|&i| i > step || (known && i == step))
+        }),
     }
 }
 
@@ -374,6 +424,28 @@ pub(super) fn one_window(e: &mut Event) -> bool {
         }
         _ => false,
     }
+}
+
+/// Every segment with ACK offers the window the first one did: no window update at all, so
+/// none the RFC would ignore (an old segment's) can open what it keeps shut.
+pub(super) fn first_window_kept(events: &mut [Event]) -> bool {
+    let mut first: Option<u16> = None;
+    let mut changed = false;
+    for e in events {
+        let Event::Segment(s) = e else { continue };
+        if !s.flags.ack() || s.flags.rst() {
+            continue;
+        }
+        match first {
+            None => first = Some(s.wnd),
+            Some(w) if w != s.wnd => {
+                s.wnd = w;
+                changed = true;
+            }
+            Some(_) => {}
+        }
+    }
+    changed
 }
 
 /// Text held out of order: a segment of text (no SYN or RST; a FIN, which smoltcp then

@@ -4,7 +4,7 @@
 use tcpcheck::explore::{run_case_on, Case, Outcome, Pace, Target};
 use tcpcheck::stack::Capabilities;
 use tcpcheck_model::profile::Profile;
-use tcpcheck_smoltcp::findings::classify;
+use tcpcheck_smoltcp::findings::classify_run;
 
 /// The case run on smoltcp with every capability it declares, judged by the rfc9293 model.
 pub fn run(case: &Case) -> Outcome {
@@ -22,5 +22,5 @@ pub fn class_of(case: Case) -> &'static str {
     let found = out
         .found
         .unwrap_or_else(|| panic!("smoltcp does not diverge:\n{}", out.script.text("")));
-    classify(&found, &case).map_or("unclassified", |c| c.name)
+    classify_run(&found, &case).map_or("unclassified", |c| c.name)
 }
