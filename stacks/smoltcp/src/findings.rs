@@ -16,16 +16,18 @@
 //! FINDINGS_LONG_CASES=10000`) leaves none of some 130,000. Departures often combine in one
 //! case: a recogniser's edit that takes its departure away and uncovers another known one at
 //! the same event names the case (`edit.rs`), and the two long cases no edit could untangle
-//! are classified by their shrunk cases (listed there). None is a harness artefact: the three the last classes
-//! showed were fixed where they were, not registered here (the differ's 18 ms grace on a
-//! virtual clock, which hid replies up to 18 ms late and let later segments stand in for
-//! missing ones; the rfc9293 profile owing the ACK of a FIN at once outside CLOSE-WAIT,
-//! which RFC 9293 3.8.6.3 lets be delayed; and its always taking MAY-2, reopening from
-//! TIME-WAIT on a SYN, which a stack may leave).
+//! are classified by their shrunk cases (listed in `tests/campaigns.rs`). None is a harness
+//! artefact: the three the last classes showed were fixed where they were, not registered
+//! here (the differ's 18 ms grace on a virtual clock, which hid replies up to 18 ms late and
+//! let later segments stand in for missing ones; the rfc9293 profile owing the ACK of a FIN
+//! at once outside CLOSE-WAIT, which RFC 9293 3.8.6.3 lets be delayed; and its always taking
+//! MAY-2, reopening from TIME-WAIT on a SYN, which a stack may leave).
 //!
 //! The fuzz target's finds (fuzz/fuzz_targets/smoltcp.rs) are judged the same way, each case
 //! kept in `tests/fuzz_finds.rs`; one was a model artefact (fast retransmit after three
-//! duplicate ACKs, RFC 5681 3.2, now allowed by the model), fixed there.
+//! duplicate ACKs, RFC 5681 3.2, now allowed by the model), fixed there. The latest, some 120
+//! crashes of one kind (an ACK owed at once by SHLD-19 after one segment of 3000 bytes), are
+//! a departure: `one-segment-of-two-rmss-ack-delayed`.
 //!
 //! The one-per-second limit on challenge ACKs ([`CHOICES`]) is smoltcp's documented choice
 //! where it applies; a SYN without ACK in a synchronized state never reaches it
