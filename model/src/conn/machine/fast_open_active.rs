@@ -131,7 +131,7 @@ impl Connection {
         let (Some(retransmitted), Some(a)) = (retransmitted, self.active_fo) else {
             return;
         };
-        if !(seg.flags.syn() && seg.flags.ack()) || !self.state.is_synchronized() {
+        if !(seg.flags.syn() && seg.flags.ack() && self.state.is_synchronized()) {
             return;
         }
         let asked = a.plan.option();
