@@ -109,6 +109,60 @@ fn fast_open_connect_write_waits_for_the_handshake_and_returns_its_error() {
     passes(CONNECT_THEN_WRITE, false);
 }
 
+/// The client side as the model follows it (RFC 7413 3, 4.2): a cookie request, the cookie
+/// and MSS cached, SYN data the SYN-ACK does not acknowledge sent again at once, and a SYN
+/// that times out going again without its option and data.
+const CLIENT_FALLBACKS: &str = "\
+`sysctl -q net.ipv4.tcp_timestamps=0 net.ipv4.tcp_fastopen=1 net.ipv4.tcp_rmem=\"4096 540000 15728640\"`
+0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0    fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
++0    sendto(3, ..., 0, MSG_FASTOPEN, ..., ...) = -1 EINPROGRESS (Operation now in progress)
++0    > S 0:0(0) <mss 1460,nop,nop,sackOK,nop,wscale 8,FO,nop,nop>
++.01  < S. 100:100(0) ack 1 win 5840 <mss 1040,nop,nop,sackOK,nop,wscale 6,FO 0a0b0c0d,nop,nop>
++0    > . 1:1(0) ack 1
++0    close(3) = 0
++0    > F. 1:1(0) ack 1
++.01  < F. 1:1(0) ack 2 win 92
++0    > . 2:2(0) ack 2
++.01  socket(..., SOCK_STREAM, IPPROTO_TCP) = 4
++0    fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0
++0    sendto(4, ..., 5000, MSG_FASTOPEN, ..., ...) = 1000
++0    > S 0:1000(1000) <mss 1460,nop,nop,sackOK,nop,wscale 8,FO 0a0b0c0d,nop,nop>
++.01  < S. 200:200(0) ack 1 win 5840 <mss 1460,nop,nop,sackOK,nop,wscale 6>
++0    > P. 1:1001(1000) ack 1
++.01  < . 1:1(0) ack 1001 win 257
++0    close(4) = 0
++0    > F. 1001:1001(0) ack 1
++.01  < F. 1:1(0) ack 1002 win 257
++0    > . 1002:1002(0) ack 2
++.01  socket(..., SOCK_STREAM, IPPROTO_TCP) = 5
++0    fcntl(5, F_SETFL, O_RDWR|O_NONBLOCK) = 0
++0    sendto(5, ..., 300, MSG_FASTOPEN, ..., ...) = 300
++0    > S 0:300(300) <mss 1460,nop,nop,sackOK,nop,wscale 8,FO 0a0b0c0d,nop,nop>
++1    > S 0:0(0) <mss 1460,nop,nop,sackOK,nop,wscale 8>
++.01  < S. 300:300(0) ack 1 win 5840 <mss 1460,nop,nop,sackOK,nop,wscale 6,FO 0a0b0c0d,nop,nop>
++0    > P. 1:301(300) ack 1
++.01  < . 1:1(0) ack 301 win 257
++0    close(5) = 0
++0    > F. 301:301(0) ack 1
+";
+
+#[test]
+fn the_model_follows_the_client_side() {
+    for text in [BLOCKING_SENDTO, CONNECT_THEN_WRITE, CLIENT_FALLBACKS] {
+        for ip in [IpVersion::V4, IpVersion::V6] {
+            let r = run(text, ip, false);
+            assert_eq!(r.verdict, Verdict::Pass, "{}\n{}", r.describe(), r.trace);
+            assert!(
+                matches!(r.model, ModelVerdict::Agree),
+                "the model follows client Fast Open: {:?}\n{}",
+                r.model,
+                r.trace
+            );
+        }
+    }
+}
+
 /// The server's Fast Open settings come from a shell command (as packetdrill's defaults.sh
 /// sets them): the model reads them again after it, so it expects the valid cookie's SYN data
 /// acknowledged in the SYN-ACK (RFC 7413 4.2.2) instead of diverging on the ack number.

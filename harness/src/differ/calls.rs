@@ -78,6 +78,22 @@ pub enum Call {
     FastOpenQueue {
         qlen: u32,
     },
+    /// A call that may open the connection with Fast Open (RFC 7413 3) returned: `sendto()`
+    /// or `sendmsg()` with `MSG_FASTOPEN`, or the first write after a deferred connect(),
+    /// of `asked` bytes, to `peer`.
+    FastOpenSend {
+        peer: SocketAddr,
+        asked: u32,
+        result: Result<u64, Errno>,
+    },
+    /// connect() on a socket with `TCP_FASTOPEN_CONNECT` started: `deferred`, it returned
+    /// at once without a SYN (Linux `tcp_fastopen_defer_connect()`).
+    FastOpenConnect {
+        peer: SocketAddr,
+        deferred: bool,
+    },
+    /// `TCP_FASTOPEN_NO_COOKIE`: Fast Open SYNs carry data without a cookie.
+    FastOpenNoCookie(bool),
     /// The data just written is urgent (send() with MSG_OOB; RFC 9293 3.8.5).
     UrgentMark,
     /// SO_OOBINLINE: the out-of-band byte stays in the stream.
@@ -113,7 +129,7 @@ impl Blocking {
 }
 
 /// An IPv4-mapped IPv6 address (an AF_INET6 socket talking IPv4) as the wire has it.
-fn canonical(addr: SocketAddr) -> SocketAddr {
+pub(super) fn canonical(addr: SocketAddr) -> SocketAddr {
     SocketAddr::new(addr.ip().to_canonical(), addr.port())
 }
 
@@ -248,6 +264,17 @@ impl Differ {
             Call::FastOpenQueue { qlen } => {
                 self.opts.entry(fd).or_default().fast_open_qlen = qlen;
             }
+            Call::FastOpenSend {
+                peer,
+                asked,
+                result,
+            } => self.fast_open_send(now, line, fd, canonical(peer), asked, result),
+            Call::FastOpenConnect { peer, deferred } => {
+                self.fast_open_connect(now, line, fd, canonical(peer), deferred)
+            }
+            Call::FastOpenNoCookie(on) => {
+                self.opts.entry(fd).or_default().fast_open_no_cookie = on;
+            }
             Call::Harmless => {}
             Call::Unmodelled(what) => self.give_up(format!("{what} is not modelled")),
         }
@@ -259,7 +286,7 @@ impl Differ {
             .is_some_and(|t| t.conn.is_fast_open_child() && t.conn.state() == State::SynReceived)
     }
 
-    fn tracked(&mut self, fd: i32) -> Option<&mut Tracked> {
+    pub(super) fn tracked(&mut self, fd: i32) -> Option<&mut Tracked> {
         match self.socks.get(&fd)? {
             Sock::Conn(key) => self.conns.get_mut(key),
             Sock::Connecting => self.connecting.get_mut(&fd).map(|(_, t)| t),

@@ -16,6 +16,7 @@
 //! Time is the script's: zero when its first event ran.
 
 mod calls;
+mod fast_open;
 mod follow;
 mod icmp;
 mod noted;
@@ -35,6 +36,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use tcpcheck_model::conn::fast_open::{FastOpenServer, SynFastOpen};
+use tcpcheck_model::conn::fast_open_client::FastOpenClient;
 use tcpcheck_model::conn::{Actual, Connection, Divergence as ModelFault, Required, Seg, State};
 use tcpcheck_model::listener::{Listener, SynOutcome, SynSender};
 use tcpcheck_model::profile::{KeepAlive, Profile};
@@ -90,6 +92,11 @@ enum Sock {
     },
     /// connect() was called; the stack picks the local port, learnt from its SYN.
     Connecting,
+    /// connect() with `TCP_FASTOPEN_CONNECT` returned without a SYN: the first write to
+    /// `peer` sends it (RFC 7413 3, Linux `tcp_fastopen_defer_connect()`).
+    Deferred {
+        peer: SocketAddr,
+    },
     Conn(Key),
     Gone,
 }
@@ -103,6 +110,8 @@ struct SockOpts {
     keepalive_times: Option<KeepAlive>,
     /// TCP_FASTOPEN's queue length (0: not set).
     fast_open_qlen: u32,
+    /// TCP_FASTOPEN_NO_COOKIE.
+    fast_open_no_cookie: bool,
     /// SO_OOBINLINE.
     oob_inline: bool,
 }
@@ -176,6 +185,8 @@ pub struct Differ {
     proven: BTreeSet<IpAddr>,
     /// The Fast Open cookies the stack gave (RFC 7413), for a key the model does not know.
     fast_open: FastOpenServer,
+    /// The client's Fast Open cookie cache (RFC 7413 4.1.3), which outlives connections.
+    fast_open_client: FastOpenClient,
     first: Option<ModelDivergence>,
     off: Option<String>,
     grace: Duration,
@@ -198,6 +209,7 @@ impl Differ {
             connecting: BTreeMap::new(),
             proven: BTreeSet::new(),
             fast_open: FastOpenServer::default(),
+            fast_open_client: FastOpenClient::default(),
             first: None,
             off: None,
             grace,
@@ -439,6 +451,13 @@ impl Differ {
             // A connection in LISTEN is the listener's answer to a segment it dropped (a
             // RST, say): the next one meets the listener again, its queues included.
             if !matches!(t.conn.state(), State::Closed | State::Listen) {
+                if t.conn.synack_echo_unknown(&s) {
+                    return self.give_up(
+                        "a SYN-ACK in SYN-SENT echoes a TSval the stack did not send last; \
+                         Linux's check of it against its clock (tcp_rcv_synsent_state_process(), \
+                         PAWS) is not modelled",
+                    );
+                }
                 t.fed(line, event, Trigger::Segment(seg.tcp.flags));
                 t.peer_syn_scaled = scaled.or(t.peer_syn_scaled);
                 if !listener_admits_ack(&mut self.listeners, t, key, &s, now) {
@@ -457,6 +476,10 @@ impl Differ {
                 }
                 let (tcb, unread) = (*t.conn.tcb(), t.conn.readable());
                 t.conn.arrive(now, &s);
+                if let Some(learned) = t.conn.take_fast_open_learned() {
+                    // RFC 7413 4.1.3: the client caches what the server's SYN-ACK said.
+                    self.fast_open_client.learn(key.peer.ip(), learned);
+                }
                 if t.after.is_none() {
                     t.after = crate::explore::deviations::taint(
                         t.before, &tcb, unread, t.unscaled, t.passive, &s, &t.conn,

@@ -116,6 +116,8 @@ impl Differ {
             Sock::Fresh { .. } => Some(State::Closed),
             Sock::Listening { .. } => Some(State::Listen),
             Sock::Connecting => self.connecting.get(&fd).map(|(_, t)| t.conn.state()),
+            // Linux puts a deferred Fast Open connect() in SYN-SENT before its SYN.
+            Sock::Deferred { .. } => Some(State::SynSent),
             Sock::Conn(key) => self.state_of(key),
             Sock::Gone => Some(State::Closed),
         }
@@ -127,6 +129,6 @@ fn whose_of_sock(fd: i32, sock: &Sock) -> Option<Whose> {
     match sock {
         Sock::Listening { .. } | Sock::Connecting => Some(Whose::Fd(fd)),
         Sock::Conn(key) => Some(Whose::Conn(*key)),
-        Sock::Fresh { .. } | Sock::Gone => None,
+        Sock::Fresh { .. } | Sock::Deferred { .. } | Sock::Gone => None,
     }
 }

@@ -16,6 +16,10 @@ pub const BLOCKING_SEND_WAITS: Rule =
 pub const RECEIVE_IN_ORDER: Rule =
     Rule::rfc(9293, "3.10.3").says("RECEIVE returns data received in order");
 pub const SEND: Rule = Rule::rfc(9293, "3.10.2").says("SEND");
+pub const FAST_OPEN_CLIENT_OFF: Rule = Rule::linux("tcp_sendmsg_fastopen")
+    .says("MSG_FASTOPEN fails with EOPNOTSUPP while net.ipv4.tcp_fastopen lacks bit 0x1");
+pub const FAST_OPEN_DEFER: Rule = Rule::linux("tcp_fastopen_defer_connect")
+    .says("connect() with TCP_FASTOPEN_CONNECT defers the SYN exactly when it can carry data");
 pub const NO_CONNECTION: Rule =
     Rule::rfc(9293, "3.10").says("no connection of the stack's sends this segment");
 

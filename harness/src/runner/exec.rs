@@ -535,6 +535,11 @@ impl<'a> Exec<'a> {
                         );
                     }
                 }
+                if text.contains("tcp_metrics") {
+                    if let Some(d) = &mut self.differ {
+                        d.tcp_metrics_command(text);
+                    }
+                }
                 if let Err(m) =
                     command::run_shell(text, self.opts.command_deadline, &mut self.shell)
                 {

@@ -184,6 +184,11 @@ pub enum OptionsRequired {
         cookie: Option<super::fast_open::Cookie>,
         exp: bool,
     },
+    /// An active open's SYN with this Fast Open option (an empty cookie: a request), or
+    /// with none.
+    FastOpenSyn(Option<super::fast_open::Cookie>),
+    /// A SYN carrying this many bytes of data.
+    SynData(u32),
 }
 
 impl fmt::Display for OptionsRequired {
@@ -211,6 +216,12 @@ impl fmt::Display for OptionsRequired {
                     None => f.write_str(" with a cookie"),
                 }
             }
+            OptionsRequired::FastOpenSyn(None) => f.write_str("no Fast Open option"),
+            OptionsRequired::FastOpenSyn(Some(c)) if c.is_request() => {
+                write!(f, "{c:?} (a cookie request)")
+            }
+            OptionsRequired::FastOpenSyn(Some(c)) => write!(f, "{c:?}"),
+            OptionsRequired::SynData(n) => write!(f, "a SYN carrying {n} bytes of data"),
         }
     }
 }

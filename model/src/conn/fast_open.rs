@@ -15,8 +15,12 @@ use std::net::IpAddr;
 
 /// `net.ipv4.tcp_fastopen` bits (include/net/tcp.h `TFO_*`).
 pub mod flags {
+    /// Fast Open on active connections (the kernel's default).
+    pub const CLIENT_ENABLE: u32 = 0x1;
     /// Fast Open on passive connections.
     pub const SERVER_ENABLE: u32 = 0x2;
+    /// Data on an active open's SYN without any cookie (`TFO_CLIENT_NO_COOKIE`).
+    pub const CLIENT_NO_COOKIE: u32 = 0x4;
     /// Accept data on a SYN without a cookie.
     pub const SERVER_COOKIE_NOT_REQD: u32 = 0x200;
     /// Every listener does Fast Open, with its backlog as the queue length, without the

@@ -3,6 +3,7 @@
 
 mod expect;
 pub mod fast_open;
+pub mod fast_open_client;
 pub mod icmp;
 mod machine;
 mod negotiate;

@@ -218,6 +218,15 @@ pub const ALL: &[&Rule] = &[
 pub const FAST_OPEN_COOKIE: Rule = Rule::rfc(7413, "4.2.1").says(
     "a SYN with a cookie request or an invalid cookie gets the server's cookie in the SYN-ACK",
 );
+pub const FAST_OPEN_SYN: Rule = Rule::rfc(7413, "4.2.2").says(
+    "an active Fast Open SYN carries the cached cookie and data, or a cookie request and none",
+);
+pub const FAST_OPEN_SYN_DATA: Rule = Rule::linux("tcp_send_syn_data")
+    .says("SYN data fills the cached MSS less 40 bytes of option space");
+pub const FAST_OPEN_SYN_RETRY: Rule =
+    Rule::linux("tcp_send_syn_data").says("a Fast Open SYN goes again without its option");
+pub const FAST_OPEN_DATA_RETRANSMIT: Rule = Rule::rfc(7413, "4.2.2")
+    .says("SYN data the SYN-ACK did not acknowledge is sent again after the handshake");
 
 #[cfg(test)]
 mod tests {

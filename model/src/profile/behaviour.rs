@@ -119,6 +119,9 @@ pub struct Behaviour {
     pub ts_recent_update: TsRecentUpdate,
     pub give_up: GiveUp,
     pub keepalive_garbage_octet: bool,
+    /// Active Fast Open as Linux does it: SYN data sized by the cached MSS less 40 bytes,
+    /// no option on a SYN retransmission (net/ipv4/tcp_output.c tcp_send_syn_data()).
+    pub fast_open_client_linux: bool,
 }
 
 impl Behaviour {
@@ -158,6 +161,7 @@ impl Behaviour {
         icmp_errors_linux: false,
         give_up: GiveUp::Retransmissions,
         keepalive_garbage_octet: true,
+        fast_open_client_linux: false,
     };
 
     /// Linux 6.x (design §4).
@@ -196,6 +200,7 @@ impl Behaviour {
         icmp_errors_linux: true,
         give_up: GiveUp::LinuxTimeBudget,
         keepalive_garbage_octet: false,
+        fast_open_client_linux: true,
     };
 }
 
@@ -424,6 +429,14 @@ pub const SWITCHES: &[Switch] = &[
         field: "keepalive_garbage_octet",
         rfc: "RFC 9293 3.8.4: MAY-6, a keep-alive may carry one garbage octet",
         linux: "net/ipv4/tcp_output.c: tcp_xmit_probe_skb() (SEG.SEQ = SND.UNA - 1, no data)",
+        deviations: &[],
+    },
+    Switch {
+        field: "fast_open_client_linux",
+        rfc: "RFC 7413 4.1.3: the cached MSS bounds the data of a Fast Open SYN; 4.1.3.1 \
+              leaves the SYN's retransmission to the client",
+        linux: "net/ipv4/tcp_output.c: tcp_send_syn_data() (MAX_TCP_OPTION_SPACE kept free, \
+                \"Exclude Fast Open option for SYN retries\")",
         deviations: &[],
     },
     Switch {

@@ -131,7 +131,7 @@ impl Differ {
                 Sock::Conn(key) => {
                     held.insert(*key, fd);
                 }
-                Sock::Fresh { .. } | Sock::Gone => {}
+                Sock::Fresh { .. } | Sock::Deferred { .. } | Sock::Gone => {}
             }
         }
         let ends = |key: &Key| {

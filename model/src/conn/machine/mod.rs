@@ -13,6 +13,7 @@ mod branches;
 mod deadlines;
 mod ecn;
 mod fast_open;
+mod fast_open_active;
 mod icmp;
 mod options;
 mod own;
@@ -128,6 +129,8 @@ pub struct Connection {
     ts: Timestamps,
     linux: LinuxSocket,
     fast_open: fast_open::PassiveFastOpen,
+    /// An active open with Fast Open (RFC 7413 3): what its SYN carries.
+    active_fo: Option<fast_open_active::ActiveFastOpen>,
     ecn: ecn::Ecn,
     timers: Timers,
     ka: KeepAliveTimer,
@@ -355,6 +358,7 @@ impl Connection {
             ts: Timestamps::default(),
             linux: LinuxSocket::default(),
             fast_open: Default::default(),
+            active_fo: None,
             ecn: Default::default(),
             timers: Timers::default(),
             ka,

@@ -47,6 +47,21 @@ impl Connection {
         }
     }
 
+    /// A SYN-ACK in SYN-SENT whose TSecr is not the TSval of the stack's last SYN: Linux
+    /// resets it unless the echo lies between its first SYN's clock and now
+    /// (tcp_rcv_synsent_state_process(), PAWSACTIVEREJECTED), a clock the model does not
+    /// follow; RFC 7323 3.2 leaves such a SYN-ACK to the sequence checks.
+    pub fn synack_echo_unknown(&self, seg: &Seg) -> bool {
+        let (Some((_, ecr)), Some(last)) = (seg.options.timestamps, self.ts.clock) else {
+            return false;
+        };
+        self.state == State::SynSent
+            && seg.flags.syn()
+            && seg.flags.ack()
+            && ecr != 0
+            && ecr != last
+    }
+
     /// Remembers a TSval the peer sent, so an echo of it can be recognised.
     pub(super) fn note_peer_tsval(&mut self, seg: &Seg) {
         if let Some((val, _)) = seg.options.timestamps {
@@ -86,6 +101,8 @@ impl Connection {
         }
         if seg.flags.syn() && seg.flags.ack() {
             self.check_fast_open(seg)?;
+        } else if seg.flags.syn() {
+            self.check_active_fast_open(seg)?;
         }
         if seg.flags.syn() {
             // A SYN-ACK answers a SYN that did or did not offer timestamps.

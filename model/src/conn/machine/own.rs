@@ -282,7 +282,8 @@ impl Connection {
                 }
             }
             self.tcb.snd_una = seg.seq;
-            self.tcb.snd_nxt = seg.seq + 1;
+            // RFC 7413 3: a Fast Open SYN's data follows its sequence number.
+            self.tcb.snd_nxt = seg.seq + 1 + seg.len;
             self.opts.negotiation.ours = Some(SynOptions::of(seg));
             self.apply_negotiation();
             if let Some((val, _)) = seg.options.timestamps {
@@ -331,7 +332,7 @@ impl Connection {
                 count: 0,
                 first_rtx_at: None,
                 flags: seg.flags & (TcpFlags::SYN | TcpFlags::ACK | TcpFlags::FIN),
-                len: seg.len,
+                len: self.fast_open_syn_rtx_len(seg),
             });
             self.schedule_retransmission();
         }

@@ -96,11 +96,17 @@ impl Connection {
     /// cuts segments to half the largest window (tcp_bound_to_half_wnd(), 48 bytes at the
     /// least) and each segment carries its own buffer overhead. The model cannot count that
     /// overhead, so with such a window and data already queued it lets the stack choose.
+    ///
+    /// In SYN-SENT a SEND may wait for the connection (RFC 9293 3.10.2 queues it, or
+    /// reports insufficient resources): Linux's non-blocking write answers EAGAIN there
+    /// (tcp_sendmsg_locked(), sk_stream_wait_connect()), and a Fast Open SYN may have
+    /// taken part of it (RFC 7413 3).
     pub fn send_may_be_short(&self) -> bool {
         let queued = self.snd.unsent > 0 || self.tcb.snd_nxt != self.tcb.snd_una;
-        matches!(self.state, State::Established | State::CloseWait)
+        (matches!(self.state, State::Established | State::CloseWait)
             && queued
-            && self.tcb.snd_wnd < self.snd.mss
+            && self.tcb.snd_wnd < self.snd.mss)
+            || self.state == State::SynSent
     }
 
     /// RECEIVE of up to `n` bytes; returns how many the model says are there.

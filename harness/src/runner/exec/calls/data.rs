@@ -48,9 +48,14 @@ impl Exec<'_> {
         };
         let judged = result.is_some();
         if let Some(result) = result {
-            // At most MAX_IO_BYTES.
-            let asked = u32::try_from(len).unwrap_or(u32::MAX);
-            self.model(fd, Call::WriteReturned { asked, result });
+            if deferred {
+                // The deferred connect()'s SYN went with this write (RFC 7413 3).
+                self.model_fast_open(fd, len, result);
+            } else {
+                // At most MAX_IO_BYTES.
+                let asked = u32::try_from(len).unwrap_or(u32::MAX);
+                self.model(fd, Call::WriteReturned { asked, result });
+            }
         }
         let mut ret = Ret::from(r, |n| n as i64);
         ret.judged = judged;

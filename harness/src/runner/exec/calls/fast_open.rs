@@ -19,6 +19,7 @@
 use nix::errno::Errno;
 
 use super::{Op, Ret, Started};
+use crate::differ::Call;
 use crate::runner::exec::{Exec, Step};
 use crate::stack::Fd;
 
@@ -48,7 +49,9 @@ impl Exec<'_> {
         flags: i32,
     ) -> Step<Started> {
         set_quickack(self.stack.raw_fd(fd)?, false);
-        let queued = match self.send_raw(fd, len, iovs, flags) {
+        let sent = self.send_raw(fd, len, iovs, flags);
+        self.model_fast_open(fd, len, sent.map(|n| n as u64));
+        let queued = match sent {
             Ok(n) => n,
             Err(Errno::EINPROGRESS) => 0,
             Err(e) => {
@@ -63,6 +66,21 @@ impl Exec<'_> {
             flags,
             iovs,
         }))
+    }
+
+    /// Tells the model a call that may open `fd`'s connection with Fast Open, of `len`
+    /// bytes, returned `result` (on the kernel's descriptor, which never blocks).
+    pub(super) fn model_fast_open(&mut self, fd: Fd, len: usize, result: Result<u64, Errno>) {
+        let peer = self.peer_addr();
+        let asked = u32::try_from(len).unwrap_or(u32::MAX);
+        self.model(
+            fd,
+            Call::FastOpenSend {
+                peer,
+                asked,
+                result,
+            },
+        );
     }
 
     /// The handshake of a blocking Fast Open call is over and the call has written what it

@@ -42,10 +42,7 @@ const HARMLESS: [(i32, i32); 11] = [
 ];
 
 /// Send flags that change when or how the data goes in ways the model has no rule for.
-const UNMODELLED_SEND: [(i32, &str); 2] = [
-    (libc::MSG_MORE, "MSG_MORE"),
-    (libc::MSG_FASTOPEN, "MSG_FASTOPEN"),
-];
+const UNMODELLED_SEND: [(i32, &str); 1] = [(libc::MSG_MORE, "MSG_MORE")];
 
 /// include/uapi/asm-generic/sockios.h; libc does not name it.
 const SIOCATMARK: libc::Ioctl = 0x8905;
@@ -474,6 +471,11 @@ impl Exec<'_> {
         }
         let call = if HARMLESS.contains(&(level, name)) {
             Call::Harmless
+        } else if (level, name) == (libc::IPPROTO_TCP, libc::TCP_FASTOPEN_CONNECT) {
+            // Its effect reaches the model through connect() (Call::FastOpenConnect).
+            Call::Harmless
+        } else if (level, name) == (libc::IPPROTO_TCP, libc::TCP_FASTOPEN_NO_COOKIE) {
+            Call::FastOpenNoCookie(value != 0)
         } else if (level, name) == (libc::IPPROTO_TCP, libc::TCP_FASTOPEN) {
             Call::FastOpenQueue {
                 qlen: value.max(0) as u32,
@@ -551,6 +553,11 @@ impl Exec<'_> {
             });
         }
         let r = self.send_raw(fd, len, iov.len(), flags);
+        if flags & libc::MSG_FASTOPEN != 0 || deferred {
+            // RFC 7413 3: the call may open the connection.
+            self.model_fast_open(fd, len, r.map(|n| n as u64));
+            return done(r.map_or_else(Ret::err, |n| Ret::ok(n as i64)));
+        }
         let ret = match r {
             Ok(n) => {
                 self.model_sent(fd, len, Ok(n as u64), flags);

@@ -69,7 +69,16 @@ impl Exec<'_> {
         let addr = self.peer_addr();
         let r = self.stack.connect(fd, addr);
         if matches!(r, Ok(()) | Err(CallError::Errno(Errno::EINPROGRESS))) {
-            self.model(fd, Call::Connect { peer: addr });
+            let call = if self.fast_open_deferred.contains(&fd) {
+                // TCP_FASTOPEN_CONNECT: a connect() that returns 0 at once sent no SYN.
+                Call::FastOpenConnect {
+                    peer: addr,
+                    deferred: r.is_ok(),
+                }
+            } else {
+                Call::Connect { peer: addr }
+            };
+            self.model(fd, call);
         }
         match r {
             Err(CallError::Errno(Errno::EINPROGRESS)) if self.is_blocking(fd) => {

@@ -37,7 +37,9 @@ impl Connection {
                 if seg.flags.syn() && seg.flags.ack() {
                     self.ecn_synack_arrives(seg);
                 }
-                self.arrive_syn_sent(now, seg)
+                let fast_open = self.fast_open_before_synack();
+                self.arrive_syn_sent(now, seg);
+                self.fast_open_after_synack(now, seg, fast_open);
             }
             _ => self.arrive_synchronized(now, seg),
         }
