@@ -307,11 +307,21 @@ impl<'a> Exec<'a> {
         if let Some(c) = &self.script.init_command {
             self.command(c.span, &c.text, None)?;
         }
-        self.start = self.stack.now();
         self.start_model(fresh)?;
         self.start_state_check();
         let result = {
-            let _punctual = super::timing::Punctual::enter_for(self.stack.clock());
+            let clock = self.stack.clock();
+            let _punctual = super::timing::Punctual::enter_for(clock);
+            // Where the events fall in their jiffies is packetdrill's (see `jiffy`), so
+            // what the kernel counts in jiffies is the same every run.
+            if clock == crate::stack::Clock::Real && !super::jiffy::align() {
+                self.stack.note(EventKind::Note {
+                    text: "the script starts anywhere in a jiffy: no kernel tick was seen \
+                           (CLOCK_MONOTONIC_COARSE)"
+                        .to_string(),
+                });
+            }
+            self.start = self.stack.now();
             self.events()
         };
         if matches!(result, Err(Stop::Fail(_))) {
@@ -459,12 +469,22 @@ impl<'a> Exec<'a> {
         let events = &self.script.events;
         let ev = line.and_then(|l| events.iter().find(|e| e.span.line == l));
         match ev {
-            Some(ev) => Err(self.fail(
-                ev,
-                last,
-                Check::Other,
-                format!("error in Python code: {}", output.trim()),
-            )),
+            Some(ev) => {
+                let code = self
+                    .python
+                    .iter()
+                    .find(|f| Some(f.line) == line)
+                    .map_or("", |f| f.code.as_str());
+                let note = super::jiffy::length()
+                    .and_then(|j| super::python::jiffy_note(code, j))
+                    .map_or(String::new(), |n| format!("\n  note: {n}"));
+                Err(self.fail(
+                    ev,
+                    last,
+                    Check::Other,
+                    format!("error in Python code: {}{note}", output.trim()),
+                ))
+            }
             None => Err(Stop::Error(format!("error in Python code: {output}"))),
         }
     }

@@ -11,6 +11,7 @@ mod assert;
 mod command;
 mod exec;
 mod icmp;
+mod jiffy;
 pub mod ladder;
 mod native_sh;
 pub mod needs;

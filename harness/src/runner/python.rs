@@ -107,6 +107,51 @@ pub fn failure(output: &str) -> (Option<u32>, String) {
     (line, last)
 }
 
+/// `TCP_INFO` fields the kernel counts in whole jiffies (`tcp_get_info()`: the `tcp_chrono`
+/// times, the `last_*` ages, the RTO and ATO), converted to µs or ms only when read.
+const IN_JIFFIES: [&str; 8] = [
+    "tcpi_busy_time",
+    "tcpi_rwnd_limited",
+    "tcpi_sndbuf_limited",
+    "tcpi_last_data_sent",
+    "tcpi_last_data_recv",
+    "tcpi_last_ack_recv",
+    "tcpi_rto",
+    "tcpi_ato",
+];
+
+/// For a failed block: which of its values the kernel counts in jiffies, and why such a
+/// count is the same on every run (see `runner/jiffy.rs`), so the reader knows a range
+/// written for another HZ from a flaky verdict. `None` when the block uses none.
+pub fn jiffy_note(code: &str, jiffy: std::time::Duration) -> Option<String> {
+    let used: Vec<&str> = IN_JIFFIES
+        .iter()
+        .copied()
+        .filter(|name| {
+            code.match_indices(name).any(|(i, _)| {
+                let next = code[i + name.len()..].chars().next();
+                !next.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+            })
+        })
+        .collect();
+    if used.is_empty() {
+        return None;
+    }
+    let us = jiffy.as_micros();
+    let hz = if us > 0 { 1_000_000 / us } else { 0 };
+    Some(format!(
+        "{} {} counted in jiffies, {} µs each on this kernel (HZ={hz}); the script starts \
+         {} µs into a jiffy, as packetdrill's do, so the count is the same on every run; \
+         a range that holds no multiple of {} µs near the \
+         time it means was written for another HZ",
+        used.join(", "),
+        if used.len() == 1 { "is" } else { "are" },
+        us,
+        super::jiffy::OFFSET.as_micros(),
+        us,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,6 +180,27 @@ mod tests {
         assert!(second < code && p.find("_line = 9").expect("line") < code);
         assert!(p.contains("_file = 'a\\'b.pkt'"));
         assert!(p.contains("TCP_CA_Loss = 4"));
+    }
+
+    #[test]
+    fn jiffy_note_names_the_values_counted_in_jiffies() {
+        let j = std::time::Duration::from_millis(4);
+        let note = jiffy_note("assert 49000 <= tcpi_busy_time <= 52000, tcpi_busy_time", j)
+            .expect("busy time is counted in jiffies");
+        assert!(
+            note.starts_with("tcpi_busy_time is counted in jiffies, 4000 µs"),
+            "{note}"
+        );
+        assert!(note.contains("HZ=250"), "{note}");
+        assert_eq!(
+            jiffy_note("assert tcpi_rtt < 1000 and tcpi_rto_x == 1", j),
+            None
+        );
+        let both = jiffy_note("tcpi_rto > 0 and tcpi_sndbuf_limited", j).unwrap();
+        assert!(
+            both.starts_with("tcpi_sndbuf_limited, tcpi_rto are"),
+            "{both}"
+        );
     }
 
     #[test]
