@@ -286,7 +286,7 @@ impl Exec<'_> {
             Decoded::Bind { fd } => self.bind(ev, fd),
             Decoded::Listen { fd, backlog } => self.listen(ev, fd, backlog),
             Decoded::Accept { fd } => self.accept(ev, fd),
-            Decoded::Connect { fd } => self.connect(ev, fd),
+            Decoded::Connect { fd, to } => self.connect(ev, fd, to),
             Decoded::Read { fd, len } => self.read(ev, fd, len),
             Decoded::Write { fd, len } => self.write(ev, fd, len),
             Decoded::Shutdown { fd, how } => self.shutdown(ev, fd, how),

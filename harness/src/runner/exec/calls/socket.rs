@@ -63,10 +63,19 @@ impl Exec<'_> {
         self.attempt(Op::Accept(fd), fd)
     }
 
-    pub(super) fn connect(&mut self, ev: &Event, fd: i64) -> Step<Started> {
+    /// `to`: an address the script names instead of the peer's.
+    pub(super) fn connect(
+        &mut self,
+        ev: &Event,
+        fd: i64,
+        to: Option<std::net::SocketAddr>,
+    ) -> Step<Started> {
         let fd = self.fd_arg(ev, fd)?;
         self.connecting = true;
-        let addr = self.peer_addr();
+        let addr = match to {
+            Some(a) => self.socket_addr(a.ip(), a.port()),
+            None => self.peer_addr(),
+        };
         let r = self.stack.connect(fd, addr);
         if matches!(r, Ok(()) | Err(CallError::Errno(Errno::EINPROGRESS))) {
             self.model(fd, Call::Connect { peer: addr });
