@@ -26,19 +26,22 @@ impl Differ {
     /// connection or listener sees it, and nothing is owed for it. Its four-tuple, as the
     /// stack would answer on it, is remembered with the rule.
     pub(super) fn address_discards(&mut self, seg: &SegmentRepr) -> bool {
-        let (src, dst) = match &seg.ip {
-            IpRepr::V4(ip) => (IpAddr::V4(ip.src), IpAddr::V4(ip.dst)),
-            IpRepr::V6(ip) => (IpAddr::V6(ip.src), IpAddr::V6(ip.dst)),
-        };
-        let Some(rule) =
-            address::inbound_refusal(src, dst, seg.tcp.flags.syn(), self.directed_broadcast)
-        else {
+        let Some(rule) = self.address_refusal(seg) else {
             return false;
         };
         if let Some(key) = super::key_of(seg, true) {
             self.refused.insert(key, rule);
         }
         true
+    }
+
+    /// The rule by which the model discards `seg`, injected, for its addresses, if one does.
+    pub(super) fn address_refusal(&self, seg: &SegmentRepr) -> Option<&'static Rule> {
+        let (src, dst) = match &seg.ip {
+            IpRepr::V4(ip) => (IpAddr::V4(ip.src), IpAddr::V4(ip.dst)),
+            IpRepr::V6(ip) => (IpAddr::V6(ip.src), IpAddr::V6(ip.dst)),
+        };
+        address::inbound_refusal(src, dst, seg.tcp.flags.syn(), self.directed_broadcast)
     }
 
     /// The rule by which the model discarded segments on `key`, if it did: what the stack

@@ -38,6 +38,8 @@ pub enum Decoded {
     },
     Bind {
         fd: i64,
+        /// packetdrill's socket address spelling; `None` for `...`, the stack's address.
+        to: Option<std::net::SocketAddr>,
     },
     Listen {
         fd: i64,
@@ -207,7 +209,7 @@ fn io_len(e: &Expr, call: &str) -> Result<usize, String> {
 fn decode_call(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
     let decode: fn(&Syscall) -> Result<Decoded, Bad<'_>> = match sc.name.as_str() {
         "socket" => socket,
-        "bind" => |sc| Ok(Decoded::Bind { fd: addressed(sc)? }),
+        "bind" => bind,
         "connect" => connect,
         "accept" => |sc| Ok(Decoded::Accept { fd: addressed(sc)? }),
         "listen" => listen,
@@ -303,6 +305,25 @@ fn addressed(sc: &Syscall) -> Result<i64, Bad<'_>> {
     on(&a[1], ellipsis(&a[1], "address"))?;
     on(&a[2], ellipsis(&a[2], "address length"))?;
     Ok(fd)
+}
+
+/// `bind(fd, ..., ...)`, or with packetdrill's spelling of a socket address (a wildcard
+/// address, say) on the script's port.
+fn bind(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
+    let Decoded::Connect { fd, to } = connect(sc)? else {
+        unreachable!("connect() decodes to Connect")
+    };
+    if let Some(a) = to.filter(|a| a.port() != super::packet::SCRIPT_PORT) {
+        return Err(blame(
+            &sc.args[1],
+            format!(
+                "bind() takes the script's port, {} (found {})",
+                super::packet::SCRIPT_PORT,
+                a.port()
+            ),
+        ));
+    }
+    Ok(Decoded::Bind { fd, to })
 }
 
 /// `connect(fd, ..., ...)`, or with packetdrill's spelling of a socket address and its
