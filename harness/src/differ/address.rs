@@ -13,7 +13,10 @@ use tcpcheck_model::wire::{IpRepr, SegmentRepr};
 
 use tcpcheck_model::rule::Rule;
 
-use super::{Differ, Key, Sent};
+use tcpcheck_model::conn::{Seg, State};
+use tcpcheck_model::wire::TcpFlags;
+
+use super::{Context, Differ, Key, Owed, Sent, Trigger};
 
 impl Differ {
     /// The broadcast address of the stack's subnet, which only the interface's prefix
@@ -41,13 +44,45 @@ impl Differ {
             IpRepr::V4(ip) => (IpAddr::V4(ip.src), IpAddr::V4(ip.dst)),
             IpRepr::V6(ip) => (IpAddr::V6(ip.src), IpAddr::V6(ip.dst)),
         };
-        address::inbound_refusal(src, dst, seg.tcp.flags.syn(), self.directed_broadcast)
+        // Linux takes the subnet's broadcast address as a source unless reverse-path
+        // filtering is on (`Behaviour::broadcast_source_accepted`).
+        let as_source = if self.profile.behaviour.broadcast_source_accepted {
+            None
+        } else {
+            self.directed_broadcast
+        };
+        if address::broadcast_or_multicast(dst, self.directed_broadcast) {
+            return Some(&address::TO_BROADCAST_OR_MULTICAST);
+        }
+        address::inbound_refusal(src, dst, seg.tcp.flags.syn(), as_source)
     }
 
-    /// The rule by which the model discarded segments on `key`, if it did: what the stack
-    /// sends there answers one of them.
-    pub(super) fn refused_rule(&self, key: &Key) -> Option<&'static Rule> {
-        self.refused.get(key).copied()
+    /// A segment the stack sent on `key`, which no connection owns: if the model discarded
+    /// segments there for their addresses, the stack answered one of them, a divergence on
+    /// that rule, which the listener's state names. Returns whether it was.
+    pub(super) fn diverge_refused(&mut self, now: Duration, line: u32, key: Key, s: &Seg) -> bool {
+        let Some(rule) = self.refused.get(&key).copied() else {
+            return false;
+        };
+        let fault = ModelFault {
+            rule,
+            expected: Required::Nothing(None),
+            actual: Actual::Seen(format!("{s}")),
+        };
+        let state = if self.listeners.contains_key(&key.local_port) {
+            State::Listen
+        } else {
+            State::Closed
+        };
+        let context = Context {
+            state: Some(state),
+            event: "< S".into(),
+            trigger: Trigger::Segment(TcpFlags::SYN),
+            ..Context::default()
+        };
+        let departure = (Owed::Nothing, Sent::Stray(Box::new(s.clone())));
+        self.diverge_in(line, now, fault, Some(key), context, departure);
+        true
     }
 
     /// A connect() the stack accepted, to `peer`: a divergence if the model rejects the

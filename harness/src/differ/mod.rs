@@ -644,9 +644,12 @@ impl Differ {
                     .gave((key.peer.ip(), local_ip(seg, false)), c.as_slice());
             }
         }
+        if !self.conns.contains_key(&key) && self.diverge_refused(now, line, key, &s) {
+            return;
+        }
         let Some(t) = self.conns.get_mut(&key) else {
             let fault = ModelFault {
-                rule: self.refused_rule(&key).unwrap_or(&rules::NO_CONNECTION),
+                rule: &rules::NO_CONNECTION,
                 expected: Required::Nothing(None),
                 actual: Actual::Seen(seg.to_string()),
             };
