@@ -456,7 +456,7 @@ fn errors_point_at_the_offending_text() {
     assert_eq!(
         error("+0 > S. 0:0(0) ack 1 <mss 1460,bogus 3>"),
         "script.pkt:1:32: unknown TCP option `bogus` (known: nop, eol, mss, wscale, sackOK, \
-         sack, TS, md5, FO, FOEXP, ECN, opt)\n\
+         sack, TS, md5, FO, FOEXP, ECN, opt, raw)\n\
          \x20 1 | +0 > S. 0:0(0) ack 1 <mss 1460,bogus 3>\n\
          \x20   |                                ^^^^^"
     );
@@ -526,6 +526,86 @@ fn errors_point_at_the_offending_text() {
          for none), found `XS`\n\
          \x20 2 | 0 > XS 0:0(0)\n\
          \x20   |     ^^"
+    );
+}
+
+/// tcpcheck's `raw HEX`, `[src ADDR]`, `[dst ADDR]` and `[ip_options HEX]` (EXTENSIONS.md):
+/// inbound only, printed back as written, refused at their text when malformed.
+#[test]
+fn crafted_packets_parse_print_and_fail_where_written() {
+    let text = "0 < [src 224.0.0.5] [dst ff02::1] [ip_options 0101de06] [ect0] S 0:0(0) win 1 \
+                <mss 1460,raw 6300>\n";
+    let got = actions(text);
+    let Action::Packet(p) = &got[0].1 else {
+        panic!("a packet: {got:?}");
+    };
+    assert_eq!(p.ip.src, Some("224.0.0.5".parse().unwrap()));
+    assert_eq!(p.ip.dst, Some("ff02::1".parse().unwrap()));
+    assert_eq!(p.ip.ip_options.unwrap().as_slice(), &[1, 1, 0xde, 6]);
+    assert_eq!(
+        p.to_string(),
+        "< [src 224.0.0.5] [dst ff02::1] [ip_options 0101de06] [ect0] S 0:0(0) win 1 \
+         <mss 1460,raw 6300>"
+    );
+    let again = actions(&format!("0 {p}\n"));
+    assert_eq!(again, got);
+    let got = actions("0 < [dst 2001:db8::ff] . 1:1(0) ack 1 win 1\n");
+    let Action::Packet(p) = &got[0].1 else {
+        panic!("a packet: {got:?}");
+    };
+    assert_eq!(p.ip.dst, Some("2001:db8::ff".parse().unwrap()));
+
+    assert_eq!(
+        error("0 < [dst 192.0.2.256] S 0:0(0) win 1\n"),
+        "script.pkt:1:10: `192.0.2.256` is not an IPv4 or IPv6 address\n\
+         \x20 1 | 0 < [dst 192.0.2.256] S 0:0(0) win 1\n\
+         \x20   |          ^^^^^^^^^^^"
+    );
+    assert_eq!(
+        error("0 < [src ff02: :1] S 0:0(0) win 1\n"),
+        "script.pkt:1:10: an address is written without spaces (`192.0.2.255`, `ff02::1`)\n\
+         \x20 1 | 0 < [src ff02: :1] S 0:0(0) win 1\n\
+         \x20   |          ^^^^^^^"
+    );
+    assert_eq!(
+        error("0 > [dst 192.0.2.255] S 0:0(0)\n"),
+        "script.pkt:1:5: `dst` is for inbound packets (it sets what the peer sends)\n\
+         \x20 1 | 0 > [dst 192.0.2.255] S 0:0(0)\n\
+         \x20   |     ^^^^"
+    );
+    assert_eq!(
+        error("0 < [src 192.0.2.9] [src 192.0.2.8] S 0:0(0) win 1\n"),
+        "script.pkt:1:21: the source address is given twice\n\
+         \x20 1 | 0 < [src 192.0.2.9] [src 192.0.2.8] S 0:0(0) win 1\n\
+         \x20   |                     ^^^^"
+    );
+    assert_eq!(
+        error("0 < [src] S 0:0(0) win 1\n"),
+        "script.pkt:1:9: expected an IPv4 or IPv6 address, found `]`\n\
+         \x20 1 | 0 < [src] S 0:0(0) win 1\n\
+         \x20   |         ^"
+    );
+    assert_eq!(
+        error("0 < [ip_options 0101de] S 0:0(0) win 1\n"),
+        "script.pkt:1:17: IPv4 options fill whole 32-bit words, at most 40: 3 bytes given \
+         (pad with 00, End of Option List)\n\
+         \x20 1 | 0 < [ip_options 0101de] S 0:0(0) win 1\n\
+         \x20   |                 ^^^^^^"
+    );
+    assert!(error("0 < [ip_options 010] S 0:0(0) win 1\n").contains("1:17: the IP options"));
+    assert!(error("0 < [ip_options zz] S 0:0(0) win 1\n").contains("1:17: IP options are hex"));
+    assert_eq!(
+        error("0 < S 0:0(0) win 1 <raw 6g>\n"),
+        "script.pkt:1:25: `raw` option bytes must be hex digits\n\
+         \x20 1 | 0 < S 0:0(0) win 1 <raw 6g>\n\
+         \x20   |                         ^^"
+    );
+    assert!(error("0 < S 0:0(0) win 1 <raw>\n").contains("1:24: expected the option bytes in hex"));
+    assert_eq!(
+        error("0 > S. 0:0(0) ack 1 <raw 6300>\n"),
+        "script.pkt:1:21: `raw` option bytes can only be used with inbound packets\n\
+         \x20 1 | 0 > S. 0:0(0) ack 1 <raw 6300>\n\
+         \x20   |                     ^^^^^^^^^^"
     );
 }
 

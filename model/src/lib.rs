@@ -17,6 +17,8 @@
 //!   where Linux departs from RFC 9293, or narrows what it leaves open, as one named field.
 //! - [`timers`]: the RFC 6298 retransmission timeout, the retransmission schedules each
 //!   profile expects, and the tolerance a real kernel's timers fire within.
+//! - [`address`]: which remote addresses TCP opens to and takes segments from (RFC 9293
+//!   3.9.1.1, 3.9.2.3): broadcast, multicast and invalid sources.
 //! - [`listener`]: a listening socket's queues (SYN backlog, accept queue, SYN cookies).
 //! - [`conn`]: one connection, RFC 9293 §3.10. [`conn::Connection`] takes user calls and
 //!   arriving segments, checks every segment the stack sends against the
@@ -43,6 +45,7 @@
 //!     wire has not yet shown which path Linux took.
 //! - `oracle` (feature `oracle`): checks of the model against itself for the fuzz targets.
 
+pub mod address;
 pub mod conn;
 pub mod listener;
 pub mod profile;

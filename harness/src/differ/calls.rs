@@ -165,6 +165,9 @@ impl Differ {
             }
             Call::Connect { peer } => {
                 let peer = canonical(peer);
+                if self.open_refused(now, line, peer) {
+                    return;
+                }
                 let mut conn = self.new_connection(peer);
                 if let Some(t) = self.opts.get(&fd).and_then(|o| o.user_timeout) {
                     conn.set_user_timeout(Some(t));

@@ -15,6 +15,7 @@
 //!
 //! Time is the script's: zero when its first event ran.
 
+mod address;
 mod calls;
 mod fast_open;
 mod follow;
@@ -195,6 +196,11 @@ pub struct Differ {
     states: Vec<crate::trace::states::StateNote>,
     /// The stack's own states, compared with the model's (see [`states`]).
     check: states::StateCheck,
+    /// The stack's subnet broadcast address, if the runner knows it (see [`address`]).
+    directed_broadcast: Option<IpAddr>,
+    /// Four-tuples whose segments the model discarded for their addresses, with the rule:
+    /// a reply on one is judged by it.
+    refused: BTreeMap<Key, &'static tcpcheck_model::rule::Rule>,
 }
 
 impl Differ {
@@ -216,6 +222,8 @@ impl Differ {
             now: Duration::ZERO,
             states: Vec::new(),
             check: states::StateCheck::default(),
+            directed_broadcast: None,
+            refused: BTreeMap::new(),
         }
     }
 
@@ -433,6 +441,11 @@ impl Differ {
 
     /// A segment the harness wrote into the stack at `now`, for script line `line`.
     fn feed_injected(&mut self, now: Duration, line: u32, seg: &SegmentRepr) {
+        if self.address_discards(seg) {
+            // RFC 9293 3.9.2.3: MUST-57, MUST-63, dropped before any connection sees it.
+            self.arrive_at(now);
+            return;
+        }
         let Some((key, s)) = self.crossing(now, seg, true) else {
             return;
         };
@@ -653,6 +666,9 @@ impl Differ {
                 self.fast_open
                     .gave((key.peer.ip(), local_ip(seg, false)), c.as_slice());
             }
+        }
+        if !self.conns.contains_key(&key) && self.diverge_refused(now, line, key, &s) {
+            return;
         }
         let Some(t) = self.conns.get_mut(&key) else {
             let fault = ModelFault {

@@ -16,8 +16,32 @@ use crate::trace::states::{After, Side, StateNote};
 impl Differ {
     /// A segment the harness wrote into the stack at `now`, for script line `line`.
     pub fn injected(&mut self, now: Duration, line: u32, seg: &SegmentRepr) {
+        let discarded = self.address_refusal(seg).is_some();
         self.feed_injected(now, line, seg);
-        self.note_segment(seg, true);
+        if discarded {
+            self.note_discarded(seg);
+        } else {
+            self.note_segment(seg, true);
+        }
+    }
+
+    /// A segment discarded for its addresses leaves the listener (or the closed port) as it
+    /// was. Noted all the same, so that the n-th of identical segments keeps the n-th note,
+    /// but with no connection whose state the stack should show beside it.
+    fn note_discarded(&mut self, seg: &SegmentRepr) {
+        if !self.active() {
+            return;
+        }
+        let after = After::segment(seg, true);
+        let After::Segment { local_port, .. } = after else {
+            return;
+        };
+        let state = if self.listeners.contains_key(&local_port) {
+            State::Listen
+        } else {
+            State::Closed
+        };
+        self.note(after, state, None);
     }
 
     /// A segment the stack sent, captured at `now`; `line` is the script line it is owed to

@@ -150,6 +150,9 @@ pub struct Exec<'a> {
     shell: command::ShellEnv,
     /// The script's `--local_ip` and `--remote_ip` (`exec/addresses.rs`).
     addresses: Option<crate::sandbox::Addresses>,
+    /// Sources that `[src ADDR]` lines gave, with their peer: a reply to one is that
+    /// peer's to match (`exec/addresses.rs`).
+    stray_sources: HashMap<std::net::IpAddr, u16>,
     /// The address family the `sendto` being run gives instead of `...`.
     send_family: Option<i32>,
     /// Code blocks for Python, run after the last event (`runner/python.rs`).
@@ -208,6 +211,7 @@ impl<'a> Exec<'a> {
             python: Vec::new(),
             send_family: None,
             addresses: settings.wire.addresses,
+            stray_sources: HashMap::new(),
         }
     }
 

@@ -9,6 +9,7 @@
 mod annotate;
 mod assert;
 mod command;
+mod crafted;
 mod exec;
 mod icmp;
 mod jiffy;

@@ -157,6 +157,7 @@ pub fn options_to_wire(
                     kind: *kind,
                     data: cookie_bytes(data)?.into(),
                 },
+                scenario::TcpOption::Raw(hex) => super::crafted::raw_placeholder(hex)?,
                 other => return Err(format!("TCP option `{other}` is not supported yet")),
             })
         })

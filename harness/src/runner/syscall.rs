@@ -17,6 +17,7 @@ use crate::stack::{GetOpt, SockOpt};
 mod bytes;
 mod linux;
 mod readiness;
+mod sockaddr;
 mod timestamping;
 pub use linux::{CmsgData, EpollEvent, LinuxCall, RecvMsg};
 
@@ -37,6 +38,8 @@ pub enum Decoded {
     },
     Bind {
         fd: i64,
+        /// packetdrill's socket address spelling; `None` for `...`, the stack's address.
+        to: Option<std::net::SocketAddr>,
     },
     Listen {
         fd: i64,
@@ -47,6 +50,9 @@ pub enum Decoded {
     },
     Connect {
         fd: i64,
+        /// packetdrill's `{sa_family=..., sin_port=..., sin_addr=...}`; `None` for `...`,
+        /// the peer.
+        to: Option<std::net::SocketAddr>,
     },
     Read {
         fd: i64,
@@ -203,8 +209,8 @@ fn io_len(e: &Expr, call: &str) -> Result<usize, String> {
 fn decode_call(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
     let decode: fn(&Syscall) -> Result<Decoded, Bad<'_>> = match sc.name.as_str() {
         "socket" => socket,
-        "bind" => |sc| Ok(Decoded::Bind { fd: addressed(sc)? }),
-        "connect" => |sc| Ok(Decoded::Connect { fd: addressed(sc)? }),
+        "bind" => bind,
+        "connect" => connect,
         "accept" => |sc| Ok(Decoded::Accept { fd: addressed(sc)? }),
         "listen" => listen,
         "read" if null_buffer(sc) => linux::recv,
@@ -299,6 +305,46 @@ fn addressed(sc: &Syscall) -> Result<i64, Bad<'_>> {
     on(&a[1], ellipsis(&a[1], "address"))?;
     on(&a[2], ellipsis(&a[2], "address length"))?;
     Ok(fd)
+}
+
+/// `bind(fd, ..., ...)`, or with packetdrill's spelling of a socket address (a wildcard
+/// address, say) on the script's port.
+fn bind(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
+    let Decoded::Connect { fd, to } = connect(sc)? else {
+        unreachable!("connect() decodes to Connect")
+    };
+    if let Some(a) = to.filter(|a| a.port() != super::packet::SCRIPT_PORT) {
+        return Err(blame(
+            &sc.args[1],
+            format!(
+                "bind() takes the script's port, {} (found {})",
+                super::packet::SCRIPT_PORT,
+                a.port()
+            ),
+        ));
+    }
+    Ok(Decoded::Bind { fd, to })
+}
+
+/// `connect(fd, ..., ...)`, or with packetdrill's spelling of a socket address and its
+/// length (see `syscall/sockaddr.rs`).
+fn connect(sc: &Syscall) -> Result<Decoded, Bad<'_>> {
+    let a = &sc.args;
+    arity(sc, &[3])?;
+    if is_ellipsis(&a[1]) {
+        return Ok(Decoded::Connect {
+            fd: addressed(sc)?,
+            to: None,
+        });
+    }
+    let to = on(&a[1], sockaddr::sockaddr(&a[1]))?;
+    if !is_ellipsis(&a[2]) {
+        on(&a[2], int(&a[2]))?;
+    }
+    Ok(Decoded::Connect {
+        fd: on(&a[0], int(&a[0]))?,
+        to: Some(to),
+    })
 }
 
 /// `listen(fd, backlog)`.

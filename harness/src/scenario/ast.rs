@@ -6,6 +6,7 @@
 //! that parses back to the same tree (spans aside), which is what the fuzz target checks.
 
 use std::fmt;
+use std::net::IpAddr;
 
 /// Where something was written: 1-based line and column (in characters) of its first
 /// character, and of the character just past its end.
@@ -232,6 +233,47 @@ pub struct IpFields {
     /// `[bad_csum]` (tcpcheck's, inbound lines): the TCP checksum is made wrong, so a stack
     /// must drop the segment (RFC 9293 3.1: MUST-3).
     pub bad_csum: bool,
+    /// `[src ADDR]` (tcpcheck's, inbound lines): the IP source address instead of the
+    /// peer's, for SYNs from addresses a stack must ignore (RFC 9293 3.9.2.3). The
+    /// connection the line belongs to stays the peer's.
+    pub src: Option<IpAddr>,
+    /// `[dst ADDR]` (tcpcheck's, inbound lines): the IP destination address instead of the
+    /// stack's, such as a broadcast or multicast one (RFC 9293 3.9.2.3).
+    pub dst: Option<IpAddr>,
+    /// `[ip_options HEX]` (tcpcheck's, inbound IPv4 lines): these bytes as the IPv4 header's
+    /// options (RFC 791 3.1), for checking that TCP ignores what it does not understand
+    /// (RFC 9293 3.9.2).
+    pub ip_options: Option<IpOptions>,
+}
+
+/// IPv4 header options as raw bytes: whole 32-bit words, at most 40 bytes (the header
+/// length field counts words, up to 15 of them, 5 fixed). Inline so [`IpFields`] stays
+/// `Copy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpOptions {
+    len: u8,
+    bytes: [u8; IpOptions::MAX],
+}
+
+impl IpOptions {
+    pub const MAX: usize = 40;
+
+    /// `None` unless `bytes` is a multiple of 4 long and at most [`Self::MAX`].
+    pub fn new(bytes: &[u8]) -> Option<IpOptions> {
+        if bytes.len() > Self::MAX || bytes.len() % 4 != 0 {
+            return None;
+        }
+        let mut out = IpOptions {
+            len: bytes.len() as u8,
+            bytes: [0; Self::MAX],
+        };
+        out.bytes[..bytes.len()].copy_from_slice(bytes);
+        Some(out)
+    }
+
+    pub fn as_slice(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -286,6 +328,10 @@ pub enum TcpOption {
         kind: u8,
         data: String,
     },
+    /// `raw HEX` (tcpcheck's extension, inbound lines): these bytes in the option list as
+    /// written, length bytes included, so a script can send what no well-formed option is:
+    /// a length of 0 or 1, or one running past the header (RFC 9293 3.1: MUST-7).
+    Raw(String),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -453,6 +499,19 @@ impl fmt::Display for Packet {
         if self.ip.bad_csum {
             f.write_str(" [bad_csum]")?;
         }
+        if let Some(a) = self.ip.src {
+            write!(f, " [src {a}]")?;
+        }
+        if let Some(a) = self.ip.dst {
+            write!(f, " [dst {a}]")?;
+        }
+        if let Some(o) = &self.ip.ip_options {
+            f.write_str(" [ip_options ")?;
+            for b in o.as_slice() {
+                write!(f, "{b:02x}")?;
+            }
+            f.write_str("]")?;
+        }
         write!(f, " {}", self.body(false))
     }
 }
@@ -561,6 +620,7 @@ impl fmt::Display for TcpOption {
             TcpOption::FastOpen(c) => write!(f, "FO {c}"),
             TcpOption::Unknown { kind, data } if data.is_empty() => write!(f, "opt {kind}"),
             TcpOption::Unknown { kind, data } => write!(f, "opt {kind} {data}"),
+            TcpOption::Raw(h) => write!(f, "raw {h}"),
             TcpOption::FastOpenExp(c) if c.is_empty() => f.write_str("FOEXP"),
             TcpOption::FastOpenExp(c) => write!(f, "FOEXP {c}"),
             TcpOption::AccEcn(counters) => {

@@ -321,8 +321,12 @@ impl<'s, 'a> Parser<'s, 'a> {
             peer = n as u16;
             self.expect_punct(']', "`]` after the peer number")?;
         }
-        let ecn = self.ecn(direction)?;
+        let mut ecn = self.ecn(direction)?;
         let ip = self.ip_fields(direction)?;
+        if ecn.is_none() {
+            // The printer writes IP fields before the ECN codepoint.
+            ecn = self.ecn(direction)?;
+        }
         if self.is_word("icmp") {
             return Ok(Action::Icmp(self.icmp(direction, peer, ecn)?));
         }
@@ -421,6 +425,15 @@ impl<'s, 'a> Parser<'s, 'a> {
                     open.start,
                     self.last_end(),
                     "<...> for TCP options can only be used with outbound packets",
+                ));
+            }
+            let raw = matches!(&packet.options, TcpOptions::Exactly(l)
+                if l.iter().any(|o| matches!(o, TcpOption::Raw(_))));
+            if raw && direction == Direction::Outbound {
+                return Err(self.src.error(
+                    open.start,
+                    self.last_end(),
+                    "`raw` option bytes can only be used with inbound packets",
                 ));
             }
         } else if self.starts_event() {
@@ -593,6 +606,14 @@ impl<'s, 'a> Parser<'s, 'a> {
             "FO" => TcpOption::FastOpen(self.hex_blob("the Fast Open cookie", true)?),
             "FOEXP" => TcpOption::FastOpenExp(self.hex_blob("the Fast Open cookie", true)?),
             "ECN" => self.accecn()?,
+            "raw" => {
+                let data_tok = *self.peek();
+                let data = self.hex_blob("the option bytes in hex", false)?;
+                if !data.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(self.err_at(&data_tok, "`raw` option bytes must be hex digits"));
+                }
+                TcpOption::Raw(data)
+            }
             "opt" => {
                 let kind = self.uint("the option kind", u64::from(u8::MAX))? as u8;
                 let data = self.hex_blob("the option's data", true)?;
@@ -606,7 +627,7 @@ impl<'s, 'a> Parser<'s, 'a> {
                     &t,
                     format!(
                         "unknown TCP option `{name}` (known: nop, eol, mss, wscale, sackOK, \
-                         sack, TS, md5, FO, FOEXP, ECN, opt)"
+                         sack, TS, md5, FO, FOEXP, ECN, opt, raw)"
                     ),
                 ))
             }

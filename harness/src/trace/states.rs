@@ -8,7 +8,7 @@
 //! with [`Side::Stack`] once the harness reads them; none is recorded today, and a ladder
 //! shows only what was recorded.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use tcpcheck_model::conn::{Seg, State};
 use tcpcheck_model::wire::SegmentRepr;
@@ -28,6 +28,9 @@ pub enum After {
     /// A segment between the stack's `local_port` and `peer`, `inbound` when the peer sent
     /// it; told apart from others of the same connection by its fields.
     Segment {
+        /// The stack's address the segment names: a segment to a broadcast address is
+        /// another row than the same one to the stack's own.
+        local: IpAddr,
         local_port: u16,
         peer: SocketAddr,
         inbound: bool,
@@ -45,12 +48,13 @@ impl After {
             tcpcheck_model::wire::IpRepr::V6(ip) => (ip.src.into(), ip.dst.into()),
         };
         let t = &seg.tcp;
-        let (local_port, peer) = if inbound {
-            (t.dst_port, SocketAddr::new(src, t.src_port))
+        let (local, local_port, peer) = if inbound {
+            (dst, t.dst_port, SocketAddr::new(src, t.src_port))
         } else {
-            (t.src_port, SocketAddr::new(dst, t.dst_port))
+            (src, t.src_port, SocketAddr::new(dst, t.dst_port))
         };
         After::Segment {
+            local,
             local_port,
             peer,
             inbound,
@@ -119,6 +123,7 @@ mod tests {
 
     fn seg(flags: TcpFlags) -> After {
         After::Segment {
+            local: "192.0.2.1".parse().unwrap(),
             local_port: 8080,
             peer: "192.0.2.2:40000".parse().unwrap(),
             inbound: false,

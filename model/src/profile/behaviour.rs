@@ -110,6 +110,10 @@ pub struct Behaviour {
     /// ICMP errors as Linux takes them (tcp_v4_err(), tcp_v6_err()): any error aborts a
     /// connection in SYN-SENT, none aborts a synchronized one.
     pub icmp_errors_linux: bool,
+    /// A SYN from the subnet's broadcast address is taken like any other: Linux checks a
+    /// source against the broadcast routes only under reverse-path filtering
+    /// (fib_validate_source()), off in a fresh namespace.
+    pub broadcast_source_accepted: bool,
     // Refinements.
     pub ack_out_of_order_at_once: bool,
     pub closing_fin_acked_at_once: bool,
@@ -159,6 +163,7 @@ impl Behaviour {
         request_ack_window_rounded_down: false,
         second_segment_ack_delayed: false,
         icmp_errors_linux: false,
+        broadcast_source_accepted: false,
         give_up: GiveUp::Retransmissions,
         keepalive_garbage_octet: true,
         fast_open_client_linux: false,
@@ -198,6 +203,7 @@ impl Behaviour {
         request_ack_window_rounded_down: true,
         second_segment_ack_delayed: true,
         icmp_errors_linux: true,
+        broadcast_source_accepted: true,
         give_up: GiveUp::LinuxTimeBudget,
         keepalive_garbage_octet: false,
         fast_open_client_linux: true,
@@ -447,6 +453,13 @@ pub const SWITCHES: &[Switch] = &[
             "icmp-hard-error-keeps-connection",
             "icmp-soft-error-aborts-syn-sent",
         ],
+    },
+    Switch {
+        field: "broadcast_source_accepted",
+        rfc: "RFC 9293 3.9.2.3: MUST-63, a SYN from an invalid source address is ignored",
+        linux: "net/ipv4/fib_frontend.c: fib_validate_source() (the broadcast route is looked \
+                up only with rp_filter on); net/ipv4/route.c: ip_route_input_slow()",
+        deviations: &["syn-from-subnet-broadcast-answered"],
     },
     Switch {
         field: "give_up",

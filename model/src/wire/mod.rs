@@ -13,6 +13,7 @@ pub mod icmp;
 pub mod ipv4;
 pub mod ipv6;
 pub mod options;
+mod received;
 mod segment;
 pub mod tcp;
 
@@ -25,6 +26,7 @@ pub use icmp::{IcmpRepr, QuotedTcp};
 pub use ipv4::{Ipv4Packet, Ipv4Repr};
 pub use ipv6::{Extensions, Ipv6ExtHeader, Ipv6Packet, Ipv6Repr};
 pub use options::{SackBlock, SackBlocks, TcpOption, TcpOptions};
+pub use received::options_as_received;
 pub use segment::{IpHeader, IpRepr, Segment, SegmentRepr};
 pub use tcp::{TcpPacket, TcpRepr};
 

@@ -595,6 +595,22 @@ pub static DEVIATIONS: &[Deviation] = &[
         },
     },
     Deviation {
+        name: "syn-from-subnet-broadcast-answered",
+        switch: "broadcast_source_accepted",
+        linux: "A SYN whose source is the broadcast address of the stack's own subnet is \
+                answered with a SYN-ACK to that address, and the handshake completes, \
+                unless reverse-path filtering is on (net.ipv4.conf.*.rp_filter, 0 in a \
+                fresh namespace).",
+        rfc: "RFC 9293 3.9.2.3: MUST-63, an incoming SYN with an invalid source address is \
+              ignored, by TCP or by the IP layer; RFC 1122 3.2.1.3 (d): a directed \
+              broadcast address is never a source.",
+        source: "net/ipv4/fib_frontend.c: fib_validate_source() (__fib_validate_source() \
+                 only with rp_filter); net/ipv4/tcp_ipv4.c: tcp_v4_conn_request() checks \
+                 the destination only",
+        scenario: "corpus/deviations/syn-from-subnet-broadcast-answered.pkt",
+        matches: |f| f.rule.starts_with("RFC 9293 3.9.2.3: MUST-63"),
+    },
+    Deviation {
         name: "icmp-soft-error-aborts-syn-sent",
         switch: "icmp_errors_linux",
         linux: "In SYN-SENT any ICMP error about the SYN (destination unreachable of any \

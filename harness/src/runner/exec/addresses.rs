@@ -27,6 +27,13 @@ impl Exec<'_> {
 
     /// Which peer a segment the stack sent is addressed to, if any.
     pub(super) fn peer_of(&self, seg: &SegmentRepr) -> Option<u16> {
+        let dst = match &seg.ip {
+            IpRepr::V4(ip) => IpAddr::V4(ip.dst),
+            IpRepr::V6(ip) => IpAddr::V6(ip.dst),
+        };
+        if let Some(&peer) = self.stray_sources.get(&dst) {
+            return Some(peer);
+        }
         let Some(a) = self.addresses else {
             return packet::peer_of(seg);
         };
@@ -53,5 +60,25 @@ impl Exec<'_> {
             (IpRepr::V6(ip), IpAddr::V6(src), IpAddr::V6(dst)) => (ip.src, ip.dst) = (src, dst),
             _ => {}
         }
+    }
+
+    /// A `[src ADDR]` line of `peer`'s: what the stack sends to that address is the peer's
+    /// to match, so that a reply the stack owed nobody fails the script's next line.
+    pub(super) fn note_stray_source(&mut self, ip: &crate::scenario::IpFields, peer: u16) {
+        if let Some(a) = ip.src {
+            self.stray_sources.insert(a, peer);
+        }
+    }
+
+    /// The broadcast address of the stack's IPv4 subnet, for the model (RFC 9293 3.9.2.3).
+    pub(super) fn directed_broadcast(&self) -> Option<IpAddr> {
+        let (stack, prefix) = match self.addresses {
+            None => (crate::sandbox::STACK_V4, 24),
+            Some(a) => match a.stack {
+                IpAddr::V4(s) => (s, a.prefix_len()),
+                IpAddr::V6(_) => return None,
+            },
+        };
+        tcpcheck_model::address::subnet_broadcast(stack, prefix).map(IpAddr::V4)
     }
 }

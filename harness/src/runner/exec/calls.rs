@@ -283,10 +283,10 @@ impl Exec<'_> {
     fn start_call(&mut self, ev: &Event, index: usize, call: Decoded) -> Step<Started> {
         match call {
             Decoded::Socket { v6, nonblocking } => self.socket(v6, nonblocking),
-            Decoded::Bind { fd } => self.bind(ev, fd),
+            Decoded::Bind { fd, to } => self.bind(ev, fd, to),
             Decoded::Listen { fd, backlog } => self.listen(ev, fd, backlog),
             Decoded::Accept { fd } => self.accept(ev, fd),
-            Decoded::Connect { fd } => self.connect(ev, fd),
+            Decoded::Connect { fd, to } => self.connect(ev, fd, to),
             Decoded::Read { fd, len } => self.read(ev, fd, len),
             Decoded::Write { fd, len } => self.write(ev, fd, len),
             Decoded::Shutdown { fd, how } => self.shutdown(ev, fd, how),

@@ -90,6 +90,10 @@ impl Exec<'_> {
             )),
             Some(ProfileKind::Rfc9293) => Some(Differ::new(clock.timing(Profile::rfc9293()))),
         };
+        let broadcast = self.directed_broadcast();
+        if let Some(d) = &mut self.differ {
+            d.set_directed_broadcast(broadcast);
+        }
         Ok(())
     }
 

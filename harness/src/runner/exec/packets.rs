@@ -88,9 +88,20 @@ impl Exec<'_> {
         let mut seg =
             packet::inbound(conn, p, self.v6, ecr_base).map_err(|m| self.error_at(ev.span, m))?;
         self.readdress(&mut seg, p.peer);
+        crate::runner::crafted::apply_ip_fields(&mut seg, &p.ip)
+            .map_err(|m| self.error_at(ev.span, m))?;
+        self.note_stray_source(&p.ip, p.peer);
         let mut bytes = seg
             .emit()
             .map_err(|e| self.error_at(ev.span, format!("cannot build the packet: {e}")))?;
+        if let TcpOptions::Exactly(list) = &p.options {
+            let seen = crate::runner::crafted::patch_raw(&mut bytes, list, &seg.tcp.options)
+                .map_err(|m| self.error_at(ev.span, m))?;
+            if let Some(seen) = seen {
+                // RFC 9293 3.1: MUST-7, the model takes the options a receiver can delimit.
+                seg.tcp.options = seen;
+            }
+        }
         if p.ip.bad_csum {
             // The TCP checksum's first byte, after the IP header, flipped.
             let ip_len = if bytes[0] >> 4 == 6 {

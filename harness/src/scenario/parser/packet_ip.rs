@@ -3,6 +3,13 @@
 
 use super::*;
 
+/// Bytes of an even number of hex digits (checked by the caller).
+pub(super) fn hex_bytes(hex: &str) -> Vec<u8> {
+    (0..hex.len() / 2)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap_or(0))
+        .collect()
+}
+
 impl Parser<'_, '_> {
     /// `[noecn]`, `[ect0]`, `[ect1]`, `[ce]` or `[ect01]` (outbound only), if next.
     pub(super) fn ecn(&mut self, direction: Direction) -> PResult<Option<Ecn>> {
@@ -44,11 +51,39 @@ impl Parser<'_, '_> {
                 _ => return Ok(fields),
             };
             let which = match self.peek_at(1).tok {
-                Tok::Word(w @ ("tos" | "ttl" | "bad_csum")) => w,
+                Tok::Word(w @ ("tos" | "ttl" | "bad_csum" | "src" | "dst" | "ip_options")) => w,
                 _ => return Ok(fields),
             };
             let open = self.bump();
             let name = self.bump();
+            if matches!(which, "src" | "dst" | "ip_options") {
+                if direction == Direction::Outbound {
+                    return Err(self.src.error(
+                        open.start,
+                        name.end,
+                        format!("`{which}` is for inbound packets (it sets what the peer sends)"),
+                    ));
+                }
+                let (slot, given) = match which {
+                    "src" => (fields.src.is_some(), "source address"),
+                    "dst" => (fields.dst.is_some(), "destination address"),
+                    _ => (fields.ip_options.is_some(), "IP options"),
+                };
+                if slot {
+                    return Err(self.src.error(
+                        open.start,
+                        name.end,
+                        format!("the {given} is given twice"),
+                    ));
+                }
+                match which {
+                    "src" => fields.src = Some(self.address(close)?),
+                    "dst" => fields.dst = Some(self.address(close)?),
+                    _ => fields.ip_options = Some(self.ip_options()?),
+                }
+                self.expect_punct(close, "the end of the IP field")?;
+                continue;
+            }
             if which == "bad_csum" {
                 if direction == Direction::Outbound {
                     return Err(self.src.error(
@@ -82,6 +117,57 @@ impl Parser<'_, '_> {
             }
             self.expect_punct(close, "the end of the IP field")?;
         }
+    }
+
+    /// An IPv4 or IPv6 address up to `close`, written as the address text alone
+    /// (`192.0.2.255`, `ff02::1`): IPv6 addresses are several tokens to the lexer, so the
+    /// text between the first and the last is read as one.
+    fn address(&mut self, close: char) -> PResult<std::net::IpAddr> {
+        let first = *self.peek();
+        let mut last = first;
+        while !matches!(self.peek().tok, Tok::Eof) && self.peek().tok != Tok::Punct(close) {
+            let t = self.bump();
+            if t.start != last.end && t.start != first.start {
+                return Err(self.src.error(
+                    first.start,
+                    t.end,
+                    "an address is written without spaces (`192.0.2.255`, `ff02::1`)",
+                ));
+            }
+            last = t;
+        }
+        if last.start == first.start && first.tok == Tok::Punct(close) || first.tok == Tok::Eof {
+            return Err(self.unexpected("an IPv4 or IPv6 address"));
+        }
+        let text = &self.src.text[first.start..last.end];
+        text.parse().map_err(|_| {
+            self.src.error(
+                first.start,
+                last.end,
+                format!("`{text}` is not an IPv4 or IPv6 address"),
+            )
+        })
+    }
+
+    /// The hex bytes of `[ip_options HEX]`: whole 32-bit words, at most 40 bytes.
+    fn ip_options(&mut self) -> PResult<IpOptions> {
+        let t = *self.peek();
+        let hex = self.hex_blob("the IP options in hex", false)?;
+        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(self.err_at(&t, "IP options are hex digits"));
+        }
+        let bytes = hex_bytes(&hex);
+        IpOptions::new(&bytes).ok_or_else(|| {
+            self.err_at(
+                &t,
+                format!(
+                    "IPv4 options fill whole 32-bit words, at most {}: {} bytes given (pad with \
+                     00, End of Option List)",
+                    IpOptions::MAX,
+                    bytes.len()
+                ),
+            )
+        })
     }
 
     /// After `icmp`: TYPE [CODE] [mtu N] [id N] [`[start:end(len)]`].

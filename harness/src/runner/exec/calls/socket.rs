@@ -37,10 +37,19 @@ impl Exec<'_> {
         done(ret)
     }
 
-    pub(super) fn bind(&mut self, ev: &Event, fd: i64) -> Step<Started> {
+    /// `to`: an address the script names (the wildcard, say) instead of the stack's.
+    pub(super) fn bind(
+        &mut self,
+        ev: &Event,
+        fd: i64,
+        to: Option<std::net::SocketAddr>,
+    ) -> Step<Started> {
         let fd = self.fd_arg(ev, fd)?;
         // run_syscall_bind: always the stack's address and live_bind_port.
-        let addr = self.socket_addr(self.peer_ip(0), SCRIPT_PORT);
+        let addr = match to {
+            Some(a) => self.socket_addr(a.ip(), a.port()),
+            None => self.socket_addr(self.peer_ip(0), SCRIPT_PORT),
+        };
         let r = self.stack.bind(fd, addr);
         if r.is_ok() {
             self.model(fd, Call::Bind { port: SCRIPT_PORT });
@@ -63,10 +72,19 @@ impl Exec<'_> {
         self.attempt(Op::Accept(fd), fd)
     }
 
-    pub(super) fn connect(&mut self, ev: &Event, fd: i64) -> Step<Started> {
+    /// `to`: an address the script names instead of the peer's.
+    pub(super) fn connect(
+        &mut self,
+        ev: &Event,
+        fd: i64,
+        to: Option<std::net::SocketAddr>,
+    ) -> Step<Started> {
         let fd = self.fd_arg(ev, fd)?;
         self.connecting = true;
-        let addr = self.peer_addr();
+        let addr = match to {
+            Some(a) => self.socket_addr(a.ip(), a.port()),
+            None => self.peer_addr(),
+        };
         let r = self.stack.connect(fd, addr);
         if matches!(r, Ok(()) | Err(CallError::Errno(Errno::EINPROGRESS))) {
             let call = if self.fast_open_deferred.contains(&fd) {
