@@ -129,7 +129,7 @@ pub fn main(args: Args, registry: &Registry) -> ExitCode {
     );
     let mut runs = runner::run_jobs(work, args.jobs as usize, &opts, &|_| {});
     // One after another, alone: the ISN check's timing is the stack's, not shared.
-    runs.extend(builtin::run_all(&builtins, factory));
+    runs.extend(builtin::run_all(&builtins, factory, Some(model)));
     let prefix = format!("{}/", root.display());
     let name_of = |p: &str| p.strip_prefix(&prefix).unwrap_or(p).to_string();
     let model_name = match args.model {

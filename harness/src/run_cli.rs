@@ -237,7 +237,7 @@ pub fn main(args: Args, registry: &Registry) -> ExitCode {
             if CANCEL.load(Ordering::Relaxed) {
                 break;
             }
-            let run = builtin::run(check, factory);
+            let run = builtin::run(check, factory, opts.model);
             runner::Observer::finished(&progress, &run);
             runs.push(run);
         }

@@ -7,6 +7,7 @@ use tcpcheck::requirements::builtin::{self, BuiltinCheck};
 use tcpcheck::requirements::REQUIREMENTS;
 use tcpcheck::runner::Verdict;
 use tcpcheck::stack::registry::LinuxFactory;
+use tcpcheck_model::profile::ProfileKind;
 
 fn check(name: &str) -> &'static BuiltinCheck {
     builtin::find(name).unwrap_or_else(|| panic!("no built-in check {name}"))
@@ -14,7 +15,7 @@ fn check(name: &str) -> &'static BuiltinCheck {
 
 #[track_caller]
 fn passes_on_linux(name: &str) {
-    let run = builtin::run(check(name), &LinuxFactory);
+    let run = builtin::run(check(name), &LinuxFactory, Some(ProfileKind::Rfc9293));
     assert_eq!(run.verdict, Verdict::Pass, "{}", run.describe());
 }
 
@@ -86,4 +87,29 @@ fn the_matrix_lists_each_check_under_its_labels() {
             );
         }
     }
+}
+
+/// SHLD-24: a later source route should override the SYN's. Linux does not take it (it keeps
+/// the route saved from the SYN): the check fails on Linux, and says where the ACK went.
+#[test]
+fn source_route_later_overrides() {
+    let c = check("builtin/source-route-later-overrides");
+    let run = builtin::run(c, &LinuxFactory, Some(ProfileKind::Rfc9293));
+    match &run.verdict {
+        Verdict::Fail(d) => assert!(
+            d.actual.contains("went to 192.0.2.9, by the SYN's route"),
+            "{}",
+            run.describe()
+        ),
+        _ => panic!("Linux keeps the SYN's route: {}", run.describe()),
+    }
+    // Judged by Linux's documented choices, the same behaviour passes.
+    let run = builtin::run(c, &LinuxFactory, Some(ProfileKind::Linux));
+    assert_eq!(run.verdict, Verdict::Pass, "{}", run.describe());
+}
+
+/// MAY-11: Record Route set by the application.
+#[test]
+fn record_route() {
+    passes_on_linux("builtin/record-route");
 }

@@ -1,7 +1,7 @@
 //! Built-in checks: requirements a packetdrill script cannot state, checked on the wire by
 //! code. A script hides absolute sequence numbers (MUST-8's ISN clock), addresses every
 //! inbound segment to one connection (MUST-41, 42: a LISTEN beside other connections on its
-//! port), and names neither addresses nor IP options (MUST-43, 51 to 53).
+//! port), and names neither addresses nor IP options (MUST-43, 51 to 53, SHLD-24, MAY-11).
 //!
 //! Each check drives a fresh stack through the seam ([`Recorder`]: every packet and call is
 //! in its trace and pcap), and its verdict comes from the packets the stack sent and
@@ -15,6 +15,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
+use tcpcheck_model::profile::ProfileKind;
 use tcpcheck_model::wire::{SegmentRepr, TcpFlags};
 
 use crate::differ::ModelVerdict;
@@ -88,6 +89,20 @@ pub static CHECKS: &[BuiltinCheck] = &[
         about: "a SYN that came by a source route is answered by the reversed route",
         run: ip_options::returned,
     },
+    BuiltinCheck {
+        name: "builtin/source-route-later-overrides",
+        labels: &["SHLD-24"],
+        about: "a source route received after the SYN's overrides it: the ACK of data that \
+                came by another route goes back by that route",
+        run: ip_options::later_route_overrides,
+    },
+    BuiltinCheck {
+        name: "builtin/record-route",
+        labels: &["MAY-11"],
+        about: "the application's Record Route option goes out with the stack's address \
+                recorded",
+        run: ip_options::record_route,
+    },
 ];
 
 /// The check named `name` (`builtin/NAME`).
@@ -110,6 +125,14 @@ pub enum Outcome {
     Pass(String),
     /// It did not: what the requirement asks, what the stack did.
     Fail { expected: String, actual: String },
+    /// The stack departs from the requirement in the way Linux documents as its choice
+    /// (`choice` says where): a failure when judged by RFC 9293, a pass when judged by
+    /// Linux's choices (`--model linux`), as a scenario pinning that choice would be.
+    Deviation {
+        expected: String,
+        actual: String,
+        choice: &'static str,
+    },
     /// The check needs what the stack does not have.
     NotApplicable(Capability),
     /// The check could not run (a harness failure): no verdict.
@@ -187,8 +210,13 @@ pub(crate) fn ctl(s: &SegmentRepr) -> TcpFlags {
     s.tcp.flags & !TcpFlags::PSH
 }
 
-/// Runs `check` on a fresh stack of `factory`.
-pub fn run(check: &BuiltinCheck, factory: &dyn StackFactory) -> ScenarioRun {
+/// Runs `check` on a fresh stack of `factory`, judged by `model` (`None`: the model is off,
+/// and the stack is judged as the corpus's scripts judge it, by what Linux does).
+pub fn run(
+    check: &BuiltinCheck,
+    factory: &dyn StackFactory,
+    model: Option<ProfileKind>,
+) -> ScenarioRun {
     let began = Instant::now();
     let mut run = ScenarioRun {
         path: check.name.to_string(),
@@ -224,6 +252,23 @@ pub fn run(check: &BuiltinCheck, factory: &dyn StackFactory) -> ScenarioRun {
         },
         None => outcome,
     };
+    let outcome = match outcome {
+        Outcome::Deviation {
+            expected,
+            actual,
+            choice,
+        } => {
+            if model == Some(ProfileKind::Rfc9293) {
+                Outcome::Fail {
+                    expected,
+                    actual: format!("{actual} ({choice})"),
+                }
+            } else {
+                Outcome::Pass(format!("{actual}: {choice}"))
+            }
+        }
+        o => o,
+    };
     run.script_time = r.now();
     let _ = r.end();
     let text = match &outcome {
@@ -231,6 +276,7 @@ pub fn run(check: &BuiltinCheck, factory: &dyn StackFactory) -> ScenarioRun {
         Outcome::Fail { expected, actual } => format!("fail: expected {expected}; got {actual}"),
         Outcome::NotApplicable(c) => format!("not applicable: needs {c}"),
         Outcome::Error(e) => format!("error: {e}"),
+        Outcome::Deviation { .. } => unreachable!("judged above"),
     };
     r.note(EventKind::Note { text });
     run.verdict = match outcome {
@@ -244,6 +290,7 @@ pub fn run(check: &BuiltinCheck, factory: &dyn StackFactory) -> ScenarioRun {
         }),
         Outcome::NotApplicable(needs) => Verdict::NotApplicable { line: 0, needs },
         Outcome::Error(e) => Verdict::Error(format!("{}: {e}", check.name)),
+        Outcome::Deviation { .. } => unreachable!("judged above"),
     };
     run.trace = r.into_trace();
     run.duration = began.elapsed();
@@ -266,6 +313,10 @@ const PASS_NOTE: &str = "pass: ";
 
 /// Runs the checks named `names` one after another (each on its own fresh stack), on this
 /// thread.
-pub fn run_all(names: &[&'static BuiltinCheck], factory: &dyn StackFactory) -> Vec<ScenarioRun> {
-    names.iter().map(|c| run(c, factory)).collect()
+pub fn run_all(
+    names: &[&'static BuiltinCheck],
+    factory: &dyn StackFactory,
+    model: Option<ProfileKind>,
+) -> Vec<ScenarioRun> {
+    names.iter().map(|c| run(c, factory, model)).collect()
 }

@@ -21,9 +21,12 @@ const PORT: u16 = 8080;
 const PEER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
 /// Routers on the TUN's subnet that source routes name.
 const HOP_A: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 7);
+const HOP_B: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 8);
 const HOP_C: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 9);
-/// Loose Source and Record Route (RFC 791).
+/// Loose Source and Record Route, Record Route (RFC 791).
 const LSRR: u8 = 131;
+const RR: u8 = 7;
+const STACK: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
 
 /// A TCP segment the stack sent, read from its IPv4 packet.
 #[derive(Debug)]
@@ -106,7 +109,12 @@ fn option(options: &[u8], kind: u8) -> Option<&[u8]> {
 
 /// A loose source route: pointer `ptr`, the addresses, padded with End of Options.
 fn lsrr(ptr: u8, addrs: &[Ipv4Addr]) -> Vec<u8> {
-    let mut o = vec![LSRR, (3 + 4 * addrs.len()) as u8, ptr];
+    route(LSRR, ptr, addrs)
+}
+
+/// A route option of `kind`: pointer `ptr`, the addresses, padded with End of Options.
+fn route(kind: u8, ptr: u8, addrs: &[Ipv4Addr]) -> Vec<u8> {
+    let mut o = vec![kind, (3 + 4 * addrs.len()) as u8, ptr];
     for a in addrs {
         o.extend_from_slice(&a.octets());
     }
@@ -116,10 +124,10 @@ fn lsrr(ptr: u8, addrs: &[Ipv4Addr]) -> Vec<u8> {
     o
 }
 
-/// The route option of `raw` is exactly `want` (without its padding).
+/// The route option of `raw` (of `want`'s kind) is exactly `want` (without its padding).
 fn route_is(raw: &Raw, want: &[u8], what: &str) -> Step<()> {
     let want = &want[..usize::from(want[1])];
-    match option(&raw.options, LSRR) {
+    match option(&raw.options, want[0]) {
         Some(got) if got == want => Ok(()),
         got => fail(
             format!("{what} with the source route {want:?}"),
@@ -234,39 +242,113 @@ pub(super) fn from_application(r: &mut Recorder) -> Outcome {
     run().map_or_else(|o| o, Outcome::Pass)
 }
 
-/// Checks MUST-53 (RFC 9293 3.9.2.1): a return route is built from the source route a SYN arrived
-/// with: the SYN from PEER came by a loose source route through HOP_C (used up, HOP_C
-/// recorded), so the SYN-ACK goes back to HOP_C with PEER as the route's end.
+/// A connection accepted from PEER whose SYN and ACK came by a loose source route through
+/// HOP_C; the SYN-ACK must have gone back by the reversed route.
+fn source_routed_connection(r: &mut Recorder) -> Step<Peer> {
+    accept_source_routes(r)?;
+    let l = call("socket()", r.socket(false))?;
+    let any = SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), PORT);
+    call("bind(8080)", r.bind(l, any))?;
+    call("listen()", r.listen(l, 8))?;
+    let mut peer = Peer::new(false, 40600, PORT, 1000);
+    let came_by = lsrr(8, &[HOP_C]);
+    seam(r.inject(&from_peer(&peer, TcpFlags::SYN, &came_by, &[])?))?;
+    peer.snd_nxt += 1;
+    let out = raw_sent(r)?;
+    let synack = one(&out, TcpFlags::SYN | TcpFlags::ACK, "the SYN-ACK")?;
+    if synack.dst != HOP_C || synack.dst_port != peer.local.port() {
+        return fail(
+            format!("the SYN-ACK back by the route reversed, to {HOP_C}"),
+            format!("{synack:?}"),
+        );
+    }
+    route_is(synack, &lsrr(4, &[PEER]), "the SYN-ACK")?;
+    peer.irs = Some(SeqNumber(synack.seq));
+    peer.rcv_nxt = SeqNumber(synack.seq) + 1;
+    seam(r.inject(&from_peer(&peer, TcpFlags::ACK, &came_by, &[])?))?;
+    seam(r.settle())?;
+    call("accept()", r.accept(l, Wait::No))?;
+    Ok(peer)
+}
+
+/// Checks MUST-53 (RFC 9293 3.9.2.1): a return route is built from the source route a SYN
+/// arrived with: the SYN from PEER came by a loose source route through HOP_C (used up,
+/// HOP_C recorded), so the SYN-ACK goes back to HOP_C with PEER as the route's end.
 pub(super) fn returned(r: &mut Recorder) -> Outcome {
     if let Some(o) = needs(r) {
         return o;
     }
-    let mut run = || -> Step<String> {
-        accept_source_routes(r)?;
-        let l = call("socket()", r.socket(false))?;
-        let any = SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), PORT);
-        call("bind(8080)", r.bind(l, any))?;
-        call("listen()", r.listen(l, 8))?;
-        let mut peer = Peer::new(false, 40600, PORT, 1000);
-        let came_by = lsrr(8, &[HOP_C]);
-        seam(r.inject(&from_peer(&peer, TcpFlags::SYN, &came_by, &[])?))?;
-        peer.snd_nxt += 1;
-        let out = raw_sent(r)?;
-        let synack = one(&out, TcpFlags::SYN | TcpFlags::ACK, "the SYN-ACK")?;
-        if synack.dst != HOP_C || synack.dst_port != peer.local.port() {
-            return fail(
-                format!("the SYN-ACK back by the route reversed, to {HOP_C}"),
-                format!("{synack:?}"),
-            );
-        }
-        route_is(synack, &lsrr(4, &[PEER]), "the SYN-ACK")?;
-        peer.irs = Some(SeqNumber(synack.seq));
-        peer.rcv_nxt = SeqNumber(synack.seq) + 1;
-        seam(r.inject(&from_peer(&peer, TcpFlags::ACK, &came_by, &[])?))?;
-        seam(r.settle())?;
-        call("accept()", r.accept(l, Wait::No))?;
-        Ok(format!(
+    match source_routed_connection(r) {
+        Ok(_) => Outcome::Pass(format!(
             "a SYN from {PEER} by {HOP_C} was answered by the reversed route, through {HOP_C}"
+        )),
+        Err(o) => o,
+    }
+}
+
+/// Checks SHLD-24 (RFC 9293 3.9.2.1): a source route received later overrides the earlier
+/// one. On a connection whose SYN came through HOP_C, data arrives through HOP_B: the ACK
+/// should go back through HOP_B. Linux keeps the route saved from the SYN
+/// (tcp_v4_save_options() in tcp_v4_conn_request(), nowhere else), so it fails this.
+pub(super) fn later_route_overrides(r: &mut Recorder) -> Outcome {
+    if let Some(o) = needs(r) {
+        return o;
+    }
+    let mut run = || -> Step<String> {
+        let mut peer = source_routed_connection(r)?;
+        let data = from_peer(
+            &peer,
+            TcpFlags::ACK | TcpFlags::PSH,
+            &lsrr(8, &[HOP_B]),
+            b"ping",
+        )?;
+        seam(r.inject(&data))?;
+        peer.snd_nxt += 4;
+        let out = raw_sent(r)?;
+        let ack = one(
+            &out,
+            TcpFlags::ACK,
+            "the ACK of data that came by another route",
+        )?;
+        let expected = format!("the ACK by the later route, reversed: to {HOP_B}");
+        if ack.dst == HOP_C {
+            return Err(Outcome::Deviation {
+                expected,
+                actual: format!("the ACK went to {HOP_C}, by the SYN's route: {ack:?}"),
+                choice: "Linux keeps the route saved from the SYN, tcp_v4_save_options() in \
+                         tcp_v4_conn_request()",
+            });
+        }
+        if ack.dst != HOP_B {
+            return fail(expected, format!("{ack:?}"));
+        }
+        route_is(ack, &lsrr(4, &[PEER]), "the ACK")?;
+        Ok(format!(
+            "data that came by {HOP_B} after a SYN by {HOP_C} was acknowledged through {HOP_B}"
+        ))
+    };
+    run().map_or_else(|o| o, Outcome::Pass)
+}
+
+/// Checks MAY-11 (RFC 9293 3.9.2): Record Route. The application's IP_OPTIONS with an empty
+/// Record Route slot: the SYN carries the option with the stack's own address recorded.
+pub(super) fn record_route(r: &mut Recorder) -> Outcome {
+    if let Some(o) = needs(r) {
+        return o;
+    }
+    let mut run = || -> Step<String> {
+        let to = SocketAddr::new(PEER.into(), 40700);
+        let fd = call("socket()", r.socket(false))?;
+        set_ip_options(r, fd, &route(RR, 4, &[Ipv4Addr::UNSPECIFIED]))?;
+        connect(r, fd, to)?;
+        let out = raw_sent(r)?;
+        let syn = one(&out, TcpFlags::SYN, "the SYN")?;
+        if syn.dst != PEER {
+            return fail(format!("the SYN sent to {PEER}"), format!("{syn:?}"));
+        }
+        route_is(syn, &route(RR, 8, &[STACK]), "the SYN")?;
+        Ok(format!(
+            "the SYN carried Record Route with {STACK} recorded"
         ))
     };
     run().map_or_else(|o| o, Outcome::Pass)
