@@ -28,8 +28,9 @@ pub const DEFAULT_JOBS: u64 = 16;
 
 #[derive(ClapArgs)]
 pub struct Args {
-    /// Scripts, or directories searched recursively for *.pkt [default: corpus/scenarios,
-    /// from the repository's top directory].
+    /// Scripts, or directories searched recursively for *.pkt, or built-in checks
+    /// (`builtin/NAME`, `builtin` for all) [default: corpus/scenarios, from the
+    /// repository's top directory, and every built-in check].
     paths: Vec<PathBuf>,
     /// Scenarios run at once, each on its own thread and sandbox.
     #[arg(short, long, default_value_t = DEFAULT_JOBS,

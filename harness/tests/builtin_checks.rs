@@ -4,6 +4,7 @@
 //! lists as testing them. Run as root (or see the README's rootless notes).
 
 use tcpcheck::requirements::builtin::{self, BuiltinCheck};
+use tcpcheck::requirements::card::{self, Mark};
 use tcpcheck::requirements::REQUIREMENTS;
 use tcpcheck::runner::Verdict;
 use tcpcheck::stack::registry::LinuxFactory;
@@ -112,4 +113,33 @@ fn source_route_later_overrides() {
 #[test]
 fn record_route() {
     passes_on_linux("builtin/record-route");
+}
+
+/// A run's own report carries the card: a built-in check that ran marks its labels, with
+/// what it measured, like a scenario.
+#[test]
+fn a_run_of_a_builtin_check_is_on_the_reports_card() {
+    let run = builtin::run(
+        check("builtin/listen-beside-established"),
+        &LinuxFactory,
+        Some(ProfileKind::Rfc9293),
+    );
+    let card = card::in_report(std::slice::from_ref(&run), "linux", "rfc9293")
+        .expect("a check that names labels ran");
+    let row = card
+        .rows
+        .iter()
+        .find(|r| r.id == "MUST-41")
+        .expect("the label the check names is on the card");
+    match &row.mark {
+        Mark::Pass { scenarios, .. } => assert!(
+            scenarios[0].starts_with("builtin/listen-beside-established (ipv4) [the established"),
+            "{scenarios:?}"
+        ),
+        m => panic!("{m:?}"),
+    }
+    assert!(card
+        .extra()
+        .markdown
+        .contains("builtin/listen-beside-established"));
 }
