@@ -134,6 +134,16 @@ fn rule_is(rule: &Rule, entry: &Entry) -> bool {
 /// The first line of a failing run's description after its heading: `path:line: message`,
 /// then what the script and the stack did.
 fn failure_text(run: &ScenarioRun) -> String {
+    // A built-in check has no script line: what the requirement asks, what the stack did.
+    if let (true, Verdict::Fail(d)) = (run.path.starts_with(super::builtin::PREFIX), &run.verdict) {
+        return format!(
+            "{}; expected {}; {}: {}",
+            d.message,
+            d.expected,
+            run.stack.word(),
+            d.actual
+        );
+    }
     run.describe()
         .lines()
         .skip(1)
