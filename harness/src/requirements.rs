@@ -5,6 +5,7 @@
 //! them: adding a citation comment or a test that names a label updates it at the next build,
 //! and citing a label Appendix B does not define fails the build.
 
+pub mod builtin;
 pub mod card;
 pub mod scan;
 

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args as ClapArgs, ValueEnum};
+use tcpcheck::requirements::builtin;
 use tcpcheck::requirements::card::{self, CORPUS_PREFIX};
 use tcpcheck::requirements::{self, Entry, Status, OTHER_REQUIREMENTS, REQUIREMENTS};
 use tcpcheck::runner::{self, report, IpVersion, Job, RunOptions};
@@ -88,6 +89,11 @@ pub fn main(args: Args, registry: &Registry) -> ExitCode {
     };
     let entries: Vec<&Entry> = shown.iter().chain(other.iter()).copied().collect();
     let scenarios: BTreeSet<&str> = entries.iter().flat_map(|e| card::scenarios_of(e)).collect();
+    let (builtins, scenarios): (BTreeSet<&str>, BTreeSet<&str>) = scenarios
+        .into_iter()
+        .partition(|s| s.starts_with(builtin::PREFIX));
+    let builtins: Vec<&builtin::BuiltinCheck> =
+        builtins.iter().filter_map(|n| builtin::find(n)).collect();
     let mut work = Vec::new();
     for rel in &scenarios {
         let path = root.join(rel);
@@ -115,12 +121,15 @@ pub fn main(args: Args, registry: &Registry) -> ExitCode {
         ..RunOptions::default()
     };
     eprintln!(
-        "tcpcheck: running {} scenarios against {} ({} at once)",
+        "tcpcheck: running {} scenarios against {} ({} at once), then {} built-in checks",
         work.len(),
         kind.name(),
-        args.jobs
+        args.jobs,
+        builtins.len()
     );
-    let runs = runner::run_jobs(work, args.jobs as usize, &opts, &|_| {});
+    let mut runs = runner::run_jobs(work, args.jobs as usize, &opts, &|_| {});
+    // One after another, alone: the ISN check's timing is the stack's, not shared.
+    runs.extend(builtin::run_all(&builtins, factory, Some(model)));
     let prefix = format!("{}/", root.display());
     let name_of = |p: &str| p.strip_prefix(&prefix).unwrap_or(p).to_string();
     let model_name = match args.model {

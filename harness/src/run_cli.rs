@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::{Args as ClapArgs, ValueEnum};
+use tcpcheck::requirements::builtin;
 use tcpcheck::runner::{self, report, IpVersion, Job, RunOptions, ScenarioRun};
 use tcpcheck::stack::{Registry, StackKind};
 use tcpcheck_model::profile::ProfileKind;
@@ -27,8 +28,9 @@ pub const DEFAULT_JOBS: u64 = 16;
 
 #[derive(ClapArgs)]
 pub struct Args {
-    /// Scripts, or directories searched recursively for *.pkt [default: corpus/scenarios,
-    /// from the repository's top directory].
+    /// Scripts, or directories searched recursively for *.pkt, or built-in checks
+    /// (`builtin/NAME`, `builtin` for all) [default: corpus/scenarios, from the
+    /// repository's top directory, and every built-in check].
     paths: Vec<PathBuf>,
     /// Scenarios run at once, each on its own thread and sandbox.
     #[arg(short, long, default_value_t = DEFAULT_JOBS,
@@ -116,6 +118,29 @@ pub fn main(args: Args, registry: &Registry) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // `builtin/NAME` (or `builtin`, all of them) names built-in checks, which the corpus
+    // run includes.
+    let (named_builtins, script_paths): (Vec<PathBuf>, Vec<PathBuf>) =
+        args.paths.iter().cloned().partition(|p| {
+            let p = p.to_string_lossy();
+            p == "builtin" || p.starts_with(builtin::PREFIX)
+        });
+    let mut builtins: Vec<&builtin::BuiltinCheck> = Vec::new();
+    for p in &named_builtins {
+        let p = p.to_string_lossy();
+        if p == "builtin" {
+            builtins.extend(builtin::CHECKS);
+        } else if let Some(c) = builtin::find(&p) {
+            builtins.push(c);
+        } else {
+            let known: Vec<&str> = builtin::CHECKS.iter().map(|c| c.name).collect();
+            eprintln!(
+                "tcpcheck: {p}: no such built-in check (there are: {})",
+                known.join(", ")
+            );
+            return ExitCode::from(2);
+        }
+    }
     let paths = if args.paths.is_empty() {
         if !Path::new(CORPUS).is_dir() {
             let here = std::env::current_dir()
@@ -137,9 +162,10 @@ pub fn main(args: Args, registry: &Registry) -> ExitCode {
             );
             return ExitCode::from(2);
         }
+        builtins.extend(builtin::CHECKS);
         vec![PathBuf::from(CORPUS)]
     } else {
-        args.paths.clone()
+        script_paths
     };
     let requested = match args.ip.as_str() {
         "6" => vec![IpVersion::V6],
@@ -191,7 +217,7 @@ pub fn main(args: Args, registry: &Registry) -> ExitCode {
         stack: factory,
         ..RunOptions::default()
     };
-    let total = work.len();
+    let total = work.len() + builtins.len();
     let jobs = args.jobs as usize;
     let progress = Progress::new(&work, jobs, matches!(args.format, Format::Text));
     let finished = AtomicBool::new(false);
@@ -205,7 +231,17 @@ pub fn main(args: Args, registry: &Registry) -> ExitCode {
                 }
             });
         }
-        let runs = runner::run_jobs_observed(work, jobs, &opts, &progress);
+        let mut runs = runner::run_jobs_observed(work, jobs, &opts, &progress);
+        // The built-in checks after the scenarios, one at a time: the ISN check measures
+        // the stack's timing, best not shared with a full machine.
+        for check in &builtins {
+            if CANCEL.load(Ordering::Relaxed) {
+                break;
+            }
+            let run = builtin::run(check, factory, opts.model);
+            runner::Observer::finished(&progress, &run);
+            runs.push(run);
+        }
         finished.store(true, Ordering::Relaxed);
         runs
     });

@@ -101,13 +101,15 @@ pub struct Row {
     pub mark: Mark,
 }
 
-/// The scenarios (paths relative to the workspace root) that check `entry` on the wire.
+/// The scenarios (paths relative to the workspace root) that check `entry` on the wire, then
+/// the built-in checks that give its verdict (`builtin/NAME`, see [`super::builtin`]).
 pub fn scenarios_of(entry: &Entry) -> impl Iterator<Item = &'static str> + '_ {
     entry
         .tests
         .iter()
         .copied()
         .filter(|t| t.starts_with(CORPUS_PREFIX))
+        .chain(super::builtin::of_label(entry.id))
 }
 
 /// Whether `rule` is the requirement `entry`: an RFC 9293 rule naming its label, or for the
@@ -132,6 +134,16 @@ fn rule_is(rule: &Rule, entry: &Entry) -> bool {
 /// The first line of a failing run's description after its heading: `path:line: message`,
 /// then what the script and the stack did.
 fn failure_text(run: &ScenarioRun) -> String {
+    // A built-in check has no script line: what the requirement asks, what the stack did.
+    if let (true, Verdict::Fail(d)) = (run.path.starts_with(super::builtin::PREFIX), &run.verdict) {
+        return format!(
+            "{}; expected {}; {}: {}",
+            d.message,
+            d.expected,
+            run.stack.word(),
+            d.actual
+        );
+    }
     run.describe()
         .lines()
         .skip(1)
@@ -161,6 +173,11 @@ pub fn mark(entry: &Entry, runs: &[ScenarioRun], name_of: &dyn Fn(&str) -> Strin
         .filter(|(name, _)| wanted.contains(&name.as_str()))
         .collect();
     let label = |name: &str, r: &ScenarioRun| format!("{name} ({})", r.ip.name());
+    // A built-in check's pass says what it measured.
+    let passed_label = |name: &str, r: &ScenarioRun| match super::builtin::measured(r) {
+        Some(m) => format!("{} [{m}]", label(name, r)),
+        None => label(name, r),
+    };
     let mut passed = Vec::new();
     let mut elsewhere = Vec::new();
     let mut not_applicable = None;
@@ -181,10 +198,10 @@ pub fn mark(entry: &Entry, runs: &[ScenarioRun], name_of: &dyn Fn(&str) -> Strin
                     }
                 }
                 ModelVerdict::Diverge(d) => {
-                    passed.push(label(name, r));
+                    passed.push(passed_label(name, r));
                     elsewhere.push(format!("{name}:{} {}", d.line, d.rule_named()));
                 }
-                _ => passed.push(label(name, r)),
+                _ => passed.push(passed_label(name, r)),
             },
             Verdict::NotApplicable { needs, .. } => {
                 not_applicable.get_or_insert((label(name, r), needs.to_string()));
