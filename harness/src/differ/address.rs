@@ -80,7 +80,7 @@ impl Differ {
             trigger: Trigger::Segment(TcpFlags::SYN),
             ..Context::default()
         };
-        let departure = (Owed::Nothing, Sent::Stray(Box::new(s.clone())));
+        let departure = (Owed::Nothing, Sent::Stray(Box::new(*s)));
         self.diverge_in(line, now, fault, Some(key), context, departure);
         true
     }

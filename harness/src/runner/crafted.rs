@@ -44,6 +44,35 @@ pub fn raw_placeholder(hex: &str) -> Result<TcpOption<'static>, BuildError> {
     })
 }
 
+/// Whether a line's `[src]`, `[dst]` and `[ip_options]` fit the run, known before it starts:
+/// a script using them names its family (`--ip_version`), so that `check` refuses what
+/// `run` would.
+pub fn check_family(ip: &IpFields, version: Option<super::IpVersion>) -> Result<(), String> {
+    if ip.src.is_none() && ip.dst.is_none() && ip.ip_options.is_none() {
+        return Ok(());
+    }
+    let Some(version) = version else {
+        return Err(
+            "a line with `[src ...]`, `[dst ...]` or `[ip_options ...]` needs the \
+                    script's family: add `--ip_version=ipv4` or `--ip_version=ipv6`"
+                .into(),
+        );
+    };
+    let v6 = version == super::IpVersion::V6;
+    for (a, what) in [(ip.src, "src"), (ip.dst, "dst")] {
+        if let Some(a) = a.filter(|a| a.is_ipv6() != v6) {
+            return Err(format!(
+                "`[{what} {a}]` is not an address of the script's family ({})",
+                if v6 { "IPv6" } else { "IPv4" }
+            ));
+        }
+    }
+    if v6 && ip.ip_options.is_some() {
+        return Err("`[ip_options ...]` are IPv4 header options, in an IPv6 script".into());
+    }
+    Ok(())
+}
+
 /// The line's addresses and IPv4 options on `seg`, built for the peer and the stack.
 pub fn apply_ip_fields(seg: &mut SegmentRepr, ip: &IpFields) -> Result<(), BuildError> {
     match &mut seg.ip {

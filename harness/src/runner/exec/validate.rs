@@ -289,6 +289,8 @@ pub fn validate(
                 if let TcpOptions::Exactly(list) = &p.options {
                     packet::options_to_wire(list, 0).map_err(|m| err(e.span, m))?;
                 }
+                crate::runner::crafted::check_family(&p.ip, settings.ip)
+                    .map_err(|m| err(e.span, m))?;
                 if p.direction == Direction::Inbound {
                     if matches!(p.options, TcpOptions::Any) {
                         return Err(err(

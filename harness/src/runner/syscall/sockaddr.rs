@@ -83,6 +83,49 @@ mod tests {
     }
 
     #[test]
+    fn connect_and_bind_decode_it_and_blame_the_argument() {
+        let call = |text: &str| {
+            let s = parse("t.pkt", &format!("0 {text}\n")).unwrap();
+            let Action::Syscall(sc) = &s.events[0].action else {
+                panic!()
+            };
+            sc.clone()
+        };
+        let sc = call(
+            r#"bind(3, {sa_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr("0.0.0.0")}, 16) = 0"#,
+        );
+        let Ok((super::super::Decoded::Bind { fd: 3, to: Some(a) }, _)) = super::super::decode(&sc)
+        else {
+            panic!("decoded: {sc}")
+        };
+        assert_eq!(a, "0.0.0.0:8080".parse().unwrap());
+        let sc = call(
+            r#"bind(3, {sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("0.0.0.0")}, 16) = 0"#,
+        );
+        let Err(bad) = super::super::decode(&sc) else {
+            panic!("port 80 accepted")
+        };
+        assert!(
+            bad.message.contains("the script's port, 8080"),
+            "{}",
+            bad.message
+        );
+        assert!(bad.at.is_some(), "blames the argument");
+        let sc = call(
+            r#"connect(3, {sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("224.0.0.1")}, 16) = -1 ENETUNREACH (Network is unreachable)"#,
+        );
+        assert!(matches!(
+            super::super::decode(&sc),
+            Ok((super::super::Decoded::Connect { fd: 3, to: Some(_) }, _))
+        ));
+        let sc = call("connect(3, ..., ...) = 0");
+        assert!(matches!(
+            super::super::decode(&sc),
+            Ok((super::super::Decoded::Connect { fd: 3, to: None }, _))
+        ));
+    }
+
+    #[test]
     fn refused_shapes() {
         for bad in [
             r#"{sa_family=AF_INET6, sin_port=htons(80), sin_addr=inet_addr("224.0.0.1")}"#,
