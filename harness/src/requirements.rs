@@ -40,7 +40,7 @@ impl Entry {
 /// Every label of Appendix B, in the order MUST, SHLD, MAY, REC, each by number.
 pub static REQUIREMENTS: &[Entry] = include!(concat!(env!("OUT_DIR"), "/requirements.rs"));
 
-/// The requirements of RFC 2018, 5961, 6298 and 7323 the sources cite, one per section
+/// The requirements of RFC 2018, 5961, 6298, 7323 and 7413 the sources cite, one per section
 /// (those RFCs label none), by RFC and section: `model/requirements/other-rfcs.tsv`.
 pub static OTHER_REQUIREMENTS: &[Entry] =
     include!(concat!(env!("OUT_DIR"), "/other_requirements.rs"));

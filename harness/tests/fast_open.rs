@@ -147,6 +147,8 @@ const CLIENT_FALLBACKS: &str = "\
 +0    > F. 301:301(0) ack 1
 ";
 
+/// RFC 7413 3, 4.2: the model follows the client through the cookie request and the Fast
+/// Open that uses the cookie, on the kernel, without turning off.
 #[test]
 fn the_model_follows_the_client_side() {
     for text in [BLOCKING_SENDTO, CONNECT_THEN_WRITE, CLIENT_FALLBACKS] {

@@ -198,3 +198,26 @@ fn a_disabled_client_and_the_no_cookie_mode() {
         .emitted(Duration::ZERO, &syn(100, Cookie::new(&[], false)))
         .is_err());
 }
+
+#[test]
+fn syn_retries_set_after_the_syn_time_it_anew() {
+    // packetdrill's client scripts set TCP_SYNCNT to 1 right after sendto(MSG_FASTOPEN):
+    // one retransmission, then the open gives up at 3 s (Linux reads it when the timer
+    // fires). Without tcp_syn_linear_timeouts, for a plain doubling.
+    let cache = warmed(1460);
+    let mut profile = Profile::linux_defaults();
+    profile.syn_linear_timeouts = 0;
+    let mut c = Connection::new(profile);
+    c.open_active_fast_open(Duration::ZERO, plan(&cache), 2000, 1420)
+        .unwrap();
+    c.emitted(Duration::ZERO, &syn(1420, cookie())).unwrap();
+    let mut six = c.clone();
+    c.set_syn_retries(1);
+    let rto = Duration::from_secs(1);
+    c.emitted(rto, &syn(0, None)).unwrap();
+    six.emitted(rto, &syn(0, None)).unwrap();
+    c.check_overdue(Duration::from_secs(10)).unwrap();
+    assert_eq!(c.state(), State::Closed);
+    // With the default count the SYN is owed again at 3 s.
+    assert!(six.check_overdue(Duration::from_secs(10)).is_err());
+}

@@ -94,6 +94,8 @@ pub enum Call {
     },
     /// `TCP_FASTOPEN_NO_COOKIE`: Fast Open SYNs carry data without a cookie.
     FastOpenNoCookie(bool),
+    /// `TCP_SYNCNT`: the socket's own SYN retry count.
+    SynRetries(u32),
     /// The data just written is urgent (send() with MSG_OOB; RFC 9293 3.8.5).
     UrgentMark,
     /// SO_OOBINLINE: the out-of-band byte stays in the stream.
@@ -171,6 +173,9 @@ impl Differ {
                 let mut conn = self.new_connection(peer);
                 if let Some(t) = self.opts.get(&fd).and_then(|o| o.user_timeout) {
                     conn.set_user_timeout(Some(t));
+                }
+                if let Some(n) = self.opts.get(&fd).and_then(|o| o.syn_retries) {
+                    conn.set_syn_retries(n);
                 }
                 let _ = conn.open_active(now);
                 let mut t = Tracked::new(conn, line, None, false);
@@ -277,6 +282,12 @@ impl Differ {
             }
             Call::FastOpenNoCookie(on) => {
                 self.opts.entry(fd).or_default().fast_open_no_cookie = on;
+            }
+            Call::SynRetries(n) => {
+                self.opts.entry(fd).or_default().syn_retries = Some(n);
+                if let Some(t) = self.tracked(fd) {
+                    t.conn.set_syn_retries(n);
+                }
             }
             Call::Harmless => {}
             Call::Unmodelled(what) => self.give_up(format!("{what} is not modelled")),

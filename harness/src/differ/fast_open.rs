@@ -161,6 +161,9 @@ impl Differ {
         if let Some(t) = self.opts.get(&fd).and_then(|o| o.user_timeout) {
             conn.set_user_timeout(Some(t));
         }
+        if let Some(n) = self.opts.get(&fd).and_then(|o| o.syn_retries) {
+            conn.set_syn_retries(n);
+        }
         let _ = conn.open_active_fast_open(now, plan, asked, syn_data);
         let mut t = Tracked::new(conn, line, None, false);
         t.before = State::Closed;

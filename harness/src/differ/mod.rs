@@ -113,6 +113,8 @@ struct SockOpts {
     fast_open_qlen: u32,
     /// TCP_FASTOPEN_NO_COOKIE.
     fast_open_no_cookie: bool,
+    /// TCP_SYNCNT.
+    syn_retries: Option<u32>,
     /// SO_OOBINLINE.
     oob_inline: bool,
 }

@@ -36,6 +36,10 @@ pub struct FastOpenSettings {
     /// `net.ipv4.tcp_fastopen_key`'s primary key as its four 32-bit words; `None` when
     /// unknown or all zero (not set: the kernel picks a random one).
     pub key: Option<[u32; 4]>,
+    /// `net.ipv4.tcp_fastopen_blackhole_timeout_sec`: Linux pauses active Fast Open for the
+    /// whole namespace after Fast Open connections time out while it is not 0 (off since
+    /// 5.14, tcp_fastopen_active_should_disable()).
+    pub blackhole_timeout: u32,
 }
 
 impl FastOpenSettings {
@@ -310,6 +314,7 @@ mod tests {
         let on = FastOpenSettings {
             sysctl: Some(0x403),
             key: Some(KEY),
+            blackhole_timeout: 0,
         };
         let valid = linux_cookie(KEY, addrs().0, addrs().1);
         let req = Cookie::new(&[], false);
@@ -372,6 +377,7 @@ mod tests {
         let on = FastOpenSettings {
             sysctl: Some(0x403),
             key: None,
+            blackhole_timeout: 0,
         };
         let c = Cookie::new(&[9; 8], false);
         assert!(matches!(

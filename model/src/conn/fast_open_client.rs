@@ -112,6 +112,15 @@ impl FastOpenClient {
         if sysctl & flags::CLIENT_ENABLE == 0 {
             return ClientDecision::Disabled;
         }
+        if settings.blackhole_timeout != 0 {
+            // RFC 7413 4.1.3.1 has the client disable Fast Open after timeouts; Linux does
+            // it for the whole namespace (tcp_fastopen_active_detect_blackhole()), from
+            // timeouts the model does not count across connections.
+            return ClientDecision::Unknown(
+                "net.ipv4.tcp_fastopen_blackhole_timeout_sec is set: Linux then pauses active \
+                 Fast Open after timeouts, which the model does not follow",
+            );
+        }
         let cached = self.cache.get(&server).copied().unwrap_or_default();
         // Linux tcp_fastopen_cookie_check(): no cookie needed, a cached cookie, or a request.
         if no_cookie || sysctl & flags::CLIENT_NO_COOKIE != 0 {
@@ -190,6 +199,7 @@ mod tests {
         FastOpenSettings {
             sysctl: Some(sysctl),
             key: None,
+            blackhole_timeout: 0,
         }
     }
 
@@ -225,6 +235,14 @@ mod tests {
     #[test]
     fn settings_and_no_cookie() {
         let c = FastOpenClient::default();
+        let blackhole = FastOpenSettings {
+            blackhole_timeout: 3600,
+            ..linux(1)
+        };
+        assert!(matches!(
+            c.plan(blackhole, ip(), false),
+            ClientDecision::Unknown(_)
+        ));
         assert_eq!(c.plan(linux(2), ip(), false), ClientDecision::Disabled);
         assert!(matches!(
             c.plan(FastOpenSettings::default(), ip(), false),

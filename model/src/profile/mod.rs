@@ -166,6 +166,7 @@ impl Profile {
             fast_open: crate::conn::fast_open::FastOpenSettings {
                 sysctl: Some(1),
                 key: None,
+                blackhole_timeout: 0,
             },
             // ECN when the peer asks, never asked for (the kernel's default).
             ecn: Some(2),
@@ -257,6 +258,9 @@ impl Profile {
             p.fast_open.sysctl =
                 Some(n.map_err(|e| format!("sysctl net.ipv4.tcp_fastopen = {v:?}: {e}"))?);
         }
+        if let Some(v) = num("net.ipv4.tcp_fastopen_blackhole_timeout_sec")? {
+            p.fast_open.blackhole_timeout = v.min(u64::from(u32::MAX)) as u32;
+        }
         if let Some(v) = sysctls.get("net.ipv4.tcp_fastopen_key") {
             p.fast_open.key = crate::conn::fast_open::FastOpenSettings::parse_key(v)
                 .map_err(|e| format!("sysctl net.ipv4.tcp_fastopen_key: {e}"))?;
@@ -265,7 +269,7 @@ impl Profile {
     }
 
     /// The sysctls [`Profile::linux`] reads: what a harness should read from the namespace.
-    pub const LINUX_SYSCTLS: [&'static str; 19] = [
+    pub const LINUX_SYSCTLS: [&'static str; 20] = [
         "net.ipv4.tcp_syn_retries",
         "net.ipv4.tcp_syn_linear_timeouts",
         "net.ipv4.tcp_synack_retries",
@@ -284,6 +288,7 @@ impl Profile {
         "net.ipv4.tcp_keepalive_probes",
         "net.ipv4.tcp_fastopen",
         "net.ipv4.tcp_fastopen_key",
+        "net.ipv4.tcp_fastopen_blackhole_timeout_sec",
         "net.ipv4.tcp_ecn",
     ];
 }

@@ -85,7 +85,7 @@ pub fn rule_citations(file: &SourceFile) -> Vec<Citation> {
 
 /// The other RFCs the model cites, whose requirements have rows by section in
 /// `model/requirements/other-rfcs.tsv`.
-pub const OTHER_RFCS: [&str; 4] = ["2018", "5961", "6298", "7323"];
+pub const OTHER_RFCS: [&str; 5] = ["2018", "5961", "6298", "7323", "7413"];
 
 /// Each section of one of [`OTHER_RFCS`] that `text` names (the words "RFC", the number, a
 /// space, an optional '§' and the section, whatever follows), as the id of its row ("RFC",

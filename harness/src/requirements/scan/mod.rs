@@ -6,7 +6,7 @@
 //!
 //! What it reads:
 //! - `model/requirements/rfc9293-appendix-b.tsv`, the 119 labels of RFC 9293 Appendix B;
-//! - `model/requirements/other-rfcs.tsv`, the requirements of RFC 2018, 5961, 6298 and 7323
+//! - `model/requirements/other-rfcs.tsv`, the requirements of RFC 2018, 5961, 6298, 7323 and 7413
 //!   the sources cite, one row per section (those RFCs label none), in the same form; any
 //!   comment naming such a section is a citation of its row;
 //! - citations in comments of `model/src` and `harness/src`: the words "RFC 9293", a section

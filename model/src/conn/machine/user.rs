@@ -320,6 +320,19 @@ impl Connection {
         self.timers.user_timeout = timeout;
     }
 
+    /// Sets how many times a SYN goes again before the open gives up (Linux TCP_SYNCNT,
+    /// the socket's own `tcp_syn_retries`; RFC 9293 3.8.3: MUST-23 leaves R2 for a SYN to
+    /// the stack, at least 3 minutes). Linux reads it each time the SYN's timer fires
+    /// (tcp_write_timeout()), so a SYN already waiting is timed anew.
+    pub fn set_syn_retries(&mut self, retries: u32) {
+        self.profile.syn_retries = retries;
+        if self.snd.rtx.is_some_and(|r| r.flags.syn()) {
+            self.record.obligations.retain(|e| !is_retransmission_of(e));
+            self.timers.give_up = None;
+            self.schedule_retransmission();
+        }
+    }
+
     /// STATUS (RFC 9293 3.10.6): what the connection looks like to its user.
     pub fn status(&self) -> Result<Status, UserError> {
         if self.state == State::Closed {

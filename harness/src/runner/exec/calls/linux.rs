@@ -474,6 +474,8 @@ impl Exec<'_> {
         } else if (level, name) == (libc::IPPROTO_TCP, libc::TCP_FASTOPEN_CONNECT) {
             // Its effect reaches the model through connect() (Call::FastOpenConnect).
             Call::Harmless
+        } else if (level, name) == (libc::IPPROTO_TCP, libc::TCP_SYNCNT) {
+            Call::SynRetries(value.max(0) as u32)
         } else if (level, name) == (libc::IPPROTO_TCP, libc::TCP_FASTOPEN_NO_COOKIE) {
             Call::FastOpenNoCookie(value != 0)
         } else if (level, name) == (libc::IPPROTO_TCP, libc::TCP_FASTOPEN) {
