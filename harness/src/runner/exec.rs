@@ -545,14 +545,12 @@ impl<'a> Exec<'a> {
                 // The command may set sysctls (packetdrill's defaults.sh does): the model's
                 // numbers are read again below.
                 self.stack.stack_mut().settings_touched();
-                // A queueing discipline can hold or drop what the stack sends (packetdrill's
-                // `pfifo limit 0` emulates a congested host): the model has no rule for it.
-                if text.contains("qdisc") {
+                // A queueing discipline can hold, pace or drop what the stack sends
+                // (packetdrill's `pfifo limit 0` emulates a congested host, its `fq` paces):
+                // the model has no rule for those, and says which command it stopped at.
+                if let Some(why) = super::qdisc::unfollowed(text, self.shell.dir()) {
                     if let Some(d) = &mut self.differ {
-                        d.give_up(
-                            "a command changed tun0's queueing discipline (`tc qdisc`), which \
-                             can hold or drop what the stack sends; the model does not describe it",
-                        );
+                        d.give_up(why);
                     }
                 }
                 if let Err(m) =

@@ -18,6 +18,7 @@ pub mod needs;
 mod packet;
 mod pyeval;
 mod python;
+mod qdisc;
 pub mod reference;
 pub mod report;
 pub mod schedule;
