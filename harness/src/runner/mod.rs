@@ -13,6 +13,7 @@ mod exec;
 mod icmp;
 mod jiffy;
 pub mod ladder;
+mod native_cmd;
 mod native_sh;
 pub mod needs;
 mod packet;
