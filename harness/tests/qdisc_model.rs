@@ -61,7 +61,10 @@ fn a_shaper_stops_the_model_naming_what_it_does() {
     match model_of(command) {
         ModelVerdict::Off(why) => {
             assert!(why.contains(command), "{why}");
-            assert!(why.contains("becomes tbf, not a first-in first-out"), "{why}");
+            assert!(
+                why.contains("becomes tbf, not a first-in first-out"),
+                "{why}"
+            );
         }
         m => panic!("{command}: the model should be off, is {m:?}"),
     }
