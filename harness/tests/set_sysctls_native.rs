@@ -53,7 +53,11 @@ fn set_sysctls_and_its_restore_file_run_natively_with_their_effects() {
     std::fs::create_dir_all(top.join("common")).unwrap();
     std::fs::create_dir_all(top.join("x")).unwrap();
     write(&top.join("common").join("defaults.sh"), DEFAULTS, 0o755);
-    write(&top.join("common").join("set_sysctls.py"), SET_SYSCTLS, 0o755);
+    write(
+        &top.join("common").join("set_sysctls.py"),
+        SET_SYSCTLS,
+        0o755,
+    );
     let script = top.join("x").join("s.pkt");
     std::fs::write(&script, SCRIPT).unwrap();
     let opts = RunOptions {
