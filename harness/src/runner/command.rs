@@ -105,11 +105,20 @@ pub struct ShellEnv {
 
 impl ShellEnv {
     /// For the script at `file` (a path, or a bare name for a script written inline).
+    ///
+    /// The directory is made absolute now, against the working directory the script was
+    /// named from (`x.pkt`, `./x.pkt`, `../tcp/x/y.pkt` are relative to it), so the
+    /// commands' directory does not hang on the process's working directory later.
     pub fn for_script(file: &str) -> ShellEnv {
-        let dir = Path::new(file)
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .map(Path::to_path_buf);
+        let parent = Path::new(file).parent().unwrap_or(Path::new(""));
+        let dir = if parent.is_absolute() {
+            Some(parent.to_path_buf())
+        } else {
+            std::env::current_dir()
+                .ok()
+                .map(|cwd| cwd.join(parent))
+                .or_else(|| Some(parent.to_path_buf()).filter(|d| !d.as_os_str().is_empty()))
+        };
         ShellEnv {
             dir,
             tmp: None,
@@ -142,11 +151,9 @@ impl ShellEnv {
             let dir = std::env::temp_dir().join(format!("tcpcheck-{}-{n}-tmp", std::process::id()));
             std::fs::create_dir(&dir)
                 .map_err(|e| format!("cannot make a private /tmp at {}: {e}", dir.display()))?;
-            // A bare script name is in the working directory, which the command inherits.
             let top = self
                 .dir
                 .clone()
-                .or_else(|| std::env::current_dir().ok())
                 .and_then(|d| d.canonicalize().ok())
                 .and_then(|d| {
                     let rest = d.strip_prefix("/tmp").ok()?;

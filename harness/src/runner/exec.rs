@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use super::annotate;
 use super::command;
+use super::native_cmd;
 use super::native_sh;
 use super::packet::Conn;
 use super::{Check, Divergence, IpVersion, RunOptions};
@@ -499,9 +500,22 @@ impl<'a> Exec<'a> {
         if let Some(ev) = ev {
             annotate::step(&mut self.stack, ev);
         }
+        // set_sysctls.py's restore file, in the scenario's private /tmp: only for a command
+        // that may write or run it (resolving it makes that /tmp).
+        let pid = std::process::id();
+        let restore = if text.contains("set_sysctls.py") || text.contains("sysctl_restore_") {
+            let name = format!("/tmp/sysctl_restore_{pid}.sh");
+            Some(
+                self.shell
+                    .resolve(&name)
+                    .map_err(|e| self.error_at(span, e))?,
+            )
+        } else {
+            None
+        };
         let native = match command::parse_sysctls(text) {
             Some(_) => None,
-            None => native_sh::plan(text, self.shell.dir()),
+            None => native_cmd::plan(text, self.shell.dir(), restore.as_deref(), pid),
         };
         match command::parse_sysctls(text) {
             Some(settings) => {
@@ -515,20 +529,32 @@ impl<'a> Exec<'a> {
                 }
             }
             None if native.is_some() => {
-                let (path, ops) = native.expect("just matched");
+                let lines = native.expect("just matched");
+                let what: Vec<String> = lines
+                    .iter()
+                    .map(|l| match l {
+                        native_cmd::Line::File(path, ops) => {
+                            format!("{} ({} commands)", path.display(), ops.len())
+                        }
+                        native_cmd::Line::Op(_) => "a sysctl line".to_string(),
+                        native_cmd::Line::SetSysctls(s) => {
+                            format!("set_sysctls.py ({} values)", s.len())
+                        }
+                    })
+                    .collect();
                 self.stack.note(EventKind::Note {
                     text: format!(
-                        "`{text}`: {} run without a shell ({} commands, each a setting of the \
-                         namespace)",
-                        path.display(),
-                        ops.len()
+                        "`{text}`: run without a shell, each line a setting of the namespace: \
+                         {}",
+                        what.join(", ")
                     ),
                 });
                 let mut ns = NativeNs {
                     stack: &mut self.stack,
                     needs: None,
+                    restore,
                 };
-                let result = native_sh::run(&ops, &mut ns);
+                let result = native_cmd::run(&lines, &mut ns);
                 if let Some(c) = ns.needs {
                     return Err(Stop::NotApplicable(c));
                 }
@@ -549,14 +575,12 @@ impl<'a> Exec<'a> {
                 // The command may set sysctls (packetdrill's defaults.sh does): the model's
                 // numbers are read again below.
                 self.stack.stack_mut().settings_touched();
-                // A queueing discipline can hold or drop what the stack sends (packetdrill's
-                // `pfifo limit 0` emulates a congested host): the model has no rule for it.
-                if text.contains("qdisc") {
+                // A queueing discipline can hold, pace or drop what the stack sends
+                // (packetdrill's `pfifo limit 0` emulates a congested host, its `fq` paces):
+                // the model has no rule for those, and says which command it stopped at.
+                if let Some(why) = super::qdisc::unfollowed(text, self.shell.dir()) {
                     if let Some(d) = &mut self.differ {
-                        d.give_up(
-                            "a command changed tun0's queueing discipline (`tc qdisc`), which \
-                             can hold or drop what the stack sends; the model does not describe it",
-                        );
+                        d.give_up(why);
                     }
                 }
                 if text.contains("tcp_metrics") {
@@ -598,6 +622,27 @@ struct NativeNs<'r> {
     stack: &'r mut Recorder,
     /// A setting the stack cannot make: the line is not applicable to it.
     needs: Option<Capability>,
+    /// Where `set_sysctls.py`'s restore file goes (the scenario's private `/tmp`).
+    restore: Option<std::path::PathBuf>,
+}
+
+impl native_cmd::Host for NativeNs<'_> {
+    fn read_sysctl(&mut self, name: &str) -> std::io::Result<String> {
+        self.stack.setting(name).map(|v| v.trim().to_string())
+    }
+
+    fn write_restore(&mut self, text: &str, done: bool) -> std::io::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        let Some(path) = &self.restore else {
+            return Err(std::io::Error::other(
+                "no private /tmp for the restore file",
+            ));
+        };
+        std::fs::write(path, text)?;
+        // `chmod u+x` of a new 0644 file.
+        let mode = if done { 0o744 } else { 0o644 };
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+    }
 }
 
 impl native_sh::Namespace for NativeNs<'_> {

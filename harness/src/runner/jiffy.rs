@@ -94,43 +94,4 @@ mod tests {
         assert_eq!(at(1_000_251), 1_004_250);
         assert_eq!(at(1_003_999), 1_004_250);
     }
-
-    /// `times(2)` counts jiffies (in USER_HZ units, so it moves only on some of them): each
-    /// move comes early in a jiffy of `CLOCK_MONOTONIC`'s grid, before the offset, which is
-    /// what starting at the offset relies on. Only moves seen sharply count (the read before
-    /// was within 30 µs: this thread was not preempted in between); of those, a move found
-    /// late was a tick the kernel took late (a tickless CPU catching up), and most are not.
-    #[test]
-    fn jiffies_begin_on_the_monotonic_grid() {
-        let jiffy = length().expect("this kernel has a coarse clock");
-        let now = || read(libc::CLOCK_MONOTONIC).unwrap();
-        // SAFETY: times(2) accepts a null buffer.
-        let times = || unsafe { libc::times(std::ptr::null_mut()) };
-        let mut last = times();
-        let (mut early, mut sharp) = (0, 0);
-        let deadline = now() + Duration::from_secs(2);
-        let mut before = now();
-        while sharp < 10 && before < deadline {
-            let t = times();
-            let at = now();
-            if t != last {
-                if at - before < Duration::from_micros(30) {
-                    sharp += 1;
-                    if at.as_nanos() % jiffy.as_nanos() < OFFSET.as_nanos() {
-                        early += 1;
-                    }
-                }
-                last = t;
-            }
-            before = at;
-        }
-        assert!(
-            sharp >= 5,
-            "times(2) was seen moving sharply {sharp} times in 2 s"
-        );
-        assert!(
-            early * 2 > sharp,
-            "{early} of {sharp} jiffies began on the grid"
-        );
-    }
 }

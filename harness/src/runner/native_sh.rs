@@ -86,7 +86,10 @@ pub fn parse_file(text: &str) -> Option<Vec<Op>> {
     Some(ops)
 }
 
-fn parse_line(line: &str) -> Option<Op> {
+pub(super) fn parse_line(line: &str) -> Option<Op> {
+    if let Some(op) = echo_to_sysctl(line) {
+        return Some(op);
+    }
     let words = words(line)?;
     let w: Vec<&str> = words.iter().map(String::as_str).collect();
     match w.as_slice() {
@@ -124,10 +127,31 @@ fn parse_line(line: &str) -> Option<Op> {
     }
 }
 
+/// `echo VALUE > /proc/sys/net/...` (the lines of `set_sysctls.py`'s restore file): the
+/// sysctl written, as `sysctl` would (the kernel reads the value the same without the
+/// newline `echo` adds).
+fn echo_to_sysctl(line: &str) -> Option<Op> {
+    let (left, target) = line.rsplit_once('>')?;
+    let target = target.trim();
+    let rest = target.strip_prefix("/proc/sys/net/")?;
+    if rest.is_empty() || rest.contains("..") || !target.chars().all(is_path_char) {
+        return None;
+    }
+    let words = words(left.trim_end())?;
+    let (echo, value) = words.split_first()?;
+    if echo != "echo" || value.is_empty() || value.iter().any(|w| w.starts_with('-')) {
+        return None;
+    }
+    Some(Op::Sysctl {
+        settings: vec![(format!("net.{}", rest.replace('/', ".")), value.join(" "))],
+        ignore_unknown: false,
+    })
+}
+
 /// A line's words after quote removal and arithmetic expansion (`$((...))`), with
 /// redirections to `/dev/null` dropped (the output goes nowhere here either); `None` on
 /// anything else a shell would interpret.
-fn words(line: &str) -> Option<Vec<String>> {
+pub(super) fn words(line: &str) -> Option<Vec<String>> {
     let chars: Vec<char> = line.chars().collect();
     let mut words = Vec::new();
     let mut cur = String::new();
@@ -433,6 +457,28 @@ mod tests {
             }
         );
         assert_eq!(ops.len(), 6);
+    }
+
+    #[test]
+    fn a_restore_files_echo_lines_are_sysctls() {
+        let ops =
+            parse_file("#!/bin/bash\necho \"4096 16384\" > /proc/sys/net/ipv4/tcp_wmem\n").unwrap();
+        assert_eq!(
+            ops,
+            [Op::Sysctl {
+                settings: vec![("net.ipv4.tcp_wmem".into(), "4096 16384".into())],
+                ignore_unknown: false
+            }]
+        );
+        for line in [
+            "echo 1 > /proc/sys/kernel/x",
+            "echo -n 1 > /proc/sys/net/x",
+            "echo 1 > /proc/sys/net/../../kernel/x",
+            "echo 1 >> /tmp/x",
+            "cat 1 > /proc/sys/net/x",
+        ] {
+            assert_eq!(parse_file(&format!("#!/bin/sh\n{line}\n")), None, "{line}");
+        }
     }
 
     #[test]
