@@ -37,7 +37,7 @@
 mod edit;
 
 use tcpcheck::differ::{Owed, Sent, Trigger};
-use tcpcheck::explore::event::{SegEvent, SeqAt};
+use tcpcheck::explore::event::{AckOf, SegEvent, SeqAt};
 use tcpcheck::explore::{Case, Event, Found};
 use tcpcheck::stack::Choice;
 use tcpcheck_model::conn::State;
@@ -140,6 +140,16 @@ fn acked_past_owed(found: &Found) -> bool {
 fn held_text_before(found: &Found, case: &Case) -> bool {
     let upto = found.step.unwrap_or(0).min(case.events.len());
     case.events[..upto].iter().any(edit::out_of_order_text)
+}
+
+/// smoltcp neither answered nor moved: nothing sent, or its state still the one the model
+/// left.
+fn dropped_whole(found: &Found) -> bool {
+    match found.departure.sent {
+        Sent::Nothing => true,
+        Sent::State(st) => st == found.state,
+        _ => false,
+    }
 }
 
 fn sent_flags(found: &Found) -> Option<TcpFlags> {
@@ -496,8 +506,25 @@ pub static CLASSES: &[Class] = &[
         // or a FIN smoltcp left unprocessed (no reply, its state unchanged).
         // An old ACK on a segment that is the first of two departures: with it edited,
         // the other one names the divergence at the same event (seed 1 case 14288).
+        // Seen at once, needing no rerun: text or a FIN reaching past RCV.NXT, under an ACK
+        // a few below SND.UNA, is dropped whole: smoltcp sends nothing and stays where it was.
         matches: |f, c| {
-            edit::removed_by(c, edit::old_ack_to_snd_una)
+            (dropped_whole(f)
+                && !matches!(
+                    f.state,
+                    State::Closed | State::Listen | State::SynSent | State::SynReceived
+                )
+                && diverging_segment(f, c).is_some_and(|(s, replay)| {
+                    !replay
+                        && s.flags.ack()
+                        && !s.flags.syn()
+                        && !s.flags.rst()
+                        && matches!(s.seq, SeqAt::RcvNxt(d)
+                            if d <= 0 && (i64::from(s.len) + i64::from(d) > 0
+                                || (s.flags.fin() && i64::from(s.len) + i64::from(d) == 0)))
+                        && matches!(s.ack, AckOf::SndUna(-3..=-1))
+                }))
+                || edit::removed_by(c, edit::old_ack_to_snd_una)
                 || edit::removed_by_at_divergence(c, edit::old_ack_to_snd_una)
                 || edit::removed_or_changed_by(c, edit::old_ack_to_snd_una)
                 || (edit::removed_by(c, edit::old_ack_and_one_window)
