@@ -35,9 +35,15 @@
 //! two apart when the model names RFC 5961 4.2.
 
 mod edit;
+mod signs;
 
-use tcpcheck::differ::{Owed, Sent, Trigger};
-use tcpcheck::explore::event::{SegEvent, SeqAt};
+use signs::{
+    acked_past_owed, controls, diverging_segment, dropped_whole, held_text_before, injected,
+    sent_flags, sent_nothing,
+};
+
+use tcpcheck::differ::{Sent, Trigger};
+use tcpcheck::explore::event::{AckOf, SeqAt};
 use tcpcheck::explore::{Case, Event, Found};
 use tcpcheck::stack::Choice;
 use tcpcheck_model::conn::State;
@@ -73,79 +79,6 @@ impl Class {
     /// Whether `found`, met running `case`, is of this class.
     pub fn matches(&self, found: &Found, case: &Case) -> bool {
         (self.matches)(found, case)
-    }
-}
-
-/// The control bits of the segments injected up to and including the diverging event, a
-/// replay counted as the segment it repeats.
-fn injected(found: &Found, case: &Case) -> impl Iterator<Item = TcpFlags> {
-    let upto = found.step.map_or(0, |s| s + 1).min(case.events.len());
-    let mut sent: Vec<TcpFlags> = Vec::new();
-    for e in &case.events[..upto] {
-        match e {
-            Event::Segment(s) => sent.push(s.flags),
-            Event::Replay(n) => {
-                if let Some(&f) = sent.iter().rev().nth(usize::from(*n)) {
-                    sent.push(f);
-                }
-            }
-            _ => {}
-        }
-    }
-    sent.into_iter()
-}
-
-/// The segment the diverging event injected (a replay resolved to the segment it repeats),
-/// with whether it was a replay.
-fn diverging_segment(found: &Found, case: &Case) -> Option<(SegEvent, bool)> {
-    let step = found.step?;
-    let mut sent: Vec<SegEvent> = Vec::new();
-    for (i, e) in case.events.iter().enumerate().take(step + 1) {
-        let seg = match e {
-            Event::Segment(s) => Some((*s, false)),
-            Event::Replay(n) => sent.iter().rev().nth(usize::from(*n)).map(|s| (*s, true)),
-            _ => None,
-        };
-        if let Some((s, replay)) = seg {
-            if i == step {
-                return Some((s, replay));
-            }
-            sent.push(s);
-        }
-    }
-    None
-}
-
-fn controls(f: TcpFlags) -> u32 {
-    [TcpFlags::SYN, TcpFlags::FIN, TcpFlags::RST]
-        .into_iter()
-        .filter(|c| f.contains(*c))
-        .count() as u32
-}
-
-fn sent_nothing(found: &Found) -> bool {
-    matches!(found.departure.sent, Sent::Nothing)
-}
-
-/// smoltcp's ACK is past the one the model owed: it acknowledged more than the peer sent.
-fn acked_past_owed(found: &Found) -> bool {
-    match (&found.departure.owed, &found.departure.sent) {
-        (Owed::Segment(owed), Sent::Segment(s)) => owed.ack.is_some_and(|a| s.ack.after(a)),
-        _ => false,
-    }
-}
-
-/// An earlier segment carried text starting past RCV.NXT (held out of order) before the
-/// diverging event.
-fn held_text_before(found: &Found, case: &Case) -> bool {
-    let upto = found.step.unwrap_or(0).min(case.events.len());
-    case.events[..upto].iter().any(edit::out_of_order_text)
-}
-
-fn sent_flags(found: &Found) -> Option<TcpFlags> {
-    match &found.departure.sent {
-        Sent::Segment(s) | Sent::Stray(s) => Some(s.flags),
-        _ => None,
     }
 }
 
@@ -496,8 +429,25 @@ pub static CLASSES: &[Class] = &[
         // or a FIN smoltcp left unprocessed (no reply, its state unchanged).
         // An old ACK on a segment that is the first of two departures: with it edited,
         // the other one names the divergence at the same event (seed 1 case 14288).
+        // Seen at once, needing no rerun: text or a FIN reaching past RCV.NXT, under an ACK
+        // a few below SND.UNA, is dropped whole: smoltcp sends nothing and stays where it was.
         matches: |f, c| {
-            edit::removed_by(c, edit::old_ack_to_snd_una)
+            (dropped_whole(f)
+                && !matches!(
+                    f.state,
+                    State::Closed | State::Listen | State::SynSent | State::SynReceived
+                )
+                && diverging_segment(f, c).is_some_and(|(s, replay)| {
+                    !replay
+                        && s.flags.ack()
+                        && !s.flags.syn()
+                        && !s.flags.rst()
+                        && matches!(s.seq, SeqAt::RcvNxt(d)
+                            if d <= 0 && (i64::from(s.len) + i64::from(d) > 0
+                                || (s.flags.fin() && i64::from(s.len) + i64::from(d) == 0)))
+                        && matches!(s.ack, AckOf::SndUna(-3..=-1))
+                }))
+                || edit::removed_by(c, edit::old_ack_to_snd_una)
                 || edit::removed_by_at_divergence(c, edit::old_ack_to_snd_una)
                 || edit::removed_or_changed_by(c, edit::old_ack_to_snd_una)
                 || (edit::removed_by(c, edit::old_ack_and_one_window)

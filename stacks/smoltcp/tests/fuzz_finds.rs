@@ -640,3 +640,43 @@ fn a_fin_after_held_text_acknowledged_past_it_in_a_long_case() {
     };
     assert_eq!(class_of(case), "fin-inside-held-text-misplaced");
 }
+
+/// Passive, write(1), shutdown, then a duplicate ACK replayed many times: smoltcp's fast
+/// retransmission resends the byte with its FIN in one segment. A model artefact, fixed there:
+/// the model allowed a fast retransmission only without a FIN (RFC 5681 3.2 names the segment
+/// at SND.UNA; repacketizing it with the FIN that follows the last byte, RFC 9293 3.10.4, is
+/// what smoltcp's dispatch() does on every send from SND.UNA).
+#[test]
+fn a_fast_retransmit_may_carry_the_fin_after_its_data() {
+    let case = Case {
+        setup: setup(true, false, 12345, Some(1460), true, Some(7), true),
+        events: vec![
+            seg("S", PeerIsn(0), Iss(0), 0, 65535, true),
+            seg(".", RcvNxt(0), SndNxt(0), 0, 65535, false),
+            seg("P", RcvNxt(2), SndUna(-58221), 0, 0, false),
+            seg("P", RcvNxt(1), SndNxt(-3), 0, 0, true),
+            Event::Write(1),
+            Event::Shutdown,
+            seg(".", WndEnd(-1), Iss(1), 0, 65535, true),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+            Event::Replay(3),
+        ],
+    };
+    let out = common::run(&case);
+    assert!(out.found.is_none(), "{}", out.script.text(""));
+}

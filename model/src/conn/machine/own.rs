@@ -214,13 +214,21 @@ impl Connection {
         }
         // RFC 5681 3.2: after three duplicate ACKs the stack SHOULD retransmit the segment
         // at SND.UNA at once (fast retransmit), before the RTO; queued data may fill it up
-        // to the MSS within the window (smoltcp sends from SND.UNA again).
+        // to the MSS within the window (smoltcp sends from SND.UNA again), and the FIN with
+        // it where the FIN follows the last byte (RFC 9293 3.10.4: after all queued data).
+        let data_end = seg.seq + seg.len;
+        let fin_in_place = !seg.flags.fin()
+            || (self.snd.fin_queued
+                && match self.snd.fin_seq {
+                    Some(fin) => data_end == fin,
+                    None => data_end == self.tcb.snd_nxt + self.snd.unsent,
+                });
         if self.snd.dup_acks >= 3
             && seg.len > 0
             && seg.len <= self.snd.mss
-            && !seg.flags.fin()
+            && fin_in_place
             && seg.seq == self.tcb.snd_una
-            && !seg.end().after(self.tcb.snd_nxt + self.snd.unsent)
+            && !data_end.after(self.tcb.snd_nxt + self.snd.unsent)
             && !seg.end().after(self.tcb.snd_una + self.tcb.snd_wnd)
         {
             self.record.choices.push(Choice {

@@ -29,6 +29,25 @@ fn divergence(edited: &Case, before: &Found) -> Option<(Option<usize>, bool)> {
     Some((after.step, known))
 }
 
+/// Whether `edited`, made from `case` by a recogniser, no longer diverges at or before the
+/// event `case` diverged at: it runs through, diverges only later, or shows another known
+/// departure at that same event ([`divergence`]). `at` places an edited event at the original
+/// event it ran as (`None`: past the original's end).
+fn gone(case: &Case, edited: &Case, at: impl Fn(usize) -> Option<usize>) -> bool {
+    let Some(before) = original(case) else {
+        return false;
+    };
+    let Some(step) = before.step else {
+        return false;
+    };
+    match divergence(edited, &before) {
+        None => true,
+        Some((later, known)) => {
+            later.is_some_and(|s| at(s).is_none_or(|i| i > step || (known && i == step)))
+        }
+    }
+}
+
 thread_local! {
     /// Set while [`cheap`] runs: no recogniser reruns a case.
     static NO_RERUNS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
@@ -100,16 +119,7 @@ pub(super) fn removed_by(case: &Case, edit: fn(&mut Event) -> bool) -> bool {
     if !changed {
         return false;
     }
-    let Some(before) = original(case) else {
-        return false;
-    };
-    let Some(step) = before.step else {
-        return false;
-    };
-    match divergence(&edited, &before) {
-        None => true,
-        Some((later, known)) => later.is_some_and(|s| s > step || (known && s == step)),
-    }
+    gone(case, &edited, Some)
 }
 
 /// [`removed_by`] with only the diverging event edited: for a case whose earlier segments
@@ -125,10 +135,7 @@ pub(super) fn removed_by_at_divergence(case: &Case, edit: fn(&mut Event) -> bool
     if !edited.events.get_mut(step).is_some_and(edit) {
         return false;
     }
-    match divergence(&edited, &before) {
-        None => true,
-        Some((later, known)) => later.is_some_and(|s| s > step || (known && s == step)),
-    }
+    gone(case, &edited, Some)
 }
 
 /// [`removed_by`], or the edit leaves a divergence at the same event that another rule
@@ -192,19 +199,7 @@ pub(super) fn removed_without_replays(case: &Case, pick: fn(&SegEvent) -> bool) 
         setup: case.setup,
         events: kept.iter().map(|&i| case.events[i]).collect(),
     };
-    let Some(before) = original(case) else {
-        return false;
-    };
-    let Some(step) = before.step else {
-        return false;
-    };
-    match divergence(&edited, &before) {
-        None => true,
-        Some((later, known)) => later.is_some_and(|s| {
-            kept.get(s)
-                .is_none_or(|&i| i > step || (known && i == step))
-        }),
-    }
+    gone(case, &edited, |s| kept.get(s).copied())
 }
 
 /// An ACK field the stack may have passed since the segment was first sent, on a segment
@@ -227,16 +222,7 @@ pub(super) fn removed_by_events(case: &Case, edit: fn(&mut [Event]) -> bool) -> 
     if !edit(&mut edited.events) {
         return false;
     }
-    let Some(before) = original(case) else {
-        return false;
-    };
-    let Some(step) = before.step else {
-        return false;
-    };
-    match divergence(&edited, &before) {
-        None => true,
-        Some((later, known)) => later.is_some_and(|s| s > step || (known && s == step)),
-    }
+    gone(case, &edited, Some)
 }
 
 /// Whether `case` diverges, and without the segments `drop` picks it no longer diverges at
@@ -253,20 +239,8 @@ pub(super) fn removed_without(case: &Case, drop: fn(&Event) -> bool) -> bool {
         setup: case.setup,
         events: kept.iter().map(|&i| case.events[i]).collect(),
     };
-    let Some(before) = original(case) else {
-        return false;
-    };
-    let Some(step) = before.step else {
-        return false;
-    };
     // The edited case's divergence, placed at the original event it ran as.
-    match divergence(&edited, &before) {
-        None => true,
-        Some((later, known)) => later.is_some_and(|s| {
-            kept.get(s)
-                .is_none_or(|&i| i > step || (known && i == step))
-        }),
-    }
+    gone(case, &edited, |s| kept.get(s).copied())
 }
 
 /// Whether `case` diverges at an event `pick` chooses, and without that one event it no
@@ -286,13 +260,7 @@ pub(super) fn removed_without_diverging(case: &Case, pick: fn(&Event) -> bool) -
         setup: case.setup,
         events: kept.iter().map(|&i| case.events[i]).collect(),
     };
-    match divergence(&edited, &before) {
-        None => true,
-        Some((later, known)) => later.is_some_and(|s| {
-            kept.get(s)
-                .is_none_or(|&i| i > step || (known && i == step))
-        }),
-    }
+    gone(case, &edited, |s| kept.get(s).copied())
 }
 
 /// A RST (without SYN) anywhere but at RCV.NXT: one RFC 5961 3.2 answers with a challenge
