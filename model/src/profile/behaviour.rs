@@ -114,6 +114,9 @@ pub struct Behaviour {
     /// source against the broadcast routes only under reverse-path filtering
     /// (fib_validate_source()), off in a fresh namespace.
     pub broadcast_source_accepted: bool,
+    /// A non-blocking SEND in SYN-SENT answers EAGAIN instead of queueing: Linux waits for
+    /// the connection before it takes data (sk_stream_wait_connect()).
+    pub syn_sent_send_waits: bool,
     // Refinements.
     pub ack_out_of_order_at_once: bool,
     pub closing_fin_acked_at_once: bool,
@@ -164,6 +167,7 @@ impl Behaviour {
         second_segment_ack_delayed: false,
         icmp_errors_linux: false,
         broadcast_source_accepted: false,
+        syn_sent_send_waits: false,
         give_up: GiveUp::Retransmissions,
         keepalive_garbage_octet: true,
         fast_open_client_linux: false,
@@ -204,6 +208,7 @@ impl Behaviour {
         second_segment_ack_delayed: true,
         icmp_errors_linux: true,
         broadcast_source_accepted: true,
+        syn_sent_send_waits: true,
         give_up: GiveUp::LinuxTimeBudget,
         keepalive_garbage_octet: false,
         fast_open_client_linux: true,
@@ -460,6 +465,13 @@ pub const SWITCHES: &[Switch] = &[
         linux: "net/ipv4/fib_frontend.c: fib_validate_source() (the broadcast route is looked \
                 up only with rp_filter on); net/ipv4/route.c: ip_route_input_slow()",
         deviations: &["syn-from-subnet-broadcast-answered"],
+    },
+    Switch {
+        field: "syn_sent_send_waits",
+        rfc: "RFC 9293 3.10.2: SEND in SYN-SENT queues the data for after ESTABLISHED",
+        linux: "net/ipv4/tcp.c: tcp_sendmsg_locked() (sk_stream_wait_connect(): EAGAIN for a \
+                non-blocking socket)",
+        deviations: &["syn-sent-write-waits"],
     },
     Switch {
         field: "give_up",

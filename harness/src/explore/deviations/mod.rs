@@ -611,6 +611,17 @@ pub static DEVIATIONS: &[Deviation] = &[
         matches: |f| f.rule.starts_with("RFC 9293 3.9.2.3: MUST-63"),
     },
     Deviation {
+        name: "syn-sent-write-waits",
+        switch: "syn_sent_send_waits",
+        linux: "A non-blocking write() on a connection still in SYN-SENT answers EAGAIN and \
+                takes nothing: the socket waits for the connection before it queues data.",
+        rfc: "RFC 9293 3.10.2: SEND in SYN-SENT queues the data for transmission after \
+              entering ESTABLISHED (insufficient resources only when there is no space).",
+        source: "net/ipv4/tcp.c: tcp_sendmsg_locked() (sk_stream_wait_connect())",
+        scenario: "corpus/deviations/syn-sent-write-waits.pkt",
+        matches: |f| f.state == State::SynSent && f.rule.starts_with("RFC 9293 3.10.2"),
+    },
+    Deviation {
         name: "icmp-soft-error-aborts-syn-sent",
         switch: "icmp_errors_linux",
         linux: "In SYN-SENT any ICMP error about the SYN (destination unreachable of any \

@@ -97,16 +97,16 @@ impl Connection {
     /// least) and each segment carries its own buffer overhead. The model cannot count that
     /// overhead, so with such a window and data already queued it lets the stack choose.
     ///
-    /// In SYN-SENT a SEND may wait for the connection (RFC 9293 3.10.2 queues it, or
-    /// reports insufficient resources): Linux's non-blocking write answers EAGAIN there
-    /// (tcp_sendmsg_locked(), sk_stream_wait_connect()), and a Fast Open SYN may have
-    /// taken part of it (RFC 7413 3).
+    /// In SYN-SENT a Fast Open SYN may have taken part of a SEND (RFC 7413 3), and a stack
+    /// that waits for the connection before it takes data answers a non-blocking SEND
+    /// with nothing (`Behaviour::syn_sent_send_waits`; RFC 9293 3.10.2 queues it).
     pub fn send_may_be_short(&self) -> bool {
         let queued = self.snd.unsent > 0 || self.tcb.snd_nxt != self.tcb.snd_una;
         (matches!(self.state, State::Established | State::CloseWait)
             && queued
             && self.tcb.snd_wnd < self.snd.mss)
-            || self.state == State::SynSent
+            || (self.state == State::SynSent
+                && (self.active_fo.is_some() || self.profile.behaviour.syn_sent_send_waits))
     }
 
     /// RECEIVE of up to `n` bytes; returns how many the model says are there.
