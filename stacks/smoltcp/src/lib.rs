@@ -29,7 +29,7 @@
 //! | call | on smoltcp |
 //! |---|---|
 //! | `socket()` | a descriptor (numbered from 3) and nothing else yet: a `tcp::Socket` is made by `connect()` or `listen()`, with the buffers set by then |
-//! | `bind()` | remembered; the address must be the stack's (or unspecified), the port unused (`EADDRINUSE`); port 0 takes an ephemeral one (49152 up, in order, as `connect()` does) |
+//! | `bind()` | remembered; the address must be the stack's (or unspecified), the port unused by an overlapping address (`EADDRINUSE`) unless both sockets set `SO_REUSEADDR` and neither listens, as Linux's bind rule has it; port 0 takes an ephemeral one (49152 up, in order, as `connect()` does) |
 //! | `listen()` | an emulated listener, below |
 //! | `accept()` | the oldest socket of the listener that left SYN-RECEIVED synchronized; `EAGAIN` if none |
 //! | `connect()` | `tcp::Socket::connect()` from the bound or an ephemeral port, polled at once (the SYN leaves inside the call); answers `EINPROGRESS`; again while connecting `EALREADY`, once connected `EISCONN` |
@@ -42,7 +42,7 @@
 //! | `O_NONBLOCK` | whether `accept()` and `read()` asked to wait let virtual time pass |
 //! | `TCP_NODELAY` | `set_nagle_enabled(false)` |
 //! | `SO_RCVBUF`, `SO_SNDBUF` | the sizes of the socket's buffers, before `connect()`/`listen()` only (smoltcp cannot resize them) |
-//! | `SO_REUSEADDR` | accepted; smoltcp has no port reservation for it to relax |
+//! | `SO_REUSEADDR` | kept for the adapter's bind() rule above; smoltcp itself reserves no ports |
 //!
 //! # The emulated listener
 //! smoltcp has one socket per connection and no backlog: a socket in LISTEN becomes the

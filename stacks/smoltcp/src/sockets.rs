@@ -18,6 +18,8 @@ pub(crate) struct Opts {
     pub(crate) linger_abort: bool,
     pub(crate) rcvbuf: usize,
     pub(crate) sndbuf: usize,
+    /// SO_REUSEADDR: what bind() may share a port with (see `SmoltcpStack::port_taken`).
+    pub(crate) reuse_addr: bool,
 }
 
 /// Buffer sizes when the script sets none: 64 KiB, a window that needs no scaling.
@@ -30,6 +32,7 @@ impl Default for Opts {
             linger_abort: false,
             rcvbuf: DEFAULT_BUFFER,
             sndbuf: DEFAULT_BUFFER,
+            reuse_addr: false,
         }
     }
 }

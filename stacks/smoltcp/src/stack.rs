@@ -92,10 +92,22 @@ impl SmoltcpStack {
         p
     }
 
-    fn port_taken(&self, port: u16, except: Fd) -> bool {
-        self.fds
-            .iter()
-            .any(|(f, e)| *f != except && e.bound.is_some_and(|b| b.port() == port))
+    /// Whether binding `fd` to `addr` conflicts with another socket, by the rule
+    /// applications are written against (Linux inet_csk_bind_conflict()): a socket bound to
+    /// the same port and an overlapping address (either unspecified, or the same) conflicts
+    /// unless both set SO_REUSEADDR and neither listens. smoltcp itself reserves no ports:
+    /// a listening socket and connections on its port live side by side.
+    fn port_taken(&self, addr: SocketAddr, except: Fd) -> bool {
+        let reuse = self.fds.get(&except).is_some_and(|e| e.opts.reuse_addr);
+        self.fds.iter().any(|(f, e)| {
+            let Some(b) = e.bound.filter(|b| b.port() == addr.port()) else {
+                return false;
+            };
+            let overlaps =
+                b.ip().is_unspecified() || addr.ip().is_unspecified() || b.ip() == addr.ip();
+            let shared = reuse && e.opts.reuse_addr && !matches!(e.kind, Kind::Listener(_));
+            *f != except && overlaps && !shared
+        })
     }
 
     /// A panic inside smoltcp, as a socket call's answer: `EIO`, and the panic itself comes
@@ -221,7 +233,7 @@ impl SmoltcpStack {
         } else {
             addr.port()
         };
-        if self.port_taken(port, fd) {
+        if self.port_taken(SocketAddr::new(addr.ip(), port), fd) {
             return Err(Errno::EADDRINUSE.into());
         }
         self.entry(fd)?.bound = Some(SocketAddr::new(addr.ip(), port));
@@ -501,7 +513,7 @@ impl SmoltcpStack {
         let fresh = matches!(e.kind, Kind::Fresh);
         let o = &mut e.opts;
         match opt {
-            SockOpt::ReuseAddr(_) => {}
+            SockOpt::ReuseAddr(on) => o.reuse_addr = on,
             SockOpt::Linger(None) => o.linger_abort = false,
             SockOpt::Linger(Some(d)) if d.is_zero() => o.linger_abort = true,
             // A close() that blocks until its FIN is acknowledged: smoltcp has no such call.

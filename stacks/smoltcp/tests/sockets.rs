@@ -104,3 +104,47 @@ fn linger_zero_aborts_and_a_blocking_read_waits_in_virtual_time() {
     let out = segs(&mut s);
     assert!(out.iter().any(|o| o.tcp.flags.rst()), "{out:?}");
 }
+
+/// bind() shares a port as applications expect of it (Linux's rule): two sockets with
+/// SO_REUSEADDR, neither listening, may share one; a listener's port, or a port either
+/// socket did not mark for reuse, is in use.
+#[test]
+fn bind_shares_a_port_only_under_so_reuseaddr_and_never_with_a_listener() {
+    let addr = std::net::SocketAddr::from(([0, 0, 0, 0], 8080));
+    let mut s = SmoltcpStack::default();
+    let a = s.socket(false).unwrap();
+    let b = s.socket(false).unwrap();
+    s.bind(a, addr).unwrap();
+    assert_eq!(s.bind(b, addr), Err(CallError::Errno(Errno::EADDRINUSE)));
+    s.setsockopt(a, SockOpt::ReuseAddr(true)).unwrap();
+    s.setsockopt(b, SockOpt::ReuseAddr(true)).unwrap();
+    s.bind(b, addr).unwrap();
+    s.listen(b, 1).unwrap();
+    let c = s.socket(false).unwrap();
+    s.setsockopt(c, SockOpt::ReuseAddr(true)).unwrap();
+    assert_eq!(s.bind(c, addr), Err(CallError::Errno(Errno::EADDRINUSE)));
+}
+
+/// The built-in LISTEN checks (MUST-41, MUST-42) pass on smoltcp: a listener beside an
+/// established and a SYN-SENT connection on its port leaves them alone.
+#[test]
+fn the_listen_checks_pass() {
+    use tcpcheck::requirements::builtin;
+    for name in [
+        "builtin/listen-beside-established",
+        "builtin/listen-beside-syn-sent",
+    ] {
+        let check = builtin::find(name).expect("a built-in check");
+        let run = builtin::run(
+            check,
+            &tcpcheck_smoltcp::FACTORY,
+            Some(tcpcheck_model::profile::ProfileKind::Rfc9293),
+        );
+        assert_eq!(
+            run.verdict,
+            tcpcheck::runner::Verdict::Pass,
+            "{}",
+            run.describe()
+        );
+    }
+}
