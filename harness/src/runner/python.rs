@@ -138,7 +138,7 @@ pub fn jiffy_note(code: &str, jiffy: std::time::Duration) -> Option<String> {
         return None;
     }
     let us = jiffy.as_micros();
-    let hz = if us > 0 { 1_000_000 / us } else { 0 };
+    let hz = 1_000_000u128.checked_div(us).unwrap_or(0);
     Some(format!(
         "{} {} counted in jiffies, {} µs each on this kernel (HZ={hz}); the script starts \
          {} µs into a jiffy, as packetdrill's do, so the count is the same on every run; \
