@@ -99,8 +99,14 @@ fn marks_follow_the_runs_of_each_labels_scenarios() {
     assert_eq!(
         card::mark(&untested, &runs, &name_of),
         Mark::NoScenario {
-            status: Status::Tested
+            status: Status::Tested,
+            why: "why not".into()
         }
+    );
+    // The label's note says why there is no scenario.
+    assert_eq!(
+        card::mark(&untested, &runs, &name_of).detail(),
+        "matrix status: tested; why not"
     );
     let rows = card::card(&[&passes, &fails, &unseen, &untested], &runs, &name_of);
     let text = card::render_text(&card::heading("linux", "rfc9293", &rows), &rows);

@@ -257,16 +257,14 @@ pub fn run(
             expected,
             actual,
             choice,
-        } => {
-            if model == Some(ProfileKind::Rfc9293) {
-                Outcome::Fail {
-                    expected,
-                    actual: format!("{actual} ({choice})"),
-                }
-            } else {
-                Outcome::Pass(format!("{actual}: {choice}"))
-            }
-        }
+        } => match model {
+            Some(ProfileKind::Rfc9293) => Outcome::Fail {
+                expected,
+                actual: format!("{actual} ({choice})"),
+            },
+            // Linux's choices, or the model off: judged as the corpus judges, by Linux.
+            Some(ProfileKind::Linux) | None => Outcome::Pass(format!("{actual}: {choice}")),
+        },
         o => o,
     };
     run.script_time = r.now();

@@ -46,8 +46,9 @@ pub enum Mark {
     Error { scenario: String, message: String },
     /// The matrix says the wire cannot show it.
     NotObservable { why: String },
-    /// No scenario checks it on the wire (yet): the matrix's status says what else there is.
-    NoScenario { status: Status },
+    /// No scenario checks it on the wire (yet): the matrix's status says what else there is,
+    /// and the label's note in `notes.tsv` (empty when none) why there is no scenario.
+    NoScenario { status: Status, why: String },
 }
 
 impl Mark {
@@ -87,7 +88,10 @@ impl Mark {
             Mark::NotApplicable { scenario, needs } => format!("{scenario} needs {needs}"),
             Mark::Error { scenario, message } => format!("{scenario}: {message}"),
             Mark::NotObservable { why } => why.clone(),
-            Mark::NoScenario { status } => format!("matrix status: {status}"),
+            Mark::NoScenario { status, why } if why.is_empty() => {
+                format!("matrix status: {status}")
+            }
+            Mark::NoScenario { status, why } => format!("matrix status: {status}; {why}"),
         }
     }
 }
@@ -231,7 +235,10 @@ pub fn mark(entry: &Entry, runs: &[ScenarioRun], name_of: &dyn Fn(&str) -> Strin
             Status::NotObservable => Mark::NotObservable {
                 why: entry.note.to_string(),
             },
-            status => Mark::NoScenario { status },
+            status => Mark::NoScenario {
+                status,
+                why: entry.note.to_string(),
+            },
         };
     }
     if let Some((scenario, message)) = error {
@@ -362,7 +369,12 @@ pub fn render_json(stack: &str, model: &str, rows: &[Row]) -> Value {
                     v["error"] = json!(message);
                 }
                 Mark::NotObservable { why } => v["why"] = json!(why),
-                Mark::NoScenario { status } => v["matrix_status"] = json!(status.as_str()),
+                Mark::NoScenario { status, why } => {
+                    v["matrix_status"] = json!(status.as_str());
+                    if !why.is_empty() {
+                        v["why"] = json!(why);
+                    }
+                }
             }
             v
         })

@@ -38,6 +38,7 @@ pub mod svg;
 #[cfg(test)]
 mod tests;
 mod text;
+pub mod traced;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -56,9 +57,18 @@ use text::{flags_of, script_ts_val, segment_text, set_ts_val};
 /// The diagram of `run`; `script`, the script it ran, gives each row the time its line is
 /// written with and each kernel TS val the number the script knows it by.
 pub fn ladder(run: &ScenarioRun, script: &Script) -> String {
+    drawn(run, &rows(&run.trace, script))
+}
+
+/// The diagram of a run that had no script (a built-in check), from its trace alone.
+pub fn ladder_of_trace(run: &ScenarioRun) -> String {
+    drawn(run, &traced::rows(&run.trace))
+}
+
+fn drawn(run: &ScenarioRun, rows: &[Row]) -> String {
     let mut out = header(run);
     out.push('\n');
-    out.push_str(&layout::layout(&rows(&run.trace, script), run.stack.word()));
+    out.push_str(&layout::layout(rows, run.stack.word()));
     out
 }
 
@@ -80,6 +90,14 @@ fn header(run: &ScenarioRun) -> String {
     let mut out = format!("scenario  {}\nip        {}\n", run.path, run.ip.name());
     let _ = match &run.verdict {
         Verdict::Pass => writeln!(out, "verdict   pass"),
+        Verdict::Fail(d) if run.is_builtin() => writeln!(
+            out,
+            "verdict   fail: {}\ncheck     {}\n{:<10}{}",
+            d.message,
+            d.expected,
+            run.stack.word(),
+            d.actual
+        ),
         Verdict::Fail(d) => writeln!(
             out,
             "verdict   fail at L{}: {}\nscript    {}\n{:<10}{}",

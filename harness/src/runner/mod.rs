@@ -211,6 +211,12 @@ pub struct ScenarioRun {
 }
 
 impl ScenarioRun {
+    /// A built-in check's run (`builtin/NAME`): no script, so no script line, and what it
+    /// expected is the check's, not a script's.
+    pub fn is_builtin(&self) -> bool {
+        self.path.starts_with(crate::requirements::builtin::PREFIX)
+    }
+
     /// `path:line: message` and both sides, for terminals and reports; a line more when
     /// the stack's states were not compared, and why.
     pub fn describe(&self) -> String {
@@ -241,6 +247,17 @@ impl ScenarioRun {
                 }
                 _ => format!("ok {} ({})", self.path, self.ip.name()),
             },
+            Verdict::Fail(d) if self.is_builtin() => format!(
+                "FAIL {} ({})\n{}: {}\n  check:  {}\n  {}: {}\n  model:  {}",
+                self.path,
+                self.ip.name(),
+                self.path,
+                d.message,
+                d.expected,
+                self.stack.word(),
+                d.actual,
+                report::model_line(self)
+            ),
             Verdict::Fail(d) => format!(
                 "FAIL {} ({})\n{}:{}: {}\n  script: {}\n  {}: {}\n  model:  {}",
                 self.path,

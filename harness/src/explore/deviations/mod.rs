@@ -681,13 +681,23 @@ pub static DEVIATIONS: &[Deviation] = &[
 /// come first). Only the `rfc9293` profile has them: on `linux` every divergence is
 /// unexplained.
 pub fn classify(found: &Found, profile: &Profile) -> Option<&'static Deviation> {
-    if profile.kind != ProfileKind::Rfc9293 {
+    if !explained_by_deviations(profile.kind) {
         return None;
     }
     if let Some(d) = found.after {
         return Some(d);
     }
     DEVIATIONS.iter().find(|d| (d.matches)(found))
+}
+
+/// Whether a divergence under `kind` may be one of the known deviations: they are Linux's
+/// departures from the RFC, so only a profile that does not already follow Linux has them.
+/// A match, so a new profile has to say.
+pub fn explained_by_deviations(kind: ProfileKind) -> bool {
+    match kind {
+        ProfileKind::Rfc9293 => true,
+        ProfileKind::Linux => false,
+    }
 }
 
 /// [`classify`] for a divergence the runner's model found: the same matchers, on the same

@@ -27,7 +27,7 @@ pub fn taint(
     // A request socket (SYN-RECEIVED) judges the window edge as Linux's full sockets do;
     // nothing else here applies to it.
     let request = before == State::SynReceived;
-    if conn.profile().kind != ProfileKind::Rfc9293 || !(before.is_synchronized() || request) {
+    if !explained_by_deviations(conn.profile().kind) || !(before.is_synchronized() || request) {
         return None;
     }
     // A request socket refuses a TSecr none of its SYN-ACKs carried; the RFC establishes.
@@ -233,7 +233,7 @@ fn window_update_differs(tcb: &Tcb, seg: &Seg, conn: &Connection) -> bool {
 /// unscaled. Unlike [`taint`] this only names a divergence nothing else explains (see
 /// [`Found::unscaled`]): every such open has it, whatever else goes on.
 pub fn scales_unnegotiated(seg: &Seg, peer_syn_scaled: Option<bool>, conn: &Connection) -> bool {
-    conn.profile().kind == ProfileKind::Rfc9293
+    explained_by_deviations(conn.profile().kind)
         && seg.flags.syn()
         && seg.flags.ack()
         && seg.options.window_scale.is_some()
@@ -243,7 +243,7 @@ pub fn scales_unnegotiated(seg: &Seg, peer_syn_scaled: Option<bool>, conn: &Conn
 /// [`taint`] for a close(): SO_LINGER {1, 0} in TIME-WAIT ends it on the RFC's reading,
 /// not on Linux's, whose timewait socket goes on answering.
 pub fn taint_abort(before: State, profile: &Profile) -> Option<&'static Deviation> {
-    (profile.kind == ProfileKind::Rfc9293 && before == State::TimeWait)
+    (explained_by_deviations(profile.kind) && before == State::TimeWait)
         .then(|| by_name("linger-zero-close-keeps-time-wait"))
         .flatten()
 }
@@ -252,7 +252,7 @@ pub fn taint_abort(before: State, profile: &Profile) -> Option<&'static Deviatio
 /// enters FIN-WAIT-1 at once, Linux holds the FIN and the state, and with a closed peer
 /// window neither sends anything to see.
 pub fn taint_shutdown(before: State, profile: &Profile) -> Option<&'static Deviation> {
-    (profile.kind == ProfileKind::Rfc9293 && before == State::SynReceived)
+    (explained_by_deviations(profile.kind) && before == State::SynReceived)
         .then(|| by_name("synrecv-shutdown-holds-fin"))
         .flatten()
 }

@@ -169,10 +169,16 @@ pub fn marks(r: &ScenarioRun) -> Vec<Mark> {
             };
             out.push(Mark {
                 event,
-                text: format!(
-                    "FAILED at script line {}: expected `{}`, got `{}`: {}; {model}",
-                    d.line, d.expected, d.actual, d.message
-                ),
+                text: match r.is_builtin() {
+                    true => format!(
+                        "FAILED: the check expected `{}`, got `{}`: {}; {model}",
+                        d.expected, d.actual, d.message
+                    ),
+                    false => format!(
+                        "FAILED at script line {}: expected `{}`, got `{}`: {}; {model}",
+                        d.line, d.expected, d.actual, d.message
+                    ),
+                },
             });
         }
     }

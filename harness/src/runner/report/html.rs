@@ -47,7 +47,11 @@ fn divergences(r: &ScenarioRun) -> Vec<Shown> {
             ModelVerdict::Off(why) => format!("the model is off ({why})"),
         };
         out.push(Shown {
-            whose: "the script",
+            whose: if r.is_builtin() {
+                "the check"
+            } else {
+                "the script"
+            },
             line: d.line,
             expected: d.expected.clone(),
             actual: format!("{}: {}", d.message, d.actual),
@@ -145,15 +149,22 @@ fn run_section(out: &mut String, i: usize, r: &ScenarioRun, sources: &Sources) {
     );
     let shown = divergences(r);
     for d in &shown {
-        let script_line = sources.line(r, d.line).unwrap_or_default();
+        // A built-in check has no script line to show.
+        let script_line = match r.is_builtin() {
+            true => String::new(),
+            false => format!(
+                "<dt>script line {}</dt><dd>{}</dd>",
+                d.line,
+                escape(&sources.line(r, d.line).unwrap_or_default())
+            ),
+        };
         let _ = writeln!(
             out,
             "<div class=\"divergence-box\"><b>First divergence, found by {}</b><dl>\
-             <dt>script line {}</dt><dd>{}</dd><dt>expected</dt><dd>{}</dd>\
+             {}<dt>expected</dt><dd>{}</dd>\
              <dt>the stack did</dt><dd>{}</dd><dt>rule</dt><dd>{}</dd></dl></div>",
             d.whose,
-            d.line,
-            escape(&script_line),
+            script_line,
             escape(&d.expected),
             escape(&d.actual),
             escape(&d.rule)
