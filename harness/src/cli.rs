@@ -125,7 +125,7 @@ where
                 match decode_file(path) {
                     Ok(decoded) => {
                         malformed |= matches!(decoded, Decoded::Malformed { .. });
-                        println!("{}", render(path, &decoded));
+                        outln!("{}", render(path, &decoded));
                     }
                     Err(message) => {
                         eprintln!("tcpcheck: {message}");
@@ -138,7 +138,7 @@ where
         Command::Doctor => {
             let checks = doctor::run();
             for check in &checks {
-                println!("{check}");
+                outln!("{check}");
             }
             ExitCode::from(u8::from(!checks.iter().all(Check::passed)))
         }
@@ -175,10 +175,10 @@ fn check(paths: &[PathBuf], allow_shell: bool, defines: &crate::scenario::Defini
                 runner::check_script(&name, &text, &parsed, &opts).map(|()| parsed)
             }) {
                 Ok(parsed) => {
-                    println!("ok {} ({} events)", script.display(), parsed.events.len())
+                    outln!("ok {} ({} events)", script.display(), parsed.events.len())
                 }
                 Err(e) => {
-                    println!("{e}");
+                    outln!("{e}");
                     failed = true;
                 }
             }

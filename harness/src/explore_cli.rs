@@ -228,7 +228,7 @@ pub fn main(args: Args, registry: &Registry) -> ExitCode {
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    println!(
+    outln!(
         "{} cases ({} events) in {:.1} s: {:.0} cases/s; {} passed, {} known deviations, {} \
          unexplained divergences, {} unconfirmed (not reproduced on replay), {} harness errors (seed \
          {seed})",
@@ -243,25 +243,25 @@ pub fn main(args: Args, registry: &Registry) -> ExitCode {
         summary.errors
     );
     for (name, n) in &summary.known {
-        println!("  known deviation {name}: {n} cases");
+        outln!("  known deviation {name}: {n} cases");
     }
     for (name, n) in &summary.choices {
-        println!("  documented choice {name}: {n} cases");
+        outln!("  documented choice {name}: {n} cases");
     }
     if !summary.findings.is_empty() {
-        print!(
+        out!(
             "{}",
             findings_table(&summary.findings, &bundles.lock().expect("lock"))
         );
     }
     if summary.not_applicable > 0 {
-        println!(
+        outln!(
             "  not applicable: {} cases (the stack lacks their IP version)",
             summary.not_applicable
         );
     }
     for (name, n) in &summary.events_not_applicable {
-        println!("  events not applicable (needs {name}): {n}");
+        outln!("  events not applicable (needs {name}): {n}");
     }
     if summary.errors > 0 || *bundle_failed.lock().expect("lock") {
         ExitCode::from(2)

@@ -4,6 +4,17 @@
 // The command line's modules name this crate `tcpcheck`, as the binary they came from did.
 extern crate self as tcpcheck;
 
+/// `print!` for the user's output, ending quietly when the reader goes ([`stdout`]).
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::stdout::write_fmt(format_args!($($arg)*)) };
+}
+
+/// `println!` for the user's output, ending quietly when the reader goes ([`stdout`]).
+macro_rules! outln {
+    () => { $crate::stdout::write_fmt(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::stdout::write_fmt(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
 pub mod cli;
 pub mod decode;
 pub mod differ;
@@ -18,4 +29,5 @@ pub mod runner;
 pub mod sandbox;
 pub mod scenario;
 pub mod stack;
+pub mod stdout;
 pub mod trace;

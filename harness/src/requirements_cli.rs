@@ -63,12 +63,12 @@ pub fn main(args: Args, registry: &Registry) -> ExitCode {
     let other: Vec<&Entry> = OTHER_REQUIREMENTS.iter().filter(keep).collect();
     let Some(kind) = args.stack else {
         match args.format {
-            Format::Text => print!(
+            Format::Text => out!(
                 "{}\n{}",
                 requirements::render_text(REQUIREMENTS, &shown),
                 requirements::render_other_text(OTHER_REQUIREMENTS, &other)
             ),
-            Format::Json => print!("{}", requirements::render_json(&[shown, other].concat())),
+            Format::Json => out!("{}", requirements::render_json(&[shown, other].concat())),
         }
         return ExitCode::SUCCESS;
     };
@@ -139,8 +139,8 @@ pub fn main(args: Args, registry: &Registry) -> ExitCode {
     let rows = card::card(&entries, &runs, &name_of);
     let title = card::heading(kind.name(), model_name, &rows);
     match args.format {
-        Format::Text => print!("{}", card::render_text(&title, &rows)),
-        Format::Json => println!(
+        Format::Text => out!("{}", card::render_text(&title, &rows)),
+        Format::Json => outln!(
             "{}",
             serde_json::to_string_pretty(&card::render_json(kind.name(), model_name, &rows))
                 .expect("JSON values serialise")

@@ -1,7 +1,7 @@
 //! `tcpcheck run`: flags, the scripts to run, progress while they run, Ctrl-C and the exit
 //! status.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -267,14 +267,14 @@ pub fn main(args: Args, registry: &Registry) -> ExitCode {
             if not_started > 0 {
                 out.push_str(&format!(", {not_started} not started"));
             }
-            println!("{out}");
+            outln!("{out}");
         }
         Format::Json => {
             let mut v = report::json(&runs);
             if interrupted {
                 v["summary"]["not_started"] = not_started.into();
             }
-            println!("{v}");
+            outln!("{v}");
         }
     }
     if let Some(dir) = &args.report {
@@ -430,11 +430,7 @@ impl runner::Observer for Progress {
         }
         if self.lines {
             let text = report::text_of(run);
-            let print = || {
-                let mut out = std::io::stdout().lock();
-                let _ = out.write_all(text.as_bytes());
-                let _ = out.flush();
-            };
+            let print = || out!("{text}");
             match &self.bar {
                 Some(bar) => bar.suspend(print),
                 None => print(),

@@ -89,7 +89,7 @@ pub fn print_ladders(runs: &[ScenarioRun], stdout_is_json: bool) {
     if stdout_is_json {
         eprint!("{text}");
     } else {
-        print!("{text}");
+        out!("{text}");
     }
 }
 
