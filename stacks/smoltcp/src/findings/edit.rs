@@ -318,6 +318,13 @@ pub(super) fn old_ack_to_snd_una(e: &mut Event) -> bool {
     }
 }
 
+/// [`early_ack_to_snd_nxt`] lowers this ACK field: past SND.NXT (or ISS + 1) when the
+/// segment is injected, on a segment with ACK and without SYN.
+pub(super) fn early_ack(s: &SegEvent) -> bool {
+    let mut e = Event::Segment(*s);
+    early_ack_to_snd_nxt(&mut e)
+}
+
 /// An ACK field above SND.NXT (of something not yet sent) lowered to SND.NXT. SND.UNA + d
 /// is above SND.NXT when nothing is in flight, and ISS + d (d > 1) when little was sent, as
 /// in the cases that reach this (the rerun shows what the edit did otherwise).
@@ -572,4 +579,40 @@ pub(super) fn old_ack_and_one_window(e: &mut Event) -> bool {
 pub(super) fn out_of_order_fin_and_one_window(e: &mut Event) -> bool {
     let fin = out_of_order_fin_off(e);
     one_window(e) | fin
+}
+
+/// Whether `edit` on every event leaves, at the same event as `case`'s divergence and under
+/// the same rule, another divergence that the class named `uncovered` recognises (its own
+/// recognisers rerunning the edited case, which [`divergence`]'s cheap look cannot): the
+/// edited segment was the first of two departures that both break one rule there (fuzz:
+/// an ACK of queued unsent data on a segment one below RCV.NXT with a smaller window; with
+/// the ACK lowered, the window taken from that older segment shows at the same event).
+pub(super) fn uncovers(case: &Case, edit: fn(&mut Event) -> bool, uncovered: &str) -> bool {
+    if NO_RERUNS.get() {
+        return false;
+    }
+    let mut edited = case.clone();
+    let mut changed = false;
+    for e in &mut edited.events {
+        changed |= edit(e);
+    }
+    if !changed {
+        return false;
+    }
+    let Some(before) = original(case) else {
+        return false;
+    };
+    let Some(after) = found(&edited) else {
+        return false;
+    };
+    if after.step != before.step || after.rule != before.rule {
+        return false;
+    }
+    let hit = super::CLASSES
+        .iter()
+        .find(|c| c.name == uncovered)
+        .is_some_and(|c| c.matches(&after, &edited));
+    // The class's recognisers ran the edited case: the unedited one is the last run again.
+    ran(case, &before);
+    hit
 }
