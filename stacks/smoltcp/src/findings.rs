@@ -448,6 +448,7 @@ pub static CLASSES: &[Class] = &[
                         && matches!(s.ack, AckOf::SndUna(-3..=-1))
                 }))
                 || edit::removed_by(c, edit::old_ack_to_snd_una)
+                || edit::removed_by(c, edit::old_snd_una_ack_to_snd_una)
                 || edit::removed_by_at_divergence(c, edit::old_ack_to_snd_una)
                 || edit::removed_or_changed_by(c, edit::old_ack_to_snd_una)
                 || (edit::removed_by(c, edit::old_ack_and_one_window)

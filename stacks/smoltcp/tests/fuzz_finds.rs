@@ -602,6 +602,28 @@ fn an_old_segment_opens_the_window_where_an_oversized_segments_ack_waits() {
     assert_eq!(class_of(case), "window-updated-by-any-segment");
 }
 
+/// An old ACK on text that fills a gap (fuzz crash-408c3e…, shrunk). Active open, a SYN with
+/// 3000 bytes and no ACK (a simultaneous open), 1000 bytes out of the window, 1000 bytes at
+/// RCV.NXT+1 acknowledging ISS+1 (ESTABLISHED, the text held), then 100 bytes from RCV.NXT-2
+/// under SND.UNA-3: the model takes them and the held text behind them, smoltcp drops the
+/// segment whole (old-ack-drops-segment), and the FIN of shutdown() acknowledges 1003 in the
+/// model, 2 on smoltcp. The recogniser's edit raises only the ACK written as SND.UNA-3: the
+/// ISS+1 of the handshake, raised to SND.UNA (ISS in SYN-RECEIVED), would draw a RST.
+#[test]
+fn an_old_ack_on_text_filling_the_gap_before_held_text() {
+    let case = Case {
+        setup: setup(false, true, 0, None, false, None, false),
+        events: vec![
+            seg("S", RcvNxt(0), SndNxt(0), 3000, 0, true),
+            seg(".", WndEnd(1), Iss(1), 1000, 1000, true),
+            seg(".", RcvNxt(1), Iss(1), 1000, 1000, true),
+            seg(".", RcvNxt(-2), SndUna(-3), 100, 1, false),
+            Event::Shutdown,
+        ],
+    };
+    assert_eq!(class_of(case), "old-ack-drops-segment");
+}
+
 /// A replayed ACK of unsent data (fuzz crash-06527d…, shrunk). Active open, a SYN,ACK with
 /// 3000 bytes and a zero window, then a segment acknowledging SND.NXT+3: nothing is queued,
 /// both answer with an ACK and drop it. write(1) and write(100) wait for the window; the

@@ -287,6 +287,15 @@ pub(super) fn out_of_order_fin_off(e: &mut Event) -> bool {
     }
 }
 
+/// [`old_ack_to_snd_una`] on ACK fields written as SND.UNA - d alone: those given as ISS + 1
+/// complete a handshake in SYN-RECEIVED, where SND.UNA is ISS and the edit would draw a RST
+/// (fuzz: a simultaneous open completed by a segment acknowledging ISS + 1, then text under
+/// SND.UNA - 3 filling the gap before held text).
+pub(super) fn old_snd_una_ack_to_snd_una(e: &mut Event) -> bool {
+    matches!(e, Event::Segment(s) if matches!(s.ack, AckOf::SndUna(d) if d < 0))
+        && old_ack_to_snd_una(e)
+}
+
 /// An ACK field below SND.UNA (a duplicate's, RFC 9293 3.10.7.4 fifth check) raised to
 /// SND.UNA: what the segment acknowledges is unchanged (nothing new).
 pub(super) fn old_ack_to_snd_una(e: &mut Event) -> bool {
