@@ -61,7 +61,7 @@ pub fn record(data: &[u8], signature: &str, text: &str) -> bool {
     let Some(finds) = finds() else {
         return false;
     };
-    let name = file_name(&signature);
+    let name = file_name(signature);
     let mut kept = finds.kept.lock().unwrap_or_else(|e| e.into_inner());
     if kept.get(&name).is_some_and(|&len| len <= data.len()) {
         return true;
