@@ -228,7 +228,8 @@ pub static CLASSES: &[Class] = &[
                   as Linux does for a non-blocking socket still connecting. Documented, but the \
                   RFC queues the data",
         judgement: Judgement::Departure,
-        example: "fuzz: active open, write(1) in SYN-SENT returns EAGAIN",
+        example: "active open, the peer's SYN without ACK (SYN-RECEIVED), write(1) returns \
+                  EAGAIN (in SYN-SENT the model now lets a SEND wait, as Linux's EAGAIN)",
         matches: |f, _| {
             matches!(f.state, State::SynSent | State::SynReceived)
                 && f.actual.contains("write() = -1 EAGAIN")
