@@ -6,11 +6,18 @@
 //! of no class `tcpcheck_smoltcp::findings` has judged, is a crash (a divergence of a judged
 //! class is not, so the search goes on for new ones); libFuzzer keeps its input, and
 //! `cargo fuzz run --sanitizer none smoltcp <file>` replays it, printing the case.
+//!
+//! With `TCPCHECK_FUZZ_FINDS=DIR` set, such an input is recorded instead (see [`finds`]) and
+//! the search goes on: a campaign runs for its whole time, past every unjudged find.
 #![no_main]
+
+#[path = "smoltcp/finds.rs"]
+mod finds;
 
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use tcpcheck::explore::event::{AckOf, SegEvent, SeqAt};
+use tcpcheck::explore::findings::Class;
 use tcpcheck::explore::{run_case_unscripted, Case, Event, Pace, Setup, Target};
 use tcpcheck::stack::Capabilities;
 use tcpcheck_model::profile::Profile;
@@ -108,12 +115,25 @@ fuzz_target!(|data: &[u8]| {
     // divergence, never the script.
     let outcome = match run_case_unscripted(target, &case, &Profile::rfc9293(), Pace::Quick) {
         Ok(o) => o,
-        Err(e) => panic!("{e}\ncase: {case:?}"),
+        Err(e) => {
+            // The error's first line without its numbers is its signature.
+            let first = e.to_string().lines().next().unwrap_or("").to_string();
+            let signature: String = first.chars().filter(|c| !c.is_ascii_digit()).collect();
+            if finds::record(data, &format!("harness-error {signature}"), &e.to_string()) {
+                return;
+            }
+            panic!("{e}\ncase: {case:?}")
+        }
     };
     if let Some(found) = outcome.found {
         // Classes already judged (tcpcheck_smoltcp::findings) are not crashes: the search
-        // is for new ones.
+        // is for new ones. A panic inside smoltcp is a `found` of its own rule, so it is
+        // recorded (or crashes) here too.
         if tcpcheck_smoltcp::findings::classify_run(&found, &case).is_none() {
+            let class = Class::of(&found).to_string();
+            if finds::record(data, &class, &format!("{found}\ncase: {case:?}")) {
+                return;
+            }
             panic!("divergence on smoltcp: {found}\ncase: {case:?}");
         }
     }

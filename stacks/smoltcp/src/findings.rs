@@ -228,7 +228,8 @@ pub static CLASSES: &[Class] = &[
                   as Linux does for a non-blocking socket still connecting. Documented, but the \
                   RFC queues the data",
         judgement: Judgement::Departure,
-        example: "fuzz: active open, write(1) in SYN-SENT returns EAGAIN",
+        example: "active open, the peer's SYN without ACK (SYN-RECEIVED), write(1) returns \
+                  EAGAIN (in SYN-SENT the model now lets a SEND wait, as Linux's EAGAIN)",
         matches: |f, _| {
             matches!(f.state, State::SynSent | State::SynReceived)
                 && f.actual.contains("write() = -1 EAGAIN")
@@ -448,6 +449,7 @@ pub static CLASSES: &[Class] = &[
                         && matches!(s.ack, AckOf::SndUna(-3..=-1))
                 }))
                 || edit::removed_by(c, edit::old_ack_to_snd_una)
+                || edit::removed_by(c, edit::old_snd_una_ack_to_snd_una)
                 || edit::removed_by_at_divergence(c, edit::old_ack_to_snd_una)
                 || edit::removed_or_changed_by(c, edit::old_ack_to_snd_una)
                 || (edit::removed_by(c, edit::old_ack_and_one_window)
@@ -473,7 +475,7 @@ pub static CLASSES: &[Class] = &[
         judgement: Judgement::Departure,
         example: "seed 1 case 7683: write 975 and 527 bytes (MSS 536), < F. acknowledging \
                   byte 1074 of 1073 sent is accepted",
-        matches: |_, c| {
+        matches: |f, c| {
             edit::removed_by(c, edit::early_ack_to_snd_nxt)
                 || edit::removed_by_at_divergence(c, edit::early_ack_to_snd_nxt)
                 // The first of two departures: with the ACK lowered the segment is taken,
@@ -485,6 +487,19 @@ pub static CLASSES: &[Class] = &[
                 // (fuzz: < S. win 1000, write(5000), < . RCV.NXT-3 with 3000 bytes ack
                 // SND.NXT+3 win 65535: smoltcp sends new data, the model retransmits).
                 || edit::removed_or_changed_by_events(c, edit::early_ack_keeping_window)
+                // With the ACK lowered, the window of that segment (one below RCV.NXT, older
+                // than the SYN,ACK that set SND.WND) breaks the same rule at the same event
+                // (fuzz: < S. win 1000 wscale 14, write(5000), < F. IRS with 1460 bytes ack
+                // SND.NXT+2 win 1: smoltcp sends new data, the model retransmits).
+                || edit::uncovers(c, edit::early_ack_to_snd_nxt, "window-updated-by-any-segment")
+                // A replay keeps its segment's numbers: an ACK past SND.NXT when first sent
+                // (answered, nothing queued), replayed once writes have queued data, is taken
+                // then, and smoltcp's SND.NXT jumps (fuzz: < S. win 0, < . ack SND.NXT+3,
+                // write(1), write(100), the segment replayed: smoltcp's ACK is sent from
+                // SND.NXT+3). Without those replays the case no longer diverges there.
+                || (diverging_segment(f, c)
+                    .is_some_and(|(s, replay)| replay && edit::early_ack(&s))
+                    && edit::removed_without_replays(c, edit::early_ack))
         },
     },
     Class {

@@ -602,6 +602,91 @@ fn an_old_segment_opens_the_window_where_an_oversized_segments_ack_waits() {
     assert_eq!(class_of(case), "window-updated-by-any-segment");
 }
 
+/// An old ACK on text that fills a gap (fuzz crash-408c3e…, shrunk). Active open, a SYN with
+/// 3000 bytes and no ACK (a simultaneous open), 1000 bytes out of the window, 1000 bytes at
+/// RCV.NXT+1 acknowledging ISS+1 (ESTABLISHED, the text held), then 100 bytes from RCV.NXT-2
+/// under SND.UNA-3: the model takes them and the held text behind them, smoltcp drops the
+/// segment whole (old-ack-drops-segment), and the FIN of shutdown() acknowledges 1003 in the
+/// model, 2 on smoltcp. The recogniser's edit raises only the ACK written as SND.UNA-3: the
+/// ISS+1 of the handshake, raised to SND.UNA (ISS in SYN-RECEIVED), would draw a RST.
+#[test]
+fn an_old_ack_on_text_filling_the_gap_before_held_text() {
+    let case = Case {
+        setup: setup(false, true, 0, None, false, None, false),
+        events: vec![
+            seg("S", RcvNxt(0), SndNxt(0), 3000, 0, true),
+            seg(".", WndEnd(1), Iss(1), 1000, 1000, true),
+            seg(".", RcvNxt(1), Iss(1), 1000, 1000, true),
+            seg(".", RcvNxt(-2), SndUna(-3), 100, 1, false),
+            Event::Shutdown,
+        ],
+    };
+    assert_eq!(class_of(case), "old-ack-drops-segment");
+}
+
+/// A replayed ACK of unsent data (fuzz crash-06527d…, shrunk). Active open, a SYN,ACK with
+/// 3000 bytes and a zero window, then a segment acknowledging SND.NXT+3: nothing is queued,
+/// both answer with an ACK and drop it. write(1) and write(100) wait for the window; the
+/// SYN,ACK and that segment replayed: its ACK now falls within the queued data, smoltcp takes
+/// it and sends its next ACK from SND.NXT+3, where the model allows nothing.
+#[test]
+fn a_replayed_ack_of_unsent_data_taken_once_data_is_queued() {
+    let case = Case {
+        setup: setup(false, false, 4294967295, None, false, Some(7), true),
+        events: vec![
+            seg("SP.", RcvNxt(1), SndNxt(0), 3000, 0, true),
+            seg(".", RcvNxt(2), SndNxt(3), 3000, 65535, true),
+            Event::Write(1),
+            Event::Write(100),
+            Event::Replay(1),
+            Event::Replay(1),
+        ],
+    };
+    assert_eq!(class_of(case), "ack-of-queued-unsent-data-accepted");
+}
+
+/// The same through a retransmission (fuzz crash-baebe9…, shrunk): MSS 100, the SYN,ACK offers
+/// 1 << 7, write(1) sends its byte, a FIN with text acknowledging SND.NXT+3 is answered and
+/// dropped; two more bytes queued, the two segments replayed: smoltcp takes the ACK past its
+/// byte and sends a bare ACK from SND.NXT+2 where the model retransmits the byte.
+#[test]
+fn a_replayed_ack_of_unsent_data_taken_instead_of_a_retransmission() {
+    let case = Case {
+        setup: setup(false, false, 4294967295, Some(100), false, Some(7), true),
+        events: vec![
+            seg("SP.", WndEnd(0), SndNxt(0), 3000, 1, false),
+            seg("F.", RcvNxt(3), SndNxt(3), 3000, 0, false),
+            Event::Write(1),
+            Event::Write(1),
+            Event::Write(1),
+            Event::Replay(1),
+            Event::Replay(1),
+        ],
+    };
+    assert_eq!(class_of(case), "ack-of-queued-unsent-data-accepted");
+}
+
+/// Two departures breaking one rule at one event (fuzz crash-802477…, shrunk). Active open,
+/// the SYN,ACK offers 1000 << 14, write(5000) sends 536 bytes (MSS 536); a FIN with 1460 bytes
+/// at IRS (one below RCV.NXT) acknowledges SND.NXT+2 with a window of 1 << 14. The model
+/// answers the ACK of unsent data and drops the segment, then retransmits at the RTO
+/// (MUST-18); smoltcp takes the ACK of queued but unsent data, dequeues past SND.NXT and sends
+/// new data from there. With the ACK lowered to SND.NXT, the segment's window (older than the
+/// SYN,ACK's, RFC 9293 keeps SND.WND) still lets smoltcp send new data where the model
+/// retransmits: window-updated-by-any-segment at the same event, under the same rule.
+#[test]
+fn an_ack_of_unsent_data_on_an_old_segment_with_a_smaller_window() {
+    let case = Case {
+        setup: setup(false, false, 4294967280, None, true, Some(14), false),
+        events: vec![
+            seg("SP.", RcvNxt(0), SndNxt(0), 0, 1000, true),
+            Event::Write(5000),
+            seg("F.", PeerIsn(0), SndNxt(2), 1460, 1, false),
+        ],
+    };
+    assert_eq!(class_of(case), "ack-of-queued-unsent-data-accepted");
+}
+
 /// Passive, a SYN with 3000 bytes and segments without ACK around it; in ESTABLISHED 3000 bytes
 /// held at RCV.NXT+1, then a FIN with 3000 bytes at RCV.NXT (both with an old ACK): smoltcp
 /// acknowledges the FIN at the end of the held text, one past where the model puts it. The

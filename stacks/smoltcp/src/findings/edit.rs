@@ -287,6 +287,15 @@ pub(super) fn out_of_order_fin_off(e: &mut Event) -> bool {
     }
 }
 
+/// [`old_ack_to_snd_una`] on ACK fields written as SND.UNA - d alone: those given as ISS + 1
+/// complete a handshake in SYN-RECEIVED, where SND.UNA is ISS and the edit would draw a RST
+/// (fuzz: a simultaneous open completed by a segment acknowledging ISS + 1, then text under
+/// SND.UNA - 3 filling the gap before held text).
+pub(super) fn old_snd_una_ack_to_snd_una(e: &mut Event) -> bool {
+    matches!(e, Event::Segment(s) if matches!(s.ack, AckOf::SndUna(d) if d < 0))
+        && old_ack_to_snd_una(e)
+}
+
 /// An ACK field below SND.UNA (a duplicate's, RFC 9293 3.10.7.4 fifth check) raised to
 /// SND.UNA: what the segment acknowledges is unchanged (nothing new).
 pub(super) fn old_ack_to_snd_una(e: &mut Event) -> bool {
@@ -316,6 +325,13 @@ pub(super) fn old_ack_to_snd_una(e: &mut Event) -> bool {
         },
         _ => false,
     }
+}
+
+/// [`early_ack_to_snd_nxt`] lowers this ACK field: past SND.NXT (or ISS + 1) when the
+/// segment is injected, on a segment with ACK and without SYN.
+pub(super) fn early_ack(s: &SegEvent) -> bool {
+    let mut e = Event::Segment(*s);
+    early_ack_to_snd_nxt(&mut e)
 }
 
 /// An ACK field above SND.NXT (of something not yet sent) lowered to SND.NXT. SND.UNA + d
@@ -572,4 +588,40 @@ pub(super) fn old_ack_and_one_window(e: &mut Event) -> bool {
 pub(super) fn out_of_order_fin_and_one_window(e: &mut Event) -> bool {
     let fin = out_of_order_fin_off(e);
     one_window(e) | fin
+}
+
+/// Whether `edit` on every event leaves, at the same event as `case`'s divergence and under
+/// the same rule, another divergence that the class named `uncovered` recognises (its own
+/// recognisers rerunning the edited case, which [`divergence`]'s cheap look cannot): the
+/// edited segment was the first of two departures that both break one rule there (fuzz:
+/// an ACK of queued unsent data on a segment one below RCV.NXT with a smaller window; with
+/// the ACK lowered, the window taken from that older segment shows at the same event).
+pub(super) fn uncovers(case: &Case, edit: fn(&mut Event) -> bool, uncovered: &str) -> bool {
+    if NO_RERUNS.get() {
+        return false;
+    }
+    let mut edited = case.clone();
+    let mut changed = false;
+    for e in &mut edited.events {
+        changed |= edit(e);
+    }
+    if !changed {
+        return false;
+    }
+    let Some(before) = original(case) else {
+        return false;
+    };
+    let Some(after) = found(&edited) else {
+        return false;
+    };
+    if after.step != before.step || after.rule != before.rule {
+        return false;
+    }
+    let hit = super::CLASSES
+        .iter()
+        .find(|c| c.name == uncovered)
+        .is_some_and(|c| c.matches(&after, &edited));
+    // The class's recognisers ran the edited case: the unedited one is the last run again.
+    ran(case, &before);
+    hit
 }
