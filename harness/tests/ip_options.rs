@@ -15,6 +15,7 @@ use std::os::fd::AsRawFd;
 use tcpcheck::peer::Peer;
 use tcpcheck::sandbox::Sandbox;
 use tcpcheck_model::seq::SeqNumber;
+use tcpcheck_model::wire::ipv4::option_of_kind as option;
 use tcpcheck_model::wire::{IpRepr, TcpFlags};
 
 const PORT: u16 = 8080;
@@ -81,29 +82,6 @@ fn one(sent: &[Sent], ctl: TcpFlags) -> &Sent {
         "want one segment with flags {ctl:#x}: {sent:?}"
     );
     found[0]
-}
-
-/// The IPv4 option of `kind` in `options`, as its bytes (type, length, pointer, data).
-fn option(options: &[u8], kind: u8) -> Option<&[u8]> {
-    let mut i = 0;
-    while i < options.len() {
-        match options[i] {
-            0 => return None,
-            1 => i += 1,
-            k => {
-                let len = usize::from(*options.get(i + 1)?);
-                if len < 2 {
-                    return None;
-                }
-                let opt = options.get(i..i + len)?;
-                if k == kind {
-                    return Some(opt);
-                }
-                i += len;
-            }
-        }
-    }
-    None
 }
 
 /// A route option of `kind`: pointer `ptr`, the addresses, padded with End of Options.

@@ -245,3 +245,49 @@ impl Ipv4Repr {
         Ok(())
     }
 }
+
+/// The IPv4 option of `kind` in a header's option bytes, as its bytes (type, length, then
+/// its own fields), or `None` when there is none before End of Options List or the list is
+/// malformed (RFC 791 3.1: options 0 and 1 are single octets, the rest carry a length of at
+/// least 2). Tests and checks read what a stack put on the wire with it.
+pub fn option_of_kind(options: &[u8], kind: u8) -> Option<&[u8]> {
+    let mut i = 0;
+    while i < options.len() {
+        match options[i] {
+            0 => return None,
+            1 => i += 1,
+            k => {
+                let len = usize::from(*options.get(i + 1)?);
+                if len < 2 {
+                    return None;
+                }
+                let opt = options.get(i..i + len)?;
+                if k == kind {
+                    return Some(opt);
+                }
+                i += len;
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod option_tests {
+    use super::option_of_kind;
+
+    #[test]
+    fn finds_an_option_after_nops_and_stops_at_the_end_or_a_bad_length() {
+        // NOP, record route (7, len 7, ptr 4, one address), End of Options, then junk.
+        let opts = [1, 7, 7, 4, 192, 0, 2, 1, 0, 131, 3, 4];
+        assert_eq!(option_of_kind(&opts, 7), Some(&opts[1..8]));
+        assert_eq!(option_of_kind(&opts, 131), None, "past End of Options");
+        assert_eq!(option_of_kind(&[131, 1, 4], 131), None, "length below 2");
+        assert_eq!(
+            option_of_kind(&[131, 9, 4], 131),
+            None,
+            "length past the bytes"
+        );
+        assert_eq!(option_of_kind(&[], 7), None);
+    }
+}

@@ -10,6 +10,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use tcpcheck_model::seq::SeqNumber;
+use tcpcheck_model::wire::ipv4::option_of_kind as option;
 use tcpcheck_model::wire::{IpRepr, TcpFlags};
 
 use super::{call, connect, fail, seam, Outcome, Step};
@@ -82,29 +83,6 @@ fn one<'a>(sent: &'a [Raw], bits: TcpFlags, what: &str) -> Step<&'a Raw> {
             format!("{sent:?}"),
         ),
     }
-}
-
-/// The IPv4 option of `kind` in `options`, its bytes (type, length, pointer, data).
-fn option(options: &[u8], kind: u8) -> Option<&[u8]> {
-    let mut i = 0;
-    while i < options.len() {
-        match options[i] {
-            0 => return None,
-            1 => i += 1,
-            k => {
-                let len = usize::from(*options.get(i + 1)?);
-                if len < 2 {
-                    return None;
-                }
-                let opt = options.get(i..i + len)?;
-                if k == kind {
-                    return Some(opt);
-                }
-                i += len;
-            }
-        }
-    }
-    None
 }
 
 /// A loose source route: pointer `ptr`, the addresses, padded with End of Options.
