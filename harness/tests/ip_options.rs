@@ -6,29 +6,25 @@
 //! network namespace, TUN). Run as root (or see the README's rootless notes).
 //!
 //! A source-routed packet's TCP checksum covers its final destination, not the next hop
-//! the IP header names, so the stack's packets are read here byte by byte, not through
-//! the codec (whose pseudo-header is the IP header's).
+//! the IP header names, so the stack's packets are read through the codec's views, whose
+//! structure checks do not look at checksums, not through `SegmentRepr` (whose
+//! pseudo-header is the IP header's).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::os::fd::AsRawFd;
 
 use tcpcheck::peer::Peer;
-use tcpcheck::sandbox::Sandbox;
+use tcpcheck::sandbox::{Sandbox, PEER_V4 as PEER, STACK_V4 as STACK};
 use tcpcheck_model::seq::SeqNumber;
-use tcpcheck_model::wire::ipv4::option_of_kind as option;
-use tcpcheck_model::wire::{IpRepr, TcpFlags};
+use tcpcheck_model::wire::ipv4::option_kind::{LSRR, RR};
+use tcpcheck_model::wire::ipv4::{option_of_kind as option, route_option};
+use tcpcheck_model::wire::{IpRepr, Ipv4Packet, TcpFlags, TcpPacket, IPPROTO_TCP};
 
 const PORT: u16 = 8080;
-const STACK: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
-const PEER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
 /// Routers on the TUN's subnet that source routes name.
 const HOP_A: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 7);
 const HOP_B: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 8);
 const HOP_C: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 9);
-
-/// IPv4 option types (RFC 791).
-const LSRR: u8 = 131;
-const RR: u8 = 7;
 
 /// A TCP segment the stack sent, read from its IPv4 packet.
 #[derive(Debug)]
@@ -43,21 +39,19 @@ struct Sent {
 }
 
 fn read_ipv4(bytes: &[u8]) -> Option<Sent> {
-    if bytes.len() < 20 || bytes[0] >> 4 != 4 || bytes[9] != 6 {
+    let ip = Ipv4Packet::new_checked(bytes).ok()?;
+    if ip.protocol() != IPPROTO_TCP {
         return None;
     }
-    let ihl = usize::from(bytes[0] & 0x0f) * 4;
-    let total = usize::from(u16::from_be_bytes([bytes[2], bytes[3]]));
-    let tcp = bytes.get(ihl..total.min(bytes.len()))?;
-    let off = usize::from(tcp.get(12)? >> 4) * 4;
+    let tcp = TcpPacket::new_checked(ip.payload_ref()).ok()?;
     Some(Sent {
-        dst: Ipv4Addr::new(bytes[16], bytes[17], bytes[18], bytes[19]),
-        options: bytes[20..ihl].to_vec(),
-        src_port: u16::from_be_bytes([tcp[0], tcp[1]]),
-        dst_port: u16::from_be_bytes([tcp[2], tcp[3]]),
-        seq: u32::from_be_bytes([tcp[4], tcp[5], tcp[6], tcp[7]]),
-        flags: tcp[13],
-        payload: tcp.get(off..)?.to_vec(),
+        dst: ip.dst_addr(),
+        options: ip.options().to_vec(),
+        src_port: tcp.src_port(),
+        dst_port: tcp.dst_port(),
+        seq: tcp.seq_number().0,
+        flags: tcp.flags().0,
+        payload: tcp.payload().to_vec(),
     })
 }
 
@@ -84,16 +78,9 @@ fn one(sent: &[Sent], ctl: TcpFlags) -> &Sent {
     found[0]
 }
 
-/// A route option of `kind`: pointer `ptr`, the addresses, padded with End of Options.
-fn route_option(kind: u8, ptr: u8, addrs: &[Ipv4Addr]) -> Vec<u8> {
-    let mut o = vec![kind, (3 + 4 * addrs.len()) as u8, ptr];
-    for a in addrs {
-        o.extend_from_slice(&a.octets());
-    }
-    while o.len() % 4 != 0 {
-        o.push(0);
-    }
-    o
+/// A route option of `kind` holding one address.
+fn route(kind: u8, ptr: u8, addr: Ipv4Addr) -> Vec<u8> {
+    route_option(kind, ptr, &[addr]).expect("one address fits an option")
 }
 
 /// setsockopt(IP_OPTIONS): the options the socket's packets carry from now on.
@@ -153,17 +140,12 @@ fn the_application_sets_a_source_route_and_record_route() {
     let to = SocketAddr::new(IpAddr::V4(PEER), 40500);
 
     for (options, want_dst, kind, want) in [
+        (route(LSRR, 4, HOP_A), HOP_A, LSRR, route(LSRR, 4, PEER)),
         (
-            route_option(LSRR, 4, &[HOP_A]),
-            HOP_A,
-            LSRR,
-            route_option(LSRR, 4, &[PEER]),
-        ),
-        (
-            route_option(RR, 4, &[Ipv4Addr::UNSPECIFIED]),
+            route(RR, 4, Ipv4Addr::UNSPECIFIED),
             PEER,
             RR,
-            route_option(RR, 8, &[STACK]),
+            route(RR, 8, STACK),
         ),
     ] {
         // SAFETY: a new socket, owned below.
@@ -211,7 +193,7 @@ fn the_application_sets_a_source_route_and_record_route() {
         let synack = from_peer(
             &peer,
             TcpFlags::SYN | TcpFlags::ACK,
-            &route_option(LSRR, 8, &[HOP_C]),
+            &route(LSRR, 8, HOP_C),
             &[],
         );
         sandbox.inject(&synack).expect("inject the SYN-ACK");
@@ -237,8 +219,8 @@ fn the_return_route_follows_the_source_route_the_syn_came_by() {
     let listener = TcpListener::bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), PORT))
         .expect("listen");
     let mut peer = Peer::new(false, 40600, PORT, 1000);
-    let came_by = |hop: Ipv4Addr| route_option(LSRR, 8, &[hop]);
-    let back_by = route_option(LSRR, 4, &[PEER]);
+    let came_by = |hop: Ipv4Addr| route(LSRR, 8, hop);
+    let back_by = route(LSRR, 4, PEER);
 
     sandbox
         .inject(&from_peer(&peer, TcpFlags::SYN, &came_by(HOP_C), &[]))

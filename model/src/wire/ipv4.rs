@@ -246,6 +246,36 @@ impl Ipv4Repr {
     }
 }
 
+/// IPv4 option types (RFC 791 3.1) that checks put on or read off the wire.
+pub mod option_kind {
+    /// End of Option List.
+    pub const END: u8 = 0;
+    /// No Operation.
+    pub const NOP: u8 = 1;
+    /// Record Route.
+    pub const RR: u8 = 7;
+    /// Loose Source and Record Route.
+    pub const LSRR: u8 = 131;
+    /// Strict Source and Record Route.
+    pub const SSRR: u8 = 137;
+}
+
+/// A route option (LSRR, SSRR or RR) with pointer `ptr` and `addrs`, padded with End of
+/// Option List to the 4-octet boundary an IPv4 header needs (RFC 791 3.1: length counts the
+/// type, length and pointer octets and the route data). `None` when the addresses do not fit
+/// an option's one-octet length.
+pub fn route_option(kind: u8, ptr: u8, addrs: &[Ipv4Addr]) -> Option<Vec<u8>> {
+    let len = u8::try_from(3 + 4 * addrs.len()).ok()?;
+    let mut o = vec![kind, len, ptr];
+    for a in addrs {
+        o.extend_from_slice(&a.octets());
+    }
+    while o.len() % 4 != 0 {
+        o.push(option_kind::END);
+    }
+    Some(o)
+}
+
 /// The IPv4 option of `kind` in a header's option bytes, as its bytes (type, length, then
 /// its own fields), or `None` when there is none before End of Options List or the list is
 /// malformed (RFC 791 3.1: options 0 and 1 are single octets, the rest carry a length of at
@@ -275,6 +305,21 @@ pub fn option_of_kind(options: &[u8], kind: u8) -> Option<&[u8]> {
 #[cfg(test)]
 mod option_tests {
     use super::option_of_kind;
+
+    #[test]
+    fn a_route_option_is_padded_to_a_word_and_read_back_whole() {
+        use super::{option_kind, route_option};
+        use core::net::Ipv4Addr;
+        let hop = Ipv4Addr::new(192, 0, 2, 7);
+        let o = route_option(option_kind::LSRR, 4, &[hop]).unwrap();
+        assert_eq!(o, [131, 7, 4, 192, 0, 2, 7, 0]);
+        assert_eq!(option_of_kind(&o, option_kind::LSRR), Some(&o[..7]));
+        assert_eq!(route_option(option_kind::RR, 4, &[hop; 64]), None);
+        assert_eq!(
+            route_option(option_kind::RR, 4, &[hop; 9]).unwrap().len(),
+            40
+        );
+    }
 
     #[test]
     fn finds_an_option_after_nops_and_stops_at_the_end_or_a_bad_length() {

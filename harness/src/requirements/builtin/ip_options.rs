@@ -3,15 +3,16 @@
 //! return route built from a received one. A script cannot state IP options.
 //!
 //! A source-routed packet's TCP checksum covers its final destination, not the next hop its
-//! IP header names, so the stack's packets are read here byte by byte, not by the codec
-//! (whose pseudo-header is the IP header's).
+//! IP header names, so the stack's packets are read through the codec's views, whose
+//! structure checks do not look at checksums, not through `SegmentRepr` (whose pseudo-header
+//! is the IP header's).
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use tcpcheck_model::seq::SeqNumber;
-use tcpcheck_model::wire::ipv4::option_of_kind as option;
-use tcpcheck_model::wire::{IpRepr, TcpFlags};
+use tcpcheck_model::wire::ipv4::{option_kind, option_of_kind as option, route_option};
+use tcpcheck_model::wire::{IpRepr, Ipv4Packet, TcpFlags, TcpPacket, IPPROTO_TCP};
 
 use super::{call, connect, fail, seam, Outcome, Step};
 use crate::peer::Peer;
@@ -19,15 +20,13 @@ use crate::stack::{Capability, Recorder, Wait};
 use crate::trace::EventKind;
 
 const PORT: u16 = 8080;
-const PEER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
+const PEER: Ipv4Addr = crate::sandbox::PEER_V4;
+const STACK: Ipv4Addr = crate::sandbox::STACK_V4;
 /// Routers on the TUN's subnet that source routes name.
 const HOP_A: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 7);
 const HOP_B: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 8);
 const HOP_C: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 9);
-/// Loose Source and Record Route, Record Route (RFC 791).
-const LSRR: u8 = 131;
-const RR: u8 = 7;
-const STACK: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+use option_kind::{LSRR, RR};
 
 /// A TCP segment the stack sent, read from its IPv4 packet.
 #[derive(Debug)]
@@ -41,21 +40,18 @@ struct Raw {
 }
 
 fn read_ipv4(bytes: &[u8]) -> Option<Raw> {
-    if bytes.len() < 20 || bytes[0] >> 4 != 4 || bytes[9] != 6 {
+    let ip = Ipv4Packet::new_checked(bytes).ok()?;
+    if ip.protocol() != IPPROTO_TCP {
         return None;
     }
-    let ihl = usize::from(bytes[0] & 0x0f) * 4;
-    let tcp = bytes.get(ihl..)?;
-    if tcp.len() < 20 {
-        return None;
-    }
+    let tcp = TcpPacket::new_checked(ip.payload_ref()).ok()?;
     Some(Raw {
-        dst: Ipv4Addr::new(bytes[16], bytes[17], bytes[18], bytes[19]),
-        options: bytes.get(20..ihl)?.to_vec(),
-        src_port: u16::from_be_bytes([tcp[0], tcp[1]]),
-        dst_port: u16::from_be_bytes([tcp[2], tcp[3]]),
-        seq: u32::from_be_bytes([tcp[4], tcp[5], tcp[6], tcp[7]]),
-        flags: tcp[13],
+        dst: ip.dst_addr(),
+        options: ip.options().to_vec(),
+        src_port: tcp.src_port(),
+        dst_port: tcp.dst_port(),
+        seq: tcp.seq_number().0,
+        flags: tcp.flags().0,
     })
 }
 
@@ -85,21 +81,14 @@ fn one<'a>(sent: &'a [Raw], bits: TcpFlags, what: &str) -> Step<&'a Raw> {
     }
 }
 
-/// A loose source route: pointer `ptr`, the addresses, padded with End of Options.
-fn lsrr(ptr: u8, addrs: &[Ipv4Addr]) -> Vec<u8> {
-    route(LSRR, ptr, addrs)
+/// A loose source route through `hop`: pointer `ptr`, padded with End of Options.
+fn lsrr(ptr: u8, hop: Ipv4Addr) -> Vec<u8> {
+    route(LSRR, ptr, hop)
 }
 
-/// A route option of `kind`: pointer `ptr`, the addresses, padded with End of Options.
-fn route(kind: u8, ptr: u8, addrs: &[Ipv4Addr]) -> Vec<u8> {
-    let mut o = vec![kind, (3 + 4 * addrs.len()) as u8, ptr];
-    for a in addrs {
-        o.extend_from_slice(&a.octets());
-    }
-    while o.len() % 4 != 0 {
-        o.push(0);
-    }
-    o
+/// A route option of `kind` holding one address; one address always fits an option.
+fn route(kind: u8, ptr: u8, addr: Ipv4Addr) -> Vec<u8> {
+    route_option(kind, ptr, &[addr]).unwrap_or_default()
 }
 
 /// The route option of `raw` (of `want`'s kind) is exactly `want` (without its padding).
@@ -184,11 +173,11 @@ pub(super) fn from_application(r: &mut Recorder) -> Outcome {
         accept_source_routes(r)?;
         let to = SocketAddr::new(PEER.into(), 40500);
         let fd = call("socket()", r.socket(false))?;
-        set_ip_options(r, fd, &lsrr(4, &[HOP_A]))?;
+        set_ip_options(r, fd, &lsrr(4, HOP_A))?;
         connect(r, fd, to)?;
         let out = raw_sent(r)?;
         let syn = one(&out, TcpFlags::SYN, "the SYN")?;
-        let want = lsrr(4, &[PEER]);
+        let want = lsrr(4, PEER);
         if syn.dst != HOP_A || syn.dst_port != to.port() {
             return fail(format!("the SYN sent to {HOP_A}"), format!("{syn:?}"));
         }
@@ -196,12 +185,7 @@ pub(super) fn from_application(r: &mut Recorder) -> Outcome {
         let mut peer = Peer::new(false, to.port(), syn.src_port, 3000);
         peer.irs = Some(SeqNumber(syn.seq));
         peer.rcv_nxt = SeqNumber(syn.seq) + 1;
-        let synack = from_peer(
-            &peer,
-            TcpFlags::SYN | TcpFlags::ACK,
-            &lsrr(8, &[HOP_C]),
-            &[],
-        )?;
+        let synack = from_peer(&peer, TcpFlags::SYN | TcpFlags::ACK, &lsrr(8, HOP_C), &[])?;
         seam(r.inject(&synack))?;
         let out = raw_sent(r)?;
         let ack = one(&out, TcpFlags::ACK, "the ACK of the SYN-ACK")?;
@@ -229,7 +213,7 @@ fn source_routed_connection(r: &mut Recorder) -> Step<Peer> {
     call("bind(8080)", r.bind(l, any))?;
     call("listen()", r.listen(l, 8))?;
     let mut peer = Peer::new(false, 40600, PORT, 1000);
-    let came_by = lsrr(8, &[HOP_C]);
+    let came_by = lsrr(8, HOP_C);
     seam(r.inject(&from_peer(&peer, TcpFlags::SYN, &came_by, &[])?))?;
     peer.snd_nxt += 1;
     let out = raw_sent(r)?;
@@ -240,7 +224,7 @@ fn source_routed_connection(r: &mut Recorder) -> Step<Peer> {
             format!("{synack:?}"),
         );
     }
-    route_is(synack, &lsrr(4, &[PEER]), "the SYN-ACK")?;
+    route_is(synack, &lsrr(4, PEER), "the SYN-ACK")?;
     peer.irs = Some(SeqNumber(synack.seq));
     peer.rcv_nxt = SeqNumber(synack.seq) + 1;
     seam(r.inject(&from_peer(&peer, TcpFlags::ACK, &came_by, &[])?))?;
@@ -277,7 +261,7 @@ pub(super) fn later_route_overrides(r: &mut Recorder) -> Outcome {
         let data = from_peer(
             &peer,
             TcpFlags::ACK | TcpFlags::PSH,
-            &lsrr(8, &[HOP_B]),
+            &lsrr(8, HOP_B),
             b"ping",
         )?;
         seam(r.inject(&data))?;
@@ -300,7 +284,7 @@ pub(super) fn later_route_overrides(r: &mut Recorder) -> Outcome {
         if ack.dst != HOP_B {
             return fail(expected, format!("{ack:?}"));
         }
-        route_is(ack, &lsrr(4, &[PEER]), "the ACK")?;
+        route_is(ack, &lsrr(4, PEER), "the ACK")?;
         Ok(format!(
             "data that came by {HOP_B} after a SYN by {HOP_C} was acknowledged through {HOP_B}"
         ))
@@ -317,14 +301,14 @@ pub(super) fn record_route(r: &mut Recorder) -> Outcome {
     let mut run = || -> Step<String> {
         let to = SocketAddr::new(PEER.into(), 40700);
         let fd = call("socket()", r.socket(false))?;
-        set_ip_options(r, fd, &route(RR, 4, &[Ipv4Addr::UNSPECIFIED]))?;
+        set_ip_options(r, fd, &route(RR, 4, Ipv4Addr::UNSPECIFIED))?;
         connect(r, fd, to)?;
         let out = raw_sent(r)?;
         let syn = one(&out, TcpFlags::SYN, "the SYN")?;
         if syn.dst != PEER {
             return fail(format!("the SYN sent to {PEER}"), format!("{syn:?}"));
         }
-        route_is(syn, &route(RR, 8, &[STACK]), "the SYN")?;
+        route_is(syn, &route(RR, 8, STACK), "the SYN")?;
         Ok(format!(
             "the SYN carried Record Route with {STACK} recorded"
         ))
