@@ -37,6 +37,7 @@ struct Raw {
     dst_port: u16,
     seq: u32,
     flags: u8,
+    payload: Vec<u8>,
 }
 
 fn read_ipv4(bytes: &[u8]) -> Option<Raw> {
@@ -52,6 +53,7 @@ fn read_ipv4(bytes: &[u8]) -> Option<Raw> {
         dst_port: tcp.dst_port(),
         seq: tcp.seq_number().0,
         flags: tcp.flags().0,
+        payload: tcp.payload().to_vec(),
     })
 }
 
@@ -205,8 +207,9 @@ pub(super) fn from_application(r: &mut Recorder) -> Outcome {
 }
 
 /// A connection accepted from PEER whose SYN and ACK came by a loose source route through
-/// HOP_C; the SYN-ACK must have gone back by the reversed route.
-fn source_routed_connection(r: &mut Recorder) -> Step<Peer> {
+/// HOP_C; the SYN-ACK must have gone back by the reversed route. Returns the peer and the
+/// accepted descriptor.
+fn source_routed_connection(r: &mut Recorder) -> Step<(Peer, crate::stack::Fd)> {
     accept_source_routes(r)?;
     let l = call("socket()", r.socket(false))?;
     let any = SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), PORT);
@@ -229,23 +232,36 @@ fn source_routed_connection(r: &mut Recorder) -> Step<Peer> {
     peer.rcv_nxt = SeqNumber(synack.seq) + 1;
     seam(r.inject(&from_peer(&peer, TcpFlags::ACK, &came_by, &[])?))?;
     seam(r.settle())?;
-    call("accept()", r.accept(l, Wait::No))?;
-    Ok(peer)
+    let (fd, _) = call("accept()", r.accept(l, Wait::No))?;
+    Ok((peer, fd))
 }
 
 /// Checks MUST-53 (RFC 9293 3.9.2.1): a return route is built from the source route a SYN
 /// arrived with: the SYN from PEER came by a loose source route through HOP_C (used up,
-/// HOP_C recorded), so the SYN-ACK goes back to HOP_C with PEER as the route's end.
+/// HOP_C recorded), so the SYN-ACK goes back to HOP_C with PEER as the route's end, and so
+/// does the data the application then writes on the accepted connection.
 pub(super) fn returned(r: &mut Recorder) -> Outcome {
     if let Some(o) = needs(r) {
         return o;
     }
-    match source_routed_connection(r) {
-        Ok(_) => Outcome::Pass(format!(
-            "a SYN from {PEER} by {HOP_C} was answered by the reversed route, through {HOP_C}"
-        )),
-        Err(o) => o,
-    }
+    let mut run = || -> Step<String> {
+        let (_, fd) = source_routed_connection(r)?;
+        call("write(pong)", r.write(fd, b"pong"))?;
+        let out = raw_sent(r)?;
+        let data = one(&out, TcpFlags::ACK, "the application's data")?;
+        if data.dst != HOP_C || data.payload != b"pong" {
+            return fail(
+                format!("the application's 4 bytes by the reversed route, to {HOP_C}"),
+                format!("{data:?}"),
+            );
+        }
+        route_is(data, &lsrr(4, PEER), "the application's data")?;
+        Ok(format!(
+            "a SYN from {PEER} by {HOP_C} was answered by the reversed route, through \
+             {HOP_C}, and so was the accepted connection's data"
+        ))
+    };
+    run().map_or_else(|o| o, Outcome::Pass)
 }
 
 /// Checks SHLD-24 (RFC 9293 3.9.2.1): a source route received later overrides the earlier
@@ -257,7 +273,7 @@ pub(super) fn later_route_overrides(r: &mut Recorder) -> Outcome {
         return o;
     }
     let mut run = || -> Step<String> {
-        let mut peer = source_routed_connection(r)?;
+        let (mut peer, _) = source_routed_connection(r)?;
         let data = from_peer(
             &peer,
             TcpFlags::ACK | TcpFlags::PSH,
