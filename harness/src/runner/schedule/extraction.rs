@@ -6,7 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use nix::errno::Errno;
-use tcpcheck_model::profile::Profile;
+use tcpcheck_model::profile::{Profile, ProfileKind};
 use tcpcheck_model::seq::SeqNumber;
 use tcpcheck_model::timers::{timer_tolerance_hz, RtoEstimator};
 use tcpcheck_model::wire::{ChecksumPolicy, IpRepr, SegmentRepr, TcpOption};
@@ -101,6 +101,17 @@ struct Building {
 /// The note a run on a stack judged by the `rfc9293` profile opens its trace with, so that
 /// its schedules are compared with that profile's, not with Linux's sysctls.
 pub const RFC9293_NOTE: &str = "the model judges this stack on its rfc9293 profile";
+
+/// The note a run on a stack judged by `kind` opens its trace with, for [`extract`]: the
+/// `rfc9293` profile's ([`RFC9293_NOTE`]); none for `linux`, whose numbers are the fresh
+/// namespace's sysctls, which `extract` reads itself. A new profile must say here how its
+/// schedules are found again.
+pub fn profile_note(kind: ProfileKind) -> Option<&'static str> {
+    match kind {
+        ProfileKind::Rfc9293 => Some(RFC9293_NOTE),
+        ProfileKind::Linux => None,
+    }
+}
 
 /// Finds every retransmission series in `trace` and the model's schedule for each, on the
 /// `linux` profile of a fresh namespace as this process read it

@@ -3,7 +3,7 @@
 use std::net::Ipv4Addr;
 
 use nix::errno::Errno;
-use tcpcheck_model::profile::Profile;
+use tcpcheck_model::profile::{Profile, ProfileKind};
 use tcpcheck_model::seq::SeqNumber;
 use tcpcheck_model::wire::{IpRepr, Ipv4Repr, SegmentRepr, TcpFlags, TcpOption, TcpRepr};
 
@@ -296,7 +296,10 @@ fn a_trace_judged_on_rfc9293_is_compared_with_rfc9293() {
         t.push(
             Duration::ZERO,
             EventKind::Note {
-                text: super::RFC9293_NOTE.into(),
+                // What the runner notes for a stack its fresh profile says is rfc9293's.
+                text: super::profile_note(ProfileKind::Rfc9293)
+                    .expect("the rfc9293 profile is noted")
+                    .into(),
             },
         );
         t
