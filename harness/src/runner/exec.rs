@@ -301,14 +301,12 @@ impl<'a> Exec<'a> {
         // Before any command changes them: the schedule report's base numbers, and the
         // model's when the script sets no sysctl first.
         let fresh = self.stack.profile();
-        if let Some(note) = fresh
+        if let Some(judged) = fresh
             .as_ref()
             .ok()
-            .and_then(|p| super::schedule::profile_note(p.kind))
+            .and_then(|p| super::schedule::judged_event(p.kind))
         {
-            self.stack.note(EventKind::Note {
-                text: note.to_string(),
-            });
+            self.stack.note(judged);
         }
         if let Some(c) = &self.script.init_command {
             self.command(c.span, &c.text, None)?;

@@ -98,17 +98,13 @@ struct Building {
     rearmed: Option<(usize, Duration)>,
 }
 
-/// The note a run on a stack judged by the `rfc9293` profile opens its trace with, so that
-/// its schedules are compared with that profile's, not with Linux's sysctls.
-pub const RFC9293_NOTE: &str = "the model judges this stack on its rfc9293 profile";
-
-/// The note a run on a stack judged by `kind` opens its trace with, for [`extract`]: the
-/// `rfc9293` profile's ([`RFC9293_NOTE`]); none for `linux`, whose numbers are the fresh
-/// namespace's sysctls, which `extract` reads itself. A new profile must say here how its
-/// schedules are found again.
-pub fn profile_note(kind: ProfileKind) -> Option<&'static str> {
+/// The event a run on a stack judged by `kind` opens its trace with, so that [`extract`]
+/// compares its schedules with that profile's: [`EventKind::Judged`] for `rfc9293`; none
+/// for `linux`, whose numbers are the fresh namespace's sysctls, which `extract` reads
+/// itself. A new profile must say here how its schedules are found again.
+pub fn judged_event(kind: ProfileKind) -> Option<EventKind> {
     match kind {
-        ProfileKind::Rfc9293 => Some(RFC9293_NOTE),
+        ProfileKind::Rfc9293 => Some(EventKind::Judged(kind)),
         ProfileKind::Linux => None,
     }
 }
@@ -116,17 +112,16 @@ pub fn profile_note(kind: ProfileKind) -> Option<&'static str> {
 /// Finds every retransmission series in `trace` and the model's schedule for each, on the
 /// `linux` profile of a fresh namespace as this process read it
 /// ([`crate::differ::profile::fresh`]), or on the `rfc9293` profile when the trace says
-/// ([`RFC9293_NOTE`]) the stack is judged on it.
+/// ([`judged_event`]) the stack is judged on it.
 pub fn extract(trace: &Trace) -> Vec<Series> {
-    let rfc = trace
-        .events
-        .iter()
-        .any(|e| matches!(&e.kind, EventKind::Note { text } if text == RFC9293_NOTE));
-    let base = if rfc {
-        Ok(Profile::rfc9293())
-    } else {
-        crate::differ::profile::fresh()
-            .ok_or_else(|| "no fresh namespace's sysctls were read in this process".to_string())
+    let judged = trace.events.iter().find_map(|e| match e.kind {
+        EventKind::Judged(kind) => Some(kind),
+        _ => None,
+    });
+    let base = match judged {
+        Some(ProfileKind::Rfc9293) => Ok(Profile::rfc9293()),
+        Some(ProfileKind::Linux) | None => crate::differ::profile::fresh()
+            .ok_or_else(|| "no fresh namespace's sysctls were read in this process".to_string()),
     };
     extract_with(trace, base)
 }
@@ -213,6 +208,7 @@ pub fn extract_with(trace: &Trace, base: Result<Profile, String>) -> Vec<Series>
             EventKind::Filtered { .. }
             | EventKind::Observation { .. }
             | EventKind::Note { .. }
+            | EventKind::Judged(_)
             | EventKind::Script(_) => {}
         }
     }

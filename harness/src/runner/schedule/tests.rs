@@ -295,12 +295,8 @@ fn a_trace_judged_on_rfc9293_is_compared_with_rfc9293() {
         let mut t = t.clone();
         t.push(
             Duration::ZERO,
-            EventKind::Note {
-                // What the runner notes for a stack its fresh profile says is rfc9293's.
-                text: super::profile_note(ProfileKind::Rfc9293)
-                    .expect("the rfc9293 profile is noted")
-                    .into(),
-            },
+            // What the runner notes for a stack its fresh profile says is rfc9293's.
+            super::judged_event(ProfileKind::Rfc9293).expect("the rfc9293 profile is noted"),
         );
         t
     };
