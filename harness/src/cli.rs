@@ -26,6 +26,7 @@ use tcpcheck::doctor::{self, Check};
 use tcpcheck::rootless;
 use tcpcheck::runner;
 use tcpcheck::stack::{Registry, StackKind};
+use tcpcheck_model::profile::ProfileKind;
 
 #[derive(Parser)]
 #[command(
@@ -79,6 +80,32 @@ enum Command {
 enum Format {
     Text,
     Json,
+}
+
+/// The profile the model judges by, as every subcommand's command line names it (`explore
+/// --profile`, `requirements --model`, and `run --model`, which can also turn the model
+/// off): one value type, turned into the model's [`ProfileKind`] here only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ProfileArg {
+    Linux,
+    Rfc9293,
+}
+
+impl ProfileArg {
+    fn kind(self) -> ProfileKind {
+        match self {
+            ProfileArg::Linux => ProfileKind::Linux,
+            ProfileArg::Rfc9293 => ProfileKind::Rfc9293,
+        }
+    }
+
+    /// The name the command line takes, for the reports.
+    fn name(self) -> &'static str {
+        match self {
+            ProfileArg::Linux => "linux",
+            ProfileArg::Rfc9293 => "rfc9293",
+        }
+    }
 }
 
 impl Command {

@@ -8,16 +8,11 @@ use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use clap::{Args as ClapArgs, ValueEnum};
+use clap::Args as ClapArgs;
 use tcpcheck::explore::{bundle, campaign, Config, Target, Verdict};
 use tcpcheck::stack::{Registry, StackKind};
-use tcpcheck_model::profile::ProfileKind;
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum ProfileArg {
-    Linux,
-    Rfc9293,
-}
+use super::ProfileArg;
 
 /// `I/N`: this machine runs the cases whose index is I modulo N.
 #[derive(Clone, Copy, Debug)]
@@ -107,10 +102,7 @@ pub fn main(args: Args, registry: &Registry) -> ExitCode {
             .map_or(0, |d| d.as_nanos() as u64)
     });
     let config = Config {
-        profile: match profile {
-            ProfileArg::Linux => ProfileKind::Linux,
-            ProfileArg::Rfc9293 => ProfileKind::Rfc9293,
-        },
+        profile: profile.kind(),
         seed,
         cases: args.cases,
         shard: (args.shard.0, args.shard.1),

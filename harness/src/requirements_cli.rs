@@ -6,15 +6,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::{Args as ClapArgs, ValueEnum};
+use clap::Args as ClapArgs;
 use tcpcheck::requirements::builtin;
 use tcpcheck::requirements::card::{self, CORPUS_PREFIX};
 use tcpcheck::requirements::{self, Entry, Status, OTHER_REQUIREMENTS, REQUIREMENTS};
 use tcpcheck::runner::{self, report, IpVersion, Job, RunOptions};
 use tcpcheck::stack::{Registry, StackKind};
-use tcpcheck_model::profile::ProfileKind;
 
-use super::Format;
+use super::{Format, ProfileArg};
 
 #[derive(ClapArgs)]
 pub struct Args {
@@ -31,8 +30,8 @@ pub struct Args {
     /// With --stack: the model beside the scenarios. `rfc9293` judges the stack by the
     /// standard as written (a divergence on a rule naming the label fails it); `linux` by
     /// Linux's documented choices.
-    #[arg(long, value_enum, default_value_t = Model::Rfc9293)]
-    model: Model,
+    #[arg(long, value_enum, default_value_t = ProfileArg::Rfc9293)]
+    model: ProfileArg,
     /// With --stack: scenarios run at once.
     #[arg(short, long, default_value_t = super::run_cli::DEFAULT_JOBS,
           value_parser = clap::value_parser!(u64).range(1..=256))]
@@ -41,12 +40,6 @@ pub struct Args {
     /// (report.md, report.html, ...), here.
     #[arg(long)]
     report: Option<PathBuf>,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Model {
-    Rfc9293,
-    Linux,
 }
 
 impl Args {
@@ -111,10 +104,7 @@ pub fn main(args: Args, registry: &Registry) -> ExitCode {
             });
         }
     }
-    let model = match args.model {
-        Model::Rfc9293 => ProfileKind::Rfc9293,
-        Model::Linux => ProfileKind::Linux,
-    };
+    let model = args.model.kind();
     let opts = RunOptions {
         model: Some(model),
         stack: factory,
@@ -132,10 +122,7 @@ pub fn main(args: Args, registry: &Registry) -> ExitCode {
     runs.extend(builtin::run_all(&builtins, factory, Some(model)));
     let prefix = format!("{}/", root.display());
     let name_of = |p: &str| p.strip_prefix(&prefix).unwrap_or(p).to_string();
-    let model_name = match args.model {
-        Model::Rfc9293 => "rfc9293",
-        Model::Linux => "linux",
-    };
+    let model_name = args.model.name();
     let rows = card::card(&entries, &runs, &name_of);
     let title = card::heading(kind.name(), model_name, &rows);
     match args.format {

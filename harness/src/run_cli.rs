@@ -12,9 +12,8 @@ use clap::{Args as ClapArgs, ValueEnum};
 use tcpcheck::requirements::builtin;
 use tcpcheck::runner::{self, report, IpVersion, Job, RunOptions, ScenarioRun};
 use tcpcheck::stack::{Registry, StackKind};
-use tcpcheck_model::profile::ProfileKind;
 
-use super::Format;
+use super::{Format, ProfileArg};
 
 /// Where `run` looks when no path is given: the corpus, relative to the repository's top.
 const CORPUS: &str = "corpus/scenarios";
@@ -64,8 +63,8 @@ pub struct Args {
     strict_trailing: bool,
     /// The model checked beside the script: `linux` (Linux's documented choices, with the
     /// numbers of the scenario's sysctls), `rfc9293` (the standard as written), `off`.
-    #[arg(long, value_enum, default_value_t = Model::Linux)]
-    model: Model,
+    #[arg(long, value_enum, default_value_t = ModelArg::Linux)]
+    model: ModelArg,
     /// Fail a scenario when the model diverges, even if the script passed.
     #[arg(long)]
     strict_model: bool,
@@ -82,11 +81,22 @@ impl Args {
     }
 }
 
+/// `--model`: a profile ([`ProfileArg`]'s names), or no model.
 #[derive(Clone, Copy, ValueEnum)]
-enum Model {
+enum ModelArg {
     Linux,
     Rfc9293,
     Off,
+}
+
+impl ModelArg {
+    fn profile(self) -> Option<ProfileArg> {
+        match self {
+            ModelArg::Linux => Some(ProfileArg::Linux),
+            ModelArg::Rfc9293 => Some(ProfileArg::Rfc9293),
+            ModelArg::Off => None,
+        }
+    }
 }
 
 /// Set by the SIGINT handler; the runner's waits look at it.
@@ -207,11 +217,7 @@ pub fn main(args: Args, registry: &Registry) -> ExitCode {
     let opts = RunOptions {
         allow_shell: args.allow_shell,
         strict_trailing: args.strict_trailing,
-        model: match args.model {
-            Model::Linux => Some(ProfileKind::Linux),
-            Model::Rfc9293 => Some(ProfileKind::Rfc9293),
-            Model::Off => None,
-        },
+        model: args.model.profile().map(ProfileArg::kind),
         strict_model: args.strict_model,
         cancel: Some(&CANCEL),
         stack: factory,
@@ -278,11 +284,7 @@ pub fn main(args: Args, registry: &Registry) -> ExitCode {
         }
     }
     if let Some(dir) = &args.report {
-        let model = match args.model {
-            Model::Linux => "linux",
-            Model::Rfc9293 => "rfc9293",
-            Model::Off => "off",
-        };
+        let model = args.model.profile().map_or("off", ProfileArg::name);
         // The stack's scorecard from these very runs, in report.md and report.html.
         let extra = tcpcheck::requirements::card::in_report(&runs, args.stack.name(), model)
             .map(|c| c.extra())

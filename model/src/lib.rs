@@ -15,8 +15,9 @@
 //! - [`profile`]: whose rules apply. The numbers a rule reads (RTO bounds, retries, timers,
 //!   the Linux sysctls) and, in [`profile::behaviour`], the behaviour switches: each place
 //!   where Linux departs from RFC 9293, or narrows what it leaves open, as one named field.
-//! - [`timers`]: the RFC 6298 retransmission timeout, the retransmission schedules each
-//!   profile expects, and the tolerance a real kernel's timers fire within.
+//! - [`timers`]: the RFC 6298 retransmission timeout (`rto.rs`), the retransmission
+//!   schedules each profile expects (`schedule.rs`), and the window a real kernel's timers
+//!   fire within (`window.rs`, `precision.rs`: a timer wheel's, or exact on a virtual clock).
 //! - [`address`]: which remote addresses TCP opens to and takes segments from (RFC 9293
 //!   3.9.1.1, 3.9.2.3): broadcast, multicast and invalid sources.
 //! - [`listener`]: a listening socket's queues (SYN backlog, accept queue, SYN cookies).
@@ -27,7 +28,10 @@
 //!   option rule) and what the stack did ([`conn::Actual`]). `expect.rs` holds these types,
 //!   [`conn::rules`] every rule the connection cites, one constant each, `negotiate.rs`
 //!   the options the SYNs negotiate, `segment.rs` the segment as the machine reads it,
-//!   `state.rs` the states. Inside, `conn/machine/` is split by concern:
+//!   `state.rs` the states, [`conn::icmp`] the classes of ICMP errors, and
+//!   [`conn::fast_open`] and [`conn::fast_open_client`] what outlives a connection in RFC
+//!   7413 (the server's decision on a SYN, the client's cookie cache). Inside,
+//!   `conn/machine/` is split by concern:
 //!   - `mod.rs`: the connection's variables, grouped (handshake, record, send, receive,
 //!     options, timestamps, Linux socket state, timers, keep-alive, branches);
 //!   - `user.rs`: OPEN, SEND, RECEIVE, CLOSE, ABORT, STATUS;
@@ -36,10 +40,15 @@
 //!     synchronized states one file per step of §3.10.7.4 (`sequence`, `rst`, `syn`,
 //!     `ack`, `window`, `text`, `fin`), with Linux's header prediction in `fast_path`;
 //!   - `reassembly.rs`: the out-of-order queue, a type of its own;
+//!   - `urgent.rs`: where the urgent pointer puts the out-of-band byte, and reads around it;
 //!   - `options.rs`: what the SYNs negotiated and the option rules for what the stack sends;
+//!   - `ecn.rs`: ECN negotiation (RFC 3168 6.1.1);
+//!   - `fast_open.rs`, `fast_open_active.rs`: a passive and an active Fast Open connection;
+//!   - `icmp.rs`: an ICMP error reaching the connection it quotes, on each profile;
 //!   - `own.rs`: the stack's own segments, checked then applied, and what is overdue;
 //!   - `deadlines.rs`: retransmission and keep-alive (owed segments with a due time), and
 //!     the deadlines that end a state or the connection, as one table (`DEADLINES`);
+//!   - `state_timer.rs`: the next timer that moves the state, and the window it fires in;
 //!   - `rfc5961.rs`: challenge ACKs and their rate limit;
 //!   - `branches.rs`: the public calls, run on every branch the model follows where the
 //!     wire has not yet shown which path Linux took.

@@ -32,7 +32,7 @@ impl Differ {
         let Some(rule) = self.address_refusal(seg) else {
             return false;
         };
-        if let Some(key) = super::key_of(seg, true) {
+        if let Some(key) = super::segments::key_of(seg, true) {
             self.refused.insert(key, rule);
         }
         true

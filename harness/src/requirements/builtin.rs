@@ -139,10 +139,11 @@ pub enum Outcome {
     Error(String),
 }
 
-/// A step of a check: `?` ends the check with its outcome.
-pub(crate) type Step<T> = Result<T, Outcome>;
+/// A step of a built-in check: `?` ends the check with its outcome. (The runner's
+/// `exec::Step` is a step of a script's run, which `?` stops.)
+pub(crate) type CheckStep<T> = Result<T, Outcome>;
 
-pub(crate) fn fail<T>(expected: impl Into<String>, actual: impl Into<String>) -> Step<T> {
+pub(crate) fn fail<T>(expected: impl Into<String>, actual: impl Into<String>) -> CheckStep<T> {
     Err(Outcome::Fail {
         expected: expected.into(),
         actual: actual.into(),
@@ -151,7 +152,7 @@ pub(crate) fn fail<T>(expected: impl Into<String>, actual: impl Into<String>) ->
 
 /// A socket call that must succeed: an errno is the stack's failure, a missing capability
 /// makes the check not applicable.
-pub(crate) fn call<T>(what: &str, r: Result<T, CallError>) -> Step<T> {
+pub(crate) fn call<T>(what: &str, r: Result<T, CallError>) -> CheckStep<T> {
     match r {
         Ok(v) => Ok(v),
         Err(CallError::Unsupported(c)) => Err(Outcome::NotApplicable(c)),
@@ -160,7 +161,7 @@ pub(crate) fn call<T>(what: &str, r: Result<T, CallError>) -> Step<T> {
 }
 
 /// connect(), which answers EINPROGRESS (or 0) when it starts the handshake.
-pub(crate) fn connect(r: &mut Recorder, fd: Fd, to: SocketAddr) -> Step<()> {
+pub(crate) fn connect(r: &mut Recorder, fd: Fd, to: SocketAddr) -> CheckStep<()> {
     match r.connect(fd, to) {
         Ok(()) | Err(CallError::Errno(Errno::EINPROGRESS)) => Ok(()),
         other => call(&format!("connect({to})"), other),
@@ -169,7 +170,7 @@ pub(crate) fn connect(r: &mut Recorder, fd: Fd, to: SocketAddr) -> Step<()> {
 
 /// An I/O error of the seam: a missing capability makes the check not applicable, anything
 /// else is the harness's error.
-pub(crate) fn seam<T>(r: io::Result<T>) -> Step<T> {
+pub(crate) fn seam<T>(r: io::Result<T>) -> CheckStep<T> {
     r.map_err(|e| match crate::stack::needed(&e) {
         Some(c) => Outcome::NotApplicable(c),
         None => Outcome::Error(e.to_string()),
@@ -178,7 +179,7 @@ pub(crate) fn seam<T>(r: io::Result<T>) -> Step<T> {
 
 /// The segments the stack sent since the last look, with their send times, once it has
 /// settled; waits up to `wait` of the stack's time for the first when there is none yet.
-pub(crate) fn sent(r: &mut Recorder, wait: Duration) -> Step<Vec<(Duration, SegmentRepr)>> {
+pub(crate) fn sent(r: &mut Recorder, wait: Duration) -> CheckStep<Vec<(Duration, SegmentRepr)>> {
     let mut packets = seam(r.settle())?;
     if packets.is_empty() && !wait.is_zero() {
         let deadline = r.now() + wait;
@@ -194,7 +195,7 @@ pub(crate) fn sent(r: &mut Recorder, wait: Duration) -> Step<Vec<(Duration, Segm
 }
 
 /// Lets `d` of the stack's time pass, reading whatever it sends meanwhile.
-pub(crate) fn pause(r: &mut Recorder, d: Duration) -> Step<Vec<(Duration, SegmentRepr)>> {
+pub(crate) fn pause(r: &mut Recorder, d: Duration) -> CheckStep<Vec<(Duration, SegmentRepr)>> {
     let deadline = r.now() + d;
     let mut out = Vec::new();
     while let Some(p) = seam(r.next_packet(deadline))? {

@@ -301,13 +301,12 @@ impl<'a> Exec<'a> {
         // Before any command changes them: the schedule report's base numbers, and the
         // model's when the script sets no sysctl first.
         let fresh = self.stack.profile();
-        if fresh
+        if let Some(judged) = fresh
             .as_ref()
-            .is_ok_and(|p| p.kind == tcpcheck_model::profile::ProfileKind::Rfc9293)
+            .ok()
+            .and_then(|p| super::schedule::judged_event(p.kind))
         {
-            self.stack.note(EventKind::Note {
-                text: super::schedule::RFC9293_NOTE.to_string(),
-            });
+            self.stack.note(judged);
         }
         if let Some(c) = &self.script.init_command {
             self.command(c.span, &c.text, None)?;

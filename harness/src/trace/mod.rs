@@ -11,6 +11,8 @@ pub mod tshark;
 
 use std::time::Duration;
 
+use tcpcheck_model::profile::ProfileKind;
+
 pub use call::{CallRecord, Returned, SocketCall};
 pub use pcapng::{write_pcapng, write_pcapng_file, write_pcapng_marked};
 pub use script_note::{Noted, ScriptNote};
@@ -57,9 +59,22 @@ pub enum EventKind {
     Observation { text: String },
     /// Free text: a step's name, a verdict.
     Note { text: String },
+    /// The profile the model judges the stack on, when the run does not take Linux's from
+    /// the namespace's sysctls: the schedule report compares the stack's retransmissions
+    /// with this profile's. Shown as a note ([`judged`]).
+    Judged(ProfileKind),
     /// A call, command or code block of the script as it ran, shown as a note
     /// `L17: close(4) = 0`.
     Script(ScriptNote),
+}
+
+/// How a trace says which profile the model judges the stack on ([`EventKind::Judged`]).
+pub fn judged(kind: ProfileKind) -> String {
+    let name = match kind {
+        ProfileKind::Rfc9293 => "rfc9293",
+        ProfileKind::Linux => "linux",
+    };
+    format!("the model judges this stack on its {name} profile")
 }
 
 /// A remark a report adds to one event of a trace, after the fact: the failing frame's
@@ -101,6 +116,7 @@ impl std::fmt::Display for TraceEvent {
             }
             EventKind::Observation { text } => write!(f, "{at:>10.3}ms  obs  {text}"),
             EventKind::Note { text } => write!(f, "{at:>10.3}ms  note {text}"),
+            EventKind::Judged(kind) => write!(f, "{at:>10.3}ms  note {}", judged(*kind)),
             EventKind::Script(note) => write!(f, "{at:>10.3}ms  note {note}"),
         }
     }

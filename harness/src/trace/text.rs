@@ -195,6 +195,7 @@ impl fmt::Display for Readable<'_> {
                 EventKind::Sysctl { name, value } => format!("note sysctl {name}={value}"),
                 EventKind::Observation { text } => format!("obs  {text}"),
                 EventKind::Note { text } => format!("note {text}"),
+                EventKind::Judged(kind) => format!("note {}", super::judged(*kind)),
                 EventKind::Script(note) => format!("note {note}"),
             };
             if !line.is_empty() {

@@ -14,7 +14,7 @@ use tcpcheck_model::seq::SeqNumber;
 use tcpcheck_model::wire::ipv4::{option_kind, option_of_kind as option, route_option};
 use tcpcheck_model::wire::{IpRepr, Ipv4Packet, TcpFlags, TcpPacket, IPPROTO_TCP};
 
-use super::{call, connect, fail, seam, Outcome, Step};
+use super::{call, connect, fail, seam, CheckStep, Outcome};
 use crate::peer::Peer;
 use crate::stack::{Capability, Recorder, Wait};
 use crate::trace::EventKind;
@@ -58,7 +58,7 @@ fn read_ipv4(bytes: &[u8]) -> Option<Raw> {
 }
 
 /// What the stack sent, once settled; up to a second for the first packet.
-fn raw_sent(r: &mut Recorder) -> Step<Vec<Raw>> {
+fn raw_sent(r: &mut Recorder) -> CheckStep<Vec<Raw>> {
     let mut packets = seam(r.settle())?;
     if packets.is_empty() {
         let deadline = r.now() + Duration::from_secs(1);
@@ -71,7 +71,7 @@ fn raw_sent(r: &mut Recorder) -> Step<Vec<Raw>> {
 }
 
 /// The one segment with exactly the control bits `bits` (PSH aside).
-fn one<'a>(sent: &'a [Raw], bits: TcpFlags, what: &str) -> Step<&'a Raw> {
+fn one<'a>(sent: &'a [Raw], bits: TcpFlags, what: &str) -> CheckStep<&'a Raw> {
     let psh = TcpFlags::PSH.0;
     let found: Vec<&Raw> = sent.iter().filter(|s| s.flags & !psh == bits.0).collect();
     match found[..] {
@@ -94,7 +94,7 @@ fn route(kind: u8, ptr: u8, addr: Ipv4Addr) -> Vec<u8> {
 }
 
 /// The route option of `raw` (of `want`'s kind) is exactly `want` (without its padding).
-fn route_is(raw: &Raw, want: &[u8], what: &str) -> Step<()> {
+fn route_is(raw: &Raw, want: &[u8], what: &str) -> CheckStep<()> {
     let want = &want[..usize::from(want[1])];
     match option(&raw.options, want[0]) {
         Some(got) if got == want => Ok(()),
@@ -107,7 +107,7 @@ fn route_is(raw: &Raw, want: &[u8], what: &str) -> Step<()> {
 
 /// Source-routed packets are accepted only with accept_source_route on (off by default:
 /// ip_rcv_options() drops them).
-fn accept_source_routes(r: &mut Recorder) -> Step<()> {
+fn accept_source_routes(r: &mut Recorder) -> CheckStep<()> {
     for dev in ["all", "tun0"] {
         let name = format!("net.ipv4.conf.{dev}.accept_source_route");
         seam(r.set_setting(&name, "1"))?;
@@ -116,7 +116,7 @@ fn accept_source_routes(r: &mut Recorder) -> Step<()> {
 }
 
 /// setsockopt(IP_OPTIONS) on the stack's descriptor, noted in the trace.
-fn set_ip_options(r: &mut Recorder, fd: crate::stack::Fd, options: &[u8]) -> Step<()> {
+fn set_ip_options(r: &mut Recorder, fd: crate::stack::Fd, options: &[u8]) -> CheckStep<()> {
     let raw = seam(r.raw_fd(fd))?;
     // SAFETY: the stack's live descriptor and a buffer of the length given.
     let rc = unsafe {
@@ -143,7 +143,7 @@ fn set_ip_options(r: &mut Recorder, fd: crate::stack::Fd, options: &[u8]) -> Ste
 }
 
 /// A segment from `peer` with the IPv4 options `options`.
-fn from_peer(peer: &Peer, flags: TcpFlags, options: &[u8], payload: &[u8]) -> Step<Vec<u8>> {
+fn from_peer(peer: &Peer, flags: TcpFlags, options: &[u8], payload: &[u8]) -> CheckStep<Vec<u8>> {
     let ack = if flags.ack() {
         peer.rcv_nxt
     } else {
@@ -171,7 +171,7 @@ pub(super) fn from_application(r: &mut Recorder) -> Outcome {
     if let Some(o) = needs(r) {
         return o;
     }
-    let mut run = || -> Step<String> {
+    let mut run = || -> CheckStep<String> {
         accept_source_routes(r)?;
         let to = SocketAddr::new(PEER.into(), 40500);
         let fd = call("socket()", r.socket(false))?;
@@ -209,7 +209,7 @@ pub(super) fn from_application(r: &mut Recorder) -> Outcome {
 /// A connection accepted from PEER whose SYN and ACK came by a loose source route through
 /// HOP_C; the SYN-ACK must have gone back by the reversed route. Returns the peer and the
 /// accepted descriptor.
-fn source_routed_connection(r: &mut Recorder) -> Step<(Peer, crate::stack::Fd)> {
+fn source_routed_connection(r: &mut Recorder) -> CheckStep<(Peer, crate::stack::Fd)> {
     accept_source_routes(r)?;
     let l = call("socket()", r.socket(false))?;
     let any = SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), PORT);
@@ -244,7 +244,7 @@ pub(super) fn returned(r: &mut Recorder) -> Outcome {
     if let Some(o) = needs(r) {
         return o;
     }
-    let mut run = || -> Step<String> {
+    let mut run = || -> CheckStep<String> {
         let (_, fd) = source_routed_connection(r)?;
         call("write(pong)", r.write(fd, b"pong"))?;
         let out = raw_sent(r)?;
@@ -272,7 +272,7 @@ pub(super) fn later_route_overrides(r: &mut Recorder) -> Outcome {
     if let Some(o) = needs(r) {
         return o;
     }
-    let mut run = || -> Step<String> {
+    let mut run = || -> CheckStep<String> {
         let (mut peer, _) = source_routed_connection(r)?;
         let data = from_peer(
             &peer,
@@ -314,7 +314,7 @@ pub(super) fn record_route(r: &mut Recorder) -> Outcome {
     if let Some(o) = needs(r) {
         return o;
     }
-    let mut run = || -> Step<String> {
+    let mut run = || -> CheckStep<String> {
         let to = SocketAddr::new(PEER.into(), 40700);
         let fd = call("socket()", r.socket(false))?;
         set_ip_options(r, fd, &route(RR, 4, Ipv4Addr::UNSPECIFIED))?;

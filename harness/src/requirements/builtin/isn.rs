@@ -18,7 +18,7 @@ use tcpcheck_model::seq::SeqNumber;
 use tcpcheck_model::timers::Hz;
 use tcpcheck_model::wire::TcpFlags;
 
-use super::{call, connect, ctl, fail, pause, seam, sent, Outcome, Step};
+use super::{call, connect, ctl, fail, pause, seam, sent, CheckStep, Outcome};
 use crate::peer::Peer;
 use crate::stack::Recorder;
 
@@ -75,7 +75,7 @@ impl Fit {
 }
 
 /// One connection from LOCAL_PORT to `port`, refused: its SYN's time and ISN.
-fn sample(r: &mut Recorder, port: u16) -> Step<Sample> {
+fn sample(r: &mut Recorder, port: u16) -> CheckStep<Sample> {
     let mut peer = Peer::new(false, port, LOCAL_PORT, 1);
     let fd = call("socket()", r.socket(false))?;
     call(&format!("bind({})", peer.remote), r.bind(fd, peer.remote))?;
@@ -110,7 +110,7 @@ fn sample(r: &mut Recorder, port: u16) -> Step<Sample> {
 }
 
 /// The measured 4-tuple's samples and one of each other 4-tuple's, interleaved.
-fn measure(r: &mut Recorder) -> Step<(Vec<Sample>, Vec<Sample>)> {
+fn measure(r: &mut Recorder) -> CheckStep<(Vec<Sample>, Vec<Sample>)> {
     let mut main = Vec::new();
     let mut others = Vec::new();
     for i in 0..SAMPLES {
@@ -192,7 +192,7 @@ fn describe(f: &Fit, n: usize) -> String {
 
 /// Checks MUST-8 (RFC 9293 3.4.1): the ISN generator is bound to a clock.
 pub(super) fn clock(r: &mut Recorder) -> Outcome {
-    let mut run = || -> Step<String> {
+    let mut run = || -> CheckStep<String> {
         let (main, _) = measure(r)?;
         match fit(&main) {
             Ok(f) => Ok(describe(&f, main.len())),
@@ -206,7 +206,7 @@ pub(super) fn clock(r: &mut Recorder) -> Outcome {
 /// other 4-tuple's ISN sits off the measured 4-tuple's line, by more than the tolerance; one
 /// counter for all connections (F constant) puts them on it.
 pub(super) fn keyed_offset(r: &mut Recorder) -> Outcome {
-    let mut run = || -> Step<String> {
+    let mut run = || -> CheckStep<String> {
         let (main, others) = measure(r)?;
         let f = match fit(&main) {
             Ok(f) => f,

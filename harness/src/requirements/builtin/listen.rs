@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tcpcheck_model::wire::{IpRepr, SegmentRepr, TcpFlags};
 
-use super::{call, connect, ctl, fail, seam, sent, Outcome, Step};
+use super::{call, connect, ctl, fail, seam, sent, CheckStep, Outcome};
 use crate::peer::Peer;
 use crate::stack::{Capability, Fd, Recorder, SockOpt, Wait};
 
@@ -51,7 +51,7 @@ fn to_peer(segs: &Segs, peer: &Peer, bits: TcpFlags) -> Option<SegmentRepr> {
         .cloned()
 }
 
-fn expect(segs: &Segs, peer: &Peer, bits: TcpFlags, what: &str) -> Step<SegmentRepr> {
+fn expect(segs: &Segs, peer: &Peer, bits: TcpFlags, what: &str) -> CheckStep<SegmentRepr> {
     match to_peer(segs, peer, bits) {
         Some(s) => Ok(s),
         None => fail(
@@ -71,12 +71,12 @@ fn list(segs: &Segs) -> String {
         .join("; ")
 }
 
-fn inject(r: &mut Recorder, packet: &[u8]) -> Step<()> {
+fn inject(r: &mut Recorder, packet: &[u8]) -> CheckStep<()> {
     seam(r.inject(packet))
 }
 
 /// A listener on `addr` with SO_REUSEADDR (a port other connections use).
-fn listener(r: &mut Recorder, addr: SocketAddr) -> Step<Fd> {
+fn listener(r: &mut Recorder, addr: SocketAddr) -> CheckStep<Fd> {
     let fd = call("socket()", r.socket(false))?;
     call("SO_REUSEADDR", r.setsockopt(fd, SockOpt::ReuseAddr(true)))?;
     call(&format!("bind({addr})"), r.bind(fd, addr))?;
@@ -85,7 +85,7 @@ fn listener(r: &mut Recorder, addr: SocketAddr) -> Step<Fd> {
 }
 
 /// A passive open's handshake with `peer`: its SYN, the stack's SYN-ACK, its ACK.
-fn handshake(r: &mut Recorder, peer: &mut Peer, what: &str) -> Step<SegmentRepr> {
+fn handshake(r: &mut Recorder, peer: &mut Peer, what: &str) -> CheckStep<SegmentRepr> {
     let syn = peer.syn();
     inject(r, &syn)?;
     let segs = sent(r, ANSWER)?;
@@ -97,7 +97,7 @@ fn handshake(r: &mut Recorder, peer: &mut Peer, what: &str) -> Step<SegmentRepr>
     Ok(synack)
 }
 
-fn accept(r: &mut Recorder, fd: Fd, what: &str) -> Step<Fd> {
+fn accept(r: &mut Recorder, fd: Fd, what: &str) -> CheckStep<Fd> {
     call(&format!("accept() of {what}"), r.accept(fd, Wait::No)).map(|(c, _)| c)
 }
 
@@ -106,7 +106,7 @@ fn accept(r: &mut Recorder, fd: Fd, what: &str) -> Step<Fd> {
 /// listener since closed) goes on after a new LISTEN on that port: data both ways is
 /// acknowledged and delivered, nothing is reset, and the new listener answers a new SYN.
 pub(super) fn beside_established(r: &mut Recorder) -> Outcome {
-    let mut run = || -> Step<String> {
+    let mut run = || -> CheckStep<String> {
         let first = listener(r, any(PORT))?;
         let mut peer = peer_at(40100);
         handshake(r, &mut peer, "the first listener's handshake")?;
@@ -166,7 +166,7 @@ pub(super) fn beside_established(r: &mut Recorder) -> Outcome {
 /// port 8080 sends its SYN; a listener on 8080 then completes another peer's handshake, and
 /// the first peer's SYN-ACK completes the active open (the stack ACKs it, no error).
 pub(super) fn beside_syn_sent(r: &mut Recorder) -> Outcome {
-    let mut run = || -> Step<String> {
+    let mut run = || -> CheckStep<String> {
         let mut server = peer_at(40200);
         let active = call("socket()", r.socket(false))?;
         call(
@@ -210,7 +210,7 @@ pub(super) fn beside_syn_sent(r: &mut Recorder) -> Outcome {
 
 /// Gives the stack's TUN a second address, by `ip` in the stack's namespace (which the
 /// calling thread is in: Linux's sandbox enters it).
-fn add_second_address() -> Step<()> {
+fn add_second_address() -> CheckStep<()> {
     let out = Command::new("ip")
         .args(["addr", "add", "192.0.2.3/24", "dev", "tun0"])
         .output()
@@ -232,7 +232,7 @@ pub(super) fn local_address(r: &mut Recorder) -> Outcome {
     if !r.has(Capability::Shell) {
         return Outcome::NotApplicable(Capability::Shell);
     }
-    let mut run = || -> Step<String> {
+    let mut run = || -> CheckStep<String> {
         add_second_address()?;
         let first = peer_at(1).remote.ip();
         for (i, local) in [first, IpAddr::V4(SECOND)].into_iter().enumerate() {

@@ -24,9 +24,10 @@ pub fn rows(trace: &Trace) -> Vec<Row> {
                 }
                 EventKind::Injected { packet, .. } => segment(packet, true),
                 EventKind::Captured { packet, .. } => segment(packet, false),
-                EventKind::Filtered { .. } | EventKind::Note { .. } | EventKind::Script(_) => {
-                    return None
-                }
+                EventKind::Filtered { .. }
+                | EventKind::Note { .. }
+                | EventKind::Judged(_)
+                | EventKind::Script(_) => return None,
             };
             Some(Row {
                 line: None,

@@ -6,7 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use nix::errno::Errno;
-use tcpcheck_model::profile::Profile;
+use tcpcheck_model::profile::{Profile, ProfileKind};
 use tcpcheck_model::seq::SeqNumber;
 use tcpcheck_model::timers::{timer_tolerance_hz, RtoEstimator};
 use tcpcheck_model::wire::{ChecksumPolicy, IpRepr, SegmentRepr, TcpOption};
@@ -98,24 +98,30 @@ struct Building {
     rearmed: Option<(usize, Duration)>,
 }
 
-/// The note a run on a stack judged by the `rfc9293` profile opens its trace with, so that
-/// its schedules are compared with that profile's, not with Linux's sysctls.
-pub const RFC9293_NOTE: &str = "the model judges this stack on its rfc9293 profile";
+/// The event a run on a stack judged by `kind` opens its trace with, so that [`extract`]
+/// compares its schedules with that profile's: [`EventKind::Judged`] for `rfc9293`; none
+/// for `linux`, whose numbers are the fresh namespace's sysctls, which `extract` reads
+/// itself. A new profile must say here how its schedules are found again.
+pub fn judged_event(kind: ProfileKind) -> Option<EventKind> {
+    match kind {
+        ProfileKind::Rfc9293 => Some(EventKind::Judged(kind)),
+        ProfileKind::Linux => None,
+    }
+}
 
 /// Finds every retransmission series in `trace` and the model's schedule for each, on the
 /// `linux` profile of a fresh namespace as this process read it
 /// ([`crate::differ::profile::fresh`]), or on the `rfc9293` profile when the trace says
-/// ([`RFC9293_NOTE`]) the stack is judged on it.
+/// ([`judged_event`]) the stack is judged on it.
 pub fn extract(trace: &Trace) -> Vec<Series> {
-    let rfc = trace
-        .events
-        .iter()
-        .any(|e| matches!(&e.kind, EventKind::Note { text } if text == RFC9293_NOTE));
-    let base = if rfc {
-        Ok(Profile::rfc9293())
-    } else {
-        crate::differ::profile::fresh()
-            .ok_or_else(|| "no fresh namespace's sysctls were read in this process".to_string())
+    let judged = trace.events.iter().find_map(|e| match e.kind {
+        EventKind::Judged(kind) => Some(kind),
+        _ => None,
+    });
+    let base = match judged {
+        Some(ProfileKind::Rfc9293) => Ok(Profile::rfc9293()),
+        Some(ProfileKind::Linux) | None => crate::differ::profile::fresh()
+            .ok_or_else(|| "no fresh namespace's sysctls were read in this process".to_string()),
     };
     extract_with(trace, base)
 }
@@ -202,6 +208,7 @@ pub fn extract_with(trace: &Trace, base: Result<Profile, String>) -> Vec<Series>
             EventKind::Filtered { .. }
             | EventKind::Observation { .. }
             | EventKind::Note { .. }
+            | EventKind::Judged(_)
             | EventKind::Script(_) => {}
         }
     }

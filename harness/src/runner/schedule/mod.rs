@@ -57,7 +57,7 @@ use std::time::Duration;
 use tcpcheck_model::timers::Hz;
 
 pub use expectations::ExpectedSchedule;
-pub use extraction::{extract, extract_with, RFC9293_NOTE};
+pub use extraction::{extract, extract_with, judged_event};
 pub use series::{Comparison, Series};
 
 /// A copy the stack sends this soon after a segment from the peer on the same connection

@@ -3,7 +3,7 @@
 use std::net::Ipv4Addr;
 
 use nix::errno::Errno;
-use tcpcheck_model::profile::Profile;
+use tcpcheck_model::profile::{Profile, ProfileKind};
 use tcpcheck_model::seq::SeqNumber;
 use tcpcheck_model::wire::{IpRepr, Ipv4Repr, SegmentRepr, TcpFlags, TcpOption, TcpRepr};
 
@@ -295,9 +295,8 @@ fn a_trace_judged_on_rfc9293_is_compared_with_rfc9293() {
         let mut t = t.clone();
         t.push(
             Duration::ZERO,
-            EventKind::Note {
-                text: super::RFC9293_NOTE.into(),
-            },
+            // What the runner notes for a stack its fresh profile says is rfc9293's.
+            super::judged_event(ProfileKind::Rfc9293).expect("the rfc9293 profile is noted"),
         );
         t
     };

@@ -228,6 +228,7 @@ fn packet_of(kind: &EventKind) -> Option<(&[u8], String, Option<u32>)> {
         | EventKind::Sysctl { .. }
         | EventKind::Observation { .. }
         | EventKind::Note { .. }
+        | EventKind::Judged(_)
         | EventKind::Script(_) => None,
     }
 }
@@ -239,6 +240,7 @@ fn side_comment(kind: &EventKind) -> Option<String> {
         EventKind::Sysctl { name, value } => Some(format!("note: sysctl {name}={value}")),
         EventKind::Observation { text } => Some(format!("observed: {text}")),
         EventKind::Note { text } => Some(format!("note: {text}")),
+        EventKind::Judged(kind) => Some(format!("note: {}", crate::trace::judged(*kind))),
         EventKind::Script(note) => Some(format!("note: {note}")),
         EventKind::Injected { .. } | EventKind::Captured { .. } | EventKind::Filtered { .. } => {
             None
