@@ -664,18 +664,6 @@ pub(super) fn ack_limit_in_force_at_divergence(case: &Case) -> bool {
     })
 }
 
-/// A SYN's text (a SYN with neither FIN nor RST) taken off: smoltcp's LISTEN and SYN-SENT
-/// drop it, the RFC processes it, and what the two then hold as RCV.NXT differs by it.
-pub(super) fn syn_text_off(e: &mut Event) -> bool {
-    match e {
-        Event::Segment(s) if s.flags.syn() && !s.flags.fin() && !s.flags.rst() && s.len > 0 => {
-            s.len = 0;
-            true
-        }
-        _ => false,
-    }
-}
-
 /// [`uncovers`] with only the diverging event edited, under whatever rule the uncovered
 /// departure breaks there: the edited segment carried two departures at once (fuzz
 /// crash-470e83…: an ACK of queued unsent data on an old segment with a new window; with the
