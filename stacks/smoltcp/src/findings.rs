@@ -34,53 +34,24 @@
 //! (`syn-without-ack-dropped`), and the registry, keyed by rule and state, cannot tell the
 //! two apart when the model names RFC 5961 4.2.
 
+mod choices;
+mod class;
 mod edit;
 mod signs;
 
+pub use choices::CHOICES;
+pub use class::{Class, Judgement};
+
 use signs::{
-    acked_past_owed, controls, diverging_segment, dropped_whole, held_text_before, injected,
-    sent_flags, sent_nothing,
+    acked_past_owed, acked_short_by, controls, diverging_segment, dropped_whole, held_text_before,
+    injected, injected_before, sent_flags, sent_nothing,
 };
 
 use tcpcheck::differ::{Sent, Trigger};
 use tcpcheck::explore::event::{AckOf, SeqAt};
 use tcpcheck::explore::{Case, Event, Found};
-use tcpcheck::stack::Choice;
 use tcpcheck_model::conn::State;
 use tcpcheck_model::wire::TcpFlags;
-
-/// How a class was judged.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Judgement {
-    /// smoltcp departs from the RFC rule named.
-    Departure,
-    /// smoltcp departs from the RFC rule named on purpose, says so in its source or README,
-    /// and the RFCs allow it (a MAY, a limit they leave to the stack): registered as a
-    /// documented choice ([`CHOICES`]).
-    DocumentedChoice,
-}
-
-/// One class of divergence.
-pub struct Class {
-    /// A stable name.
-    pub name: &'static str,
-    /// The RFC rule smoltcp departs from.
-    pub rule: &'static str,
-    /// What smoltcp does instead, and where in its source.
-    pub smoltcp: &'static str,
-    pub judgement: Judgement,
-    /// A minimal case, in the explorer's words (`explore --stack smoltcp --profile rfc9293
-    /// --seed 1 --case N`).
-    pub example: &'static str,
-    matches: fn(&Found, &Case) -> bool,
-}
-
-impl Class {
-    /// Whether `found`, met running `case`, is of this class.
-    pub fn matches(&self, found: &Found, case: &Case) -> bool {
-        (self.matches)(found, case)
-    }
-}
 
 /// Every class found, the earliest judged first (the first that matches names a case).
 pub static CLASSES: &[Class] = &[
@@ -142,7 +113,20 @@ pub static CLASSES: &[Class] = &[
                   these ACKs",
         judgement: Judgement::Departure,
         example: "seed 1 case 11",
-        matches: |f, _| sent_nothing(f) && f.rule.contains("unacceptable segment"),
+        // Or it shows as a state: a segment just inside the model's window but past the right
+        // edge smoltcp advertised before it took more text (it keeps that edge, as RFC 9293
+        // 3.10.7.4 allows; the model follows both) is unacceptable to smoltcp, which then owes
+        // an ACK it holds back, and stays where it was where the model, taking the segment,
+        // moved on (fuzz crash-757820…: a FIN acknowledging ours, FIN-WAIT-1 against
+        // FIN-WAIT-2). The limit is shown in force at that event by an out-of-window ACK
+        // in its place drawing nothing.
+        matches: |f, c| {
+            (sent_nothing(f) && f.rule.contains("unacceptable segment"))
+                || (matches!(f.departure.sent, Sent::State(s) if s == f.state)
+                    && diverging_segment(f, c)
+                        .is_some_and(|(s, _)| matches!(s.seq, SeqAt::WndEnd(d) if d < 0))
+                    && edit::ack_limit_in_force_at_divergence(c))
+        },
     },
     Class {
         name: "close-in-syn-sent-resets",
@@ -354,6 +338,9 @@ pub static CLASSES: &[Class] = &[
                     || f.rule.contains("fifth, the ACK field")))
                 // What else the dropped FIN carried (a window) shows later.
                 || edit::removed_by_events(c, edit::fin_after_fin_off)
+                // Or its ACK: smoltcp's byte left unacknowledged, Nagle holds the next
+                // write (fuzz crash-a0d426…, the first FIN placed from the peer's ISN).
+                || edit::removed_by_events(c, edit::fin_after_fin_from_the_irs_off)
         },
     },
     Class {
@@ -412,6 +399,10 @@ pub static CLASSES: &[Class] = &[
             edit::removed_by(c, edit::out_of_order_fin_off)
                 || (edit::removed_by(c, edit::out_of_order_fin_and_one_window)
                     && !edit::removed_by(c, edit::one_window))
+                // With text under an old ACK (old-ack-drops-segment) in the same case: each
+                // edit alone shows the other departure, earlier (fuzz crash-5c3af5…).
+                || (edit::removed_by(c, edit::out_of_order_fin_and_old_ack)
+                    && !edit::removed_by(c, edit::old_ack_to_snd_una))
         },
     },
     Class {
@@ -450,6 +441,19 @@ pub static CLASSES: &[Class] = &[
                 }))
                 || edit::removed_by(c, edit::old_ack_to_snd_una)
                 || edit::removed_by(c, edit::old_snd_una_ack_to_snd_una)
+                || edit::removed_by(c, edit::near_old_ack_to_snd_una)
+                // The first of two departures at one event: with the ACK raised, the text is
+                // taken and its window (older than the one that set SND.WND) lets smoltcp send
+                // where the RFC keeps the window shut (fuzz crash-b2f0ab…).
+                || edit::uncovers(c, edit::near_old_ack_to_snd_una, "window-updated-by-any-segment")
+                // A replay of text under an ACK now below SND.UNA, dropped whole: smoltcp's
+                // next ACK falls short of the model's by exactly that text (fuzz
+                // crash-2009b5…: 100 bytes first answered with a RST in SYN-RECEIVED).
+                || acked_short_by(f).is_some_and(|d| {
+                    injected_before(f, c).iter().any(|(s, replay)| {
+                        *replay && edit::old_ack_with_text(s) && u32::from(s.len) == d
+                    })
+                })
                 || edit::removed_by_at_divergence(c, edit::old_ack_to_snd_una)
                 || edit::removed_or_changed_by(c, edit::old_ack_to_snd_una)
                 || (edit::removed_by(c, edit::old_ack_and_one_window)
@@ -492,6 +496,19 @@ pub static CLASSES: &[Class] = &[
                 // (fuzz: < S. win 1000 wscale 14, write(5000), < F. IRS with 1460 bytes ack
                 // SND.NXT+2 win 1: smoltcp sends new data, the model retransmits).
                 || edit::uncovers(c, edit::early_ack_to_snd_nxt, "window-updated-by-any-segment")
+                // The segment's text, once the lowered ACK lets it in, would owe an ACK of
+                // more than two full-sized segments at once, earlier: cut too, unless the cut
+                // alone removes the divergence (fuzz crash-fd75a5…).
+                || (edit::removed_by(c, edit::early_ack_to_snd_nxt_short)
+                    && !edit::removed_by(c, edit::early_ack_text_short))
+                // The same on the diverging segment alone, whatever rule the window breaks
+                // there (fuzz crash-470e83…, crash-9fa36a…: an ACK of unsent data answered
+                // before, which lowering it everywhere would make a departure earlier).
+                || edit::uncovers_at_divergence(
+                    c,
+                    edit::early_ack_to_snd_nxt,
+                    "window-updated-by-any-segment",
+                )
                 // A replay keeps its segment's numbers: an ACK past SND.NXT when first sent
                 // (answered, nothing queued), replayed once writes have queued data, is taken
                 // then, and smoltcp's SND.NXT jumps (fuzz: < S. win 0, < . ack SND.NXT+3,
@@ -764,23 +781,3 @@ pub fn classify_run(found: &Found, case: &Case) -> Option<&'static Class> {
         CLASSES.iter().find(|c| c.matches(found, case))
     })
 }
-
-/// smoltcp's documented choices, as tcpcheck labels them ([`crate::FACTORY`]'s
-/// `StackFactory::choices`): divergences from these rules are smoltcp's stated behaviour,
-/// allowed by the RFC, and not counted as defects.
-pub static CHOICES: &[Choice] = &[
-    Choice {
-        name: "smoltcp-challenge-ack-one-per-second",
-        source: "smoltcp 0.14 socket/tcp.rs challenge_ack_reply(): \"Rate-limit to 1 per second \
-                 max\"; RFC 5961 7 lets a stack limit challenge ACKs",
-        rule: "RFC 5961 4.2",
-        states: &[],
-    },
-    Choice {
-        name: "smoltcp-challenge-ack-one-per-second",
-        source: "smoltcp 0.14 socket/tcp.rs challenge_ack_reply(): \"Rate-limit to 1 per second \
-                 max\"; RFC 5961 7 lets a stack limit challenge ACKs",
-        rule: "RFC 5961 5.2",
-        states: &[],
-    },
-];

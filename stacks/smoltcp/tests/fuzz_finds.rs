@@ -5,57 +5,12 @@
 mod common;
 use common::class_of;
 
+mod fuzz_case;
+use fuzz_case::{seg, setup};
+
 use tcpcheck::explore::event::AckOf::{Iss, SndNxt, SndUna};
 use tcpcheck::explore::event::SeqAt::{PeerIsn, RcvNxt, WndEnd};
-use tcpcheck::explore::event::{AckOf, SegEvent, SeqAt};
-use tcpcheck::explore::{Case, Event, Setup};
-use tcpcheck_model::wire::TcpFlags;
-
-/// A segment event in the fuzz target's terms: its control bits as packetdrill writes them
-/// ("S", "F", "R", "P", "." for ACK; "" for none), where its sequence number and ACK point,
-/// its length, its window, and whether it carries the options of the setup.
-fn seg(flags: &str, seq: SeqAt, ack: AckOf, len: u16, wnd: u16, options: bool) -> Event {
-    let mut f = TcpFlags::empty();
-    for c in flags.chars() {
-        f |= match c {
-            'S' => TcpFlags::SYN,
-            'F' => TcpFlags::FIN,
-            'R' => TcpFlags::RST,
-            'P' => TcpFlags::PSH,
-            '.' => TcpFlags::ACK,
-            other => panic!("no control bit {other:?} in {flags:?}"),
-        };
-    }
-    Event::Segment(SegEvent {
-        flags: f,
-        seq,
-        ack,
-        len,
-        wnd,
-        options,
-    })
-}
-
-/// A case's setup, its fields in the order the fuzz target prints them.
-fn setup(
-    passive: bool,
-    v6: bool,
-    peer_isn: u32,
-    mss: Option<u16>,
-    sack: bool,
-    wscale: Option<u8>,
-    ts: bool,
-) -> Setup {
-    Setup {
-        passive,
-        v6,
-        peer_isn,
-        mss,
-        sack,
-        wscale,
-        ts,
-    }
-}
+use tcpcheck::explore::{Case, Event};
 
 /// Passive, a SYN with text, a SYN,ACK acknowledging ours (the model enters ESTABLISHED, smoltcp drops it),
 /// then a FIN out of the window with an old ACK: the model owes an ACK, smoltcp (still in

@@ -216,6 +216,9 @@ struct Receive {
     urgent_ahead: Option<u64>,
     /// SO_OOBINLINE: the out-of-band byte stays in the stream.
     oob_inline: bool,
+    /// This branch keeps the right edge it advertised while RCV.NXT moves on
+    /// (`arrive/kept_edge.rs`).
+    kept_edge: bool,
 }
 
 /// What the two SYNs agreed on, and the window scale each side uses for its own window

@@ -590,6 +590,15 @@ pub(super) fn out_of_order_fin_and_one_window(e: &mut Event) -> bool {
     one_window(e) | fin
 }
 
+/// [`out_of_order_fin_off`] and [`old_ack_to_snd_una`] together: a FIN held beyond a gap
+/// (forgotten by smoltcp) and text under an old ACK (dropped whole by smoltcp) in one case,
+/// each edit alone uncovering the other's departure earlier (fuzz crash-5c3af5…,
+/// crash-6dca8f…, crash-c7d914…).
+pub(super) fn out_of_order_fin_and_old_ack(e: &mut Event) -> bool {
+    let fin = out_of_order_fin_off(e);
+    old_ack_to_snd_una(e) | fin
+}
+
 /// Whether `edit` on every event leaves, at the same event as `case`'s divergence and under
 /// the same rule, another divergence that the class named `uncovered` recognises (its own
 /// recognisers rerunning the edited case, which [`divergence`]'s cheap look cannot): the
@@ -624,4 +633,139 @@ pub(super) fn uncovers(case: &Case, edit: fn(&mut Event) -> bool, uncovered: &st
     // The class's recognisers ran the edited case: the unedited one is the last run again.
     ran(case, &before);
     hit
+}
+
+/// Whether smoltcp's one-per-second limit on its ACKs to unacceptable segments is in force
+/// at the event `case` diverged at: with that event replaced by an empty ACK far past the
+/// window (which RFC 9293 3.10.7.4 answers with an ACK), smoltcp sends nothing there.
+pub(super) fn ack_limit_in_force_at_divergence(case: &Case) -> bool {
+    let Some(before) = original(case) else {
+        return false;
+    };
+    let Some(step) = before.step else {
+        return false;
+    };
+    let mut probed = case.clone();
+    let Some(e) = probed.events.get_mut(step) else {
+        return false;
+    };
+    *e = Event::Segment(SegEvent {
+        flags: tcpcheck_model::wire::TcpFlags::ACK,
+        seq: SeqAt::WndEnd(1000),
+        ack: AckOf::SndNxt(0),
+        len: 0,
+        wnd: 65535,
+        options: true,
+    });
+    found(&probed).is_some_and(|after| {
+        after.step == Some(step)
+            && after.rule.contains("unacceptable segment")
+            && matches!(after.departure.sent, tcpcheck::differ::Sent::Nothing)
+    })
+}
+
+/// [`uncovers`] with only the diverging event edited, under whatever rule the uncovered
+/// departure breaks there: the edited segment carried two departures at once (fuzz
+/// crash-470e83…: an ACK of queued unsent data on an old segment with a new window; with the
+/// ACK lowered to SND.NXT smoltcp still sends into the window the RFC keeps shut).
+pub(super) fn uncovers_at_divergence(
+    case: &Case,
+    edit: fn(&mut Event) -> bool,
+    uncovered: &str,
+) -> bool {
+    if NO_RERUNS.get() {
+        return false;
+    }
+    let Some(before) = original(case) else {
+        return false;
+    };
+    let Some(step) = before.step else {
+        return false;
+    };
+    let mut edited = case.clone();
+    if !edited.events.get_mut(step).is_some_and(edit) {
+        return false;
+    }
+    let Some(after) = found(&edited) else {
+        return false;
+    };
+    if after.step != before.step {
+        return false;
+    }
+    let hit = super::CLASSES
+        .iter()
+        .find(|c| c.name == uncovered)
+        .is_some_and(|c| c.matches(&after, &edited));
+    ran(case, &before);
+    hit
+}
+
+/// [`fin_after_fin_off`] where the first FIN's segment is placed from the peer's ISN: the
+/// first FIN covering the sequence number after the SYN's (RCV.NXT while no text has been
+/// taken), on a passive open whose SYN is placed from the peer's ISN too (fuzz
+/// crash-a0d426…: a SYN at ISN+2, then text with a FIN from ISN+2 on).
+pub(super) fn fin_after_fin_from_the_irs_off(events: &mut [Event]) -> bool {
+    let Some(irs) = events.iter().find_map(|e| match e {
+        Event::Segment(s) if s.flags.syn() && !s.flags.ack() && !s.flags.rst() => match s.seq {
+            SeqAt::PeerIsn(d) => Some(d),
+            _ => None,
+        },
+        _ => None,
+    }) else {
+        return false;
+    };
+    let mut fin_seen = false;
+    let mut changed = false;
+    for e in events {
+        let Event::Segment(s) = e else { continue };
+        if s.flags.syn() || s.flags.rst() {
+            continue;
+        }
+        if fin_seen && s.flags.fin() {
+            s.flags = s.flags & !tcpcheck_model::wire::TcpFlags::FIN;
+            changed = true;
+        } else if s.flags.fin() {
+            fin_seen |= matches!(s.seq, SeqAt::PeerIsn(d)
+                if d <= irs + 1 && d + i32::from(s.len) > irs);
+        }
+    }
+    changed
+}
+
+/// [`old_ack_to_snd_una`] on ACK fields within a window below SND.UNA only: an ACK field
+/// further below (SND.UNA - 2^30) is one RFC 5961 5.2 drops with its segment (a challenge
+/// ACK), which smoltcp does too; raising it would make that segment count (fuzz
+/// crash-b2f0ab…: such a FIN, then text under ISS).
+pub(super) fn near_old_ack_to_snd_una(e: &mut Event) -> bool {
+    if matches!(e, Event::Segment(s) if matches!(s.ack, AckOf::SndUna(d) if d < -70000)) {
+        return false;
+    }
+    old_ack_to_snd_una(e)
+}
+
+/// [`early_ack_to_snd_nxt`], and the text of a segment so edited cut to 1000 octets: lowering
+/// the ACK lets the model take text it dropped, and a segment of more than two full-sized
+/// ones would then owe an ACK at once that smoltcp delays
+/// (`one-segment-of-two-rmss-ack-delayed`), earlier than the departure looked at (fuzz
+/// crash-fd75a5…).
+pub(super) fn early_ack_to_snd_nxt_short(e: &mut Event) -> bool {
+    if !early_ack_to_snd_nxt(e) {
+        return false;
+    }
+    if let Event::Segment(s) = e {
+        s.len = s.len.min(1000);
+    }
+    true
+}
+
+/// The text of every segment that [`early_ack_to_snd_nxt`] would edit cut to 1000 octets,
+/// its ACK left as it is.
+pub(super) fn early_ack_text_short(e: &mut Event) -> bool {
+    match e {
+        Event::Segment(s) if s.len > 1000 && early_ack(s) => {
+            s.len = 1000;
+            true
+        }
+        _ => false,
+    }
 }

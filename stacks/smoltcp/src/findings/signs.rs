@@ -71,7 +71,45 @@ pub(super) fn held_text_before(found: &Found, case: &Case) -> bool {
     let upto = found.step.unwrap_or(0).min(case.events.len());
     case.events[..upto]
         .iter()
-        .any(super::edit::out_of_order_text)
+        .any(|e| super::edit::out_of_order_text(e) || text_past_the_irs(e))
+}
+
+/// Text (no SYN or RST) starting two or more past the peer's ISN: past RCV.NXT while no text
+/// has been taken (fuzz crash-59c028…: held at IRS+2 after a SYN whose text smoltcp dropped).
+fn text_past_the_irs(e: &Event) -> bool {
+    matches!(e, Event::Segment(s) if s.len > 0
+        && !s.flags.syn() && !s.flags.rst()
+        && matches!(s.seq, tcpcheck::explore::event::SeqAt::PeerIsn(d) if d >= 2))
+}
+
+/// How far smoltcp's ACK field is behind the one the model owed, if it is.
+pub(super) fn acked_short_by(found: &Found) -> Option<u32> {
+    match (&found.departure.owed, &found.departure.sent) {
+        (Owed::Segment(owed), Sent::Segment(s)) => owed
+            .ack
+            .filter(|&a| s.ack.before(a))
+            .map(|a| a.forward_distance(s.ack)),
+        _ => None,
+    }
+}
+
+/// The segments injected before the diverging event, a replay resolved to the segment it
+/// repeats, each with whether it was a replay.
+pub(super) fn injected_before(found: &Found, case: &Case) -> Vec<(SegEvent, bool)> {
+    let upto = found.step.unwrap_or(0).min(case.events.len());
+    let mut sent: Vec<(SegEvent, bool)> = Vec::new();
+    for e in &case.events[..upto] {
+        match e {
+            Event::Segment(s) => sent.push((*s, false)),
+            Event::Replay(n) => {
+                if let Some(&(s, _)) = sent.iter().rev().nth(usize::from(*n)) {
+                    sent.push((s, true));
+                }
+            }
+            _ => {}
+        }
+    }
+    sent
 }
 
 /// smoltcp neither answered nor moved: nothing sent, or its state still the one the model

@@ -5,6 +5,7 @@ mod ack;
 mod closed;
 mod fast_path;
 mod fin;
+mod kept_edge;
 mod listen;
 mod request;
 mod rst;

@@ -24,7 +24,8 @@ impl Connection {
             self.unacceptable_ack(now, seg, &rules::PAWS);
             return None;
         }
-        let rcv_wnd = self.tcb.rcv_wnd;
+        let rcv_wnd = self.receive_window();
+        self.branch_on_kept_edge(now, seg);
         // RFC 9293 3.4: MUST-66, with a zero window the RST, URG and ACK of a segment at
         // RCV.NXT are still processed; only its text is not taken.
         let mut zero_window_allowance = false;
@@ -61,7 +62,7 @@ impl Connection {
     /// starts at or before the right window edge, so an empty segment exactly at the right
     /// edge is in (the RFC wants it strictly inside).
     pub(in crate::conn::machine) fn acceptable(&self, seg: &Seg) -> bool {
-        let (nxt, wnd) = (self.tcb.rcv_nxt, self.tcb.rcv_wnd);
+        let (nxt, wnd) = (self.tcb.rcv_nxt, self.receive_window());
         if let SequenceCheck::LinuxTcpSequence = self.profile.behaviour.sequence_check {
             // Since 6.17 a segment reaching past the right edge is taken only while the
             // receive queue is empty (tcp_sequence(): "Only accept this packet if receive
@@ -80,11 +81,12 @@ impl Connection {
         segment_acceptable(seg.seq, seg.seg_len(), nxt, wnd)
     }
 
-    /// The right edge of the receive window: RCV.NXT + RCV.WND, or on Linux RCV.WUP +
+    /// The right edge of the receive window: RCV.NXT + RCV.WND (on a branch that keeps the
+    /// advertised edge, that edge: `branch_on_kept_edge`), or on Linux RCV.WUP +
     /// RCV.WND (never left of RCV.NXT: tcp_receive_window() is not negative).
     pub(in crate::conn::machine) fn window_edge(&self) -> SeqNumber {
         match self.profile.behaviour.sequence_check {
-            SequenceCheck::Rfc => self.tcb.rcv_nxt + self.tcb.rcv_wnd,
+            SequenceCheck::Rfc => self.tcb.rcv_nxt + self.receive_window(),
             SequenceCheck::LinuxTcpSequence => self.window_edge_from_rcv_wup(),
         }
     }

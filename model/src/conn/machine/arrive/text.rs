@@ -66,7 +66,7 @@ impl Connection {
             // In order (possibly overlapping what we have): take what is new.
             if end.after(self.tcb.rcv_nxt) {
                 let new = end.forward_distance(self.tcb.rcv_nxt);
-                let window = self.tcb.rcv_wnd;
+                let window = self.receive_window();
                 let taken = new.min(window.max(1));
                 self.tcb.rcv_nxt += taken;
                 self.rcv.readable += u64::from(taken);
