@@ -100,10 +100,13 @@ fn taint_name(
         return Some("rst-at-right-window-edge");
     }
     // Linux drops a segment whose text reaches past the right edge while the application
-    // has data to read; the RFC takes what lies in the window.
+    // has data or the FIN to read (tcp_sequence(), 6.17 on: the receive queue is not empty,
+    // and an unread FIN is in it: explorer rfc9293, seed 777, cases 580 and 4223); the RFC
+    // takes what lies in the window (RFC 9293 3.3.2), the segment's ACK and window too.
+    let queued = unread > 0 || fin_in(before) && conn.fin_unread();
     let edge = tcb.rcv_nxt + tcb.rcv_wnd;
     if seg.len > 0
-        && unread > 0
+        && queued
         && !seg.seq.before(tcb.rcv_nxt)
         && seg.seq.before(edge)
         && (seg.seq + seg.len).after(edge)
@@ -170,7 +173,6 @@ fn taint_name(
     // 3305: a byte exactly at Linux's edge after an unread FIN, its window of 1 taken only
     // by the RFC's model, which then owed a FIN the kernel held in a zero window).
     let wup_edge = tcb.rcv_wup + tcb.rcv_wnd;
-    let queued = unread > 0 || fin_in(before) && conn.fin_unread();
     if !seg.flags.syn()
         && tcb.rcv_wup.before(tcb.rcv_nxt)
         && seg.seq.before(tcb.rcv_nxt + tcb.rcv_wnd)
@@ -316,5 +318,49 @@ mod tests {
             "RFC 9293 3.10.3: connection closing"
         );
         assert_eq!(name(&read, &byte), None);
+    }
+
+    /// Explorer rfc9293, seed 777, case 4223 (case 580 is the same in CLOSING): the peer's
+    /// FIN is in and unread, its ACK sent (RCV.WUP = RCV.NXT = 5002, the window 64239);
+    /// then two bytes from one before the right edge, with a window of 0. Linux drops the
+    /// segment (its text ends past the edge and the receive queue holds the FIN), so its
+    /// window is not taken; the RFC trims it and takes its window.
+    #[test]
+    fn text_past_the_edge_after_an_unread_fin_is_dropped_whole() {
+        let ms = Duration::from_millis;
+        let mut c = Connection::new(Profile::rfc9293());
+        c.open_passive(ms(0)).unwrap();
+        c.arrive(ms(0), &Seg::new(TcpFlags::SYN, 5000, 0, 0));
+        let mut synack = Seg::new(TcpFlags::SYN | TcpFlags::ACK, 1000, 5001, 0);
+        synack.wnd = 64240;
+        c.emitted(ms(0), &synack).unwrap();
+        c.arrive(
+            ms(1),
+            &Seg::new(TcpFlags::FIN | TcpFlags::ACK, 5001, 1001, 0),
+        );
+        let mut ack = Seg::new(TcpFlags::ACK, 1001, 5002, 0);
+        ack.wnd = 64239;
+        c.emitted(ms(1), &ack).unwrap();
+        assert_eq!(c.state(), State::CloseWait);
+        let tcb = *c.tcb();
+        assert_eq!(
+            (tcb.rcv_wup.0, tcb.rcv_nxt.0, tcb.rcv_wnd),
+            (5002, 5002, 64239)
+        );
+        let mut text = Seg::new(TcpFlags::PSH | TcpFlags::ACK, 5002 + 64238, 1001, 2);
+        text.wnd = 0;
+        let name = |c: &Connection| {
+            let mut after = c.clone();
+            after.arrive(ms(2), &text);
+            taint(State::CloseWait, c.tcb(), 0, false, true, &text, &after).map(|d| d.name)
+        };
+        assert_eq!(name(&c), Some("past-window-end-with-unread-data-dropped"));
+        // With the FIN read, the queue is empty and Linux takes the segment too.
+        let mut read = c.clone();
+        assert!(
+            read.receive(100).is_err(),
+            "RFC 9293 3.10.3: connection closing"
+        );
+        assert_eq!(name(&read), None);
     }
 }
