@@ -100,10 +100,13 @@ fn taint_name(
         return Some("rst-at-right-window-edge");
     }
     // Linux drops a segment whose text reaches past the right edge while the application
-    // has data to read; the RFC takes what lies in the window.
+    // has data or the FIN to read (tcp_sequence(), 6.17 on: the receive queue is not empty,
+    // and an unread FIN is in it: explorer rfc9293, seed 777, cases 580 and 4223); the RFC
+    // takes what lies in the window (RFC 9293 3.3.2), the segment's ACK and window too.
+    let queued = unread > 0 || fin_in(before) && conn.fin_unread();
     let edge = tcb.rcv_nxt + tcb.rcv_wnd;
     if seg.len > 0
-        && unread > 0
+        && queued
         && !seg.seq.before(tcb.rcv_nxt)
         && seg.seq.before(edge)
         && (seg.seq + seg.len).after(edge)
@@ -163,10 +166,17 @@ fn taint_name(
     }
     // Its right edge, RCV.WUP + RCV.WND, has not moved with RCV.NXT: a segment starting
     // past it is outside Linux's window (dropped, a duplicate ACK) and inside the RFC's.
+    // So is one starting at or before that edge whose text ends past it while the receive
+    // queue holds unread data or an unread FIN (tcp_sequence(), 6.17 on: "Only accept this
+    // packet if receive queue is empty"; a FIN alone may stick out), which the RFC takes
+    // whole (RFC 9293 3.3.2): its ACK and window too (explorer rfc9293, seed 5151, case
+    // 3305: a byte exactly at Linux's edge after an unread FIN, its window of 1 taken only
+    // by the RFC's model, which then owed a FIN the kernel held in a zero window).
+    let wup_edge = tcb.rcv_wup + tcb.rcv_wnd;
     if !seg.flags.syn()
         && tcb.rcv_wup.before(tcb.rcv_nxt)
-        && seg.seq.after(tcb.rcv_wup + tcb.rcv_wnd)
         && seg.seq.before(tcb.rcv_nxt + tcb.rcv_wnd)
+        && (seg.seq.after(wup_edge) || queued && (seg.seq + seg.len).after(wup_edge))
     {
         return Some("window-counted-from-rcv-wup");
     }
@@ -255,4 +265,102 @@ pub fn taint_shutdown(before: State, profile: &Profile) -> Option<&'static Devia
     (explained_by_deviations(profile.kind) && before == State::SynReceived)
         .then(|| by_name("synrecv-shutdown-holds-fin"))
         .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tcpcheck_model::conn::{Connection, Seg, State};
+    use tcpcheck_model::profile::Profile;
+    use tcpcheck_model::wire::TcpFlags;
+
+    use super::taint;
+
+    /// Explorer rfc9293, seed 5151, case 3305: a passive open (the stack's ISS 1000, the
+    /// peer's 5000, the SYN-ACK's window 64240) completed by the peer's FIN, whose ACK is
+    /// still delayed (RCV.WUP 5001, RCV.NXT 5002, the FIN unread); then one byte exactly at
+    /// Linux's right edge, RCV.WUP + RCV.WND = 69241, with a window of 1. Linux drops it
+    /// (its text ends past the edge and the receive queue holds the FIN); the RFC takes its
+    /// window (the edge is RCV.NXT + RCV.WND = 69242), so a later zero window is not.
+    #[test]
+    fn a_byte_at_linuxs_edge_after_an_unread_fin_is_counted_from_rcv_wup() {
+        let ms = Duration::from_millis;
+        let mut c = Connection::new(Profile::rfc9293());
+        c.open_passive(ms(0)).unwrap();
+        c.arrive(ms(0), &Seg::new(TcpFlags::SYN, 5000, 0, 0));
+        let mut synack = Seg::new(TcpFlags::SYN | TcpFlags::ACK, 1000, 5001, 0);
+        synack.wnd = 64240;
+        c.emitted(ms(0), &synack).unwrap();
+        c.arrive(
+            ms(1),
+            &Seg::new(TcpFlags::FIN | TcpFlags::ACK, 5001, 1001, 0),
+        );
+        assert_eq!(c.state(), State::CloseWait);
+        let tcb = *c.tcb();
+        assert_eq!((tcb.rcv_wup.0, tcb.rcv_nxt.0), (5001, 5002));
+        let mut byte = Seg::new(TcpFlags::PSH | TcpFlags::ACK, 5001 + 64240, 1001, 1);
+        byte.wnd = 1;
+        let name = |c: &Connection, seg: &Seg| {
+            let mut after = c.clone();
+            after.arrive(ms(2), seg);
+            taint(State::CloseWait, c.tcb(), 0, false, true, seg, &after).map(|d| d.name)
+        };
+        assert_eq!(name(&c, &byte), Some("window-counted-from-rcv-wup"));
+        // Empty, it is inside both windows: nothing to name.
+        let mut ack = Seg::new(TcpFlags::ACK, 5001 + 64240, 1001, 0);
+        ack.wnd = 1;
+        assert_eq!(name(&c, &ack), None);
+        // With the FIN read, Linux's receive queue is empty and takes the byte's ACK too.
+        let mut read = c.clone();
+        assert!(
+            read.receive(100).is_err(),
+            "RFC 9293 3.10.3: connection closing"
+        );
+        assert_eq!(name(&read, &byte), None);
+    }
+
+    /// Explorer rfc9293, seed 777, case 4223 (case 580 is the same in CLOSING): the peer's
+    /// FIN is in and unread, its ACK sent (RCV.WUP = RCV.NXT = 5002, the window 64239);
+    /// then two bytes from one before the right edge, with a window of 0. Linux drops the
+    /// segment (its text ends past the edge and the receive queue holds the FIN), so its
+    /// window is not taken; the RFC trims it and takes its window.
+    #[test]
+    fn text_past_the_edge_after_an_unread_fin_is_dropped_whole() {
+        let ms = Duration::from_millis;
+        let mut c = Connection::new(Profile::rfc9293());
+        c.open_passive(ms(0)).unwrap();
+        c.arrive(ms(0), &Seg::new(TcpFlags::SYN, 5000, 0, 0));
+        let mut synack = Seg::new(TcpFlags::SYN | TcpFlags::ACK, 1000, 5001, 0);
+        synack.wnd = 64240;
+        c.emitted(ms(0), &synack).unwrap();
+        c.arrive(
+            ms(1),
+            &Seg::new(TcpFlags::FIN | TcpFlags::ACK, 5001, 1001, 0),
+        );
+        let mut ack = Seg::new(TcpFlags::ACK, 1001, 5002, 0);
+        ack.wnd = 64239;
+        c.emitted(ms(1), &ack).unwrap();
+        assert_eq!(c.state(), State::CloseWait);
+        let tcb = *c.tcb();
+        assert_eq!(
+            (tcb.rcv_wup.0, tcb.rcv_nxt.0, tcb.rcv_wnd),
+            (5002, 5002, 64239)
+        );
+        let mut text = Seg::new(TcpFlags::PSH | TcpFlags::ACK, 5002 + 64238, 1001, 2);
+        text.wnd = 0;
+        let name = |c: &Connection| {
+            let mut after = c.clone();
+            after.arrive(ms(2), &text);
+            taint(State::CloseWait, c.tcb(), 0, false, true, &text, &after).map(|d| d.name)
+        };
+        assert_eq!(name(&c), Some("past-window-end-with-unread-data-dropped"));
+        // With the FIN read, the queue is empty and Linux takes the segment too.
+        let mut read = c.clone();
+        assert!(
+            read.receive(100).is_err(),
+            "RFC 9293 3.10.3: connection closing"
+        );
+        assert_eq!(name(&read), None);
+    }
 }

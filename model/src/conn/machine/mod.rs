@@ -415,6 +415,12 @@ impl Connection {
         self.rcv.readable
     }
 
+    /// The peer's FIN is in and not yet read: with unread bytes, what makes Linux's receive
+    /// queue non-empty, which its window check looks at (tcp_sequence()).
+    pub fn fin_unread(&self) -> bool {
+        self.rcv.fin_unread
+    }
+
     /// Out-of-order ranges held, as (first sequence number, length).
     pub fn out_of_order(&self) -> &[(SeqNumber, u32)] {
         self.reasm.held()
