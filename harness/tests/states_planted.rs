@@ -60,10 +60,8 @@ fn planted_state_bug_is_found_by_the_state_check_and_shrunk_to_at_most_four_even
         // The bundle says it too: its report names the two states, and its report.html
         // replays the minimal case, whose run (the same planted model) diverges on the
         // state, shaded, with TIME-WAIT in the stack's column beside the model's CLOSED.
-        let out = std::env::temp_dir().join(format!(
-            "tcpcheck-states-planted-{}",
-            std::process::id()
-        ));
+        let out =
+            std::env::temp_dir().join(format!("tcpcheck-states-planted-{}", std::process::id()));
         let dir = explore::bundle::write(&out, &config, index, original, minimal, outcome)
             .expect("writing the bundle");
         let md = std::fs::read_to_string(dir.join(explore::bundle::REPORT)).unwrap();
@@ -157,7 +155,9 @@ fn shows_the_state_divergence(page: &str) {
     assert_eq!(page.matches("class=\"divergence\"").count(), 1, "{page}");
     for state in ["CLOSED", "TIME-WAIT"] {
         assert!(
-            page.contains(&format!("fill=\"#b00\" font-weight=\"bold\">{state}</text>")),
+            page.contains(&format!(
+                "fill=\"#b00\" font-weight=\"bold\">{state}</text>"
+            )),
             "{state} not marked as differing:\n{page}"
         );
     }
