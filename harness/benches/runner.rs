@@ -5,7 +5,8 @@
 //!
 //! The state check (the stack's state of every connection read after every line, see
 //! `tcpcheck::differ::states`) is measured the same way: with the model, with and without
-//! the reads, its cost printed as the ratio of the overheads per scenario.
+//! the reads, interleaved block by block (a busy machine weighs on both alike), its cost
+//! printed as the ratio of the overheads per scenario.
 //!
 //! Run as root: `cargo bench -p tcpcheck --bench runner`. packetdrill, run on the same
 //! scripts for the README's comparison, pays 150 to 270 ms of fixed overhead per script on
@@ -53,29 +54,74 @@ struct Measured {
     overhead: Duration,
 }
 
-fn measure(threads: usize, model: Option<ProfileKind>, read_states: bool) -> Measured {
+/// The runs' results, with the wall time they took, under `threads`, `model`, `read_states`.
+fn run(
+    threads: usize,
+    model: Option<ProfileKind>,
+    read_states: bool,
+    rounds: u32,
+) -> (Vec<Duration>, Duration) {
     let opts = RunOptions {
         model,
         read_states,
         ..RunOptions::default()
     };
-    let jobs = jobs(ROUNDS);
-    let n = jobs.len();
     let began = Instant::now();
-    let runs = runner::run_jobs(jobs, threads, &opts, &|_| {});
+    let runs = runner::run_jobs(jobs(rounds), threads, &opts, &|_| {});
     let wall = began.elapsed();
     for r in &runs {
         assert_eq!(r.verdict, Verdict::Pass, "{}", r.describe());
     }
-    let overhead = median(
-        runs.iter()
-            .map(|r| r.duration.saturating_sub(r.script_time))
-            .collect(),
-    );
+    let overheads = runs
+        .iter()
+        .map(|r| r.duration.saturating_sub(r.script_time))
+        .collect();
+    (overheads, wall)
+}
+
+fn measured(overheads: Vec<Duration>, wall: Duration) -> Measured {
     Measured {
-        per_second: n as f64 / wall.as_secs_f64(),
-        overhead,
+        per_second: overheads.len() as f64 / wall.as_secs_f64(),
+        overhead: median(overheads),
     }
+}
+
+fn measure(threads: usize, model: Option<ProfileKind>) -> Measured {
+    let (overheads, wall) = run(threads, model, false, ROUNDS);
+    measured(overheads, wall)
+}
+
+/// The model's runs without and with the state reads, interleaved: BLOCKS blocks of each,
+/// in the order ABBA, so that what the rest of the machine does meanwhile (a build, another
+/// bench) weighs on both alike instead of on whichever ran second.
+/// Also each block's ratio (its median overhead with the reads over the one without), whose
+/// spread shows how much of the overall ratio is the machine's noise.
+fn measure_reads(threads: usize) -> (Measured, Measured, Vec<f64>) {
+    const BLOCKS: u32 = 10;
+    let mut sides = [(Vec::new(), Duration::ZERO), (Vec::new(), Duration::ZERO)];
+    let mut ratios = Vec::new();
+    for block in 0..BLOCKS {
+        let order = if block % 2 == 0 {
+            [false, true]
+        } else {
+            [true, false]
+        };
+        let mut medians = [Duration::ZERO; 2];
+        for reads in order {
+            let (overheads, wall) = run(threads, Some(ProfileKind::Linux), reads, ROUNDS / BLOCKS);
+            medians[usize::from(reads)] = median(overheads.clone());
+            let side = &mut sides[usize::from(reads)];
+            side.0.extend(overheads);
+            side.1 += wall;
+        }
+        ratios.push(medians[1].as_secs_f64() / medians[0].as_secs_f64());
+    }
+    let [without, with] = sides;
+    (
+        measured(without.0, without.1),
+        measured(with.0, with.1),
+        ratios,
+    )
 }
 
 fn main() {
@@ -99,48 +145,46 @@ fn main() {
         ms(sandbox)
     );
     let mut base = None;
-    let mut states = Vec::new();
-    for (threads, model, read_states) in [
-        (1, None, false),
-        (1, Some(ProfileKind::Linux), false),
-        (1, Some(ProfileKind::Linux), true),
-        (2, None, false),
-        (2, Some(ProfileKind::Linux), false),
-        (2, Some(ProfileKind::Linux), true),
-    ] {
-        let m = measure(threads, model, read_states);
-        if model.is_some() {
-            states.push((threads, read_states, m.overhead));
-        }
-        let per_second_1 = *base.get_or_insert(m.per_second);
-        let reads = if read_states { ", state reads" } else { "" };
-        println!(
-            "untimed scenarios, --jobs {threads}, model {model:?}{reads}: {:.0} scenarios/s \
-             ({:.2}x of --jobs 1 without model), overhead per scenario median {:.3} ms \
-             ({:.2}x the sandbox alone)",
-            m.per_second,
-            m.per_second / per_second_1,
-            ms(m.overhead),
-            m.overhead.as_secs_f64() / sandbox.as_secs_f64(),
-        );
-    }
-    // The state check's cost: the model's run with the reads against the one without.
     for threads in [1, 2] {
-        let of = |reads: bool| {
-            states
-                .iter()
-                .find(|(t, r, _)| *t == threads && *r == reads)
-                .map(|(_, _, o)| *o)
-                .expect("measured above")
-        };
-        let (without, with) = (of(false), of(true));
+        let none = measure(threads, None);
+        let (without, with, mut ratios) = measure_reads(threads);
+        for (label, m) in [
+            ("model None", &none),
+            ("model Some(Linux)", &without),
+            ("model Some(Linux), state reads", &with),
+        ] {
+            let per_second_1 = *base.get_or_insert(m.per_second);
+            println!(
+                "untimed scenarios, --jobs {threads}, {label}: {:.0} scenarios/s \
+                 ({:.2}x of --jobs 1 without model), overhead per scenario median {:.3} ms \
+                 ({:.2}x the sandbox alone)",
+                m.per_second,
+                m.per_second / per_second_1,
+                ms(m.overhead),
+                m.overhead.as_secs_f64() / sandbox.as_secs_f64(),
+            );
+        }
+        // The state check's cost: the model's runs with the reads against those without,
+        // interleaved in the same run.
+        let (w, wo) = (with.overhead, without.overhead);
         println!(
             "state reads, --jobs {threads}: overhead per scenario median {:.3} ms with, {:.3} ms \
-             without: {:.2}x ({:+.1} %)",
-            ms(with),
-            ms(without),
-            with.as_secs_f64() / without.as_secs_f64(),
-            (with.as_secs_f64() / without.as_secs_f64() - 1.0) * 100.0,
+             without: {:.2}x ({:+.1} %); {:.0} against {:.0} scenarios/s ({:+.1} %)",
+            ms(w),
+            ms(wo),
+            w.as_secs_f64() / wo.as_secs_f64(),
+            (w.as_secs_f64() / wo.as_secs_f64() - 1.0) * 100.0,
+            with.per_second,
+            without.per_second,
+            (with.per_second / without.per_second - 1.0) * 100.0,
+        );
+        ratios.sort_by(f64::total_cmp);
+        println!(
+            "state reads, --jobs {threads}: per interleaved block {:.2}x median, {:.2}x to \
+             {:.2}x",
+            ratios[ratios.len() / 2],
+            ratios[0],
+            ratios[ratios.len() - 1],
         );
     }
 }

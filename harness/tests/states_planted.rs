@@ -10,8 +10,8 @@
 use std::time::Duration;
 
 use tcpcheck::differ::{ModelVerdict, Owed, Sent};
-use tcpcheck::explore::{campaign, Config, Verdict};
-use tcpcheck::runner::{self, IpVersion, RunOptions};
+use tcpcheck::explore::{self, campaign, Config, Verdict};
+use tcpcheck::runner::{self, report, IpVersion, RunOptions};
 use tcpcheck_model::conn::State;
 use tcpcheck_model::profile::ProfileKind;
 
@@ -30,7 +30,10 @@ fn planted_state_bug_is_found_by_the_state_check_and_shrunk_to_at_most_four_even
     for index in 0..config.cases {
         let r = campaign::run_one(&config, &profile, index);
         let Verdict::Unexplained {
-            minimal, outcome, ..
+            original,
+            minimal,
+            outcome,
+            ..
         } = &r.verdict
         else {
             continue;
@@ -54,6 +57,20 @@ fn planted_state_bug_is_found_by_the_state_check_and_shrunk_to_at_most_four_even
             "planted state bug found in case {index}, shrunk to {} events:\n{text}",
             minimal.events.len()
         );
+        // The bundle says it too: its report names the two states, and its report.html
+        // replays the minimal case, whose run (the same planted model) diverges on the
+        // state, shaded, with TIME-WAIT in the stack's column beside the model's CLOSED.
+        let out =
+            std::env::temp_dir().join(format!("tcpcheck-states-planted-{}", std::process::id()));
+        let dir = explore::bundle::write(&out, &config, index, original, minimal, outcome)
+            .expect("writing the bundle");
+        let md = std::fs::read_to_string(dir.join(explore::bundle::REPORT)).unwrap();
+        let page = std::fs::read_to_string(dir.join(explore::bundle::HTML)).unwrap();
+        let _ = std::fs::remove_dir_all(&out);
+        for words in ["state CLOSED", "state TIME-WAIT"] {
+            assert!(md.contains(words), "{words} not in report.md:\n{md}");
+        }
+        shows_the_state_divergence(&page);
         return;
     }
     panic!(
@@ -81,7 +98,17 @@ fn the_runner_reports_the_planted_state_bug_at_the_fin() {
 +0 < F. 1:1(0) ack 2 win 65535
 +0 > . 2:2(0) ack 2
 ";
-    let run = runner::run_text("planted.pkt", text, IpVersion::V4, &RunOptions::default());
+    // From a file, so that the reports can draw the run's ladder from its script.
+    let dir = std::env::temp_dir().join(format!(
+        "tcpcheck-states-planted-run-{}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("planted.pkt");
+    std::fs::write(&path, text).unwrap();
+    let (text, script) = runner::load(&path).expect("the script loads");
+    let name = path.display().to_string();
+    let run = runner::run_script(&name, &text, &script, IpVersion::V4, &RunOptions::default());
     assert_eq!(run.verdict, runner::Verdict::Pass, "{}", run.describe());
     let ModelVerdict::Diverge(d) = &run.model else {
         panic!("the model agreed: {}", run.describe());
@@ -94,4 +121,44 @@ fn the_runner_reports_the_planted_state_bug_at_the_fin() {
         "{}",
         run.describe()
     );
+    // And the reports: report.html shades it, report.md's diagram says the states differ.
+    let written = report::write_dir(&dir.join("report"), std::slice::from_ref(&run));
+    let read = |name: &str| std::fs::read_to_string(dir.join("report").join(name));
+    let (page, md) = (read("report.html"), read("report.md"));
+    let _ = std::fs::remove_dir_all(&dir);
+    written.expect("writing the report");
+    let (page, md) = (page.unwrap(), md.unwrap());
+    shows_the_state_divergence(&page);
+    assert!(page.contains("script line 12"), "{page}");
+    assert!(
+        md.contains("Note left of K: model CLOSED, stack TIME-WAIT (differ)"),
+        "{md}"
+    );
+}
+
+/// A report.html that shows the planted divergence: the box with the two states, the row
+/// shaded, and TIME-WAIT in red in the stack's column where the model has CLOSED.
+fn shows_the_state_divergence(page: &str) {
+    let boxed = page
+        .split("<div class=\"divergence-box\">")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no divergence box:\n{page}"));
+    let boxed = boxed.split("</div>").next().unwrap();
+    assert!(
+        boxed.contains("<dt>expected</dt><dd>state CLOSED</dd>"),
+        "{boxed}"
+    );
+    assert!(
+        boxed.contains("<dt>the stack did</dt><dd>state TIME-WAIT</dd>"),
+        "{boxed}"
+    );
+    assert_eq!(page.matches("class=\"divergence\"").count(), 1, "{page}");
+    for state in ["CLOSED", "TIME-WAIT"] {
+        assert!(
+            page.contains(&format!(
+                "fill=\"#b00\" font-weight=\"bold\">{state}</text>"
+            )),
+            "{state} not marked as differing:\n{page}"
+        );
+    }
 }

@@ -148,8 +148,8 @@ fn cli_json_shape() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// `tcpcheck run --ladder` prints the ladder with the model's states in the terminal, and
-/// keeps it off stdout when stdout carries JSON.
+/// `tcpcheck run --ladder` prints the ladder with the model's and the stack's states in the
+/// terminal, and keeps it off stdout when stdout carries JSON.
 #[test]
 fn run_ladder_prints_each_ladder_with_states() {
     let dir = TempDir::new("cli");
@@ -175,7 +175,11 @@ fn run_ladder_prints_each_ladder_with_states() {
         .skip_while(|l| !l.starts_with("line "))
         .collect::<Vec<_>>()
         .join("\n");
-    assert!(table.starts_with("line  time   model"), "{stdout}");
+    // The model's state, and the stack's read beside it.
+    assert!(
+        table.starts_with("line  time   model         stack"),
+        "{stdout}"
+    );
     for (line, state) in [
         ("L5 ", "LISTEN"),
         ("L8 ", "ESTABLISHED"),
@@ -184,8 +188,8 @@ fn run_ladder_prints_each_ladder_with_states() {
         assert!(
             table
                 .lines()
-                .any(|l| l.starts_with(line) && l.contains(state)),
-            "{line}{state}:\n{stdout}"
+                .any(|l| l.starts_with(line) && l.matches(state).count() == 2),
+            "{line}{state} twice:\n{stdout}"
         );
     }
     let (stdout, stderr) = run(true);

@@ -7,6 +7,7 @@ use tcpcheck_model::rule::{Label, Rule};
 
 use crate::differ::Trigger;
 
+pub const PASSIVE_OPEN: Rule = Rule::rfc(9293, "3.10.1").says("OPEN, passive: enter LISTEN");
 pub const ACTIVE_OPEN: Rule =
     Rule::rfc(9293, "3.10.1").says("OPEN, active: send a SYN, enter SYN-SENT");
 pub const SYN_IN_LISTEN: Rule =
@@ -45,6 +46,8 @@ pub const FIN_WAIT_2_TIMEOUT: Rule = Rule::linux("tcp_fin_timeout")
     .says("an orphaned FIN-WAIT-2 ends after net.ipv4.tcp_fin_timeout");
 pub const RST_CLOSES: Rule =
     Rule::rfc(9293, "3.10.7.4").says("second, the RST bit: the connection enters CLOSED");
+pub const RST_BACK_TO_LISTEN: Rule = Rule::rfc(9293, "3.10.7.4")
+    .says("second, the RST bit: SYN-RECEIVED from a passive OPEN returns to LISTEN");
 pub const ABORT_CLOSES: Rule = Rule::rfc(9293, "3.10.5").says("ABORT: enter CLOSED");
 pub const GIVE_UP: Rule = Rule::rfc(9293, "3.8.3")
     .labels(&[Label::Must(20)])
@@ -59,8 +62,10 @@ pub const ICMP_SOFT_KEEPS: Rule = Rule::rfc(9293, "3.9.2.2").labels(&[Label::Mus
 pub const NO_TRANSITION: Rule = Rule::rfc(9293, "3.3.2")
     .aside("Figure 5")
     .says("no transition for this event in this state");
-pub const EVENT_PROCESSING: Rule =
-    Rule::rfc(9293, "3.10").says("the state event processing leads to");
+/// The model moved in a way none of the rules above names (a model rule this table does
+/// not know yet, or the planted bug): the section, and that the move is not Figure 5's.
+pub const EVENT_PROCESSING: Rule = Rule::rfc(9293, "3.10")
+    .says("event processing, by a move that is not among Figure 5's transitions");
 
 /// The rule of the model's move from `from` to `to` on `trigger`; `timer`: no event moved
 /// it, a timer did.
@@ -71,11 +76,15 @@ pub fn rule_of(from: State, to: State, trigger: Trigger, timer: bool) -> &'stati
         (FinWait2, Closed) if timer => &FIN_WAIT_2_TIMEOUT,
         (_, Closed) if timer => &GIVE_UP,
         (_, Closed) if matches!(trigger, Trigger::Segment(f) if f.rst()) => &RST_CLOSES,
+        (SynReceived, Listen) if matches!(trigger, Trigger::Segment(f) if f.rst()) => {
+            &RST_BACK_TO_LISTEN
+        }
         (_, Closed) if trigger == Trigger::Icmp => &ICMP_HARD_ABORTS,
         (a, b) if a == b && trigger == Trigger::Icmp => &ICMP_SOFT_KEEPS,
         (_, Closed) if trigger == Trigger::Abort => &ABORT_CLOSES,
         (Listen | SynSent, Closed) => &CLOSE_DELETES,
         (LastAck, Closed) => &LAST_ACK_ACKED,
+        (Closed, Listen) => &PASSIVE_OPEN,
         (Closed, SynSent) => &ACTIVE_OPEN,
         (Listen | Closed, SynReceived) => &SYN_IN_LISTEN,
         (SynSent, Established) => &SYN_SENT_ACKED,
@@ -121,6 +130,21 @@ mod tests {
         assert_eq!(
             rule_of(State::CloseWait, State::CloseWait, Trigger::Other, false),
             &NO_TRANSITION
+        );
+        assert_eq!(
+            rule_of(State::SynReceived, State::Listen, rst, false),
+            &RST_BACK_TO_LISTEN
+        );
+        assert_eq!(
+            rule_of(State::Closed, State::Listen, Trigger::Other, false),
+            &PASSIVE_OPEN
+        );
+        // A move no rule names (the planted state bug's FIN-WAIT-1 to CLOSED on a FIN)
+        // says so in a whole sentence.
+        assert_eq!(
+            rule_of(State::FinWait1, State::Closed, fin, false).to_string(),
+            "RFC 9293 3.10: event processing, by a move that is not among Figure 5's \
+             transitions"
         );
         assert_eq!(
             TIME_WAIT_LINGERS.to_string(),
