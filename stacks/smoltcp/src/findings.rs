@@ -354,13 +354,19 @@ pub static CLASSES: &[Class] = &[
         judgement: Judgement::Departure,
         example: "seed 1 case 1531: passive, < FP. RCV.NXT-2:RCV.NXT(2) draws ack RCV.NXT, \
                   not RCV.NXT+1",
+        // Or through a replay, whose numbers are the ones first sent (fuzz: a FIN with one
+        // byte at the IRS, dropped in SYN-SENT, replayed after the SYN,ACK).
         matches: |f, c| {
-            let Some(Event::Segment(s)) = f.step.and_then(|i| c.events.get(i)) else {
+            let Some((s, replay)) = diverging_segment(f, c) else {
                 return false;
             };
             s.flags.fin()
                 && !s.flags.rst()
-                && matches!(s.seq, SeqAt::RcvNxt(d) if d < 0 && d + i32::from(s.len) == 0)
+                && if replay {
+                    !s.flags.syn() && s.len > 0 && edit::replay_is_old_text_with_fin(c, &s)
+                } else {
+                    matches!(s.seq, SeqAt::RcvNxt(d) if d < 0 && d + i32::from(s.len) == 0)
+                }
         },
     },
     Class {

@@ -228,3 +228,36 @@ fn an_ack_of_queued_data_in_a_zero_window_moves_the_fin() {
     };
     assert_eq!(class_of(case), "ack-of-queued-unsent-data-accepted");
 }
+
+/// Old text with a FIN at RCV.NXT, through a replay (a `TCPCHECK_FUZZ_FINDS` find, shrunk).
+/// Active open; a FIN with one byte at the IRS, acknowledging ISS+1, is dropped in SYN-SENT
+/// (no SYN); the SYN,ACK (its text dropped by both) makes RCV.NXT IRS+1; the FIN replayed,
+/// its numbers as first sent, is one old byte and a FIN at RCV.NXT: the model takes the FIN,
+/// smoltcp leaves the FIN out of SEG.LEN and answers with a duplicate ACK.
+#[test]
+fn a_replayed_fin_after_one_old_byte_is_unacceptable() {
+    let case = Case {
+        setup: setup(false, false, 4294967280, None, true, Some(0), true),
+        events: vec![
+            seg("F.", RcvNxt(0), SndNxt(0), 1, 1, true),
+            seg("SP.", RcvNxt(0), SndNxt(0), 3000, 65535, true),
+            Event::Replay(1),
+        ],
+    };
+    assert_eq!(class_of(case), "fin-after-old-text-unacceptable");
+}
+
+/// The same in a simultaneous open: the SYN without ACK, then the FIN replayed in
+/// SYN-RECEIVED.
+#[test]
+fn a_replayed_fin_after_one_old_byte_in_syn_received_is_unacceptable() {
+    let case = Case {
+        setup: setup(false, false, 4294967280, None, true, Some(0), true),
+        events: vec![
+            seg("F.", RcvNxt(0), SndNxt(0), 1, 1, true),
+            seg("SP", RcvNxt(0), SndNxt(0), 3000, 65535, true),
+            Event::Replay(1),
+        ],
+    };
+    assert_eq!(class_of(case), "fin-after-old-text-unacceptable");
+}

@@ -769,3 +769,31 @@ pub(super) fn early_ack_text_short(e: &mut Event) -> bool {
         _ => false,
     }
 }
+
+/// Whether the event `case` diverged at replays a FIN segment with text that, replayed, was
+/// old text whose FIN fell at RCV.NXT: put in its place, that segment written as such (at
+/// RCV.NXT - SEG.LEN, its other fields as they were) diverges there in the same words. A
+/// replay keeps the numbers the segment had when first sent (fuzz: a FIN with one byte at the
+/// IRS, sent in SYN-SENT and dropped, replayed once the SYN,ACK made RCV.NXT IRS+1).
+pub(super) fn replay_is_old_text_with_fin(case: &Case, replayed: &SegEvent) -> bool {
+    let Some(before) = original(case) else {
+        return false;
+    };
+    let Some(step) = before.step else {
+        return false;
+    };
+    if !matches!(case.events.get(step), Some(Event::Replay(_))) {
+        return false;
+    }
+    let mut edited = case.clone();
+    edited.events[step] = Event::Segment(SegEvent {
+        seq: SeqAt::RcvNxt(-i32::from(replayed.len)),
+        ..*replayed
+    });
+    found(&edited).is_some_and(|after| {
+        after.step == before.step
+            && after.rule == before.rule
+            && after.expected == before.expected
+            && after.actual == before.actual
+    })
+}
