@@ -24,8 +24,10 @@
 //! MAY-2, reopening from TIME-WAIT on a SYN, which a stack may leave).
 //!
 //! The fuzz target's finds (fuzz/fuzz_targets/smoltcp.rs) are judged the same way, each case
-//! kept in `tests/fuzz_finds.rs`; one was a model artefact (fast retransmit after three
-//! duplicate ACKs, RFC 5681 3.2, now allowed by the model), fixed there. The latest, some 120
+//! kept in `tests/fuzz_finds.rs` or `tests/fuzz_finds_late.rs`; two were model artefacts,
+//! fixed there: fast retransmit after three duplicate ACKs (RFC 5681 3.2), and the receive
+//! window's right edge, which smoltcp keeps where it advertised it while its ACK is delayed
+//! (RFC 9293 3.10.7.4 allows it; the model moved it with RCV.NXT). The latest, some 120
 //! crashes of one kind (an ACK owed at once by SHLD-19 after one segment of 3000 bytes), are
 //! a departure: `one-segment-of-two-rmss-ack-delayed`.
 //!
