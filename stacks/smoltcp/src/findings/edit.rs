@@ -125,17 +125,20 @@ pub(super) fn removed_by(case: &Case, edit: fn(&mut Event) -> bool) -> bool {
 /// [`removed_by`] with only the diverging event edited: for a case whose earlier segments
 /// the edit would also change (and so change what the case tests before that event).
 pub(super) fn removed_by_at_divergence(case: &Case, edit: fn(&mut Event) -> bool) -> bool {
-    let Some(before) = original(case) else {
-        return false;
-    };
-    let Some(step) = before.step else {
-        return false;
-    };
+    edited_at_divergence(case, edit).is_some_and(|(_, edited)| gone(case, &edited, Some))
+}
+
+/// The divergence of the unedited `case` and `case` with `edit` applied to the event it
+/// diverged at, if it diverged at an event and the edit changed it.
+fn edited_at_divergence(case: &Case, edit: fn(&mut Event) -> bool) -> Option<(Found, Case)> {
+    let before = original(case)?;
+    let step = before.step?;
     let mut edited = case.clone();
-    if !edited.events.get_mut(step).is_some_and(edit) {
-        return false;
-    }
-    gone(case, &edited, Some)
+    edited
+        .events
+        .get_mut(step)
+        .is_some_and(edit)
+        .then_some((before, edited))
 }
 
 /// [`removed_by`], or the edit leaves a divergence at the same event that another rule
@@ -444,6 +447,11 @@ pub(super) fn out_of_order_text(e: &Event) -> bool {
 /// FIN, which RFC 9293 3.10.7.4 acknowledges and smoltcp drops with all the segment says
 /// (its ACK, its window).
 pub(super) fn fin_after_fin_off(events: &mut [Event]) -> bool {
+    fins_after_first_off(events, at_rcv_nxt_with_fin)
+}
+
+/// The FIN taken off every segment (no SYN or RST) after the first FIN segment `first` picks.
+fn fins_after_first_off(events: &mut [Event], first: impl Fn(&SegEvent) -> bool) -> bool {
     let mut fin_seen = false;
     let mut changed = false;
     for e in events {
@@ -455,7 +463,7 @@ pub(super) fn fin_after_fin_off(events: &mut [Event]) -> bool {
             s.flags = s.flags & !tcpcheck_model::wire::TcpFlags::FIN;
             changed = true;
         } else {
-            fin_seen |= s.flags.fin() && at_rcv_nxt_with_fin(s);
+            fin_seen |= s.flags.fin() && first(s);
         }
     }
     changed
@@ -620,18 +628,30 @@ pub(super) fn uncovers(case: &Case, edit: fn(&mut Event) -> bool, uncovered: &st
     let Some(before) = original(case) else {
         return false;
     };
-    let Some(after) = found(&edited) else {
+    uncovered_in(case, &before, &edited, uncovered, true)
+}
+
+/// Whether `edited` (made from `case`, which diverged as `before`) diverges at the same event
+/// (`same_rule`: under the same rule too) in the class named `uncovered`.
+fn uncovered_in(
+    case: &Case,
+    before: &Found,
+    edited: &Case,
+    uncovered: &str,
+    same_rule: bool,
+) -> bool {
+    let Some(after) = found(edited) else {
         return false;
     };
-    if after.step != before.step || after.rule != before.rule {
+    if after.step != before.step || (same_rule && after.rule != before.rule) {
         return false;
     }
     let hit = super::CLASSES
         .iter()
         .find(|c| c.name == uncovered)
-        .is_some_and(|c| c.matches(&after, &edited));
+        .is_some_and(|c| c.matches(&after, edited));
     // The class's recognisers ran the edited case: the unedited one is the last run again.
-    ran(case, &before);
+    ran(case, before);
     hit
 }
 
@@ -676,28 +696,10 @@ pub(super) fn uncovers_at_divergence(
     if NO_RERUNS.get() {
         return false;
     }
-    let Some(before) = original(case) else {
+    let Some((before, edited)) = edited_at_divergence(case, edit) else {
         return false;
     };
-    let Some(step) = before.step else {
-        return false;
-    };
-    let mut edited = case.clone();
-    if !edited.events.get_mut(step).is_some_and(edit) {
-        return false;
-    }
-    let Some(after) = found(&edited) else {
-        return false;
-    };
-    if after.step != before.step {
-        return false;
-    }
-    let hit = super::CLASSES
-        .iter()
-        .find(|c| c.name == uncovered)
-        .is_some_and(|c| c.matches(&after, &edited));
-    ran(case, &before);
-    hit
+    uncovered_in(case, &before, &edited, uncovered, false)
 }
 
 /// [`fin_after_fin_off`] where the first FIN's segment is placed from the peer's ISN: the
@@ -714,22 +716,10 @@ pub(super) fn fin_after_fin_from_the_irs_off(events: &mut [Event]) -> bool {
     }) else {
         return false;
     };
-    let mut fin_seen = false;
-    let mut changed = false;
-    for e in events {
-        let Event::Segment(s) = e else { continue };
-        if s.flags.syn() || s.flags.rst() {
-            continue;
-        }
-        if fin_seen && s.flags.fin() {
-            s.flags = s.flags & !tcpcheck_model::wire::TcpFlags::FIN;
-            changed = true;
-        } else if s.flags.fin() {
-            fin_seen |= matches!(s.seq, SeqAt::PeerIsn(d)
-                if d <= irs + 1 && d + i32::from(s.len) > irs);
-        }
-    }
-    changed
+    fins_after_first_off(
+        events,
+        |s| matches!(s.seq, SeqAt::PeerIsn(d) if d <= irs + 1 && d + i32::from(s.len) > irs),
+    )
 }
 
 /// [`old_ack_to_snd_una`] on ACK fields within a window below SND.UNA only: an ACK field
