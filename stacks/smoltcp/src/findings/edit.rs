@@ -150,16 +150,19 @@ pub(super) fn removed_or_changed_by(case: &Case, edit: fn(&mut Event) -> bool) -
     for e in &mut edited.events {
         changed |= edit(e);
     }
-    if !changed {
-        return false;
-    }
+    changed && removed_or_changed(case, &edited)
+}
+
+/// Whether `edited`, made from `case`, runs through, diverges later than `case`, or at the
+/// same event under another rule.
+fn removed_or_changed(case: &Case, edited: &Case) -> bool {
     let Some(before) = original(case) else {
         return false;
     };
     let Some(step) = before.step else {
         return false;
     };
-    match found(&edited) {
+    match found(edited) {
         None => true,
         Some(after) => after
             .step
@@ -483,8 +486,16 @@ pub(super) fn syn_ack(e: &Event) -> bool {
 /// [`text_after_fin_old`] and [`fin_after_fin_off`] together: nothing after the peer's FIN
 /// is new but its ACK and window.
 pub(super) fn after_fin_old(events: &mut [Event]) -> bool {
-    // Only a case with text after the FIN is the text's.
-    let text = text_after_fin_old(events);
+    text_edit_and_fin_after_fin_off(events, text_after_fin_old)
+}
+
+/// `text_edit`, and if it changed anything (only a case with text after the FIN is the
+/// text's), [`fin_after_fin_off`] too.
+fn text_edit_and_fin_after_fin_off(
+    events: &mut [Event],
+    text_edit: fn(&mut [Event]) -> bool,
+) -> bool {
+    let text = text_edit(events);
     if text {
         fin_after_fin_off(events);
     }
@@ -554,32 +565,13 @@ fn keeping_window(events: &mut [Event], edit: fn(&mut Event) -> bool) -> bool {
 /// [`removed_or_changed_by`] for an edit of the whole sequence.
 pub(super) fn removed_or_changed_by_events(case: &Case, edit: fn(&mut [Event]) -> bool) -> bool {
     let mut edited = case.clone();
-    if !edit(&mut edited.events) {
-        return false;
-    }
-    let Some(before) = original(case) else {
-        return false;
-    };
-    let Some(step) = before.step else {
-        return false;
-    };
-    match found(&edited) {
-        None => true,
-        Some(after) => after
-            .step
-            .is_some_and(|s| s > step || (s == step && after.rule != before.rule)),
-    }
+    edit(&mut edited.events) && removed_or_changed(case, &edited)
 }
 
 /// [`text_after_fin_off`] and [`fin_after_fin_off`] together: everything after the peer's
 /// FIN reduced to its ACK and window.
 pub(super) fn after_fin_off(events: &mut [Event]) -> bool {
-    // Only a case with text after the FIN is the text's.
-    let text = text_after_fin_off(events);
-    if text {
-        fin_after_fin_off(events);
-    }
-    text
+    text_edit_and_fin_after_fin_off(events, text_after_fin_off)
 }
 
 /// [`old_ack_to_snd_una`] and [`one_window`] together: text under an old ACK, which once
