@@ -64,36 +64,26 @@ fn a_replayed_old_ack_with_text_leaves_the_ack_short_by_its_text() {
 /// offers a window of 1 (unscaled), write(10) twice (one byte sent), then 1460 bytes at
 /// RCV.NXT-3 acknowledging SND.NXT+3 with win 1000: smoltcp takes the ACK of queued unsent
 /// data and sends from there, the model retransmits. With the ACK lowered to SND.NXT, the
-/// segment's window still lets smoltcp send where the RFC keeps SND.WND.
+/// segment's window still lets smoltcp send where the RFC keeps SND.WND. The same with a FIN
+/// on the segment, placed from the peer's ISN (fuzz crash-9fa36a…, shrunk).
 #[test]
 fn an_ack_of_queued_data_with_a_window_the_rfc_ignores() {
-    let case = Case {
-        setup: setup(false, true, 1, Some(536), false, Some(14), false),
-        events: vec![
-            seg("S.", RcvNxt(-3), SndNxt(0), 1460, 1, true),
-            seg(".", RcvNxt(0), SndNxt(2), 3000, 65535, true),
-            Event::Write(10),
-            Event::Write(10),
-            seg("P.", RcvNxt(-3), SndNxt(3), 1460, 1000, false),
-        ],
-    };
-    assert_eq!(class_of(case), "ack-of-queued-unsent-data-accepted");
-}
-
-/// The same with a FIN on the segment (fuzz crash-9fa36a…, shrunk).
-#[test]
-fn an_ack_of_queued_data_on_a_fin_with_a_window_the_rfc_ignores() {
-    let case = Case {
-        setup: setup(false, true, 1, Some(536), false, Some(14), false),
-        events: vec![
-            seg("S.", RcvNxt(-3), SndNxt(0), 1460, 1, true),
-            seg(".", RcvNxt(0), SndNxt(2), 3000, 65535, true),
-            Event::Write(10),
-            Event::Write(10),
-            seg("F.", PeerIsn(-3), SndNxt(3), 1460, 1000, false),
-        ],
-    };
-    assert_eq!(class_of(case), "ack-of-queued-unsent-data-accepted");
+    for last in [
+        seg("P.", RcvNxt(-3), SndNxt(3), 1460, 1000, false),
+        seg("F.", PeerIsn(-3), SndNxt(3), 1460, 1000, false),
+    ] {
+        let case = Case {
+            setup: setup(false, true, 1, Some(536), false, Some(14), false),
+            events: vec![
+                seg("S.", RcvNxt(-3), SndNxt(0), 1460, 1, true),
+                seg(".", RcvNxt(0), SndNxt(2), 3000, 65535, true),
+                Event::Write(10),
+                Event::Write(10),
+                last,
+            ],
+        };
+        assert_eq!(class_of(case), "ack-of-queued-unsent-data-accepted");
+    }
 }
 
 /// Text held from IRS+2 (fuzz crash-59c028…, shrunk). Passive, a SYN with 3000 bytes, a FIN
@@ -227,4 +217,25 @@ fn an_ack_of_queued_data_in_a_zero_window_moves_the_fin() {
         ],
     };
     assert_eq!(class_of(case), "ack-of-queued-unsent-data-accepted");
+}
+
+/// Old text with a FIN at RCV.NXT, through a replay (a `TCPCHECK_FUZZ_FINDS` find, shrunk).
+/// Active open; a FIN with one byte at the IRS, acknowledging ISS+1, is dropped in SYN-SENT
+/// (no SYN); the SYN,ACK (its text dropped by both) makes RCV.NXT IRS+1; the FIN replayed,
+/// its numbers as first sent, is one old byte and a FIN at RCV.NXT: the model takes the FIN,
+/// smoltcp leaves the FIN out of SEG.LEN and answers with a duplicate ACK. The same in a
+/// simultaneous open (the SYN without ACK, the FIN replayed in SYN-RECEIVED).
+#[test]
+fn a_replayed_fin_after_one_old_byte_is_unacceptable() {
+    for syn in ["SP.", "SP"] {
+        let case = Case {
+            setup: setup(false, false, 4294967280, None, true, Some(0), true),
+            events: vec![
+                seg("F.", RcvNxt(0), SndNxt(0), 1, 1, true),
+                seg(syn, RcvNxt(0), SndNxt(0), 3000, 65535, true),
+                Event::Replay(1),
+            ],
+        };
+        assert_eq!(class_of(case), "fin-after-old-text-unacceptable", "{syn}");
+    }
 }

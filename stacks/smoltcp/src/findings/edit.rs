@@ -125,17 +125,20 @@ pub(super) fn removed_by(case: &Case, edit: fn(&mut Event) -> bool) -> bool {
 /// [`removed_by`] with only the diverging event edited: for a case whose earlier segments
 /// the edit would also change (and so change what the case tests before that event).
 pub(super) fn removed_by_at_divergence(case: &Case, edit: fn(&mut Event) -> bool) -> bool {
-    let Some(before) = original(case) else {
-        return false;
-    };
-    let Some(step) = before.step else {
-        return false;
-    };
+    edited_at_divergence(case, edit).is_some_and(|(_, edited)| gone(case, &edited, Some))
+}
+
+/// The divergence of the unedited `case` and `case` with `edit` applied to the event it
+/// diverged at, if it diverged at an event and the edit changed it.
+fn edited_at_divergence(case: &Case, edit: fn(&mut Event) -> bool) -> Option<(Found, Case)> {
+    let before = original(case)?;
+    let step = before.step?;
     let mut edited = case.clone();
-    if !edited.events.get_mut(step).is_some_and(edit) {
-        return false;
-    }
-    gone(case, &edited, Some)
+    edited
+        .events
+        .get_mut(step)
+        .is_some_and(edit)
+        .then_some((before, edited))
 }
 
 /// [`removed_by`], or the edit leaves a divergence at the same event that another rule
@@ -147,16 +150,19 @@ pub(super) fn removed_or_changed_by(case: &Case, edit: fn(&mut Event) -> bool) -
     for e in &mut edited.events {
         changed |= edit(e);
     }
-    if !changed {
-        return false;
-    }
+    changed && removed_or_changed(case, &edited)
+}
+
+/// Whether `edited`, made from `case`, runs through, diverges later than `case`, or at the
+/// same event under another rule.
+fn removed_or_changed(case: &Case, edited: &Case) -> bool {
     let Some(before) = original(case) else {
         return false;
     };
     let Some(step) = before.step else {
         return false;
     };
-    match found(&edited) {
+    match found(edited) {
         None => true,
         Some(after) => after
             .step
@@ -444,6 +450,11 @@ pub(super) fn out_of_order_text(e: &Event) -> bool {
 /// FIN, which RFC 9293 3.10.7.4 acknowledges and smoltcp drops with all the segment says
 /// (its ACK, its window).
 pub(super) fn fin_after_fin_off(events: &mut [Event]) -> bool {
+    fins_after_first_off(events, at_rcv_nxt_with_fin)
+}
+
+/// The FIN taken off every segment (no SYN or RST) after the first FIN segment `first` picks.
+fn fins_after_first_off(events: &mut [Event], first: impl Fn(&SegEvent) -> bool) -> bool {
     let mut fin_seen = false;
     let mut changed = false;
     for e in events {
@@ -455,7 +466,7 @@ pub(super) fn fin_after_fin_off(events: &mut [Event]) -> bool {
             s.flags = s.flags & !tcpcheck_model::wire::TcpFlags::FIN;
             changed = true;
         } else {
-            fin_seen |= s.flags.fin() && at_rcv_nxt_with_fin(s);
+            fin_seen |= s.flags.fin() && first(s);
         }
     }
     changed
@@ -475,8 +486,16 @@ pub(super) fn syn_ack(e: &Event) -> bool {
 /// [`text_after_fin_old`] and [`fin_after_fin_off`] together: nothing after the peer's FIN
 /// is new but its ACK and window.
 pub(super) fn after_fin_old(events: &mut [Event]) -> bool {
-    // Only a case with text after the FIN is the text's.
-    let text = text_after_fin_old(events);
+    text_edit_and_fin_after_fin_off(events, text_after_fin_old)
+}
+
+/// `text_edit`, and if it changed anything (only a case with text after the FIN is the
+/// text's), [`fin_after_fin_off`] too.
+fn text_edit_and_fin_after_fin_off(
+    events: &mut [Event],
+    text_edit: fn(&mut [Event]) -> bool,
+) -> bool {
+    let text = text_edit(events);
     if text {
         fin_after_fin_off(events);
     }
@@ -546,32 +565,13 @@ fn keeping_window(events: &mut [Event], edit: fn(&mut Event) -> bool) -> bool {
 /// [`removed_or_changed_by`] for an edit of the whole sequence.
 pub(super) fn removed_or_changed_by_events(case: &Case, edit: fn(&mut [Event]) -> bool) -> bool {
     let mut edited = case.clone();
-    if !edit(&mut edited.events) {
-        return false;
-    }
-    let Some(before) = original(case) else {
-        return false;
-    };
-    let Some(step) = before.step else {
-        return false;
-    };
-    match found(&edited) {
-        None => true,
-        Some(after) => after
-            .step
-            .is_some_and(|s| s > step || (s == step && after.rule != before.rule)),
-    }
+    edit(&mut edited.events) && removed_or_changed(case, &edited)
 }
 
 /// [`text_after_fin_off`] and [`fin_after_fin_off`] together: everything after the peer's
 /// FIN reduced to its ACK and window.
 pub(super) fn after_fin_off(events: &mut [Event]) -> bool {
-    // Only a case with text after the FIN is the text's.
-    let text = text_after_fin_off(events);
-    if text {
-        fin_after_fin_off(events);
-    }
-    text
+    text_edit_and_fin_after_fin_off(events, text_after_fin_off)
 }
 
 /// [`old_ack_to_snd_una`] and [`one_window`] together: text under an old ACK, which once
@@ -620,18 +620,30 @@ pub(super) fn uncovers(case: &Case, edit: fn(&mut Event) -> bool, uncovered: &st
     let Some(before) = original(case) else {
         return false;
     };
-    let Some(after) = found(&edited) else {
+    uncovered_in(case, &before, &edited, uncovered, true)
+}
+
+/// Whether `edited` (made from `case`, which diverged as `before`) diverges at the same event
+/// (`same_rule`: under the same rule too) in the class named `uncovered`.
+fn uncovered_in(
+    case: &Case,
+    before: &Found,
+    edited: &Case,
+    uncovered: &str,
+    same_rule: bool,
+) -> bool {
+    let Some(after) = found(edited) else {
         return false;
     };
-    if after.step != before.step || after.rule != before.rule {
+    if after.step != before.step || (same_rule && after.rule != before.rule) {
         return false;
     }
     let hit = super::CLASSES
         .iter()
         .find(|c| c.name == uncovered)
-        .is_some_and(|c| c.matches(&after, &edited));
+        .is_some_and(|c| c.matches(&after, edited));
     // The class's recognisers ran the edited case: the unedited one is the last run again.
-    ran(case, &before);
+    ran(case, before);
     hit
 }
 
@@ -676,28 +688,10 @@ pub(super) fn uncovers_at_divergence(
     if NO_RERUNS.get() {
         return false;
     }
-    let Some(before) = original(case) else {
+    let Some((before, edited)) = edited_at_divergence(case, edit) else {
         return false;
     };
-    let Some(step) = before.step else {
-        return false;
-    };
-    let mut edited = case.clone();
-    if !edited.events.get_mut(step).is_some_and(edit) {
-        return false;
-    }
-    let Some(after) = found(&edited) else {
-        return false;
-    };
-    if after.step != before.step {
-        return false;
-    }
-    let hit = super::CLASSES
-        .iter()
-        .find(|c| c.name == uncovered)
-        .is_some_and(|c| c.matches(&after, &edited));
-    ran(case, &before);
-    hit
+    uncovered_in(case, &before, &edited, uncovered, false)
 }
 
 /// [`fin_after_fin_off`] where the first FIN's segment is placed from the peer's ISN: the
@@ -714,22 +708,10 @@ pub(super) fn fin_after_fin_from_the_irs_off(events: &mut [Event]) -> bool {
     }) else {
         return false;
     };
-    let mut fin_seen = false;
-    let mut changed = false;
-    for e in events {
-        let Event::Segment(s) = e else { continue };
-        if s.flags.syn() || s.flags.rst() {
-            continue;
-        }
-        if fin_seen && s.flags.fin() {
-            s.flags = s.flags & !tcpcheck_model::wire::TcpFlags::FIN;
-            changed = true;
-        } else if s.flags.fin() {
-            fin_seen |= matches!(s.seq, SeqAt::PeerIsn(d)
-                if d <= irs + 1 && d + i32::from(s.len) > irs);
-        }
-    }
-    changed
+    fins_after_first_off(
+        events,
+        |s| matches!(s.seq, SeqAt::PeerIsn(d) if d <= irs + 1 && d + i32::from(s.len) > irs),
+    )
 }
 
 /// [`old_ack_to_snd_una`] on ACK fields within a window below SND.UNA only: an ACK field
@@ -768,4 +750,32 @@ pub(super) fn early_ack_text_short(e: &mut Event) -> bool {
         }
         _ => false,
     }
+}
+
+/// Whether the event `case` diverged at replays a FIN segment with text that, replayed, was
+/// old text whose FIN fell at RCV.NXT: put in its place, that segment written as such (at
+/// RCV.NXT - SEG.LEN, its other fields as they were) diverges there in the same words. A
+/// replay keeps the numbers the segment had when first sent (fuzz: a FIN with one byte at the
+/// IRS, sent in SYN-SENT and dropped, replayed once the SYN,ACK made RCV.NXT IRS+1).
+pub(super) fn replay_is_old_text_with_fin(case: &Case, replayed: &SegEvent) -> bool {
+    let Some(before) = original(case) else {
+        return false;
+    };
+    let Some(step) = before.step else {
+        return false;
+    };
+    if !matches!(case.events.get(step), Some(Event::Replay(_))) {
+        return false;
+    }
+    let mut edited = case.clone();
+    edited.events[step] = Event::Segment(SegEvent {
+        seq: SeqAt::RcvNxt(-i32::from(replayed.len)),
+        ..*replayed
+    });
+    found(&edited).is_some_and(|after| {
+        after.step == before.step
+            && after.rule == before.rule
+            && after.expected == before.expected
+            && after.actual == before.actual
+    })
 }
