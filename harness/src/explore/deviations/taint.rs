@@ -59,6 +59,23 @@ pub fn taint(
     if request && passive && synack_window_takes(tcb, seg, conn) {
         return by_name("request-ack-window-rounded-down");
     }
+    // A simultaneous open whose SYN-ACK scaled a window the peer's SYN did not agree to
+    // scale: Linux's receive window is the field shifted by its own SYN's scale (at least
+    // 1 with its default buffers), the RFC's the field itself (RFC 7323 2.3). Text or a FIN
+    // the RFC trims at its right edge (RFC 9293 3.10.7.4, first) Linux takes, so RCV.NXT
+    // differs from here on, with nothing to see yet (explorer rfc9293, seed 123456, case
+    // 9873: a FIN one byte past the unscaled window, then text after it, which Linux
+    // answers with a RST, data-after-fin-resets, in a state the RFC's model is not in).
+    let end = seg.seq + seg.seg_len();
+    if unscaled
+        && !seg.flags.syn()
+        && tcb.rcv_wnd > 0
+        && seg.seg_len() > 0
+        && segment_acceptable(seg.seq, seg.seg_len(), tcb.rcv_nxt, tcb.rcv_wnd)
+        && end.after(tcb.rcv_nxt + tcb.rcv_wnd)
+    {
+        return by_name("simultaneous-open-scales-unnegotiated-window");
+    }
     let name = taint_name(before, tcb, unread, seg, conn)
         .filter(|&n| !request || n == "rst-at-right-window-edge");
     let by_window = matches!(
@@ -362,5 +379,43 @@ mod tests {
             "RFC 9293 3.10.3: connection closing"
         );
         assert_eq!(name(&read), None);
+    }
+
+    /// Explorer rfc9293, seed 123456, case 9873: a simultaneous open whose SYN-ACK offered
+    /// window scaling to a peer whose SYN did not; the stack's next ACK advertises 63 (64,512
+    /// bytes on Linux, 63 as the RFC reads it). 64 bytes and a FIN: the RFC takes 63 and
+    /// trims the rest, Linux takes it all.
+    #[test]
+    fn text_the_unscaled_window_trims_is_named_by_the_unscaled_open() {
+        let ms = Duration::from_millis;
+        let mut c = Connection::new(Profile::rfc9293());
+        c.open_active(ms(0)).unwrap();
+        c.emitted(ms(0), &Seg::new(TcpFlags::SYN, 1000, 0, 0))
+            .unwrap();
+        c.arrive(ms(0), &Seg::new(TcpFlags::SYN, 5000, 0, 0));
+        let mut synack = Seg::new(TcpFlags::SYN | TcpFlags::ACK, 1000, 5001, 0);
+        synack.wnd = 64240;
+        synack.options.window_scale = Some(10);
+        c.emitted(ms(0), &synack).unwrap();
+        c.arrive(ms(1), &Seg::new(TcpFlags::SYN, 5001, 0, 0));
+        let mut ack = Seg::new(TcpFlags::ACK, 1001, 5001, 0);
+        ack.wnd = 63;
+        c.emitted(ms(1), &ack).unwrap();
+        assert_eq!(c.state(), State::SynReceived);
+        assert_eq!((c.tcb().rcv_nxt.0, c.tcb().rcv_wnd), (5001, 63));
+        let name = |seg: &Seg, unscaled: bool| {
+            let mut after = c.clone();
+            after.arrive(ms(2), seg);
+            taint(State::SynReceived, c.tcb(), 0, unscaled, false, seg, &after).map(|d| d.name)
+        };
+        let fin = Seg::new(TcpFlags::FIN | TcpFlags::ACK, 5001, 1001, 64);
+        assert_eq!(
+            name(&fin, true),
+            Some("simultaneous-open-scales-unnegotiated-window")
+        );
+        // Inside the unscaled window both take it all; with the scale agreed, nothing.
+        let inside = Seg::new(TcpFlags::FIN | TcpFlags::ACK, 5001, 1001, 62);
+        assert_eq!(name(&inside, true), None);
+        assert_eq!(name(&fin, false), None);
     }
 }
