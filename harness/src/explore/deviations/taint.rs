@@ -116,6 +116,14 @@ fn taint_name(
     if !seg.flags.syn() && tcb.rcv_wnd > 0 && seg.seq == tcb.rcv_nxt + tcb.rcv_wnd {
         return Some("rst-at-right-window-edge");
     }
+    // Linux resets on a RST exactly at the right edge of the highest SACK block (RFC 5961
+    // 3.2 as tcp_validate_incoming() extends it), SYN or not (the RST bit is checked first)
+    // and also at the window's right edge, which its tcp_sequence() takes as inside; the
+    // RFC's model challenged or dropped it and goes on, with only the state to show it
+    // (explorer rfc9293, seed 60607, case 3606: a SYN,RST just past a FIN held at the edge).
+    if seg.flags.rst() && conn.state() == before && conn.highest_sack_edge() == Some(seg.seq) {
+        return Some("rst-at-sack-edge-resets");
+    }
     // Linux drops a segment whose text reaches past the right edge while the application
     // has data or the FIN to read (tcp_sequence(), 6.17 on: the receive queue is not empty,
     // and an unread FIN is in it: explorer rfc9293, seed 777, cases 580 and 4223); the RFC
@@ -417,5 +425,53 @@ mod tests {
         let inside = Seg::new(TcpFlags::FIN | TcpFlags::ACK, 5001, 1001, 62);
         assert_eq!(name(&inside, true), None);
         assert_eq!(name(&fin, false), None);
+    }
+
+    /// Explorer rfc9293, seed 60607, case 3606: with SACK on, a FIN held out of order at
+    /// the last sequence number of the window (SACKed as 69240:69241), then a SYN,RST at
+    /// 69241, the window's right edge and the SACK block's. Linux resets; the RFC finds the
+    /// segment outside the window and drops it.
+    #[test]
+    fn a_rst_at_the_sack_edge_past_the_window_is_named() {
+        let ms = Duration::from_millis;
+        let open = |sack: bool| {
+            let mut c = Connection::new(Profile::rfc9293());
+            c.open_passive(ms(0)).unwrap();
+            let mut syn = Seg::new(TcpFlags::SYN, 5000, 0, 0);
+            syn.options.sack_permitted = sack;
+            c.arrive(ms(0), &syn);
+            let mut synack = Seg::new(TcpFlags::SYN | TcpFlags::ACK, 1000, 5001, 0);
+            synack.wnd = 64240;
+            synack.options.sack_permitted = sack;
+            c.emitted(ms(0), &synack).unwrap();
+            c.arrive(ms(1), &Seg::new(TcpFlags::ACK, 5001, 1001, 0));
+            c.arrive(
+                ms(1),
+                &Seg::new(TcpFlags::FIN | TcpFlags::ACK, 69240, 1001, 0),
+            );
+            assert_eq!(c.state(), State::Established);
+            c
+        };
+        let syn_rst = Seg::new(TcpFlags::SYN | TcpFlags::RST, 69241, 0, 0);
+        let name = |c: &Connection| {
+            let mut after = c.clone();
+            after.arrive(ms(2), &syn_rst);
+            taint(
+                State::Established,
+                c.tcb(),
+                0,
+                false,
+                true,
+                &syn_rst,
+                &after,
+            )
+            .map(|d| d.name)
+        };
+        let sacked = open(true);
+        assert_eq!(sacked.highest_sack_edge().map(|e| e.0), Some(69241));
+        assert_eq!(name(&sacked), Some("rst-at-sack-edge-resets"));
+        // Without SACK no block reports the FIN: Linux does not reset (it challenges the
+        // RST at its window's edge), so this name does not apply.
+        assert_eq!(name(&open(false)), None);
     }
 }
