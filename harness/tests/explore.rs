@@ -196,3 +196,46 @@ fn rfc9293_profile_labels_known_deviations() {
     );
     let _ = Profile::rfc9293();
 }
+
+/// A segment sent again is judged by its own control bits, in the explorer as in the
+/// runner (one judge): the peer's SYN again in a simultaneous open's SYN-RECEIVED draws
+/// Linux's challenge ACK, which the RFC's model, trimming the SYN, does not owe
+/// (`simultaneous-open-syn-not-trimmed`; explorer rfc9293, seed 123456, case 6034, whose
+/// window of 0 put the ACK at SND.UNA as well). A replayed event used to count as a call.
+#[test]
+fn a_replayed_syn_is_judged_as_a_syn() {
+    let case = Case {
+        setup: Setup {
+            passive: false,
+            v6: false,
+            peer_isn: 0,
+            mss: Some(1460),
+            sack: false,
+            wscale: None,
+            ts: true,
+        },
+        events: vec![
+            Event::Segment(SegEvent {
+                flags: TcpFlags::SYN,
+                seq: SeqAt::PeerIsn(0),
+                ack: AckOf::SndNxt(0),
+                len: 0,
+                wnd: 0,
+                options: true,
+            }),
+            Event::Replay(0),
+        ],
+    };
+    let profile = campaign::live_profile(ProfileKind::Rfc9293).unwrap();
+    let outcome = run_case(&case, &profile).unwrap();
+    let found = outcome.found.expect("the RFC's model owes no ACK");
+    assert_eq!(
+        found.trigger,
+        tcpcheck::differ::Trigger::Segment(TcpFlags::SYN)
+    );
+    assert_eq!(
+        explore::deviations::classify(&found, &profile).map(|d| d.name),
+        Some("simultaneous-open-syn-not-trimmed"),
+        "{found}"
+    );
+}

@@ -248,6 +248,9 @@ impl Session {
                 Event::Segment(s) => Trigger::Segment(s.flags),
                 Event::Abort => Trigger::Abort,
                 Event::Icmp(_) => Trigger::Icmp,
+                // The segment sent again: its control bits, as the differ read them when
+                // it went in (as the runner, replaying the script, has them too).
+                Event::Replay(_) => f.trigger,
                 _ => Trigger::Other,
             };
             self.found = Some(f.clone());
@@ -408,6 +411,7 @@ impl Driver {
         };
         Err(Found {
             state: d.state.unwrap_or(self.state_before),
+            trigger: d.trigger,
             after: d.after,
             unscaled: d.unscaled,
             departure: d.departure.clone(),

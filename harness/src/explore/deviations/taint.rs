@@ -59,6 +59,23 @@ pub fn taint(
     if request && passive && synack_window_takes(tcb, seg, conn) {
         return by_name("request-ack-window-rounded-down");
     }
+    // A simultaneous open whose SYN-ACK scaled a window the peer's SYN did not agree to
+    // scale: Linux's receive window is the field shifted by its own SYN's scale (at least
+    // 1 with its default buffers), the RFC's the field itself (RFC 7323 2.3). Text or a FIN
+    // the RFC trims at its right edge (RFC 9293 3.10.7.4, first) Linux takes, so RCV.NXT
+    // differs from here on, with nothing to see yet (explorer rfc9293, seed 123456, case
+    // 9873: a FIN one byte past the unscaled window, then text after it, which Linux
+    // answers with a RST, data-after-fin-resets, in a state the RFC's model is not in).
+    let end = seg.seq + seg.seg_len();
+    if unscaled
+        && !seg.flags.syn()
+        && tcb.rcv_wnd > 0
+        && seg.seg_len() > 0
+        && segment_acceptable(seg.seq, seg.seg_len(), tcb.rcv_nxt, tcb.rcv_wnd)
+        && end.after(tcb.rcv_nxt + tcb.rcv_wnd)
+    {
+        return by_name("simultaneous-open-scales-unnegotiated-window");
+    }
     let name = taint_name(before, tcb, unread, seg, conn)
         .filter(|&n| !request || n == "rst-at-right-window-edge");
     let by_window = matches!(
@@ -98,6 +115,14 @@ fn taint_name(
     // (its window too) while its text is not taken.
     if !seg.flags.syn() && tcb.rcv_wnd > 0 && seg.seq == tcb.rcv_nxt + tcb.rcv_wnd {
         return Some("rst-at-right-window-edge");
+    }
+    // Linux resets on a RST exactly at the right edge of the highest SACK block (RFC 5961
+    // 3.2 as tcp_validate_incoming() extends it), SYN or not (the RST bit is checked first)
+    // and also at the window's right edge, which its tcp_sequence() takes as inside; the
+    // RFC's model challenged or dropped it and goes on, with only the state to show it
+    // (explorer rfc9293, seed 60607, case 3606: a SYN,RST just past a FIN held at the edge).
+    if seg.flags.rst() && conn.state() == before && conn.highest_sack_edge() == Some(seg.seq) {
+        return Some("rst-at-sack-edge-resets");
     }
     // Linux drops a segment whose text reaches past the right edge while the application
     // has data or the FIN to read (tcp_sequence(), 6.17 on: the receive queue is not empty,
@@ -362,5 +387,91 @@ mod tests {
             "RFC 9293 3.10.3: connection closing"
         );
         assert_eq!(name(&read), None);
+    }
+
+    /// Explorer rfc9293, seed 123456, case 9873: a simultaneous open whose SYN-ACK offered
+    /// window scaling to a peer whose SYN did not; the stack's next ACK advertises 63 (64,512
+    /// bytes on Linux, 63 as the RFC reads it). 64 bytes and a FIN: the RFC takes 63 and
+    /// trims the rest, Linux takes it all.
+    #[test]
+    fn text_the_unscaled_window_trims_is_named_by_the_unscaled_open() {
+        let ms = Duration::from_millis;
+        let mut c = Connection::new(Profile::rfc9293());
+        c.open_active(ms(0)).unwrap();
+        c.emitted(ms(0), &Seg::new(TcpFlags::SYN, 1000, 0, 0))
+            .unwrap();
+        c.arrive(ms(0), &Seg::new(TcpFlags::SYN, 5000, 0, 0));
+        let mut synack = Seg::new(TcpFlags::SYN | TcpFlags::ACK, 1000, 5001, 0);
+        synack.wnd = 64240;
+        synack.options.window_scale = Some(10);
+        c.emitted(ms(0), &synack).unwrap();
+        c.arrive(ms(1), &Seg::new(TcpFlags::SYN, 5001, 0, 0));
+        let mut ack = Seg::new(TcpFlags::ACK, 1001, 5001, 0);
+        ack.wnd = 63;
+        c.emitted(ms(1), &ack).unwrap();
+        assert_eq!(c.state(), State::SynReceived);
+        assert_eq!((c.tcb().rcv_nxt.0, c.tcb().rcv_wnd), (5001, 63));
+        let name = |seg: &Seg, unscaled: bool| {
+            let mut after = c.clone();
+            after.arrive(ms(2), seg);
+            taint(State::SynReceived, c.tcb(), 0, unscaled, false, seg, &after).map(|d| d.name)
+        };
+        let fin = Seg::new(TcpFlags::FIN | TcpFlags::ACK, 5001, 1001, 64);
+        assert_eq!(
+            name(&fin, true),
+            Some("simultaneous-open-scales-unnegotiated-window")
+        );
+        // Inside the unscaled window both take it all; with the scale agreed, nothing.
+        let inside = Seg::new(TcpFlags::FIN | TcpFlags::ACK, 5001, 1001, 62);
+        assert_eq!(name(&inside, true), None);
+        assert_eq!(name(&fin, false), None);
+    }
+
+    /// Explorer rfc9293, seed 60607, case 3606: with SACK on, a FIN held out of order at
+    /// the last sequence number of the window (SACKed as 69240:69241), then a SYN,RST at
+    /// 69241, the window's right edge and the SACK block's. Linux resets; the RFC finds the
+    /// segment outside the window and drops it.
+    #[test]
+    fn a_rst_at_the_sack_edge_past_the_window_is_named() {
+        let ms = Duration::from_millis;
+        let open = |sack: bool| {
+            let mut c = Connection::new(Profile::rfc9293());
+            c.open_passive(ms(0)).unwrap();
+            let mut syn = Seg::new(TcpFlags::SYN, 5000, 0, 0);
+            syn.options.sack_permitted = sack;
+            c.arrive(ms(0), &syn);
+            let mut synack = Seg::new(TcpFlags::SYN | TcpFlags::ACK, 1000, 5001, 0);
+            synack.wnd = 64240;
+            synack.options.sack_permitted = sack;
+            c.emitted(ms(0), &synack).unwrap();
+            c.arrive(ms(1), &Seg::new(TcpFlags::ACK, 5001, 1001, 0));
+            c.arrive(
+                ms(1),
+                &Seg::new(TcpFlags::FIN | TcpFlags::ACK, 69240, 1001, 0),
+            );
+            assert_eq!(c.state(), State::Established);
+            c
+        };
+        let syn_rst = Seg::new(TcpFlags::SYN | TcpFlags::RST, 69241, 0, 0);
+        let name = |c: &Connection| {
+            let mut after = c.clone();
+            after.arrive(ms(2), &syn_rst);
+            taint(
+                State::Established,
+                c.tcb(),
+                0,
+                false,
+                true,
+                &syn_rst,
+                &after,
+            )
+            .map(|d| d.name)
+        };
+        let sacked = open(true);
+        assert_eq!(sacked.highest_sack_edge().map(|e| e.0), Some(69241));
+        assert_eq!(name(&sacked), Some("rst-at-sack-edge-resets"));
+        // Without SACK no block reports the FIN: Linux does not reset (it challenges the
+        // RST at its window's edge), so this name does not apply.
+        assert_eq!(name(&open(false)), None);
     }
 }

@@ -421,6 +421,17 @@ impl Connection {
         self.rcv.fin_unread
     }
 
+    /// The right edge of the highest SACK block the stack reports, when SACK is on and
+    /// out-of-order data (or a FIN) is held (RFC 2018 4): where Linux also takes a RST as
+    /// exact (tcp_validate_incoming()).
+    pub fn highest_sack_edge(&self) -> Option<SeqNumber> {
+        self.opts
+            .negotiation
+            .sack()
+            .then(|| self.reasm.highest_edge(self.tcb.rcv_nxt))
+            .flatten()
+    }
+
     /// Out-of-order ranges held, as (first sequence number, length).
     pub fn out_of_order(&self) -> &[(SeqNumber, u32)] {
         self.reasm.held()
