@@ -8,7 +8,7 @@ use tcpcheck_model::profile::Profile;
 use super::super::tests::*;
 use super::{transitions, Probe, Whose};
 use crate::differ::{Call, Differ, Owed, Sent};
-use crate::trace::states::Side;
+use crate::trace::states::{After, Side};
 
 const FIN: tcpcheck_model::wire::TcpFlags = tcpcheck_model::wire::TcpFlags::FIN;
 
@@ -135,4 +135,44 @@ fn a_stack_without_states_is_not_probed_and_says_why() {
     assert!(d
         .states_off()
         .is_some_and(|w| w.contains("connection-state")));
+}
+
+/// connect()'s row: the descriptor is read before the step's SYN is told to the model
+/// (the runner's order), so the read names the descriptor, and the SYN then names the
+/// connection. The read is the connection's: compared with its state, and shown beside the
+/// row's SYN-SENT.
+#[test]
+fn a_connect_read_before_its_syn_is_the_connection_it_became() {
+    let connect = |stack: State| {
+        let mut d = Differ::new(Profile::linux_defaults());
+        d.call(ms(0), 1, CONN_FD, Call::Socket);
+        d.call(ms(0), 2, CONN_FD, Call::Connect { peer: peer() });
+        let probes = d.state_probes();
+        assert_eq!(
+            probes.iter().map(|p| p.whose).collect::<Vec<_>>(),
+            [Whose::Fd(CONN_FD)]
+        );
+        let seen: Vec<_> = probes.into_iter().map(|p| (p, stack)).collect();
+        d.captured(ms(0), 2, &outbound(SYN, STACK_ISN, 0));
+        d.stack_states(ms(0), 2, &seen);
+        d
+    };
+    let d = connect(State::SynSent);
+    agrees(&d);
+    // Both rows, connect()'s and the SYN's, carry the stack's SYN-SENT.
+    let stack: Vec<_> = d
+        .states()
+        .iter()
+        .filter(|n| n.side == Side::Stack)
+        .map(|n| (n.after.clone(), n.state))
+        .collect();
+    assert_eq!(stack.len(), 2, "{:?}", d.states());
+    assert_eq!(stack[0], (After::Call { line: 2 }, State::SynSent));
+    assert!(matches!(stack[1], (After::Segment { .. }, State::SynSent)));
+
+    let div = divergence(&connect(State::Closed));
+    assert_eq!(div.departure.owed, Owed::State(State::SynSent));
+    assert_eq!(div.departure.sent, Sent::State(State::Closed));
+    assert_eq!(div.rule, &transitions::ACTIVE_OPEN);
+    assert_eq!(div.line, 2);
 }
