@@ -64,7 +64,7 @@ pub(super) struct StateCheck {
     /// The stack's address of each connection, from its segments.
     local_ip: BTreeMap<Key, IpAddr>,
     /// Connections both sides agree are gone, with the model's state then: not read again
-    /// until the model's state changes.
+    /// until the model's state changes, or a row of theirs wants the stack's state.
     closed: BTreeMap<Key, State>,
     /// The last move a timer made, per connection.
     moved: BTreeMap<Key, TimerMove>,
@@ -142,7 +142,14 @@ impl Differ {
         };
         for (key, t) in &self.conns {
             let state = t.conn.state();
-            if self.check.closed.get(key) == Some(&state) {
+            // Gone on both sides: read again only for a row that wants the stack's state
+            // beside it (another segment the listener or the closed port met).
+            let noted = self
+                .check
+                .whose
+                .iter()
+                .any(|(_, w)| *w == Whose::Conn(*key));
+            if self.check.closed.get(key) == Some(&state) && !noted {
                 continue;
             }
             // The model still waits for a segment due now: the step has not settled for

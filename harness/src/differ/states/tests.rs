@@ -176,3 +176,37 @@ fn a_connect_read_before_its_syn_is_the_connection_it_became() {
     assert_eq!(div.rule, &transitions::ACTIVE_OPEN);
     assert_eq!(div.line, 2);
 }
+
+/// Segments the listener meets that make no connection (an ACK, then a RST): each row gets
+/// the stack's state beside the model's LISTEN, the second too, although both sides had
+/// already agreed there was no connection after the first.
+#[test]
+fn every_segment_the_listener_meets_gets_the_stacks_state() {
+    let mut d = listening(Profile::linux_defaults());
+    d.injected(ms(10), 4, &inbound(ACK, 1000, 5000));
+    d.captured(ms(10), 5, &outbound(RST, 5000, 0));
+    let seen = read(&d, State::Closed);
+    d.stack_states(ms(10), 5, &seen);
+    d.injected(ms(20), 6, &inbound(RST | ACK, 1000, 5000));
+    let seen = read(&d, State::Closed);
+    assert!(
+        seen.iter().any(|(p, _)| p.whose == Whose::Conn(key())),
+        "{seen:?}"
+    );
+    d.stack_states(ms(20), 6, &seen);
+    agrees(&d);
+    let rows = |side| {
+        d.states()
+            .iter()
+            .filter(|n| n.side == side && matches!(n.after, After::Segment { .. }))
+            .count()
+    };
+    assert_eq!(rows(Side::Stack), rows(Side::Model), "{:#?}", d.states());
+    assert_eq!(rows(Side::Model), 3);
+    // With nothing new noted, nothing gone on both sides is read again.
+    let seen = read(&d, State::Closed);
+    assert!(
+        !seen.iter().any(|(p, _)| p.whose == Whose::Conn(key())),
+        "{seen:?}"
+    );
+}
