@@ -164,7 +164,7 @@ fn a_connect_read_before_its_syn_is_the_connection_it_became() {
         .states()
         .iter()
         .filter(|n| n.side == Side::Stack)
-        .map(|n| (n.after.clone(), n.state))
+        .map(|n| (n.after, n.state))
         .collect();
     assert_eq!(stack.len(), 2, "{:?}", d.states());
     assert_eq!(stack[0], (After::Call { line: 2 }, State::SynSent));
