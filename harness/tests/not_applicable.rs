@@ -198,3 +198,37 @@ fn a_stack_not_built_in_is_refused_by_name() {
         assert_eq!(code, std::process::ExitCode::from(2), "{sub}");
     }
 }
+
+/// A stack that cannot tell its connection states runs the script all the same, on its
+/// segments; the state check is off for it, and every report says why. With the states
+/// there, they are compared and nothing is said.
+#[test]
+fn a_stack_without_states_runs_with_the_state_check_off_and_says_why() {
+    let all = run(HALF_CLOSE, Capabilities::NONE);
+    assert_eq!(all.verdict, Verdict::Pass, "{}", all.describe());
+    assert_eq!(all.states_off, None, "{}", all.describe());
+    assert!(!all.describe().contains("states:"), "{}", all.describe());
+
+    let r = run(
+        HALF_CLOSE,
+        Capabilities::NONE.with(Capability::ConnectionState),
+    );
+    assert_eq!(r.verdict, Verdict::Pass, "{}\n{}", r.describe(), r.trace);
+    let why = r
+        .states_off
+        .as_deref()
+        .expect("the state check says it is off");
+    assert!(why.contains("needs connection-state"), "{why}");
+    assert!(
+        r.describe().contains(&format!("\n  states: {why}")),
+        "{}",
+        r.describe()
+    );
+    let json = report::json(std::slice::from_ref(&r));
+    assert_eq!(json["scenarios"][0]["states_off"], why);
+    assert!(
+        r.trace.to_string().contains(&format!("states: {why}")),
+        "{}",
+        r.trace
+    );
+}

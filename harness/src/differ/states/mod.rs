@@ -64,7 +64,7 @@ pub(super) struct StateCheck {
     /// The stack's address of each connection, from its segments.
     local_ip: BTreeMap<Key, IpAddr>,
     /// Connections both sides agree are gone, with the model's state then: not read again
-    /// until the model's state changes.
+    /// until the model's state changes, or a row of theirs wants the stack's state.
     closed: BTreeMap<Key, State>,
     /// The last move a timer made, per connection.
     moved: BTreeMap<Key, TimerMove>,
@@ -142,7 +142,14 @@ impl Differ {
         };
         for (key, t) in &self.conns {
             let state = t.conn.state();
-            if self.check.closed.get(key) == Some(&state) {
+            // Gone on both sides: read again only for a row that wants the stack's state
+            // beside it (another segment the listener or the closed port met).
+            let noted = self
+                .check
+                .whose
+                .iter()
+                .any(|(_, w)| *w == Whose::Conn(*key));
+            if self.check.closed.get(key) == Some(&state) && !noted {
                 continue;
             }
             // The model still waits for a segment due now: the step has not settled for
@@ -179,6 +186,17 @@ impl Differ {
             });
         }
         probes
+    }
+
+    /// `whose` as the model follows it now: a descriptor read while it was a connect()
+    /// before its SYN, once the step's SYN told its four-tuple, is the connection it became.
+    fn resolved(&self, whose: Whose) -> Whose {
+        if let Whose::Fd(fd) = whose {
+            if let Some(Sock::Conn(key)) = self.socks.get(&fd) {
+                return Whose::Conn(*key);
+            }
+        }
+        whose
     }
 
     /// The model's state for `whose`, and its context for a report.
@@ -253,10 +271,11 @@ impl Differ {
         }
         let mut found = None;
         for &(probe, state) in seen {
-            let Some((model, context)) = self.model_state(probe.whose) else {
+            let whose = self.resolved(probe.whose);
+            let Some((model, context)) = self.model_state(whose) else {
                 continue;
             };
-            if let Whose::Conn(key) = probe.whose {
+            if let Whose::Conn(key) = whose {
                 // A timer's move is forgotten once an event moved the model on.
                 if self.check.moved.get(&key).is_some_and(|m| m.to != model) {
                     self.check.moved.remove(&key);
@@ -267,21 +286,21 @@ impl Differ {
                     self.check.closed.remove(&key);
                 }
             }
-            let fits = self.state_fits(probe.whose, model, state, now);
-            if let (true, Whose::Conn(key)) = (fits, probe.whose) {
+            let fits = self.state_fits(whose, model, state, now);
+            if let (true, Whose::Conn(key)) = (fits, whose) {
                 if let Some(t) = self.conns.get(&key) {
                     self.check.fitted.insert(key, t.line);
                 }
             }
             if found.is_none() && !fits {
-                found = Some((probe, model, state, context));
+                found = Some((whose, model, state, context));
             }
         }
         self.note_stack_states(seen);
-        let Some((probe, model, state, context)) = found else {
+        let Some((whose, model, state, context)) = found else {
             return;
         };
-        let key = match probe.whose {
+        let key = match whose {
             Whose::Conn(k) => Some(k),
             Whose::Fd(_) => None,
         };
@@ -321,14 +340,15 @@ impl Differ {
         let mut pending = Vec::new();
         for (index, w) in whose {
             // Not read this time (its model still waited for a segment): next time.
-            let Some(&(_, state)) = seen.iter().find(|(p, _)| p.whose == w) else {
+            let now = self.resolved(w);
+            let Some(&(_, state)) = seen.iter().find(|(p, _)| self.resolved(p.whose) == now) else {
                 pending.push((index, w));
                 continue;
             };
             let Some(note) = self.states.get(index) else {
                 continue;
             };
-            let Some((model, _)) = self.model_state(w) else {
+            let Some((model, _)) = self.model_state(now) else {
                 continue;
             };
             if note.state != model {

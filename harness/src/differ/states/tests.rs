@@ -8,7 +8,7 @@ use tcpcheck_model::profile::Profile;
 use super::super::tests::*;
 use super::{transitions, Probe, Whose};
 use crate::differ::{Call, Differ, Owed, Sent};
-use crate::trace::states::Side;
+use crate::trace::states::{After, Side};
 
 const FIN: tcpcheck_model::wire::TcpFlags = tcpcheck_model::wire::TcpFlags::FIN;
 
@@ -135,4 +135,78 @@ fn a_stack_without_states_is_not_probed_and_says_why() {
     assert!(d
         .states_off()
         .is_some_and(|w| w.contains("connection-state")));
+}
+
+/// connect()'s row: the descriptor is read before the step's SYN is told to the model
+/// (the runner's order), so the read names the descriptor, and the SYN then names the
+/// connection. The read is the connection's: compared with its state, and shown beside the
+/// row's SYN-SENT.
+#[test]
+fn a_connect_read_before_its_syn_is_the_connection_it_became() {
+    let connect = |stack: State| {
+        let mut d = Differ::new(Profile::linux_defaults());
+        d.call(ms(0), 1, CONN_FD, Call::Socket);
+        d.call(ms(0), 2, CONN_FD, Call::Connect { peer: peer() });
+        let probes = d.state_probes();
+        assert_eq!(
+            probes.iter().map(|p| p.whose).collect::<Vec<_>>(),
+            [Whose::Fd(CONN_FD)]
+        );
+        let seen: Vec<_> = probes.into_iter().map(|p| (p, stack)).collect();
+        d.captured(ms(0), 2, &outbound(SYN, STACK_ISN, 0));
+        d.stack_states(ms(0), 2, &seen);
+        d
+    };
+    let d = connect(State::SynSent);
+    agrees(&d);
+    // Both rows, connect()'s and the SYN's, carry the stack's SYN-SENT.
+    let stack: Vec<_> = d
+        .states()
+        .iter()
+        .filter(|n| n.side == Side::Stack)
+        .map(|n| (n.after, n.state))
+        .collect();
+    assert_eq!(stack.len(), 2, "{:?}", d.states());
+    assert_eq!(stack[0], (After::Call { line: 2 }, State::SynSent));
+    assert!(matches!(stack[1], (After::Segment { .. }, State::SynSent)));
+
+    let div = divergence(&connect(State::Closed));
+    assert_eq!(div.departure.owed, Owed::State(State::SynSent));
+    assert_eq!(div.departure.sent, Sent::State(State::Closed));
+    assert_eq!(div.rule, &transitions::ACTIVE_OPEN);
+    assert_eq!(div.line, 2);
+}
+
+/// Segments the listener meets that make no connection (an ACK, then a RST): each row gets
+/// the stack's state beside the model's LISTEN, the second too, although both sides had
+/// already agreed there was no connection after the first.
+#[test]
+fn every_segment_the_listener_meets_gets_the_stacks_state() {
+    let mut d = listening(Profile::linux_defaults());
+    d.injected(ms(10), 4, &inbound(ACK, 1000, 5000));
+    d.captured(ms(10), 5, &outbound(RST, 5000, 0));
+    let seen = read(&d, State::Closed);
+    d.stack_states(ms(10), 5, &seen);
+    d.injected(ms(20), 6, &inbound(RST | ACK, 1000, 5000));
+    let seen = read(&d, State::Closed);
+    assert!(
+        seen.iter().any(|(p, _)| p.whose == Whose::Conn(key())),
+        "{seen:?}"
+    );
+    d.stack_states(ms(20), 6, &seen);
+    agrees(&d);
+    let rows = |side| {
+        d.states()
+            .iter()
+            .filter(|n| n.side == side && matches!(n.after, After::Segment { .. }))
+            .count()
+    };
+    assert_eq!(rows(Side::Stack), rows(Side::Model), "{:#?}", d.states());
+    assert_eq!(rows(Side::Model), 3);
+    // With nothing new noted, nothing gone on both sides is read again.
+    let seen = read(&d, State::Closed);
+    assert!(
+        !seen.iter().any(|(p, _)| p.whose == Whose::Conn(key())),
+        "{seen:?}"
+    );
 }
