@@ -77,7 +77,13 @@ impl Connection {
                     actual: Actual::SegmentAt(Box::new(*seg), now),
                 });
             }
-            self.record.obligations.remove(i);
+            if i + 1 == self.record.obligations.len() {
+                // The usual case, the only one owed: `pop` is `remove` without its shift
+                // (a call to memmove the model bench showed at a twentieth of its time).
+                self.record.obligations.pop();
+            } else {
+                self.record.obligations.remove(i);
+            }
             match e.kind {
                 ObligationKind::KeepAliveProbe => {
                     self.ka.probes_out += 1;
