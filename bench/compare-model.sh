@@ -27,10 +27,25 @@ mean_ns() {
         sed 's/.*://'
 }
 
+# Both trees build the bench to the same file (the shared target directory gives them one
+# name), and cargo judges freshness by the mtimes of the building tree's own sources: the
+# tree built second can look fresh and reuse the other's binary, and the run would compare
+# one revision with itself. So each side is built once, with its sources touched so cargo
+# rebuilds, and its binary copied away; the rounds then run the two copies.
+build() {
+    find "$1/model/src" "$1/model/benches" -name '*.rs' -exec touch {} +
+    (cd "$1" && cargo bench -q -p tcpcheck-model --bench model --no-run --message-format=json) |
+        grep -o '"executable":"[^"]*"' | sed 's/.*:"//; s/"$//' | tail -n 1
+}
+cp "$(build "$tmp/old")" "$tmp/old.bin"
+cp "$(build "$repo")" "$tmp/new.bin"
+if cmp -s "$tmp/old.bin" "$tmp/new.bin"; then
+    echo "note: the two bench binaries are identical (no model change between the trees?)" >&2
+fi
 r=1
 while [ "$r" -le "$rounds" ]; do
-    (cd "$tmp/old" && cargo bench -q -p tcpcheck-model --bench model -- --save-baseline "old$r" $args) >/dev/null
-    (cd "$repo" && cargo bench -q -p tcpcheck-model --bench model -- --save-baseline "new$r" $args) >/dev/null
+    (cd "$tmp/old" && "$tmp/old.bin" --bench --save-baseline "old$r" $args) >/dev/null
+    (cd "$repo" && "$tmp/new.bin" --bench --save-baseline "new$r" $args) >/dev/null
     r=$((r + 1))
 done
 for profile in rfc9293 linux; do

@@ -31,7 +31,7 @@
 use std::time::Duration;
 
 use crate::profile::{Profile, ProfileKind};
-use crate::timers::window::Hz;
+use crate::timers::window::{duration_nanos_u64, Hz};
 
 /// RFC 6298 2.2/2.3: the weight of the variance in the RTO.
 pub const K: u32 = 4;
@@ -323,6 +323,13 @@ fn ceil_to(d: Duration, g: Duration) -> Duration {
     let g_ns = g.as_nanos();
     if g_ns == 0 {
         return d;
+    }
+    // In 64 bits when they suffice (every RTO does): the same result without the 128-bit
+    // division the model bench showed, once per RTT sample.
+    if let (Some(d64), Some(g64)) = (duration_nanos_u64(d), duration_nanos_u64(g)) {
+        if let Some(ns) = d64.div_ceil(g64).checked_mul(g64) {
+            return Duration::from_nanos(ns);
+        }
     }
     let ns = d.as_nanos().div_ceil(g_ns) * g_ns;
     Duration::from_nanos(ns.min(u64::MAX as u128) as u64)

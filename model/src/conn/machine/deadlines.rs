@@ -237,13 +237,36 @@ impl Connection {
         if rtx.flags.syn() {
             spec.seq = SeqSpec::Exact(self.tcb.iss);
         }
+        // The tolerance is for the interval, measured from the send that armed the timer.
+        let due = self.retransmission_due(interval, rtx.sent_at);
         self.record.obligations.push(Obligation {
             spec,
-            // The tolerance is for the interval, measured from the send that armed the timer.
-            due: timer_due(self.profile.timer_precision, interval, rtx.sent_at),
+            due,
             kind: ObligationKind::Retransmission,
             rule: &rules::RETRANSMISSION,
         });
+    }
+
+    /// `timer_due` for the retransmission timer. Its window is computed again only when the
+    /// interval (or the profile's precision) changed since the last one: the wheel's window
+    /// costs several divisions and was a twentieth of the model bench, where every send and
+    /// every ACK of new data re-arms the timer with the same RTO. The window depends on
+    /// nothing else, so the result is the same.
+    fn retransmission_due(&mut self, interval: Duration, armed_at: Duration) -> Due {
+        let precision = self.profile.timer_precision;
+        let window = match self.timers.rtx_window {
+            Some((p, i, window)) if p == precision && i == interval => window,
+            _ => {
+                let window = precision.window(interval);
+                self.timers.rtx_window = Some((precision, interval, window));
+                window
+            }
+        }
+        .after(armed_at);
+        Due {
+            earliest: window.earliest,
+            latest: window.latest,
+        }
     }
 
     /// The time from the `count`-th transmission to the next, or `None` once the stack

@@ -48,15 +48,20 @@ impl Connection {
     }
 
     /// The stack sent `seg`: an ECN-setup SYN is noted; once ECN is in use, ECE and CWR on a
-    /// later segment are the stack's, so they are left out of what the model checks.
-    pub(super) fn ecn_seen(&mut self, seg: &Seg) -> Seg {
-        let mut seen = *seg;
+    /// later segment are the stack's, so they are left out of what the model checks. Returns
+    /// the segment without them when it had any, and `None` when `seg` is to be checked as
+    /// it is (so the usual segment is not copied).
+    pub(super) fn ecn_seen(&mut self, seg: &Seg) -> Option<Seg> {
+        let stack_flags = TcpFlags::ECE | TcpFlags::CWR;
         if seg.flags.syn() && !seg.flags.ack() {
-            self.ecn.asked = seg.flags.contains(TcpFlags::ECE | TcpFlags::CWR);
-        } else if self.ecn.negotiated && !seg.flags.syn() {
-            seen.flags = seen.flags & !(TcpFlags::ECE | TcpFlags::CWR);
+            self.ecn.asked = seg.flags.contains(stack_flags);
+        } else if self.ecn.negotiated && !seg.flags.syn() && seg.flags.intersects(stack_flags) {
+            return Some(Seg {
+                flags: seg.flags & !stack_flags,
+                ..*seg
+            });
         }
-        seen
+        None
     }
 
     /// A SYN-ACK reaches SYN-SENT: ECN is in use if the stack asked and it has ECE alone.

@@ -279,6 +279,9 @@ struct Timers {
     fin_wait_2: Option<Duration>,
     /// When the last challenge (or rate-limited out-of-window) ACK was owed.
     last_challenge: Option<Duration>,
+    /// The last retransmission interval's timer window, with the precision it was computed
+    /// for: the RTO seldom changes from one send to the next (see `retransmission_due`).
+    rtx_window: Option<(timers::TimerPrecision, Duration, timers::TimeWindow)>,
 }
 
 /// Keep-alives (RFC 9293 3.8.4).
