@@ -403,6 +403,18 @@ pub fn run_script(
             settings.wire.for_ipv6(ip == IpVersion::V6),
         )) {
             Ok(s) => s,
+            // A sandbox whose setup timed out (its IPv6 address configured in a kernel work
+            // queue that a machine overloaded for seconds did not run) says nothing about
+            // the stack either: a fresh one is tried, as for a run the harness fell behind.
+            Err(e)
+                if e.kind() == std::io::ErrorKind::TimedOut && attempt < HARNESS_LATE_RETRIES =>
+            {
+                earlier.push(format!(
+                    "attempt {} void, run again: cannot create the stack: {e}",
+                    attempt + 1
+                ));
+                continue;
+            }
             Err(e) => {
                 run.verdict = Verdict::Error(format!("cannot create the stack: {e}"));
                 run.duration = began.elapsed();
