@@ -133,6 +133,22 @@ fn linux_shutdown_in_simultaneous_synrecv_holds_the_fin() {
     assert!(r.check_overdue(ms(50)).is_err(), "the FIN owed at once");
 }
 
+/// Linux: the held FIN's window test counts the SYN the completing ACK acknowledges, so a
+/// window of 1 lets it go at once, acknowledging RCV.NXT from before the ACK's text, then
+/// the text's ACK (explorer seed 99 case 50897).
+#[test]
+fn linux_held_fin_fits_a_window_of_one_after_the_syn_is_acked() {
+    let mut c = simultaneous(Profile::linux_defaults());
+    c.close(ms(1)).unwrap();
+    let mut ack = seg(ACK, 5001, 1001, 1);
+    ack.wnd = 1;
+    c.arrive(ms(2), &ack);
+    assert_eq!(c.state(), State::FinWait1);
+    assert!(accepts(&c, ms(2), seg(FIN | ACK, 1001, 5001, 0)));
+    c.emitted(ms(2), &seg(FIN | ACK, 1001, 5001, 0)).unwrap();
+    assert!(accepts(&c, ms(2), seg(ACK, 1002, 5002, 0)));
+}
+
 /// Linux, simultaneous open: an ACK of the ISN itself establishes (RFC 9293 resets).
 #[test]
 fn linux_simultaneous_open_takes_an_ack_of_snd_una() {

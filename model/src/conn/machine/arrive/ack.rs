@@ -22,9 +22,7 @@ impl Connection {
         seg: &Seg,
     ) -> ControlFlow<()> {
         let completes_handshake = self.state == State::SynReceived;
-        if completes_handshake {
-            self.complete_handshake(now, seg)?;
-        }
+        let held_fin = completes_handshake && self.complete_handshake(now, seg)?;
         // RFC 9293 3.10.7.4: MAY-12, RFC 5961 5.2: acceptable only if
         // SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT; otherwise drop and ACK.
         let max_wnd = if self.profile.behaviour.old_ack_capped_by_bytes_acked {
@@ -113,6 +111,9 @@ impl Connection {
             }
         }
         self.update_send_window(seg, acks_new);
+        if held_fin {
+            self.send_held_fin(now);
+        }
         if acks_new && !completes_handshake {
             self.release_unpushed(now, seg);
         }
@@ -150,8 +151,9 @@ impl Connection {
     }
 
     /// SYN-RECEIVED: if SND.UNA < SEG.ACK =< SND.NXT, enter ESTABLISHED; else
-    /// <SEQ=SEG.ACK><CTL=RST>.
-    fn complete_handshake(&mut self, now: Duration, seg: &Seg) -> ControlFlow<()> {
+    /// <SEQ=SEG.ACK><CTL=RST>. `Continue(true)` when a FIN held since a CLOSE in
+    /// SYN-RECEIVED is to go once SND.UNA and the window are updated (`send_held_fin`).
+    fn complete_handshake(&mut self, now: Duration, seg: &Seg) -> ControlFlow<(), bool> {
         // Linux, simultaneous open: tcp_ack() takes an ACK of SND.UNA itself (the SYN not
         // acknowledged) as acceptable, and the connection is ESTABLISHED with its SYN still
         // outstanding. RFC 9293 resets: SND.UNA < SEG.ACK is required.
@@ -174,16 +176,25 @@ impl Connection {
         // tcp_rcv_state_process(), SYN-RECEIVED: tcp_fast_path_on().
         self.linux.header_prediction = true;
         self.set_send_window(self.scaled_window(seg), seg.seq, seg.ack);
-        if std::mem::take(&mut self.linux.closed_in_synrecv) {
-            // The FIN held since the CLOSE goes at once, before the segment's own text
-            // is looked at, so it acknowledges RCV.NXT as it stood (seen on 6.18).
+        let held_fin = std::mem::take(&mut self.linux.closed_in_synrecv);
+        if held_fin {
             self.enter(State::FinWait1);
-            if self.snd.unsent == 0 {
-                self.queue_fin(now);
-                self.linux.fin_before_text = true;
-            }
         }
-        ControlFlow::Continue(())
+        ControlFlow::Continue(held_fin)
+    }
+
+    /// Linux: the FIN held since a CLOSE in a simultaneous open's SYN-RECEIVED goes when
+    /// the handshake completes, before the segment's own text is looked at, so it
+    /// acknowledges RCV.NXT as it stood (seen on 6.18). tcp_rcv_state_process(),
+    /// TCP_SYN_RECV, has set tp->snd_una = SEG.ACK and tp->snd_wnd from the segment first,
+    /// so the FIN's window test (tcp_snd_wnd_test(): SND.NXT + 1 =< SND.UNA + SND.WND)
+    /// counts the SYN as acknowledged: a window of 1 lets it go (explorer seed 99 case
+    /// 50897).
+    fn send_held_fin(&mut self, now: Duration) {
+        if self.snd.unsent == 0 {
+            self.queue_fin(now);
+            self.linux.fin_before_text = true;
+        }
     }
 
     /// The states the acknowledgment of the stack's FIN leads to (FIN-WAIT-1, CLOSING,
