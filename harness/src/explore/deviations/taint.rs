@@ -302,14 +302,9 @@ mod tests {
 
     use super::taint;
 
-    /// Explorer rfc9293, seed 5151, case 3305: a passive open (the stack's ISS 1000, the
-    /// peer's 5000, the SYN-ACK's window 64240) completed by the peer's FIN, whose ACK is
-    /// still delayed (RCV.WUP 5001, RCV.NXT 5002, the FIN unread); then one byte exactly at
-    /// Linux's right edge, RCV.WUP + RCV.WND = 69241, with a window of 1. Linux drops it
-    /// (its text ends past the edge and the receive queue holds the FIN); the RFC takes its
-    /// window (the edge is RCV.NXT + RCV.WND = 69242), so a later zero window is not.
-    #[test]
-    fn a_byte_at_linuxs_edge_after_an_unread_fin_is_counted_from_rcv_wup() {
+    /// A passive open (the stack's ISS 1000, the peer's 5000, the SYN-ACK's window 64240)
+    /// completed by the peer's FIN at 1 ms, unread and not yet acknowledged: CLOSE-WAIT.
+    fn fin_unread() -> Connection {
         let ms = Duration::from_millis;
         let mut c = Connection::new(Profile::rfc9293());
         c.open_passive(ms(0)).unwrap();
@@ -321,6 +316,19 @@ mod tests {
             ms(1),
             &Seg::new(TcpFlags::FIN | TcpFlags::ACK, 5001, 1001, 0),
         );
+        c
+    }
+
+    /// Explorer rfc9293, seed 5151, case 3305: a passive open (the stack's ISS 1000, the
+    /// peer's 5000, the SYN-ACK's window 64240) completed by the peer's FIN, whose ACK is
+    /// still delayed (RCV.WUP 5001, RCV.NXT 5002, the FIN unread); then one byte exactly at
+    /// Linux's right edge, RCV.WUP + RCV.WND = 69241, with a window of 1. Linux drops it
+    /// (its text ends past the edge and the receive queue holds the FIN); the RFC takes its
+    /// window (the edge is RCV.NXT + RCV.WND = 69242), so a later zero window is not.
+    #[test]
+    fn a_byte_at_linuxs_edge_after_an_unread_fin_is_counted_from_rcv_wup() {
+        let ms = Duration::from_millis;
+        let c = fin_unread();
         assert_eq!(c.state(), State::CloseWait);
         let tcb = *c.tcb();
         assert_eq!((tcb.rcv_wup.0, tcb.rcv_nxt.0), (5001, 5002));
@@ -353,16 +361,7 @@ mod tests {
     #[test]
     fn text_past_the_edge_after_an_unread_fin_is_dropped_whole() {
         let ms = Duration::from_millis;
-        let mut c = Connection::new(Profile::rfc9293());
-        c.open_passive(ms(0)).unwrap();
-        c.arrive(ms(0), &Seg::new(TcpFlags::SYN, 5000, 0, 0));
-        let mut synack = Seg::new(TcpFlags::SYN | TcpFlags::ACK, 1000, 5001, 0);
-        synack.wnd = 64240;
-        c.emitted(ms(0), &synack).unwrap();
-        c.arrive(
-            ms(1),
-            &Seg::new(TcpFlags::FIN | TcpFlags::ACK, 5001, 1001, 0),
-        );
+        let mut c = fin_unread();
         let mut ack = Seg::new(TcpFlags::ACK, 1001, 5002, 0);
         ack.wnd = 64239;
         c.emitted(ms(1), &ack).unwrap();
