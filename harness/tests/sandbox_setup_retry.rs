@@ -6,7 +6,7 @@
 use std::io;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use tcpcheck::runner::{run_text, IpVersion, RunOptions, Verdict};
+use tcpcheck::runner::{run_text, IpVersion, RunOptions, ScenarioRun, Verdict};
 use tcpcheck::stack::registry::{LinuxFactory, StackFactory, StackKind};
 use tcpcheck::stack::{Purpose, Stack};
 use tcpcheck::trace::EventKind;
@@ -41,7 +41,16 @@ const SCRIPT: &str = "\
 +0  > S. 0:0(0) ack 1 <mss 1460>
 ";
 
-fn notes(run: &tcpcheck::runner::ScenarioRun) -> Vec<String> {
+/// The script run over IPv4 on `factory`'s stacks.
+fn run_on(factory: &'static SlowToOpen) -> ScenarioRun {
+    let opts = RunOptions {
+        stack: factory,
+        ..RunOptions::default()
+    };
+    run_text("t.pkt", SCRIPT, IpVersion::V4, &opts)
+}
+
+fn notes(run: &ScenarioRun) -> Vec<String> {
     run.trace
         .events
         .iter()
@@ -58,12 +67,7 @@ fn a_setup_that_timed_out_is_tried_again_and_said_so() {
         fail: 2,
         opened: AtomicU32::new(0),
     };
-    let factory = &FACTORY;
-    let opts = RunOptions {
-        stack: factory,
-        ..RunOptions::default()
-    };
-    let run = run_text("t.pkt", SCRIPT, IpVersion::V4, &opts);
+    let (factory, run) = (&FACTORY, run_on(&FACTORY));
     assert_eq!(run.verdict, Verdict::Pass, "{}", run.describe());
     assert_eq!(factory.opened.load(Ordering::SeqCst), 3);
     let notes = notes(&run);
@@ -79,12 +83,7 @@ fn a_setup_that_times_out_every_time_is_an_error() {
         fail: u32::MAX,
         opened: AtomicU32::new(0),
     };
-    let factory = &FACTORY;
-    let opts = RunOptions {
-        stack: factory,
-        ..RunOptions::default()
-    };
-    let run = run_text("t.pkt", SCRIPT, IpVersion::V4, &opts);
+    let (factory, run) = (&FACTORY, run_on(&FACTORY));
     match &run.verdict {
         Verdict::Error(e) => assert!(e.contains("cannot create the stack"), "{e}"),
         v => panic!("{v:?}"),

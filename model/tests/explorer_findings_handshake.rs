@@ -177,14 +177,7 @@ fn linux_request_child_challenges_the_trimmed_syn() {
 /// outside the window (an ACK; a RST is dropped), so the connection is not established.
 #[test]
 fn linux_request_refuses_a_tsecr_of_no_synack() {
-    let mut c = Connection::new(Profile::linux_defaults());
-    c.open_passive(ms(0)).unwrap();
-    let mut syn = seg(SYN, 5000, 0, 0);
-    syn.options.timestamps = Some((1, 0));
-    c.arrive(ms(0), &syn);
-    let mut synack = seg(SYN | ACK, 1000, 5001, 0);
-    synack.options.timestamps = Some((700, 1));
-    c.emitted(ms(0), &synack).unwrap();
+    let mut c = syn_received_with_timestamps();
     let mut ack = seg(ACK, 5001, 1001, 0);
     ack.options.timestamps = Some((2, 701));
     c.arrive(ms(1), &ack);
